@@ -1,0 +1,1 @@
+export { DealgateCard } from './card/DealgateCard';

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+
+/**
+ * Everything Dealgate reads from the environment, validated once at start-up.
+ * The names are a contract with operators and scripts: keep them.
+ */
+const userIdList = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    if (value === '') return [] as string[];
+    const ids = value.split(',').map((id) => id.trim());
+    for (const id of ids) {
+      if (!/^\d+$/.test(id)) {
+        ctx.addIssue({ code: 'custom', message: `"${id}" is not a HubSpot user id (digits only)` });
+        return z.NEVER;
+      }
+    }
+    return ids;
+  });
+
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value === undefined || value === '' ? undefined : value));
+
+const httpUrl = z
+  .string()
+  .trim()
+  .url({ message: 'must be an absolute URL such as https://dealgate.example.com' })
+  .refine((value) => /^https?:\/\//.test(value), { message: 'must start with http:// or https://' })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_BASE_URL: httpUrl.optional(),
+  DATABASE_PATH: z.string().trim().min(1).default('./data/dealgate.db'),
+  HUBSPOT_CLIENT_SECRET: z
+    .string({ message: 'is required: set it to the client secret of the HubSpot app (Auth tab of the app in HubSpot)' })
+    .trim()
+    .min(1, { message: 'is required: set it to the client secret of the HubSpot app (Auth tab of the app in HubSpot)' }),
+  HUBSPOT_CLIENT_ID: optionalString,
+  HUBSPOT_ACCESS_TOKEN: optionalString,
+  HUBSPOT_API_BASE_URL: httpUrl.default('https://api.hubapi.com'),
+  DEALGATE_TOKEN_ENCRYPTION_KEY: optionalString,
+  DEALGATE_VALUE_THRESHOLD: z.coerce.number().min(0).default(50000),
+  DEALGATE_SLA_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(48),
+  DEALGATE_REVIEWERS: userIdList.default([]),
+  DEALGATE_ADMINS: userIdList.default([]),
+  DEALGATE_ESCALATION_REVIEWER: z
+    .string()
+    .trim()
+    .regex(/^\d*$/, { message: 'must be a HubSpot user id (digits only)' })
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? undefined : value)),
+  DEALGATE_GATE_STAGE_LABEL: z.string().trim().min(1).default('contract'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface AccountDefaults {
+  valueThreshold: number;
+  slaHours: number;
+  reviewers: string[];
+  admins: string[];
+  escalationReviewer: string | undefined;
+  gateStageLabel: string;
+}
+
+export interface Config {
+  port: number;
+  /** The URL HubSpot calls us at (behind any proxy); signatures are computed over it. */
+  publicBaseUrl: string;
+  databasePath: string;
+  hubspot: {
+    clientSecret: string;
+    clientId: string | undefined;
+    accessToken: string | undefined;
+    apiBaseUrl: string;
+  };
+  tokenEncryptionKey: string | undefined;
+  defaults: AccountDefaults;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      'Dealgate cannot start, the configuration is invalid:\n' +
+        problems.map((p) => `  - ${p.variable} ${p.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads configuration from an env-like record (tests pass their own); throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const firstProblemPerVariable = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const variable = String(issue.path[0] ?? 'environment');
+      if (!firstProblemPerVariable.has(variable)) firstProblemPerVariable.set(variable, issue.message);
+    }
+    throw new ConfigError([...firstProblemPerVariable].map(([variable, message]) => ({ variable, message })));
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
+    databasePath: e.DATABASE_PATH,
+    hubspot: {
+      clientSecret: e.HUBSPOT_CLIENT_SECRET,
+      clientId: e.HUBSPOT_CLIENT_ID,
+      accessToken: e.HUBSPOT_ACCESS_TOKEN,
+      apiBaseUrl: e.HUBSPOT_API_BASE_URL,
+    },
+    tokenEncryptionKey: e.DEALGATE_TOKEN_ENCRYPTION_KEY,
+    defaults: {
+      valueThreshold: e.DEALGATE_VALUE_THRESHOLD,
+      slaHours: e.DEALGATE_SLA_HOURS,
+      reviewers: e.DEALGATE_REVIEWERS,
+      admins: e.DEALGATE_ADMINS,
+      escalationReviewer: e.DEALGATE_ESCALATION_REVIEWER,
+      gateStageLabel: e.DEALGATE_GATE_STAGE_LABEL,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,49 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { DealgateError, errorBody } from '../errors';
+import type { Logger } from '../logger';
+
+/** Errors raised by express's own body parsers carry a `type` and a `status`. */
+interface BodyParserError {
+  type: string;
+  status: number;
+  message: string;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { type?: unknown }).type === 'string' &&
+    typeof (error as { status?: unknown }).status === 'number'
+  );
+}
+
+function toDealgateError(error: unknown): DealgateError | undefined {
+  if (error instanceof DealgateError) return error;
+  if (isBodyParserError(error)) {
+    if (error.type === 'entity.too.large') return new DealgateError('payload_too_large', 'the request body is larger than allowed (1 MB)');
+    if (error.type === 'entity.parse.failed') return new DealgateError('invalid_request', 'the request body is not valid JSON');
+    if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported')
+      return new DealgateError('unsupported_media_type', error.message);
+    if (error.status >= 400 && error.status < 500) return new DealgateError('invalid_request', error.message);
+  }
+  return undefined;
+}
+
+/** The one place where errors become HTTP responses: `{"error": {"code", "message", "details"?}}`. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const known = toDealgateError(error);
+    if (known) {
+      if (known.status >= 500) logger.error({ err: error, method: req.method, path: req.path }, known.message);
+      res.status(known.status).json(errorBody(known));
+      return;
+    }
+    logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+    res.status(500).json(errorBody(new DealgateError('internal', 'internal error; the details are in the service log')));
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new DealgateError('not_found', `no route for ${req.method} ${req.path}`));
+};

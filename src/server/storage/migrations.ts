@@ -1,0 +1,177 @@
+/**
+ * Numbered migrations, applied in order at start and recorded in schema_migrations.
+ * Never edit a migration that has shipped: add the next number.
+ * Every table that holds account data carries portal_id, and every query filters on it.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'foundation',
+    sql: `
+CREATE TABLE accounts (
+  portal_id          INTEGER PRIMARY KEY,
+  auth_mode          TEXT    NOT NULL CHECK (auth_mode IN ('oauth', 'static')),
+  access_token_enc   TEXT,
+  refresh_token_enc  TEXT,
+  token_expires_at   INTEGER,
+  scopes             TEXT,
+  installed_at       INTEGER NOT NULL,
+  provisioned_at     INTEGER,
+  updated_at         INTEGER NOT NULL
+);
+
+-- One row per account: the validated settings document (JSON), first filled from DEALGATE_* defaults.
+CREATE TABLE settings (
+  portal_id   INTEGER PRIMARY KEY,
+  document    TEXT    NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  updated_by  TEXT
+);
+
+-- The pipelines of an account as last read from HubSpot (stages, order, closed flags).
+CREATE TABLE pipelines (
+  portal_id    INTEGER NOT NULL,
+  pipeline_id  TEXT    NOT NULL,
+  document     TEXT    NOT NULL,
+  fetched_at   INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, pipeline_id)
+);
+
+-- Dealgate's copy of the deal facts the gate needs, kept current from webhooks.
+CREATE TABLE deal_snapshots (
+  portal_id           INTEGER NOT NULL,
+  deal_id             TEXT    NOT NULL,
+  deal_name           TEXT,
+  amount              REAL,
+  stage               TEXT,
+  pipeline            TEXT,
+  commitment          INTEGER NOT NULL DEFAULT 0,
+  commitment_summary  TEXT,
+  effort_weeks        REAL,
+  owner_id            TEXT,
+  deleted             INTEGER NOT NULL DEFAULT 0,
+  source_updated_at   INTEGER NOT NULL,
+  refreshed_at        INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, deal_id)
+);
+
+CREATE TABLE reviews (
+  id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id            INTEGER NOT NULL,
+  deal_id              TEXT    NOT NULL,
+  status               TEXT    NOT NULL CHECK (status IN ('pending', 'overdue', 'approved', 'approved_with_conditions', 'rejected', 'withdrawn', 'superseded')),
+  summary              TEXT    NOT NULL,
+  effort_weeks         REAL    NOT NULL,
+  needed_by            TEXT,
+  amount_at_request    REAL,
+  requested_by         TEXT    NOT NULL,
+  requested_at         INTEGER NOT NULL,
+  due_at               INTEGER NOT NULL,
+  escalated_at         INTEGER,
+  closed_at            INTEGER,
+  deprioritized_at     INTEGER,
+  deprioritized_for    INTEGER REFERENCES reviews(id),
+  updated_at           INTEGER NOT NULL
+);
+CREATE INDEX reviews_by_deal ON reviews (portal_id, deal_id, id);
+CREATE INDEX reviews_by_status ON reviews (portal_id, status, due_at);
+
+CREATE TABLE decisions (
+  id                     INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id              INTEGER NOT NULL,
+  review_id              INTEGER NOT NULL UNIQUE REFERENCES reviews(id),
+  outcome                TEXT    NOT NULL CHECK (outcome IN ('yes', 'yes_but', 'no')),
+  note                   TEXT    NOT NULL,
+  extra_weeks            REAL,
+  tradeoff               TEXT,
+  deprioritized_review_id INTEGER REFERENCES reviews(id),
+  quarter                TEXT,
+  decided_by             TEXT    NOT NULL,
+  decided_at             INTEGER NOT NULL
+);
+CREATE INDEX decisions_by_portal ON decisions (portal_id, decided_at);
+
+-- Append-only: every transition (who, when, from, to, why). Triggers refuse edits.
+CREATE TABLE audit_log (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id    INTEGER NOT NULL,
+  deal_id      TEXT    NOT NULL,
+  review_id    INTEGER,
+  action       TEXT    NOT NULL,
+  actor        TEXT    NOT NULL,
+  from_status  TEXT,
+  to_status    TEXT,
+  reason       TEXT,
+  details      TEXT,
+  at           INTEGER NOT NULL
+);
+CREATE INDEX audit_by_deal ON audit_log (portal_id, deal_id, id);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+-- What HubSpot sent and we acknowledged; event_key deduplicates redeliveries.
+CREATE TABLE webhook_inbox (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id          INTEGER NOT NULL,
+  event_key          TEXT    NOT NULL,
+  object_id          TEXT    NOT NULL,
+  subscription_type  TEXT    NOT NULL,
+  property_name      TEXT,
+  property_value     TEXT,
+  change_source      TEXT,
+  source_id          TEXT,
+  occurred_at        INTEGER NOT NULL,
+  payload            TEXT    NOT NULL,
+  received_at        INTEGER NOT NULL,
+  status             TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'parked')),
+  attempts           INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at    INTEGER NOT NULL DEFAULT 0,
+  last_error         TEXT,
+  processed_at       INTEGER,
+  UNIQUE (portal_id, event_key)
+);
+CREATE INDEX inbox_pending ON webhook_inbox (status, next_attempt_at, portal_id, object_id, occurred_at);
+
+-- Side effects on HubSpot, written in the same transaction as the state change that causes them.
+CREATE TABLE outbox (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id        INTEGER NOT NULL,
+  deal_id          TEXT,
+  kind             TEXT    NOT NULL,
+  payload          TEXT    NOT NULL,
+  dedupe_key       TEXT,
+  status           TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  INTEGER NOT NULL DEFAULT 0,
+  last_error       TEXT,
+  created_at       INTEGER NOT NULL,
+  completed_at     INTEGER,
+  UNIQUE (portal_id, dedupe_key)
+);
+CREATE INDEX outbox_pending ON outbox (status, next_attempt_at, portal_id);
+
+CREATE TABLE gate_violations (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id         INTEGER NOT NULL,
+  deal_id           TEXT    NOT NULL,
+  moved_by_user_id  TEXT,
+  source_type       TEXT,
+  source_id         TEXT,
+  from_stage        TEXT    NOT NULL,
+  to_stage          TEXT    NOT NULL,
+  occurred_at       INTEGER NOT NULL,
+  recorded_at       INTEGER NOT NULL,
+  inbox_event_id    INTEGER UNIQUE REFERENCES webhook_inbox(id)
+);
+CREATE INDEX violations_by_portal ON gate_violations (portal_id, occurred_at);
+`,
+  },
+];

@@ -1,0 +1,34 @@
+/**
+ * The narrow interface between Dealgate and its database. The domain never sees it (the domain
+ * is pure); the application services and workers call it. SQLite implements it today
+ * (sqliteStore.ts); a PostgreSQL implementation for multi-instance deployments would implement
+ * the same repositories.
+ *
+ * Every method that touches account data takes the portal id and filters on it.
+ */
+export interface AccountRecord {
+  portalId: number;
+  authMode: 'oauth' | 'static';
+  accessTokenEnc: string | null;
+  refreshTokenEnc: string | null;
+  tokenExpiresAt: number | null;
+  scopes: string | null;
+  installedAt: number;
+  provisionedAt: number | null;
+  updatedAt: number;
+}
+
+export interface AccountRepository {
+  get(portalId: number): AccountRecord | undefined;
+  upsert(record: AccountRecord): void;
+  markProvisioned(portalId: number, at: number): void;
+}
+
+export interface Store {
+  accounts: AccountRepository;
+  /** Runs `work` in one transaction: all of its writes land, or none. `work` must be synchronous. */
+  transaction<T>(work: () => T): T;
+  /** Cheap round trip to the database, for readiness. */
+  ping(): boolean;
+  close(): void;
+}
