@@ -1,1 +1,2 @@
 export { DealgateCard } from './card/DealgateCard';
+export * from './contract/api';

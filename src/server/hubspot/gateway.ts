@@ -1,0 +1,296 @@
+import type { Client } from '@hubspot/api-client';
+import { AssociationSpecAssociationCategoryEnum } from '@hubspot/api-client/lib/codegen/crm/objects/notes';
+import {
+  PropertyCreateFieldTypeEnum,
+  PropertyCreateTypeEnum,
+} from '@hubspot/api-client/lib/codegen/crm/properties';
+import type { HubSpotClients } from './clients';
+
+/**
+ * Dealgate's one adapter over HubSpot's API: every call Dealgate makes goes through here, so the
+ * rest of the service speaks in deal facts, not SDK models. Errors are the SDK's ApiException
+ * ({code, body, headers}); `classifyHubSpotError` tells callers whether to retry.
+ */
+
+/** The deal properties Dealgate reads. */
+export const DEAL_PROPERTIES = [
+  'dealname',
+  'amount',
+  'dealstage',
+  'pipeline',
+  'hubspot_owner_id',
+  'dealgate_commitment',
+  'dealgate_commitment_summary',
+  'dealgate_effort_weeks',
+  'dealgate_status',
+] as const;
+
+export interface StageChange {
+  value: string;
+  timestamp: number;
+  sourceType: string;
+  sourceId: string | null;
+  updatedByUserId: string | null;
+}
+
+export interface HubSpotDeal {
+  id: string;
+  name: string | null;
+  amount: number | null;
+  stage: string | null;
+  pipeline: string | null;
+  ownerId: string | null;
+  commitment: boolean;
+  commitmentSummary: string | null;
+  effortWeeks: number | null;
+  status: string | null;
+  updatedAt: number;
+  /** Newest first, when asked for. */
+  stageHistory: StageChange[];
+}
+
+export interface PipelineStageInfo {
+  id: string;
+  label: string;
+  displayOrder: number;
+  isClosed: boolean;
+  /** HubSpot marks lost stages as closed with probability 0. */
+  isLost: boolean;
+}
+
+export interface PipelineInfo {
+  id: string;
+  label: string;
+  displayOrder: number;
+  stages: PipelineStageInfo[];
+}
+
+export interface NewEngagement {
+  dealId: string;
+  body: string;
+  /** Tasks only. */
+  subject?: string;
+  ownerId?: string;
+  dueAt?: number;
+}
+
+export interface PropertyDefinition {
+  name: string;
+  label: string;
+  type: PropertyCreateTypeEnum;
+  fieldType: PropertyCreateFieldTypeEnum;
+  description: string;
+  options?: { label: string; value: string; displayOrder: number }[];
+}
+
+export interface HubSpotGateway {
+  getDeal(portalId: number, dealId: string, options?: { withStageHistory?: boolean }): Promise<HubSpotDeal | undefined>;
+  /** Up to 100 ids per call; unknown ids are left out. */
+  batchReadDeals(portalId: number, dealIds: string[], options?: { withStageHistory?: boolean }): Promise<HubSpotDeal[]>;
+  updateDeal(portalId: number, dealId: string, properties: Record<string, string>): Promise<void>;
+  /** Up to 100 deals per call. */
+  batchUpdateDeals(portalId: number, updates: { id: string; properties: Record<string, string> }[]): Promise<void>;
+  /** Up to 100 notes per call; returns the created ids in order. */
+  createNotes(portalId: number, notes: NewEngagement[]): Promise<string[]>;
+  createTasks(portalId: number, tasks: NewEngagement[]): Promise<string[]>;
+  getPipelines(portalId: number): Promise<PipelineInfo[]>;
+  /** Creates the group and each property; an existing one (409) counts as done. */
+  ensureProperties(portalId: number, group: { name: string; label: string }, properties: PropertyDefinition[]): Promise<void>;
+}
+
+// HubSpot-defined association types: https://developers.hubspot.com/docs/api/crm/associations
+export { PropertyCreateFieldTypeEnum, PropertyCreateTypeEnum };
+
+export const NOTE_TO_DEAL = 214;
+export const TASK_TO_DEAL = 216;
+
+function toNumber(value: string | null | undefined): number | null {
+  if (value === null || value === undefined || value.trim() === '') return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+interface SdkDeal {
+  id: string;
+  properties: { [key: string]: string | null };
+  propertiesWithHistory?: { [key: string]: { value: string; timestamp: Date; sourceType: string; sourceId?: string; updatedByUserId?: number }[] };
+  updatedAt: Date;
+}
+
+export function toHubSpotDeal(deal: SdkDeal): HubSpotDeal {
+  const p = deal.properties;
+  const history = deal.propertiesWithHistory?.dealstage ?? [];
+  return {
+    id: deal.id,
+    name: p.dealname ?? null,
+    amount: toNumber(p.amount),
+    stage: p.dealstage ?? null,
+    pipeline: p.pipeline ?? null,
+    ownerId: p.hubspot_owner_id ?? null,
+    commitment: p.dealgate_commitment === 'true',
+    commitmentSummary: p.dealgate_commitment_summary ?? null,
+    effortWeeks: toNumber(p.dealgate_effort_weeks),
+    status: p.dealgate_status ?? null,
+    updatedAt: deal.updatedAt.getTime(),
+    stageHistory: history
+      .map((h) => ({
+        value: h.value,
+        timestamp: h.timestamp.getTime(),
+        sourceType: h.sourceType,
+        sourceId: h.sourceId ?? null,
+        updatedByUserId: h.updatedByUserId === undefined ? null : String(h.updatedByUserId),
+      }))
+      .sort((a, b) => b.timestamp - a.timestamp),
+  };
+}
+
+export interface HubSpotErrorInfo {
+  status: number | undefined;
+  retryable: boolean;
+  rateLimited: boolean;
+  message: string;
+}
+
+/** 429, 5xx and network failures are worth retrying; other 4xx are not. */
+export function classifyHubSpotError(error: unknown): HubSpotErrorInfo {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  const status = typeof code === 'number' ? code : undefined;
+  const body = typeof error === 'object' && error !== null ? (error as { body?: unknown }).body : undefined;
+  const bodyMessage =
+    typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
+      ? (body as { message: string }).message
+      : undefined;
+  const message = bodyMessage ?? (error instanceof Error ? error.message : String(error));
+  if (status === undefined) return { status, retryable: true, rateLimited: false, message };
+  return { status, retryable: status === 429 || status >= 500, rateLimited: status === 429, message };
+}
+
+function isConflict(error: unknown): boolean {
+  return classifyHubSpotError(error).status === 409;
+}
+
+function engagementInput(e: NewEngagement, kind: 'note' | 'task', now: number) {
+  const properties: Record<string, string> =
+    kind === 'note'
+      ? { hs_note_body: e.body, hs_timestamp: new Date(now).toISOString() }
+      : {
+          hs_task_body: e.body,
+          hs_task_subject: e.subject ?? 'Dealgate',
+          hs_task_status: 'NOT_STARTED',
+          hs_task_priority: 'HIGH',
+          hs_timestamp: new Date(e.dueAt ?? now).toISOString(),
+          ...(e.ownerId ? { hubspot_owner_id: e.ownerId } : {}),
+        };
+  return {
+    properties,
+    associations: [
+      {
+        to: { id: e.dealId },
+        types: [
+          {
+            associationCategory: AssociationSpecAssociationCategoryEnum.HubspotDefined,
+            associationTypeId: kind === 'note' ? NOTE_TO_DEAL : TASK_TO_DEAL,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export function createHubSpotGateway(clients: HubSpotClients, now: () => number = Date.now): HubSpotGateway {
+  const client = (portalId: number): Promise<Client> => clients.forPortal(portalId);
+  const properties = [...DEAL_PROPERTIES];
+
+  return {
+    async getDeal(portalId, dealId, options = {}) {
+      const api = await client(portalId);
+      try {
+        const deal = await api.crm.deals.basicApi.getById(dealId, properties, options.withStageHistory ? ['dealstage'] : undefined);
+        return toHubSpotDeal(deal);
+      } catch (error) {
+        if (classifyHubSpotError(error).status === 404) return undefined;
+        throw error;
+      }
+    },
+
+    async batchReadDeals(portalId, dealIds, options = {}) {
+      if (dealIds.length === 0) return [];
+      const api = await client(portalId);
+      const result = await api.crm.deals.batchApi.read({
+        inputs: dealIds.map((id) => ({ id })),
+        properties,
+        propertiesWithHistory: options.withStageHistory ? ['dealstage'] : [],
+      });
+      return result.results.map(toHubSpotDeal);
+    },
+
+    async updateDeal(portalId, dealId, props) {
+      const api = await client(portalId);
+      await api.crm.deals.basicApi.update(dealId, { properties: props });
+    },
+
+    async batchUpdateDeals(portalId, updates) {
+      if (updates.length === 0) return;
+      const api = await client(portalId);
+      await api.crm.deals.batchApi.update({ inputs: updates.map((u) => ({ id: u.id, properties: u.properties })) });
+    },
+
+    async createNotes(portalId, notes) {
+      if (notes.length === 0) return [];
+      const api = await client(portalId);
+      const at = now();
+      const result = await api.crm.objects.notes.batchApi.create({ inputs: notes.map((n) => engagementInput(n, 'note', at)) });
+      return result.results.map((r) => r.id);
+    },
+
+    async createTasks(portalId, tasks) {
+      if (tasks.length === 0) return [];
+      const api = await client(portalId);
+      const at = now();
+      const result = await api.crm.objects.tasks.batchApi.create({ inputs: tasks.map((t) => engagementInput(t, 'task', at)) });
+      return result.results.map((r) => r.id);
+    },
+
+    async getPipelines(portalId) {
+      const api = await client(portalId);
+      const result = await api.crm.pipelines.pipelinesApi.getAll('deals');
+      return result.results.map((p) => ({
+        id: p.id,
+        label: p.label,
+        displayOrder: p.displayOrder,
+        stages: p.stages
+          .filter((s) => !s.archived)
+          .map((s) => {
+            const isClosed = s.metadata?.isClosed === 'true';
+            const probability = Number(s.metadata?.probability ?? 'NaN');
+            return { id: s.id, label: s.label, displayOrder: s.displayOrder, isClosed, isLost: isClosed && probability === 0 };
+          })
+          .sort((a, b) => a.displayOrder - b.displayOrder),
+      }));
+    },
+
+    async ensureProperties(portalId, group, definitions) {
+      const api = await client(portalId);
+      try {
+        await api.crm.properties.groupsApi.create('deals', { name: group.name, label: group.label, displayOrder: -1 });
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
+      for (const d of definitions) {
+        try {
+          await api.crm.properties.coreApi.create('deals', {
+            name: d.name,
+            label: d.label,
+            type: d.type,
+            fieldType: d.fieldType,
+            groupName: group.name,
+            description: d.description,
+            ...(d.options ? { options: d.options.map((o) => ({ ...o, hidden: false })) } : {}),
+          });
+        } catch (error) {
+          if (!isConflict(error)) throw error;
+        }
+      }
+    },
+  };
+}
