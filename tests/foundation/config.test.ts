@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       HUBSPOT_CLIENT_ID: 'client-id',
       HUBSPOT_ACCESS_TOKEN: 'pat-na1-token',
       HUBSPOT_API_BASE_URL: 'http://127.0.0.1:4000',
+      DEALGATE_TOKEN_ENCRYPTION_KEY: 'a'.repeat(64),
       DEALGATE_VALUE_THRESHOLD: '25000',
       DEALGATE_SLA_HOURS: '24',
       DEALGATE_REVIEWERS: '101, 102',

@@ -32,31 +32,58 @@ const httpUrl = z
   .refine((value) => /^https?:\/\//.test(value), { message: 'must start with http:// or https://' })
   .transform((value) => value.replace(/\/+$/, ''));
 
-const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  PUBLIC_BASE_URL: httpUrl.optional(),
-  DATABASE_PATH: z.string().trim().min(1).default('./data/dealgate.db'),
-  HUBSPOT_CLIENT_SECRET: z
-    .string({ message: 'is required: set it to the client secret of the HubSpot app (Auth tab of the app in HubSpot)' })
-    .trim()
-    .min(1, { message: 'is required: set it to the client secret of the HubSpot app (Auth tab of the app in HubSpot)' }),
-  HUBSPOT_CLIENT_ID: optionalString,
-  HUBSPOT_ACCESS_TOKEN: optionalString,
-  HUBSPOT_API_BASE_URL: httpUrl.default('https://api.hubapi.com'),
-  DEALGATE_TOKEN_ENCRYPTION_KEY: optionalString,
-  DEALGATE_VALUE_THRESHOLD: z.coerce.number().min(0).default(50000),
-  DEALGATE_SLA_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(48),
-  DEALGATE_REVIEWERS: userIdList.default([]),
-  DEALGATE_ADMINS: userIdList.default([]),
-  DEALGATE_ESCALATION_REVIEWER: z
-    .string()
-    .trim()
-    .regex(/^\d*$/, { message: 'must be a HubSpot user id (digits only)' })
-    .optional()
-    .transform((value) => (value === undefined || value === '' ? undefined : value)),
-  DEALGATE_GATE_STAGE_LABEL: z.string().trim().min(1).default('contract'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+/** A 32-byte AES-256 key written as 64 hex characters or as base64; undefined when it is neither. */
+export function decodeEncryptionKey(value: string): Buffer | undefined {
+  if (/^[0-9a-f]{64}$/i.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) {
+    const bytes = Buffer.from(value, 'base64');
+    if (bytes.length === 32) return bytes;
+  }
+  return undefined;
+}
+
+const envSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_BASE_URL: httpUrl.optional(),
+    DATABASE_PATH: z.string().trim().min(1).default('./data/dealgate.db'),
+    HUBSPOT_CLIENT_SECRET: z
+      .string({ message: 'is required: set it to the client secret of the HubSpot app (Auth tab of the app in HubSpot)' })
+      .trim()
+      .min(1, { message: 'is required: set it to the client secret of the HubSpot app (Auth tab of the app in HubSpot)' }),
+    HUBSPOT_CLIENT_ID: optionalString,
+    HUBSPOT_ACCESS_TOKEN: optionalString,
+    HUBSPOT_API_BASE_URL: httpUrl.default('https://api.hubapi.com'),
+    DEALGATE_TOKEN_ENCRYPTION_KEY: optionalString.refine((value) => value === undefined || decodeEncryptionKey(value) !== undefined, {
+      message: 'must be 32 random bytes as base64 or 64 hex characters (generate one with `openssl rand -base64 32`)',
+    }),
+    DEALGATE_OPS_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 16, {
+      message: 'must be at least 16 characters (generate one with `openssl rand -hex 24`)',
+    }),
+    DEALGATE_VALUE_THRESHOLD: z.coerce.number().min(0).default(50000),
+    DEALGATE_SLA_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(48),
+    DEALGATE_REVIEWERS: userIdList.default([]),
+    DEALGATE_ADMINS: userIdList.default([]),
+    DEALGATE_ESCALATION_REVIEWER: z
+      .string()
+      .trim()
+      .regex(/^\d*$/, { message: 'must be a HubSpot user id (digits only)' })
+      .optional()
+      .transform((value) => (value === undefined || value === '' ? undefined : value)),
+    DEALGATE_GATE_STAGE_LABEL: z.string().trim().min(1).default('contract'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    // OAuth mode stores every account's tokens; they are never written unencrypted.
+    if (env.HUBSPOT_CLIENT_ID !== undefined && env.DEALGATE_TOKEN_ENCRYPTION_KEY === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DEALGATE_TOKEN_ENCRYPTION_KEY'],
+        message:
+          'is required when HUBSPOT_CLIENT_ID is set (OAuth mode): it encrypts the stored OAuth tokens; generate one with `openssl rand -base64 32`',
+      });
+    }
+  });
 
 export interface AccountDefaults {
   valueThreshold: number;
@@ -79,6 +106,8 @@ export interface Config {
     apiBaseUrl: string;
   };
   tokenEncryptionKey: string | undefined;
+  /** Bearer token for the /ops routes; without it they answer loopback callers only. */
+  opsToken: string | undefined;
   defaults: AccountDefaults;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
@@ -116,6 +145,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiBaseUrl: e.HUBSPOT_API_BASE_URL,
     },
     tokenEncryptionKey: e.DEALGATE_TOKEN_ENCRYPTION_KEY,
+    opsToken: e.DEALGATE_OPS_TOKEN,
     defaults: {
       valueThreshold: e.DEALGATE_VALUE_THRESHOLD,
       slaHours: e.DEALGATE_SLA_HOURS,

@@ -1,5 +1,8 @@
 import type { Db } from './db';
 import type { AccountRecord, AccountRepository, Store } from './store';
+import { sqliteInbox } from '../webhooks/inboxStore';
+import { sqliteViolations } from '../webhooks/violationStore';
+import { sqliteOutbox } from '../outbox/outboxStore';
 
 interface AccountRow {
   portal_id: number;
@@ -52,6 +55,9 @@ export function createSqliteStore(db: Db): Store {
   const ping = db.prepare('SELECT 1').pluck();
   return {
     accounts: sqliteAccounts(db),
+    inbox: sqliteInbox(db),
+    outbox: sqliteOutbox(db),
+    gateViolations: sqliteViolations(db),
     transaction: (work) => db.transaction(work)(),
     ping: () => {
       try {

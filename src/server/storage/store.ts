@@ -6,6 +6,10 @@
  *
  * Every method that touches account data takes the portal id and filters on it.
  */
+import type { InboxRepository } from '../webhooks/inboxStore';
+import type { ViolationRepository } from '../webhooks/violationStore';
+import type { OutboxRepository } from '../outbox/outboxStore';
+
 export interface AccountRecord {
   portalId: number;
   authMode: 'oauth' | 'static';
@@ -26,6 +30,11 @@ export interface AccountRepository {
 
 export interface Store {
   accounts: AccountRepository;
+  /** Webhook events as received (deduplicated), until processed. */
+  inbox: InboxRepository;
+  /** Effects on HubSpot waiting for delivery. */
+  outbox: OutboxRepository;
+  gateViolations: ViolationRepository;
   /** Runs `work` in one transaction: all of its writes land, or none. `work` must be synchronous. */
   transaction<T>(work: () => T): T;
   /** Cheap round trip to the database, for readiness. */

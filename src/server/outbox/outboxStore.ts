@@ -1,0 +1,203 @@
+import type { Db } from '../storage/db';
+
+/**
+ * The outbox: every effect on HubSpot (stage revert, status properties, notes, tasks) is a row
+ * written in the same transaction as the state change that causes it, then delivered by the
+ * outbox worker. Rows move pending -> done, or pending -> failed after the last attempt.
+ *
+ * A delivery "claims" a row before calling HubSpot: attempts + 1, last_error cleared, and a lease
+ * in next_attempt_at. The outcome then sets done, or last_error and the next attempt. So a pending
+ * row with attempts > 0 and no last_error is one whose last delivery may or may not have reached
+ * HubSpot (the process stopped in between): `inDoubt` tells the worker to check before repeating
+ * anything that is not idempotent.
+ */
+export type OutboxStatus = 'pending' | 'done' | 'failed';
+
+export interface NewOutboxEntry {
+  portalId: number;
+  dealId: string | null;
+  kind: string;
+  payload: object;
+  /** Rows with the same key in one account are one effect: a second enqueue is ignored. */
+  dedupeKey?: string | null;
+}
+
+export interface OutboxRow {
+  id: number;
+  portalId: number;
+  dealId: string | null;
+  kind: string;
+  payload: unknown;
+  dedupeKey: string | null;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  createdAt: number;
+  completedAt: number | null;
+}
+
+export interface ClaimedOutboxRow extends OutboxRow {
+  /** The previous delivery of this row was claimed and never answered: it may have been applied. */
+  inDoubt: boolean;
+}
+
+export interface OutboxRepository {
+  /** Returns the new row's id, or undefined when a row with the same dedupe key exists. */
+  enqueue(entry: NewOutboxEntry, at: number): number | undefined;
+  /** Due pending rows in id order, claimed for `leaseMs`; portals in `skipPortals` are left alone. */
+  claimDue(now: number, limit: number, leaseMs: number, skipPortals?: ReadonlySet<number>): ClaimedOutboxRow[];
+  markDone(ids: readonly number[], at: number): void;
+  /** Puts claimed rows back without counting the attempt (e.g. the account is paused after a 429). */
+  release(ids: readonly number[], nextAttemptAt: number, reason: string): void;
+  markRetry(id: number, error: string, nextAttemptAt: number): void;
+  markFailed(id: number, error: string, at: number): void;
+  /** Rows claimed by a process that is gone become due now (SQLite has one owning process). */
+  recoverClaims(now: number): number;
+  get(id: number): OutboxRow | undefined;
+  list(filter: { status?: OutboxStatus; portalId?: number; dealId?: string; limit: number }): OutboxRow[];
+  countByStatus(): Record<OutboxStatus, number>;
+  /** Earliest next_attempt_at among pending rows, for the worker's sleep. */
+  nextDueAt(): number | undefined;
+  /** The most recent revert_stage for a deal created at or after `since` (own-move detection). */
+  recentRevert(portalId: number, dealId: string, since: number): OutboxRow | undefined;
+}
+
+interface OutboxDbRow {
+  id: number;
+  portal_id: number;
+  deal_id: string | null;
+  kind: string;
+  payload: string;
+  dedupe_key: string | null;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  completed_at: number | null;
+}
+
+function toRow(row: OutboxDbRow): OutboxRow {
+  return {
+    id: row.id,
+    portalId: row.portal_id,
+    dealId: row.deal_id,
+    kind: row.kind,
+    payload: JSON.parse(row.payload) as unknown,
+    dedupeKey: row.dedupe_key,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+  };
+}
+
+export function sqliteOutbox(db: Db): OutboxRepository {
+  const insert = db.prepare(`INSERT OR IGNORE INTO outbox (portal_id, deal_id, kind, payload, dedupe_key, created_at, next_attempt_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const due = db.prepare<[number, number], OutboxDbRow>(
+    `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+  );
+  const claim = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = NULL, next_attempt_at = ? WHERE id = ?');
+  const done = db.prepare(`UPDATE outbox SET status = 'done', completed_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'`);
+  const release = db.prepare(
+    `UPDATE outbox SET attempts = MAX(attempts - 1, 0), last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`,
+  );
+  const retry = db.prepare(`UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`);
+  const failed = db.prepare(`UPDATE outbox SET status = 'failed', last_error = ?, completed_at = ? WHERE id = ? AND status = 'pending'`);
+  const recover = db.prepare(
+    `UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND attempts > 0 AND last_error IS NULL AND next_attempt_at > ?`,
+  );
+  const getOne = db.prepare<[number], OutboxDbRow>('SELECT * FROM outbox WHERE id = ?');
+  const counts = db.prepare<[], { status: OutboxStatus; n: number }>('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status');
+  const nextDue = db.prepare<[], { at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`);
+  const recentRevert = db.prepare<[number, string, number], OutboxDbRow>(
+    `SELECT * FROM outbox WHERE portal_id = ? AND deal_id = ? AND kind = 'revert_stage' AND created_at >= ? ORDER BY id DESC LIMIT 1`,
+  );
+
+  const claimAll = db.transaction((rows: OutboxDbRow[], until: number) => {
+    for (const row of rows) claim.run(until, row.id);
+  });
+
+  return {
+    enqueue(entry, at) {
+      const result = insert.run(
+        entry.portalId,
+        entry.dealId,
+        entry.kind,
+        JSON.stringify(entry.payload),
+        entry.dedupeKey ?? null,
+        at,
+        at,
+      );
+      return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
+    },
+
+    claimDue(now, limit, leaseMs, skipPortals) {
+      // Over-read a little so skipped (paused) accounts do not starve the others.
+      const candidates = due.all(now, skipPortals && skipPortals.size > 0 ? limit * 4 : limit);
+      const chosen = (skipPortals ? candidates.filter((r) => !skipPortals.has(r.portal_id)) : candidates).slice(0, limit);
+      claimAll(chosen, now + leaseMs);
+      return chosen.map((row) => ({
+        ...toRow({ ...row, attempts: row.attempts + 1, last_error: null, next_attempt_at: now + leaseMs }),
+        inDoubt: row.attempts > 0 && row.last_error === null,
+      }));
+    },
+
+    markDone(ids, at) {
+      for (const id of ids) done.run(at, id);
+    },
+    release(ids, nextAttemptAt, reason) {
+      for (const id of ids) release.run(reason, nextAttemptAt, id);
+    },
+    markRetry(id, error, nextAttemptAt) {
+      retry.run(error, nextAttemptAt, id);
+    },
+    markFailed(id, error, at) {
+      failed.run(error, at, id);
+    },
+    recoverClaims(now) {
+      return recover.run(now, now).changes;
+    },
+    get(id) {
+      const row = getOne.get(id);
+      return row ? toRow(row) : undefined;
+    },
+    list(filter) {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (filter.status) {
+        where.push('status = ?');
+        params.push(filter.status);
+      }
+      if (filter.portalId !== undefined) {
+        where.push('portal_id = ?');
+        params.push(filter.portalId);
+      }
+      if (filter.dealId !== undefined) {
+        where.push('deal_id = ?');
+        params.push(filter.dealId);
+      }
+      const sql = `SELECT * FROM outbox ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+      return db
+        .prepare<(string | number)[], OutboxDbRow>(sql)
+        .all(...params, filter.limit)
+        .map(toRow);
+    },
+    countByStatus() {
+      const result: Record<OutboxStatus, number> = { pending: 0, done: 0, failed: 0 };
+      for (const row of counts.all()) result[row.status] = row.n;
+      return result;
+    },
+    nextDueAt() {
+      return nextDue.get()?.at ?? undefined;
+    },
+    recentRevert(portalId, dealId, since) {
+      const row = recentRevert.get(portalId, dealId, since);
+      return row ? toRow(row) : undefined;
+    },
+  };
+}

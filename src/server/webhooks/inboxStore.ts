@@ -1,0 +1,191 @@
+import type { Db } from '../storage/db';
+
+/**
+ * The webhook inbox: what HubSpot sent and we acknowledged. Rows are deduplicated on
+ * (portal_id, event_key), so a redelivered batch stores nothing new. The inbox worker marks a row
+ * done in the same transaction as the effects it records, retries a failing one with backoff and
+ * parks it after the last attempt (status 'parked', last_error kept for ops).
+ */
+export type InboxStatus = 'pending' | 'done' | 'parked';
+
+export interface NewInboxEvent {
+  portalId: number;
+  eventKey: string;
+  objectId: string;
+  subscriptionType: string;
+  propertyName: string | null;
+  propertyValue: string | null;
+  changeSource: string | null;
+  sourceId: string | null;
+  occurredAt: number;
+  /** The event as HubSpot sent it (JSON), for ops and reprocessing. */
+  payload: string;
+}
+
+export interface InboxEvent extends Omit<NewInboxEvent, 'payload'> {
+  id: number;
+  payload: string;
+  receivedAt: number;
+  status: InboxStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  processedAt: number | null;
+}
+
+export interface InboxRepository {
+  /** Stores a batch in one transaction; returns how many were new (not duplicates). */
+  insertBatch(events: readonly NewInboxEvent[], receivedAt: number): number;
+  /**
+   * Pending events that are due, oldest occurrence first, leaving out every event of a deal that
+   * has an event waiting for a retry (so a deal's events are applied in order).
+   */
+  due(now: number, limit: number): InboxEvent[];
+  /** Call inside the transaction that records the event's effects. */
+  markDone(id: number, at: number): void;
+  markRetry(id: number, attempts: number, error: string, nextAttemptAt: number): void;
+  park(id: number, attempts: number, error: string, at: number): void;
+  /** Parked events go back to pending (ops, after fixing the cause). */
+  requeue(id: number, now: number): boolean;
+  get(id: number): InboxEvent | undefined;
+  list(filter: { status?: InboxStatus; portalId?: number; limit: number }): InboxEvent[];
+  countByStatus(): Record<InboxStatus, number>;
+  nextDueAt(): number | undefined;
+}
+
+interface InboxDbRow {
+  id: number;
+  portal_id: number;
+  event_key: string;
+  object_id: string;
+  subscription_type: string;
+  property_name: string | null;
+  property_value: string | null;
+  change_source: string | null;
+  source_id: string | null;
+  occurred_at: number;
+  payload: string;
+  received_at: number;
+  status: InboxStatus;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  processed_at: number | null;
+}
+
+function toEvent(row: InboxDbRow): InboxEvent {
+  return {
+    id: row.id,
+    portalId: row.portal_id,
+    eventKey: row.event_key,
+    objectId: row.object_id,
+    subscriptionType: row.subscription_type,
+    propertyName: row.property_name,
+    propertyValue: row.property_value,
+    changeSource: row.change_source,
+    sourceId: row.source_id,
+    occurredAt: row.occurred_at,
+    payload: row.payload,
+    receivedAt: row.received_at,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    processedAt: row.processed_at,
+  };
+}
+
+export function sqliteInbox(db: Db): InboxRepository {
+  // Positional parameters and one prepared statement: this is the ingest hot path.
+  const insert = db.prepare(`INSERT OR IGNORE INTO webhook_inbox
+    (portal_id, event_key, object_id, subscription_type, property_name, property_value, change_source, source_id, occurred_at, payload, received_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertAll = db.transaction((events: readonly NewInboxEvent[], receivedAt: number) => {
+    let stored = 0;
+    for (const e of events) {
+      stored += insert.run(
+        e.portalId,
+        e.eventKey,
+        e.objectId,
+        e.subscriptionType,
+        e.propertyName,
+        e.propertyValue,
+        e.changeSource,
+        e.sourceId,
+        e.occurredAt,
+        e.payload,
+        receivedAt,
+      ).changes;
+    }
+    return stored;
+  });
+  const due = db.prepare<[number, number], InboxDbRow>(
+    `SELECT * FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY occurred_at, id LIMIT ?`,
+  );
+  const waiting = db.prepare<[number], { portal_id: number; object_id: string }>(
+    `SELECT DISTINCT portal_id, object_id FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > ?`,
+  );
+  const done = db.prepare(`UPDATE webhook_inbox SET status = 'done', processed_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'`);
+  const retry = db.prepare(`UPDATE webhook_inbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`);
+  const park = db.prepare(
+    `UPDATE webhook_inbox SET status = 'parked', attempts = ?, last_error = ?, processed_at = ? WHERE id = ? AND status = 'pending'`,
+  );
+  const requeue = db.prepare(
+    `UPDATE webhook_inbox SET status = 'pending', attempts = 0, next_attempt_at = ?, processed_at = NULL WHERE id = ? AND status = 'parked'`,
+  );
+  const getOne = db.prepare<[number], InboxDbRow>('SELECT * FROM webhook_inbox WHERE id = ?');
+  const counts = db.prepare<[], { status: InboxStatus; n: number }>('SELECT status, COUNT(*) AS n FROM webhook_inbox GROUP BY status');
+  const nextDue = db.prepare<[], { at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending'`);
+
+  return {
+    insertBatch(events, receivedAt) {
+      return events.length === 0 ? 0 : insertAll(events, receivedAt);
+    },
+    due(now, limit) {
+      const blocked = new Set(waiting.all(now).map((r) => `${r.portal_id}/${r.object_id}`));
+      const rows = due.all(now, limit);
+      return (blocked.size === 0 ? rows : rows.filter((r) => !blocked.has(`${r.portal_id}/${r.object_id}`))).map(toEvent);
+    },
+    markDone(id, at) {
+      done.run(at, id);
+    },
+    markRetry(id, attempts, error, nextAttemptAt) {
+      retry.run(attempts, error, nextAttemptAt, id);
+    },
+    park(id, attempts, error, at) {
+      park.run(attempts, error, at, id);
+    },
+    requeue(id, now) {
+      return requeue.run(now, id).changes === 1;
+    },
+    get(id) {
+      const row = getOne.get(id);
+      return row ? toEvent(row) : undefined;
+    },
+    list(filter) {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (filter.status) {
+        where.push('status = ?');
+        params.push(filter.status);
+      }
+      if (filter.portalId !== undefined) {
+        where.push('portal_id = ?');
+        params.push(filter.portalId);
+      }
+      const sql = `SELECT * FROM webhook_inbox ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+      return db
+        .prepare<(string | number)[], InboxDbRow>(sql)
+        .all(...params, filter.limit)
+        .map(toEvent);
+    },
+    countByStatus() {
+      const result: Record<InboxStatus, number> = { pending: 0, done: 0, parked: 0 };
+      for (const row of counts.all()) result[row.status] = row.n;
+      return result;
+    },
+    nextDueAt() {
+      return nextDue.get()?.at ?? undefined;
+    },
+  };
+}

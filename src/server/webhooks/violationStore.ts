@@ -1,0 +1,100 @@
+import type { Db } from '../storage/db';
+
+/** An attempt to move a deal past the gate without sign-off: who, when, from which stage to which. */
+export interface NewGateViolation {
+  portalId: number;
+  dealId: string;
+  movedByUserId: string | null;
+  sourceType: string | null;
+  sourceId: string | null;
+  fromStage: string;
+  toStage: string;
+  occurredAt: number;
+  /** The inbox event that revealed it; unique, so one event records at most one violation. */
+  inboxEventId: number | null;
+}
+
+export interface GateViolation extends NewGateViolation {
+  id: number;
+  recordedAt: number;
+}
+
+export interface ViolationRepository {
+  /** Returns the new id, or undefined when this inbox event already recorded one. */
+  record(violation: NewGateViolation, at: number): number | undefined;
+  listForDeal(portalId: number, dealId: string): GateViolation[];
+  list(portalId: number, filter: { since?: number; limit: number }): GateViolation[];
+  countByUser(portalId: number, since: number): { userId: string; count: number }[];
+}
+
+interface ViolationDbRow {
+  id: number;
+  portal_id: number;
+  deal_id: string;
+  moved_by_user_id: string | null;
+  source_type: string | null;
+  source_id: string | null;
+  from_stage: string;
+  to_stage: string;
+  occurred_at: number;
+  recorded_at: number;
+  inbox_event_id: number | null;
+}
+
+function toViolation(row: ViolationDbRow): GateViolation {
+  return {
+    id: row.id,
+    portalId: row.portal_id,
+    dealId: row.deal_id,
+    movedByUserId: row.moved_by_user_id,
+    sourceType: row.source_type,
+    sourceId: row.source_id,
+    fromStage: row.from_stage,
+    toStage: row.to_stage,
+    occurredAt: row.occurred_at,
+    recordedAt: row.recorded_at,
+    inboxEventId: row.inbox_event_id,
+  };
+}
+
+export function sqliteViolations(db: Db): ViolationRepository {
+  const insert = db.prepare(`INSERT OR IGNORE INTO gate_violations
+    (portal_id, deal_id, moved_by_user_id, source_type, source_id, from_stage, to_stage, occurred_at, recorded_at, inbox_event_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const forDeal = db.prepare<[number, string], ViolationDbRow>(
+    'SELECT * FROM gate_violations WHERE portal_id = ? AND deal_id = ? ORDER BY occurred_at, id',
+  );
+  const recent = db.prepare<[number, number, number], ViolationDbRow>(
+    'SELECT * FROM gate_violations WHERE portal_id = ? AND occurred_at >= ? ORDER BY occurred_at DESC, id DESC LIMIT ?',
+  );
+  const byUser = db.prepare<[number, number], { user_id: string; n: number }>(
+    `SELECT COALESCE(moved_by_user_id, 'unknown') AS user_id, COUNT(*) AS n FROM gate_violations
+     WHERE portal_id = ? AND occurred_at >= ? GROUP BY user_id ORDER BY n DESC, user_id`,
+  );
+  return {
+    record(v, at) {
+      const result = insert.run(
+        v.portalId,
+        v.dealId,
+        v.movedByUserId,
+        v.sourceType,
+        v.sourceId,
+        v.fromStage,
+        v.toStage,
+        v.occurredAt,
+        at,
+        v.inboxEventId,
+      );
+      return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
+    },
+    listForDeal(portalId, dealId) {
+      return forDeal.all(portalId, dealId).map(toViolation);
+    },
+    list(portalId, filter) {
+      return recent.all(portalId, filter.since ?? 0, filter.limit).map(toViolation);
+    },
+    countByUser(portalId, since) {
+      return byUser.all(portalId, since).map((r) => ({ userId: r.user_id, count: r.n }));
+    },
+  };
+}
