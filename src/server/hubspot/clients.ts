@@ -1,6 +1,11 @@
 import { Client } from '@hubspot/api-client';
-import type { Config } from '../config/config';
+import type { Clock } from '../clock';
+import { decodeEncryptionKey, type Config } from '../config/config';
 import { DealgateError } from '../errors';
+import type { Logger } from '../logger';
+import type { Store } from '../storage/store';
+import { createTokenCipher, type TokenCipher } from '../accounts/tokenCipher';
+import { refreshAccessToken, type OAuthTokens } from '../oauth/tokenEndpoint';
 
 /** Hands out an authenticated HubSpot API client for an account. */
 export interface HubSpotClients {
@@ -31,4 +36,94 @@ export function staticHubSpotClients(config: Config): HubSpotClients {
       return client;
     },
   };
+}
+
+/** What the OAuth clients need from the rest of the service. */
+export interface OAuthClientsDeps {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  cipher: TokenCipher;
+}
+
+/** Refresh this long before HubSpot's expiry (tokens live 30 minutes), so no call goes out with a dying token. */
+export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+
+export interface OAuthHubSpotClients extends HubSpotClients {
+  /** Stores an account's tokens (encrypted) after an install. */
+  saveTokens(portalId: number, tokens: OAuthTokens, scopes: string[]): void;
+}
+
+/**
+ * OAuth: each installed account has its own tokens, stored encrypted in `accounts` and refreshed
+ * shortly before they expire (one refresh at a time per account). An account that never installed
+ * falls back to HUBSPOT_ACCESS_TOKEN when that is set, so a single static account keeps working.
+ */
+export function oauthHubSpotClients(deps: OAuthClientsDeps): OAuthHubSpotClients {
+  const { config, store, clock, cipher } = deps;
+  const clientId = config.hubspot.clientId;
+  if (!clientId) throw new Error('oauthHubSpotClients needs HUBSPOT_CLIENT_ID');
+  const app = { clientId, clientSecret: config.hubspot.clientSecret, apiBaseUrl: config.hubspot.apiBaseUrl };
+  const fallback = staticHubSpotClients(config);
+  const built = new Map<number, { accessToken: string; client: Client }>();
+  const refreshing = new Map<number, Promise<string>>();
+
+  function saveTokens(portalId: number, tokens: OAuthTokens, scopes: string[]): void {
+    const now = clock.now();
+    const existing = store.accounts.get(portalId);
+    store.accounts.upsert({
+      portalId,
+      authMode: 'oauth',
+      accessTokenEnc: cipher.encrypt(tokens.accessToken, portalId),
+      refreshTokenEnc: cipher.encrypt(tokens.refreshToken, portalId),
+      tokenExpiresAt: tokens.expiresAt,
+      scopes: scopes.length > 0 ? scopes.join(' ') : existing?.scopes ?? null,
+      installedAt: existing?.installedAt ?? now,
+      provisionedAt: existing?.provisionedAt ?? null,
+      updatedAt: now,
+    });
+  }
+
+  async function refresh(portalId: number, refreshTokenEnc: string): Promise<string> {
+    const tokens = await refreshAccessToken(app, cipher.decrypt(refreshTokenEnc, portalId), clock.now());
+    saveTokens(portalId, tokens, []);
+    deps.logger.info({ portalId, expiresAt: new Date(tokens.expiresAt).toISOString() }, 'refreshed the HubSpot access token');
+    return tokens.accessToken;
+  }
+
+  async function accessToken(portalId: number): Promise<string | undefined> {
+    const account = store.accounts.get(portalId);
+    if (!account || account.authMode !== 'oauth' || !account.accessTokenEnc || !account.refreshTokenEnc) return undefined;
+    if (account.tokenExpiresAt !== null && account.tokenExpiresAt - clock.now() > REFRESH_MARGIN_MS) {
+      return cipher.decrypt(account.accessTokenEnc, portalId);
+    }
+    let pending = refreshing.get(portalId);
+    if (!pending) {
+      pending = refresh(portalId, account.refreshTokenEnc).finally(() => refreshing.delete(portalId));
+      refreshing.set(portalId, pending);
+    }
+    return pending;
+  }
+
+  return {
+    saveTokens,
+    async forPortal(portalId) {
+      const token = await accessToken(portalId);
+      if (token === undefined) return fallback.forPortal(portalId);
+      const cached = built.get(portalId);
+      if (cached && cached.accessToken === token) return cached.client;
+      const client = buildHubSpotClient(token, config.hubspot.apiBaseUrl);
+      built.set(portalId, { accessToken: token, client });
+      return client;
+    },
+  };
+}
+
+/** The clients main() uses: OAuth when HUBSPOT_CLIENT_ID is set (static token as fallback), else the static token. */
+export function hubSpotClientsFor(deps: Omit<OAuthClientsDeps, 'cipher'>): HubSpotClients | OAuthHubSpotClients {
+  if (!deps.config.hubspot.clientId) return staticHubSpotClients(deps.config);
+  const key = deps.config.tokenEncryptionKey ? decodeEncryptionKey(deps.config.tokenEncryptionKey) : undefined;
+  if (!key) throw new Error('DEALGATE_TOKEN_ENCRYPTION_KEY is required when HUBSPOT_CLIENT_ID is set (OAuth mode)');
+  return oauthHubSpotClients({ ...deps, cipher: createTokenCipher(key) });
 }

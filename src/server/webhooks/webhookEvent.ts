@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import type { NewInboxEvent } from './inboxStore';
+
+/**
+ * One event of a HubSpot webhook batch, as documented at
+ * https://developers.hubspot.com/docs/api/webhooks#webhooks-payloads. Strict on the fields Dealgate
+ * uses, lenient to anything else HubSpot adds (unknown fields pass through untouched).
+ */
+const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)]);
+
+export const webhookEvent = z.looseObject({
+  eventId: id.optional(),
+  subscriptionId: id.optional(),
+  portalId: z.number().int().positive(),
+  appId: id.optional(),
+  occurredAt: z.number().int().nonnegative(),
+  subscriptionType: z.string().min(1).max(200),
+  attemptNumber: z.number().int().nonnegative().optional(),
+  objectId: id,
+  propertyName: z.string().max(200).optional(),
+  propertyValue: z.string().nullable().optional(),
+  changeSource: z.string().max(200).optional(),
+  sourceId: z.union([z.string(), z.number()]).nullable().optional(),
+});
+export type WebhookEvent = z.infer<typeof webhookEvent>;
+
+/**
+ * HubSpot documents at most 100 events per request. We accept up to 200: a batch we refused would
+ * be retried for a day and then dropped with every event in it, so a little headroom is safer than
+ * a hard stop at the documented number; the 1 MB body limit bounds the work either way.
+ */
+export const DOCUMENTED_MAX_BATCH = 100;
+export const MAX_BATCH = 2 * DOCUMENTED_MAX_BATCH;
+
+export const webhookBatch = z
+  .array(webhookEvent)
+  .min(1, { message: 'a webhook batch holds at least one event' })
+  .max(MAX_BATCH, { message: `a webhook batch holds at most ${DOCUMENTED_MAX_BATCH} events` });
+
+/** Deal events Dealgate acts on; other subscription types are acknowledged and dropped. */
+export function isDealEvent(subscriptionType: string): boolean {
+  return subscriptionType.startsWith('deal.');
+}
+
+/**
+ * The event's identity across HubSpot's retries. HubSpot keeps eventId across redeliveries but
+ * documents it as "not guaranteed to be unique", so the key also carries what the event says
+ * (type, object, property, time), which a redelivery repeats exactly. Without an eventId, the new
+ * value stands in for it.
+ */
+export function eventKey(e: WebhookEvent): string {
+  const what = `${e.subscriptionType}:${e.objectId}:${e.propertyName ?? ''}:${e.occurredAt}`;
+  return e.eventId !== undefined ? `${e.eventId}:${what}` : `-:${what}:${e.propertyValue ?? ''}`;
+}
+
+export function toInboxEvent(e: WebhookEvent): NewInboxEvent {
+  return {
+    portalId: e.portalId,
+    eventKey: eventKey(e),
+    objectId: String(e.objectId),
+    subscriptionType: e.subscriptionType,
+    propertyName: e.propertyName ?? null,
+    propertyValue: e.propertyValue ?? null,
+    changeSource: e.changeSource ?? null,
+    sourceId: e.sourceId === undefined || e.sourceId === null ? null : String(e.sourceId),
+    occurredAt: e.occurredAt,
+    payload: JSON.stringify(e),
+  };
+}
