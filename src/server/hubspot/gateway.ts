@@ -74,6 +74,12 @@ export interface NewEngagement {
   dueAt?: number;
 }
 
+export interface HubSpotOwner {
+  id: string;
+  userId: string | null;
+  email: string | null;
+}
+
 export interface PropertyDefinition {
   name: string;
   label: string;
@@ -94,6 +100,10 @@ export interface HubSpotGateway {
   createNotes(portalId: number, notes: NewEngagement[]): Promise<string[]>;
   createTasks(portalId: number, tasks: NewEngagement[]): Promise<string[]>;
   getPipelines(portalId: number): Promise<PipelineInfo[]>;
+  /** The account's owners (tasks are assigned to owners; reviewers are configured as user ids). */
+  getOwners(portalId: number): Promise<HubSpotOwner[]>;
+  /** Bodies of the notes or tasks associated with a deal (the outbox looks for its reference before repeating a create). */
+  listDealEngagementBodies(portalId: number, dealId: string, kind: 'note' | 'task'): Promise<string[]>;
   /** Creates the group and each property; an existing one (409) counts as done. */
   ensureProperties(portalId: number, group: { name: string; label: string }, properties: PropertyDefinition[]): Promise<void>;
 }
@@ -267,6 +277,41 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
           })
           .sort((a, b) => a.displayOrder - b.displayOrder),
       }));
+    },
+
+    async getOwners(portalId) {
+      const api = await client(portalId);
+      const owners: HubSpotOwner[] = [];
+      let after: string | undefined;
+      do {
+        const page = await api.crm.owners.ownersApi.getPage(undefined, after, 500, false);
+        for (const o of page.results) owners.push({ id: o.id, userId: o.userId === undefined ? null : String(o.userId), email: o.email ?? null });
+        after = page.paging?.next?.after;
+      } while (after);
+      return owners;
+    },
+
+    async listDealEngagementBodies(portalId, dealId, kind) {
+      const api = await client(portalId);
+      const toType = kind === 'note' ? 'notes' : 'tasks';
+      const ids: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await api.crm.associations.v4.basicApi.getPage('deals', dealId, toType, after, 500);
+        for (const a of page.results) ids.push(a.toObjectId);
+        after = page.paging?.next?.after;
+      } while (after);
+      const bodyProperty = kind === 'note' ? 'hs_note_body' : 'hs_task_body';
+      const bodies: string[] = [];
+      for (let i = 0; i < ids.length; i += 100) {
+        const inputs = ids.slice(i, i + 100).map((id) => ({ id }));
+        const batch =
+          kind === 'note'
+            ? await api.crm.objects.notes.batchApi.read({ inputs, properties: [bodyProperty], propertiesWithHistory: [] })
+            : await api.crm.objects.tasks.batchApi.read({ inputs, properties: [bodyProperty], propertiesWithHistory: [] });
+        for (const r of batch.results) bodies.push(r.properties[bodyProperty] ?? '');
+      }
+      return bodies;
     },
 
     async ensureProperties(portalId, group, definitions) {

@@ -9,9 +9,12 @@ import type { Db } from '../storage/db';
  * in next_attempt_at. The outcome then sets done, or last_error and the next attempt. So a pending
  * row with attempts > 0 and no last_error is one whose last delivery may or may not have reached
  * HubSpot (the process stopped in between): `inDoubt` tells the worker to check before repeating
- * anything that is not idempotent.
+ * anything that is not idempotent; so is a row whose last_error starts with IN_DOUBT.
  */
 export type OutboxStatus = 'pending' | 'done' | 'failed';
+
+/** Starts the last_error of a row whose last delivery got no answer (timeout, connection lost). */
+export const IN_DOUBT = 'outcome unknown: ';
 
 export interface NewOutboxEntry {
   portalId: number;
@@ -143,7 +146,7 @@ export function sqliteOutbox(db: Db): OutboxRepository {
       claimAll(chosen, now + leaseMs);
       return chosen.map((row) => ({
         ...toRow({ ...row, attempts: row.attempts + 1, last_error: null, next_attempt_at: now + leaseMs }),
-        inDoubt: row.attempts > 0 && row.last_error === null,
+        inDoubt: row.attempts > 0 && (row.last_error === null || row.last_error.startsWith(IN_DOUBT)),
       }));
     },
 

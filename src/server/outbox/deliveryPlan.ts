@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import type { ClaimedOutboxRow } from './outboxStore';
+
+/**
+ * Turns claimed outbox rows into as few HubSpot calls as possible: every deal-property effect of a
+ * deal (status projection, decision properties, a stage revert) becomes one input of a batch
+ * update, notes and tasks go out in batch creates. Pure: no I/O.
+ */
+export const MAX_BATCH_INPUTS = 100;
+
+export const outboxPayloads = {
+  update_deal: z.object({ properties: z.record(z.string(), z.string()) }),
+  /** Move the deal back to `toStage`; `fromStage` is the stage it was moved into without sign-off. */
+  revert_stage: z.object({ toStage: z.string().min(1), fromStage: z.string().min(1) }),
+  create_note: z.object({ body: z.string().min(1) }),
+  create_task: z.object({
+    subject: z.string().min(1),
+    body: z.string(),
+    ownerUserId: z.string().nullable().optional(),
+    dueAt: z.number(),
+  }),
+};
+export type OutboxKind = keyof typeof outboxPayloads;
+export type RevertStagePayload = z.infer<(typeof outboxPayloads)['revert_stage']>;
+export type CreateTaskPayload = z.infer<(typeof outboxPayloads)['create_task']>;
+
+export interface DealUpdatePlan {
+  dealId: string;
+  properties: Record<string, string>;
+  /** The revert among the rows, if any (the latest wins). */
+  revert: RevertStagePayload | undefined;
+  rows: ClaimedOutboxRow[];
+}
+
+export interface EngagementPlan<P> {
+  row: ClaimedOutboxRow;
+  dealId: string;
+  payload: P;
+}
+
+export interface DeliveryPlan {
+  dealUpdates: DealUpdatePlan[];
+  notes: EngagementPlan<{ body: string }>[];
+  tasks: EngagementPlan<CreateTaskPayload>[];
+  /** Rows that cannot be delivered as they are (unknown kind, bad payload, no deal). */
+  invalid: { row: ClaimedOutboxRow; reason: string }[];
+}
+
+/** Groups one account's claimed rows (in id order). Later property values win, as if applied in order. */
+export function planDelivery(rows: readonly ClaimedOutboxRow[]): DeliveryPlan {
+  const plan: DeliveryPlan = { dealUpdates: [], notes: [], tasks: [], invalid: [] };
+  const byDeal = new Map<string, DealUpdatePlan>();
+  const sorted = [...rows].sort((a, b) => a.id - b.id);
+  for (const row of sorted) {
+    if (!(row.kind in outboxPayloads)) {
+      plan.invalid.push({ row, reason: `unknown outbox kind "${row.kind}"` });
+      continue;
+    }
+    if (row.dealId === null) {
+      plan.invalid.push({ row, reason: `${row.kind} needs a deal id` });
+      continue;
+    }
+    const kind = row.kind as OutboxKind;
+    const parsed = outboxPayloads[kind].safeParse(row.payload);
+    if (!parsed.success) {
+      plan.invalid.push({ row, reason: `bad ${kind} payload: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+      continue;
+    }
+    if (kind === 'update_deal' || kind === 'revert_stage') {
+      let update = byDeal.get(row.dealId);
+      if (!update) {
+        update = { dealId: row.dealId, properties: {}, revert: undefined, rows: [] };
+        byDeal.set(row.dealId, update);
+        plan.dealUpdates.push(update);
+      }
+      update.rows.push(row);
+      if (kind === 'update_deal') {
+        Object.assign(update.properties, outboxPayloads.update_deal.parse(row.payload).properties);
+      } else {
+        const revert = outboxPayloads.revert_stage.parse(row.payload);
+        update.revert = revert;
+        update.properties.dealstage = revert.toStage;
+      }
+    } else if (kind === 'create_note') {
+      plan.notes.push({ row, dealId: row.dealId, payload: outboxPayloads.create_note.parse(row.payload) });
+    } else {
+      plan.tasks.push({ row, dealId: row.dealId, payload: outboxPayloads.create_task.parse(row.payload) });
+    }
+  }
+  return plan;
+}
+
+export function chunk<T>(items: readonly T[], size: number = MAX_BATCH_INPUTS): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/**
+ * A reference in every note and task Dealgate writes. It lets a delivery whose outcome is unknown
+ * (timeout, crash between HubSpot's answer and our commit) check whether the engagement exists
+ * before creating it again.
+ */
+export function engagementRef(row: { portalId: number; id: number }): string {
+  return `dealgate-ref-${row.portalId}-${row.id}`;
+}
+
+export function withRef(body: string, row: { portalId: number; id: number }): string {
+  return `${body}<p style="color:#7c98b6;font-size:11px">${engagementRef(row)}</p>`;
+}

@@ -1,0 +1,97 @@
+import type { Clock } from '../clock';
+
+/**
+ * Paces Dealgate's background HubSpot calls per account so the workers stay inside HubSpot's
+ * rolling 10-second limit (110 requests per account for OAuth apps; private apps 100-190):
+ * https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details
+ *
+ * The default budget leaves headroom under 110 for card requests, which call HubSpot directly.
+ * A 429 pauses the account (at least a second, longer when they repeat) and halves its budget
+ * until a full minute has passed without one.
+ */
+export interface RateGovernorOptions {
+  requestsPerWindow: number;
+  windowMs: number;
+  /** Tests shrink the waits; production uses real timers. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const DEFAULT_RATE: RateGovernorOptions = { requestsPerWindow: 90, windowMs: 10_000 };
+const MIN_PAUSE_MS = 1_000;
+const MAX_PAUSE_MS = 10_000;
+const SLOW_DOWN_FOR_MS = 60_000;
+
+interface AccountPace {
+  sent: number[];
+  pausedUntil: number;
+  recent429s: number;
+  slowUntil: number;
+}
+
+export interface RateGovernor {
+  /** Resolves when the account may make one more request (and counts it). */
+  acquire(portalId: number): Promise<void>;
+  /** HubSpot answered 429: pause the account and slow it down. Returns the pause in ms. */
+  rateLimited(portalId: number, retryAfterMs?: number): number;
+  /** Accounts that are paused right now (the outbox skips them rather than wait). */
+  pausedUntil(portalId: number): number;
+  pausedAccounts(): Set<number>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createRateGovernor(clock: Clock, options: RateGovernorOptions = DEFAULT_RATE): RateGovernor {
+  const sleep = options.sleep ?? realSleep;
+  const accounts = new Map<number, AccountPace>();
+  const pace = (portalId: number): AccountPace => {
+    let p = accounts.get(portalId);
+    if (!p) {
+      p = { sent: [], pausedUntil: 0, recent429s: 0, slowUntil: 0 };
+      accounts.set(portalId, p);
+    }
+    return p;
+  };
+
+  return {
+    async acquire(portalId) {
+      const p = pace(portalId);
+      for (;;) {
+        const now = clock.now();
+        if (p.pausedUntil > now) {
+          await sleep(p.pausedUntil - now);
+          continue;
+        }
+        while (p.sent.length > 0 && (p.sent[0] ?? 0) <= now - options.windowMs) p.sent.shift();
+        if (p.slowUntil <= now) p.recent429s = 0;
+        const budget = p.slowUntil > now ? Math.max(1, Math.floor(options.requestsPerWindow / 2)) : options.requestsPerWindow;
+        if (p.sent.length < budget) {
+          p.sent.push(now);
+          return;
+        }
+        const oldest = p.sent[p.sent.length - budget] ?? now;
+        await sleep(Math.max(1, oldest + options.windowMs - now));
+      }
+    },
+
+    rateLimited(portalId, retryAfterMs) {
+      const p = pace(portalId);
+      const now = clock.now();
+      p.recent429s += 1;
+      const pause = Math.min(MAX_PAUSE_MS, Math.max(MIN_PAUSE_MS * 2 ** (p.recent429s - 1), retryAfterMs ?? 0));
+      p.pausedUntil = Math.max(p.pausedUntil, now + pause);
+      p.slowUntil = now + SLOW_DOWN_FOR_MS;
+      return pause;
+    },
+
+    pausedUntil(portalId) {
+      return accounts.get(portalId)?.pausedUntil ?? 0;
+    },
+
+    pausedAccounts() {
+      const now = clock.now();
+      const paused = new Set<number>();
+      for (const [portalId, p] of accounts) if (p.pausedUntil > now) paused.add(portalId);
+      return paused;
+    },
+  };
+}
