@@ -1,0 +1,96 @@
+import type { Clock } from '../clock';
+import { DealgateError } from '../errors';
+import type { Logger } from '../logger';
+import type { Store } from '../storage/store';
+import type { HubSpotGateway, PipelineInfo } from '../hubspot/gateway';
+import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from './dealgateProperties';
+
+/**
+ * First contact with an account (an install, its first webhook or card request): create the
+ * `dealgate` property group and properties (an existing one is fine) and read the pipelines, so
+ * each pipeline's gate stage is known. Done once per account (accounts.provisioned_at), one
+ * attempt at a time; a failure is retried at the next contact.
+ */
+export interface AccountProvisioner {
+  ensureReady(portalId: number): Promise<void>;
+  /** Reads the pipelines again (a stage Dealgate does not know appeared); at most once a minute per account. */
+  refreshPipelines(portalId: number, options?: { force?: boolean }): Promise<boolean>;
+}
+
+export interface AccountProvisionerDeps {
+  store: Store;
+  gateway: HubSpotGateway;
+  clock: Clock;
+  logger: Logger;
+  /** True in static-token mode: an account seen for the first time is recorded as a static one. */
+  staticTokenConfigured: boolean;
+  savePipelines: (portalId: number, pipelines: PipelineInfo[], at: number) => void;
+}
+
+export const PIPELINE_REFRESH_INTERVAL_MS = 60_000;
+
+export function createAccountProvisioner(deps: AccountProvisionerDeps): AccountProvisioner {
+  const { store, gateway, clock, logger } = deps;
+  const ready = new Set<number>();
+  const inFlight = new Map<number, Promise<void>>();
+  const pipelinesReadAt = new Map<number, number>();
+
+  async function readPipelines(portalId: number): Promise<void> {
+    const pipelines = await gateway.getPipelines(portalId);
+    const at = clock.now();
+    store.transaction(() => deps.savePipelines(portalId, pipelines, at));
+    pipelinesReadAt.set(portalId, at);
+  }
+
+  async function provision(portalId: number): Promise<void> {
+    const now = clock.now();
+    let account = store.accounts.get(portalId);
+    if (!account) {
+      if (!deps.staticTokenConfigured) {
+        throw new DealgateError('hubspot_unavailable', `account ${portalId} has not installed Dealgate: install it through /oauth/install`);
+      }
+      store.accounts.upsert({
+        portalId,
+        authMode: 'static',
+        accessTokenEnc: null,
+        refreshTokenEnc: null,
+        tokenExpiresAt: null,
+        scopes: null,
+        installedAt: now,
+        provisionedAt: null,
+        updatedAt: now,
+      });
+      account = store.accounts.get(portalId);
+    }
+    if (account?.provisionedAt) {
+      ready.add(portalId);
+      return;
+    }
+    await gateway.ensureProperties(portalId, DEALGATE_PROPERTY_GROUP, DEALGATE_PROPERTIES);
+    await readPipelines(portalId);
+    store.accounts.markProvisioned(portalId, clock.now());
+    ready.add(portalId);
+    logger.info({ portalId }, 'account provisioned: dealgate properties exist and pipelines are read');
+  }
+
+  return {
+    async ensureReady(portalId) {
+      if (ready.has(portalId)) return;
+      let pending = inFlight.get(portalId);
+      if (!pending) {
+        pending = provision(portalId).finally(() => inFlight.delete(portalId));
+        inFlight.set(portalId, pending);
+      }
+      await pending;
+    },
+
+    async refreshPipelines(portalId, options = {}) {
+      const last = pipelinesReadAt.get(portalId) ?? 0;
+      if (!options.force && clock.now() - last < PIPELINE_REFRESH_INTERVAL_MS) return false;
+      pipelinesReadAt.set(portalId, clock.now());
+      await readPipelines(portalId);
+      logger.info({ portalId }, 'pipelines read again');
+      return true;
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Clock } from '../clock';
+import { forbidden, notFound, unauthorized } from '../errors';
+import { validate } from '../http/validate';
+import type { Store } from '../storage/store';
+
+/**
+ * What operators need to see about the background work: parked inbox events, failed outbox rows,
+ * and counts. Guarded by DEALGATE_OPS_TOKEN (`Authorization: Bearer <token>`) when it is set;
+ * without it, only direct loopback callers get in (a request that came through a proxy carries
+ * X-Forwarded-For and is refused, since behind a local proxy everyone looks like loopback).
+ */
+export interface OpsRouteDeps {
+  config: { opsToken: string | undefined };
+  store: Store;
+  clock: Clock;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function opsGuard(opsToken: string | undefined): RequestHandler {
+  return (req, _res, next) => {
+    if (opsToken !== undefined) {
+      const header = req.get('authorization') ?? '';
+      const match = /^Bearer (.+)$/i.exec(header);
+      if (!match?.[1] || !sameSecret(match[1], opsToken)) {
+        next(unauthorized('ops routes need Authorization: Bearer <DEALGATE_OPS_TOKEN>'));
+        return;
+      }
+      next();
+      return;
+    }
+    const remote = req.socket.remoteAddress ?? '';
+    if (!LOOPBACK.has(remote) || req.get('x-forwarded-for') !== undefined || req.get('forwarded') !== undefined) {
+      next(forbidden('ops routes answer loopback callers only; set DEALGATE_OPS_TOKEN to reach them from elsewhere'));
+      return;
+    }
+    next();
+  };
+}
+
+const listFields = {
+  portalId: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+};
+const inboxQuery = z.object({ status: z.enum(['pending', 'done', 'parked']).optional(), ...listFields });
+const outboxQuery = z.object({ status: z.enum(['pending', 'done', 'failed']).optional(), ...listFields });
+
+export function opsRoutes(deps: OpsRouteDeps): Router {
+  const router = Router();
+  router.use('/ops', opsGuard(deps.config.opsToken));
+
+  router.get('/ops/metrics', (_req, res) => {
+    const now = deps.clock.now();
+    const inboxNext = deps.store.inbox.nextDueAt();
+    const outboxNext = deps.store.outbox.nextDueAt();
+    res.json({
+      inbox: { ...deps.store.inbox.countByStatus(), nextDueInMs: inboxNext === undefined ? null : Math.max(0, inboxNext - now) },
+      outbox: { ...deps.store.outbox.countByStatus(), nextDueInMs: outboxNext === undefined ? null : Math.max(0, outboxNext - now) },
+    });
+  });
+
+  router.get('/ops/inbox', (req, res) => {
+    const q = validate(inboxQuery, req.query, 'query');
+    const events = deps.store.inbox.list({ limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.portalId ? { portalId: q.portalId } : {}) });
+    res.json({ events: events.map((e) => ({ ...e, payload: JSON.parse(e.payload) as unknown })) });
+  });
+
+  router.post('/ops/inbox/:id/retry', (req, res) => {
+    const id = validate(z.coerce.number().int().positive(), req.params.id, 'id');
+    if (!deps.store.inbox.requeue(id, deps.clock.now())) throw notFound(`no parked inbox event ${id}`);
+    res.json({ requeued: id });
+  });
+
+  router.get('/ops/outbox', (req, res) => {
+    const q = validate(outboxQuery, req.query, 'query');
+    res.json({ rows: deps.store.outbox.list({ limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.portalId ? { portalId: q.portalId } : {}) }) });
+  });
+
+  return router;
+}
