@@ -34,7 +34,6 @@ export const MAX_BATCH = 2 * DOCUMENTED_MAX_BATCH;
 
 export const webhookBatch = z
   .array(webhookEvent)
-  .min(1, { message: 'a webhook batch holds at least one event' })
   .max(MAX_BATCH, { message: `a webhook batch holds at most ${DOCUMENTED_MAX_BATCH} events` });
 
 /** Deal events Dealgate acts on; other subscription types are acknowledged and dropped. */

@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+import express from 'express';
+import { createDb } from '../../src/server/storage/db';
+import { createSqliteStore } from '../../src/server/storage/sqliteStore';
+import type { Store } from '../../src/server/storage/store';
+import { systemClock } from '../../src/server/clock';
+import { silentLogger } from '../../src/server/logger';
+import { errorHandler } from '../../src/server/http/errorHandler';
+import { signedHeaders } from '../../src/server/hubspot/signature';
+import { WEBHOOK_PATH, webhookRoute } from '../../src/server/webhooks/webhookRoute';
+import { listen, tempDir, TEST_CLIENT_SECRET } from '../support/env';
+
+/** The ingest path alone: signature, validation, deduplicated storage, the answer. */
+describe('POST /webhooks/hubspot', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: Store;
+  let server: Awaited<ReturnType<typeof listen>>;
+  let publicBaseUrl: string;
+
+  beforeEach(async () => {
+    dir = tempDir();
+    store = createSqliteStore(createDb(join(dir.path, 'db.sqlite')));
+    const app = express();
+    server = await listen(app);
+    // The signature covers PUBLIC_BASE_URL, known once the server listens: mount the route then.
+    publicBaseUrl = server.url;
+    const config = { hubspot: { clientSecret: TEST_CLIENT_SECRET }, publicBaseUrl };
+    app.use(webhookRoute({ config, store, clock: systemClock, logger: silentLogger() }));
+    app.use(errorHandler(silentLogger()));
+  });
+
+  afterEach(async () => {
+    await server.close();
+    store.close();
+    dir.cleanup();
+  });
+
+  function event(overrides: Record<string, unknown> = {}) {
+    return {
+      eventId: 1001,
+      subscriptionId: 77,
+      portalId: 4242,
+      appId: 9,
+      occurredAt: 1_700_000_000_000,
+      subscriptionType: 'deal.propertyChange',
+      attemptNumber: 0,
+      objectId: 555,
+      propertyName: 'dealstage',
+      propertyValue: 'closedwon',
+      changeSource: 'CRM_UI',
+      sourceId: 'userId:12',
+      ...overrides,
+    };
+  }
+
+  async function post(body: unknown, options: { secret?: string; url?: string; timestamp?: number } = {}) {
+    const raw = JSON.stringify(body);
+    const url = options.url ?? publicBaseUrl + WEBHOOK_PATH;
+    const headers = signedHeaders(options.secret ?? TEST_CLIENT_SECRET, { method: 'POST', uri: url, body: raw }, options.timestamp ?? Date.now());
+    const response = await fetch(server.url + WEBHOOK_PATH, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: raw });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('stores a signed batch and answers 200', async () => {
+    const result = await post([event(), event({ eventId: 1002, propertyName: 'amount', propertyValue: '90000' })]);
+    expect(result).toEqual({ status: 200, body: { received: 2, stored: 2 } });
+    const stored = store.inbox.list({ limit: 10 });
+    expect(stored.map((e) => [e.objectId, e.propertyName, e.propertyValue, e.status])).toEqual([
+      ['555', 'amount', '90000', 'pending'],
+      ['555', 'dealstage', 'closedwon', 'pending'],
+    ]);
+  });
+
+  it('stores a redelivered event once (HubSpot retries with a higher attemptNumber)', async () => {
+    await post([event()]);
+    const retried = await post([event({ attemptNumber: 3 })]);
+    expect(retried).toEqual({ status: 200, body: { received: 1, stored: 0 } });
+    expect(store.inbox.countByStatus().pending).toBe(1);
+  });
+
+  it('keeps two events that share an eventId but say different things', async () => {
+    const result = await post([event(), event({ objectId: 556 })]);
+    expect(result.body).toEqual({ received: 2, stored: 2 });
+  });
+
+  it.each([
+    ['a wrong secret', { secret: 'not-the-secret' }],
+    ['another URL', { url: 'https://elsewhere.example.com' + WEBHOOK_PATH }],
+    ['a stale timestamp', { timestamp: Date.now() - 6 * 60 * 1000 }],
+  ])('refuses a batch signed with %s (401) and stores nothing', async (_what, options) => {
+    const result = await post([event()], options);
+    expect(result.status).toBe(401);
+    expect(result.body).toEqual({ error: expect.objectContaining({ code: 'unauthorized' }) });
+    expect(store.inbox.countByStatus()).toEqual({ pending: 0, done: 0, parked: 0 });
+  });
+
+  it('refuses an unsigned batch', async () => {
+    const response = await fetch(server.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
+    expect(response.status).toBe(401);
+    expect(store.inbox.countByStatus().pending).toBe(0);
+  });
+
+  it.each([
+    ['not an array', { events: [] }, 'webhook batch'],
+    ['a missing portalId', [{ ...event(), portalId: undefined }], '0.portalId'],
+    ['a non-numeric occurredAt', [{ ...event(), occurredAt: 'yesterday' }], '0.occurredAt'],
+    ['a missing objectId', [{ ...event(), objectId: undefined }], '0.objectId'],
+  ])('answers 400 for %s, naming the field, and stores nothing', async (_what, body, path) => {
+    const result = await post(body);
+    expect(result.status).toBe(400);
+    expect(String((result.body.error as { message: string }).message)).toContain(path);
+    expect(store.inbox.countByStatus().pending).toBe(0);
+  });
+
+  it('acknowledges an empty batch without storing anything', async () => {
+    expect(await post([])).toEqual({ status: 200, body: { received: 0, stored: 0 } });
+  });
+
+  it('refuses more than the batch limit', async () => {
+    const batch = Array.from({ length: 201 }, (_, i) => event({ eventId: i }));
+    expect((await post(batch)).status).toBe(400);
+  });
+
+  it('accepts unknown fields and drops events about other objects', async () => {
+    const result = await post([
+      event({ somethingNew: { nested: true }, isSensitive: false }),
+      event({ eventId: 2, subscriptionType: 'contact.propertyChange' }),
+    ]);
+    expect(result.body).toEqual({ received: 2, stored: 1 });
+  });
+});
