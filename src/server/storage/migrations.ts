@@ -174,4 +174,18 @@ CREATE TABLE gate_violations (
 CREATE INDEX violations_by_portal ON gate_violations (portal_id, occurred_at);
 `,
   },
+  {
+    version: 2,
+    name: 'webhook batch journal',
+    // The webhook route appends each verified, validated batch here as received (one row per
+    // request, so acknowledging costs one insert); the inbox worker moves its events into
+    // webhook_inbox (deduplicated there) and deletes the batch, in one transaction.
+    sql: `
+CREATE TABLE webhook_batches (
+  id           INTEGER PRIMARY KEY,
+  received_at  INTEGER NOT NULL,
+  body         BLOB    NOT NULL
+);
+`,
+  },
 ];
