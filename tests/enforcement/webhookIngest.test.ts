@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/server/logger';
 import { errorHandler } from '../../src/server/http/errorHandler';
 import { signedHeaders } from '../../src/server/hubspot/signature';
 import { WEBHOOK_PATH, webhookRoute } from '../../src/server/webhooks/webhookRoute';
+import { inboxEventsOf } from '../../src/server/webhooks/webhookEvent';
 import { listen, tempDir, TEST_CLIENT_SECRET } from '../support/env';
 
 /** The ingest path alone: signature, validation, deduplicated storage, the answer. */
@@ -25,7 +26,7 @@ describe('POST /webhooks/hubspot', () => {
     // The signature covers PUBLIC_BASE_URL, known once the server listens: mount the route then.
     publicBaseUrl = server.url;
     const config = { hubspot: { clientSecret: TEST_CLIENT_SECRET }, publicBaseUrl };
-    app.use(webhookRoute({ config, store, clock: systemClock, logger: silentLogger() }));
+    app.use(webhookRoute({ config, store, clock: systemClock }));
     app.use(errorHandler(silentLogger()));
   });
 
@@ -53,6 +54,16 @@ describe('POST /webhooks/hubspot', () => {
     };
   }
 
+  /** What the inbox worker does first: journaled batches become deduplicated inbox events. */
+  function expand() {
+    return store.inbox.expandJournal(100, inboxEventsOf);
+  }
+
+  function nothingStored() {
+    expect(store.inbox.journalBacklog()).toBe(0);
+    expect(store.inbox.countByStatus()).toEqual({ pending: 0, done: 0, parked: 0 });
+  }
+
   async function post(body: unknown, options: { secret?: string; url?: string; timestamp?: number } = {}) {
     const raw = JSON.stringify(body);
     const url = options.url ?? publicBaseUrl + WEBHOOK_PATH;
@@ -63,7 +74,10 @@ describe('POST /webhooks/hubspot', () => {
 
   it('stores a signed batch and answers 200', async () => {
     const result = await post([event(), event({ eventId: 1002, propertyName: 'amount', propertyValue: '90000' })]);
-    expect(result).toEqual({ status: 200, body: { received: 2, stored: 2 } });
+    expect(result).toEqual({ status: 200, body: { received: 2 } });
+    expect(store.inbox.journalBacklog()).toBe(1);
+    expect(expand()).toEqual({ batches: 1, stored: 2 });
+    expect(store.inbox.journalBacklog()).toBe(0);
     const stored = store.inbox.list({ limit: 10 });
     expect(stored.map((e) => [e.objectId, e.propertyName, e.propertyValue, e.status])).toEqual([
       ['555', 'amount', '90000', 'pending'],
@@ -73,14 +87,20 @@ describe('POST /webhooks/hubspot', () => {
 
   it('stores a redelivered event once (HubSpot retries with a higher attemptNumber)', async () => {
     await post([event()]);
+    expect(expand().stored).toBe(1);
     const retried = await post([event({ attemptNumber: 3 })]);
-    expect(retried).toEqual({ status: 200, body: { received: 1, stored: 0 } });
-    expect(store.inbox.countByStatus().pending).toBe(1);
+    expect(retried).toEqual({ status: 200, body: { received: 1 } });
+    expect(expand()).toEqual({ batches: 1, stored: 0 });
+    // A duplicate inside one batch, and across two batches journaled before either is expanded.
+    await post([event({ eventId: 7 }), event({ eventId: 7, attemptNumber: 1 })]);
+    await post([event({ eventId: 7, attemptNumber: 2 })]);
+    expect(expand()).toEqual({ batches: 2, stored: 1 });
+    expect(store.inbox.countByStatus().pending).toBe(2);
   });
 
   it('keeps two events that share an eventId but say different things', async () => {
-    const result = await post([event(), event({ objectId: 556 })]);
-    expect(result.body).toEqual({ received: 2, stored: 2 });
+    await post([event(), event({ objectId: 556 })]);
+    expect(expand().stored).toBe(2);
   });
 
   it.each([
@@ -91,13 +111,13 @@ describe('POST /webhooks/hubspot', () => {
     const result = await post([event()], options);
     expect(result.status).toBe(401);
     expect(result.body).toEqual({ error: expect.objectContaining({ code: 'unauthorized' }) });
-    expect(store.inbox.countByStatus()).toEqual({ pending: 0, done: 0, parked: 0 });
+    nothingStored();
   });
 
   it('refuses an unsigned batch', async () => {
     const response = await fetch(server.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
     expect(response.status).toBe(401);
-    expect(store.inbox.countByStatus().pending).toBe(0);
+    nothingStored();
   });
 
   it.each([
@@ -109,16 +129,18 @@ describe('POST /webhooks/hubspot', () => {
     const result = await post(body);
     expect(result.status).toBe(400);
     expect(String((result.body.error as { message: string }).message)).toContain(path);
-    expect(store.inbox.countByStatus().pending).toBe(0);
+    nothingStored();
   });
 
   it('acknowledges an empty batch without storing anything', async () => {
-    expect(await post([])).toEqual({ status: 200, body: { received: 0, stored: 0 } });
+    expect(await post([])).toEqual({ status: 200, body: { received: 0 } });
+    nothingStored();
   });
 
   it('refuses more than the batch limit', async () => {
     const batch = Array.from({ length: 201 }, (_, i) => event({ eventId: i }));
     expect((await post(batch)).status).toBe(400);
+    nothingStored();
   });
 
   it('accepts unknown fields and drops events about other objects', async () => {
@@ -126,6 +148,7 @@ describe('POST /webhooks/hubspot', () => {
       event({ somethingNew: { nested: true }, isSensitive: false }),
       event({ eventId: 2, subscriptionType: 'contact.propertyChange' }),
     ]);
-    expect(result.body).toEqual({ received: 2, stored: 1 });
+    expect(result.body).toEqual({ received: 2 });
+    expect(expand().stored).toBe(1);
   });
 });

@@ -1,7 +1,9 @@
 import type { Db } from '../storage/db';
 
 /**
- * The webhook inbox: what HubSpot sent and we acknowledged. Rows are deduplicated on
+ * The webhook inbox: what HubSpot sent and we acknowledged. The webhook route appends each batch
+ * to a journal (one row per request: acknowledging costs one insert, whatever the batch size); the
+ * inbox worker moves journaled batches into per-event rows, deduplicated on
  * (portal_id, event_key), so a redelivered batch stores nothing new. The inbox worker marks a row
  * done in the same transaction as the effects it records, retries a failing one with backoff and
  * parks it after the last attempt (status 'parked', last_error kept for ops).
@@ -34,7 +36,15 @@ export interface InboxEvent extends Omit<NewInboxEvent, 'payload'> {
 }
 
 export interface InboxRepository {
-  /** Stores a batch in one transaction; returns how many were new (not duplicates). */
+  /** Appends a verified, validated webhook body (the JSON array as received) to the journal. */
+  journal(body: Buffer, receivedAt: number): void;
+  /**
+   * Moves up to `limit` journaled batches into the inbox, in arrival order, and deletes them; one
+   * transaction, so a batch is either still journaled or fully in the inbox. Returns the events stored (not duplicates).
+   */
+  expandJournal(limit: number, toEvents: (body: Buffer) => NewInboxEvent[]): { batches: number; stored: number };
+  journalBacklog(): number;
+  /** Stores events in one transaction; returns how many were new (not duplicates). */
   insertBatch(events: readonly NewInboxEvent[], receivedAt: number): number;
   /**
    * Pending events that are due, oldest occurrence first, leaving out every event of a deal that
@@ -119,6 +129,21 @@ export function sqliteInbox(db: Db): InboxRepository {
     }
     return stored;
   });
+  const appendBatch = db.prepare('INSERT INTO webhook_batches (received_at, body) VALUES (?, ?)');
+  const oldestBatches = db.prepare<[number], { id: number; received_at: number; body: Buffer }>(
+    'SELECT id, received_at, body FROM webhook_batches ORDER BY id LIMIT ?',
+  );
+  const deleteBatch = db.prepare('DELETE FROM webhook_batches WHERE id = ?');
+  const backlog = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM webhook_batches');
+  const expand = db.transaction((limit: number, toEvents: (body: Buffer) => NewInboxEvent[]) => {
+    const batches = oldestBatches.all(limit);
+    let stored = 0;
+    for (const batch of batches) {
+      stored += insertAll(toEvents(batch.body), batch.received_at);
+      deleteBatch.run(batch.id);
+    }
+    return { batches: batches.length, stored };
+  });
   const due = db.prepare<[number, number], InboxDbRow>(
     `SELECT * FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY occurred_at, id LIMIT ?`,
   );
@@ -138,6 +163,15 @@ export function sqliteInbox(db: Db): InboxRepository {
   const nextDue = db.prepare<[], { at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending'`);
 
   return {
+    journal(body, receivedAt) {
+      appendBatch.run(receivedAt, body);
+    },
+    expandJournal(limit, toEvents) {
+      return expand(limit, toEvents);
+    },
+    journalBacklog() {
+      return backlog.get()?.n ?? 0;
+    },
     insertBatch(events, receivedAt) {
       return events.length === 0 ? 0 : insertAll(events, receivedAt);
     },

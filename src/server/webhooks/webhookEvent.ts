@@ -66,3 +66,14 @@ export function toInboxEvent(e: WebhookEvent): NewInboxEvent {
     payload: JSON.stringify(e),
   };
 }
+
+/**
+ * The inbox rows of a journaled batch (verified and validated when it arrived): the deal events,
+ * each with its identity. Other objects' events are dropped here.
+ */
+export function inboxEventsOf(body: Buffer): NewInboxEvent[] {
+  const batch = webhookBatch.parse(JSON.parse(body.toString('utf8')));
+  const events: NewInboxEvent[] = [];
+  for (const event of batch) if (isDealEvent(event.subscriptionType)) events.push(toInboxEvent(event));
+  return events;
+}

@@ -2,7 +2,8 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
 import { classifyHubSpotError, type HubSpotDeal, type HubSpotGateway } from '../hubspot/gateway';
-import type { InboxEvent } from '../webhooks/inboxStore';
+import type { InboxEvent, NewInboxEvent } from '../webhooks/inboxStore';
+import { inboxEventsOf } from '../webhooks/webhookEvent';
 import type { AccountProvisioner } from '../accounts/provisioning';
 import { chunk } from '../outbox/deliveryPlan';
 import { backoffDelay, describeError, type RetryPolicy } from './backoff';
@@ -53,6 +54,8 @@ export interface InboxWorkerDeps {
   idleMs?: number;
   random?: () => number;
 }
+
+const JOURNAL_BATCHES_PER_TRANSACTION = 50;
 
 export const DEFAULT_INBOX_RETRY: RetryPolicy = { baseMs: 1_000, maxMs: 5 * 60_000, maxAttempts: 8 };
 
@@ -162,7 +165,25 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     return { settled, effects };
   }
 
+  function eventsOfBatch(body: Buffer): NewInboxEvent[] {
+    try {
+      return inboxEventsOf(body);
+    } catch (error) {
+      // Validated when it arrived, so only a corrupted row gets here: keep it in the log, not the queue.
+      logger.error({ err: error, body: body.toString('utf8').slice(0, 4000) }, 'a journaled webhook batch cannot be read; dropped');
+      return [];
+    }
+  }
+
+  /** Journaled batches become inbox events (deduplicated) before each round picks what is due. */
+  function expandJournal(): void {
+    for (let round = 0; round < 100; round += 1) {
+      if (store.inbox.expandJournal(JOURNAL_BATCHES_PER_TRANSACTION, eventsOfBatch).batches < JOURNAL_BATCHES_PER_TRANSACTION) return;
+    }
+  }
+
   async function processDue(): Promise<number> {
+    expandJournal();
     const events = store.inbox.due(clock.now(), batchSize);
     if (events.length === 0) return 0;
     const byAccount = new Map<number, InboxEvent[]>();
@@ -182,6 +203,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     idleMs: deps.idleMs ?? 1_000,
     round: processDue,
     msUntilNextDue: () => {
+      if (store.inbox.journalBacklog() > 0) return 0;
       const next = store.inbox.nextDueAt();
       return next === undefined ? undefined : next - clock.now();
     },
