@@ -1,0 +1,159 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { AccessGrant, TokenAuthority } from '../auth/tokenAuthority';
+import { resolveObjectType } from '../crm/objectTypes';
+import { HubSpotError, rateLimited, serverError, validationError } from '../hubspotErrors';
+import type { FaultInjector } from '../traffic/faults';
+import type { RollingWindowLimiter } from '../traffic/rateLimiter';
+import type { RequestLog } from '../traffic/requestLog';
+
+/**
+ * What every API call goes through, in HubSpot's order: (injected faults), authentication (401),
+ * the rolling rate limit (429), then the handler; every answer is logged under its endpoint.
+ */
+export interface TrafficControls {
+  auth: TokenAuthority;
+  limiter: RollingWindowLimiter;
+  faults: FaultInjector;
+  log: RequestLog;
+  /** Requests held by a hang fault, released (destroyed) when the simulator stops. */
+  held: Set<Response>;
+  now: () => number;
+}
+
+export interface ApiCall {
+  params: Record<string, string>;
+  query: Request['query'];
+  /** Parsed JSON, or the form fields of a form post; undefined without a body. */
+  body: unknown;
+  /** The caller's token; absent on public routes (OAuth). */
+  grant?: AccessGrant;
+}
+
+export interface ApiResult {
+  status: number;
+  body?: unknown;
+}
+
+export type ApiHandler = (call: ApiCall) => ApiResult;
+
+export interface RouteOptions {
+  /** No token needed and no rate limit (the OAuth endpoints). */
+  public?: boolean;
+}
+
+/** `PATCH /crm/v3/objects/deals/{objectId}` from the route and its parameters. */
+export function endpointOf(req: Request): string {
+  const routePath = typeof req.route?.path === 'string' ? req.route.path : req.path;
+  const path = routePath.replace(/:(\w+)/g, (_match: string, name: string) => {
+    const value = req.params[name];
+    if ((name === 'objectType' || name === 'toObjectType') && typeof value === 'string') return resolveObjectType(value) ?? value;
+    return `{${name}}`;
+  });
+  return `${req.method} ${path}`;
+}
+
+function parseBody(req: Request): unknown {
+  const raw: unknown = req.body;
+  if (!Buffer.isBuffer(raw) || raw.length === 0) return undefined;
+  const text = raw.toString('utf8');
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(text));
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw validationError(`Invalid input JSON on line 1: ${(error as Error).message}`);
+  }
+}
+
+function sendJson(res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.destroyed || res.headersSent) return;
+  res.set(headers);
+  if (body === undefined) {
+    res.status(status).end();
+    return;
+  }
+  res.status(status).type('application/json;charset=utf-8').send(JSON.stringify(body));
+}
+
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function apiRoute(controls: TrafficControls, handler: ApiHandler, options: RouteOptions = {}): RequestHandler {
+  return async (req, res) => {
+    const endpoint = endpointOf(req);
+    const startedAt = controls.now();
+    const began = Date.now();
+    let appId: number | undefined;
+    let batchSize: number | undefined;
+    res.on('finish', () => {
+      controls.log.record({
+        at: startedAt,
+        method: req.method,
+        url: req.originalUrl,
+        endpoint,
+        status: res.statusCode,
+        durationMs: Date.now() - began,
+        ...(appId !== undefined ? { appId } : {}),
+        ...(batchSize !== undefined ? { batchSize } : {}),
+      });
+    });
+
+    try {
+      const plan = controls.faults.plan({ method: req.method, path: req.path, endpoint });
+      if (plan.latencyMs > 0) await wait(plan.latencyMs);
+      if (plan.hang) {
+        controls.held.add(res);
+        if (plan.hang.ms === undefined) return; // answered never; destroyed on stop()
+        await wait(plan.hang.ms);
+        controls.held.delete(res);
+      }
+      if (plan.fail) {
+        throw plan.fail.status === 429 ? rateLimited(plan.fail.policy, `publicapi:simulated`) : serverError(plan.fail.status);
+      }
+
+      const body = parseBody(req);
+      let grant: AccessGrant | undefined;
+      let rateHeaders: Record<string, string> = {};
+      if (!options.public) {
+        grant = controls.auth.authenticate(req.headers.authorization);
+        appId = grant.appId;
+        const group = `publicapi:oauth:${grant.appId}:${grant.portalId}`;
+        const decision = controls.limiter.take(group);
+        rateHeaders = {
+          'X-HubSpot-RateLimit-Interval-Milliseconds': String(decision.windowMs),
+          'X-HubSpot-RateLimit-Max': String(decision.limit),
+          'X-HubSpot-RateLimit-Remaining': String(decision.remaining),
+        };
+        if (!decision.allowed) throw rateLimited('TEN_SECONDLY_ROLLING', group, rateHeaders);
+      }
+      const inputs = (body as { inputs?: unknown } | undefined)?.inputs;
+      if (Array.isArray(inputs)) batchSize = inputs.length;
+      const result = handler({ params: req.params as Record<string, string>, query: req.query, body, ...(grant ? { grant } : {}) });
+      sendJson(res, result.status, result.body, rateHeaders);
+    } catch (error) {
+      if (error instanceof HubSpotError) {
+        sendJson(res, error.httpStatus, error.body, error.headers);
+        return;
+      }
+      const failure = serverError(500);
+      failure.body.message = `simulator error: ${error instanceof Error ? error.message : String(error)}`;
+      sendJson(res, 500, failure.body);
+    }
+  };
+}
+
+/** Unknown paths: HubSpot answers 404; the message says the simulator does not have it. */
+export function unroutedHandler(controls: TrafficControls): RequestHandler {
+  return (req, res) => {
+    const began = Date.now();
+    const error = new HubSpotError(404, {
+      status: 'error',
+      message: `The simulator does not implement ${req.method} ${req.path}`,
+      correlationId: 'simulator',
+      category: 'OBJECT_NOT_FOUND',
+    });
+    sendJson(res, 404, error.body);
+    controls.log.record({ at: controls.now(), method: req.method, url: req.originalUrl, endpoint: `${req.method} (unrouted) ${req.path}`, status: 404, durationMs: Date.now() - began });
+  };
+}

@@ -1,0 +1,333 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Response } from 'express';
+import { TokenAuthority, type IssueTokenOptions } from './auth/tokenAuthority';
+import { userSource } from './crm/changeSource';
+import { CrmStore, type CrmRecord, type HistoryEntry } from './crm/crmStore';
+import type { CrmObjectType } from './crm/objectTypes';
+import { OwnerDirectory, type Owner, type OwnerSeed } from './crm/owners';
+import { PipelineRegistry, type Pipeline, type PipelineSeed } from './crm/pipelines';
+import { PropertyCatalog, type PropertyDefinition, type PropertyGroup, type PropertyInput } from './crm/propertyCatalog';
+import { accountRoutes } from './http/accountRoutes';
+import { unroutedHandler, type TrafficControls } from './http/apiRoute';
+import { controlRoutes } from './http/controlRoutes';
+import { crmObjectRoutes } from './http/crmObjectRoutes';
+import { FaultInjector } from './traffic/faults';
+import { RollingWindowLimiter } from './traffic/rateLimiter';
+import { RequestLog } from './traffic/requestLog';
+import { loadSubscriptions, projectWebhooksConfig, type Subscription, type WebhooksConfig } from './webhooks/subscriptions';
+import { WebhookDispatcher, type DeliveryAttempt, type DeliverySettings, type WebhookEvent } from './webhooks/webhookDispatcher';
+import { invalidPropertyValues } from './hubspotErrors';
+
+export interface SimulatorOptions {
+  /** The HubSpot account (hub) id. Default 24681357. */
+  portalId?: number;
+  /** The app's id: webhook `appId`, and `sourceId` of changes made with the app's tokens. Default 3141592. */
+  appId?: number;
+  /** OAuth client id. Default `sim-client-id`. */
+  clientId?: string;
+  /** OAuth client secret; signs webhooks. Default `sim-client-secret`. */
+  clientSecret?: string;
+  /** Where webhooks go; they wait (queued) until one is set. */
+  webhookTargetUrl?: string;
+  /** Static access tokens of the app to accept (never expire), besides `sim.accessToken`. */
+  accessTokens?: string[];
+  /** Requests per rolling 10 seconds per app and account. Default 110 (OAuth apps). */
+  rateLimitPerTenSeconds?: number;
+  /** Lifetime of OAuth access tokens. Default 1800 (30 minutes, as HubSpot). */
+  accessTokenTtlSeconds?: number;
+  /** Owners to seed at start. */
+  owners?: OwnerSeed[];
+  /** Webhook delivery settings; see DeliverySettings for each. */
+  webhooks?: Partial<DeliverySettings> & {
+    /** Subscriptions to use instead of the project's webhooks-hsmeta.json. */
+    config?: WebhooksConfig;
+    seed?: number;
+  };
+  /** The clock (ms since the epoch) for tokens, history, occurredAt and signature timestamps. */
+  now?: () => number;
+  /** Listen port; 0 (default) picks a free one. */
+  port?: number;
+}
+
+/** A record as a test reads it back. */
+export interface SimRecord {
+  id: string;
+  properties: Record<string, string>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SimEngagement extends SimRecord {
+  /** Ids of the deals it is associated with. */
+  dealIds: string[];
+}
+
+export interface UserAction {
+  /** The HubSpot user acting (shows as `updatedByUserId` and `sourceId: "userId:<id>"`). */
+  userId: number;
+  /** Defaults to CRM_UI. */
+  changeSource?: string;
+}
+
+export interface SeedDeal {
+  properties: Record<string, string>;
+  id?: string;
+  /** Who appears in the history; defaults to the first owner's user, else user 1. */
+  userId?: number;
+  /** When it was created (ms); defaults to now. */
+  at?: number;
+}
+
+export interface SimulatorWebhooks {
+  /** Every event generated so far, oldest first (attemptNumber 0). */
+  events(): WebhookEvent[];
+  /** Every delivery attempt, in the order they finished. */
+  deliveries(): DeliveryAttempt[];
+  /** Resolves once everything generated so far is delivered or given up on. */
+  idle(timeoutMs?: number): Promise<void>;
+  /** Sends what is pending without waiting for the batch window. */
+  flush(): void;
+  pause(): void;
+  resume(): void;
+  setTargetUrl(url: string): void;
+  configure(settings: Partial<DeliverySettings>): void;
+  subscriptions(): Subscription[];
+}
+
+export interface Simulator {
+  /** Base URL: `basePath` for @hubspot/api-client, `HUBSPOT_API_BASE_URL` for the service. */
+  readonly url: string;
+  readonly portalId: number;
+  readonly appId: number;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** A static access token of the app (never expires). */
+  readonly accessToken: string;
+
+  seedDeal(input: SeedDeal): SimRecord;
+  seedPipeline(input: PipelineSeed): Pipeline;
+  seedOwner(input: OwnerSeed): Owner;
+  seedPropertyGroup(objectType: CrmObjectType, group: { name: string; label: string; displayOrder?: number }): PropertyGroup;
+  seedProperty(objectType: CrmObjectType, property: PropertyInput): PropertyDefinition;
+
+  issueAccessToken(options?: IssueTokenOptions): string;
+  /** The code HubSpot would send to `redirectUri` after `userId` installs the app. */
+  issueAuthorizationCode(grant: { redirectUri: string; userId?: number; scopes?: string[] }): string;
+  expireAccessToken(token: string): void;
+
+  createDealAsUser(properties: Record<string, string>, action: UserAction): SimRecord;
+  moveDealToStage(dealId: string, stageId: string, action: UserAction): SimRecord;
+  /** Bulk edit: every deal moves at once (one webhook burst). */
+  moveDealsToStage(dealIds: string[], stageId: string, action: UserAction): SimRecord[];
+  updateDealAsUser(dealId: string, properties: Record<string, string>, action: UserAction): SimRecord;
+  deleteDealAsUser(dealId: string, action: UserAction): void;
+
+  getDeal(dealId: string): SimRecord | undefined;
+  deals(): SimRecord[];
+  /** Newest first. */
+  dealHistory(dealId: string, property: string): HistoryEntry[];
+  notesForDeal(dealId: string): SimEngagement[];
+  tasksForDeal(dealId: string): SimEngagement[];
+  pipelines(): Pipeline[];
+  owners(): Owner[];
+
+  readonly requests: RequestLog;
+  readonly faults: FaultInjector;
+  setRateLimit(perTenSeconds: number): void;
+  readonly webhooks: SimulatorWebhooks;
+
+  stop(): Promise<void>;
+}
+
+export const DEFAULTS = {
+  portalId: 24_681_357,
+  appId: 3_141_592,
+  clientId: 'sim-client-id',
+  clientSecret: 'sim-client-secret',
+  rateLimitPerTenSeconds: 110,
+  accessTokenTtlSeconds: 1800,
+  scopes: ['crm.objects.deals.read', 'crm.objects.deals.write', 'crm.schemas.deals.read', 'crm.schemas.deals.write', 'crm.objects.owners.read', 'oauth'],
+} as const;
+
+const DEFAULT_DELIVERY: Omit<DeliverySettings, 'targetUrl' | 'maxConcurrentRequests'> = {
+  timeoutMs: 5000,
+  retryDelaysMs: [100, 250, 500, 1000, 2000],
+  maxRetries: 10,
+  batchWindowMs: 20,
+  maxBatchSize: 100,
+  duplicateRate: 0,
+  reorder: false,
+};
+
+const DELIVERY_KEYS = ['targetUrl', 'maxConcurrentRequests', 'timeoutMs', 'retryDelaysMs', 'maxRetries', 'batchWindowMs', 'maxBatchSize', 'duplicateRate', 'reorder'] as const;
+
+function deliveryOverrides(given: Partial<DeliverySettings>): Partial<DeliverySettings> {
+  return Object.fromEntries(DELIVERY_KEYS.filter((k) => given[k] !== undefined).map((k) => [k, given[k]])) as Partial<DeliverySettings>;
+}
+
+function snapshot(record: CrmRecord): SimRecord {
+  return { id: record.id, properties: Object.fromEntries(record.values), createdAt: record.createdAt, updatedAt: record.updatedAt };
+}
+
+/** Starts the simulator on 127.0.0.1 and resolves once it listens. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const now = options.now ?? Date.now;
+  const portalId = options.portalId ?? DEFAULTS.portalId;
+  const appId = options.appId ?? DEFAULTS.appId;
+  const clientId = options.clientId ?? DEFAULTS.clientId;
+  const clientSecret = options.clientSecret ?? DEFAULTS.clientSecret;
+
+  const catalog = new PropertyCatalog(now);
+  const pipelineRegistry = new PipelineRegistry(now);
+  const ownerDirectory = new OwnerDirectory(now);
+  for (const owner of options.owners ?? []) ownerDirectory.seed(owner);
+  const crm = new CrmStore(catalog, pipelineRegistry, ownerDirectory, now);
+  const auth = new TokenAuthority({
+    portalId,
+    appId,
+    clientId,
+    clientSecret,
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? DEFAULTS.accessTokenTtlSeconds,
+    defaultScopes: [...DEFAULTS.scopes],
+    now,
+    emailOf: (userId) => ownerDirectory.byUserId(userId)?.email,
+  });
+  const accessToken = auth.issueAccessToken();
+  for (const token of options.accessTokens ?? []) auth.issueAccessToken({ token });
+
+  const held = new Set<Response>();
+  const controls: TrafficControls = {
+    auth,
+    limiter: new RollingWindowLimiter(options.rateLimitPerTenSeconds ?? DEFAULTS.rateLimitPerTenSeconds, 10_000, now),
+    faults: new FaultInjector(),
+    log: new RequestLog(),
+    held,
+    now,
+  };
+
+  const webhooksConfig = options.webhooks?.config ?? projectWebhooksConfig();
+  const subscriptions = loadSubscriptions(webhooksConfig);
+  const dispatcher = new WebhookDispatcher({
+    ...DEFAULT_DELIVERY,
+    maxConcurrentRequests: webhooksConfig.settings?.maxConcurrentRequests ?? 10,
+    ...(options.webhookTargetUrl !== undefined ? { targetUrl: options.webhookTargetUrl } : {}),
+    ...deliveryOverrides(options.webhooks ?? {}),
+    clientSecret,
+    portalId,
+    appId,
+    subscriptions,
+    seed: options.webhooks?.seed ?? 20_261_102,
+    now,
+  });
+  crm.onChange((change) => dispatcher.handle(change));
+
+  const defaultUserId = (): number => ownerDirectory.list()[0]?.userId ?? 1;
+  const requireDeal = (dealId: string): CrmRecord => crm.get('deals', dealId);
+  const engagementsOf = (dealId: string, type: 'notes' | 'tasks'): SimEngagement[] =>
+    crm.associated('deals', dealId, type).map((r) => ({
+      ...snapshot(r),
+      dealIds: crm.links(type, r.id, 'deals').map((l) => l.toId),
+    }));
+
+  const moveDeal = (dealId: string, stageId: string, action: UserAction): CrmRecord => {
+    const deal = requireDeal(dealId);
+    const current = deal.values.get('pipeline');
+    const stagePipeline = pipelineRegistry.pipelineOfStage(stageId);
+    if (!stagePipeline) {
+      throw invalidPropertyValues([{ isValid: false, message: `${stageId} is not a stage of any deal pipeline`, error: 'INVALID_OPTION', name: 'dealstage' }]);
+    }
+    // In HubSpot's UI, moving a deal to a stage of another pipeline moves it to that pipeline.
+    const properties = stagePipeline.id === current ? { dealstage: stageId } : { pipeline: stagePipeline.id, dealstage: stageId };
+    return crm.update('deals', dealId, properties, userSource(action.userId, action.changeSource));
+  };
+
+  let url = '';
+  const simulator: Simulator = {
+    get url() {
+      return url;
+    },
+    portalId,
+    appId,
+    clientId,
+    clientSecret,
+    accessToken,
+
+    seedDeal: (input) =>
+      snapshot(
+        crm.create('deals', input.properties, userSource(input.userId ?? defaultUserId()), {
+          silent: true,
+          ...(input.id !== undefined ? { id: input.id } : {}),
+          ...(input.at !== undefined ? { at: input.at } : {}),
+        }),
+      ),
+    seedPipeline: (input) => pipelineRegistry.seed(input),
+    seedOwner: (input) => ownerDirectory.seed(input),
+    seedPropertyGroup: (objectType, group) => catalog.createGroup(objectType, group),
+    seedProperty: (objectType, property) => catalog.create(objectType, property),
+
+    issueAccessToken: (issue) => auth.issueAccessToken(issue),
+    issueAuthorizationCode: (grant) => auth.issueAuthorizationCode({ ...grant, userId: grant.userId ?? defaultUserId() }),
+    expireAccessToken: (token) => auth.expire(token),
+
+    createDealAsUser: (properties, action) => snapshot(crm.create('deals', properties, userSource(action.userId, action.changeSource))),
+    moveDealToStage: (dealId, stageId, action) => snapshot(moveDeal(dealId, stageId, action)),
+    moveDealsToStage: (dealIds, stageId, action) => {
+      dealIds.forEach(requireDeal);
+      return dealIds.map((id) => snapshot(moveDeal(id, stageId, action)));
+    },
+    updateDealAsUser: (dealId, properties, action) => snapshot(crm.update('deals', dealId, properties, userSource(action.userId, action.changeSource))),
+    deleteDealAsUser: (dealId, action) => crm.archive('deals', dealId, userSource(action.userId, action.changeSource)),
+
+    getDeal: (dealId) => {
+      const deal = crm.find('deals', dealId);
+      return deal ? snapshot(deal) : undefined;
+    },
+    deals: () => crm.list('deals').map(snapshot),
+    dealHistory: (dealId, property) => crm.historyOf(requireDeal(dealId), property),
+    notesForDeal: (dealId) => engagementsOf(dealId, 'notes'),
+    tasksForDeal: (dealId) => engagementsOf(dealId, 'tasks'),
+    pipelines: () => pipelineRegistry.list(),
+    owners: () => ownerDirectory.list(),
+
+    requests: controls.log,
+    faults: controls.faults,
+    setRateLimit: (perTenSeconds) => controls.limiter.setLimit(perTenSeconds),
+    webhooks: {
+      events: () => dispatcher.events(),
+      deliveries: () => dispatcher.deliveries(),
+      idle: (timeoutMs) => dispatcher.idle(timeoutMs),
+      flush: () => dispatcher.flush(),
+      pause: () => dispatcher.pause(),
+      resume: () => dispatcher.resume(),
+      setTargetUrl: (url) => dispatcher.setTargetUrl(url),
+      configure: (settings) => dispatcher.configure(settings),
+      subscriptions: () => subscriptions.map((s) => ({ ...s })),
+    },
+
+    stop: async () => {
+      await dispatcher.stop();
+      for (const res of held) res.destroy();
+      held.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(express.raw({ type: () => true, limit: '5mb' }));
+  app.use(controlRoutes(simulator));
+  app.use(crmObjectRoutes(crm, controls));
+  app.use(accountRoutes({ catalog, pipelines: pipelineRegistry, owners: ownerDirectory, auth }, controls));
+  app.use(unroutedHandler(controls));
+
+  const server: Server = createServer(app);
+  server.listen(options.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
+  return simulator;
+}

@@ -1,0 +1,94 @@
+/**
+ * Failures a test asks for, applied to API calls before they are handled: added latency, the
+ * next N calls answering 5xx or 429, and calls that hang (past the client's timeout).
+ */
+export interface RequestInfo {
+  method: string;
+  path: string;
+  /** `METHOD /route`, e.g. `PATCH /crm/v3/objects/deals/{objectId}` (see RequestLog). */
+  endpoint: string;
+}
+
+/** Which calls a fault applies to: an endpoint prefix (`PATCH /crm/v3/objects/deals`), a pattern, or a predicate. */
+export type RequestMatcher = string | RegExp | ((request: RequestInfo) => boolean);
+
+export interface FailOptions {
+  /** 500 by default; 429 answers HubSpot's rate limit body. */
+  status?: number;
+  /** For 429: which limit was hit. */
+  policy?: 'TEN_SECONDLY_ROLLING' | 'DAILY';
+  match?: RequestMatcher;
+}
+
+export interface HangOptions {
+  /** How long to hold the request before handling it normally; omit to hold it until the simulator stops. */
+  ms?: number;
+  match?: RequestMatcher;
+}
+
+export interface FaultPlan {
+  latencyMs: number;
+  fail?: { status: number; policy: 'TEN_SECONDLY_ROLLING' | 'DAILY' };
+  hang?: { ms?: number };
+}
+
+interface Countdown<T> {
+  remaining: number;
+  match?: RequestMatcher;
+  value: T;
+}
+
+function matches(matcher: RequestMatcher | undefined, request: RequestInfo): boolean {
+  if (matcher === undefined) return true;
+  if (typeof matcher === 'string') return request.endpoint.startsWith(matcher);
+  if (matcher instanceof RegExp) return matcher.test(request.endpoint);
+  return matcher(request);
+}
+
+function takeFrom<T>(list: Countdown<T>[], request: RequestInfo): T | undefined {
+  const entry = list.find((c) => c.remaining > 0 && matches(c.match, request));
+  if (!entry) return undefined;
+  entry.remaining -= 1;
+  if (entry.remaining === 0) list.splice(list.indexOf(entry), 1);
+  return entry.value;
+}
+
+export class FaultInjector {
+  private latencies: { ms: number; match?: RequestMatcher }[] = [];
+  private failures: Countdown<{ status: number; policy: 'TEN_SECONDLY_ROLLING' | 'DAILY' }>[] = [];
+  private hangs: Countdown<{ ms?: number }>[] = [];
+
+  /** Every matching call waits this long first (0 removes all latency). */
+  latency(ms: number, match?: RequestMatcher): void {
+    if (ms <= 0) this.latencies = [];
+    else this.latencies.push({ ms, ...(match !== undefined ? { match } : {}) });
+  }
+
+  /** The next `count` matching calls fail with `status` (500 unless told). */
+  failNext(count: number, options: FailOptions = {}): void {
+    this.failures.push({
+      remaining: count,
+      ...(options.match !== undefined ? { match: options.match } : {}),
+      value: { status: options.status ?? 500, policy: options.policy ?? 'TEN_SECONDLY_ROLLING' },
+    });
+  }
+
+  /** The next `count` matching calls hang. */
+  hangNext(count = 1, options: HangOptions = {}): void {
+    this.hangs.push({ remaining: count, ...(options.match !== undefined ? { match: options.match } : {}), value: options.ms !== undefined ? { ms: options.ms } : {} });
+  }
+
+  clear(): void {
+    this.latencies = [];
+    this.failures = [];
+    this.hangs = [];
+  }
+
+  /** What happens to this call; consumes one of the counted faults it matches. */
+  plan(request: RequestInfo): FaultPlan {
+    const latencyMs = this.latencies.filter((l) => matches(l.match, request)).reduce((sum, l) => sum + l.ms, 0);
+    const hang = takeFrom(this.hangs, request);
+    const fail = hang ? undefined : takeFrom(this.failures, request);
+    return { latencyMs, ...(fail ? { fail } : {}), ...(hang ? { hang } : {}) };
+  }
+}
