@@ -3,6 +3,11 @@ import type { AccountRecord, AccountRepository, Store } from './store';
 import { sqliteInbox } from '../webhooks/inboxStore';
 import { sqliteViolations } from '../webhooks/violationStore';
 import { sqliteOutbox } from '../outbox/outboxStore';
+import { sqliteSettings } from './settingsStore';
+import { sqlitePipelines } from './pipelineStore';
+import { sqliteDealSnapshots } from './dealSnapshotStore';
+import { sqliteReviews } from './reviewStore';
+import { sqliteAudit } from './auditStore';
 
 interface AccountRow {
   portal_id: number;
@@ -58,6 +63,11 @@ export function createSqliteStore(db: Db): Store {
     inbox: sqliteInbox(db),
     outbox: sqliteOutbox(db),
     gateViolations: sqliteViolations(db),
+    settings: sqliteSettings(db),
+    pipelines: sqlitePipelines(db),
+    deals: sqliteDealSnapshots(db),
+    reviews: sqliteReviews(db),
+    audit: sqliteAudit(db),
     transaction: (work) => db.transaction(work)(),
     ping: () => {
       try {

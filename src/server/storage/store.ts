@@ -9,6 +9,11 @@
 import type { InboxRepository } from '../webhooks/inboxStore';
 import type { ViolationRepository } from '../webhooks/violationStore';
 import type { OutboxRepository } from '../outbox/outboxStore';
+import type { SettingsRepository } from './settingsStore';
+import type { PipelineRepository } from './pipelineStore';
+import type { DealSnapshotRepository } from './dealSnapshotStore';
+import type { ReviewRepository } from './reviewStore';
+import type { AuditRepository } from './auditStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -35,6 +40,16 @@ export interface Store {
   /** Effects on HubSpot waiting for delivery. */
   outbox: OutboxRepository;
   gateViolations: ViolationRepository;
+  /** Account settings as admins saved them (none: the DEALGATE_* defaults apply). */
+  settings: SettingsRepository;
+  /** Deal pipelines as last read from HubSpot. */
+  pipelines: PipelineRepository;
+  /** Dealgate's copy of each deal's gate facts. */
+  deals: DealSnapshotRepository;
+  /** Reviews and their decisions. */
+  reviews: ReviewRepository;
+  /** Append-only audit log of every transition. */
+  audit: AuditRepository;
   /** Runs `work` in one transaction: all of its writes land, or none. `work` must be synchronous. */
   transaction<T>(work: () => T): T;
   /** Cheap round trip to the database, for readiness. */

@@ -1,0 +1,236 @@
+import type { GateEvaluation, GateStatus } from '../../../extensions/contract/api';
+import { DealgateError, notFound } from '../errors';
+import { SYSTEM_ACTOR } from '../domain/auditEntry';
+import { evaluateGate, gateStatusOf, isStageMoveAllowed, reviewRequirement, type DealFacts, type Pipeline } from '../domain/gatePolicy';
+import {
+  coversCommitment,
+  describeCommitmentChange,
+  isActiveReview,
+  isApproval,
+  isOpenReview,
+  transition,
+  type Review,
+} from '../domain/reviewLifecycle';
+import { classifyHubSpotError } from '../hubspot/gateway';
+import { COMMITMENT_PROPERTIES, enqueueEffect } from '../outbox/effects';
+import type { DealSnapshot } from '../storage/dealSnapshotStore';
+import type { Store } from '../storage/store';
+import { effectiveSettings, type GateContext, type GateStoreContext } from './context';
+import { projectStatus, supersededNote } from './dealEffects';
+
+/**
+ * Keeping Dealgate's copy of a deal's facts, and the review lifecycle, in step with HubSpot.
+ * `reconcileDealFacts` is the one way new facts enter: the webhook worker calls it with what
+ * HubSpot says now, the card API with a deal it reads for the first time.
+ */
+
+/** New facts of a deal, as HubSpot has them (a `HubSpotDeal` from the gateway fits). */
+export interface DealFactsUpdate extends DealFacts {
+  ownerId?: string | null;
+  /** The deal's `dealgate_status` in HubSpot when read: a projection that disagrees is written again. */
+  status?: string | null;
+  /** HubSpot's last-modified time of the deal. */
+  updatedAt: number;
+  deleted?: boolean;
+}
+
+/**
+ * HubSpot's facts with Dealgate's own commitment writes that are still in the outbox laid over
+ * them: a deal read between a review request and the delivery of its properties must not look
+ * as if the rep had removed the commitment.
+ */
+export function withPendingWrites<F extends DealFacts>(store: Store, portalId: number, dealId: string, facts: F): F {
+  const pending = store.outbox
+    .list({ status: 'pending', portalId, dealId, limit: 100 })
+    .filter((row) => row.kind === 'update_deal')
+    .reverse();
+  let result = facts;
+  for (const row of pending) {
+    const properties = (row.payload as { properties?: Record<string, string> }).properties ?? {};
+    if (!COMMITMENT_PROPERTIES.some((name) => name in properties)) continue;
+    result = { ...result };
+    if (properties.dealgate_commitment !== undefined) result.commitment = properties.dealgate_commitment === 'true';
+    if (properties.dealgate_commitment_summary !== undefined) result.commitmentSummary = properties.dealgate_commitment_summary;
+    if (properties.dealgate_effort_weeks !== undefined) {
+      const n = Number(properties.dealgate_effort_weeks);
+      result.effortWeeks = properties.dealgate_effort_weeks.trim() === '' || !Number.isFinite(n) ? null : n;
+    }
+  }
+  return result;
+}
+
+function statusOf(facts: DealFacts, threshold: number, latest: Review | undefined, now: number): GateStatus {
+  return gateStatusOf(facts, reviewRequirement(facts, threshold), latest, now);
+}
+
+/**
+ * Stores the deal's new facts and applies what they mean for its review, in one transaction:
+ * the commitment removed -> a waiting review is withdrawn, an answered one superseded, status
+ * not_required; the summary or effort changed -> the review no longer covers the deal and is
+ * superseded (review required again); the amount crossing the threshold -> required or
+ * not_required. Each change is an audit entry, and the status projection is enqueued whenever the
+ * status changed (or HubSpot's copy disagrees). Synchronous: call it inside or outside a
+ * transaction, never across an await. Returns the gate's new evaluation.
+ */
+export function reconcileDealFacts(
+  ctx: GateStoreContext,
+  portalId: number,
+  dealId: string,
+  newFacts: DealFactsUpdate,
+  actor: string,
+): GateEvaluation {
+  const { store } = ctx;
+  return store.transaction(() => {
+    const now = ctx.clock.now();
+    const { settings } = effectiveSettings(ctx, portalId);
+    const previous = store.deals.get(portalId, dealId);
+    let latest = store.reviews.latestForDeal(portalId, dealId);
+    const facts = withPendingWrites(store, portalId, dealId, newFacts);
+    const previousStatus = previous && !previous.deleted ? statusOf(previous, settings.valueThreshold, latest, now) : undefined;
+    const requirement = reviewRequirement(facts, settings.valueThreshold);
+
+    if (latest && isActiveReview(latest) && (newFacts.deleted === true || !coversCommitment(latest, facts))) {
+      const why = newFacts.deleted === true ? 'the deal was deleted' : describeCommitmentChange(latest, facts);
+      const removeRequest = isOpenReview(latest) && (!facts.commitment || newFacts.deleted === true);
+      const moved = transition(latest, removeRequest ? 'withdraw' : 'supersede', removeRequest ? 'withdrawn' : 'superseded', {
+        actor,
+        at: now,
+        reason: why,
+      });
+      store.reviews.update(portalId, moved.review);
+      store.audit.append(portalId, moved.audit);
+      if (isApproval(latest.status) && newFacts.deleted !== true) {
+        enqueueEffect(
+          store.outbox,
+          { portalId, dealId, effect: { kind: 'create_note', payload: { body: supersededNote(latest, why, requirement.reviewRequired) } }, dedupeKey: `review:${latest.id}:superseded` },
+          now,
+        );
+      }
+      latest = moved.review;
+    }
+
+    const snapshot: DealSnapshot = {
+      dealId,
+      name: facts.name,
+      amount: facts.amount,
+      stage: facts.stage,
+      pipeline: facts.pipeline,
+      commitment: facts.commitment,
+      commitmentSummary: facts.commitmentSummary,
+      effortWeeks: facts.effortWeeks,
+      ownerId: newFacts.ownerId !== undefined ? newFacts.ownerId : previous?.ownerId ?? null,
+      deleted: newFacts.deleted === true,
+      sourceUpdatedAt: newFacts.updatedAt,
+      refreshedAt: now,
+    };
+    store.deals.upsert(portalId, snapshot);
+
+    const status = statusOf(facts, settings.valueThreshold, latest, now);
+    if (previousStatus !== undefined && previousStatus !== status) {
+      store.audit.append(portalId, {
+        dealId,
+        reviewId: latest?.id ?? null,
+        action: 'gate_status_changed',
+        actor,
+        fromStatus: previousStatus,
+        toStatus: status,
+        reason: requirement.reason,
+        details: { amount: facts.amount, threshold: settings.valueThreshold, commitment: facts.commitment },
+        at: now,
+      });
+    }
+    const hubspotStatus = newFacts.status === undefined || newFacts.status === null || newFacts.status === '' ? undefined : newFacts.status;
+    const hubspotDisagrees = newFacts.status !== undefined && hubspotStatus !== status && !(hubspotStatus === undefined && status === 'not_required');
+    if (!snapshot.deleted && ((previousStatus !== undefined && previousStatus !== status) || hubspotDisagrees)) {
+      const decision = latest ? store.reviews.decisionFor(portalId, latest.id) : undefined;
+      projectStatus(store, portalId, dealId, status, decision, now);
+    }
+
+    const pipeline = facts.pipeline ? store.pipelines.get(portalId, facts.pipeline) : undefined;
+    return evaluateGate({ facts, pipeline, settings, latest, now });
+  });
+}
+
+/**
+ * The gate's verdict on a deal with the given facts (for a stage move, the facts with the stage
+ * it was moved to: `pastGate && !mayAdvance` means the move was not allowed). Reads settings, the
+ * cached pipeline and the latest review; writes nothing.
+ */
+export function evaluateGateForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: DealFacts): GateEvaluation {
+  const { store } = ctx;
+  const { settings } = effectiveSettings(ctx, portalId);
+  const withOwn = withPendingWrites(store, portalId, dealId, facts);
+  const pipeline = withOwn.pipeline ? store.pipelines.get(portalId, withOwn.pipeline) : undefined;
+  return evaluateGate({ facts: withOwn, pipeline, settings, latest: store.reviews.latestForDeal(portalId, dealId), now: ctx.clock.now() });
+}
+
+/** Whether moving the deal (with these facts) into `toStage` is allowed by the gate. */
+export function isStageMoveAllowedForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: DealFacts, toStage: string): boolean {
+  const { store } = ctx;
+  const { settings } = effectiveSettings(ctx, portalId);
+  const withOwn = withPendingWrites(store, portalId, dealId, facts);
+  const pipeline = withOwn.pipeline ? store.pipelines.get(portalId, withOwn.pipeline) : undefined;
+  return isStageMoveAllowed({ facts: withOwn, pipeline, settings, latest: store.reviews.latestForDeal(portalId, dealId), now: ctx.clock.now() }, toStage);
+}
+
+function hubspotUnavailable(what: string, error: unknown): DealgateError {
+  if (error instanceof DealgateError) return error;
+  const info = classifyHubSpotError(error);
+  return new DealgateError(
+    'hubspot_unavailable',
+    `HubSpot did not answer ${what}${info.status ? ` (HTTP ${info.status})` : ''}: ${info.message}`,
+    info.status === undefined ? undefined : { hubspotStatus: info.status },
+  );
+}
+
+/** The deal's facts: the snapshot when Dealgate holds one, else read from HubSpot now (and stored). */
+export async function loadDeal(ctx: GateContext, portalId: number, dealId: string): Promise<{ snapshot: DealSnapshot; source: 'snapshot' | 'hubspot' }> {
+  const held = ctx.store.deals.get(portalId, dealId);
+  if (held) {
+    if (held.deleted) throw notFound(`deal ${dealId} was deleted in HubSpot`);
+    return { snapshot: held, source: 'snapshot' };
+  }
+  let deal;
+  try {
+    deal = await ctx.gateway.getDeal(portalId, dealId);
+  } catch (error) {
+    throw hubspotUnavailable(`the read of deal ${dealId}`, error);
+  }
+  if (!deal) throw notFound(`deal ${dealId} does not exist in HubSpot account ${portalId}`);
+  reconcileDealFacts(ctx, portalId, dealId, deal, 'hubspot');
+  const stored = ctx.store.deals.get(portalId, dealId);
+  if (!stored) throw new DealgateError('internal', `deal ${dealId} was read but not stored`);
+  return { snapshot: stored, source: 'hubspot' };
+}
+
+/** Pipelines are read again at most this often when a deal names a pipeline or stage the cache lacks. */
+export const PIPELINE_REREAD_MS = 60_000;
+
+/** Stores the pipelines HubSpot answered (the provisioner and the card API both go through here). */
+export function savePipelines(ctx: Pick<GateStoreContext, 'store'>, portalId: number, pipelines: readonly Pipeline[], at: number): void {
+  ctx.store.pipelines.replaceAll(portalId, pipelines, at);
+}
+
+/**
+ * Makes sure the cached pipelines know `pipelineId` and `stageId` (any pipeline when none is
+ * given): read through HubSpot when they do not, at most once a minute. A failed read leaves the
+ * cache as it was and is logged; the card still shows what Dealgate knows.
+ */
+export async function ensurePipelines(ctx: GateContext, portalId: number, pipelineId: string | null, stageId: string | null): Promise<void> {
+  const { store } = ctx;
+  const known = pipelineId ? store.pipelines.get(portalId, pipelineId) : store.pipelines.list(portalId)[0];
+  const complete = known !== undefined && (stageId === null || known.stages.some((s) => s.id === stageId));
+  if (complete) return;
+  const fetchedAt = store.pipelines.fetchedAt(portalId);
+  if (fetchedAt !== undefined && ctx.clock.now() - fetchedAt < PIPELINE_REREAD_MS) return;
+  try {
+    const pipelines = await ctx.gateway.getPipelines(portalId);
+    store.transaction(() => savePipelines(ctx, portalId, pipelines, ctx.clock.now()));
+  } catch (error) {
+    ctx.logger.warn({ portalId, err: error }, 'could not read the pipelines from HubSpot; using the cached ones');
+  }
+}
+
+/** The actor for changes that arrive from HubSpot without a known user. */
+export const HUBSPOT_ACTOR = 'hubspot';
+export { SYSTEM_ACTOR };

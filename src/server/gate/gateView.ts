@@ -1,0 +1,154 @@
+import type {
+  CapacityView,
+  DecisionView,
+  GateResponse,
+  HistoryEntry,
+  Permissions,
+  ReviewView,
+  Settings,
+} from '../../../extensions/contract/api';
+import { capacityView, commitmentQuarter, quarterOf } from '../domain/capacityLedger';
+import { evaluateGate, type DealFacts, type Pipeline } from '../domain/gatePolicy';
+import type { Decision } from '../domain/reviewDecision';
+import { coversCommitment, isApproval, isOpenReview, type Review } from '../domain/reviewLifecycle';
+import { isAdmin, isDesignatedReviewer, rolesOf } from '../domain/roles';
+import { slaClock } from '../domain/sla';
+import type { DealSnapshot } from '../storage/dealSnapshotStore';
+import { effectiveSettings, type Caller, type GateStoreContext } from './context';
+
+/** Everything the card shows about a deal, built from the store (synchronous). */
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function decisionView(decision: Decision): DecisionView {
+  return {
+    outcome: decision.outcome,
+    note: decision.note,
+    extraWeeks: decision.extraWeeks,
+    tradeoff: decision.tradeoff,
+    decidedBy: decision.decidedBy,
+    decidedAt: iso(decision.decidedAt),
+    deprioritizedReviewId: decision.deprioritizedReviewId,
+    quarter: decision.quarter,
+  };
+}
+
+export function reviewView(review: Review, decision: Decision | undefined, facts: DealFacts, now: number): ReviewView {
+  return {
+    id: review.id,
+    dealId: review.dealId,
+    status: review.status === 'pending' && now > review.dueAt ? 'overdue' : review.status,
+    summary: review.summary,
+    effortWeeks: review.effortWeeks,
+    neededBy: review.neededBy,
+    requestedBy: review.requestedBy,
+    requestedAt: iso(review.requestedAt),
+    dueAt: iso(review.dueAt),
+    escalatedAt: review.escalatedAt === null ? null : iso(review.escalatedAt),
+    decision: decision ? decisionView(decision) : null,
+    coversDeal: isApproval(review.status) && coversCommitment(review, facts),
+    deprioritized: review.deprioritizedAt === null ? null : { at: iso(review.deprioritizedAt), forReviewId: review.deprioritizedFor },
+  };
+}
+
+export function permissionsOf(userId: string, settings: Settings, latest: Review | undefined): Permissions {
+  const denied: Permissions['denied'] = {};
+  const open = latest !== undefined && isOpenReview(latest);
+  if (open) denied.request = `review #${latest.id} is already waiting for an answer`;
+  if (!open) denied.withdraw = 'no review is waiting for an answer';
+  else if (latest.requestedBy !== userId && !isAdmin(userId, settings)) denied.withdraw = 'only the rep who requested the review, or an admin, can withdraw it';
+  if (!open) denied.decide = 'no review is waiting for an answer';
+  else if (!isDesignatedReviewer(userId, settings)) denied.decide = 'only designated reviewers decide; an admin adds reviewers in the settings';
+  else if (latest.requestedBy === userId) denied.decide = 'you requested this review, so another reviewer must decide it';
+  return {
+    canRequest: denied.request === undefined,
+    canWithdraw: denied.withdraw === undefined,
+    canDecide: denied.decide === undefined,
+    canEditSettings: isAdmin(userId, settings),
+    denied,
+  };
+}
+
+/** The quarter whose capacity matters for this deal: its review's, else the current one. */
+function relevantQuarter(latest: Review | undefined, decision: Decision | undefined, now: number): string {
+  if (decision?.quarter) return decision.quarter;
+  if (latest && (isOpenReview(latest) || isApproval(latest.status))) return commitmentQuarter(latest.neededBy, now);
+  return quarterOf(now);
+}
+
+export function buildGateResponse(ctx: GateStoreContext, caller: Caller, snapshot: DealSnapshot, source: 'snapshot' | 'hubspot'): GateResponse {
+  const { store } = ctx;
+  const now = ctx.clock.now();
+  const { portalId, userId } = caller;
+  const { settings } = effectiveSettings(ctx, portalId);
+  const pipeline: Pipeline | undefined = snapshot.pipeline ? store.pipelines.get(portalId, snapshot.pipeline) : undefined;
+  const reviews = store.reviews.listForDeal(portalId, snapshot.dealId);
+  const latest = reviews[reviews.length - 1];
+  const decision = latest ? store.reviews.decisionFor(portalId, latest.id) : undefined;
+
+  const history: HistoryEntry[] = [
+    ...store.audit.listForDeal(portalId, snapshot.dealId).map(
+      (e): HistoryEntry & { order: number } => ({
+        at: iso(e.at),
+        kind: 'transition',
+        action: e.action,
+        actor: e.actor,
+        fromStatus: e.fromStatus,
+        toStatus: e.toStatus,
+        reason: e.reason,
+        reviewId: e.reviewId,
+        fromStage: null,
+        toStage: null,
+        order: e.at,
+      }),
+    ),
+    ...store.gateViolations.listForDeal(portalId, snapshot.dealId).map(
+      (v): HistoryEntry & { order: number } => ({
+        at: iso(v.occurredAt),
+        kind: 'violation',
+        action: 'gate_skip_reverted',
+        actor: v.movedByUserId ?? v.sourceId ?? v.sourceType ?? 'unknown',
+        fromStatus: null,
+        toStatus: null,
+        reason: `moved past the gate without sign-off${v.sourceType ? ` (${v.sourceType})` : ''}`,
+        reviewId: null,
+        fromStage: v.fromStage,
+        toStage: v.toStage,
+        order: v.occurredAt,
+      }),
+    ),
+  ]
+    .sort((a, b) => a.order - b.order)
+    .map(({ order: _order, ...entry }) => entry);
+
+  let capacity: CapacityView | null = null;
+  if (settings.capacity !== null) {
+    capacity = capacityView(settings.capacity, relevantQuarter(latest, decision, now), store.reviews.activeCommitments(portalId));
+  }
+
+  const stage = pipeline?.stages.find((s) => s.id === snapshot.stage);
+  return {
+    dealId: snapshot.dealId,
+    portalId,
+    deal: {
+      name: snapshot.name,
+      amount: snapshot.amount,
+      stage: snapshot.stage,
+      stageLabel: stage?.label ?? null,
+      pipeline: snapshot.pipeline,
+      pipelineLabel: pipeline?.label ?? null,
+      commitment: snapshot.commitment,
+      commitmentSummary: snapshot.commitmentSummary,
+      effortWeeks: snapshot.effortWeeks,
+      source,
+      asOf: iso(snapshot.refreshedAt),
+    },
+    gate: evaluateGate({ facts: snapshot, pipeline, settings, latest, now }),
+    review: latest ? reviewView(latest, decision, snapshot, now) : null,
+    history,
+    sla: latest && isOpenReview(latest) ? slaClock(latest, now) : null,
+    capacity,
+    caller: { userId, roles: rolesOf(userId, settings) },
+    permissions: permissionsOf(userId, settings, latest),
+  };
+}

@@ -1,0 +1,90 @@
+import type { DealFacts } from '../domain/gatePolicy';
+import type { Db } from './db';
+
+/** Dealgate's copy of the deal facts the gate needs, kept current from webhooks and card reads. */
+export interface DealSnapshot extends DealFacts {
+  dealId: string;
+  ownerId: string | null;
+  deleted: boolean;
+  /** HubSpot's last-modified time of the facts (or when Dealgate wrote them itself). */
+  sourceUpdatedAt: number;
+  refreshedAt: number;
+}
+
+export interface DealSnapshotRepository {
+  get(portalId: number, dealId: string): DealSnapshot | undefined;
+  upsert(portalId: number, snapshot: DealSnapshot): void;
+  /** Every live deal of the account (recomputing statuses after a settings change). */
+  list(portalId: number): DealSnapshot[];
+}
+
+interface SnapshotRow {
+  deal_id: string;
+  deal_name: string | null;
+  amount: number | null;
+  stage: string | null;
+  pipeline: string | null;
+  commitment: number;
+  commitment_summary: string | null;
+  effort_weeks: number | null;
+  owner_id: string | null;
+  deleted: number;
+  source_updated_at: number;
+  refreshed_at: number;
+}
+
+function toSnapshot(row: SnapshotRow): DealSnapshot {
+  return {
+    dealId: row.deal_id,
+    name: row.deal_name,
+    amount: row.amount,
+    stage: row.stage,
+    pipeline: row.pipeline,
+    commitment: row.commitment === 1,
+    commitmentSummary: row.commitment_summary,
+    effortWeeks: row.effort_weeks,
+    ownerId: row.owner_id,
+    deleted: row.deleted === 1,
+    sourceUpdatedAt: row.source_updated_at,
+    refreshedAt: row.refreshed_at,
+  };
+}
+
+export function sqliteDealSnapshots(db: Db): DealSnapshotRepository {
+  const get = db.prepare<[number, string], SnapshotRow>('SELECT * FROM deal_snapshots WHERE portal_id = ? AND deal_id = ?');
+  const list = db.prepare<[number], SnapshotRow>('SELECT * FROM deal_snapshots WHERE portal_id = ? AND deleted = 0 ORDER BY deal_id');
+  const upsert = db.prepare(`INSERT INTO deal_snapshots
+    (portal_id, deal_id, deal_name, amount, stage, pipeline, commitment, commitment_summary, effort_weeks, owner_id, deleted, source_updated_at, refreshed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (portal_id, deal_id) DO UPDATE SET
+      deal_name = excluded.deal_name, amount = excluded.amount, stage = excluded.stage, pipeline = excluded.pipeline,
+      commitment = excluded.commitment, commitment_summary = excluded.commitment_summary, effort_weeks = excluded.effort_weeks,
+      owner_id = excluded.owner_id, deleted = excluded.deleted, source_updated_at = excluded.source_updated_at,
+      refreshed_at = excluded.refreshed_at`);
+  return {
+    get(portalId, dealId) {
+      const row = get.get(portalId, dealId);
+      return row ? toSnapshot(row) : undefined;
+    },
+    upsert(portalId, s) {
+      upsert.run(
+        portalId,
+        s.dealId,
+        s.name,
+        s.amount,
+        s.stage,
+        s.pipeline,
+        s.commitment ? 1 : 0,
+        s.commitmentSummary,
+        s.effortWeeks,
+        s.ownerId,
+        s.deleted ? 1 : 0,
+        s.sourceUpdatedAt,
+        s.refreshedAt,
+      );
+    },
+    list(portalId) {
+      return list.all(portalId).map(toSnapshot);
+    },
+  };
+}

@@ -1,0 +1,190 @@
+import type { ReviewStatus } from '../../../extensions/contract/api';
+import type { LedgerCommitment } from '../domain/capacityLedger';
+import type { Decision } from '../domain/reviewDecision';
+import type { Review } from '../domain/reviewLifecycle';
+import type { Db } from './db';
+
+/** Reviews and their decisions (one decision per review at most). */
+export interface ReviewRepository {
+  insert(portalId: number, review: Omit<Review, 'id'>): Review;
+  get(portalId: number, reviewId: number): Review | undefined;
+  /** Writes the review's mutable fields (status, escalation, closing, deprioritization). */
+  update(portalId: number, review: Review): void;
+  latestForDeal(portalId: number, dealId: string): Review | undefined;
+  /** Oldest first. */
+  listForDeal(portalId: number, dealId: string): Review[];
+  /** Pending or overdue reviews of the account, oldest due first. */
+  listOpen(portalId: number): Review[];
+  insertDecision(portalId: number, decision: Decision): void;
+  decisionFor(portalId: number, reviewId: number): Decision | undefined;
+  /** Approvals that still consume capacity: approved (with or without conditions) and not deprioritized. */
+  activeCommitments(portalId: number): LedgerCommitment[];
+  /** The most recent review of every deal of the account. */
+  latestPerDeal(portalId: number): Review[];
+  /** Waiting reviews (pending or overdue) of every account past their due time and not yet escalated, oldest due first. */
+  dueForEscalation(now: number, limit?: number): Array<{ portalId: number; reviewId: number }>;
+}
+
+interface ReviewRow {
+  id: number;
+  deal_id: string;
+  status: ReviewStatus;
+  summary: string;
+  effort_weeks: number;
+  needed_by: string | null;
+  amount_at_request: number | null;
+  requested_by: string;
+  requested_at: number;
+  due_at: number;
+  escalated_at: number | null;
+  closed_at: number | null;
+  deprioritized_at: number | null;
+  deprioritized_for: number | null;
+  updated_at: number;
+}
+
+interface DecisionRow {
+  review_id: number;
+  outcome: Decision['outcome'];
+  note: string;
+  extra_weeks: number | null;
+  tradeoff: string | null;
+  deprioritized_review_id: number | null;
+  quarter: string | null;
+  decided_by: string;
+  decided_at: number;
+}
+
+function toReview(row: ReviewRow): Review {
+  return {
+    id: row.id,
+    dealId: row.deal_id,
+    status: row.status,
+    summary: row.summary,
+    effortWeeks: row.effort_weeks,
+    neededBy: row.needed_by,
+    amountAtRequest: row.amount_at_request,
+    requestedBy: row.requested_by,
+    requestedAt: row.requested_at,
+    dueAt: row.due_at,
+    escalatedAt: row.escalated_at,
+    closedAt: row.closed_at,
+    deprioritizedAt: row.deprioritized_at,
+    deprioritizedFor: row.deprioritized_for,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toDecision(row: DecisionRow): Decision {
+  return {
+    reviewId: row.review_id,
+    outcome: row.outcome,
+    note: row.note,
+    extraWeeks: row.extra_weeks,
+    tradeoff: row.tradeoff,
+    deprioritizedReviewId: row.deprioritized_review_id,
+    quarter: row.quarter,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+  };
+}
+
+export function sqliteReviews(db: Db): ReviewRepository {
+  const insert = db.prepare(`INSERT INTO reviews
+    (portal_id, deal_id, status, summary, effort_weeks, needed_by, amount_at_request, requested_by, requested_at, due_at,
+     escalated_at, closed_at, deprioritized_at, deprioritized_for, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const get = db.prepare<[number, number], ReviewRow>('SELECT * FROM reviews WHERE portal_id = ? AND id = ?');
+  const update = db.prepare(`UPDATE reviews SET status = ?, escalated_at = ?, closed_at = ?, deprioritized_at = ?, deprioritized_for = ?, updated_at = ?
+    WHERE portal_id = ? AND id = ?`);
+  const latest = db.prepare<[number, string], ReviewRow>('SELECT * FROM reviews WHERE portal_id = ? AND deal_id = ? ORDER BY id DESC LIMIT 1');
+  const forDeal = db.prepare<[number, string], ReviewRow>('SELECT * FROM reviews WHERE portal_id = ? AND deal_id = ? ORDER BY id');
+  const open = db.prepare<[number], ReviewRow>(
+    `SELECT * FROM reviews WHERE portal_id = ? AND status IN ('pending', 'overdue') ORDER BY due_at, id`,
+  );
+  const insertDecision = db.prepare(`INSERT INTO decisions
+    (portal_id, review_id, outcome, note, extra_weeks, tradeoff, deprioritized_review_id, quarter, decided_by, decided_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const decision = db.prepare<[number, number], DecisionRow>('SELECT * FROM decisions WHERE portal_id = ? AND review_id = ?');
+  const commitments = db.prepare<
+    [number],
+    { id: number; deal_id: string; summary: string; effort_weeks: number; extra_weeks: number | null; decided_at: number; quarter: string | null }
+  >(`SELECT r.id, r.deal_id, r.summary, r.effort_weeks, d.extra_weeks, d.decided_at, d.quarter
+     FROM reviews r JOIN decisions d ON d.review_id = r.id AND d.portal_id = r.portal_id
+     WHERE r.portal_id = ? AND r.status IN ('approved', 'approved_with_conditions') AND r.deprioritized_at IS NULL
+     ORDER BY d.decided_at, r.id`);
+  const latestPerDeal = db.prepare<[number, number], ReviewRow>(
+    `SELECT r.* FROM reviews r
+     JOIN (SELECT MAX(id) AS id FROM reviews WHERE portal_id = ? GROUP BY deal_id) latest ON latest.id = r.id
+     WHERE r.portal_id = ?`,
+  );
+
+  const dueForEscalation = db.prepare<[number, number], { portal_id: number; id: number }>(
+    `SELECT portal_id, id FROM reviews
+     WHERE status IN ('pending', 'overdue') AND escalated_at IS NULL AND due_at < ?
+     ORDER BY due_at, id LIMIT ?`,
+  );
+
+  return {
+    insert(portalId, r) {
+      const result = insert.run(
+        portalId,
+        r.dealId,
+        r.status,
+        r.summary,
+        r.effortWeeks,
+        r.neededBy,
+        r.amountAtRequest,
+        r.requestedBy,
+        r.requestedAt,
+        r.dueAt,
+        r.escalatedAt,
+        r.closedAt,
+        r.deprioritizedAt,
+        r.deprioritizedFor,
+        r.updatedAt,
+      );
+      return { ...r, id: Number(result.lastInsertRowid) };
+    },
+    get(portalId, reviewId) {
+      const row = get.get(portalId, reviewId);
+      return row ? toReview(row) : undefined;
+    },
+    update(portalId, r) {
+      update.run(r.status, r.escalatedAt, r.closedAt, r.deprioritizedAt, r.deprioritizedFor, r.updatedAt, portalId, r.id);
+    },
+    latestForDeal(portalId, dealId) {
+      const row = latest.get(portalId, dealId);
+      return row ? toReview(row) : undefined;
+    },
+    listForDeal(portalId, dealId) {
+      return forDeal.all(portalId, dealId).map(toReview);
+    },
+    listOpen(portalId) {
+      return open.all(portalId).map(toReview);
+    },
+    insertDecision(portalId, d) {
+      insertDecision.run(portalId, d.reviewId, d.outcome, d.note, d.extraWeeks, d.tradeoff, d.deprioritizedReviewId, d.quarter, d.decidedBy, d.decidedAt);
+    },
+    decisionFor(portalId, reviewId) {
+      const row = decision.get(portalId, reviewId);
+      return row ? toDecision(row) : undefined;
+    },
+    activeCommitments(portalId) {
+      return commitments.all(portalId).map((row) => ({
+        reviewId: row.id,
+        dealId: row.deal_id,
+        summary: row.summary,
+        weeks: row.effort_weeks + (row.extra_weeks ?? 0),
+        decidedAt: row.decided_at,
+        quarter: row.quarter ?? '',
+      }));
+    },
+    latestPerDeal(portalId) {
+      return latestPerDeal.all(portalId, portalId).map(toReview);
+    },
+    dueForEscalation(now, limit = 500) {
+      return dueForEscalation.all(now, limit).map((row) => ({ portalId: row.portal_id, reviewId: row.id }));
+    },
+  };
+}

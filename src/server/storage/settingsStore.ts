@@ -1,0 +1,36 @@
+import type { Settings } from '../../../extensions/contract/api';
+import type { Db } from './db';
+
+/**
+ * An account's settings document, as an admin last saved it. An account nobody configured has no
+ * row: its settings are the DEALGATE_* defaults of the running service (so setting DEALGATE_ADMINS
+ * later still makes someone an admin).
+ */
+export interface StoredSettings {
+  settings: Settings;
+  updatedAt: number;
+  updatedBy: string | null;
+}
+
+export interface SettingsRepository {
+  get(portalId: number): StoredSettings | undefined;
+  put(portalId: number, settings: Settings, at: number, by: string): void;
+}
+
+export function sqliteSettings(db: Db): SettingsRepository {
+  const get = db.prepare<[number], { document: string; updated_at: number; updated_by: string | null }>(
+    'SELECT document, updated_at, updated_by FROM settings WHERE portal_id = ?',
+  );
+  const put = db.prepare(`INSERT INTO settings (portal_id, document, updated_at, updated_by) VALUES (?, ?, ?, ?)
+    ON CONFLICT (portal_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at, updated_by = excluded.updated_by`);
+  return {
+    get(portalId) {
+      const row = get.get(portalId);
+      if (!row) return undefined;
+      return { settings: JSON.parse(row.document) as Settings, updatedAt: row.updated_at, updatedBy: row.updated_by };
+    },
+    put(portalId, settings, at, by) {
+      put.run(portalId, JSON.stringify(settings), at, by);
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import type { Clock } from '../clock';
+import type { AccountDefaults } from '../config/config';
+import type { Logger } from '../logger';
+import type { Store } from '../storage/store';
+import { SYSTEM_ACTOR } from '../domain/auditEntry';
+import { transition, type Review } from '../domain/reviewLifecycle';
+import { isPastDue } from '../domain/sla';
+import { effectiveSettings } from '../gate/context';
+import { escapeHtml, projectStatus } from '../gate/dealEffects';
+import { enqueueEffect } from '../outbox/effects';
+import { createWorkerLoop, type WorkerLoop } from './workerLoop';
+
+/**
+ * The SLA clock: a review still waiting past its due time becomes `overdue` and is escalated,
+ * once: a task for the account's escalation reviewer, a note on the deal, and the status projected
+ * as overdue. `escalated_at` is set in the same transaction as those effects, so a review is
+ * escalated exactly once however often (or on however many restarts) the worker runs.
+ */
+export interface SlaWorkerDeps {
+  store: Store;
+  /** Injected: tests move it past a due time. */
+  clock: Clock;
+  logger: Logger;
+  defaults: AccountDefaults;
+  /** How often to look for reviews past due. */
+  intervalMs?: number;
+}
+
+export interface SlaWorker extends WorkerLoop {
+  /** One pass over every account; returns how many reviews it escalated. */
+  escalateOverdue(): Promise<number>;
+}
+
+function overdueNote(review: Review, escalationReviewer: string | null): string {
+  const who = escalationReviewer ? `It was escalated to user ${escapeHtml(escalationReviewer)}.` : 'No escalation reviewer is set in Dealgate\'s settings, so nobody was assigned.';
+  return (
+    `<p><strong>Dealgate technical review #${review.id} is overdue</strong>: it was due ${new Date(review.dueAt).toISOString()} and has no answer yet.</p>` +
+    `<p>${who} The deal stays before the gate until a reviewer answers on the Dealgate card.</p>`
+  );
+}
+
+export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
+  const { store, clock, logger } = deps;
+  const ctx = { store, clock, defaults: deps.defaults };
+
+  /** Escalates one review if it is still due for it; true when it did. */
+  function escalate(portalId: number, reviewId: number): boolean {
+    return store.transaction(() => {
+      const now = clock.now();
+      const review = store.reviews.get(portalId, reviewId);
+      if (!review || review.escalatedAt !== null || !isPastDue(review, now)) return false;
+      let updated = review;
+      const reason = `no answer within the SLA (due ${new Date(review.dueAt).toISOString()})`;
+      if (review.status === 'pending') {
+        const moved = transition(review, 'mark_overdue', 'overdue', { actor: SYSTEM_ACTOR, at: now, reason });
+        store.audit.append(portalId, moved.audit);
+        updated = moved.review;
+      }
+      updated = { ...updated, escalatedAt: now, updatedAt: now };
+      store.reviews.update(portalId, updated);
+
+      const { settings } = effectiveSettings(ctx, portalId);
+      const escalationReviewer = settings.escalationReviewer;
+      const dealName = store.deals.get(portalId, review.dealId)?.name ?? null;
+      const key = `review:${review.id}:escalation`;
+      if (escalationReviewer) {
+        enqueueEffect(
+          store.outbox,
+          {
+            portalId,
+            dealId: review.dealId,
+            effect: {
+              kind: 'create_task',
+              payload: {
+                subject: `Overdue technical review #${review.id}: ${dealName ?? `deal ${review.dealId}`}`,
+                body:
+                  `<p>This technical review is past its SLA and was escalated to you. Answer it from the Dealgate card on the deal.</p>` +
+                  `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by user ${escapeHtml(review.requestedBy)}.</p>`,
+                ownerUserId: escalationReviewer,
+                dueAt: now + 24 * 60 * 60 * 1000,
+              },
+            },
+            dedupeKey: `${key}:task`,
+          },
+          now,
+        );
+      }
+      enqueueEffect(
+        store.outbox,
+        { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, escalationReviewer) } }, dedupeKey: `${key}:note` },
+        now,
+      );
+      projectStatus(store, portalId, review.dealId, 'overdue', undefined, now);
+      store.audit.append(portalId, {
+        dealId: review.dealId,
+        reviewId: review.id,
+        action: 'review_escalated',
+        actor: SYSTEM_ACTOR,
+        fromStatus: review.status,
+        toStatus: 'overdue',
+        reason,
+        details: { escalationReviewer },
+        at: now,
+      });
+      logger.info({ portalId, reviewId: review.id, dealId: review.dealId, escalationReviewer }, 'overdue review escalated');
+      return true;
+    });
+  }
+
+  async function escalateOverdue(): Promise<number> {
+    const now = clock.now();
+    let escalated = 0;
+    for (const due of store.reviews.dueForEscalation(now)) {
+      try {
+        if (escalate(due.portalId, due.reviewId)) escalated += 1;
+      } catch (error) {
+        logger.error({ err: error, portalId: due.portalId, reviewId: due.reviewId }, 'escalating an overdue review failed; trying again next pass');
+      }
+    }
+    return escalated;
+  }
+
+  const loop = createWorkerLoop({
+    name: 'sla',
+    logger,
+    idleMs: deps.intervalMs ?? 60_000,
+    // One pass per interval: escalations are few, and a pass that found some is not repeated at once.
+    round: async () => {
+      await escalateOverdue();
+      return 0;
+    },
+  });
+
+  return {
+    escalateOverdue,
+    get running() {
+      return loop.running;
+    },
+    start: loop.start,
+    wake: loop.wake,
+    stop: loop.stop,
+  };
+}
