@@ -1,0 +1,79 @@
+/**
+ * `npm run bench`: every Dealgate figure beside a baseline measured in the same run, printed with
+ * the command and the machine, and written to bench/results.json. Figures are never asserted.
+ *
+ *   npm run bench                       # everything (about 4 minutes)
+ *   npm run bench -- --only ingest      # one section: ingest, gate, bulk, card (comma-separated)
+ *   npm run bench -- --quick            # shorter runs, for trying the harness (not for the README)
+ *
+ * The load generator (this process) is pinned to core 0 and each service process to core 1 with
+ * taskset when it exists (BENCHMARKING.md).
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { machineInfo, type MachineInfo } from './lib/machine';
+import { canPin, pinSelf, repoRoot } from './lib/processes';
+import { benchIngest } from './ingest';
+import { ingestSection, report, type Section } from './report';
+
+const SECTIONS = ['ingest', 'gate', 'bulk', 'card'] as const;
+type SectionName = (typeof SECTIONS)[number];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+  const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
+  for (const name of only) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`unknown section "${name}" (one of ${SECTIONS.join(', ')})`);
+  const quick = values.quick ?? false;
+
+  const pinned = canPin() && pinSelf(0);
+  const serviceCore = pinned ? 1 : undefined;
+  const machine: MachineInfo = machineInfo(pinned);
+  const command = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
+  const log = (line: string) => process.stdout.write(line + '\n');
+  log(`$ ${command}`);
+  log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}, commit ${machine.commit}`);
+  log(pinned ? 'pinned: generator on core 0, each service on core 1 (taskset)' : 'not pinned (no taskset): expect more noise');
+  mkdirSync(join(repoRoot, 'bench/tmp'), { recursive: true });
+
+  const sections: Partial<Record<SectionName, Section>> = {};
+  const run = async <T>(name: SectionName, title: string, body: () => Promise<T>, toSection: (r: T) => Section) => {
+    if (!only.includes(name)) return;
+    log(`\n## ${title}`);
+    const started = Date.now();
+    const result = await body();
+    const section = toSection(result);
+    section.seconds = Math.round((Date.now() - started) / 1000);
+    sections[name] = section;
+    for (const line of report(section)) log(line);
+  };
+
+  await run(
+    'ingest',
+    'Webhook ingest',
+    () =>
+      benchIngest({
+        reps: 3,
+        warmupMs: quick ? 1_000 : 2_000,
+        durationMs: quick ? 2_000 : 6_000,
+        connections: 16,
+        latencyRate: 500,
+        latencyDurationMs: quick ? 3_000 : 10_000,
+        serviceCore,
+        log,
+      }),
+    ingestSection,
+  );
+
+  const resultsPath = join(repoRoot, 'bench/results.json');
+  const previous = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as { sections?: Record<string, unknown> }) : {};
+  const merged = { ...(previous.sections ?? {}) } as Record<string, unknown>;
+  for (const [name, section] of Object.entries(sections)) merged[name] = { ...section, command, machine, measuredAt: new Date().toISOString(), quick };
+  writeFileSync(resultsPath, JSON.stringify({ sections: merged }, null, 2) + '\n');
+  log(`\nwritten to bench/results.json`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

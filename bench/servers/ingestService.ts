@@ -1,0 +1,51 @@
+/**
+ * The webhook ingest path as the service runs it, in its own process for `npm run bench`: the
+ * production route (raw body, v3 verification, zod validation, one durable journal insert, 200)
+ * and, right behind it, the inbox worker's first step (journaled batches expanded into per-event
+ * inbox rows, deduplicated on (portal, event key), in transactions of 50 batches), woken by each
+ * stored batch as main.ts wakes the inbox worker. What the worker does with the events next (gate
+ * evaluation, HubSpot calls) is measured by the gate-reaction and bulk-move benchmarks.
+ * Usage: node --import tsx bench/servers/ingestService.ts PORT DB_PATH SECRET PUBLIC_BASE_URL
+ */
+import express from 'express';
+import { systemClock } from '../../src/server/clock';
+import { silentLogger } from '../../src/server/logger';
+import { errorHandler, notFoundHandler } from '../../src/server/http/errorHandler';
+import { createDb } from '../../src/server/storage/db';
+import { createSqliteStore } from '../../src/server/storage/sqliteStore';
+import { webhookRoute } from '../../src/server/webhooks/webhookRoute';
+import { inboxEventsOf } from '../../src/server/webhooks/webhookEvent';
+
+const [portArg, dbPath, secret, publicBaseUrl] = process.argv.slice(2);
+if (!portArg || !dbPath || !secret || !publicBaseUrl) {
+  process.stderr.write('usage: ingestService PORT DB_PATH SECRET PUBLIC_BASE_URL\n');
+  process.exit(2);
+}
+
+const store = createSqliteStore(createDb(dbPath));
+const JOURNAL_BATCHES_PER_TRANSACTION = 50;
+let expansionScheduled = false;
+function expandJournal(): void {
+  expansionScheduled = false;
+  const { batches } = store.inbox.expandJournal(JOURNAL_BATCHES_PER_TRANSACTION, inboxEventsOf);
+  if (batches === JOURNAL_BATCHES_PER_TRANSACTION) wake();
+}
+function wake(): void {
+  if (expansionScheduled) return;
+  expansionScheduled = true;
+  setImmediate(expandJournal);
+}
+
+const app = express();
+app.disable('x-powered-by');
+app.use(webhookRoute({ config: { hubspot: { clientSecret: secret }, publicBaseUrl }, store, clock: systemClock, onStored: wake }));
+app.use(notFoundHandler);
+app.use(errorHandler(silentLogger()));
+const server = app.listen(Number(portArg), '127.0.0.1', () => process.stdout.write(`ready ${portArg}\n`));
+process.on('SIGTERM', () =>
+  server.close(() => {
+    while (store.inbox.journalBacklog() > 0) store.inbox.expandJournal(JOURNAL_BATCHES_PER_TRANSACTION, inboxEventsOf);
+    store.close();
+    process.exit(0);
+  }),
+);
