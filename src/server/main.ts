@@ -5,7 +5,8 @@ import { createLogger } from './logger';
 import { createDb } from './storage/db';
 import { createSqliteStore } from './storage/sqliteStore';
 import { createApp } from './http/app';
-import { staticHubSpotClients } from './hubspot/clients';
+import { hubSpotClientsFor } from './hubspot/clients';
+import { createBackground } from './workers/background';
 
 /** Wires the service from validated configuration and runs it until SIGTERM/SIGINT. */
 function main(): void {
@@ -23,14 +24,17 @@ function main(): void {
   const logger = createLogger({ level: config.logLevel });
   const db = createDb(config.databasePath);
   const store = createSqliteStore(db);
-  const hubspot = staticHubSpotClients(config);
-  const app = createApp({ config, store, clock: systemClock, hubspot, logger });
+  // OAuth per account when HUBSPOT_CLIENT_ID is set (the static token, if any, as fallback), else the static token.
+  const hubspot = hubSpotClientsFor({ config, store, clock: systemClock, logger });
+  const background = createBackground({ config, store, clock: systemClock, logger, hubspot });
+  const app = createApp({ config, store, clock: systemClock, hubspot, logger, hooks: background });
 
   const server: Server = app.listen(config.port, () => {
     logger.info(
       { port: config.port, publicBaseUrl: config.publicBaseUrl, databasePath: config.databasePath },
       'dealgate listening',
     );
+    background.start();
   });
   server.on('error', (error) => {
     logger.fatal({ err: error }, `cannot listen on port ${config.port}`);
@@ -43,14 +47,21 @@ function main(): void {
     stopping = true;
     logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
     const forceExit = setTimeout(() => {
-      logger.warn('in-flight work did not finish within 10 s; exiting anyway');
+      logger.warn('in-flight requests and worker rounds did not finish within 10 s; exiting anyway');
       process.exit(1);
     }, 10_000);
     forceExit.unref();
+    // Order: no new requests, then the workers finish their round in flight, then the database closes.
     server.close(() => {
-      store.close();
-      logger.info('stopped');
-      process.exit(0);
+      logger.info('HTTP server closed; stopping the workers');
+      background
+        .stop()
+        .catch((error: unknown) => logger.error({ err: error }, 'a worker did not stop cleanly'))
+        .finally(() => {
+          store.close();
+          logger.info('stopped');
+          process.exit(0);
+        });
     });
     server.closeIdleConnections();
   };

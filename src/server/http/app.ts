@@ -6,6 +6,9 @@ import type { Store } from '../storage/store';
 import type { HubSpotClients } from '../hubspot/clients';
 import { errorHandler, notFoundHandler } from './errorHandler';
 import { healthRoutes } from './healthRoutes';
+import { webhookRoute } from '../webhooks/webhookRoute';
+import { oauthRoutes } from '../oauth/oauthRoutes';
+import { opsRoutes } from '../workers/opsRoutes';
 
 export interface AppDeps {
   config: Config;
@@ -13,6 +16,15 @@ export interface AppDeps {
   clock: Clock;
   hubspot: HubSpotClients;
   logger: Logger;
+  /** What the routes tell the background work (see workers/background.ts); absent, the routes only store. */
+  hooks?: AppHooks;
+}
+
+export interface AppHooks {
+  /** A webhook batch was stored: the inbox worker can start at once. */
+  onWebhookStored?: () => void;
+  /** An OAuth install finished: provision the account (properties, pipelines). */
+  onInstalled?: (portalId: number) => Promise<void>;
 }
 
 /** Builds the HTTP app from its dependencies; nothing here reads the environment or global time. */
@@ -23,6 +35,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
 
   app.use(healthRoutes(deps));
+  app.use(webhookRoute({ ...deps, ...(deps.hooks?.onWebhookStored ? { onStored: deps.hooks.onWebhookStored } : {}) }));
+  app.use(oauthRoutes({ ...deps, ...(deps.hooks?.onInstalled ? { onInstalled: deps.hooks.onInstalled } : {}) }));
+  app.use(opsRoutes(deps));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

@@ -82,7 +82,8 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
           store.inbox.park(event.id, attempts, message, now);
           parked += 1;
         } else {
-          const wait = info.rateLimited ? Math.max(governor.pausedUntil(event.portalId) - now, 1_000) : 0;
+          // The governor may keep its own (real) time: take the pause as a duration, never as a time.
+          const wait = info.rateLimited ? Math.max(governor.pauseRemainingMs(event.portalId), retry.baseMs) : 0;
           store.inbox.markRetry(event.id, attempts, message, now + Math.max(wait, backoffDelay(attempts, retry, random)));
         }
       }

@@ -14,6 +14,10 @@ export interface RateGovernorOptions {
   windowMs: number;
   /** Tests shrink the waits; production uses real timers. */
   sleep?: (ms: number) => Promise<void>;
+  /** The first pause after a 429 (doubling while they repeat, up to maxPauseMs). Default 1 s. */
+  minPauseMs?: number;
+  /** Default 10 s. */
+  maxPauseMs?: number;
 }
 
 export const DEFAULT_RATE: RateGovernorOptions = { requestsPerWindow: 90, windowMs: 10_000 };
@@ -33,8 +37,11 @@ export interface RateGovernor {
   acquire(portalId: number): Promise<void>;
   /** HubSpot answered 429: pause the account and slow it down. Returns the pause in ms. */
   rateLimited(portalId: number, retryAfterMs?: number): number;
-  /** Accounts that are paused right now (the outbox skips them rather than wait). */
+  /** When the account's pause ends (0 when it was never paused), on the governor's clock. */
   pausedUntil(portalId: number): number;
+  /** How long the account stays paused from now (0 when it is not). */
+  pauseRemainingMs(portalId: number): number;
+  /** Accounts that are paused right now (the outbox skips them rather than wait). */
   pausedAccounts(): Set<number>;
 }
 
@@ -42,6 +49,8 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 
 export function createRateGovernor(clock: Clock, options: RateGovernorOptions = DEFAULT_RATE): RateGovernor {
   const sleep = options.sleep ?? realSleep;
+  const minPauseMs = options.minPauseMs ?? MIN_PAUSE_MS;
+  const maxPauseMs = options.maxPauseMs ?? MAX_PAUSE_MS;
   const accounts = new Map<number, AccountPace>();
   const pace = (portalId: number): AccountPace => {
     let p = accounts.get(portalId);
@@ -77,7 +86,7 @@ export function createRateGovernor(clock: Clock, options: RateGovernorOptions = 
       const p = pace(portalId);
       const now = clock.now();
       p.recent429s += 1;
-      const pause = Math.min(MAX_PAUSE_MS, Math.max(MIN_PAUSE_MS * 2 ** (p.recent429s - 1), retryAfterMs ?? 0));
+      const pause = Math.min(maxPauseMs, Math.max(minPauseMs * 2 ** (p.recent429s - 1), retryAfterMs ?? 0));
       p.pausedUntil = Math.max(p.pausedUntil, now + pause);
       p.slowUntil = now + SLOW_DOWN_FOR_MS;
       return pause;
@@ -85,6 +94,10 @@ export function createRateGovernor(clock: Clock, options: RateGovernorOptions = 
 
     pausedUntil(portalId) {
       return accounts.get(portalId)?.pausedUntil ?? 0;
+    },
+
+    pauseRemainingMs(portalId) {
+      return Math.max(0, (accounts.get(portalId)?.pausedUntil ?? 0) - clock.now());
     },
 
     pausedAccounts() {

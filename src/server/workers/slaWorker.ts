@@ -24,6 +24,8 @@ export interface SlaWorkerDeps {
   defaults: AccountDefaults;
   /** How often to look for reviews past due. */
   intervalMs?: number;
+  /** Escalations wrote outbox rows: the outbox worker can start now. */
+  onEffects?: () => void;
 }
 
 export interface SlaWorker extends WorkerLoop {
@@ -117,6 +119,7 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
         logger.error({ err: error, portalId: due.portalId, reviewId: due.reviewId }, 'escalating an overdue review failed; trying again next pass');
       }
     }
+    if (escalated > 0) deps.onEffects?.();
     return escalated;
   }
 
