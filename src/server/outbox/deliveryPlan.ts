@@ -10,8 +10,11 @@ export const MAX_BATCH_INPUTS = 100;
 
 export const outboxPayloads = {
   update_deal: z.object({ properties: z.record(z.string(), z.string()) }),
-  /** Move the deal back to `toStage`; `fromStage` is the stage it was moved into without sign-off. */
-  revert_stage: z.object({ toStage: z.string().min(1), fromStage: z.string().min(1) }),
+  /**
+   * Move the deal back to `toStage`; `fromStage` is the stage it was moved into without sign-off,
+   * `movedAt` the time of that move in the deal's stage history (when known).
+   */
+  revert_stage: z.object({ toStage: z.string().min(1), fromStage: z.string().min(1), movedAt: z.number().optional() }),
   create_note: z.object({ body: z.string().min(1) }),
   create_task: z.object({
     subject: z.string().min(1),
@@ -46,8 +49,13 @@ export interface DeliveryPlan {
   invalid: { row: ClaimedOutboxRow; reason: string }[];
 }
 
-/** Groups one account's claimed rows (in id order). Later property values win, as if applied in order. */
-export function planDelivery(rows: readonly ClaimedOutboxRow[]): DeliveryPlan {
+/**
+ * Groups one account's claimed rows (in id order). Later property values win, as if applied in
+ * order; `superseded(row)` names the properties a later row of the same deal writes (claimed now
+ * or not, delivered or not), which this row must leave alone: a retried old status must not
+ * overwrite a newer one.
+ */
+export function planDelivery(rows: readonly ClaimedOutboxRow[], superseded: (row: ClaimedOutboxRow) => ReadonlySet<string> = () => new Set()): DeliveryPlan {
   const plan: DeliveryPlan = { dealUpdates: [], notes: [], tasks: [], invalid: [] };
   const byDeal = new Map<string, DealUpdatePlan>();
   const sorted = [...rows].sort((a, b) => a.id - b.id);
@@ -74,9 +82,12 @@ export function planDelivery(rows: readonly ClaimedOutboxRow[]): DeliveryPlan {
         plan.dealUpdates.push(update);
       }
       update.rows.push(row);
+      const newer = superseded(row);
       if (kind === 'update_deal') {
-        Object.assign(update.properties, outboxPayloads.update_deal.parse(row.payload).properties);
-      } else {
+        for (const [name, value] of Object.entries(outboxPayloads.update_deal.parse(row.payload).properties)) {
+          if (!newer.has(name)) update.properties[name] = value;
+        }
+      } else if (!newer.has('dealstage')) {
         const revert = outboxPayloads.revert_stage.parse(row.payload);
         update.revert = revert;
         update.properties.dealstage = revert.toStage;

@@ -62,6 +62,11 @@ export interface OutboxRepository {
   countByStatus(): Record<OutboxStatus, number>;
   /** Earliest next_attempt_at among pending rows, for the worker's sleep. */
   nextDueAt(): number | undefined;
+  /**
+   * The deal properties each later row of a deal writes (update_deal, and revert_stage as
+   * `dealstage`), whatever its status: an older row must not overwrite what a newer one set.
+   */
+  dealWritesAfter(portalId: number, dealId: string, afterId: number): { id: number; properties: string[] }[];
   /** The most recent revert_stage for a deal created at or after `since` (own-move detection). */
   recentRevert(portalId: number, dealId: string, since: number): OutboxRow | undefined;
 }
@@ -119,6 +124,10 @@ export function sqliteOutbox(db: Db): OutboxRepository {
   const nextDue = db.prepare<[], { at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`);
   const recentRevert = db.prepare<[number, string, number], OutboxDbRow>(
     `SELECT * FROM outbox WHERE portal_id = ? AND deal_id = ? AND kind = 'revert_stage' AND created_at >= ? ORDER BY id DESC LIMIT 1`,
+  );
+
+  const writesAfter = db.prepare<[number, string, number], { id: number; kind: string; payload: string }>(
+    `SELECT id, kind, payload FROM outbox WHERE portal_id = ? AND deal_id = ? AND id > ? AND kind IN ('update_deal', 'revert_stage') ORDER BY id`,
   );
 
   const claimAll = db.transaction((rows: OutboxDbRow[], until: number) => {
@@ -197,6 +206,13 @@ export function sqliteOutbox(db: Db): OutboxRepository {
     },
     nextDueAt() {
       return nextDue.get()?.at ?? undefined;
+    },
+    dealWritesAfter(portalId, dealId, afterId) {
+      return writesAfter.all(portalId, dealId, afterId).map((row) => {
+        if (row.kind === 'revert_stage') return { id: row.id, properties: ['dealstage'] };
+        const payload = JSON.parse(row.payload) as { properties?: Record<string, unknown> };
+        return { id: row.id, properties: Object.keys(payload.properties ?? {}) };
+      });
     },
     recentRevert(portalId, dealId, since) {
       const row = recentRevert.get(portalId, dealId, since);

@@ -220,7 +220,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     );
     if (violationId === undefined) return false;
     const key = `violation:${violationId}`;
-    enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'revert_stage', payload: { toStage: backTo, fromStage: movedTo } }, dedupeKey: `${key}:revert` }, now);
+    enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'revert_stage', payload: { toStage: backTo, fromStage: movedTo, ...(entry ? { movedAt: entry.timestamp } : {}) } }, dedupeKey: `${key}:revert` }, now);
     enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
     const pipeline = pipelineOf(portalId, fresh.pipeline);
     const label = (stageId: string) => pipeline?.stages.find((s) => s.id === stageId)?.label ?? stageId;

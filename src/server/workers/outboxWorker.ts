@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
-import { classifyHubSpotError, type HubSpotGateway, type NewEngagement } from '../hubspot/gateway';
+import { classifyHubSpotError, type HubSpotDeal, type HubSpotGateway, type NewEngagement } from '../hubspot/gateway';
 import { IN_DOUBT, type ClaimedOutboxRow } from '../outbox/outboxStore';
 import {
   chunk,
@@ -11,6 +11,7 @@ import {
   type CreateTaskPayload,
   type DealUpdatePlan,
   type EngagementPlan,
+  type RevertStagePayload,
 } from '../outbox/deliveryPlan';
 import { backoffDelay, describeError, type RetryPolicy } from './backoff';
 import type { RateGovernor } from './rateGovernor';
@@ -73,6 +74,14 @@ function retryAfterMs(error: unknown): number | undefined {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
+/** The deal still sits in the stage it was moved into without sign-off, and by that move (the newest in its history). */
+export function stillAsMoved(deal: HubSpotDeal | undefined, revert: RevertStagePayload): boolean {
+  if (!deal || deal.stage !== revert.fromStage) return false;
+  if (revert.movedAt === undefined) return true;
+  const newest = deal.stageHistory[0];
+  return newest === undefined || (newest.value === revert.fromStage && newest.timestamp === revert.movedAt);
+}
+
 export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   const { store, gateway, clock, logger, governor } = deps;
   const retry = deps.retry ?? DEFAULT_OUTBOX_RETRY;
@@ -133,16 +142,17 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   async function deliverDealUpdates(portalId: number, updates: DealUpdatePlan[]): Promise<void> {
     // A revert that waited (a retry, or an unknown earlier outcome) is only applied while the deal
-    // still sits where it was moved without sign-off: a later, legitimate move is never undone.
+    // still sits where it was moved without sign-off, by that same move: a later, legitimate move
+    // is never undone (not even one back into the same stage after an approval).
     const recheck = updates.filter((u) => u.revert && u.rows.some((r) => r.attempts > 1 || r.inDoubt));
     if (recheck.length > 0) {
-      const current = new Map<string, string | null>();
+      const current = new Map<string, HubSpotDeal>();
       for (const ids of chunk(recheck.map((u) => u.dealId))) {
-        const deals = await call(portalId, () => gateway.batchReadDeals(portalId, ids));
-        for (const deal of deals) current.set(deal.id, deal.stage);
+        const deals = await call(portalId, () => gateway.batchReadDeals(portalId, ids, { withStageHistory: true }));
+        for (const deal of deals) current.set(deal.id, deal);
       }
       for (const update of recheck) {
-        if (update.revert && current.get(update.dealId) !== update.revert.fromStage) delete update.properties.dealstage;
+        if (update.revert && !stillAsMoved(current.get(update.dealId), update.revert)) delete update.properties.dealstage;
       }
     }
     const settledWithoutCall = updates.filter((u) => Object.keys(u.properties).length === 0);
@@ -215,6 +225,21 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     }
   }
 
+  /** For each deal-property row, the properties later rows of its deal write (see planDelivery). */
+  function supersededIn(portalId: number, rows: readonly ClaimedOutboxRow[]): (row: ClaimedOutboxRow) => ReadonlySet<string> {
+    const firstByDeal = new Map<string, number>();
+    for (const row of rows) {
+      if (row.dealId === null || (row.kind !== 'update_deal' && row.kind !== 'revert_stage')) continue;
+      firstByDeal.set(row.dealId, Math.min(row.id, firstByDeal.get(row.dealId) ?? row.id));
+    }
+    const writes = new Map<string, { id: number; properties: string[] }[]>();
+    for (const [dealId, firstId] of firstByDeal) writes.set(dealId, store.outbox.dealWritesAfter(portalId, dealId, firstId));
+    return (row) => {
+      const later = row.dealId === null ? undefined : writes.get(row.dealId);
+      return new Set((later ?? []).filter((w) => w.id > row.id).flatMap((w) => w.properties));
+    };
+  }
+
   async function deliverAccount(portalId: number, rows: ClaimedOutboxRow[]): Promise<void> {
     try {
       await deps.prepareAccount?.(portalId);
@@ -222,7 +247,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       recordFailure(portalId, rows, error, false);
       return;
     }
-    const plan = planDelivery(rows);
+    const plan = planDelivery(rows, supersededIn(portalId, rows));
     if (plan.invalid.length > 0) {
       const now = clock.now();
       store.transaction(() => {

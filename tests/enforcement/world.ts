@@ -1,0 +1,51 @@
+import type { DecisionBody } from '../../extensions/contract/api';
+import type { GateContext } from '../../src/server/gate/context';
+import { decide, requestReview } from '../../src/server/gate/gateService';
+import { silentLogger } from '../../src/server/logger';
+import type { SimRecord } from '../../src/simulator';
+import type { Stack } from '../support/stack';
+
+/** People of the enforcement suites (HubSpot user ids). */
+export const REP = 42;
+export const REVIEWER = '200';
+export const ADMIN = 900;
+export const ESCALATION = '300';
+
+/** A deal that needs review: in the gate stage (Contract Sent), a commitment, the amount above the 50k threshold. */
+export function seedGatedDeal(stack: Stack, overrides: Record<string, string> = {}): SimRecord {
+  return stack.sim.seedDeal({
+    properties: {
+      dealname: 'Acme platform',
+      dealstage: 'contractsent',
+      pipeline: 'default',
+      amount: '80000',
+      dealgate_commitment: 'true',
+      dealgate_commitment_summary: 'SAML SSO with the customer IdP',
+      dealgate_effort_weeks: '3',
+      ...overrides,
+    },
+  });
+}
+
+/** The gate's card-facing functions over the stack's store (what the card API calls). */
+export function gateContext(stack: Stack): GateContext {
+  return { store: stack.store, clock: stack.clock, defaults: stack.config.defaults, gateway: stack.background.gateway, logger: silentLogger() };
+}
+
+/** The rep asks for a review of the deal's commitment from the card; returns the review id. */
+export async function requestReviewAsRep(stack: Stack, dealId: string, body = { summary: 'SAML SSO with the customer IdP', effortWeeks: 3 }): Promise<number> {
+  await requestReview(gateContext(stack), { portalId: stack.sim.portalId, userId: String(REP) }, dealId, body);
+  const review = stack.store.reviews.latestForDeal(stack.sim.portalId, dealId);
+  if (!review) throw new Error('no review was stored');
+  return review.id;
+}
+
+export async function decideAsReviewer(stack: Stack, reviewId: number, body: DecisionBody): Promise<void> {
+  await decide(gateContext(stack), { portalId: stack.sim.portalId, userId: REVIEWER }, reviewId, body);
+}
+
+export const stageOf = (stack: Stack, dealId: string): string | undefined => stack.sim.getDeal(dealId)?.properties.dealstage;
+
+/** Notes Dealgate left for a blocked move. */
+export const revertNotes = (stack: Stack, dealId: string) =>
+  stack.sim.notesForDeal(dealId).filter((n) => (n.properties.hs_note_body ?? '').includes('Dealgate moved this deal back'));
