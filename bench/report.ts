@@ -1,5 +1,8 @@
 import type { IngestResult } from './ingest';
-import { fmt, fmtSpread, round, type Spread } from './lib/stats';
+import type { ReactionResult } from './gateReaction';
+import type { BulkResult } from './bulkMove';
+import type { CardResult } from './cardLoad';
+import { fmt, fmtSpread, round, spread, type Spread } from './lib/stats';
 
 /** One printed figure: the measurement, its same-run baseline and their ratio. */
 export interface Figure {
@@ -76,5 +79,75 @@ export function ingestSection(r: IngestResult): Section {
       baseline: { ...r.baseline, batchesPerSecond: spreadJson(r.baseline.batchesPerSecond), eventsPerSecond: spreadJson(r.baseline.eventsPerSecond, 0) },
       ratioBatchesPerSecond: spreadJson(r.ratioBatchesPerSecond, 3),
     },
+  };
+}
+
+export function gateSection(r: ReactionResult): Section {
+  return {
+    title: 'Gate reaction',
+    figures: [
+      {
+        name: `webhook arrival -> revert at HubSpot, single moves (p50 / p90 / p99 / max, ms; n = ${r.service.n})`,
+        value: `${r.service.p50} / ${r.service.p90} / ${r.service.p99} / ${r.service.max}`,
+        baseline: `${r.baseline.p50} / ${r.baseline.p90} / ${r.baseline.p99} / ${r.baseline.max} (bare reactor: verify, answer, one PATCH; n = ${r.baseline.n})`,
+        ratio: `p99 ${fmt(r.service.p99 / Math.max(1, r.baseline.p99), 2)}`,
+      },
+      { name: 'violation notes per move (each move past the gate gets exactly one)', value: String(r.notesPerMove) },
+      { name: 'moves not reverted within 10 s', value: String(r.missed) },
+    ],
+    targets: [{ what: 'reaction p99', target: '< 50 ms', measured: `${r.service.p99} ms`, met: r.service.p99 < 50 && r.missed === 0 }],
+    details: r,
+  };
+}
+
+export function bulkSection(r: BulkResult): Section {
+  return {
+    title: 'Bulk move',
+    figures: [
+      {
+        name: `${r.deals} gated deals bulk-moved to Closed Won, HubSpot limit ${r.rateLimitPerTenSeconds} req/10 s: seconds until all are back`,
+        value: `${r.secondsUntilAllReverted} s (all noted after ${r.secondsUntilAllNoted} s)`,
+        baseline: `${r.naiveSeconds} s (naive read + patch + note per deal, computed from the same limit)`,
+        ratio: fmt(r.secondsUntilAllReverted / r.naiveSeconds, 3),
+      },
+      {
+        name: 'HubSpot calls per reverted deal (429s included)',
+        value: `${r.callsPerDeal} (${r.calls} calls, ${r.rateLimited429} of them 429)`,
+        baseline: `${r.naiveCallsPerDeal} (naive)`,
+        ratio: fmt(r.callsPerDeal / r.naiveCallsPerDeal, 3),
+      },
+      { name: 'calls by endpoint', value: JSON.stringify(r.callsByEndpoint) },
+      { name: 'notes per deal', value: String(r.notesPerDeal) },
+    ],
+    targets: [
+      { what: 'all reverted', target: '< 15 s', measured: `${r.secondsUntilAllReverted} s`, met: r.secondsUntilAllReverted < 15 },
+      { what: 'HubSpot calls per deal', target: '<= 0.1', measured: String(r.callsPerDeal), met: r.callsPerDeal <= 0.1 },
+    ],
+    details: r,
+  };
+}
+
+export function cardSection(r: CardResult): Section {
+  const med = (xs: number[]) => spread(xs).median;
+  const p99 = r.service.map((s) => s.p99);
+  const baseP99 = r.baseline.map((s) => s.p99);
+  const p99Median = med(p99);
+  return {
+    title: 'Card load',
+    figures: [
+      {
+        name: `GET /api/v1/deals/:id/gate signed, ${r.rate} req/s open loop, p50 / p99 ms (median of ${r.service.length} runs; p99 range)`,
+        value: `${fmt(med(r.service.map((s) => s.p50)), 2)} / ${fmt(p99Median, 2)} (${fmt(Math.min(...p99), 2)}–${fmt(Math.max(...p99), 2)})`,
+        baseline: `${fmt(med(r.baseline.map((s) => s.p50)), 2)} / ${fmt(med(baseP99), 2)} (Express hello, same rate)`,
+        ratio: `p99 ${fmt(p99Median / med(baseP99), 2)}`,
+      },
+      { name: 'HubSpot calls per card load (snapshot current)', value: `${r.callsPerLoad} (${r.hubspotCalls} calls over ${r.loads} loads)`, baseline: '>= 1 (a card that reads the deal from HubSpot)' },
+      { name: 'non-2xx answers', value: String(r.service.reduce((n, s) => n + s.non2xx, 0)) },
+    ],
+    targets: [
+      { what: 'card p99', target: '< 25 ms', measured: `${fmt(p99Median, 2)} ms`, met: p99Median < 25 },
+      { what: 'HubSpot calls per load', target: '= 0', measured: String(r.callsPerLoad), met: r.hubspotCalls === 0 },
+    ],
+    details: r,
   };
 }

@@ -15,7 +15,10 @@ import { parseArgs } from 'node:util';
 import { machineInfo, type MachineInfo } from './lib/machine';
 import { canPin, pinSelf, repoRoot } from './lib/processes';
 import { benchIngest } from './ingest';
-import { ingestSection, report, type Section } from './report';
+import { benchGateReaction } from './gateReaction';
+import { benchBulkMove } from './bulkMove';
+import { benchCardLoad } from './cardLoad';
+import { bulkSection, cardSection, gateSection, ingestSection, report, type Section } from './report';
 
 const SECTIONS = ['ingest', 'gate', 'bulk', 'card'] as const;
 type SectionName = (typeof SECTIONS)[number];
@@ -63,6 +66,20 @@ async function main(): Promise<void> {
         log,
       }),
     ingestSection,
+  );
+
+  await run(
+    'gate',
+    'Gate reaction',
+    () => benchGateReaction({ moves: quick ? 100 : 1_000, warmupMoves: 20, blocks: 4, serviceCore, log }),
+    gateSection,
+  );
+  await run('bulk', 'Bulk move', () => benchBulkMove({ deals: 1_000, rateLimitPerTenSeconds: 110, serviceCore, log }), bulkSection);
+  await run(
+    'card',
+    'Card load',
+    () => benchCardLoad({ rate: 200, durationMs: quick ? 3_000 : 8_000, warmupMs: 2_000, deals: 50, reps: 3, serviceCore, log }),
+    cardSection,
   );
 
   const resultsPath = join(repoRoot, 'bench/results.json');

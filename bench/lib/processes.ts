@@ -55,7 +55,8 @@ export async function startEntry(options: {
   args?: string[];
   env?: Record<string, string>;
   core?: number;
-  ready?: RegExp;
+  /** Output that means ready; null: do not wait (the caller polls the process itself). */
+  ready?: RegExp | null;
   timeoutMs?: number;
 }): Promise<BenchProcess> {
   const nodeArgs = ['--import', 'tsx', resolve(repoRoot, options.entry), ...(options.args ?? [])];
@@ -67,18 +68,19 @@ export async function startEntry(options: {
   });
   let output = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
-  const ready = options.ready ?? /ready/;
-  await new Promise<void>((resolveReady, reject) => {
+  const ready = options.ready === undefined ? /ready/ : options.ready;
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  if (ready) await new Promise<void>((resolveReady, reject) => {
     const timer = setTimeout(() => reject(new Error(`${options.entry} not ready after ${options.timeoutMs ?? 20_000} ms:\n${output}`)), options.timeoutMs ?? 20_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
+    const onData = () => {
       if (ready.test(output)) {
         clearTimeout(timer);
         resolveReady();
       }
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    child.stdout?.on('data', () => setImmediate(onData));
+    child.stderr?.on('data', () => setImmediate(onData));
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`${options.entry} exited (${code ?? signal}) before it was ready:\n${output}`));
