@@ -81,6 +81,8 @@ export const FAST_BACKGROUND: BackgroundOptions = {
   callTimeoutMs: 2_000,
   rate: { requestsPerWindow: 90, windowMs: 10_000, minPauseMs: 50, maxPauseMs: 500 },
   governorClock: systemClock,
+  // A pipeline a test creates is read on the next event that needs it, not a minute later.
+  pipelineRefreshIntervalMs: 0,
 };
 
 export interface OpsResponse<T> {

@@ -25,6 +25,8 @@ export interface AccountProvisionerDeps {
   /** True in static-token mode: an account seen for the first time is recorded as a static one. */
   staticTokenConfigured: boolean;
   savePipelines: (portalId: number, pipelines: PipelineInfo[], at: number) => void;
+  /** Pipelines are read again at most this often per account. Default PIPELINE_REFRESH_INTERVAL_MS. */
+  pipelineRefreshIntervalMs?: number;
 }
 
 export const PIPELINE_REFRESH_INTERVAL_MS = 60_000;
@@ -34,6 +36,7 @@ export function createAccountProvisioner(deps: AccountProvisionerDeps): AccountP
   const ready = new Set<number>();
   const inFlight = new Map<number, Promise<void>>();
   const pipelinesReadAt = new Map<number, number>();
+  const refreshIntervalMs = deps.pipelineRefreshIntervalMs ?? PIPELINE_REFRESH_INTERVAL_MS;
 
   async function readPipelines(portalId: number): Promise<void> {
     const pipelines = await gateway.getPipelines(portalId);
@@ -86,7 +89,7 @@ export function createAccountProvisioner(deps: AccountProvisionerDeps): AccountP
 
     async refreshPipelines(portalId, options = {}) {
       const last = pipelinesReadAt.get(portalId) ?? 0;
-      if (!options.force && clock.now() - last < PIPELINE_REFRESH_INTERVAL_MS) return false;
+      if (!options.force && clock.now() - last < refreshIntervalMs) return false;
       pipelinesReadAt.set(portalId, clock.now());
       await readPipelines(portalId);
       logger.info({ portalId }, 'pipelines read again');

@@ -36,6 +36,8 @@ export interface BackgroundOptions {
    */
   governorClock?: Clock;
   random?: () => number;
+  /** A deal in a stage Dealgate does not know makes it read the pipelines again, at most this often. Default one minute. */
+  pipelineRefreshIntervalMs?: number;
 }
 
 export interface BackgroundDeps {
@@ -75,6 +77,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     logger,
     staticTokenConfigured: config.hubspot.accessToken !== undefined,
     savePipelines: (portalId, pipelines, at) => savePipelines({ store }, portalId, pipelines, at),
+    ...(options.pipelineRefreshIntervalMs !== undefined ? { pipelineRefreshIntervalMs: options.pipelineRefreshIntervalMs } : {}),
   });
   const gate = gatePort({ store, clock, defaults: config.defaults });
   const handler = createDealEventHandler({ store, clock, logger, gate });
