@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { configureHubSpotProject } from '../../scripts/hubspot-configure';
 import { tempDir } from '../support/env';
 
@@ -25,8 +25,18 @@ function parseProject(projectDir: string): Record<string, IrNode> {
   return parsed.result.intermediateRepresentation.intermediateNodesIndexedByUid;
 }
 
+/** HubSpot's table of component types (type -> the folder it must live in), from the parser itself. */
+function knownComponentTypes(): Record<string, { dir: string }> {
+  const script =
+    "import { Components } from '@hubspot/project-parsing-lib/constants';" +
+    'process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(Components).map(([k, v]) => [k, { dir: v.dir }]))));';
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+  return JSON.parse(out) as Record<string, { dir: string }>;
+}
+
 describe('the HubSpot project, as HubSpot parses it', () => {
   const nodes = parseProject(root);
+  const known = knownComponentTypes();
 
   it('is an OAuth app with the scopes Dealgate needs', () => {
     const app = nodes.dealgate_app;
@@ -50,6 +60,36 @@ describe('the HubSpot project, as HubSpot parses it', () => {
     expect(card?.config).toMatchObject({ location: 'crm.record.tab', objectTypes: ['deals'] });
     const entry = String(card?.config.entrypoint);
     expect(readFileSync(join(root, 'src', entry), 'utf8')).toContain("from '@dealgate/extensions'");
+  });
+
+  // The offline parser upper-cases whatever `type` says without checking it, so each UI component is
+  // also held to the parser's own table of types and the folder that type must live in.
+  it.each([
+    ['dealgate_settings', 'settings', 'settings'],
+    ['dealgate_home', 'page', 'pages'],
+  ])('has %s as a known %s component in app/%s/ whose entry renders from @dealgate/extensions', (uid, type, dir) => {
+    const node = nodes[uid];
+    expect(node?.componentType).toBe(type.toUpperCase());
+    expect(known[type]?.dir).toBe(dir);
+    expect(node?.metaFilePath.startsWith(`app/${dir}/`)).toBe(true);
+    const entry = String(node?.config.entrypoint);
+    expect(entry.startsWith(`/app/${dir}/`)).toBe(true);
+    expect(readFileSync(join(root, 'src', entry), 'utf8')).toContain("from '@dealgate/extensions'");
+  });
+
+  it('puts the deal-desk page on the app home', () => {
+    expect(nodes.dealgate_home?.config).toMatchObject({ location: 'home' });
+  });
+
+  it('gives every component a type HubSpot knows, in the folder that type lives in', () => {
+    const metas = readdirSync(join(root, 'src/app'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('-hsmeta.json'));
+    expect(metas.length).toBe(Object.keys(nodes).length);
+    for (const file of metas) {
+      const { type } = JSON.parse(readFileSync(join(root, 'src/app', file), 'utf8')) as { type: string };
+      expect({ file, type, known: type in known }).toEqual({ file, type, known: true });
+      // app-hsmeta.json sits at the app's root; every other component in its type's folder.
+      if (type !== 'app') expect({ file, dir: dirname(file) }).toEqual({ file, dir: known[type]?.dir });
+    }
   });
 
   it('subscribes to every deal change the gate depends on', () => {

@@ -1,0 +1,77 @@
+import { Alert, Flex, Text } from '@hubspot/ui-extensions';
+import type { GateResponse, ReviewView } from '../contract/api';
+import { formatWeeks, formatWhen, reviewStatusLabel, userLabel } from './gateWording';
+
+/**
+ * The reviewer's answer as the rep needs it: a yes, the conditions of a yes-but (which the deal now
+ * carries as commitments), or the reason for a no with what to do next.
+ */
+export function AnswerSection({ gate }: { gate: GateResponse }) {
+  const review = gate.review;
+  if (!review) return null;
+  const me = gate.caller.userId;
+  const decision = review.decision;
+  const byline = decision ? `${userLabel(decision.decidedBy, me)}, ${formatWhen(decision.decidedAt)}` : '';
+
+  return (
+    <Flex direction="column" gap="xs">
+      <Text variant="microcopy" testId="review-summary">
+        {`Review #${review.id}, ${reviewStatusLabel[review.status]}: "${review.summary}" (${formatWeeks(review.effortWeeks)}${
+          review.neededBy ? `, needed by ${review.neededBy}` : ''
+        }), requested by ${userLabel(review.requestedBy, me)} on ${formatWhen(review.requestedAt)}`}
+      </Text>
+      {decision?.outcome === 'yes' && (
+        <Alert title="Engineering said yes" variant="success" testId="answer">
+          {`${decision.note ? `${decision.note} ` : ''}(${byline})`}
+        </Alert>
+      )}
+      {decision?.outcome === 'yes_but' && (
+        <Alert title="Engineering said yes, with conditions the deal now carries" variant="warning" testId="answer">
+          <Conditions review={review} />
+          {`${decision.note ? `${decision.note} ` : ''}(${byline})`}
+        </Alert>
+      )}
+      {decision?.outcome === 'no' && (
+        <Alert title="Engineering said no" variant="danger" testId="answer">
+          {`Reason: ${decision.note} (${byline})`}
+        </Alert>
+      )}
+      {decision?.outcome === 'no' && (
+        <Text testId="next-steps">
+          What to do next: renegotiate with the customer. Change the commitment (less scope, more time) and request a new review, or remove
+          the commitment from the deal; until then the deal cannot pass the gate.
+        </Text>
+      )}
+      {decision && !review.coversDeal && decision.outcome !== 'no' && (
+        <Text testId="answer-stale">The commitment changed after this answer: it no longer covers the deal, so request a new review.</Text>
+      )}
+      {review.deprioritized && (
+        <Alert title="This commitment was deprioritized" variant="warning" testId="deprioritized">
+          {`On ${formatWhen(review.deprioritized.at)} engineering deprioritized it${
+            review.deprioritized.forReviewId !== null ? ` to make room for review #${review.deprioritized.forReviewId}` : ''
+          }: tell the customer, and agree a new date.`}
+        </Alert>
+      )}
+      {review.escalatedAt && review.decision === null && (
+        <Text testId="escalated">{`No answer in time: escalated on ${formatWhen(review.escalatedAt)}.`}</Text>
+      )}
+    </Flex>
+  );
+}
+
+function Conditions({ review }: { review: ReviewView }) {
+  const decision = review.decision;
+  if (!decision) return null;
+  const lines: string[] = [];
+  if (decision.extraWeeks !== null) lines.push(`Delivery takes ${formatWeeks(decision.extraWeeks)} more than asked: promise the customer the later date.`);
+  if (decision.tradeoff !== null) lines.push(`Tradeoff: ${decision.tradeoff}`);
+  return (
+    <Flex direction="column" gap="flush">
+      {lines.map((line, i) => (
+        <Text key={i} testId="condition">
+          {line}
+        </Text>
+      ))}
+    </Flex>
+  );
+}

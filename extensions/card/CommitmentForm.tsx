@@ -1,0 +1,81 @@
+import { useState } from 'react';
+import { DateInput, Flex, LoadingButton, NumberInput, Text, TextArea } from '@hubspot/ui-extensions';
+import { requestReviewBody, type GateResponse, type RequestReviewBody } from '../contract/api';
+import { validateWith } from '../client/fieldErrors';
+import { fromIsoDate, toIsoDate, type CalendarDate } from './dateValue';
+
+export interface CommitmentFormProps {
+  gate: GateResponse;
+  busy: boolean;
+  submitting: boolean;
+  /** Field errors the service returned for the last attempt. */
+  serverErrors: Record<string, string>;
+  onSubmit: (body: RequestReviewBody) => void;
+}
+
+/**
+ * The rep declares (or renegotiates) the feature commitment and asks engineering to review it.
+ * Validated with the API's own schema before anything is sent.
+ */
+export function CommitmentForm({ gate, busy, submitting, serverErrors, onSubmit }: CommitmentFormProps) {
+  const review = gate.review;
+  const [summary, setSummary] = useState(gate.deal.commitmentSummary ?? review?.summary ?? '');
+  const [effortWeeks, setEffortWeeks] = useState<number | undefined>(gate.deal.effortWeeks ?? review?.effortWeeks ?? undefined);
+  const [neededBy, setNeededBy] = useState<CalendarDate | undefined>(fromIsoDate(review?.neededBy));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const shown = { ...serverErrors, ...errors };
+
+  const renegotiating = review !== null && (review.status === 'rejected' || review.status === 'withdrawn' || review.decision !== null);
+  const submit = () => {
+    const input: Record<string, unknown> = { summary, effortWeeks };
+    if (neededBy) input.neededBy = toIsoDate(neededBy);
+    const result = validateWith(requestReviewBody, input);
+    if (!result.ok) {
+      setErrors(result.errors);
+      return;
+    }
+    setErrors({});
+    onSubmit(result.value);
+  };
+
+  return (
+    <Flex direction="column" gap="sm" testId="commitment-form">
+      <Text format={{ fontWeight: 'demibold' }}>{gate.deal.commitment ? 'The commitment' : 'Declare a feature commitment'}</Text>
+      <TextArea
+        label="What did the customer ask engineering to build?"
+        name="summary"
+        testId="commitment-summary"
+        value={summary}
+        required
+        error={shown.summary !== undefined}
+        validationMessage={shown.summary}
+        onChange={(value) => setSummary(value)}
+      />
+      <NumberInput
+        label="Effort (engineer-weeks)"
+        name="effortWeeks"
+        testId="commitment-effort"
+        value={effortWeeks}
+        required
+        min={0}
+        precision={1}
+        error={shown.effortWeeks !== undefined}
+        validationMessage={shown.effortWeeks}
+        onChange={(value) => setEffortWeeks(Number.isFinite(value) ? value : undefined)}
+      />
+      <DateInput
+        label="Needed by"
+        name="neededBy"
+        testId="commitment-needed-by"
+        format="YYYY-MM-DD"
+        value={neededBy}
+        error={shown.neededBy !== undefined}
+        validationMessage={shown.neededBy}
+        onChange={(value) => setNeededBy(value ? { year: value.year, month: value.month, date: value.date } : undefined)}
+      />
+      <LoadingButton variant="primary" testId="request-review" loading={submitting} disabled={busy} onClick={submit}>
+        {renegotiating ? 'Request a new review' : 'Request review'}
+      </LoadingButton>
+    </Flex>
+  );
+}

@@ -1,0 +1,110 @@
+import { Alert, Divider, EmptyState, Flex, Heading, LoadingButton, Text } from '@hubspot/ui-extensions';
+import type { DecisionBody, GateResponse, RequestReviewBody } from '../contract/api';
+import { AnswerSection } from './AnswerSection';
+import { CapacitySection } from './CapacitySection';
+import { CommitmentForm } from './CommitmentForm';
+import { DecisionForm, type CapacityConflict } from './DecisionForm';
+import { GlanceSection } from './GlanceSection';
+import { HistorySection } from './HistorySection';
+
+export type CardAction = 'request' | 'withdraw' | 'decide';
+
+/** The last action the service refused: its message, the fields it named, a capacity conflict. */
+export interface ActionFailure {
+  action: CardAction;
+  status: number;
+  code: string;
+  message: string;
+  fieldErrors: Record<string, string>;
+  capacityConflict: CapacityConflict | null;
+}
+
+export interface GateViewProps {
+  gate: GateResponse;
+  /** The action waiting for the service; every action button is disabled meanwhile. */
+  inFlight: CardAction | null;
+  failure: ActionFailure | null;
+  onRequest: (body: RequestReviewBody) => void;
+  onWithdraw: (reviewId: number) => void;
+  onDecide: (reviewId: number, body: DecisionBody) => void;
+}
+
+/** Everything the card shows for a loaded deal, for whoever is looking (rep, reviewer, admin). */
+export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDecide }: GateViewProps) {
+  const { permissions, review, caller } = gate;
+  const busy = inFlight !== null;
+  const isReviewer = caller.roles.includes('reviewer') || caller.roles.includes('escalation_reviewer');
+  const nothingYet = !gate.deal.commitment && review === null && gate.history.length === 0;
+  const failed = (action: CardAction) => (failure?.action === action ? failure : null);
+
+  return (
+    <Flex direction="column" gap="md">
+      <GlanceSection gate={gate} />
+      {nothingYet && (
+        <EmptyState title="No feature commitment on this deal" layout="horizontal" imageName="deals" testId="card-empty">
+          <Text>
+            If the customer asked for something engineering must build, declare it below: deals with a commitment at or above the threshold
+            need engineering's sign-off before they pass the gate.
+          </Text>
+        </EmptyState>
+      )}
+      {failure && (
+        <Alert title={failure.status === 403 ? 'You are not allowed to do that' : 'Dealgate did not accept that'} variant="error" testId="action-error">
+          {failure.message}
+        </Alert>
+      )}
+      <AnswerSection gate={gate} />
+
+      {permissions.canWithdraw && review && (
+        <LoadingButton
+          variant="secondary"
+          testId="withdraw"
+          loading={inFlight === 'withdraw'}
+          disabled={busy}
+          onClick={() => onWithdraw(review.id)}
+        >
+          Withdraw the request
+        </LoadingButton>
+      )}
+
+      {permissions.canDecide && (
+        <DecisionForm
+          // A fresh form for each review: answers never leak from one review to the next.
+          key={`decide-${review?.id ?? 0}`}
+          gate={gate}
+          busy={busy}
+          submitting={inFlight === 'decide'}
+          serverErrors={failed('decide')?.fieldErrors ?? {}}
+          capacityConflict={failed('decide')?.capacityConflict ?? null}
+          onSubmit={onDecide}
+        />
+      )}
+      {!permissions.canDecide && isReviewer && permissions.denied.decide && (
+        <Text variant="microcopy" testId="decide-denied">{`You cannot answer here: ${permissions.denied.decide}.`}</Text>
+      )}
+
+      {permissions.canRequest ? (
+        <CommitmentForm
+          key={`request-${review?.id ?? 0}-${review?.status ?? 'none'}`}
+          gate={gate}
+          busy={busy}
+          submitting={inFlight === 'request'}
+          serverErrors={failed('request')?.fieldErrors ?? {}}
+          onSubmit={onRequest}
+        />
+      ) : (
+        permissions.denied.request && <Text variant="microcopy" testId="request-denied">{`To change the commitment: ${permissions.denied.request}; withdraw it first.`}</Text>
+      )}
+
+      <CapacitySection capacity={gate.capacity} />
+      {permissions.canEditSettings && (
+        <Text variant="microcopy" testId="admin-note">
+          You are a Dealgate admin: the threshold, reviewers, SLA and capacity are on the app's settings page.
+        </Text>
+      )}
+      <Divider />
+      <Heading>History</Heading>
+      <HistorySection history={gate.history} me={caller.userId} />
+    </Flex>
+  );
+}

@@ -1,0 +1,48 @@
+import { DescriptionList, DescriptionListItem, Flex, Heading, StatusTag, Text } from '@hubspot/ui-extensions';
+import type { GateResponse } from '../contract/api';
+import { formatAmount, formatWeeks, gateStatusTag, slaText } from './gateWording';
+
+/** At a glance: is a commitment present, is review required and why, the status, the SLA clock. */
+export function GlanceSection({ gate }: { gate: GateResponse }) {
+  const tag = gateStatusTag[gate.gate.status];
+  const { deal } = gate;
+  const commitment = deal.commitment
+    ? `Yes: ${deal.commitmentSummary ?? '(no summary written)'}${deal.effortWeeks !== null ? ` (${formatWeeks(deal.effortWeeks)} of engineering)` : ''}`
+    : 'None declared';
+  const required = gate.gate.reviewRequired ? 'Yes' : 'No';
+  return (
+    <Flex direction="column" gap="sm">
+      <Flex direction="row" gap="sm" align="center">
+        <Heading>Engineering review</Heading>
+        <StatusTag variant={tag.variant} testId="gate-status">
+          {tag.label}
+        </StatusTag>
+      </Flex>
+      <DescriptionList direction="row" testId="glance">
+        <DescriptionListItem label="Feature commitment" testId="glance-commitment">
+          <Text>{commitment}</Text>
+        </DescriptionListItem>
+        <DescriptionListItem label="Review required" testId="glance-required">
+          <Text>{required}</Text>
+        </DescriptionListItem>
+        <DescriptionListItem label="Amount vs threshold" testId="glance-amount">
+          <Text>{`${formatAmount(gate.gate.amount)} vs ${formatAmount(gate.gate.threshold)}`}</Text>
+        </DescriptionListItem>
+        <DescriptionListItem label="Gate stage" testId="glance-gate-stage">
+          <Text>{gate.gate.gateStage ? gate.gate.gateStage.label : 'none in this pipeline'}</Text>
+        </DescriptionListItem>
+      </DescriptionList>
+      <Text variant="microcopy" testId="glance-reason">
+        {gate.gate.reason}
+      </Text>
+      {gate.sla && (
+        <Text format={{ fontWeight: 'bold' }} testId="sla-clock">
+          {`Engineering's answer: ${slaText(gate.sla)} (SLA ${gate.sla.slaHours} h)`}
+        </Text>
+      )}
+      {gate.gate.pastGate && !gate.gate.mayAdvance && (
+        <Text testId="glance-past-gate">This deal sits past the gate without sign-off; Dealgate moves it back.</Text>
+      )}
+    </Flex>
+  );
+}

@@ -1,0 +1,108 @@
+import type { DecisionOutcome, GateStatus, HistoryEntry, ReviewStatus } from '../contract/api';
+
+/** The words the card (and the demo's text rendering) uses for what the API returns. */
+
+type TagVariant = 'danger' | 'warning' | 'info' | 'success' | 'default';
+
+export const gateStatusTag: Record<GateStatus, { label: string; variant: TagVariant }> = {
+  not_required: { label: 'No review needed', variant: 'default' },
+  required: { label: 'Review required', variant: 'warning' },
+  pending: { label: 'Waiting for engineering', variant: 'info' },
+  overdue: { label: 'Review overdue', variant: 'danger' },
+  approved: { label: 'Approved', variant: 'success' },
+  approved_with_conditions: { label: 'Approved with conditions', variant: 'success' },
+  rejected: { label: 'Rejected', variant: 'danger' },
+};
+
+export const reviewStatusLabel: Record<ReviewStatus, string> = {
+  pending: 'waiting for an answer',
+  overdue: 'overdue',
+  approved: 'approved',
+  approved_with_conditions: 'approved with conditions',
+  rejected: 'rejected',
+  withdrawn: 'withdrawn',
+  superseded: 'superseded by a changed commitment',
+};
+
+export const outcomeLabel: Record<DecisionOutcome, string> = {
+  yes: 'Yes',
+  yes_but: 'Yes, but',
+  no: 'No',
+};
+
+const actionLabels: Record<string, string> = {
+  review_requested: 'Review requested',
+  review_decided: 'Answered',
+  review_withdrawn: 'Request withdrawn',
+  review_superseded: 'Superseded by a changed commitment',
+  review_overdue: 'SLA missed',
+  review_escalated: 'Escalated',
+  commitment_deprioritized: 'Commitment deprioritized',
+  gate_status_changed: 'Gate status changed',
+  stage_move_reverted: 'Stage move reverted',
+  gate_skip_reverted: 'Moved past the gate without sign-off'
+};
+
+/** "review_requested" -> "Review requested"; unknown actions are spelled out rather than hidden. */
+export function actionLabel(action: string): string {
+  const known = actionLabels[action];
+  if (known) return known;
+  const words = action.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export function historyDetail(entry: HistoryEntry): string {
+  const parts: string[] = [];
+  if (entry.kind === 'violation' && (entry.fromStage || entry.toStage)) parts.push(`${entry.fromStage ?? '?'} -> ${entry.toStage ?? '?'}`);
+  if (entry.fromStatus !== null || entry.toStatus !== null) {
+    if (entry.fromStatus !== entry.toStatus) parts.push(`${entry.fromStatus ?? 'none'} -> ${entry.toStatus ?? 'none'}`);
+  }
+  if (entry.reason) parts.push(entry.reason);
+  return parts.join('; ');
+}
+
+/** Newest first; entries at the same instant keep the service's order reversed (later written first). */
+export function newestFirst(history: readonly HistoryEntry[]): HistoryEntry[] {
+  return history
+    .map((entry, index) => ({ entry, index, at: Date.parse(entry.at) }))
+    .sort((a, b) => b.at - a.at || b.index - a.index)
+    .map(({ entry }) => entry);
+}
+
+/** "2 d 3 h", "5 h 10 min", "12 min", "less than a minute". */
+export function formatDuration(ms: number): string {
+  const minutes = Math.floor(Math.abs(ms) / 60_000);
+  if (minutes < 1) return 'less than a minute';
+  const days = Math.floor(minutes / (24 * 60));
+  const hours = Math.floor((minutes % (24 * 60)) / 60);
+  const mins = minutes % 60;
+  if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
+  if (hours > 0) return mins > 0 ? `${hours} h ${mins} min` : `${hours} h`;
+  return `${mins} min`;
+}
+
+export function slaText(sla: { remainingMs: number; overdue: boolean }): string {
+  return sla.overdue || sla.remainingMs < 0 ? `Overdue by ${formatDuration(sla.remainingMs)}` : `Due in ${formatDuration(sla.remainingMs)}`;
+}
+
+export function formatAmount(amount: number | null): string {
+  if (amount === null) return 'no amount';
+  return amount.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
+
+export function formatWeeks(weeks: number): string {
+  const n = Math.round(weeks * 100) / 100;
+  return `${n} ${n === 1 ? 'week' : 'weeks'}`;
+}
+
+/** "2026-11-23 14:05 UTC": one unambiguous form, whatever the viewer's locale. */
+export function formatWhen(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export function userLabel(userId: string, me: string): string {
+  if (userId === me) return `you (user ${userId})`;
+  return /^\d+$/.test(userId) ? `user ${userId}` : userId;
+}

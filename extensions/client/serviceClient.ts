@@ -1,0 +1,92 @@
+import type {
+  ApiErrorBody,
+  DashboardResponse,
+  DecisionBody,
+  GateResponse,
+  RequestReviewBody,
+  Settings,
+  SettingsResponse,
+} from '../contract/api';
+
+/**
+ * How the UI talks to the Dealgate service: `hubspot.fetch` in HubSpot (which signs the request
+ * and appends the caller's portalId/userId), an injected fetcher in tests and the demo.
+ */
+export type ServiceFetcher = (
+  url: string,
+  options?: { method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; body?: Record<string, unknown>; timeout?: number },
+) => Promise<Response>;
+
+export const DEFAULT_SERVICE_URL = 'https://dealgate.example.com';
+
+/** What a call came back with: the typed body, or the service's coded error (network failures included). */
+export type ServiceResult<T> =
+  | { ok: true; body: T }
+  | { ok: false; status: number; code: string; message: string; fieldErrors: Record<string, string>; details: Record<string, unknown> };
+
+function isApiError(body: unknown): body is ApiErrorBody {
+  if (typeof body !== 'object' || body === null || !('error' in body)) return false;
+  const error = (body as { error: unknown }).error;
+  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string';
+}
+
+/** The API names invalid fields as `details.issues[].path` ("effortWeeks", "capacity.commitmentShare"). */
+function fieldErrorsOf(body: ApiErrorBody): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of body.error.details?.issues ?? []) {
+    const key = issue.path === '' ? '_form' : issue.path;
+    out[key] ??= issue.message;
+  }
+  return out;
+}
+
+async function call<T>(fetcher: ServiceFetcher, url: string, method: 'GET' | 'POST' | 'PUT', body?: Record<string, unknown>): Promise<ServiceResult<T>> {
+  let response: Response;
+  try {
+    response = await fetcher(url, body === undefined ? { method } : { method, body });
+  } catch (error) {
+    return { ok: false, status: 0, code: 'network_error', message: `Dealgate could not be reached: ${error instanceof Error ? error.message : String(error)}`, fieldErrors: {}, details: {} };
+  }
+  let parsed: unknown = null;
+  try {
+    parsed = await response.json();
+  } catch {
+    parsed = null;
+  }
+  if (response.ok) return { ok: true, body: parsed as T };
+  if (isApiError(parsed)) {
+    return {
+      ok: false,
+      status: response.status,
+      code: parsed.error.code,
+      message: parsed.error.message,
+      fieldErrors: fieldErrorsOf(parsed),
+      details: parsed.error.details ?? {},
+    };
+  }
+  return { ok: false, status: response.status, code: 'unexpected_response', message: `Dealgate answered ${response.status}`, fieldErrors: {}, details: {} };
+}
+
+export interface ServiceClient {
+  getGate(dealId: string): Promise<ServiceResult<GateResponse>>;
+  requestReview(dealId: string, body: RequestReviewBody): Promise<ServiceResult<GateResponse>>;
+  decide(reviewId: number, body: DecisionBody): Promise<ServiceResult<GateResponse>>;
+  withdraw(reviewId: number): Promise<ServiceResult<GateResponse>>;
+  getSettings(): Promise<ServiceResult<SettingsResponse>>;
+  putSettings(settings: Settings): Promise<ServiceResult<SettingsResponse>>;
+  getDashboard(): Promise<ServiceResult<DashboardResponse>>;
+}
+
+export function createServiceClient(fetcher: ServiceFetcher, baseUrl: string = DEFAULT_SERVICE_URL): ServiceClient {
+  const api = `${baseUrl.replace(/\/+$/, '')}/api/v1`;
+  const seg = encodeURIComponent;
+  return {
+    getGate: (dealId) => call(fetcher, `${api}/deals/${seg(dealId)}/gate`, 'GET'),
+    requestReview: (dealId, body) => call(fetcher, `${api}/deals/${seg(dealId)}/reviews`, 'POST', body),
+    decide: (reviewId, body) => call(fetcher, `${api}/reviews/${reviewId}/decision`, 'POST', body),
+    withdraw: (reviewId) => call(fetcher, `${api}/reviews/${reviewId}/withdraw`, 'POST', {}),
+    getSettings: () => call(fetcher, `${api}/settings`, 'GET'),
+    putSettings: (settings) => call(fetcher, `${api}/settings`, 'PUT', settings),
+    getDashboard: () => call(fetcher, `${api}/dashboard`, 'GET'),
+  };
+}

@@ -1,0 +1,170 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  Button,
+  EmptyState,
+  ErrorState,
+  Flex,
+  Heading,
+  LoadingSpinner,
+  Statistics,
+  StatisticsItem,
+  StatusTag,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableHeader,
+  TableRow,
+  Text,
+} from '@hubspot/ui-extensions';
+import type { DashboardResponse, QueueItem } from '../contract/api';
+import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher } from '../client/serviceClient';
+import { CapacitySection } from '../card/CapacitySection';
+import { formatAmount, formatWeeks, formatWhen, slaText, userLabel } from '../card/gateWording';
+import { dashboardFigures } from './dashboardFigures';
+
+export interface DealDeskHomeProps {
+  fetcher: ServiceFetcher;
+  baseUrl?: string;
+  /** The viewer, to say "you" in the tables. */
+  userId?: string;
+}
+
+type LoadState =
+  | { kind: 'loading' }
+  | { kind: 'loaded'; dashboard: DashboardResponse }
+  | { kind: 'forbidden'; message: string }
+  | { kind: 'error'; message: string };
+
+/**
+ * The deal desk's home page: the review queue, this quarter's decisions, time to decision and SLA
+ * compliance, capacity, and gate violations by person. For reviewers and admins.
+ */
+export function DealDeskHome({ fetcher, baseUrl = DEFAULT_SERVICE_URL, userId = '' }: DealDeskHomeProps) {
+  const client = useMemo(() => createServiceClient(fetcher, baseUrl), [fetcher, baseUrl]);
+  const [state, setState] = useState<LoadState>({ kind: 'loading' });
+  const generation = useRef(0);
+
+  const load = useCallback(() => {
+    const mine = ++generation.current;
+    setState({ kind: 'loading' });
+    void client.getDashboard().then((result) => {
+      if (mine !== generation.current) return;
+      if (result.ok) setState({ kind: 'loaded', dashboard: result.body });
+      else if (result.status === 403) setState({ kind: 'forbidden', message: result.message });
+      else setState({ kind: 'error', message: result.message });
+    });
+  }, [client]);
+
+  useEffect(() => {
+    load();
+    return () => {
+      generation.current++;
+    };
+  }, [load]);
+
+  if (state.kind === 'loading') return <LoadingSpinner label="Loading the deal desk" testId="home-loading" />;
+  if (state.kind === 'forbidden') {
+    return (
+      <ErrorState title="The deal desk is for reviewers and admins" type="lock" testId="home-forbidden">
+        <Text>{state.message}</Text>
+      </ErrorState>
+    );
+  }
+  if (state.kind === 'error') {
+    return (
+      <ErrorState title="Dealgate could not load the deal desk" type="error" testId="home-error">
+        <Text>{state.message}</Text>
+        <Button testId="home-retry" onClick={load}>
+          Try again
+        </Button>
+      </ErrorState>
+    );
+  }
+  return <DashboardView dashboard={state.dashboard} me={userId} />;
+}
+
+export function DashboardView({ dashboard, me }: { dashboard: DashboardResponse; me: string }) {
+  const figures = dashboardFigures(dashboard);
+  return (
+    <Flex direction="column" gap="md">
+      <Heading>{`Deal desk, ${dashboard.quarter}`}</Heading>
+      <Statistics testId="home-figures">
+        <StatisticsItem label="Waiting for an answer" number={String(figures.waiting)} testId="stat-waiting" />
+        <StatisticsItem label="Overdue" number={String(figures.overdue)} testId="stat-overdue" />
+        <StatisticsItem label="Decisions this quarter" number={String(figures.decisions)} testId="stat-decisions">
+          <Text variant="microcopy">{figures.outcomes}</Text>
+        </StatisticsItem>
+        <StatisticsItem label="Median time to decision" number={figures.medianTime} testId="stat-median" />
+        <StatisticsItem label="Answered within SLA" number={figures.slaCompliance} testId="stat-sla" />
+      </Statistics>
+
+      <Heading>Review queue</Heading>
+      <QueueTable queue={figures.queue} me={me} />
+
+      <CapacitySection capacity={dashboard.capacity} />
+
+      <Heading>Moves past the gate without sign-off, this quarter</Heading>
+      {dashboard.violationsByUser.length === 0 ? (
+        <Text testId="violations-none">Nobody moved a deal past the gate without sign-off.</Text>
+      ) : (
+        <Table bordered density="condensed" testId="violations">
+          <TableHead>
+            <TableRow>
+              <TableHeader>Who moved the deal</TableHeader>
+              <TableHeader>Times</TableHeader>
+            </TableRow>
+          </TableHead>
+          <TableBody>
+            {dashboard.violationsByUser.map((v) => (
+              <TableRow key={v.userId} testId={`violation-${v.userId}`}>
+                <TableCell>{v.userId === 'unknown' ? 'unknown (HubSpot did not say)' : userLabel(v.userId, me)}</TableCell>
+                <TableCell>{String(v.count)}</TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      )}
+      <Text variant="microcopy" testId="home-as-of">{`Figures from Dealgate's own records, as of ${formatWhen(dashboard.asOf)}.`}</Text>
+    </Flex>
+  );
+}
+
+function QueueTable({ queue, me }: { queue: QueueItem[]; me: string }) {
+  if (queue.length === 0) {
+    return (
+      <EmptyState title="No review is waiting" layout="horizontal" imageName="task" testId="queue-empty">
+        <Text>Every requested review has an answer.</Text>
+      </EmptyState>
+    );
+  }
+  return (
+    <Table bordered density="condensed" testId="queue">
+      <TableHead>
+        <TableRow>
+          <TableHeader>Deal</TableHeader>
+          <TableHeader>Amount</TableHeader>
+          <TableHeader>Commitment</TableHeader>
+          <TableHeader>Requested by</TableHeader>
+          <TableHeader>SLA</TableHeader>
+        </TableRow>
+      </TableHead>
+      <TableBody>
+        {queue.map((item) => {
+          const overdue = item.remainingMs < 0;
+          return (
+            <TableRow key={item.reviewId} testId={`queue-${item.reviewId}`}>
+              <TableCell>{item.dealName ?? `Deal ${item.dealId}`}</TableCell>
+              <TableCell>{formatAmount(item.amount)}</TableCell>
+              <TableCell>{`${item.summary} (${formatWeeks(item.effortWeeks)})`}</TableCell>
+              <TableCell>{userLabel(item.requestedBy, me)}</TableCell>
+              <TableCell>
+                <StatusTag variant={overdue ? 'danger' : 'info'}>{slaText({ remainingMs: item.remainingMs, overdue })}</StatusTag>
+              </TableCell>
+            </TableRow>
+          );
+        })}
+      </TableBody>
+    </Table>
+  );
+}

@@ -1,0 +1,256 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  Alert,
+  Button,
+  ErrorState,
+  Flex,
+  Heading,
+  Input,
+  LoadingButton,
+  LoadingSpinner,
+  NumberInput,
+  Select,
+  Text,
+  Toggle,
+} from '@hubspot/ui-extensions';
+import type { ExtensionPointApi } from '@hubspot/ui-extensions';
+import type { SettingsResponse } from '../contract/api';
+import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher } from '../client/serviceClient';
+import { formatWhen } from '../card/gateWording';
+import { draftOf, errorsByFormField, settingsFromDraft, type SettingsDraft } from './settingsForm';
+
+type SettingsApi = ExtensionPointApi<'settings'>;
+
+export interface SettingsPageProps {
+  actions: Pick<SettingsApi['actions'], 'addAlert'>;
+  fetcher: ServiceFetcher;
+  baseUrl?: string;
+}
+
+type LoadState =
+  | { kind: 'loading' }
+  | { kind: 'loaded'; response: SettingsResponse }
+  | { kind: 'forbidden'; message: string }
+  | { kind: 'error'; message: string };
+
+/** Dealgate's settings for the account: admins change them, everyone else reads them. */
+export function SettingsPage({ actions, fetcher, baseUrl = DEFAULT_SERVICE_URL }: SettingsPageProps) {
+  const client = useMemo(() => createServiceClient(fetcher, baseUrl), [fetcher, baseUrl]);
+  const [state, setState] = useState<LoadState>({ kind: 'loading' });
+  const generation = useRef(0);
+
+  const load = useCallback(() => {
+    const mine = ++generation.current;
+    setState({ kind: 'loading' });
+    void client.getSettings().then((result) => {
+      if (mine !== generation.current) return;
+      if (result.ok) setState({ kind: 'loaded', response: result.body });
+      else if (result.status === 403) setState({ kind: 'forbidden', message: result.message });
+      else setState({ kind: 'error', message: result.message });
+    });
+  }, [client]);
+
+  useEffect(() => {
+    load();
+    return () => {
+      generation.current++;
+    };
+  }, [load]);
+
+  if (state.kind === 'loading') return <LoadingSpinner label="Loading Dealgate's settings" testId="settings-loading" />;
+  if (state.kind === 'forbidden') {
+    return (
+      <ErrorState title="Only Dealgate admins can see the settings" type="lock" testId="settings-forbidden">
+        <Text>{state.message}</Text>
+      </ErrorState>
+    );
+  }
+  if (state.kind === 'error') {
+    return (
+      <ErrorState title="Dealgate could not load its settings" type="error" testId="settings-error">
+        <Text>{state.message}</Text>
+        <Button testId="settings-retry" onClick={load}>
+          Try again
+        </Button>
+      </ErrorState>
+    );
+  }
+  return (
+    <SettingsForm
+      key={state.response.updatedAt ?? 'defaults'}
+      response={state.response}
+      onSave={async (settings) => {
+        const result = await client.putSettings(settings);
+        if (result.ok) {
+          setState({ kind: 'loaded', response: result.body });
+          actions.addAlert({ type: 'success', message: 'Settings saved: they apply to every deal from now on.' });
+          return null;
+        }
+        return { message: result.message, fieldErrors: result.fieldErrors };
+      }}
+    />
+  );
+}
+
+interface SaveFailure {
+  message: string;
+  fieldErrors: Record<string, string>;
+}
+
+function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave: (s: SettingsResponse['settings']) => Promise<SaveFailure | null> }) {
+  const [draft, setDraft] = useState<SettingsDraft>(() => draftOf(response.settings));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const readOnly = !response.canEdit;
+  const set = <K extends keyof SettingsDraft>(key: K, value: SettingsDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  const num = (value: number) => (Number.isFinite(value) ? value : undefined);
+
+  const save = () => {
+    if (saving) return;
+    const result = settingsFromDraft(draft);
+    if (!result.ok) {
+      setErrors(result.errors);
+      setFailure(null);
+      return;
+    }
+    setErrors({});
+    setFailure(null);
+    setSaving(true);
+    void onSave(result.settings).then((failed) => {
+      setSaving(false);
+      if (failed) {
+        setFailure(failed.message);
+        const byField: Record<string, string> = {};
+        for (const [path, message] of Object.entries(errorsByFormField(failed.fieldErrors, {}))) byField[path] = message;
+        setErrors(byField);
+      }
+    });
+  };
+  const field = (name: string) => ({ error: errors[name] !== undefined, validationMessage: errors[name], readOnly });
+
+  return (
+    <Flex direction="column" gap="md" testId="settings-form">
+      <Heading>Dealgate settings</Heading>
+      <Text variant="microcopy" testId="settings-updated">
+        {response.updatedAt
+          ? `Last saved ${formatWhen(response.updatedAt)} by user ${response.updatedBy ?? 'unknown'}.`
+          : "Not saved yet: these are the service's defaults."}
+      </Text>
+      {readOnly && (
+        <Alert title="Read only" variant="info" testId="settings-read-only">
+          Only Dealgate admins change these settings.
+        </Alert>
+      )}
+      {failure && (
+        <Alert title="Settings not saved" variant="error" testId="settings-save-error">
+          {failure}
+        </Alert>
+      )}
+      <NumberInput
+        label="Deal amount threshold"
+        name="valueThreshold"
+        testId="settings-threshold"
+        description="Deals with a feature commitment at or above this amount need engineering's sign-off."
+        value={draft.valueThreshold}
+        min={0}
+        onChange={(v) => set('valueThreshold', num(v))}
+        {...field('valueThreshold')}
+      />
+      <Input
+        label="Gate stage name"
+        name="gateStageLabel"
+        testId="settings-gate-stage-label"
+        description="In pipelines without an explicit choice below, the stage with this name is the gate."
+        value={draft.gateStageLabel}
+        onChange={(v) => set('gateStageLabel', v)}
+        {...field('gateStageLabel')}
+      />
+      {response.pipelines.map((pipeline) => (
+        <Select
+          key={pipeline.id}
+          label={`Gate stage in "${pipeline.label}"`}
+          name={`gateStages.${pipeline.id}`}
+          testId={`settings-gate-stage-${pipeline.id}`}
+          value={draft.gateStages[pipeline.id] ?? ''}
+          options={[
+            { value: '', label: 'By stage name (above)' },
+            ...[...pipeline.stages].sort((a, b) => a.displayOrder - b.displayOrder).map((s) => ({ value: s.id, label: s.label })),
+          ]}
+          onChange={(v) => set('gateStages', { ...draft.gateStages, [pipeline.id]: String(v) })}
+          {...field('gateStages')}
+        />
+      ))}
+      <Input
+        label="Reviewers (HubSpot user ids, comma-separated)"
+        name="reviewers"
+        testId="settings-reviewers"
+        value={draft.reviewers}
+        onChange={(v) => set('reviewers', v)}
+        {...field('reviewers')}
+      />
+      <Input
+        label="Escalation reviewer (HubSpot user id, optional)"
+        name="escalationReviewer"
+        testId="settings-escalation"
+        value={draft.escalationReviewer}
+        onChange={(v) => set('escalationReviewer', v)}
+        {...field('escalationReviewer')}
+      />
+      <Input
+        label="Admins (HubSpot user ids, comma-separated)"
+        name="admins"
+        testId="settings-admins"
+        value={draft.admins}
+        onChange={(v) => set('admins', v)}
+        {...field('admins')}
+      />
+      <NumberInput
+        label="Review SLA (hours)"
+        name="slaHours"
+        testId="settings-sla-hours"
+        value={draft.slaHours}
+        min={1}
+        max={336}
+        onChange={(v) => set('slaHours', num(v))}
+        {...field('slaHours')}
+      />
+      <Toggle
+        label="Track engineering capacity for customer commitments"
+        name="capacityEnabled"
+        testId="settings-capacity-enabled"
+        checked={draft.capacityEnabled}
+        readonly={readOnly}
+        onChange={(checked) => set('capacityEnabled', checked)}
+      />
+      {draft.capacityEnabled && (
+        <NumberInput
+          label="Engineering capacity (engineer-weeks per quarter)"
+          name="engineerWeeksPerQuarter"
+          testId="settings-capacity-weeks"
+          value={draft.engineerWeeksPerQuarter}
+          min={0}
+          onChange={(v) => set('engineerWeeksPerQuarter', num(v))}
+          {...field('engineerWeeksPerQuarter')}
+        />
+      )}
+      {draft.capacityEnabled && (
+        <NumberInput
+          label="Share for customer commitments (%)"
+          name="commitmentSharePercent"
+          testId="settings-capacity-share"
+          value={draft.commitmentSharePercent}
+          min={0}
+          max={100}
+          onChange={(v) => set('commitmentSharePercent', num(v))}
+          {...field('commitmentSharePercent')}
+        />
+      )}
+      {!readOnly && (
+        <LoadingButton variant="primary" testId="settings-save" loading={saving} disabled={saving} onClick={save}>
+          Save settings
+        </LoadingButton>
+      )}
+    </Flex>
+  );
+}

@@ -1,0 +1,21 @@
+import { hubspot } from '@hubspot/ui-extensions';
+import { createRenderer } from '@hubspot/ui-extensions/testing';
+import { SettingsPage } from '../../extensions/settings/SettingsPage';
+import { DealDeskHome } from '../../extensions/home/DealDeskHome';
+
+// HubSpot loads each entry file; each must register exactly one extension rendering its view with hubspot.fetch.
+describe('the settings and home entry files', () => {
+  it.each([
+    ['settings', '../../src/app/settings/DealgateSettings', SettingsPage],
+    ['home', '../../src/app/pages/DealDeskHome', DealDeskHome],
+  ] as const)('%s registers its page', (location, entry, component) => {
+    const extend = jest.spyOn(hubspot, 'extend').mockImplementation(() => undefined);
+    require(entry);
+    expect(extend).toHaveBeenCalledTimes(1);
+    const renderer = createRenderer(location);
+    const element = extend.mock.calls[0]?.[0]?.({ context: renderer.mocks.context, actions: renderer.mocks.actions } as never);
+    expect(element?.type).toBe(component);
+    expect((element?.props as { fetcher: unknown }).fetcher).toBe(hubspot.fetch);
+    extend.mockRestore();
+  });
+});
