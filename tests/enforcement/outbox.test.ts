@@ -1,0 +1,183 @@
+import type { InboxEvent } from '../../src/server/webhooks/inboxStore';
+import type { OutboxRow } from '../../src/server/outbox/outboxStore';
+import { waitUntil } from '../support/process';
+import { startStack, type Stack, type StackOptions } from '../support/stack';
+import { REP, revertNotes, seedGatedDeal, stageOf } from './world';
+
+/**
+ * HubSpot failing for a while delays Dealgate's effects but loses none and repeats none; effects
+ * that cannot be delivered, and events that cannot be processed, end up visible on the ops routes.
+ */
+describe('the outbox and the inbox under HubSpot faults', () => {
+  let stack: Stack | undefined;
+  afterEach(async () => {
+    await stack?.stop();
+    stack = undefined;
+  });
+
+  async function start(options: StackOptions = {}): Promise<Stack> {
+    stack = await startStack({ defaults: { valueThreshold: 50_000 }, ...options });
+    await stack.provision();
+    return stack;
+  }
+
+  const updates = 'POST /crm/v3/objects/deals/batch/update';
+  const noteCreates = 'POST /crm/v3/objects/notes/batch/create';
+
+  it('retries through 5xx answers: the revert and the note arrive late, once', async () => {
+    const s = await start();
+    const deal = seedGatedDeal(s);
+    s.sim.faults.failNext(3, { status: 503, match: updates });
+    s.sim.faults.failNext(2, { status: 500, match: noteCreates });
+    s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await s.settle();
+
+    expect(stageOf(s, deal.id)).toBe('contractsent');
+    expect(revertNotes(s, deal.id)).toHaveLength(1);
+    expect(s.sim.requests.all().filter((r) => r.endpoint === updates && r.status === 503)).toHaveLength(3);
+    const rows = s.store.outbox.list({ limit: 20, dealId: deal.id });
+    expect(rows.every((r) => r.status === 'done')).toBe(true);
+    // Rows retry on their own jittered schedules, so the three failures may be shared between them.
+    expect(rows.find((r) => r.kind === 'revert_stage')?.attempts).toBeGreaterThan(1);
+    expect(rows.find((r) => r.kind === 'create_note')?.attempts).toBeGreaterThan(1);
+  });
+
+  it('waits out 429s without spending attempts: nothing is lost', async () => {
+    // Attempts would run out after 2 failures if a 429 counted as one.
+    const s = await start({ background: { outboxRetry: { baseMs: 20, maxMs: 100, maxAttempts: 2 } } });
+    const deal = seedGatedDeal(s);
+    s.sim.faults.failNext(4, { status: 429, match: updates });
+    s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await s.settle();
+
+    expect(stageOf(s, deal.id)).toBe('contractsent');
+    expect(s.sim.requests.all().filter((r) => r.endpoint === updates && r.status === 429)).toHaveLength(4);
+    const revert = s.store.outbox.list({ limit: 20, dealId: deal.id }).find((r) => r.kind === 'revert_stage');
+    expect(revert).toEqual(expect.objectContaining({ status: 'done', attempts: 1 }));
+  });
+
+  it('handles a bulk edit of 30 deals in batch calls: one read, one update, one note create', async () => {
+    const s = await start();
+    const deals = Array.from({ length: 30 }, (_, i) => seedGatedDeal(s, { dealname: `bulk ${i}` }));
+    s.sim.requests.reset();
+    s.sim.moveDealsToStage(
+      deals.map((d) => d.id),
+      'closedwon',
+      { userId: REP },
+    );
+    await s.settle();
+    for (const deal of deals) {
+      expect(stageOf(s, deal.id)).toBe('contractsent');
+      expect(revertNotes(s, deal.id)).toHaveLength(1);
+    }
+    // Dealgate's own moves back are recognised without reading the deals again.
+    expect(s.sim.requests.countsByEndpoint()).toEqual({
+      'POST /crm/v3/objects/deals/batch/read': 1,
+      [updates]: 1,
+      [noteCreates]: 1,
+    });
+  });
+
+  it('records a note as failed after the last attempt, visible on /ops/outbox, while the revert itself lands', async () => {
+    const s = await start();
+    const deal = seedGatedDeal(s);
+    s.sim.faults.failNext(1_000, { status: 502, match: noteCreates });
+    s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await s.settle();
+    s.sim.faults.clear();
+
+    expect(stageOf(s, deal.id)).toBe('contractsent');
+    expect(s.sim.notesForDeal(deal.id)).toEqual([]);
+    expect(s.sim.requests.count(noteCreates)).toBe(5);
+
+    const failed = await s.ops<{ rows: OutboxRow[] }>('/ops/outbox?status=failed');
+    expect(failed.status).toBe(200);
+    expect(failed.json.rows).toEqual([
+      expect.objectContaining({ kind: 'create_note', dealId: deal.id, status: 'failed', attempts: 5, lastError: expect.stringContaining('HubSpot 502') }),
+    ]);
+    const metrics = await s.ops<{ outbox: Record<string, number> }>('/ops/metrics');
+    expect(metrics.json.outbox).toEqual(expect.objectContaining({ failed: 1, pending: 0 }));
+  });
+
+  it('fails a row HubSpot refuses outright (400) without retrying it', async () => {
+    const s = await start();
+    const deal = seedGatedDeal(s);
+    s.sim.faults.failNext(1, { status: 400, match: noteCreates });
+    s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await s.settle();
+    expect(s.sim.requests.count(noteCreates)).toBe(1);
+    expect(s.store.outbox.list({ status: 'failed', limit: 10 })).toEqual([expect.objectContaining({ kind: 'create_note', attempts: 1 })]);
+  });
+
+  it('parks an event HubSpot keeps failing to read, shows it on /ops/inbox, and applies it once when requeued', async () => {
+    const s = await start();
+    const deal = seedGatedDeal(s);
+    s.sim.faults.failNext(1_000, { status: 503, match: 'POST /crm/v3/objects/deals/batch/read' });
+    s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await s.settle();
+
+    const parked = await s.ops<{ events: (InboxEvent & { payload: { propertyValue: string } })[] }>('/ops/inbox?status=parked');
+    expect(parked.json.events).toEqual([
+      expect.objectContaining({ objectId: deal.id, status: 'parked', attempts: 4, lastError: expect.stringContaining('503') }),
+    ]);
+    expect(parked.json.events[0]?.payload.propertyValue).toBe('closedwon');
+    expect(stageOf(s, deal.id)).toBe('closedwon');
+
+    s.sim.faults.clear();
+    const id = parked.json.events[0]?.id ?? 0;
+    expect((await s.ops(`/ops/inbox/${id}/retry`, 'POST')).json).toEqual({ requeued: id });
+    expect((await s.ops(`/ops/inbox/${id}/retry`, 'POST')).status).toBe(404);
+    s.background.inbox.wake();
+    await s.settle();
+    expect(stageOf(s, deal.id)).toBe('contractsent');
+    expect(revertNotes(s, deal.id)).toHaveLength(1);
+  });
+
+  it('answers the ops routes only with the ops token', async () => {
+    const s = await start();
+    const anonymous = await fetch(s.url + '/ops/metrics');
+    expect(anonymous.status).toBe(401);
+    const wrong = await fetch(s.url + '/ops/outbox', { headers: { authorization: 'Bearer not-the-token-at-all' } });
+    expect(wrong.status).toBe(401);
+    expect((await s.ops('/ops/metrics')).status).toBe(200);
+  });
+
+  it('loses and repeats nothing when the process dies while HubSpot creates the note', async () => {
+    const s = await start();
+    const deal = seedGatedDeal(s);
+    // The note's creation takes a while; the process is killed before it hears the answer.
+    s.sim.faults.hangNext(1, { ms: 300, match: noteCreates });
+    s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await waitUntil(() => s.sim.requests.count(noteCreates) === 0 && s.store.outbox.list({ limit: 20 }).some((r) => r.kind === 'create_note' && r.attempts === 1), 5_000, 'the note delivery to start');
+    await s.restart({ crash: true });
+    await s.settle();
+
+    expect(stageOf(s, deal.id)).toBe('contractsent');
+    // HubSpot did create it; after the restart the worker found it by its reference instead of creating it again.
+    expect(revertNotes(s, deal.id)).toHaveLength(1);
+    expect(s.store.gateViolations.listForDeal(s.sim.portalId, deal.id)).toHaveLength(1);
+    expect(s.store.outbox.list({ limit: 20 }).every((r) => r.status === 'done')).toBe(true);
+  });
+
+  it('loses and repeats nothing when the process dies in the middle of an inbox batch', async () => {
+    const s = await start();
+    const deals = Array.from({ length: 5 }, (_, i) => seedGatedDeal(s, { dealname: `batch ${i}` }));
+    // The inbox worker's read of the moved deals hangs; the process dies meanwhile.
+    s.sim.faults.hangNext(1, { ms: 300, match: 'POST /crm/v3/objects/deals/batch/read' });
+    s.sim.moveDealsToStage(
+      deals.map((d) => d.id),
+      'closedwon',
+      { userId: REP },
+    );
+    await s.sim.webhooks.idle();
+    await waitUntil(() => s.store.inbox.countByStatus().pending === 5, 5_000, 'the events to be stored');
+    await s.restart({ crash: true });
+    await s.settle();
+
+    for (const deal of deals) {
+      expect(stageOf(s, deal.id)).toBe('contractsent');
+      expect(revertNotes(s, deal.id)).toHaveLength(1);
+      expect(s.store.gateViolations.listForDeal(s.sim.portalId, deal.id)).toHaveLength(1);
+    }
+  });
+});
