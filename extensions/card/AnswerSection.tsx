@@ -62,16 +62,12 @@ export function AnswerSection({ gate }: { gate: GateResponse }) {
 function Conditions({ review }: { review: ReviewView }) {
   const decision = review.decision;
   if (!decision) return null;
-  const lines: string[] = [];
-  if (decision.extraWeeks !== null) lines.push(`Delivery takes ${formatWeeks(decision.extraWeeks)} more than asked: promise the customer the later date.`);
-  if (decision.tradeoff !== null) lines.push(`Tradeoff: ${decision.tradeoff}`);
   return (
     <Flex direction="column" gap="flush">
-      {lines.map((line, i) => (
-        <Text key={i} testId="condition">
-          {line}
-        </Text>
-      ))}
+      {decision.extraWeeks !== null && (
+        <Text testId="condition-extra-weeks">{`Delivery takes ${formatWeeks(decision.extraWeeks)} more than asked: promise the customer the later date.`}</Text>
+      )}
+      {decision.tradeoff !== null && <Text testId="condition-tradeoff">{`Tradeoff: ${decision.tradeoff}`}</Text>}
     </Flex>
   );
 }
