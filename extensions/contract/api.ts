@@ -249,6 +249,8 @@ export interface SettingsResponse {
   pipelines: PipelineView[];
   updatedAt: string | null;
   updatedBy: string | null;
+  /** The caller is an admin: GET is open to every user of the account, PUT to admins only. */
+  canEdit: boolean;
 }
 
 export interface QueueItem {
@@ -274,7 +276,13 @@ export interface DashboardResponse {
   /** Share of decisions this quarter made before their due time; null when there were none. */
   slaCompliance: number | null;
   capacity: CapacityView | null;
+  /** Moves past the gate without sign-off that Dealgate reverted this quarter, by who moved the deal (`unknown` when HubSpot did not say). */
   violationsByUser: { userId: string; count: number }[];
+  /** Decisions this quarter, all outcomes (the denominator of slaCompliance). */
+  decisionsTotal: number;
+  /** Reviews of the queue whose due time has passed. */
+  overdueCount: number;
+  asOf: string;
 }
 
 export interface ApiErrorBody {

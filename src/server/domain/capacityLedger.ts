@@ -137,3 +137,11 @@ export function planApproval(request: ApprovalRequest): ApprovalPlan {
   }
   return { deprioritize };
 }
+
+/** The UTC quarter a moment falls in, as [start, end) in ms. */
+export function quarterBounds(ms: number): { quarter: string; start: number; end: number } {
+  const date = new Date(ms);
+  const year = date.getUTCFullYear();
+  const firstMonth = Math.floor(date.getUTCMonth() / 3) * 3;
+  return { quarter: quarterOf(ms), start: Date.UTC(year, firstMonth, 1), end: Date.UTC(year, firstMonth + 3, 1) };
+}

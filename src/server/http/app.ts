@@ -6,6 +6,8 @@ import type { Store } from '../storage/store';
 import type { HubSpotClients } from '../hubspot/clients';
 import { errorHandler, notFoundHandler } from './errorHandler';
 import { healthRoutes } from './healthRoutes';
+import { CARD_API_PATH, cardApi } from './cardApi';
+import { createHubSpotGateway } from '../hubspot/gateway';
 import { webhookRoute } from '../webhooks/webhookRoute';
 import { oauthRoutes } from '../oauth/oauthRoutes';
 import { opsRoutes } from '../workers/opsRoutes';
@@ -38,6 +40,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(webhookRoute({ ...deps, ...(deps.hooks?.onWebhookStored ? { onStored: deps.hooks.onWebhookStored } : {}) }));
   app.use(oauthRoutes({ ...deps, ...(deps.hooks?.onInstalled ? { onInstalled: deps.hooks.onInstalled } : {}) }));
   app.use(opsRoutes(deps));
+  app.use(CARD_API_PATH, cardApi({ ...deps, gateway: createHubSpotGateway(deps.hubspot, () => deps.clock.now()) }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

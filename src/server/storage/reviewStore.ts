@@ -23,6 +23,25 @@ export interface ReviewRepository {
   latestPerDeal(portalId: number): Review[];
   /** Waiting reviews (pending or overdue) of every account past their due time and not yet escalated, oldest due first. */
   dueForEscalation(now: number, limit?: number): Array<{ portalId: number; reviewId: number }>;
+  /** The review queue of the dashboard: waiting reviews with their deal's name and amount, oldest due first. */
+  queue(portalId: number, limit?: number): QueueRow[];
+  /** Decisions made in [from, to): counts by outcome, how many came by their due time, the median time to decision. */
+  decisionFigures(portalId: number, from: number, to: number): DecisionFigures;
+}
+
+export interface QueueRow {
+  review: Review;
+  dealName: string | null;
+  amount: number | null;
+}
+
+export interface DecisionFigures {
+  byOutcome: Record<Decision['outcome'], number>;
+  total: number;
+  /** Decided at or before the due time. */
+  withinSla: number;
+  /** null when there were no decisions. */
+  medianMsToDecision: number | null;
 }
 
 interface ReviewRow {
@@ -125,6 +144,27 @@ export function sqliteReviews(db: Db): ReviewRepository {
      ORDER BY due_at, id LIMIT ?`,
   );
 
+  const queue = db.prepare<[number, number], ReviewRow & { deal_name: string | null; deal_amount: number | null }>(
+    `SELECT r.*, s.deal_name, s.amount AS deal_amount FROM reviews r
+     LEFT JOIN deal_snapshots s ON s.portal_id = r.portal_id AND s.deal_id = r.deal_id
+     WHERE r.portal_id = ? AND r.status IN ('pending', 'overdue')
+     ORDER BY r.due_at, r.id LIMIT ?`,
+  );
+  // Decisions of a window, joined to their reviews for the request and due times.
+  const decidedIn = `SELECT d.outcome, d.decided_at - r.requested_at AS ms, d.decided_at <= r.due_at AS in_time
+     FROM decisions d JOIN reviews r ON r.id = d.review_id AND r.portal_id = d.portal_id
+     WHERE d.portal_id = ? AND d.decided_at >= ? AND d.decided_at < ?`;
+  const byOutcome = db.prepare<[number, number, number], { outcome: Decision['outcome']; n: number; in_time: number }>(
+    `SELECT outcome, COUNT(*) AS n, SUM(in_time) AS in_time FROM (${decidedIn}) GROUP BY outcome`,
+  );
+  // SQLite has no MEDIAN: the middle row (odd count) or the mean of the two middle rows (even count).
+  const median = db.prepare<[number, number, number], { median: number | null }>(
+    `WITH t AS (${decidedIn})
+     SELECT AVG(ms) AS median FROM (
+       SELECT ms FROM t ORDER BY ms
+       LIMIT 2 - (SELECT COUNT(*) FROM t) % 2 OFFSET ((SELECT COUNT(*) FROM t) - 1) / 2)`,
+  );
+
   return {
     insert(portalId, r) {
       const result = insert.run(
@@ -185,6 +225,21 @@ export function sqliteReviews(db: Db): ReviewRepository {
     },
     dueForEscalation(now, limit = 500) {
       return dueForEscalation.all(now, limit).map((row) => ({ portalId: row.portal_id, reviewId: row.id }));
+    },
+    queue(portalId, limit = 200) {
+      return queue.all(portalId, limit).map((row) => ({ review: toReview(row), dealName: row.deal_name, amount: row.deal_amount }));
+    },
+    decisionFigures(portalId, from, to) {
+      const counts: Record<Decision['outcome'], number> = { yes: 0, yes_but: 0, no: 0 };
+      let total = 0;
+      let withinSla = 0;
+      for (const row of byOutcome.all(portalId, from, to)) {
+        counts[row.outcome] = row.n;
+        total += row.n;
+        withinSla += row.in_time;
+      }
+      const m = median.get(portalId, from, to)?.median ?? null;
+      return { byOutcome: counts, total, withinSla, medianMsToDecision: m };
     },
   };
 }

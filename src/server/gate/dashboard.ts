@@ -1,0 +1,52 @@
+import type { DashboardResponse, QueueItem } from '../../../extensions/contract/api';
+import { forbidden } from '../errors';
+import { capacityView, quarterBounds } from '../domain/capacityLedger';
+import { isAdmin, isDesignatedReviewer } from '../domain/roles';
+import { HOUR_MS } from '../domain/sla';
+import { effectiveSettings, type Caller, type GateStoreContext } from './context';
+
+/**
+ * The deal-desk home page: both sides of the process in one view. Reps going through review
+ * (gate violations by person), engineering answering in time (queue, SLA compliance, time to
+ * decision), and what the approvals cost (capacity). Computed in SQL from Dealgate's own tables
+ * (reviewStore's `queue` and `decisionFigures`, the violations' `countByUser`): no HubSpot call,
+ * so the page costs nothing against the account's rate limit.
+ */
+export function buildDashboard(ctx: GateStoreContext, caller: Caller): DashboardResponse {
+  const { store } = ctx;
+  const { portalId, userId } = caller;
+  const { settings } = effectiveSettings(ctx, portalId);
+  if (!isAdmin(userId, settings) && !isDesignatedReviewer(userId, settings)) {
+    throw forbidden(`the deal-desk dashboard is for admins and reviewers; user ${userId} is neither (an admin adds them in the settings)`);
+  }
+  const now = ctx.clock.now();
+  const { quarter, start, end } = quarterBounds(now);
+
+  const queue: QueueItem[] = store.reviews.queue(portalId).map(({ review, dealName, amount }) => ({
+    reviewId: review.id,
+    dealId: review.dealId,
+    dealName,
+    amount,
+    status: review.status === 'pending' && now > review.dueAt ? 'overdue' : review.status,
+    summary: review.summary,
+    effortWeeks: review.effortWeeks,
+    requestedBy: review.requestedBy,
+    requestedAt: new Date(review.requestedAt).toISOString(),
+    dueAt: new Date(review.dueAt).toISOString(),
+    remainingMs: review.dueAt - now,
+  }));
+
+  const figures = store.reviews.decisionFigures(portalId, start, end);
+  return {
+    quarter,
+    queue,
+    decisionsThisQuarter: figures.byOutcome,
+    medianHoursToDecision: figures.medianMsToDecision === null ? null : Math.round((figures.medianMsToDecision / HOUR_MS) * 10) / 10,
+    slaCompliance: figures.total === 0 ? null : Math.round((figures.withinSla / figures.total) * 1000) / 1000,
+    capacity: settings.capacity === null ? null : capacityView(settings.capacity, quarter, store.reviews.activeCommitments(portalId)),
+    violationsByUser: store.gateViolations.countByUser(portalId, start),
+    decisionsTotal: figures.total,
+    overdueCount: queue.filter((item) => item.status === 'overdue').length,
+    asOf: new Date(now).toISOString(),
+  };
+}

@@ -1,0 +1,98 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { decisionBody, requestReviewBody } from '../../../extensions/contract/api';
+import type { Clock } from '../clock';
+import type { Config } from '../config/config';
+import type { HubSpotGateway } from '../hubspot/gateway';
+import type { Logger } from '../logger';
+import type { Store } from '../storage/store';
+import type { Caller, GateContext } from '../gate/context';
+import { buildDashboard } from '../gate/dashboard';
+import { decide, getGate, requestReview, withdraw } from '../gate/gateService';
+import { getSettings, putSettings } from '../gate/settingsService';
+import { rawBody, verifyHubSpotRequest } from './signedRequest';
+import { validate } from './validate';
+
+/**
+ * The card API, called by the Dealgate card and pages through `hubspot.fetch`. Every route sits
+ * behind HubSpot's v3 signature (checked over the raw bytes before anything is parsed), and the
+ * caller is whoever the verified query string says: HubSpot appends `portalId` and `userId` to
+ * each `hubspot.fetch` URL (https://developers.hubspot.com/docs/apps/developer-platform/add-features/ui-extensibility/fetching-data).
+ * Nothing else (headers, body, path) is ever taken as identity, and every query is scoped to the
+ * caller's portal, so one account's data is invisible (404) to another.
+ */
+export const CARD_API_PATH = '/api/v1';
+
+export interface CardApiDeps {
+  config: Pick<Config, 'publicBaseUrl' | 'defaults'> & { hubspot: Pick<Config['hubspot'], 'clientSecret'> };
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  gateway: HubSpotGateway;
+}
+
+const hubspotId = z.string().regex(/^\d{1,18}$/, { message: 'must be a HubSpot id (digits only)' });
+
+/** What HubSpot appends to the query string; other parameters (userEmail, appId, ...) are ignored. */
+const callerQuery = z.object({
+  portalId: hubspotId.transform(Number),
+  userId: hubspotId,
+});
+
+const dealParams = z.object({ dealId: hubspotId });
+const reviewParams = z.object({ reviewId: z.string().regex(/^[1-9]\d{0,15}$/, { message: 'must be a review id (a positive whole number)' }).transform(Number) });
+
+/** The verified caller. Call only after verifyHubSpotRequest. A repeated parameter is refused, never guessed at. */
+function callerOf(req: Request): Caller {
+  return validate(callerQuery, req.query, 'query');
+}
+
+export function cardApi(deps: CardApiDeps): Router {
+  const ctx: GateContext = { store: deps.store, clock: deps.clock, defaults: deps.config.defaults, gateway: deps.gateway, logger: deps.logger };
+  const router = Router();
+
+  // Signature first, for every path under the API (unknown ones too): 401 before any parsing.
+  router.use(rawBody, verifyHubSpotRequest({ clientSecret: deps.config.hubspot.clientSecret, publicBaseUrl: deps.config.publicBaseUrl, clock: deps.clock }));
+
+  router.get('/deals/:dealId/gate', async (req, res) => {
+    const caller = callerOf(req);
+    const { dealId } = validate(dealParams, req.params, 'path');
+    res.json(await getGate(ctx, caller, dealId));
+  });
+
+  router.post('/deals/:dealId/reviews', async (req, res) => {
+    const caller = callerOf(req);
+    const { dealId } = validate(dealParams, req.params, 'path');
+    const body = validate(requestReviewBody, req.body);
+    res.status(201).json(await requestReview(ctx, caller, dealId, body));
+  });
+
+  router.post('/reviews/:reviewId/decision', async (req, res) => {
+    const caller = callerOf(req);
+    const { reviewId } = validate(reviewParams, req.params, 'path');
+    const body = validate(decisionBody, req.body);
+    res.json(await decide(ctx, caller, reviewId, body));
+  });
+
+  router.post('/reviews/:reviewId/withdraw', async (req, res) => {
+    const caller = callerOf(req);
+    const { reviewId } = validate(reviewParams, req.params, 'path');
+    // The withdrawal carries no data; a body, if any, must be an empty object.
+    validate(z.object({}).strict().optional(), req.body);
+    res.json(await withdraw(ctx, caller, reviewId));
+  });
+
+  router.get('/settings', async (req, res) => {
+    res.json(await getSettings(ctx, callerOf(req)));
+  });
+
+  router.put('/settings', async (req, res) => {
+    res.json(await putSettings(ctx, callerOf(req), req.body));
+  });
+
+  router.get('/dashboard', (req, res) => {
+    res.json(buildDashboard(ctx, callerOf(req)));
+  });
+
+  return router;
+}
