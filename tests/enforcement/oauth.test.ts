@@ -1,0 +1,137 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ManualClock } from '../../src/server/clock';
+import { DEALGATE_PROPERTIES } from '../../src/server/accounts/dealgateProperties';
+import { startStack, type Stack } from '../support/stack';
+import { waitUntil } from '../support/process';
+import { REP, revertNotes, seedGatedDeal, stageOf } from './world';
+
+/**
+ * Multi-account installs through HubSpot's OAuth flow, against the simulator's /oauth/v1/token:
+ * tokens stored encrypted, the account provisioned (properties, pipelines), calls made with the
+ * account's own token, refreshed before it expires.
+ */
+describe('OAuth install', () => {
+  let stack: Stack;
+  let clock: ManualClock;
+
+  beforeEach(async () => {
+    clock = new ManualClock(Date.UTC(2026, 10, 2, 9, 0, 0));
+    stack = await startStack({ clock, auth: 'oauth', defaults: { valueThreshold: 50_000 } });
+  });
+  afterEach(async () => {
+    await stack.stop();
+  });
+
+  /** Every byte SQLite holds for the service (the database and its write-ahead log). */
+  function databaseBytes(): string {
+    const dir = dirname(stack.databasePath);
+    return readdirSync(dir)
+      .map((name) => readFileSync(`${dir}/${name}`).toString('latin1'))
+      .join('');
+  }
+
+  it('redirects to HubSpot’s consent screen with the project’s scopes and a signed state', async () => {
+    const response = await fetch(stack.url + '/oauth/install', { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get('location') ?? '');
+    expect(location.origin + location.pathname).toBe('https://app.hubspot.com/oauth/authorize');
+    expect(location.searchParams.get('client_id')).toBe(stack.sim.clientId);
+    expect(location.searchParams.get('redirect_uri')).toBe(stack.url + '/oauth/callback');
+    expect(location.searchParams.get('scope')).toContain('crm.objects.deals.write');
+    expect(location.searchParams.get('state')?.split('.')).toHaveLength(3);
+  });
+
+  it('exchanges the code, stores the tokens encrypted, provisions the account and enforces the gate with its token', async () => {
+    const installed = await stack.installViaOAuth();
+    expect(installed.status).toBe(200);
+    expect(installed.body).toContain(`account ${stack.sim.portalId}`);
+    expect(stack.sim.requests.count('POST /oauth/v1/token')).toBe(1);
+
+    const account = stack.store.accounts.get(stack.sim.portalId);
+    expect(account).toEqual(expect.objectContaining({ authMode: 'oauth', tokenExpiresAt: clock.now() + 1800 * 1000, provisionedAt: expect.any(Number) }));
+    expect(account?.accessTokenEnc).toMatch(/^v1\./);
+    expect(account?.refreshTokenEnc).toMatch(/^v1\./);
+    // No token is anywhere in the database in the clear.
+    const bytes = databaseBytes();
+    expect(bytes).not.toContain('sim-at-');
+    expect(bytes).not.toContain('sim-rt-');
+
+    // Provisioned at install: the property group, every property, the pipelines.
+    const propertyNames = (await (await fetch(`${stack.sim.url}/crm/v3/properties/deals`, { headers: { authorization: `Bearer ${stack.sim.accessToken}` } })).json()) as {
+      results: { name: string; groupName: string }[];
+    };
+    for (const property of DEALGATE_PROPERTIES) {
+      expect(propertyNames.results).toContainEqual(expect.objectContaining({ name: property.name, groupName: 'dealgate' }));
+    }
+    expect(stack.store.pipelines.get(stack.sim.portalId, 'default')?.stages.map((s) => s.id)).toContain('contractsent');
+
+    const deal = seedGatedDeal(stack);
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('contractsent');
+    expect(revertNotes(stack, deal.id)).toHaveLength(1);
+    // Made with the app's OAuth token: HubSpot records the app, so the revert's own webhook is recognised.
+    expect(stack.sim.dealHistory(deal.id, 'dealstage')[0]).toEqual(expect.objectContaining({ sourceType: 'INTEGRATION', sourceId: String(stack.sim.appId) }));
+  });
+
+  it('refreshes the access token before it expires, and keeps the refresh token', async () => {
+    await stack.installViaOAuth();
+    const first = stack.store.accounts.get(stack.sim.portalId);
+    clock.advance(26 * 60 * 1000);
+    const deal = seedGatedDeal(stack);
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+
+    expect(stageOf(stack, deal.id)).toBe('contractsent');
+    expect(stack.sim.requests.count('POST /oauth/v1/token')).toBe(2);
+    const refreshed = stack.store.accounts.get(stack.sim.portalId);
+    expect(refreshed?.tokenExpiresAt).toBe(clock.now() + 1800 * 1000);
+    expect(refreshed?.accessTokenEnc).not.toBe(first?.accessTokenEnc);
+    // No call was refused for an expired token.
+    expect(stack.sim.requests.all().filter((r) => r.status === 401)).toEqual([]);
+  });
+
+  it('refuses a callback with a forged or expired state, or a refused consent, and stores nothing', async () => {
+    const forged = await fetch(`${stack.url}/oauth/callback?code=abc&state=not.a.token`);
+    expect(forged.status).toBe(400);
+    expect(((await forged.json()) as { error: { message: string } }).error.message).toContain('/oauth/install');
+
+    const install = await fetch(stack.url + '/oauth/install', { redirect: 'manual' });
+    const state = new URL(install.headers.get('location') ?? '').searchParams.get('state') ?? '';
+    clock.advance(11 * 60 * 1000);
+    const late = await fetch(`${stack.url}/oauth/callback?code=abc&state=${encodeURIComponent(state)}`);
+    expect(late.status).toBe(400);
+
+    const refused = await fetch(`${stack.url}/oauth/callback?error=access_denied&error_description=no`);
+    expect(refused.status).toBe(400);
+    expect(stack.store.accounts.get(stack.sim.portalId)).toBeUndefined();
+    expect(stack.sim.requests.count('POST /oauth/v1/token')).toBe(0);
+  });
+
+  it('answers 400 when HubSpot refuses the code', async () => {
+    const install = await fetch(stack.url + '/oauth/install', { redirect: 'manual' });
+    const state = new URL(install.headers.get('location') ?? '').searchParams.get('state') ?? '';
+    const response = await fetch(`${stack.url}/oauth/callback?code=sim-code-unknown&state=${encodeURIComponent(state)}`);
+    expect(response.status).toBe(400);
+    expect(stack.store.accounts.get(stack.sim.portalId)).toBeUndefined();
+  });
+
+  it('parks the events of an account that never installed, with a message that says so', async () => {
+    stack.sim.createDealAsUser({ dealname: 'x', dealstage: 'closedwon', pipeline: 'default' }, { userId: REP });
+    await stack.sim.webhooks.idle();
+    // Retries wait on the (manual) clock: move it along until the last attempt is spent.
+    await waitUntil(
+      () => {
+        clock.advance(60_000);
+        return stack.store.inbox.countByStatus().pending === 0 && stack.store.inbox.journalBacklog() === 0;
+      },
+      5_000,
+      'the events to be parked',
+    );
+    expect(stack.sim.requests.count(/deals/)).toBe(0);
+    const parked = stack.store.inbox.list({ status: 'parked', limit: 10 });
+    expect(parked.length).toBeGreaterThan(0);
+    expect(parked[0]?.lastError).toContain('/oauth/install');
+  });
+});
