@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startTs, waitUntil } from '../support/process';
 import { tempDir } from '../support/env';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { createDb } from '../../src/server/storage/db';
 
 describe('the service process', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -38,5 +40,66 @@ describe('the service process', () => {
     expect(proc.output()).toContain('HUBSPOT_CLIENT_SECRET is required');
     expect(proc.output()).toContain('PORT');
     expect(existsSync(join(dir.path, 'db.sqlite'))).toBe(false);
+  });
+});
+
+describe('the service process against the simulator', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let sim: Simulator;
+  beforeEach(async () => {
+    dir = tempDir();
+    sim = await startSimulator();
+  });
+  afterEach(async () => {
+    await sim.stop();
+    dir.cleanup();
+  });
+
+  it('runs the workers: a move past the gate is reverted; SIGTERM lets the delivery in flight finish before the database closes', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const databasePath = join(dir.path, 'dealgate.db');
+    sim.webhooks.setTargetUrl(url + '/webhooks/hubspot');
+    const proc = startTs('src/server/main.ts', {
+      HUBSPOT_CLIENT_SECRET: sim.clientSecret,
+      HUBSPOT_ACCESS_TOKEN: sim.accessToken,
+      HUBSPOT_API_BASE_URL: sim.url,
+      PORT: String(port),
+      PUBLIC_BASE_URL: url,
+      DATABASE_PATH: databasePath,
+    });
+    try {
+      await waitUntil(async () => (await fetch(`${url}/healthz`)).ok, 20000, '/healthz');
+      // The first webhook of the account provisions it (the dealgate properties appear in HubSpot).
+      const deal = sim.createDealAsUser({ dealname: 'Acme', dealstage: 'contractsent', pipeline: 'default', amount: '80000' }, { userId: 42 });
+      await waitUntil(() => sim.requests.count('POST /crm/v3/properties/deals') > 0 && sim.requests.count('GET /crm/v3/pipelines/deals') > 0, 10000, 'provisioning');
+      sim.updateDealAsUser(deal.id, { dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' }, { userId: 42 });
+      await sim.webhooks.idle();
+
+      // The revert's note takes a while to create; SIGTERM arrives meanwhile.
+      sim.faults.hangNext(1, { ms: 1000, match: 'POST /crm/v3/objects/notes/batch/create' });
+      sim.moveDealToStage(deal.id, 'closedwon', { userId: 42 });
+      await waitUntil(() => sim.getDeal(deal.id)?.properties.dealstage === 'contractsent', 10000, 'the revert');
+      proc.child.kill('SIGTERM');
+      const exit = await proc.exited;
+      expect(exit).toEqual({ code: 0, signal: null });
+
+      // The note in flight was created and recorded as delivered before the database closed.
+      expect(sim.notesForDeal(deal.id)).toHaveLength(1);
+      const db = createDb(databasePath);
+      try {
+        const outbox = db.prepare<[], { kind: string; status: string }>('SELECT kind, status FROM outbox').all();
+        expect(outbox.filter((r) => r.kind === 'create_note')).toEqual([{ kind: 'create_note', status: 'done' }]);
+        expect(db.prepare('SELECT COUNT(*) AS n FROM gate_violations').get()).toEqual({ n: 1 });
+      } finally {
+        db.close();
+      }
+      const output = proc.output();
+      expect(output.indexOf('HTTP server closed; stopping the workers')).toBeGreaterThan(-1);
+      expect(output.indexOf('HTTP server closed; stopping the workers')).toBeLessThan(output.lastIndexOf('"stopped"'));
+      expect(output).not.toContain(sim.accessToken);
+    } finally {
+      proc.child.kill('SIGKILL');
+    }
   });
 });
