@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import express from 'express';
+import type { GateResponse } from '../../extensions/contract/api';
+import { ManualClock } from '../../src/server/clock';
+import { createApp } from '../../src/server/http/app';
+import { staticHubSpotClients } from '../../src/server/hubspot/clients';
+import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
+import { silentLogger } from '../../src/server/logger';
+import { createDb } from '../../src/server/storage/db';
+import { createSqliteStore } from '../../src/server/storage/sqliteStore';
+import type { Store } from '../../src/server/storage/store';
+import type { OutboxRow } from '../../src/server/outbox/outboxStore';
+import type { GateContext } from '../../src/server/gate/context';
+import type { Config } from '../../src/server/config/config';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { cardRequest, type CardRequest, type CardResponse } from '../support/cardClient';
+import { listen, tempDir, testConfig, TEST_CLIENT_SECRET } from '../support/env';
+
+/** Who is who in these tests (HubSpot user ids). */
+export const REP = '100';
+export const OTHER_REP = '101';
+export const REVIEWER = '200';
+export const SECOND_REVIEWER = '201';
+export const ESCALATION = '300';
+export const ADMIN = '900';
+
+export const START = Date.UTC(2026, 10, 2, 9, 0, 0);
+
+export interface Harness {
+  sim: Simulator;
+  store: Store;
+  clock: ManualClock;
+  config: Config;
+  url: string;
+  /** The gate service's context over the same store, clock and simulator (for what the webhook worker would do). */
+  ctx: GateContext;
+  call<T = GateResponse>(userId: string, method: CardRequest['method'], path: string, body?: unknown, portalId?: number): Promise<CardResponse<T>>;
+  /** Outbox rows of a deal, oldest first. */
+  outbox(dealId: string): OutboxRow[];
+  /** A deal in HubSpot (the simulator) that Dealgate has not seen yet. */
+  seedDeal(properties?: Record<string, string>): string;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole service in-process, as main() wires it: createApp over real SQLite in a temp dir,
+ * HubSpot being the local simulator, every card call signed like hubspot.fetch. One ManualClock
+ * drives the service, the simulator and the signature timestamps.
+ */
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const dir = tempDir('dealgate-gate-');
+  const clock = new ManualClock(START);
+  const sim = await startSimulator({ now: () => clock.now() });
+  const outer = express();
+  const server = await listen(outer);
+  const config = testConfig({
+    DATABASE_PATH: join(dir.path, 'db.sqlite'),
+    HUBSPOT_ACCESS_TOKEN: sim.accessToken,
+    HUBSPOT_API_BASE_URL: sim.url,
+    // The signature covers the public URL, known once the server listens.
+    PUBLIC_BASE_URL: server.url,
+    DEALGATE_REVIEWERS: `${REVIEWER},${SECOND_REVIEWER}`,
+    DEALGATE_ADMINS: ADMIN,
+    DEALGATE_ESCALATION_REVIEWER: ESCALATION,
+    DEALGATE_VALUE_THRESHOLD: '50000',
+    DEALGATE_SLA_HOURS: '48',
+    ...env,
+  });
+  const store = createSqliteStore(createDb(config.databasePath));
+  const hubspot = staticHubSpotClients(config);
+  const logger = silentLogger();
+  outer.use(createApp({ config, store, clock, hubspot, logger }));
+  const ctx: GateContext = { store, clock, defaults: config.defaults, gateway: createHubSpotGateway(hubspot, () => clock.now()), logger };
+
+  return {
+    sim,
+    store,
+    clock,
+    config,
+    url: server.url,
+    ctx,
+    call(userId, method, path, body, portalId = sim.portalId) {
+      return cardRequest(server.url, TEST_CLIENT_SECRET, { method, path: `/api/v1${path}`, userId, portalId, body, timestamp: clock.now() });
+    },
+    outbox(dealId) {
+      return store.outbox.list({ portalId: sim.portalId, dealId, limit: 1000 }).reverse();
+    },
+    seedDeal(properties = {}) {
+      return sim.seedDeal({ properties: { dealname: 'Acme renewal', dealstage: 'decisionmakerboughtin', amount: '80000', ...properties } }).id;
+    },
+    async close() {
+      await server.close();
+      await sim.stop();
+      store.close();
+      dir.cleanup();
+    },
+  };
+}
+
+/** The properties of every pending `update_deal` row of a deal, merged oldest to newest (as the outbox coalesces them). */
+export function projectedProperties(rows: readonly OutboxRow[]): Record<string, string> {
+  return rows
+    .filter((r) => r.kind === 'update_deal')
+    .reduce<Record<string, string>>((acc, r) => ({ ...acc, ...(r.payload as { properties: Record<string, string> }).properties }), {});
+}
