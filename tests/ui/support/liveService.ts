@@ -33,6 +33,11 @@ export interface LiveService {
   url: string;
   portalId: number;
   calls: FetchCall[];
+  /**
+   * Added to the signature timestamp of every request: set it past HubSpot's 5-minute window and
+   * the service refuses the requests (401), a real failure for the UI's error states.
+   */
+  signatureSkewMs: number;
   fetcherFor(userId: string): ServiceFetcher;
   /**
    * The same, with a gate: after `hold()` answers (already served by the service) wait for
@@ -62,7 +67,7 @@ export async function startLiveService(defaults: { reviewers?: string[]; admins?
   const portalId = stack.sim.portalId;
 
   const call = async <T,>(userId: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown) => {
-    const response = await cardRequest<T>(stack.url, stack.clientSecret, { method, path, userId, portalId, body, timestamp: clock.now() });
+    const response = await cardRequest<T>(stack.url, stack.clientSecret, { method, path, userId, portalId, body, timestamp: clock.now() + service.signatureSkewMs });
     calls.push({ method, path, userId, status: response.status });
     return response;
   };
@@ -75,9 +80,10 @@ export async function startLiveService(defaults: { reviewers?: string[]; admins?
       return new Response(json === null ? null : JSON.stringify(json), { status, headers: { 'content-type': 'application/json' } });
     };
 
-  return {
+  const service: LiveService = {
     stack,
     clock,
+    signatureSkewMs: 0,
     url: stack.url,
     portalId,
     calls,
@@ -106,4 +112,5 @@ export async function startLiveService(defaults: { reviewers?: string[]; admins?
     seedDeal: (properties) => stack.sim.seedDeal({ properties }).id,
     close: () => stack.stop(),
   };
+  return service;
 }

@@ -1,0 +1,126 @@
+import { Alert, Button, ErrorState, Input, LoadingButton, LoadingSpinner, NumberInput, Select, Text, Toggle } from '@hubspot/ui-extensions';
+import { createRenderer, type Renderer } from '@hubspot/ui-extensions/testing';
+import { SettingsPage } from '../../extensions/settings/SettingsPage';
+import type { GateResponse, SettingsResponse } from '../../extensions/contract/api';
+import { startLiveService, users, type LiveService } from './support/liveService';
+import { fire, says, WAIT } from './cardHarness';
+
+let live: LiveService;
+beforeEach(async () => {
+  live = await startLiveService();
+});
+afterEach(async () => {
+  await live.close();
+});
+
+function openSettings(userId: string): Renderer<'settings'> {
+  const renderer = createRenderer('settings');
+  renderer.render(<SettingsPage actions={renderer.mocks.actions} fetcher={live.fetcherFor(userId)} baseUrl={live.url} />);
+  return renderer;
+}
+
+async function openLoadedSettings(userId: string): Promise<Renderer<'settings'>> {
+  const renderer = openSettings(userId);
+  await renderer.waitFor(() => expect(renderer.findByTestId(NumberInput, 'settings-threshold')).toBeDefined(), WAIT);
+  return renderer;
+}
+
+const puts = () => live.calls.filter((c) => c.method === 'PUT');
+
+describe('the settings page', () => {
+  it('loads the account’s settings, with each pipeline’s gate stage chosen from its real stages', async () => {
+    const renderer = openSettings(users.admin);
+    expect(renderer.findByTestId(LoadingSpinner, 'settings-loading')).toBeDefined();
+    await renderer.waitFor(() => expect(renderer.findByTestId(NumberInput, 'settings-threshold').props.value).toBe(50000), WAIT);
+    expect(renderer.findByTestId(Input, 'settings-reviewers').props.value).toBe('200, 201');
+    expect(renderer.findByTestId(Input, 'settings-admins').props.value).toBe('900');
+    expect(renderer.findByTestId(NumberInput, 'settings-sla-hours').props.value).toBe(48);
+    expect(renderer.findByTestId(Toggle, 'settings-capacity-enabled').props.checked).toBe(false);
+    const stage = renderer.findByTestId(Select, 'settings-gate-stage-default');
+    expect(stage.props.label).toBe('Gate stage in "Sales Pipeline"');
+    expect(stage.props.options.map((o) => o.label)).toEqual([
+      'By stage name (above)',
+      'Appointment Scheduled',
+      'Qualified To Buy',
+      'Presentation Scheduled',
+      'Decision Maker Bought-In',
+      'Contract Sent',
+      'Closed Won',
+      'Closed Lost',
+    ]);
+    expect(renderer.findByTestId(Text, 'settings-updated').text).toBe("Not saved yet: these are the service's defaults.");
+    expect(renderer.maybeFindByTestId(Alert, 'settings-read-only')).toBeNull();
+  });
+
+  it('refuses invalid values by field, with the API’s rules, and saves nothing', async () => {
+    const renderer = await openLoadedSettings(users.admin);
+    fire(renderer.findByTestId(NumberInput, 'settings-threshold'), 'onChange', -1);
+    fire(renderer.findByTestId(Input, 'settings-reviewers'), 'onChange', '200, bob');
+    fire(renderer.findByTestId(Input, 'settings-admins'), 'onChange', ' ');
+    fire(renderer.findByTestId(Input, 'settings-escalation'), 'onChange', 'ops-team');
+    fire(renderer.findByTestId(NumberInput, 'settings-sla-hours'), 'onChange', 1.5);
+    fire(renderer.findByTestId(Toggle, 'settings-capacity-enabled'), 'onChange', true);
+    fire(renderer.findByTestId(NumberInput, 'settings-capacity-share'), 'onChange', 150);
+    fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
+
+    const errorOf = (component: typeof Input | typeof NumberInput, testId: string) => renderer.findByTestId(component, testId).props.validationMessage;
+    expect(errorOf(NumberInput, 'settings-threshold')).toBe('must be 0 or more');
+    expect(errorOf(Input, 'settings-reviewers')).toBe('"bob" must be a HubSpot user id (digits only)');
+    expect(errorOf(Input, 'settings-admins')).toBe('needs at least one admin, or nobody could change settings again');
+    expect(errorOf(Input, 'settings-escalation')).toBe('must be a HubSpot user id (digits only)');
+    expect(errorOf(NumberInput, 'settings-sla-hours')).toBe('must be whole hours');
+    expect(errorOf(NumberInput, 'settings-capacity-weeks')).toBe('is required');
+    expect(errorOf(NumberInput, 'settings-capacity-share')).toBe('must be at most 1 (100%)');
+    expect(puts()).toEqual([]);
+  });
+
+  it('saves valid settings, which the service then applies to deals', async () => {
+    const renderer = await openLoadedSettings(users.admin);
+    fire(renderer.findByTestId(NumberInput, 'settings-threshold'), 'onChange', 100000);
+    fire(renderer.findByTestId(Input, 'settings-reviewers'), 'onChange', '200 201 202');
+    fire(renderer.findByTestId(Input, 'settings-escalation'), 'onChange', '300');
+    fire(renderer.findByTestId(NumberInput, 'settings-sla-hours'), 'onChange', 24);
+    fire(renderer.findByTestId(Select, 'settings-gate-stage-default'), 'onChange', 'decisionmakerboughtin');
+    fire(renderer.findByTestId(Toggle, 'settings-capacity-enabled'), 'onChange', true);
+    fire(renderer.findByTestId(NumberInput, 'settings-capacity-weeks'), 'onChange', 40);
+    fire(renderer.findByTestId(NumberInput, 'settings-capacity-share'), 'onChange', 25);
+    fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
+    await renderer.waitFor(() => expect(renderer.findByTestId(Text, 'settings-updated').text).toBe('Last saved 2026-11-02 09:00 UTC by user 900.'), WAIT);
+    expect(puts()).toEqual([{ method: 'PUT', path: '/api/v1/settings', userId: users.admin, status: 200 }]);
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'success' });
+
+    const saved = await live.call<SettingsResponse>(users.rep, 'GET', '/api/v1/settings');
+    expect(saved.json.settings).toEqual({
+      valueThreshold: 100000,
+      slaHours: 24,
+      reviewers: ['200', '201', '202'],
+      admins: ['900'],
+      escalationReviewer: '300',
+      gateStageLabel: 'contract',
+      gateStages: { default: 'decisionmakerboughtin' },
+      capacity: { engineerWeeksPerQuarter: 40, commitmentShare: 0.25 },
+    });
+    const dealId = live.seedDeal({ dealname: 'Acme', dealstage: 'qualifiedtobuy', amount: '80000' });
+    const gate = await live.call<GateResponse>(users.rep, 'GET', `/api/v1/deals/${dealId}/gate`);
+    expect(gate.json.gate).toMatchObject({ threshold: 100000, gateStage: { id: 'decisionmakerboughtin', label: 'Decision Maker Bought-In' } });
+    expect(gate.json.capacity).toMatchObject({ allocationWeeks: 10 });
+  });
+
+  it('is read only for someone who is not an admin', async () => {
+    const renderer = await openLoadedSettings(users.rep);
+    expect(renderer.findByTestId(Alert, 'settings-read-only')).toBeDefined();
+    expect(renderer.findByTestId(NumberInput, 'settings-threshold').props.readOnly).toBe(true);
+    expect(renderer.maybeFindByTestId(LoadingButton, 'settings-save')).toBeNull();
+  });
+
+  it('shows the service’s refusal with a retry, and loads on retry', async () => {
+    live.signatureSkewMs = -10 * 60_000; // HubSpot's signature too old: the service answers 401
+    const renderer = openSettings(users.admin);
+    await renderer.waitFor(() => expect(renderer.findByTestId(ErrorState, 'settings-error')).toBeDefined(), WAIT);
+    expect(live.calls.at(-1)?.status).toBe(401);
+    expect(says(renderer, ErrorState, 'settings-error')).toContain('Try again');
+    live.signatureSkewMs = 0;
+    fire(renderer.findByTestId(Button, 'settings-retry'), 'onClick');
+    await renderer.waitFor(() => expect(renderer.findByTestId(NumberInput, 'settings-threshold')).toBeDefined(), WAIT);
+  });
+});
