@@ -63,14 +63,15 @@ describe('the settings page', () => {
     fire(renderer.findByTestId(NumberInput, 'settings-capacity-share'), 'onChange', 150);
     fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
 
-    const errorOf = (component: typeof Input | typeof NumberInput, testId: string) => renderer.findByTestId(component, testId).props.validationMessage;
-    expect(errorOf(NumberInput, 'settings-threshold')).toBe('must be 0 or more');
-    expect(errorOf(Input, 'settings-reviewers')).toBe('"bob" must be a HubSpot user id (digits only)');
-    expect(errorOf(Input, 'settings-admins')).toBe('needs at least one admin, or nobody could change settings again');
-    expect(errorOf(Input, 'settings-escalation')).toBe('must be a HubSpot user id (digits only)');
-    expect(errorOf(NumberInput, 'settings-sla-hours')).toBe('must be whole hours');
-    expect(errorOf(NumberInput, 'settings-capacity-weeks')).toBe('is required');
-    expect(errorOf(NumberInput, 'settings-capacity-share')).toBe('must be at most 1 (100%)');
+    const errorOf = (component: 'text' | 'number', testId: string) =>
+      component === 'text' ? renderer.findByTestId(Input, testId).props.validationMessage : renderer.findByTestId(NumberInput, testId).props.validationMessage;
+    expect(errorOf('number', 'settings-threshold')).toBe('must be 0 or more');
+    expect(errorOf('text', 'settings-reviewers')).toBe('"bob" must be a HubSpot user id (digits only)');
+    expect(errorOf('text', 'settings-admins')).toBe('needs at least one admin, or nobody could change settings again');
+    expect(errorOf('text', 'settings-escalation')).toBe('must be a HubSpot user id (digits only)');
+    expect(errorOf('number', 'settings-sla-hours')).toBe('must be whole hours');
+    expect(errorOf('number', 'settings-capacity-weeks')).toBe('is required');
+    expect(errorOf('number', 'settings-capacity-share')).toBe('must be at most 1 (100%)');
     expect(puts()).toEqual([]);
   });
 
