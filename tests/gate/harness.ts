@@ -10,9 +10,12 @@ import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import type { Store } from '../../src/server/storage/store';
 import type { OutboxRow } from '../../src/server/outbox/outboxStore';
+import { createOutboxWorker } from '../../src/server/workers/outboxWorker';
+import { createRateGovernor } from '../../src/server/workers/rateGovernor';
 import type { GateContext } from '../../src/server/gate/context';
 import type { Config } from '../../src/server/config/config';
 import { startSimulator, type Simulator } from '../../src/simulator';
+import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from '../../src/server/accounts/dealgateProperties';
 import { cardRequest, type CardRequest, type CardResponse } from '../support/cardClient';
 import { listen, tempDir, testConfig, TEST_CLIENT_SECRET } from '../support/env';
 
@@ -37,6 +40,8 @@ export interface Harness {
   call<T = GateResponse>(userId: string, method: CardRequest['method'], path: string, body?: unknown, portalId?: number): Promise<CardResponse<T>>;
   /** Outbox rows of a deal, oldest first. */
   outbox(dealId: string): OutboxRow[];
+  /** One round of the real outbox worker: what is due goes to the simulator. */
+  deliverOutbox(): Promise<number>;
   /** A deal in HubSpot (the simulator) that Dealgate has not seen yet. */
   seedDeal(properties?: Record<string, string>): string;
   close(): Promise<void>;
@@ -71,6 +76,10 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const logger = silentLogger();
   outer.use(createApp({ config, store, clock, hubspot, logger }));
   const ctx: GateContext = { store, clock, defaults: config.defaults, gateway: createHubSpotGateway(hubspot, () => clock.now()), logger };
+  // The account as installed: the dealgate properties exist in HubSpot. The calls are not the card's.
+  await ctx.gateway.ensureProperties(sim.portalId, DEALGATE_PROPERTY_GROUP, DEALGATE_PROPERTIES);
+  sim.requests.reset();
+  const outboxWorker = createOutboxWorker({ store, gateway: ctx.gateway, clock, logger, governor: createRateGovernor(clock) });
 
   return {
     sim,
@@ -84,6 +93,9 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     outbox(dealId) {
       return store.outbox.list({ portalId: sim.portalId, dealId, limit: 1000 }).reverse();
+    },
+    deliverOutbox() {
+      return outboxWorker.deliverDue();
     },
     seedDeal(properties = {}) {
       return sim.seedDeal({ properties: { dealname: 'Acme renewal', dealstage: 'decisionmakerboughtin', amount: '80000', ...properties } }).id;
