@@ -20,6 +20,13 @@ function isElement(node: RenderedChildNode): node is RenderedElementNode {
   return isRenderedElementNode(node);
 }
 
+/** A table cell's content on one line; tags keep their brackets, as everywhere else. */
+function inlineText(node: RenderedChildNode): string {
+  if (!isElement(node)) return node.text;
+  const inner = node.childNodes.map(inlineText).join('');
+  return node.name === 'StatusTag' || node.name === 'Tag' ? `[${inner}]` : inner;
+}
+
 /** Every text node under `node`, joined: what the subtree says, without layout. */
 export function textContent(node: ParentNode | RenderedChildNode | null | undefined): string {
   if (!node) return '';
@@ -127,7 +134,7 @@ function element(node: RenderedElementNode, indent: number, out: Writer): void {
         indent,
         node.childNodes
           .filter(isElement)
-          .map((cell) => textContent(cell).replace(/\s+/g, ' ').trim())
+          .map((cell) => inlineText(cell).replace(/\s+/g, ' ').trim())
           .join(' | '),
       );
       return;

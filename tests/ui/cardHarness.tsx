@@ -3,7 +3,7 @@ import { createRenderer, type Renderer } from '@hubspot/ui-extensions/testing';
 import { DealgateCard } from '../../extensions/card/DealgateCard';
 import type { ServiceFetcher } from '../../extensions/client/serviceClient';
 import type { LiveService } from './support/liveService';
-import { textContent } from '../../extensions/text/treeText';
+import { textContent, treeToText } from '../../extensions/text/treeText';
 
 export const WAIT = { timeoutInMs: 8000 };
 
@@ -55,4 +55,13 @@ export async function eventually(check: () => void, timeoutMs = 8000): Promise<v
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
+}
+
+/** The element with `testId` as the demo's text rendering reads it (table cells joined by " | "). */
+export function reads<TProps extends UnknownComponentProps>(
+  renderer: Pick<Renderer<'crm.record.tab'>, 'findByTestId'>,
+  component: HubSpotReactComponent<TProps>,
+  testId: string,
+): string {
+  return treeToText(renderer.findByTestId(component, testId));
 }
