@@ -1,6 +1,6 @@
 import type { DecisionBody, GateResponse, RequestReviewBody } from '../../../extensions/contract/api';
 import { forbidden, notFound } from '../errors';
-import { commitmentQuarter, consumedWeeks, planApproval } from '../domain/capacityLedger';
+import { commitmentQuarter, consumedWeeks, planApproval, type ApprovalPlan } from '../domain/capacityLedger';
 import { gateStatusOf, reviewRequirement } from '../domain/gatePolicy';
 import { decideReview, type DecisionInput } from '../domain/reviewDecision';
 import { assertMayRequest, isActiveReview, openReview, requestAudit, transition, type Review } from '../domain/reviewLifecycle';
@@ -128,13 +128,12 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     const { settings } = effectiveSettings(ctx, portalId);
     const quarter = input.outcome === 'no' ? null : commitmentQuarter(review.neededBy, now);
     const decided = decideReview(review, input, { userId, settings, at: now, quarter });
-    store.reviews.update(portalId, decided.review);
-    store.reviews.insertDecision(portalId, decided.decision);
-    store.audit.append(portalId, decided.audit);
-
+    // Checked before anything is written: the named review must be this account's (404, not a
+    // foreign-key failure) and the approval must fit the ledger (409).
+    let plan: ApprovalPlan = { deprioritize: null };
     if (quarter !== null) {
       if (input.deprioritizeReviewId !== undefined) reviewOf(ctx, portalId, input.deprioritizeReviewId);
-      const plan = planApproval({
+      plan = planApproval({
         capacity: settings.capacity,
         reviewId,
         quarter,
@@ -142,31 +141,35 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
         commitments: store.reviews.activeCommitments(portalId).filter((c) => c.reviewId !== reviewId),
         deprioritizeReviewId: input.deprioritizeReviewId,
       });
-      if (plan.deprioritize) {
-        const target = reviewOf(ctx, portalId, plan.deprioritize.reviewId);
-        store.reviews.update(portalId, { ...target, deprioritizedAt: now, deprioritizedFor: reviewId, updatedAt: now });
-        store.audit.append(portalId, {
+    }
+    store.reviews.update(portalId, decided.review);
+    store.reviews.insertDecision(portalId, decided.decision);
+    store.audit.append(portalId, decided.audit);
+
+    if (plan.deprioritize) {
+      const target = reviewOf(ctx, portalId, plan.deprioritize.reviewId);
+      store.reviews.update(portalId, { ...target, deprioritizedAt: now, deprioritizedFor: reviewId, updatedAt: now });
+      store.audit.append(portalId, {
+        dealId: target.dealId,
+        reviewId: target.id,
+        action: 'commitment_deprioritized',
+        actor: userId,
+        fromStatus: target.status,
+        toStatus: target.status,
+        reason: `deprioritized to make room for review #${reviewId} (deal ${review.dealId}); releases ${plan.deprioritize.weeks} weeks of ${plan.deprioritize.quarter}`,
+        details: { forReviewId: reviewId, weeks: plan.deprioritize.weeks, quarter: plan.deprioritize.quarter },
+        at: now,
+      });
+      enqueueEffect(
+        store.outbox,
+        {
+          portalId,
           dealId: target.dealId,
-          reviewId: target.id,
-          action: 'commitment_deprioritized',
-          actor: userId,
-          fromStatus: target.status,
-          toStatus: target.status,
-          reason: `deprioritized to make room for review #${reviewId} (deal ${review.dealId}); releases ${plan.deprioritize.weeks} weeks of ${plan.deprioritize.quarter}`,
-          details: { forReviewId: reviewId, weeks: plan.deprioritize.weeks, quarter: plan.deprioritize.quarter },
-          at: now,
-        });
-        enqueueEffect(
-          store.outbox,
-          {
-            portalId,
-            dealId: target.dealId,
-            effect: { kind: 'create_note', payload: { body: deprioritizedNote(target, review, plan.deprioritize.weeks, plan.deprioritize.quarter) } },
-            dedupeKey: `review:${target.id}:deprioritized`,
-          },
-          now,
-        );
-      }
+          effect: { kind: 'create_note', payload: { body: deprioritizedNote(target, review, plan.deprioritize.weeks, plan.deprioritize.quarter) } },
+          dedupeKey: `review:${target.id}:deprioritized`,
+        },
+        now,
+      );
     }
 
     const snapshot = store.deals.get(portalId, review.dealId);
