@@ -186,4 +186,11 @@ describe('the deal card, for a rep', () => {
     fire(renderer.findByTestId(Button, 'card-retry'), 'onClick');
     await renderer.waitFor(() => expect(statusOf(renderer)).toBe('No review needed'), WAIT);
   });
+
+  it('shows the service’s error for a deal HubSpot does not have', async () => {
+    const renderer = openCard(live, '123456', live.fetcherFor(users.rep));
+    await renderer.waitFor(() => expect(renderer.findByTestId(ErrorState, 'card-error')).toBeDefined(), WAIT);
+    expect(live.calls.at(-1)?.status).toBe(404);
+    expect(says(renderer, ErrorState, 'card-error')).toContain('deal 123456 does not exist in HubSpot account');
+  });
 });

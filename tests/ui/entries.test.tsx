@@ -16,6 +16,8 @@ describe('the settings and home entry files', () => {
     const element = extend.mock.calls[0]?.[0]?.({ context: renderer.mocks.context, actions: renderer.mocks.actions } as never);
     expect(element?.type).toBe(component);
     expect((element?.props as { fetcher: unknown }).fetcher).toBe(hubspot.fetch);
+    // The home page names the viewer as "you" in its tables.
+    if (location === 'home') expect((element?.props as { userId: unknown }).userId).toBe(String(renderer.mocks.context.user.id));
     extend.mockRestore();
   });
 });
