@@ -1,3 +1,7 @@
+import express from 'express';
+import { signedHeaders } from '../../src/server/hubspot/signature';
+import { WEBHOOK_PATH } from '../../src/server/webhooks/webhookRoute';
+import { listen } from '../support/env';
 import { startStack, type Stack } from '../support/stack';
 import { decideAsReviewer, REP, REVIEWER, requestReviewAsRep, revertNotes, seedGatedDeal, stageOf } from './world';
 
@@ -16,6 +20,13 @@ describe('deal facts from webhooks', () => {
   afterEach(async () => {
     await stack.stop();
   });
+
+  async function postSigned(events: unknown[]) {
+    const body = JSON.stringify(events);
+    const headers = signedHeaders(stack.clientSecret, { method: 'POST', uri: stack.url + WEBHOOK_PATH, body }, Date.now());
+    const response = await fetch(stack.url + WEBHOOK_PATH, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+    expect(response.status).toBe(200);
+  }
 
   const snapshot = (dealId: string) => stack.store.deals.get(stack.sim.portalId, dealId);
   const hubspotStatus = (dealId: string) => stack.sim.getDeal(dealId)?.properties.dealgate_status;
@@ -82,6 +93,32 @@ describe('deal facts from webhooks', () => {
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('contractsent');
     expect(revertNotes(stack, deal.id)).toHaveLength(1);
+  });
+
+  it('reads the deal again when a commitment change arrives after a later event (HubSpot does not keep order)', async () => {
+    const deal = seedGatedDeal(stack, { dealgate_commitment: 'false' });
+    stack.sim.updateDealAsUser(deal.id, { amount: '85000' }, { userId: REP });
+    await stack.settle();
+
+    // Deliver the two events ourselves, newest first, as HubSpot may.
+    const blackhole = await listen(express().post('/', (_req, res) => res.status(200).end()));
+    try {
+      stack.sim.webhooks.setTargetUrl(blackhole.url + '/');
+      stack.sim.updateDealAsUser(deal.id, { dealgate_commitment: 'true' }, { userId: REP });
+      stack.sim.moveDealToStage(deal.id, 'decisionmakerboughtin', { userId: REP });
+      await stack.sim.webhooks.idle();
+    } finally {
+      stack.sim.webhooks.setTargetUrl(stack.url + WEBHOOK_PATH);
+      await blackhole.close();
+    }
+    const [commitment, move] = ['dealgate_commitment', 'dealstage'].map((name) => stack.sim.webhooks.events().filter((e) => e.propertyName === name).pop());
+    await postSigned([move]);
+    await stack.settle();
+    expect(snapshot(deal.id)?.stage).toBe('decisionmakerboughtin');
+    await postSigned([commitment]);
+    await stack.settle();
+    expect(snapshot(deal.id)).toEqual(expect.objectContaining({ commitment: true, stage: 'decisionmakerboughtin' }));
+    expect(hubspotStatus(deal.id)).toBe('required');
   });
 
   it('learns of deals created in HubSpot and forgets deleted ones', async () => {

@@ -158,6 +158,38 @@ describe('moves past the gate', () => {
     expect(stack.store.outbox.list({ limit: 100, dealId: deal.id }).filter((r) => r.kind === 'revert_stage')).toHaveLength(1);
   });
 
+  it('reverts once when the deal was moved past the gate twice before Dealgate looked', async () => {
+    const deal = seedGatedDeal(stack);
+    stack.sim.webhooks.pause();
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    stack.sim.moveDealToStage(deal.id, 'contractsent', { userId: REP });
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    stack.sim.webhooks.resume();
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('contractsent');
+    expect(revertNotes(stack, deal.id)).toHaveLength(1);
+    expect(violationsOf(deal.id)).toHaveLength(1);
+    expect(stack.sim.dealHistory(deal.id, 'dealstage').filter((h) => h.sourceType === 'INTEGRATION')).toHaveLength(1);
+  });
+
+  it('judges a move past the gate on the deal as it is, not on a snapshot that lacks a commitment ticked just before', async () => {
+    const deal = seedGatedDeal(stack, { dealgate_commitment: 'false' });
+    // Dealgate knows the deal (no commitment, so nothing to review).
+    stack.sim.updateDealAsUser(deal.id, { dealname: 'Acme platform (renewal)' }, { userId: REP });
+    stack.sim.updateDealAsUser(deal.id, { amount: '85000' }, { userId: REP });
+    await stack.settle();
+    expect(stack.store.deals.get(stack.sim.portalId, deal.id)?.commitment).toBe(false);
+
+    // The rep ticks the commitment and closes the deal at once: both events come in one batch.
+    stack.sim.webhooks.pause();
+    stack.sim.updateDealAsUser(deal.id, { dealgate_commitment: 'true' }, { userId: REP });
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    stack.sim.webhooks.resume();
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('contractsent');
+    expect(violationsOf(deal.id)).toHaveLength(1);
+  });
+
   it('does not revert a stale event: the deal has moved on to a legitimate stage since', async () => {
     const deal = seedGatedDeal(stack);
     stack.sim.webhooks.pause();

@@ -40,6 +40,8 @@ export interface ObservedDeal {
 
 export interface StageMoveVerdict {
   allowed: boolean;
+  /** `toStage` is past the pipeline's gate stage (a lost stage never is). */
+  pastGate: boolean;
   /** The deal's gate status, to project onto `dealgate_status`. */
   status: GateStatus;
   /** Why review is (not) required, in words. */
@@ -90,6 +92,18 @@ function toNumber(value: string | null): number | null {
   const n = Number(value);
   return Number.isFinite(n) ? n : null;
 }
+
+/** The deal properties the snapshot keeps (see withEventValue). */
+const TRACKED_PROPERTIES: ReadonlySet<string> = new Set([
+  'dealstage',
+  'pipeline',
+  'amount',
+  'dealname',
+  'hubspot_owner_id',
+  'dealgate_commitment',
+  'dealgate_commitment_summary',
+  'dealgate_effort_weeks',
+]);
 
 /** The snapshot with the one property the event carries applied, unless the snapshot is newer. */
 function withEventValue(snapshot: ObservedDeal, event: InboxEvent): ObservedDeal {
@@ -166,14 +180,24 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     return pipelineId === null ? undefined : store.pipelines.get(portalId, pipelineId);
   }
 
-  /** A stage event that cannot need a revert, judged from the snapshot alone (no HubSpot read). */
+  /**
+   * A stage event that cannot need a revert, judged from the snapshot alone (no HubSpot read): our
+   * own move, or a move into a known stage that is not past the gate. A move past the gate is
+   * always judged on the deal as HubSpot has it when we read it, since the facts that decide it
+   * (a commitment ticked a moment before the move) may sit in events not received yet.
+   */
   function plainlyAllowed(event: InboxEvent, snapshot: ObservedDeal): boolean {
     if (isOwnChange(event.changeSource, event.sourceId, appIdOf(event))) return true;
     const stage = event.propertyValue;
     if (stage === null) return true;
     const pipeline = pipelineOf(event.portalId, snapshot.pipeline);
     if (!pipeline || !pipeline.stages.some((s) => s.id === stage)) return false;
-    return gate.judgeStageMove(event.portalId, { ...snapshot, stage }, stage).allowed;
+    return !gate.judgeStageMove(event.portalId, { ...snapshot, stage }, stage).pastGate;
+  }
+
+  /** An event about a fact the snapshot keeps, older than the snapshot: it arrived late, so only a read tells the truth. */
+  function arrivedLate(event: InboxEvent, snapshot: ObservedDeal): boolean {
+    return event.propertyName !== null && TRACKED_PROPERTIES.has(event.propertyName) && event.occurredAt < snapshot.observedAt;
   }
 
   function enforce(event: InboxEvent, fresh: HubSpotDeal): boolean {
@@ -204,6 +228,13 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
 
     const now = clock.now();
     const movedBy = actorOf(event, entry);
+    const revertEffect = { kind: 'revert_stage' as const, payload: { toStage: backTo, fromStage: movedTo, ...(entry ? { movedAt: entry.timestamp } : {}) } };
+    // One revert per move in the stage history: events that find the deal in the same illegal state
+    // (moved there twice before we read it, or duplicates with different ids) revert it once.
+    const moveKey = entry ? `stage-move:${fresh.id}:${movedTo}:${entry.timestamp}` : undefined;
+    if (moveKey !== undefined && enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: revertEffect, dedupeKey: `${moveKey}:revert` }, now) === undefined) {
+      return false;
+    }
     const violationId = store.gateViolations.record(
       {
         portalId,
@@ -218,9 +249,13 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       },
       now,
     );
-    if (violationId === undefined) return false;
-    const key = `violation:${violationId}`;
-    enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'revert_stage', payload: { toStage: backTo, fromStage: movedTo, ...(entry ? { movedAt: entry.timestamp } : {}) } }, dedupeKey: `${key}:revert` }, now);
+    if (violationId === undefined) {
+      // Only a second application of the same inbox event gets here, which its transaction rules out.
+      if (moveKey !== undefined) throw new Error(`inbox event ${event.id} recorded its violation already`);
+      return false;
+    }
+    const key = moveKey ?? `violation:${violationId}`;
+    if (moveKey === undefined) enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: revertEffect, dedupeKey: `${key}:revert` }, now);
     enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
     const pipeline = pipelineOf(portalId, fresh.pipeline);
     const label = (stageId: string) => pipeline?.stages.find((s) => s.id === stageId)?.label ?? stageId;
@@ -259,6 +294,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       if (!snapshot) return true;
       return events.some((e) => {
         if (e.subscriptionType === 'deal.creation' || e.subscriptionType === 'deal.restore' || e.propertyName === 'pipeline') return true;
+        if (arrivedLate(e, snapshot)) return true;
         return isStageEvent(e) && !plainlyAllowed(e, snapshot);
       });
     },

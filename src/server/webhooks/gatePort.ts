@@ -42,6 +42,7 @@ export function gatePort(ctx: GateStoreContext): GatePort {
       const evaluation = evaluateGateForDeal(ctx, portalId, deal.dealId, { ...facts(deal), stage: toStage });
       return {
         allowed: !(evaluation.pastGate && !evaluation.mayAdvance),
+        pastGate: evaluation.pastGate,
         status: evaluation.status,
         reason: evaluation.reason,
         gateStage: evaluation.gateStage,
