@@ -1,0 +1,169 @@
+import type { ApiErrorBody, DashboardResponse, Settings } from '../../extensions/contract/api';
+import type { Decision } from '../../src/server/domain/reviewDecision';
+import { openReview, type Review } from '../../src/server/domain/reviewLifecycle';
+import { startHarness, ADMIN, ESCALATION, REP, REVIEWER, START, type Harness } from './harness';
+
+const HOUR = 60 * 60 * 1000;
+const at = (month: number, day: number, hour = 9) => Date.UTC(2026, month - 1, day, hour);
+
+/** The deal-desk home page, from a seeded database: every figure is checked against the seed. */
+describe('card API: GET /dashboard', () => {
+  let h: Harness;
+  let portalId: number;
+  const ids: Record<string, number> = {};
+
+  function seedReview(portal: number, key: string, dealId: string, requestedAt: number, status: Review['status'], extra: Partial<Review> = {}) {
+    const review = h.store.reviews.insert(portal, {
+      ...openReview({ dealId, summary: `commitment ${key}`, effortWeeks: 4, neededBy: null, amount: 80000, requestedBy: REP, at: requestedAt, dueAt: requestedAt + 48 * HOUR }),
+      status,
+      ...extra,
+    });
+    ids[key] = review.id;
+    return review;
+  }
+
+  function seedDecision(portal: number, review: Review, outcome: Decision['outcome'], decidedAt: number, extraWeeks: number | null = null) {
+    h.store.reviews.insertDecision(portal, {
+      reviewId: review.id,
+      outcome,
+      note: outcome === 'no' ? 'not feasible' : '',
+      extraWeeks,
+      tradeoff: null,
+      deprioritizedReviewId: null,
+      quarter: outcome === 'no' ? null : review.neededBy ? '2027-Q1' : '2026-Q4',
+      decidedBy: REVIEWER,
+      decidedAt,
+    });
+  }
+
+  function seedViolation(portal: number, dealId: string, movedByUserId: string | null, occurredAt: number) {
+    h.store.gateViolations.record(
+      { portalId: portal, dealId, movedByUserId, sourceType: 'CRM_UI', sourceId: movedByUserId ? `userId:${movedByUserId}` : null, fromStage: 'contractsent', toStage: 'closedwon', occurredAt, inboxEventId: null },
+      occurredAt,
+    );
+  }
+
+  beforeAll(async () => {
+    h = await startHarness();
+    portalId = h.sim.portalId;
+    const settings: Settings = {
+      valueThreshold: 50000,
+      slaHours: 48,
+      reviewers: [REVIEWER],
+      admins: [ADMIN],
+      escalationReviewer: ESCALATION,
+      gateStageLabel: 'contract',
+      gateStages: {},
+      capacity: { engineerWeeksPerQuarter: 100, commitmentShare: 0.2 },
+    };
+    h.store.settings.put(portalId, settings, START, ADMIN);
+    for (const [dealId, name, amount] of [['11', 'Globex', 120000], ['12', 'Initech', 60000], ['13', 'Umbrella', 90000]] as const) {
+      h.store.deals.upsert(portalId, {
+        dealId, name, amount, stage: 'contractsent', pipeline: 'default', commitment: true, commitmentSummary: 'x', effortWeeks: 4,
+        ownerId: null, deleted: false, sourceUpdatedAt: START, refreshedAt: START,
+      });
+    }
+
+    // Decided this quarter (Q4 2026): 24 h yes, 72 h no (late), 10 h yes-but (+2 weeks), 48 h yes (on the dot, needed in 2027-Q1).
+    seedDecision(portalId, seedReview(portalId, 'yes24', '1', at(10, 5), 'approved'), 'yes', at(10, 6));
+    seedDecision(portalId, seedReview(portalId, 'no72', '2', at(10, 10), 'rejected'), 'no', at(10, 13));
+    seedDecision(portalId, seedReview(portalId, 'but10', '3', at(10, 20), 'approved_with_conditions', { effortWeeks: 3 }), 'yes_but', at(10, 20, 19), 2);
+    seedDecision(portalId, seedReview(portalId, 'yes48', '4', at(10, 25), 'approved', { effortWeeks: 6, neededBy: '2027-01-10' }), 'yes', at(10, 27));
+    // Decided last quarter: not this quarter's figures.
+    seedDecision(portalId, seedReview(portalId, 'old', '5', at(9, 20), 'rejected'), 'no', at(9, 25));
+    // Waiting: one marked overdue, one past due but not yet marked, one in time.
+    seedReview(portalId, 'pendingLate', '12', at(10, 30), 'pending');
+    seedReview(portalId, 'inTime', '13', START - HOUR, 'pending');
+    seedReview(portalId, 'markedOverdue', '11', at(10, 29), 'overdue');
+    // Answered and gone: not in the queue.
+    seedReview(portalId, 'withdrawn', '6', at(10, 28), 'withdrawn');
+
+    seedViolation(portalId, '11', '100', at(10, 3));
+    seedViolation(portalId, '12', '100', at(11, 1));
+    seedViolation(portalId, '13', '101', at(10, 15));
+    seedViolation(portalId, '13', null, at(10, 16));
+    seedViolation(portalId, '11', '101', at(9, 28)); // last quarter
+
+    // Another account's data never shows.
+    const other = portalId + 1;
+    const foreign = seedReview(other, 'foreign', '1', at(10, 5), 'approved');
+    seedDecision(other, foreign, 'yes', at(10, 5, 10));
+    seedReview(other, 'foreignOpen', '2', at(10, 30), 'pending');
+    seedViolation(other, '1', '100', at(10, 20));
+  });
+  afterAll(() => h.close());
+
+  it('answers reviewers, the escalation reviewer and admins with the figures of the quarter', async () => {
+    const result = await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard');
+    expect(result.status).toBe(200);
+    const d = result.json;
+    expect(d.quarter).toBe('2026-Q4');
+    expect(d.asOf).toBe(new Date(START).toISOString());
+    expect(d.decisionsThisQuarter).toEqual({ yes: 2, yes_but: 1, no: 1 });
+    expect(d.decisionsTotal).toBe(4);
+    // Hours to decision 10, 24, 48, 72: the median is 36.
+    expect(d.medianHoursToDecision).toBe(36);
+    // 72 h was late; 48 h on the dot counts as in time.
+    expect(d.slaCompliance).toBe(0.75);
+    // Q4 holds the yes (4 weeks) and the yes-but (3 + 2); the 2027 commitment books next year.
+    expect(d.capacity).toMatchObject({ quarter: '2026-Q4', allocationWeeks: 20, usedWeeks: 9, remainingWeeks: 11 });
+    expect(d.capacity?.commitments.map((c) => c.reviewId)).toEqual([ids.yes24, ids.but10]);
+    expect(d.violationsByUser).toEqual([
+      { userId: '100', count: 2 },
+      { userId: '101', count: 1 },
+      { userId: 'unknown', count: 1 },
+    ]);
+
+    for (const userId of [ESCALATION, ADMIN]) {
+      expect((await h.call<DashboardResponse>(userId, 'GET', '/dashboard')).json).toEqual(d);
+    }
+  });
+
+  it('lists the waiting reviews, overdue first, with their deal and SLA clock', async () => {
+    const { queue, overdueCount } = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard')).json;
+    expect(queue.map((q) => [q.reviewId, q.status, q.dealName, q.amount, q.remainingMs])).toEqual([
+      [ids.markedOverdue, 'overdue', 'Globex', 120000, at(10, 31) - START],
+      [ids.pendingLate, 'overdue', 'Initech', 60000, at(11, 1) - START],
+      [ids.inTime, 'pending', 'Umbrella', 90000, 47 * HOUR],
+    ]);
+    expect(queue[0]).toMatchObject({ dealId: '11', summary: 'commitment markedOverdue', effortWeeks: 4, requestedBy: REP, dueAt: new Date(at(10, 31)).toISOString() });
+    expect(overdueCount).toBe(2);
+  });
+
+  it('moves with the clock: the next quarter starts empty', async () => {
+    h.clock.set(Date.UTC(2027, 0, 2));
+    try {
+      const d = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard')).json;
+      expect(d.quarter).toBe('2027-Q1');
+      expect(d.decisionsThisQuarter).toEqual({ yes: 0, yes_but: 0, no: 0 });
+      expect(d.medianHoursToDecision).toBeNull();
+      expect(d.slaCompliance).toBeNull();
+      expect(d.violationsByUser).toEqual([]);
+      expect(d.capacity).toMatchObject({ quarter: '2027-Q1', usedWeeks: 6 });
+      expect(d.queue.every((q) => q.status === 'overdue')).toBe(true);
+    } finally {
+      h.clock.set(START);
+    }
+  });
+
+  it('takes the middle decision as the median of an odd count', async () => {
+    const third = portalId + 2;
+    h.store.settings.put(third, { valueThreshold: 0, slaHours: 48, reviewers: [REVIEWER], admins: [ADMIN], escalationReviewer: null, gateStageLabel: 'contract', gateStages: {}, capacity: null }, START, ADMIN);
+    for (const [key, hours] of [['h1', 1], ['h100', 100], ['h5', 5]] as const) {
+      seedDecision(third, seedReview(third, key, key, at(10, 1), 'approved'), 'yes', at(10, 1) + hours * HOUR);
+    }
+    const d = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard', undefined, third)).json;
+    expect(d.medianHoursToDecision).toBe(5);
+    expect(d.slaCompliance).toBe(0.667);
+    expect(d.capacity).toBeNull();
+  });
+
+  it('refuses reps (403) and makes no HubSpot call', async () => {
+    const before = h.sim.requests.count();
+    const result = await h.call<ApiErrorBody>(REP, 'GET', '/dashboard');
+    expect(result.status).toBe(403);
+    expect(result.json.error.code).toBe('forbidden');
+    await h.call(REVIEWER, 'GET', '/dashboard');
+    expect(h.sim.requests.count()).toBe(before);
+  });
+});
