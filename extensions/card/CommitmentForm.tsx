@@ -25,7 +25,8 @@ export function CommitmentForm({ gate, busy, submitting, serverErrors, onSubmit 
   const [errors, setErrors] = useState<Record<string, string>>({});
   const shown = { ...serverErrors, ...errors };
 
-  const renegotiating = review !== null && (review.status === 'rejected' || review.status === 'withdrawn' || review.decision !== null);
+  const approved = review !== null && review.coversDeal;
+  const renegotiating = review !== null && !approved;
   const submit = () => {
     const input: Record<string, unknown> = { summary, effortWeeks };
     if (neededBy) input.neededBy = toIsoDate(neededBy);
@@ -40,7 +41,14 @@ export function CommitmentForm({ gate, busy, submitting, serverErrors, onSubmit 
 
   return (
     <Flex direction="column" gap="sm" testId="commitment-form">
-      <Text format={{ fontWeight: 'demibold' }}>{gate.deal.commitment ? 'The commitment' : 'Declare a feature commitment'}</Text>
+      <Text format={{ fontWeight: 'demibold' }}>
+        {approved ? 'Change the commitment' : renegotiating ? 'Renegotiate the commitment' : 'Declare a feature commitment'}
+      </Text>
+      {approved && (
+        <Text variant="microcopy" testId="commitment-approved-note">
+          The approval covers the commitment as it is; a changed commitment needs a new review.
+        </Text>
+      )}
       <TextArea
         label="What did the customer ask engineering to build?"
         name="summary"
@@ -74,7 +82,7 @@ export function CommitmentForm({ gate, busy, submitting, serverErrors, onSubmit 
         onChange={(value) => setNeededBy(value ? { year: value.year, month: value.month, date: value.date } : undefined)}
       />
       <LoadingButton variant="primary" testId="request-review" loading={submitting} disabled={busy} onClick={submit}>
-        {renegotiating ? 'Request a new review' : 'Request review'}
+        {approved ? 'Request review of the change' : renegotiating ? 'Request a new review' : 'Request review'}
       </LoadingButton>
     </Flex>
   );

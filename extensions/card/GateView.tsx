@@ -93,7 +93,9 @@ export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDec
           onSubmit={onRequest}
         />
       ) : (
-        permissions.denied.request && <Text variant="microcopy" testId="request-denied">{`To change the commitment: ${permissions.denied.request}; withdraw it first.`}</Text>
+        // Only someone who can withdraw can act on this; for everyone else it is noise.
+        permissions.denied.request &&
+        permissions.canWithdraw && <Text variant="microcopy" testId="request-denied">{`To change the commitment: ${permissions.denied.request}; withdraw it first.`}</Text>
       )}
 
       <CapacitySection capacity={gate.capacity} />

@@ -153,6 +153,9 @@ describe('the deal card, for a rep', () => {
     expect(renderer.findByTestId(Text, 'condition-extra-weeks').text).toBe('Delivery takes 2 weeks more than asked: promise the customer the later date.');
     expect(renderer.findByTestId(Text, 'condition-tradeoff').text).toBe('Tradeoff: no custom claims mapping');
     expect(says(renderer, Alert, 'answer')).toContain('Only with the standard SAML flow (user 200, 2026-11-02 09:00 UTC)');
+    // The approval covers the commitment as it stands; changing it means asking again.
+    expect(renderer.findByTestId(Text, 'commitment-approved-note')).toBeDefined();
+    expect(renderer.findByTestId(LoadingButton, 'request-review').text).toBe('Request review of the change');
     expect(says(renderer, TableRow, 'history-row-0')).toContain('Answered');
     expect(says(renderer, TableRow, 'history-row-0')).toContain('user 200');
   });

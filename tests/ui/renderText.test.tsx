@@ -47,6 +47,7 @@ describe('the card as plain text (for the demo)', () => {
     expect(reviewer).toContain('Answer *: (choose)   [options: Yes / Yes, but / No]');
     expect(reviewer).toContain('< Send answer >');
     expect(reviewer).not.toContain('< Withdraw the request >');
+    expect(reviewer).not.toContain('To change the commitment'); // the reviewer cannot withdraw, so it is not theirs to act on
   });
 
   it('reads a no with its reason and next steps, and the form to renegotiate with its values', async () => {
