@@ -3,7 +3,7 @@ import { createRenderer, type Renderer } from '@hubspot/ui-extensions/testing';
 import { SettingsPage } from '../../extensions/settings/SettingsPage';
 import type { GateResponse, SettingsResponse } from '../../extensions/contract/api';
 import { startLiveService, users, type LiveService } from './support/liveService';
-import { fire, says, WAIT } from './cardHarness';
+import { eventually, fire, says, WAIT } from './cardHarness';
 
 let live: LiveService;
 beforeEach(async () => {
@@ -123,5 +123,22 @@ describe('the settings page', () => {
     live.signatureSkewMs = 0;
     fire(renderer.findByTestId(Button, 'settings-retry'), 'onClick');
     await renderer.waitFor(() => expect(renderer.findByTestId(NumberInput, 'settings-threshold')).toBeDefined(), WAIT);
+  });
+
+  it('disables saving while the save is in flight, and sends it once', async () => {
+    const gate = live.gatedFetcherFor(users.admin);
+    const renderer = createRenderer('settings');
+    renderer.render(<SettingsPage actions={renderer.mocks.actions} fetcher={gate.fetcher} baseUrl={live.url} />);
+    await renderer.waitFor(() => expect(renderer.findByTestId(NumberInput, 'settings-threshold')).toBeDefined(), WAIT);
+    fire(renderer.findByTestId(NumberInput, 'settings-sla-hours'), 'onChange', 12);
+    gate.hold();
+    fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
+    await eventually(() => expect(gate.waiting()).toBe(1));
+    expect(renderer.findByTestId(LoadingButton, 'settings-save').props).toMatchObject({ loading: true, disabled: true });
+    fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
+    gate.release();
+    await renderer.waitFor(() => expect(renderer.findByTestId(NumberInput, 'settings-sla-hours').props.value).toBe(12), WAIT);
+    await renderer.waitFor(() => expect(renderer.findByTestId(Text, 'settings-updated').text).toContain('by user 900'), WAIT);
+    expect(puts()).toHaveLength(1);
   });
 });
