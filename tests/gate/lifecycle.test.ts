@@ -199,8 +199,11 @@ describe('card API: the review lifecycle', () => {
     expect((await h.call(REP, 'POST', `/reviews/${reviewId}/withdraw`)).status).toBe(409);
     expect((await decide(reviewId, { outcome: 'yes' })).status).toBe(409);
 
+    // hubspot.fetch may send an empty object (or null) as the body of a POST without data.
     const second = await request();
-    expect((await h.call(ADMIN, 'POST', `/reviews/${second.reviewId}/withdraw`)).status).toBe(200);
+    expect((await h.call(ADMIN, 'POST', `/reviews/${second.reviewId}/withdraw`, {})).status).toBe(200);
+    const third = await request();
+    expect((await h.call(REP, 'POST', `/reviews/${third.reviewId}/withdraw`, null)).status).toBe(200);
   });
 
   it('an approval goes stale when the commitment changes in HubSpot: review required again, a note says why', async () => {

@@ -40,7 +40,7 @@ const callerQuery = z.object({
 });
 
 const dealParams = z.object({ dealId: hubspotId });
-const reviewParams = z.object({ reviewId: z.string().regex(/^[1-9]\d{0,15}$/, { message: 'must be a review id (a positive whole number)' }).transform(Number) });
+const reviewParams = z.object({ reviewId: z.string().regex(/^[1-9]\d{0,14}$/, { message: 'must be a review id (a positive whole number)' }).transform(Number) });
 
 /** The verified caller. Call only after verifyHubSpotRequest. A repeated parameter is refused, never guessed at. */
 function callerOf(req: Request): Caller {
@@ -77,8 +77,8 @@ export function cardApi(deps: CardApiDeps): Router {
   router.post('/reviews/:reviewId/withdraw', async (req, res) => {
     const caller = callerOf(req);
     const { reviewId } = validate(reviewParams, req.params, 'path');
-    // The withdrawal carries no data; a body, if any, must be an empty object.
-    validate(z.object({}).strict().optional(), req.body);
+    // The withdrawal carries no data; a body, if any, must be an empty object (or JSON null).
+    validate(z.object({}).strict().nullish(), req.body);
     res.json(await withdraw(ctx, caller, reviewId));
   });
 
