@@ -149,4 +149,20 @@ describe('deal facts from webhooks', () => {
     expect(stageOf(stack, deal.id)).toBe(contract?.id);
     expect(revertNotes(stack, deal.id)[0]?.properties.hs_note_body).toContain('back to Contract review');
   });
+
+  it('moves a deal taken past the gate of another pipeline back into the pipeline and stage it came from', async () => {
+    const pipeline = stack.sim.seedPipeline({
+      label: 'Enterprise',
+      stages: [{ label: 'Discovery' }, { label: 'Contract review' }, { label: 'Signed', isClosed: true, probability: 1 }],
+    });
+    const signed = pipeline.stages[2]?.id ?? '';
+    const deal = seedGatedDeal(stack);
+    stack.sim.moveDealToStage(deal.id, signed, { userId: REP });
+    expect(stack.sim.getDeal(deal.id)?.properties.pipeline).toBe(pipeline.id);
+    await stack.settle();
+    expect(stack.sim.getDeal(deal.id)?.properties).toEqual(expect.objectContaining({ pipeline: 'default', dealstage: 'contractsent' }));
+    expect(revertNotes(stack, deal.id)[0]?.properties.hs_note_body).toContain('back to Contract Sent');
+    expect(stack.store.outbox.list({ status: 'failed', limit: 10 })).toEqual([]);
+    expect(snapshot(deal.id)).toEqual(expect.objectContaining({ pipeline: 'default', stage: 'contractsent' }));
+  });
 });

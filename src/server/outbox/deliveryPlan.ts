@@ -12,9 +12,10 @@ export const outboxPayloads = {
   update_deal: z.object({ properties: z.record(z.string(), z.string()) }),
   /**
    * Move the deal back to `toStage`; `fromStage` is the stage it was moved into without sign-off,
-   * `movedAt` the time of that move in the deal's stage history (when known).
+   * `movedAt` the time of that move in the deal's stage history (when known), `toPipeline` the
+   * pipeline to restore with the stage when the move also changed the pipeline.
    */
-  revert_stage: z.object({ toStage: z.string().min(1), fromStage: z.string().min(1), movedAt: z.number().optional() }),
+  revert_stage: z.object({ toStage: z.string().min(1), fromStage: z.string().min(1), movedAt: z.number().optional(), toPipeline: z.string().min(1).optional() }),
   create_note: z.object({ body: z.string().min(1) }),
   create_task: z.object({
     subject: z.string().min(1),
@@ -91,6 +92,7 @@ export function planDelivery(rows: readonly ClaimedOutboxRow[], superseded: (row
         const revert = outboxPayloads.revert_stage.parse(row.payload);
         update.revert = revert;
         update.properties.dealstage = revert.toStage;
+        if (revert.toPipeline !== undefined) update.properties.pipeline = revert.toPipeline;
       }
     } else if (kind === 'create_note') {
       plan.notes.push({ row, dealId: row.dealId, payload: outboxPayloads.create_note.parse(row.payload) });

@@ -209,8 +209,8 @@ export function sqliteOutbox(db: Db): OutboxRepository {
     },
     dealWritesAfter(portalId, dealId, afterId) {
       return writesAfter.all(portalId, dealId, afterId).map((row) => {
-        if (row.kind === 'revert_stage') return { id: row.id, properties: ['dealstage'] };
-        const payload = JSON.parse(row.payload) as { properties?: Record<string, unknown> };
+        const payload = JSON.parse(row.payload) as { properties?: Record<string, unknown>; toPipeline?: unknown };
+        if (row.kind === 'revert_stage') return { id: row.id, properties: payload.toPipeline === undefined ? ['dealstage'] : ['dealstage', 'pipeline'] };
         return { id: row.id, properties: Object.keys(payload.properties ?? {}) };
       });
     },

@@ -219,16 +219,30 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     const byUser = Boolean(entry?.updatedByUserId) || /^userId:/.test(event.sourceId ?? '');
     const revert = byUser ? undefined : store.outbox.recentRevert(portalId, fresh.id, event.occurredAt - OWN_REVERT_WINDOW_MS);
     if (revert && revert.createdAt <= event.occurredAt && (revert.payload as { toStage?: unknown }).toStage === movedTo) return false;
+    const pipeline = pipelineOf(portalId, fresh.pipeline);
+    // The stage it came from may be in another pipeline (HubSpot moves the deal to a stage's
+    // pipeline along with the stage): the revert then restores that pipeline too.
+    const pipelineOfStage = (stageId: string): Pipeline | undefined =>
+      pipeline?.stages.some((s) => s.id === stageId) ? pipeline : store.pipelines.list(portalId).find((p) => p.stages.some((s) => s.id === stageId));
     const previous = index >= 0 ? fresh.stageHistory[index + 1]?.value : undefined;
-    const backTo = previous && previous !== movedTo ? previous : verdict.gateStage?.id;
+    const backTo = previous && previous !== movedTo && pipelineOfStage(previous) ? previous : verdict.gateStage?.id;
     if (!backTo || backTo === movedTo) {
       logger.warn({ portalId, dealId: fresh.id, stage: movedTo }, 'a move past the gate cannot be reverted: no earlier stage and no gate stage');
       return false;
     }
+    const backToPipeline = pipelineOfStage(backTo);
 
     const now = clock.now();
     const movedBy = actorOf(event, entry);
-    const revertEffect = { kind: 'revert_stage' as const, payload: { toStage: backTo, fromStage: movedTo, ...(entry ? { movedAt: entry.timestamp } : {}) } };
+    const revertEffect = {
+      kind: 'revert_stage' as const,
+      payload: {
+        toStage: backTo,
+        fromStage: movedTo,
+        ...(backToPipeline && backToPipeline.id !== fresh.pipeline ? { toPipeline: backToPipeline.id } : {}),
+        ...(entry ? { movedAt: entry.timestamp } : {}),
+      },
+    };
     // One revert per move in the stage history: events that find the deal in the same illegal state
     // (moved there twice before we read it, or duplicates with different ids) revert it once.
     const moveKey = entry ? `stage-move:${fresh.id}:${movedTo}:${entry.timestamp}` : undefined;
@@ -257,8 +271,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     const key = moveKey ?? `violation:${violationId}`;
     if (moveKey === undefined) enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: revertEffect, dedupeKey: `${key}:revert` }, now);
     enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
-    const pipeline = pipelineOf(portalId, fresh.pipeline);
-    const label = (stageId: string) => pipeline?.stages.find((s) => s.id === stageId)?.label ?? stageId;
+    const label = (stageId: string) => pipelineOfStage(stageId)?.stages.find((s) => s.id === stageId)?.label ?? stageId;
     enqueueEffect(
       store.outbox,
       {

@@ -152,7 +152,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         for (const deal of deals) current.set(deal.id, deal);
       }
       for (const update of recheck) {
-        if (update.revert && !stillAsMoved(current.get(update.dealId), update.revert)) delete update.properties.dealstage;
+        if (update.revert && !stillAsMoved(current.get(update.dealId), update.revert)) {
+          delete update.properties.dealstage;
+          if (update.revert.toPipeline !== undefined) delete update.properties.pipeline;
+        }
       }
     }
     const settledWithoutCall = updates.filter((u) => Object.keys(u.properties).length === 0);
