@@ -15,7 +15,7 @@
  * - /crm/v3/properties/{type}[/{name}], /crm/v3/properties/{type}/groups[/{name}]: 409 on create
  *   when it exists.
  * - /crm/v3/owners/[{ownerId}].
- * - /oauth/v1/token (authorization_code, refresh_token), /oauth/v1/access-tokens/{token}.
+ * - /oauth/v1/token (authorization_code, refresh_token), /oauth/v1/access-tokens/{token}, /account-info/v3/details.
  * - Every other call needs `Authorization: Bearer <token>` (401 bodies for missing, unknown and
  *   expired tokens) and counts against a rolling 10-second limit per app and account (429 with
  *   policyName TEN_SECONDLY_ROLLING).

@@ -22,8 +22,11 @@ export interface AccountProvisionerDeps {
   gateway: HubSpotGateway;
   clock: Clock;
   logger: Logger;
-  /** True in static-token mode: an account seen for the first time is recorded as a static one. */
-  staticTokenConfigured: boolean;
+  /**
+   * Whether HUBSPOT_ACCESS_TOKEN is this account's token: then an account seen for the first time
+   * is recorded as a static one; any other account must install through OAuth.
+   */
+  staticTokenServes: (portalId: number) => Promise<boolean>;
   savePipelines: (portalId: number, pipelines: PipelineInfo[], at: number) => void;
   /** Pipelines are read again at most this often per account. Default PIPELINE_REFRESH_INTERVAL_MS. */
   pipelineRefreshIntervalMs?: number;
@@ -49,8 +52,8 @@ export function createAccountProvisioner(deps: AccountProvisionerDeps): AccountP
     const now = clock.now();
     let account = store.accounts.get(portalId);
     if (!account) {
-      if (!deps.staticTokenConfigured) {
-        throw new DealgateError('hubspot_unavailable', `account ${portalId} has not installed Dealgate: install it through /oauth/install`);
+      if (!(await deps.staticTokenServes(portalId))) {
+        throw new DealgateError('forbidden', `account ${portalId} has not installed Dealgate: install it through /oauth/install`);
       }
       store.accounts.upsert({
         portalId,

@@ -1,4 +1,5 @@
 import { Client } from '@hubspot/api-client';
+import { z } from 'zod';
 import type { Clock } from '../clock';
 import { decodeEncryptionKey, type Config } from '../config/config';
 import { DealgateError } from '../errors';
@@ -10,6 +11,11 @@ import { refreshAccessToken, type OAuthTokens } from '../oauth/tokenEndpoint';
 /** Hands out an authenticated HubSpot API client for an account. */
 export interface HubSpotClients {
   forPortal(portalId: number): Promise<Client>;
+  /**
+   * Whether HUBSPOT_ACCESS_TOKEN is this account's token. A static token belongs to one HubSpot
+   * account; every other account must install through OAuth (false when no static token is set).
+   */
+  staticTokenServes(portalId: number): Promise<boolean>;
 }
 
 /**
@@ -21,16 +27,52 @@ export function buildHubSpotClient(accessToken: string, basePath: string): Clien
   return new Client({ accessToken, basePath, numberOfApiCallRetries: 0 });
 }
 
-/** Static auth: one access token (HUBSPOT_ACCESS_TOKEN) for the one account that uses the app. */
+const accountDetails = z.object({ portalId: z.number().int().positive() });
+
+/** The account a token belongs to (HubSpot's account details answer for OAuth and private-app tokens alike). */
+async function accountOfToken(client: Client): Promise<number> {
+  const response = await client.apiRequest({ method: 'GET', path: '/account-info/v3/details' });
+  if (!response.ok) throw new Error(`HubSpot answered ${response.status} to GET /account-info/v3/details`);
+  return accountDetails.parse(await response.json()).portalId;
+}
+
+/**
+ * Static auth: one access token (HUBSPOT_ACCESS_TOKEN) for the one account that uses the app.
+ * Which account that is, is asked of HubSpot once (GET /account-info/v3/details) and kept; a
+ * signed request or webhook from any other account is refused rather than served with this
+ * account's token (which would show one account's deals to another, or act on the wrong account).
+ */
 export function staticHubSpotClients(config: Config): HubSpotClients {
   const token = config.hubspot.accessToken;
   const client = token ? buildHubSpotClient(token, config.hubspot.apiBaseUrl) : undefined;
+  let owner: Promise<number> | undefined;
+
+  function ownerOfToken(found: Client): Promise<number> {
+    if (!owner) {
+      owner = accountOfToken(found).catch((error: unknown) => {
+        owner = undefined; // asked again at the next contact
+        throw new DealgateError('hubspot_unavailable', `could not learn which HubSpot account HUBSPOT_ACCESS_TOKEN belongs to: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }
+    return owner;
+  }
+
   return {
+    async staticTokenServes(portalId) {
+      return client ? (await ownerOfToken(client)) === portalId : false;
+    },
     async forPortal(portalId) {
       if (!client) {
         throw new DealgateError(
-          'hubspot_unavailable',
+          'forbidden',
           `no HubSpot credentials for account ${portalId}: install the app through /oauth/install or set HUBSPOT_ACCESS_TOKEN`,
+        );
+      }
+      const served = await ownerOfToken(client);
+      if (served !== portalId) {
+        throw new DealgateError(
+          'forbidden',
+          `this Dealgate serves HubSpot account ${served} with HUBSPOT_ACCESS_TOKEN; account ${portalId} has not installed it (install it through /oauth/install)`,
         );
       }
       return client;
@@ -58,7 +100,8 @@ export interface OAuthHubSpotClients extends HubSpotClients {
 /**
  * OAuth: each installed account has its own tokens, stored encrypted in `accounts` and refreshed
  * shortly before they expire (one refresh at a time per account). An account that never installed
- * falls back to HUBSPOT_ACCESS_TOKEN when that is set, so a single static account keeps working.
+ * falls back to HUBSPOT_ACCESS_TOKEN when that is the account's own token, so a single static
+ * account keeps working; any other account must install.
  */
 export function oauthHubSpotClients(deps: OAuthClientsDeps): OAuthHubSpotClients {
   const { config, store, clock, cipher } = deps;
@@ -108,6 +151,7 @@ export function oauthHubSpotClients(deps: OAuthClientsDeps): OAuthHubSpotClients
 
   return {
     saveTokens,
+    staticTokenServes: (portalId) => fallback.staticTokenServes(portalId),
     async forPortal(portalId) {
       const token = await accessToken(portalId);
       if (token === undefined) return fallback.forPortal(portalId);

@@ -9,7 +9,7 @@ import { objectTypeParam } from './crmObjectRoutes';
 
 /**
  * The account-level endpoints Dealgate uses: pipelines, properties and property groups, owners,
- * and the OAuth token endpoints.
+ * the account's details (which account a token belongs to) and the OAuth token endpoints.
  * https://developers.hubspot.com/docs/api/crm/pipelines
  * https://developers.hubspot.com/docs/api/crm/properties
  * https://developers.hubspot.com/docs/api/crm/owners
@@ -110,6 +110,26 @@ export function accountRoutes(parts: AccountParts, controls: TrafficControls): R
       if (!owner) throw resourceNotFound(`Owner ${id} not found`);
       return { status: 200, body: owner };
     }),
+  );
+
+  // https://developers.hubspot.com/docs/api-reference/legacy/account/account-information/get-account-details
+  // Answers for any valid token (OAuth or static), so a client learns which account its token is for.
+  router.get(
+    '/account-info/v3/details',
+    apiRoute(controls, (call) => ({
+      status: 200,
+      body: {
+        portalId: call.grant?.portalId,
+        accountType: 'STANDARD',
+        timeZone: 'US/Eastern',
+        companyCurrency: 'USD',
+        additionalCurrencies: [],
+        utcOffset: '-05:00',
+        utcOffsetMilliseconds: -18_000_000,
+        uiDomain: 'app.hubspot.com',
+        dataHostingLocation: 'na1',
+      },
+    })),
   );
 
   router.post(
