@@ -190,6 +190,16 @@ describe('the deal card, for a rep', () => {
     await renderer.waitFor(() => expect(statusOf(renderer)).toBe('No review needed'), WAIT);
   });
 
+  it('shows the forbidden state, with the service’s reason, in an account that has not installed Dealgate', async () => {
+    const dealId = bigDeal();
+    const otherAccount = live.portalId + 1;
+    const renderer = openCard(live, dealId, live.fetcherFor(users.rep, otherAccount));
+    await renderer.waitFor(() => expect(renderer.findByTestId(ErrorState, 'card-forbidden')).toBeDefined(), WAIT);
+    expect(live.calls.at(-1)?.status).toBe(403);
+    expect(says(renderer, ErrorState, 'card-forbidden')).toContain(`account ${otherAccount} has not installed it`);
+    expect(renderer.maybeFindByTestId(ErrorState, 'card-error')).toBeNull();
+  });
+
   it('shows the service’s error for a deal HubSpot does not have', async () => {
     const renderer = openCard(live, '123456', live.fetcherFor(users.rep));
     await renderer.waitFor(() => expect(renderer.findByTestId(ErrorState, 'card-error')).toBeDefined(), WAIT);

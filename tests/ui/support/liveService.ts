@@ -38,7 +38,8 @@ export interface LiveService {
    * the service refuses the requests (401), a real failure for the UI's error states.
    */
   signatureSkewMs: number;
-  fetcherFor(userId: string): ServiceFetcher;
+  /** `portalId`: the account HubSpot names as the caller's (default the installed one). */
+  fetcherFor(userId: string, portalId?: number): ServiceFetcher;
   /**
    * The same, with a gate: after `hold()` answers (already served by the service) wait for
    * `release()`, so a test sees what the UI shows while a request is in flight.
@@ -66,17 +67,17 @@ export async function startLiveService(defaults: { reviewers?: string[]; admins?
   const calls: FetchCall[] = [];
   const portalId = stack.sim.portalId;
 
-  const call = async <T,>(userId: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown) => {
-    const response = await cardRequest<T>(stack.url, stack.clientSecret, { method, path, userId, portalId, body, timestamp: clock.now() + service.signatureSkewMs });
+  const call = async <T,>(userId: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, asPortal = portalId) => {
+    const response = await cardRequest<T>(stack.url, stack.clientSecret, { method, path, userId, portalId: asPortal, body, timestamp: clock.now() + service.signatureSkewMs });
     calls.push({ method, path, userId, status: response.status });
     return response;
   };
 
   const fetcherFor =
-    (userId: string): ServiceFetcher =>
+    (userId: string, asPortal = portalId): ServiceFetcher =>
     async (url, options = {}) => {
       if (!url.startsWith(`${stack.url}/`)) throw new Error(`the UI called ${url}, which is not the service's URL`);
-      const { status, json } = await call(userId, options.method ?? 'GET', url.slice(stack.url.length), options.body);
+      const { status, json } = await call(userId, options.method ?? 'GET', url.slice(stack.url.length), options.body, asPortal);
       return new Response(json === null ? null : JSON.stringify(json), { status, headers: { 'content-type': 'application/json' } });
     };
 
