@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Button, ErrorState, LoadingSpinner, Text } from '@hubspot/ui-extensions';
+import { useCallback, useMemo, useState } from 'react';
 import type { ExtensionPointApi } from '@hubspot/ui-extensions';
 import type { CapacityCommitment, DecisionBody, GateResponse, RequestReviewBody } from '../contract/api';
 import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher, type ServiceResult } from '../client/serviceClient';
+import { NotLoaded, useServiceLoad } from '../client/useServiceLoad';
 import type { CapacityConflict } from './DecisionForm';
 import { GateView, type ActionFailure, type CardAction } from './GateView';
 
@@ -19,12 +19,6 @@ export interface DealgateCardProps {
   /** The service's public URL (listed in the app's permittedUrls.fetch). */
   baseUrl?: string;
 }
-
-type LoadState =
-  | { kind: 'loading' }
-  | { kind: 'loaded'; gate: GateResponse }
-  | { kind: 'forbidden'; message: string }
-  | { kind: 'error'; message: string };
 
 const successMessage: Record<CardAction, string> = {
   request: 'Review requested: the reviewers have a task in HubSpot.',
@@ -55,48 +49,21 @@ function capacityConflictOf(result: Extract<ServiceResult<unknown>, { ok: false 
 export function DealgateCard({ context, actions, fetcher, baseUrl = DEFAULT_SERVICE_URL }: DealgateCardProps) {
   const client = useMemo(() => createServiceClient(fetcher, baseUrl), [fetcher, baseUrl]);
   const dealId = String(context.crm.objectId);
-  const [state, setState] = useState<LoadState>({ kind: 'loading' });
+  const read = useCallback(() => client.getGate(dealId), [client, dealId]);
+  const { state, load, refresh, begin } = useServiceLoad(read);
   const [inFlight, setInFlight] = useState<CardAction | null>(null);
   const [failure, setFailure] = useState<ActionFailure | null>(null);
-  // Only the latest load may land: a slow answer never overwrites a newer one.
-  const generation = useRef(0);
-
-  const load = useCallback(() => {
-    const mine = ++generation.current;
-    setState({ kind: 'loading' });
-    void client.getGate(dealId).then((result) => {
-      if (mine !== generation.current) return;
-      if (result.ok) setState({ kind: 'loaded', gate: result.body });
-      else if (result.status === 403) setState({ kind: 'forbidden', message: result.message });
-      else setState({ kind: 'error', message: result.message });
-    });
-  }, [client, dealId]);
-
-  /** Fetches the gate again without the loading state: after a refusal the card shows what is true now. */
-  const refresh = useCallback(() => {
-    const mine = ++generation.current;
-    void client.getGate(dealId).then((result) => {
-      if (mine === generation.current && result.ok) setState({ kind: 'loaded', gate: result.body });
-    });
-  }, [client, dealId]);
-
-  useEffect(() => {
-    load();
-    return () => {
-      generation.current++;
-    };
-  }, [load]);
 
   const run = useCallback(
     (action: CardAction, send: () => Promise<ServiceResult<GateResponse>>) => {
       if (inFlight !== null) return;
       setInFlight(action);
       setFailure(null);
-      const mine = ++generation.current;
+      const land = begin();
       void send().then((result) => {
         setInFlight(null);
         if (result.ok) {
-          if (mine === generation.current) setState({ kind: 'loaded', gate: result.body });
+          land(result.body);
           // The service wrote dealgate_* properties (status, commitment): HubSpot's own cards show them fresh.
           actions.refreshObjectProperties();
           actions.addAlert({ type: 'success', message: successMessage[action] });
@@ -116,30 +83,24 @@ export function DealgateCard({ context, actions, fetcher, baseUrl = DEFAULT_SERV
         }
       });
     },
-    [actions, inFlight, refresh],
+    [actions, begin, inFlight, refresh],
   );
 
-  if (state.kind === 'loading') return <LoadingSpinner label="Loading the deal's review status" testId="card-loading" />;
-  if (state.kind === 'forbidden') {
+  if (state.kind !== 'loaded') {
     return (
-      <ErrorState title="You cannot see Dealgate on this deal" type="lock" testId="card-forbidden">
-        <Text>{state.message}</Text>
-      </ErrorState>
-    );
-  }
-  if (state.kind === 'error') {
-    return (
-      <ErrorState title="Dealgate could not load this deal" type="error" testId="card-error">
-        <Text>{state.message}</Text>
-        <Button testId="card-retry" onClick={load}>
-          Try again
-        </Button>
-      </ErrorState>
+      <NotLoaded
+        state={state}
+        retry={load}
+        testIdPrefix="card"
+        loadingLabel="Loading the deal's review status"
+        forbiddenTitle="You cannot see Dealgate on this deal"
+        errorTitle="Dealgate could not load this deal"
+      />
     );
   }
   return (
     <GateView
-      gate={state.gate}
+      gate={state.body}
       inFlight={inFlight}
       failure={failure}
       onRequest={(body: RequestReviewBody) => run('request', () => client.requestReview(dealId, body))}

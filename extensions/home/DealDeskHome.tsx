@@ -1,11 +1,8 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo } from 'react';
 import {
-  Button,
   EmptyState,
-  ErrorState,
   Flex,
   Heading,
-  LoadingSpinner,
   Statistics,
   StatisticsItem,
   StatusTag,
@@ -19,6 +16,7 @@ import {
 } from '@hubspot/ui-extensions';
 import type { DashboardResponse, QueueItem } from '../contract/api';
 import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher } from '../client/serviceClient';
+import { NotLoaded, useServiceLoad } from '../client/useServiceLoad';
 import { CapacitySection } from '../card/CapacitySection';
 import { formatAmount, formatWeeks, formatWhen, slaText, userLabel } from '../card/gateWording';
 import { dashboardFigures } from './dashboardFigures';
@@ -30,58 +28,28 @@ export interface DealDeskHomeProps {
   userId?: string;
 }
 
-type LoadState =
-  | { kind: 'loading' }
-  | { kind: 'loaded'; dashboard: DashboardResponse }
-  | { kind: 'forbidden'; message: string }
-  | { kind: 'error'; message: string };
-
 /**
  * The deal desk's home page: the review queue, this quarter's decisions, time to decision and SLA
  * compliance, capacity, and gate violations by person. For reviewers and admins.
  */
 export function DealDeskHome({ fetcher, baseUrl = DEFAULT_SERVICE_URL, userId = '' }: DealDeskHomeProps) {
   const client = useMemo(() => createServiceClient(fetcher, baseUrl), [fetcher, baseUrl]);
-  const [state, setState] = useState<LoadState>({ kind: 'loading' });
-  const generation = useRef(0);
+  const read = useCallback(() => client.getDashboard(), [client]);
+  const { state, load } = useServiceLoad(read);
 
-  const load = useCallback(() => {
-    const mine = ++generation.current;
-    setState({ kind: 'loading' });
-    void client.getDashboard().then((result) => {
-      if (mine !== generation.current) return;
-      if (result.ok) setState({ kind: 'loaded', dashboard: result.body });
-      else if (result.status === 403) setState({ kind: 'forbidden', message: result.message });
-      else setState({ kind: 'error', message: result.message });
-    });
-  }, [client]);
-
-  useEffect(() => {
-    load();
-    return () => {
-      generation.current++;
-    };
-  }, [load]);
-
-  if (state.kind === 'loading') return <LoadingSpinner label="Loading the deal desk" testId="home-loading" />;
-  if (state.kind === 'forbidden') {
+  if (state.kind !== 'loaded') {
     return (
-      <ErrorState title="The deal desk is for reviewers and admins" type="lock" testId="home-forbidden">
-        <Text>{state.message}</Text>
-      </ErrorState>
+      <NotLoaded
+        state={state}
+        retry={load}
+        testIdPrefix="home"
+        loadingLabel="Loading the deal desk"
+        forbiddenTitle="The deal desk is for reviewers and admins"
+        errorTitle="Dealgate could not load the deal desk"
+      />
     );
   }
-  if (state.kind === 'error') {
-    return (
-      <ErrorState title="Dealgate could not load the deal desk" type="error" testId="home-error">
-        <Text>{state.message}</Text>
-        <Button testId="home-retry" onClick={load}>
-          Try again
-        </Button>
-      </ErrorState>
-    );
-  }
-  return <DashboardView dashboard={state.dashboard} me={userId} />;
+  return <DashboardView dashboard={state.body} me={userId} />;
 }
 
 export function DashboardView({ dashboard, me }: { dashboard: DashboardResponse; me: string }) {

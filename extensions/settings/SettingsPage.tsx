@@ -1,13 +1,10 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import {
   Alert,
-  Button,
-  ErrorState,
   Flex,
   Heading,
   Input,
   LoadingButton,
-  LoadingSpinner,
   NumberInput,
   Select,
   Text,
@@ -16,6 +13,7 @@ import {
 import type { ExtensionPointApi } from '@hubspot/ui-extensions';
 import type { SettingsResponse } from '../contract/api';
 import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher } from '../client/serviceClient';
+import { NotLoaded, useServiceLoad } from '../client/useServiceLoad';
 import { formatWhen } from '../card/gateWording';
 import { draftOf, errorsByFormField, settingsFromDraft, type SettingsDraft } from './settingsForm';
 
@@ -27,62 +25,33 @@ export interface SettingsPageProps {
   baseUrl?: string;
 }
 
-type LoadState =
-  | { kind: 'loading' }
-  | { kind: 'loaded'; response: SettingsResponse }
-  | { kind: 'forbidden'; message: string }
-  | { kind: 'error'; message: string };
-
 /** Dealgate's settings for the account: admins change them, everyone else reads them. */
 export function SettingsPage({ actions, fetcher, baseUrl = DEFAULT_SERVICE_URL }: SettingsPageProps) {
   const client = useMemo(() => createServiceClient(fetcher, baseUrl), [fetcher, baseUrl]);
-  const [state, setState] = useState<LoadState>({ kind: 'loading' });
-  const generation = useRef(0);
+  const read = useCallback(() => client.getSettings(), [client]);
+  const { state, load, begin } = useServiceLoad(read);
 
-  const load = useCallback(() => {
-    const mine = ++generation.current;
-    setState({ kind: 'loading' });
-    void client.getSettings().then((result) => {
-      if (mine !== generation.current) return;
-      if (result.ok) setState({ kind: 'loaded', response: result.body });
-      else if (result.status === 403) setState({ kind: 'forbidden', message: result.message });
-      else setState({ kind: 'error', message: result.message });
-    });
-  }, [client]);
-
-  useEffect(() => {
-    load();
-    return () => {
-      generation.current++;
-    };
-  }, [load]);
-
-  if (state.kind === 'loading') return <LoadingSpinner label="Loading Dealgate's settings" testId="settings-loading" />;
-  if (state.kind === 'forbidden') {
+  if (state.kind !== 'loaded') {
     return (
-      <ErrorState title="Only Dealgate admins can see the settings" type="lock" testId="settings-forbidden">
-        <Text>{state.message}</Text>
-      </ErrorState>
-    );
-  }
-  if (state.kind === 'error') {
-    return (
-      <ErrorState title="Dealgate could not load its settings" type="error" testId="settings-error">
-        <Text>{state.message}</Text>
-        <Button testId="settings-retry" onClick={load}>
-          Try again
-        </Button>
-      </ErrorState>
+      <NotLoaded
+        state={state}
+        retry={load}
+        testIdPrefix="settings"
+        loadingLabel="Loading Dealgate's settings"
+        forbiddenTitle="Only Dealgate admins can see the settings"
+        errorTitle="Dealgate could not load its settings"
+      />
     );
   }
   return (
     <SettingsForm
-      key={state.response.updatedAt ?? 'defaults'}
-      response={state.response}
+      key={state.body.updatedAt ?? 'defaults'}
+      response={state.body}
       onSave={async (settings) => {
+        const land = begin();
         const result = await client.putSettings(settings);
         if (result.ok) {
-          setState({ kind: 'loaded', response: result.body });
+          land(result.body);
           actions.addAlert({ type: 'success', message: 'Settings saved: they apply to every deal from now on.' });
           return null;
         }
