@@ -1,4 +1,5 @@
 import type { Db } from '../storage/db';
+import { selectNewestWhere } from '../storage/newestWhere';
 
 /**
  * The outbox: every effect on HubSpot (stage revert, status properties, notes, tasks) is a row
@@ -179,25 +180,7 @@ export function sqliteOutbox(db: Db): OutboxRepository {
       return row ? toRow(row) : undefined;
     },
     list(filter) {
-      const where: string[] = [];
-      const params: (string | number)[] = [];
-      if (filter.status) {
-        where.push('status = ?');
-        params.push(filter.status);
-      }
-      if (filter.portalId !== undefined) {
-        where.push('portal_id = ?');
-        params.push(filter.portalId);
-      }
-      if (filter.dealId !== undefined) {
-        where.push('deal_id = ?');
-        params.push(filter.dealId);
-      }
-      const sql = `SELECT * FROM outbox ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-      return db
-        .prepare<(string | number)[], OutboxDbRow>(sql)
-        .all(...params, filter.limit)
-        .map(toRow);
+      return selectNewestWhere<OutboxDbRow>(db, 'outbox', { status: filter.status, portal_id: filter.portalId, deal_id: filter.dealId }, filter.limit).map(toRow);
     },
     countByStatus() {
       const result: Record<OutboxStatus, number> = { pending: 0, done: 0, failed: 0 };

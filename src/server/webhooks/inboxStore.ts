@@ -1,4 +1,5 @@
 import type { Db } from '../storage/db';
+import { selectNewestWhere } from '../storage/newestWhere';
 
 /**
  * The webhook inbox: what HubSpot sent and we acknowledged. The webhook route appends each batch
@@ -197,21 +198,7 @@ export function sqliteInbox(db: Db): InboxRepository {
       return row ? toEvent(row) : undefined;
     },
     list(filter) {
-      const where: string[] = [];
-      const params: (string | number)[] = [];
-      if (filter.status) {
-        where.push('status = ?');
-        params.push(filter.status);
-      }
-      if (filter.portalId !== undefined) {
-        where.push('portal_id = ?');
-        params.push(filter.portalId);
-      }
-      const sql = `SELECT * FROM webhook_inbox ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-      return db
-        .prepare<(string | number)[], InboxDbRow>(sql)
-        .all(...params, filter.limit)
-        .map(toEvent);
+      return selectNewestWhere<InboxDbRow>(db, 'webhook_inbox', { status: filter.status, portal_id: filter.portalId }, filter.limit).map(toEvent);
     },
     countByStatus() {
       const result: Record<InboxStatus, number> = { pending: 0, done: 0, parked: 0 };
