@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { runDemo } from '../../scripts/demo/story';
+import type { GateResponse } from '../../extensions/contract/api';
+import { DEFAULTS } from '../../src/simulator';
+import { cardRequest } from '../support/cardClient';
+import { repoRoot, startTs, waitUntil } from '../support/process';
+
+/**
+ * `npm run demo` as a newcomer runs it: the real command in a child process, its exit code and
+ * what it prints; a broken HubSpot side makes it fail naming the step; --keep leaves a service
+ * that answers requests signed with the caller's own clock, and Ctrl-C stops it cleanly.
+ */
+const STEP_HEADINGS = [
+  'Step 1 — A rep moves a deal with a custom commitment to Closed Won; Dealgate moves it back',
+  'Step 2 — The rep requests a review from the card',
+  'Step 3 — Engineering answers "yes, but" (+2 weeks, a tradeoff); the deal moves on',
+  'Step 4 — A second deal gets a no and stays blocked until the commitment is removed',
+  'Step 5 — An unanswered review goes overdue and escalates',
+  'Step 6 — The capacity ledger fills; a new approval must deprioritize an older one',
+  'Step 7 — The deal desk dashboard',
+];
+
+function databasePathIn(output: string): string {
+  const path = /temp database (\S+\.db)/.exec(output)?.[1];
+  if (!path) throw new Error(`no temp database path in the output:\n${output}`);
+  return path;
+}
+
+describe('npm run demo', () => {
+  it('plays every step, checks it, exits 0 and deletes its temp database', async () => {
+    const child = spawn('npm', ['run', '--silent', 'demo'], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+    expect({ code, output }).toEqual({ code: 0, output: expect.any(String) });
+    for (const heading of STEP_HEADINGS) expect(output).toContain(heading);
+    expect(output).not.toContain('✗');
+    expect(output).toMatch(/Every step behaved as told \(\d+ checks passed\)/);
+    // What the card shows, rendered with the tests' text renderer, at the turning points.
+    expect(output).toContain('│ [Review required]');
+    expect(output).toContain('│ [Waiting for engineering]');
+    expect(output).toContain('│ [Approved with conditions]');
+    expect(output).toContain('│ [Rejected]');
+    expect(output).toContain('│ [Review overdue]');
+    expect(output).toContain('│ ! warning: This commitment was deprioritized');
+    expect(output).toContain('│ == Deal desk, ');
+    expect(existsSync(databasePathIn(output))).toBe(false);
+  }, 30_000);
+
+  it('fails naming the step when HubSpot does not behave (every write refused)', async () => {
+    let output = '';
+    const run = await runDemo({
+      write: (text) => (output += text),
+      beforeStory: (stack) => stack.sim.faults.failNext(1_000_000, { status: 500, match: (request) => request.method !== 'GET' }),
+    });
+    await run.world.stop();
+    expect(run.ok).toBe(false);
+    expect(run.failure?.step).toBe(STEP_HEADINGS[0]);
+    expect(run.failure?.check).toContain('then back');
+    expect(output).toContain(`✗ ${STEP_HEADINGS[0]} failed: HubSpot's stage history`);
+    expect(output).not.toContain('Step 2 —');
+  }, 20_000);
+
+  it('--keep leaves the service answering signed requests on real time until Ctrl-C', async () => {
+    const demo = startTs('scripts/demo.ts', {}, ['--keep']);
+    try {
+      await waitUntil(() => demo.output().includes('Ctrl-C stops both'), 20_000, 'the --keep banner');
+      const output = demo.output();
+      const service = /Dealgate service: +(http:\/\/127\.0\.0\.1:\d+) +\(/.exec(output)?.[1] ?? '';
+      const portal = Number(/portal (\d+),/.exec(output)?.[1]);
+      const dealId = /--user \d+ GET \/api\/v1\/deals\/(\d+)\/gate/.exec(output)?.[1] ?? '';
+      expect({ service, portal }).toEqual({ service: expect.stringMatching(/^http:/), portal: DEFAULTS.portalId });
+
+      // Signed with this process's clock, as the printed example does it.
+      const gate = await cardRequest<GateResponse>(service, DEFAULTS.clientSecret, { method: 'GET', path: `/api/v1/deals/${dealId}/gate`, userId: '100', portalId: portal });
+      expect(gate.status).toBe(200);
+      expect(gate.json.gate.status).toBe('overdue');
+
+      demo.child.kill('SIGINT');
+      expect(await demo.exited).toEqual({ code: 0, signal: null });
+      expect(existsSync(databasePathIn(demo.output()))).toBe(false);
+    } finally {
+      if (demo.child.exitCode === null) demo.child.kill('SIGKILL');
+    }
+  }, 30_000);
+});
