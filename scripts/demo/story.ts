@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ApiErrorBody, DashboardResponse, DecisionOutcome, GateResponse, SettingsResponse } from '../../extensions/contract/api';
 import { renderDashboardAsText } from '../../extensions/text/renderText';
 import { quarterOf } from '../../src/server/domain/capacityLedger';
@@ -16,6 +17,15 @@ const GATE_STAGE = 'contractsent';
 const GATE_STAGE_LABEL = 'Contract Sent';
 const WON = 'closedwon';
 const REVERT_NOTE = 'Dealgate moved this deal back';
+
+/** The details of a 409 for an approval over the allocation: what the reviewer chooses from. */
+const capacityRefusal = z.object({
+  allocationWeeks: z.number(),
+  usedWeeks: z.number(),
+  remainingWeeks: z.number(),
+  requestedWeeks: z.number(),
+  candidates: z.array(z.object({ reviewId: z.number(), summary: z.string(), weeks: z.number() })),
+});
 
 export interface DemoOptions {
   write?: Write;
@@ -299,9 +309,10 @@ async function stepSixCapacity(story: Story, acme: string): Promise<void> {
   const hooliReview = reviewIdOf(say, await requestAs(story, hooli, 'EU-only data residency', 3));
   const refused = await world.call<ApiErrorBody>('reviewer', 'POST', `/reviews/${hooliReview}/decision`, { outcome: 'yes' });
   say.expectEqual('the API refuses: 409 conflict', [refused.status, refused.json.error?.code], [409, 'conflict']);
-  const details = refused.json.error?.details ?? {};
-  say.expectEqual('the refusal shows the allocation', [details.allocationWeeks, details.remainingWeeks, details.requestedWeeks], [10, 1, 3]);
-  const candidates = Array.isArray(details.candidates) ? (details.candidates as { reviewId: number; summary: string; weeks: number }[]) : [];
+  const details = capacityRefusal.safeParse(refused.json.error?.details);
+  say.check('the refusal details the ledger', details.success, details.error?.message);
+  const { allocationWeeks, remainingWeeks, requestedWeeks, candidates } = details.data ?? { candidates: [] };
+  say.expectEqual('the refusal shows the allocation', [allocationWeeks, remainingWeeks, requestedWeeks], [10, 1, 3]);
   say.check(`the refusal offers review #${umbrellaReview} (Umbrella) to deprioritize`, candidates.some((c) => c.reviewId === umbrellaReview));
   say.show(
     'What the reviewer is told (409):',

@@ -64,6 +64,14 @@ describe('npm run demo', () => {
     expect(output).not.toContain('Step 2 —');
   }, 20_000);
 
+  it('exits 2 with the usage on an unknown argument, starting nothing', async () => {
+    const demo = startTs('scripts/demo.ts', {}, ['--kep']);
+    expect(await demo.exited).toEqual({ code: 2, signal: null });
+    expect(demo.output()).toContain("Unknown option '--kep'");
+    expect(demo.output()).toContain('usage: npm run demo [-- --keep]');
+    expect(demo.output()).not.toContain('Step 1');
+  });
+
   it('--keep leaves the service answering signed requests on real time until Ctrl-C', async () => {
     const demo = startTs('scripts/demo.ts', {}, ['--keep']);
     try {
