@@ -4,7 +4,8 @@ import { formatWeeks, formatWhen, reviewStatusLabel, userLabel } from './gateWor
 
 /**
  * The reviewer's answer as the rep needs it: a yes, the conditions of a yes-but (which the deal now
- * carries as commitments), or the reason for a no with what to do next.
+ * carries as commitments), or the reason for a no with what to do next (while the no still
+ * blocks the deal: once the commitment is gone or the amount is under the threshold, it says so).
  */
 export function AnswerSection({ gate }: { gate: GateResponse }) {
   const review = gate.review;
@@ -36,11 +37,14 @@ export function AnswerSection({ gate }: { gate: GateResponse }) {
           {`Reason: ${decision.note} (${byline})`}
         </Alert>
       )}
-      {decision?.outcome === 'no' && (
+      {decision?.outcome === 'no' && gate.gate.reviewRequired && (
         <Text testId="next-steps">
           What to do next: renegotiate with the customer. Change the commitment (less scope, more time) and request a new review, or remove
           the commitment from the deal; until then the deal cannot pass the gate.
         </Text>
+      )}
+      {decision?.outcome === 'no' && !gate.gate.reviewRequired && (
+        <Text testId="answer-moot">{`This no no longer holds the deal back: review is not required now (${gate.gate.reason}).`}</Text>
       )}
       {decision && !review.coversDeal && decision.outcome !== 'no' && (
         <Text testId="answer-stale">The commitment changed after this answer: it no longer covers the deal, so request a new review.</Text>

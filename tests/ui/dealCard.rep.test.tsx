@@ -177,6 +177,21 @@ describe('the deal card, for a rep', () => {
     expect(says(renderer, DescriptionListItem, 'glance-commitment')).toContain('SSO with Okta, no SCIM (2 weeks of engineering)');
   });
 
+  it('stops asking to renegotiate once the commitment is removed after a no: the no no longer holds the deal back', async () => {
+    const dealId = bigDeal();
+    const requested = await requestAsRep(dealId);
+    await live.call(users.reviewer, 'POST', `/api/v1/reviews/${requested.review?.id}/decision`, { outcome: 'no', note: 'Okta SCIM is a quarter of work' });
+    await live.stack.settle(); // the request's commitment properties are in HubSpot
+    live.clock.advance(60 * 60_000); // an hour later, the customer drops the feature
+    live.stack.sim.updateDealAsUser(dealId, { dealgate_commitment: 'false' }, { userId: Number(users.rep) });
+    await live.stack.settle();
+    const renderer = await openLoadedCard(live, dealId, users.rep);
+    expect(statusOf(renderer)).toBe('No review needed');
+    expect(says(renderer, Alert, 'answer')).toContain('Reason: Okta SCIM is a quarter of work');
+    expect(renderer.maybeFindByTestId(Text, 'next-steps')).toBeNull();
+    expect(renderer.findByTestId(Text, 'answer-moot').text).toContain('This no no longer holds the deal back: review is not required now');
+  });
+
   it('shows an error with a retry when the service cannot answer, and loads on retry', async () => {
     const dealId = bigDeal();
     live.stack.sim.faults.failNext(50, { status: 503 });
