@@ -104,5 +104,6 @@ export function formatWhen(iso: string): string {
 
 export function userLabel(userId: string, me: string): string {
   if (userId === me) return `you (user ${userId})`;
+  if (userId === 'system') return 'Dealgate';
   return /^\d+$/.test(userId) ? `user ${userId}` : userId;
 }

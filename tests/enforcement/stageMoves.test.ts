@@ -41,6 +41,10 @@ describe('moves past the gate', () => {
       expect.objectContaining({ portalId: stack.sim.portalId, movedByUserId: String(REP), fromStage: 'contractsent', toStage: 'closedwon', sourceType: 'CRM_UI' }),
     ]);
     expect(violations[0]?.occurredAt).toBeGreaterThanOrEqual(before - 1);
+    // The audit names Dealgate as the one who moved it back, and the user as the one who moved it there.
+    expect(stack.store.audit.listForDeal(stack.sim.portalId, deal.id).filter((e) => e.action === 'stage_move_reverted')).toEqual([
+      expect.objectContaining({ actor: 'system', reason: expect.stringContaining(`moved back from Closed Won to Contract Sent (moved there by user ${REP} without sign-off)`) }),
+    ]);
     // The history: the user's move, then Dealgate's own (as the app) back, and nothing after.
     const history = stack.sim.dealHistory(deal.id, 'dealstage');
     expect(history.slice(0, 3).map((h) => [h.value, h.sourceType])).toEqual([

@@ -192,6 +192,29 @@ describe('the deal card, for a rep', () => {
     expect(renderer.findByTestId(Text, 'answer-moot').text).toContain('This no no longer holds the deal back: review is not required now');
   });
 
+  it('shows a blocked move in the history: who moved the deal past the gate, and Dealgate moving it back', async () => {
+    const dealId = live.seedDeal({
+      dealname: 'Acme rollout',
+      dealstage: 'contractsent',
+      amount: '80000',
+      dealgate_commitment: 'true',
+      dealgate_commitment_summary: 'SSO with Okta',
+      dealgate_effort_weeks: '3',
+    });
+    live.stack.sim.moveDealToStage(dealId, 'closedwon', { userId: Number(users.rep) });
+    // No time passes on the test's clock, while HubSpot (the simulator) stamps the move a few ms
+    // later: the history still shows the revert after the move it undid.
+    await live.stack.settle();
+    const renderer = await openLoadedCard(live, dealId, users.rep);
+    expect(statusOf(renderer)).toBe('Review required');
+    const rows = [0, 1].map((i) => says(renderer, TableRow, `history-row-${i}`));
+    expect(rows).toEqual([
+      expect.stringMatching(/Stage move reverted.*Dealgate.*moved back from Closed Won to Contract Sent \(moved there by user 100 without sign-off\)/),
+      expect.stringMatching(/Moved past the gate without sign-off.*you \(user 100\).*contractsent -> closedwon/),
+    ]);
+    expect(renderer.maybeFindByTestId(TableRow, 'history-row-2')).toBeNull();
+  });
+
   it('shows an error with a retry when the service cannot answer, and loads on retry', async () => {
     const dealId = bigDeal();
     live.stack.sim.faults.failNext(50, { status: 503 });

@@ -118,7 +118,8 @@ export function buildGateResponse(ctx: GateStoreContext, caller: Caller, snapsho
       }),
     ),
   ]
-    .sort((a, b) => a.order - b.order)
+    // Oldest first; in the same millisecond a move past the gate comes before what Dealgate did about it.
+    .sort((a, b) => a.order - b.order || (a.kind === 'violation' ? 0 : 1) - (b.kind === 'violation' ? 0 : 1))
     .map(({ order: _order, ...entry }) => entry);
 
   let capacity: CapacityView | null = null;

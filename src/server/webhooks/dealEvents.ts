@@ -5,6 +5,7 @@ import type { Store } from '../storage/store';
 import type { HubSpotDeal, StageChange } from '../hubspot/gateway';
 import type { Pipeline } from '../domain/gatePolicy';
 import { enqueueEffect } from '../outbox/effects';
+import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import type { DealEventHandler, DealEventInput } from '../workers/inboxWorker';
 import type { InboxEvent } from './inboxStore';
 import { stageMoveNote } from './violationNote';
@@ -289,12 +290,14 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       dealId: fresh.id,
       reviewId: store.reviews.latestForDeal(portalId, fresh.id)?.id ?? null,
       action: 'stage_move_reverted',
-      actor: movedBy,
+      // Dealgate moves the deal back; who moved it past the gate is the violation's entry.
+      actor: SYSTEM_ACTOR,
       fromStatus: verdict.status,
       toStatus: verdict.status,
-      reason: `moved to ${label(movedTo)} without sign-off: ${verdict.reason}`,
+      reason: `moved back from ${label(movedTo)} to ${label(backTo)} (moved there by ${/^\d+$/.test(movedBy) ? `user ${movedBy}` : movedBy} without sign-off): ${verdict.reason}`,
       details: { violationId, fromStage: backTo, toStage: movedTo, sourceType: entry?.sourceType ?? event.changeSource },
-      at: now,
+      // Never before the move it undoes, even when HubSpot's clock runs ahead of ours.
+      at: Math.max(now, entry?.timestamp ?? event.occurredAt),
     });
     logger.info({ portalId, dealId: fresh.id, movedBy, from: backTo, to: movedTo }, 'move past the gate reverted');
     return true;
