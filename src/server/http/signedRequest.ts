@@ -1,4 +1,4 @@
-import express, { type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import type { Clock } from '../clock';
 import { DealgateError, unauthorized } from '../errors';
 import {
@@ -18,40 +18,56 @@ export const rawBody: RequestHandler = express.raw({ type: () => true, limit: MA
  * path and query string as called), then parses the JSON body. Nothing reads the body or the
  * query's identity before this passes. Use after `rawBody`.
  */
-export function verifyHubSpotRequest(options: { clientSecret: string; publicBaseUrl: string; clock: Clock }): RequestHandler {
+export function verifyHubSpotRequest(options: VerifyOptions): RequestHandler {
   return (req, _res, next) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const result = verifySignatureV3(
-      options.clientSecret,
-      {
-        method: req.method,
-        uri: options.publicBaseUrl + req.originalUrl,
-        body: raw,
-        signature: req.get(SIGNATURE_HEADER),
-        timestamp: req.get(TIMESTAMP_HEADER),
-      },
-      options.clock.now(),
-    );
-    if (!result.ok) {
-      next(unauthorized(`request refused: ${describeVerificationFailure(result.reason)}`));
-      return;
-    }
-    if (raw.length === 0) {
-      req.body = undefined;
-      next();
-      return;
-    }
-    const type = req.get('content-type') ?? '';
-    if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-      next(new DealgateError('unsupported_media_type', 'the request body must be JSON (Content-Type: application/json)'));
+    const refused = signatureFailure(options, req, raw);
+    if (refused) {
+      next(refused);
       return;
     }
     try {
-      req.body = JSON.parse(raw.toString('utf8')) as unknown;
-    } catch {
-      next(new DealgateError('invalid_request', 'the request body is not valid JSON'));
+      req.body = parseVerifiedJson(req, raw);
+    } catch (error) {
+      next(error);
       return;
     }
     next();
   };
+}
+
+export interface VerifyOptions {
+  clientSecret: string;
+  publicBaseUrl: string;
+  clock: Clock;
+}
+
+/** The v3 check of `raw` as received: undefined when HubSpot signed it, else the 401 to answer. */
+export function signatureFailure(options: VerifyOptions, req: Request, raw: Buffer): DealgateError | undefined {
+  const result = verifySignatureV3(
+    options.clientSecret,
+    {
+      method: req.method,
+      uri: options.publicBaseUrl + req.originalUrl,
+      body: raw,
+      signature: req.get(SIGNATURE_HEADER),
+      timestamp: req.get(TIMESTAMP_HEADER),
+    },
+    options.clock.now(),
+  );
+  return result.ok ? undefined : unauthorized(`request refused: ${describeVerificationFailure(result.reason)}`);
+}
+
+/** The JSON body of a verified request (undefined when empty); 415 if it is not JSON, 400 if it does not parse. */
+export function parseVerifiedJson(req: Request, raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  const type = req.get('content-type') ?? '';
+  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+    throw new DealgateError('unsupported_media_type', 'the request body must be JSON (Content-Type: application/json)');
+  }
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch {
+    throw new DealgateError('invalid_request', 'the request body is not valid JSON');
+  }
 }
