@@ -111,7 +111,7 @@ export function sqliteInbox(db: Db): InboxRepository {
   const insert = db.prepare(`INSERT OR IGNORE INTO webhook_inbox
     (portal_id, event_key, object_id, subscription_type, property_name, property_value, change_source, source_id, occurred_at, payload, received_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const insertAll = db.transaction((events: readonly NewInboxEvent[], receivedAt: number) => {
+  const insertRows = (events: readonly NewInboxEvent[], receivedAt: number) => {
     let stored = 0;
     for (const e of events) {
       stored += insert.run(
@@ -129,7 +129,8 @@ export function sqliteInbox(db: Db): InboxRepository {
       ).changes;
     }
     return stored;
-  });
+  };
+  const insertAll = db.transaction(insertRows);
   const appendBatch = db.prepare('INSERT INTO webhook_batches (received_at, body) VALUES (?, ?)');
   const oldestBatches = db.prepare<[number], { id: number; received_at: number; body: Buffer }>(
     'SELECT id, received_at, body FROM webhook_batches ORDER BY id LIMIT ?',
@@ -140,7 +141,8 @@ export function sqliteInbox(db: Db): InboxRepository {
     const batches = oldestBatches.all(limit);
     let stored = 0;
     for (const batch of batches) {
-      stored += insertAll(toEvents(batch.body), batch.received_at);
+      // Already inside the expansion's transaction: a nested one would add a savepoint per batch.
+      stored += insertRows(toEvents(batch.body), batch.received_at);
       deleteBatch.run(batch.id);
     }
     return { batches: batches.length, stored };
