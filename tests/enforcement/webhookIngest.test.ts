@@ -143,6 +143,78 @@ describe('POST /webhooks/hubspot', () => {
     nothingStored();
   });
 
+  /** Signs `raw` as given and sends it with `headers`; the route reads the bytes itself. */
+  async function postRaw(raw: string | Buffer, headers: Record<string, string>) {
+    const url = publicBaseUrl + WEBHOOK_PATH;
+    const signed = signedHeaders(TEST_CLIENT_SECRET, { method: 'POST', uri: url, body: raw }, Date.now());
+    const response = await fetch(server.url + WEBHOOK_PATH, { method: 'POST', headers: { ...signed, ...headers }, body: raw });
+    return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string } } };
+  }
+
+  it('refuses a signed body that is not JSON (400) or not declared as JSON (415), storing nothing', async () => {
+    const notJson = await postRaw('[{"eventId": 1,', { 'content-type': 'application/json' });
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.error?.message).toContain('not valid JSON');
+    const text = await postRaw(JSON.stringify([event()]), { 'content-type': 'text/plain' });
+    expect(text.status).toBe(415);
+    nothingStored();
+  });
+
+  it('refuses a compressed body (415) instead of checking the signature over bytes HubSpot did not sign', async () => {
+    const result = await postRaw(JSON.stringify([event()]), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    expect(result.status).toBe(415);
+    expect(result.body.error?.message).toContain('Content-Encoding: gzip');
+    nothingStored();
+  });
+
+  it('refuses a body over 1 MB (413), whether declared up front or sent in chunks', async () => {
+    const huge = JSON.stringify(Array.from({ length: 200 }, (_, i) => event({ eventId: i, propertyValue: 'x'.repeat(6_000) })));
+    expect(Buffer.byteLength(huge)).toBeGreaterThan(1024 * 1024);
+    const declared = await postRaw(huge, { 'content-type': 'application/json' });
+    expect(declared.status).toBe(413);
+    expect(declared.body.error?.code).toBe('payload_too_large');
+    // Chunked: no Content-Length, so the limit is found while reading.
+    const url = publicBaseUrl + WEBHOOK_PATH;
+    const signed = signedHeaders(TEST_CLIENT_SECRET, { method: 'POST', uri: url, body: huge }, Date.now());
+    const bytes = Buffer.from(huge);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += 64 * 1024) controller.enqueue(bytes.subarray(at, at + 64 * 1024));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(server.url + WEBHOOK_PATH, {
+      method: 'POST',
+      headers: { ...signed, 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+    expect(chunked.status).toBe(413);
+    nothingStored();
+  });
+
+  it('reads a batch that arrives in several chunks whole before checking its signature', async () => {
+    const raw = JSON.stringify(Array.from({ length: 100 }, (_, i) => event({ eventId: 5_000 + i })));
+    const url = publicBaseUrl + WEBHOOK_PATH;
+    const signed = signedHeaders(TEST_CLIENT_SECRET, { method: 'POST', uri: url, body: raw }, Date.now());
+    const bytes = Buffer.from(raw);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += 1000) controller.enqueue(bytes.subarray(at, at + 1000));
+        controller.close();
+      },
+    });
+    const response = await fetch(server.url + WEBHOOK_PATH, {
+      method: 'POST',
+      headers: { ...signed, 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ received: 100 });
+    expect(expand()).toEqual({ batches: 1, stored: 100 });
+  });
+
   it('accepts unknown fields and drops events about other objects', async () => {
     const result = await post([
       event({ somethingNew: { nested: true }, isSensitive: false }),

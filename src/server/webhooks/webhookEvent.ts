@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validate } from '../http/validate';
 import type { NewInboxEvent } from './inboxStore';
 
 /**
@@ -36,6 +37,53 @@ export const webhookBatch = z
   .array(webhookEvent)
   .max(MAX_BATCH, { message: `a webhook batch holds at most ${DOCUMENTED_MAX_BATCH} events` });
 
+/**
+ * The webhook hot path's validation: a hand-written check of exactly the rules of `webhookEvent`,
+ * used before zod because zod costs about 0.7 µs per event (70 µs a batch, twice per batch: at
+ * the route and when the journal is expanded). It is conservative: it accepts only what zod would
+ * accept, with the same result (the event as parsed, unknown fields kept); anything else, and
+ * anything it is unsure of (a `__proto__` key, a non-plain object), goes to zod, which accepts it
+ * or refuses it with the field-by-field 400 as before. tests/webhooks/webhookBatchCheck.test.ts
+ * holds the two to the same answers on generated input.
+ */
+export function parseWebhookBatch(input: unknown): WebhookEvent[] {
+  if (isPlainWebhookBatch(input)) return input;
+  return validate(webhookBatch, input, 'webhook batch');
+}
+
+function isPlainWebhookBatch(input: unknown): input is WebhookEvent[] {
+  if (!Array.isArray(input) || input.length > MAX_BATCH) return false;
+  for (const event of input) if (!isPlainWebhookEvent(event)) return false;
+  return true;
+}
+
+const digits = /^\d{1,20}$/;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isId = (v: unknown): boolean => isCount(v) || (typeof v === 'string' && digits.test(v));
+const isShortString = (v: unknown): v is string => typeof v === 'string' && v.length <= 200;
+
+function isPlainWebhookEvent(e: unknown): e is WebhookEvent {
+  if (typeof e !== 'object' || e === null || Object.getPrototypeOf(e) !== Object.prototype || Object.hasOwn(e, '__proto__')) return false;
+  const o = e as Record<string, unknown>;
+  return (
+    typeof o.portalId === 'number' &&
+    Number.isSafeInteger(o.portalId) &&
+    o.portalId > 0 &&
+    isCount(o.occurredAt) &&
+    isShortString(o.subscriptionType) &&
+    o.subscriptionType.length > 0 &&
+    isId(o.objectId) &&
+    (o.eventId === undefined || isId(o.eventId)) &&
+    (o.subscriptionId === undefined || isId(o.subscriptionId)) &&
+    (o.appId === undefined || isId(o.appId)) &&
+    (o.attemptNumber === undefined || isCount(o.attemptNumber)) &&
+    (o.propertyName === undefined || isShortString(o.propertyName)) &&
+    (o.propertyValue === undefined || o.propertyValue === null || typeof o.propertyValue === 'string') &&
+    (o.changeSource === undefined || isShortString(o.changeSource)) &&
+    (o.sourceId === undefined || o.sourceId === null || typeof o.sourceId === 'string' || (typeof o.sourceId === 'number' && Number.isFinite(o.sourceId)))
+  );
+}
+
 /** Deal events Dealgate acts on; other subscription types are acknowledged and dropped. */
 export function isDealEvent(subscriptionType: string): boolean {
   return subscriptionType.startsWith('deal.');
@@ -72,7 +120,7 @@ export function toInboxEvent(e: WebhookEvent): NewInboxEvent {
  * each with its identity. Other objects' events are dropped here.
  */
 export function inboxEventsOf(body: Buffer): NewInboxEvent[] {
-  const batch = webhookBatch.parse(JSON.parse(body.toString('utf8')));
+  const batch = parseWebhookBatch(JSON.parse(body.toString('utf8')));
   const events: NewInboxEvent[] = [];
   for (const event of batch) if (isDealEvent(event.subscriptionType)) events.push(toInboxEvent(event));
   return events;
