@@ -2,7 +2,7 @@ import type { InboxEvent } from '../../src/server/webhooks/inboxStore';
 import type { OutboxRow } from '../../src/server/outbox/outboxStore';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack, type StackOptions } from '../support/stack';
-import { REP, revertNotes, seedGatedDeal, stageOf } from './world';
+import { REP, requestReviewAsRep, revertNotes, seedGatedDeal, stageOf } from './world';
 
 /**
  * HubSpot failing for a while delays Dealgate's effects but loses none and repeats none; effects
@@ -54,6 +54,26 @@ describe('the outbox and the inbox under HubSpot faults', () => {
     expect(s.sim.requests.all().filter((r) => r.endpoint === updates && r.status === 429)).toHaveLength(4);
     const revert = s.store.outbox.list({ limit: 20, dealId: deal.id }).find((r) => r.kind === 'revert_stage');
     expect(revert).toEqual(expect.objectContaining({ status: 'done', attempts: 1 }));
+  });
+
+  it('lets a rep’s later edit of the commitment in HubSpot win over our write of it still waiting on 429s', async () => {
+    const s = await start();
+    const deal = s.sim.seedDeal({ properties: { dealname: 'Acme', dealstage: 'qualifiedtobuy', pipeline: 'default', amount: '80000' } });
+    s.sim.faults.failNext(100_000, { status: 429, match: updates });
+    await requestReviewAsRep(s, deal.id, { summary: 'SSO with Okta and SCIM', effortWeeks: 3 });
+    await waitUntil(() => s.sim.requests.all().some((r) => r.endpoint === updates && r.status === 429), 5_000, 'our write to be refused once');
+
+    // Meanwhile the rep trims the promise in HubSpot itself.
+    s.sim.updateDealAsUser(deal.id, { dealgate_commitment_summary: 'SSO with Okta' }, { userId: REP });
+    await s.sim.webhooks.idle();
+    await waitUntil(() => s.store.inbox.countByStatus().pending === 0 && s.store.inbox.journalBacklog() === 0, 5_000, 'the edit to be processed');
+    s.sim.faults.clear();
+    await s.settle();
+
+    const properties = s.sim.getDeal(deal.id)?.properties;
+    expect(properties).toEqual(expect.objectContaining({ dealgate_commitment_summary: 'SSO with Okta', dealgate_commitment: 'true', dealgate_effort_weeks: '3' }));
+    expect(properties?.dealgate_status).toBeTruthy();
+    expect(s.store.outbox.list({ status: 'failed', limit: 10 })).toEqual([]);
   });
 
   it('handles a bulk edit of 30 deals in batch calls: one read, one update, one note create', async () => {

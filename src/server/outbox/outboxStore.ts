@@ -68,6 +68,12 @@ export interface OutboxRepository {
    * `dealstage`), whatever its status: an older row must not overwrite what a newer one set.
    */
   dealWritesAfter(portalId: number, dealId: string, afterId: number): { id: number; properties: string[] }[];
+  /**
+   * Someone changed `property` of a deal in HubSpot at `changedAt`: pending update_deal rows of the
+   * deal queued before then no longer write it (a delayed write must not undo a later edit); a row
+   * left with nothing to write is done. Returns the number of rows changed.
+   */
+  yieldToLaterChange(portalId: number, dealId: string, property: string, changedAt: number, at: number): number;
   /** The most recent revert_stage for a deal created at or after `since` (own-move detection). */
   recentRevert(portalId: number, dealId: string, since: number): OutboxRow | undefined;
 }
@@ -131,6 +137,12 @@ export function sqliteOutbox(db: Db): OutboxRepository {
     `SELECT id, kind, payload FROM outbox WHERE portal_id = ? AND deal_id = ? AND id > ? AND kind IN ('update_deal', 'revert_stage') ORDER BY id`,
   );
 
+  const pendingWritesBefore = db.prepare<[number, string, number], { id: number; payload: string }>(
+    `SELECT id, payload FROM outbox WHERE portal_id = ? AND deal_id = ? AND kind = 'update_deal' AND status = 'pending' AND created_at < ? ORDER BY id`,
+  );
+  const rewrite = db.prepare(`UPDATE outbox SET payload = ? WHERE id = ? AND status = 'pending'`);
+  const yielded = db.prepare(`UPDATE outbox SET status = 'done', completed_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`);
+
   const claimAll = db.transaction((rows: OutboxDbRow[], until: number) => {
     for (const row of rows) claim.run(until, row.id);
   });
@@ -189,6 +201,18 @@ export function sqliteOutbox(db: Db): OutboxRepository {
     },
     nextDueAt() {
       return nextDue.get()?.at ?? undefined;
+    },
+    yieldToLaterChange(portalId, dealId, property, changedAt, at) {
+      let changed = 0;
+      for (const row of pendingWritesBefore.all(portalId, dealId, changedAt)) {
+        const payload = JSON.parse(row.payload) as { properties?: Record<string, string> };
+        if (!payload.properties || !(property in payload.properties)) continue;
+        const { [property]: _dropped, ...rest } = payload.properties;
+        if (Object.keys(rest).length > 0) rewrite.run(JSON.stringify({ ...payload, properties: rest }), row.id);
+        else yielded.run(at, `not sent: ${property} was changed in HubSpot after this was queued`, row.id);
+        changed += 1;
+      }
+      return changed;
     },
     dealWritesAfter(portalId, dealId, afterId) {
       return writesAfter.all(portalId, dealId, afterId).map((row) => {

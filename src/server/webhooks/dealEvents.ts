@@ -106,6 +106,9 @@ const TRACKED_PROPERTIES: ReadonlySet<string> = new Set([
   'dealgate_effort_weeks',
 ]);
 
+/** The commitment properties reps edit in HubSpot, which Dealgate also writes when a review is requested. */
+const REP_WRITTEN = new Set(['dealgate_commitment', 'dealgate_commitment_summary', 'dealgate_effort_weeks']);
+
 /** The snapshot with the one property the event carries applied, unless the snapshot is newer. */
 function withEventValue(snapshot: ObservedDeal, event: InboxEvent): ObservedDeal {
   if (event.occurredAt < snapshot.observedAt) return snapshot;
@@ -327,6 +330,11 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
         return false;
       }
       const actor = actorOf(event);
+      // A rep's edit of the commitment in HubSpot wins over our write of it still waiting in the
+      // outbox (HubSpot slow or rate limiting): that write would silently undo the edit.
+      if (event.propertyName !== null && REP_WRITTEN.has(event.propertyName) && !isOwnChange(event.changeSource, event.sourceId, appIdOf(event))) {
+        store.outbox.yieldToLaterChange(portalId, event.objectId, event.propertyName, event.occurredAt, clock.now());
+      }
       if (fresh) {
         gate.reconcile(portalId, observedFrom(fresh), actor);
       } else {
