@@ -4,6 +4,7 @@ import { systemClock } from './clock';
 import { createLogger } from './logger';
 import { createDb } from './storage/db';
 import { createSqliteStore } from './storage/sqliteStore';
+import { startWalCheckpointer } from './storage/walCheckpointer';
 import { createApp } from './http/app';
 import { hubSpotClientsFor } from './hubspot/clients';
 import { createBackground } from './workers/background';
@@ -24,6 +25,8 @@ function main(): void {
   const logger = createLogger({ level: config.logLevel });
   const db = createDb(config.databasePath);
   const store = createSqliteStore(db);
+  // WAL checkpoints in a thread of their own, not inside a webhook's commit (see walCheckpointer.ts).
+  const checkpointer = startWalCheckpointer(db, { onError: (message) => logger.warn({ message }, 'WAL checkpoint thread failed; automatic checkpoints continue') });
   // OAuth per account when HUBSPOT_CLIENT_ID is set (the static token, if any, as fallback), else the static token.
   const hubspot = hubSpotClientsFor({ config, store, clock: systemClock, logger });
   const background = createBackground({ config, store, clock: systemClock, logger, hubspot });
@@ -57,6 +60,7 @@ function main(): void {
       background
         .stop()
         .catch((error: unknown) => logger.error({ err: error }, 'a worker did not stop cleanly'))
+        .then(() => checkpointer.stop())
         .finally(() => {
           store.close();
           logger.info('stopped');
