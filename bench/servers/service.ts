@@ -10,6 +10,7 @@ import { systemClock } from '../../src/server/clock';
 import { createLogger } from '../../src/server/logger';
 import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
+import { startWalCheckpointer } from '../../src/server/storage/walCheckpointer';
 import { createApp } from '../../src/server/http/app';
 import { hubSpotClientsFor } from '../../src/server/hubspot/clients';
 import { createBackground } from '../../src/server/workers/background';
@@ -18,7 +19,9 @@ import { DEFAULT_RATE } from '../../src/server/workers/rateGovernor';
 const config = loadConfig(process.env);
 const budget = Number(process.env.BENCH_HUBSPOT_PER_10S ?? DEFAULT_RATE.requestsPerWindow);
 const logger = createLogger({ level: config.logLevel });
-const store = createSqliteStore(createDb(config.databasePath));
+const db = createDb(config.databasePath);
+const store = createSqliteStore(db);
+const checkpointer = startWalCheckpointer(db);
 const hubspot = hubSpotClientsFor({ config, store, clock: systemClock, logger });
 const background = createBackground({
   config,
@@ -35,7 +38,8 @@ const server = app.listen(config.port, '127.0.0.1', () => {
 });
 process.on('SIGTERM', () => {
   server.close(() => {
-    void background.stop().then(() => {
+    void background.stop().then(async () => {
+      await checkpointer.stop();
       store.close();
       process.exit(0);
     });
