@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createDb, type Db } from '../../src/server/storage/db';
-import { sqliteInbox, type InboxRepository, type NewInboxEvent } from '../../src/server/webhooks/inboxStore';
+import { PARSED_BATCHES_KEPT, sqliteInbox, type InboxRepository, type NewInboxEvent } from '../../src/server/webhooks/inboxStore';
+import { inboxEventsOf } from '../../src/server/webhooks/webhookEvent';
 import { tempDir } from '../support/env';
 
 /**
@@ -57,5 +58,50 @@ describe('inbox repository', () => {
   ])('answers "%s" from the pending index', (_what, sql) => {
     const plan = db.prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all().map((r) => r.detail).join(' | ');
     expect(plan).toContain('INDEX inbox_pending');
+  });
+
+  it('stores a batch of 200 events in multi-row statements, counting duplicates within and across them once', () => {
+    const events = Array.from({ length: 200 }, (_, i) => event(`k${i % 150}`, String(i % 7), i));
+    expect(inbox.insertBatch(events, 100)).toBe(150);
+    expect(inbox.insertBatch(events.slice(90, 110), 100)).toBe(0);
+    expect(inbox.countByStatus().pending).toBe(150);
+    expect(inbox.get(inbox.due(1_000, 1)[0]?.id ?? 0)).toMatchObject({ eventKey: 'k0', objectId: '0', occurredAt: 0, receivedAt: 100, payload: '{}' });
+  });
+
+  /** A journaled body as the route stores it: three deal events. */
+  const body = (first: number) =>
+    Buffer.from(
+      JSON.stringify(
+        Array.from({ length: 3 }, (_, i) => ({ eventId: first + i, portalId: 7, occurredAt: 50 + i, subscriptionType: 'deal.propertyChange', objectId: 9, propertyName: 'amount', propertyValue: String(i) })),
+      ),
+    );
+
+  it('expands a journaled batch from the events the route parsed, without parsing the body again', () => {
+    const parsed = jest.fn(() => inboxEventsOf(body(1)));
+    const fromBody = jest.fn(inboxEventsOf);
+    inbox.journal(body(1), 100, parsed);
+    expect(inbox.expandJournal(10, fromBody)).toEqual({ batches: 1, stored: 3 });
+    expect(parsed).toHaveBeenCalledTimes(1);
+    expect(fromBody).not.toHaveBeenCalled();
+  });
+
+  it('parses the stored body when the row is no longer the one the parsed events came with (row id reused by another process)', () => {
+    inbox.journal(body(1), 100, () => inboxEventsOf(body(1)));
+    // Another connection expands and deletes that row and journals a different batch under the same id.
+    db.prepare('DELETE FROM webhook_batches').run();
+    db.prepare('INSERT INTO webhook_batches (id, received_at, body) VALUES (1, 100, ?)').run(body(500));
+    const fromBody = jest.fn(inboxEventsOf);
+    expect(inbox.expandJournal(10, fromBody)).toEqual({ batches: 1, stored: 3 });
+    expect(fromBody).toHaveBeenCalledTimes(1);
+    expect(inbox.list({ limit: 10 }).map((e) => e.eventKey.split(':')[0])).toEqual(['502', '501', '500']);
+  });
+
+  it(`keeps parsed events for at most ${PARSED_BATCHES_KEPT} batches; later ones are parsed from the journal`, () => {
+    const parsed = jest.fn(() => [] as NewInboxEvent[]);
+    for (let i = 0; i < PARSED_BATCHES_KEPT + 5; i++) inbox.journal(body(i * 10), 100, parsed);
+    const fromBody = jest.fn(inboxEventsOf);
+    expect(inbox.expandJournal(1_000, fromBody).batches).toBe(PARSED_BATCHES_KEPT + 5);
+    expect(parsed).toHaveBeenCalledTimes(PARSED_BATCHES_KEPT);
+    expect(fromBody).toHaveBeenCalledTimes(5);
   });
 });

@@ -120,7 +120,11 @@ export function toInboxEvent(e: WebhookEvent): NewInboxEvent {
  * each with its identity. Other objects' events are dropped here.
  */
 export function inboxEventsOf(body: Buffer): NewInboxEvent[] {
-  const batch = parseWebhookBatch(JSON.parse(body.toString('utf8')));
+  return inboxEventsOfBatch(parseWebhookBatch(JSON.parse(body.toString('utf8'))));
+}
+
+/** The same, from a batch already parsed and validated (the route hands it to the journal). */
+export function inboxEventsOfBatch(batch: readonly WebhookEvent[]): NewInboxEvent[] {
   const events: NewInboxEvent[] = [];
   for (const event of batch) if (isDealEvent(event.subscriptionType)) events.push(toInboxEvent(event));
   return events;

@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import type { Store } from '../storage/store';
 import { DealgateError } from '../errors';
 import { MAX_BODY_BYTES, parseVerifiedJson, signatureFailure } from '../http/signedRequest';
-import { parseWebhookBatch } from './webhookEvent';
+import { inboxEventsOfBatch, parseWebhookBatch } from './webhookEvent';
 
 export const WEBHOOK_PATH = '/webhooks/hubspot';
 
@@ -18,8 +18,9 @@ export interface WebhookRouteDeps {
 /**
  * POST /webhooks/hubspot: verify the v3 signature over the raw bytes (401, nothing stored), validate
  * the batch (400, nothing stored), append it to the inbox journal (one insert, committed before we
- * answer), answer 200. The inbox worker splits it into events, deduplicated, right after. Nothing
- * else happens before the answer: HubSpot waits 5 seconds, then retries.
+ * answer), answer 200. The inbox worker splits it into events, deduplicated, right after, from the
+ * events parsed here when it is still holding them (inboxStore's `parsed` hint), else from the
+ * journal. Nothing else happens before the answer: HubSpot waits 5 seconds, then retries.
  * https://developers.hubspot.com/docs/api/webhooks#webhooks-payloads
  *
  * This is the busiest route, so it does its own body reading and answering instead of the
@@ -35,7 +36,7 @@ export function webhookRoute(deps: WebhookRouteDeps): Router {
       const refused = signatureFailure(verify, req, raw);
       if (refused) throw refused;
       const batch = parseWebhookBatch(parseVerifiedJson(req, raw));
-      if (batch.length > 0) deps.store.inbox.journal(raw, deps.clock.now());
+      if (batch.length > 0) deps.store.inbox.journal(raw, deps.clock.now(), () => inboxEventsOfBatch(batch));
       const answer = `{"received":${batch.length}}`;
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer) }).end(answer);
       if (batch.length > 0) deps.onStored?.();
