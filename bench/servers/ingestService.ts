@@ -3,7 +3,7 @@
  * production route (raw body, v3 verification, validation, one durable journal insert, 200) and,
  * right behind it, the inbox worker's first step (journaled batches expanded into per-event inbox
  * rows, deduplicated on (portal, event key)), woken by each stored batch as main.ts wakes the inbox
- * worker. The expansion runs in slices of at most JOURNAL_BATCHES_PER_TRANSACTION batches, one
+ * worker. The expansion runs in slices of at most JOURNAL_BATCHES_PER_SLICE batches, one
  * slice per event-loop turn: the requests that arrived meanwhile are answered between two slices
  * (at 500 batches/s a turn finds one or two batches, so a slice is about a millisecond), and under
  * a closed loop of 16 connections a slice of 16 keeps pace with the answers, so the journal
@@ -21,6 +21,7 @@ import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import { startWalCheckpointer } from '../../src/server/storage/walCheckpointer';
 import { webhookRoute } from '../../src/server/webhooks/webhookRoute';
 import { inboxEventsOf } from '../../src/server/webhooks/webhookEvent';
+import { JOURNAL_BATCHES_PER_SLICE } from '../../src/server/webhooks/inboxStore';
 
 const [portArg, dbPath, secret, publicBaseUrl] = process.argv.slice(2);
 if (!portArg || !dbPath || !secret || !publicBaseUrl) {
@@ -32,12 +33,11 @@ const db = createDb(dbPath);
 const store = createSqliteStore(db);
 // As main.ts: WAL checkpoints in their own thread (it shares the pinned core with the rest).
 const checkpointer = startWalCheckpointer(db);
-const JOURNAL_BATCHES_PER_TRANSACTION = 16;
 let expansionScheduled = false;
 function expandJournal(): void {
   expansionScheduled = false;
-  const { batches } = store.inbox.expandJournal(JOURNAL_BATCHES_PER_TRANSACTION, inboxEventsOf);
-  if (batches === JOURNAL_BATCHES_PER_TRANSACTION) wake();
+  const { batches } = store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, inboxEventsOf);
+  if (batches === JOURNAL_BATCHES_PER_SLICE) wake();
 }
 function wake(): void {
   if (expansionScheduled) return;
@@ -53,7 +53,7 @@ app.use(errorHandler(silentLogger()));
 const server = app.listen(Number(portArg), '127.0.0.1', () => process.stdout.write(`ready ${portArg}\n`));
 process.on('SIGTERM', () =>
   server.close(() => {
-    while (store.inbox.journalBacklog() > 0) store.inbox.expandJournal(JOURNAL_BATCHES_PER_TRANSACTION, inboxEventsOf);
+    while (store.inbox.journalBacklog() > 0) store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, inboxEventsOf);
     void checkpointer.stop().then(() => {
       store.close();
       process.exit(0);

@@ -120,6 +120,13 @@ function toEvent(row: InboxDbRow): InboxEvent {
  */
 export const PARSED_BATCHES_KEPT = 64;
 
+/**
+ * Journaled batches expanded per transaction, the event loop free between two (the inbox worker
+ * and the ingest benchmark): about 10 ms at most, so a webhook's answer never waits behind a
+ * whole backlog.
+ */
+export const JOURNAL_BATCHES_PER_SLICE = 16;
+
 /** Rows per INSERT statement: 1,100 parameters, far below SQLite's limit of 32,766. */
 const ROWS_PER_INSERT = 100;
 

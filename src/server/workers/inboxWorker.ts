@@ -2,7 +2,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
 import { classifyHubSpotError, type HubSpotDeal, type HubSpotGateway } from '../hubspot/gateway';
-import type { InboxEvent, NewInboxEvent } from '../webhooks/inboxStore';
+import { JOURNAL_BATCHES_PER_SLICE, type InboxEvent, type NewInboxEvent } from '../webhooks/inboxStore';
 import { inboxEventsOf } from '../webhooks/webhookEvent';
 import type { AccountProvisioner } from '../accounts/provisioning';
 import { chunk } from '../outbox/deliveryPlan';
@@ -54,8 +54,6 @@ export interface InboxWorkerDeps {
   idleMs?: number;
   random?: () => number;
 }
-
-const JOURNAL_BATCHES_PER_TRANSACTION = 50;
 
 export const DEFAULT_INBOX_RETRY: RetryPolicy = { baseMs: 1_000, maxMs: 5 * 60_000, maxAttempts: 8 };
 
@@ -176,15 +174,20 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     }
   }
 
-  /** Journaled batches become inbox events (deduplicated) before each round picks what is due. */
-  function expandJournal(): void {
-    for (let round = 0; round < 100; round += 1) {
-      if (store.inbox.expandJournal(JOURNAL_BATCHES_PER_TRANSACTION, eventsOfBatch).batches < JOURNAL_BATCHES_PER_TRANSACTION) return;
+  /**
+   * Journaled batches become inbox events (deduplicated) before each round picks what is due, a
+   * slice at a time with the event loop free in between: webhook answers wait for one slice, not
+   * for the whole backlog (50 batches × 100 rounds used to hold the loop for seconds).
+   */
+  async function expandJournal(): Promise<void> {
+    for (let slice = 0; slice < 300; slice += 1) {
+      if (store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, eventsOfBatch).batches < JOURNAL_BATCHES_PER_SLICE) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
   async function processDue(): Promise<number> {
-    expandJournal();
+    await expandJournal();
     const events = store.inbox.due(clock.now(), batchSize);
     if (events.length === 0) return 0;
     const byAccount = new Map<number, InboxEvent[]>();
