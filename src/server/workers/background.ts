@@ -104,6 +104,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     handler,
     onEffects: () => outbox.wake(),
     ...(options.inboxRetry ? { retry: options.inboxRetry } : {}),
+    ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
     ...(options.inboxIdleMs !== undefined ? { idleMs: options.inboxIdleMs } : {}),
     ...(options.random ? { random: options.random } : {}),
   });

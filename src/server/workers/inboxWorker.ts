@@ -7,6 +7,7 @@ import { inboxEventsOf } from '../webhooks/webhookEvent';
 import type { AccountProvisioner } from '../accounts/provisioning';
 import { chunk } from '../outbox/deliveryPlan';
 import { backoffDelay, describeError, type RetryPolicy } from './backoff';
+import { withTimeout } from './callTimeout';
 import type { RateGovernor } from './rateGovernor';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
@@ -50,6 +51,8 @@ export interface InboxWorkerDeps {
   /** New outbox rows were written: the outbox worker can start now. */
   onEffects?: () => void;
   retry?: RetryPolicy;
+  /** A deal read that takes longer than this fails (and is retried), so one hung call cannot stall enforcement. */
+  callTimeoutMs?: number;
   batchSize?: number;
   idleMs?: number;
   random?: () => number;
@@ -67,6 +70,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
   const retry = deps.retry ?? DEFAULT_INBOX_RETRY;
   const batchSize = deps.batchSize ?? 500;
   const random = deps.random ?? Math.random;
+  const callTimeoutMs = deps.callTimeoutMs ?? 20_000;
 
   function fail(events: readonly InboxEvent[], error: unknown): void {
     const now = clock.now();
@@ -97,7 +101,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     for (const ids of chunk(dealIds)) {
       try {
         await governor.acquire(portalId);
-        for (const deal of await gateway.batchReadDeals(portalId, ids, { withStageHistory: true })) fresh.set(deal.id, deal);
+        for (const deal of await withTimeout(gateway.batchReadDeals(portalId, ids, { withStageHistory: true }), callTimeoutMs)) fresh.set(deal.id, deal);
       } catch (error) {
         if (classifyHubSpotError(error).rateLimited) governor.rateLimited(portalId);
         fail(ids.flatMap(eventsOf), error);

@@ -14,6 +14,7 @@ import {
   type RevertStagePayload,
 } from '../outbox/deliveryPlan';
 import { backoffDelay, describeError, type RetryPolicy } from './backoff';
+import { CallTimeout, withTimeout } from './callTimeout';
 import type { RateGovernor } from './rateGovernor';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
@@ -52,20 +53,6 @@ export interface OutboxWorker extends WorkerLoop {
   deliverDue(): Promise<number>;
 }
 
-class CallTimeout extends Error {
-  constructor(ms: number) {
-    super(`HubSpot did not answer within ${ms} ms`);
-  }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CallTimeout(ms)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 function retryAfterMs(error: unknown): number | undefined {
   const headers = typeof error === 'object' && error !== null ? (error as { headers?: unknown }).headers : undefined;
   if (typeof headers !== 'object' || headers === null) return undefined;
@@ -92,9 +79,44 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   const leaseMs = callTimeoutMs * 3;
   const ownerIds = new Map<number, { at: number; byUserId: Map<string, string> }>();
 
+  /**
+   * Calls that timed out but are still open, per account: HubSpot may yet apply them. A note or task
+   * in doubt is looked up only once these have been answered (or have been open for
+   * `lateAnswerMs`), else the lookup misses a write still in flight and the engagement is created twice.
+   */
+  const lateCalls = new Map<number, Map<Promise<unknown>, number>>();
+  const lateAnswerMs = callTimeoutMs * 10;
+
+  function trackLate(portalId: number, pending: Promise<unknown>): void {
+    const calls = lateCalls.get(portalId) ?? new Map<Promise<unknown>, number>();
+    lateCalls.set(portalId, calls);
+    calls.set(pending, Date.now());
+    const settled = () => {
+      calls.delete(pending);
+    };
+    pending.then(settled, settled);
+  }
+
+  /** Whether a timed-out call of the account may still land (real time, like the call timeout). */
+  function callsInFlight(portalId: number): boolean {
+    const calls = lateCalls.get(portalId);
+    if (!calls) return false;
+    for (const [pending, since] of calls) {
+      if (Date.now() - since < lateAnswerMs) return true;
+      calls.delete(pending);
+    }
+    return false;
+  }
+
   async function call<T>(portalId: number, work: () => Promise<T>): Promise<T> {
     await governor.acquire(portalId);
-    return withTimeout(work(), callTimeoutMs);
+    const pending = work();
+    try {
+      return await withTimeout(pending, callTimeoutMs);
+    } catch (error) {
+      if (error instanceof CallTimeout) trackLate(portalId, pending);
+      throw error;
+    }
   }
 
   /** Records a failed delivery of `rows`; returns false when the caller should split the batch instead. */
@@ -204,7 +226,14 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     items: EngagementPlan<P>[],
     toEngagement: (item: EngagementPlan<P>) => NewEngagement,
   ): Promise<void> {
-    const doubtful = items.filter((i) => i.row.inDoubt);
+    let doubtful = items.filter((i) => i.row.inDoubt);
+    if (doubtful.length > 0 && callsInFlight(portalId)) {
+      // An earlier attempt may still land: look for it once it has been answered, without spending an attempt.
+      const ids = doubtful.map((i) => i.row.id);
+      store.transaction(() => store.outbox.release(ids, clock.now() + Math.min(callTimeoutMs, 1_000), IN_DOUBT + 'an earlier attempt is still in flight'));
+      items = items.filter((i) => !i.row.inDoubt);
+      doubtful = [];
+    }
     if (doubtful.length > 0) {
       try {
         const existing = await alreadyCreated(portalId, kind, doubtful);
