@@ -22,6 +22,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma('busy_timeout = 0');
+db.pragma('cache_size = -256');
 let failures = 0;
 const timer = setInterval(() => {
   try {
@@ -47,6 +48,8 @@ export function startWalCheckpointer(
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: { path: db.name, driver: require.resolve('better-sqlite3'), intervalMs: options.intervalMs ?? 50 },
+    // It runs one pragma: a small heap keeps the thread to a few MB of the service's memory.
+    resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2, codeRangeSizeMb: 4, stackSizeMb: 1 },
   });
   worker.unref();
   worker.on('message', (message: { error?: string }) => {
