@@ -2,30 +2,31 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { DealgateError, errorBody } from '../errors';
 import type { Logger } from '../logger';
 
-/** Errors raised by express's own body parsers carry a `type` and a `status`. */
-interface BodyParserError {
-  type: string;
+/**
+ * Errors raised by express itself carry an HTTP `status`: its body parsers (with a `type`), a body
+ * that cannot be decompressed (no `type`), a path parameter that is not valid percent-encoding
+ * (the router's "Failed to decode param"). A 4xx among them is the caller's mistake, never a 500.
+ */
+interface ExpressHttpError {
+  type?: unknown;
   status: number;
   message: string;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    typeof (error as { type?: unknown }).type === 'string' &&
-    typeof (error as { status?: unknown }).status === 'number'
-  );
+function isExpressHttpError(error: unknown): error is ExpressHttpError {
+  return typeof error === 'object' && error !== null && typeof (error as { status?: unknown }).status === 'number' && error instanceof Error;
 }
 
 function toDealgateError(error: unknown): DealgateError | undefined {
   if (error instanceof DealgateError) return error;
-  if (isBodyParserError(error)) {
+  if (isExpressHttpError(error)) {
     if (error.type === 'entity.too.large') return new DealgateError('payload_too_large', 'the request body is larger than allowed (1 MB)');
     if (error.type === 'entity.parse.failed') return new DealgateError('invalid_request', 'the request body is not valid JSON');
     if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported')
       return new DealgateError('unsupported_media_type', error.message);
-    if (error.status >= 400 && error.status < 500) return new DealgateError('invalid_request', error.message);
+    if (error.status >= 400 && error.status < 500) {
+      return new DealgateError('invalid_request', typeof error.type === 'string' ? error.message : `the request could not be read: ${error.message}`);
+    }
   }
   return undefined;
 }
