@@ -46,6 +46,18 @@ describe('startWalCheckpointer', () => {
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
   });
 
+  it('leaves the WAL alone below the threshold (read from the WAL-index header), and checkpoints once it is reached', async () => {
+    const checkpointer = startWalCheckpointer(db, { intervalMs: 5, thresholdPages: 1500 });
+    const insert = db.prepare('INSERT INTO filler (body) VALUES (?)');
+    const before = statSync(path).size;
+    for (let i = 0; i < 100; i++) insert.run(Buffer.alloc(40_000, i)); // about 1,000 pages
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(statSync(path).size).toBe(before);
+    for (let i = 0; i < 60; i++) insert.run(Buffer.alloc(40_000, i)); // past 1,500
+    expect(await until(() => statSync(path).size > before + 4_000_000)).toBe(true);
+    await checkpointer.stop();
+  });
+
   it('loses nothing it checkpointed: a fresh connection reads every committed row after stop and close', async () => {
     const checkpointer = startWalCheckpointer(db, { intervalMs: 10 });
     writeFiller();
