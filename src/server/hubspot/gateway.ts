@@ -207,19 +207,38 @@ function engagementInput(e: NewEngagement, kind: 'note' | 'task', now: number) {
   };
 }
 
+/**
+ * A deal HubSpot answered 404 for is asked about again only after this long. Card requests call
+ * HubSpot outside the workers' rate governor and share the account's 10-second limit with
+ * enforcement; without the memo, requests naming deal ids the account does not have (another
+ * account's, made up) each spent a call, and a burst of them ran the account into 429s.
+ */
+export const MISSING_DEAL_MEMO_MS = 60_000;
+const MISSING_DEAL_MEMO_SIZE = 10_000;
+
 export function createHubSpotGateway(clients: HubSpotClients, now: () => number = Date.now): HubSpotGateway {
   const client = (portalId: number): Promise<Client> => clients.forPortal(portalId);
   const properties = [...DEAL_PROPERTIES];
+  /** `portalId:dealId` -> until when HubSpot's 404 stands. */
+  const missingDeals = new Map<string, number>();
 
   return {
     async getDeal(portalId, dealId, options = {}) {
+      const key = `${portalId}:${dealId}`;
+      const missingUntil = missingDeals.get(key);
+      if (missingUntil !== undefined) {
+        if (missingUntil > now()) return undefined;
+        missingDeals.delete(key);
+      }
       const api = await client(portalId);
       try {
         const deal = await api.crm.deals.basicApi.getById(dealId, properties, options.withStageHistory ? ['dealstage'] : undefined);
         return toHubSpotDeal(deal);
       } catch (error) {
-        if (classifyHubSpotError(error).status === 404) return undefined;
-        throw error;
+        if (classifyHubSpotError(error).status !== 404) throw error;
+        if (missingDeals.size >= MISSING_DEAL_MEMO_SIZE) missingDeals.delete(missingDeals.keys().next().value as string);
+        missingDeals.set(key, now() + MISSING_DEAL_MEMO_MS);
+        return undefined;
       }
     },
 
