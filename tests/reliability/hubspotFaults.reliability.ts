@@ -205,7 +205,8 @@ describe('HubSpot faults during enforcement', () => {
   it('a read that hangs does not stall enforcement for good', async () => {
     stack = await stackWith({ background: { callTimeoutMs: 300 } });
     const ids = seedGated(stack, 10);
-    stack.sim.faults.hangNext(1, { ms: 30_000, match: 'POST /crm/v3/objects/deals/batch/read' });
+    // Held until the simulator stops: only the workers' own timeout gets enforcement going again.
+    stack.sim.faults.hangNext(1, { match: 'POST /crm/v3/objects/deals/batch/read' });
     stack.sim.moveDealsToStage(ids, 'closedwon', { userId: REP });
     await stack.settle({ timeoutMs: 20_000 });
     expectExactlyOnce(stack, ids);
