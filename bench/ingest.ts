@@ -3,7 +3,8 @@
  * (verification, validation, durable journal insert, then deduplicated expansion into the inbox),
  * against a bare node:http receiver that HMACs the body and inserts it as one row, measured in the
  * same run, interleaved A, B, A, B (BENCHMARKING.md). Each repetition starts the receiver afresh on
- * an empty database, pinned to core 1 (the generator sits on core 0).
+ * an empty database, pinned to core 1 (the generator sits on core 0). Each repetition also runs the
+ * service with its expansion held (C): the route alone against the same baseline, for context.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,13 +32,17 @@ export interface IngestOptions {
 }
 
 interface Receiver {
-  name: 'service' | 'baseline';
+  name: 'service' | 'baseline' | 'routeOnly';
   entry: string;
+  args?: string[];
 }
 
-const RECEIVERS: Record<'service' | 'baseline', Receiver> = {
+const RECEIVERS: Record<'service' | 'baseline' | 'routeOnly', Receiver> = {
   service: { name: 'service', entry: 'bench/servers/ingestService.ts' },
   baseline: { name: 'baseline', entry: 'bench/baselines/bareReceiver.ts' },
+  // Context, not a target: the same service with the expansion held until the load ends, so its
+  // batches/s is the route alone (verify, parse, validate, journal, answer) against the baseline.
+  routeOnly: { name: 'routeOnly', entry: 'bench/servers/ingestService.ts', args: ['--defer-expansion'] },
 };
 
 /**
@@ -70,7 +75,7 @@ function signedBatch(publicBaseUrl: string, sequence: number, runId: number): Be
 async function startReceiver(receiver: Receiver, dbPath: string, core: number | undefined): Promise<{ proc: BenchProcess; url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const proc = await startEntry({ entry: receiver.entry, args: [String(port), dbPath, SECRET, url], core, ready: /ready/ });
+  const proc = await startEntry({ entry: receiver.entry, args: [String(port), dbPath, SECRET, url, ...(receiver.args ?? [])], core, ready: /ready/ });
   return { proc, url };
 }
 
@@ -97,7 +102,7 @@ interface RepResult {
 async function throughputRep(receiver: Receiver, rep: number, options: IngestOptions): Promise<RepResult> {
   const dbPath = join(repoRoot, 'bench/tmp', `ingest-${receiver.name}-${rep}-${process.pid}.db`);
   const { proc, url } = await startReceiver(receiver, dbPath, options.serviceCore);
-  const runId = rep * 2 + (receiver.name === 'service' ? 1 : 2);
+  const runId = rep * 3 + { service: 1, baseline: 2, routeOnly: 3 }[receiver.name];
   try {
     let sequence = 0;
     await closedLoop({ baseUrl: url, connections: options.connections, durationMs: options.warmupMs, next: () => signedBatch(url, sequence++, runId) });
@@ -145,6 +150,9 @@ export interface IngestResult {
   service: { batchesPerSecond: Spread; eventsPerSecond: Spread; sustainedEventsPerSecond: Spread; drainMs: Spread; non2xx: number };
   baseline: { batchesPerSecond: Spread; eventsPerSecond: Spread; non2xx: number };
   ratioBatchesPerSecond: Spread;
+  /** The route alone (expansion held until the load ended), and its ratio to the same rep's baseline. */
+  routeOnly: { batchesPerSecond: Spread; non2xx: number };
+  ratioRouteOnlyBatchesPerSecond: Spread;
   latencyAt: number;
   serviceLatencyMs: { p50: number; p90: number; p99: number; max: number; achievedPerSecond: number; non2xx: number };
   baselineLatencyMs: { p50: number; p90: number; p99: number; max: number; achievedPerSecond: number; non2xx: number };
@@ -156,6 +164,7 @@ const non2xx = (load: LoadResult) => load.requests - load.ok;
 export async function benchIngest(options: IngestOptions): Promise<IngestResult> {
   const service: RepResult[] = [];
   const baseline: RepResult[] = [];
+  const routeOnly: RepResult[] = [];
   for (let rep = 0; rep < options.reps; rep++) {
     const a = await throughputRep(RECEIVERS.service, rep, options);
     service.push(a);
@@ -166,6 +175,9 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
     const b = await throughputRep(RECEIVERS.baseline, rep, options);
     baseline.push(b);
     options.log(`  rep ${rep + 1} baseline: ${Math.round(b.load.perSecond)} batches/s, non-2xx ${non2xx(b.load)}`);
+    const c = await throughputRep(RECEIVERS.routeOnly, rep, options);
+    routeOnly.push(c);
+    options.log(`  rep ${rep + 1} route alone (expansion held): ${Math.round(c.load.perSecond)} batches/s, non-2xx ${non2xx(c.load)}`);
   }
   const svcLatency = await latencyRun(RECEIVERS.service, options);
   options.log(`  service  open loop ${options.latencyRate}/s: p50 ${svcLatency.load.latencyMs.p50.toFixed(2)} ms, p99 ${svcLatency.load.latencyMs.p99.toFixed(2)} ms`);
@@ -200,6 +212,8 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
       non2xx: baseline.reduce((n, r) => n + non2xx(r.load), 0),
     },
     ratioBatchesPerSecond: spread(service.map((r, i) => r.load.perSecond / (baseline[i]?.load.perSecond ?? NaN))),
+    routeOnly: { batchesPerSecond: spread(routeOnly.map((r) => r.load.perSecond)), non2xx: routeOnly.reduce((n, r) => n + non2xx(r.load), 0) },
+    ratioRouteOnlyBatchesPerSecond: spread(routeOnly.map((r, i) => r.load.perSecond / (baseline[i]?.load.perSecond ?? NaN))),
     latencyAt: options.latencyRate,
     serviceLatencyMs: latency(svcLatency.load),
     baselineLatencyMs: latency(baseLatency.load),

@@ -10,7 +10,9 @@
  * backlog stays within the parsed batches the route hands over (PARSED_BATCHES_KEPT). What the
  * worker does with the events next (gate evaluation, HubSpot calls) is measured by the
  * gate-reaction and bulk-move benchmarks.
- * Usage: node --import tsx bench/servers/ingestService.ts PORT DB_PATH SECRET PUBLIC_BASE_URL
+ * With --defer-expansion the route stores and answers but nothing is expanded (the journal is left
+ * as it is at exit): the route alone, for the benchmark's context figure.
+ * Usage: node --import tsx bench/servers/ingestService.ts PORT DB_PATH SECRET PUBLIC_BASE_URL [--defer-expansion]
  */
 import express from 'express';
 import { systemClock } from '../../src/server/clock';
@@ -23,7 +25,8 @@ import { webhookRoute } from '../../src/server/webhooks/webhookRoute';
 import { inboxEventsOf } from '../../src/server/webhooks/webhookEvent';
 import { JOURNAL_BATCHES_PER_SLICE } from '../../src/server/webhooks/inboxStore';
 
-const [portArg, dbPath, secret, publicBaseUrl] = process.argv.slice(2);
+const [portArg, dbPath, secret, publicBaseUrl, mode] = process.argv.slice(2);
+const deferExpansion = mode === '--defer-expansion';
 if (!portArg || !dbPath || !secret || !publicBaseUrl) {
   process.stderr.write('usage: ingestService PORT DB_PATH SECRET PUBLIC_BASE_URL\n');
   process.exit(2);
@@ -47,13 +50,13 @@ function wake(): void {
 
 const app = express();
 app.disable('x-powered-by');
-app.use(webhookRoute({ config: { hubspot: { clientSecret: secret }, publicBaseUrl }, store, clock: systemClock, onStored: wake }));
+app.use(webhookRoute({ config: { hubspot: { clientSecret: secret }, publicBaseUrl }, store, clock: systemClock, ...(deferExpansion ? {} : { onStored: wake }) }));
 app.use(notFoundHandler);
 app.use(errorHandler(silentLogger()));
 const server = app.listen(Number(portArg), '127.0.0.1', () => process.stdout.write(`ready ${portArg}\n`));
 process.on('SIGTERM', () =>
   server.close(() => {
-    while (store.inbox.journalBacklog() > 0) store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, inboxEventsOf);
+    while (!deferExpansion && store.inbox.journalBacklog() > 0) store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, inboxEventsOf);
     void checkpointer.stop().then(() => {
       store.close();
       process.exit(0);
