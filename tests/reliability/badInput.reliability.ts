@@ -243,7 +243,8 @@ describe('bad input: generated malformed requests against every route', () => {
           const sent = Buffer.concat([b, Buffer.from(junk)]);
           return { fault: 'tampered after signing', raw: { method, path: p, headers: { ...jsonHeaders, ...signed(method, p, b, { signedBody: b }) }, body: sent } };
         }
-        const sentPath = p.replace(/userId=\d+/, `userId=${world.a.people.admin === junk ? '1' : world.a.people.admin}`).replace(/portalId=\d+/, `portalId=${world.b.portalId}`);
+        // Signed for one caller, sent as another (a different user of this account, or the other account).
+        const sentPath = junk.length % 2 === 0 ? p.replace(/userId=\d+/, `userId=${world.a.people.rep}1`) : p.replace(/portalId=\d+/, `portalId=${world.b.portalId}`);
         return { fault: 'tampered after signing', raw: { method, path: sentPath, headers: { ...withBody(), ...signed(method, p, body(), { signedPath: p }) }, ...(body() !== undefined ? { body: body() as Buffer } : {}) } };
       }),
       fc.tuple(hugeSize, fc.boolean()).map(([size, sign]) => {
