@@ -11,9 +11,9 @@ import type { Db } from './db';
  * service's connection keeps automatic checkpoints as a backstop, at `backstopPages`.
  *
  * Checkpointing on every tick instead, whatever the WAL held, cost the gate-reaction benchmark
- * its p99 (15 -> 32 ms). Then the service's connection checkpoints the tail the thread missed
- * (frames written during its checkpoint), so the next write starts the WAL over: without that the
- * WAL grew to the backstop and every read searched a 40 MB WAL index.
+ * its p99 (15 -> 32 ms). Once the WAL holds RESTART_PAGES, the service's connection checkpoints
+ * the tail the thread missed (frames written during its checkpoint), so the next write starts the
+ * WAL over: without that the WAL grew to the backstop and every read searched a 40 MB WAL index.
  *
  * The count comes from the WAL-index header in the -shm file (mxFrame at byte 16, nBackfill at
  * byte 96, native byte order; https://www.sqlite.org/walformat.html). A read that fails or looks
@@ -37,16 +37,21 @@ db.pragma('busy_timeout = 0');
 db.pragma('cache_size = -256');
 const header = Buffer.alloc(100);
 let shm;
-function pagesNotCheckpointed() {
+/** [pages in the WAL, pages of it already in the database file], or undefined when unreadable. */
+function walState() {
   try {
     if (shm === undefined) shm = fs.openSync(workerData.path + '-shm', 'r');
-    if (fs.readSync(shm, header, 0, 100, 0) < 100) return Infinity;
+    if (fs.readSync(shm, header, 0, 100, 0) < 100) return undefined;
     const mxFrame = littleEndian ? header.readUInt32LE(16) : header.readUInt32BE(16);
     const nBackfill = littleEndian ? header.readUInt32LE(96) : header.readUInt32BE(96);
-    return nBackfill <= mxFrame ? mxFrame - nBackfill : Infinity;
+    return nBackfill <= mxFrame ? [mxFrame, nBackfill] : undefined;
   } catch {
-    return Infinity;
+    return undefined;
   }
+}
+function pagesNotCheckpointed() {
+  const state = walState();
+  return state === undefined ? Infinity : state[0] - state[1];
 }
 let failures = 0;
 const timer = setInterval(() => {
@@ -54,7 +59,8 @@ const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
     failures = 0;
-    parentPort.postMessage({ checkpointed: true });
+    const state = walState();
+    parentPort.postMessage({ walPages: state === undefined ? Infinity : state[0] });
   } catch (error) {
     if (++failures === 1) parentPort.postMessage({ error: String(error && error.message || error) });
   }
@@ -66,6 +72,9 @@ parentPort.on('message', () => {
   parentPort.close();
 });
 `;
+
+/** WAL size (pages) from which the service's connection finishes a checkpoint so the WAL starts over. */
+const RESTART_PAGES = 3000;
 
 export function startWalCheckpointer(
   db: Db,
@@ -85,12 +94,14 @@ export function startWalCheckpointer(
     resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2, codeRangeSizeMb: 4, stackSizeMb: 1 },
   });
   worker.unref();
-  worker.on('message', (message: { error?: string; checkpointed?: boolean }) => {
+  worker.on('message', (message: { error?: string; walPages?: number }) => {
     if (message.error) options.onError?.(message.error);
     // SQLite starts the WAL over (instead of growing it) only when a write finds every frame
-    // checkpointed, which the thread never quite achieves: the service writes meanwhile. So the
-    // service's connection copies the few frames written since, a fraction of a millisecond.
-    if (message.checkpointed && db.open) db.pragma('wal_checkpoint(PASSIVE)');
+    // checkpointed, which the thread never quite achieves: the service writes meanwhile. So once
+    // the WAL holds RESTART_PAGES, the service's connection copies the frames written since (a few
+    // milliseconds, mostly its two fsyncs) and the next write starts the WAL over. Below that it
+    // lets the WAL grow: one WAL-index segment holds ~4,000 pages, and reads slow down past it.
+    if (message.walPages !== undefined && message.walPages >= RESTART_PAGES && db.open) db.pragma('wal_checkpoint(PASSIVE)');
   });
   // The thread failing to start (e.g. the file gone) must not take the service down: the backstop
   // checkpoints still run.
