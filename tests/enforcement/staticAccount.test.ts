@@ -40,7 +40,7 @@ describe('static token: one account only', () => {
     const refused = await gate(OTHER_PORTAL, deal.id);
     expect(refused.status).toBe(403);
     expect(refused.json.error?.code).toBe('forbidden');
-    expect(refused.json.error?.message).toContain(`account ${OTHER_PORTAL} has not installed it`);
+    expect(refused.json.error?.message).toContain(`account ${OTHER_PORTAL} has not installed Dealgate`);
     expect(refused.json.error?.message).toContain('/oauth/install');
     expect(stack.sim.requests.count(/deals\/\{dealId\}|deals\/batch/)).toBe(0);
 

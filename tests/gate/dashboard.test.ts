@@ -147,15 +147,23 @@ describe('card API: GET /dashboard', () => {
   });
 
   it('takes the middle decision as the median of an odd count', async () => {
-    const third = portalId + 2;
-    h.store.settings.put(third, { valueThreshold: 0, slaHours: 48, reviewers: [REVIEWER], admins: [ADMIN], escalationReviewer: null, gateStageLabel: 'contract', gateStages: {}, capacity: null }, START, ADMIN);
-    for (const [key, hours] of [['h1', 1], ['h100', 100], ['h5', 5]] as const) {
-      seedDecision(third, seedReview(third, key, key, at(10, 1), 'approved'), 'yes', at(10, 1) + hours * HOUR);
+    // A fresh service and database (the seeding helpers use `h`) holding three decisions only.
+    const main = h;
+    h = await startHarness();
+    try {
+      const fresh = h.sim.portalId;
+      h.store.settings.put(fresh, { valueThreshold: 0, slaHours: 48, reviewers: [REVIEWER], admins: [ADMIN], escalationReviewer: null, gateStageLabel: 'contract', gateStages: {}, capacity: null }, START, ADMIN);
+      for (const [key, hours] of [['h1', 1], ['h100', 100], ['h5', 5]] as const) {
+        seedDecision(fresh, seedReview(fresh, key, key, at(10, 1), 'approved'), 'yes', at(10, 1) + hours * HOUR);
+      }
+      const d = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard')).json;
+      expect(d.medianHoursToDecision).toBe(5);
+      expect(d.slaCompliance).toBe(0.667);
+      expect(d.capacity).toBeNull();
+    } finally {
+      await h.close();
+      h = main;
     }
-    const d = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard', undefined, third)).json;
-    expect(d.medianHoursToDecision).toBe(5);
-    expect(d.slaCompliance).toBe(0.667);
-    expect(d.capacity).toBeNull();
   });
 
   it('refuses reps (403) and makes no HubSpot call', async () => {

@@ -3,7 +3,7 @@ import express from 'express';
 import type { GateResponse } from '../../extensions/contract/api';
 import { ManualClock } from '../../src/server/clock';
 import { createApp } from '../../src/server/http/app';
-import { staticHubSpotClients } from '../../src/server/hubspot/clients';
+import { staticHubSpotClients, type HubSpotClients } from '../../src/server/hubspot/clients';
 import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
 import { silentLogger } from '../../src/server/logger';
 import { createDb } from '../../src/server/storage/db';
@@ -44,6 +44,11 @@ export interface Harness {
   deliverOutbox(): Promise<number>;
   /** A deal in HubSpot (the simulator) that Dealgate has not seen yet. */
   seedDeal(properties?: Record<string, string>): string;
+  /**
+   * Treats another account as installed (as an OAuth install would): its card requests pass the
+   * account check. Only for routes that call HubSpot for it no more than the static token allows.
+   */
+  installOtherAccount(portalId: number): void;
   close(): Promise<void>;
 }
 
@@ -72,7 +77,9 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     ...env,
   });
   const store = createSqliteStore(createDb(config.databasePath));
-  const hubspot = staticHubSpotClients(config);
+  const statically = staticHubSpotClients(config);
+  const installed = new Set<number>();
+  const hubspot: HubSpotClients = { ...statically, serves: async (portalId) => installed.has(portalId) || statically.serves(portalId) };
   const logger = silentLogger();
   outer.use(createApp({ config, store, clock, hubspot, logger }));
   const ctx: GateContext = { store, clock, defaults: config.defaults, gateway: createHubSpotGateway(hubspot, () => clock.now()), logger };
@@ -96,6 +103,9 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     deliverOutbox() {
       return outboxWorker.deliverDue();
+    },
+    installOtherAccount(portalId) {
+      installed.add(portalId);
     },
     seedDeal(properties = {}) {
       return sim.seedDeal({ properties: { dealname: 'Acme renewal', dealstage: 'decisionmakerboughtin', amount: '80000', ...properties } }).id;

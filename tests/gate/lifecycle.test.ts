@@ -260,9 +260,26 @@ describe('card API: the review lifecycle', () => {
     expect(decided.json.gate.status).toBe('approved');
   });
 
-  it('keeps one account out of another: another portal gets 404 for this review and sees none of it', async () => {
+  it('refuses an account that never installed on every route (403), and changes nothing', async () => {
     const { reviewId } = await request();
     const otherPortal = h.sim.portalId + 1;
+    for (const [method, path, body] of [
+      ['GET', `/deals/${h.seedDeal()}/gate`, undefined],
+      ['POST', `/reviews/${reviewId}/decision`, { outcome: 'yes' }],
+      ['POST', `/reviews/${reviewId}/withdraw`, undefined],
+      ['GET', '/dashboard', undefined],
+      ['GET', '/settings', undefined],
+    ] as const) {
+      const result = await h.call<ApiErrorBody>(REVIEWER, method, path, body, otherPortal);
+      expect([path, result.status, result.json.error.message]).toEqual([path, 403, `account ${otherPortal} has not installed Dealgate: install it through /oauth/install`]);
+    }
+    expect(h.store.reviews.get(h.sim.portalId, reviewId)?.status).toBe('pending');
+  });
+
+  it('keeps one installed account out of another: another portal gets 404 for this review and sees none of it', async () => {
+    const { reviewId } = await request();
+    const otherPortal = h.sim.portalId + 1;
+    h.installOtherAccount(otherPortal);
     for (const [path, body] of [
       [`/reviews/${reviewId}/decision`, { outcome: 'yes' }],
       [`/reviews/${reviewId}/withdraw`, undefined],

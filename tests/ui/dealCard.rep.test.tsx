@@ -234,7 +234,7 @@ describe('the deal card, for a rep', () => {
     const renderer = openCard(live, dealId, live.fetcherFor(users.rep, otherAccount));
     await renderer.waitFor(() => expect(renderer.findByTestId(ErrorState, 'card-forbidden')).toBeDefined(), WAIT);
     expect(live.calls.at(-1)?.status).toBe(403);
-    expect(says(renderer, ErrorState, 'card-forbidden')).toContain(`account ${otherAccount} has not installed it`);
+    expect(says(renderer, ErrorState, 'card-forbidden')).toContain(`account ${otherAccount} has not installed Dealgate`);
     expect(renderer.maybeFindByTestId(ErrorState, 'card-error')).toBeNull();
   });
 

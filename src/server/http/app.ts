@@ -40,7 +40,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(webhookRoute({ ...deps, ...(deps.hooks?.onWebhookStored ? { onStored: deps.hooks.onWebhookStored } : {}) }));
   app.use(oauthRoutes({ ...deps, ...(deps.hooks?.onInstalled ? { onInstalled: deps.hooks.onInstalled } : {}) }));
   app.use(opsRoutes(deps));
-  app.use(CARD_API_PATH, cardApi({ ...deps, gateway: createHubSpotGateway(deps.hubspot, () => deps.clock.now()) }));
+  app.use(CARD_API_PATH, cardApi({ ...deps, gateway: createHubSpotGateway(deps.hubspot, () => deps.clock.now()), servesAccount: (portalId) => deps.hubspot.serves(portalId) }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { decisionBody, requestReviewBody } from '../../../extensions/contract/api';
 import type { Clock } from '../clock';
+import { forbidden } from '../errors';
 import type { Config } from '../config/config';
 import type { HubSpotGateway } from '../hubspot/gateway';
 import type { Logger } from '../logger';
@@ -29,6 +30,8 @@ export interface CardApiDeps {
   clock: Clock;
   logger: Logger;
   gateway: HubSpotGateway;
+  /** Whether Dealgate holds credentials for the account (HubSpotClients.serves). */
+  servesAccount: (portalId: number) => Promise<boolean>;
 }
 
 const hubspotId = z.string().regex(/^\d{1,18}$/, { message: 'must be a HubSpot id (digits only)' });
@@ -53,6 +56,13 @@ export function cardApi(deps: CardApiDeps): Router {
 
   // Signature first, for every path under the API (unknown ones too): 401 before any parsing.
   router.use(rawBody, verifyHubSpotRequest({ clientSecret: deps.config.hubspot.clientSecret, publicBaseUrl: deps.config.publicBaseUrl, clock: deps.clock }));
+  // Then the account: one that never installed (and is not the static token's) gets nothing, on
+  // every route, whatever settings or defaults would say about its users.
+  router.use(async (req, _res, next) => {
+    const { portalId } = callerOf(req);
+    if (!(await deps.servesAccount(portalId))) throw forbidden(`account ${portalId} has not installed Dealgate: install it through /oauth/install`);
+    next();
+  });
 
   router.get('/deals/:dealId/gate', async (req, res) => {
     const caller = callerOf(req);

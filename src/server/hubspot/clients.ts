@@ -16,6 +16,8 @@ export interface HubSpotClients {
    * account; every other account must install through OAuth (false when no static token is set).
    */
   staticTokenServes(portalId: number): Promise<boolean>;
+  /** Whether Dealgate holds credentials for this account (installed through OAuth, or the static token's own). */
+  serves(portalId: number): Promise<boolean>;
 }
 
 /**
@@ -57,10 +59,10 @@ export function staticHubSpotClients(config: Config): HubSpotClients {
     return owner;
   }
 
+  const staticTokenServes = async (portalId: number) => (client ? (await ownerOfToken(client)) === portalId : false);
   return {
-    async staticTokenServes(portalId) {
-      return client ? (await ownerOfToken(client)) === portalId : false;
-    },
+    staticTokenServes,
+    serves: staticTokenServes,
     async forPortal(portalId) {
       if (!client) {
         throw new DealgateError(
@@ -152,6 +154,11 @@ export function oauthHubSpotClients(deps: OAuthClientsDeps): OAuthHubSpotClients
   return {
     saveTokens,
     staticTokenServes: (portalId) => fallback.staticTokenServes(portalId),
+    async serves(portalId) {
+      const account = store.accounts.get(portalId);
+      if (account?.authMode === 'oauth' && account.refreshTokenEnc) return true;
+      return fallback.staticTokenServes(portalId);
+    },
     async forPortal(portalId) {
       const token = await accessToken(portalId);
       if (token === undefined) return fallback.forPortal(portalId);
