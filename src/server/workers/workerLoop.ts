@@ -59,7 +59,12 @@ export function createWorkerLoop(options: WorkerLoopOptions): WorkerLoop {
         continue;
       }
       if (!running) break;
-      if (handled > 0) continue;
+      if (handled > 0) {
+        // Let I/O in between rounds: a round that never waits on HubSpot would otherwise run the
+        // next one at once, and requests (webhook acks, card loads) would wait for the backlog.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
       let wait = options.idleMs;
       try {
         const next = options.msUntilNextDue?.();
