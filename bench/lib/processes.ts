@@ -1,5 +1,4 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 
@@ -25,18 +24,8 @@ export function pinSelf(core: number): boolean {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+/** A free loopback port (shared with the tests' process helpers). */
+export { freePort } from '../../tests/support/process';
 
 export interface BenchProcess {
   child: ChildProcess;
