@@ -36,19 +36,41 @@ function optionalNumber(value: string | undefined, name: string): number | undef
   return n;
 }
 
+const USAGE = `usage: npm run simulator -- [--port 4010] [--webhook-target URL] [--client-secret S] [--client-id ID]
+                             [--portal-id N] [--app-id N] [--access-token T] [--seed-demo]
+Each flag may come from the environment instead: SIM_PORT, SIM_WEBHOOK_TARGET, HUBSPOT_CLIENT_SECRET,
+HUBSPOT_CLIENT_ID, SIM_PORTAL_ID, SIM_APP_ID, HUBSPOT_ACCESS_TOKEN.
+`;
+
+class UsageError extends Error {}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string' },
-      'webhook-target': { type: 'string' },
-      'client-secret': { type: 'string' },
-      'client-id': { type: 'string' },
-      'portal-id': { type: 'string' },
-      'app-id': { type: 'string' },
-      'access-token': { type: 'string' },
-      'seed-demo': { type: 'boolean', default: false },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({ options: { ...OPTIONS, help: { type: 'boolean', short: 'h', default: false } } });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  await serve(values);
+}
+
+const OPTIONS = {
+  port: { type: 'string' },
+  'webhook-target': { type: 'string' },
+  'client-secret': { type: 'string' },
+  'client-id': { type: 'string' },
+  'portal-id': { type: 'string' },
+  'app-id': { type: 'string' },
+  'access-token': { type: 'string' },
+  'seed-demo': { type: 'boolean', default: false },
+} as const;
+
+async function serve(values: { [K in Exclude<keyof typeof OPTIONS, 'seed-demo'>]?: string } & { 'seed-demo'?: boolean }): Promise<void> {
   const env = process.env;
   const port = optionalNumber(values.port ?? env.SIM_PORT, '--port');
   const portalId = optionalNumber(values['portal-id'] ?? env.SIM_PORTAL_ID, '--portal-id');
@@ -100,6 +122,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n${USAGE}`);
+    process.exit(2);
+  }
   process.stderr.write(`simulator failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
