@@ -69,6 +69,8 @@ describe('static token: one account only', () => {
     const parked = stack.store.inbox.list({ status: 'parked', limit: 10 });
     expect(parked.length).toBeGreaterThan(0);
     expect(parked.every((event) => event.portalId === OTHER_PORTAL)).toBe(true);
+    // Waiting would not make the account installed: parked at the first attempt, not after the retries.
+    expect(parked.map((event) => event.attempts)).toEqual(parked.map(() => 1));
     expect(parked[0]?.lastError).toContain(`account ${OTHER_PORTAL} has not installed Dealgate`);
     // Nothing was asked of or done to the token's account for it, and the other deal stays where its user put it.
     expect(stack.sim.requests.count() - callsBefore).toBe(0);

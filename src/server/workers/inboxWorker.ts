@@ -10,6 +10,7 @@ import { backoffDelay, describeError, type RetryPolicy } from './backoff';
 import { withTimeout } from './callTimeout';
 import type { RateGovernor } from './rateGovernor';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
+import { DealgateError } from '../errors';
 
 /**
  * Drains the webhook inbox. Each round takes the due events (oldest occurrence first; a deal with
@@ -77,10 +78,13 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     const info = classifyHubSpotError(error);
     const message = describeError(error);
     let parked = 0;
+    // An account Dealgate holds no credentials for will not be served by waiting: parked at once,
+    // for ops to requeue once it has installed.
+    const refusedAccount = error instanceof DealgateError && error.code === 'forbidden';
     store.transaction(() => {
       for (const event of events) {
         const attempts = event.attempts + 1;
-        if (attempts >= retry.maxAttempts) {
+        if (attempts >= retry.maxAttempts || refusedAccount) {
           store.inbox.park(event.id, attempts, message, now);
           parked += 1;
         } else {
@@ -90,7 +94,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
         }
       }
     });
-    if (parked > 0) logger.error({ events: parked, error: message }, 'inbox events parked after their last attempt (GET /ops/inbox?status=parked)');
+    if (parked > 0) logger.error({ events: parked, error: message }, 'inbox events parked (GET /ops/inbox?status=parked)');
     else logger.warn({ events: events.length, error: message }, 'inbox events failed; will retry');
   }
 
