@@ -227,9 +227,6 @@ export async function ensurePipelines(ctx: GateContext, portalId: number, pipeli
     const pipelines = await ctx.gateway.getPipelines(portalId);
     store.transaction(() => savePipelines(ctx, portalId, pipelines, ctx.clock.now()));
   } catch (error) {
-    // An account Dealgate has no credentials for is refused, as the gate refuses it; the cached
-    // pipelines stand in only while HubSpot does not answer.
-    if (error instanceof DealgateError && error.code === 'forbidden') throw error;
     ctx.logger.warn({ portalId, err: error }, 'could not read the pipelines from HubSpot; using the cached ones');
   }
 }
