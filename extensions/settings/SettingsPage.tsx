@@ -90,9 +90,7 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
       setSaving(false);
       if (failed) {
         setFailure(failed.message);
-        const byField: Record<string, string> = {};
-        for (const [path, message] of Object.entries(errorsByFormField(failed.fieldErrors, {}))) byField[path] = message;
-        setErrors(byField);
+        setErrors(errorsByFormField(failed.fieldErrors, {}));
       }
     });
   };
