@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DealgateError } from '../../src/server/errors';
+import type { DealgateError } from '../../src/server/errors';
 import {
   allocationWeeks,
   capacityView,
@@ -10,22 +10,13 @@ import {
   type ApprovalRequest,
   type LedgerCommitment,
 } from '../../src/server/domain/capacityLedger';
+import { failure } from './fixtures';
 
 const capacity = { engineerWeeksPerQuarter: 100, commitmentShare: 0.2 }; // 20 weeks for customer commitments
 const Q4 = '2026-Q4';
 
 function commitment(reviewId: number, weeks: number, quarter = Q4): LedgerCommitment {
   return { reviewId, dealId: `d${reviewId}`, summary: `commitment ${reviewId}`, weeks, decidedAt: Date.UTC(2026, 9, reviewId), quarter };
-}
-
-function failure(work: () => unknown): DealgateError {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof DealgateError) return error;
-    throw error;
-  }
-  throw new Error('expected a DealgateError');
 }
 
 function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {

@@ -1,4 +1,5 @@
 import type { DealFacts, Pipeline } from '../../src/server/domain/gatePolicy';
+import { DealgateError } from '../../src/server/errors';
 import { openReview, type Review } from '../../src/server/domain/reviewLifecycle';
 
 export const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
@@ -47,4 +48,15 @@ export function review(overrides: Partial<Review> = {}): Review {
     dueAt: T0 + 48 * HOUR,
   });
   return { ...base, id: nextId++, ...overrides };
+}
+
+/** The DealgateError `work` throws (a test fails if it throws nothing or something else). */
+export function failure(work: () => unknown): DealgateError {
+  try {
+    work();
+  } catch (error) {
+    if (error instanceof DealgateError) return error;
+    throw error;
+  }
+  throw new Error('expected a DealgateError');
 }

@@ -1,20 +1,9 @@
-import { DealgateError } from '../../src/server/errors';
 import { assertMayDecide, assertWellFormed, conditionsText, decideReview, type DecisionInput } from '../../src/server/domain/reviewDecision';
 import { isAdmin, isDesignatedReviewer, rolesOf, type RoleSettings } from '../../src/server/domain/roles';
-import { review, T0, HOUR } from './fixtures';
+import { failure, review, T0, HOUR } from './fixtures';
 
 const roles: RoleSettings = { reviewers: ['200', '201'], admins: ['900'], escalationReviewer: '300' };
 const at = T0 + 5 * HOUR;
-
-function failure(work: () => unknown): DealgateError {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof DealgateError) return error;
-    throw error;
-  }
-  throw new Error('expected a DealgateError');
-}
 
 function decideAs(userId: string, input: DecisionInput, r = review()) {
   return decideReview(r, input, { userId, settings: roles, at, quarter: '2026-Q4' });
