@@ -1,16 +1,5 @@
-import type { ApiErrorBody, Settings, SettingsResponse } from '../../extensions/contract/api';
-import { startHarness, projectedProperties, ADMIN, REP, REVIEWER, type Harness } from './harness';
-
-const baseSettings: Settings = {
-  valueThreshold: 50000,
-  slaHours: 48,
-  reviewers: [REVIEWER],
-  admins: [ADMIN],
-  escalationReviewer: null,
-  gateStageLabel: 'contract',
-  gateStages: {},
-  capacity: null,
-};
+import type { ApiErrorBody, SettingsResponse } from '../../extensions/contract/api';
+import { startHarness, baseSettings, projectedProperties, ADMIN, REP, REVIEWER, type Harness } from './harness';
 
 describe('card API: settings', () => {
   let h: Harness;

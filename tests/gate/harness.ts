@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import express from 'express';
-import type { GateResponse } from '../../extensions/contract/api';
+import type { GateResponse, Settings } from '../../extensions/contract/api';
 import { ManualClock } from '../../src/server/clock';
 import { createApp } from '../../src/server/http/app';
 import { staticHubSpotClients, type HubSpotClients } from '../../src/server/hubspot/clients';
@@ -28,6 +28,18 @@ export const ESCALATION = '300';
 export const ADMIN = '900';
 
 export const START = Date.UTC(2026, 10, 2, 9, 0, 0);
+
+/** A complete, valid settings body for PUT /settings (tests change one field of it). */
+export const baseSettings: Settings = {
+  valueThreshold: 50000,
+  slaHours: 48,
+  reviewers: [REVIEWER],
+  admins: [ADMIN],
+  escalationReviewer: null,
+  gateStageLabel: 'contract',
+  gateStages: {},
+  capacity: null,
+};
 
 export interface Harness {
   sim: Simulator;

@@ -3,7 +3,7 @@ import { cardRequest } from '../support/cardClient';
 import { TEST_CLIENT_SECRET } from '../support/env';
 import { signedHeaders } from '../../src/server/hubspot/signature';
 import { hubspotFetchPath } from '../support/cardClient';
-import { startHarness, ADMIN, REP, REVIEWER, type Harness } from './harness';
+import { startHarness, baseSettings, ADMIN, REP, REVIEWER, type Harness } from './harness';
 
 /** Every invalid body or path is a 400 whose message names the field, and changes nothing. */
 describe('card API: validation', () => {
@@ -75,17 +75,6 @@ describe('card API: validation', () => {
     expectField(await h.call<ApiErrorBody>(REP, method, path), field);
   });
 
-  const validSettings = {
-    valueThreshold: 50000,
-    slaHours: 48,
-    reviewers: [REVIEWER],
-    admins: [ADMIN],
-    escalationReviewer: null,
-    gateStageLabel: 'contract',
-    gateStages: {},
-    capacity: null,
-  };
-
   it.each<[string, Record<string, unknown>, string]>([
     ['a negative threshold', { valueThreshold: -1 }, 'valueThreshold'],
     ['SLA hours of 0', { slaHours: 0 }, 'slaHours'],
@@ -102,7 +91,7 @@ describe('card API: validation', () => {
     ['a closed gate stage', { gateStages: { default: 'closedwon' } }, 'gateStages.default'],
     ['an unknown field', { color: 'blue' }, 'request body'],
   ])('PUT /settings refuses %s', async (_what, change, field) => {
-    expectField(await h.call<ApiErrorBody>(ADMIN, 'PUT', '/settings', { ...validSettings, ...change }), field);
+    expectField(await h.call<ApiErrorBody>(ADMIN, 'PUT', '/settings', { ...baseSettings, ...change }), field);
     expect(h.store.settings.get(h.sim.portalId)).toBeUndefined();
   });
 
