@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { DateInput, Flex, LoadingButton, NumberInput, Text, TextArea } from '@hubspot/ui-extensions';
 import { requestReviewBody, type GateResponse, type RequestReviewBody } from '../contract/api';
-import { validateWith } from '../client/fieldErrors';
+import { errorProps, validateWith } from '../client/fieldErrors';
 import { fromIsoDate, toIsoDate, type CalendarDate } from './dateValue';
 
 export interface CommitmentFormProps {
@@ -55,8 +55,7 @@ export function CommitmentForm({ gate, busy, submitting, serverErrors, onSubmit 
         testId="commitment-summary"
         value={summary}
         required
-        error={shown.summary !== undefined}
-        validationMessage={shown.summary}
+        {...errorProps(shown, 'summary')}
         onChange={(value) => setSummary(value)}
       />
       <NumberInput
@@ -67,8 +66,7 @@ export function CommitmentForm({ gate, busy, submitting, serverErrors, onSubmit 
         required
         min={0}
         precision={1}
-        error={shown.effortWeeks !== undefined}
-        validationMessage={shown.effortWeeks}
+        {...errorProps(shown, 'effortWeeks')}
         onChange={(value) => setEffortWeeks(Number.isFinite(value) ? value : undefined)}
       />
       <DateInput
@@ -77,8 +75,7 @@ export function CommitmentForm({ gate, busy, submitting, serverErrors, onSubmit 
         testId="commitment-needed-by"
         format="YYYY-MM-DD"
         value={neededBy}
-        error={shown.neededBy !== undefined}
-        validationMessage={shown.neededBy}
+        {...errorProps(shown, 'neededBy')}
         onChange={(value) => setNeededBy(value ? { year: value.year, month: value.month, date: value.date } : undefined)}
       />
       <LoadingButton variant="primary" testId="request-review" loading={submitting} disabled={busy} onClick={submit}>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Alert, Flex, LoadingButton, NumberInput, Select, Text, TextArea } from '@hubspot/ui-extensions';
 import { decisionBody, decisionOutcomes, type CapacityCommitment, type DecisionBody, type DecisionOutcome, type GateResponse } from '../contract/api';
-import { validateWith } from '../client/fieldErrors';
+import { errorProps, validateWith } from '../client/fieldErrors';
 import { formatWeeks, outcomeLabel } from './gateWording';
 
 /** What the service said when an approval did not fit the quarter (409, `details` of the conflict). */
@@ -74,8 +74,7 @@ export function DecisionForm({ gate, busy, submitting, serverErrors, capacityCon
         required
         value={outcome}
         options={outcomeOptions}
-        error={shown.outcome !== undefined}
-        validationMessage={shown.outcome}
+        {...errorProps(shown, 'outcome')}
         onChange={(value) => setOutcome(decisionOutcomes.find((o) => o === value))}
       />
       {outcome === 'yes_but' && (
@@ -86,8 +85,7 @@ export function DecisionForm({ gate, busy, submitting, serverErrors, capacityCon
           value={extraWeeks}
           min={0}
           precision={1}
-          error={shown.extraWeeks !== undefined}
-          validationMessage={shown.extraWeeks}
+          {...errorProps(shown, 'extraWeeks')}
           onChange={(value) => setExtraWeeks(Number.isFinite(value) ? value : undefined)}
         />
       )}
@@ -97,8 +95,7 @@ export function DecisionForm({ gate, busy, submitting, serverErrors, capacityCon
           name="tradeoff"
           testId="decision-tradeoff"
           value={tradeoff}
-          error={shown.tradeoff !== undefined}
-          validationMessage={shown.tradeoff}
+          {...errorProps(shown, 'tradeoff')}
           onChange={(value) => setTradeoff(value)}
         />
       )}
@@ -108,8 +105,7 @@ export function DecisionForm({ gate, busy, submitting, serverErrors, capacityCon
         testId="decision-note"
         value={note}
         required={outcome === 'no'}
-        error={shown.note !== undefined}
-        validationMessage={shown.note}
+        {...errorProps(shown, 'note')}
         onChange={(value) => setNote(value)}
       />
       {askDeprioritize && capacity && (
@@ -128,8 +124,7 @@ export function DecisionForm({ gate, busy, submitting, serverErrors, capacityCon
           testId="decision-deprioritize"
           value={deprioritize}
           options={candidates.map((c) => ({ value: c.reviewId, label: `#${c.reviewId} deal ${c.dealId}: ${c.summary} (${formatWeeks(c.weeks)})` }))}
-          error={shown.deprioritizeReviewId !== undefined}
-          validationMessage={shown.deprioritizeReviewId}
+          {...errorProps(shown, 'deprioritizeReviewId')}
           onChange={(value) => setDeprioritize(typeof value === 'number' ? value : Number(value))}
         />
       )}

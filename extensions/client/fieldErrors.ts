@@ -28,3 +28,9 @@ export function validateWith<S extends z.ZodType>(
   }
   return { ok: false, errors };
 }
+
+/** How a HubSpot input shows a field's error: flagged, with the message under it (none when the field is fine). */
+export function errorProps(errors: Record<string, string>, field: string): { error: boolean; validationMessage: string | undefined } {
+  const message = errors[field];
+  return { error: message !== undefined, validationMessage: message };
+}

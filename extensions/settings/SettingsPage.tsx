@@ -14,6 +14,7 @@ import type { ExtensionPointApi } from '@hubspot/ui-extensions';
 import type { SettingsResponse } from '../contract/api';
 import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher } from '../client/serviceClient';
 import { NotLoaded, useServiceLoad } from '../client/useServiceLoad';
+import { errorProps } from '../client/fieldErrors';
 import { formatWhen } from '../card/gateWording';
 import { draftOf, errorsByFormField, settingsFromDraft, type SettingsDraft } from './settingsForm';
 
@@ -94,7 +95,7 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
       }
     });
   };
-  const field = (name: string) => ({ error: errors[name] !== undefined, validationMessage: errors[name], readOnly });
+  const field = (name: string) => ({ ...errorProps(errors, name), readOnly });
 
   return (
     <Flex direction="column" gap="md" testId="settings-form">
