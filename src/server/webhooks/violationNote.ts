@@ -1,12 +1,5 @@
+import { escapeHtml } from '../gate/dealEffects';
 import type { StageMoveVerdict } from './dealEvents';
-
-/**
- * The note Dealgate leaves on a deal it moved back: what happened, why, and what to do next.
- * HubSpot renders note bodies as HTML, so every value is escaped.
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function nextStep(verdict: StageMoveVerdict, gateLabel: string): string {
   switch (verdict.status) {
@@ -21,6 +14,10 @@ function nextStep(verdict: StageMoveVerdict, gateLabel: string): string {
   }
 }
 
+/**
+ * The note Dealgate leaves on a deal it moved back: what happened, why, and what to do next.
+ * HubSpot renders note bodies as HTML, so every value is escaped (as in every other note).
+ */
 export function stageMoveNote(input: { movedBy: string; from: string; to: string; verdict: StageMoveVerdict; gateLabel: string | null }): string {
   const who = /^\d+$/.test(input.movedBy) ? `user ${input.movedBy}` : input.movedBy === 'hubspot' ? 'an automation or integration' : input.movedBy;
   const gateLabel = input.gateLabel ?? 'the gate stage';
