@@ -1,25 +1,14 @@
 import { signedHeaders } from '../../src/server/hubspot/signature';
 import { WEBHOOK_PATH } from '../../src/server/webhooks/webhookRoute';
-import type { StackOptions } from '../support/stack';
-import { startStack, type Stack } from '../support/stack';
-import { REP, revertNotes, seedGatedDeal, stageOf } from './world';
+import type { Stack } from '../support/stack';
+import { REP, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world';
 
 /**
  * HubSpot's delivery is at-least-once and unordered: duplicates, retries of batches we did store,
  * reordering. Each must still give exactly one effect per event; a forged batch gives none.
  */
 describe('webhook delivery', () => {
-  let stack: Stack | undefined;
-  afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
-
-  async function start(options: StackOptions = {}): Promise<Stack> {
-    stack = await startStack({ defaults: { valueThreshold: 50_000 }, ...options });
-    await stack.provision();
-    return stack;
-  }
+  const start = stackPerTest();
 
   function expectOneRevert(s: Stack, dealId: string, backTo = 'contractsent') {
     expect(stageOf(s, dealId)).toBe(backTo);

@@ -1,5 +1,4 @@
-import { startStack, type Stack } from '../support/stack';
-import { REP, revertNotes, seedGatedDeal, stageOf } from './world';
+import { REP, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world';
 
 /**
  * HubSpot calls that do not answer in time. @hubspot/api-client has no timeout of its own, so the
@@ -7,17 +6,7 @@ import { REP, revertNotes, seedGatedDeal, stageOf } from './world';
  * afterwards, and the outbox must not create its note a second time.
  */
 describe('HubSpot calls that hang', () => {
-  let stack: Stack | undefined;
-  afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
-
-  async function start(): Promise<Stack> {
-    stack = await startStack({ defaults: { valueThreshold: 50_000 }, background: { callTimeoutMs: 200 } });
-    await stack.provision();
-    return stack;
-  }
+  const start = stackPerTest({ background: { callTimeoutMs: 200 } });
 
   it('a deal read HubSpot never answers does not stall enforcement: the read is given up and retried', async () => {
     const s = await start();

@@ -1,25 +1,14 @@
 import type { InboxEvent } from '../../src/server/webhooks/inboxStore';
 import type { OutboxRow } from '../../src/server/outbox/outboxStore';
 import { waitUntil } from '../support/process';
-import { startStack, type Stack, type StackOptions } from '../support/stack';
-import { REP, requestReviewAsRep, revertNotes, seedGatedDeal, stageOf } from './world';
+import { REP, requestReviewAsRep, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world';
 
 /**
  * HubSpot failing for a while delays Dealgate's effects but loses none and repeats none; effects
  * that cannot be delivered, and events that cannot be processed, end up visible on the ops routes.
  */
 describe('the outbox and the inbox under HubSpot faults', () => {
-  let stack: Stack | undefined;
-  afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
-
-  async function start(options: StackOptions = {}): Promise<Stack> {
-    stack = await startStack({ defaults: { valueThreshold: 50_000 }, ...options });
-    await stack.provision();
-    return stack;
-  }
+  const start = stackPerTest();
 
   const updates = 'POST /crm/v3/objects/deals/batch/update';
   const noteCreates = 'POST /crm/v3/objects/notes/batch/create';

@@ -3,13 +3,31 @@ import type { GateContext } from '../../src/server/gate/context';
 import { decide, requestReview } from '../../src/server/gate/gateService';
 import { silentLogger } from '../../src/server/logger';
 import type { SimRecord } from '../../src/simulator';
-import type { Stack } from '../support/stack';
+import { startStack, type Stack, type StackOptions } from '../support/stack';
 
 /** People of the enforcement suites (HubSpot user ids). */
 export const REP = 42;
 export const REVIEWER = '200';
 export const ADMIN = 900;
 export const ESCALATION = '300';
+
+/**
+ * For a describe block whose tests each start their own stack: registers an afterEach that stops
+ * it, and returns `start(options)`, which starts one with the 50k threshold (`base`, then
+ * `options`, over that) and provisions it.
+ */
+export function stackPerTest(base: StackOptions = {}): (options?: StackOptions) => Promise<Stack> {
+  let stack: Stack | undefined;
+  afterEach(async () => {
+    await stack?.stop();
+    stack = undefined;
+  });
+  return async (options = {}) => {
+    stack = await startStack({ defaults: { valueThreshold: 50_000 }, ...base, ...options });
+    await stack.provision();
+    return stack;
+  };
+}
 
 /** A deal that needs review: in the gate stage (Contract Sent), a commitment, the amount above the 50k threshold. */
 export function seedGatedDeal(stack: Stack, overrides: Record<string, string> = {}): SimRecord {
