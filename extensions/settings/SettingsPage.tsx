@@ -62,6 +62,9 @@ export function SettingsPage({ actions, fetcher, baseUrl = DEFAULT_SERVICE_URL }
   );
 }
 
+/** The draft's fields whose value is a `T`. */
+type DraftKey<T> = { [K in keyof SettingsDraft]: SettingsDraft[K] extends T ? K : never }[keyof SettingsDraft];
+
 interface SaveFailure {
   message: string;
   fieldErrors: Record<string, string>;
@@ -74,7 +77,6 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
   const [saving, setSaving] = useState(false);
   const readOnly = !response.canEdit;
   const set = <K extends keyof SettingsDraft>(key: K, value: SettingsDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
-  const num = (value: number) => (Number.isFinite(value) ? value : undefined);
 
   const save = () => {
     if (saving) return;
@@ -96,6 +98,14 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
     });
   };
   const field = (name: string) => ({ ...errorProps(errors, name), readOnly });
+  // A field's name, value, change handler and error all come from its draft key, so they cannot drift apart.
+  const textField = (name: DraftKey<string>) => ({ name, value: draft[name], onChange: (v: string) => set(name, v), ...field(name) });
+  const numberField = (name: DraftKey<number | undefined>) => ({
+    name,
+    value: draft[name],
+    onChange: (v: number) => set(name, Number.isFinite(v) ? v : undefined),
+    ...field(name),
+  });
 
   return (
     <Flex direction="column" gap="md" testId="settings-form">
@@ -117,22 +127,16 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
       )}
       <NumberInput
         label="Deal amount threshold"
-        name="valueThreshold"
         testId="settings-threshold"
         description="Deals with a feature commitment at or above this amount need engineering's sign-off."
-        value={draft.valueThreshold}
         min={0}
-        onChange={(v) => set('valueThreshold', num(v))}
-        {...field('valueThreshold')}
+        {...numberField('valueThreshold')}
       />
       <Input
         label="Gate stage name"
-        name="gateStageLabel"
         testId="settings-gate-stage-label"
         description="In pipelines without an explicit choice below, the stage with this name is the gate."
-        value={draft.gateStageLabel}
-        onChange={(v) => set('gateStageLabel', v)}
-        {...field('gateStageLabel')}
+        {...textField('gateStageLabel')}
       />
       {response.pipelines.map((pipeline) => (
         <Select
@@ -151,37 +155,25 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
       ))}
       <Input
         label="Reviewers (HubSpot user ids, comma-separated)"
-        name="reviewers"
         testId="settings-reviewers"
-        value={draft.reviewers}
-        onChange={(v) => set('reviewers', v)}
-        {...field('reviewers')}
+        {...textField('reviewers')}
       />
       <Input
         label="Escalation reviewer (HubSpot user id, optional)"
-        name="escalationReviewer"
         testId="settings-escalation"
-        value={draft.escalationReviewer}
-        onChange={(v) => set('escalationReviewer', v)}
-        {...field('escalationReviewer')}
+        {...textField('escalationReviewer')}
       />
       <Input
         label="Admins (HubSpot user ids, comma-separated)"
-        name="admins"
         testId="settings-admins"
-        value={draft.admins}
-        onChange={(v) => set('admins', v)}
-        {...field('admins')}
+        {...textField('admins')}
       />
       <NumberInput
         label="Review SLA (hours)"
-        name="slaHours"
         testId="settings-sla-hours"
-        value={draft.slaHours}
         min={1}
         max={336}
-        onChange={(v) => set('slaHours', num(v))}
-        {...field('slaHours')}
+        {...numberField('slaHours')}
       />
       <Toggle
         label="Track engineering capacity for customer commitments"
@@ -194,24 +186,18 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
       {draft.capacityEnabled && (
         <NumberInput
           label="Engineering capacity (engineer-weeks per quarter)"
-          name="engineerWeeksPerQuarter"
           testId="settings-capacity-weeks"
-          value={draft.engineerWeeksPerQuarter}
           min={0}
-          onChange={(v) => set('engineerWeeksPerQuarter', num(v))}
-          {...field('engineerWeeksPerQuarter')}
+          {...numberField('engineerWeeksPerQuarter')}
         />
       )}
       {draft.capacityEnabled && (
         <NumberInput
           label="Share for customer commitments (%)"
-          name="commitmentSharePercent"
           testId="settings-capacity-share"
-          value={draft.commitmentSharePercent}
           min={0}
           max={100}
-          onChange={(v) => set('commitmentSharePercent', num(v))}
-          {...field('commitmentSharePercent')}
+          {...numberField('commitmentSharePercent')}
         />
       )}
       {!readOnly && (
