@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
 import type { HubSpotDeal, StageChange } from '../hubspot/gateway';
-import type { Pipeline } from '../domain/gatePolicy';
+import type { DealFacts, Pipeline } from '../domain/gatePolicy';
 import { enqueueEffect } from '../outbox/effects';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import type { DealEventHandler, DealEventInput } from '../workers/inboxWorker';
@@ -23,16 +23,9 @@ import { stageMoveNote } from './violationNote';
  */
 
 /** The facts the gate reads, with where they came from and when. */
-export interface ObservedDeal {
+export interface ObservedDeal extends DealFacts {
   dealId: string;
-  name: string | null;
-  amount: number | null;
-  stage: string | null;
-  pipeline: string | null;
   ownerId: string | null;
-  commitment: boolean;
-  commitmentSummary: string | null;
-  effortWeeks: number | null;
   /** HubSpot's time for these facts (the deal's last modification, or the event's occurrence). */
   observedAt: number;
   /** `dealgate_status` as HubSpot has it, when read from HubSpot (the gate rewrites a stale projection). */
