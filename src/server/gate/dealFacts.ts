@@ -1,7 +1,7 @@
 import type { GateEvaluation, GateStatus } from '../../../extensions/contract/api';
 import { DealgateError, notFound } from '../errors';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
-import { evaluateGate, gateStatusOf, isStageMoveAllowed, reviewRequirement, type DealFacts, type Pipeline } from '../domain/gatePolicy';
+import { evaluateGate, gateStatusOf, reviewRequirement, type DealFacts, type Pipeline } from '../domain/gatePolicy';
 import {
   coversCommitment,
   describeCommitmentChange,
@@ -162,15 +162,6 @@ export function evaluateGateForDeal(ctx: GateStoreContext, portalId: number, dea
   const withOwn = withPendingWrites(store, portalId, dealId, facts);
   const pipeline = withOwn.pipeline ? store.pipelines.get(portalId, withOwn.pipeline) : undefined;
   return evaluateGate({ facts: withOwn, pipeline, settings, latest: store.reviews.latestForDeal(portalId, dealId), now: ctx.clock.now() });
-}
-
-/** Whether moving the deal (with these facts) into `toStage` is allowed by the gate. */
-export function isStageMoveAllowedForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: DealFacts, toStage: string): boolean {
-  const { store } = ctx;
-  const { settings } = effectiveSettings(ctx, portalId);
-  const withOwn = withPendingWrites(store, portalId, dealId, facts);
-  const pipeline = withOwn.pipeline ? store.pipelines.get(portalId, withOwn.pipeline) : undefined;
-  return isStageMoveAllowed({ facts: withOwn, pipeline, settings, latest: store.reviews.latestForDeal(portalId, dealId), now: ctx.clock.now() }, toStage);
 }
 
 function hubspotUnavailable(what: string, error: unknown): DealgateError {
