@@ -19,19 +19,12 @@ export const rawBody: RequestHandler = express.raw({ type: () => true, limit: MA
  * query's identity before this passes. Use after `rawBody`.
  */
 export function verifyHubSpotRequest(options: VerifyOptions): RequestHandler {
+  // Express 5 hands what a handler throws to the error handler, as next(error) would.
   return (req, _res, next) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const refused = signatureFailure(options, req, raw);
-    if (refused) {
-      next(refused);
-      return;
-    }
-    try {
-      req.body = parseVerifiedJson(req, raw);
-    } catch (error) {
-      next(error);
-      return;
-    }
+    if (refused) throw refused;
+    req.body = parseVerifiedJson(req, raw);
     next();
   };
 }
