@@ -6,6 +6,7 @@ import {
   type RenderedFragmentNode,
   type RenderedRootNode,
 } from '@hubspot/ui-extensions/testing';
+import { toIsoDate, type CalendarDate } from '../card/dateValue';
 
 /**
  * Plain text of what a rendered UI-extension tree shows, as a person would read it off the
@@ -51,8 +52,8 @@ function fieldValue(node: RenderedElementNode): string {
     return `${chosen ? chosen.label : '(choose)'}   [options: ${choices}]`;
   }
   if (node.name === 'DateInput') {
-    const d = value as { year: number; month: number; date: number } | undefined;
-    return d ? `${d.year}-${String(d.month + 1).padStart(2, '0')}-${String(d.date).padStart(2, '0')}` : '';
+    const d = value as CalendarDate | undefined;
+    return d ? toIsoDate(d) : '';
   }
   if (node.name === 'Toggle' || node.name === 'Checkbox') return prop(node, 'checked') ? 'on' : 'off';
   if (value === undefined || value === null) return '';
