@@ -37,8 +37,6 @@ export interface RateGovernor {
   acquire(portalId: number): Promise<void>;
   /** HubSpot answered 429: pause the account and slow it down. Returns the pause in ms. */
   rateLimited(portalId: number, retryAfterMs?: number): number;
-  /** When the account's pause ends (0 when it was never paused), on the governor's clock. */
-  pausedUntil(portalId: number): number;
   /** How long the account stays paused from now (0 when it is not). */
   pauseRemainingMs(portalId: number): number;
   /** Accounts that are paused right now (the outbox skips them rather than wait). */
@@ -90,10 +88,6 @@ export function createRateGovernor(clock: Clock, options: RateGovernorOptions = 
       p.pausedUntil = Math.max(p.pausedUntil, now + pause);
       p.slowUntil = now + SLOW_DOWN_FOR_MS;
       return pause;
-    },
-
-    pausedUntil(portalId) {
-      return accounts.get(portalId)?.pausedUntil ?? 0;
     },
 
     pauseRemainingMs(portalId) {
