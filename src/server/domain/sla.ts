@@ -1,4 +1,4 @@
-import type { SlaClock } from '../../../extensions/contract/api';
+import type { ReviewStatus, SlaClock } from '../../../extensions/contract/api';
 import type { Review } from './reviewLifecycle';
 
 /** A reviewer's answer is due `slaHours` after the request. */
@@ -11,6 +11,11 @@ export function dueAt(requestedAt: number, slaHours: number): number {
 /** A waiting review is overdue once its due time has passed. */
 export function isPastDue(review: Pick<Review, 'status' | 'dueAt'>, now: number): boolean {
   return (review.status === 'pending' || review.status === 'overdue') && now > review.dueAt;
+}
+
+/** The status as shown: a pending review past its due time is overdue even before the SLA worker marks it so. */
+export function statusAt(review: Pick<Review, 'status' | 'dueAt'>, now: number): ReviewStatus {
+  return review.status === 'pending' && now > review.dueAt ? 'overdue' : review.status;
 }
 
 /** The clock the card shows for a waiting review; the hours are the ones in force when it was requested. */

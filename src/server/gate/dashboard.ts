@@ -2,7 +2,7 @@ import type { DashboardResponse, QueueItem } from '../../../extensions/contract/
 import { forbidden } from '../errors';
 import { capacityView, quarterBounds } from '../domain/capacityLedger';
 import { isAdmin, isDesignatedReviewer } from '../domain/roles';
-import { HOUR_MS } from '../domain/sla';
+import { HOUR_MS, statusAt } from '../domain/sla';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
 
 /**
@@ -27,7 +27,7 @@ export function buildDashboard(ctx: GateStoreContext, caller: Caller): Dashboard
     dealId: review.dealId,
     dealName,
     amount,
-    status: review.status === 'pending' && now > review.dueAt ? 'overdue' : review.status,
+    status: statusAt(review, now),
     summary: review.summary,
     effortWeeks: review.effortWeeks,
     requestedBy: review.requestedBy,

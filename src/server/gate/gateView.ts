@@ -12,7 +12,7 @@ import { evaluateGate, type DealFacts, type Pipeline } from '../domain/gatePolic
 import type { Decision } from '../domain/reviewDecision';
 import { coversCommitment, isApproval, isOpenReview, type Review } from '../domain/reviewLifecycle';
 import { isAdmin, isDesignatedReviewer, rolesOf } from '../domain/roles';
-import { slaClock } from '../domain/sla';
+import { slaClock, statusAt } from '../domain/sla';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
 
@@ -37,7 +37,7 @@ export function reviewView(review: Review, decision: Decision | undefined, facts
   return {
     id: review.id,
     dealId: review.dealId,
-    status: review.status === 'pending' && now > review.dueAt ? 'overdue' : review.status,
+    status: statusAt(review, now),
     summary: review.summary,
     effortWeeks: review.effortWeeks,
     neededBy: review.neededBy,
