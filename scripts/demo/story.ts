@@ -135,7 +135,7 @@ async function expectMoveStays(story: Story, dealId: string): Promise<void> {
   say.expectEqual('HubSpot: no new "moved back" note', world.notesOf(dealId, REVERT_NOTE).length, notesBefore);
 }
 
-async function decideAs(story: Story, dealId: string, reviewId: number, body: Record<string, unknown>): Promise<GateResponse> {
+async function decideAs(story: Story, reviewId: number, body: Record<string, unknown>): Promise<GateResponse> {
   const { world, say } = story;
   const answered = await world.call<GateResponse>('reviewer', 'POST', `/reviews/${reviewId}/decision`, body);
   say.expectEqual(`POST /api/v1/reviews/${reviewId}/decision as the reviewer answers 200`, answered.status, 200);
@@ -204,7 +204,7 @@ async function stepThreeYesBut(story: Story, acme: string, reviewId: number): Pr
   say.say(`${people.reviewer.name} opens the card and answers: yes, but it takes 2 more weeks and Azure AD waits.`);
   const before = await world.gate('reviewer', acme);
   say.check('the reviewer sees the answer form', before.permissions.canDecide);
-  const answered = await decideAs(story, acme, reviewId, {
+  const answered = await decideAs(story, reviewId, {
     outcome: 'yes_but',
     extraWeeks: 2,
     tradeoff: 'Okta only; Azure AD support moves to next quarter',
@@ -229,7 +229,7 @@ async function stepFourNoUntilRemoved(story: Story): Promise<void> {
   const requested = await requestAs(story, globex, 'On-premises deployment in the customer data centre', 12);
   const reviewId = reviewIdOf(say, requested);
   say.say(`${people.reviewer.name} answers no.`);
-  const answered = await decideAs(story, globex, reviewId, { outcome: 'no', note: 'We have no on-premises build and none on the roadmap' });
+  const answered = await decideAs(story, reviewId, { outcome: 'no', note: 'We have no on-premises build and none on the roadmap' });
   say.expectEqual('the API: rejected, the deal may not advance', [answered.gate.status, answered.gate.mayAdvance], ['rejected', false]);
   say.expectEqual('HubSpot: dealgate_status is "rejected"', world.propertyOf(globex, 'dealgate_status'), 'rejected');
   say.say(`${people.rep.name} tries Closed Won anyway.`);
@@ -301,7 +301,7 @@ async function stepSixCapacity(story: Story, acme: string): Promise<void> {
   const umbrella = seedGatedDeal(world, 'Umbrella: audit trail', 70_000, 'Audit log export to the customer SIEM', fill);
   say.say(`Deal ${umbrella} "Umbrella: audit trail" (70,000) asks for ${fill} weeks of work; ${people.reviewer.name} says yes.`);
   const umbrellaReview = reviewIdOf(say, await requestAs(story, umbrella, 'Audit log export to the customer SIEM', fill));
-  const approved = await decideAs(story, umbrella, umbrellaReview, { outcome: 'yes' });
+  const approved = await decideAs(story, umbrellaReview, { outcome: 'yes' });
   say.expectEqual('the ledger: 1 week remains', approved.capacity?.remainingWeeks, 1);
 
   const hooli = seedGatedDeal(world, 'Hooli: EU data residency', 150_000, 'EU-only data residency', 3);
@@ -321,7 +321,7 @@ async function stepSixCapacity(story: Story, acme: string): Promise<void> {
   say.expectEqual('HubSpot: nothing written for the refused approval (status still "pending")', world.propertyOf(hooli, 'dealgate_status'), 'pending');
 
   say.say(`${people.reviewer.name} approves again, naming review #${umbrellaReview} (Umbrella) to deprioritize.`);
-  const chosen = await decideAs(story, hooli, hooliReview, { outcome: 'yes', deprioritizeReviewId: umbrellaReview });
+  const chosen = await decideAs(story, hooliReview, { outcome: 'yes', deprioritizeReviewId: umbrellaReview });
   say.expectEqual('the API: approved, Umbrella deprioritized', [chosen.gate.status, chosen.review?.decision?.deprioritizedReviewId], ['approved', umbrellaReview]);
   say.check('the ledger: Hooli is in, Umbrella is out', chosen.capacity?.commitments.some((c) => c.reviewId === hooliReview) === true && !chosen.capacity.commitments.some((c) => c.reviewId === umbrellaReview));
   const umbrellaNote = world.notesOf(umbrella, 'was deprioritized');
