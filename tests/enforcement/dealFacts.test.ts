@@ -1,5 +1,4 @@
 import express from 'express';
-import { signedHeaders } from '../../src/server/hubspot/signature';
 import { WEBHOOK_PATH } from '../../src/server/webhooks/webhookRoute';
 import { listen } from '../support/env';
 import { startStack, type Stack } from '../support/stack';
@@ -22,9 +21,7 @@ describe('deal facts from webhooks', () => {
   });
 
   async function postSigned(events: unknown[]) {
-    const body = JSON.stringify(events);
-    const headers = signedHeaders(stack.clientSecret, { method: 'POST', uri: stack.url + WEBHOOK_PATH, body }, Date.now());
-    const response = await fetch(stack.url + WEBHOOK_PATH, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+    const response = await stack.postWebhook(JSON.stringify(events));
     expect(response.status).toBe(200);
   }
 

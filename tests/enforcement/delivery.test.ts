@@ -1,5 +1,3 @@
-import { signedHeaders } from '../../src/server/hubspot/signature';
-import { WEBHOOK_PATH } from '../../src/server/webhooks/webhookRoute';
 import type { Stack } from '../support/stack';
 import { REP, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world';
 
@@ -58,8 +56,7 @@ describe('webhook delivery', () => {
     const delivered = s.sim.webhooks.deliveries().filter((d) => d.outcome === 'delivered');
     for (const delivery of delivered) {
       const body = JSON.stringify(delivery.events.map((e) => ({ ...e, attemptNumber: e.attemptNumber + 1 })));
-      const headers = signedHeaders(s.clientSecret, { method: 'POST', uri: s.url + WEBHOOK_PATH, body }, Date.now());
-      const response = await fetch(s.url + WEBHOOK_PATH, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+      const response = await s.postWebhook(body);
       expect(response.status).toBe(200);
     }
     await s.settle();
@@ -106,8 +103,7 @@ describe('webhook delivery', () => {
         sourceId: `userId:${REP}`,
       },
     ]);
-    const headers = signedHeaders('not-the-client-secret', { method: 'POST', uri: s.url + WEBHOOK_PATH, body }, Date.now());
-    const response = await fetch(s.url + WEBHOOK_PATH, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+    const response = await s.postWebhook(body, 'not-the-client-secret');
     expect(response.status).toBe(401);
     await s.settle();
     expect(s.store.inbox.journalBacklog()).toBe(0);

@@ -1,6 +1,4 @@
 import type { DashboardResponse, GateResponse, SettingsResponse } from '../../extensions/contract/api';
-import { signedHeaders } from '../../src/server/hubspot/signature';
-import { WEBHOOK_PATH } from '../../src/server/webhooks/webhookRoute';
 import { reportCounts } from './counts';
 import { card, crmRecord, databaseRows, populate, SHARED_DEAL_ID, startTwoAccounts, type Account, type AccountData, type TwoAccounts } from './twoAccounts';
 
@@ -182,12 +180,7 @@ describe('isolation: two accounts in one Dealgate', () => {
         changeSource: 'CRM_UI',
         sourceId: `userId:${own.people.rep}`,
       }));
-      const body = JSON.stringify(events);
-      const answer = await fetch(world.stack.url + WEBHOOK_PATH, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...signedHeaders(world.stack.clientSecret, { method: 'POST', uri: world.stack.url + WEBHOOK_PATH, body }, Date.now()) },
-        body,
-      });
+      const answer = await world.stack.postWebhook(JSON.stringify(events));
       counts.requests += 1;
       counts.crossAccountIdsTried += events.length;
       // HubSpot signed it, so it is taken; what it names is looked up in the account it came from.

@@ -45,6 +45,7 @@ import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import type { Store } from '../../src/server/storage/store';
 import { hubSpotClientsFor, type HubSpotClients } from '../../src/server/hubspot/clients';
+import { signedHeaders } from '../../src/server/hubspot/signature';
 import { createApp } from '../../src/server/http/app';
 import { CALLBACK_PATH, INSTALL_PATH } from '../../src/server/oauth/oauthRoutes';
 import { WEBHOOK_PATH } from '../../src/server/webhooks/webhookRoute';
@@ -107,6 +108,8 @@ export interface Stack {
   readonly databasePath: string;
   /** GET (or POST) an /ops route with the ops token. */
   ops<T = unknown>(path: string, method?: 'GET' | 'POST'): Promise<OpsResponse<T>>;
+  /** POSTs a webhook batch to the service as HubSpot does: JSON, v3-signed with `secret` (default: the app's client secret). */
+  postWebhook(body: string, secret?: string): Promise<Response>;
   /** Creates the dealgate properties and reads the pipelines now (as the first webhook would), so tests can seed deals with them. */
   provision(): Promise<void>;
   /** OAuth mode: runs the install as a browser would (install → HubSpot consent → callback); returns the callback's status. */
@@ -223,6 +226,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return { status: response.status, json: (await response.json()) as T };
   }
 
+  function postWebhook(body: string, secret = sim.clientSecret): Promise<Response> {
+    const headers = signedHeaders(secret, { method: 'POST', uri: url + WEBHOOK_PATH, body }, clock.now());
+    return fetch(url + WEBHOOK_PATH, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+  }
+
   async function installViaOAuth(userId?: number): Promise<{ status: number; body: string }> {
     const install = await fetch(url + INSTALL_PATH, { redirect: 'manual' });
     const location = install.headers.get('location');
@@ -274,6 +282,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     opsToken,
     databasePath,
     ops,
+    postWebhook,
     provision: () => service.background.provisioner.ensureReady(sim.portalId),
     installViaOAuth,
     settle,
