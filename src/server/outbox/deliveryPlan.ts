@@ -28,6 +28,11 @@ export type OutboxKind = keyof typeof outboxPayloads;
 export type RevertStagePayload = z.infer<(typeof outboxPayloads)['revert_stage']>;
 export type CreateTaskPayload = z.infer<(typeof outboxPayloads)['create_task']>;
 
+/** The deal properties a revert writes: the stage, and its pipeline when the move also changed that. */
+export function revertProperties(revert: RevertStagePayload): Record<string, string> {
+  return revert.toPipeline === undefined ? { dealstage: revert.toStage } : { dealstage: revert.toStage, pipeline: revert.toPipeline };
+}
+
 export interface DealUpdatePlan {
   dealId: string;
   properties: Record<string, string>;
@@ -91,8 +96,7 @@ export function planDelivery(rows: readonly ClaimedOutboxRow[], superseded: (row
       } else if (!newer.has('dealstage')) {
         const revert = outboxPayloads.revert_stage.parse(row.payload);
         update.revert = revert;
-        update.properties.dealstage = revert.toStage;
-        if (revert.toPipeline !== undefined) update.properties.pipeline = revert.toPipeline;
+        Object.assign(update.properties, revertProperties(revert));
       }
     } else if (kind === 'create_note') {
       plan.notes.push({ row, dealId: row.dealId, payload: outboxPayloads.create_note.parse(row.payload) });

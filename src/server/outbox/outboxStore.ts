@@ -1,5 +1,6 @@
 import type { Db } from '../storage/db';
 import { selectNewestWhere } from '../storage/newestWhere';
+import { revertProperties, type RevertStagePayload } from './deliveryPlan';
 
 /**
  * The outbox: every effect on HubSpot (stage revert, status properties, notes, tasks) is a row
@@ -216,8 +217,8 @@ export function sqliteOutbox(db: Db): OutboxRepository {
     },
     dealWritesAfter(portalId, dealId, afterId) {
       return writesAfter.all(portalId, dealId, afterId).map((row) => {
-        const payload = JSON.parse(row.payload) as { properties?: Record<string, unknown>; toPipeline?: unknown };
-        if (row.kind === 'revert_stage') return { id: row.id, properties: payload.toPipeline === undefined ? ['dealstage'] : ['dealstage', 'pipeline'] };
+        if (row.kind === 'revert_stage') return { id: row.id, properties: Object.keys(revertProperties(JSON.parse(row.payload) as RevertStagePayload)) };
+        const payload = JSON.parse(row.payload) as { properties?: Record<string, unknown> };
         return { id: row.id, properties: Object.keys(payload.properties ?? {}) };
       });
     },

@@ -7,6 +7,7 @@ import {
   chunk,
   engagementRef,
   planDelivery,
+  revertProperties,
   withRef,
   type CreateTaskPayload,
   type DealUpdatePlan,
@@ -175,8 +176,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       }
       for (const update of recheck) {
         if (update.revert && !stillAsMoved(current.get(update.dealId), update.revert)) {
-          delete update.properties.dealstage;
-          if (update.revert.toPipeline !== undefined) delete update.properties.pipeline;
+          for (const name of Object.keys(revertProperties(update.revert))) delete update.properties[name];
         }
       }
     }
