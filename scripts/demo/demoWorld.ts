@@ -23,6 +23,13 @@ export const people = {
 } as const;
 export type Person = keyof typeof people;
 
+/** "Riley (sales rep) = user 100; ...": who is who, as the intro and the --keep help print it. */
+export function whoIsWho(): string {
+  return Object.values(people)
+    .map((p) => `${p.name} = user ${p.userId}`)
+    .join('; ');
+}
+
 export const THRESHOLD = 50_000;
 export const SLA_HOURS = 24;
 

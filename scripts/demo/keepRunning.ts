@@ -1,4 +1,4 @@
-import { people, type DemoWorld } from './demoWorld';
+import { people, whoIsWho, type DemoWorld } from './demoWorld';
 
 /** What `--keep` prints: where everything runs and ready-to-paste ways to poke at it. */
 export function keepRunningHelp(world: DemoWorld): string {
@@ -16,9 +16,7 @@ export function keepRunningHelp(world: DemoWorld): string {
     `  HubSpot simulator: ${sim}   (portal ${portalId}, access token ${stack.sim.accessToken}, client secret ${stack.clientSecret})`,
     `  Dealgate service:  ${stack.url}   (webhooks at ${stack.url}/webhooks/hubspot, card API at ${stack.url}/api/v1)`,
     `  Database:          ${stack.databasePath}`,
-    `  People: ${Object.values(people)
-      .map((p) => `${p.name} = user ${p.userId}`)
-      .join('; ')}`,
+    `  People: ${whoIsWho()}`,
     `  Deals: ${deals.map((d) => `${d.id} "${d.properties.dealname}" (${d.properties.dealstage})`).join(', ')}`,
     '',
     'The card as a user sees it (the request is signed as hubspot.fetch signs it):',

@@ -5,7 +5,7 @@ import { quarterOf } from '../../src/server/domain/capacityLedger';
 import { HOUR_MS } from '../../src/server/domain/sla';
 import type { Stack } from '../../tests/support/stack';
 import { waitUntil } from '../../tests/support/process';
-import { people, SLA_HOURS, THRESHOLD, startDemoWorld, type DemoWorld } from './demoWorld';
+import { people, SLA_HOURS, THRESHOLD, startDemoWorld, whoIsWho, type DemoWorld } from './demoWorld';
 import { Narrator, noteText, StepFailure, type Write } from './narrator';
 
 /**
@@ -90,9 +90,7 @@ function intro({ world, say }: Story): void {
       `Dealgate service:  ${world.stack.url}`,
       `Rules: a deal with a commitment and an amount of ${THRESHOLD.toLocaleString('en-US')} or more needs a yes from engineering`,
       `before it moves past "${GATE_STAGE_LABEL}"; reviews are due within ${SLA_HOURS} h.`,
-      `People: ${Object.values(people)
-        .map((p) => `${p.name} = user ${p.userId}`)
-        .join('; ')}.`,
+      `People: ${whoIsWho()}.`,
       `The story starts ${SLA_HOURS + 1} h in the past; in step 5 the clock jumps to now.`,
     ].join('\n'),
   );
