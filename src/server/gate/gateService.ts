@@ -214,26 +214,3 @@ export async function withdraw(ctx: GateContext, caller: Caller, reviewId: numbe
   });
   return respond(ctx, caller, dealId, source);
 }
-
-/**
- * The SLA clock ran out on a waiting review: pending -> overdue, with its audit entry and the
- * status projection. For the SLA worker; escalation (escalatedAt, the escalation task) is its own.
- * Returns the review as it is now (unchanged when it was no longer pending).
- */
-export function markReviewOverdue(ctx: GateStoreContext, portalId: number, reviewId: number, actor = 'system'): Review | undefined {
-  const { store } = ctx;
-  return store.transaction(() => {
-    const now = ctx.clock.now();
-    const review = store.reviews.get(portalId, reviewId);
-    if (!review || review.status !== 'pending' || now <= review.dueAt) return review;
-    const moved = transition(review, 'mark_overdue', 'overdue', {
-      actor,
-      at: now,
-      reason: `no answer within the SLA (due ${new Date(review.dueAt).toISOString()})`,
-    });
-    store.reviews.update(portalId, moved.review);
-    store.audit.append(portalId, moved.audit);
-    projectStatus(store, portalId, review.dealId, 'overdue', undefined, now);
-    return moved.review;
-  });
-}
