@@ -1,6 +1,5 @@
 import type { GateEvaluation, GateStatus } from '../../../extensions/contract/api';
 import { DealgateError, notFound } from '../errors';
-import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import { evaluateGate, gateStatusOf, reviewRequirement, type DealFacts, type Pipeline } from '../domain/gatePolicy';
 import {
   coversCommitment,
@@ -221,7 +220,3 @@ export async function ensurePipelines(ctx: GateContext, portalId: number, pipeli
     ctx.logger.warn({ portalId, err: error }, 'could not read the pipelines from HubSpot; using the cached ones');
   }
 }
-
-/** The actor for changes that arrive from HubSpot without a known user. */
-export const HUBSPOT_ACTOR = 'hubspot';
-export { SYSTEM_ACTOR };
