@@ -1,26 +1,16 @@
 import type { GateStoreContext } from '../gate/context';
 import { evaluateGateForDeal, reconcileDealFacts } from '../gate/dealFacts';
-import type { GatePort, ObservedDeal } from './dealEvents';
+import type { GatePort } from './dealEvents';
 
 /** Enforcement's view of the gate, answered by the gate's own functions (no gate logic here). */
 export function gatePort(ctx: GateStoreContext): GatePort {
-  const facts = (deal: ObservedDeal) => ({
-    name: deal.name,
-    amount: deal.amount,
-    stage: deal.stage,
-    pipeline: deal.pipeline,
-    commitment: deal.commitment,
-    commitmentSummary: deal.commitmentSummary,
-    effortWeeks: deal.effortWeeks,
-  });
-
   return {
     reconcile(portalId, deal, actor) {
       reconcileDealFacts(
         ctx,
         portalId,
         deal.dealId,
-        { ...facts(deal), ownerId: deal.ownerId, updatedAt: deal.observedAt, ...(deal.hubspotStatus !== undefined ? { status: deal.hubspotStatus } : {}) },
+        { ...deal, updatedAt: deal.observedAt, ...(deal.hubspotStatus !== undefined ? { status: deal.hubspotStatus } : {}) },
         actor,
       );
     },
@@ -39,7 +29,7 @@ export function gatePort(ctx: GateStoreContext): GatePort {
 
     judgeStageMove(portalId, deal, toStage) {
       // The gate's verdict on the deal sitting in `toStage`: past the gate without leave is not allowed.
-      const evaluation = evaluateGateForDeal(ctx, portalId, deal.dealId, { ...facts(deal), stage: toStage });
+      const evaluation = evaluateGateForDeal(ctx, portalId, deal.dealId, { ...deal, stage: toStage });
       return {
         allowed: !(evaluation.pastGate && !evaluation.mayAdvance),
         pastGate: evaluation.pastGate,
