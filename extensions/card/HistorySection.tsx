@@ -1,30 +1,21 @@
-import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow, Text } from '@hubspot/ui-extensions';
+import { TableCell, TableRow, Text } from '@hubspot/ui-extensions';
 import type { HistoryEntry } from '../contract/api';
+import { HeadedTable } from './HeadedTable';
 import { actionLabel, formatWhen, historyDetail, newestFirst, userLabel } from './gateWording';
 
 /** Every transition and blocked move, newest first, with who and when. */
 export function HistorySection({ history, me }: { history: HistoryEntry[]; me: string }) {
   if (history.length === 0) return <Text variant="microcopy" testId="history-empty">No history yet.</Text>;
   return (
-    <Table bordered density="condensed" testId="history">
-      <TableHead>
-        <TableRow>
-          <TableHeader>When</TableHeader>
-          <TableHeader>What</TableHeader>
-          <TableHeader>Who</TableHeader>
-          <TableHeader>Detail</TableHeader>
+    <HeadedTable testId="history" headers={['When', 'What', 'Who', 'Detail']}>
+      {newestFirst(history).map((entry, i) => (
+        <TableRow key={`${entry.at}-${i}`} testId={`history-row-${i}`}>
+          <TableCell>{formatWhen(entry.at)}</TableCell>
+          <TableCell>{actionLabel(entry.action)}</TableCell>
+          <TableCell>{userLabel(entry.actor, me)}</TableCell>
+          <TableCell>{historyDetail(entry)}</TableCell>
         </TableRow>
-      </TableHead>
-      <TableBody>
-        {newestFirst(history).map((entry, i) => (
-          <TableRow key={`${entry.at}-${i}`} testId={`history-row-${i}`}>
-            <TableCell>{formatWhen(entry.at)}</TableCell>
-            <TableCell>{actionLabel(entry.action)}</TableCell>
-            <TableCell>{userLabel(entry.actor, me)}</TableCell>
-            <TableCell>{historyDetail(entry)}</TableCell>
-          </TableRow>
-        ))}
-      </TableBody>
-    </Table>
+      ))}
+    </HeadedTable>
   );
 }

@@ -6,11 +6,7 @@ import {
   Statistics,
   StatisticsItem,
   StatusTag,
-  Table,
-  TableBody,
   TableCell,
-  TableHead,
-  TableHeader,
   TableRow,
   Text,
 } from '@hubspot/ui-extensions';
@@ -18,6 +14,7 @@ import type { DashboardResponse, QueueItem } from '../contract/api';
 import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher } from '../client/serviceClient';
 import { NotLoaded, useServiceLoad } from '../client/useServiceLoad';
 import { CapacitySection } from '../card/CapacitySection';
+import { HeadedTable } from '../card/HeadedTable';
 import { formatAmount, formatWeeks, formatWhen, slaText, userLabel } from '../card/gateWording';
 import { dashboardFigures } from './dashboardFigures';
 
@@ -76,22 +73,14 @@ export function DashboardView({ dashboard, me }: { dashboard: DashboardResponse;
       {dashboard.violationsByUser.length === 0 ? (
         <Text testId="violations-none">Nobody moved a deal past the gate without sign-off.</Text>
       ) : (
-        <Table bordered density="condensed" testId="violations">
-          <TableHead>
-            <TableRow>
-              <TableHeader>Who moved the deal</TableHeader>
-              <TableHeader>Times</TableHeader>
+        <HeadedTable testId="violations" headers={['Who moved the deal', 'Times']}>
+          {dashboard.violationsByUser.map((v) => (
+            <TableRow key={v.userId} testId={`violation-${v.userId}`}>
+              <TableCell>{v.userId === 'unknown' ? 'unknown (HubSpot did not say)' : userLabel(v.userId, me)}</TableCell>
+              <TableCell>{String(v.count)}</TableCell>
             </TableRow>
-          </TableHead>
-          <TableBody>
-            {dashboard.violationsByUser.map((v) => (
-              <TableRow key={v.userId} testId={`violation-${v.userId}`}>
-                <TableCell>{v.userId === 'unknown' ? 'unknown (HubSpot did not say)' : userLabel(v.userId, me)}</TableCell>
-                <TableCell>{String(v.count)}</TableCell>
-              </TableRow>
-            ))}
-          </TableBody>
-        </Table>
+          ))}
+        </HeadedTable>
       )}
       <Text variant="microcopy" testId="home-as-of">{`Figures from Dealgate's own records, as of ${formatWhen(dashboard.asOf)}.`}</Text>
     </Flex>
@@ -107,32 +96,21 @@ function QueueTable({ queue, me }: { queue: QueueItem[]; me: string }) {
     );
   }
   return (
-    <Table bordered density="condensed" testId="queue">
-      <TableHead>
-        <TableRow>
-          <TableHeader>Deal</TableHeader>
-          <TableHeader>Amount</TableHeader>
-          <TableHeader>Commitment</TableHeader>
-          <TableHeader>Requested by</TableHeader>
-          <TableHeader>SLA</TableHeader>
-        </TableRow>
-      </TableHead>
-      <TableBody>
-        {queue.map((item) => {
-          const overdue = item.remainingMs < 0;
-          return (
-            <TableRow key={item.reviewId} testId={`queue-${item.reviewId}`}>
-              <TableCell>{item.dealName ?? `Deal ${item.dealId}`}</TableCell>
-              <TableCell>{formatAmount(item.amount)}</TableCell>
-              <TableCell>{`${item.summary} (${formatWeeks(item.effortWeeks)})`}</TableCell>
-              <TableCell>{userLabel(item.requestedBy, me)}</TableCell>
-              <TableCell>
-                <StatusTag variant={overdue ? 'danger' : 'info'}>{slaText({ remainingMs: item.remainingMs, overdue })}</StatusTag>
-              </TableCell>
-            </TableRow>
-          );
-        })}
-      </TableBody>
-    </Table>
+    <HeadedTable testId="queue" headers={['Deal', 'Amount', 'Commitment', 'Requested by', 'SLA']}>
+      {queue.map((item) => {
+        const overdue = item.remainingMs < 0;
+        return (
+          <TableRow key={item.reviewId} testId={`queue-${item.reviewId}`}>
+            <TableCell>{item.dealName ?? `Deal ${item.dealId}`}</TableCell>
+            <TableCell>{formatAmount(item.amount)}</TableCell>
+            <TableCell>{`${item.summary} (${formatWeeks(item.effortWeeks)})`}</TableCell>
+            <TableCell>{userLabel(item.requestedBy, me)}</TableCell>
+            <TableCell>
+              <StatusTag variant={overdue ? 'danger' : 'info'}>{slaText({ remainingMs: item.remainingMs, overdue })}</StatusTag>
+            </TableCell>
+          </TableRow>
+        );
+      })}
+    </HeadedTable>
   );
 }
