@@ -36,6 +36,8 @@ export const invalidRequest = (message: string, details?: unknown) =>
   new DealgateError('invalid_request', message, details);
 export const unauthorized = (message: string) => new DealgateError('unauthorized', message);
 export const forbidden = (message: string) => new DealgateError('forbidden', message);
+/** An account Dealgate holds no credentials for (HubSpotClients.serves says no): the card API and the provisioner refuse it alike. */
+export const notInstalled = (portalId: number) => forbidden(`account ${portalId} has not installed Dealgate: install it through /oauth/install`);
 export const notFound = (message: string) => new DealgateError('not_found', message);
 export const conflict = (message: string, details?: unknown) => new DealgateError('conflict', message, details);
 

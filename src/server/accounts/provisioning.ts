@@ -1,5 +1,5 @@
 import type { Clock } from '../clock';
-import { DealgateError } from '../errors';
+import { notInstalled } from '../errors';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
 import type { HubSpotGateway, PipelineInfo } from '../hubspot/gateway';
@@ -53,7 +53,7 @@ export function createAccountProvisioner(deps: AccountProvisionerDeps): AccountP
     let account = store.accounts.get(portalId);
     if (!account) {
       if (!(await deps.staticTokenServes(portalId))) {
-        throw new DealgateError('forbidden', `account ${portalId} has not installed Dealgate: install it through /oauth/install`);
+        throw notInstalled(portalId);
       }
       store.accounts.upsert({
         portalId,

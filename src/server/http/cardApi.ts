@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { decisionBody, requestReviewBody } from '../../../extensions/contract/api';
 import type { Clock } from '../clock';
-import { forbidden } from '../errors';
+import { notInstalled } from '../errors';
 import type { Config } from '../config/config';
 import type { HubSpotGateway } from '../hubspot/gateway';
 import type { Logger } from '../logger';
@@ -60,7 +60,7 @@ export function cardApi(deps: CardApiDeps): Router {
   // every route, whatever settings or defaults would say about its users.
   router.use(async (req, _res, next) => {
     const { portalId } = callerOf(req);
-    if (!(await deps.servesAccount(portalId))) throw forbidden(`account ${portalId} has not installed Dealgate: install it through /oauth/install`);
+    if (!(await deps.servesAccount(portalId))) throw notInstalled(portalId);
     next();
   });
 
