@@ -54,9 +54,7 @@ export function actionLabel(action: string): string {
 export function historyDetail(entry: HistoryEntry): string {
   const parts: string[] = [];
   if (entry.kind === 'violation' && (entry.fromStage || entry.toStage)) parts.push(`${entry.fromStage ?? '?'} -> ${entry.toStage ?? '?'}`);
-  if (entry.fromStatus !== null || entry.toStatus !== null) {
-    if (entry.fromStatus !== entry.toStatus) parts.push(`${entry.fromStatus ?? 'none'} -> ${entry.toStatus ?? 'none'}`);
-  }
+  if (entry.fromStatus !== entry.toStatus) parts.push(`${entry.fromStatus ?? 'none'} -> ${entry.toStatus ?? 'none'}`);
   if (entry.reason) parts.push(entry.reason);
   return parts.join('; ');
 }
