@@ -5,7 +5,7 @@
  * per load. Baseline, same run, same core: an Express 5 JSON hello route at the same rate.
  */
 import { signedHeaders } from '../src/server/hubspot/signature';
-import { openLoop, type BenchRequest, type LoadResult } from './lib/load';
+import { latencySummary, openLoop, type BenchRequest, type LatencySummary } from './lib/load';
 import { freePort, startEntry } from './lib/processes';
 import { round } from './lib/stats';
 import { BEFORE_GATE, REP, REVIEWER, startWorld } from './lib/world';
@@ -22,21 +22,12 @@ export interface CardOptions {
 
 export interface CardResult {
   rate: number;
-  service: { p50: number; p90: number; p99: number; max: number; achievedPerSecond: number; non2xx: number; statuses: Record<string, number> }[];
-  baseline: { p50: number; p90: number; p99: number; max: number; achievedPerSecond: number; non2xx: number }[];
+  service: (LatencySummary & { statuses: Record<string, number> })[];
+  baseline: LatencySummary[];
   loads: number;
   hubspotCalls: number;
   callsPerLoad: number;
 }
-
-const latency = (l: LoadResult) => ({
-  p50: round(l.latencyMs.p50, 3),
-  p90: round(l.latencyMs.p90, 3),
-  p99: round(l.latencyMs.p99, 3),
-  max: round(l.latencyMs.max, 3),
-  achievedPerSecond: round(l.perSecond, 1),
-  non2xx: l.requests - l.ok,
-});
 
 export async function benchCardLoad(options: CardOptions): Promise<CardResult> {
   const world = await startWorld({ name: 'card-load', core: options.serviceCore });
@@ -71,9 +62,9 @@ export async function benchCardLoad(options: CardOptions): Promise<CardResult> {
     for (let rep = 0; rep < options.reps; rep++) {
       const a = await openLoop({ baseUrl: world.url, ratePerSecond: options.rate, durationMs: options.durationMs, next: cardRequest });
       loads += a.requests;
-      service.push({ ...latency(a), statuses: a.statuses });
+      service.push({ ...latencySummary(a), statuses: a.statuses });
       const b = await openLoop({ baseUrl: helloUrl, ratePerSecond: options.rate, durationMs: options.durationMs, next: () => ({ method: 'GET', path: '/hello' }) });
-      baseline.push(latency(b));
+      baseline.push(latencySummary(b));
       options.log(`  rep ${rep + 1}: card p50 ${a.latencyMs.p50.toFixed(2)} / p99 ${a.latencyMs.p99.toFixed(2)} ms (${JSON.stringify(a.statuses)}), hello p50 ${b.latencyMs.p50.toFixed(2)} / p99 ${b.latencyMs.p99.toFixed(2)} ms`);
     }
     const hubspotCalls = sim.requests.count();

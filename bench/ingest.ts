@@ -10,10 +10,10 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { signedHeaders } from '../src/server/hubspot/signature';
-import { closedLoop, openLoop, type BenchRequest, type LoadResult } from './lib/load';
+import { closedLoop, latencySummary, non2xx, openLoop, type BenchRequest, type LatencySummary, type LoadResult } from './lib/load';
 import { peakRssMiB } from './lib/machine';
 import { freePort, repoRoot, startEntry, type BenchProcess } from './lib/processes';
-import { round, sleep, spread, type Spread } from './lib/stats';
+import { sleep, spread, type Spread } from './lib/stats';
 
 export const WEBHOOK_PATH = '/webhooks/hubspot';
 const SECRET = 'bench-client-secret-0123456789';
@@ -154,12 +154,11 @@ export interface IngestResult {
   routeOnly: { batchesPerSecond: Spread; non2xx: number };
   ratioRouteOnlyBatchesPerSecond: Spread;
   latencyAt: number;
-  serviceLatencyMs: { p50: number; p90: number; p99: number; max: number; achievedPerSecond: number; non2xx: number };
-  baselineLatencyMs: { p50: number; p90: number; p99: number; max: number; achievedPerSecond: number; non2xx: number };
+  serviceLatencyMs: LatencySummary;
+  baselineLatencyMs: LatencySummary;
   servicePeakRssMiB: number | null;
 }
 
-const non2xx = (load: LoadResult) => load.requests - load.ok;
 
 export async function benchIngest(options: IngestOptions): Promise<IngestResult> {
   const service: RepResult[] = [];
@@ -185,14 +184,6 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
   options.log(`  baseline open loop ${options.latencyRate}/s: p50 ${baseLatency.load.latencyMs.p50.toFixed(2)} ms, p99 ${baseLatency.load.latencyMs.p99.toFixed(2)} ms`);
 
   const durationS = options.durationMs / 1000;
-  const latency = (l: LoadResult) => ({
-    p50: round(l.latencyMs.p50, 3),
-    p90: round(l.latencyMs.p90, 3),
-    p99: round(l.latencyMs.p99, 3),
-    max: round(l.latencyMs.max, 3),
-    achievedPerSecond: round(l.perSecond, 1),
-    non2xx: non2xx(l),
-  });
   const rss = [...service.map((r) => r.peakRssMiB), svcLatency.peakRssMiB].filter((v): v is number => v !== null);
   return {
     eventsPerBatch: EVENTS_PER_BATCH,
@@ -215,8 +206,8 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
     routeOnly: { batchesPerSecond: spread(routeOnly.map((r) => r.load.perSecond)), non2xx: routeOnly.reduce((n, r) => n + non2xx(r.load), 0) },
     ratioRouteOnlyBatchesPerSecond: spread(routeOnly.map((r, i) => r.load.perSecond / (baseline[i]?.load.perSecond ?? NaN))),
     latencyAt: options.latencyRate,
-    serviceLatencyMs: latency(svcLatency.load),
-    baselineLatencyMs: latency(baseLatency.load),
+    serviceLatencyMs: latencySummary(svcLatency.load),
+    baselineLatencyMs: latencySummary(baseLatency.load),
     servicePeakRssMiB: rss.length > 0 ? Math.max(...rss) : null,
   };
 }

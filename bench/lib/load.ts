@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { round } from './stats';
 
 /**
  * Two load generators on node:http with keep-alive:
@@ -22,6 +23,30 @@ export interface LoadResult {
   durationMs: number;
   perSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
+}
+
+/** Answers that were not 2xx. */
+export const non2xx = (load: LoadResult): number => load.requests - load.ok;
+
+/** A load's latency and rate as results.json records them: ms to 3 decimals, requests/s to 1. */
+export interface LatencySummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  achievedPerSecond: number;
+  non2xx: number;
+}
+
+export function latencySummary(load: LoadResult): LatencySummary {
+  return {
+    p50: round(load.latencyMs.p50, 3),
+    p90: round(load.latencyMs.p90, 3),
+    p99: round(load.latencyMs.p99, 3),
+    max: round(load.latencyMs.max, 3),
+    achievedPerSecond: round(load.perSecond, 1),
+    non2xx: non2xx(load),
+  };
 }
 
 export function percentile(sorted: number[], p: number): number {
