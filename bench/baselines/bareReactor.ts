@@ -6,7 +6,7 @@
  * Usage: node --import tsx bench/baselines/bareReactor.ts PORT SECRET PUBLIC_BASE_URL API_BASE_URL TOKEN PAST_STAGE BACK_STAGE
  */
 import http from 'node:http';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hasValidV3Signature } from './bareSignature';
 
 const [portArg, secret, publicBaseUrl, apiBaseUrl, token, pastStage, backStage] = process.argv.slice(2);
 if (!portArg || !secret || !publicBaseUrl || !apiBaseUrl || !token || !pastStage || !backStage) {
@@ -38,12 +38,7 @@ const server = http.createServer((req, res) => {
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     const body = Buffer.concat(chunks);
-    const timestamp = String(req.headers['x-hubspot-request-timestamp'] ?? '');
-    const given = Buffer.from(String(req.headers['x-hubspot-signature-v3'] ?? ''));
-    const expected = Buffer.from(
-      createHmac('sha256', secret).update(`${req.method}${publicBaseUrl}${req.url}`).update(body).update(timestamp).digest('base64'),
-    );
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!hasValidV3Signature(req, body, secret, publicBaseUrl)) {
       res.writeHead(401).end();
       return;
     }

@@ -5,8 +5,8 @@
  * Usage: node --import tsx bench/baselines/bareReceiver.ts PORT DB_PATH SECRET PUBLIC_BASE_URL
  */
 import http from 'node:http';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { hasValidV3Signature } from './bareSignature';
 
 const [portArg, dbPath, secret, publicBaseUrl] = process.argv.slice(2);
 if (!portArg || !dbPath || !secret || !publicBaseUrl) {
@@ -24,16 +24,7 @@ const server = http.createServer((req, res) => {
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     const body = Buffer.concat(chunks);
-    const timestamp = String(req.headers['x-hubspot-request-timestamp'] ?? '');
-    const given = Buffer.from(String(req.headers['x-hubspot-signature-v3'] ?? ''));
-    const expected = Buffer.from(
-      createHmac('sha256', secret)
-        .update(`${req.method}${publicBaseUrl}${req.url}`)
-        .update(body)
-        .update(timestamp)
-        .digest('base64'),
-    );
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!hasValidV3Signature(req, body, secret, publicBaseUrl)) {
       res.writeHead(401).end();
       return;
     }
