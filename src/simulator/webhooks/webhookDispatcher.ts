@@ -85,7 +85,7 @@ interface Waiter {
 }
 
 /** mulberry32: a small seeded generator, enough for test choices. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
