@@ -1,14 +1,16 @@
 import { hubspot } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
+import { DealgateCard } from '../../extensions/card/DealgateCard';
 import { SettingsPage } from '../../extensions/settings/SettingsPage';
 import { DealDeskHome } from '../../extensions/home/DealDeskHome';
 
 // HubSpot loads each entry file; each must register exactly one extension rendering its view with hubspot.fetch.
-describe('the settings and home entry files', () => {
+describe('the card, settings and home entry files', () => {
   it.each([
+    ['crm.record.tab', '../../src/app/cards/DealgateCard', DealgateCard],
     ['settings', '../../src/app/settings/DealgateSettings', SettingsPage],
     ['home', '../../src/app/pages/DealDeskHome', DealDeskHome],
-  ] as const)('%s registers its page', (location, entry, component) => {
+  ] as const)('%s registers its view', (location, entry, component) => {
     const extend = jest.spyOn(hubspot, 'extend').mockImplementation(() => undefined);
     require(entry);
     expect(extend).toHaveBeenCalledTimes(1);
