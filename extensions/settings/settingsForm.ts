@@ -42,9 +42,13 @@ function idList(text: string): string[] {
     .filter((s) => s !== '');
 }
 
+/** An entry of a list the form shows as one text field: "reviewers.2" -> list "reviewers", index 2. */
+const listEntry = /^(reviewers|admins)\.(\d+)$/;
+
 /** The fields the form shows; an issue deeper in a list ("reviewers.2") belongs to the list's field. */
 export function formFieldOf(path: string): string {
-  if (/^(reviewers|admins)\.\d+$/.test(path)) return path.split('.')[0] ?? path;
+  const entry = listEntry.exec(path);
+  if (entry?.[1] !== undefined) return entry[1];
   if (path.startsWith('gateStages.')) return 'gateStages';
   if (path === 'capacity.commitmentShare') return 'commitmentSharePercent';
   if (path === 'capacity.engineerWeeksPerQuarter') return 'engineerWeeksPerQuarter';
@@ -56,7 +60,7 @@ export function errorsByFormField(errors: Record<string, string>, candidate: Rec
   const out: Record<string, string> = {};
   for (const [path, message] of Object.entries(errors)) {
     const field = formFieldOf(path);
-    const listItem = /^(reviewers|admins)\.(\d+)$/.exec(path);
+    const listItem = listEntry.exec(path);
     let text = message;
     if (listItem) {
       const list = candidate[listItem[1] ?? ''];
