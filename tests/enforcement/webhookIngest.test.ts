@@ -151,6 +151,25 @@ describe('POST /webhooks/hubspot', () => {
     return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string } } };
   }
 
+  /** Signs `raw` and sends it as JSON in `chunkSize`-byte chunks (no Content-Length: the route finds the size while reading). */
+  function postChunked(raw: string, chunkSize: number): Promise<Response> {
+    const url = publicBaseUrl + WEBHOOK_PATH;
+    const signed = signedHeaders(TEST_CLIENT_SECRET, { method: 'POST', uri: url, body: raw }, Date.now());
+    const bytes = Buffer.from(raw);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += chunkSize) controller.enqueue(bytes.subarray(at, at + chunkSize));
+        controller.close();
+      },
+    });
+    return fetch(server.url + WEBHOOK_PATH, {
+      method: 'POST',
+      headers: { ...signed, 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+  }
+
   it('refuses a signed body that is not JSON (400) or not declared as JSON (415), storing nothing', async () => {
     const notJson = await postRaw('[{"eventId": 1,', { 'content-type': 'application/json' });
     expect(notJson.status).toBe(400);
@@ -174,42 +193,14 @@ describe('POST /webhooks/hubspot', () => {
     expect(declared.status).toBe(413);
     expect(declared.body.error?.code).toBe('payload_too_large');
     // Chunked: no Content-Length, so the limit is found while reading.
-    const url = publicBaseUrl + WEBHOOK_PATH;
-    const signed = signedHeaders(TEST_CLIENT_SECRET, { method: 'POST', uri: url, body: huge }, Date.now());
-    const bytes = Buffer.from(huge);
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (let at = 0; at < bytes.length; at += 64 * 1024) controller.enqueue(bytes.subarray(at, at + 64 * 1024));
-        controller.close();
-      },
-    });
-    const chunked = await fetch(server.url + WEBHOOK_PATH, {
-      method: 'POST',
-      headers: { ...signed, 'content-type': 'application/json' },
-      body: stream,
-      duplex: 'half',
-    } as RequestInit & { duplex: 'half' });
+    const chunked = await postChunked(huge, 64 * 1024);
     expect(chunked.status).toBe(413);
     nothingStored();
   });
 
   it('reads a batch that arrives in several chunks whole before checking its signature', async () => {
     const raw = JSON.stringify(Array.from({ length: 100 }, (_, i) => event({ eventId: 5_000 + i })));
-    const url = publicBaseUrl + WEBHOOK_PATH;
-    const signed = signedHeaders(TEST_CLIENT_SECRET, { method: 'POST', uri: url, body: raw }, Date.now());
-    const bytes = Buffer.from(raw);
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (let at = 0; at < bytes.length; at += 1000) controller.enqueue(bytes.subarray(at, at + 1000));
-        controller.close();
-      },
-    });
-    const response = await fetch(server.url + WEBHOOK_PATH, {
-      method: 'POST',
-      headers: { ...signed, 'content-type': 'application/json' },
-      body: stream,
-      duplex: 'half',
-    } as RequestInit & { duplex: 'half' });
+    const response = await postChunked(raw, 1000);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ received: 100 });
     expect(expand()).toEqual({ batches: 1, stored: 100 });
