@@ -2,6 +2,7 @@ import { Alert, Button, ErrorState, Input, LoadingButton, LoadingSpinner, Number
 import { createRenderer, type Renderer } from '@hubspot/ui-extensions/testing';
 import { SettingsPage } from '../../extensions/settings/SettingsPage';
 import type { GateResponse, SettingsResponse } from '../../extensions/contract/api';
+import type { ServiceFetcher } from '../../extensions/client/serviceClient';
 import { startLiveService, users, type LiveService } from './support/liveService';
 import { eventually, fire, says, WAIT } from './cardHarness';
 
@@ -13,14 +14,15 @@ afterEach(async () => {
   await live.close();
 });
 
-function openSettings(userId: string): Renderer<'settings'> {
+/** Opens the settings page as `userId`; `fetcher` is hubspot.fetch (by default the live service's, signed for that user). */
+function openSettings(userId: string, fetcher: ServiceFetcher = live.fetcherFor(userId)): Renderer<'settings'> {
   const renderer = createRenderer('settings');
-  renderer.render(<SettingsPage actions={renderer.mocks.actions} fetcher={live.fetcherFor(userId)} baseUrl={live.url} />);
+  renderer.render(<SettingsPage actions={renderer.mocks.actions} fetcher={fetcher} baseUrl={live.url} />);
   return renderer;
 }
 
-async function openLoadedSettings(userId: string): Promise<Renderer<'settings'>> {
-  const renderer = openSettings(userId);
+async function openLoadedSettings(userId: string, fetcher?: ServiceFetcher): Promise<Renderer<'settings'>> {
+  const renderer = openSettings(userId, fetcher);
   await renderer.waitFor(() => expect(renderer.findByTestId(NumberInput, 'settings-threshold')).toBeDefined(), WAIT);
   return renderer;
 }
@@ -127,9 +129,7 @@ describe('the settings page', () => {
 
   it('disables saving while the save is in flight, and sends it once', async () => {
     const gate = live.gatedFetcherFor(users.admin);
-    const renderer = createRenderer('settings');
-    renderer.render(<SettingsPage actions={renderer.mocks.actions} fetcher={gate.fetcher} baseUrl={live.url} />);
-    await renderer.waitFor(() => expect(renderer.findByTestId(NumberInput, 'settings-threshold')).toBeDefined(), WAIT);
+    const renderer = await openLoadedSettings(users.admin, gate.fetcher);
     fire(renderer.findByTestId(NumberInput, 'settings-sla-hours'), 'onChange', 12);
     gate.hold();
     fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
