@@ -162,6 +162,11 @@ function isOwnChange(sourceType: string | null, sourceId: string | null, appId: 
   return appId !== null && sourceId === appId && (sourceType === 'INTEGRATION' || sourceType === 'APP');
 }
 
+/** The event reports a change made with the app's own token. */
+function isOwnEvent(event: InboxEvent): boolean {
+  return isOwnChange(event.changeSource, event.sourceId, appIdOf(event));
+}
+
 export function isStageEvent(event: Pick<InboxEvent, 'subscriptionType' | 'propertyName'>): boolean {
   return event.subscriptionType === 'deal.propertyChange' && event.propertyName === 'dealstage';
 }
@@ -184,7 +189,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
    * (a commitment ticked a moment before the move) may sit in events not received yet.
    */
   function plainlyAllowed(event: InboxEvent, snapshot: ObservedDeal): boolean {
-    if (isOwnChange(event.changeSource, event.sourceId, appIdOf(event))) return true;
+    if (isOwnEvent(event)) return true;
     const stage = event.propertyValue;
     if (stage === null) return true;
     const pipeline = pipelineOf(event.portalId, snapshot.pipeline);
@@ -201,7 +206,8 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     const portalId = event.portalId;
     const movedTo = event.propertyValue;
     if (movedTo === null) return false;
-    if (isOwnChange(event.changeSource, event.sourceId, appIdOf(event))) return false;
+    const appId = appIdOf(event);
+    if (isOwnChange(event.changeSource, event.sourceId, appId)) return false;
     // Stale: the deal has moved on since (possibly legitimately); only its current stage counts.
     if (fresh.stage !== movedTo) return false;
     const observed = observedFrom(fresh);
@@ -211,7 +217,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     // HubSpot's history is newest first; the entry for this move is the newest with this value.
     const index = fresh.stageHistory.findIndex((h) => h.value === movedTo);
     const entry = index >= 0 ? fresh.stageHistory[index] : undefined;
-    if (entry && isOwnChange(entry.sourceType, entry.sourceId, appIdOf(event))) return false;
+    if (entry && isOwnChange(entry.sourceType, entry.sourceId, appId)) return false;
     // A move nobody identifiable made, to the stage a revert of ours set: our own revert landing.
     const byUser = Boolean(entry?.updatedByUserId) || /^userId:/.test(event.sourceId ?? '');
     const revert = byUser ? undefined : store.outbox.recentRevert(portalId, fresh.id, event.occurredAt - OWN_REVERT_WINDOW_MS);
@@ -325,7 +331,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       const actor = actorOf(event);
       // A rep's edit of the commitment in HubSpot wins over our write of it still waiting in the
       // outbox (HubSpot slow or rate limiting): that write would silently undo the edit.
-      if (event.propertyName !== null && REP_WRITTEN.has(event.propertyName) && !isOwnChange(event.changeSource, event.sourceId, appIdOf(event))) {
+      if (event.propertyName !== null && REP_WRITTEN.has(event.propertyName) && !isOwnEvent(event)) {
         store.outbox.yieldToLaterChange(portalId, event.objectId, event.propertyName, event.occurredAt, clock.now());
       }
       if (fresh) {
