@@ -270,6 +270,7 @@ export interface QueueItem {
 /** GET /api/v1/dashboard (admins and reviewers) */
 export interface DashboardResponse {
   quarter: string;
+  /** The reviews waiting for an answer, by due time (so overdue first, most overdue on top), then review id. */
   queue: QueueItem[];
   decisionsThisQuarter: Record<DecisionOutcome, number>;
   medianHoursToDecision: number | null;

@@ -65,7 +65,7 @@ export function DashboardView({ dashboard, me }: { dashboard: DashboardResponse;
       </Statistics>
 
       <Heading>Review queue</Heading>
-      <QueueTable queue={figures.queue} me={me} />
+      <QueueTable queue={dashboard.queue} me={me} />
 
       <CapacitySection capacity={dashboard.capacity} />
 

@@ -1,4 +1,4 @@
-import type { DashboardResponse, QueueItem } from '../contract/api';
+import type { DashboardResponse } from '../contract/api';
 
 /** The home page's headline figures, worded for people, from the dashboard the service computed. */
 export interface DashboardFigures {
@@ -11,8 +11,6 @@ export interface DashboardFigures {
   medianTime: string;
   /** "83%", or "none yet" */
   slaCompliance: string;
-  /** Overdue first (most overdue on top), then by time left. */
-  queue: QueueItem[];
 }
 
 export function formatHours(hours: number): string {
@@ -24,11 +22,10 @@ export function dashboardFigures(d: DashboardResponse): DashboardFigures {
   const { yes, yes_but: yesBut, no } = d.decisionsThisQuarter;
   return {
     waiting: d.queue.length,
-    overdue: d.queue.filter((q) => q.remainingMs < 0).length,
-    decisions: yes + yesBut + no,
+    overdue: d.overdueCount,
+    decisions: d.decisionsTotal,
     outcomes: `${yes} yes, ${yesBut} yes-but, ${no} no`,
     medianTime: d.medianHoursToDecision === null ? 'none yet' : formatHours(d.medianHoursToDecision),
     slaCompliance: d.slaCompliance === null ? 'none yet' : `${Math.round(d.slaCompliance * 100)}%`,
-    queue: [...d.queue].sort((a, b) => a.remainingMs - b.remainingMs || a.reviewId - b.reviewId),
   };
 }
