@@ -8,14 +8,11 @@ import { GateView, type ActionFailure, type CardAction } from './GateView';
 
 type TabApi = ExtensionPointApi<'crm.record.tab'>;
 
-/** What the card needs from `hubspot.fetch`: injected so tests answer with real service responses. */
-export type CardFetcher = ServiceFetcher;
-export { DEFAULT_SERVICE_URL };
-
 export interface DealgateCardProps {
   context: TabApi['context'];
   actions: Pick<TabApi['actions'], 'refreshObjectProperties' | 'addAlert'>;
-  fetcher: CardFetcher;
+  /** `hubspot.fetch`; injected so tests answer with real service responses. */
+  fetcher: ServiceFetcher;
   /** The service's public URL (listed in the app's permittedUrls.fetch). */
   baseUrl?: string;
 }

@@ -4,8 +4,6 @@ import { GateView } from '../card/GateView';
 import { DashboardView } from '../home/DealDeskHome';
 import { treeToText } from './treeText';
 
-export { textContent, treeToText } from './treeText';
-
 /**
  * What the deal card shows for a gate response, as plain text: the demo prints it at each step.
  * It renders the card's real view with HubSpot's own renderer (no HubSpot needed), then reads the
