@@ -113,8 +113,9 @@ function seedGatedDeal(world: DemoWorld, name: string, amount: number, summary: 
 }
 
 /** A rep's move past the gate that Dealgate must undo, with a note saying why. */
-async function expectMoveReverted(story: Story, dealId: string, notesBefore: number): Promise<void> {
+async function expectMoveReverted(story: Story, dealId: string): Promise<void> {
   const { world, say } = story;
+  const notesBefore = world.notesOf(dealId, REVERT_NOTE).length;
   story.ledger.violations.push(world.clock.now());
   await world.moveAs('rep', dealId, WON);
   const history = world.stack.sim.dealHistory(dealId, 'dealstage').map((h) => h.value);
@@ -169,7 +170,7 @@ async function stepOneMoveBlocked(story: Story): Promise<string> {
       `"SAML SSO with the customer Okta tenant", 3 engineer-weeks. Nobody in engineering has said yes.\n` +
       `${people.rep.name} drags it to Closed Won in HubSpot.`,
   );
-  await expectMoveReverted(story, acme, 0);
+  await expectMoveReverted(story, acme);
   say.expectEqual('HubSpot: dealgate_status is "required"', world.propertyOf(acme, 'dealgate_status'), 'required');
   const gate = await world.gate('rep', acme);
   say.expectEqual('the API: review required, the deal may not advance', [gate.gate.status, gate.gate.mayAdvance], ['required', false]);
@@ -231,7 +232,7 @@ async function stepFourNoUntilRemoved(story: Story): Promise<void> {
   say.expectEqual('the API: rejected, the deal may not advance', [answered.gate.status, answered.gate.mayAdvance], ['rejected', false]);
   say.expectEqual('HubSpot: dealgate_status is "rejected"', world.propertyOf(globex, 'dealgate_status'), 'rejected');
   say.say(`${people.rep.name} tries Closed Won anyway.`);
-  await expectMoveReverted(story, globex, 0);
+  await expectMoveReverted(story, globex);
   world.showCard('rep', await world.gate('rep', globex));
 
   say.say(`${people.rep.name} renegotiates: the customer takes the cloud edition, so the commitment is unticked in HubSpot.`);
