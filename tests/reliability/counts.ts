@@ -13,16 +13,7 @@ export function reportCounts(suite: string, counts: Record<string, unknown>): vo
   appendFileSync(join(dir, 'reliability-counts.jsonl'), line + '\n');
 }
 
-/** mulberry32: seeded, so a failing run can be replayed with RELIABILITY_SEED. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded generator (mulberry32), so a failing run can be replayed with RELIABILITY_SEED. */
+export { seededRandom } from '../../src/simulator/webhooks/webhookDispatcher';
 
 export const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 1_000_000);
