@@ -63,13 +63,14 @@ describe('startWalCheckpointer', () => {
     const insert = db.prepare('INSERT INTO filler (body) VALUES (?)');
     const framesInWal = () => readFileSync(`${path}-shm`).readUInt32LE(16);
     let mostFrames = 0;
-    // About 6,000 pages, one small commit per event-loop turn, so commits land while the thread
+    // About 12,000 pages, one small commit per event-loop turn, so commits land while the thread
     // checkpoints (it then never sees every frame copied on its own).
-    const until = Date.now() + 1_500;
-    for (let i = 0; Date.now() < until; i++) {
+    // A fixed amount of writing (not a time budget: a busy machine writes less in the same time),
+    // with a short pause every 20 commits so the thread gets its turns however loaded the machine is.
+    for (let i = 0; i < 4_000; i++) {
       insert.run(Buffer.alloc(10_000, i));
       mostFrames = Math.max(mostFrames, framesInWal());
-      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => (i % 20 === 19 ? setTimeout(resolve, 2) : setImmediate(resolve)));
     }
     await checkpointer.stop();
     // Without the service's own tail checkpoint the WAL grows to the 10,000-page backstop every time.

@@ -35,7 +35,7 @@ describe('createWorkerLoop', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(rounds).toBe(1);
     loop.wake();
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    for (let waited = 0; rounds < 2 && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(rounds).toBe(2);
     await loop.stop();
   });
