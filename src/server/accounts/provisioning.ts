@@ -23,10 +23,11 @@ export interface AccountProvisionerDeps {
   clock: Clock;
   logger: Logger;
   /**
-   * Whether HUBSPOT_ACCESS_TOKEN is this account's token: then an account seen for the first time
-   * is recorded as a static one; any other account must install through OAuth.
+   * Whether Dealgate holds credentials for the account (HubSpotClients.serves). Asked only of an
+   * account it has no record of, which is then the static token's own and recorded as static; any
+   * other account must install through OAuth.
    */
-  staticTokenServes: (portalId: number) => Promise<boolean>;
+  serves: (portalId: number) => Promise<boolean>;
   savePipelines: (portalId: number, pipelines: PipelineInfo[], at: number) => void;
   /** Pipelines are read again at most this often per account. Default PIPELINE_REFRESH_INTERVAL_MS. */
   pipelineRefreshIntervalMs?: number;
@@ -52,7 +53,7 @@ export function createAccountProvisioner(deps: AccountProvisionerDeps): AccountP
     const now = clock.now();
     let account = store.accounts.get(portalId);
     if (!account) {
-      if (!(await deps.staticTokenServes(portalId))) {
+      if (!(await deps.serves(portalId))) {
         throw notInstalled(portalId);
       }
       store.accounts.upsert({

@@ -12,11 +12,9 @@ import { refreshAccessToken, type OAuthTokens } from '../oauth/tokenEndpoint';
 export interface HubSpotClients {
   forPortal(portalId: number): Promise<Client>;
   /**
-   * Whether HUBSPOT_ACCESS_TOKEN is this account's token. A static token belongs to one HubSpot
-   * account; every other account must install through OAuth (false when no static token is set).
+   * Whether Dealgate holds credentials for this account: installed through OAuth, or the account
+   * HUBSPOT_ACCESS_TOKEN belongs to (a static token serves that one account only).
    */
-  staticTokenServes(portalId: number): Promise<boolean>;
-  /** Whether Dealgate holds credentials for this account (installed through OAuth, or the static token's own). */
   serves(portalId: number): Promise<boolean>;
 }
 
@@ -59,10 +57,8 @@ export function staticHubSpotClients(config: Config): HubSpotClients {
     return owner;
   }
 
-  const staticTokenServes = async (portalId: number) => (client ? (await ownerOfToken(client)) === portalId : false);
   return {
-    staticTokenServes,
-    serves: staticTokenServes,
+    serves: async (portalId) => (client ? (await ownerOfToken(client)) === portalId : false),
     async forPortal(portalId) {
       if (!client) {
         throw new DealgateError(
@@ -153,11 +149,10 @@ export function oauthHubSpotClients(deps: OAuthClientsDeps): OAuthHubSpotClients
 
   return {
     saveTokens,
-    staticTokenServes: (portalId) => fallback.staticTokenServes(portalId),
     async serves(portalId) {
       const account = store.accounts.get(portalId);
       if (account?.authMode === 'oauth' && account.refreshTokenEnc) return true;
-      return fallback.staticTokenServes(portalId);
+      return fallback.serves(portalId);
     },
     async forPortal(portalId) {
       const token = await accessToken(portalId);

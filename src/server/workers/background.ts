@@ -75,7 +75,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     gateway,
     clock,
     logger,
-    staticTokenServes: (portalId) => deps.hubspot.staticTokenServes(portalId),
+    serves: (portalId) => deps.hubspot.serves(portalId),
     savePipelines: (portalId, pipelines, at) => savePipelines({ store }, portalId, pipelines, at),
     ...(options.pipelineRefreshIntervalMs !== undefined ? { pipelineRefreshIntervalMs: options.pipelineRefreshIntervalMs } : {}),
   });
