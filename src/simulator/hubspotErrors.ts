@@ -14,6 +14,8 @@ export interface HubSpotErrorBody {
   subCategory?: string;
   context?: Record<string, string[]>;
   errors?: { message: string; code?: string; in?: string; context?: Record<string, string[]> }[];
+  /** MISSING_SCOPES answers only. */
+  links?: Record<string, string>;
   /** Rate limit answers only. */
   errorType?: string;
   policyName?: string;
@@ -97,15 +99,43 @@ export function expiredAuthentication(expiredAgoMs: number): HubSpotError {
   return new HubSpotError(401, body(`The OAuth token used to make this call expired ${seconds} second(s) ago.`, { category: 'EXPIRED_AUTHENTICATION' }));
 }
 
-export type RateLimitPolicy = 'TEN_SECONDLY_ROLLING' | 'DAILY';
+export const SCOPES_DOCS_URL = 'https://developers.hubspot.com/scopes';
+
+/**
+ * A token without a scope the endpoint requires: 403, as HubSpot answers it (a real response is
+ * quoted in HubSpot/hubspot-api-nodejs#268):
+ * `{"status":"error","message":"This app hasn't been granted all required scopes to make this call.
+ * Read more about required scopes here: https://developers.hubspot.com/scopes.","correlationId":...,
+ * "errors":[{"message":"One or more of the following scopes are required.","context":{"requiredScopes":[...]}}],
+ * "links":{"scopes":"https://developers.hubspot.com/scopes"},"category":"MISSING_SCOPES"}`.
+ */
+export function missingScopes(requiredScopes: readonly string[]): HubSpotError {
+  return new HubSpotError(
+    403,
+    body(`This app hasn't been granted all required scopes to make this call. Read more about required scopes here: ${SCOPES_DOCS_URL}.`, {
+      errors: [{ message: 'One or more of the following scopes are required.', context: { requiredScopes: [...requiredScopes] } }],
+      links: { scopes: SCOPES_DOCS_URL },
+      category: 'MISSING_SCOPES',
+    }),
+  );
+}
+
+export type RateLimitPolicy = 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY';
 
 /**
  * HubSpot's 429: `{"status":"error","message":"You have reached your ten_secondly_rolling limit.",
  * "errorType":"RATE_LIMIT","policyName":"TEN_SECONDLY_ROLLING","groupName":...}`. The
- * `policyName` is what @hubspot/api-client's retry logic keys on.
+ * `policyName` is what @hubspot/api-client's retry logic keys on. The search endpoints' own
+ * per-second limit answers `"message":"You have reached your secondly limit.","policyName":"SECONDLY"`
+ * (real responses quoted in HGData/mk-node-hubspot#84 and #89; the SDK retries on that message).
  */
 export function rateLimited(policy: RateLimitPolicy, groupName: string, headers: Record<string, string> = {}): HubSpotError {
-  const message = policy === 'DAILY' ? 'You have reached your daily limit.' : 'You have reached your ten_secondly_rolling limit.';
+  const message =
+    policy === 'DAILY'
+      ? 'You have reached your daily limit.'
+      : policy === 'SECONDLY'
+        ? 'You have reached your secondly limit.'
+        : 'You have reached your ten_secondly_rolling limit.';
   return new HubSpotError(
     429,
     body(message, { errorType: 'RATE_LIMIT', category: 'RATE_LIMITS', policyName: policy, groupName }),

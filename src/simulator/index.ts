@@ -35,7 +35,12 @@
  * subscriptions come from src/app/webhooks/webhooks-hsmeta.json. A simulator keeps one account.
  */
 export { startSimulator, DEFAULTS } from './simulator';
-export type { Simulator, SimulatorOptions, SimRecord, SimEngagement, SeedDeal, UserAction, SimulatorWebhooks } from './simulator';
+export type { Simulator, SimulatorOptions, SimRecord, SimEngagement, SeedDeal, BulkDeals, UserAction, SimulatorWebhooks } from './simulator';
+export { ENDPOINT_SCOPES, OBJECT_SCOPES, projectScopes, scopeRequirementOf, unmetScopes } from './auth/scopes';
+export type { ScopeRequirement } from './auth/scopes';
+export type { CurrencySettings } from './crm/currencies';
+export { MAX_FILTER_GROUPS, MAX_FILTERS, MAX_FILTERS_PER_GROUP } from './crm/search';
+export { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SEARCH_MAX_RESULTS } from './http/searchRoutes';
 export type { IssueTokenOptions } from './auth/tokenAuthority';
 export type { HistoryEntry } from './crm/crmStore';
 export type { Owner, OwnerSeed } from './crm/owners';

@@ -2,8 +2,10 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Response } from 'express';
+import { projectScopes } from './auth/scopes';
 import { TokenAuthority, type IssueTokenOptions } from './auth/tokenAuthority';
 import { userSource } from './crm/changeSource';
+import { CurrencyBook, type CurrencySettings } from './crm/currencies';
 import { CrmStore, type CrmRecord, type HistoryEntry } from './crm/crmStore';
 import type { CrmObjectType } from './crm/objectTypes';
 import { OwnerDirectory, type Owner, type OwnerSeed } from './crm/owners';
@@ -13,6 +15,7 @@ import { accountRoutes } from './http/accountRoutes';
 import { unroutedHandler, type TrafficControls } from './http/apiRoute';
 import { controlRoutes } from './http/controlRoutes';
 import { crmObjectRoutes } from './http/crmObjectRoutes';
+import { searchRoutes } from './http/searchRoutes';
 import { FaultInjector } from './traffic/faults';
 import { RollingWindowLimiter } from './traffic/rateLimiter';
 import { RequestLog } from './traffic/requestLog';
@@ -35,6 +38,15 @@ export interface SimulatorOptions {
   accessTokens?: string[];
   /** Requests per rolling 10 seconds per app and account. Default 110 (OAuth apps). */
   rateLimitPerTenSeconds?: number;
+  /** Search requests per second per account, on top of the 10-second limit. Default 5, as HubSpot. */
+  searchRateLimitPerSecond?: number;
+  /**
+   * The scopes of tokens and authorization codes issued without their own: by default exactly the
+   * project's `requiredScopes` (src/app/app-hsmeta.json), what HubSpot grants the app at install.
+   */
+  scopes?: string[];
+  /** The account's company currency (USD) and additional currencies with their exchange rates. */
+  currencies?: CurrencySettings;
   /** Lifetime of OAuth access tokens. Default 1800 (30 minutes, as HubSpot). */
   accessTokenTtlSeconds?: number;
   /** Owners to seed at start. */
@@ -69,6 +81,11 @@ export interface UserAction {
   userId: number;
   /** Defaults to CRM_UI. */
   changeSource?: string;
+  /**
+   * Make the change without any webhook: a delivery HubSpot gave up on, an outage, a subscription
+   * switched off. History and hs_lastmodifieddate record it as usual, so only a sweep finds it.
+   */
+  silent?: boolean;
 }
 
 export interface SeedDeal {
@@ -77,6 +94,21 @@ export interface SeedDeal {
   /** Who appears in the history; defaults to the first owner's user, else user 1. */
   userId?: number;
   /** When it was created (ms); defaults to now. */
+  at?: number;
+}
+
+/** Many deals at once, without webhooks (sweep tests): `count` copies of `properties`, or the given `deals`. */
+export interface BulkDeals {
+  /** How many deals; `{n}` in a property value becomes the deal's number (1-based). */
+  count?: number;
+  properties?: Record<string, string>;
+  /** Stage ids dealt out in turn (deal n gets stages[(n-1) % length]); each moves the deal to its pipeline. */
+  stages?: string[];
+  /** Deals given one by one instead of (or after) `count` copies. */
+  deals?: { properties: Record<string, string> }[];
+  /** Who appears in the history; defaults to the first owner's user, else user 1. */
+  userId?: number;
+  /** When they were created and last modified (ms); defaults to now. All share it. */
   at?: number;
 }
 
@@ -107,6 +139,8 @@ export interface Simulator {
   readonly accessToken: string;
 
   seedDeal(input: SeedDeal): SimRecord;
+  /** Creates many deals in one go, silently (5,000 in well under a second); returns their ids in order. */
+  createDeals(input: BulkDeals): string[];
   seedPipeline(input: PipelineSeed): Pipeline;
   seedOwner(input: OwnerSeed): Owner;
   seedPropertyGroup(objectType: CrmObjectType, group: { name: string; label: string; displayOrder?: number }): PropertyGroup;
@@ -136,6 +170,12 @@ export interface Simulator {
   readonly requests: RequestLog;
   readonly faults: FaultInjector;
   setRateLimit(perTenSeconds: number): void;
+  setSearchRateLimit(perSecond: number): void;
+  /** Adds a currency to the account or changes its rate (units of company currency per unit). */
+  setExchangeRate(currencyCode: string, conversionRate: number): void;
+  readonly companyCurrency: string;
+  /** What tokens carry unless issued with their own scopes. */
+  readonly defaultScopes: readonly string[];
   readonly webhooks: SimulatorWebhooks;
 
   stop(): Promise<void>;
@@ -148,7 +188,9 @@ export const DEFAULTS = {
   clientSecret: 'sim-client-secret',
   rateLimitPerTenSeconds: 110,
   accessTokenTtlSeconds: 1800,
-  scopes: ['crm.objects.deals.read', 'crm.objects.deals.write', 'crm.schemas.deals.read', 'crm.schemas.deals.write', 'crm.objects.owners.read', 'oauth'],
+  searchRateLimitPerSecond: 5,
+  /** The project's declared scopes (src/app/app-hsmeta.json `requiredScopes`). */
+  scopes: projectScopes() as readonly string[],
 } as const;
 
 const DEFAULT_DELIVERY: Omit<DeliverySettings, 'targetUrl' | 'maxConcurrentRequests'> = {
@@ -183,14 +225,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const pipelineRegistry = new PipelineRegistry(now);
   const ownerDirectory = new OwnerDirectory(now);
   for (const owner of options.owners ?? []) ownerDirectory.seed(owner);
-  const crm = new CrmStore(catalog, pipelineRegistry, ownerDirectory, now);
+  const currencies = new CurrencyBook(options.currencies, portalId);
+  const crm = new CrmStore(catalog, pipelineRegistry, ownerDirectory, currencies, now);
+  const defaultScopes = [...(options.scopes ?? DEFAULTS.scopes)];
   const auth = new TokenAuthority({
     portalId,
     appId,
     clientId,
     clientSecret,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? DEFAULTS.accessTokenTtlSeconds,
-    defaultScopes: [...DEFAULTS.scopes],
+    defaultScopes,
     now,
     emailOf: (userId) => ownerDirectory.byUserId(userId)?.email,
   });
@@ -201,6 +245,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const controls: TrafficControls = {
     auth,
     limiter: new RollingWindowLimiter(options.rateLimitPerTenSeconds ?? DEFAULTS.rateLimitPerTenSeconds, 10_000, now),
+    searchLimiter: new RollingWindowLimiter(options.searchRateLimitPerSecond ?? DEFAULTS.searchRateLimitPerSecond, 1_000, now),
     faults: new FaultInjector(),
     log: new RequestLog(),
     held,
@@ -240,7 +285,27 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     // In HubSpot's UI, moving a deal to a stage of another pipeline moves it to that pipeline.
     const properties = stagePipeline.id === current ? { dealstage: stageId } : { pipeline: stagePipeline.id, dealstage: stageId };
-    return crm.update('deals', dealId, properties, userSource(action.userId, action.changeSource));
+    return crm.update('deals', dealId, properties, userSource(action.userId, action.changeSource), { silent: action.silent === true });
+  };
+
+  const createDeals = (input: BulkDeals): string[] => {
+    const source = userSource(input.userId ?? defaultUserId());
+    const at = input.at ?? now();
+    const stages = input.stages ?? [];
+    const stageProperties = stages.map((stageId) => {
+      const pipeline = pipelineRegistry.pipelineOfStage(stageId);
+      if (!pipeline) throw invalidPropertyValues([{ isValid: false, message: `${stageId} is not a stage of any deal pipeline`, error: 'INVALID_OPTION', name: 'dealstage' }]);
+      return { pipeline: pipeline.id, dealstage: stageId };
+    });
+    const inputs: Record<string, string>[] = [];
+    for (let n = 1; n <= (input.count ?? 0); n++) {
+      const properties = Object.fromEntries(Object.entries(input.properties ?? {}).map(([k, v]) => [k, v.replaceAll('{n}', String(n))]));
+      inputs.push({ ...properties, ...(stageProperties.length > 0 ? stageProperties[(n - 1) % stageProperties.length] : {}) });
+    }
+    for (const deal of input.deals ?? []) inputs.push(deal.properties);
+    // All or nothing, like a batch create: every input is checked before the first is created.
+    for (const properties of inputs) crm.check('deals', properties, undefined, []);
+    return inputs.map((properties) => crm.create('deals', properties, source, { silent: true, at }).id);
   };
 
   let url = '';
@@ -262,6 +327,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           ...(input.at !== undefined ? { at: input.at } : {}),
         }),
       ),
+    createDeals,
     seedPipeline: (input) => pipelineRegistry.seed(input),
     seedOwner: (input) => ownerDirectory.seed(input),
     seedPropertyGroup: (objectType, group) => catalog.createGroup(objectType, group),
@@ -271,14 +337,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     issueAuthorizationCode: (grant) => auth.issueAuthorizationCode({ ...grant, userId: grant.userId ?? defaultUserId() }),
     expireAccessToken: (token) => auth.expire(token),
 
-    createDealAsUser: (properties, action) => snapshot(crm.create('deals', properties, userSource(action.userId, action.changeSource))),
+    createDealAsUser: (properties, action) => snapshot(crm.create('deals', properties, userSource(action.userId, action.changeSource), { silent: action.silent === true })),
     moveDealToStage: (dealId, stageId, action) => snapshot(moveDeal(dealId, stageId, action)),
     moveDealsToStage: (dealIds, stageId, action) => {
       dealIds.forEach(requireDeal);
       return dealIds.map((id) => snapshot(moveDeal(id, stageId, action)));
     },
-    updateDealAsUser: (dealId, properties, action) => snapshot(crm.update('deals', dealId, properties, userSource(action.userId, action.changeSource))),
-    deleteDealAsUser: (dealId, action) => crm.archive('deals', dealId, userSource(action.userId, action.changeSource)),
+    updateDealAsUser: (dealId, properties, action) =>
+      snapshot(crm.update('deals', dealId, properties, userSource(action.userId, action.changeSource), { silent: action.silent === true })),
+    deleteDealAsUser: (dealId, action) => crm.archive('deals', dealId, userSource(action.userId, action.changeSource), { silent: action.silent === true }),
 
     getDeal: (dealId) => {
       const deal = crm.find('deals', dealId);
@@ -294,6 +361,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     requests: controls.log,
     faults: controls.faults,
     setRateLimit: (perTenSeconds) => controls.limiter.setLimit(perTenSeconds),
+    setSearchRateLimit: (perSecond) => controls.searchLimiter.setLimit(perSecond),
+    setExchangeRate: (currencyCode, conversionRate) => currencies.setExchangeRate(currencyCode, conversionRate),
+    companyCurrency: currencies.companyCurrency,
+    defaultScopes,
     webhooks: {
       events: () => dispatcher.events(),
       deliveries: () => dispatcher.deliveries(),
@@ -320,8 +391,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   app.disable('etag');
   app.use(express.raw({ type: () => true, limit: '5mb' }));
   app.use(controlRoutes(simulator));
+  app.use(searchRoutes(crm, catalog, controls));
   app.use(crmObjectRoutes(crm, controls));
-  app.use(accountRoutes({ catalog, pipelines: pipelineRegistry, owners: ownerDirectory, auth }, controls));
+  app.use(accountRoutes({ catalog, pipelines: pipelineRegistry, owners: ownerDirectory, auth, currencies }, controls));
   app.use(unroutedHandler(controls));
 
   const server: Server = createServer(app);

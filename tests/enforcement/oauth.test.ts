@@ -58,7 +58,8 @@ describe('OAuth install', () => {
     expect(bytes).not.toContain('sim-rt-');
 
     // Provisioned at install: the property group, every property, the pipelines.
-    const propertyNames = (await (await fetch(`${stack.sim.url}/crm/v3/properties/deals`, { headers: { authorization: `Bearer ${stack.sim.accessToken}` } })).json()) as {
+    const reader = stack.sim.issueAccessToken({ scopes: ['crm.schemas.deals.read'] }); // Dealgate itself never reads properties
+    const propertyNames = (await (await fetch(`${stack.sim.url}/crm/v3/properties/deals`, { headers: { authorization: `Bearer ${reader}` } })).json()) as {
       results: { name: string; groupName: string }[];
     };
     for (const property of DEALGATE_PROPERTIES) {

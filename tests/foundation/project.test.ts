@@ -43,12 +43,14 @@ describe('the HubSpot project, as HubSpot parses it', () => {
     expect(app?.componentType).toBe('APPLICATION');
     const auth = app?.config.auth as { type: string; requiredScopes: string[] };
     expect(auth.type).toBe('oauth');
+    // Exactly what Dealgate's calls need; tests/simulator/scopes.test.ts proves each is needed and enough.
     expect(auth.requiredScopes).toEqual(
       expect.arrayContaining([
         'crm.objects.deals.read',
         'crm.objects.deals.write',
-        'crm.schemas.deals.read',
         'crm.schemas.deals.write',
+        'crm.objects.contacts.read',
+        'crm.objects.contacts.write',
         'crm.objects.owners.read',
       ]),
     );

@@ -26,3 +26,8 @@ export function integrationSource(appId: number): ChangeSource {
 export function apiSource(): ChangeSource {
   return { sourceType: 'API', changeSource: 'API' };
 }
+
+/** A value HubSpot computes itself (calculated properties such as amount_in_home_currency). */
+export function calculatedSource(): ChangeSource {
+  return { sourceType: 'CALCULATED', changeSource: 'CALCULATED' };
+}

@@ -1,6 +1,7 @@
 import { objectNotFound, invalidPropertyValues, validationError } from '../hubspotErrors';
 import { AssociationGraph, resolveAssociationInput, type AssociationInput, type AssociationLink } from './associations';
-import type { ChangeSource } from './changeSource';
+import { calculatedSource, type ChangeSource } from './changeSource';
+import type { CurrencyBook } from './currencies';
 import { ALWAYS_RETURNED, DEFAULT_READ_PROPERTIES, SINGULAR, type CrmObjectType } from './objectTypes';
 import type { OwnerDirectory } from './owners';
 import { DEFAULT_PIPELINE_ID, type PipelineRegistry } from './pipelines';
@@ -95,6 +96,7 @@ export class CrmStore {
     private readonly catalog: PropertyCatalog,
     private readonly pipelines: PipelineRegistry,
     private readonly owners: OwnerDirectory,
+    private readonly currencies: CurrencyBook,
     private readonly now: () => number,
   ) {
     for (const type of ['deals', 'notes', 'tasks'] as const) this.records.set(type, new Map());
@@ -124,9 +126,11 @@ export class CrmStore {
     for (const link of links) this.associations.link(type, id, link.toType, link.toId);
 
     const changed = this.apply(record, values, source, at);
+    const calculated = this.calculate(record, at);
     if (!options.silent) {
       this.emit({ kind: 'creation', objectType: type, objectId: id, occurredAt: at, source });
-      for (const [name, value] of changed) this.emit({ kind: 'propertyChange', objectType: type, objectId: id, occurredAt: at, source, propertyName: name, propertyValue: value });
+      this.emitChanges(record, changed, source, at);
+      this.emitChanges(record, calculated, calculatedSource(), at);
     }
     return record;
   }
@@ -167,12 +171,14 @@ export class CrmStore {
     const values = this.validate(type, properties, record);
     const at = this.tick(options.at);
     const changed = this.apply(record, values, source, at);
+    const calculated = this.calculate(record, at);
     if (changed.length > 0) {
       record.updatedAt = at;
       record.values.set('hs_lastmodifieddate', new Date(at).toISOString());
     }
     if (!options.silent) {
-      for (const [name, value] of changed) this.emit({ kind: 'propertyChange', objectType: type, objectId: id, occurredAt: at, source, propertyName: name, propertyValue: value });
+      this.emitChanges(record, changed, source, at);
+      this.emitChanges(record, calculated, calculatedSource(), at);
     }
     return record;
   }
@@ -269,8 +275,36 @@ export class CrmStore {
         { isValid: false, message: `${values.hubspot_owner_id} is not a valid owner id`, error: 'INVALID_OWNER_ID', name: 'hubspot_owner_id' },
       ]);
     }
-    if (type === 'deals') this.validateStage(values, existing);
+    if (type === 'deals') {
+      this.validateStage(values, existing);
+      const code = values.deal_currency_code;
+      if (code !== undefined && code !== '' && !this.currencies.has(code)) {
+        // https://developers.hubspot.com/changelog/deal-currenct-code-validation
+        throw invalidPropertyValues([
+          { isValid: false, message: `"${code}" is not a part of the current effective currency codes for portal ${this.currencies.portalId}`, error: 'INVALID_OPTION', name: 'deal_currency_code' },
+        ]);
+      }
+    }
     return values;
+  }
+
+  /**
+   * HubSpot's calculated deal properties, after a write: amount_in_home_currency is amount at the
+   * exchange rate of the deal's currency (equal to amount without a currency code). Only a change
+   * of amount or currency recalculates it; a new exchange rate applies from the deal's next change
+   * (whether HubSpot recalculates open deals when a rate changes is unconfirmed).
+   */
+  private calculate(record: CrmRecord, at: number): [string, string][] {
+    if (record.type !== 'deals') return [];
+    const amount = record.values.get('amount');
+    const home = amount === undefined ? '' : (this.currencies.toHome(amount, record.values.get('deal_currency_code')) ?? '');
+    return this.apply(record, { amount_in_home_currency: home }, calculatedSource(), at);
+  }
+
+  private emitChanges(record: CrmRecord, changed: [string, string][], source: ChangeSource, at: number): void {
+    for (const [propertyName, propertyValue] of changed) {
+      this.emit({ kind: 'propertyChange', objectType: record.type, objectId: record.id, occurredAt: at, source, propertyName, propertyValue });
+    }
   }
 
   /**

@@ -68,6 +68,8 @@ interface BuiltIn {
   fieldType: string;
   group: string;
   readOnly?: boolean;
+  /** HubSpot computes it (read only too). */
+  calculated?: boolean;
   options?: string[];
 }
 
@@ -88,6 +90,10 @@ const builtIns: Record<CrmObjectType, { groups: { name: string; label: string }[
     properties: [
       { name: 'dealname', label: 'Deal Name', type: 'string', fieldType: 'text', group: 'dealinformation' },
       { name: 'amount', label: 'Amount', type: 'number', fieldType: 'number', group: 'dealinformation' },
+      // Options are the account's currencies: checked by the deal store.
+      { name: 'deal_currency_code', label: 'Currency', type: 'enumeration', fieldType: 'select', group: 'dealinformation' },
+      // amount converted to the company currency by the deal's exchange rate; HubSpot calculates it.
+      { name: 'amount_in_home_currency', label: 'Amount in company currency', type: 'number', fieldType: 'number', group: 'dealinformation', readOnly: true, calculated: true },
       // Options of dealstage and pipeline depend on the pipelines: checked by the deal store.
       { name: 'dealstage', label: 'Deal Stage', type: 'enumeration', fieldType: 'radio', group: 'dealinformation' },
       { name: 'pipeline', label: 'Pipeline', type: 'enumeration', fieldType: 'select', group: 'dealinformation' },
@@ -127,7 +133,7 @@ const builtIns: Record<CrmObjectType, { groups: { name: string; label: string }[
 };
 
 /** Values the catalog cannot judge alone (options that live elsewhere, such as pipeline stages). */
-const OPEN_ENUMERATIONS = new Set(['dealstage', 'pipeline', 'hubspot_owner_id', 'hs_attachment_ids']);
+const OPEN_ENUMERATIONS = new Set(['dealstage', 'pipeline', 'hubspot_owner_id', 'hs_attachment_ids', 'deal_currency_code']);
 
 export class PropertyCatalog {
   private readonly groups = new Map<CrmObjectType, Map<string, PropertyGroup>>();
@@ -150,6 +156,7 @@ export class PropertyCatalog {
           groupName: p.group,
           displayOrder: i,
           hubspotDefined: true,
+          calculated: p.calculated ?? false,
           options: (p.options ?? []).map((value, order) => ({ label: value, value, displayOrder: order, hidden: false })),
           modificationMetadata: { archivable: false, readOnlyDefinition: true, readOnlyValue: p.readOnly ?? false },
         }),
@@ -262,6 +269,11 @@ export class PropertyCatalog {
       const value = raw === null || raw === undefined ? '' : String(raw);
       if (!property) {
         failures.push({ isValid: false, message: `Property "${name}" does not exist`, error: 'PROPERTY_DOESNT_EXIST', name });
+        continue;
+      }
+      if (property.calculated) {
+        // The message of a real response (quoted in mautic/mautic#8785); the error code is unconfirmed.
+        failures.push({ isValid: false, message: `"${name}" is a calculated property; its value cannot be set.`, error: 'READ_ONLY_VALUE', name });
         continue;
       }
       if (property.modificationMetadata.readOnlyValue) {

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { TokenAuthority } from '../auth/tokenAuthority';
+import type { CurrencyBook } from '../crm/currencies';
 import type { OwnerDirectory } from '../crm/owners';
 import type { PipelineRegistry } from '../crm/pipelines';
 import type { PropertyCatalog } from '../crm/propertyCatalog';
@@ -20,6 +21,7 @@ export interface AccountParts {
   pipelines: PipelineRegistry;
   owners: OwnerDirectory;
   auth: TokenAuthority;
+  currencies: CurrencyBook;
 }
 
 function jsonObject(call: ApiCall): Record<string, unknown> {
@@ -29,7 +31,7 @@ function jsonObject(call: ApiCall): Record<string, unknown> {
 
 export function accountRoutes(parts: AccountParts, controls: TrafficControls): Router {
   const router = Router();
-  const { catalog, pipelines, owners, auth } = parts;
+  const { catalog, pipelines, owners, auth, currencies } = parts;
 
   // Only deals have pipelines in the simulator; other object types answer an empty list.
   const pipelinesOf = (raw: string | undefined) => (objectTypeParam(raw) === 'deals' ? pipelines : undefined);
@@ -113,7 +115,7 @@ export function accountRoutes(parts: AccountParts, controls: TrafficControls): R
   );
 
   // https://developers.hubspot.com/docs/api-reference/legacy/account/account-information/get-account-details
-  // Answers for any valid token (OAuth or static), so a client learns which account its token is for.
+  // Answers for any valid token (OAuth or static) with the `oauth` scope, so a client learns which account its token is for.
   router.get(
     '/account-info/v3/details',
     apiRoute(controls, (call) => ({
@@ -122,8 +124,8 @@ export function accountRoutes(parts: AccountParts, controls: TrafficControls): R
         portalId: call.grant?.portalId,
         accountType: 'STANDARD',
         timeZone: 'US/Eastern',
-        companyCurrency: 'USD',
-        additionalCurrencies: [],
+        companyCurrency: currencies.companyCurrency,
+        additionalCurrencies: currencies.additionalCurrencies(),
         utcOffset: '-05:00',
         utcOffsetMilliseconds: -18_000_000,
         uiDomain: 'app.hubspot.com',

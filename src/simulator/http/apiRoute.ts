@@ -1,18 +1,24 @@
 import type { Request, RequestHandler, Response } from 'express';
+import { scopeRequirementOf, unmetScopes, type ScopeRequirement } from '../auth/scopes';
 import type { AccessGrant, TokenAuthority } from '../auth/tokenAuthority';
 import { resolveObjectType } from '../crm/objectTypes';
-import { HubSpotError, rateLimited, serverError, validationError } from '../hubspotErrors';
+import { HubSpotError, missingScopes, rateLimited, serverError, validationError } from '../hubspotErrors';
 import type { FaultInjector } from '../traffic/faults';
 import type { RollingWindowLimiter } from '../traffic/rateLimiter';
 import type { RequestLog } from '../traffic/requestLog';
 
 /**
  * What every API call goes through, in HubSpot's order: (injected faults), authentication (401),
- * the rolling rate limit (429), then the handler; every answer is logged under its endpoint.
+ * the token's scopes against src/simulator/auth/scopes.ts (403 MISSING_SCOPES), the rolling rate
+ * limit (429; search endpoints also their own per-second limit), then the handler; every answer is
+ * logged under its endpoint with the scopes it required. (Whether HubSpot checks scopes before or
+ * after counting a call against the limit is unconfirmed; here a refused call does not count.)
  */
 export interface TrafficControls {
   auth: TokenAuthority;
   limiter: RollingWindowLimiter;
+  /** The search endpoints' per-second limit per account (5 in HubSpot). */
+  searchLimiter: RollingWindowLimiter;
   faults: FaultInjector;
   log: RequestLog;
   /** Requests held by a hang fault, released (destroyed) when the simulator stops. */
@@ -37,8 +43,10 @@ export interface ApiResult {
 export type ApiHandler = (call: ApiCall) => ApiResult;
 
 export interface RouteOptions {
-  /** No token needed and no rate limit (the OAuth endpoints). */
+  /** No token needed, no scope and no rate limit (the OAuth endpoints). */
   public?: boolean;
+  /** Also counts against the search endpoints' per-second limit. */
+  search?: boolean;
 }
 
 /** `PATCH /crm/v3/objects/deals/{objectId}` from the route and its parameters. */
@@ -86,6 +94,7 @@ export function apiRoute(controls: TrafficControls, handler: ApiHandler, options
     const began = Date.now();
     let appId: number | undefined;
     let batchSize: number | undefined;
+    let requiredScopes: ScopeRequirement | undefined;
     res.on('finish', () => {
       controls.log.record({
         at: startedAt,
@@ -96,6 +105,7 @@ export function apiRoute(controls: TrafficControls, handler: ApiHandler, options
         durationMs: Date.now() - began,
         ...(appId !== undefined ? { appId } : {}),
         ...(batchSize !== undefined ? { batchSize } : {}),
+        ...(requiredScopes !== undefined ? { requiredScopes } : {}),
       });
     });
 
@@ -118,14 +128,22 @@ export function apiRoute(controls: TrafficControls, handler: ApiHandler, options
       if (!options.public) {
         grant = controls.auth.authenticate(req.headers.authorization);
         appId = grant.appId;
+        requiredScopes = scopeRequirementOf(endpoint);
+        if (!requiredScopes) throw new Error(`${endpoint} has no entry in src/simulator/auth/scopes.ts: add the scopes HubSpot documents for it`);
+        const unmet = unmetScopes(requiredScopes, grant.scopes);
+        if (unmet) throw missingScopes(unmet);
         const group = `publicapi:oauth:${grant.appId}:${grant.portalId}`;
-        const decision = controls.limiter.take(group);
+        const searchGroup = `publicapi:search-secondly:${grant.portalId}`;
+        const searchRefused = options.search === true && controls.limiter.peek(group).allowed && !controls.searchLimiter.peek(searchGroup).allowed;
+        const decision = searchRefused ? controls.limiter.peek(group) : controls.limiter.take(group);
         rateHeaders = {
           'X-HubSpot-RateLimit-Interval-Milliseconds': String(decision.windowMs),
           'X-HubSpot-RateLimit-Max': String(decision.limit),
           'X-HubSpot-RateLimit-Remaining': String(decision.remaining),
         };
+        if (searchRefused) throw rateLimited('SECONDLY', searchGroup, rateHeaders);
         if (!decision.allowed) throw rateLimited('TEN_SECONDLY_ROLLING', group, rateHeaders);
+        if (options.search === true) controls.searchLimiter.take(searchGroup);
       }
       const inputs = (body as { inputs?: unknown } | undefined)?.inputs;
       if (Array.isArray(inputs)) batchSize = inputs.length;

@@ -16,7 +16,7 @@ export interface FailOptions {
   /** 500 by default; 429 answers HubSpot's rate limit body. */
   status?: number;
   /** For 429: which limit was hit. */
-  policy?: 'TEN_SECONDLY_ROLLING' | 'DAILY';
+  policy?: 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY';
   match?: RequestMatcher;
 }
 
@@ -28,7 +28,7 @@ export interface HangOptions {
 
 export interface FaultPlan {
   latencyMs: number;
-  fail?: { status: number; policy: 'TEN_SECONDLY_ROLLING' | 'DAILY' };
+  fail?: { status: number; policy: 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY' };
   hang?: { ms?: number };
 }
 
@@ -55,7 +55,7 @@ function takeFrom<T>(list: Countdown<T>[], request: RequestInfo): T | undefined 
 
 export class FaultInjector {
   private latencies: { ms: number; match?: RequestMatcher }[] = [];
-  private failures: Countdown<{ status: number; policy: 'TEN_SECONDLY_ROLLING' | 'DAILY' }>[] = [];
+  private failures: Countdown<{ status: number; policy: 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY' }>[] = [];
   private hangs: Countdown<{ ms?: number }>[] = [];
 
   /** Every matching call waits this long first (0 removes all latency). */

@@ -1,3 +1,5 @@
+import type { ScopeRequirement } from '../auth/scopes';
+
 /**
  * Every API call the simulator answered, so tests and benchmarks can count calls per endpoint.
  * An endpoint is `METHOD /route` with the object type spelled out and ids as placeholders:
@@ -17,6 +19,8 @@ export interface LoggedRequest {
   appId?: number;
   /** Number of inputs of a batch call. */
   batchSize?: number;
+  /** The scopes the endpoint required (one of each group), for calls that presented a token. */
+  requiredScopes?: ScopeRequirement;
 }
 
 export class RequestLog {
