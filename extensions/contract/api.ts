@@ -100,9 +100,17 @@ export const settingsBody = z
     /** pipeline id -> stage id, overriding the label rule for that pipeline. */
     gateStages: z.record(z.string().min(1), z.string().min(1)),
     capacity: capacitySettings.nullable(),
+    /**
+     * How much (a fraction: 0.1 is 10%) a deal's amount may grow past the amount it was approved at
+     * before review is required again.
+     */
+    amountTolerance: z.number().min(0, { message: 'must be 0 or more' }).max(10, { message: 'must be at most 10 (1000%)' }).default(0.1),
+    /** A won deal without sign-off: moved back to the gate stage (`revert`), or left won and flagged (`flag`). */
+    afterClose: z.enum(['revert', 'flag']).default('revert'),
   })
   .strict();
 export type Settings = z.infer<typeof settingsBody>;
+export type SettingsInput = z.input<typeof settingsBody>;
 
 // ---- responses --------------------------------------------------------------------------------
 
@@ -128,12 +136,23 @@ export interface GateEvaluation {
   /** Plain-language reason, e.g. "Commitment present and amount 80,000 is at or above the 50,000 threshold". */
   reason: string;
   threshold: number;
+  /** The amount compared with the threshold (see amountBasis). */
   amount: number | null;
+  /** `home_currency`: HubSpot's amount_in_home_currency (the account's currency); `amount`: the deal's amount as entered. */
+  amountBasis: 'home_currency' | 'amount';
+  /** An approval covers the approved amount plus this fraction. */
+  amountTolerance: number;
   gateStage: { id: string; label: string } | null;
+  /** The deal's pipeline has no gate stage: Dealgate does not gate it (the settings page warns). */
+  ungated: boolean;
   /** The deal currently sits past the gate. */
   pastGate: boolean;
   /** The deal may move past the gate now. */
   mayAdvance: boolean;
+  /** What Dealgate does with a won deal without sign-off under the account's settings. */
+  afterClose: 'revert' | 'flag';
+  /** The deal sits in a won stage (closed, not lost). */
+  inWonStage: boolean;
 }
 
 export interface DecisionView {
@@ -160,8 +179,10 @@ export interface ReviewView {
   dueAt: string;
   escalatedAt: string | null;
   decision: DecisionView | null;
-  /** Approved and still bound to the deal's current commitment (summary and effort unchanged). */
+  /** Approved and still bound to the deal's current commitment (summary and effort unchanged, amount within the tolerance). */
   coversDeal: boolean;
+  /** The amount (home currency) the approval was given at; null before a decision or when the deal had none. */
+  approvedAmount: number | null;
   deprioritized: { at: string; forReviewId: number | null } | null;
 }
 
@@ -241,6 +262,40 @@ export interface PipelineView {
   stages: { id: string; label: string; displayOrder: number; isClosed: boolean; isLost: boolean }[];
   /** The gate stage in force for this pipeline (explicit choice, else the label rule). */
   gateStageId: string | null;
+  /** No gate stage: deals of this pipeline are not gated (a warning says so). */
+  ungated: boolean;
+}
+
+/** One field an admin changed, before and after (JSON values). */
+export interface SettingsFieldChange {
+  field: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** A saved settings change: who, when, each field before and after, and whether it relaxed or tightened the gate. */
+export interface SettingsChangeView {
+  id: number;
+  changedBy: string;
+  changedAt: string;
+  fields: SettingsFieldChange[];
+  /** The gate's rule got looser (threshold up, tolerance up, gate stage later, ...), tighter, both, or neither. */
+  effect: 'relaxed' | 'tightened' | 'mixed' | 'neutral';
+}
+
+export type DealFlagKind = 'after_close' | 'backfill' | 'rules_tightened' | 'relaxed_passage';
+
+/** A deal past the gate that Dealgate flagged instead of moving, or noted as passed under a relaxed rule. */
+export interface DealFlagView {
+  id: number;
+  dealId: string;
+  dealName: string | null;
+  kind: DealFlagKind;
+  reason: string;
+  /** The settings change behind it (rules_tightened, relaxed_passage), with its author. */
+  settingsChangeId: number | null;
+  settingsChangedBy: string | null;
+  createdAt: string;
 }
 
 /** GET and PUT /api/v1/settings */
@@ -251,6 +306,10 @@ export interface SettingsResponse {
   updatedBy: string | null;
   /** The caller is an admin: GET is open to every user of the account, PUT to admins only. */
   canEdit: boolean;
+  /** What an admin should know, e.g. a pipeline with no gate stage. */
+  warnings: string[];
+  /** The latest settings changes, newest first. */
+  changes: SettingsChangeView[];
 }
 
 export interface QueueItem {
@@ -274,15 +333,27 @@ export interface DashboardResponse {
   queue: QueueItem[];
   decisionsThisQuarter: Record<DecisionOutcome, number>;
   medianHoursToDecision: number | null;
-  /** Share of decisions this quarter made before their due time; null when there were none. */
+  /**
+   * Answered within SLA: decisions this quarter made by their due time, divided by
+   * `decisionsTotal + overdueCount` (the decisions this quarter, plus the reviews waiting now past
+   * their due time, each already a miss). Decisions made late are misses. null when both are 0.
+   */
   slaCompliance: number | null;
   capacity: CapacityView | null;
   /** Moves past the gate without sign-off that Dealgate reverted this quarter, by who moved the deal (`unknown` when HubSpot did not say). */
   violationsByUser: { userId: string; count: number }[];
-  /** Decisions this quarter, all outcomes (the denominator of slaCompliance). */
+  /** Decisions this quarter, all outcomes (with overdueCount, the denominator of slaCompliance). */
   decisionsTotal: number;
-  /** Reviews of the queue whose due time has passed. */
+  /** Reviews waiting for an answer past their due time (all of them, also beyond the queue's first 200). */
   overdueCount: number;
+  /** Open flags, newest first: won without sign-off, found by the install sweep, caught by tightened rules, passed under a relaxed rule. */
+  flags: DealFlagView[];
+  /** Open flags by kind (the list may be cut; these are the full counts). */
+  flagCounts: Record<DealFlagKind, number>;
+  /** Pipelines with no gate stage (not gated). */
+  ungatedPipelines: { id: string; label: string }[];
+  /** The latest settings changes, newest first. */
+  settingsChanges: SettingsChangeView[];
   asOf: string;
 }
 

@@ -1,6 +1,6 @@
 import type { DealFacts, Pipeline } from '../../src/server/domain/gatePolicy';
 import { DealgateError } from '../../src/server/errors';
-import { openReview, type Review } from '../../src/server/domain/reviewLifecycle';
+import { isApproval, openReview, type Review } from '../../src/server/domain/reviewLifecycle';
 
 export const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
 export const HOUR = 60 * 60 * 1000;
@@ -47,7 +47,10 @@ export function review(overrides: Partial<Review> = {}): Review {
     at: T0,
     dueAt: T0 + 48 * HOUR,
   });
-  return { ...base, id: nextId++, ...overrides };
+  const made = { ...base, id: nextId++, ...overrides };
+  // An approval was given at the amount it was requested at, unless a test says otherwise.
+  if (isApproval(made.status) && !('approvedAmount' in overrides)) made.approvedAmount = made.amountAtRequest;
+  return made;
 }
 
 /** The DealgateError `work` throws (a test fails if it throws nothing or something else). */

@@ -177,9 +177,14 @@ describe('evaluateGate and stage moves', () => {
       reason: 'Commitment present and amount 80,000 is at or above the 50,000 threshold',
       threshold: 50_000,
       amount: 80_000,
+      amountBasis: 'amount',
+      amountTolerance: 0.1,
       gateStage: { id: 'contractsent', label: 'Contract Sent' },
+      ungated: false,
       pastGate: true,
       mayAdvance: false,
+      afterClose: 'revert',
+      inWonStage: true,
     });
   });
 

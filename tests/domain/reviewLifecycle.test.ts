@@ -44,6 +44,8 @@ describe('review lifecycle', () => {
       effortWeeks: 2,
       neededBy: '2026-12-01',
       amountAtRequest: 70_000,
+      approvedAmount: null,
+      keepsBooking: false,
       requestedBy: '7',
       requestedAt: T0,
       dueAt: T0 + 24 * HOUR,

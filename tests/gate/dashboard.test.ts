@@ -55,6 +55,8 @@ describe('card API: GET /dashboard', () => {
       gateStageLabel: 'contract',
       gateStages: {},
       capacity: { engineerWeeksPerQuarter: 100, commitmentShare: 0.2 },
+      amountTolerance: 0.1,
+      afterClose: 'revert',
     };
     h.store.settings.put(portalId, settings, START, ADMIN);
     for (const [dealId, name, amount] of [['11', 'Globex', 120000], ['12', 'Initech', 60000], ['13', 'Umbrella', 90000]] as const) {
@@ -103,8 +105,9 @@ describe('card API: GET /dashboard', () => {
     expect(d.decisionsTotal).toBe(4);
     // Hours to decision 10, 24, 48, 72: the median is 36.
     expect(d.medianHoursToDecision).toBe(36);
-    // 72 h was late; 48 h on the dot counts as in time.
-    expect(d.slaCompliance).toBe(0.75);
+    // 72 h was late; 48 h on the dot counts as in time; the two reviews waiting past their due
+    // time are misses too: 3 in time of 4 decisions + 2 overdue.
+    expect(d.slaCompliance).toBe(0.5);
     // Q4 holds the yes (4 weeks) and the yes-but (3 + 2); the 2027 commitment books next year.
     expect(d.capacity).toMatchObject({ quarter: '2026-Q4', allocationWeeks: 20, usedWeeks: 9, remainingWeeks: 11 });
     expect(d.capacity?.commitments.map((c) => c.reviewId)).toEqual([ids.yes24, ids.but10]);
@@ -137,12 +140,46 @@ describe('card API: GET /dashboard', () => {
       expect(d.quarter).toBe('2027-Q1');
       expect(d.decisionsThisQuarter).toEqual({ yes: 0, yes_but: 0, no: 0 });
       expect(d.medianHoursToDecision).toBeNull();
-      expect(d.slaCompliance).toBeNull();
+      // No decision yet this quarter, but three reviews still wait past their due time: 0 of 3.
+      expect(d.slaCompliance).toBe(0);
+      expect(d.overdueCount).toBe(3);
       expect(d.violationsByUser).toEqual([]);
       expect(d.capacity).toMatchObject({ quarter: '2027-Q1', usedWeeks: 6 });
       expect(d.queue.every((q) => q.status === 'overdue')).toBe(true);
     } finally {
       h.clock.set(START);
+    }
+  });
+
+  it('counts a review still waiting past its due time as a miss, once (issue 11, B8)', async () => {
+    const main = h;
+    h = await startHarness();
+    try {
+      const fresh = h.sim.portalId;
+      h.store.settings.put(fresh, { valueThreshold: 0, slaHours: 48, reviewers: [REVIEWER], admins: [ADMIN], escalationReviewer: null, gateStageLabel: 'contract', gateStages: {}, capacity: null }, START, ADMIN);
+      // Answered in 10 hours; another requested three days ago, due yesterday, still waiting.
+      seedDecision(fresh, seedReview(fresh, 'quick', '21', START - 20 * HOUR, 'approved'), 'yes', START - 10 * HOUR);
+      const late = seedReview(fresh, 'late', '22', START - 72 * HOUR, 'overdue');
+      let d = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard')).json;
+      // Not "100%" while a review is overdue: 1 in time of 1 decision + 1 waiting past due.
+      expect(d.slaCompliance).toBe(0.5);
+      expect([d.decisionsTotal, d.overdueCount]).toEqual([1, 1]);
+
+      // Answered late now: a late decision, still one miss (not two).
+      h.store.reviews.update(fresh, { ...late, status: 'approved', closedAt: START, updatedAt: START });
+      seedDecision(fresh, late, 'yes', START);
+      d = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard')).json;
+      expect(d.slaCompliance).toBe(0.5);
+      expect([d.decisionsTotal, d.overdueCount]).toEqual([2, 0]);
+
+      // Waiting but not yet due: not a miss.
+      seedReview(fresh, 'fresh', '23', START - HOUR, 'pending');
+      d = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard')).json;
+      expect(d.slaCompliance).toBe(0.5);
+      expect(d.overdueCount).toBe(0);
+    } finally {
+      await h.close();
+      h = main;
     }
   });
 
@@ -152,7 +189,7 @@ describe('card API: GET /dashboard', () => {
     h = await startHarness();
     try {
       const fresh = h.sim.portalId;
-      h.store.settings.put(fresh, { valueThreshold: 0, slaHours: 48, reviewers: [REVIEWER], admins: [ADMIN], escalationReviewer: null, gateStageLabel: 'contract', gateStages: {}, capacity: null }, START, ADMIN);
+      h.store.settings.put(fresh, { valueThreshold: 0, slaHours: 48, reviewers: [REVIEWER], admins: [ADMIN], escalationReviewer: null, gateStageLabel: 'contract', gateStages: {}, capacity: null, amountTolerance: 0.1, afterClose: 'revert' }, START, ADMIN);
       for (const [key, hours] of [['h1', 1], ['h100', 100], ['h5', 5]] as const) {
         seedDecision(fresh, seedReview(fresh, key, key, at(10, 1), 'approved'), 'yes', at(10, 1) + hours * HOUR);
       }

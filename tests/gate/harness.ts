@@ -38,6 +38,8 @@ export const baseSettings: Settings = {
   escalationReviewer: null,
   gateStageLabel: 'contract',
   gateStages: {},
+  amountTolerance: 0.1,
+  afterClose: 'revert',
   capacity: null,
 };
 

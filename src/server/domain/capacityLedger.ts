@@ -30,11 +30,16 @@ export function quarterOf(ms: number): string {
   return `${date.getUTCFullYear()}-Q${Math.floor(date.getUTCMonth() / 3) + 1}`;
 }
 
-/** The quarter a commitment lands in: the customer's needed-by date when given, else the decision date. */
+/**
+ * The quarter a commitment lands in: the customer's needed-by date when given, else the decision
+ * date. A needed-by date that passed before the decision cannot be met in its quarter any more:
+ * the work lands in the decision's quarter.
+ */
 export function commitmentQuarter(neededBy: string | null, decidedAt: number): string {
   if (neededBy !== null) {
     const ms = Date.parse(`${neededBy}T00:00:00Z`);
-    if (!Number.isNaN(ms)) return quarterOf(ms);
+    const decisionDay = Date.parse(`${new Date(decidedAt).toISOString().slice(0, 10)}T00:00:00Z`);
+    if (!Number.isNaN(ms) && ms >= decisionDay) return quarterOf(ms);
   }
   return quarterOf(decidedAt);
 }

@@ -15,6 +15,17 @@ export interface DealFacts {
   commitment: boolean;
   commitmentSummary: string | null;
   effortWeeks: number | null;
+  /**
+   * HubSpot's conversion of the amount to the account's company currency
+   * (`amount_in_home_currency`), when HubSpot set it: the threshold is in that currency.
+   */
+  amountInHomeCurrency?: number | null;
+}
+
+/** The amount compared with the threshold: in the account's home currency where HubSpot converted it. */
+export function gateAmount(facts: Pick<DealFacts, 'amount' | 'amountInHomeCurrency'>): { amount: number | null; basis: 'home_currency' | 'amount' } {
+  if (facts.amountInHomeCurrency !== undefined && facts.amountInHomeCurrency !== null) return { amount: facts.amountInHomeCurrency, basis: 'home_currency' };
+  return { amount: facts.amount, basis: 'amount' };
 }
 
 export interface PipelineStage {
@@ -33,11 +44,28 @@ export interface Pipeline {
   stages: PipelineStage[];
 }
 
+export type AfterClose = 'revert' | 'flag';
+
 export interface GateSettings {
   valueThreshold: number;
   gateStageLabel: string;
   /** pipeline id -> stage id, overriding the label rule. */
   gateStages: Record<string, string>;
+  /** How far (a fraction) the amount may grow past the approved one before review is required again. Default 0.1. */
+  amountTolerance?: number;
+  /** What happens to a won deal without sign-off: moved back to the gate stage, or flagged where it is. Default revert. */
+  afterClose?: AfterClose;
+}
+
+export const DEFAULT_AMOUNT_TOLERANCE = 0.1;
+
+/** An approval: the reviewed commitment, and the amount (home currency) it was approved at. */
+export interface Approval {
+  status: Review['status'];
+  summary: string;
+  effortWeeks: number;
+  /** null: the deal had no amount when approved (counted as 0). */
+  approvedAmount: number | null;
 }
 
 export interface Requirement {
@@ -49,12 +77,20 @@ export interface Requirement {
 const formatAmount = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 /** Review is required when the deal carries a commitment and its amount is at or above the threshold (no amount counts as 0). */
-export function reviewRequirement(facts: Pick<DealFacts, 'commitment' | 'amount'>, threshold: number): Requirement {
+export function reviewRequirement(facts: Pick<DealFacts, 'commitment' | 'amount' | 'amountInHomeCurrency'>, threshold: number): Requirement {
   if (!facts.commitment) {
     return { commitmentPresent: false, reviewRequired: false, reason: 'No custom technical commitment on the deal' };
   }
-  const amount = facts.amount ?? 0;
-  const amountText = facts.amount === null ? 'no amount (counted as 0)' : `amount ${formatAmount(amount)}`;
+  const compared = gateAmount(facts);
+  const amount = compared.amount ?? 0;
+  // HubSpot's home-currency amount is named only where it differs from the deal's own amount.
+  const converted = compared.basis === 'home_currency' && facts.amount !== compared.amount;
+  const amountText =
+    compared.amount === null
+      ? 'no amount (counted as 0)'
+      : converted
+        ? `amount ${formatAmount(amount)} in the account's currency (HubSpot's conversion of ${facts.amount === null ? 'no amount' : formatAmount(facts.amount)})`
+        : `amount ${formatAmount(amount)}`;
   if (amount >= threshold) {
     return {
       commitmentPresent: true,
@@ -94,22 +130,52 @@ export function isPastGate(pipeline: Pipeline, gateStage: PipelineStage | null, 
   return stage.displayOrder > gateStage.displayOrder;
 }
 
+/**
+ * The approved amount plus the tolerance covers the deal's amount (home currency). An approval of
+ * a deal with no amount covers none above 0: the amount it was approved at counts as 0.
+ */
+export function amountWithinApproval(approvedAmount: number | null, facts: Pick<DealFacts, 'amount' | 'amountInHomeCurrency'>, tolerance: number): boolean {
+  const current = gateAmount(facts).amount ?? 0;
+  const approved = approvedAmount ?? 0;
+  return current <= approved * (1 + tolerance) + 1e-9;
+}
+
+/** An approval that still covers the deal: same summary and effort, and the amount within the tolerance. */
+export function approvalCovers(latest: Review | undefined, facts: DealFacts, tolerance: number = DEFAULT_AMOUNT_TOLERANCE): boolean {
+  return (
+    latest !== undefined &&
+    (latest.status === 'approved' || latest.status === 'approved_with_conditions') &&
+    coversCommitment(latest, facts) &&
+    amountWithinApproval(latest.approvedAmount, facts, tolerance)
+  );
+}
+
 /** The deal's gate status, as the card shows it and `dealgate_status` projects it. */
-export function gateStatusOf(facts: DealFacts, requirement: Requirement, latest: Review | undefined, now: number): GateStatus {
+export function gateStatusOf(facts: DealFacts, requirement: Requirement, latest: Review | undefined, now: number, tolerance: number = DEFAULT_AMOUNT_TOLERANCE): GateStatus {
   if (!requirement.commitmentPresent) return 'not_required';
   if (latest) {
     if (latest.status === 'pending' || latest.status === 'overdue') {
       return latest.status === 'pending' && now > latest.dueAt ? 'overdue' : latest.status;
     }
-    if (isActiveReview(latest) && coversCommitment(latest, facts)) return latest.status as GateStatus;
+    if (latest.status === 'rejected' && isActiveReview(latest) && coversCommitment(latest, facts)) return 'rejected';
+    // An approval that the amount outgrew no longer covers a deal that needs review.
+    if (isActiveReview(latest) && coversCommitment(latest, facts) && (!requirement.reviewRequired || approvalCovers(latest, facts, tolerance))) {
+      return latest.status as GateStatus;
+    }
   }
   return requirement.reviewRequired ? 'required' : 'not_required';
 }
 
 /** A deal may pass when review is not required, or the latest review is an approval that still covers it. */
-export function mayAdvance(facts: DealFacts, requirement: Requirement, latest: Review | undefined): boolean {
+export function mayAdvance(facts: DealFacts, requirement: Requirement, latest: Review | undefined, tolerance: number = DEFAULT_AMOUNT_TOLERANCE): boolean {
   if (!requirement.reviewRequired) return true;
-  return latest !== undefined && (latest.status === 'approved' || latest.status === 'approved_with_conditions') && coversCommitment(latest, facts);
+  return approvalCovers(latest, facts, tolerance);
+}
+
+/** A won stage: closed, and not lost. */
+export function isWonStage(pipeline: Pipeline | undefined, stageId: string | null): boolean {
+  const stage = pipeline?.stages.find((s) => s.id === stageId);
+  return stage !== undefined && stage.isClosed && !stage.isLost;
 }
 
 export interface GateInput {
@@ -126,16 +192,24 @@ export function evaluateGate(input: GateInput): GateEvaluation {
   const { facts, pipeline, settings, latest, now } = input;
   const requirement = reviewRequirement(facts, settings.valueThreshold);
   const gateStage = pipeline ? gateStageOf(pipeline, settings) : null;
+  const tolerance = settings.amountTolerance ?? DEFAULT_AMOUNT_TOLERANCE;
+  const compared = gateAmount(facts);
+  const pastGate = pipeline ? isPastGate(pipeline, gateStage, facts.stage) : false;
   return {
-    status: gateStatusOf(facts, requirement, latest, now),
+    status: gateStatusOf(facts, requirement, latest, now, tolerance),
     commitmentPresent: requirement.commitmentPresent,
     reviewRequired: requirement.reviewRequired,
     reason: requirement.reason,
     threshold: settings.valueThreshold,
-    amount: facts.amount,
+    amount: compared.amount,
+    amountBasis: compared.basis,
+    amountTolerance: tolerance,
     gateStage: gateStage ? { id: gateStage.id, label: gateStage.label } : null,
-    pastGate: pipeline ? isPastGate(pipeline, gateStage, facts.stage) : false,
-    mayAdvance: mayAdvance(facts, requirement, latest),
+    ungated: pipeline !== undefined && gateStage === null,
+    pastGate,
+    mayAdvance: mayAdvance(facts, requirement, latest, tolerance),
+    afterClose: settings.afterClose ?? 'revert',
+    inWonStage: isWonStage(pipeline, facts.stage),
   };
 }
 
@@ -147,5 +221,5 @@ export function isStageMoveAllowed(input: GateInput, toStage: string): boolean {
   const { pipeline, settings, facts, latest } = input;
   if (!pipeline) return true;
   if (!isPastGate(pipeline, gateStageOf(pipeline, settings), toStage)) return true;
-  return mayAdvance(facts, reviewRequirement(facts, settings.valueThreshold), latest);
+  return mayAdvance(facts, reviewRequirement(facts, settings.valueThreshold), latest, settings.amountTolerance);
 }

@@ -18,6 +18,13 @@ export interface Review {
   /** The customer's needed-by date, YYYY-MM-DD. */
   neededBy: string | null;
   amountAtRequest: number | null;
+  /** The deal's amount (home currency) when it was approved: the approval covers it plus the tolerance. */
+  approvedAmount: number | null;
+  /**
+   * An approval superseded on a won deal keeps its weeks booked (the contract is signed) until a
+   * decision on the changed commitment replaces it.
+   */
+  keepsBooking: boolean;
   requestedBy: string;
   requestedAt: number;
   dueAt: number;
@@ -171,6 +178,8 @@ export function openReview(input: {
     effortWeeks: input.effortWeeks,
     neededBy: input.neededBy,
     amountAtRequest: input.amount,
+    approvedAmount: null,
+    keepsBooking: false,
     requestedBy: input.requestedBy,
     requestedAt: input.at,
     dueAt: input.dueAt,

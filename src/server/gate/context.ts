@@ -49,6 +49,8 @@ export function effectiveSettings(ctx: GateStoreContext, portalId: number): Effe
       gateStageLabel: d.gateStageLabel,
       gateStages: {},
       capacity: null,
+      amountTolerance: 0.1,
+      afterClose: 'revert',
     },
     updatedAt: null,
     updatedBy: null,

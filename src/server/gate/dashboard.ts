@@ -1,4 +1,6 @@
-import type { DashboardResponse, QueueItem } from '../../../extensions/contract/api';
+import type { DashboardResponse, DealFlagView, QueueItem, Settings } from '../../../extensions/contract/api';
+import { gateStageOf } from '../domain/gatePolicy';
+import { settingsChangeView } from './settingsService';
 import { forbidden } from '../errors';
 import { capacityView, quarterBounds } from '../domain/capacityLedger';
 import { isAdmin, isDesignatedReviewer } from '../domain/roles';
@@ -36,17 +38,48 @@ export function buildDashboard(ctx: GateStoreContext, caller: Caller): Dashboard
     remainingMs: review.dueAt - now,
   }));
 
-  const figures = store.reviews.decisionFigures(portalId, start, end);
+  const figures = store.reviews.decisionFigures(portalId, start, end, now);
+  // SLA compliance: decisions this quarter made by their due time, over those decisions plus the
+  // reviews waiting past their due time now (each a miss already, whenever it is answered).
+  const slaTotal = figures.total + figures.waitingPastDue;
   return {
     quarter,
     queue,
     decisionsThisQuarter: figures.byOutcome,
     medianHoursToDecision: figures.medianMsToDecision === null ? null : Math.round((figures.medianMsToDecision / HOUR_MS) * 10) / 10,
-    slaCompliance: figures.total === 0 ? null : Math.round((figures.withinSla / figures.total) * 1000) / 1000,
+    slaCompliance: slaTotal === 0 ? null : Math.round((figures.withinSla / slaTotal) * 1000) / 1000,
     capacity: settings.capacity === null ? null : capacityView(settings.capacity, quarter, store.reviews.activeCommitments(portalId)),
     violationsByUser: store.gateViolations.countByUser(portalId, start),
     decisionsTotal: figures.total,
-    overdueCount: queue.filter((item) => item.status === 'overdue').length,
+    overdueCount: figures.waitingPastDue,
+    ...flagsAndRules(ctx, portalId, settings),
     asOf: new Date(now).toISOString(),
+  };
+}
+
+/** What the deal desk must look at besides the queue: flagged deals, ungated pipelines, the latest rule changes. */
+function flagsAndRules(ctx: GateStoreContext, portalId: number, settings: Settings) {
+  const { store } = ctx;
+  const changes = store.settingsChanges.list(portalId, 20);
+  const authors = new Map<number, string>();
+  for (const change of changes) authors.set(change.id, change.changedBy);
+  const flags: DealFlagView[] = store.dealFlags.listOpen(portalId, { limit: 100 }).map((flag) => ({
+    id: flag.id,
+    dealId: flag.dealId,
+    dealName: store.deals.get(portalId, flag.dealId)?.name ?? null,
+    kind: flag.kind,
+    reason: flag.reason,
+    settingsChangeId: flag.settingsChangeId,
+    settingsChangedBy: flag.settingsChangeId === null ? null : authors.get(flag.settingsChangeId) ?? null,
+    createdAt: new Date(flag.createdAt).toISOString(),
+  }));
+  return {
+    flags,
+    flagCounts: store.dealFlags.countOpen(portalId),
+    ungatedPipelines: store.pipelines
+      .list(portalId)
+      .filter((p) => gateStageOf(p, settings) === null)
+      .map((p) => ({ id: p.id, label: p.label })),
+    settingsChanges: changes.map(settingsChangeView),
   };
 }

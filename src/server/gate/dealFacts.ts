@@ -1,6 +1,6 @@
-import type { GateEvaluation, GateStatus } from '../../../extensions/contract/api';
+import type { GateEvaluation, GateStatus, Settings } from '../../../extensions/contract/api';
 import { DealgateError, notFound } from '../errors';
-import { evaluateGate, gateStatusOf, reviewRequirement, type DealFacts, type Pipeline } from '../domain/gatePolicy';
+import { evaluateGate, gateAmount, gateStatusOf, isWonStage, reviewRequirement, type DealFacts, type Pipeline } from '../domain/gatePolicy';
 import {
   coversCommitment,
   describeCommitmentChange,
@@ -16,6 +16,7 @@ import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import type { Store } from '../storage/store';
 import { effectiveSettings, type GateContext, type GateStoreContext } from './context';
 import { projectStatus, supersededNote } from './dealEffects';
+import { openReviewWithTasks, supersede } from './reviewOpening';
 
 /**
  * Keeping Dealgate's copy of a deal's facts, and the review lifecycle, in step with HubSpot.
@@ -58,9 +59,12 @@ export function withPendingWrites<F extends DealFacts>(store: Store, portalId: n
   return result;
 }
 
-function statusOf(facts: DealFacts, threshold: number, latest: Review | undefined, now: number): GateStatus {
-  return gateStatusOf(facts, reviewRequirement(facts, threshold), latest, now);
+function statusOf(facts: DealFacts, settings: Settings, latest: Review | undefined, now: number): GateStatus {
+  return gateStatusOf(facts, reviewRequirement(facts, settings.valueThreshold), latest, now, settings.amountTolerance);
 }
+
+/** Flags that only stand while the deal sits past the gate needing a review it does not have. */
+const STANDING_FLAGS = ['after_close', 'backfill', 'rules_tightened'] as const;
 
 /**
  * Stores the deal's new facts and applies what they mean for its review, in one transaction:
@@ -85,33 +89,62 @@ export function reconcileDealFacts(
     const previous = store.deals.get(portalId, dealId);
     let latest = store.reviews.latestForDeal(portalId, dealId);
     const facts = withPendingWrites(store, portalId, dealId, newFacts);
-    const previousStatus = previous && !previous.deleted ? statusOf(previous, settings.valueThreshold, latest, now) : undefined;
+    const previousStatus = previous && !previous.deleted ? statusOf(previous, settings, latest, now) : undefined;
     const requirement = reviewRequirement(facts, settings.valueThreshold);
 
     if (latest && isActiveReview(latest) && (newFacts.deleted === true || !coversCommitment(latest, facts))) {
       const why = newFacts.deleted === true ? 'the deal was deleted' : describeCommitmentChange(latest, facts);
       const removeRequest = isOpenReview(latest) && (!facts.commitment || newFacts.deleted === true);
-      const moved = transition(latest, removeRequest ? 'withdraw' : 'supersede', removeRequest ? 'withdrawn' : 'superseded', {
-        actor,
-        at: now,
-        reason: why,
-      });
-      store.reviews.update(portalId, moved.review);
-      store.audit.append(portalId, moved.audit);
-      if (isApproval(latest.status) && newFacts.deleted !== true) {
+      const wasApproval = isApproval(latest.status);
+      let moved: Review;
+      if (removeRequest) {
+        const withdrawn = transition(latest, 'withdraw', 'withdrawn', { actor, at: now, reason: why });
+        store.reviews.update(portalId, withdrawn.review);
+        store.audit.append(portalId, withdrawn.audit);
+        moved = withdrawn.review;
+      } else {
+        // Judged where the deal sits now (a won deal's approval keeps its weeks booked).
+        moved = supersede(ctx, portalId, latest, { actor, at: now, reason: why }, facts);
+      }
+      if (wasApproval && newFacts.deleted !== true) {
         enqueueEffect(
           store.outbox,
           { portalId, dealId, effect: { kind: 'create_note', payload: { body: supersededNote(latest, why, requirement.reviewRequired) } }, dedupeKey: `review:${latest.id}:superseded` },
           now,
         );
       }
-      latest = moved.review;
+      latest = moved;
+      // A changed commitment on a won deal is post-sales work the contract now carries: its review opens by itself.
+      const pipelineNow = facts.pipeline ? store.pipelines.get(portalId, facts.pipeline) : undefined;
+      const summary = facts.commitmentSummary?.trim() ?? '';
+      if (
+        moved.keepsBooking &&
+        requirement.reviewRequired &&
+        isWonStage(pipelineNow, facts.stage) &&
+        summary !== '' &&
+        facts.effortWeeks !== null &&
+        facts.effortWeeks > 0
+      ) {
+        latest = openReviewWithTasks(store, settings, {
+          portalId,
+          dealId,
+          dealName: facts.name,
+          summary,
+          effortWeeks: facts.effortWeeks,
+          neededBy: null,
+          amount: gateAmount(facts).amount,
+          requestedBy: actor,
+          fromStatus: 'required',
+          at: now,
+        });
+      }
     }
 
     const snapshot: DealSnapshot = {
       dealId,
       name: facts.name,
       amount: facts.amount,
+      amountInHomeCurrency: facts.amountInHomeCurrency ?? null,
       stage: facts.stage,
       pipeline: facts.pipeline,
       commitment: facts.commitment,
@@ -124,7 +157,7 @@ export function reconcileDealFacts(
     };
     store.deals.upsert(portalId, snapshot);
 
-    const status = statusOf(facts, settings.valueThreshold, latest, now);
+    const status = statusOf(facts, settings, latest, now);
     if (previousStatus !== undefined && previousStatus !== status) {
       store.audit.append(portalId, {
         dealId,
@@ -134,7 +167,7 @@ export function reconcileDealFacts(
         fromStatus: previousStatus,
         toStatus: status,
         reason: requirement.reason,
-        details: { amount: facts.amount, threshold: settings.valueThreshold, commitment: facts.commitment },
+        details: { amount: gateAmount(facts).amount, threshold: settings.valueThreshold, commitment: facts.commitment },
         at: now,
       });
     }
@@ -146,7 +179,18 @@ export function reconcileDealFacts(
     }
 
     const pipeline = facts.pipeline ? store.pipelines.get(portalId, facts.pipeline) : undefined;
-    return evaluateGate({ facts, pipeline, settings, latest, now });
+    const evaluation = evaluateGate({ facts, pipeline, settings, latest, now });
+    if (snapshot.deleted || !evaluation.pastGate || evaluation.mayAdvance) {
+      const why = snapshot.deleted
+        ? 'the deal was deleted'
+        : !evaluation.pastGate
+          ? 'the deal is back before the gate'
+          : evaluation.reviewRequired
+            ? 'a decision covers the deal'
+            : 'the deal no longer needs review';
+      store.dealFlags.resolveForDeal(portalId, dealId, STANDING_FLAGS, why, now);
+    }
+    return evaluation;
   });
 }
 
@@ -155,9 +199,9 @@ export function reconcileDealFacts(
  * it was moved to: `pastGate && !mayAdvance` means the move was not allowed). Reads settings, the
  * cached pipeline and the latest review; writes nothing.
  */
-export function evaluateGateForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: DealFacts): GateEvaluation {
+export function evaluateGateForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: DealFacts, under?: Settings): GateEvaluation {
   const { store } = ctx;
-  const { settings } = effectiveSettings(ctx, portalId);
+  const settings = under ?? effectiveSettings(ctx, portalId).settings;
   const withOwn = withPendingWrites(store, portalId, dealId, facts);
   const pipeline = withOwn.pipeline ? store.pipelines.get(portalId, withOwn.pipeline) : undefined;
   return evaluateGate({ facts: withOwn, pipeline, settings, latest: store.reviews.latestForDeal(portalId, dealId), now: ctx.clock.now() });

@@ -1,23 +1,24 @@
 import type { DecisionBody, GateResponse, RequestReviewBody } from '../../../extensions/contract/api';
-import { forbidden, notFound } from '../errors';
+import { forbidden, invalidRequest, notFound } from '../errors';
 import { commitmentQuarter, consumedWeeks, planApproval, type ApprovalPlan } from '../domain/capacityLedger';
-import { gateStatusOf, reviewRequirement } from '../domain/gatePolicy';
+import { amountWithinApproval, gateAmount, gateStatusOf, isWonStage, reviewRequirement } from '../domain/gatePolicy';
 import { decideReview, type DecisionInput } from '../domain/reviewDecision';
-import { assertMayRequest, isActiveReview, openReview, requestAudit, transition, type Review } from '../domain/reviewLifecycle';
+import { assertMayRequest, isActiveReview, isApproval, transition, type Review } from '../domain/reviewLifecycle';
 import { isAdmin } from '../domain/roles';
-import { dueAt } from '../domain/sla';
 import { enqueueEffect } from '../outbox/effects';
 import { effectiveSettings, type Caller, type GateContext, type GateStoreContext } from './context';
 import {
   commitmentProperties,
+  completeReviewTasks,
   decisionNote,
   deprioritizedNote,
   projectStatus,
-  reviewTask,
   withCommitment,
 } from './dealEffects';
 import { ensurePipelines, loadDeal } from './dealFacts';
+import { ownerUserIdOf } from './owners';
 import { buildGateResponse } from './gateView';
+import { openReviewWithTasks, supersede } from './reviewOpening';
 
 /**
  * What a rep and a reviewer do from the card: look at the gate, request a review, decide it,
@@ -43,6 +44,17 @@ export async function getGate(ctx: GateContext, caller: Caller, dealId: string):
   return buildGateResponse(ctx, caller, snapshot, source);
 }
 
+/** A needed-by date already behind us cannot be promised: refused at request time (UTC dates). */
+function assertNeededByAhead(neededBy: string | undefined, now: number): void {
+  if (neededBy === undefined) return;
+  const today = new Date(now).toISOString().slice(0, 10);
+  if (neededBy < today) {
+    throw invalidRequest(`neededBy: ${neededBy} is in the past (today is ${today}); give the date the customer needs it by from now on`, {
+      issues: [{ path: 'neededBy', message: `${neededBy} is in the past (today is ${today})` }],
+    });
+  }
+}
+
 /** POST /deals/:dealId/reviews: any user on the deal (a rep) asks for a review of the commitment. */
 export async function requestReview(ctx: GateContext, caller: Caller, dealId: string, body: RequestReviewBody): Promise<GateResponse> {
   const { source } = await prepareDeal(ctx, caller.portalId, dealId);
@@ -54,51 +66,32 @@ export async function requestReview(ctx: GateContext, caller: Caller, dealId: st
     if (!snapshot) throw notFound(`deal ${dealId} is not known to Dealgate`);
     const { settings } = effectiveSettings(ctx, portalId);
     const latest = store.reviews.latestForDeal(portalId, dealId);
-    assertMayRequest(latest, body);
-    const fromStatus = gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), latest, now);
+    assertNeededByAhead(body.neededBy, now);
+    // An approval the amount has outgrown (beyond the tolerance) may be reviewed again.
+    const outgrown = latest !== undefined && isApproval(latest.status) && !amountWithinApproval(latest.approvedAmount, snapshot, settings.amountTolerance);
+    if (!outgrown) assertMayRequest(latest, body);
+    const fromStatus = gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), latest, now, settings.amountTolerance);
 
     if (latest && isActiveReview(latest)) {
-      // The rep renegotiated the commitment: the earlier answer was about something else.
-      const moved = transition(latest, 'supersede', 'superseded', { actor: userId, at: now, reason: 'a review of a changed commitment was requested' });
-      store.reviews.update(portalId, moved.review);
-      store.audit.append(portalId, moved.audit);
+      // The rep renegotiated the commitment (or the amount outgrew the approval): the earlier answer was about something else.
+      supersede(ctx, portalId, latest, { actor: userId, at: now, reason: outgrown ? 'the amount outgrew the approval; a new review was requested' : 'a review of a changed commitment was requested' });
     }
 
-    const review = store.reviews.insert(
+    const review = openReviewWithTasks(store, settings, {
       portalId,
-      openReview({
-        dealId,
-        summary: body.summary,
-        effortWeeks: body.effortWeeks,
-        neededBy: body.neededBy ?? null,
-        amount: snapshot.amount,
-        requestedBy: userId,
-        at: now,
-        dueAt: dueAt(now, settings.slaHours),
-      }),
-    );
-    store.audit.append(portalId, requestAudit(review, fromStatus, userId));
+      dealId,
+      dealName: snapshot.name,
+      summary: body.summary,
+      effortWeeks: body.effortWeeks,
+      neededBy: body.neededBy ?? null,
+      amount: gateAmount(snapshot).amount,
+      requestedBy: userId,
+      fromStatus,
+      at: now,
+    });
     store.deals.upsert(portalId, { ...withCommitment(snapshot, body.summary, body.effortWeeks), refreshedAt: now });
     // HubSpot and Dealgate agree on the commitment, and HubSpot shows the request is pending.
-    projectStatus(store, portalId, dealId, 'pending', undefined, now, commitmentProperties(body.summary, body.effortWeeks));
-
-    const assignees = settings.reviewers.filter((id) => id !== userId);
-    if (assignees.length === 0 && settings.escalationReviewer !== null && settings.escalationReviewer !== userId) {
-      assignees.push(settings.escalationReviewer);
-    }
-    const task = reviewTask(review, snapshot.name);
-    for (const reviewer of assignees) {
-      enqueueEffect(
-        store.outbox,
-        {
-          portalId,
-          dealId,
-          effect: { kind: 'create_task', payload: { subject: task.subject, body: task.body, ownerUserId: reviewer, dueAt: review.dueAt } },
-          dedupeKey: `review:${review.id}:task:${reviewer}`,
-        },
-        now,
-      );
-    }
+    projectStatus(store, portalId, review.dealId, 'pending', undefined, now, commitmentProperties(body.summary, body.effortWeeks));
   });
   return respond(ctx, caller, dealId, source);
 }
@@ -113,7 +106,12 @@ function reviewOf(ctx: GateStoreContext, portalId: number, reviewId: number): Re
 export async function decide(ctx: GateContext, caller: Caller, reviewId: number, body: DecisionBody): Promise<GateResponse> {
   const { portalId, userId } = caller;
   const dealId = reviewOf(ctx, portalId, reviewId).dealId;
-  const { source } = await prepareDeal(ctx, portalId, dealId);
+  const { source, snapshot: loaded } = await prepareDeal(ctx, portalId, dealId);
+  // Neither the rep who asked nor the deal's owner approves their own deal.
+  const dealOwnerUserId = loaded.ownerId === null ? null : await ownerUserIdOf(ctx, portalId, loaded.ownerId);
+  if (dealOwnerUserId === userId) {
+    throw forbidden(`user ${userId} owns deal ${dealId} and so cannot decide its review; another reviewer must`);
+  }
   const { store } = ctx;
   const input: DecisionInput = {
     outcome: body.outcome,
@@ -142,9 +140,29 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
         deprioritizeReviewId: input.deprioritizeReviewId,
       });
     }
-    store.reviews.update(portalId, decided.review);
+    const snapshotNow = store.deals.get(portalId, review.dealId);
+    // The approval covers the amount it was given at (plus the tolerance); no amount counts as 0.
+    const approvedAmount = quarter === null ? null : (snapshotNow ? gateAmount(snapshotNow).amount : review.amountAtRequest) ?? 0;
+    store.reviews.update(portalId, { ...decided.review, approvedAmount });
     store.reviews.insertDecision(portalId, decided.decision);
     store.audit.append(portalId, decided.audit);
+    // An approval superseded on the won deal kept its weeks booked until this decision replaced it.
+    for (const earlier of store.reviews.listForDeal(portalId, review.dealId)) {
+      if (earlier.keepsBooking && earlier.id !== reviewId) {
+        store.reviews.update(portalId, { ...earlier, keepsBooking: false, updatedAt: now });
+        store.audit.append(portalId, {
+          dealId: earlier.dealId,
+          reviewId: earlier.id,
+          action: 'commitment_replaced',
+          actor: userId,
+          fromStatus: earlier.status,
+          toStatus: earlier.status,
+          reason: `review #${reviewId} decided the changed commitment; the weeks booked for review #${earlier.id} are released`,
+          details: { replacedBy: reviewId },
+          at: now,
+        });
+      }
+    }
 
     if (plan.deprioritize) {
       const target = reviewOf(ctx, portalId, plan.deprioritize.reviewId);
@@ -172,9 +190,9 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
       );
     }
 
-    const snapshot = store.deals.get(portalId, review.dealId);
+    const snapshot = snapshotNow;
     const status = snapshot
-      ? gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), decided.review, now)
+      ? gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), { ...decided.review, approvedAmount }, now, settings.amountTolerance)
       : decided.review.status === 'rejected'
         ? 'rejected'
         : decided.review.status === 'approved'
@@ -186,6 +204,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
       { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision) } }, dedupeKey: `review:${reviewId}:decision` },
       now,
     );
+    completeReviewTasks(store, portalId, review, now);
   });
   return respond(ctx, caller, dealId, source);
 }
@@ -206,9 +225,10 @@ export async function withdraw(ctx: GateContext, caller: Caller, reviewId: numbe
     const moved = transition(review, 'withdraw', 'withdrawn', { actor: userId, at: now, reason: 'the request was withdrawn' });
     store.reviews.update(portalId, moved.review);
     store.audit.append(portalId, moved.audit);
+    completeReviewTasks(store, portalId, review, now);
     const snapshot = store.deals.get(portalId, review.dealId);
     if (snapshot) {
-      const status = gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), moved.review, now);
+      const status = gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), moved.review, now, settings.amountTolerance);
       projectStatus(store, portalId, review.dealId, status, undefined, now);
     }
   });

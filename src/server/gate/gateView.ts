@@ -8,7 +8,7 @@ import type {
   Settings,
 } from '../../../extensions/contract/api';
 import { capacityView, commitmentQuarter, quarterOf } from '../domain/capacityLedger';
-import { evaluateGate, type DealFacts, type Pipeline } from '../domain/gatePolicy';
+import { approvalCovers, evaluateGate, type DealFacts, type Pipeline } from '../domain/gatePolicy';
 import type { Decision } from '../domain/reviewDecision';
 import { coversCommitment, isApproval, isOpenReview, type Review } from '../domain/reviewLifecycle';
 import { isAdmin, isDesignatedReviewer, rolesOf } from '../domain/roles';
@@ -33,7 +33,7 @@ function decisionView(decision: Decision): DecisionView {
   };
 }
 
-export function reviewView(review: Review, decision: Decision | undefined, facts: DealFacts, now: number): ReviewView {
+export function reviewView(review: Review, decision: Decision | undefined, facts: DealFacts, now: number, tolerance: number): ReviewView {
   return {
     id: review.id,
     dealId: review.dealId,
@@ -46,7 +46,8 @@ export function reviewView(review: Review, decision: Decision | undefined, facts
     dueAt: iso(review.dueAt),
     escalatedAt: review.escalatedAt === null ? null : iso(review.escalatedAt),
     decision: decision ? decisionView(decision) : null,
-    coversDeal: isApproval(review.status) && coversCommitment(review, facts),
+    coversDeal: approvalCovers(review, facts, tolerance),
+    approvedAmount: isApproval(review.status) || review.keepsBooking ? review.approvedAmount : null,
     deprioritized: review.deprioritizedAt === null ? null : { at: iso(review.deprioritizedAt), forReviewId: review.deprioritizedFor },
   };
 }
@@ -145,7 +146,7 @@ export function buildGateResponse(ctx: GateStoreContext, caller: Caller, snapsho
       asOf: iso(snapshot.refreshedAt),
     },
     gate: evaluateGate({ facts: snapshot, pipeline, settings, latest, now }),
-    review: latest ? reviewView(latest, decision, snapshot, now) : null,
+    review: latest ? reviewView(latest, decision, snapshot, now, settings.amountTolerance) : null,
     history,
     sla: latest && isOpenReview(latest) ? slaClock(latest, now) : null,
     capacity,

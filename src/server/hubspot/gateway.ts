@@ -1,5 +1,6 @@
 import type { Client } from '@hubspot/api-client';
 import { AssociationSpecAssociationCategoryEnum } from '@hubspot/api-client/lib/codegen/crm/objects/notes';
+import type { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/deals';
 import {
   PropertyCreateFieldTypeEnum,
   PropertyCreateTypeEnum,
@@ -16,6 +17,9 @@ import type { HubSpotClients } from './clients';
 export const DEAL_PROPERTIES = [
   'dealname',
   'amount',
+  // HubSpot's conversion of the amount to the account's currency (calculated; absent on accounts
+  // with one currency, where it equals the amount).
+  'amount_in_home_currency',
   'dealstage',
   'pipeline',
   'hubspot_owner_id',
@@ -37,6 +41,8 @@ export interface HubSpotDeal {
   id: string;
   name: string | null;
   amount: number | null;
+  /** `amount_in_home_currency`, when HubSpot set it. */
+  amountInHomeCurrency: number | null;
   stage: string | null;
   pipeline: string | null;
   ownerId: string | null;
@@ -74,10 +80,64 @@ export interface NewEngagement {
   dueAt?: number;
 }
 
+/** A note or task as HubSpot has it: its id and body (the body may hold Dealgate's reference). */
+export interface EngagementRecord {
+  id: string;
+  body: string | null;
+}
+
+/** What a batch update of tasks did: the ids HubSpot updated, and those it does not have (deleted). */
+export interface TaskUpdateOutcome {
+  updated: string[];
+  missing: string[];
+}
+
+/** `hs_task_status` of a done task. */
+export const TASK_COMPLETED = 'COMPLETED';
+
 export interface HubSpotOwner {
   id: string;
   userId: string | null;
   email: string | null;
+}
+
+/** A filter of HubSpot's CRM search (https://developers.hubspot.com/docs/api/crm/search#filter-search-results). */
+export interface DealSearchFilter {
+  propertyName: string;
+  operator: 'EQ' | 'NEQ' | 'LT' | 'LTE' | 'GT' | 'GTE' | 'BETWEEN' | 'IN' | 'NOT_IN' | 'HAS_PROPERTY' | 'NOT_HAS_PROPERTY' | 'CONTAINS_TOKEN';
+  /** Dates and datetimes as milliseconds since the epoch, written as a string. */
+  value?: string;
+  values?: string[];
+  highValue?: string;
+}
+
+export interface DealSearchRequest {
+  /** OR of the groups, AND of the filters inside one (at most 5 groups, 25 filters in all). */
+  filterGroups: { filters: DealSearchFilter[] }[];
+  /** HubSpot applies one sort rule per search. */
+  sorts?: { propertyName: string; direction: 'ASCENDING' | 'DESCENDING' }[];
+  /** Returned besides `hs_lastmodifieddate`, which is always asked for. */
+  properties?: string[];
+  /** Up to 200. */
+  limit?: number;
+  /** The previous page's `after`. HubSpot answers at most 10,000 results of one query. */
+  after?: string;
+}
+
+export interface FoundDeal {
+  id: string;
+  /** `hs_lastmodifieddate` in milliseconds (HubSpot answers it as an ISO date). */
+  lastModifiedAt: number;
+  /** The properties asked for, as HubSpot answered them. */
+  properties: Record<string, string | null>;
+}
+
+export interface DealSearchPage {
+  deals: FoundDeal[];
+  /** How many deals match the query in all. */
+  total: number;
+  /** Give it back as `after` for the next page; undefined on the last one. */
+  after: string | undefined;
 }
 
 export interface PropertyDefinition {
@@ -99,13 +159,25 @@ export interface HubSpotGateway {
   /** Up to 100 notes per call; returns the created ids in order. */
   createNotes(portalId: number, notes: NewEngagement[]): Promise<string[]>;
   createTasks(portalId: number, tasks: NewEngagement[]): Promise<string[]>;
+  /** Up to 100 tasks per call; each created task's id and body as HubSpot answered (match them by body, not by order). */
+  createTaskRecords(portalId: number, tasks: NewEngagement[]): Promise<EngagementRecord[]>;
+  /**
+   * Up to 100 tasks per call (`POST /crm/v3/objects/tasks/batch/update`). Tasks HubSpot does not
+   * have (deleted; a 207 naming them as OBJECT_NOT_FOUND, or a 404) are answered as `missing`, not
+   * thrown; any other failure throws.
+   */
+  batchUpdateTasks(portalId: number, updates: { id: string; properties: Record<string, string> }[]): Promise<TaskUpdateOutcome>;
   getPipelines(portalId: number): Promise<PipelineInfo[]>;
   /** The account's owners (tasks are assigned to owners; reviewers are configured as user ids). */
   getOwners(portalId: number): Promise<HubSpotOwner[]>;
   /** Bodies of the notes or tasks associated with a deal (the outbox looks for its reference before repeating a create). */
   listDealEngagementBodies(portalId: number, dealId: string, kind: 'note' | 'task'): Promise<string[]>;
+  /** The notes or tasks associated with a deal, with their ids (the outbox records the id of a task it finds by reference). */
+  listDealEngagements(portalId: number, dealId: string, kind: 'note' | 'task'): Promise<EngagementRecord[]>;
   /** Creates the group and each property; an existing one (409) counts as done. */
   ensureProperties(portalId: number, group: { name: string; label: string }, properties: PropertyDefinition[]): Promise<void>;
+  /** One page of HubSpot's CRM search over deals (POST /crm/v3/objects/deals/search). */
+  searchDeals(portalId: number, request: DealSearchRequest): Promise<DealSearchPage>;
 }
 
 // HubSpot-defined association types: https://developers.hubspot.com/docs/api/crm/associations
@@ -134,6 +206,7 @@ export function toHubSpotDeal(deal: SdkDeal): HubSpotDeal {
     id: deal.id,
     name: p.dealname ?? null,
     amount: toNumber(p.amount),
+    amountInHomeCurrency: toNumber(p.amount_in_home_currency),
     stage: p.dealstage ?? null,
     pipeline: p.pipeline ?? null,
     ownerId: p.hubspot_owner_id ?? null,
@@ -177,6 +250,19 @@ export function classifyHubSpotError(error: unknown): HubSpotErrorInfo {
 
 function isConflict(error: unknown): boolean {
   return classifyHubSpotError(error).status === 409;
+}
+
+interface BatchErrorLike {
+  category?: string;
+  context?: { [key: string]: string[] | undefined };
+  message?: string;
+}
+
+/** The ids a batch error (207 entry or 404 body) names as not found, if it is that error. */
+function notFoundIds(error: BatchErrorLike | undefined): string[] | undefined {
+  if (!error || error.category !== 'OBJECT_NOT_FOUND') return undefined;
+  const ids = error.context?.ids ?? error.context?.id;
+  return Array.isArray(ids) ? ids.map(String) : undefined;
 }
 
 function engagementInput(e: NewEngagement, kind: 'note' | 'task', now: number) {
@@ -273,11 +359,59 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
     },
 
     async createTasks(portalId, tasks) {
+      return (await this.createTaskRecords(portalId, tasks)).map((r) => r.id);
+    },
+
+    async createTaskRecords(portalId, tasks) {
       if (tasks.length === 0) return [];
       const api = await client(portalId);
       const at = now();
       const result = await api.crm.objects.tasks.batchApi.create({ inputs: tasks.map((t) => engagementInput(t, 'task', at)) });
-      return result.results.map((r) => r.id);
+      return result.results.map((r) => ({ id: r.id, body: r.properties.hs_task_body ?? null }));
+    },
+
+    async batchUpdateTasks(portalId, updates) {
+      const outcome: TaskUpdateOutcome = { updated: [], missing: [] };
+      if (updates.length === 0) return outcome;
+      const api = await client(portalId);
+      let inputs = updates.map((u) => ({ id: u.id, properties: u.properties }));
+      // A 404 for the whole call naming ids: those are gone, the rest is sent again (HubSpot's
+      // documented answer is a 207 that lists them; a 404 for a batch is handled all the same).
+      for (let round = 0; round < 2 && inputs.length > 0; round++) {
+        try {
+          const result = await api.crm.objects.tasks.batchApi.update({ inputs });
+          outcome.updated.push(...result.results.map((r) => r.id));
+          const errors = 'errors' in result && Array.isArray(result.errors) ? (result.errors as BatchErrorLike[]) : [];
+          const other = errors.filter((e) => notFoundIds(e) === undefined);
+          for (const e of errors) outcome.missing.push(...(notFoundIds(e) ?? []));
+          if (other.length > 0) {
+            throw Object.assign(new Error(`HubSpot updated ${result.results.length} of ${inputs.length} tasks: ${other.map((e) => e.message ?? e.category).join('; ')}`), {
+              code: 500,
+              body: { message: other[0]?.message ?? 'batch update errors' },
+            });
+          }
+          return outcome;
+        } catch (error) {
+          const info = classifyHubSpotError(error);
+          if (info.status !== 404) throw error;
+          const body = (error as { body?: BatchErrorLike }).body;
+          const named = notFoundIds(body) ?? (inputs.length === 1 ? [inputs[0]!.id] : undefined);
+          if (!named) break;
+          outcome.missing.push(...named);
+          inputs = inputs.filter((i) => !named.includes(i.id));
+        }
+      }
+      // A 404 that names no ids: one task at a time, each 404 being that task.
+      for (const input of inputs) {
+        try {
+          await api.crm.objects.tasks.basicApi.update(input.id, { properties: input.properties });
+          outcome.updated.push(input.id);
+        } catch (error) {
+          if (classifyHubSpotError(error).status !== 404) throw error;
+          outcome.missing.push(input.id);
+        }
+      }
+      return outcome;
     },
 
     async getPipelines(portalId) {
@@ -311,6 +445,10 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
     },
 
     async listDealEngagementBodies(portalId, dealId, kind) {
+      return (await this.listDealEngagements(portalId, dealId, kind)).map((e) => e.body ?? '');
+    },
+
+    async listDealEngagements(portalId, dealId, kind) {
       const api = await client(portalId);
       const toType = kind === 'note' ? 'notes' : 'tasks';
       const ids: string[] = [];
@@ -321,16 +459,16 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
         after = page.paging?.next?.after;
       } while (after);
       const bodyProperty = kind === 'note' ? 'hs_note_body' : 'hs_task_body';
-      const bodies: string[] = [];
+      const found: EngagementRecord[] = [];
       for (let i = 0; i < ids.length; i += 100) {
         const inputs = ids.slice(i, i + 100).map((id) => ({ id }));
         const batch =
           kind === 'note'
             ? await api.crm.objects.notes.batchApi.read({ inputs, properties: [bodyProperty], propertiesWithHistory: [] })
             : await api.crm.objects.tasks.batchApi.read({ inputs, properties: [bodyProperty], propertiesWithHistory: [] });
-        for (const r of batch.results) bodies.push(r.properties[bodyProperty] ?? '');
+        for (const r of batch.results) found.push({ id: r.id, body: r.properties[bodyProperty] ?? null });
       }
-      return bodies;
+      return found;
     },
 
     async ensureProperties(portalId, group, definitions) {
@@ -356,5 +494,36 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
         }
       }
     },
+
+    async searchDeals(portalId, request) {
+      const api = await client(portalId);
+      const asked = [...new Set([LAST_MODIFIED, ...(request.properties ?? [])])];
+      const result = await api.crm.deals.searchApi.doSearch({
+        filterGroups: request.filterGroups.map((g) => ({ filters: g.filters.map((f) => ({ ...f, operator: f.operator as FilterOperatorEnum })) })),
+        // The SDK types sorts as strings; HubSpot documents them as {propertyName, direction} objects.
+        ...(request.sorts ? { sorts: request.sorts as unknown as string[] } : {}),
+        properties: asked,
+        ...(request.limit !== undefined ? { limit: request.limit } : {}),
+        ...(request.after !== undefined ? { after: request.after } : {}),
+      });
+      return {
+        deals: result.results.map((d) => ({
+          id: d.id,
+          lastModifiedAt: millisecondsOf(d.properties[LAST_MODIFIED]) ?? d.updatedAt.getTime(),
+          properties: Object.fromEntries(asked.map((name) => [name, d.properties[name] ?? null])),
+        })),
+        total: result.total,
+        after: result.paging?.next?.after,
+      };
+    },
   };
+}
+
+const LAST_MODIFIED = 'hs_lastmodifieddate';
+
+/** A HubSpot datetime as search answers it (an ISO date; milliseconds as a string in some answers). */
+function millisecondsOf(value: string | null | undefined): number | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
 }

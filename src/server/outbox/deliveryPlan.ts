@@ -4,7 +4,7 @@ import type { ClaimedOutboxRow } from './outboxStore';
 /**
  * Turns claimed outbox rows into as few HubSpot calls as possible: every deal-property effect of a
  * deal (status projection, decision properties, a stage revert) becomes one input of a batch
- * update, notes and tasks go out in batch creates. Pure: no I/O.
+ * update, notes and tasks go out in batch creates, task completions in batch updates. Pure: no I/O.
  */
 export const MAX_BATCH_INPUTS = 100;
 
@@ -21,12 +21,17 @@ export const outboxPayloads = {
     subject: z.string().min(1),
     body: z.string(),
     ownerUserId: z.string().nullable().optional(),
+    /** The HubSpot owner id itself (a deal's owner), when known: used before ownerUserId. */
+    ownerId: z.string().nullable().optional(),
     dueAt: z.number(),
   }),
+  /** Sets every task the create_task rows of `cause` (e.g. `review:12`) made to COMPLETED. */
+  complete_tasks: z.object({ cause: z.string().min(1) }),
 };
 export type OutboxKind = keyof typeof outboxPayloads;
 export type RevertStagePayload = z.infer<(typeof outboxPayloads)['revert_stage']>;
 export type CreateTaskPayload = z.infer<(typeof outboxPayloads)['create_task']>;
+export type CompleteTasksPayload = z.infer<(typeof outboxPayloads)['complete_tasks']>;
 
 /** The deal properties a revert writes: the stage, and its pipeline when the move also changed that. */
 export function revertProperties(revert: RevertStagePayload): Record<string, string> {
@@ -51,6 +56,8 @@ export interface DeliveryPlan {
   dealUpdates: DealUpdatePlan[];
   notes: EngagementPlan<{ body: string }>[];
   tasks: EngagementPlan<CreateTaskPayload>[];
+  /** complete_tasks rows: delivered after the creates of the same round. */
+  taskCompletions: EngagementPlan<CompleteTasksPayload>[];
   /** Rows that cannot be delivered as they are (unknown kind, bad payload, no deal). */
   invalid: { row: ClaimedOutboxRow; reason: string }[];
 }
@@ -62,7 +69,7 @@ export interface DeliveryPlan {
  * overwrite a newer one.
  */
 export function planDelivery(rows: readonly ClaimedOutboxRow[], superseded: (row: ClaimedOutboxRow) => ReadonlySet<string> = () => new Set()): DeliveryPlan {
-  const plan: DeliveryPlan = { dealUpdates: [], notes: [], tasks: [], invalid: [] };
+  const plan: DeliveryPlan = { dealUpdates: [], notes: [], tasks: [], taskCompletions: [], invalid: [] };
   const byDeal = new Map<string, DealUpdatePlan>();
   const sorted = [...rows].sort((a, b) => a.id - b.id);
   for (const row of sorted) {
@@ -100,6 +107,8 @@ export function planDelivery(rows: readonly ClaimedOutboxRow[], superseded: (row
       }
     } else if (kind === 'create_note') {
       plan.notes.push({ row, dealId: row.dealId, payload: outboxPayloads.create_note.parse(row.payload) });
+    } else if (kind === 'complete_tasks') {
+      plan.taskCompletions.push({ row, dealId: row.dealId, payload: outboxPayloads.complete_tasks.parse(row.payload) });
     } else {
       plan.tasks.push({ row, dealId: row.dealId, payload: outboxPayloads.create_task.parse(row.payload) });
     }

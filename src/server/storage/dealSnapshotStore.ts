@@ -22,6 +22,7 @@ interface SnapshotRow {
   deal_id: string;
   deal_name: string | null;
   amount: number | null;
+  amount_home: number | null;
   stage: string | null;
   pipeline: string | null;
   commitment: number;
@@ -38,6 +39,7 @@ function toSnapshot(row: SnapshotRow): DealSnapshot {
     dealId: row.deal_id,
     name: row.deal_name,
     amount: row.amount,
+    amountInHomeCurrency: row.amount_home,
     stage: row.stage,
     pipeline: row.pipeline,
     commitment: row.commitment === 1,
@@ -54,10 +56,10 @@ export function sqliteDealSnapshots(db: Db): DealSnapshotRepository {
   const get = db.prepare<[number, string], SnapshotRow>('SELECT * FROM deal_snapshots WHERE portal_id = ? AND deal_id = ?');
   const list = db.prepare<[number], SnapshotRow>('SELECT * FROM deal_snapshots WHERE portal_id = ? AND deleted = 0 ORDER BY deal_id');
   const upsert = db.prepare(`INSERT INTO deal_snapshots
-    (portal_id, deal_id, deal_name, amount, stage, pipeline, commitment, commitment_summary, effort_weeks, owner_id, deleted, source_updated_at, refreshed_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    (portal_id, deal_id, deal_name, amount, amount_home, stage, pipeline, commitment, commitment_summary, effort_weeks, owner_id, deleted, source_updated_at, refreshed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (portal_id, deal_id) DO UPDATE SET
-      deal_name = excluded.deal_name, amount = excluded.amount, stage = excluded.stage, pipeline = excluded.pipeline,
+      deal_name = excluded.deal_name, amount = excluded.amount, amount_home = excluded.amount_home, stage = excluded.stage, pipeline = excluded.pipeline,
       commitment = excluded.commitment, commitment_summary = excluded.commitment_summary, effort_weeks = excluded.effort_weeks,
       owner_id = excluded.owner_id, deleted = excluded.deleted, source_updated_at = excluded.source_updated_at,
       refreshed_at = excluded.refreshed_at`);
@@ -72,6 +74,7 @@ export function sqliteDealSnapshots(db: Db): DealSnapshotRepository {
         s.dealId,
         s.name,
         s.amount,
+        s.amountInHomeCurrency ?? null,
         s.stage,
         s.pipeline,
         s.commitment ? 1 : 0,

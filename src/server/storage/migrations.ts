@@ -201,4 +201,106 @@ DROP INDEX inbox_pending;
 CREATE INDEX inbox_pending ON webhook_inbox (status, next_attempt_at, occurred_at);
 `,
   },
+  {
+    version: 4,
+    name: 'the gate holds on every path',
+    // Approvals are bound to the amount they were given at; an approval superseded on a won deal
+    // keeps its weeks booked until the changed commitment is decided. The snapshot keeps HubSpot's
+    // home-currency amount. Violations say what Dealgate did (moved back or flagged) and what
+    // revealed them. Settings changes are audited field by field; flags list deals past the gate
+    // that Dealgate did not move (won under afterClose=flag, found by the install sweep, caught by
+    // tightened rules) and passages under a relaxed rule.
+    sql: `
+ALTER TABLE reviews ADD COLUMN approved_amount REAL;
+ALTER TABLE reviews ADD COLUMN keeps_booking INTEGER NOT NULL DEFAULT 0;
+UPDATE reviews SET approved_amount = amount_at_request WHERE status IN ('approved', 'approved_with_conditions');
+ALTER TABLE deal_snapshots ADD COLUMN amount_home REAL;
+ALTER TABLE gate_violations ADD COLUMN action TEXT NOT NULL DEFAULT 'reverted';
+ALTER TABLE gate_violations ADD COLUMN cause TEXT NOT NULL DEFAULT 'stage_move';
+ALTER TABLE gate_violations ADD COLUMN changed_property TEXT;
+
+CREATE TABLE settings_changes (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id   INTEGER NOT NULL,
+  changed_by  TEXT    NOT NULL,
+  changed_at  INTEGER NOT NULL,
+  before_doc  TEXT    NOT NULL,
+  after_doc   TEXT    NOT NULL,
+  fields      TEXT    NOT NULL,
+  effect      TEXT    NOT NULL
+);
+CREATE INDEX settings_changes_by_portal ON settings_changes (portal_id, id);
+
+CREATE TABLE deal_flags (
+  id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id           INTEGER NOT NULL,
+  deal_id             TEXT    NOT NULL,
+  kind                TEXT    NOT NULL CHECK (kind IN ('after_close', 'backfill', 'rules_tightened', 'relaxed_passage')),
+  reason              TEXT    NOT NULL,
+  settings_change_id  INTEGER REFERENCES settings_changes(id),
+  dedupe_key          TEXT    NOT NULL,
+  created_at          INTEGER NOT NULL,
+  resolved_at         INTEGER,
+  resolution          TEXT,
+  UNIQUE (portal_id, dedupe_key)
+);
+CREATE INDEX deal_flags_open ON deal_flags (portal_id, resolved_at, id);
+CREATE INDEX deal_flags_by_deal ON deal_flags (portal_id, deal_id);
+`,
+  },
+  {
+    version: 5,
+    name: 'tasks the outbox created, by cause',
+    // Review and escalation tasks are completed when their review is closed. An outbox row now
+    // says what it belongs to (`cause`, e.g. `review:12`), and outbox_tasks keeps the HubSpot id of
+    // every task a create_task row made (found by its reference too, after an unknown outcome), so
+    // a complete_tasks row knows which tasks to close. Rows queued before this have the review in
+    // their dedupe key (`review:<id>:...`).
+    sql: `
+ALTER TABLE outbox ADD COLUMN cause TEXT;
+UPDATE outbox SET cause = substr(dedupe_key, 1, 6 + instr(substr(dedupe_key, 8), ':'))
+  WHERE kind = 'create_task' AND dedupe_key GLOB 'review:[0-9]*:*';
+CREATE INDEX outbox_by_cause ON outbox (portal_id, cause, kind) WHERE cause IS NOT NULL;
+
+CREATE TABLE outbox_tasks (
+  portal_id     INTEGER NOT NULL,
+  task_id       TEXT    NOT NULL,
+  outbox_id     INTEGER NOT NULL REFERENCES outbox(id),
+  cause         TEXT,
+  deal_id       TEXT    NOT NULL,
+  recorded_at   INTEGER NOT NULL,
+  completed_at  INTEGER,
+  gone_at       INTEGER,
+  PRIMARY KEY (portal_id, task_id)
+);
+CREATE INDEX outbox_tasks_by_cause ON outbox_tasks (portal_id, cause);
+`,
+  },
+  {
+    version: 6,
+    name: 'sweeps of HubSpot',
+    // Where each account's sweeps stand (storage/sweepStore.ts): the install backfill (once per
+    // account, resumable page by page) and the periodic reconciliation (its watermark of HubSpot
+    // modification times). Their deals become inbox events, deduplicated like webhooks.
+    sql: `
+CREATE TABLE deal_sweeps (
+  portal_id    INTEGER NOT NULL,
+  kind         TEXT    NOT NULL CHECK (kind IN ('backfill', 'reconcile')),
+  run          INTEGER NOT NULL DEFAULT 0,
+  status       TEXT    NOT NULL CHECK (status IN ('pending', 'running', 'finished')),
+  started_at   INTEGER,
+  finished_at  INTEGER,
+  checked      INTEGER NOT NULL DEFAULT 0,
+  total        INTEGER,
+  inserted     INTEGER NOT NULL DEFAULT 0,
+  cursor       TEXT,
+  watermark    INTEGER,
+  next_at      INTEGER NOT NULL DEFAULT 0,
+  attempts     INTEGER NOT NULL DEFAULT 0,
+  last_error   TEXT,
+  updated_at   INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, kind)
+);
+`,
+  },
 ];

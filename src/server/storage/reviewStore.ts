@@ -25,8 +25,11 @@ export interface ReviewRepository {
   dueForEscalation(now: number, limit?: number): Array<{ portalId: number; reviewId: number }>;
   /** The review queue of the dashboard: waiting reviews with their deal's name and amount, oldest due first. */
   queue(portalId: number, limit?: number): QueueRow[];
-  /** Decisions made in [from, to): counts by outcome, how many came by their due time, the median time to decision. */
-  decisionFigures(portalId: number, from: number, to: number): DecisionFigures;
+  /**
+   * Decisions made in [from, to): counts by outcome, how many came by their due time, the median
+   * time to decision; and the reviews still waiting at `now` past their due time (all of them).
+   */
+  decisionFigures(portalId: number, from: number, to: number, now: number): DecisionFigures;
 }
 
 export interface QueueRow {
@@ -40,6 +43,8 @@ export interface DecisionFigures {
   total: number;
   /** Decided at or before the due time. */
   withinSla: number;
+  /** Reviews waiting (pending or overdue) past their due time now: SLA misses not yet decided. */
+  waitingPastDue: number;
   /** null when there were no decisions. */
   medianMsToDecision: number | null;
 }
@@ -52,6 +57,8 @@ interface ReviewRow {
   effort_weeks: number;
   needed_by: string | null;
   amount_at_request: number | null;
+  approved_amount: number | null;
+  keeps_booking: number;
   requested_by: string;
   requested_at: number;
   due_at: number;
@@ -83,6 +90,8 @@ function toReview(row: ReviewRow): Review {
     effortWeeks: row.effort_weeks,
     neededBy: row.needed_by,
     amountAtRequest: row.amount_at_request,
+    approvedAmount: row.approved_amount,
+    keepsBooking: row.keeps_booking === 1,
     requestedBy: row.requested_by,
     requestedAt: row.requested_at,
     dueAt: row.due_at,
@@ -114,7 +123,8 @@ export function sqliteReviews(db: Db): ReviewRepository {
      escalated_at, closed_at, deprioritized_at, deprioritized_for, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const get = db.prepare<[number, number], ReviewRow>('SELECT * FROM reviews WHERE portal_id = ? AND id = ?');
-  const update = db.prepare(`UPDATE reviews SET status = ?, escalated_at = ?, closed_at = ?, deprioritized_at = ?, deprioritized_for = ?, updated_at = ?
+  const update = db.prepare(`UPDATE reviews SET status = ?, escalated_at = ?, closed_at = ?, deprioritized_at = ?, deprioritized_for = ?,
+    approved_amount = ?, keeps_booking = ?, updated_at = ?
     WHERE portal_id = ? AND id = ?`);
   const latest = db.prepare<[number, string], ReviewRow>('SELECT * FROM reviews WHERE portal_id = ? AND deal_id = ? ORDER BY id DESC LIMIT 1');
   const forDeal = db.prepare<[number, string], ReviewRow>('SELECT * FROM reviews WHERE portal_id = ? AND deal_id = ? ORDER BY id');
@@ -130,7 +140,8 @@ export function sqliteReviews(db: Db): ReviewRepository {
     { id: number; deal_id: string; summary: string; effort_weeks: number; extra_weeks: number | null; decided_at: number; quarter: string | null }
   >(`SELECT r.id, r.deal_id, r.summary, r.effort_weeks, d.extra_weeks, d.decided_at, d.quarter
      FROM reviews r JOIN decisions d ON d.review_id = r.id AND d.portal_id = r.portal_id
-     WHERE r.portal_id = ? AND r.status IN ('approved', 'approved_with_conditions') AND r.deprioritized_at IS NULL
+     WHERE r.portal_id = ? AND r.deprioritized_at IS NULL AND d.outcome IN ('yes', 'yes_but')
+       AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))
      ORDER BY d.decided_at, r.id`);
   const latestPerDeal = db.prepare<[number, number], ReviewRow>(
     `SELECT r.* FROM reviews r
@@ -156,6 +167,9 @@ export function sqliteReviews(db: Db): ReviewRepository {
      WHERE d.portal_id = ? AND d.decided_at >= ? AND d.decided_at < ?`;
   const byOutcome = db.prepare<[number, number, number], { outcome: Decision['outcome']; n: number; in_time: number }>(
     `SELECT outcome, COUNT(*) AS n, SUM(in_time) AS in_time FROM (${decidedIn}) GROUP BY outcome`,
+  );
+  const waitingPastDue = db.prepare<[number, number], { n: number }>(
+    `SELECT COUNT(*) AS n FROM reviews WHERE portal_id = ? AND status IN ('pending', 'overdue') AND due_at < ?`,
   );
   // SQLite has no MEDIAN: the middle row (odd count) or the mean of the two middle rows (even count).
   const median = db.prepare<[number, number, number], { median: number | null }>(
@@ -191,7 +205,7 @@ export function sqliteReviews(db: Db): ReviewRepository {
       return row ? toReview(row) : undefined;
     },
     update(portalId, r) {
-      update.run(r.status, r.escalatedAt, r.closedAt, r.deprioritizedAt, r.deprioritizedFor, r.updatedAt, portalId, r.id);
+      update.run(r.status, r.escalatedAt, r.closedAt, r.deprioritizedAt, r.deprioritizedFor, r.approvedAmount, r.keepsBooking ? 1 : 0, r.updatedAt, portalId, r.id);
     },
     latestForDeal(portalId, dealId) {
       const row = latest.get(portalId, dealId);
@@ -229,7 +243,7 @@ export function sqliteReviews(db: Db): ReviewRepository {
     queue(portalId, limit = 200) {
       return queue.all(portalId, limit).map((row) => ({ review: toReview(row), dealName: row.deal_name, amount: row.deal_amount }));
     },
-    decisionFigures(portalId, from, to) {
+    decisionFigures(portalId, from, to, now) {
       const counts: Record<Decision['outcome'], number> = { yes: 0, yes_but: 0, no: 0 };
       let total = 0;
       let withinSla = 0;
@@ -239,7 +253,7 @@ export function sqliteReviews(db: Db): ReviewRepository {
         withinSla += row.in_time;
       }
       const m = median.get(portalId, from, to)?.median ?? null;
-      return { byOutcome: counts, total, withinSla, medianMsToDecision: m };
+      return { byOutcome: counts, total, withinSla, waitingPastDue: waitingPastDue.get(portalId, now)?.n ?? 0, medianMsToDecision: m };
     },
   };
 }

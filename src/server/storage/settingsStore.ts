@@ -27,7 +27,9 @@ export function sqliteSettings(db: Db): SettingsRepository {
     get(portalId) {
       const row = get.get(portalId);
       if (!row) return undefined;
-      return { settings: JSON.parse(row.document) as Settings, updatedAt: row.updated_at, updatedBy: row.updated_by };
+      // Documents saved before a setting existed take its default.
+      const settings = { amountTolerance: 0.1, afterClose: 'revert', ...(JSON.parse(row.document) as Partial<Settings>) } as Settings;
+      return { settings, updatedAt: row.updated_at, updatedBy: row.updated_by };
     },
     put(portalId, settings, at, by) {
       put.run(portalId, JSON.stringify(settings), at, by);

@@ -8,6 +8,9 @@ import { sqlitePipelines } from './pipelineStore';
 import { sqliteDealSnapshots } from './dealSnapshotStore';
 import { sqliteReviews } from './reviewStore';
 import { sqliteAudit } from './auditStore';
+import { sqliteSweeps } from './sweepStore';
+import { sqliteSettingsChanges } from './settingsChangeStore';
+import { sqliteDealFlags } from './dealFlagStore';
 
 interface AccountRow {
   portal_id: number;
@@ -68,6 +71,9 @@ export function createSqliteStore(db: Db): Store {
     deals: sqliteDealSnapshots(db),
     reviews: sqliteReviews(db),
     audit: sqliteAudit(db),
+    settingsChanges: sqliteSettingsChanges(db),
+    dealFlags: sqliteDealFlags(db),
+    sweeps: sqliteSweeps(db),
     transaction: (work) => db.transaction(work)(),
     ping: () => {
       try {

@@ -14,6 +14,9 @@ import type { PipelineRepository } from './pipelineStore';
 import type { DealSnapshotRepository } from './dealSnapshotStore';
 import type { ReviewRepository } from './reviewStore';
 import type { AuditRepository } from './auditStore';
+import type { SweepRepository } from './sweepStore';
+import type { SettingsChangeRepository } from './settingsChangeStore';
+import type { DealFlagRepository } from './dealFlagStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -50,6 +53,12 @@ export interface Store {
   reviews: ReviewRepository;
   /** Append-only audit log of every transition. */
   audit: AuditRepository;
+  /** Every saved settings change, field by field. */
+  settingsChanges: SettingsChangeRepository;
+  /** Deals past the gate flagged instead of moved, and passages under a relaxed rule. */
+  dealFlags: DealFlagRepository;
+  /** Where each account's sweeps of HubSpot stand (install backfill, reconciliation). */
+  sweeps: SweepRepository;
   /** Runs `work` in one transaction: all of its writes land, or none. `work` must be synchronous. */
   transaction<T>(work: () => T): T;
   /** Cheap round trip to the database, for readiness. */

@@ -3,12 +3,13 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
 import type { HubSpotDeal, StageChange } from '../hubspot/gateway';
-import type { DealFacts, Pipeline } from '../domain/gatePolicy';
+import type { AfterClose, DealFacts, Pipeline } from '../domain/gatePolicy';
 import { enqueueEffect } from '../outbox/effects';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import type { DealEventHandler, DealEventInput } from '../workers/inboxWorker';
 import type { InboxEvent } from './inboxStore';
-import { stageMoveNote } from './violationNote';
+import type { ViolationCause } from './violationStore';
+import { flaggedNote, stageMoveNote } from './violationNote';
 
 /**
  * What a deal event does (HubSpot sends the new value only; see HUBSPOT.md, Webhooks):
@@ -41,9 +42,19 @@ export interface StageMoveVerdict {
   /** Why review is (not) required, in words. */
   reason: string;
   gateStage: { id: string; label: string } | null;
+  /** The stage is won (closed, not lost): `afterClose` decides between moving it back and flagging it. */
+  inWonStage: boolean;
+  afterClose: AfterClose;
 }
 
-/** The gate, as enforcement needs it. Both run inside the inbox transaction (synchronous, store only). */
+/** The settings change that let a deal pass, when the rule before it would have stopped the deal. */
+export interface RelaxedBy {
+  settingsChangeId: number;
+  changedBy: string;
+  changedAt: number;
+}
+
+/** The gate, as enforcement needs it. All run inside the inbox transaction (synchronous, store only). */
 export interface GatePort {
   /** Stores the facts and applies what changed (requirement, stale approval, status projection). */
   reconcile(portalId: number, deal: ObservedDeal, actor: string): void;
@@ -53,6 +64,29 @@ export interface GatePort {
   snapshot(portalId: number, dealId: string): ObservedDeal | undefined;
   /** Whether the deal, with these facts, may sit in `toStage`. */
   judgeStageMove(portalId: number, deal: ObservedDeal, toStage: string): StageMoveVerdict;
+  /**
+   * The latest change of the gate's rule relaxed it so that this deal, which the rule before that
+   * change would have stopped, may sit where it is.
+   */
+  relaxedBy(portalId: number, deal: ObservedDeal): RelaxedBy | undefined;
+  /**
+   * Grows each time the deal gets an approval (the id of its latest approved review, 0 before):
+   * an approval that stops covering the deal is a new reason to act on the same passage.
+   */
+  coverageEpoch(portalId: number, dealId: string): number;
+  /** The escalation reviewer (user id), who gets a task for a won deal flagged without sign-off. */
+  escalationReviewer(portalId: number): string | null;
+}
+
+/** What a sweep of HubSpot asks of a deal it found (see the sweeps); `enforce` is an admin's action on a backfill flag. */
+export type SweepMode = 'backfill' | 'reconcile' | 'enforce';
+
+export const SWEEP_SUBSCRIPTION = 'dealgate.sweep';
+
+export function sweepModeOf(event: Pick<InboxEvent, 'subscriptionType' | 'propertyValue'>): SweepMode | null {
+  if (event.subscriptionType !== SWEEP_SUBSCRIPTION) return null;
+  const mode = event.propertyValue;
+  return mode === 'backfill' || mode === 'enforce' ? mode : 'reconcile';
 }
 
 export interface DealEventHandlerDeps {
@@ -70,6 +104,7 @@ function observedFrom(deal: HubSpotDeal): ObservedDeal {
     dealId: deal.id,
     name: deal.name,
     amount: deal.amount,
+    amountInHomeCurrency: deal.amountInHomeCurrency,
     stage: deal.stage,
     pipeline: deal.pipeline,
     ownerId: deal.ownerId,
@@ -92,8 +127,19 @@ const TRACKED_PROPERTIES: ReadonlySet<string> = new Set([
   'dealstage',
   'pipeline',
   'amount',
+  'amount_in_home_currency',
   'dealname',
   'hubspot_owner_id',
+  'dealgate_commitment',
+  'dealgate_commitment_summary',
+  'dealgate_effort_weeks',
+]);
+
+/** The facts whose change can put a deal that sits past the gate out of its review's cover. */
+const GATING_FACTS: ReadonlySet<string> = new Set([
+  'pipeline',
+  'amount',
+  'amount_in_home_currency',
   'dealgate_commitment',
   'dealgate_commitment_summary',
   'dealgate_effort_weeks',
@@ -116,6 +162,9 @@ function withEventValue(snapshot: ObservedDeal, event: InboxEvent): ObservedDeal
       break;
     case 'amount':
       next.amount = toNumber(value);
+      break;
+    case 'amount_in_home_currency':
+      next.amountInHomeCurrency = toNumber(value);
       break;
     case 'dealname':
       next.name = value;
@@ -202,70 +251,209 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     return event.propertyName !== null && TRACKED_PROPERTIES.has(event.propertyName) && event.occurredAt < snapshot.observedAt;
   }
 
+  /** Who is behind the state the deal is in, and what revealed it. */
+  interface Attribution {
+    cause: ViolationCause;
+    actor: string;
+    movedByUserId: string | null;
+    sourceType: string | null;
+    sourceId: string | null;
+    occurredAt: number;
+    changedProperty: string | null;
+  }
+
+  function attribute(event: InboxEvent, entry: StageChange | undefined, mode: SweepMode | null): Attribution {
+    const byEntry = (cause: ViolationCause): Attribution => {
+      const actor = actorOf(isStageEvent(event) ? event : { sourceId: null }, entry);
+      return {
+        cause,
+        actor,
+        movedByUserId: entry?.updatedByUserId ?? (/^\d+$/.test(actor) ? actor : null),
+        sourceType: entry?.sourceType ?? (mode === null ? event.changeSource : null),
+        sourceId: entry?.sourceId ?? (mode === null ? event.sourceId : null),
+        occurredAt: entry?.timestamp ?? event.occurredAt,
+        changedProperty: null,
+      };
+    };
+    if (mode === 'reconcile') return byEntry('reconciliation');
+    if (mode === 'enforce') return byEntry('enforced_backfill');
+    // A fact set before the deal moved past the gate: the move is what broke the rule.
+    if (isStageEvent(event) || (entry !== undefined && entry.timestamp >= event.occurredAt)) return byEntry('stage_move');
+    const actor = actorOf(event);
+    return {
+      cause: 'fact_change',
+      actor,
+      movedByUserId: /^\d+$/.test(actor) ? actor : null,
+      sourceType: event.changeSource,
+      sourceId: event.sourceId,
+      occurredAt: event.occurredAt,
+      changedProperty: event.propertyName,
+    };
+  }
+
+  /** Where a deal past the gate goes back to: the newest stage it sat in before that is not past the gate, else the gate stage. */
+  function revertTarget(portalId: number, observed: ObservedDeal, fresh: HubSpotDeal, index: number, verdict: StageMoveVerdict, isMove: boolean) {
+    // A won deal found without sign-off (not moved there just now) goes back to the gate stage.
+    if (!isMove && verdict.inWonStage) return verdict.gateStage?.id;
+    for (let i = Math.max(index, 0) + 1; i < fresh.stageHistory.length; i += 1) {
+      const stageId = (fresh.stageHistory[i] as StageChange).value;
+      if (stageId === fresh.stage) continue;
+      const pipeline = pipelineOfStage(portalId, fresh.pipeline, stageId);
+      if (!pipeline) continue;
+      if (!gate.judgeStageMove(portalId, { ...observed, pipeline: pipeline.id, stage: stageId }, stageId).pastGate) return stageId;
+    }
+    return verdict.gateStage?.id;
+  }
+
+  function pipelineOfStage(portalId: number, pipelineId: string | null, stageId: string): Pipeline | undefined {
+    const pipeline = pipelineOf(portalId, pipelineId);
+    return pipeline?.stages.some((s) => s.id === stageId) ? pipeline : store.pipelines.list(portalId).find((p) => p.stages.some((s) => s.id === stageId));
+  }
+
+  function stageLabel(portalId: number, pipelineId: string | null, stageId: string): string {
+    return pipelineOfStage(portalId, pipelineId, stageId)?.stages.find((s) => s.id === stageId)?.label ?? stageId;
+  }
+
+  /** A deal that passed the gate only because the latest change of the rule relaxed it: recorded, naming that change's author. */
+  function notePassage(event: InboxEvent, observed: ObservedDeal, entry: StageChange): void {
+    const relaxed = gate.relaxedBy(event.portalId, observed);
+    if (!relaxed) return;
+    const now = clock.now();
+    const stage = stageLabel(event.portalId, observed.pipeline, entry.value);
+    const reason = `passed to ${stage} under a rule relaxed by user ${relaxed.changedBy} (settings change #${relaxed.settingsChangeId}, ${new Date(relaxed.changedAt).toISOString()}); the rule before it required a review`;
+    const id = store.dealFlags.record(
+      { portalId: event.portalId, dealId: observed.dealId, kind: 'relaxed_passage', reason, settingsChangeId: relaxed.settingsChangeId, dedupeKey: `relaxed:${observed.dealId}:${entry.value}:${entry.timestamp}` },
+      now,
+    );
+    if (id === undefined) return;
+    store.audit.append(event.portalId, {
+      dealId: observed.dealId,
+      reviewId: store.reviews.latestForDeal(event.portalId, observed.dealId)?.id ?? null,
+      action: 'passed_under_relaxed_rule',
+      actor: actorOf(event, entry),
+      fromStatus: null,
+      toStatus: null,
+      reason,
+      details: { settingsChangeId: relaxed.settingsChangeId, changedBy: relaxed.changedBy, stage: entry.value },
+      at: Math.max(now, entry.timestamp),
+    });
+  }
+
+  /**
+   * Judges the deal where it sits now, whatever event brought it here (its stage move, another
+   * fact's change, a sweep): past the gate and not covered, it is moved back (open stages, and won
+   * ones under afterClose=revert), flagged (won under afterClose=flag; found by the install sweep),
+   * and the attempt recorded, once per passage however many events or sweeps reveal it.
+   */
   function enforce(event: InboxEvent, fresh: HubSpotDeal): boolean {
     const portalId = event.portalId;
-    const movedTo = event.propertyValue;
-    if (movedTo === null) return false;
-    const appId = appIdOf(event);
-    if (isOwnChange(event.changeSource, event.sourceId, appId)) return false;
-    // Stale: the deal has moved on since (possibly legitimately); only its current stage counts.
-    if (fresh.stage !== movedTo) return false;
+    if (isOwnEvent(event) || fresh.stage === null) return false;
+    const mode = sweepModeOf(event);
     const observed = observedFrom(fresh);
-    const verdict = gate.judgeStageMove(portalId, observed, movedTo);
-    if (verdict.allowed) return false;
-
-    // HubSpot's history is newest first; the entry for this move is the newest with this value.
-    const index = fresh.stageHistory.findIndex((h) => h.value === movedTo);
+    const verdict = gate.judgeStageMove(portalId, observed, fresh.stage);
+    if (!verdict.pastGate) return false;
+    const stage = fresh.stage;
+    const appId = appIdOf(event);
+    // HubSpot's history is newest first; the entry for the deal's passage is the newest with its stage.
+    const index = fresh.stageHistory.findIndex((h) => h.value === stage);
     const entry = index >= 0 ? fresh.stageHistory[index] : undefined;
     if (entry && isOwnChange(entry.sourceType, entry.sourceId, appId)) return false;
-    // A move nobody identifiable made, to the stage a revert of ours set: our own revert landing.
-    const byUser = Boolean(entry?.updatedByUserId) || /^userId:/.test(event.sourceId ?? '');
-    const revert = byUser ? undefined : store.outbox.recentRevert(portalId, fresh.id, event.occurredAt - OWN_REVERT_WINDOW_MS);
-    if (revert && revert.createdAt <= event.occurredAt && (revert.payload as { toStage?: unknown }).toStage === movedTo) return false;
-    const pipeline = pipelineOf(portalId, fresh.pipeline);
-    // The stage it came from may be in another pipeline (HubSpot moves the deal to a stage's
-    // pipeline along with the stage): the revert then restores that pipeline too.
-    const pipelineOfStage = (stageId: string): Pipeline | undefined =>
-      pipeline?.stages.some((s) => s.id === stageId) ? pipeline : store.pipelines.list(portalId).find((p) => p.stages.some((s) => s.id === stageId));
-    const previous = index >= 0 ? fresh.stageHistory[index + 1]?.value : undefined;
-    const backTo = previous && previous !== movedTo && pipelineOfStage(previous) ? previous : verdict.gateStage?.id;
-    if (!backTo || backTo === movedTo) {
-      logger.warn({ portalId, dealId: fresh.id, stage: movedTo }, 'a move past the gate cannot be reverted: no earlier stage and no gate stage');
+    const isMove = isStageEvent(event) && event.propertyValue === stage;
+    if (verdict.allowed) {
+      if (isMove && entry) notePassage(event, observed, entry);
       return false;
     }
-    const backToPipeline = pipelineOfStage(backTo);
+    if (isMove) {
+      // A move nobody identifiable made, to the stage a revert of ours set: our own revert landing.
+      const byUser = Boolean(entry?.updatedByUserId) || /^userId:/.test(event.sourceId ?? '');
+      const revert = byUser ? undefined : store.outbox.recentRevert(portalId, fresh.id, event.occurredAt - OWN_REVERT_WINDOW_MS);
+      if (revert && revert.createdAt <= event.occurredAt && (revert.payload as { toStage?: unknown }).toStage === stage) return false;
+    }
+    const who = attribute(event, entry, mode);
+    const epoch = gate.coverageEpoch(portalId, fresh.id);
+    // One action per passage (the history entry that put the deal where it is) and approval:
+    // events that find the deal in the same state (moved twice before we read it, duplicates, the
+    // webhook and a sweep) act once.
+    const passage = entry ? `${fresh.id}:${stage}:${entry.timestamp}:e${epoch}` : undefined;
+    if (mode === 'backfill') return flagFound(event, observed, verdict, passage);
+    const flag = verdict.inWonStage && verdict.afterClose === 'flag';
+    // The deal's move past the gate is what broke the rule (its own event, a fact set before it,
+    // a sweep finding it): it goes back where it came from. A fact changed on a deal sitting won
+    // sends it back to the gate stage.
+    const byMove = who.cause !== 'fact_change';
+    const acted = flag ? flagWon(event, observed, verdict, passage, who, index, fresh) : revert(event, observed, fresh, verdict, passage, who, index, byMove);
+    if (acted && mode === 'enforce') {
+      const by = enforcedBy(event);
+      store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], `enforced by ${by === null ? 'an admin' : `user ${by}`}`, clock.now());
+    }
+    return acted;
+  }
 
+  function enforcedBy(event: InboxEvent): string | null {
+    try {
+      const by = (JSON.parse(event.payload) as { actor?: unknown }).actor;
+      return typeof by === 'string' ? by : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function recordViolation(event: InboxEvent, dealId: string, who: Attribution, fromStage: string, toStage: string, action: 'reverted' | 'flagged'): number | undefined {
+    return store.gateViolations.record(
+      {
+        portalId: event.portalId,
+        dealId,
+        movedByUserId: who.movedByUserId,
+        sourceType: who.sourceType,
+        sourceId: who.sourceId,
+        fromStage,
+        toStage,
+        occurredAt: who.occurredAt,
+        inboxEventId: event.id,
+        action,
+        cause: who.cause,
+        changedProperty: who.changedProperty,
+      },
+      clock.now(),
+    );
+  }
+
+  function revert(
+    event: InboxEvent,
+    observed: ObservedDeal,
+    fresh: HubSpotDeal,
+    verdict: StageMoveVerdict,
+    passage: string | undefined,
+    who: Attribution,
+    index: number,
+    isMove: boolean,
+  ): boolean {
+    const portalId = event.portalId;
+    const movedTo = fresh.stage as string;
+    const backTo = revertTarget(portalId, observed, fresh, index, verdict, isMove);
+    if (!backTo || backTo === movedTo) {
+      logger.warn({ portalId, dealId: fresh.id, stage: movedTo }, 'a deal past the gate cannot be moved back: no earlier stage and no gate stage');
+      return false;
+    }
+    const backToPipeline = pipelineOfStage(portalId, fresh.pipeline, backTo);
     const now = clock.now();
-    const movedBy = actorOf(event, entry);
+    const entry = index >= 0 ? fresh.stageHistory[index] : undefined;
     const revertEffect = {
       kind: 'revert_stage' as const,
       payload: {
         toStage: backTo,
         fromStage: movedTo,
+        // The stage it came from may be in another pipeline (HubSpot moves the deal to a stage's
+        // pipeline along with the stage): the revert then restores that pipeline too.
         ...(backToPipeline && backToPipeline.id !== fresh.pipeline ? { toPipeline: backToPipeline.id } : {}),
         ...(entry ? { movedAt: entry.timestamp } : {}),
       },
     };
-    // One revert per move in the stage history: events that find the deal in the same illegal state
-    // (moved there twice before we read it, or duplicates with different ids) revert it once.
-    const moveKey = entry ? `stage-move:${fresh.id}:${movedTo}:${entry.timestamp}` : undefined;
+    const moveKey = passage === undefined ? undefined : `gate:${passage}`;
     if (moveKey !== undefined && enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: revertEffect, dedupeKey: `${moveKey}:revert` }, now) === undefined) {
       return false;
     }
-    const violationId = store.gateViolations.record(
-      {
-        portalId,
-        dealId: fresh.id,
-        movedByUserId: entry?.updatedByUserId ?? (movedBy === 'hubspot' ? null : movedBy),
-        sourceType: entry?.sourceType ?? event.changeSource,
-        sourceId: entry?.sourceId ?? event.sourceId,
-        fromStage: backTo,
-        toStage: movedTo,
-        occurredAt: entry?.timestamp ?? event.occurredAt,
-        inboxEventId: event.id,
-      },
-      now,
-    );
+    const violationId = recordViolation(event, fresh.id, who, backTo, movedTo, 'reverted');
     if (violationId === undefined) {
       // Only a second application of the same inbox event gets here, which its transaction rules out.
       if (moveKey !== undefined) throw new Error(`inbox event ${event.id} recorded its violation already`);
@@ -274,45 +462,132 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     const key = moveKey ?? `violation:${violationId}`;
     if (moveKey === undefined) enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: revertEffect, dedupeKey: `${key}:revert` }, now);
     enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
-    const label = (stageId: string) => pipelineOfStage(stageId)?.stages.find((s) => s.id === stageId)?.label ?? stageId;
+    const from = stageLabel(portalId, fresh.pipeline, backTo);
+    const to = stageLabel(portalId, fresh.pipeline, movedTo);
+    const change = who.cause === 'fact_change' ? { property: who.changedProperty } : who.cause === 'reconciliation' ? { found: 'reconciliation' as const } : undefined;
     enqueueEffect(
       store.outbox,
       {
         portalId,
         dealId: fresh.id,
-        effect: {
-          kind: 'create_note',
-          payload: { body: stageMoveNote({ movedBy, from: label(backTo), to: label(movedTo), verdict, gateLabel: verdict.gateStage?.label ?? null }) },
-        },
+        effect: { kind: 'create_note', payload: { body: stageMoveNote({ movedBy: who.actor, from, to, verdict, gateLabel: verdict.gateStage?.label ?? null, change }) } },
         dedupeKey: `${key}:note`,
       },
       now,
     );
+    const what = who.cause === "fact_change" ? `${who.changedProperty ?? "a fact"} changed by ${describeActor(who.actor)} while it sat in ${to}` : `moved there by ${describeActor(who.actor)}`;
     store.audit.append(portalId, {
       dealId: fresh.id,
       reviewId: store.reviews.latestForDeal(portalId, fresh.id)?.id ?? null,
       action: 'stage_move_reverted',
-      // Dealgate moves the deal back; who moved it past the gate is the violation's entry.
+      // Dealgate moves the deal back; who put it past the gate is the violation's entry.
       actor: SYSTEM_ACTOR,
       fromStatus: verdict.status,
       toStatus: verdict.status,
-      reason: `moved back from ${label(movedTo)} to ${label(backTo)} (moved there by ${/^\d+$/.test(movedBy) ? `user ${movedBy}` : movedBy} without sign-off): ${verdict.reason}`,
-      details: { violationId, fromStage: backTo, toStage: movedTo, sourceType: entry?.sourceType ?? event.changeSource },
-      // Never before the move it undoes, even when HubSpot's clock runs ahead of ours.
-      at: Math.max(now, entry?.timestamp ?? event.occurredAt),
+      reason: `moved back from ${to} to ${from} (${what} without sign-off): ${verdict.reason}`,
+      details: { violationId, fromStage: backTo, toStage: movedTo, sourceType: who.sourceType, cause: who.cause, changedProperty: who.changedProperty },
+      // Never before what it undoes, even when HubSpot's clock runs ahead of ours.
+      at: Math.max(now, who.occurredAt),
     });
-    logger.info({ portalId, dealId: fresh.id, movedBy, from: backTo, to: movedTo }, 'move past the gate reverted');
+    logger.info({ portalId, dealId: fresh.id, movedBy: who.actor, from: backTo, to: movedTo, cause: who.cause }, 'deal past the gate without sign-off moved back');
+    return true;
+  }
+
+  /** A won deal under afterClose=flag: it stays won; the violation, the status, a note and tasks for its owner and the escalation reviewer say so. */
+  function flagWon(
+    event: InboxEvent,
+    observed: ObservedDeal,
+    verdict: StageMoveVerdict,
+    passage: string | undefined,
+    who: Attribution,
+    index: number,
+    fresh: HubSpotDeal,
+  ): boolean {
+    const portalId = event.portalId;
+    const now = clock.now();
+    const stage = fresh.stage as string;
+    const key = `after_close:${passage ?? `event:${event.id}`}`;
+    const to = stageLabel(portalId, fresh.pipeline, stage);
+    const reason = `won (${to}) without a technical review sign-off: ${verdict.reason}`;
+    const flagId = store.dealFlags.record({ portalId, dealId: fresh.id, kind: 'after_close', reason, settingsChangeId: null, dedupeKey: key }, now);
+    if (flagId === undefined) return false;
+    const previous = fresh.stageHistory.slice(Math.max(index, 0) + 1).find((h) => h.value !== stage)?.value ?? verdict.gateStage?.id ?? stage;
+    const violationId = recordViolation(event, fresh.id, who, previous, stage, 'flagged');
+    enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
+    const body = flaggedNote({ by: who.actor, stage: to, verdict, gateLabel: verdict.gateStage?.label ?? null, cause: who.cause, property: who.changedProperty });
+    enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'create_note', payload: { body } } , dedupeKey: `${key}:note` }, now);
+    const subject = `Won without technical sign-off: ${observed.name ?? `deal ${fresh.id}`}`;
+    const due = now + 24 * 60 * 60 * 1000;
+    if (observed.ownerId !== null) {
+      enqueueEffect(
+        store.outbox,
+        { portalId, dealId: fresh.id, effect: { kind: 'create_task', payload: { subject, body, ownerId: observed.ownerId, ownerUserId: null, dueAt: due } }, dedupeKey: `${key}:task:owner` },
+        now,
+      );
+    }
+    const escalation = gate.escalationReviewer(portalId);
+    if (escalation !== null) {
+      enqueueEffect(
+        store.outbox,
+        { portalId, dealId: fresh.id, effect: { kind: 'create_task', payload: { subject, body, ownerUserId: escalation, dueAt: due } }, dedupeKey: `${key}:task:escalation` },
+        now,
+      );
+    }
+    store.audit.append(portalId, {
+      dealId: fresh.id,
+      reviewId: store.reviews.latestForDeal(portalId, fresh.id)?.id ?? null,
+      action: 'deal_flagged',
+      actor: SYSTEM_ACTOR,
+      fromStatus: verdict.status,
+      toStatus: verdict.status,
+      reason: `flagged, not moved (afterClose is flag): ${reason}`,
+      details: { flagId, violationId: violationId ?? null, stage, cause: who.cause, changedProperty: who.changedProperty },
+      at: Math.max(now, who.occurredAt),
+    });
+    logger.info({ portalId, dealId: fresh.id, stage, cause: who.cause }, 'won deal without sign-off flagged');
+    return true;
+  }
+
+  /** Found by the install sweep: it predates Dealgate, so it is flagged (listed for an admin to enforce), never moved. */
+  function flagFound(event: InboxEvent, observed: ObservedDeal, verdict: StageMoveVerdict, passage: string | undefined): boolean {
+    const portalId = event.portalId;
+    const now = clock.now();
+    const stage = observed.stage as string;
+    const reason = `sits in ${stageLabel(portalId, observed.pipeline, stage)}, past the gate, without a technical review sign-off (found when Dealgate was installed): ${verdict.reason}`;
+    const flagId = store.dealFlags.record(
+      { portalId, dealId: observed.dealId, kind: 'backfill', reason, settingsChangeId: null, dedupeKey: `backfill:${passage ?? observed.dealId}` },
+      now,
+    );
+    if (flagId === undefined) return false;
+    enqueueEffect(store.outbox, { portalId, dealId: observed.dealId, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
+    store.audit.append(portalId, {
+      dealId: observed.dealId,
+      reviewId: store.reviews.latestForDeal(portalId, observed.dealId)?.id ?? null,
+      action: 'deal_flagged',
+      actor: SYSTEM_ACTOR,
+      fromStatus: verdict.status,
+      toStatus: verdict.status,
+      reason: `flagged by the install sweep: ${reason}`,
+      details: { flagId, stage },
+      at: now,
+    });
     return true;
   }
 
   return {
     needsFreshDeal(portalId, dealId, events) {
       if (events.every(isDeletion)) return false;
+      if (events.some((e) => e.subscriptionType === SWEEP_SUBSCRIPTION)) return true;
       const snapshot = gate.snapshot(portalId, dealId);
       if (!snapshot) return true;
+      // A fact of a deal that sits past the gate changed: whether a decision still covers it is judged on HubSpot's current deal.
+      const pastGate = () => snapshot.stage !== null && gate.judgeStageMove(portalId, snapshot, snapshot.stage).pastGate;
       return events.some((e) => {
         if (e.subscriptionType === 'deal.creation' || e.subscriptionType === 'deal.restore' || e.propertyName === 'pipeline') return true;
         if (arrivedLate(e, snapshot)) return true;
+        // The home-currency amount is HubSpot's to compute: an amount change is read back.
+        if (e.propertyName === 'amount' && snapshot.amountInHomeCurrency !== undefined && snapshot.amountInHomeCurrency !== null) return true;
+        if (e.propertyName !== null && GATING_FACTS.has(e.propertyName) && !isOwnEvent(e) && pastGate()) return true;
         return isStageEvent(e) && !plainlyAllowed(e, snapshot);
       });
     },
@@ -340,7 +615,12 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
         const snapshot = gate.snapshot(portalId, event.objectId);
         if (snapshot) gate.reconcile(portalId, withEventValue(snapshot, event), actor);
       }
-      return fresh !== undefined && isStageEvent(event) ? enforce(event, fresh) : false;
+      // Every event whose deal was read is judged on the deal as it is now, not only stage moves.
+      return fresh !== undefined ? enforce(event, fresh) : false;
     },
   };
+}
+
+function describeActor(actor: string): string {
+  return /^\d+$/.test(actor) ? `user ${actor}` : actor === 'hubspot' ? 'an automation or integration' : actor;
 }

@@ -1,4 +1,4 @@
-import type { GateStoreContext } from '../gate/context';
+import { effectiveSettings, type GateStoreContext } from '../gate/context';
 import { evaluateGateForDeal, reconcileDealFacts } from '../gate/dealFacts';
 import type { GatePort } from './dealEvents';
 
@@ -36,7 +36,27 @@ export function gatePort(ctx: GateStoreContext): GatePort {
         status: evaluation.status,
         reason: evaluation.reason,
         gateStage: evaluation.gateStage,
+        inWonStage: evaluation.inWonStage,
+        afterClose: evaluation.afterClose,
       };
+    },
+
+    relaxedBy(portalId, deal) {
+      const change = ctx.store.settingsChanges.latestGateChange(portalId);
+      if (!change || (change.effect !== 'relaxed' && change.effect !== 'mixed') || deal.stage === null) return undefined;
+      const before = evaluateGateForDeal(ctx, portalId, deal.dealId, deal, change.before);
+      if (!(before.pastGate && !before.mayAdvance)) return undefined;
+      return { settingsChangeId: change.id, changedBy: change.changedBy, changedAt: change.changedAt };
+    },
+
+    coverageEpoch(portalId, dealId) {
+      let epoch = 0;
+      for (const review of ctx.store.reviews.listForDeal(portalId, dealId)) if (review.approvedAmount !== null) epoch = review.id;
+      return epoch;
+    },
+
+    escalationReviewer(portalId) {
+      return effectiveSettings(ctx, portalId).settings.escalationReviewer;
     },
   };
 }

@@ -1,5 +1,17 @@
 import type { Db } from '../storage/db';
 
+/**
+ * What Dealgate did about a deal past the gate without sign-off: moved it back, or (a won deal
+ * under afterClose=flag) left it and flagged it.
+ */
+export type ViolationAction = 'reverted' | 'flagged';
+
+/**
+ * What revealed it: the stage move itself, a change of another fact while the deal sat past the
+ * gate (commitment ticked, summary or effort edited, amount raised), or a sweep of HubSpot.
+ */
+export type ViolationCause = 'stage_move' | 'fact_change' | 'reconciliation' | 'enforced_backfill';
+
 /** An attempt to move a deal past the gate without sign-off: who, when, from which stage to which. */
 export interface NewGateViolation {
   portalId: number;
@@ -12,6 +24,10 @@ export interface NewGateViolation {
   occurredAt: number;
   /** The inbox event that revealed it; unique, so one event records at most one violation. */
   inboxEventId: number | null;
+  action?: ViolationAction;
+  cause?: ViolationCause;
+  /** The property whose change revealed it (fact changes), e.g. `dealgate_commitment_summary`. */
+  changedProperty?: string | null;
 }
 
 export interface GateViolation extends NewGateViolation {
@@ -39,6 +55,9 @@ interface ViolationDbRow {
   occurred_at: number;
   recorded_at: number;
   inbox_event_id: number | null;
+  action: ViolationAction;
+  cause: ViolationCause;
+  changed_property: string | null;
 }
 
 function toViolation(row: ViolationDbRow): GateViolation {
@@ -54,13 +73,17 @@ function toViolation(row: ViolationDbRow): GateViolation {
     occurredAt: row.occurred_at,
     recordedAt: row.recorded_at,
     inboxEventId: row.inbox_event_id,
+    action: row.action,
+    cause: row.cause,
+    changedProperty: row.changed_property,
   };
 }
 
 export function sqliteViolations(db: Db): ViolationRepository {
   const insert = db.prepare(`INSERT OR IGNORE INTO gate_violations
-    (portal_id, deal_id, moved_by_user_id, source_type, source_id, from_stage, to_stage, occurred_at, recorded_at, inbox_event_id)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    (portal_id, deal_id, moved_by_user_id, source_type, source_id, from_stage, to_stage, occurred_at, recorded_at, inbox_event_id,
+     action, cause, changed_property)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const forDeal = db.prepare<[number, string], ViolationDbRow>(
     'SELECT * FROM gate_violations WHERE portal_id = ? AND deal_id = ? ORDER BY occurred_at, id',
   );
@@ -84,6 +107,9 @@ export function sqliteViolations(db: Db): ViolationRepository {
         v.occurredAt,
         at,
         v.inboxEventId,
+        v.action ?? 'reverted',
+        v.cause ?? 'stage_move',
+        v.changedProperty ?? null,
       );
       return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
     },

@@ -1,14 +1,15 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
-import { classifyHubSpotError, type HubSpotDeal, type HubSpotGateway, type NewEngagement } from '../hubspot/gateway';
-import { IN_DOUBT, type ClaimedOutboxRow } from '../outbox/outboxStore';
+import { classifyHubSpotError, TASK_COMPLETED, type EngagementRecord, type HubSpotDeal, type HubSpotGateway, type NewEngagement } from '../hubspot/gateway';
+import { IN_DOUBT, NOT_SENT, type ClaimedOutboxRow, type OutboxRow } from '../outbox/outboxStore';
 import {
   chunk,
   engagementRef,
   planDelivery,
   revertProperties,
   withRef,
+  type CompleteTasksPayload,
   type CreateTaskPayload,
   type DealUpdatePlan,
   type EngagementPlan,
@@ -29,7 +30,9 @@ import { createWorkerLoop, type WorkerLoop } from './workerLoop';
  *   `retry.maxAttempts` attempts, then failed with the last error (GET /ops/outbox?status=failed);
  * - another 4xx: a batch is split so that one bad row cannot block the others; a single row fails.
  * A stage revert sets an explicit stage, so repeating one is harmless; a note or task whose last
- * delivery has an unknown outcome is looked up by its reference before it is created again.
+ * delivery has an unknown outcome is looked up by its reference before it is created again. The
+ * HubSpot id of every task created (or found that way) is recorded with its cause, so that a
+ * complete_tasks row, delivered after the creates of its round, completes exactly those tasks.
  */
 export interface OutboxWorkerDeps {
   store: Store;
@@ -207,25 +210,61 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     return byUserId;
   }
 
-  /** Of the engagements whose earlier delivery may have landed, those HubSpot already has. */
-  async function alreadyCreated(portalId: number, kind: 'note' | 'task', doubtful: EngagementPlan<unknown>[]): Promise<Set<number>> {
-    const found = new Set<number>();
+  /**
+   * Of the engagements whose earlier delivery may have landed, those HubSpot already has: row id
+   * -> the ids of the engagements carrying its reference (more than one if a doubt made duplicates).
+   */
+  async function alreadyCreated(
+    portalId: number,
+    kind: 'note' | 'task',
+    doubtful: readonly { row: { id: number; portalId: number }; dealId: string }[],
+  ): Promise<Map<number, string[]>> {
+    const found = new Map<number, string[]>();
     const dealIds = [...new Set(doubtful.map((i) => i.dealId))];
     for (const dealId of dealIds) {
-      const bodies = await call(portalId, () => gateway.listDealEngagementBodies(portalId, dealId, kind));
+      const existing = await call(portalId, () => gateway.listDealEngagements(portalId, dealId, kind));
       for (const item of doubtful) {
-        if (item.dealId === dealId && bodies.some((b) => b.includes(engagementRef(item.row)))) found.add(item.row.id);
+        if (item.dealId !== dealId) continue;
+        const ids = existing.filter((e) => (e.body ?? '').includes(engagementRef(item.row))).map((e) => e.id);
+        if (ids.length > 0) found.set(item.row.id, ids);
       }
     }
     return found;
   }
 
-  async function deliverEngagements<P>(
-    portalId: number,
-    kind: 'note' | 'task',
-    items: EngagementPlan<P>[],
-    toEngagement: (item: EngagementPlan<P>) => NewEngagement,
-  ): Promise<void> {
+  /** How one kind of engagement is created: notes, or tasks (whose HubSpot ids are recorded). */
+  interface EngagementKind<P> {
+    kind: 'note' | 'task';
+    toEngagement: (item: EngagementPlan<P>) => NewEngagement;
+    /** Creates them; answers the created records (id and body; notes: ids only, in order). */
+    create: (engagements: NewEngagement[]) => Promise<EngagementRecord[]>;
+    /** Inside the transaction that marks the rows done: the HubSpot ids each row's engagement got. */
+    record?: (created: { item: EngagementPlan<P>; ids: string[] }[]) => void;
+    /** Rows no longer worth creating (the reason, by row id); asked once it is known they do not exist yet. */
+    unwanted?: (items: EngagementPlan<P>[]) => Map<number, string>;
+  }
+
+  function settleCreated<P>(spec: EngagementKind<P>, created: { item: EngagementPlan<P>; ids: string[] }[]): void {
+    const now = clock.now();
+    store.transaction(() => {
+      store.outbox.markDone(created.map((c) => c.item.row.id), now);
+      spec.record?.(created.filter((c) => c.ids.length > 0));
+    });
+  }
+
+  /** Which created record is whose: by the reference in its body, else (as many as asked for, none with a reference) by position. */
+  function matchCreated<P>(batch: EngagementPlan<P>[], records: EngagementRecord[]): { item: EngagementPlan<P>; ids: string[] }[] {
+    const positional = records.length === batch.length && records.every((r) => !(r.body ?? '').includes('dealgate-ref-'));
+    return batch.map((item, i) => {
+      const ref = engagementRef(item.row);
+      const byBody = records.filter((r) => (r.body ?? '').includes(ref)).map((r) => r.id);
+      if (byBody.length > 0) return { item, ids: byBody };
+      const record = positional ? records[i] : undefined;
+      return { item, ids: record ? [record.id] : [] };
+    });
+  }
+
+  async function deliverEngagements<P>(portalId: number, spec: EngagementKind<P>, items: EngagementPlan<P>[]): Promise<void> {
     let doubtful = items.filter((i) => i.row.inDoubt);
     if (doubtful.length > 0 && callsInFlight(portalId)) {
       // An earlier attempt may still land: look for it once it has been answered, without spending an attempt.
@@ -236,24 +275,137 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     }
     if (doubtful.length > 0) {
       try {
-        const existing = await alreadyCreated(portalId, kind, doubtful);
-        if (existing.size > 0) markDone(doubtful.filter((i) => existing.has(i.row.id)).map((i) => i.row));
+        const existing = await alreadyCreated(portalId, spec.kind, doubtful);
+        if (existing.size > 0) {
+          settleCreated(
+            spec,
+            doubtful.filter((i) => existing.has(i.row.id)).map((item) => ({ item, ids: existing.get(item.row.id) ?? [] })),
+          );
+        }
         items = items.filter((i) => !existing.has(i.row.id));
       } catch (error) {
         recordFailure(portalId, doubtful.map((i) => i.row), error, false);
         items = items.filter((i) => !i.row.inDoubt);
       }
     }
+    const unwanted = spec.unwanted && items.length > 0 ? spec.unwanted(items) : new Map<number, string>();
+    if (unwanted.size > 0) {
+      const now = clock.now();
+      store.transaction(() => {
+        for (const [id, reason] of unwanted) store.outbox.skip([id], reason, now);
+      });
+      items = items.filter((i) => !unwanted.has(i.row.id));
+    }
     for (const batch of chunk(items)) {
       try {
-        const engagements = batch.map(toEngagement);
-        await call(portalId, () => (kind === 'note' ? gateway.createNotes(portalId, engagements) : gateway.createTasks(portalId, engagements)));
-        markDone(batch.map((i) => i.row));
+        const engagements = batch.map(spec.toEngagement);
+        const records = await call(portalId, () => spec.create(engagements));
+        settleCreated(spec, matchCreated(batch, records));
       } catch (error) {
         if (!recordFailure(portalId, batch.map((i) => i.row), error, batch.length > 1)) {
-          for (const single of batch) await deliverEngagements(portalId, kind, [single], toEngagement);
+          for (const single of batch) await deliverEngagements(portalId, spec, [single]);
         }
       }
+    }
+  }
+
+  /**
+   * Completes the tasks of each complete_tasks row's cause. For every create_task row of the cause:
+   * - a recorded task is completed; a 404, or a 207 naming it not found, means it was deleted in
+   *   HubSpot: nothing is left to complete (not retried);
+   * - a create still waiting that cannot have reached HubSpot (never tried, or each try answered
+   *   with a failure) is not sent at all;
+   * - a create whose outcome is unknown is waited for: its own retry looks it up by reference and
+   *   records the id it finds, or, not finding it, skips it now that the cause is closed;
+   * - a create done without a recorded id (delivered before ids were recorded), or failed after a
+   *   try that got no answer, is looked up here by its reference;
+   * - a create that failed with an answer was never made.
+   * A row is done only once every task of its cause is completed, gone or was never created; a row
+   * that waits for a create does not spend an attempt.
+   */
+  async function deliverTaskCompletions(portalId: number, items: EngagementPlan<CompleteTasksPayload>[]): Promise<void> {
+    interface Completion {
+      item: EngagementPlan<CompleteTasksPayload>;
+      taskIds: Set<string>;
+      /** Set when a create of the cause has not settled: when to look again. */
+      waitUntil: number | undefined;
+      waitingFor: number[];
+      lookups: OutboxRow[];
+    }
+    const now = clock.now();
+    const wait = (c: Completion, rowIds: number[], at: number) => {
+      c.waitingFor.push(...rowIds);
+      c.waitUntil = c.waitUntil === undefined ? at : Math.min(c.waitUntil, at);
+    };
+    const work: Completion[] = [];
+    for (const item of items) {
+      const { cause } = item.payload;
+      const completion: Completion = { item, taskIds: new Set(), waitUntil: undefined, waitingFor: [], lookups: [] };
+      const records = store.outbox.tasksOf(portalId, cause);
+      const recorded = new Set(records.map((r) => r.outboxId));
+      for (const r of records) if (r.completedAt === null && r.goneAt === null) completion.taskIds.add(r.taskId);
+      for (const create of store.outbox.byCause(portalId, cause, 'create_task')) {
+        if (recorded.has(create.id)) continue;
+        const lastError = create.lastError ?? '';
+        if (create.status === 'pending') {
+          if (store.transaction(() => store.outbox.skipIfUnsent(create.id, `${cause} was closed before its task was created`, now))) continue;
+          wait(completion, [create.id], Math.max(create.nextAttemptAt, now + 1_000));
+        } else if (create.status === 'done' ? !lastError.startsWith(NOT_SENT) : lastError.startsWith(IN_DOUBT)) {
+          completion.lookups.push(create);
+        }
+      }
+      work.push(completion);
+    }
+
+    const failed = new Set<Completion>();
+    const looking = work.filter((c) => c.lookups.length > 0);
+    if (looking.length > 0 && callsInFlight(portalId)) {
+      // A create that timed out may still land: look for it once that call has been answered.
+      for (const c of looking) wait(c, c.lookups.splice(0).map((r) => r.id), now + Math.min(callTimeoutMs, 1_000));
+    }
+    for (const c of work.filter((x) => x.lookups.length > 0)) {
+      try {
+        const found = await alreadyCreated(portalId, 'task', c.lookups.map((row) => ({ row, dealId: row.dealId ?? c.item.dealId })));
+        const tasks = c.lookups.flatMap((row) =>
+          (found.get(row.id) ?? []).map((taskId) => ({ taskId, outboxId: row.id, cause: c.item.payload.cause, dealId: row.dealId ?? c.item.dealId })),
+        );
+        if (tasks.length > 0) store.transaction(() => store.outbox.recordTasks(portalId, tasks, clock.now()));
+        for (const t of tasks) c.taskIds.add(t.taskId);
+      } catch (error) {
+        recordFailure(portalId, [c.item.row], error, false);
+        failed.add(c);
+      }
+    }
+
+    // The tasks of every row in batch updates of up to 100.
+    const byTask = new Map<string, Completion[]>();
+    for (const c of work) {
+      if (failed.has(c)) continue;
+      for (const taskId of c.taskIds) byTask.set(taskId, [...(byTask.get(taskId) ?? []), c]);
+    }
+    for (const ids of chunk([...byTask.keys()])) {
+      try {
+        const outcome = await call(portalId, () => gateway.batchUpdateTasks(portalId, ids.map((id) => ({ id, properties: { hs_task_status: TASK_COMPLETED } }))));
+        store.transaction(() => store.outbox.settleTasks(portalId, { completed: outcome.updated, gone: outcome.missing }, clock.now()));
+        if (outcome.missing.length > 0) logger.info({ portalId, tasks: outcome.missing }, 'tasks to complete are no longer in HubSpot (deleted); nothing left to complete');
+        const answered = new Set([...outcome.updated, ...outcome.missing]);
+        const unanswered = ids.filter((id) => !answered.has(id));
+        if (unanswered.length > 0) throw new Error(`HubSpot's answer left out tasks ${unanswered.join(', ')}`);
+      } catch (error) {
+        const rows = [...new Set(ids.flatMap((id) => byTask.get(id) ?? []))].filter((c) => !failed.has(c));
+        recordFailure(portalId, rows.map((c) => c.item.row), error, false);
+        for (const c of rows) failed.add(c);
+      }
+    }
+
+    const settled = work.filter((c) => !failed.has(c));
+    const done = settled.filter((c) => c.waitUntil === undefined);
+    if (done.length > 0) markDone(done.map((c) => c.item.row));
+    const waiting = settled.filter((c) => c.waitUntil !== undefined);
+    if (waiting.length > 0) {
+      store.transaction(() => {
+        for (const c of waiting) store.outbox.release([c.item.row.id], c.waitUntil ?? now, `waiting for task create #${c.waitingFor.join(', #')} to settle`);
+      });
     }
   }
 
@@ -299,20 +451,49 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     await guard('deal updates', () => deliverDealUpdates(portalId, plan.dealUpdates), plan.dealUpdates.flatMap((u) => u.rows));
     await guard(
       'notes',
-      () => deliverEngagements(portalId, 'note', plan.notes, (n) => ({ dealId: n.dealId, body: withRef(n.payload.body, n.row) })),
+      () =>
+        deliverEngagements(
+          portalId,
+          {
+            kind: 'note',
+            toEngagement: (n) => ({ dealId: n.dealId, body: withRef(n.payload.body, n.row) }),
+            create: async (notes) => (await gateway.createNotes(portalId, notes)).map((id) => ({ id, body: null })),
+          },
+          plan.notes,
+        ),
       plan.notes.map((n) => n.row),
     );
     await guard(
       'tasks',
       async () => {
         const owners = plan.tasks.some((t) => t.payload.ownerUserId) ? await ownersByUserId(portalId) : new Map<string, string>();
-        await deliverEngagements<CreateTaskPayload>(portalId, 'task', plan.tasks, (t) => {
-          const ownerId = t.payload.ownerUserId ? owners.get(t.payload.ownerUserId) : undefined;
-          return { dealId: t.dealId, subject: t.payload.subject, body: withRef(t.payload.body, t.row), dueAt: t.payload.dueAt, ...(ownerId ? { ownerId } : {}) };
-        });
+        await deliverEngagements<CreateTaskPayload>(
+          portalId,
+          {
+            kind: 'task',
+            toEngagement: (t) => {
+              const ownerId = t.payload.ownerId ?? (t.payload.ownerUserId ? owners.get(t.payload.ownerUserId) : undefined);
+              return { dealId: t.dealId, subject: t.payload.subject, body: withRef(t.payload.body, t.row), dueAt: t.payload.dueAt, ...(ownerId ? { ownerId } : {}) };
+            },
+            create: (tasks) => gateway.createTaskRecords(portalId, tasks),
+            record: (created) =>
+              store.outbox.recordTasks(
+                portalId,
+                created.flatMap(({ item, ids }) => ids.map((taskId) => ({ taskId, outboxId: item.row.id, cause: item.row.cause, dealId: item.dealId }))),
+                clock.now(),
+              ),
+            // Its review was closed (a complete_tasks row exists) before the task reached HubSpot.
+            unwanted: (tasks) => {
+              const closed = store.outbox.causesWith(portalId, tasks.flatMap((t) => (t.row.cause ? [t.row.cause] : [])), 'complete_tasks');
+              return new Map(tasks.filter((t) => t.row.cause !== null && closed.has(t.row.cause)).map((t) => [t.row.id, `${t.row.cause} was closed before its task was created`]));
+            },
+          },
+          plan.tasks,
+        );
       },
       plan.tasks.map((t) => t.row),
     );
+    await guard('task completions', () => deliverTaskCompletions(portalId, plan.taskCompletions), plan.taskCompletions.map((t) => t.row));
   }
 
   async function deliverDue(): Promise<number> {

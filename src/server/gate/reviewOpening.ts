@@ -1,0 +1,90 @@
+import type { Settings } from '../../../extensions/contract/api';
+import { isApproval, openReview, requestAudit, transition, type Review } from '../domain/reviewLifecycle';
+import { isWonStage } from '../domain/gatePolicy';
+import type { GateStatus } from '../../../extensions/contract/api';
+import { dueAt } from '../domain/sla';
+import { enqueueEffect } from '../outbox/effects';
+import type { Store } from '../storage/store';
+import { reviewTask } from './dealEffects';
+
+/**
+ * Opens a pending review of a commitment, with its audit entry and a task for each reviewer
+ * (not the requester; the escalation reviewer when nobody else could answer), in the caller's
+ * transaction. A rep's request from the card and a changed commitment on a won deal both open
+ * reviews this way.
+ */
+export function openReviewWithTasks(
+  store: Store,
+  settings: Settings,
+  input: {
+    portalId: number;
+    dealId: string;
+    dealName: string | null;
+    summary: string;
+    effortWeeks: number;
+    neededBy: string | null;
+    amount: number | null;
+    requestedBy: string;
+    fromStatus: GateStatus;
+    at: number;
+  },
+): Review {
+  const { portalId, dealId, at } = input;
+  const review = store.reviews.insert(
+    portalId,
+    openReview({
+      dealId,
+      summary: input.summary,
+      effortWeeks: input.effortWeeks,
+      neededBy: input.neededBy,
+      amount: input.amount,
+      requestedBy: input.requestedBy,
+      at,
+      dueAt: dueAt(at, settings.slaHours),
+    }),
+  );
+  store.audit.append(portalId, requestAudit(review, input.fromStatus, input.requestedBy));
+  const assignees = settings.reviewers.filter((id) => id !== input.requestedBy);
+  if (assignees.length === 0 && settings.escalationReviewer !== null && settings.escalationReviewer !== input.requestedBy) {
+    assignees.push(settings.escalationReviewer);
+  }
+  const task = reviewTask(review, input.dealName);
+  for (const reviewer of assignees) {
+    enqueueEffect(
+      store.outbox,
+      {
+        portalId,
+        dealId,
+        effect: { kind: 'create_task', payload: { subject: task.subject, body: task.body, ownerUserId: reviewer, dueAt: review.dueAt } },
+        dedupeKey: `review:${review.id}:task:${reviewer}`,
+      },
+      at,
+    );
+  }
+  return review;
+}
+
+/**
+ * Supersedes a live review. An approval superseded while its deal sits in a won stage keeps its
+ * weeks booked: the contract is signed, and only a decision on the changed commitment changes them.
+ */
+export function supersede(
+  ctx: { store: Store },
+  portalId: number,
+  review: Review,
+  context: { actor: string; at: number; reason: string },
+  where?: { pipeline: string | null; stage: string | null },
+): Review {
+  const { store } = ctx;
+  const moved = transition(review, 'supersede', 'superseded', context);
+  const deal = where ?? store.deals.get(portalId, review.dealId);
+  const pipeline = deal?.pipeline ? store.pipelines.get(portalId, deal.pipeline) : undefined;
+  const keepsBooking = isApproval(review.status) && review.deprioritizedAt === null && isWonStage(pipeline, deal?.stage ?? null);
+  const updated = { ...moved.review, keepsBooking };
+  store.reviews.update(portalId, updated);
+  store.audit.append(
+    portalId,
+    keepsBooking ? { ...moved.audit, reason: `${moved.audit.reason}; its weeks stay booked until the changed commitment is decided (the deal is won)` } : moved.audit,
+  );
+  return updated;
+}
