@@ -199,6 +199,9 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
           ? 'approved'
           : 'approved_with_conditions';
     projectStatus(store, portalId, review.dealId, status, decided.decision, now);
+    if (status === 'approved' || status === 'approved_with_conditions') {
+      store.dealFlags.resolveForDeal(portalId, review.dealId, ['after_close', 'backfill', 'rules_tightened'], `review #${reviewId} approved by user ${userId}`, now);
+    }
     enqueueEffect(
       store.outbox,
       { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision) } }, dedupeKey: `review:${reviewId}:decision` },

@@ -140,6 +140,8 @@ const GATING_FACTS: ReadonlySet<string> = new Set([
   'pipeline',
   'amount',
   'amount_in_home_currency',
+  // A deal's currency changes the amount in the account's currency (HubSpot recomputes it).
+  'deal_currency_code',
   'dealgate_commitment',
   'dealgate_commitment_summary',
   'dealgate_effort_weeks',
@@ -586,6 +588,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
         if (e.subscriptionType === 'deal.creation' || e.subscriptionType === 'deal.restore' || e.propertyName === 'pipeline') return true;
         if (arrivedLate(e, snapshot)) return true;
         // The home-currency amount is HubSpot's to compute: an amount change is read back.
+        if (e.propertyName === 'deal_currency_code') return true;
         if (e.propertyName === 'amount' && snapshot.amountInHomeCurrency !== undefined && snapshot.amountInHomeCurrency !== null) return true;
         if (e.propertyName !== null && GATING_FACTS.has(e.propertyName) && !isOwnEvent(e) && pastGate()) return true;
         return isStageEvent(e) && !plainlyAllowed(e, snapshot);

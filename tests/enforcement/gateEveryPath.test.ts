@@ -1,0 +1,241 @@
+import type { DashboardResponse, GateResponse, SettingsInput, SettingsResponse } from '../../extensions/contract/api';
+import { cardRequest, type CardResponse } from '../support/cardClient';
+import type { Stack } from '../support/stack';
+import { ADMIN, ESCALATION, REP, REVIEWER, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world';
+
+/**
+ * Issue 11's findings B1-B5, B9 and B11, tried as a user would: deals changed in the simulator as
+ * HubSpot users change them, its webhooks reaching the real service, every card call signed as
+ * hubspot.fetch signs it, over real HTTP, on SQLite. Each failed on the code before the gate
+ * judged every fact (the deal stayed won with no violation).
+ */
+describe('the gate holds on every path', () => {
+  const start = stackPerTest({ defaults: { valueThreshold: 50_000, reviewers: [REVIEWER], admins: [String(ADMIN)], escalationReviewer: ESCALATION } });
+
+  const card = <T>(stack: Stack, userId: string | number, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<CardResponse<T>> =>
+    cardRequest<T>(stack.url, stack.clientSecret, { method, path: `/api/v1${path}`, userId, portalId: stack.sim.portalId, body });
+
+  const violationsOf = (stack: Stack, dealId: string) => stack.store.gateViolations.listForDeal(stack.sim.portalId, dealId);
+
+  async function settings(stack: Stack, change: Partial<SettingsInput>): Promise<SettingsResponse> {
+    const current = await card<SettingsResponse>(stack, ADMIN, 'GET', '/settings');
+    const saved = await card<SettingsResponse>(stack, ADMIN, 'PUT', '/settings', { ...current.json.settings, ...change });
+    expect(saved.status).toBe(200);
+    return saved.json;
+  }
+
+  async function approve(stack: Stack, dealId: string, summary = 'SAML SSO with the customer IdP', effortWeeks = 3): Promise<number> {
+    const requested = await card<GateResponse>(stack, REP, 'POST', `/deals/${dealId}/reviews`, { summary, effortWeeks });
+    expect(requested.status).toBe(201);
+    const reviewId = requested.json.review?.id ?? 0;
+    const decided = await card<GateResponse>(stack, REVIEWER, 'POST', `/reviews/${reviewId}/decision`, { outcome: 'yes' });
+    expect(decided.status).toBe(200);
+    await stack.settle();
+    return reviewId;
+  }
+
+  it('B1: a commitment ticked on a deal already won moves it back to the gate stage, recording who ticked it', async () => {
+    const stack = await start();
+    const deal = seedGatedDeal(stack, { dealstage: 'closedwon', dealgate_commitment: 'false', dealgate_commitment_summary: '', dealgate_effort_weeks: '' });
+    await card(stack, REP, 'GET', `/deals/${deal.id}/gate`);
+    stack.sim.updateDealAsUser(deal.id, { dealgate_commitment: 'true', dealgate_commitment_summary: 'A custom ERP connector', dealgate_effort_weeks: '8' }, { userId: REP });
+    await stack.settle();
+
+    expect(stageOf(stack, deal.id)).toBe('contractsent');
+    expect(violationsOf(stack, deal.id)).toEqual([
+      expect.objectContaining({ action: 'reverted', cause: 'fact_change', movedByUserId: String(REP), toStage: 'closedwon', fromStage: 'contractsent' }),
+    ]);
+    const note = revertNotes(stack, deal.id)[0]?.properties.hs_note_body ?? '';
+    expect(note).toContain('user 42 changed the custom commitment checkbox');
+    const gate = (await card<GateResponse>(stack, REP, 'GET', `/deals/${deal.id}/gate`)).json;
+    expect(gate.gate).toMatchObject({ status: 'required', pastGate: false, afterClose: 'revert' });
+    expect(gate.history.some((h) => h.kind === 'violation')).toBe(true);
+  });
+
+  it("B1: editing an approved commitment's summary while the deal is won ends the approval and moves the deal back", async () => {
+    const stack = await start();
+    const deal = seedGatedDeal(stack);
+    const reviewId = await approve(stack, deal.id);
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+
+    stack.sim.updateDealAsUser(deal.id, { dealgate_commitment_summary: 'SAML SSO and SCIM provisioning' }, { userId: REP });
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('contractsent');
+    expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'fact_change', changedProperty: 'dealgate_commitment_summary' })]);
+    const gate = (await card<GateResponse>(stack, REP, 'GET', `/deals/${deal.id}/gate`)).json;
+    // The changed commitment on the won deal opened its own review; the old approval no longer covers it.
+    expect(gate.review).toMatchObject({ status: 'pending', summary: 'SAML SSO and SCIM provisioning' });
+    expect(gate.review?.id).not.toBe(reviewId);
+    expect(gate.gate.mayAdvance).toBe(false);
+  });
+
+  it('B2: an amount raised above the threshold after the deal was won under it moves it back', async () => {
+    const stack = await start();
+    const deal = seedGatedDeal(stack, { amount: '49000' });
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    stack.sim.updateDealAsUser(deal.id, { amount: '95000' }, { userId: REP });
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('contractsent');
+    expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'fact_change', changedProperty: 'amount', movedByUserId: String(REP) })]);
+    expect(revertNotes(stack, deal.id)).toHaveLength(1);
+  });
+
+  it('B3: an approval covers its amount plus the tolerance; far above it, review is required again and the move is reverted', async () => {
+    const stack = await start();
+    const deal = seedGatedDeal(stack, { amount: '150000' });
+    await approve(stack, deal.id);
+    // Within 10%: still covered.
+    stack.sim.updateDealAsUser(deal.id, { amount: '160000' }, { userId: REP });
+    await stack.settle();
+    let gate = (await card<GateResponse>(stack, REP, 'GET', `/deals/${deal.id}/gate`)).json;
+    expect(gate.gate).toMatchObject({ status: 'approved', mayAdvance: true });
+    expect(gate.review).toMatchObject({ approvedAmount: 150000, coversDeal: true });
+
+    stack.sim.updateDealAsUser(deal.id, { amount: '10000000' }, { userId: REP });
+    await stack.settle();
+    gate = (await card<GateResponse>(stack, REP, 'GET', `/deals/${deal.id}/gate`)).json;
+    expect(gate.gate).toMatchObject({ status: 'required', mayAdvance: false });
+    expect(gate.review?.coversDeal).toBe(false);
+    expect(gate.permissions.canRequest).toBe(true);
+
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('contractsent');
+    expect(stack.sim.getDeal(deal.id)?.properties.dealgate_status).toBe('required');
+  });
+
+  it('B4: a needed-by date in the past is refused with a 400 that says so', async () => {
+    const stack = await start();
+    const deal = seedGatedDeal(stack);
+    const refused = await card<{ error: { code: string; message: string } }>(stack, REP, 'POST', `/deals/${deal.id}/reviews`, {
+      summary: 'SSO',
+      effortWeeks: 9,
+      neededBy: '2020-01-15',
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.message).toContain('neededBy: 2020-01-15 is in the past');
+    expect(stack.store.reviews.latestForDeal(stack.sim.portalId, deal.id)).toBeUndefined();
+  });
+
+  it("B5: a won deal's commitment stays booked when its scope changes, until the changed commitment is decided", async () => {
+    const stack = await start();
+    await settings(stack, { afterClose: 'flag', capacity: { engineerWeeksPerQuarter: 100, commitmentShare: 0.2 } });
+    const deal = seedGatedDeal(stack, { dealgate_effort_weeks: '5' });
+    const first = await approve(stack, deal.id, 'SAML SSO with the customer IdP', 5);
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+
+    stack.sim.updateDealAsUser(deal.id, { dealgate_effort_weeks: '7' }, { userId: REP });
+    await stack.settle();
+    let gate = (await card<GateResponse>(stack, REVIEWER, 'GET', `/deals/${deal.id}/gate`)).json;
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    expect(gate.review).toMatchObject({ status: 'pending', effortWeeks: 7 });
+    expect(gate.capacity?.usedWeeks).toBe(5);
+    expect(gate.capacity?.commitments.map((c) => c.reviewId)).toEqual([first]);
+
+    const second = gate.review?.id ?? 0;
+    expect((await card(stack, REVIEWER, 'POST', `/reviews/${second}/decision`, { outcome: 'yes' })).status).toBe(200);
+    gate = (await card<GateResponse>(stack, REVIEWER, 'GET', `/deals/${deal.id}/gate`)).json;
+    expect(gate.capacity?.commitments.map((c) => [c.reviewId, c.weeks])).toEqual([[second, 7]]);
+    expect(gate.gate.status).toBe('approved');
+  });
+
+  it('afterClose=flag: a won deal without sign-off stays won, with a violation, a note, tasks for its owner and the escalation reviewer, listed until covered', async () => {
+    const stack = await start();
+    await settings(stack, { afterClose: 'flag' });
+    const owner = stack.sim.seedOwner({ email: 'riley@example.com', firstName: 'Riley', userId: REP });
+    const deal = seedGatedDeal(stack, { hubspot_owner_id: owner.id });
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    expect(stack.sim.getDeal(deal.id)?.properties.dealgate_status).toBe('required');
+    expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ action: 'flagged', cause: 'stage_move', movedByUserId: String(REP) })]);
+    const tasks = stack.sim.tasksForDeal(deal.id).map((t) => t.properties);
+    expect(tasks.filter((t) => (t.hs_task_subject ?? '').startsWith('Won without technical sign-off'))).toHaveLength(2);
+    expect(tasks.some((t) => t.hubspot_owner_id === owner.id)).toBe(true);
+    expect(stack.sim.notesForDeal(deal.id).some((n) => (n.properties.hs_note_body ?? '').includes('flagged this won deal'))).toBe(true);
+
+    const before = (await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json;
+    expect(before.flags).toEqual([expect.objectContaining({ dealId: deal.id, kind: 'after_close', dealName: 'Acme platform' })]);
+    expect(before.flagCounts.after_close).toBe(1);
+    const shown = (await card<GateResponse>(stack, REP, 'GET', `/deals/${deal.id}/gate`)).json;
+    expect(shown.gate).toMatchObject({ afterClose: 'flag', inWonStage: true, pastGate: true, mayAdvance: false });
+
+    // A second look (a duplicate, a sweep) flags nothing more; the review settles it.
+    await approve(stack, deal.id);
+    const after = (await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json;
+    expect(after.flags).toEqual([]);
+    expect(violationsOf(stack, deal.id)).toHaveLength(1);
+  });
+
+  it('B11: a move under a relaxed threshold is recorded naming who relaxed it, and tightening flags the deal without moving it', async () => {
+    const stack = await start();
+    const owner = stack.sim.seedOwner({ email: 'riley@example.com', userId: REP });
+    const deal = seedGatedDeal(stack, { hubspot_owner_id: owner.id });
+    await card(stack, REP, 'GET', `/deals/${deal.id}/gate`);
+    await settings(stack, { valueThreshold: 1e12 });
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    await settings(stack, { valueThreshold: 50_000 });
+    await stack.settle();
+
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    const dashboard = (await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json;
+    const kinds = dashboard.flags.filter((f) => f.dealId === deal.id).map((f) => [f.kind, f.settingsChangedBy]);
+    expect(kinds).toEqual(expect.arrayContaining([['relaxed_passage', String(ADMIN)], ['rules_tightened', String(ADMIN)]]));
+    expect(dashboard.settingsChanges.map((c) => [c.effect, c.fields.map((f) => [f.field, f.before, f.after])])).toEqual([
+      ['tightened', [['valueThreshold', 1e12, 50_000]]],
+      ['relaxed', [['valueThreshold', 50_000, 1e12]]],
+    ]);
+    // The owner is told; nobody is moved.
+    expect(stack.sim.tasksForDeal(deal.id).some((t) => (t.properties.hs_task_subject ?? '').startsWith('Technical review needed'))).toBe(true);
+    expect(violationsOf(stack, deal.id)).toEqual([]);
+  });
+
+  it('B9: a pipeline with no gate stage is reported as ungated on the settings and home pages and on its deals', async () => {
+    const stack = await start();
+    const pipeline = stack.sim.seedPipeline({ label: 'Renewals', stages: [{ label: 'Open' }, { label: 'Renewed', isClosed: true, probability: 1 }] });
+    // Created by a rep in HubSpot: its webhook makes Dealgate read the new pipeline.
+    const deal = stack.sim.createDealAsUser(
+      { dealname: 'Renewal', amount: '90000', pipeline: pipeline.id, dealstage: pipeline.stages[0]?.id ?? '', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
+      { userId: REP },
+    );
+    await stack.settle();
+    const gate = (await card<GateResponse>(stack, REP, 'GET', `/deals/${deal.id}/gate`)).json;
+    expect(gate.gate).toMatchObject({ ungated: true, gateStage: null });
+    const shown = (await card<SettingsResponse>(stack, ADMIN, 'GET', '/settings')).json;
+    expect(shown.warnings).toEqual([expect.stringContaining('Pipeline "Renewals" has no gate stage')]);
+    expect(shown.pipelines.find((p) => p.id === pipeline.id)?.ungated).toBe(true);
+    const dashboard = (await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json;
+    expect(dashboard.ungatedPipelines).toEqual([{ id: pipeline.id, label: 'Renewals' }]);
+  });
+
+  it("the deal's owner may not decide its review", async () => {
+    const stack = await start();
+    const owner = stack.sim.seedOwner({ email: 'lead@example.com', userId: Number(REVIEWER) });
+    const deal = seedGatedDeal(stack, { hubspot_owner_id: owner.id });
+    const requested = await card<GateResponse>(stack, REP, 'POST', `/deals/${deal.id}/reviews`, { summary: 'SSO', effortWeeks: 3 });
+    const refused = await card<{ error: { code: string; message: string } }>(stack, REVIEWER, 'POST', `/reviews/${requested.json.review?.id}/decision`, { outcome: 'yes' });
+    expect(refused.status).toBe(403);
+    expect(refused.json.error.message).toContain(`owns deal ${deal.id}`);
+  });
+
+  it("compares the account's currency amount with the threshold and says so", async () => {
+    const stack = await start();
+    stack.sim.setExchangeRate('JPY', 0.0065);
+    // 5,000,000 yen is 32,500 in the account's currency: under the 50,000 threshold.
+    const deal = seedGatedDeal(stack, { amount: '5000000', deal_currency_code: 'JPY' });
+    const gate = (await card<GateResponse>(stack, REP, 'GET', `/deals/${deal.id}/gate`)).json;
+    expect(gate.gate).toMatchObject({ reviewRequired: false, amount: 32_500, amountBasis: 'home_currency' });
+    expect(gate.gate.reason).toContain("amount 32,500 in the account's currency (HubSpot's conversion of 5,000,000)");
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+  });
+});
