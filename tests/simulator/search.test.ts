@@ -51,7 +51,7 @@ const f = (propertyName: string, operator: FilterOperatorEnum, value?: string, m
   ...more,
 });
 
-let ids: Record<string, string>;
+let ids: { acme: string; globex: string; initech: string; umbrella: string };
 
 beforeAll(async () => {
   // A generous search limit here; the per-second limit has its own simulator below.
