@@ -1,6 +1,6 @@
 import { DescriptionList, DescriptionListItem, Flex, Heading, StatusTag, Text } from '@hubspot/ui-extensions';
 import type { GateResponse } from '../contract/api';
-import { formatAmount, formatWeeks, gateStatusTag, slaText } from './gateWording';
+import { formatAmount, formatWeeks, gateOutlook, gateStatusTag, slaText } from './gateWording';
 
 /** At a glance: is a commitment present, is review required and why, the status, the SLA clock. */
 export function GlanceSection({ gate }: { gate: GateResponse }) {
@@ -10,6 +10,8 @@ export function GlanceSection({ gate }: { gate: GateResponse }) {
     ? `Yes: ${deal.commitmentSummary ?? '(no summary written)'}${deal.effortWeeks !== null ? ` (${formatWeeks(deal.effortWeeks)} of engineering)` : ''}`
     : 'None declared';
   const required = gate.gate.reviewRequired ? 'Yes' : 'No';
+  const outlook = gateOutlook(gate.gate);
+  const amountLabel = gate.gate.amountBasis === 'home_currency' && gate.gate.amount !== deal.amount ? 'Amount (account currency) vs threshold' : 'Amount vs threshold';
   return (
     <Flex direction="column" gap="sm">
       <Flex direction="row" gap="sm" align="center">
@@ -25,11 +27,11 @@ export function GlanceSection({ gate }: { gate: GateResponse }) {
         <DescriptionListItem label="Review required" testId="glance-required">
           <Text>{required}</Text>
         </DescriptionListItem>
-        <DescriptionListItem label="Amount vs threshold" testId="glance-amount">
+        <DescriptionListItem label={amountLabel} testId="glance-amount">
           <Text>{`${formatAmount(gate.gate.amount)} vs ${formatAmount(gate.gate.threshold)}`}</Text>
         </DescriptionListItem>
         <DescriptionListItem label="Gate stage" testId="glance-gate-stage">
-          <Text>{gate.gate.gateStage ? gate.gate.gateStage.label : 'none in this pipeline'}</Text>
+          <Text>{gate.gate.gateStage ? gate.gate.gateStage.label : 'none in this pipeline (not gated)'}</Text>
         </DescriptionListItem>
       </DescriptionList>
       <Text variant="microcopy" testId="glance-reason">
@@ -40,9 +42,7 @@ export function GlanceSection({ gate }: { gate: GateResponse }) {
           {`Engineering's answer: ${slaText(gate.sla)} (SLA ${gate.sla.slaHours} h)`}
         </Text>
       )}
-      {gate.gate.pastGate && !gate.gate.mayAdvance && (
-        <Text testId="glance-past-gate">This deal sits past the gate without sign-off; Dealgate moves it back.</Text>
-      )}
+      <Text testId={outlook.key === 'past_gate' ? 'glance-past-gate' : 'glance-outlook'}>{outlook.text}</Text>
     </Flex>
   );
 }

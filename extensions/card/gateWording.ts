@@ -1,4 +1,4 @@
-import type { DecisionOutcome, GateStatus, HistoryEntry, ReviewStatus } from '../contract/api';
+import type { DecisionOutcome, DealFlagKind, GateEvaluation, GateStatus, HistoryEntry, ReviewStatus, SettingsChangeView } from '../contract/api';
 
 /** The words the card (and the demo's text rendering) uses for what the API returns. */
 
@@ -105,3 +105,45 @@ export function userLabel(userId: string, me: string): string {
   if (userId === 'system') return 'Dealgate';
   return /^\d+$/.test(userId) ? `user ${userId}` : userId;
 }
+
+/**
+ * What Dealgate will do with the deal under the account's settings, never more: an ungated
+ * pipeline says so, a won deal under afterClose=flag is flagged (it stays won), anything else past
+ * the gate without sign-off is moved back.
+ */
+export function gateOutlook(gate: GateEvaluation): { key: 'ungated' | 'past_gate' | 'blocked' | 'free'; text: string } {
+  const stage = gate.gateStage?.label ?? 'the gate stage';
+  if (gate.ungated) {
+    return { key: 'ungated', text: 'This pipeline has no gate stage, so Dealgate does not gate its deals; an admin can choose one in the settings.' };
+  }
+  if (gate.pastGate && !gate.mayAdvance) {
+    return gate.inWonStage && gate.afterClose === 'flag'
+      ? { key: 'past_gate', text: 'This won deal has no sign-off: Dealgate flags it for the deal desk and it stays won. Request a review.' }
+      : { key: 'past_gate', text: `This deal sits past the gate without sign-off; Dealgate moves it back to ${stage}.` };
+  }
+  if (!gate.mayAdvance) {
+    const won = gate.afterClose === 'flag' ? ' (a won deal is flagged instead)' : '';
+    return { key: 'blocked', text: `Moving it past ${stage} needs a yes first: Dealgate moves it back otherwise${won}.` };
+  }
+  return { key: 'free', text: gate.reviewRequired ? `A decision covers it: it may move past ${stage}.` : `No review is needed: it may move past ${stage}.` };
+}
+
+const effectWords: Record<SettingsChangeView['effect'], string> = {
+  relaxed: 'relaxed the gate',
+  tightened: 'tightened the gate',
+  mixed: 'relaxed and tightened the gate',
+  neutral: 'left the gate as it was',
+};
+
+/** "2026-11-23 14:05 UTC, user 900 (relaxed the gate): valueThreshold 50000 -> 1000000000000". */
+export function settingsChangeLine(change: SettingsChangeView): string {
+  const fields = change.fields.map((f) => `${f.field} ${JSON.stringify(f.before)} -> ${JSON.stringify(f.after)}`).join('; ');
+  return `#${change.id} ${formatWhen(change.changedAt)}, user ${change.changedBy} (${effectWords[change.effect]}): ${fields}`;
+}
+
+export const flagKindLabel: Record<DealFlagKind, string> = {
+  after_close: 'Won without sign-off',
+  backfill: 'Found at install',
+  rules_tightened: 'Needs review since the rules tightened',
+  relaxed_passage: 'Passed under a relaxed rule',
+};

@@ -2,11 +2,13 @@ import type {
   ApiErrorBody,
   DashboardResponse,
   DecisionBody,
+  EnforceBackfillResponse,
   GateResponse,
   RequestReviewBody,
   Settings,
   SettingsResponse,
 } from '../contract/api';
+import serviceUrl from './serviceUrl.json';
 
 /**
  * How the UI talks to the Dealgate service: `hubspot.fetch` in HubSpot (which signs the request
@@ -17,7 +19,11 @@ export type ServiceFetcher = (
   options?: { method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; body?: Record<string, unknown>; timeout?: number },
 ) => Promise<Response>;
 
-export const DEFAULT_SERVICE_URL = 'https://dealgate.example.com';
+/**
+ * Where the deployed service is: written to serviceUrl.json by `npm run hubspot:configure`, together
+ * with permittedUrls.fetch in app-hsmeta.json (HubSpot refuses a fetch to any other URL).
+ */
+export const DEFAULT_SERVICE_URL: string = serviceUrl.serviceUrl;
 
 /** What a call came back with: the typed body, or the service's coded error (network failures included). */
 export type ServiceResult<T> =
@@ -75,6 +81,7 @@ export interface ServiceClient {
   getSettings(): Promise<ServiceResult<SettingsResponse>>;
   putSettings(settings: Settings): Promise<ServiceResult<SettingsResponse>>;
   getDashboard(): Promise<ServiceResult<DashboardResponse>>;
+  enforceBackfill(): Promise<ServiceResult<EnforceBackfillResponse>>;
 }
 
 export function createServiceClient(fetcher: ServiceFetcher, baseUrl: string = DEFAULT_SERVICE_URL): ServiceClient {
@@ -88,5 +95,6 @@ export function createServiceClient(fetcher: ServiceFetcher, baseUrl: string = D
     getSettings: () => call(fetcher, `${api}/settings`, 'GET'),
     putSettings: (settings) => call(fetcher, `${api}/settings`, 'PUT', settings),
     getDashboard: () => call(fetcher, `${api}/dashboard`, 'GET'),
+    enforceBackfill: () => call(fetcher, `${api}/flags/backfill/enforce`, 'POST', {}),
   };
 }

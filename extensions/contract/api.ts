@@ -298,6 +298,19 @@ export interface DealFlagView {
   createdAt: string;
 }
 
+/** Where the install sweep of the account's existing deals stands (deals past the gate with a commitment). */
+export interface BackfillProgress {
+  /** `pending`: not started yet; `running`: `checked` of about `total` so far; `finished`. */
+  status: 'pending' | 'running' | 'finished';
+  checked: number;
+  /** HubSpot's count of the deals to check; null before the first page. */
+  total: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Why it is waiting (HubSpot refused or did not answer); it goes on by itself. */
+  lastError: string | null;
+}
+
 /** GET and PUT /api/v1/settings */
 export interface SettingsResponse {
   settings: Settings;
@@ -310,6 +323,8 @@ export interface SettingsResponse {
   warnings: string[];
   /** The latest settings changes, newest first. */
   changes: SettingsChangeView[];
+  /** The install sweep of existing deals; null until the account is enrolled. */
+  backfill: BackfillProgress | null;
 }
 
 export interface QueueItem {
@@ -355,6 +370,16 @@ export interface DashboardResponse {
   /** The latest settings changes, newest first. */
   settingsChanges: SettingsChangeView[];
   asOf: string;
+}
+
+/** POST /api/v1/flags/backfill/enforce (admins): the deals found at install, queued for enforcement. */
+export interface EnforceBackfillResponse {
+  /** Open backfill flags found. */
+  flagged: number;
+  /** Queued now (a flag already queued is not queued twice). */
+  queued: number;
+  /** What happens to the won ones. */
+  afterClose: 'revert' | 'flag';
 }
 
 export interface ApiErrorBody {

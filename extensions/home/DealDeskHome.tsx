@@ -1,6 +1,8 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import {
+  Alert,
   EmptyState,
+  LoadingButton,
   Flex,
   Heading,
   Statistics,
@@ -10,12 +12,12 @@ import {
   TableRow,
   Text,
 } from '@hubspot/ui-extensions';
-import type { DashboardResponse, QueueItem } from '../contract/api';
+import type { DashboardResponse, DealFlagView, QueueItem } from '../contract/api';
 import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher } from '../client/serviceClient';
 import { NotLoaded, useServiceLoad } from '../client/useServiceLoad';
 import { CapacitySection } from '../card/CapacitySection';
 import { HeadedTable } from '../card/HeadedTable';
-import { formatAmount, formatWeeks, formatWhen, slaText, userLabel } from '../card/gateWording';
+import { flagKindLabel, formatAmount, formatWeeks, formatWhen, settingsChangeLine, slaText, userLabel } from '../card/gateWording';
 import { dashboardFigures } from './dashboardFigures';
 
 export interface DealDeskHomeProps {
@@ -46,14 +48,39 @@ export function DealDeskHome({ fetcher, baseUrl = DEFAULT_SERVICE_URL, userId = 
       />
     );
   }
-  return <DashboardView dashboard={state.body} me={userId} />;
+  return (
+    <DashboardView
+      dashboard={state.body}
+      me={userId}
+      onEnforceBackfill={async () => {
+        const result = await client.enforceBackfill();
+        if (!result.ok) return result.message;
+        load();
+        return `${result.body.queued} deal${result.body.queued === 1 ? '' : 's'} found at install queued: Dealgate ${result.body.afterClose === 'flag' ? 'moves the open ones back and flags the won ones' : 'moves them back before the gate'}.`;
+      }}
+    />
+  );
 }
 
-export function DashboardView({ dashboard, me }: { dashboard: DashboardResponse; me: string }) {
+export function DashboardView({
+  dashboard,
+  me,
+  onEnforceBackfill,
+}: {
+  dashboard: DashboardResponse;
+  me: string;
+  /** Admins' one action on the deals the install sweep flagged; answers what happened, in words. */
+  onEnforceBackfill?: () => Promise<string>;
+}) {
   const figures = dashboardFigures(dashboard);
   return (
     <Flex direction="column" gap="md">
       <Heading>{`Deal desk, ${dashboard.quarter}`}</Heading>
+      {dashboard.ungatedPipelines.map((p) => (
+        <Alert key={p.id} title="Not gated" variant="warning" testId={`home-ungated-${p.id}`}>
+          {`Pipeline "${p.label}" has no gate stage: Dealgate does not gate its deals. An admin chooses one in the settings.`}
+        </Alert>
+      ))}
       <Statistics testId="home-figures">
         <StatisticsItem label="Waiting for an answer" number={String(figures.waiting)} testId="stat-waiting" />
         <StatisticsItem label="Overdue" number={String(figures.overdue)} testId="stat-overdue" />
@@ -82,6 +109,14 @@ export function DashboardView({ dashboard, me }: { dashboard: DashboardResponse;
           ))}
         </HeadedTable>
       )}
+      <FlagsSection dashboard={dashboard} onEnforceBackfill={onEnforceBackfill} />
+
+      {dashboard.settingsChanges.length > 0 && <Heading>Rule changes</Heading>}
+      {dashboard.settingsChanges.map((change) => (
+        <Text key={change.id} variant="microcopy" testId={`home-change-${change.id}`}>
+          {settingsChangeLine(change)}
+        </Text>
+      ))}
       <Text variant="microcopy" testId="home-as-of">{`Figures from Dealgate's own records, as of ${formatWhen(dashboard.asOf)}.`}</Text>
     </Flex>
   );
@@ -112,5 +147,48 @@ function QueueTable({ queue, me }: { queue: QueueItem[]; me: string }) {
         );
       })}
     </HeadedTable>
+  );
+}
+
+function FlagsSection({ dashboard, onEnforceBackfill }: { dashboard: DashboardResponse; onEnforceBackfill: (() => Promise<string>) | undefined }) {
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const counts = dashboard.flagCounts;
+  const found = counts.backfill;
+  return (
+    <Flex direction="column" gap="sm">
+      <Heading>Deals past the gate without sign-off, not moved</Heading>
+      <Text testId="flag-counts">
+        {`Won without sign-off: ${counts.after_close}. Found at install: ${found}. Needing review since the rules tightened: ${counts.rules_tightened}. Passed under a relaxed rule: ${counts.relaxed_passage}.`}
+      </Text>
+      {dashboard.flags.length > 0 && (
+        <HeadedTable testId="flags" headers={['Deal', 'Why', 'Since']}>
+          {dashboard.flags.map((flag: DealFlagView) => (
+            <TableRow key={flag.id} testId={`flag-${flag.id}`}>
+              <TableCell>{flag.dealName ?? `Deal ${flag.dealId}`}</TableCell>
+              <TableCell>{`${flagKindLabel[flag.kind]}: ${flag.reason}`}</TableCell>
+              <TableCell>{formatWhen(flag.createdAt)}</TableCell>
+            </TableRow>
+          ))}
+        </HeadedTable>
+      )}
+      {found > 0 && onEnforceBackfill && (
+        <LoadingButton
+          testId="enforce-backfill"
+          loading={busy}
+          disabled={busy}
+          onClick={() => {
+            setBusy(true);
+            void onEnforceBackfill().then((text) => {
+              setBusy(false);
+              setOutcome(text);
+            });
+          }}
+        >
+          {`Enforce the ${found} deal${found === 1 ? '' : 's'} found at install`}
+        </LoadingButton>
+      )}
+      {outcome && <Text testId="enforce-backfill-outcome">{outcome}</Text>}
+    </Flex>
   );
 }

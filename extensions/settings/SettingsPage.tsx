@@ -15,8 +15,9 @@ import type { SettingsResponse } from '../contract/api';
 import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher } from '../client/serviceClient';
 import { NotLoaded, useServiceLoad } from '../client/useServiceLoad';
 import { errorProps } from '../client/fieldErrors';
-import { formatWhen } from '../card/gateWording';
+import { formatWhen, settingsChangeLine } from '../card/gateWording';
 import { draftOf, errorsByFormField, settingsFromDraft, type SettingsDraft } from './settingsForm';
+import { backfillLine } from './backfillWording';
 
 type SettingsApi = ExtensionPointApi<'settings'>;
 
@@ -115,6 +116,16 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
           ? `Last saved ${formatWhen(response.updatedAt)} by user ${response.updatedBy ?? 'unknown'}.`
           : "Not saved yet: these are the service's defaults."}
       </Text>
+      {response.backfill && (
+        <Text variant="microcopy" testId="settings-backfill">
+          {backfillLine(response.backfill)}
+        </Text>
+      )}
+      {response.warnings.map((warning, i) => (
+        <Alert key={warning} title="Not gated" variant="warning" testId={`settings-warning-${i}`}>
+          {warning}
+        </Alert>
+      ))}
       {readOnly && (
         <Alert title="Read only" variant="info" testId="settings-read-only">
           Only Dealgate admins change these settings.
@@ -153,6 +164,25 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
           {...field('gateStages')}
         />
       ))}
+      <NumberInput
+        label="Amount tolerance of an approval (%)"
+        testId="settings-amount-tolerance"
+        description="An approval covers the amount it was given at plus this much; above it, review is required again."
+        min={0}
+        {...numberField('amountTolerancePercent')}
+      />
+      <Select
+        label="A won deal without sign-off"
+        name="afterClose"
+        testId="settings-after-close"
+        value={draft.afterClose}
+        options={[
+          { value: 'revert', label: 'Move it back to the gate stage (note and violation)' },
+          { value: 'flag', label: 'Leave it won and flag it (violation, tasks for its owner and the escalation reviewer)' },
+        ]}
+        onChange={(v) => set('afterClose', v === 'flag' ? 'flag' : 'revert')}
+        {...field('afterClose')}
+      />
       <Input
         label="Reviewers (HubSpot user ids, comma-separated)"
         testId="settings-reviewers"
@@ -205,6 +235,12 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
           Save settings
         </LoadingButton>
       )}
+      {response.changes.length > 0 && <Heading>Recent changes</Heading>}
+      {response.changes.map((change) => (
+        <Text key={change.id} variant="microcopy" testId={`settings-change-${change.id}`}>
+          {settingsChangeLine(change)}
+        </Text>
+      ))}
     </Flex>
   );
 }

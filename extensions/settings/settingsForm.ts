@@ -18,6 +18,9 @@ export interface SettingsDraft {
   engineerWeeksPerQuarter: number | undefined;
   /** Percent, 0-100. */
   commitmentSharePercent: number | undefined;
+  /** Percent the amount may grow past the approved one before review is required again. */
+  amountTolerancePercent: number | undefined;
+  afterClose: 'revert' | 'flag';
 }
 
 export function draftOf(settings: Settings): SettingsDraft {
@@ -32,6 +35,8 @@ export function draftOf(settings: Settings): SettingsDraft {
     capacityEnabled: settings.capacity !== null,
     engineerWeeksPerQuarter: settings.capacity?.engineerWeeksPerQuarter,
     commitmentSharePercent: settings.capacity ? Math.round(settings.capacity.commitmentShare * 10000) / 100 : undefined,
+    amountTolerancePercent: Math.round(settings.amountTolerance * 10000) / 100,
+    afterClose: settings.afterClose,
   };
 }
 
@@ -52,6 +57,7 @@ export function formFieldOf(path: string): string {
   if (path.startsWith('gateStages.')) return 'gateStages';
   if (path === 'capacity.commitmentShare') return 'commitmentSharePercent';
   if (path === 'capacity.engineerWeeksPerQuarter') return 'engineerWeeksPerQuarter';
+  if (path === 'amountTolerance') return 'amountTolerancePercent';
   return path;
 }
 
@@ -89,6 +95,8 @@ export function settingsFromDraft(draft: SettingsDraft): { ok: true; settings: S
           commitmentShare: draft.commitmentSharePercent === undefined ? undefined : draft.commitmentSharePercent / 100,
         }
       : null,
+    amountTolerance: draft.amountTolerancePercent === undefined ? undefined : draft.amountTolerancePercent / 100,
+    afterClose: draft.afterClose,
   };
   const result = validateWith(settingsBody, candidate);
   if (!result.ok) return { ok: false, errors: errorsByFormField(result.errors, candidate) };

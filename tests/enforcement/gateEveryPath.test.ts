@@ -238,4 +238,77 @@ describe('the gate holds on every path', () => {
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('closedwon');
   });
+
+  it('a deal the install sweep found is flagged, not moved, until an admin enforces the ones found', async () => {
+    const stack = await start();
+    // Won before Dealgate was installed: HubSpot sent no webhook for it.
+    const deal = stack.sim.seedDeal({
+      properties: { dealname: 'Old win', dealstage: 'closedwon', pipeline: 'default', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
+    });
+    const sweep = (mode: string) => ({
+      portalId: stack.sim.portalId,
+      eventKey: `sweep:${deal.id}:${mode}`,
+      objectId: deal.id,
+      subscriptionType: 'dealgate.sweep',
+      propertyName: null,
+      propertyValue: mode,
+      changeSource: 'DEALGATE_SWEEP',
+      sourceId: null,
+      occurredAt: Date.now(),
+      payload: JSON.stringify({ mode, portalId: stack.sim.portalId, objectId: deal.id }),
+    });
+    stack.store.inbox.insertBatch([sweep('backfill')], Date.now());
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    expect(violationsOf(stack, deal.id)).toEqual([]);
+    const dashboard = (await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json;
+    expect(dashboard.flagCounts.backfill).toBe(1);
+    expect(dashboard.flags).toEqual([expect.objectContaining({ dealId: deal.id, kind: 'backfill', dealName: 'Old win' })]);
+
+    expect((await card(stack, REP, 'POST', '/flags/backfill/enforce', {})).status).toBe(403);
+    const enforced = await card<{ flagged: number; queued: number }>(stack, ADMIN, 'POST', '/flags/backfill/enforce', {});
+    expect(enforced).toEqual({ status: 202, json: { flagged: 1, queued: 1, afterClose: 'revert' } });
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('contractsent');
+    expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'enforced_backfill', action: 'reverted' })]);
+    expect((await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json.flagCounts.backfill).toBe(0);
+    // Enforcing again queues nothing: the flag is resolved.
+    expect((await card<{ queued: number }>(stack, ADMIN, 'POST', '/flags/backfill/enforce', {})).json.queued).toBe(0);
+  });
+
+  it('a reconciliation sweep and the webhook of the same move act once: one revert, one note, one violation', async () => {
+    const stack = await start();
+    const deal = seedGatedDeal(stack);
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP, silent: true });
+    const found = {
+      portalId: stack.sim.portalId,
+      eventKey: `sweep:${deal.id}:1`,
+      objectId: deal.id,
+      subscriptionType: 'dealgate.sweep',
+      propertyName: null,
+      propertyValue: 'reconcile',
+      changeSource: 'DEALGATE_SWEEP',
+      sourceId: null,
+      occurredAt: Date.now(),
+      payload: JSON.stringify({ mode: 'reconcile' }),
+    };
+    // The sweep finds the move, and HubSpot's webhook of it arrives too (late): both are in the inbox at once.
+    const move = stack.sim.dealHistory(deal.id, 'dealstage').find((h) => h.value === 'closedwon');
+    await stack.postWebhook(
+      JSON.stringify([
+        {
+          eventId: 777001, subscriptionId: 1, portalId: stack.sim.portalId, appId: 3141592, occurredAt: Number(move?.timestamp ?? Date.now()),
+          subscriptionType: 'deal.propertyChange', attemptNumber: 0, objectId: Number(deal.id), propertyName: 'dealstage', propertyValue: 'closedwon',
+          changeSource: 'CRM_UI', sourceId: `userId:${REP}`,
+        },
+      ]),
+    );
+    stack.store.inbox.insertBatch([found], Date.now());
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('contractsent');
+    expect(revertNotes(stack, deal.id)).toHaveLength(1);
+    // Whichever of the two was applied first records it (here the webhook: it happened first).
+    expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: expect.stringMatching(/^(stage_move|reconciliation)$/), movedByUserId: String(REP) })]);
+    expect(stack.sim.dealHistory(deal.id, 'dealstage').filter((h) => h.value === 'contractsent' && h.sourceType === 'INTEGRATION')).toHaveLength(1);
+  });
 });

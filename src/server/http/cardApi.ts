@@ -8,6 +8,7 @@ import type { HubSpotGateway } from '../hubspot/gateway';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
 import type { Caller, GateContext } from '../gate/context';
+import { enforceBackfill } from '../gate/backfillEnforcement';
 import { buildDashboard } from '../gate/dashboard';
 import { decide, getGate, requestReview, withdraw } from '../gate/gateService';
 import { getSettings, putSettings } from '../gate/settingsService';
@@ -102,6 +103,11 @@ export function cardApi(deps: CardApiDeps): Router {
 
   router.get('/dashboard', (req, res) => {
     res.json(buildDashboard(ctx, callerOf(req)));
+  });
+
+  router.post('/flags/backfill/enforce', (req, res) => {
+    validate(z.object({}).strict().nullish(), req.body);
+    res.status(202).json(enforceBackfill(ctx, callerOf(req)));
   });
 
   return router;
