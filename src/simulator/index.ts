@@ -15,16 +15,27 @@
  * - /crm/v3/properties/{type}[/{name}], /crm/v3/properties/{type}/groups[/{name}]: 409 on create
  *   when it exists.
  * - /crm/v3/owners/[{ownerId}].
+ * - POST /crm/v3/objects/{type}/search: filterGroups (at most 5 groups, 10 filters in one, 25 in
+ *   all), every operator, one sort, properties, limit up to 200, after/total paging, 400 past the
+ *   10,000th result, and 5 searches per second per account (429 policyName SECONDLY).
+ * - Deals carry createdate, hs_lastmodifieddate (moved by every change), deal_currency_code and
+ *   the calculated, read-only amount_in_home_currency (amount at the currency's exchange rate).
  * - /oauth/v1/token (authorization_code, refresh_token), /oauth/v1/access-tokens/{token}, /account-info/v3/details.
  * - Every other call needs `Authorization: Bearer <token>` (401 bodies for missing, unknown and
- *   expired tokens) and counts against a rolling 10-second limit per app and account (429 with
- *   policyName TEN_SECONDLY_ROLLING).
+ *   expired tokens), the scopes src/simulator/auth/scopes.ts lists for its endpoint (403
+ *   MISSING_SCOPES; tokens carry the project's requiredScopes unless issued with their own), and
+ *   counts against a rolling 10-second limit per app and account (429 with policyName
+ *   TEN_SECONDLY_ROLLING).
  *
  * Test API:
  *   const sim = await startSimulator({ webhookTargetUrl, clientSecret, ... });
  *   const client = new Client({ accessToken: sim.accessToken, basePath: sim.url, numberOfApiCallRetries: 0 });
  *   const deal = sim.seedDeal({ properties: { dealname: 'Acme', dealstage: 'qualifiedtobuy', amount: '60000' } });
  *   sim.moveDealToStage(deal.id, 'contractsent', { userId: 42 });   // a user in HubSpot's UI
+ *   sim.moveDealToStage(deal.id, 'closedwon', { userId: 42, silent: true }); // ... whose webhook never comes
+ *   sim.createDeals({ count: 5000, properties: { dealname: 'Deal {n}', amount: '60000' }, stages: ['contractsent'] });
+ *   sim.issueAccessToken({ scopes: ['crm.objects.deals.read'] });    // a token with fewer scopes
+ *   sim.setExchangeRate('EUR', 1.1);                                 // or startSimulator({ currencies })
  *   await sim.webhooks.idle();                                       // every webhook delivered
  *   sim.dealHistory(deal.id, 'dealstage'); sim.notesForDeal(deal.id); sim.requests.count('PATCH /crm/v3/objects/deals/{objectId}');
  *   sim.faults.failNext(2, { status: 503 }); sim.faults.latency(200); sim.faults.hangNext();
