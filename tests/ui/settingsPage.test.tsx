@@ -87,6 +87,8 @@ describe('the settings page', () => {
     fire(renderer.findByTestId(Toggle, 'settings-capacity-enabled'), 'onChange', true);
     fire(renderer.findByTestId(NumberInput, 'settings-capacity-weeks'), 'onChange', 40);
     fire(renderer.findByTestId(NumberInput, 'settings-capacity-share'), 'onChange', 25);
+    fire(renderer.findByTestId(NumberInput, 'settings-amount-tolerance'), 'onChange', 15);
+    fire(renderer.findByTestId(Select, 'settings-after-close'), 'onChange', 'flag');
     fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
     await renderer.waitFor(() => expect(renderer.findByTestId(Text, 'settings-updated').text).toBe('Last saved 2026-11-02 09:00 UTC by user 900.'), WAIT);
     expect(puts()).toEqual([{ method: 'PUT', path: '/api/v1/settings', userId: users.admin, status: 200 }]);
@@ -102,7 +104,14 @@ describe('the settings page', () => {
       gateStageLabel: 'contract',
       gateStages: { default: 'decisionmakerboughtin' },
       capacity: { engineerWeeksPerQuarter: 40, commitmentShare: 0.25 },
+      amountTolerance: 0.15,
+      afterClose: 'flag',
     });
+    // The page lists the change it just saved, field by field.
+    const changes = () => renderer.findAll(Text).filter((t) => String(t.props.testId ?? '').startsWith('settings-change-')).map((t) => t.text);
+    await renderer.waitFor(() => expect(changes()[0]).toContain('user 900 (relaxed and tightened the gate)'), WAIT);
+    expect(changes()[0]).toContain('valueThreshold 50000 -> 100000');
+    expect(changes()[0]).toContain('afterClose "revert" -> "flag"');
     const dealId = live.seedDeal({ dealname: 'Acme', dealstage: 'qualifiedtobuy', amount: '80000' });
     const gate = await live.call<GateResponse>(users.rep, 'GET', `/api/v1/deals/${dealId}/gate`);
     expect(gate.json.gate).toMatchObject({ threshold: 100000, gateStage: { id: 'decisionmakerboughtin', label: 'Decision Maker Bought-In' } });
