@@ -18,6 +18,7 @@ import { errorProps } from '../client/fieldErrors';
 import { formatWhen, settingsChangeLine } from '../card/gateWording';
 import { draftOf, errorsByFormField, settingsFromDraft, type SettingsDraft } from './settingsForm';
 import { backfillLine } from './backfillWording';
+import { backfillLine } from './backfillWording';
 
 type SettingsApi = ExtensionPointApi<'settings'>;
 
@@ -116,6 +117,11 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
           ? `Last saved ${formatWhen(response.updatedAt)} by user ${response.updatedBy ?? 'unknown'}.`
           : "Not saved yet: these are the service's defaults."}
       </Text>
+      {response.backfill && (
+        <Text variant="microcopy" testId="settings-backfill">
+          {backfillLine(response.backfill)}
+        </Text>
+      )}
       {response.backfill && (
         <Text variant="microcopy" testId="settings-backfill">
           {backfillLine(response.backfill)}

@@ -34,7 +34,7 @@ function main(): void {
 
   const server: Server = app.listen(config.port, () => {
     logger.info(
-      { port: config.port, publicBaseUrl: config.publicBaseUrl, databasePath: config.databasePath },
+      { port: config.port, publicBaseUrl: config.publicBaseUrl, databasePath: config.databasePath, reconcileSeconds: config.reconcileSeconds },
       'dealgate listening',
     );
     background.start();
@@ -54,7 +54,7 @@ function main(): void {
       process.exit(1);
     }, 10_000);
     forceExit.unref();
-    // Order: no new requests, then the workers finish their round in flight, then the database closes.
+    // Order: no new requests, then the workers (sweeps included) finish their round in flight, then the database closes.
     server.close(() => {
       logger.info('HTTP server closed; stopping the workers');
       background

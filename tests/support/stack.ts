@@ -26,7 +26,8 @@
  *   (HUBSPOT_CLIENT_ID + an encryption key, no static token; call `installViaOAuth()` first).
  * - `rateLimitPerTenSeconds`: the simulator's HubSpot limit (default 110, as HubSpot for OAuth apps).
  * - `simulator`: more simulator options (webhook duplicates/reordering, owners, portal id...).
- * - `background`: worker options (intervals, retry policies, governor budget) over the fast defaults.
+ * - `background`: worker options (intervals, retry policies, governor budget) over the fast defaults;
+ *   `background: { sweeps: true }` runs the sweeps of HubSpot (off by default here, on in main()).
  * - `startWorkers: false`: build everything but leave the workers stopped (call
  *   `stack.background.start()` or drive `inbox.processDue()` / `outbox.deliverDue()` by hand;
  *   `settle()` needs running workers).
@@ -84,6 +85,11 @@ export const FAST_BACKGROUND: BackgroundOptions = {
   governorClock: systemClock,
   // A pipeline a test creates is read on the next event that needs it, not a minute later.
   pipelineRefreshIntervalMs: 0,
+  // The sweeps search HubSpot on their own schedule (the install backfill right after first
+  // contact), which would add calls to every suite's counts: tests of the sweeps turn them on.
+  sweeps: false,
+  sweepIdleMs: 50,
+  sweepRetry: { baseMs: 20, maxMs: 200, maxAttempts: Number.POSITIVE_INFINITY },
 };
 
 export interface OpsResponse<T> {

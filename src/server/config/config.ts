@@ -32,6 +32,23 @@ const httpUrl = z
   .refine((value) => /^https?:\/\//.test(value), { message: 'must start with http:// or https://' })
   .transform((value) => value.replace(/\/+$/, ''));
 
+const RECONCILE_MESSAGE = 'must be whole seconds from 30 to 86400 (a day), or 0 to turn the periodic reconciliation off';
+
+/** How often the reconciliation sweeps HubSpot (sweeps/dealSweeps.ts); 0 turns it off, empty means the default. */
+const reconcileSeconds = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value === '') return 300;
+    const seconds = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (seconds !== 0 && !(seconds >= 30 && seconds <= 86_400)) {
+      ctx.addIssue({ code: 'custom', message: RECONCILE_MESSAGE });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
 /** A 32-byte AES-256 key written as 64 hex characters or as base64; undefined when it is neither. */
 export function decodeEncryptionKey(value: string): Buffer | undefined {
   if (/^[0-9a-f]{64}$/i.test(value)) return Buffer.from(value, 'hex');
@@ -71,6 +88,7 @@ const envSchema = z
       .optional()
       .transform((value) => (value === undefined || value === '' ? undefined : value)),
     DEALGATE_GATE_STAGE_LABEL: z.string().trim().min(1).default('contract'),
+    DEALGATE_RECONCILE_SECONDS: reconcileSeconds,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -109,6 +127,8 @@ export interface Config {
   /** Bearer token for the /ops routes; without it they answer loopback callers only. */
   opsToken: string | undefined;
   defaults: AccountDefaults;
+  /** Seconds between two reconciliation sweeps of an account; 0: off. */
+  reconcileSeconds: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -154,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       escalationReviewer: e.DEALGATE_ESCALATION_REVIEWER,
       gateStageLabel: e.DEALGATE_GATE_STAGE_LABEL,
     },
+    reconcileSeconds: e.DEALGATE_RECONCILE_SECONDS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -2,7 +2,7 @@ import type { GateStatus } from '../../../extensions/contract/api';
 import type { DealFacts } from '../domain/gatePolicy';
 import { conditionsText, type Decision } from '../domain/reviewDecision';
 import { isApproval, type Review } from '../domain/reviewLifecycle';
-import { enqueueEffect } from '../outbox/effects';
+import { enqueueEffect, reviewCause } from '../outbox/effects';
 import type { Store } from '../storage/store';
 
 /**
@@ -68,6 +68,22 @@ export function reviewTask(review: Review, dealName: string | null): { subject: 
       `<p>Estimated effort: ${review.effortWeeks} engineer-weeks${review.neededBy ? `; needed by ${review.neededBy}` : ''}.</p>` +
       `<p>Due ${new Date(review.dueAt).toISOString()}.</p>`,
   };
+}
+
+/**
+ * The review no longer waits for an answer (decided, withdrawn, or superseded because its
+ * commitment was removed or changed): its reviewer and escalation tasks are to be completed in
+ * HubSpot. Enqueues one `complete_tasks` effect in the caller's transaction; calling it again for
+ * the same review does nothing. The outbox completes the tasks its creates made, waits for a create
+ * whose outcome is unknown, and does not send a create that has not gone out yet.
+ */
+export function completeReviewTasks(store: Store, portalId: number, review: Pick<Review, 'id' | 'dealId'>, now: number): void {
+  const cause = reviewCause(review.id);
+  enqueueEffect(
+    store.outbox,
+    { portalId, dealId: review.dealId, effect: { kind: 'complete_tasks', payload: { cause } }, dedupeKey: `${cause}:complete_tasks`, cause },
+    now,
+  );
 }
 
 /** `review` as it was before it was superseded. */

@@ -8,6 +8,7 @@ import { isAdmin } from '../domain/roles';
 import { validate } from '../http/validate';
 import { effectiveSettings, type Caller, type GateContext, type GateStoreContext } from './context';
 import { ensurePipelines } from './dealFacts';
+import { backfillProgressOf } from '../sweeps/sweepProgress';
 import { escapeHtml, projectStatus } from './dealEffects';
 
 /**
@@ -54,6 +55,7 @@ function respond(ctx: GateStoreContext, caller: Caller): SettingsResponse {
     updatedAt: updatedAt === null ? null : new Date(updatedAt).toISOString(),
     updatedBy,
     canEdit: isAdmin(caller.userId, settings),
+    backfill: backfillProgressOf(ctx.store, caller.portalId),
   };
 }
 

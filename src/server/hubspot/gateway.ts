@@ -395,7 +395,7 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
           const info = classifyHubSpotError(error);
           if (info.status !== 404) throw error;
           const body = (error as { body?: BatchErrorLike }).body;
-          const named = notFoundIds(body) ?? (inputs.length === 1 ? [inputs[0]!.id] : undefined);
+          const named = notFoundIds(body);
           if (!named) break;
           outcome.missing.push(...named);
           inputs = inputs.filter((i) => !named.includes(i.id));

@@ -18,6 +18,9 @@ export type OutboxStatus = 'pending' | 'done' | 'failed';
 /** Starts the last_error of a row whose last delivery got no answer (timeout, connection lost). */
 export const IN_DOUBT = 'outcome unknown: ';
 
+/** Starts the last_error of a row settled as done without being sent (it was no longer wanted). */
+export const NOT_SENT = 'not sent: ';
+
 export interface NewOutboxEntry {
   portalId: number;
   dealId: string | null;
@@ -25,6 +28,8 @@ export interface NewOutboxEntry {
   payload: object;
   /** Rows with the same key in one account are one effect: a second enqueue is ignored. */
   dedupeKey?: string | null;
+  /** The Dealgate record the effect belongs to (`review:<id>`), when a later effect refers to it. */
+  cause?: string | null;
 }
 
 export interface OutboxRow {
@@ -34,12 +39,26 @@ export interface OutboxRow {
   kind: string;
   payload: unknown;
   dedupeKey: string | null;
+  cause: string | null;
   status: OutboxStatus;
   attempts: number;
   nextAttemptAt: number;
   lastError: string | null;
   createdAt: number;
   completedAt: number | null;
+}
+
+/** A task a create_task row made in HubSpot (outbox_tasks). */
+export interface OutboxTask {
+  taskId: string;
+  outboxId: number;
+  cause: string | null;
+  dealId: string;
+  recordedAt: number;
+  /** HubSpot confirmed it COMPLETED. */
+  completedAt: number | null;
+  /** HubSpot no longer has it (deleted): nothing left to complete. */
+  goneAt: number | null;
 }
 
 export interface ClaimedOutboxRow extends OutboxRow {
@@ -77,6 +96,23 @@ export interface OutboxRepository {
   yieldToLaterChange(portalId: number, dealId: string, property: string, changedAt: number, at: number): number;
   /** The most recent revert_stage for a deal created at or after `since` (own-move detection). */
   recentRevert(portalId: number, dealId: string, since: number): OutboxRow | undefined;
+  /** Rows of a cause and kind, whatever their status, oldest first. */
+  byCause(portalId: number, cause: string, kind: string): OutboxRow[];
+  /** Those of `causes` that have a row of `kind` (e.g. complete_tasks: the cause is closed). */
+  causesWith(portalId: number, causes: readonly string[], kind: string): Set<string>;
+  /** Claimed rows that are no longer wanted: done without a call, last_error `not sent: <reason>`. */
+  skip(ids: readonly number[], reason: string, at: number): void;
+  /**
+   * The same for a row that is not claimed, only when no delivery of it can have reached HubSpot
+   * (never tried, or every try was answered with a failure). False: it stays as it is.
+   */
+  skipIfUnsent(id: number, reason: string, at: number): boolean;
+  /** Records the HubSpot ids of tasks create_task rows made (recording one twice is harmless). */
+  recordTasks(portalId: number, tasks: readonly { taskId: string; outboxId: number; cause: string | null; dealId: string }[], at: number): void;
+  /** The recorded tasks of a cause. */
+  tasksOf(portalId: number, cause: string): OutboxTask[];
+  /** HubSpot completed these tasks, or no longer has them. */
+  settleTasks(portalId: number, outcome: { completed: readonly string[]; gone: readonly string[] }, at: number): void;
 }
 
 interface OutboxDbRow {
@@ -86,6 +122,7 @@ interface OutboxDbRow {
   kind: string;
   payload: string;
   dedupe_key: string | null;
+  cause: string | null;
   status: OutboxStatus;
   attempts: number;
   next_attempt_at: number;
@@ -102,6 +139,7 @@ function toRow(row: OutboxDbRow): OutboxRow {
     kind: row.kind,
     payload: JSON.parse(row.payload) as unknown,
     dedupeKey: row.dedupe_key,
+    cause: row.cause ?? null,
     status: row.status,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
@@ -112,8 +150,8 @@ function toRow(row: OutboxDbRow): OutboxRow {
 }
 
 export function sqliteOutbox(db: Db): OutboxRepository {
-  const insert = db.prepare(`INSERT OR IGNORE INTO outbox (portal_id, deal_id, kind, payload, dedupe_key, created_at, next_attempt_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const insert = db.prepare(`INSERT OR IGNORE INTO outbox (portal_id, deal_id, kind, payload, dedupe_key, cause, created_at, next_attempt_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   const due = db.prepare<[number, number], OutboxDbRow>(
     `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
   );
@@ -144,6 +182,19 @@ export function sqliteOutbox(db: Db): OutboxRepository {
   const rewrite = db.prepare(`UPDATE outbox SET payload = ? WHERE id = ? AND status = 'pending'`);
   const yielded = db.prepare(`UPDATE outbox SET status = 'done', completed_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`);
 
+  const byCause = db.prepare<[number, string, string], OutboxDbRow>('SELECT * FROM outbox WHERE portal_id = ? AND cause = ? AND kind = ? ORDER BY id');
+  const hasCause = db.prepare<[number, string, string], { one: number }>('SELECT 1 AS one FROM outbox WHERE portal_id = ? AND cause = ? AND kind = ? LIMIT 1');
+  const skipClaimed = db.prepare(`UPDATE outbox SET status = 'done', completed_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`);
+  // Never tried, or its last try was answered (a failure that did not apply): no call of it can land.
+  const skipUnsent = db.prepare(`UPDATE outbox SET status = 'done', completed_at = ?, last_error = ?
+    WHERE id = ? AND status = 'pending' AND (attempts = 0 OR (last_error IS NOT NULL AND substr(last_error, 1, ${IN_DOUBT.length}) <> '${IN_DOUBT}'))`);
+  const recordTask = db.prepare(`INSERT OR IGNORE INTO outbox_tasks (portal_id, task_id, outbox_id, cause, deal_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`);
+  const tasksOf = db.prepare<[number, string], { task_id: string; outbox_id: number; cause: string | null; deal_id: string; recorded_at: number; completed_at: number | null; gone_at: number | null }>(
+    'SELECT * FROM outbox_tasks WHERE portal_id = ? AND cause = ? ORDER BY outbox_id, task_id',
+  );
+  const taskCompleted = db.prepare('UPDATE outbox_tasks SET completed_at = COALESCE(completed_at, ?) WHERE portal_id = ? AND task_id = ?');
+  const taskGone = db.prepare('UPDATE outbox_tasks SET gone_at = COALESCE(gone_at, ?) WHERE portal_id = ? AND task_id = ?');
+
   const claimAll = db.transaction((rows: OutboxDbRow[], until: number) => {
     for (const row of rows) claim.run(until, row.id);
   });
@@ -156,6 +207,7 @@ export function sqliteOutbox(db: Db): OutboxRepository {
         entry.kind,
         JSON.stringify(entry.payload),
         entry.dedupeKey ?? null,
+        entry.cause ?? null,
         at,
         at,
       );
@@ -210,7 +262,7 @@ export function sqliteOutbox(db: Db): OutboxRepository {
         if (!payload.properties || !(property in payload.properties)) continue;
         const { [property]: _dropped, ...rest } = payload.properties;
         if (Object.keys(rest).length > 0) rewrite.run(JSON.stringify({ ...payload, properties: rest }), row.id);
-        else yielded.run(at, `not sent: ${property} was changed in HubSpot after this was queued`, row.id);
+        else yielded.run(at, `${NOT_SENT}${property} was changed in HubSpot after this was queued`, row.id);
         changed += 1;
       }
       return changed;
@@ -225,6 +277,36 @@ export function sqliteOutbox(db: Db): OutboxRepository {
     recentRevert(portalId, dealId, since) {
       const row = recentRevert.get(portalId, dealId, since);
       return row ? toRow(row) : undefined;
+    },
+    byCause(portalId, cause, kind) {
+      return byCause.all(portalId, cause, kind).map(toRow);
+    },
+    causesWith(portalId, causes, kind) {
+      return new Set([...new Set(causes)].filter((cause) => hasCause.get(portalId, cause, kind) !== undefined));
+    },
+    skip(ids, reason, at) {
+      for (const id of ids) skipClaimed.run(at, NOT_SENT + reason, id);
+    },
+    skipIfUnsent(id, reason, at) {
+      return skipUnsent.run(at, NOT_SENT + reason, id).changes === 1;
+    },
+    recordTasks(portalId, tasks, at) {
+      for (const t of tasks) recordTask.run(portalId, t.taskId, t.outboxId, t.cause, t.dealId, at);
+    },
+    tasksOf(portalId, cause) {
+      return tasksOf.all(portalId, cause).map((row) => ({
+        taskId: row.task_id,
+        outboxId: row.outbox_id,
+        cause: row.cause,
+        dealId: row.deal_id,
+        recordedAt: row.recorded_at,
+        completedAt: row.completed_at,
+        goneAt: row.gone_at,
+      }));
+    },
+    settleTasks(portalId, outcome, at) {
+      for (const taskId of outcome.completed) taskCompleted.run(at, portalId, taskId);
+      for (const taskId of outcome.gone) taskGone.run(at, portalId, taskId);
     },
   };
 }

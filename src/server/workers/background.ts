@@ -13,12 +13,15 @@ import { createInboxWorker, type InboxWorker } from './inboxWorker';
 import { createOutboxWorker, type OutboxWorker } from './outboxWorker';
 import { createRateGovernor, DEFAULT_RATE, type RateGovernor, type RateGovernorOptions } from './rateGovernor';
 import { createSlaWorker, type SlaWorker } from './slaWorker';
+import { createDealSweeps, SEARCH_RATE } from '../sweeps/dealSweeps';
+import { createSweepWorker, type SweepWorker } from './sweepWorker';
 
 /**
  * Everything that runs behind the HTTP routes, wired once: the HubSpot gateway, the account
- * provisioner, one rate governor shared by the workers, and the three workers (inbox: webhook
+ * provisioner, one rate governor shared by the workers, and the four workers (inbox: webhook
  * events through the deal event handler and the gate; outbox: effects to HubSpot; SLA:
- * escalation of overdue reviews). main() and the test stack build it the same way.
+ * escalation of overdue reviews; sweeps: the install backfill and the periodic reconciliation,
+ * whose deals become inbox events). main() and the test stack build it the same way.
  */
 export interface BackgroundOptions {
   inboxIdleMs?: number;
@@ -38,6 +41,19 @@ export interface BackgroundOptions {
   random?: () => number;
   /** A deal in a stage Dealgate does not know makes it read the pipelines again, at most this often. Default one minute. */
   pipelineRefreshIntervalMs?: number;
+  /** false: no sweeps of HubSpot at all (neither the install backfill nor the reconciliation). Default true. */
+  sweeps?: boolean;
+  /** Overrides DEALGATE_RECONCILE_SECONDS (tests use milliseconds); 0: no reconciliation. */
+  reconcileIntervalMs?: number;
+  /** The search API's own limit per account (default SEARCH_RATE: 4 a second, HubSpot allows 5). */
+  searchRate?: RateGovernorOptions;
+  sweepRetry?: RetryPolicy;
+  /** How long the sweep worker sleeps with nothing due. Default one minute (a new account wakes it). */
+  sweepIdleMs?: number;
+  /** Search page size (default 200, HubSpot's largest). */
+  searchPageLimit?: number;
+  /** An account's sweep waits while this many of its sweep events wait in the inbox. */
+  sweepInboxBacklogLimit?: number;
 }
 
 export interface BackgroundDeps {
@@ -56,12 +72,13 @@ export interface Background {
   inbox: InboxWorker;
   outbox: OutboxWorker;
   sla: SlaWorker;
+  sweeps: SweepWorker;
   /** The webhook route stored a batch: process it now rather than at the next poll. */
   onWebhookStored(): void;
   /** An OAuth install finished: create the properties and read the pipelines. */
   onInstalled(portalId: number): Promise<void>;
   start(): void;
-  /** Lets each worker finish the round in flight, producers (inbox, SLA) before the outbox. */
+  /** Lets each worker finish the round in flight, producers (inbox, SLA, sweeps) before the outbox. */
   stop(): Promise<void>;
 }
 
@@ -70,7 +87,13 @@ export function createBackground(deps: BackgroundDeps): Background {
   const options = deps.options ?? {};
   const gateway = createHubSpotGateway(deps.hubspot, () => clock.now());
   const governor = createRateGovernor(options.governorClock ?? clock, options.rate ?? DEFAULT_RATE);
-  const provisioner = createAccountProvisioner({
+  const searchPacer = createRateGovernor(options.governorClock ?? clock, {
+    ...SEARCH_RATE,
+    ...(options.rate?.minPauseMs !== undefined ? { minPauseMs: options.rate.minPauseMs } : {}),
+    ...(options.rate?.maxPauseMs !== undefined ? { maxPauseMs: options.rate.maxPauseMs } : {}),
+    ...options.searchRate,
+  });
+  const accounts = createAccountProvisioner({
     store,
     gateway,
     clock,
@@ -79,6 +102,14 @@ export function createBackground(deps: BackgroundDeps): Background {
     savePipelines: (portalId, pipelines, at) => savePipelines({ store }, portalId, pipelines, at),
     ...(options.pipelineRefreshIntervalMs !== undefined ? { pipelineRefreshIntervalMs: options.pipelineRefreshIntervalMs } : {}),
   });
+  // First contact (an install, the first webhook) hands the account to the sweeps: its install backfill.
+  const provisioner: AccountProvisioner = {
+    async ensureReady(portalId) {
+      await accounts.ensureReady(portalId);
+      if (sweepsOn) sweeps.accountReady(portalId);
+    },
+    refreshPipelines: (portalId, refreshOptions) => accounts.refreshPipelines(portalId, refreshOptions),
+  };
   const gate = gatePort({ store, clock, defaults: config.defaults });
   const handler = createDealEventHandler({ store, clock, logger, gate });
 
@@ -117,6 +148,33 @@ export function createBackground(deps: BackgroundDeps): Background {
     ...(options.slaIntervalMs !== undefined ? { intervalMs: options.slaIntervalMs } : {}),
   });
 
+  const sweepsOn = options.sweeps !== false;
+  const reconcileIntervalMs = options.reconcileIntervalMs ?? config.reconcileSeconds * 1000;
+  const dealSweeps = createDealSweeps({
+    store,
+    gateway,
+    clock,
+    logger,
+    governor,
+    searchPacer,
+    defaults: config.defaults,
+    reconcileIntervalMs,
+    onEvents: () => inbox.wake(),
+    ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
+    ...(options.sweepRetry ? { retry: options.sweepRetry } : {}),
+    ...(options.searchPageLimit !== undefined ? { pageLimit: options.searchPageLimit } : {}),
+    ...(options.sweepInboxBacklogLimit !== undefined ? { inboxBacklogLimit: options.sweepInboxBacklogLimit } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
+  const sweeps = createSweepWorker({
+    store,
+    clock,
+    logger,
+    sweeps: dealSweeps,
+    reconcileIntervalMs,
+    ...(options.sweepIdleMs !== undefined ? { idleMs: options.sweepIdleMs } : {}),
+  });
+
   return {
     gateway,
     provisioner,
@@ -124,15 +182,17 @@ export function createBackground(deps: BackgroundDeps): Background {
     inbox,
     outbox,
     sla,
+    sweeps,
     onWebhookStored: () => inbox.wake(),
     onInstalled: (portalId) => provisioner.ensureReady(portalId),
     start() {
       outbox.start();
       inbox.start();
       sla.start();
+      if (sweepsOn) sweeps.start();
     },
     async stop() {
-      await Promise.all([inbox.stop(), sla.stop()]);
+      await Promise.all([inbox.stop(), sla.stop(), sweeps.stop()]);
       await outbox.stop();
     },
   };

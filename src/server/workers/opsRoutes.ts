@@ -5,6 +5,7 @@ import type { Clock } from '../clock';
 import { forbidden, notFound, unauthorized } from '../errors';
 import { validate } from '../http/validate';
 import type { Store } from '../storage/store';
+import { accountSweeps } from '../sweeps/sweepProgress';
 
 /**
  * What operators need to see about the background work: parked inbox events, failed outbox rows,
@@ -13,7 +14,7 @@ import type { Store } from '../storage/store';
  * X-Forwarded-For and is refused, since behind a local proxy everyone looks like loopback).
  */
 export interface OpsRouteDeps {
-  config: { opsToken: string | undefined };
+  config: { opsToken: string | undefined; reconcileSeconds?: number };
   store: Store;
   clock: Clock;
 }
@@ -53,6 +54,7 @@ const listFields = {
 };
 const inboxQuery = z.object({ status: z.enum(['pending', 'done', 'parked']).optional(), ...listFields });
 const outboxQuery = z.object({ status: z.enum(['pending', 'done', 'failed']).optional(), ...listFields });
+const sweepsQuery = z.object({ portalId: listFields.portalId });
 
 export function opsRoutes(deps: OpsRouteDeps): Router {
   const router = Router();
@@ -83,6 +85,13 @@ export function opsRoutes(deps: OpsRouteDeps): Router {
   router.get('/ops/outbox', (req, res) => {
     const q = validate(outboxQuery, req.query, 'query');
     res.json({ rows: deps.store.outbox.list({ limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.portalId ? { portalId: q.portalId } : {}) }) });
+  });
+
+  // Each account's install backfill (deals checked of total, started, finished, last error) and
+  // reconciliation (last pass, watermark, next pass).
+  router.get('/ops/sweeps', (req, res) => {
+    const q = validate(sweepsQuery, req.query, 'query');
+    res.json({ reconcileSeconds: deps.config.reconcileSeconds ?? null, accounts: accountSweeps(deps.store, q.portalId) });
   });
 
   return router;

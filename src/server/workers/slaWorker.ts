@@ -7,14 +7,16 @@ import { transition, type Review } from '../domain/reviewLifecycle';
 import { isPastDue } from '../domain/sla';
 import { effectiveSettings } from '../gate/context';
 import { escapeHtml, projectStatus } from '../gate/dealEffects';
-import { enqueueEffect } from '../outbox/effects';
+import { enqueueEffect, reviewCause } from '../outbox/effects';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
 /**
  * The SLA clock: a review still waiting past its due time becomes `overdue` and is escalated,
  * once: a task for the account's escalation reviewer, a note on the deal, and the status projected
  * as overdue. `escalated_at` is set in the same transaction as those effects, so a review is
- * escalated exactly once however often (or on however many restarts) the worker runs.
+ * escalated exactly once however often (or on however many restarts) the worker runs. The
+ * escalation task belongs to the review (cause `review:<id>`): it is completed with the reviewers'
+ * tasks when the review is decided or withdrawn (completeReviewTasks).
  */
 export interface SlaWorkerDeps {
   store: Store;
@@ -83,6 +85,8 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
               },
             },
             dedupeKey: `${key}:task`,
+            // Completed with the review's other tasks when it is answered or withdrawn.
+            cause: reviewCause(review.id),
           },
           now,
         );

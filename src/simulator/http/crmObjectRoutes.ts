@@ -142,7 +142,9 @@ export function crmObjectRoutes(store: CrmStore, controls: TrafficControls): Rou
         const existing = store.find(type, idOf(input));
         if (existing) store.check(type, propertiesOf(input), existing, []);
       }
-      // Unknown ids fail alone, the others are updated (207), as HubSpot's batch endpoints do (unconfirmed for update).
+      // Unknown or deleted ids fail alone, the others are updated: 200 when all were, else 207 Multi-Status
+      // (HubSpot changelog, "Simplifying batch update response codes for CRM v3 APIs"). The error's
+      // wording for update is unconfirmed; its shape (OBJECT_NOT_FOUND, context.ids) is batch read's.
       const missing = ids.filter((id) => !store.find(type, id));
       const results = inputs
         .filter((input) => store.find(type, idOf(input)))

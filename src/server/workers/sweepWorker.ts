@@ -1,0 +1,94 @@
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { Store } from '../storage/store';
+import type { SweepState } from '../storage/sweepStore';
+import type { DealSweeps } from '../sweeps/dealSweeps';
+import { createWorkerLoop, type WorkerLoop } from './workerLoop';
+
+/**
+ * Runs the sweeps (sweeps/dealSweeps.ts). Each round enrolls the accounts provisioned since the
+ * last one (their install backfill, and a reconciliation watermark from now), then works on every
+ * sweep that is due: accounts side by side, one account's sweeps one after the other (its backfill
+ * first). It sleeps until the next sweep is due, or until an account is ready for the first time.
+ * `stop` lets each sweep finish the page in flight; every stored page is durable.
+ */
+export interface SweepWorkerDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  sweeps: DealSweeps;
+  /** 0: no periodic reconciliation (the backfill still runs). */
+  reconcileIntervalMs: number;
+  idleMs?: number;
+}
+
+export interface SweepWorker extends WorkerLoop {
+  /** One round; returns the pages it stored. */
+  sweepDue(): Promise<number>;
+  /** The account is provisioned (first contact, or the first since a restart): enroll it now. */
+  accountReady(portalId: number): void;
+}
+
+export function createSweepWorker(deps: SweepWorkerDeps): SweepWorker {
+  const { store, clock, logger, sweeps } = deps;
+  const reconcile = deps.reconcileIntervalMs > 0;
+  const known = new Set<number>();
+  let stopping = false;
+
+  async function sweepDue(): Promise<number> {
+    const now = clock.now();
+    for (const portalId of store.sweeps.enrollProvisioned(now, now + deps.reconcileIntervalMs)) {
+      logger.info({ portalId }, 'account enrolled for sweeps: the install backfill starts');
+    }
+    const byAccount = new Map<number, SweepState[]>();
+    for (const state of store.sweeps.due(now, { reconcile })) {
+      const list = byAccount.get(state.portalId);
+      if (list) list.push(state);
+      else byAccount.set(state.portalId, [state]);
+    }
+    const shouldStop = () => stopping;
+    const pages = await Promise.all(
+      [...byAccount.values()].map(async (states) => {
+        let n = 0;
+        for (const state of states.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'backfill' ? -1 : 1))) {
+          if (shouldStop()) break;
+          n += await sweeps.sweep(state, shouldStop);
+        }
+        return n;
+      }),
+    );
+    return pages.reduce((a, b) => a + b, 0);
+  }
+
+  const loop = createWorkerLoop({
+    name: 'sweeps',
+    logger,
+    idleMs: deps.idleMs ?? 60_000,
+    round: sweepDue,
+    msUntilNextDue: () => {
+      const next = store.sweeps.nextDueAt({ reconcile });
+      return next === undefined ? undefined : next - clock.now();
+    },
+  });
+
+  return {
+    sweepDue,
+    accountReady(portalId) {
+      if (known.has(portalId)) return;
+      known.add(portalId);
+      loop.wake();
+    },
+    get running() {
+      return loop.running;
+    },
+    start() {
+      stopping = false;
+      loop.start();
+    },
+    wake: loop.wake,
+    async stop() {
+      stopping = true;
+      await loop.stop();
+    },
+  };
+}

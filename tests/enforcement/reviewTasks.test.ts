@@ -1,0 +1,217 @@
+import Database from 'better-sqlite3';
+import { Client } from '@hubspot/api-client';
+import { ManualClock } from '../../src/server/clock';
+import { HOUR_MS } from '../../src/server/domain/sla';
+import { withdraw } from '../../src/server/gate/gateService';
+import { reviewCause } from '../../src/server/outbox/effects';
+import { NOT_SENT, sqliteOutbox, type OutboxRow } from '../../src/server/outbox/outboxStore';
+import { createDb, migrate } from '../../src/server/storage/db';
+import { migrations } from '../../src/server/storage/migrations';
+import { tempDir } from '../support/env';
+import { waitUntil } from '../support/process';
+import type { Stack } from '../support/stack';
+import { decideAsReviewer, ESCALATION, gateContext, REP, REVIEWER, requestReviewAsRep, seedGatedDeal, stackPerTest } from './world';
+
+/**
+ * Issue 11, B7: a review's tasks (one per reviewer at the request, the escalation reviewer's when
+ * the SLA passes) are completed in HubSpot when the review is decided or withdrawn, in every order
+ * of events: the task created long before, its create still waiting, failing and retried, or with
+ * an unknown outcome that landed late; a task deleted in HubSpot meanwhile; a create delivered
+ * before the outbox recorded task ids. Everything is asserted on what the simulator holds.
+ */
+const SECOND_REVIEWER = '201';
+const OWNERS = [
+  { email: 'rev.one@example.com', userId: Number(REVIEWER), id: '7001' },
+  { email: 'rev.two@example.com', userId: Number(SECOND_REVIEWER), id: '7002' },
+  { email: 'esc.alation@example.com', userId: Number(ESCALATION), id: '7003' },
+];
+const DEFAULTS = { valueThreshold: 50_000, reviewers: [REVIEWER, SECOND_REVIEWER], escalationReviewer: ESCALATION, slaHours: 24 };
+const TASK_CREATE = 'POST /crm/v3/objects/tasks/batch/create';
+const TASK_UPDATE = 'POST /crm/v3/objects/tasks/batch/update';
+
+const taskStatuses = (stack: Stack, dealId: string) =>
+  stack.sim
+    .tasksForDeal(dealId)
+    .map((t) => [t.properties.hubspot_owner_id, t.properties.hs_task_status])
+    .sort();
+const rowsOf = (stack: Stack, dealId: string, kind: string): OutboxRow[] =>
+  stack.store.outbox.list({ portalId: stack.sim.portalId, dealId, limit: 100 }).filter((r) => r.kind === kind);
+
+async function withdrawAsRep(stack: Stack, reviewId: number): Promise<void> {
+  await withdraw(gateContext(stack), { portalId: stack.sim.portalId, userId: String(REP) }, reviewId);
+}
+
+describe('review tasks are completed when the review closes', () => {
+  const start = stackPerTest({ defaults: DEFAULTS, simulator: { owners: OWNERS } });
+
+  it('a decision completes the reviewers\' tasks and the escalation task, in one batch update', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 2, 9, 0, 0));
+    const s = await start({ clock });
+    const deal = seedGatedDeal(s);
+    const reviewId = await requestReviewAsRep(s, deal.id);
+    await s.settle();
+    expect(taskStatuses(s, deal.id)).toEqual([['7001', 'NOT_STARTED'], ['7002', 'NOT_STARTED']]);
+
+    clock.advance(24 * HOUR_MS + 60_000);
+    await waitUntil(() => s.store.reviews.get(s.sim.portalId, reviewId)?.escalatedAt !== null, 5_000, 'the escalation');
+    await s.settle();
+    expect(taskStatuses(s, deal.id)).toEqual([['7001', 'NOT_STARTED'], ['7002', 'NOT_STARTED'], ['7003', 'NOT_STARTED']]);
+
+    s.sim.requests.reset();
+    await decideAsReviewer(s, reviewId, { outcome: 'yes' });
+    await s.settle();
+    expect(taskStatuses(s, deal.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED'], ['7003', 'COMPLETED']]);
+    expect(s.sim.requests.all().filter((r) => r.endpoint === TASK_UPDATE).map((r) => [r.status, r.batchSize])).toEqual([[200, 3]]);
+    expect(s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId)).map((t) => t.completedAt !== null)).toEqual([true, true, true]);
+    expect(rowsOf(s, deal.id, 'complete_tasks').map((r) => r.status)).toEqual(['done']);
+  });
+
+  it('a withdrawal completes them too', async () => {
+    const s = await start();
+    const deal = seedGatedDeal(s);
+    const reviewId = await requestReviewAsRep(s, deal.id);
+    await s.settle();
+    await withdrawAsRep(s, reviewId);
+    await s.settle();
+    expect(taskStatuses(s, deal.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
+  });
+
+  it('withdrawn before the tasks went out: none is created, and the completion is done', async () => {
+    const s = await start({ startWorkers: false });
+    const deal = seedGatedDeal(s);
+    const reviewId = await requestReviewAsRep(s, deal.id);
+    await withdrawAsRep(s, reviewId);
+    s.sim.requests.reset();
+    s.background.start();
+    await s.settle();
+    expect(s.sim.tasksForDeal(deal.id)).toEqual([]);
+    expect(s.sim.requests.count(/tasks/)).toBe(0);
+    expect(rowsOf(s, deal.id, 'create_task').map((r) => [r.status, r.lastError?.startsWith(NOT_SENT)])).toEqual([['done', true], ['done', true]]);
+    expect(rowsOf(s, deal.id, 'complete_tasks').map((r) => r.status)).toEqual(['done']);
+  });
+
+  it('a create HubSpot refused with a 5xx and is retrying is not sent once the review is withdrawn', async () => {
+    const s = await start();
+    s.sim.faults.failNext(50, { status: 503, match: TASK_CREATE });
+    const deal = seedGatedDeal(s);
+    const reviewId = await requestReviewAsRep(s, deal.id);
+    await waitUntil(() => rowsOf(s, deal.id, 'create_task').every((r) => (r.lastError ?? '').startsWith('HubSpot 503')), 5_000, 'the failed create');
+    await withdrawAsRep(s, reviewId);
+    await s.settle();
+    s.sim.faults.clear();
+    expect(s.sim.tasksForDeal(deal.id)).toEqual([]);
+    expect(rowsOf(s, deal.id, 'create_task').map((r) => [r.status, r.lastError?.startsWith(NOT_SENT)])).toEqual([['done', true], ['done', true]]);
+    expect(rowsOf(s, deal.id, 'complete_tasks').map((r) => r.status)).toEqual(['done']);
+  });
+
+  it('a task deleted in HubSpot is not retried: the others are completed and the completion is done', async () => {
+    const s = await start();
+    const deal = seedGatedDeal(s);
+    const reviewId = await requestReviewAsRep(s, deal.id);
+    await s.settle();
+    const [deleted, kept] = s.sim.tasksForDeal(deal.id);
+    if (!deleted || !kept) throw new Error('expected two tasks');
+    // Someone deletes one of the tasks in HubSpot.
+    await new Client({ accessToken: s.sim.accessToken, basePath: s.sim.url }).crm.objects.tasks.basicApi.archive(deleted.id);
+
+    s.sim.requests.reset();
+    await decideAsReviewer(s, reviewId, { outcome: 'no', note: 'not this quarter' });
+    await s.settle();
+    await new Promise((r) => setTimeout(r, 300));
+    await s.settle();
+    expect(s.sim.tasksForDeal(deal.id).map((t) => [t.id, t.properties.hs_task_status])).toEqual([[kept.id, 'COMPLETED']]);
+    // One call, answered 207 for the deleted task: not an endless retry.
+    expect(s.sim.requests.all().filter((r) => r.endpoint === TASK_UPDATE).map((r) => r.status)).toEqual([207]);
+    const records = s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId));
+    expect(records.find((t) => t.taskId === deleted.id)).toMatchObject({ completedAt: null, goneAt: expect.any(Number) });
+    expect(records.find((t) => t.taskId === kept.id)).toMatchObject({ completedAt: expect.any(Number), goneAt: null });
+    expect(rowsOf(s, deal.id, 'complete_tasks').map((r) => [r.status, r.attempts])).toEqual([['done', 1]]);
+  });
+
+  it('a batch update that fails is retried; a 404 naming no task is resolved one task at a time', async () => {
+    const s = await start();
+    const deal = seedGatedDeal(s);
+    const reviewId = await requestReviewAsRep(s, deal.id);
+    await s.settle();
+    s.sim.requests.reset();
+    s.sim.faults.failNext(1, { status: 502, match: TASK_UPDATE });
+    s.sim.faults.failNext(1, { status: 404, match: TASK_UPDATE });
+    await decideAsReviewer(s, reviewId, { outcome: 'yes' });
+    await s.settle();
+    expect(taskStatuses(s, deal.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
+    const calls = s.sim.requests.all().filter((r) => /objects\/tasks/.test(r.endpoint)).map((r) => `${r.endpoint} ${r.status}`);
+    expect(calls).toEqual([
+      `${TASK_UPDATE} 502`,
+      `${TASK_UPDATE} 404`,
+      'PATCH /crm/v3/objects/tasks/{objectId} 200',
+      'PATCH /crm/v3/objects/tasks/{objectId} 200',
+    ]);
+  });
+
+  it('a task created before ids were recorded is found by its reference and completed', async () => {
+    const s = await start();
+    const deal = seedGatedDeal(s);
+    const reviewId = await requestReviewAsRep(s, deal.id);
+    await s.settle();
+    // As an older Dealgate left it: the creates are done, no task id was recorded.
+    const raw = new Database(s.databasePath);
+    try {
+      raw.prepare('DELETE FROM outbox_tasks').run();
+    } finally {
+      raw.close();
+    }
+    expect(s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId))).toEqual([]);
+    await decideAsReviewer(s, reviewId, { outcome: 'yes' });
+    await s.settle();
+    expect(taskStatuses(s, deal.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
+    expect(s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId))).toHaveLength(2);
+  });
+});
+
+describe('review tasks whose create had an unknown outcome', () => {
+  const start = stackPerTest({ defaults: DEFAULTS, simulator: { owners: OWNERS }, background: { callTimeoutMs: 200 } });
+
+  it('the completion waits for the create that landed after its call timed out, then completes the task it recorded', async () => {
+    const s = await start();
+    // HubSpot holds the create for 1.2 s, then makes the tasks: Dealgate gave up at 200 ms.
+    s.sim.faults.hangNext(1, { ms: 1_200, match: TASK_CREATE });
+    const deal = seedGatedDeal(s);
+    const reviewId = await requestReviewAsRep(s, deal.id);
+    await waitUntil(() => rowsOf(s, deal.id, 'create_task').every((r) => (r.lastError ?? '').startsWith('outcome unknown')), 5_000, 'the timed-out create');
+    await withdrawAsRep(s, reviewId);
+    // While the create's outcome is unknown the completion is not done (and nothing was completed).
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rowsOf(s, deal.id, 'complete_tasks').map((r) => r.status)).toEqual(['pending']);
+
+    await s.settle();
+    await new Promise((r) => setTimeout(r, 1_500));
+    await s.settle();
+    // Created once (found by reference, not again), recorded, and completed.
+    expect(taskStatuses(s, deal.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
+    const records = s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId));
+    expect(records.map((t) => t.taskId).sort()).toEqual(s.sim.tasksForDeal(deal.id).map((t) => t.id).sort());
+    expect(rowsOf(s, deal.id, 'complete_tasks').map((r) => r.status)).toEqual(['done']);
+    expect(s.store.outbox.countByStatus().failed).toBe(0);
+  });
+});
+
+describe('migration 5', () => {
+  it('gives create_task rows queued before it their review as cause', () => {
+    const dir = tempDir('dealgate-m5-');
+    try {
+      const db = createDb(`${dir.path}/old.sqlite`, migrations.filter((m) => m.version < 5));
+      const insert = db.prepare(`INSERT INTO outbox (portal_id, deal_id, kind, payload, dedupe_key, created_at, next_attempt_at) VALUES (1, '9', ?, '{}', ?, 0, 0)`);
+      insert.run('create_task', 'review:12:task:200');
+      insert.run('create_task', 'review:12:escalation:task');
+      insert.run('create_note', 'review:12:decision');
+      insert.run('create_task', null);
+      migrate(db, migrations);
+      const outbox = sqliteOutbox(db);
+      expect(outbox.byCause(1, 'review:12', 'create_task').map((r) => r.dedupeKey)).toEqual(['review:12:task:200', 'review:12:escalation:task']);
+      expect(outbox.byCause(1, 'review:12', 'create_note')).toEqual([]);
+      db.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
