@@ -1,7 +1,7 @@
 import type { ApiErrorBody, DashboardResponse, Settings } from '../../extensions/contract/api';
 import type { Decision } from '../../src/server/domain/reviewDecision';
 import { openReview, type Review } from '../../src/server/domain/reviewLifecycle';
-import { startHarness, ADMIN, ESCALATION, REP, REVIEWER, START, type Harness } from './harness';
+import { startHarness, baseSettings, ADMIN, ESCALATION, REP, REVIEWER, START, type Harness } from './harness';
 
 const HOUR = 60 * 60 * 1000;
 const at = (month: number, day: number, hour = 9) => Date.UTC(2026, month - 1, day, hour);
@@ -156,7 +156,7 @@ describe('card API: GET /dashboard', () => {
     h = await startHarness();
     try {
       const fresh = h.sim.portalId;
-      h.store.settings.put(fresh, { valueThreshold: 0, slaHours: 48, reviewers: [REVIEWER], admins: [ADMIN], escalationReviewer: null, gateStageLabel: 'contract', gateStages: {}, capacity: null }, START, ADMIN);
+      h.store.settings.put(fresh, { ...baseSettings, valueThreshold: 0 }, START, ADMIN);
       // Answered in 10 hours; another requested three days ago, due yesterday, still waiting.
       seedDecision(fresh, seedReview(fresh, 'quick', '21', START - 20 * HOUR, 'approved'), 'yes', START - 10 * HOUR);
       const late = seedReview(fresh, 'late', '22', START - 72 * HOUR, 'overdue');
