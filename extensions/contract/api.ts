@@ -311,19 +311,6 @@ export interface BackfillProgress {
   lastError: string | null;
 }
 
-/** Where the install sweep of the account's existing deals stands (deals past the gate with a commitment). */
-export interface BackfillProgress {
-  /** `pending`: not started yet; `running`: `checked` of about `total` so far; `finished`. */
-  status: 'pending' | 'running' | 'finished';
-  checked: number;
-  /** HubSpot's count of the deals to check; null before the first page. */
-  total: number | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  /** Why it is waiting (HubSpot refused or did not answer); it goes on by itself. */
-  lastError: string | null;
-}
-
 /** GET and PUT /api/v1/settings */
 export interface SettingsResponse {
   settings: Settings;

@@ -18,7 +18,6 @@ import { errorProps } from '../client/fieldErrors';
 import { formatWhen, settingsChangeLine } from '../card/gateWording';
 import { draftOf, errorsByFormField, settingsFromDraft, type SettingsDraft } from './settingsForm';
 import { backfillLine } from './backfillWording';
-import { backfillLine } from './backfillWording';
 
 type SettingsApi = ExtensionPointApi<'settings'>;
 
@@ -117,11 +116,6 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
           ? `Last saved ${formatWhen(response.updatedAt)} by user ${response.updatedBy ?? 'unknown'}.`
           : "Not saved yet: these are the service's defaults."}
       </Text>
-      {response.backfill && (
-        <Text variant="microcopy" testId="settings-backfill">
-          {backfillLine(response.backfill)}
-        </Text>
-      )}
       {response.backfill && (
         <Text variant="microcopy" testId="settings-backfill">
           {backfillLine(response.backfill)}
