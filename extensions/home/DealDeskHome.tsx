@@ -35,6 +35,8 @@ export function DealDeskHome({ fetcher, baseUrl = DEFAULT_SERVICE_URL, userId = 
   const client = useMemo(() => createServiceClient(fetcher, baseUrl), [fetcher, baseUrl]);
   const read = useCallback(() => client.getDashboard(), [client]);
   const { state, load } = useServiceLoad(read);
+  // Kept here: the page reloads after the action, and the outcome must outlive that.
+  const [enforced, setEnforced] = useState<string | null>(null);
 
   if (state.kind !== 'loaded') {
     return (
@@ -52,11 +54,17 @@ export function DealDeskHome({ fetcher, baseUrl = DEFAULT_SERVICE_URL, userId = 
     <DashboardView
       dashboard={state.body}
       me={userId}
+      enforced={enforced}
       onEnforceBackfill={async () => {
         const result = await client.enforceBackfill();
-        if (!result.ok) return result.message;
+        if (!result.ok) {
+          setEnforced(`Not enforced: ${result.message}`);
+          return;
+        }
+        setEnforced(
+          `${result.body.queued} deal${result.body.queued === 1 ? '' : 's'} found at install queued: Dealgate ${result.body.afterClose === 'flag' ? 'moves the open ones back and flags the won ones' : 'moves them back before the gate'}.`,
+        );
         load();
-        return `${result.body.queued} deal${result.body.queued === 1 ? '' : 's'} found at install queued: Dealgate ${result.body.afterClose === 'flag' ? 'moves the open ones back and flags the won ones' : 'moves them back before the gate'}.`;
       }}
     />
   );
@@ -66,11 +74,14 @@ export function DashboardView({
   dashboard,
   me,
   onEnforceBackfill,
+  enforced = null,
 }: {
   dashboard: DashboardResponse;
   me: string;
-  /** Admins' one action on the deals the install sweep flagged; answers what happened, in words. */
-  onEnforceBackfill?: () => Promise<string>;
+  /** Admins' one action on the deals the install sweep flagged. */
+  onEnforceBackfill?: () => Promise<void>;
+  /** What that action did, in words. */
+  enforced?: string | null;
 }) {
   const figures = dashboardFigures(dashboard);
   return (
@@ -109,7 +120,7 @@ export function DashboardView({
           ))}
         </HeadedTable>
       )}
-      <FlagsSection dashboard={dashboard} onEnforceBackfill={onEnforceBackfill} />
+      <FlagsSection dashboard={dashboard} onEnforceBackfill={onEnforceBackfill} enforced={enforced} />
 
       {dashboard.settingsChanges.length > 0 && <Heading>Rule changes</Heading>}
       {dashboard.settingsChanges.map((change) => (
@@ -150,8 +161,15 @@ function QueueTable({ queue, me }: { queue: QueueItem[]; me: string }) {
   );
 }
 
-function FlagsSection({ dashboard, onEnforceBackfill }: { dashboard: DashboardResponse; onEnforceBackfill: (() => Promise<string>) | undefined }) {
-  const [outcome, setOutcome] = useState<string | null>(null);
+function FlagsSection({
+  dashboard,
+  onEnforceBackfill,
+  enforced,
+}: {
+  dashboard: DashboardResponse;
+  onEnforceBackfill: (() => Promise<void>) | undefined;
+  enforced: string | null;
+}) {
   const [busy, setBusy] = useState(false);
   const counts = dashboard.flagCounts;
   const found = counts.backfill;
@@ -179,16 +197,13 @@ function FlagsSection({ dashboard, onEnforceBackfill }: { dashboard: DashboardRe
           disabled={busy}
           onClick={() => {
             setBusy(true);
-            void onEnforceBackfill().then((text) => {
-              setBusy(false);
-              setOutcome(text);
-            });
+            void onEnforceBackfill().finally(() => setBusy(false));
           }}
         >
           {`Enforce the ${found} deal${found === 1 ? '' : 's'} found at install`}
         </LoadingButton>
       )}
-      {outcome && <Text testId="enforce-backfill-outcome">{outcome}</Text>}
+      {enforced && <Text testId="enforce-backfill-outcome">{enforced}</Text>}
     </Flex>
   );
 }
