@@ -221,6 +221,14 @@ describe('scope enforcement', () => {
     expect((await anonymous.oauth.accessTokensApi.get(sim.accessToken)).scopes).toEqual(['crm.objects.deals.read', 'oauth']);
   });
 
+  it('answers 400 for an object type the simulator does not keep, before any scope check', async () => {
+    const sim = await startSimulator();
+    open.push(sim);
+    const response = await fetch(`${sim.url}/crm/v3/objects/companies/search`, { method: 'POST', headers: { authorization: `Bearer ${sim.accessToken}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ category: 'VALIDATION_ERROR', message: 'Unable to infer object type from: companies' });
+  });
+
   it('lists only endpoints the simulator serves, each of which answers a token holding its scopes', async () => {
     const sim = await startSimulator();
     open.push(sim);

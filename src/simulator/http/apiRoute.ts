@@ -128,6 +128,11 @@ export function apiRoute(controls: TrafficControls, handler: ApiHandler, options
       if (!options.public) {
         grant = controls.auth.authenticate(req.headers.authorization);
         appId = grant.appId;
+        for (const name of ['objectType', 'toObjectType']) {
+          const raw = (req.params as Record<string, string | undefined>)[name];
+          // An object type the simulator does not keep has no scopes to check: HubSpot's 400, as the routes answer it.
+          if (raw !== undefined && !resolveObjectType(raw)) throw validationError(`Unable to infer object type from: ${raw}`);
+        }
         requiredScopes = scopeRequirementOf(endpoint);
         if (!requiredScopes) throw new Error(`${endpoint} has no entry in src/simulator/auth/scopes.ts: add the scopes HubSpot documents for it`);
         const unmet = unmetScopes(requiredScopes, grant.scopes);
