@@ -70,7 +70,8 @@ describe('the deal-desk home page', () => {
     expect(number(renderer, 'stat-decisions')).toBe('2');
     expect(says(renderer, StatisticsItem, 'stat-decisions')).toBe('1 yes, 0 yes-but, 1 no');
     expect(number(renderer, 'stat-median')).toBe('26 h');
-    expect(number(renderer, 'stat-sla')).toBe('50%');
+    // One of two decisions in time, and Umbrella still waiting past its due time is a miss too: 1 of 3.
+    expect(number(renderer, 'stat-sla')).toBe('33%');
 
     // Overdue first, then by time left.
     const rows = renderer.findAll(TableRow).filter((r) => String(r.props.testId ?? '').startsWith('queue-'));
