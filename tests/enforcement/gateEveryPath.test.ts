@@ -221,6 +221,8 @@ describe('the gate holds on every path', () => {
     const owner = stack.sim.seedOwner({ email: 'lead@example.com', userId: Number(REVIEWER) });
     const deal = seedGatedDeal(stack, { hubspot_owner_id: owner.id });
     const requested = await card<GateResponse>(stack, REP, 'POST', `/deals/${deal.id}/reviews`, { summary: 'SSO', effortWeeks: 3 });
+    const seen = (await card<GateResponse>(stack, REVIEWER, 'GET', `/deals/${deal.id}/gate`)).json;
+    expect(seen.permissions).toMatchObject({ canDecide: false, denied: { decide: 'you own this deal, so another reviewer must decide its review' } });
     const refused = await card<{ error: { code: string; message: string } }>(stack, REVIEWER, 'POST', `/reviews/${requested.json.review?.id}/decision`, { outcome: 'yes' });
     expect(refused.status).toBe(403);
     expect(refused.json.error.message).toContain(`owns deal ${deal.id}`);

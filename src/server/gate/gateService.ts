@@ -3,8 +3,9 @@ import { forbidden, invalidRequest, notFound } from '../errors';
 import { commitmentQuarter, consumedWeeks, planApproval, type ApprovalPlan } from '../domain/capacityLedger';
 import { amountWithinApproval, gateAmount, gateStatusOf, isWonStage, reviewRequirement } from '../domain/gatePolicy';
 import { decideReview, type DecisionInput } from '../domain/reviewDecision';
-import { assertMayRequest, isActiveReview, isApproval, transition, type Review } from '../domain/reviewLifecycle';
-import { isAdmin } from '../domain/roles';
+import { assertMayRequest, isActiveReview, isApproval, isOpenReview, transition, type Review } from '../domain/reviewLifecycle';
+import { isAdmin, isDesignatedReviewer } from '../domain/roles';
+import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import { enqueueEffect } from '../outbox/effects';
 import { effectiveSettings, type Caller, type GateContext, type GateStoreContext } from './context';
 import {
@@ -32,16 +33,29 @@ async function prepareDeal(ctx: GateContext, portalId: number, dealId: string) {
   return loaded;
 }
 
-function respond(ctx: GateStoreContext, caller: Caller, dealId: string, source: 'snapshot' | 'hubspot'): GateResponse {
+/** The deal owner's user id, when it matters to what the caller may do (a reviewer looking at a waiting review). */
+async function ownerIfDeciding(ctx: GateContext, caller: Caller, snapshot: DealSnapshot): Promise<string | null> {
+  if (snapshot.ownerId === null) return null;
+  const latest = ctx.store.reviews.latestForDeal(caller.portalId, snapshot.dealId);
+  if (!latest || !isOpenReview(latest) || !isDesignatedReviewer(caller.userId, effectiveSettings(ctx, caller.portalId).settings)) return null;
+  try {
+    return await ownerUserIdOf(ctx, caller.portalId, snapshot.ownerId);
+  } catch {
+    // The card still loads; deciding asks HubSpot again and refuses if it must.
+    return null;
+  }
+}
+
+async function respond(ctx: GateContext, caller: Caller, dealId: string, source: 'snapshot' | 'hubspot'): Promise<GateResponse> {
   const snapshot = ctx.store.deals.get(caller.portalId, dealId);
   if (!snapshot) throw notFound(`deal ${dealId} is not known to Dealgate`);
-  return buildGateResponse(ctx, caller, snapshot, source);
+  return buildGateResponse(ctx, caller, snapshot, source, await ownerIfDeciding(ctx, caller, snapshot));
 }
 
 /** GET /deals/:dealId/gate */
 export async function getGate(ctx: GateContext, caller: Caller, dealId: string): Promise<GateResponse> {
-  const { snapshot, source } = await prepareDeal(ctx, caller.portalId, dealId);
-  return buildGateResponse(ctx, caller, snapshot, source);
+  const { source } = await prepareDeal(ctx, caller.portalId, dealId);
+  return respond(ctx, caller, dealId, source);
 }
 
 /** A needed-by date already behind us cannot be promised: refused at request time (UTC dates). */

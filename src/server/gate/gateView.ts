@@ -52,7 +52,7 @@ export function reviewView(review: Review, decision: Decision | undefined, facts
   };
 }
 
-export function permissionsOf(userId: string, settings: Settings, latest: Review | undefined): Permissions {
+export function permissionsOf(userId: string, settings: Settings, latest: Review | undefined, dealOwnerUserId: string | null = null): Permissions {
   const denied: Permissions['denied'] = {};
   const open = latest !== undefined && isOpenReview(latest);
   if (open) denied.request = `review #${latest.id} is already waiting for an answer`;
@@ -61,6 +61,7 @@ export function permissionsOf(userId: string, settings: Settings, latest: Review
   if (!open) denied.decide = 'no review is waiting for an answer';
   else if (!isDesignatedReviewer(userId, settings)) denied.decide = 'only designated reviewers decide; an admin adds reviewers in the settings';
   else if (latest.requestedBy === userId) denied.decide = 'you requested this review, so another reviewer must decide it';
+  else if (dealOwnerUserId === userId) denied.decide = 'you own this deal, so another reviewer must decide its review';
   return {
     canRequest: denied.request === undefined,
     canWithdraw: denied.withdraw === undefined,
@@ -77,7 +78,13 @@ function relevantQuarter(latest: Review | undefined, decision: Decision | undefi
   return quarterOf(now);
 }
 
-export function buildGateResponse(ctx: GateStoreContext, caller: Caller, snapshot: DealSnapshot, source: 'snapshot' | 'hubspot'): GateResponse {
+export function buildGateResponse(
+  ctx: GateStoreContext,
+  caller: Caller,
+  snapshot: DealSnapshot,
+  source: 'snapshot' | 'hubspot',
+  dealOwnerUserId: string | null = null,
+): GateResponse {
   const { store } = ctx;
   const now = ctx.clock.now();
   const { portalId, userId } = caller;
@@ -151,6 +158,6 @@ export function buildGateResponse(ctx: GateStoreContext, caller: Caller, snapsho
     sla: latest && isOpenReview(latest) ? slaClock(latest, now) : null,
     capacity,
     caller: { userId, roles: rolesOf(userId, settings) },
-    permissions: permissionsOf(userId, settings, latest),
+    permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
   };
 }
