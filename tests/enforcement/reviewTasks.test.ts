@@ -76,6 +76,22 @@ describe('review tasks are completed when the review closes', () => {
     expect(taskStatuses(s, deal.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
   });
 
+  it('the commitment removed in HubSpot withdraws the request and completes its tasks; a changed one supersedes it and completes them too', async () => {
+    const s = await start();
+    const removed = seedGatedDeal(s, { dealname: 'removed' });
+    await requestReviewAsRep(s, removed.id);
+    const changed = seedGatedDeal(s, { dealname: 'changed' });
+    await requestReviewAsRep(s, changed.id);
+    await s.settle();
+    s.sim.updateDealAsUser(removed.id, { dealgate_commitment: 'false' }, { userId: REP });
+    s.sim.updateDealAsUser(changed.id, { dealgate_effort_weeks: '9' }, { userId: REP });
+    await s.settle();
+    expect(s.store.reviews.latestForDeal(s.sim.portalId, removed.id)?.status).toBe('withdrawn');
+    expect(s.store.reviews.latestForDeal(s.sim.portalId, changed.id)?.status).toBe('superseded');
+    expect(taskStatuses(s, removed.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
+    expect(taskStatuses(s, changed.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
+  });
+
   it('withdrawn before the tasks went out: none is created, and the completion is done', async () => {
     const s = await start({ startWorkers: false });
     const deal = seedGatedDeal(s);

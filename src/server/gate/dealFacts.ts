@@ -15,7 +15,7 @@ import { COMMITMENT_PROPERTIES, enqueueEffect } from '../outbox/effects';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import type { Store } from '../storage/store';
 import { effectiveSettings, type GateContext, type GateStoreContext } from './context';
-import { projectStatus, supersededNote } from './dealEffects';
+import { completeReviewTasks, projectStatus, supersededNote } from './dealEffects';
 import { openReviewWithTasks, supersede } from './reviewOpening';
 
 /**
@@ -101,6 +101,7 @@ export function reconcileDealFacts(
         const withdrawn = transition(latest, 'withdraw', 'withdrawn', { actor, at: now, reason: why });
         store.reviews.update(portalId, withdrawn.review);
         store.audit.append(portalId, withdrawn.audit);
+        completeReviewTasks(store, portalId, latest, now);
         moved = withdrawn.review;
       } else {
         // Judged where the deal sits now (a won deal's approval keeps its weeks booked).

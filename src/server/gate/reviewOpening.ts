@@ -5,7 +5,7 @@ import type { GateStatus } from '../../../extensions/contract/api';
 import { dueAt } from '../domain/sla';
 import { enqueueEffect } from '../outbox/effects';
 import type { Store } from '../storage/store';
-import { reviewTask } from './dealEffects';
+import { completeReviewTasks, reviewTask } from './dealEffects';
 
 /**
  * Opens a pending review of a commitment, with its audit entry and a task for each reviewer
@@ -82,6 +82,8 @@ export function supersede(
   const keepsBooking = isApproval(review.status) && review.deprioritizedAt === null && isWonStage(pipeline, deal?.stage ?? null);
   const updated = { ...moved.review, keepsBooking };
   store.reviews.update(portalId, updated);
+  // Nobody needs to answer it any more: its reviewer and escalation tasks are done.
+  if (review.status === 'pending' || review.status === 'overdue') completeReviewTasks(store, portalId, review, context.at);
   store.audit.append(
     portalId,
     keepsBooking ? { ...moved.audit, reason: `${moved.audit.reason}; its weeks stay booked until the changed commitment is decided (the deal is won)` } : moved.audit,
