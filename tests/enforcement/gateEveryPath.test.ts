@@ -1,6 +1,7 @@
 import type { DashboardResponse, GateResponse, SettingsInput, SettingsResponse } from '../../extensions/contract/api';
 import { cardRequest, type CardResponse } from '../support/cardClient';
 import type { Stack } from '../support/stack';
+import { ManualClock } from '../../src/server/clock';
 import { ADMIN, ESCALATION, REP, REVIEWER, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world';
 
 /**
@@ -13,7 +14,8 @@ describe('the gate holds on every path', () => {
   const start = stackPerTest({ defaults: { valueThreshold: 50_000, reviewers: [REVIEWER], admins: [String(ADMIN)], escalationReviewer: ESCALATION } });
 
   const card = <T>(stack: Stack, userId: string | number, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<CardResponse<T>> =>
-    cardRequest<T>(stack.url, stack.clientSecret, { method, path: `/api/v1${path}`, userId, portalId: stack.sim.portalId, body });
+    // Signed at the service's time, as HubSpot's clock and the service's agree.
+    cardRequest<T>(stack.url, stack.clientSecret, { method, path: `/api/v1${path}`, userId, portalId: stack.sim.portalId, body, timestamp: stack.clock.now() });
 
   const violationsOf = (stack: Stack, dealId: string) => stack.store.gateViolations.listForDeal(stack.sim.portalId, dealId);
 
@@ -312,5 +314,31 @@ describe('the gate holds on every path', () => {
     // Whichever of the two was applied first records it (here the webhook: it happened first).
     expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: expect.stringMatching(/^(stage_move|reconciliation)$/), movedByUserId: String(REP) })]);
     expect(stack.sim.dealHistory(deal.id, 'dealstage').filter((h) => h.value === 'contractsent' && h.sourceType === 'INTEGRATION')).toHaveLength(1);
+  });
+
+  it("B7: a decision made through the card completes the reviewer's HubSpot task", async () => {
+    const stack = await start({ simulator: { owners: [{ email: 'lead@example.com', userId: Number(REVIEWER), id: '7001' }] } });
+    const deal = seedGatedDeal(stack);
+    const requested = await card<GateResponse>(stack, REP, 'POST', `/deals/${deal.id}/reviews`, { summary: 'SSO', effortWeeks: 3 });
+    await stack.settle();
+    const tasks = () => stack.sim.tasksForDeal(deal.id).map((t) => [t.properties.hubspot_owner_id, t.properties.hs_task_status]);
+    expect(tasks()).toEqual([['7001', 'NOT_STARTED']]);
+    expect((await card(stack, REVIEWER, 'POST', `/reviews/${requested.json.review?.id}/decision`, { outcome: 'yes' })).status).toBe(200);
+    await stack.settle();
+    expect(tasks()).toEqual([['7001', 'COMPLETED']]);
+  });
+
+  it('B8: a review still waiting past its due time is a miss in SLA compliance', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 2, 9, 0, 0));
+    const stack = await start({ clock, defaults: { valueThreshold: 50_000, reviewers: [REVIEWER], admins: [String(ADMIN)], slaHours: 1 } });
+    const answered = seedGatedDeal(stack, { dealname: 'answered' });
+    await approve(stack, answered.id);
+    const waiting = seedGatedDeal(stack, { dealname: 'waiting' });
+    expect((await card(stack, REP, 'POST', `/deals/${waiting.id}/reviews`, { summary: 'SSO', effortWeeks: 1 })).status).toBe(201);
+    clock.advance(2 * 3_600_000);
+    const dashboard = (await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json;
+    expect(dashboard.overdueCount).toBe(1);
+    expect(dashboard.decisionsTotal).toBe(1);
+    expect(dashboard.slaCompliance).toBe(0.5);
   });
 });
