@@ -173,6 +173,27 @@ describe('the install backfill', () => {
     expect(sweepEvents(s)).toEqual([]);
   }, 30_000);
 
+  it.each([
+    ['TEN_SECONDLY_ROLLING', 'every call of the account'],
+    ['SECONDLY', 'its searches'],
+  ] as const)('pauses after a %s 429 (%s) as the workers do, then goes on', async (policy, _what) => {
+    const s = await startAccount();
+    const expected = seedAccount(s, 600);
+    s.sim.faults.failNext(2, { status: 429, policy, match: 'POST /crm/v3/objects/deals/search' });
+    s.background.start();
+    await waitUntil(async () => (await opsSweeps(s)).backfill?.status === 'finished', 30_000, 'the backfill to finish');
+    expect(sweepEvents(s, 'backfill').map((e) => e.objectId).sort()).toEqual([...expected].sort());
+
+    // Nothing the pause covers started before it was over (the stack's governor pauses 50 ms at first).
+    const log = s.sim.requests.all();
+    const covered = policy === 'SECONDLY' ? searches(s) : log;
+    for (const limited of log.filter((r) => r.status === 429)) {
+      const answeredAt = limited.at + limited.durationMs;
+      expect(covered.filter((r) => r.seq !== limited.seq && r.at > answeredAt && r.at < answeredAt + 45)).toEqual([]);
+    }
+    expect(log.filter((r) => r.status === 429)).toHaveLength(2);
+  }, 60_000);
+
   it('waits for HubSpot when the search fails, shows why, and goes on by itself', async () => {
     const s = await startAccount();
     const expected = seedAccount(s, 300);
