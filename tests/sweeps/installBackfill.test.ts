@@ -126,6 +126,38 @@ describe('the install backfill', () => {
     expect((await opsSweeps(s)).backfill).toMatchObject({ status: 'finished', sweepId: 'backfill-1', checked: expected.length });
   }, 60_000);
 
+  it('runs again when asked (rerunBackfill): deals found before unchanged store nothing new, deals a new gate stage puts past the gate do', async () => {
+    const s = await startAccount();
+    const expected = seedAccount(s, 300);
+    s.background.start();
+    await waitUntil(async () => (await opsSweeps(s)).backfill?.status === 'finished', 30_000, 'the backfill to finish');
+
+    // An admin moves the gate of the sales pipeline earlier: Contract Sent is now past it.
+    const put = await cardRequest(s.url, s.clientSecret, {
+      method: 'PUT',
+      path: '/api/v1/settings',
+      userId: ADMIN,
+      portalId: s.sim.portalId,
+      body: { valueThreshold: 50_000, slaHours: 48, reviewers: [], admins: [ADMIN], escalationReviewer: null, gateStageLabel: 'contract', gateStages: { default: 'decisionmakerboughtin' }, capacity: null },
+    });
+    expect(put.status).toBe(200);
+    const contractSent = s.sim.deals().filter((d) => d.properties.dealstage === 'contractsent' && d.properties.dealgate_commitment === 'true').map((d) => d.id);
+    expect(contractSent).toHaveLength(1_000);
+
+    expect(s.store.sweeps.rerunBackfill(s.sim.portalId, Date.now())).toBe(true);
+    s.background.sweeps.wake();
+    await waitUntil(async () => (await opsSweeps(s)).backfill?.sweepId === 'backfill-2' && (await opsSweeps(s)).backfill?.status === 'finished', 30_000, 'the second backfill');
+    const events = sweepEvents(s, 'backfill');
+    const first = new Map(events.filter((e) => e.sweep.sweepId === 'backfill-1').map((e) => [e.objectId, e]));
+    const second = events.filter((e) => e.sweep.sweepId === 'backfill-2');
+    expect([...first.keys()].sort()).toEqual([...expected].sort());
+    // Each deal newly past the gate is found, once.
+    expect(second.filter((e) => !first.has(e.objectId)).map((e) => e.objectId).sort()).toEqual([...contractSent].sort());
+    // A deal found before comes again only when it changed since (Dealgate's own status write, say): same deal and time, same event.
+    for (const again of second.filter((e) => first.has(e.objectId))) expect(again.occurredAt).toBeGreaterThan(first.get(again.objectId)!.occurredAt);
+    expect((await opsSweeps(s)).backfill).toMatchObject({ checked: expected.length + contractSent.length, eventsStored: second.length });
+  }, 60_000);
+
   it('goes on from the last page stored after a crash, with each deal still found once', async () => {
     // 100-deal pages at one search a second: the crash comes after the third page.
     const s = await startAccount({ background: { sweeps: true, searchPageLimit: 100, searchRate: { requestsPerWindow: 1, windowMs: 1_000 } } });
