@@ -280,6 +280,72 @@ describe('the gate holds on every path', () => {
     expect((await card<{ queued: number }>(stack, ADMIN, 'POST', '/flags/backfill/enforce', {})).json.queued).toBe(0);
   });
 
+  /** A sweep's inbox event for the deal, as the sweeps store it (keyed by the deal and its modification time). */
+  function sweepFound(stack: Stack, dealId: string, mode: 'backfill' | 'reconcile') {
+    const modifiedAt = Date.parse(stack.sim.getDeal(dealId)?.properties.hs_lastmodifieddate ?? '') || Date.now();
+    return {
+      portalId: stack.sim.portalId,
+      eventKey: `sweep:${dealId}:${modifiedAt}`,
+      objectId: dealId,
+      subscriptionType: 'dealgate.sweep',
+      propertyName: null,
+      propertyValue: mode,
+      changeSource: 'DEALGATE_SWEEP',
+      sourceId: null,
+      occurredAt: modifiedAt,
+      payload: JSON.stringify({ mode, sweepId: `${mode}-1`, portalId: stack.sim.portalId, objectId: dealId }),
+    };
+  }
+
+  it('a deal the install sweep flagged stays where it is when the reconciliation finds it again (after our own status write) or a rep edits it', async () => {
+    const stack = await start();
+    const deal = stack.sim.seedDeal({
+      properties: { dealname: 'Old win', dealstage: 'closedwon', pipeline: 'default', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
+    });
+    stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'backfill')], Date.now());
+    await stack.settle();
+    expect(stack.sim.getDeal(deal.id)?.properties.dealgate_status).toBe('required');
+
+    // Dealgate's own status write modified the deal: the next reconciliation pass finds it.
+    expect(stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'reconcile')], Date.now())).toBe(1);
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    // A rep edits its amount: a fact change, but its passage predates Dealgate, as before.
+    stack.sim.updateDealAsUser(deal.id, { amount: '91000' }, { userId: REP });
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    expect(violationsOf(stack, deal.id)).toEqual([]);
+    expect(revertNotes(stack, deal.id)).toEqual([]);
+    expect(stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind)).toEqual(['backfill']);
+  });
+
+  it('a deal flagged because the rules tightened is not moved by a later edit or sweep; a new move past the gate is judged', async () => {
+    const stack = await start();
+    const deal = seedGatedDeal(stack);
+    await card(stack, REP, 'GET', `/deals/${deal.id}/gate`);
+    await settings(stack, { valueThreshold: 1e12 });
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    await settings(stack, { valueThreshold: 50_000 });
+    await stack.settle();
+    expect(stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind).sort()).toEqual(['relaxed_passage', 'rules_tightened']);
+
+    stack.sim.updateDealAsUser(deal.id, { amount: '85000' }, { userId: REP });
+    await stack.settle();
+    expect(stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'reconcile')], Date.now())).toBe(1);
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    expect(violationsOf(stack, deal.id)).toEqual([]);
+
+    // Moved back before the gate and past it again: a new passage, under the rule in force.
+    stack.sim.moveDealToStage(deal.id, 'contractsent', { userId: REP });
+    await stack.settle();
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('contractsent');
+    expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'stage_move', action: 'reverted' })]);
+  });
+
   it('a reconciliation sweep and the webhook of the same move act once: one revert, one note, one violation', async () => {
     const stack = await start();
     const deal = seedGatedDeal(stack);

@@ -365,6 +365,9 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       if (isMove && entry) notePassage(event, observed, entry);
       return false;
     }
+    // Flagged where it sits because its passage was legal (before install, before the rules
+    // tightened): a later edit or sweep of it leaves it flagged; a move past the gate since is judged.
+    if (mode !== 'enforce' && mode !== 'backfill' && standsFlagged(portalId, fresh.id, entry)) return false;
     if (isMove) {
       // A move nobody identifiable made, to the stage a revert of ours set: our own revert landing.
       const byUser = Boolean(entry?.updatedByUserId) || /^userId:/.test(event.sourceId ?? '');
@@ -389,6 +392,13 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], `enforced by ${by === null ? 'an admin' : `user ${by}`}`, clock.now());
     }
     return acted;
+  }
+
+  /** An open flag of a legal passage (found at install, caught by tightened rules) raised after the deal reached its stage. */
+  function standsFlagged(portalId: number, dealId: string, entry: StageChange | undefined): boolean {
+    return store.dealFlags
+      .openForDeal(portalId, dealId)
+      .some((flag) => (flag.kind === 'backfill' || flag.kind === 'rules_tightened') && (entry === undefined || entry.timestamp <= flag.createdAt));
   }
 
   function enforcedBy(event: InboxEvent): string | null {
