@@ -175,6 +175,37 @@ describe('the gate holds on every path', () => {
     expect(violationsOf(stack, deal.id)).toHaveLength(1);
   });
 
+  it('afterClose=flag: a won deal flagged again after its flag resolved (the amount dropped under the threshold, then rose back) is flagged again', async () => {
+    const stack = await start();
+    await settings(stack, { afterClose: 'flag' });
+    const deal = seedGatedDeal(stack);
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    const openFlags = () => stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind);
+    expect(openFlags()).toEqual(['after_close']);
+
+    stack.sim.updateDealAsUser(deal.id, { amount: '40000' }, { userId: REP });
+    await stack.settle();
+    expect(openFlags()).toEqual([]);
+    // B2 under afterClose=flag: back above the threshold, still won, no review.
+    stack.sim.updateDealAsUser(deal.id, { amount: '95000' }, { userId: REP });
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    expect(openFlags()).toEqual(['after_close']);
+    expect(violationsOf(stack, deal.id).map((v) => [v.action, v.cause])).toEqual(
+      expect.arrayContaining([
+        ['flagged', 'stage_move'],
+        ['flagged', 'fact_change'],
+      ]),
+    );
+    expect(violationsOf(stack, deal.id)).toHaveLength(2);
+    // A duplicate look (a sweep of the same state) adds nothing.
+    expect(stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'reconcile')], Date.now())).toBe(1);
+    await stack.settle();
+    expect(violationsOf(stack, deal.id)).toHaveLength(2);
+    expect(stack.store.dealFlags.listOpen(stack.sim.portalId, { limit: 10 })).toHaveLength(1);
+  });
+
   it('B11: a move under a relaxed threshold is recorded naming who relaxed it, and tightening flags the deal without moving it', async () => {
     const stack = await start();
     const owner = stack.sim.seedOwner({ email: 'riley@example.com', userId: REP });

@@ -518,11 +518,19 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     const portalId = event.portalId;
     const now = clock.now();
     const stage = fresh.stage as string;
-    const key = `after_close:${passage ?? `event:${event.id}`}`;
+    const passageKey = `after_close:${passage ?? `event:${event.id}`}`;
     const to = stageLabel(portalId, fresh.pipeline, stage);
     const reason = `won (${to}) without a technical review sign-off: ${verdict.reason}`;
-    const flagId = store.dealFlags.record({ portalId, dealId: fresh.id, kind: 'after_close', reason, settingsChangeId: null, dedupeKey: key }, now);
-    if (flagId === undefined) return false;
+    // One open flag per passage; once it resolved (covered, or no longer needing review), the same
+    // passage found uncovered again is a new cause: flagged again, under the next key.
+    const open = store.dealFlags.openForDeal(portalId, fresh.id).some((f) => f.kind === 'after_close' && (f.dedupeKey === passageKey || f.dedupeKey.startsWith(`${passageKey}:again`)));
+    if (open) return false;
+    let key = passageKey;
+    let flagId = store.dealFlags.record({ portalId, dealId: fresh.id, kind: 'after_close', reason, settingsChangeId: null, dedupeKey: key }, now);
+    for (let again = 2; flagId === undefined; again += 1) {
+      key = `${passageKey}:again${again}`;
+      flagId = store.dealFlags.record({ portalId, dealId: fresh.id, kind: 'after_close', reason, settingsChangeId: null, dedupeKey: key }, now);
+    }
     const previous = fresh.stageHistory.slice(Math.max(index, 0) + 1).find((h) => h.value !== stage)?.value ?? verdict.gateStage?.id ?? stage;
     const violationId = recordViolation(event, fresh.id, who, previous, stage, 'flagged');
     enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
