@@ -146,6 +146,26 @@ describe('the gate holds on every path', () => {
     expect(gate.gate.status).toBe('approved');
   });
 
+  it("B5: approving a won deal's changed commitment fits the ledger without the weeks it releases (the old approval's)", async () => {
+    const stack = await start();
+    // 10 weeks allocated: 5 booked, the changed commitment needs 7, which fits once the 5 are released.
+    await settings(stack, { afterClose: 'flag', capacity: { engineerWeeksPerQuarter: 50, commitmentShare: 0.2 } });
+    const deal = seedGatedDeal(stack, { dealgate_effort_weeks: '5' });
+    const first = await approve(stack, deal.id, 'SAML SSO with the customer IdP', 5);
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    stack.sim.updateDealAsUser(deal.id, { dealgate_effort_weeks: '7' }, { userId: REP });
+    await stack.settle();
+    let gate = (await card<GateResponse>(stack, REVIEWER, 'GET', `/deals/${deal.id}/gate`)).json;
+    const second = gate.review?.id ?? 0;
+    expect(second).not.toBe(first);
+
+    const decided = await card<GateResponse>(stack, REVIEWER, 'POST', `/reviews/${second}/decision`, { outcome: 'yes' });
+    expect(decided.status).toBe(200);
+    gate = (await card<GateResponse>(stack, REVIEWER, 'GET', `/deals/${deal.id}/gate`)).json;
+    expect(gate.capacity).toMatchObject({ usedWeeks: 7, remainingWeeks: 3 });
+  });
+
   it('afterClose=flag: a won deal without sign-off stays won, with a violation, a note, tasks for its owner and the escalation reviewer, listed until covered', async () => {
     const stack = await start();
     await settings(stack, { afterClose: 'flag' });

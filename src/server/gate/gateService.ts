@@ -143,6 +143,8 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     // Checked before anything is written: the named review must be this account's (404, not a
     // foreign-key failure) and the approval must fit the ledger (409).
     let plan: ApprovalPlan = { deprioritize: null };
+    // An approval superseded on the won deal keeps its weeks booked until this decision, which releases them.
+    const released = new Set(store.reviews.listForDeal(portalId, review.dealId).filter((r) => r.keepsBooking && r.id !== reviewId).map((r) => r.id));
     if (quarter !== null) {
       if (input.deprioritizeReviewId !== undefined) reviewOf(ctx, portalId, input.deprioritizeReviewId);
       plan = planApproval({
@@ -150,7 +152,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
         reviewId,
         quarter,
         requestedWeeks: consumedWeeks(review.effortWeeks, decided.decision.extraWeeks),
-        commitments: store.reviews.activeCommitments(portalId).filter((c) => c.reviewId !== reviewId),
+        commitments: store.reviews.activeCommitments(portalId).filter((c) => c.reviewId !== reviewId && !released.has(c.reviewId)),
         deprioritizeReviewId: input.deprioritizeReviewId,
       });
     }
@@ -162,7 +164,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     store.audit.append(portalId, decided.audit);
     // An approval superseded on the won deal kept its weeks booked until this decision replaced it.
     for (const earlier of store.reviews.listForDeal(portalId, review.dealId)) {
-      if (earlier.keepsBooking && earlier.id !== reviewId) {
+      if (released.has(earlier.id)) {
         store.reviews.update(portalId, { ...earlier, keepsBooking: false, updatedAt: now });
         store.audit.append(portalId, {
           dealId: earlier.dealId,
