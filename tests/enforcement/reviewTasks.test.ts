@@ -164,6 +164,31 @@ describe('review tasks are completed when the review closes', () => {
     ]);
   });
 
+  it("a decision completes its own review's tasks only, not those whose outbox id starts with the same digits", async () => {
+    const s = await start({ startWorkers: false });
+    const first = seedGatedDeal(s, { dealname: 'first' });
+    const reviewId = await requestReviewAsRep(s, first.id);
+    const own = rowsOf(s, first.id, 'create_task').map((r) => r.id);
+    // Enough other requests that outbox ids 10 x own + 0..9 are task creates of other deals,
+    // all created in the same batch call as the first deal's.
+    const others: string[] = [];
+    while (Math.max(...s.store.outbox.list({ portalId: s.sim.portalId, limit: 500 }).map((r) => r.id)) < 10 * Math.max(...own) + 10) {
+      const deal = seedGatedDeal(s, { dealname: `other ${others.length}` });
+      await requestReviewAsRep(s, deal.id);
+      others.push(deal.id);
+    }
+    const lookalikes = others.flatMap((id) => rowsOf(s, id, 'create_task')).filter((r) => own.some((o) => String(r.id).startsWith(String(o))));
+    expect(lookalikes.length).toBeGreaterThan(0);
+    s.background.start();
+    await s.settle();
+
+    await decideAsReviewer(s, reviewId, { outcome: 'yes' });
+    await s.settle();
+    expect(taskStatuses(s, first.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
+    expect(others.filter((id) => taskStatuses(s, id).some(([, status]) => status !== 'NOT_STARTED'))).toEqual([]);
+    expect(s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId)).map((t) => t.outboxId).sort()).toEqual([...own].sort());
+  });
+
   it('a task created before ids were recorded is found by its reference and completed', async () => {
     const s = await start();
     const deal = seedGatedDeal(s);

@@ -131,6 +131,20 @@ export function engagementRef(row: { portalId: number; id: number }): string {
   return `dealgate-ref-${row.portalId}-${row.id}`;
 }
 
+/**
+ * Whether an engagement's body carries this row's reference, and not merely one that starts with
+ * it: the reference of row 12 is a prefix of row 120's, so a bare substring test would take row
+ * 120's task or note for row 12's.
+ */
+export function carriesRef(body: string | null | undefined, row: { portalId: number; id: number }): boolean {
+  if (!body) return false;
+  const ref = engagementRef(row);
+  for (let at = body.indexOf(ref); at !== -1; at = body.indexOf(ref, at + 1)) {
+    if (!/[0-9]/.test(body.charAt(at + ref.length))) return true;
+  }
+  return false;
+}
+
 export function withRef(body: string, row: { portalId: number; id: number }): string {
   return `${body}<p style="color:#7c98b6;font-size:11px">${engagementRef(row)}</p>`;
 }

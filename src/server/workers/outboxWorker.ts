@@ -4,8 +4,8 @@ import type { Store } from '../storage/store';
 import { classifyHubSpotError, TASK_COMPLETED, type EngagementRecord, type HubSpotDeal, type HubSpotGateway, type NewEngagement } from '../hubspot/gateway';
 import { IN_DOUBT, NOT_SENT, type ClaimedOutboxRow, type OutboxRow } from '../outbox/outboxStore';
 import {
+  carriesRef,
   chunk,
-  engagementRef,
   planDelivery,
   revertProperties,
   withRef,
@@ -225,7 +225,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       const existing = await call(portalId, () => gateway.listDealEngagements(portalId, dealId, kind));
       for (const item of doubtful) {
         if (item.dealId !== dealId) continue;
-        const ids = existing.filter((e) => (e.body ?? '').includes(engagementRef(item.row))).map((e) => e.id);
+        const ids = existing.filter((e) => carriesRef(e.body, item.row)).map((e) => e.id);
         if (ids.length > 0) found.set(item.row.id, ids);
       }
     }
@@ -256,8 +256,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   function matchCreated<P>(batch: EngagementPlan<P>[], records: EngagementRecord[]): { item: EngagementPlan<P>; ids: string[] }[] {
     const positional = records.length === batch.length && records.every((r) => !(r.body ?? '').includes('dealgate-ref-'));
     return batch.map((item, i) => {
-      const ref = engagementRef(item.row);
-      const byBody = records.filter((r) => (r.body ?? '').includes(ref)).map((r) => r.id);
+      const byBody = records.filter((r) => carriesRef(r.body, item.row)).map((r) => r.id);
       if (byBody.length > 0) return { item, ids: byBody };
       const record = positional ? records[i] : undefined;
       return { item, ids: record ? [record.id] : [] };
