@@ -166,6 +166,25 @@ describe('the gate holds on every path', () => {
     expect(gate.capacity).toMatchObject({ usedWeeks: 7, remainingWeeks: 3 });
   });
 
+  it("B5: a won deal's commitment changed a second time, before the first change was decided, opens the review of the latest one by itself", async () => {
+    const stack = await start();
+    await settings(stack, { afterClose: 'flag', capacity: { engineerWeeksPerQuarter: 100, commitmentShare: 0.2 } });
+    const deal = seedGatedDeal(stack, { dealgate_effort_weeks: '5' });
+    const first = await approve(stack, deal.id, 'SAML SSO with the customer IdP', 5);
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    stack.sim.updateDealAsUser(deal.id, { dealgate_effort_weeks: '7' }, { userId: REP });
+    await stack.settle();
+    stack.sim.updateDealAsUser(deal.id, { dealgate_effort_weeks: '9' }, { userId: REP });
+    await stack.settle();
+
+    const gate = (await card<GateResponse>(stack, REVIEWER, 'GET', `/deals/${deal.id}/gate`)).json;
+    expect(gate.review).toMatchObject({ status: 'pending', effortWeeks: 9 });
+    expect(gate.capacity?.commitments.map((c) => [c.reviewId, c.weeks])).toEqual([[first, 5]]);
+    const pending = stack.store.reviews.listForDeal(stack.sim.portalId, deal.id).filter((r) => r.status === 'pending');
+    expect(pending).toHaveLength(1);
+  });
+
   it('afterClose=flag: a won deal without sign-off stays won, with a violation, a note, tasks for its owner and the escalation reviewer, listed until covered', async () => {
     const stack = await start();
     await settings(stack, { afterClose: 'flag' });

@@ -115,11 +115,14 @@ export function reconcileDealFacts(
         );
       }
       latest = moved;
-      // A changed commitment on a won deal is post-sales work the contract now carries: its review opens by itself.
+      // A changed commitment on a won deal is post-sales work the contract now carries: its review
+      // opens by itself, also when it changes again before the review of the first change is decided
+      // (the approval it replaces still keeps its weeks booked).
       const pipelineNow = facts.pipeline ? store.pipelines.get(portalId, facts.pipeline) : undefined;
       const summary = facts.commitmentSummary?.trim() ?? '';
+      const keepsBooking = moved.keepsBooking || store.reviews.listForDeal(portalId, dealId).some((r) => r.keepsBooking);
       if (
-        moved.keepsBooking &&
+        keepsBooking &&
         requirement.reviewRequired &&
         isWonStage(pipelineNow, facts.stage) &&
         summary !== '' &&
