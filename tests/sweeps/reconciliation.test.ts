@@ -118,6 +118,23 @@ describe('the reconciliation', () => {
     expect((await opsSweeps(s)).reconcileSeconds).toBe(0);
   }, 30_000);
 
+  it('takes a shorter interval at the next start: the next pass is due an interval after the last one, not when the old interval planned it', async () => {
+    // DEALGATE_RECONCILE_SECONDS was a day; an operator lowers it and restarts the service.
+    const options: StackOptions = { defaults: { valueThreshold: 50_000 }, background: { sweeps: true, reconcileIntervalMs: 24 * 60 * 60_000 } };
+    stack = await startStack(options);
+    const s = stack;
+    await s.provision();
+    const dealId = existingDeal(s, 'presentationscheduled');
+    await waitUntil(async () => (await opsSweeps(s)).backfill?.status === 'finished', 10_000, 'the backfill');
+    expect(Date.parse((await opsSweeps(s)).reconcile?.nextAt ?? '')).toBeGreaterThan(Date.now() + 23 * 60 * 60_000);
+
+    options.background = { ...options.background, reconcileIntervalMs: 200 };
+    await s.restart();
+    s.sim.updateDealAsUser(dealId, { amount: '95000' }, { userId: REP, silent: true });
+    await waitUntil(() => sweepEvents(s, 'reconcile').some((e) => e.objectId === dealId), 10_000, 'a reconcile pass under the new interval');
+    expect(Date.parse((await opsSweeps(s)).reconcile?.nextAt ?? '')).toBeLessThan(Date.now() + 60_000);
+  }, 30_000);
+
   it('goes on after an outage from its watermark: every deal changed meanwhile, once', async () => {
     const s = await startAccount();
     const ids = s.sim.createDeals({ count: 450, stages: ['qualifiedtobuy'], properties: { dealname: 'Deal {n}', amount: '1000' }, at: Date.now() - TEN_MINUTES });

@@ -77,6 +77,12 @@ export interface SweepRepository {
   fail(portalId: number, kind: SweepKind, attempts: number, error: string, nextAt: number, at: number): void;
   /** Not before `nextAt`, without counting a failure (the inbox is catching up). */
   postpone(portalId: number, kind: SweepKind, nextAt: number): void;
+  /**
+   * Brings every waiting reconciliation forward to an interval after its last pass started (or
+   * after enrollment) when it was planned later: the interval in force now, not the one a pass
+   * finished under (DEALGATE_RECONCILE_SECONDS lowered across a restart). Returns the rows moved.
+   */
+  applyReconcileInterval(intervalMs: number): number;
   /** The install sweep again from the start (an admin changed what it looks for, or asks to). False when the account has none. */
   rerunBackfill(portalId: number, now: number): boolean;
   /** The account's inbox events of this subscription type still waiting (the sweeps' own, to pace themselves). */
@@ -156,6 +162,10 @@ export function sqliteSweeps(db: Db): SweepRepository {
   );
   const fail = db.prepare(`UPDATE deal_sweeps SET attempts = ?, last_error = ?, next_at = ?, updated_at = ? WHERE portal_id = ? AND kind = ?`);
   const postpone = db.prepare(`UPDATE deal_sweeps SET next_at = ? WHERE portal_id = ? AND kind = ?`);
+  const reschedule = db.prepare(
+    `UPDATE deal_sweeps SET next_at = COALESCE(started_at, updated_at) + @interval
+       WHERE kind = 'reconcile' AND status = 'finished' AND next_at > COALESCE(started_at, updated_at) + @interval`,
+  );
   const rerun = db.prepare(
     `UPDATE deal_sweeps SET status = 'pending', next_at = ?, attempts = 0, last_error = NULL, updated_at = ? WHERE portal_id = ? AND kind = 'backfill'`,
   );
@@ -204,6 +214,9 @@ export function sqliteSweeps(db: Db): SweepRepository {
     },
     postpone(portalId, kind, nextAt) {
       postpone.run(nextAt, portalId, kind);
+    },
+    applyReconcileInterval(intervalMs) {
+      return reschedule.run({ interval: intervalMs }).changes;
     },
     rerunBackfill(portalId, now) {
       return rerun.run(now, now, portalId).changes === 1;

@@ -34,9 +34,16 @@ export function createSweepWorker(deps: SweepWorkerDeps): SweepWorker {
   const reconcile = deps.reconcileIntervalMs > 0;
   const known = new Set<number>();
   let stopping = false;
+  let scheduled = false;
 
   async function sweepDue(): Promise<number> {
     const now = clock.now();
+    if (!scheduled && reconcile) {
+      // A pass finished under a longer interval (before a restart) planned the next one by it.
+      const moved = store.sweeps.applyReconcileInterval(deps.reconcileIntervalMs);
+      if (moved > 0) logger.info({ accounts: moved, reconcileIntervalMs: deps.reconcileIntervalMs }, 'reconciliations planned under a longer interval brought forward');
+    }
+    scheduled = true;
     for (const portalId of store.sweeps.enrollProvisioned(now, now + deps.reconcileIntervalMs)) {
       logger.info({ portalId }, 'account enrolled for sweeps: the install backfill starts');
     }
