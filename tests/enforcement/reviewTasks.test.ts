@@ -236,6 +236,37 @@ describe('review tasks whose create had an unknown outcome', () => {
   });
 });
 
+describe('migration 7', () => {
+  const start = stackPerTest({ defaults: DEFAULTS, simulator: { owners: OWNERS } });
+
+  it('completes the tasks of a review decided before Dealgate completed tasks, and leaves a waiting review\'s alone', async () => {
+    const s = await start();
+    const decided = seedGatedDeal(s, { dealname: 'decided' });
+    const reviewId = await requestReviewAsRep(s, decided.id);
+    const waiting = seedGatedDeal(s, { dealname: 'waiting' });
+    await requestReviewAsRep(s, waiting.id);
+    await s.settle();
+    await s.background.stop();
+    await decideAsReviewer(s, reviewId, { outcome: 'yes' });
+    // As a Dealgate from before migration 5 left it: the review decided, no completion queued,
+    // no task ids recorded, and migration 7 not applied yet.
+    const raw = new Database(s.databasePath);
+    try {
+      raw.prepare(`DELETE FROM outbox WHERE kind = 'complete_tasks'`).run();
+      raw.prepare('DELETE FROM outbox_tasks').run();
+      raw.prepare('DELETE FROM schema_migrations WHERE version = 7').run();
+    } finally {
+      raw.close();
+    }
+    await s.restart();
+    await s.settle();
+    expect(taskStatuses(s, decided.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
+    expect(taskStatuses(s, waiting.id)).toEqual([['7001', 'NOT_STARTED'], ['7002', 'NOT_STARTED']]);
+    expect(rowsOf(s, decided.id, 'complete_tasks').map((r) => [r.status, r.dedupeKey])).toEqual([['done', `review:${reviewId}:complete_tasks`]]);
+    expect(rowsOf(s, waiting.id, 'complete_tasks')).toEqual([]);
+  });
+});
+
 describe('migration 5', () => {
   it('gives create_task rows queued before it their review as cause', () => {
     const dir = tempDir('dealgate-m5-');

@@ -303,4 +303,24 @@ CREATE TABLE deal_sweeps (
 );
 `,
   },
+  {
+    version: 7,
+    name: 'complete the tasks of reviews closed before tasks were completed',
+    // Since migration 5 a review's reviewer and escalation tasks are completed when it is decided,
+    // withdrawn or superseded (a complete_tasks row queued with the change). Reviews that closed
+    // before that have no such row, so their tasks would stay open in HubSpot for good: queue one
+    // for each closed review that had tasks created, as the change would have (same dedupe key, so
+    // nothing is queued twice). The outbox finds those tasks by their reference. A deleted deal's
+    // tasks are left as they are.
+    sql: `
+INSERT OR IGNORE INTO outbox (portal_id, deal_id, kind, payload, dedupe_key, cause, created_at, next_attempt_at)
+SELECT r.portal_id, r.deal_id, 'complete_tasks', json_object('cause', 'review:' || r.id), 'review:' || r.id || ':complete_tasks', 'review:' || r.id,
+       CAST(strftime('%s', 'now') AS INTEGER) * 1000, 0
+  FROM reviews r
+ WHERE r.status NOT IN ('pending', 'overdue')
+   AND EXISTS (SELECT 1 FROM outbox o WHERE o.portal_id = r.portal_id AND o.cause = 'review:' || r.id AND o.kind = 'create_task')
+   AND NOT EXISTS (SELECT 1 FROM deal_snapshots s WHERE s.portal_id = r.portal_id AND s.deal_id = r.deal_id AND s.deleted = 1)
+ ORDER BY r.id;
+`,
+  },
 ];
