@@ -300,6 +300,24 @@ describe('the gate holds on every path', () => {
     expect(refused.json.error.message).toContain(`owns deal ${deal.id}`);
   });
 
+  it("a reviewer the deal was reassigned to in HubSpot (no webhook tells Dealgate) may not decide its review", async () => {
+    const stack = await start();
+    const repOwner = stack.sim.seedOwner({ email: 'riley@example.com', userId: REP });
+    const reviewerOwner = stack.sim.seedOwner({ email: 'lead@example.com', userId: Number(REVIEWER) });
+    const deal = seedGatedDeal(stack, { hubspot_owner_id: repOwner.id });
+    const requested = await card<GateResponse>(stack, REP, 'POST', `/deals/${deal.id}/reviews`, { summary: 'SSO', effortWeeks: 3 });
+    expect(requested.status).toBe(201);
+    await stack.settle();
+    // The deal changes hands in HubSpot: owner changes send Dealgate no webhook.
+    stack.sim.updateDealAsUser(deal.id, { hubspot_owner_id: reviewerOwner.id }, { userId: ADMIN });
+    await stack.settle();
+
+    const refused = await card<{ error: { code: string; message: string } }>(stack, REVIEWER, 'POST', `/reviews/${requested.json.review?.id}/decision`, { outcome: 'yes' });
+    expect(refused.status).toBe(403);
+    expect(refused.json.error.message).toContain(`owns deal ${deal.id}`);
+    expect(stack.store.reviews.latestForDeal(stack.sim.portalId, deal.id)?.status).toBe('pending');
+  });
+
   it("compares the account's currency amount with the threshold and says so", async () => {
     const stack = await start();
     stack.sim.setExchangeRate('JPY', 0.0065);

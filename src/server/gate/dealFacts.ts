@@ -241,6 +241,24 @@ export async function loadDeal(ctx: GateContext, portalId: number, dealId: strin
   return { snapshot: stored, source: 'hubspot' };
 }
 
+/**
+ * The deal as HubSpot has it now, stored like any new facts: for what the snapshot cannot be
+ * trusted with, such as who owns the deal (owner changes send Dealgate no webhook).
+ */
+export async function refreshDeal(ctx: GateContext, portalId: number, dealId: string): Promise<DealSnapshot> {
+  let deal;
+  try {
+    deal = await ctx.gateway.getDeal(portalId, dealId);
+  } catch (error) {
+    throw hubspotUnavailable(`the read of deal ${dealId}`, error);
+  }
+  if (!deal) throw notFound(`deal ${dealId} does not exist in HubSpot account ${portalId}`);
+  reconcileDealFacts(ctx, portalId, dealId, deal, 'hubspot');
+  const stored = ctx.store.deals.get(portalId, dealId);
+  if (!stored) throw new DealgateError('internal', `deal ${dealId} was read but not stored`);
+  return stored;
+}
+
 /** Pipelines are read again at most this often when a deal names a pipeline or stage the cache lacks. */
 export const PIPELINE_REREAD_MS = 60_000;
 

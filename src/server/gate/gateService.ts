@@ -16,7 +16,7 @@ import {
   projectStatus,
   withCommitment,
 } from './dealEffects';
-import { ensurePipelines, loadDeal } from './dealFacts';
+import { ensurePipelines, loadDeal, refreshDeal } from './dealFacts';
 import { ownerUserIdOf } from './owners';
 import { buildGateResponse } from './gateView';
 import { openReviewWithTasks, supersede } from './reviewOpening';
@@ -121,8 +121,10 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
   const { portalId, userId } = caller;
   const dealId = reviewOf(ctx, portalId, reviewId).dealId;
   const { source, snapshot: loaded } = await prepareDeal(ctx, portalId, dealId);
-  // Neither the rep who asked nor the deal's owner approves their own deal.
-  const dealOwnerUserId = loaded.ownerId === null ? null : await ownerUserIdOf(ctx, portalId, loaded.ownerId);
+  // Neither the rep who asked nor the deal's owner approves their own deal. The owner is HubSpot's
+  // now: a deal reassigned in HubSpot sends no webhook, so the snapshot's owner may be stale.
+  const current = source === 'hubspot' ? loaded : await refreshDeal(ctx, portalId, dealId);
+  const dealOwnerUserId = current.ownerId === null ? null : await ownerUserIdOf(ctx, portalId, current.ownerId);
   if (dealOwnerUserId === userId) {
     throw forbidden(`user ${userId} owns deal ${dealId} and so cannot decide its review; another reviewer must`);
   }
