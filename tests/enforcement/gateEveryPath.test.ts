@@ -434,6 +434,22 @@ describe('the gate holds on every path', () => {
     expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'stage_move', action: 'reverted' })]);
   });
 
+  it("the admin's enforce action takes every deal the install sweep flagged, not only the first 10,000", async () => {
+    const stack = await start({ startWorkers: false });
+    const flags = 10_050;
+    stack.store.transaction(() => {
+      for (let i = 1; i <= flags; i += 1) {
+        stack.store.dealFlags.record(
+          { portalId: stack.sim.portalId, dealId: String(900_000 + i), kind: 'backfill', reason: 'found at install', settingsChangeId: null, dedupeKey: `backfill:${900_000 + i}` },
+          Date.now(),
+        );
+      }
+    });
+    const enforced = await card<{ flagged: number; queued: number }>(stack, ADMIN, 'POST', '/flags/backfill/enforce', {});
+    expect(enforced.status).toBe(202);
+    expect(enforced.json).toMatchObject({ flagged: flags, queued: flags });
+  });
+
   it('a reconciliation sweep and the webhook of the same move act once: one revert, one note, one violation', async () => {
     const stack = await start();
     const deal = seedGatedDeal(stack);

@@ -19,7 +19,8 @@ export function enforceBackfill(ctx: GateStoreContext, caller: Caller): EnforceB
     throw forbidden(`only admins enforce the deals found at install; user ${userId} is not one of this account's admins`);
   }
   const now = ctx.clock.now();
-  const flags = store.dealFlags.listOpen(portalId, { kind: 'backfill', limit: 10_000 });
+  // All of them: "one admin action enforces them" (an install sweep of a large account flags tens of thousands).
+  const flags = store.dealFlags.listOpen(portalId, { kind: 'backfill', limit: Number.MAX_SAFE_INTEGER });
   const queued = store.inbox.insertBatch(
     flags.map((flag) => ({
       portalId,
