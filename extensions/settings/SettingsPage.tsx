@@ -40,7 +40,8 @@ export function SettingsPage({ actions, fetcher, baseUrl = DEFAULT_SERVICE_URL }
         retry={load}
         testIdPrefix="settings"
         loadingLabel="Loading Dealgate's settings"
-        forbiddenTitle="Only Dealgate admins can see the settings"
+        // GET /settings is open to everyone in an installed account: a 403 means the account never installed Dealgate.
+        forbiddenTitle="Dealgate is not available in this HubSpot account"
         errorTitle="Dealgate could not load its settings"
       />
     );
@@ -158,7 +159,11 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
           value={draft.gateStages[pipeline.id] ?? ''}
           options={[
             { value: '', label: 'By stage name (above)' },
-            ...[...pipeline.stages].sort((a, b) => a.displayOrder - b.displayOrder).map((s) => ({ value: s.id, label: s.label })),
+            // The gate is an open stage deals pass through: the service refuses a closed one.
+            ...pipeline.stages
+              .filter((s) => !s.isClosed)
+              .sort((a, b) => a.displayOrder - b.displayOrder)
+              .map((s) => ({ value: s.id, label: s.label })),
           ]}
           onChange={(v) => set('gateStages', { ...draft.gateStages, [pipeline.id]: String(v) })}
           {...field('gateStages')}

@@ -47,11 +47,26 @@ describe('the settings page', () => {
       'Presentation Scheduled',
       'Decision Maker Bought-In',
       'Contract Sent',
-      'Closed Won',
-      'Closed Lost',
     ]);
     expect(renderer.findByTestId(Text, 'settings-updated').text).toBe("Not saved yet: these are the service's defaults.");
     expect(renderer.maybeFindByTestId(Alert, 'settings-read-only')).toBeNull();
+  });
+
+  it('offers as a gate stage only what the service accepts: each stage it offers saves', async () => {
+    const renderer = await openLoadedSettings(users.admin);
+    const offered = renderer
+      .findByTestId(Select, 'settings-gate-stage-default')
+      .props.options.map((o) => String(o.value))
+      .filter((v) => v !== '');
+    expect(offered.length).toBeGreaterThan(0);
+    for (const [i, stage] of offered.entries()) {
+      fire(renderer.findByTestId(Select, 'settings-gate-stage-default'), 'onChange', stage);
+      fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
+      await renderer.waitFor(() => expect(puts()).toHaveLength(i + 1), WAIT);
+      await renderer.waitFor(() => expect(renderer.findByTestId(LoadingButton, 'settings-save').props.loading).toBe(false), WAIT);
+    }
+    expect(puts().filter((p) => p.status !== 200)).toEqual([]);
+    expect(renderer.maybeFindByTestId(Alert, 'settings-save-error')).toBeNull();
   });
 
   it('refuses invalid values by field, with the API’s rules, and saves nothing', async () => {
@@ -123,6 +138,16 @@ describe('the settings page', () => {
     expect(renderer.findByTestId(Alert, 'settings-read-only')).toBeDefined();
     expect(renderer.findByTestId(NumberInput, 'settings-threshold').props.readOnly).toBe(true);
     expect(renderer.maybeFindByTestId(LoadingButton, 'settings-save')).toBeNull();
+  });
+
+  it('in an account that has not installed Dealgate, says so, not that only admins may look', async () => {
+    // Everyone of an installed account reads the settings; the service refuses only an account that never installed.
+    const otherAccount = live.portalId + 1;
+    const renderer = openSettings(users.admin, live.fetcherFor(users.admin, otherAccount));
+    await renderer.waitFor(() => expect(renderer.findByTestId(ErrorState, 'settings-forbidden')).toBeDefined(), WAIT);
+    expect(live.calls.at(-1)?.status).toBe(403);
+    expect(renderer.findByTestId(ErrorState, 'settings-forbidden').props.title).toBe('Dealgate is not available in this HubSpot account');
+    expect(says(renderer, ErrorState, 'settings-forbidden')).toContain(`account ${otherAccount} has not installed Dealgate`);
   });
 
   it('shows the service’s refusal with a retry, and loads on retry', async () => {
