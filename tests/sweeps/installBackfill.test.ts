@@ -195,6 +195,25 @@ describe('the install backfill', () => {
     expect(searches(s).length).toBe(stoppedAt);
   }, 60_000);
 
+  it('stops at once while a search waits out HubSpot\'s pause, and sends nothing after stop()', async () => {
+    // A 429 pauses the account for 5 s (HubSpot's pauses run up to 10 s; a shutdown gets 10 s in all).
+    const s = await startAccount({ background: { sweeps: true, rate: { requestsPerWindow: 90, windowMs: 10_000, minPauseMs: 5_000, maxPauseMs: 5_000 } } });
+    seedAccount(s, 300);
+    s.sim.faults.failNext(1, { status: 429, policy: 'TEN_SECONDLY_ROLLING', match: 'POST /crm/v3/objects/deals/search' });
+    s.background.start();
+    await waitUntil(() => searches(s).some((r) => r.status === 429), 10_000, 'the 429');
+
+    const stoppingAt = Date.now();
+    await s.background.stop();
+    expect(Date.now() - stoppingAt).toBeLessThan(1_000);
+    const sent = searches(s).length;
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    expect(searches(s)).toHaveLength(sent);
+    expect(sent).toBe(1);
+    // It waits where it was, and goes on at the next start.
+    expect((await opsSweeps(s)).backfill).toMatchObject({ status: 'running', checked: 0 });
+  }, 30_000);
+
   it('does not search when no pipeline has a gate stage, and says it is done', async () => {
     const s = await startAccount({ defaults: { valueThreshold: 50_000, admins: [ADMIN], gateStageLabel: 'no such stage' } });
     seedAccount(s, 100);

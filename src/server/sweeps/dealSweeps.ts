@@ -104,11 +104,14 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
     return stagesPastGate(store.pipelines.list(portalId), settings);
   }
 
-  /** One search call, inside both limits. A 429 pauses as the workers' calls do, and is tried again. */
+  /**
+   * One search call, inside both limits. A 429 pauses as the workers' calls do, and is tried again.
+   * A stop while it waits for either limit sends nothing (SweepStopped): the sweep goes on from its
+   * stored cursor at the next start.
+   */
   async function search(portalId: number, request: DealSearchRequest, shouldStop: () => boolean): Promise<DealSearchPage> {
     for (let attempt = 1; ; attempt += 1) {
-      await searchPacer.acquire(portalId);
-      await governor.acquire(portalId);
+      if (!(await searchPacer.acquire(portalId, shouldStop)) || !(await governor.acquire(portalId, shouldStop))) throw new SweepStopped();
       try {
         return await withTimeout(gateway.searchDeals(portalId, request), callTimeoutMs);
       } catch (error) {
@@ -192,7 +195,7 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
       try {
         page = await search(portalId, pageRequest(query, cursor), shouldStop);
       } catch (error) {
-        failed(state, error);
+        if (!(error instanceof SweepStopped)) failed(state, error);
         break;
       }
       const step = advance(cursor, page);
@@ -218,6 +221,13 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
   }
 
   return { sweep, stagesPastGate: pastGate };
+}
+
+/** The sweep was told to stop while a search waited for HubSpot's limits: nothing was sent. */
+class SweepStopped extends Error {
+  constructor() {
+    super('the sweep stopped before its search was sent');
+  }
 }
 
 function policyOf(error: unknown): string | undefined {

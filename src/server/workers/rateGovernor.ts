@@ -24,6 +24,8 @@ export const DEFAULT_RATE: RateGovernorOptions = { requestsPerWindow: 90, window
 const MIN_PAUSE_MS = 1_000;
 const MAX_PAUSE_MS = 10_000;
 const SLOW_DOWN_FOR_MS = 60_000;
+/** How often a wait with `shouldStop` looks at it. */
+const STOP_CHECK_MS = 100;
 
 interface AccountPace {
   sent: number[];
@@ -33,8 +35,12 @@ interface AccountPace {
 }
 
 export interface RateGovernor {
-  /** Resolves when the account may make one more request (and counts it). */
-  acquire(portalId: number): Promise<void>;
+  /**
+   * Resolves when the account may make one more request (and counts it): true. With `shouldStop`,
+   * it waits in short steps and resolves false, counting nothing, once that says stop (a shutdown
+   * is not held up by a pause of up to 10 s).
+   */
+  acquire(portalId: number, shouldStop?: () => boolean): Promise<boolean>;
   /** HubSpot answered 429: pause the account and slow it down. Returns the pause in ms. */
   rateLimited(portalId: number, retryAfterMs?: number): number;
   /** How long the account stays paused from now (0 when it is not). */
@@ -60,12 +66,14 @@ export function createRateGovernor(clock: Clock, options: RateGovernorOptions = 
   };
 
   return {
-    async acquire(portalId) {
+    async acquire(portalId, shouldStop) {
       const p = pace(portalId);
+      const wait = (ms: number) => sleep(shouldStop ? Math.min(ms, STOP_CHECK_MS) : ms);
       for (;;) {
+        if (shouldStop?.()) return false;
         const now = clock.now();
         if (p.pausedUntil > now) {
-          await sleep(p.pausedUntil - now);
+          await wait(p.pausedUntil - now);
           continue;
         }
         while (p.sent.length > 0 && (p.sent[0] ?? 0) <= now - options.windowMs) p.sent.shift();
@@ -73,10 +81,10 @@ export function createRateGovernor(clock: Clock, options: RateGovernorOptions = 
         const budget = p.slowUntil > now ? Math.max(1, Math.floor(options.requestsPerWindow / 2)) : options.requestsPerWindow;
         if (p.sent.length < budget) {
           p.sent.push(now);
-          return;
+          return true;
         }
         const oldest = p.sent[p.sent.length - budget] ?? now;
-        await sleep(Math.max(1, oldest + options.windowMs - now));
+        await wait(Math.max(1, oldest + options.windowMs - now));
       }
     },
 
