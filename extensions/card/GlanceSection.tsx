@@ -10,7 +10,7 @@ export function GlanceSection({ gate }: { gate: GateResponse }) {
     ? `Yes: ${deal.commitmentSummary ?? '(no summary written)'}${deal.effortWeeks !== null ? ` (${formatWeeks(deal.effortWeeks)} of engineering)` : ''}`
     : 'None declared';
   const required = gate.gate.reviewRequired ? 'Yes' : 'No';
-  const outlook = gateOutlook(gate.gate);
+  const outlook = gateOutlook(gate.gate, gate.standingFlag);
   const amountLabel = gate.gate.amountBasis === 'home_currency' && gate.gate.amount !== deal.amount ? 'Amount (account currency) vs threshold' : 'Amount vs threshold';
   return (
     <Flex direction="column" gap="sm">

@@ -1,4 +1,4 @@
-import type { DecisionOutcome, DealFlagKind, GateEvaluation, GateStatus, HistoryEntry, ReviewStatus, SettingsChangeView } from '../contract/api';
+import type { DecisionOutcome, DealFlagKind, GateEvaluation, GateResponse, GateStatus, HistoryEntry, ReviewStatus, SettingsChangeView } from '../contract/api';
 
 /** The words the card (and the demo's text rendering) uses for what the API returns. */
 
@@ -111,10 +111,25 @@ export function userLabel(userId: string, me: string): string {
  * pipeline says so, a won deal under afterClose=flag is flagged (it stays won), anything else past
  * the gate without sign-off is moved back.
  */
-export function gateOutlook(gate: GateEvaluation): { key: 'ungated' | 'past_gate' | 'blocked' | 'free'; text: string } {
+export function gateOutlook(
+  gate: GateEvaluation,
+  standingFlag: GateResponse['standingFlag'] = null,
+): { key: 'ungated' | 'past_gate' | 'blocked' | 'free'; text: string } {
   const stage = gate.gateStage?.label ?? 'the gate stage';
   if (gate.ungated) {
     return { key: 'ungated', text: 'This pipeline has no gate stage, so Dealgate does not gate its deals; an admin can choose one in the settings.' };
+  }
+  if (gate.pastGate && !gate.mayAdvance && standingFlag) {
+    // Its passage was legal when it happened: Dealgate flagged it and leaves it where it is.
+    return standingFlag.kind === 'backfill'
+      ? {
+          key: 'past_gate',
+          text: `This deal was already past ${stage} without sign-off when Dealgate was installed: it is flagged for the deal desk and stays where it is unless an admin enforces the deals found at install. Request a review.`,
+        }
+      : {
+          key: 'past_gate',
+          text: `This deal passed ${stage} before the rules tightened and has no sign-off: it is flagged for the deal desk and stays where it is. Request a review.`,
+        };
   }
   if (gate.pastGate && !gate.mayAdvance) {
     return gate.inWonStage && gate.afterClose === 'flag'

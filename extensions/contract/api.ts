@@ -251,6 +251,12 @@ export interface GateResponse {
   capacity: CapacityView | null;
   caller: CallerView;
   permissions: Permissions;
+  /**
+   * The open flag that has Dealgate leave the deal where it is although it sits past the gate
+   * without sign-off: its passage was legal (before Dealgate was installed, or before the rules
+   * tightened). null when there is none.
+   */
+  standingFlag: { kind: 'backfill' | 'rules_tightened'; reason: string; since: string } | null;
 }
 
 /** POST /deals/:dealId/reviews, POST /reviews/:id/decision, POST /reviews/:id/withdraw answer the updated gate. */

@@ -44,6 +44,22 @@ describe('the card says what the gate will do', () => {
     expect(outlook(renderer)?.text).toBe('This won deal has no sign-off: Dealgate flags it for the deal desk and it stays won. Request a review.');
   });
 
+  it('a deal past the gate that the tightened rules flagged is said to stay where it is, not to be moved back', async () => {
+    const dealId = live.seedDeal({ dealname: 'Acme', dealstage: 'closedwon', amount: '30000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' });
+    let renderer = await openLoadedCard(live, dealId, users.rep);
+    expect(outlook(renderer)?.text).toBe('No review is needed: it may move past Contract Sent.');
+    const current = await live.call<SettingsResponse>(users.admin, 'GET', '/api/v1/settings');
+    expect((await live.call(users.admin, 'PUT', '/api/v1/settings', { ...current.json.settings, valueThreshold: 20_000 })).status).toBe(200);
+    await live.stack.settle();
+    renderer = await openLoadedCard(live, dealId, users.rep);
+    expect(outlook(renderer)?.props.testId).toBe('glance-past-gate');
+    expect(outlook(renderer)?.text).toBe(
+      'This deal passed Contract Sent before the rules tightened and has no sign-off: it is flagged for the deal desk and stays where it is. Request a review.',
+    );
+    // What the card says is what Dealgate does: the deal stays won.
+    expect(live.stack.sim.getDeal(dealId)?.properties.dealstage).toBe('closedwon');
+  });
+
   it('a deal with no review needed may move past the gate', async () => {
     const dealId = live.seedDeal({ dealname: 'Small', dealstage: 'contractsent', amount: '1000' });
     const renderer = await openLoadedCard(live, dealId, users.rep);

@@ -159,5 +159,15 @@ export function buildGateResponse(
     capacity,
     caller: { userId, roles: rolesOf(userId, settings) },
     permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
+    standingFlag: standingFlagOf(ctx, portalId, snapshot.dealId),
   };
+}
+
+/** The newest open flag of a legal passage (found at install, caught by tightened rules): enforcement leaves such a deal where it is. */
+function standingFlagOf(ctx: GateStoreContext, portalId: number, dealId: string): GateResponse['standingFlag'] {
+  const flag = ctx.store.dealFlags
+    .openForDeal(portalId, dealId)
+    .filter((f): f is typeof f & { kind: 'backfill' | 'rules_tightened' } => f.kind === 'backfill' || f.kind === 'rules_tightened')
+    .at(-1);
+  return flag ? { kind: flag.kind, reason: flag.reason, since: iso(flag.createdAt) } : null;
 }
