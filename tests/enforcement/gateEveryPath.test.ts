@@ -270,6 +270,49 @@ describe('the gate holds on every path', () => {
     expect(violationsOf(stack, deal.id)).toEqual([]);
   });
 
+  it('a deal Dealgate never saw, past a gate an admin moved earlier, is flagged (not moved) when the reconciliation finds it', async () => {
+    const stack = await start();
+    // Sits in Contract Sent, the gate stage, with a commitment: legal. HubSpot sends no webhook for it.
+    const deal = seedGatedDeal(stack);
+    const current = (await card<SettingsResponse>(stack, ADMIN, 'GET', '/settings')).json.settings;
+    await settings(stack, { gateStages: { ...current.gateStages, default: 'decisionmakerboughtin' } });
+    // Edited later without a webhook (or its webhook lost): the reconciliation finds it.
+    stack.sim.updateDealAsUser(deal.id, { dealname: 'Acme platform (renewal)' }, { userId: REP, silent: true });
+    expect(stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'reconcile')], Date.now())).toBe(1);
+    await stack.settle();
+
+    expect(stageOf(stack, deal.id)).toBe('contractsent');
+    expect(violationsOf(stack, deal.id)).toEqual([]);
+    expect(stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind)).toEqual(['rules_tightened']);
+  });
+
+  it("a move's webhook that arrives after the rules tightened is judged under the rule it was made under: flagged, not moved", async () => {
+    const stack = await start();
+    const deal = seedGatedDeal(stack);
+    await card(stack, REP, 'GET', `/deals/${deal.id}/gate`);
+    await settings(stack, { valueThreshold: 1e12 });
+    // Moved under the relaxed rule; HubSpot's webhook of it is late.
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP, silent: true });
+    const move = stack.sim.dealHistory(deal.id, 'dealstage').find((h) => h.value === 'closedwon');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await settings(stack, { valueThreshold: 50_000 });
+    await stack.settle();
+    await stack.postWebhook(
+      JSON.stringify([
+        {
+          eventId: 777002, subscriptionId: 1, portalId: stack.sim.portalId, appId: 3141592, occurredAt: Number(move?.timestamp ?? Date.now()),
+          subscriptionType: 'deal.propertyChange', attemptNumber: 0, objectId: Number(deal.id), propertyName: 'dealstage', propertyValue: 'closedwon',
+          changeSource: 'CRM_UI', sourceId: `userId:${REP}`,
+        },
+      ]),
+    );
+    await stack.settle();
+
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    expect(violationsOf(stack, deal.id)).toEqual([]);
+    expect(stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind)).toContain('rules_tightened');
+  });
+
   it('B9: a pipeline with no gate stage is reported as ungated on the settings and home pages and on its deals', async () => {
     const stack = await start();
     const pipeline = stack.sim.seedPipeline({ label: 'Renewals', stages: [{ label: 'Open' }, { label: 'Renewed', isClosed: true, probability: 1 }] });

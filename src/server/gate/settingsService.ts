@@ -201,16 +201,17 @@ function reevaluateDeals(
   }
 }
 
-function flagTightened(
+/** Flags a deal past the gate whose passage a later change of the rule made unlawful: listed, a note, a task for its owner; once per change. */
+export function flagTightened(
   ctx: GateStoreContext,
-  input: { portalId: number; deal: DealSnapshot; changeId: number; userId: string; reason: string; stage: string | null; now: number },
-): void {
+  input: { portalId: number; deal: Pick<DealSnapshot, 'dealId' | 'name' | 'ownerId'>; changeId: number; userId: string; reason: string; stage: string | null; now: number },
+): boolean {
   const { store } = ctx;
   const { portalId, deal, changeId, userId, now } = input;
   const reason = `past the gate${input.stage ? ` (${input.stage})` : ''} without sign-off since settings change #${changeId} by user ${userId} tightened the rule: ${input.reason}`;
   const key = `tightened:${changeId}:${deal.dealId}`;
   const flagId = store.dealFlags.record({ portalId, dealId: deal.dealId, kind: 'rules_tightened', reason, settingsChangeId: changeId, dedupeKey: key }, now);
-  if (flagId === undefined) return;
+  if (flagId === undefined) return false;
   const body =
     `<p><strong>Dealgate: this deal now needs a technical review.</strong></p>` +
     `<p>It passed the gate when the rules allowed it; settings change #${changeId} by user ${escapeHtml(userId)} tightened them: ${escapeHtml(input.reason)}.</p>` +
@@ -228,4 +229,5 @@ function flagTightened(
       now,
     );
   }
+  return true;
 }

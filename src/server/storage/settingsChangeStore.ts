@@ -25,6 +25,8 @@ export interface SettingsChangeRepository {
   list(portalId: number, limit: number): SettingsChange[];
   /** The newest change whose effect on the gate is not neutral. */
   latestGateChange(portalId: number): SettingsChange | undefined;
+  /** Changes made after `at`, oldest first. */
+  since(portalId: number, at: number): SettingsChange[];
 }
 
 interface Row {
@@ -58,6 +60,7 @@ export function sqliteSettingsChanges(db: Db): SettingsChangeRepository {
   const latestGate = db.prepare<[number], Row>(
     `SELECT * FROM settings_changes WHERE portal_id = ? AND effect <> 'neutral' ORDER BY id DESC LIMIT 1`,
   );
+  const since = db.prepare<[number, number], Row>('SELECT * FROM settings_changes WHERE portal_id = ? AND changed_at > ? ORDER BY id');
   return {
     record(c) {
       const result = insert.run(c.portalId, c.changedBy, c.changedAt, JSON.stringify(c.before), JSON.stringify(c.after), JSON.stringify(c.fields), c.effect);
@@ -69,6 +72,9 @@ export function sqliteSettingsChanges(db: Db): SettingsChangeRepository {
     latestGateChange(portalId) {
       const row = latestGate.get(portalId);
       return row ? toChange(row) : undefined;
+    },
+    since(portalId, at) {
+      return since.all(portalId, at).map(toChange);
     },
   };
 }

@@ -70,6 +70,13 @@ export interface GatePort {
    */
   relaxedBy(portalId: number, deal: ObservedDeal): RelaxedBy | undefined;
   /**
+   * The rule in force at `at` (when the deal passed, or its fact changed) let the deal sit where it
+   * is, and a later change tightened the rule so that it no longer may: that change.
+   */
+  tightenedSince(portalId: number, deal: ObservedDeal, at: number): RelaxedBy | undefined;
+  /** Flags a deal whose passage was legal when it happened (listed, a note, a task for its owner), once per change; true when it did. */
+  flagTightened(portalId: number, deal: ObservedDeal, change: RelaxedBy): boolean;
+  /**
    * Grows each time the deal gets an approval (the id of its latest approved review, 0 before):
    * an approval that stops covering the deal is a new reason to act on the same passage.
    */
@@ -350,7 +357,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
   function enforce(event: InboxEvent, fresh: HubSpotDeal): boolean {
     const portalId = event.portalId;
     if (isOwnEvent(event) || fresh.stage === null) return false;
-    const mode = sweepModeOf(event);
+    let mode = sweepModeOf(event);
     const observed = observedFrom(fresh);
     const verdict = gate.judgeStageMove(portalId, observed, fresh.stage);
     if (!verdict.pastGate) return false;
@@ -365,6 +372,10 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       if (isMove && entry) notePassage(event, observed, entry);
       return false;
     }
+    // The install sweep flags what predates it; a deal it finds moved past the gate after it began
+    // (a webhook HubSpot never delivered) is judged as the reconciliation judges it.
+    const startedAt = mode === 'backfill' ? sweepStartedAt(event) : undefined;
+    if (mode === 'backfill' && entry && startedAt !== undefined && entry.timestamp >= startedAt) mode = 'reconcile';
     // Flagged where it sits because its passage was legal (before install, before the rules
     // tightened): a later edit or sweep of it leaves it flagged; a move past the gate since is judged.
     if (mode !== 'enforce' && mode !== 'backfill' && standsFlagged(portalId, fresh.id, entry)) return false;
@@ -375,6 +386,12 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       if (revert && revert.createdAt <= event.occurredAt && (revert.payload as { toStage?: unknown }).toStage === stage) return false;
     }
     const who = attribute(event, entry, mode);
+    // Done while the rule allowed it, and learnt of after a change tightened the rule (a late
+    // webhook, a sweep): legal when it happened, so flagged, not moved.
+    if (mode === null || mode === 'reconcile') {
+      const tightened = gate.tightenedSince(portalId, observed, who.occurredAt);
+      if (tightened) return gate.flagTightened(portalId, observed, tightened);
+    }
     const epoch = gate.coverageEpoch(portalId, fresh.id);
     // One action per passage (the history entry that put the deal where it is) and approval:
     // events that find the deal in the same state (moved twice before we read it, duplicates, the
@@ -399,6 +416,16 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     return store.dealFlags
       .openForDeal(portalId, dealId)
       .some((flag) => (flag.kind === 'backfill' || flag.kind === 'rules_tightened') && (entry === undefined || entry.timestamp <= flag.createdAt));
+  }
+
+  /** When the sweep pass that found the deal started (sweepEvents.ts); undefined for events stored before it was recorded. */
+  function sweepStartedAt(event: InboxEvent): number | undefined {
+    try {
+      const at = (JSON.parse(event.payload) as { startedAt?: unknown }).startedAt;
+      return typeof at === 'number' && Number.isFinite(at) ? at : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   function enforcedBy(event: InboxEvent): string | null {

@@ -1,5 +1,6 @@
 import { effectiveSettings, type GateStoreContext } from '../gate/context';
 import { evaluateGateForDeal, reconcileDealFacts } from '../gate/dealFacts';
+import { flagTightened } from '../gate/settingsService';
 import type { GatePort } from './dealEvents';
 
 /** Enforcement's view of the gate, answered by the gate's own functions (no gate logic here). */
@@ -47,6 +48,32 @@ export function gatePort(ctx: GateStoreContext): GatePort {
       const before = evaluateGateForDeal(ctx, portalId, deal.dealId, deal, change.before);
       if (!(before.pastGate && !before.mayAdvance)) return undefined;
       return { settingsChangeId: change.id, changedBy: change.changedBy, changedAt: change.changedAt };
+    },
+
+    tightenedSince(portalId, deal, at) {
+      const later = ctx.store.settingsChanges.since(portalId, at).filter((c) => c.effect !== 'neutral');
+      const first = later[0];
+      if (!first || deal.stage === null) return undefined;
+      const blocked = (under: (typeof first)['before']) => {
+        const evaluation = evaluateGateForDeal(ctx, portalId, deal.dealId, deal, under);
+        return evaluation.pastGate && !evaluation.mayAdvance;
+      };
+      if (blocked(first.before)) return undefined;
+      const change = later.find((c) => blocked(c.after));
+      return change && { settingsChangeId: change.id, changedBy: change.changedBy, changedAt: change.changedAt };
+    },
+
+    flagTightened(portalId, deal, change) {
+      const evaluation = evaluateGateForDeal(ctx, portalId, deal.dealId, deal);
+      return flagTightened(ctx, {
+        portalId,
+        deal,
+        changeId: change.settingsChangeId,
+        userId: change.changedBy,
+        reason: evaluation.reason,
+        stage: evaluation.gateStage?.label ?? null,
+        now: ctx.clock.now(),
+      });
     },
 
     coverageEpoch(portalId, dealId) {
