@@ -51,10 +51,30 @@ export function actionLabel(action: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** A gate or review status in words ("not_required" -> "no review needed"); unknown ones spelled out. */
+const statusWords: Record<string, string> = {
+  not_required: 'no review needed',
+  required: 'review required',
+  pending: 'waiting for an answer',
+  overdue: 'overdue',
+  approved: 'approved',
+  approved_with_conditions: 'approved with conditions',
+  rejected: 'rejected',
+  withdrawn: 'withdrawn',
+  superseded: 'superseded',
+};
+
+export function statusWord(status: string | null): string {
+  if (status === null) return 'none';
+  return statusWords[status] ?? status.replace(/_/g, ' ');
+}
+
 export function historyDetail(entry: HistoryEntry): string {
   const parts: string[] = [];
-  if (entry.kind === 'violation' && (entry.fromStage || entry.toStage)) parts.push(`${entry.fromStage ?? '?'} -> ${entry.toStage ?? '?'}`);
-  if (entry.fromStatus !== entry.toStatus) parts.push(`${entry.fromStatus ?? 'none'} -> ${entry.toStatus ?? 'none'}`);
+  if (entry.kind === 'violation' && (entry.fromStage || entry.toStage)) {
+    parts.push(`${entry.fromStageLabel ?? entry.fromStage ?? '?'} -> ${entry.toStageLabel ?? entry.toStage ?? '?'}`);
+  }
+  if (entry.fromStatus !== entry.toStatus) parts.push(`${statusWord(entry.fromStatus)} -> ${statusWord(entry.toStatus)}`);
   if (entry.reason) parts.push(entry.reason);
   return parts.join('; ');
 }

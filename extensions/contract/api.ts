@@ -223,6 +223,9 @@ export interface HistoryEntry {
   reviewId: number | null;
   fromStage: string | null;
   toStage: string | null;
+  /** The stages' labels as the account's pipelines name them (null when unknown): what people read. */
+  fromStageLabel: string | null;
+  toStageLabel: string | null;
 }
 
 export interface CallerView {

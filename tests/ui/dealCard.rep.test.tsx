@@ -210,7 +210,7 @@ describe('the deal card, for a rep', () => {
     const rows = [0, 1].map((i) => says(renderer, TableRow, `history-row-${i}`));
     expect(rows).toEqual([
       expect.stringMatching(/Stage move reverted.*Dealgate.*moved back from Closed Won to Contract Sent \(moved there by user 100 without sign-off\)/),
-      expect.stringMatching(/Moved past the gate without sign-off.*you \(user 100\).*contractsent -> closedwon/),
+      expect.stringMatching(/Moved past the gate without sign-off.*you \(user 100\).*Contract Sent -> Closed Won/),
     ]);
     expect(renderer.maybeFindByTestId(TableRow, 'history-row-2')).toBeNull();
   });

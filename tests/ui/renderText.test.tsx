@@ -39,7 +39,7 @@ describe('the card as plain text (for the demo)', () => {
         '== History ==',
       ]),
     );
-    expect(rep).toMatch(/2026-11-02 09:00 UTC \| Review requested \| you \(user 100\) \| not_required -> pending; review requested/);
+    expect(rep).toMatch(/2026-11-02 09:00 UTC \| Review requested \| you \(user 100\) \| no review needed -> waiting for an answer; review requested/);
     expect(rep).not.toContain('Answer *');
 
     const reviewer = renderCardAsText(await gateFor(users.reviewer, dealId), users.reviewer);

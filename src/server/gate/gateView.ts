@@ -94,6 +94,11 @@ export function buildGateResponse(
   const latest = reviews[reviews.length - 1];
   const decision = latest ? store.reviews.decisionFor(portalId, latest.id) : undefined;
 
+  // Stage ids are what HubSpot stores (numbers, in a custom pipeline): the card shows their labels.
+  const stageLabels = new Map<string, string>();
+  for (const p of [...store.pipelines.list(portalId), ...(pipeline ? [pipeline] : [])]) for (const s of p.stages) stageLabels.set(s.id, s.label);
+  const labelOf = (stageId: string | null) => (stageId === null ? null : stageLabels.get(stageId) ?? null);
+
   const history: HistoryEntry[] = [
     ...store.audit.listForDeal(portalId, snapshot.dealId).map(
       (e): HistoryEntry & { order: number } => ({
@@ -107,6 +112,8 @@ export function buildGateResponse(
         reviewId: e.reviewId,
         fromStage: null,
         toStage: null,
+        fromStageLabel: null,
+        toStageLabel: null,
         order: e.at,
       }),
     ),
@@ -122,6 +129,8 @@ export function buildGateResponse(
         reviewId: null,
         fromStage: v.fromStage,
         toStage: v.toStage,
+        fromStageLabel: labelOf(v.fromStage),
+        toStageLabel: labelOf(v.toStage),
         order: v.occurredAt,
       }),
     ),
