@@ -200,7 +200,7 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
       }
       const step = advance(cursor, page);
       const sweepId = sweepIdOf(state);
-      const events = step.deals.map((deal) => sweepEvent(portalId, kind, sweepId, deal));
+      const events = step.deals.map((deal) => sweepEvent(portalId, kind, sweepId, deal, state?.startedAt));
       const now = clock.now();
       const checked = state.checked + step.deals.length;
       const next = step.cursor;

@@ -27,10 +27,15 @@ export interface SweepEventPayload {
   sweepId: string;
   portalId: number;
   objectId: string;
+  /**
+   * When the pass started (Dealgate's clock, ms). The install backfill flags only what predates
+   * it: a deal it finds moved past the gate since is judged as the reconciliation judges it.
+   */
+  startedAt?: number;
 }
 
-export function sweepEvent(portalId: number, mode: SweepMode, sweepId: string, deal: FoundDeal): NewInboxEvent {
-  const payload: SweepEventPayload = { mode, sweepId, portalId, objectId: deal.id };
+export function sweepEvent(portalId: number, mode: SweepMode, sweepId: string, deal: FoundDeal, startedAt?: number | null): NewInboxEvent {
+  const payload: SweepEventPayload = { mode, sweepId, portalId, objectId: deal.id, ...(typeof startedAt === 'number' ? { startedAt } : {}) };
   return {
     portalId,
     // hs_lastmodifieddate in milliseconds (the gateway turns HubSpot's ISO date into them).
