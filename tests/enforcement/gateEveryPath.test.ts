@@ -477,6 +477,27 @@ describe('the gate holds on every path', () => {
     expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'stage_move', action: 'reverted' })]);
   });
 
+  it('enforcing a deal found at install that was already flagged won without sign-off resolves its install flag', async () => {
+    const stack = await start();
+    await settings(stack, { afterClose: 'flag' });
+    const deal = stack.sim.seedDeal({
+      properties: { dealname: 'Old win', dealstage: 'closedwon', pipeline: 'default', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
+    });
+    // The reconciliation reached it before the install sweep did.
+    stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'reconcile')], Date.now());
+    await stack.settle();
+    stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'backfill')], Date.now());
+    await stack.settle();
+    const openKinds = () => stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind).sort();
+    expect(openKinds()).toEqual(['after_close', 'backfill']);
+
+    expect((await card<{ queued: number }>(stack, ADMIN, 'POST', '/flags/backfill/enforce', {})).json.queued).toBe(1);
+    await stack.settle();
+    expect(openKinds()).toEqual(['after_close']);
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    expect(violationsOf(stack, deal.id)).toHaveLength(1);
+  });
+
   it("the admin's enforce action takes every deal the install sweep flagged, not only the first 10,000", async () => {
     const stack = await start({ startWorkers: false });
     const flags = 10_050;

@@ -404,7 +404,8 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     // sends it back to the gate stage.
     const byMove = who.cause !== 'fact_change';
     const acted = flag ? flagWon(event, observed, verdict, passage, who, index, fresh) : revert(event, observed, fresh, verdict, passage, who, index, byMove);
-    if (acted && mode === 'enforce') {
+    // Enforced: acted on now, or already (its passage reverted or flagged won before): the install flag is done either way.
+    if (mode === 'enforce') {
       const by = enforcedBy(event);
       store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], `enforced by ${by === null ? 'an admin' : `user ${by}`}`, clock.now());
     }
