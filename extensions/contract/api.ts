@@ -378,6 +378,8 @@ export interface DashboardResponse {
   ungatedPipelines: { id: string; label: string }[];
   /** The latest settings changes, newest first. */
   settingsChanges: SettingsChangeView[];
+  /** The caller is an admin: POST /flags/backfill/enforce is theirs (a reviewer is refused). */
+  canEnforceBackfill: boolean;
   asOf: string;
 }
 

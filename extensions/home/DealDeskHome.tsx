@@ -120,7 +120,7 @@ export function DashboardView({
           ))}
         </HeadedTable>
       )}
-      <FlagsSection dashboard={dashboard} onEnforceBackfill={onEnforceBackfill} enforced={enforced} />
+      <FlagsSection dashboard={dashboard} onEnforceBackfill={dashboard.canEnforceBackfill ? onEnforceBackfill : undefined} enforced={enforced} />
 
       {dashboard.settingsChanges.length > 0 && <Heading>Rule changes</Heading>}
       {dashboard.settingsChanges.map((change) => (

@@ -117,9 +117,10 @@ describe('card API: GET /dashboard', () => {
       { userId: 'unknown', count: 1 },
     ]);
 
-    for (const userId of [ESCALATION, ADMIN]) {
-      expect((await h.call<DashboardResponse>(userId, 'GET', '/dashboard')).json).toEqual(d);
-    }
+    // The same figures for everyone; only an admin may enforce the deals found at install.
+    expect(d.canEnforceBackfill).toBe(false);
+    expect((await h.call<DashboardResponse>(ESCALATION, 'GET', '/dashboard')).json).toEqual(d);
+    expect((await h.call<DashboardResponse>(ADMIN, 'GET', '/dashboard')).json).toEqual({ ...d, canEnforceBackfill: true });
   });
 
   it('lists the waiting reviews, overdue first, with their deal and SLA clock', async () => {

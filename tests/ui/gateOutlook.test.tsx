@@ -67,6 +67,49 @@ describe('the card says what the gate will do', () => {
   });
 });
 
+/** A deal the install sweep found past the gate with a commitment (as the backfill's inbox event leaves it): flagged, not moved. */
+async function foundAtInstall(): Promise<string> {
+  const dealId = live.seedDeal({ dealname: 'Old win', dealstage: 'closedwon', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' });
+  live.stack.store.inbox.insertBatch(
+    [
+      {
+        portalId: live.portalId,
+        eventKey: `sweep:${dealId}:backfill`,
+        objectId: dealId,
+        subscriptionType: 'dealgate.sweep',
+        propertyName: null,
+        propertyValue: 'backfill',
+        changeSource: 'DEALGATE_SWEEP',
+        sourceId: null,
+        occurredAt: live.clock.now(),
+        payload: JSON.stringify({ mode: 'backfill' }),
+      },
+    ],
+    live.clock.now(),
+  );
+  await live.stack.settle();
+  return dealId;
+}
+
+describe('deals found at install', () => {
+  it('the card says the deal stays where it is, unless an admin enforces the deals found at install', async () => {
+    const dealId = await foundAtInstall();
+    const renderer = await openLoadedCard(live, dealId, users.rep);
+    expect(outlook(renderer)?.text).toBe(
+      'This deal was already past Contract Sent without sign-off when Dealgate was installed: it is flagged for the deal desk and stays where it is unless an admin enforces the deals found at install. Request a review.',
+    );
+    expect(live.stack.sim.getDeal(dealId)?.properties.dealstage).toBe('closedwon');
+  });
+
+  it('a reviewer sees them on the home page without the admins\' enforce button (the service would refuse them)', async () => {
+    await foundAtInstall();
+    const renderer = createRenderer('home');
+    renderer.render(<DealDeskHome fetcher={live.fetcherFor(users.reviewer)} baseUrl={live.url} userId={users.reviewer} />);
+    await renderer.waitFor(() => expect(renderer.findByTestId(Text, 'flag-counts').text).toContain('Found at install: 1.'), WAIT);
+    expect(renderer.findAll(LoadingButton).filter((b) => b.props.testId === 'enforce-backfill')).toEqual([]);
+  });
+});
+
 describe('the home page lists what the gate did not move', () => {
   it('shows flagged deals with their counts, and the rule changes', async () => {
     await setAfterClose('flag');

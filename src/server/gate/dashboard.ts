@@ -53,6 +53,7 @@ export function buildDashboard(ctx: GateStoreContext, caller: Caller): Dashboard
     decisionsTotal: figures.total,
     overdueCount: figures.waitingPastDue,
     ...flagsAndRules(ctx, portalId, settings),
+    canEnforceBackfill: isAdmin(userId, settings),
     asOf: new Date(now).toISOString(),
   };
 }
