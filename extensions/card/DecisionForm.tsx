@@ -123,7 +123,7 @@ export function DecisionForm({ gate, busy, submitting, serverErrors, capacityCon
           name="deprioritizeReviewId"
           testId="decision-deprioritize"
           value={deprioritize}
-          options={candidates.map((c) => ({ value: c.reviewId, label: `#${c.reviewId} deal ${c.dealId}: ${c.summary} (${formatWeeks(c.weeks)})` }))}
+          options={candidates.map((c) => ({ value: c.reviewId, label: `#${c.reviewId} ${c.dealName ?? `deal ${c.dealId}`}: ${c.summary} (${formatWeeks(c.weeks)})` }))}
           {...errorProps(shown, 'deprioritizeReviewId')}
           onChange={(value) => setDeprioritize(typeof value === 'number' ? value : Number(value))}
         />

@@ -197,6 +197,8 @@ export interface SlaClock {
 export interface CapacityCommitment {
   reviewId: number;
   dealId: string;
+  /** The deal's name as Dealgate last saw it (null when unknown). */
+  dealName: string | null;
   summary: string;
   weeks: number;
   decidedAt: string;

@@ -53,8 +53,8 @@ describe('the capacity picture', () => {
       usedWeeks: 10,
       remainingWeeks: 10,
       commitments: [
-        { reviewId: 1, dealId: 'd1', summary: 'commitment 1', weeks: 4, decidedAt: new Date(Date.UTC(2026, 9, 1)).toISOString() },
-        { reviewId: 3, dealId: 'd3', summary: 'commitment 3', weeks: 6, decidedAt: new Date(Date.UTC(2026, 9, 3)).toISOString() },
+        { reviewId: 1, dealId: 'd1', dealName: null, summary: 'commitment 1', weeks: 4, decidedAt: new Date(Date.UTC(2026, 9, 1)).toISOString() },
+        { reviewId: 3, dealId: 'd3', dealName: null, summary: 'commitment 3', weeks: 6, decidedAt: new Date(Date.UTC(2026, 9, 3)).toISOString() },
       ],
     });
   });

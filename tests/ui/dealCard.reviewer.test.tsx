@@ -109,7 +109,7 @@ describe('the deal card, for a reviewer', () => {
       'Approving 3 weeks needs more than the 1 week left of 5 weeks (4 weeks already committed). Choose an approved commitment to deprioritize, or answer no.',
     );
     const choices = renderer.findByTestId(Select, 'decision-deprioritize').props.options;
-    expect(choices).toEqual([{ value: first.reviewId, label: `#${first.reviewId} deal ${first.dealId}: Audit log export (4 weeks)` }]);
+    expect(choices).toEqual([{ value: first.reviewId, label: `#${first.reviewId} Globex: Audit log export (4 weeks)` }]);
 
     // Sent without a choice, the service refuses with the allocation; the card keeps asking.
     send(renderer);

@@ -16,6 +16,8 @@ export interface CapacitySettings {
 export interface LedgerCommitment {
   reviewId: number;
   dealId: string;
+  /** The deal's name, for people choosing what to deprioritize. */
+  dealName?: string | null;
   summary: string;
   weeks: number;
   decidedAt: number;
@@ -58,7 +60,7 @@ function round(n: number): number {
 }
 
 function toView(c: LedgerCommitment): CapacityCommitment {
-  return { reviewId: c.reviewId, dealId: c.dealId, summary: c.summary, weeks: c.weeks, decidedAt: new Date(c.decidedAt).toISOString() };
+  return { reviewId: c.reviewId, dealId: c.dealId, dealName: c.dealName ?? null, summary: c.summary, weeks: c.weeks, decidedAt: new Date(c.decidedAt).toISOString() };
 }
 
 /** The quarter's picture: allocation, what the approved commitments use, what remains. */

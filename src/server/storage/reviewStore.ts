@@ -137,9 +137,10 @@ export function sqliteReviews(db: Db): ReviewRepository {
   const decision = db.prepare<[number, number], DecisionRow>('SELECT * FROM decisions WHERE portal_id = ? AND review_id = ?');
   const commitments = db.prepare<
     [number],
-    { id: number; deal_id: string; summary: string; effort_weeks: number; extra_weeks: number | null; decided_at: number; quarter: string | null }
-  >(`SELECT r.id, r.deal_id, r.summary, r.effort_weeks, d.extra_weeks, d.decided_at, d.quarter
+    { id: number; deal_id: string; deal_name: string | null; summary: string; effort_weeks: number; extra_weeks: number | null; decided_at: number; quarter: string | null }
+  >(`SELECT r.id, r.deal_id, s.deal_name, r.summary, r.effort_weeks, d.extra_weeks, d.decided_at, d.quarter
      FROM reviews r JOIN decisions d ON d.review_id = r.id AND d.portal_id = r.portal_id
+     LEFT JOIN deal_snapshots s ON s.portal_id = r.portal_id AND s.deal_id = r.deal_id
      WHERE r.portal_id = ? AND r.deprioritized_at IS NULL AND d.outcome IN ('yes', 'yes_but')
        AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))
      ORDER BY d.decided_at, r.id`);
@@ -228,6 +229,7 @@ export function sqliteReviews(db: Db): ReviewRepository {
       return commitments.all(portalId).map((row) => ({
         reviewId: row.id,
         dealId: row.deal_id,
+        dealName: row.deal_name,
         summary: row.summary,
         weeks: row.effort_weeks + (row.extra_weeks ?? 0),
         decidedAt: row.decided_at,
