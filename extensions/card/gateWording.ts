@@ -1,4 +1,4 @@
-import type { DecisionOutcome, DealFlagKind, GateEvaluation, GateResponse, GateStatus, HistoryEntry, ReviewStatus, SettingsChangeView } from '../contract/api';
+import type { DecisionOutcome, DealFlagKind, GateEvaluation, GateResponse, GateStatus, HistoryEntry, PipelineView, ReviewStatus, SettingsChangeView } from '../contract/api';
 
 /** The words the card (and the demo's text rendering) uses for what the API returns. */
 
@@ -170,9 +170,58 @@ const effectWords: Record<SettingsChangeView['effect'], string> = {
   neutral: 'left the gate as it was',
 };
 
-/** "2026-11-23 14:05 UTC, user 900 (relaxed the gate): valueThreshold 50000 -> 1000000000000". */
-export function settingsChangeLine(change: SettingsChangeView): string {
-  const fields = change.fields.map((f) => `${f.field} ${JSON.stringify(f.before)} -> ${JSON.stringify(f.after)}`).join('; ');
+/** The settings fields as the settings page names them. */
+const settingsFieldLabels: Record<string, string> = {
+  valueThreshold: 'threshold',
+  slaHours: 'SLA',
+  reviewers: 'reviewers',
+  admins: 'admins',
+  escalationReviewer: 'escalation reviewer',
+  gateStageLabel: 'gate stage name',
+  gateStages: 'gate stages',
+  capacity: 'capacity',
+  amountTolerance: 'amount tolerance',
+  afterClose: 'a won deal without sign-off',
+};
+
+const percent = (fraction: number) => `${Math.round(fraction * 10000) / 100}%`;
+
+/** A settings value in words: amounts, hours, percentages, user lists, stage labels where the pipelines are known. */
+function settingsValue(field: string, value: unknown, pipelines: readonly PipelineView[]): string {
+  if (value === null || value === undefined) return field === 'capacity' ? 'off' : 'none';
+  if (field === 'valueThreshold' && typeof value === 'number') return formatAmount(value);
+  if (field === 'slaHours' && typeof value === 'number') return `${value} h`;
+  if (field === 'amountTolerance' && typeof value === 'number') return percent(value);
+  if (field === 'afterClose') return value === 'flag' ? 'flagged, stays won' : 'moved back';
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map(String).join(', ');
+  if (field === 'capacity' && typeof value === 'object') {
+    const c = value as { engineerWeeksPerQuarter?: unknown; commitmentShare?: unknown };
+    if (typeof c.engineerWeeksPerQuarter === 'number' && typeof c.commitmentShare === 'number') {
+      return `${percent(c.commitmentShare)} of ${formatWeeks(c.engineerWeeksPerQuarter)} a quarter`;
+    }
+  }
+  if (field === 'gateStages' && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 0) return 'by stage name';
+    return entries
+      .map(([pipelineId, stageId]) => {
+        const pipeline = pipelines.find((p) => p.id === pipelineId);
+        const stage = pipeline?.stages.find((st) => st.id === stageId);
+        return `${pipeline?.label ?? pipelineId}: ${stage?.label ?? String(stageId)}`;
+      })
+      .join(', ');
+  }
+  return typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
+}
+
+/**
+ * "#4 2026-11-23 14:05 UTC, user 900 (relaxed the gate): threshold 50,000 -> 1,000,000": the fields
+ * as the settings page names them, the values in words (stage labels when `pipelines` are known).
+ */
+export function settingsChangeLine(change: SettingsChangeView, pipelines: readonly PipelineView[] = []): string {
+  const fields = change.fields
+    .map((f) => `${settingsFieldLabels[f.field] ?? f.field} ${settingsValue(f.field, f.before, pipelines)} -> ${settingsValue(f.field, f.after, pipelines)}`)
+    .join('; ');
   return `#${change.id} ${formatWhen(change.changedAt)}, user ${change.changedBy} (${effectWords[change.effect]}): ${fields}`;
 }
 

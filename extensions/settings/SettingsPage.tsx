@@ -243,7 +243,7 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
       {response.changes.length > 0 && <Heading>Recent changes</Heading>}
       {response.changes.map((change) => (
         <Text key={change.id} variant="microcopy" testId={`settings-change-${change.id}`}>
-          {settingsChangeLine(change)}
+          {settingsChangeLine(change, response.pipelines)}
         </Text>
       ))}
     </Flex>

@@ -125,8 +125,12 @@ describe('the settings page', () => {
     // The page lists the change it just saved, field by field.
     const changes = () => renderer.findAll(Text).filter((t) => String(t.props.testId ?? '').startsWith('settings-change-')).map((t) => t.text);
     await renderer.waitFor(() => expect(changes()[0]).toContain('user 900 (relaxed and tightened the gate)'), WAIT);
-    expect(changes()[0]).toContain('valueThreshold 50000 -> 100000');
-    expect(changes()[0]).toContain('afterClose "revert" -> "flag"');
+    // In the page's words, not the API's field names and stage ids.
+    expect(changes()[0]).toContain('threshold 50,000 -> 100,000');
+    expect(changes()[0]).toContain('gate stages by stage name -> Sales Pipeline: Decision Maker Bought-In');
+    expect(changes()[0]).toContain('capacity off -> 25% of 40 weeks a quarter');
+    expect(changes()[0]).toContain('amount tolerance 10% -> 15%');
+    expect(changes()[0]).toContain('a won deal without sign-off moved back -> flagged, stays won');
     const dealId = live.seedDeal({ dealname: 'Acme', dealstage: 'qualifiedtobuy', amount: '80000' });
     const gate = await live.call<GateResponse>(users.rep, 'GET', `/api/v1/deals/${dealId}/gate`);
     expect(gate.json.gate).toMatchObject({ threshold: 100000, gateStage: { id: 'decisionmakerboughtin', label: 'Decision Maker Bought-In' } });
