@@ -71,6 +71,14 @@ function isLoopbackOrLocal(hostname: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || host === '0.0.0.0' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** 10/8, 172.16/12, 192.168/16, link-local 169.254/16 and shared 100.64/10: never reachable from HubSpot. */
+function isPrivateIPv4(hostname: string): boolean {
+  const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(hostname);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+}
+
 /**
  * The service's public base URL as HubSpot will call it: https, a public host name, optionally a
  * base path (a service behind a proxy under /dealgate), nothing else. Returned without the trailing
@@ -80,6 +88,8 @@ export function parsePublicUrl(raw: string): string {
   const option = '--public-url';
   const url = parseHttpsUrl(option, raw);
   if (isLoopbackOrLocal(url.hostname)) refuse(option, raw, 'must be reachable from HubSpot (it never calls localhost)');
+  if (isPrivateIPv4(url.hostname)) refuse(option, raw, 'is a private network address HubSpot cannot reach: give the public host name the service answers on');
+  if (isReservedExampleHost(url.hostname)) refuse(option, raw, "is at a reserved example domain (the template's placeholder): give the service's real public URL");
   if (!url.hostname.includes('.')) refuse(option, raw, 'must have a public host name such as dealgate.acme.io');
   const path = url.pathname.replace(/\/+$/, '');
   // The path as typed: the URL parser would quietly resolve "/a/../b" or "%2e%2e" into another path.
