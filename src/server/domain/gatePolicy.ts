@@ -74,7 +74,10 @@ export interface Requirement {
   reason: string;
 }
 
-const formatAmount = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+// One formatter for every verdict: toLocaleString builds a new one per call, which cost a fifth of
+// enforcing a bulk move (the reason is written for every event judged).
+const amountFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+const formatAmount = (n: number): string => amountFormat.format(n);
 
 /** Review is required when the deal carries a commitment and its amount is at or above the threshold (no amount counts as 0). */
 export function reviewRequirement(facts: Pick<DealFacts, 'commitment' | 'amount' | 'amountInHomeCurrency'>, threshold: number): Requirement {

@@ -323,4 +323,14 @@ SELECT r.portal_id, r.deal_id, 'complete_tasks', json_object('cause', 'review:' 
  ORDER BY r.id;
 `,
   },
+  {
+    version: 8,
+    name: 'outbox rows of one deal',
+    // The gate reads a deal's pending writes for every event it judges (a review request's
+    // commitment not yet delivered must not look removed). Through the pending index that read
+    // scanned every pending row of the service, so a bulk move of N deals cost N^2.
+    sql: `
+CREATE INDEX outbox_by_deal ON outbox (portal_id, deal_id, status, kind);
+`,
+  },
 ];
