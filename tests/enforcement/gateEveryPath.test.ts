@@ -212,6 +212,9 @@ describe('the gate holds on every path', () => {
     const after = (await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json;
     expect(after.flags).toEqual([]);
     expect(violationsOf(stack, deal.id)).toHaveLength(1);
+    // Nobody has to act on the flag any more: the tasks it gave are done.
+    const flagTasks = stack.sim.tasksForDeal(deal.id).filter((t) => (t.properties.hs_task_subject ?? '').startsWith('Won without technical sign-off'));
+    expect(flagTasks.map((t) => t.properties.hs_task_status)).toEqual(['COMPLETED', 'COMPLETED']);
   });
 
   it('afterClose=flag: a won deal flagged again after its flag resolved (the amount dropped under the threshold, then rose back) is flagged again', async () => {

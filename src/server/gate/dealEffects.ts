@@ -1,4 +1,4 @@
-import type { GateStatus } from '../../../extensions/contract/api';
+import type { DealFlagKind, GateStatus } from '../../../extensions/contract/api';
 import type { DealFacts } from '../domain/gatePolicy';
 import { conditionsText, type Decision } from '../domain/reviewDecision';
 import { isApproval, type Review } from '../domain/reviewLifecycle';
@@ -84,6 +84,23 @@ export function completeReviewTasks(store: Store, portalId: number, review: Pick
     { portalId, dealId: review.dealId, effect: { kind: 'complete_tasks', payload: { cause } }, dedupeKey: `${cause}:complete_tasks`, cause },
     now,
   );
+}
+
+/** The cause of a flag's effects (the tasks it gave the deal's owner and the escalation reviewer). */
+export function flagCause(flagId: number): string {
+  return `flag:${flagId}`;
+}
+
+/**
+ * Resolves the deal's open flags of these kinds and completes the tasks they gave people (a won
+ * deal flagged without sign-off, a deal caught by tightened rules): nobody has to act on them any
+ * more. Call inside the transaction that changed what the flag was about.
+ */
+export function resolveFlags(store: Store, portalId: number, dealId: string, kinds: readonly DealFlagKind[], why: string, now: number): void {
+  for (const flagId of store.dealFlags.resolveForDeal(portalId, dealId, kinds, why, now)) {
+    const cause = flagCause(flagId);
+    enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'complete_tasks', payload: { cause } }, dedupeKey: `${cause}:complete_tasks`, cause }, now);
+  }
 }
 
 /** `review` as it was before it was superseded. */

@@ -15,7 +15,7 @@ import { COMMITMENT_PROPERTIES, enqueueEffect } from '../outbox/effects';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import type { Store } from '../storage/store';
 import { effectiveSettings, type GateContext, type GateStoreContext } from './context';
-import { completeReviewTasks, projectStatus, supersededNote } from './dealEffects';
+import { completeReviewTasks, projectStatus, resolveFlags, supersededNote } from './dealEffects';
 import { openReviewWithTasks, supersede } from './reviewOpening';
 
 /**
@@ -192,7 +192,7 @@ export function reconcileDealFacts(
           : evaluation.reviewRequired
             ? 'a decision covers the deal'
             : 'the deal no longer needs review';
-      store.dealFlags.resolveForDeal(portalId, dealId, STANDING_FLAGS, why, now);
+      resolveFlags(store, portalId, dealId, STANDING_FLAGS, why, now);
     }
     return evaluation;
   });

@@ -14,6 +14,7 @@ import {
   decisionNote,
   deprioritizedNote,
   projectStatus,
+  resolveFlags,
   withCommitment,
 } from './dealEffects';
 import { ensurePipelines, loadDeal, refreshDeal } from './dealFacts';
@@ -218,7 +219,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
           : 'approved_with_conditions';
     projectStatus(store, portalId, review.dealId, status, decided.decision, now);
     if (status === 'approved' || status === 'approved_with_conditions') {
-      store.dealFlags.resolveForDeal(portalId, review.dealId, ['after_close', 'backfill', 'rules_tightened'], `review #${reviewId} approved by user ${userId}`, now);
+      resolveFlags(store, portalId, review.dealId, ['after_close', 'backfill', 'rules_tightened'], `review #${reviewId} approved by user ${userId}`, now);
     }
     enqueueEffect(
       store.outbox,

@@ -9,7 +9,7 @@ import { validate } from '../http/validate';
 import { effectiveSettings, type Caller, type GateContext, type GateStoreContext } from './context';
 import { ensurePipelines } from './dealFacts';
 import { backfillProgressOf } from '../sweeps/sweepProgress';
-import { escapeHtml, projectStatus } from './dealEffects';
+import { escapeHtml, flagCause, projectStatus, resolveFlags } from './dealEffects';
 
 /**
  * The account's settings as the settings page shows and saves them. Everyone on the account may
@@ -196,7 +196,7 @@ function reevaluateDeals(
     if (nowEval.pastGate && !nowEval.mayAdvance && !(then.pastGate && !then.mayAdvance)) {
       flagTightened(ctx, { portalId, deal, changeId, userId, reason: nowEval.reason, stage: nowEval.gateStage?.label ?? null, now });
     } else if (!(nowEval.pastGate && !nowEval.mayAdvance)) {
-      store.dealFlags.resolveForDeal(portalId, deal.dealId, ['after_close', 'backfill', 'rules_tightened'], `settings change #${changeId} no longer requires a review`, now);
+      resolveFlags(store, portalId, deal.dealId, ['after_close', 'backfill', 'rules_tightened'], `settings change #${changeId} no longer requires a review`, now);
     }
   }
 }
@@ -225,6 +225,7 @@ export function flagTightened(
         dealId: deal.dealId,
         effect: { kind: 'create_task', payload: { subject: `Technical review needed: ${deal.name ?? `deal ${deal.dealId}`}`, body, ownerId: deal.ownerId, ownerUserId: null, dueAt: now + 48 * 3_600_000 } },
         dedupeKey: `${key}:task`,
+        cause: flagCause(flagId),
       },
       now,
     );

@@ -31,8 +31,8 @@ export interface DealFlagRepository {
   listOpen(portalId: number, filter: { kind?: DealFlagKind; limit: number }): DealFlag[];
   countOpen(portalId: number): Record<DealFlagKind, number>;
   openForDeal(portalId: number, dealId: string): DealFlag[];
-  /** Resolves the deal's open flags of these kinds; returns how many. */
-  resolveForDeal(portalId: number, dealId: string, kinds: readonly DealFlagKind[], resolution: string, at: number): number;
+  /** Resolves the deal's open flags of these kinds; returns the ids it resolved. */
+  resolveForDeal(portalId: number, dealId: string, kinds: readonly DealFlagKind[], resolution: string, at: number): number[];
   resolve(portalId: number, id: number, resolution: string, at: number): boolean;
 }
 
@@ -94,11 +94,11 @@ export function sqliteDealFlags(db: Db): DealFlagRepository {
       return forDeal.all(portalId, dealId).map(toFlag);
     },
     resolveForDeal(portalId, dealId, kinds, resolution, at) {
-      let n = 0;
+      const resolved: number[] = [];
       for (const flag of forDeal.all(portalId, dealId)) {
-        if (kinds.includes(flag.kind)) n += resolveOne.run(at, resolution, portalId, flag.id).changes;
+        if (kinds.includes(flag.kind) && resolveOne.run(at, resolution, portalId, flag.id).changes === 1) resolved.push(flag.id);
       }
-      return n;
+      return resolved;
     },
     resolve(portalId, id, resolution, at) {
       return resolveOne.run(at, resolution, portalId, id).changes === 1;

@@ -10,6 +10,7 @@ import type { DealEventHandler, DealEventInput } from '../workers/inboxWorker';
 import type { InboxEvent } from './inboxStore';
 import type { ViolationCause } from './violationStore';
 import { flaggedNote, stageMoveNote } from './violationNote';
+import { flagCause } from '../gate/dealEffects';
 
 /**
  * What a deal event does (HubSpot sends the new value only; see HUBSPOT.md, Webhooks):
@@ -569,7 +570,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     if (observed.ownerId !== null) {
       enqueueEffect(
         store.outbox,
-        { portalId, dealId: fresh.id, effect: { kind: 'create_task', payload: { subject, body, ownerId: observed.ownerId, ownerUserId: null, dueAt: due } }, dedupeKey: `${key}:task:owner` },
+        { portalId, dealId: fresh.id, effect: { kind: 'create_task', payload: { subject, body, ownerId: observed.ownerId, ownerUserId: null, dueAt: due } }, dedupeKey: `${key}:task:owner`, cause: flagCause(flagId) },
         now,
       );
     }
@@ -577,7 +578,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     if (escalation !== null) {
       enqueueEffect(
         store.outbox,
-        { portalId, dealId: fresh.id, effect: { kind: 'create_task', payload: { subject, body, ownerUserId: escalation, dueAt: due } }, dedupeKey: `${key}:task:escalation` },
+        { portalId, dealId: fresh.id, effect: { kind: 'create_task', payload: { subject, body, ownerUserId: escalation, dueAt: due } }, dedupeKey: `${key}:task:escalation`, cause: flagCause(flagId) },
         now,
       );
     }
