@@ -8,6 +8,8 @@ export const errorStatus = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** A signed card request whose signature was already accepted (http/signedRequest.ts). */
+  replayed: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   hubspot_unavailable: 502,

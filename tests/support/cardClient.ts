@@ -40,10 +40,30 @@ export function hubspotFetchPath(request: Pick<CardRequest, 'path' | 'userId' | 
   return request.path + (request.path.includes('?') ? '&' : '?') + params.toString();
 }
 
+/**
+ * Signatures this process already sent for requests that change something. The service accepts
+ * each such signature once (a replay is a 409 `replayed`), and HubSpot never sends two calls with
+ * one signature; tests on a ManualClock, though, send the same request twice in the same
+ * "millisecond". A second identical request is signed one millisecond later, as two real calls
+ * would be: a distinct request, not a replay. Tests of replays send the same headers themselves.
+ */
+const sentSignatures = new Set<string>();
+
+function signOnce(secret: string, request: { method: string; uri: string; body: string }, timestamp: number): Record<string, string> {
+  for (let at = timestamp; ; at += 1) {
+    const headers = signedHeaders(secret, request, at);
+    const signature = Object.values(headers).join(' ');
+    if (request.method === 'GET' || !sentSignatures.has(signature)) {
+      if (request.method !== 'GET') sentSignatures.add(signature);
+      return headers;
+    }
+  }
+}
+
 export async function cardRequest<T = unknown>(baseUrl: string, secret: string, request: CardRequest): Promise<CardResponse<T>> {
   const path = hubspotFetchPath(request);
   const raw = request.body === undefined ? '' : JSON.stringify(request.body);
-  const headers: Record<string, string> = signedHeaders(
+  const headers: Record<string, string> = signOnce(
     secret,
     { method: request.method, uri: (request.publicBaseUrl ?? baseUrl) + path, body: raw },
     request.timestamp ?? Date.now(),

@@ -56,7 +56,11 @@ export function cardApi(deps: CardApiDeps): Router {
   const router = Router();
 
   // Signature first, for every path under the API (unknown ones too): 401 before any parsing.
-  router.use(rawBody, verifyHubSpotRequest({ clientSecret: deps.config.hubspot.clientSecret, publicBaseUrl: deps.config.publicBaseUrl, clock: deps.clock }));
+  // Then a request that changes something is accepted once per signature: a replay is a 409 `replayed`.
+  router.use(
+    rawBody,
+    verifyHubSpotRequest({ clientSecret: deps.config.hubspot.clientSecret, publicBaseUrl: deps.config.publicBaseUrl, clock: deps.clock, seen: deps.store.seenSignatures }),
+  );
   // Then the account: one that never installed (and is not the static token's) gets nothing, on
   // every route, whatever settings or defaults would say about its users.
   router.use(async (req, _res, next) => {

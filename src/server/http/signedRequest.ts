@@ -1,12 +1,14 @@
-import express, { type Request, type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Clock } from '../clock';
 import { DealgateError, unauthorized } from '../errors';
 import {
+  MAX_SIGNATURE_AGE_MS,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   describeVerificationFailure,
   verifySignatureV3,
 } from '../hubspot/signature';
+import type { SeenSignatureRepository } from '../storage/seenSignatureStore';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -18,13 +20,15 @@ export const rawBody: RequestHandler = express.raw({ type: () => true, limit: MA
  * path and query string as called), then parses the JSON body. Nothing reads the body or the
  * query's identity before this passes. Use after `rawBody`.
  */
-export function verifyHubSpotRequest(options: VerifyOptions): RequestHandler {
+export function verifyHubSpotRequest(options: VerifyOptions & SingleUseOptions): RequestHandler {
+  const once = options.seen ? singleUse(options.seen, options.clock) : undefined;
   // Express 5 hands what a handler throws to the error handler, as next(error) would.
-  return (req, _res, next) => {
+  return (req, res, next) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const refused = signatureFailure(options, req, raw);
     if (refused) throw refused;
     req.body = parseVerifiedJson(req, raw);
+    once?.(req, res);
     next();
   };
 }
@@ -33,6 +37,65 @@ export interface VerifyOptions {
   clientSecret: string;
   publicBaseUrl: string;
   clock: Clock;
+}
+
+export interface SingleUseOptions {
+  /** Where accepted signatures are kept: given, a request that changes something is accepted once per signature. */
+  seen?: SeenSignatureRepository;
+}
+
+/**
+ * How long a seen signature is kept: its window (a timestamp up to 5 minutes either side of now
+ * passes the check) plus as much again, for clocks of instances sharing the table that disagree.
+ */
+export const SEEN_SIGNATURE_RETENTION_MS = 2 * MAX_SIGNATURE_AGE_MS;
+const PRUNE_INTERVAL_MS = 60 * 1000;
+
+/** GET and HEAD change nothing: a replay of one applies nothing, so they are not recorded (no write on a read). */
+export function changesState(method: string): boolean {
+  return method !== 'GET' && method !== 'HEAD';
+}
+
+export const replayed = (firstStatus: number | null) =>
+  new DealgateError(
+    'replayed',
+    firstStatus === null
+      ? 'this request was already received and is still being carried out; nothing was done twice: reload to see the current state'
+      : 'this request was already received and answered; nothing was done again: reload to see the current state',
+    { firstStatus },
+  );
+
+/**
+ * Single-use signatures. A verified request that changes something claims its signature before
+ * any handler runs; a copy (same method, URL, body and timestamp: the same signature) is refused
+ * with 409 `replayed`, whether the first one finished or still runs. Once the answer is sent the
+ * claim is settled with its status: a 5xx releases it, because HubSpot retries a 5xx (and a
+ * connection error) once with the same body, possibly the same signature, and a 5xx from Dealgate
+ * means the change did not land (the services write in one transaction). A request whose answer
+ * never went out (the process died, the connection dropped) stays claimed: its outcome is unknown,
+ * so a retry is refused rather than risk doing it twice, and the card reloads to show what happened.
+ */
+function singleUse(seen: SeenSignatureRepository, clock: Clock): (req: Request, res: Response) => void {
+  let prunedAt = Number.NEGATIVE_INFINITY;
+  return (req, res) => {
+    if (!changesState(req.method)) return;
+    // Both headers passed verifySignatureV3: present, a fresh millisecond timestamp, the exact signature.
+    const signature = req.get(SIGNATURE_HEADER) ?? '';
+    const signedAt = Number(req.get(TIMESTAMP_HEADER));
+    const now = clock.now();
+    if (now - prunedAt >= PRUNE_INTERVAL_MS) {
+      seen.prune(now - SEEN_SIGNATURE_RETENTION_MS);
+      prunedAt = now;
+    }
+    if (!seen.claim(signature, signedAt, now)) throw replayed(seen.get(signature)?.status ?? null);
+    res.once('finish', () => {
+      try {
+        seen.settle(signature, res.statusCode);
+      } catch {
+        // The database refused the write: the claim stays (outcome unknown), so a retry is refused, never applied twice.
+      }
+    });
+  };
 }
 
 /** The v3 check of `raw` as received: undefined when HubSpot signed it, else the 401 to answer. */

@@ -333,4 +333,29 @@ SELECT r.portal_id, r.deal_id, 'complete_tasks', json_object('cause', 'review:' 
 CREATE INDEX outbox_by_deal ON outbox (portal_id, deal_id, status, kind);
 `,
   },
+  {
+    version: 9,
+    name: 'single-use card signatures and OAuth states',
+    // Every card request that changes something is accepted once per signature
+    // (storage/seenSignatureStore.ts): a replay inside HubSpot's 5-minute window is refused,
+    // across restarts and across instances sharing the database. `status` is the answer given
+    // (NULL while the request runs); rows are pruned once their timestamp is out of the window.
+    // The OAuth install's state is single-use likewise (oauth/oauthStateStore.ts). Neither table
+    // holds account data (no portal id): a signature or a state is not an account's.
+    sql: `
+CREATE TABLE seen_signatures (
+  signature  TEXT    NOT NULL PRIMARY KEY,
+  signed_at  INTEGER NOT NULL,
+  seen_at    INTEGER NOT NULL,
+  status     INTEGER
+) WITHOUT ROWID;
+CREATE INDEX seen_signatures_by_time ON seen_signatures (signed_at);
+CREATE TABLE used_oauth_states (
+  nonce       TEXT    NOT NULL PRIMARY KEY,
+  expires_at  INTEGER NOT NULL,
+  used_at     INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX used_oauth_states_by_expiry ON used_oauth_states (expires_at);
+`,
+  },
 ];

@@ -11,6 +11,8 @@ import { sqliteAudit } from './auditStore';
 import { sqliteSweeps } from './sweepStore';
 import { sqliteSettingsChanges } from './settingsChangeStore';
 import { sqliteDealFlags } from './dealFlagStore';
+import { sqliteSeenSignatures } from './seenSignatureStore';
+import { sqliteOAuthStates } from '../oauth/oauthStateStore';
 
 interface AccountRow {
   portal_id: number;
@@ -74,6 +76,8 @@ export function createSqliteStore(db: Db): Store {
     settingsChanges: sqliteSettingsChanges(db),
     dealFlags: sqliteDealFlags(db),
     sweeps: sqliteSweeps(db),
+    seenSignatures: sqliteSeenSignatures(db),
+    oauthStates: sqliteOAuthStates(db),
     transaction: (work) => db.transaction(work)(),
     ping: () => {
       try {

@@ -17,6 +17,8 @@ import type { AuditRepository } from './auditStore';
 import type { SweepRepository } from './sweepStore';
 import type { SettingsChangeRepository } from './settingsChangeStore';
 import type { DealFlagRepository } from './dealFlagStore';
+import type { SeenSignatureRepository } from './seenSignatureStore';
+import type { OAuthStateRepository } from '../oauth/oauthStateStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -59,6 +61,10 @@ export interface Store {
   dealFlags: DealFlagRepository;
   /** Where each account's sweeps of HubSpot stand (install backfill, reconciliation). */
   sweeps: SweepRepository;
+  /** Signatures of card requests that changed something, so each is accepted once (replays refused). */
+  seenSignatures: SeenSignatureRepository;
+  /** OAuth install states already used at the callback. */
+  oauthStates: OAuthStateRepository;
   /** Runs `work` in one transaction: all of its writes land, or none. `work` must be synchronous. */
   transaction<T>(work: () => T): T;
   /** Cheap round trip to the database, for readiness. */
