@@ -1,6 +1,21 @@
 import fc from 'fast-check';
 import { DealgateError } from '../../src/server/errors';
-import { MAX_BATCH, parseWebhookBatch, webhookBatch, type WebhookEvent } from '../../src/server/webhooks/webhookEvent';
+import {
+  MAX_BATCH,
+  MAX_FIELD_DEPTH,
+  MAX_PROPERTY_VALUE_LENGTH,
+  nestsWithin,
+  parseWebhookBatch,
+  webhookBatch,
+  type WebhookEvent,
+} from '../../src/server/webhooks/webhookEvent';
+
+/** `levels` of objects and arrays, alternating, around a scalar. */
+function nested(levels: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < levels; i++) value = i % 2 === 0 ? [value] : { v: value };
+  return value;
+}
 
 /**
  * The ingest path checks batches by hand before zod (parseWebhookBatch). The hand check may only
@@ -21,6 +36,13 @@ const anyValue = fc.oneof(
   fc.constant({}),
   fc.constant([]),
   fc.constant([1]),
+  fc.constantFrom('x'.repeat(MAX_PROPERTY_VALUE_LENGTH), 'x'.repeat(MAX_PROPERTY_VALUE_LENGTH + 1)),
+  fc.constantFrom(MAX_FIELD_DEPTH - 1, MAX_FIELD_DEPTH, MAX_FIELD_DEPTH + 1, 6_000).map(nested),
+);
+/** What HubSpot might add one day: any JSON within the depth bound (the mutations below go past it). */
+const unknownValue = fc.oneof(
+  { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 4 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: MAX_FIELD_DEPTH }).map(nested) },
 );
 
 const validId = fc.oneof(fc.nat(), fc.stringMatching(/^\d{1,20}$/));
@@ -39,10 +61,11 @@ const validEvent = fc.record(
     changeSource: fc.string({ maxLength: 200 }),
     sourceId: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
     isSensitive: fc.boolean(),
+    somethingNew: unknownValue,
   },
   { requiredKeys: ['portalId', 'occurredAt', 'subscriptionType', 'objectId'], noNullPrototype: true },
 );
-const fields = ['eventId', 'subscriptionId', 'portalId', 'appId', 'occurredAt', 'subscriptionType', 'attemptNumber', 'objectId', 'propertyName', 'propertyValue', 'changeSource', 'sourceId'];
+const fields = ['eventId', 'subscriptionId', 'portalId', 'appId', 'occurredAt', 'subscriptionType', 'attemptNumber', 'objectId', 'propertyName', 'propertyValue', 'changeSource', 'sourceId', 'somethingNew'];
 /** A valid event with one to three fields replaced by anything (or an odd object altogether). */
 const mutatedEvent = fc.oneof(
   { weight: 8, arbitrary: fc.tuple(validEvent, fc.uniqueArray(fc.constantFrom(...fields), { minLength: 1, maxLength: 3 }), fc.array(anyValue, { minLength: 3, maxLength: 3 })).map(([e, keys, values]) => {
@@ -104,6 +127,40 @@ describe('parseWebhookBatch (the hand check in front of zod)', () => {
     const parsed = parseWebhookBatch(polluted);
     expect(parsed).not.toBe(polluted);
     expect(Object.hasOwn(parsed[0] as object, '__proto__')).toBe(false);
+  });
+
+  it(`refuses an event with a field nested deeper than ${MAX_FIELD_DEPTH} levels, naming the field (400)`, () => {
+    const event = { portalId: 1, occurredAt: 1, subscriptionType: 'deal.creation', objectId: 1 };
+    expect(parseWebhookBatch([{ ...event, extra: nested(MAX_FIELD_DEPTH) }])).toHaveLength(1);
+    for (const levels of [MAX_FIELD_DEPTH + 1, 6_000, 100_000]) {
+      const result = handAnswer([event, { ...event, extra: nested(levels) }]);
+      expect(result.ok).toBe(false);
+      expect((result as { error: DealgateError }).error.code).toBe('invalid_request');
+      expect((result as { error: DealgateError }).error.message).toBe(
+        `1.extra: is nested deeper than ${MAX_FIELD_DEPTH} levels of objects and arrays (HubSpot's event fields are flat)`,
+      );
+    }
+  });
+
+  it('measures nesting as documented', () => {
+    expect([nestsWithin(1, 0), nestsWithin({}, 0), nestsWithin({}, 1), nestsWithin([[]], 1), nestsWithin([[]], 2)]).toEqual([true, false, true, false, true]);
+    expect(nestsWithin(nested(6_000), MAX_FIELD_DEPTH)).toBe(false);
+  });
+
+  it(`refuses a property value over ${MAX_PROPERTY_VALUE_LENGTH} characters, naming the field`, () => {
+    const event = { portalId: 1, occurredAt: 1, subscriptionType: 'deal.propertyChange', objectId: 1, propertyValue: 'x'.repeat(MAX_PROPERTY_VALUE_LENGTH) };
+    expect(parseWebhookBatch([event])).toHaveLength(1);
+    expect(() => parseWebhookBatch([{ ...event, propertyValue: `${event.propertyValue}x` }])).toThrow(/^0\.propertyValue: /);
+  });
+
+  it('refuses an oversized batch on its length alone, saying so, without looking at its events', () => {
+    // Events zod would take seconds over, and that are not even events: only the count is read.
+    const batch = Array.from({ length: 10_000 }, () => 'not an event');
+    const result = handAnswer(batch);
+    expect(result.ok).toBe(false);
+    expect((result as { error: DealgateError }).error.message).toBe(
+      'webhook batch: 10000 events; HubSpot sends at most 100 a request, and at most 200 are accepted',
+    );
   });
 
   it('refuses more than MAX_BATCH events', () => {

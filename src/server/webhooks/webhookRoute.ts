@@ -17,7 +17,9 @@ export interface WebhookRouteDeps {
 
 /**
  * POST /webhooks/hubspot: verify the v3 signature over the raw bytes (401, nothing stored), validate
- * the batch (400, nothing stored), append it to the inbox journal (one insert, committed before we
+ * the batch (400, nothing stored: more than 200 events is refused on the count alone, a field nested
+ * deeper than 16 levels or a property value over 65,536 characters by name, so that whatever is
+ * answered 200 the inbox worker can read again; see webhookEvent.ts), append it to the inbox journal (one insert, committed before we
  * answer), answer 200. The inbox worker splits it into events, deduplicated, right after, from the
  * events parsed here when it is still holding them (inboxStore's `parsed` hint), else from the
  * journal. Nothing else happens before the answer: HubSpot waits 5 seconds, then retries.
