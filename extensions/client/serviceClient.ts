@@ -30,6 +30,15 @@ export type ServiceResult<T> =
   | { ok: true; body: T }
   | { ok: false; status: number; code: string; message: string; fieldErrors: Record<string, string>; details: Record<string, unknown> };
 
+/**
+ * The service accepts each signed write once; HubSpot's retry of a request whose answer was lost
+ * (same body, same signature) is refused with 409 `replayed`. The change itself went through (or is
+ * going through) with the first copy, so the views say so and show the current state.
+ */
+export const REPLAYED = 'replayed';
+export const REPLAYED_MESSAGE =
+  'Dealgate had already received this request (HubSpot sent it twice) and never carries out a request twice: the first one counts. Reload to see its result if it is not shown yet.';
+
 function isApiError(body: unknown): body is ApiErrorBody {
   if (typeof body !== 'object' || body === null || !('error' in body)) return false;
   const error = (body as { error: unknown }).error;
@@ -65,7 +74,7 @@ async function call<T>(fetcher: ServiceFetcher, url: string, method: 'GET' | 'PO
       ok: false,
       status: response.status,
       code: parsed.error.code,
-      message: parsed.error.message,
+      message: parsed.error.code === REPLAYED ? REPLAYED_MESSAGE : parsed.error.message,
       fieldErrors: fieldErrorsOf(parsed),
       details: parsed.error.details ?? {},
     };
