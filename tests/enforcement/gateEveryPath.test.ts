@@ -2,7 +2,7 @@ import type { DashboardResponse, GateResponse, SettingsInput, SettingsResponse }
 import { cardRequest, type CardResponse } from '../support/cardClient';
 import type { Stack } from '../support/stack';
 import { ManualClock } from '../../src/server/clock';
-import { ADMIN, ESCALATION, REP, REVIEWER, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world';
+import { ADMIN, ESCALATION, REP, REVIEWER, revertNotes, seedGatedDeal, stackPerTest, stageOf, sweepFound } from './world';
 
 /**
  * Issue 11's findings B1-B5, B9 and B11, tried as a user would: deals changed in the simulator as
@@ -242,7 +242,7 @@ describe('the gate holds on every path', () => {
     );
     expect(violationsOf(stack, deal.id)).toHaveLength(2);
     // A duplicate look (a sweep of the same state) adds nothing.
-    expect(stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'reconcile')], Date.now())).toBe(1);
+    expect(stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now())).toBe(1);
     await stack.settle();
     expect(violationsOf(stack, deal.id)).toHaveLength(2);
     expect(stack.store.dealFlags.listOpen(stack.sim.portalId, { limit: 10 })).toHaveLength(1);
@@ -281,7 +281,7 @@ describe('the gate holds on every path', () => {
     await settings(stack, { gateStages: { ...current.gateStages, default: 'decisionmakerboughtin' } });
     // Edited later without a webhook (or its webhook lost): the reconciliation finds it.
     stack.sim.updateDealAsUser(deal.id, { dealname: 'Acme platform (renewal)' }, { userId: REP, silent: true });
-    expect(stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'reconcile')], Date.now())).toBe(1);
+    expect(stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now())).toBe(1);
     await stack.settle();
 
     expect(stageOf(stack, deal.id)).toBe('contractsent');
@@ -383,19 +383,7 @@ describe('the gate holds on every path', () => {
     const deal = stack.sim.seedDeal({
       properties: { dealname: 'Old win', dealstage: 'closedwon', pipeline: 'default', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
     });
-    const sweep = (mode: string) => ({
-      portalId: stack.sim.portalId,
-      eventKey: `sweep:${deal.id}:${mode}`,
-      objectId: deal.id,
-      subscriptionType: 'dealgate.sweep',
-      propertyName: null,
-      propertyValue: mode,
-      changeSource: 'DEALGATE_SWEEP',
-      sourceId: null,
-      occurredAt: Date.now(),
-      payload: JSON.stringify({ mode, portalId: stack.sim.portalId, objectId: deal.id }),
-    });
-    stack.store.inbox.insertBatch([sweep('backfill')], Date.now());
+    stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'backfill')], Date.now());
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('closedwon');
     expect(violationsOf(stack, deal.id)).toEqual([]);
@@ -414,34 +402,17 @@ describe('the gate holds on every path', () => {
     expect((await card<{ queued: number }>(stack, ADMIN, 'POST', '/flags/backfill/enforce', {})).json.queued).toBe(0);
   });
 
-  /** A sweep's inbox event for the deal, as the sweeps store it (keyed by the deal and its modification time). */
-  function sweepFound(stack: Stack, dealId: string, mode: 'backfill' | 'reconcile') {
-    const modifiedAt = Date.parse(stack.sim.getDeal(dealId)?.properties.hs_lastmodifieddate ?? '') || Date.now();
-    return {
-      portalId: stack.sim.portalId,
-      eventKey: `sweep:${dealId}:${modifiedAt}`,
-      objectId: dealId,
-      subscriptionType: 'dealgate.sweep',
-      propertyName: null,
-      propertyValue: mode,
-      changeSource: 'DEALGATE_SWEEP',
-      sourceId: null,
-      occurredAt: modifiedAt,
-      payload: JSON.stringify({ mode, sweepId: `${mode}-1`, portalId: stack.sim.portalId, objectId: dealId }),
-    };
-  }
-
   it('a deal the install sweep flagged stays where it is when the reconciliation finds it again (after our own status write) or a rep edits it', async () => {
     const stack = await start();
     const deal = stack.sim.seedDeal({
       properties: { dealname: 'Old win', dealstage: 'closedwon', pipeline: 'default', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
     });
-    stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'backfill')], Date.now());
+    stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'backfill')], Date.now());
     await stack.settle();
     expect(stack.sim.getDeal(deal.id)?.properties.dealgate_status).toBe('required');
 
     // Dealgate's own status write modified the deal: the next reconciliation pass finds it.
-    expect(stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'reconcile')], Date.now())).toBe(1);
+    expect(stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now())).toBe(1);
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('closedwon');
     // A rep edits its amount: a fact change, but its passage predates Dealgate, as before.
@@ -466,7 +437,7 @@ describe('the gate holds on every path', () => {
 
     stack.sim.updateDealAsUser(deal.id, { amount: '85000' }, { userId: REP });
     await stack.settle();
-    expect(stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'reconcile')], Date.now())).toBe(1);
+    expect(stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now())).toBe(1);
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('closedwon');
     expect(violationsOf(stack, deal.id)).toEqual([]);
@@ -487,9 +458,9 @@ describe('the gate holds on every path', () => {
       properties: { dealname: 'Old win', dealstage: 'closedwon', pipeline: 'default', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
     });
     // The reconciliation reached it before the install sweep did.
-    stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'reconcile')], Date.now());
+    stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now());
     await stack.settle();
-    stack.store.inbox.insertBatch([sweepFound(stack, deal.id, 'backfill')], Date.now());
+    stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'backfill')], Date.now());
     await stack.settle();
     const openKinds = () => stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind).sort();
     expect(openKinds()).toEqual(['after_close', 'backfill']);
@@ -521,18 +492,7 @@ describe('the gate holds on every path', () => {
     const stack = await start();
     const deal = seedGatedDeal(stack);
     stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP, silent: true });
-    const found = {
-      portalId: stack.sim.portalId,
-      eventKey: `sweep:${deal.id}:1`,
-      objectId: deal.id,
-      subscriptionType: 'dealgate.sweep',
-      propertyName: null,
-      propertyValue: 'reconcile',
-      changeSource: 'DEALGATE_SWEEP',
-      sourceId: null,
-      occurredAt: Date.now(),
-      payload: JSON.stringify({ mode: 'reconcile' }),
-    };
+    const found = sweepFound(stack.sim, deal.id, 'reconcile');
     // The sweep finds the move, and HubSpot's webhook of it arrives too (late): both are in the inbox at once.
     const move = stack.sim.dealHistory(deal.id, 'dealstage').find((h) => h.value === 'closedwon');
     await stack.postWebhook(

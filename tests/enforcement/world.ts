@@ -3,6 +3,8 @@ import type { GateContext } from '../../src/server/gate/context';
 import { decide, requestReview } from '../../src/server/gate/gateService';
 import { silentLogger } from '../../src/server/logger';
 import type { SimRecord } from '../../src/simulator';
+import { sweepEvent, type SweepMode } from '../../src/server/sweeps/sweepEvents';
+import type { NewInboxEvent } from '../../src/server/webhooks/inboxStore';
 import { startStack, type Stack, type StackOptions } from '../support/stack';
 
 /** People of the enforcement suites (HubSpot user ids). */
@@ -67,3 +69,12 @@ export const stageOf = (stack: Stack, dealId: string): string | undefined => sta
 /** Notes Dealgate left for a blocked move. */
 export const revertNotes = (stack: Stack, dealId: string) =>
   stack.sim.notesForDeal(dealId).filter((n) => (n.properties.hs_note_body ?? '').includes('Dealgate moved this deal back'));
+
+/**
+ * The inbox event a sweep stores for a deal it found, built by the sweeps' own builder (keyed by
+ * the deal and its modification time in the simulator).
+ */
+export function sweepFound(sim: Pick<Stack['sim'], 'portalId' | 'getDeal'>, dealId: string, mode: SweepMode, startedAt?: number): NewInboxEvent {
+  const lastModifiedAt = Date.parse(sim.getDeal(dealId)?.properties.hs_lastmodifieddate ?? '') || Date.now();
+  return sweepEvent(sim.portalId, mode, `${mode}-1`, { id: dealId, lastModifiedAt, properties: {} }, startedAt);
+}

@@ -4,6 +4,7 @@ import { DealDeskHome } from '../../extensions/home/DealDeskHome';
 import type { SettingsResponse } from '../../extensions/contract/api';
 import { startLiveService, users, type LiveService } from './support/liveService';
 import { fire, openLoadedCard, WAIT } from './cardHarness';
+import { sweepFound } from '../enforcement/world';
 
 /**
  * What the card and the home page tell people about the gate under the account's settings
@@ -72,18 +73,7 @@ async function foundAtInstall(): Promise<string> {
   const dealId = live.seedDeal({ dealname: 'Old win', dealstage: 'closedwon', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' });
   live.stack.store.inbox.insertBatch(
     [
-      {
-        portalId: live.portalId,
-        eventKey: `sweep:${dealId}:backfill`,
-        objectId: dealId,
-        subscriptionType: 'dealgate.sweep',
-        propertyName: null,
-        propertyValue: 'backfill',
-        changeSource: 'DEALGATE_SWEEP',
-        sourceId: null,
-        occurredAt: live.clock.now(),
-        payload: JSON.stringify({ mode: 'backfill' }),
-      },
+      sweepFound(live.stack.sim, dealId, 'backfill'),
     ],
     live.clock.now(),
   );
@@ -128,18 +118,7 @@ describe('the home page lists what the gate did not move', () => {
     const dealId = live.seedDeal({ dealname: 'Old win', dealstage: 'closedwon', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' });
     live.stack.store.inbox.insertBatch(
       [
-        {
-          portalId: live.portalId,
-          eventKey: `sweep:${dealId}:backfill`,
-          objectId: dealId,
-          subscriptionType: 'dealgate.sweep',
-          propertyName: null,
-          propertyValue: 'backfill',
-          changeSource: 'DEALGATE_SWEEP',
-          sourceId: null,
-          occurredAt: live.clock.now(),
-          payload: JSON.stringify({ mode: 'backfill' }),
-        },
+        sweepFound(live.stack.sim, dealId, 'backfill'),
       ],
       live.clock.now(),
     );

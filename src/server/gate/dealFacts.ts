@@ -228,17 +228,7 @@ export async function loadDeal(ctx: GateContext, portalId: number, dealId: strin
     if (held.deleted) throw notFound(`deal ${dealId} was deleted in HubSpot`);
     return { snapshot: held, source: 'snapshot' };
   }
-  let deal;
-  try {
-    deal = await ctx.gateway.getDeal(portalId, dealId);
-  } catch (error) {
-    throw hubspotUnavailable(`the read of deal ${dealId}`, error);
-  }
-  if (!deal) throw notFound(`deal ${dealId} does not exist in HubSpot account ${portalId}`);
-  reconcileDealFacts(ctx, portalId, dealId, deal, 'hubspot');
-  const stored = ctx.store.deals.get(portalId, dealId);
-  if (!stored) throw new DealgateError('internal', `deal ${dealId} was read but not stored`);
-  return { snapshot: stored, source: 'hubspot' };
+  return { snapshot: await refreshDeal(ctx, portalId, dealId), source: 'hubspot' };
 }
 
 /**

@@ -516,7 +516,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       },
       now,
     );
-    const what = who.cause === "fact_change" ? `${who.changedProperty ?? "a fact"} changed by ${describeActor(who.actor)} while it sat in ${to}` : `moved there by ${describeActor(who.actor)}`;
+    const what = who.cause === 'fact_change' ? `${who.changedProperty ?? 'a fact'} changed by ${describeActor(who.actor)} while it sat in ${to}` : `moved there by ${describeActor(who.actor)}`;
     store.audit.append(portalId, {
       dealId: fresh.id,
       reviewId: store.reviews.latestForDeal(portalId, fresh.id)?.id ?? null,
