@@ -48,9 +48,18 @@ export function opsGuard(opsToken: string | undefined): RequestHandler {
   };
 }
 
+/**
+ * A number as an operator types it in a path or query: plain decimal digits, no sign, leading zero,
+ * exponent, hex, fraction or spaces (z.coerce.number took '1e3' as 1000 and '0x10' as 16).
+ */
+const plainNumber = z
+  .string()
+  .regex(/^[1-9]\d{0,15}$/, 'must be a positive whole number written in decimal digits only (like 42)')
+  .transform(Number)
+  .refine(Number.isSafeInteger, 'is too large');
 const listFields = {
-  portalId: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  portalId: plainNumber.optional(),
+  limit: plainNumber.pipe(z.number().max(500, 'is at most 500')).default(100),
 };
 const inboxQuery = z.object({ status: z.enum(['pending', 'done', 'parked']).optional(), ...listFields });
 const outboxQuery = z.object({ status: z.enum(['pending', 'done', 'failed']).optional(), ...listFields });
@@ -77,7 +86,7 @@ export function opsRoutes(deps: OpsRouteDeps): Router {
   });
 
   router.post('/ops/inbox/:id/retry', (req, res) => {
-    const id = validate(z.coerce.number().int().positive(), req.params.id, 'id');
+    const id = validate(plainNumber, req.params.id, 'id');
     if (!deps.store.inbox.requeue(id, deps.clock.now())) throw notFound(`no parked inbox event ${id}`);
     res.json({ requeued: id });
   });
