@@ -82,6 +82,8 @@ describe('POST /webhooks/hubspot: whatever is accepted, the inbox expansion can 
     { weight: 4, arbitrary: fc.integer({ min: 0, max: MAX_FIELD_DEPTH }).map(nested) },
     { weight: 1, arbitrary: fc.integer({ min: MAX_FIELD_DEPTH + 1, max: MAX_FIELD_DEPTH + 3 }).map(nested) },
     { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 8_000 }).map(nested) },
+    // Wide but shallow (past the 1,000 brackets that make the route look at the bytes first).
+    { weight: 1, arbitrary: fc.integer({ min: 900, max: 2_500 }).map((n) => `[${Array.from({ length: n }, (_, i) => (i % 2 ? '{"a":[]}' : '[1]')).join(',')}]`) },
   );
   const oddValue = fc.oneof(
     fc.jsonValue({ maxDepth: 2 }),
@@ -92,7 +94,13 @@ describe('POST /webhooks/hubspot: whatever is accepted, the inbox expansion can 
     .record({
       subscriptionType: fc.constantFrom('deal.propertyChange', 'deal.creation', 'contact.propertyChange'),
       objectId: fc.oneof(fc.nat(), fc.stringMatching(/^\d{1,20}$/)),
-      propertyValue: fc.oneof(fc.string(), fc.constant('v'.repeat(MAX_PROPERTY_VALUE_LENGTH)), fc.constant(null)),
+      propertyValue: fc.oneof(
+        fc.string(),
+        fc.constant('v'.repeat(MAX_PROPERTY_VALUE_LENGTH)),
+        fc.constant(null),
+        // Brackets and escaped quotes inside a string are not structure.
+        fc.integer({ min: 500, max: 3_000 }).map((n) => '[{"\\'.repeat(n)),
+      ),
       unknown: fc.dictionary(fc.string({ maxLength: 8 }), unknownValue, { maxKeys: 2 }),
       broken: fc.oneof({ weight: 1, arbitrary: fc.tuple(fc.constantFrom(...knownFields), oddValue) }, { weight: 12, arbitrary: fc.constant(null) }),
       protoKey: fc.boolean(),
@@ -154,12 +162,26 @@ describe('POST /webhooks/hubspot: whatever is accepted, the inbox expansion can 
     expect(store.inbox.journalBacklog()).toBe(0);
   });
 
+  it('looks past brackets inside strings and accepts a wide, shallow unknown field; refuses more than 10,000 objects and arrays in all', async () => {
+    clear();
+    const move = { eventId: 1, portalId: 4242, occurredAt: 1_700_000_000_000, subscriptionType: 'deal.propertyChange', objectId: 5, propertyName: 'dealstage' };
+    const brackets = JSON.stringify([{ ...move, propertyValue: '[{"\\'.repeat(5_000) }, { ...move, eventId: 2, wide: Array.from({ length: 4_000 }, () => ({ a: [] })) }]);
+    expect(await postRaw(brackets)).toEqual({ status: 200, body: { received: 2 } });
+    expect(expandAsTheWorkerDoes(brackets).stored).toBe(2);
+    clear();
+    const tooMany = JSON.stringify([{ ...move, wide: Array.from({ length: 10_000 }, () => []) }]);
+    const answer = await postRaw(tooMany);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error?.message).toBe("webhook batch: more than 10000 objects and arrays in one request (HubSpot's events are flat: one object each)");
+    expect(store.inbox.journalBacklog()).toBe(0);
+  });
+
   it('refuses a 10,000-event batch on its count (400 saying HubSpot sends at most 100), storing nothing', async () => {
     clear();
     const one = '{"portalId":4242,"occurredAt":1700000000000,"subscriptionType":"deal.propertyChange","objectId":5}';
     const answer = await postRaw(`[${Array.from({ length: 10_000 }, () => one).join(',')}]`);
     expect(answer.status).toBe(400);
-    expect(answer.body.error?.message).toBe('webhook batch: 10000 events; HubSpot sends at most 100 a request, and at most 200 are accepted');
+    expect(answer.body.error?.message).toBe('webhook batch: more than 200 events; HubSpot sends at most 100 a request, and at most 200 are accepted');
     expect(store.inbox.journalBacklog()).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import type { Store } from '../storage/store';
 import { DealgateError } from '../errors';
 import { MAX_BODY_BYTES, parseVerifiedJson, signatureFailure } from '../http/signedRequest';
-import { inboxEventsOfBatch, parseWebhookBatch } from './webhookEvent';
+import { inboxEventsOfBatch, parseWebhookBatch, refuseCostlyBody } from './webhookEvent';
 
 export const WEBHOOK_PATH = '/webhooks/hubspot';
 
@@ -19,7 +19,9 @@ export interface WebhookRouteDeps {
  * POST /webhooks/hubspot: verify the v3 signature over the raw bytes (401, nothing stored), validate
  * the batch (400, nothing stored: more than 200 events is refused on the count alone, a field nested
  * deeper than 16 levels or a property value over 65,536 characters by name, so that whatever is
- * answered 200 the inbox worker can read again; see webhookEvent.ts), append it to the inbox journal (one insert, committed before we
+ * answered 200 the inbox worker can read again; a body with more than 1,000 brackets is first
+ * checked for those bounds without parsing it, since JSON.parse of a 1 MB body of brackets holds the
+ * event loop for up to 0.1 s here; see webhookEvent.ts), append it to the inbox journal (one insert, committed before we
  * answer), answer 200. The inbox worker splits it into events, deduplicated, right after, from the
  * events parsed here when it is still holding them (inboxStore's `parsed` hint), else from the
  * journal. Nothing else happens before the answer: HubSpot waits 5 seconds, then retries.
@@ -37,6 +39,7 @@ export function webhookRoute(deps: WebhookRouteDeps): Router {
     readRawBody(req, MAX_BODY_BYTES).then((raw) => {
       const refused = signatureFailure(verify, req, raw);
       if (refused) throw refused;
+      refuseCostlyBody(raw);
       const batch = parseWebhookBatch(parseVerifiedJson(req, raw));
       if (batch.length > 0) deps.store.inbox.journal(raw, deps.clock.now(), () => inboxEventsOfBatch(batch));
       const answer = `{"received":${batch.length}}`;
