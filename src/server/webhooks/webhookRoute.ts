@@ -39,8 +39,8 @@ export function webhookRoute(deps: WebhookRouteDeps): Router {
     readRawBody(req, MAX_BODY_BYTES).then((raw) => {
       const refused = signatureFailure(verify, req, raw);
       if (refused) throw refused;
-      refuseCostlyBody(raw);
-      const batch = parseWebhookBatch(parseVerifiedJson(req, raw));
+      const brackets = refuseCostlyBody(raw);
+      const batch = parseWebhookBatch(parseVerifiedJson(req, raw), brackets);
       if (batch.length > 0) deps.store.inbox.journal(raw, deps.clock.now(), () => inboxEventsOfBatch(batch));
       const answer = `{"received":${batch.length}}`;
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer) }).end(answer);
