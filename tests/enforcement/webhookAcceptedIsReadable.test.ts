@@ -96,12 +96,14 @@ describe('POST /webhooks/hubspot: whatever is accepted, the inbox expansion can 
       objectId: fc.oneof(fc.nat(), fc.stringMatching(/^\d{1,20}$/)),
       propertyValue: fc.oneof(
         fc.string(),
+        fc.string({ unit: 'binary', maxLength: 20 }),
+        fc.constantFrom('\ud800', 'x\udfff', '\u0000', '\u2028'),
         fc.constant('v'.repeat(MAX_PROPERTY_VALUE_LENGTH)),
         fc.constant(null),
         // Brackets and escaped quotes inside a string are not structure.
         fc.integer({ min: 500, max: 3_000 }).map((n) => '[{"\\'.repeat(n)),
       ),
-      unknown: fc.dictionary(fc.string({ maxLength: 8 }), unknownValue, { maxKeys: 2 }),
+      unknown: fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 4 })), unknownValue, { maxKeys: 2 }),
       broken: fc.oneof({ weight: 1, arbitrary: fc.tuple(fc.constantFrom(...knownFields), oddValue) }, { weight: 12, arbitrary: fc.constant(null) }),
       protoKey: fc.boolean(),
     })
