@@ -118,21 +118,43 @@ describe('the outbox and the inbox under HubSpot faults', () => {
     expect(s.store.outbox.list({ status: 'failed', limit: 10 })).toEqual([expect.objectContaining({ kind: 'create_note', attempts: 1 })]);
   });
 
-  it('parks an event HubSpot keeps failing to read, shows it on /ops/inbox, and applies it once when requeued', async () => {
+  it('an event HubSpot keeps failing to read waits without spending attempts (shown on /ops/inbox) and is applied once HubSpot answers, by itself', async () => {
     const s = await start();
     const deal = seedGatedDeal(s);
     s.sim.faults.failNext(1_000, { status: 503, match: 'POST /crm/v3/objects/deals/batch/read' });
+    s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    // More failed reads than the 4 attempts of the test policy: before, the event was parked by then.
+    await waitUntil(() => s.sim.requests.all().filter((r) => r.endpoint === 'POST /crm/v3/objects/deals/batch/read' && r.status === 503).length >= 6, 10_000, 'six failed reads');
+
+    const pending = await s.ops<{ events: (InboxEvent & { payload: { propertyValue: string } })[] }>('/ops/inbox?status=pending');
+    expect(pending.json.events).toEqual([
+      expect.objectContaining({ objectId: deal.id, status: 'pending', attempts: 0, lastError: expect.stringMatching(/^waiting for HubSpot.*503/s) }),
+    ]);
+    expect(pending.json.events[0]?.payload.propertyValue).toBe('closedwon');
+    expect(s.store.inbox.countByStatus().parked).toBe(0);
+    expect(s.background.inbox.outages()).toEqual([expect.objectContaining({ portalId: s.sim.portalId })]);
+    expect(stageOf(s, deal.id)).toBe('closedwon');
+
+    s.sim.faults.clear();
+    await s.settle();
+    expect(stageOf(s, deal.id)).toBe('contractsent');
+    expect(revertNotes(s, deal.id)).toHaveLength(1);
+    expect(s.background.inbox.outages()).toEqual([]);
+  });
+
+  it('parks at once an event HubSpot refuses to read (a 4xx that is not 429), says why, and applies it once when requeued', async () => {
+    const s = await start();
+    const deal = seedGatedDeal(s);
+    s.sim.faults.failNext(1, { status: 403, match: 'POST /crm/v3/objects/deals/batch/read' });
     s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
     await s.settle();
 
     const parked = await s.ops<{ events: (InboxEvent & { payload: { propertyValue: string } })[] }>('/ops/inbox?status=parked');
     expect(parked.json.events).toEqual([
-      expect.objectContaining({ objectId: deal.id, status: 'parked', attempts: 4, lastError: expect.stringContaining('503') }),
+      expect.objectContaining({ objectId: deal.id, status: 'parked', attempts: 1, lastError: expect.stringContaining('retrying cannot cure it: HubSpot answered 403') }),
     ]);
-    expect(parked.json.events[0]?.payload.propertyValue).toBe('closedwon');
     expect(stageOf(s, deal.id)).toBe('closedwon');
 
-    s.sim.faults.clear();
     const id = parked.json.events[0]?.id ?? 0;
     expect((await s.ops(`/ops/inbox/${id}/retry`, 'POST')).json).toEqual({ requeued: id });
     expect((await s.ops(`/ops/inbox/${id}/retry`, 'POST')).status).toBe(404);

@@ -7,8 +7,9 @@ import { selectNewestWhere } from '../storage/newestWhere';
  * to a journal (one row per request: acknowledging costs one insert, whatever the batch size); the
  * inbox worker moves journaled batches into per-event rows, deduplicated on
  * (portal_id, event_key), so a redelivered batch stores nothing new. The inbox worker marks a row
- * done in the same transaction as the effects it records, retries a failing one with backoff and
- * parks it after the last attempt (status 'parked', last_error kept for ops).
+ * done in the same transaction as the effects it records, retries a failing one with backoff (or
+ * lets it wait while HubSpot fails for its account) and parks it only when retrying cannot help or
+ * its retry window is over (status 'parked', last_error saying which, kept for ops).
  */
 export type InboxStatus = 'pending' | 'done' | 'parked';
 
@@ -57,9 +58,11 @@ export interface InboxRepository {
   insertBatch(events: readonly NewInboxEvent[], receivedAt: number): number;
   /**
    * Pending events that are due, oldest occurrence first, leaving out every event of a deal that
-   * has an event waiting for a retry (so a deal's events are applied in order).
+   * has an event waiting for a retry (so a deal's events are applied in order). `skipPortals`:
+   * accounts whose events wait (HubSpot is failing for them): none of their events is taken, so
+   * they neither burn attempts nor fill the round ahead of other accounts.
    */
-  due(now: number, limit: number): InboxEvent[];
+  due(now: number, limit: number, skipPortals?: ReadonlySet<number>): InboxEvent[];
   /** Call inside the transaction that records the event's effects. */
   markDone(id: number, at: number): void;
   markRetry(id: number, attempts: number, error: string, nextAttemptAt: number): void;
@@ -69,7 +72,8 @@ export interface InboxRepository {
   get(id: number): InboxEvent | undefined;
   list(filter: { status?: InboxStatus; portalId?: number; limit: number }): InboxEvent[];
   countByStatus(): Record<InboxStatus, number>;
-  nextDueAt(): number | undefined;
+  /** When the next pending event is due, leaving out the accounts in `skipPortals`. */
+  nextDueAt(skipPortals?: ReadonlySet<number>): number | undefined;
 }
 
 interface InboxDbRow {
@@ -184,6 +188,10 @@ export function sqliteInbox(db: Db): InboxRepository {
   const due = db.prepare<[number, number], InboxDbRow>(
     `SELECT * FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY occurred_at, id LIMIT ?`,
   );
+  const dueSkipping = db.prepare<[number, string, number], InboxDbRow>(
+    `SELECT * FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= ?
+       AND portal_id NOT IN (SELECT value FROM json_each(?)) ORDER BY occurred_at, id LIMIT ?`,
+  );
   const waiting = db.prepare<[number], { portal_id: number; object_id: string }>(
     `SELECT DISTINCT portal_id, object_id FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > ?`,
   );
@@ -198,6 +206,9 @@ export function sqliteInbox(db: Db): InboxRepository {
   const getOne = db.prepare<[number], InboxDbRow>('SELECT * FROM webhook_inbox WHERE id = ?');
   const counts = db.prepare<[], { status: InboxStatus; n: number }>('SELECT status, COUNT(*) AS n FROM webhook_inbox GROUP BY status');
   const nextDue = db.prepare<[], { at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending'`);
+  const nextDueSkipping = db.prepare<[string], { at: number | null }>(
+    `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND portal_id NOT IN (SELECT value FROM json_each(?))`,
+  );
 
   return {
     journal(body, receivedAt, parsed) {
@@ -213,9 +224,9 @@ export function sqliteInbox(db: Db): InboxRepository {
     insertBatch(events, receivedAt) {
       return events.length === 0 ? 0 : insertAll(events, receivedAt);
     },
-    due(now, limit) {
+    due(now, limit, skipPortals) {
       const blocked = new Set(waiting.all(now).map((r) => `${r.portal_id}/${r.object_id}`));
-      const rows = due.all(now, limit);
+      const rows = skipPortals && skipPortals.size > 0 ? dueSkipping.all(now, JSON.stringify([...skipPortals]), limit) : due.all(now, limit);
       return (blocked.size === 0 ? rows : rows.filter((r) => !blocked.has(`${r.portal_id}/${r.object_id}`))).map(toEvent);
     },
     markDone(id, at) {
@@ -242,7 +253,8 @@ export function sqliteInbox(db: Db): InboxRepository {
       for (const row of counts.all()) result[row.status] = row.n;
       return result;
     },
-    nextDueAt() {
+    nextDueAt(skipPortals) {
+      if (skipPortals && skipPortals.size > 0) return nextDueSkipping.get(JSON.stringify([...skipPortals]))?.at ?? undefined;
       return nextDue.get()?.at ?? undefined;
     },
   };

@@ -6,7 +6,7 @@ import { JOURNAL_BATCHES_PER_SLICE, type InboxEvent, type NewInboxEvent } from '
 import { inboxEventsOf } from '../webhooks/webhookEvent';
 import type { AccountProvisioner } from '../accounts/provisioning';
 import { chunk } from '../outbox/deliveryPlan';
-import { backoffDelay, describeError, type RetryPolicy } from './backoff';
+import { backoffDelay, describeDuration, describeError, retriesExhausted, type RetryPolicy } from './backoff';
 import { withTimeout } from './callTimeout';
 import type { RateGovernor } from './rateGovernor';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
@@ -19,7 +19,15 @@ import { DealgateError } from '../errors';
  * one per event), then applies each event in its own transaction together with everything it
  * causes (snapshot, violation, audit, outbox rows) and its `done` mark. A crash before that commit
  * leaves the event pending, to be applied once on the next round; after it, nothing is repeated.
- * An event that keeps failing is retried with backoff and then parked with its error.
+ *
+ * Nothing acknowledged is dropped because HubSpot is down. A HubSpot failure that waiting can
+ * cure (5xx, timeout, network error, token endpoint down) opens the account's circuit: its events
+ * wait, spending no attempts and leaving the rounds to other accounts, while one probe round at a
+ * time (backoff from `retry.baseMs` up to a minute) asks HubSpot again; the first answer closes it
+ * and the events resume by themselves. A 429 waits out the governor's pause, also without an
+ * attempt. An event is parked at once only for what retrying cannot cure (an account that never
+ * installed, a 4xx other than 429), and otherwise only once it is older than the retry window (72 h
+ * by default, three times HubSpot's own 24 h of webhook retries); its last_error says which.
  */
 export interface DealEventInput {
   event: InboxEvent;
@@ -59,11 +67,57 @@ export interface InboxWorkerDeps {
   random?: () => number;
 }
 
-export const DEFAULT_INBOX_RETRY: RetryPolicy = { baseMs: 1_000, maxMs: 5 * 60_000, maxAttempts: 8 };
+/**
+ * How long an acknowledged event is retried before it is parked: HubSpot itself retries a webhook
+ * for 24 hours; Dealgate keeps an event it acknowledged for three days, the span of HubSpot's
+ * webhook journal. A policy without `windowMs` gets this window too.
+ */
+export const INBOX_RETRY_WINDOW_MS = 72 * 60 * 60_000;
+
+/** An event failing in Dealgate itself is parked after 8 attempts, and not before the window has passed. */
+export const DEFAULT_INBOX_RETRY: RetryPolicy = { baseMs: 1_000, maxMs: 5 * 60_000, maxAttempts: 8, windowMs: INBOX_RETRY_WINDOW_MS };
+
+/** While HubSpot fails for an account, its probes are at most this far apart: its events resume within a minute of HubSpot answering. */
+export const PROBE_MAX_MS = 60_000;
+
+/** An account whose events wait because HubSpot keeps failing for it. */
+export interface AccountOutage {
+  portalId: number;
+  /** When the first failure of this outage was seen. */
+  since: number;
+  /** Failed probes so far (the first failure included). */
+  failures: number;
+  nextProbeAt: number;
+  lastError: string;
+}
+
+type HubSpotFailure = { kind: 'unavailable' | 'rate_limited' | 'refused'; message: string };
+
+/**
+ * What waiting can cure. `refused`: an account Dealgate holds no credentials for, or a 4xx other
+ * than 429 (HubSpot will answer the same again). Anything else (5xx, no status at all: a timeout,
+ * a reset, a refused connection) is HubSpot being unavailable.
+ */
+function classifyFailure(error: unknown): HubSpotFailure {
+  const message = describeError(error);
+  if (error instanceof DealgateError) {
+    if (error.code === 'forbidden') return { kind: 'refused', message: `the account has not installed Dealgate: ${message}` };
+    if (error.code === 'unauthorized' || error.code === 'invalid_request' || error.code === 'not_found') return { kind: 'refused', message };
+    return { kind: 'unavailable', message };
+  }
+  const info = classifyHubSpotError(error);
+  if (info.rateLimited) return { kind: 'rate_limited', message };
+  if (info.status !== undefined && !info.retryable) return { kind: 'refused', message: `HubSpot answered ${info.status}: ${message}` };
+  return { kind: 'unavailable', message };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 export interface InboxWorker extends WorkerLoop {
   /** One round; returns the number of events it settled (done, retried or parked). */
   processDue(): Promise<number>;
+  /** Accounts whose events wait for HubSpot right now (this process's view; a restart probes again). */
+  outages(): AccountOutage[];
 }
 
 export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
@@ -73,43 +127,104 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
   const random = deps.random ?? Math.random;
   const callTimeoutMs = deps.callTimeoutMs ?? 20_000;
 
-  function fail(events: readonly InboxEvent[], error: unknown): void {
+  const windowMs = retry.windowMs ?? INBOX_RETRY_WINDOW_MS;
+  const policy: RetryPolicy = { ...retry, windowMs };
+  const probePolicy: RetryPolicy = { baseMs: retry.baseMs, maxMs: Math.min(retry.maxMs, PROBE_MAX_MS), maxAttempts: Number.POSITIVE_INFINITY };
+  const circuits = new Map<number, AccountOutage>();
+
+  /** Accounts whose events are left out of the round: HubSpot failed for them and their next probe is not due. */
+  function waitingAccounts(now: number): Set<number> {
+    const waiting = new Set<number>();
+    for (const [portalId, circuit] of circuits) if (circuit.nextProbeAt > now) waiting.add(portalId);
+    return waiting;
+  }
+
+  function hubSpotAnswered(portalId: number): void {
+    const circuit = circuits.get(portalId);
+    if (!circuit) return;
+    circuits.delete(portalId);
+    logger.info({ portalId, outageMs: clock.now() - circuit.since, failures: circuit.failures }, 'HubSpot answers the account again: its waiting inbox events resume');
+  }
+
+  const tooOld = (event: InboxEvent, now: number) => now - event.receivedAt >= windowMs;
+  const windowNote = (event: InboxEvent, now: number) =>
+    `parked after retrying for ${describeDuration(now - event.receivedAt)} since it was acknowledged (the retry window is ${describeDuration(windowMs)})`;
+
+  /** Dealgate itself failed to apply the event: retried with backoff, parked once attempts and the window are both spent. */
+  function retryLater(event: InboxEvent, error: unknown): void {
     const now = clock.now();
-    const info = classifyHubSpotError(error);
     const message = describeError(error);
+    const attempts = event.attempts + 1;
+    if (retriesExhausted(policy, attempts, event.receivedAt, now)) {
+      store.inbox.park(event.id, attempts, `${windowNote(event, now)} and ${attempts} attempts: ${message}`, now);
+      logger.error({ eventId: event.id, error: message }, 'inbox event parked (GET /ops/inbox?status=parked)');
+    } else {
+      store.inbox.markRetry(event.id, attempts, message, now + backoffDelay(attempts, retry, random));
+    }
+  }
+
+  /** A HubSpot call for these events failed: park what waiting cannot cure, let the rest wait (no attempt spent). */
+  function hubSpotFailed(portalId: number, events: readonly InboxEvent[], error: unknown): void {
+    if (events.length === 0) return;
+    const now = clock.now();
+    const failure = classifyFailure(error);
+    let nextAt = now;
+    let note = '';
+    if (failure.kind === 'rate_limited') {
+      // The governor may keep its own (real) time: take the pause as a duration, never as a time.
+      nextAt = now + Math.max(governor.pauseRemainingMs(portalId), retry.baseMs);
+      note = `waiting out HubSpot's rate limit: ${failure.message}`;
+    } else if (failure.kind === 'unavailable') {
+      let circuit = circuits.get(portalId);
+      if (!circuit) {
+        circuit = { portalId, since: now, failures: 0, nextProbeAt: now, lastError: failure.message };
+        circuits.set(portalId, circuit);
+        logger.warn({ portalId, error: failure.message }, 'HubSpot fails for the account: its inbox events wait (no attempts spent) and HubSpot is probed with backoff');
+      }
+      circuit.failures += 1;
+      circuit.lastError = failure.message;
+      circuit.nextProbeAt = now + backoffDelay(circuit.failures, probePolicy, random);
+      nextAt = circuit.nextProbeAt;
+      note = `waiting for HubSpot, failing for this account since ${iso(circuit.since)} (next probe ${iso(nextAt)}): ${failure.message}`;
+    }
     let parked = 0;
-    // An account Dealgate holds no credentials for will not be served by waiting: parked at once,
-    // for ops to requeue once it has installed.
-    const refusedAccount = error instanceof DealgateError && error.code === 'forbidden';
     store.transaction(() => {
       for (const event of events) {
-        const attempts = event.attempts + 1;
-        if (attempts >= retry.maxAttempts || refusedAccount) {
-          store.inbox.park(event.id, attempts, message, now);
+        if (failure.kind === 'refused') {
+          store.inbox.park(event.id, event.attempts + 1, `parked, retrying cannot cure it: ${failure.message}`, now);
+          parked += 1;
+        } else if (tooOld(event, now)) {
+          store.inbox.park(event.id, event.attempts, `${windowNote(event, now)}: ${failure.message}`, now);
           parked += 1;
         } else {
-          // The governor may keep its own (real) time: take the pause as a duration, never as a time.
-          const wait = info.rateLimited ? Math.max(governor.pauseRemainingMs(event.portalId), retry.baseMs) : 0;
-          store.inbox.markRetry(event.id, attempts, message, now + Math.max(wait, backoffDelay(attempts, retry, random)));
+          store.inbox.markRetry(event.id, event.attempts, note, nextAt);
         }
       }
     });
-    if (parked > 0) logger.error({ events: parked, error: message }, 'inbox events parked (GET /ops/inbox?status=parked)');
-    else logger.warn({ events: events.length, error: message }, 'inbox events failed; will retry');
+    if (parked > 0) logger.error({ portalId, events: parked, error: failure.message }, 'inbox events parked (GET /ops/inbox?status=parked)');
+    else if (failure.kind === 'rate_limited') logger.warn({ portalId, events: events.length, error: failure.message }, 'inbox events wait for the rate limit');
   }
 
   /** Reads the deals in batches of 100; a failed batch fails (and retries) only its deals' events. */
   async function readDeals(portalId: number, dealIds: string[], eventsOf: (dealId: string) => InboxEvent[]) {
     const fresh = new Map<string, HubSpotDeal>();
     const unread = new Set<string>();
-    for (const ids of chunk(dealIds)) {
+    const chunks = chunk(dealIds);
+    for (let c = 0; c < chunks.length; c += 1) {
+      const ids = chunks[c] as string[];
       try {
         await governor.acquire(portalId);
         for (const deal of await withTimeout(gateway.batchReadDeals(portalId, ids, { withStageHistory: true }), callTimeoutMs)) fresh.set(deal.id, deal);
+        hubSpotAnswered(portalId);
       } catch (error) {
         if (classifyHubSpotError(error).rateLimited) governor.rateLimited(portalId);
-        fail(ids.flatMap(eventsOf), error);
-        for (const id of ids) unread.add(id);
+        // A refusal concerns this batch; HubSpot down (or limiting) concerns the account: the rest
+        // of its round waits with this batch, without asking.
+        const onlyThese = classifyFailure(error).kind === 'refused';
+        const failed = onlyThese ? ids : chunks.slice(c).flat();
+        hubSpotFailed(portalId, failed.flatMap(eventsOf), error);
+        for (const id of failed) unread.add(id);
+        if (!onlyThese) break;
       }
     }
     return { fresh, unread };
@@ -119,7 +234,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     try {
       await deps.provisioner.ensureReady(portalId);
     } catch (error) {
-      fail(events, error);
+      hubSpotFailed(portalId, events, error);
       return { settled: events.length, effects: false };
     }
     const byDeal = new Map<string, InboxEvent[]>();
@@ -163,7 +278,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
           if (!store.ping()) throw error;
           logger.warn({ portalId, dealId, eventId: event.id, err: error }, 'applying an inbox event failed');
           // The deal's later events wait for this one (due() leaves out a deal with a waiting event).
-          fail([event], error);
+          store.transaction(() => retryLater(event, error));
           settled += dealEvents.length - i;
           break;
         }
@@ -196,7 +311,8 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
 
   async function processDue(): Promise<number> {
     await expandJournal();
-    const events = store.inbox.due(clock.now(), batchSize);
+    const now = clock.now();
+    const events = store.inbox.due(now, batchSize, waitingAccounts(now));
     if (events.length === 0) return 0;
     const byAccount = new Map<number, InboxEvent[]>();
     for (const event of events) {
@@ -216,13 +332,18 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     round: processDue,
     msUntilNextDue: () => {
       if (store.inbox.journalBacklog() > 0) return 0;
-      const next = store.inbox.nextDueAt();
-      return next === undefined ? undefined : next - clock.now();
+      const now = clock.now();
+      const waiting = waitingAccounts(now);
+      let next = store.inbox.nextDueAt(waiting);
+      // A waiting account's probe wakes the loop when it is due.
+      for (const portalId of waiting) next = Math.min(next ?? Number.POSITIVE_INFINITY, circuits.get(portalId)?.nextProbeAt ?? Number.POSITIVE_INFINITY);
+      return next === undefined ? undefined : next - now;
     },
   });
 
   return {
     processDue,
+    outages: () => [...circuits.values()].map((c) => ({ ...c })),
     get running() {
       return loop.running;
     },
