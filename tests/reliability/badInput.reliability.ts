@@ -424,6 +424,13 @@ describe('bad input: generated malformed requests against every route', () => {
           fc.tuple(unknownFields(event(world.a.ownDeals[2] as string)), fc.constantFrom('portalId', 'occurredAt', 'objectId', 'subscriptionType')).map(([e, field]) => [{ ...(e as object), [field]: { nested: true } }]).map(signedWith('unknown fields and a wrong type', 'POST', path)),
           wrongTypes({ batch: [] }, webhookBatch).map((v) => (typeof v === 'object' && v !== null && 'batch' in v ? { events: v } : v)).filter((v) => !webhookBatch.safeParse(v).success).map(signedWith('not a batch', 'POST', path)),
           fc.integer({ min: 201, max: 400 }).map((n) => Array.from({ length: n }, () => event(world.a.ownDeals[3] as string))).map(signedWith('too many events', 'POST', path)),
+          fc.integer({ min: 5_000, max: 10_000 }).map((n) => Array.from({ length: n }, () => ({ portalId: world.a.portalId, occurredAt: 1, subscriptionType: 'deal.creation', objectId: 1 }))).map(signedWith('thousands of events', 'POST', path)),
+          // Answered 200 before, then unreadable in the inbox (issue 12 #3): an unknown field nested past 16 levels.
+          fc.integer({ min: 17, max: 300 }).map((levels) => {
+            let deep: unknown = 1;
+            for (let i = 0; i < levels; i++) deep = i % 2 ? { k: deep } : [deep];
+            return [event(world.a.ownDeals[3] as string), { ...event(world.a.ownDeals[3] as string), eventId: 2, futureField: deep }];
+          }).map(signedWith('a field nested too deep', 'POST', path)),
         );
       },
     },
