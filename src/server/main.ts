@@ -32,15 +32,15 @@ function main(): void {
   const background = createBackground({ config, store, clock: systemClock, logger, hubspot });
   const app = createApp({ config, store, clock: systemClock, hubspot, logger, hooks: background });
 
-  const server: Server = app.listen(config.port, () => {
+  const server: Server = app.listen(config.port, config.host, () => {
     logger.info(
-      { port: config.port, publicBaseUrl: config.publicBaseUrl, databasePath: config.databasePath, reconcileSeconds: config.reconcileSeconds },
+      { host: config.host, port: config.port, opsRoutes: config.opsToken !== undefined ? 'token' : config.opsLoopback ? 'loopback' : 'closed', publicBaseUrl: config.publicBaseUrl, databasePath: config.databasePath, reconcileSeconds: config.reconcileSeconds },
       'dealgate listening',
     );
     background.start();
   });
   server.on('error', (error) => {
-    logger.fatal({ err: error }, `cannot listen on port ${config.port}`);
+    logger.fatal({ err: error }, `cannot listen on ${config.host} port ${config.port}`);
     process.exit(1);
   });
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -32,6 +33,38 @@ const httpUrl = z
   .refine((value) => /^https?:\/\//.test(value), { message: 'must start with http:// or https://' })
   .transform((value) => value.replace(/\/+$/, ''));
 
+const HOST_MESSAGE =
+  'must be an IP address to listen on: 127.0.0.1 (this host only, behind a proxy on it), 0.0.0.0 (every IPv4 interface, e.g. in a container), :: (every interface) or one address of this host';
+
+/** The address the service listens on: an IP literal (or localhost); a name that resolves elsewhere is refused. */
+const listenHost = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value === '') return '127.0.0.1';
+    const bare = value.replace(/^\[(.*)\]$/, '$1');
+    if (bare !== 'localhost' && isIP(bare) === 0) {
+      ctx.addIssue({ code: 'custom', message: HOST_MESSAGE });
+      return z.NEVER;
+    }
+    return bare;
+  });
+
+/** A yes/no switch: `true` or `false` (empty: the default). */
+const flag = (fallback: boolean) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return fallback;
+      if (value === 'true') return true;
+      if (value === 'false') return false;
+      ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+      return z.NEVER;
+    });
+
 const RECONCILE_MESSAGE = 'must be whole seconds from 30 to 86400 (a day), or 0 to turn the periodic reconciliation off';
 
 /** How often the reconciliation sweeps HubSpot (sweeps/dealSweeps.ts); 0 turns it off, empty means the default. */
@@ -62,6 +95,7 @@ export function decodeEncryptionKey(value: string): Buffer | undefined {
 const envSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: listenHost,
     PUBLIC_BASE_URL: httpUrl.optional(),
     DATABASE_PATH: z.string().trim().min(1).default('./data/dealgate.db'),
     HUBSPOT_CLIENT_SECRET: z
@@ -77,6 +111,7 @@ const envSchema = z
     DEALGATE_OPS_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 16, {
       message: 'must be at least 16 characters (generate one with `openssl rand -hex 24`)',
     }),
+    DEALGATE_OPS_LOOPBACK: flag(false),
     DEALGATE_VALUE_THRESHOLD: z.coerce.number().min(0).default(50000),
     DEALGATE_SLA_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(48),
     DEALGATE_REVIEWERS: userIdList.default([]),
@@ -92,6 +127,14 @@ const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
+    // With a token every caller needs it; an opt-in that would let loopback callers skip it is refused, not ignored.
+    if (env.DEALGATE_OPS_LOOPBACK && env.DEALGATE_OPS_TOKEN !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DEALGATE_OPS_LOOPBACK'],
+        message: 'cannot be true when DEALGATE_OPS_TOKEN is set: the token is then required of every caller, loopback included; unset one of them',
+      });
+    }
     // OAuth mode stores every account's tokens; they are never written unencrypted.
     if (env.HUBSPOT_CLIENT_ID !== undefined && env.DEALGATE_TOKEN_ENCRYPTION_KEY === undefined) {
       ctx.addIssue({
@@ -114,6 +157,8 @@ export interface AccountDefaults {
 
 export interface Config {
   port: number;
+  /** The address the service listens on (HOST; default 127.0.0.1: this host only). */
+  host: string;
   /** The URL HubSpot calls us at (behind any proxy); signatures are computed over it. */
   publicBaseUrl: string;
   databasePath: string;
@@ -124,8 +169,10 @@ export interface Config {
     apiBaseUrl: string;
   };
   tokenEncryptionKey: string | undefined;
-  /** Bearer token for the /ops routes; without it they answer loopback callers only. */
+  /** Bearer token for the /ops routes; without it they are closed unless `opsLoopback`. */
   opsToken: string | undefined;
+  /** DEALGATE_OPS_LOOPBACK: without a token, the /ops routes answer direct loopback callers (no forwarding header). */
+  opsLoopback: boolean;
   defaults: AccountDefaults;
   /** Seconds between two reconciliation sweeps of an account; 0: off. */
   reconcileSeconds: number;
@@ -156,6 +203,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
   return {
     port: e.PORT,
+    host: e.HOST,
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
     databasePath: e.DATABASE_PATH,
     hubspot: {
@@ -166,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     tokenEncryptionKey: e.DEALGATE_TOKEN_ENCRYPTION_KEY,
     opsToken: e.DEALGATE_OPS_TOKEN,
+    opsLoopback: e.DEALGATE_OPS_LOOPBACK,
     defaults: {
       valueThreshold: e.DEALGATE_VALUE_THRESHOLD,
       slaHours: e.DEALGATE_SLA_HOURS,

@@ -9,17 +9,21 @@ import { accountSweeps } from '../sweeps/sweepProgress';
 
 /**
  * What operators need to see about the background work: parked inbox events, failed outbox rows,
- * and counts. Guarded by DEALGATE_OPS_TOKEN (`Authorization: Bearer <token>`) when it is set;
- * without it, only direct loopback callers get in (a request that came through a proxy carries
- * X-Forwarded-For and is refused, since behind a local proxy everyone looks like loopback).
+ * and counts (inbox payloads included). Guarded by DEALGATE_OPS_TOKEN (`Authorization: Bearer
+ * <token>`) when it is set. Without it they are closed (403, nothing read) unless the operator set
+ * DEALGATE_OPS_LOOPBACK=true: then direct loopback callers get in, and a request carrying
+ * X-Forwarded-For, Forwarded, X-Real-IP or Via is refused. Closed is the default because a reverse proxy on the
+ * same host that adds no forwarding header makes every outside caller look like loopback.
  */
 export interface OpsRouteDeps {
-  config: { opsToken: string | undefined; reconcileSeconds?: number };
+  config: { opsToken: string | undefined; opsLoopback?: boolean; reconcileSeconds?: number };
   store: Store;
   clock: Clock;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+/** Headers a proxy adds (any one of them means the caller may be anywhere). */
+const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'via'];
 
 function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given, 'utf8');
@@ -27,7 +31,7 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function opsGuard(opsToken: string | undefined): RequestHandler {
+export function opsGuard(opsToken: string | undefined, opsLoopback = false): RequestHandler {
   return (req, _res, next) => {
     if (opsToken !== undefined) {
       const header = req.get('authorization') ?? '';
@@ -39,8 +43,12 @@ export function opsGuard(opsToken: string | undefined): RequestHandler {
       next();
       return;
     }
+    if (!opsLoopback) {
+      next(forbidden('the ops routes are closed: set DEALGATE_OPS_TOKEN (then call with Authorization: Bearer <token>), or DEALGATE_OPS_LOOPBACK=true for callers on this host with no proxy in front'));
+      return;
+    }
     const remote = req.socket.remoteAddress ?? '';
-    if (!LOOPBACK.has(remote) || req.get('x-forwarded-for') !== undefined || req.get('forwarded') !== undefined) {
+    if (!LOOPBACK.has(remote) || PROXY_HEADERS.some((name) => req.get(name) !== undefined)) {
       next(forbidden('ops routes answer loopback callers only; set DEALGATE_OPS_TOKEN to reach them from elsewhere'));
       return;
     }
@@ -67,7 +75,7 @@ const sweepsQuery = z.object({ portalId: listFields.portalId });
 
 export function opsRoutes(deps: OpsRouteDeps): Router {
   const router = Router();
-  router.use('/ops', opsGuard(deps.config.opsToken));
+  router.use('/ops', opsGuard(deps.config.opsToken, deps.config.opsLoopback));
 
   router.get('/ops/metrics', (_req, res) => {
     const now = deps.clock.now();
