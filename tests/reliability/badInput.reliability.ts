@@ -9,6 +9,10 @@ import { webhookBatch } from '../../src/server/webhooks/webhookEvent';
 import { reportCounts, SEED } from './counts';
 import { crmRecord, databaseRows, populate, PORTAL_NEVER_INSTALLED, SHARED_DEAL_ID, startTwoAccounts, type AccountData, type TwoAccounts } from './twoAccounts';
 
+// The signatures of refused card requests are kept (a copy of one is refused as a replay): a
+// record of what was sent, not state the bad input changed; so is the readiness probe's write.
+const NOT_STATE = ['seen_signatures', 'readiness_probe'];
+
 /**
  * Bad input: generated malformed requests (fast-check) against every route of the service, with
  * two installed accounts holding data. Each request is broken in one generated way (fuzzed JSON,
@@ -150,7 +154,7 @@ describe('bad input: generated malformed requests against every route', () => {
     dataA = await populate(world, world.a, 50_000);
     dataB = await populate(world, world.b, 70_000);
     await world.settle();
-    dbBefore = databaseRows(world.stack.databasePath);
+    dbBefore = databaseRows(world.stack.databasePath, undefined, NOT_STATE);
     crmBefore = [crmRecord(world.a.sim), crmRecord(world.b.sim)];
     hubspotLogStart = [world.a.sim.requests.all().length, world.b.sim.requests.all().length];
   });
@@ -590,7 +594,7 @@ describe('bad input: generated malformed requests against every route', () => {
     expect((await fetch(base() + '/healthz')).status).toBe(200);
     expect((await fetch(base() + '/readyz')).status).toBe(200);
     await world.settle();
-    expect(databaseRows(world.stack.databasePath)).toEqual(dbBefore);
+    expect(databaseRows(world.stack.databasePath, undefined, NOT_STATE)).toEqual(dbBefore);
     expect([crmRecord(world.a.sim), crmRecord(world.b.sim)]).toEqual(crmBefore);
     expect(hubspotWrites()).toEqual([]);
     // Every way of breaking the route was tried.

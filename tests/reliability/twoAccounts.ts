@@ -136,7 +136,9 @@ async function install(stack: Stack, router: Router, sim: Simulator, userId: num
   callback.searchParams.set('code', code);
   callback.searchParams.set('state', authorize.searchParams.get('state') ?? '');
   if (!callback.toString().startsWith(stack.url + CALLBACK_PATH)) throw new Error(`unexpected redirect_uri ${redirectUri}`);
-  const answer = await fetch(callback);
+  // The browser that started the install finishes it: it sends back the cookie /oauth/install set.
+  const cookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const answer = await fetch(callback, { headers: { cookie } });
   if (answer.status !== 200) throw new Error(`installing account ${sim.portalId} answered ${answer.status}: ${await answer.text()}`);
 }
 
@@ -190,19 +192,25 @@ export async function startTwoAccounts(options: Pick<StackOptions, 'background'>
   }
 }
 
-/** Every row of every table of the service's database, in a stable order (for before/after comparisons). */
-export function databaseRows(path: string, portalId?: number): Record<string, unknown[]> {
+/**
+ * Every row of every table of the service's database, in a stable order (for before/after
+ * comparisons), leaving out the tables named in `except`. Rows are ordered by all their columns,
+ * which also works for WITHOUT ROWID tables.
+ */
+export function databaseRows(path: string, portalId?: number, except: readonly string[] = []): Record<string, unknown[]> {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     const tables = db.prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all();
     const rows: Record<string, unknown[]> = {};
     for (const { name } of tables) {
+      if (except.includes(name)) continue;
       const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${name}')`).all().map((c) => c.name);
+      const order = columns.map((c) => `"${c}"`).join(', ');
       if (portalId !== undefined) {
         if (!columns.includes('portal_id')) continue;
-        rows[name] = db.prepare(`SELECT * FROM "${name}" WHERE portal_id = ? ORDER BY rowid`).all(portalId);
+        rows[name] = db.prepare(`SELECT * FROM "${name}" WHERE portal_id = ? ORDER BY ${order}`).all(portalId);
       } else {
-        rows[name] = db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all();
+        rows[name] = db.prepare(`SELECT * FROM "${name}" ORDER BY ${order}`).all();
       }
     }
     return rows;
