@@ -1,8 +1,13 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ApiErrorBody, GateResponse, SettingsResponse } from '../../extensions/contract/api';
 import { ManualClock } from '../../src/server/clock';
 import { signedHeaders } from '../../src/server/hubspot/signature';
 import { hubspotFetchPath } from '../support/cardClient';
-import { TEST_CLIENT_SECRET } from '../support/env';
+import { listen, TEST_CLIENT_SECRET } from '../support/env';
+import { createApp } from '../../src/server/http/app';
+import { staticHubSpotClients } from '../../src/server/hubspot/clients';
+import { silentLogger } from '../../src/server/logger';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack } from '../support/stack';
 import { ADMIN, REP, baseSettings, startHarness, type Harness } from './harness';
@@ -80,17 +85,29 @@ describe('card API: signed requests are single-use', () => {
     expect((await request()).json.error.code).toBe('replayed');
   });
 
-  it('refuses a copy that arrives while the first is still being carried out', async () => {
-    const request = captured('POST', `/deals/${dealId}/reviews`, REP, { summary: 'SSO', effortWeeks: 2 });
-    h.sim.faults.hangNext(1, { ms: 300, match: 'GET /crm/v3/objects/deals' });
-    const first = request<GateResponse>();
-    await waitUntil(() => h.sim.requests.count(/GET \/crm\/v3\/objects\/deals/) > 0, 5_000, 'the first request to reach HubSpot');
-    const copy = await request();
-    expect(copy.status).toBe(409);
-    expect(copy.json.error.code).toBe('replayed');
-    expect(copy.json.error.message).toContain('still being carried out');
-    expect((await first).status).toBe(201);
-    expect(h.store.reviews.listForDeal(h.sim.portalId, dealId)).toHaveLength(1);
+  it('refuses a copy that arrives while the first is still being carried out (at another instance on the same database)', async () => {
+    // A second instance over the same database, reaching HubSpot through a gate the test opens:
+    // the first request waits on its deal read until then.
+    const gate = await gatedHubSpot(h.sim.url);
+    const config = { ...h.config, hubspot: { ...h.config.hubspot, apiBaseUrl: gate.url } };
+    const second = await listen(createApp({ config, store: h.store, clock: h.clock, hubspot: staticHubSpotClients(config), logger: silentLogger() }));
+    try {
+      const request = captured('POST', `/deals/${dealId}/reviews`, REP, { summary: 'SSO', effortWeeks: 2 });
+      const first = request<GateResponse>(second.url);
+      await waitUntil(() => gate.held() === 1, 5_000, 'the first request to wait on HubSpot');
+      const copy = await request();
+      expect(copy.status).toBe(409);
+      expect(copy.json.error.code).toBe('replayed');
+      expect(copy.json.error.message).toContain('still being carried out');
+
+      gate.open();
+      expect((await first).status).toBe(201);
+      expect(h.store.reviews.listForDeal(h.sim.portalId, dealId)).toHaveLength(1);
+    } finally {
+      gate.open();
+      await second.close();
+      await gate.close();
+    }
   });
 
   it('answers a repeated GET every time (it changes nothing) and records no signature for it', async () => {
@@ -117,6 +134,38 @@ describe('card API: signed requests are single-use', () => {
     expect(h.store.seenSignatures.count()).toBe(1);
   });
 });
+
+/** A pass-through to HubSpot that holds deal reads until `open()`. */
+async function gatedHubSpot(initialTarget: string) {
+  const waiting: (() => void)[] = [];
+  let closed = true;
+  const target = initialTarget;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const forward = async () => {
+        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && k !== 'host' && k !== 'content-length')) as Record<string, string>;
+        const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+        const answer = await fetch(target + (req.url ?? ''), { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) });
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      };
+      if (closed && req.method === 'GET' && (req.url ?? '').startsWith('/crm/v3/objects/deals/')) waiting.push(() => void forward());
+      else void forward();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    held: () => waiting.length,
+    open() {
+      closed = false;
+      for (const go of waiting.splice(0)) go();
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 describe('card API: a replay is refused across a restart', () => {
   let stack: Stack;
