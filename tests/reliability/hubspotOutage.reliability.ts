@@ -1,0 +1,218 @@
+import { ManualClock } from '../../src/server/clock';
+import { DEFAULT_INBOX_RETRY, INBOX_RETRY_WINDOW_MS, PROBE_MAX_MS } from '../../src/server/workers/inboxWorker';
+import { startStack, type Stack } from '../support/stack';
+import { reportCounts } from './counts';
+
+/**
+ * HubSpot down for a long time while Dealgate has acknowledged webhooks (issue 12, finding #2:
+ * unreachable for 130 s, every event was parked after 8 attempts and 100 gated deals stayed won).
+ * The service runs on a ManualClock with the production inbox retry policy (DEFAULT_INBOX_RETRY,
+ * its 72 h window and its probes up to a minute apart): the simulator fails every call for a span
+ * of the service's clock, the test moves that clock in steps, and the workers run on real timers
+ * in between. An outage delays enforcement, never drops it: once HubSpot answers, every gated move
+ * is reverted exactly once (one revert, one note, one violation per deal), by itself.
+ */
+const REP = 1001;
+const REVIEWER = '1002';
+const ADMIN = '1003';
+const READS = 'POST /crm/v3/objects/deals/batch/read';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function outageStack(clock: ManualClock): Promise<Stack> {
+  const stack = await startStack({
+    clock,
+    defaults: { valueThreshold: 50_000, reviewers: [REVIEWER], admins: [ADMIN] },
+    // The production inbox policy, not the stack's shrunk one: the clock is what is compressed.
+    background: { inboxRetry: DEFAULT_INBOX_RETRY },
+  });
+  try {
+    await stack.provision();
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return stack;
+}
+
+function seedDeals(stack: Stack, n: number, from: number, amount: string): string[] {
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      stack.sim.seedDeal({
+        properties: {
+          dealname: `Outage deal ${from + i}`,
+          dealstage: 'contractsent',
+          pipeline: 'default',
+          amount,
+          dealgate_commitment: 'true',
+          dealgate_commitment_summary: 'Custom SSO',
+          dealgate_effort_weeks: '3',
+        },
+      }).id,
+  );
+}
+
+/** Every call to HubSpot answers 503 while the service's clock is before `until`. */
+function failUntil(stack: Stack, clock: ManualClock, until: number): void {
+  stack.sim.faults.failNext(Number.MAX_SAFE_INTEGER, { status: 503, match: () => clock.now() < until });
+}
+
+/** The service's clock moves `stepMs` at a time, the workers get real time to act on each step. */
+async function runClock(clock: ManualClock, totalMs: number, stepMs: number, each?: () => void | Promise<void>, realMsPerStep = 25): Promise<void> {
+  for (let moved = 0; moved < totalMs; moved += stepMs) {
+    clock.advance(Math.min(stepMs, totalMs - moved));
+    await sleep(realMsPerStep);
+    await each?.();
+  }
+}
+
+const ownReverts = (stack: Stack, id: string) => stack.sim.dealHistory(id, 'dealstage').filter((h) => h.sourceType === 'INTEGRATION' && h.value === 'contractsent').length;
+
+function expectRevertedOnce(stack: Stack, gated: string[]): void {
+  const wrong = gated
+    .map((id) => ({
+      id,
+      stage: stack.sim.getDeal(id)?.properties.dealstage,
+      reverts: ownReverts(stack, id),
+      notes: stack.sim.notesForDeal(id).length,
+      violations: stack.store.gateViolations.listForDeal(stack.sim.portalId, id).length,
+    }))
+    .filter((d) => d.stage !== 'contractsent' || d.reverts !== 1 || d.notes !== 1 || d.violations !== 1);
+  expect(wrong).toEqual([]);
+}
+
+function expectUntouched(stack: Stack, allowed: string[]): void {
+  const wrong = allowed.filter((id) => stack.sim.getDeal(id)?.properties.dealstage !== 'closedwon' || ownReverts(stack, id) !== 0 || stack.sim.notesForDeal(id).length !== 0);
+  expect(wrong).toEqual([]);
+}
+
+/** Steps the clock until the inbox has nothing pending (HubSpot answers again: the next probe resumes it). */
+async function untilDrained(stack: Stack, clock: ManualClock, maxMs: number): Promise<number> {
+  const from = clock.now();
+  while (stack.store.inbox.countByStatus().pending > 0 || stack.store.inbox.journalBacklog() > 0) {
+    if (clock.now() - from > maxMs) throw new Error(`the inbox did not drain within ${maxMs} ms of the service's clock: ${JSON.stringify(stack.store.inbox.countByStatus())}`);
+    clock.advance(1_000);
+    await sleep(20);
+  }
+  return clock.now() - from;
+}
+
+describe('a long HubSpot outage', () => {
+  let stack: Stack | undefined;
+  afterEach(async () => {
+    await stack?.stop();
+    stack = undefined;
+  });
+
+  it('a 10-minute outage under load ends with every gated move reverted once', async () => {
+    const clock = new ManualClock();
+    stack = await outageStack(clock);
+    const s = stack;
+    const outageMs = 10 * 60_000;
+    const outageEnd = clock.now() + outageMs;
+    failUntil(s, clock, outageEnd);
+
+    // 100 gated deals won as the outage starts, then 20 more and 10 that need no review every minute of it.
+    const gated = seedDeals(s, 100, 0, '80000');
+    const allowed: string[] = [];
+    s.sim.moveDealsToStage(gated, 'closedwon', { userId: REP });
+    let minute = 0;
+    let parkedDuring = 0;
+    await runClock(clock, outageMs, 5_000, async () => {
+      parkedDuring = Math.max(parkedDuring, s.store.inbox.countByStatus().parked);
+      if (clock.now() >= outageEnd || clock.now() < outageEnd - outageMs + (minute + 1) * 60_000) return;
+      minute += 1;
+      const more = seedDeals(s, 20, 100 + minute * 100, '80000');
+      const small = seedDeals(s, 10, 100 + minute * 100 + 50, '20000');
+      gated.push(...more);
+      allowed.push(...small);
+      s.sim.moveDealsToStage([...more, ...small], 'closedwon', { userId: REP });
+    });
+    await s.sim.webhooks.idle(10_000);
+    await sleep(100);
+
+    // The outage is over on the service's clock; nothing was given up, nothing was reverted yet.
+    const during = s.sim.requests.all().filter((r) => r.status === 503);
+    const counts = s.store.inbox.countByStatus();
+    expect(parkedDuring).toBe(0);
+    expect(counts.parked).toBe(0);
+    expect(counts.pending).toBe(gated.length + allowed.length);
+    expect(s.store.inbox.list({ status: 'pending', limit: 500 }).every((e) => e.attempts === 0 && /^waiting for HubSpot/.test(e.lastError ?? ''))).toBe(true);
+    expect(gated.every((id) => s.sim.getDeal(id)?.properties.dealstage === 'closedwon')).toBe(true);
+    // Probes, not a storm: about one read per probe, probes at most a minute apart.
+    expect(during.every((r) => r.endpoint === READS)).toBe(true);
+    expect(during.length).toBeLessThan(40);
+    expect(s.background.inbox.outages()).toEqual([expect.objectContaining({ portalId: s.sim.portalId })]);
+
+    // HubSpot answers again: the next probe resumes the account by itself, no one requeues anything.
+    const resumedAfterMs = await untilDrained(s, clock, 5 * 60_000);
+    expect(resumedAfterMs).toBeLessThanOrEqual(PROBE_MAX_MS + 5_000);
+    await s.settle({ timeoutMs: 60_000 });
+
+    expectRevertedOnce(s, gated);
+    expectUntouched(s, allowed);
+    expect(s.store.inbox.countByStatus().parked).toBe(0);
+    expect(s.store.outbox.countByStatus().failed).toBe(0);
+    expect(s.background.inbox.outages()).toEqual([]);
+    reportCounts('outage-10-minutes', {
+      gatedDeals: gated.length,
+      allowedDeals: allowed.length,
+      failedCallsDuringOutage: during.length,
+      resumedSecondsAfterOutage: Math.round(resumedAfterMs / 1000),
+    });
+  });
+
+  it('a 25-hour outage (longer than HubSpot retries a webhook) parks nothing; the events resume when HubSpot answers', async () => {
+    const clock = new ManualClock();
+    stack = await outageStack(clock);
+    const s = stack;
+    const outageMs = 25 * 60 * 60_000;
+    failUntil(s, clock, clock.now() + outageMs);
+    const gated = seedDeals(s, 30, 0, '80000');
+    s.sim.moveDealsToStage(gated, 'closedwon', { userId: REP });
+    await s.sim.webhooks.idle(10_000);
+    await sleep(100);
+    let parkedDuring = 0;
+    // Up to the last 20 minutes of the outage: still down, still waiting.
+    await runClock(clock, outageMs - 20 * 60_000, 20 * 60_000, () => {
+      parkedDuring = Math.max(parkedDuring, s.store.inbox.countByStatus().parked);
+    });
+    expect(parkedDuring).toBe(0);
+    expect(s.store.inbox.countByStatus()).toEqual(expect.objectContaining({ pending: gated.length, parked: 0 }));
+    clock.advance(20 * 60_000);
+
+    await untilDrained(s, clock, 5 * 60_000);
+    await s.settle({ timeoutMs: 60_000 });
+    expectRevertedOnce(s, gated);
+    expect(s.store.outbox.countByStatus().failed).toBe(0);
+    reportCounts('outage-25-hours', { gatedDeals: gated.length, failedCalls: s.sim.requests.all().filter((r) => r.status === 503).length });
+  });
+
+  it('an outage longer than the retry window parks the events, saying so, and a requeue applies each once', async () => {
+    const clock = new ManualClock();
+    stack = await outageStack(clock);
+    const s = stack;
+    const outageMs = INBOX_RETRY_WINDOW_MS + 60 * 60_000;
+    failUntil(s, clock, clock.now() + outageMs);
+    const gated = seedDeals(s, 10, 0, '80000');
+    s.sim.moveDealsToStage(gated, 'closedwon', { userId: REP });
+    await s.sim.webhooks.idle(10_000);
+    await sleep(100);
+    await runClock(clock, INBOX_RETRY_WINDOW_MS - 60 * 60_000, 2 * 60 * 60_000);
+    expect(s.store.inbox.countByStatus().parked).toBe(0);
+    await runClock(clock, outageMs - (INBOX_RETRY_WINDOW_MS - 60 * 60_000), 10 * 60_000);
+
+    const parked = await s.ops<{ events: { id: number; attempts: number; lastError: string }[] }>('/ops/inbox?status=parked');
+    expect(parked.json.events).toHaveLength(gated.length);
+    for (const event of parked.json.events) {
+      expect(event.attempts).toBe(0);
+      expect(event.lastError).toMatch(/^parked after retrying for 7\d(\.\d)? h since it was acknowledged \(the retry window is 72 h\): .*503/s);
+    }
+    for (const event of parked.json.events) expect((await s.ops(`/ops/inbox/${event.id}/retry`, 'POST')).status).toBe(200);
+    s.background.inbox.wake();
+    await untilDrained(s, clock, 5 * 60_000);
+    await s.settle({ timeoutMs: 60_000 });
+    expectRevertedOnce(s, gated);
+  });
+});
