@@ -113,8 +113,12 @@ describe('OAuth install', () => {
   it('answers 400 when HubSpot refuses the code', async () => {
     const install = await fetch(stack.url + '/oauth/install', { redirect: 'manual' });
     const state = new URL(install.headers.get('location') ?? '').searchParams.get('state') ?? '';
-    const response = await fetch(`${stack.url}/oauth/callback?code=sim-code-unknown&state=${encodeURIComponent(state)}`);
+    // From the browser that started the install (its state cookie), so it is HubSpot that refuses.
+    const cookie = install.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const response = await fetch(`${stack.url}/oauth/callback?code=sim-code-unknown&state=${encodeURIComponent(state)}`, { headers: { cookie } });
     expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain('HubSpot refused the authorization code');
+    expect(stack.sim.requests.count('POST /oauth/v1/token')).toBe(1);
     expect(stack.store.accounts.get(stack.sim.portalId)).toBeUndefined();
   });
 

@@ -250,7 +250,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     callback.searchParams.set('code', code);
     callback.searchParams.set('state', state);
     if (!callback.toString().startsWith(url + CALLBACK_PATH)) throw new Error(`redirect_uri ${redirectUri} is not this service's callback`);
-    const response = await fetch(callback);
+    // The browser that started the install finishes it: it sends back the cookie /oauth/install set.
+    const cookie = install.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const response = await fetch(callback, { headers: { cookie } });
     return { status: response.status, body: await response.text() };
   }
 
