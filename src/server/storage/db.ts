@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrations as allMigrations, type Migration } from './migrations';
 
@@ -18,7 +18,42 @@ export function createDb(path: string, migrations: Migration[] = allMigrations):
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db, migrations);
+  // One row the readiness probe rewrites (see checkWritable); not part of the schema's data.
+  db.exec('CREATE TABLE IF NOT EXISTS readiness_probe (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL)');
   return db;
+}
+
+/** Free bytes under which the database counts as unable to write: a few webhook batches and their WAL frames. */
+export const MIN_FREE_BYTES = 1024 * 1024;
+
+export type WriteCheck = { ok: true } | { ok: false; code: string; message: string };
+
+/**
+ * Whether the database can take a write now: a real commit (the write lock, a WAL frame appended
+ * and the WAL-index updated, so a read-only file or filesystem, a lock held by another process,
+ * an I/O error or a full disk where the WAL must grow all fail it), then the free space of the
+ * volume the database is on, since a commit into a WAL that restarted reuses space already
+ * allocated and passes on a full disk that the next webhook batch would not.
+ */
+export function checkWritable(db: Db, minFreeBytes = MIN_FREE_BYTES): WriteCheck {
+  try {
+    db.prepare('INSERT INTO readiness_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at').run(Date.now());
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return { ok: false, code: typeof code === 'string' ? code : 'unknown', message: (error as Error).message };
+  }
+  if (!db.memory) {
+    try {
+      const fs = statfsSync(dirname(db.name));
+      const free = fs.bavail * fs.bsize;
+      if (free < minFreeBytes) {
+        return { ok: false, code: 'SQLITE_FULL', message: `${free} bytes free on the database's volume (under ${minFreeBytes})` };
+      }
+    } catch {
+      // A filesystem that cannot say how full it is: the commit above is the answer.
+    }
+  }
+  return { ok: true };
 }
 
 export function migrate(db: Db, migrations: Migration[]): number[] {

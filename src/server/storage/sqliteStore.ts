@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import { checkWritable, type Db } from './db';
 import type { AccountRecord, AccountRepository, Store } from './store';
 import { sqliteInbox } from '../webhooks/inboxStore';
 import { sqliteViolations } from '../webhooks/violationStore';
@@ -86,6 +86,7 @@ export function createSqliteStore(db: Db): Store {
         return false;
       }
     },
+    writable: () => (db.open ? checkWritable(db) : { ok: false, code: 'closed', message: 'the database is closed' }),
     close: () => db.close(),
   };
 }

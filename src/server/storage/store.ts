@@ -1,3 +1,4 @@
+import type { WriteCheck } from './db';
 /**
  * The narrow interface between Dealgate and its database. The domain never sees it (the domain
  * is pure); the application services and workers call it. SQLite implements it today
@@ -69,5 +70,7 @@ export interface Store {
   transaction<T>(work: () => T): T;
   /** Cheap round trip to the database, for readiness. */
   ping(): boolean;
+  /** Whether a write can be committed now (a real commit, and space on the volume), for readiness. */
+  writable(): WriteCheck;
   close(): void;
 }
