@@ -118,9 +118,11 @@ describe('OAuth install: the cookie over https', () => {
   let stack: Stack;
   afterEach(() => stack.stop());
 
-  it('is Secure when the public URL is https', async () => {
-    stack = await startStack({ auth: 'oauth', env: { PUBLIC_BASE_URL: 'https://dealgate.acme-corp.test' } });
-    expect((await startInstall(stack.url)).setCookie).toMatch(/; Secure$/);
+  it('is Secure when the public URL is https, and for the callback path the browser sees behind a proxy', async () => {
+    stack = await startStack({ auth: 'oauth', env: { PUBLIC_BASE_URL: 'https://acme-corp.test/dealgate' } });
+    const { setCookie } = await startInstall(stack.url);
+    expect(setCookie).toMatch(/; Secure$/);
+    expect(setCookie).toContain(`Path=/dealgate${CALLBACK_PATH};`);
   });
 });
 

@@ -127,7 +127,9 @@ function cookieOf(req: Request, name: string): string | undefined {
 
 function stateCookie(config: Config, value: string, maxAgeSeconds: number): string {
   const secure = config.publicBaseUrl.startsWith('https://') ? '; Secure' : '';
-  return `${STATE_COOKIE}=${value}; Path=${CALLBACK_PATH}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax${secure}`;
+  // The path the browser sees: behind a proxy PUBLIC_BASE_URL may carry a prefix (`https://host/dealgate`).
+  const path = new URL(config.publicBaseUrl + CALLBACK_PATH).pathname;
+  return `${STATE_COOKIE}=${value}; Path=${path}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax${secure}`;
 }
 
 const callbackQuery = z.union([
