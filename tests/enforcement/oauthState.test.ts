@@ -87,6 +87,8 @@ describe('OAuth install: the state', () => {
       const response = await fetch(callbackUrl(victim, code()), cookie === undefined ? {} : { headers: { cookie } });
       expect(response.status).toBe(400);
       expect(((await response.json()) as { error: { message: string } }).error.message).toContain('not started in this browser');
+      // A callback this browser did not start leaves its own install alone (its cookie is not cleared).
+      expect(response.headers.get('set-cookie')).toBeNull();
     }
     expect(stack.sim.requests.count('POST /oauth/v1/token')).toBe(0);
     expect(stack.store.accounts.get(stack.sim.portalId)).toBeUndefined();

@@ -195,11 +195,9 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
 
   router.get(CALLBACK_PATH, async (req, res) => {
     const { clientId, clients } = oauthClients();
-    // Whatever happens, this browser's state is spent.
-    res.setHeader('Set-Cookie', stateCookie(config, '', 0));
     let installed: { portalId: number; scopes: string[] };
     try {
-      installed = await install(req, clientId, clients);
+      installed = await install(req, res, clientId, clients);
     } catch (error) {
       if (!(error instanceof DealgateError)) throw error;
       if (error.status >= 500) logger.warn({ err: error }, 'OAuth install failed');
@@ -218,7 +216,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
   });
 
   /** The callback's checks, then the token exchange: the account installed, or the DealgateError to answer. */
-  async function install(req: Request, clientId: string, clients: OAuthHubSpotClients): Promise<{ portalId: number; scopes: string[] }> {
+  async function install(req: Request, res: Response, clientId: string, clients: OAuthHubSpotClients): Promise<{ portalId: number; scopes: string[] }> {
     const query = validate(callbackQuery, req.query, 'query');
     if ('error' in query) {
       const code = typeof query.error === 'string' && ERROR_CODE.test(query.error) ? ` (${query.error})` : '';
@@ -235,6 +233,8 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
         `this install was not started in this browser (its cookie is missing or belongs to another install); start again at ${INSTALL_PATH} in the browser you finish it in`,
       );
     }
+    // From here this browser's state is spent, whatever happens (a callback it did not start clears nothing).
+    res.setHeader('Set-Cookie', stateCookie(config, '', 0));
     // Spent before HubSpot is called: two callbacks with one state cannot both exchange a code.
     if (!deps.store.oauthStates.consume(claims.nonce, claims.exp * 1000, now)) {
       throw invalidRequest(`this install link was already used; start again at ${INSTALL_PATH}`);
