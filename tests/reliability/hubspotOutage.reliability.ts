@@ -19,12 +19,12 @@ const READS = 'POST /crm/v3/objects/deals/batch/read';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function outageStack(clock: ManualClock): Promise<Stack> {
+async function outageStack(clock: ManualClock, callTimeoutMs?: number): Promise<Stack> {
   const stack = await startStack({
     clock,
     defaults: { valueThreshold: 50_000, reviewers: [REVIEWER], admins: [ADMIN] },
     // The production inbox policy, not the stack's shrunk one: the clock is what is compressed.
-    background: { inboxRetry: DEFAULT_INBOX_RETRY },
+    background: { inboxRetry: DEFAULT_INBOX_RETRY, ...(callTimeoutMs !== undefined ? { callTimeoutMs } : {}) },
   });
   try {
     await stack.provision();
@@ -214,5 +214,31 @@ describe('a long HubSpot outage', () => {
     await untilDrained(s, clock, 5 * 60_000);
     await s.settle({ timeoutMs: 60_000 });
     expectRevertedOnce(s, gated);
+  });
+
+  it('HubSpot unreachable for 10 minutes (every call hangs past the timeout): nothing parked, every gated move reverted once', async () => {
+    const clock = new ManualClock();
+    stack = await outageStack(clock, 200);
+    const s = stack;
+    const outageMs = 10 * 60_000;
+    const end = clock.now() + outageMs;
+    // Held until the simulator stops: only Dealgate's own timeout answers these calls.
+    s.sim.faults.hangNext(Number.MAX_SAFE_INTEGER, { match: () => clock.now() < end });
+    const gated = seedDeals(s, 60, 0, '80000');
+    s.sim.moveDealsToStage(gated, 'closedwon', { userId: REP });
+    await s.sim.webhooks.idle(10_000);
+    let parkedDuring = 0;
+    // Real time enough per step for a probe to time out (200 ms).
+    await runClock(clock, outageMs, 15_000, () => {
+      parkedDuring = Math.max(parkedDuring, s.store.inbox.countByStatus().parked);
+    }, 60);
+    expect(parkedDuring).toBe(0);
+    expect(s.store.inbox.countByStatus().pending).toBe(gated.length);
+    expect(s.store.inbox.list({ status: 'pending', limit: 100 }).every((e) => e.attempts === 0 && /^waiting for HubSpot.*did not answer within 200 ms/s.test(e.lastError ?? ''))).toBe(true);
+    await untilDrained(s, clock, 5 * 60_000);
+    await s.settle({ timeoutMs: 60_000 });
+    expectRevertedOnce(s, gated);
+    expect(s.store.inbox.countByStatus().parked).toBe(0);
+    expect(s.store.outbox.countByStatus().failed).toBe(0);
   });
 });
