@@ -118,7 +118,7 @@ export function apiRoute(controls: TrafficControls, handler: ApiHandler, options
         await wait(plan.hang.ms);
         controls.held.delete(res);
       }
-      if (plan.fail) {
+      if (plan.fail && !plan.fail.applied) {
         throw plan.fail.status === 429 ? rateLimited(plan.fail.policy, `publicapi:simulated`) : serverError(plan.fail.status);
       }
 
@@ -153,6 +153,8 @@ export function apiRoute(controls: TrafficControls, handler: ApiHandler, options
       const inputs = (body as { inputs?: unknown } | undefined)?.inputs;
       if (Array.isArray(inputs)) batchSize = inputs.length;
       const result = handler({ params: req.params as Record<string, string>, query: req.query, body, ...(grant ? { grant } : {}) });
+      // Done, yet answered as a failure (a gateway timing out in front of a HubSpot that finished).
+      if (plan.fail?.applied) throw plan.fail.status === 429 ? rateLimited(plan.fail.policy, `publicapi:simulated`) : serverError(plan.fail.status);
       sendJson(res, result.status, result.body, rateHeaders);
     } catch (error) {
       if (error instanceof HubSpotError) {

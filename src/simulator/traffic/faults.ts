@@ -1,6 +1,8 @@
 /**
  * Failures a test asks for, applied to API calls before they are handled: added latency, the
- * next N calls answering 5xx or 429, and calls that hang (past the client's timeout).
+ * next N calls answering 5xx or 429 (or doing the work and answering 5xx all the same, as a
+ * gateway that times out in front of a HubSpot that finished), and calls that hang (past the
+ * client's timeout).
  */
 export interface RequestInfo {
   method: string;
@@ -18,6 +20,11 @@ export interface FailOptions {
   /** For 429: which limit was hit. */
   policy?: 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY';
   match?: RequestMatcher;
+  /**
+   * true: the call is handled as usual (a create creates) and its answer is then replaced by the
+   * failure: the caller hears a 5xx for work HubSpot did. Default false (nothing is done).
+   */
+  applied?: boolean;
 }
 
 export interface HangOptions {
@@ -28,8 +35,15 @@ export interface HangOptions {
 
 export interface FaultPlan {
   latencyMs: number;
-  fail?: { status: number; policy: 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY' };
+  fail?: Failure;
   hang?: { ms?: number };
+}
+
+interface Failure {
+  status: number;
+  policy: 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY';
+  /** The call is handled first; only its answer is the failure. */
+  applied: boolean;
 }
 
 interface Countdown<T> {
@@ -55,8 +69,9 @@ function takeFrom<T>(list: Countdown<T>[], request: RequestInfo): T | undefined 
 
 export class FaultInjector {
   private latencies: { ms: number; match?: RequestMatcher }[] = [];
-  private failures: Countdown<{ status: number; policy: 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY' }>[] = [];
+  private failures: Countdown<Failure>[] = [];
   private hangs: Countdown<{ ms?: number }>[] = [];
+  private hangsBegun = 0;
 
   /** Every matching call waits this long first (0 removes all latency). */
   latency(ms: number, match?: RequestMatcher): void {
@@ -69,13 +84,18 @@ export class FaultInjector {
     this.failures.push({
       remaining: count,
       ...(options.match !== undefined ? { match: options.match } : {}),
-      value: { status: options.status ?? 500, policy: options.policy ?? 'TEN_SECONDLY_ROLLING' },
+      value: { status: options.status ?? 500, policy: options.policy ?? 'TEN_SECONDLY_ROLLING', applied: options.applied === true },
     });
   }
 
   /** The next `count` matching calls hang. */
   hangNext(count = 1, options: HangOptions = {}): void {
     this.hangs.push({ remaining: count, ...(options.match !== undefined ? { match: options.match } : {}), value: options.ms !== undefined ? { ms: options.ms } : {} });
+  }
+
+  /** How many calls a hang fault has held so far (the held call has reached HubSpot). */
+  hangsStarted(): number {
+    return this.hangsBegun;
   }
 
   clear(): void {
@@ -88,6 +108,7 @@ export class FaultInjector {
   plan(request: RequestInfo): FaultPlan {
     const latencyMs = this.latencies.filter((l) => matches(l.match, request)).reduce((sum, l) => sum + l.ms, 0);
     const hang = takeFrom(this.hangs, request);
+    if (hang) this.hangsBegun += 1;
     const fail = hang ? undefined : takeFrom(this.failures, request);
     return { latencyMs, ...(fail ? { fail } : {}), ...(hang ? { hang } : {}) };
   }
