@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { createDb, type Db } from '../../src/server/storage/db';
+import { sqliteInbox, type InboxRepository, type NewInboxEvent } from '../../src/server/webhooks/inboxStore';
+import { tempDir } from '../support/env';
+
+/**
+ * While HubSpot fails for an account, the inbox worker leaves that account's events out of its
+ * rounds (`skipPortals`): they neither spend attempts nor fill a round ahead of other accounts'
+ * events, however many of them wait, and the next due time ignores them (no spinning on them).
+ */
+describe('inbox: accounts whose events wait for HubSpot', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let db: Db;
+  let inbox: InboxRepository;
+
+  beforeEach(() => {
+    dir = tempDir();
+    db = createDb(join(dir.path, 'db.sqlite'));
+    inbox = sqliteInbox(db);
+  });
+  afterEach(() => {
+    db.close();
+    dir.cleanup();
+  });
+
+  const event = (portalId: number, key: string, objectId: string, occurredAt: number): NewInboxEvent => ({
+    portalId,
+    eventKey: key,
+    objectId,
+    subscriptionType: 'deal.propertyChange',
+    propertyName: 'dealstage',
+    propertyValue: 'closedwon',
+    changeSource: null,
+    sourceId: null,
+    occurredAt,
+    payload: '{}',
+  });
+
+  it("takes none of a waiting account's events, even when they are older and more than a round", () => {
+    // Account 7 (down) has 50 older events, account 8 two newer ones.
+    inbox.insertBatch(Array.from({ length: 50 }, (_, i) => event(7, `a${i}`, String(i), i)), 100);
+    inbox.insertBatch([event(8, 'b1', '1', 1_000), event(8, 'b2', '2', 1_001)], 100);
+    expect(inbox.due(5_000, 10).every((e) => e.portalId === 7)).toBe(true);
+    expect(inbox.due(5_000, 10, new Set([7])).map((e) => e.eventKey)).toEqual(['b1', 'b2']);
+    expect(inbox.due(5_000, 10, new Set([7, 8]))).toEqual([]);
+    expect(inbox.due(5_000, 100, new Set()).length).toBe(52);
+  });
+
+  it('gives the next due time without the waiting accounts', () => {
+    inbox.insertBatch([event(7, 'a', '1', 1)], 100);
+    inbox.insertBatch([event(8, 'b', '2', 2)], 100);
+    const b = inbox.due(0, 10).find((e) => e.eventKey === 'b');
+    inbox.markRetry(b?.id ?? 0, 0, 'waiting', 9_000);
+    expect(inbox.nextDueAt()).toBe(0);
+    expect(inbox.nextDueAt(new Set([7]))).toBe(9_000);
+    expect(inbox.nextDueAt(new Set([7, 8]))).toBeUndefined();
+  });
+
+  it.each([
+    ['due, skipping accounts', `SELECT * FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= 1 AND portal_id NOT IN (SELECT value FROM json_each('[7]')) ORDER BY occurred_at, id LIMIT 10`],
+    ['next due, skipping accounts', `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND portal_id NOT IN (SELECT value FROM json_each('[7]'))`],
+  ])('answers "%s" from the pending index', (_what, sql) => {
+    const plan = db.prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all().map((r) => r.detail).join(' | ');
+    expect(plan).toContain('INDEX inbox_pending');
+  });
+});
