@@ -12,10 +12,14 @@ import { revertProperties, type RevertStagePayload } from './deliveryPlan';
  * row with attempts > 0 and no last_error is one whose last delivery may or may not have reached
  * HubSpot (the process stopped in between): `inDoubt` tells the worker to check before repeating
  * anything that is not idempotent; so is a row whose last_error starts with IN_DOUBT.
+ *
+ * `in_flight_since` (migration 10) is when the latest call carrying the row was sent, kept while no
+ * answer has settled it (no answer yet, a timeout, a 504, a reset, or the process stopped): such a
+ * call may still be applied by HubSpot, so the row's engagement is looked for until it cannot.
  */
 export type OutboxStatus = 'pending' | 'done' | 'failed';
 
-/** Starts the last_error of a row whose last delivery got no answer (timeout, connection lost). */
+/** Starts the last_error of a row whose last delivery may have been applied (5xx, timeout, connection lost, crash). */
 export const IN_DOUBT = 'outcome unknown: ';
 
 /** Starts the last_error of a row settled as done without being sent (it was no longer wanted). */
@@ -46,6 +50,8 @@ export interface OutboxRow {
   lastError: string | null;
   createdAt: number;
   completedAt: number | null;
+  /** When the latest call carrying this row was sent, while that call may still land at HubSpot. */
+  inFlightSince: number | null;
 }
 
 /** A task a create_task row made in HubSpot (outbox_tasks). */
@@ -76,6 +82,10 @@ export interface OutboxRepository {
   release(ids: readonly number[], nextAttemptAt: number, reason: string): void;
   markRetry(id: number, error: string, nextAttemptAt: number): void;
   markFailed(id: number, error: string, at: number): void;
+  /** Durably, before the call: these rows go out to HubSpot now (`at`), in one call. */
+  markSending(ids: readonly number[], at: number): void;
+  /** The call sent at `sentAt` was answered (or can no longer land): nothing of it is in flight. */
+  markAnswered(ids: readonly number[], sentAt: number): void;
   /** Rows claimed by a process that is gone become due now (SQLite has one owning process). */
   recoverClaims(now: number): number;
   get(id: number): OutboxRow | undefined;
@@ -129,6 +139,7 @@ interface OutboxDbRow {
   last_error: string | null;
   created_at: number;
   completed_at: number | null;
+  in_flight_since: number | null;
 }
 
 function toRow(row: OutboxDbRow): OutboxRow {
@@ -146,6 +157,7 @@ function toRow(row: OutboxDbRow): OutboxRow {
     lastError: row.last_error,
     createdAt: row.created_at,
     completedAt: row.completed_at,
+    inFlightSince: row.in_flight_since ?? null,
   };
 }
 
@@ -156,7 +168,9 @@ export function sqliteOutbox(db: Db): OutboxRepository {
     `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
   );
   const claim = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = NULL, next_attempt_at = ? WHERE id = ?');
-  const done = db.prepare(`UPDATE outbox SET status = 'done', completed_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'`);
+  const done = db.prepare(`UPDATE outbox SET status = 'done', completed_at = ?, last_error = NULL, in_flight_since = NULL WHERE id = ? AND status = 'pending'`);
+  const sending = db.prepare('UPDATE outbox SET in_flight_since = ? WHERE id = ?');
+  const answered = db.prepare('UPDATE outbox SET in_flight_since = NULL WHERE id = ? AND in_flight_since = ?');
   const release = db.prepare(
     `UPDATE outbox SET attempts = MAX(attempts - 1, 0), last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`,
   );
@@ -236,6 +250,12 @@ export function sqliteOutbox(db: Db): OutboxRepository {
     },
     markFailed(id, error, at) {
       failed.run(error, at, id);
+    },
+    markSending(ids, at) {
+      for (const id of ids) sending.run(at, id);
+    },
+    markAnswered(ids, sentAt) {
+      for (const id of ids) answered.run(id, sentAt);
     },
     recoverClaims(now) {
       return recover.run(now, now).changes;

@@ -358,4 +358,15 @@ CREATE TABLE used_oauth_states (
 CREATE INDEX used_oauth_states_by_expiry ON used_oauth_states (expires_at);
 `,
   },
+  {
+    version: 10,
+    name: 'outbox calls in flight',
+    // When the latest call carrying a row was sent, while nothing has told Dealgate how it ended
+    // (no answer yet, a timeout, a 504, a reset, the process gone): HubSpot may still apply it.
+    // Written before the call and kept across restarts, so that a note or task in doubt is looked
+    // for until such a call can no longer land, instead of being created a second time.
+    sql: `
+ALTER TABLE outbox ADD COLUMN in_flight_since INTEGER;
+`,
+  },
 ];

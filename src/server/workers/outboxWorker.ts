@@ -27,10 +27,14 @@ import { createWorkerLoop, type WorkerLoop } from './workerLoop';
  * - success: the rows are done (a row is marked done only after HubSpot confirmed it);
  * - 429: the account is paused and slowed down; the rows wait without spending an attempt;
  * - 5xx, timeouts, network errors: retried with exponential backoff and jitter, up to
- *   `retry.maxAttempts` attempts, then failed with the last error (GET /ops/outbox?status=failed);
+ *   `retry.maxAttempts` attempts, then failed with the last error (GET /ops/outbox?status=failed).
+ *   None of them proves the call was not applied, so the row's outcome is unknown (IN_DOUBT);
  * - another 4xx: a batch is split so that one bad row cannot block the others; a single row fails.
  * A stage revert sets an explicit stage, so repeating one is harmless; a note or task whose last
- * delivery has an unknown outcome is looked up by its reference before it is created again. The
+ * delivery has an unknown outcome is looked up by its reference before it is created again, and
+ * while a call that carried it may still land (sent, and not answered: a timeout, a 504, a reset,
+ * a crash or a restart; recorded durably in `in_flight_since`) it is looked for again, not
+ * created, until `lateAnswerMs` after that call was sent. The
  * HubSpot id of every task created (or found that way) is recorded with its cause, so that a
  * complete_tasks row, delivered after the creates of its round, completes exactly those tasks.
  */
@@ -84,47 +88,71 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   const ownerIds = new Map<number, { at: number; byUserId: Map<string, string> }>();
 
   /**
-   * Calls that timed out but are still open, per account: HubSpot may yet apply them. A note or task
-   * in doubt is looked up only once these have been answered (or have been open for
-   * `lateAnswerMs`), else the lookup misses a write still in flight and the engagement is created twice.
+   * How long after it was sent a call without an answer may still be applied by HubSpot. A note or
+   * task in doubt is not created again before then (only looked for, every `lookupEveryMs`), else a
+   * lookup that misses a write still in flight makes the engagement twice. Real time, like the call
+   * timeout, and durable: the send time is in the row, so a restart waits it out too.
    */
-  const lateCalls = new Map<number, Map<Promise<unknown>, number>>();
   const lateAnswerMs = callTimeoutMs * 10;
-
-  function trackLate(portalId: number, pending: Promise<unknown>): void {
-    const calls = lateCalls.get(portalId) ?? new Map<Promise<unknown>, number>();
-    lateCalls.set(portalId, calls);
-    calls.set(pending, Date.now());
-    const settled = () => {
-      calls.delete(pending);
-    };
-    pending.then(settled, settled);
-  }
-
-  /** Whether a timed-out call of the account may still land (real time, like the call timeout). */
-  function callsInFlight(portalId: number): boolean {
-    const calls = lateCalls.get(portalId);
-    if (!calls) return false;
-    for (const [pending, since] of calls) {
-      if (Date.now() - since < lateAnswerMs) return true;
-      calls.delete(pending);
-    }
-    return false;
-  }
+  const lookupEveryMs = callTimeoutMs;
+  /** Rows whose call timed out in this process and is still open: row id -> when it was sent (Date.now()). */
+  const openCalls = new Map<number, number>();
 
   async function call<T>(portalId: number, work: () => Promise<T>): Promise<T> {
     await governor.acquire(portalId);
+    return withTimeout(work(), callTimeoutMs);
+  }
+
+  /** An error after which the call may still be applied: no answer (timeout, reset) or a gateway timeout. */
+  function mayStillLand(error: unknown): boolean {
+    if (error instanceof CallTimeout) return true;
+    const { status } = classifyHubSpotError(error);
+    return status === undefined || status === 504;
+  }
+
+  /**
+   * A call that creates what `rowIds` ask for: their send time is recorded before it goes out, and
+   * cleared once an answer settles it. A call that may still land keeps it (durably: a restart
+   * finds it), and one still open here is tracked until it is answered.
+   */
+  async function send<T>(portalId: number, rowIds: readonly number[], work: () => Promise<T>): Promise<T> {
+    await governor.acquire(portalId);
+    const sentAt = Date.now();
+    store.transaction(() => store.outbox.markSending(rowIds, sentAt));
+    const answered = () => store.transaction(() => store.outbox.markAnswered(rowIds, sentAt));
     const pending = work();
     try {
       return await withTimeout(pending, callTimeoutMs);
     } catch (error) {
-      if (error instanceof CallTimeout) trackLate(portalId, pending);
+      if (error instanceof CallTimeout) {
+        for (const id of rowIds) openCalls.set(id, sentAt);
+        const late = (lateError?: unknown) => {
+          for (const id of rowIds) if (openCalls.get(id) === sentAt) openCalls.delete(id);
+          try {
+            if (lateError === undefined || !mayStillLand(lateError)) answered();
+          } catch {
+            // The store is closed (stopped meanwhile): the next start waits out lateAnswerMs instead.
+          }
+        };
+        pending.then(() => late(), (lateError: unknown) => late(lateError ?? new Error('rejected')));
+      } else if (!mayStillLand(error)) {
+        answered();
+      }
       throw error;
     }
   }
 
+  /** Doubtful rows that must wait: their call is still open here, or may land until `lateAnswerMs` after it was sent. */
+  function mustWait(row: { id: number; inFlightSince: number | null }, looked: boolean): number | undefined {
+    const now = Date.now();
+    if (openCalls.has(row.id)) return Math.min(callTimeoutMs, 1_000);
+    if (!looked || row.inFlightSince === null) return undefined;
+    const left = row.inFlightSince + lateAnswerMs - now;
+    return left > 0 ? Math.min(left, lookupEveryMs) : undefined;
+  }
+
   /** Records a failed delivery of `rows`; returns false when the caller should split the batch instead. */
-  function recordFailure(portalId: number, rows: ClaimedOutboxRow[], error: unknown, splittable: boolean): boolean {
+  function recordFailure(portalId: number, rows: ClaimedOutboxRow[], error: unknown, splittable: boolean, sent = false): boolean {
     const info = classifyHubSpotError(error);
     const now = clock.now();
     if (info.rateLimited) {
@@ -141,8 +169,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       return true;
     }
     if (!info.retryable && splittable) return false;
-    // No HTTP answer (timeout, connection reset): HubSpot may have applied the call.
-    const unknownOutcome = error instanceof CallTimeout || info.status === undefined;
+    // Only an answer that proves nothing was done (a 4xx) is a known outcome. A 5xx (HubSpot may
+    // have done the work and still answered 500 or 504), no HTTP answer (timeout, connection reset)
+    // or a failure after the call (recording its answer) may mean it was applied.
+    const unknownOutcome = sent && (error instanceof CallTimeout || info.status === undefined || info.status >= 500);
     const message = (info.status ? `HubSpot ${info.status}: ` : '') + info.message;
     let failed = 0;
     store.transaction(() => {
@@ -192,7 +222,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         await call(portalId, () => gateway.batchUpdateDeals(portalId, batch.map((u) => ({ id: u.dealId, properties: u.properties }))));
         markDone(batch.flatMap((u) => u.rows));
       } catch (error) {
-        if (!recordFailure(portalId, batch.flatMap((u) => u.rows), error, batch.length > 1)) {
+        if (!recordFailure(portalId, batch.flatMap((u) => u.rows), error, batch.length > 1, true)) {
           for (const single of batch) await deliverDealUpdates(portalId, [single]);
         }
       }
@@ -265,13 +295,13 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   async function deliverEngagements<P>(portalId: number, spec: EngagementKind<P>, items: EngagementPlan<P>[]): Promise<void> {
     let doubtful = items.filter((i) => i.row.inDoubt);
-    if (doubtful.length > 0 && callsInFlight(portalId)) {
-      // An earlier attempt may still land: look for it once it has been answered, without spending an attempt.
-      const ids = doubtful.map((i) => i.row.id);
-      store.transaction(() => store.outbox.release(ids, clock.now() + Math.min(callTimeoutMs, 1_000), IN_DOUBT + 'an earlier attempt is still in flight'));
-      items = items.filter((i) => !i.row.inDoubt);
-      doubtful = [];
+    const waits = new Map<number, number>();
+    // An earlier attempt still open here: look for it once it has been answered, without spending an attempt.
+    for (const i of doubtful) {
+      const ms = mustWait(i.row, false);
+      if (ms !== undefined) waits.set(i.row.id, ms);
     }
+    doubtful = doubtful.filter((i) => !waits.has(i.row.id));
     if (doubtful.length > 0) {
       try {
         const existing = await alreadyCreated(portalId, spec.kind, doubtful);
@@ -281,11 +311,24 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
             doubtful.filter((i) => existing.has(i.row.id)).map((item) => ({ item, ids: existing.get(item.row.id) ?? [] })),
           );
         }
+        // Not found, but a call that carried it may still land: look again later, create nothing yet.
+        for (const i of doubtful) {
+          if (existing.has(i.row.id)) continue;
+          const ms = mustWait(i.row, true);
+          if (ms !== undefined) waits.set(i.row.id, ms);
+        }
         items = items.filter((i) => !existing.has(i.row.id));
       } catch (error) {
         recordFailure(portalId, doubtful.map((i) => i.row), error, false);
         items = items.filter((i) => !i.row.inDoubt);
       }
+    }
+    if (waits.size > 0) {
+      const now = clock.now();
+      store.transaction(() => {
+        for (const [id, ms] of waits) store.outbox.release([id], now + ms, IN_DOUBT + 'an earlier attempt may still land at HubSpot; looking for it before creating again');
+      });
+      items = items.filter((i) => !waits.has(i.row.id));
     }
     const unwanted = spec.unwanted && items.length > 0 ? spec.unwanted(items) : new Map<number, string>();
     if (unwanted.size > 0) {
@@ -298,10 +341,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     for (const batch of chunk(items)) {
       try {
         const engagements = batch.map(spec.toEngagement);
-        const records = await call(portalId, () => spec.create(engagements));
+        const records = await send(portalId, batch.map((i) => i.row.id), () => spec.create(engagements));
         settleCreated(spec, matchCreated(batch, records));
       } catch (error) {
-        if (!recordFailure(portalId, batch.map((i) => i.row), error, batch.length > 1)) {
+        if (!recordFailure(portalId, batch.map((i) => i.row), error, batch.length > 1, true)) {
           for (const single of batch) await deliverEngagements(portalId, spec, [single]);
         }
       }
@@ -357,14 +400,20 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     }
 
     const failed = new Set<Completion>();
-    const looking = work.filter((c) => c.lookups.length > 0);
-    if (looking.length > 0 && callsInFlight(portalId)) {
+    for (const c of work) {
       // A create that timed out may still land: look for it once that call has been answered.
-      for (const c of looking) wait(c, c.lookups.splice(0).map((r) => r.id), now + Math.min(callTimeoutMs, 1_000));
+      const open = c.lookups.filter((row) => mustWait(row, false) !== undefined);
+      if (open.length === 0) continue;
+      c.lookups = c.lookups.filter((row) => !open.includes(row));
+      wait(c, open.map((r) => r.id), now + Math.min(callTimeoutMs, 1_000));
     }
     for (const c of work.filter((x) => x.lookups.length > 0)) {
       try {
         const found = await alreadyCreated(portalId, 'task', c.lookups.map((row) => ({ row, dealId: row.dealId ?? c.item.dealId })));
+        for (const row of c.lookups) {
+          const ms = found.has(row.id) ? undefined : mustWait(row, true);
+          if (ms !== undefined) wait(c, [row.id], now + ms);
+        }
         const tasks = c.lookups.flatMap((row) =>
           (found.get(row.id) ?? []).map((taskId) => ({ taskId, outboxId: row.id, cause: c.item.payload.cause, dealId: row.dealId ?? c.item.dealId })),
         );
