@@ -91,7 +91,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
    * How long after it was sent a call without an answer may still be applied by HubSpot. A note or
    * task in doubt is not created again before then (only looked for, every `lookupEveryMs`), else a
    * lookup that misses a write still in flight makes the engagement twice. Real time, like the call
-   * timeout, and durable: the send time is in the row, so a restart waits it out too.
+   * timeout, and durable: the send time is in the row, so a restart waits it out too. Ten call
+   * timeouts (200 s by default): that HubSpot applies nothing later than that after it received a
+   * call is an assumption (unconfirmed).
    */
   const lateAnswerMs = callTimeoutMs * 10;
   const lookupEveryMs = callTimeoutMs;
@@ -145,7 +147,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   /** Doubtful rows that must wait: their call is still open here, or may land until `lateAnswerMs` after it was sent. */
   function mustWait(row: { id: number; inFlightSince: number | null }, looked: boolean): number | undefined {
     const now = Date.now();
-    if (openCalls.has(row.id)) return Math.min(callTimeoutMs, 1_000);
+    const open = openCalls.get(row.id);
+    if (open !== undefined && now - open < lateAnswerMs) return Math.min(callTimeoutMs, 1_000);
+    if (open !== undefined) openCalls.delete(row.id);
     if (!looked || row.inFlightSince === null) return undefined;
     const left = row.inFlightSince + lateAnswerMs - now;
     return left > 0 ? Math.min(left, lookupEveryMs) : undefined;

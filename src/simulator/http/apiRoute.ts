@@ -152,7 +152,12 @@ export function apiRoute(controls: TrafficControls, handler: ApiHandler, options
       }
       const inputs = (body as { inputs?: unknown } | undefined)?.inputs;
       if (Array.isArray(inputs)) batchSize = inputs.length;
-      const result = handler({ params: req.params as Record<string, string>, query: req.query, body, ...(grant ? { grant } : {}) });
+      let result: ApiResult;
+      try {
+        result = handler({ params: req.params as Record<string, string>, query: req.query, body, ...(grant ? { grant } : {}) });
+      } finally {
+        if (plan.hang) controls.faults.hangHandled();
+      }
       // Done, yet answered as a failure (a gateway timing out in front of a HubSpot that finished).
       if (plan.fail?.applied) throw plan.fail.status === 429 ? rateLimited(plan.fail.policy, `publicapi:simulated`) : serverError(plan.fail.status);
       sendJson(res, result.status, result.body, rateHeaders);

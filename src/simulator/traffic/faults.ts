@@ -72,6 +72,7 @@ export class FaultInjector {
   private failures: Countdown<Failure>[] = [];
   private hangs: Countdown<{ ms?: number }>[] = [];
   private hangsBegun = 0;
+  private hangsDone = 0;
 
   /** Every matching call waits this long first (0 removes all latency). */
   latency(ms: number, match?: RequestMatcher): void {
@@ -96,6 +97,16 @@ export class FaultInjector {
   /** How many calls a hang fault has held so far (the held call has reached HubSpot). */
   hangsStarted(): number {
     return this.hangsBegun;
+  }
+
+  /** How many held calls have been handled since (their work done, answered or not: the caller may be gone). */
+  hangsFinished(): number {
+    return this.hangsDone;
+  }
+
+  /** The route handled a held call. */
+  hangHandled(): void {
+    this.hangsDone += 1;
   }
 
   clear(): void {
