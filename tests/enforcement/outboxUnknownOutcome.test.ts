@@ -18,8 +18,8 @@ const OWNERS = [
 const NOTE_CREATE = 'POST /crm/v3/objects/notes/batch/create';
 const TASK_CREATE = 'POST /crm/v3/objects/tasks/batch/create';
 
-// A call timeout of 300 ms: a call without an answer may land for 3 s (ten times that).
-const FAST_TIMEOUT = { callTimeoutMs: 300 };
+// A call timeout of 600 ms: a call nothing can hear any more may land for 1.8 s (three times that).
+const FAST_TIMEOUT = { callTimeoutMs: 600 };
 
 const notesOf = (s: Stack, dealId: string) => s.sim.notesForDeal(dealId).length;
 
@@ -103,13 +103,13 @@ describe('outcome unknown across a restart: the record of a call in flight is du
   it('a create that hangs across a graceful stop (SIGTERM) and start: the new process finds it, one note', async () => {
     const s = await start({ background: FAST_TIMEOUT });
     const dealId = await moveWithHungNote(s);
-    // The stop lets the round finish: the call times out (300 ms) and is recorded in doubt.
+    // The stop lets the round finish: the call times out (600 ms) and is recorded in doubt.
     await s.restart();
     await expectOneNote(s, dealId);
   });
 
   it('a create in flight when the process dies: after the start it is looked for until it lands, one note', async () => {
-    const s = await start({ background: { callTimeoutMs: 1_000 } }); // may land for 10 s
+    const s = await start({ background: { callTimeoutMs: 1_000 } }); // may land for 3 s
     const dealId = await moveWithHungNote(s);
     await s.restart({ crash: true });
     await expectOneNote(s, dealId);

@@ -34,7 +34,7 @@ import { createWorkerLoop, type WorkerLoop } from './workerLoop';
  * delivery has an unknown outcome is looked up by its reference before it is created again, and
  * while a call that carried it may still land (sent, and not answered: a timeout, a 504, a reset,
  * a crash or a restart; recorded durably in `in_flight_since`) it is looked for again, not
- * created, until `lateAnswerMs` after that call was sent. The
+ * created, until it cannot land any more (see `lateAnswerMs`). The
  * HubSpot id of every task created (or found that way) is recorded with its cause, so that a
  * complete_tasks row, delivered after the creates of its round, completes exactly those tasks.
  */
@@ -88,14 +88,18 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   const ownerIds = new Map<number, { at: number; byUserId: Map<string, string> }>();
 
   /**
-   * How long after it was sent a call without an answer may still be applied by HubSpot. A note or
-   * task in doubt is not created again before then (only looked for, every `lookupEveryMs`), else a
-   * lookup that misses a write still in flight makes the engagement twice. Real time, like the call
-   * timeout, and durable: the send time is in the row, so a restart waits it out too. Ten call
-   * timeouts (200 s by default): that HubSpot applies nothing later than that after it received a
-   * call is an assumption (unconfirmed).
+   * How long a call without an answer may still be applied by HubSpot. A note or task in doubt is
+   * not created again before then (only looked for, every `lookupEveryMs`), else a lookup that
+   * misses a write still in flight makes the engagement twice. Real time, like the call timeout.
+   * - `openCallMs`: a call that timed out here and whose connection is still open is waited for
+   *   until it is answered, at most ten call timeouts (200 s by default);
+   * - `lateAnswerMs`: a call nothing here can still hear (a 504, a reset, or the process that sent
+   *   it stopped or died: the send time is in the row) may land until three call timeouts after it
+   *   was sent (60 s by default, a claim's lease). That HubSpot applies nothing later is an
+   *   assumption (unconfirmed).
    */
-  const lateAnswerMs = callTimeoutMs * 10;
+  const openCallMs = callTimeoutMs * 10;
+  const lateAnswerMs = callTimeoutMs * 3;
   const lookupEveryMs = callTimeoutMs;
   /** Rows whose call timed out in this process and is still open: row id -> when it was sent (Date.now()). */
   const openCalls = new Map<number, number>();
@@ -148,7 +152,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   function mustWait(row: { id: number; inFlightSince: number | null }, looked: boolean): number | undefined {
     const now = Date.now();
     const open = openCalls.get(row.id);
-    if (open !== undefined && now - open < lateAnswerMs) return Math.min(callTimeoutMs, 1_000);
+    if (open !== undefined && now - open < openCallMs) return Math.min(callTimeoutMs, 1_000);
     if (open !== undefined) openCalls.delete(row.id);
     if (!looked || row.inFlightSince === null) return undefined;
     const left = row.inFlightSince + lateAnswerMs - now;
