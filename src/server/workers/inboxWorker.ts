@@ -205,7 +205,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     else if (failure.kind === 'rate_limited') logger.warn({ portalId, events: events.length, error: failure.message }, 'inbox events wait for the rate limit');
   }
 
-  /** Reads the deals in batches of 100; a failed batch fails (and retries) only its deals' events. */
+  /** Reads the deals in batches of 100; a refused batch parks only its deals' events, HubSpot failing stops the reads and the account waits. */
   async function readDeals(portalId: number, dealIds: string[], eventsOf: (dealId: string) => InboxEvent[]) {
     const fresh = new Map<string, HubSpotDeal>();
     const unread = new Set<string>();
