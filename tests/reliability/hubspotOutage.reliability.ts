@@ -241,4 +241,26 @@ describe('a long HubSpot outage', () => {
     expect(s.store.inbox.countByStatus().parked).toBe(0);
     expect(s.store.outbox.countByStatus().failed).toBe(0);
   });
+
+  it('a restart in the middle of an outage: the new process probes again and parks nothing; every gated move reverted once', async () => {
+    const clock = new ManualClock();
+    stack = await outageStack(clock);
+    const s = stack;
+    const outageMs = 10 * 60_000;
+    failUntil(s, clock, clock.now() + outageMs);
+    const gated = seedDeals(s, 40, 0, '80000');
+    s.sim.moveDealsToStage(gated, 'closedwon', { userId: REP });
+    await s.sim.webhooks.idle(10_000);
+    await runClock(clock, outageMs / 2, 10_000);
+    // The outage as this process saw it is in memory only; the events' waiting is in the database.
+    await s.restart();
+    expect(s.background.inbox.outages()).toEqual([]);
+    await runClock(clock, outageMs / 2 - 10_000, 10_000);
+    expect(s.store.inbox.countByStatus()).toEqual(expect.objectContaining({ pending: gated.length, parked: 0 }));
+    expect(s.background.inbox.outages()).toEqual([expect.objectContaining({ portalId: s.sim.portalId })]);
+    await untilDrained(s, clock, 5 * 60_000);
+    await s.settle({ timeoutMs: 60_000 });
+    expectRevertedOnce(s, gated);
+    expect(s.store.inbox.countByStatus().parked).toBe(0);
+  });
 });
