@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createApp } from '../../src/server/http/app';
@@ -10,6 +9,7 @@ import { ManualClock } from '../../src/server/clock';
 import { silentLogger } from '../../src/server/logger';
 import type { Store } from '../../src/server/storage/store';
 import { listen, tempDir, testConfig } from '../support/env';
+import { fillVolume, smallVolume } from '../support/volume';
 
 /**
  * Issue 12 #7: /readyz answered 200 while every write failed (it only ran SELECT 1). It now commits
@@ -60,22 +60,6 @@ describe('/readyz', () => {
   });
 });
 
-/** A small tmpfs volume when this process may mount one (root on Linux), else undefined. */
-function smallVolume(path: string, size: string): (() => void) | undefined {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return undefined;
-  mkdirSync(path, { recursive: true });
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', path], { stdio: 'ignore' });
-  } catch {
-    rmdirSync(path);
-    return undefined;
-  }
-  return () => {
-    execFileSync('umount', ['-l', path], { stdio: 'ignore' });
-    rmdirSync(path);
-  };
-}
-
 describe('/readyz on a volume that fills up (tmpfs; skipped where this process cannot mount one)', () => {
   let dir: ReturnType<typeof tempDir>;
   beforeEach(() => {
@@ -94,14 +78,7 @@ describe('/readyz on a volume that fills up (tmpfs; skipped where this process c
         expect((await readyz(store, path)).status).toBe(200);
         // Fill the volume to the last byte with a file that is not the database's.
         const ballast = join(volume, 'ballast');
-        let chunk = 1024 * 1024;
-        for (let i = 0; chunk >= 512; i++) {
-          try {
-            writeFileSync(`${ballast}-${i}`, Buffer.alloc(chunk));
-          } catch {
-            chunk = Math.floor(chunk / 2);
-          }
-        }
+        fillVolume(volume);
         const full = await readyz(store, path);
         expect(full.status).toBe(503);
         expect(full.json.error?.code).toBe('not_ready');

@@ -19,6 +19,22 @@ import type { Db } from './db';
  * byte 96, native byte order; https://www.sqlite.org/walformat.html). A read that fails or looks
  * wrong only means a checkpoint now, never a missed one.
  *
+ * Disk pressure (issue 12 #7): the WAL file never shrinks by itself, and it starts over only when a
+ * write finds every frame checkpointed, which below RESTART_PAGES never happened while the service
+ * kept writing: on a small volume the WAL filled it (7.5 MB for 1 MB of data), every write then
+ * failed with SQLITE_FULL, and space given back was refilled by the same WAL. So the thread also
+ * reads the WAL file's size and the volume's free space, and runs a TRUNCATE checkpoint (copies
+ * every frame, then cuts the WAL file to zero bytes) when the WAL file passes `maxWalBytes`, or
+ * passes `truncateAboveBytes` while the volume has under `lowSpaceBytes` free. A write that failed
+ * for lack of space leaves the connection usable (the transaction is rolled back); the next one
+ * succeeds once the truncation, or the operator, has freed space. A TRUNCATE that cannot finish
+ * (a writer holds the lock past its short wait, or the database file itself cannot grow) is tried
+ * again on the next tick. The thread's ticks cannot keep up with a fast writer (50 ms of commits
+ * can be 5 MB of WAL), so while the volume has under `lowSpaceBytes` free the service's own
+ * connection also checkpoints every LOW_SPACE_AUTOCHECKPOINT_PAGES pages inside its commits, as
+ * SQLite does by default: the WAL then starts over instead of growing. The service's connection also
+ * sets journal_size_limit, so a WAL that starts over is trimmed to it by SQLite.
+ *
  * Durability is unchanged: a commit is in the WAL under the connection's synchronous level before
  * it returns, whoever checkpoints it later; the checkpoint fsyncs the WAL before copying it, as the
  * automatic one does.
@@ -53,8 +69,51 @@ function pagesNotCheckpointed() {
   const state = walState();
   return state === undefined ? Infinity : state[0] - state[1];
 }
+function walBytes() {
+  try {
+    return fs.statSync(workerData.path + '-wal').size;
+  } catch {
+    return 0;
+  }
+}
+function freeBytes() {
+  try {
+    const stats = fs.statfsSync(require('node:path').dirname(workerData.path));
+    return stats.bavail * stats.bsize;
+  } catch {
+    return Infinity;
+  }
+}
+/** The WAL file is too big for the volume it is on: copy it all and cut it to zero bytes. */
+function mustTruncate() {
+  const bytes = walBytes();
+  if (bytes > workerData.maxWalBytes) return true;
+  return bytes > workerData.truncateAboveBytes && freeBytes() < workerData.lowSpaceBytes;
+}
 let failures = 0;
+let lowSpace = false;
 const timer = setInterval(() => {
+  const low = freeBytes() < workerData.lowSpaceBytes;
+  if (low !== lowSpace) {
+    lowSpace = low;
+    parentPort.postMessage({ lowSpace });
+  }
+  if (mustTruncate()) {
+    try {
+      // A short wait for the writer lock (the service waits for ours with its own busy timeout).
+      db.pragma('busy_timeout = ' + workerData.truncateWaitMs);
+      const [result] = db.pragma('wal_checkpoint(TRUNCATE)');
+      if (result && result.busy === 0) {
+        failures = 0;
+        parentPort.postMessage({ truncated: true });
+      }
+    } catch (error) {
+      if (++failures === 1) parentPort.postMessage({ error: String(error && error.message || error) });
+    } finally {
+      db.pragma('busy_timeout = 0');
+    }
+    return;
+  }
   if (pagesNotCheckpointed() < workerData.thresholdPages) return;
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
@@ -76,12 +135,34 @@ parentPort.on('message', () => {
 /** WAL size (pages) from which the service's connection finishes a checkpoint so the WAL starts over. */
 const RESTART_PAGES = 3000;
 
-export function startWalCheckpointer(
-  db: Db,
-  options: { intervalMs?: number; thresholdPages?: number; backstopPages?: number; onError?: (message: string) => void } = {},
-): WalCheckpointer {
+/** WAL file size from which the thread truncates it whatever the free space (well above RESTART_PAGES' 12 MB). */
+const MAX_WAL_BYTES = 64 * 1024 * 1024;
+/** Free space on the volume under which the thread truncates a WAL past TRUNCATE_ABOVE_BYTES. */
+const LOW_SPACE_BYTES = 256 * 1024 * 1024;
+const TRUNCATE_ABOVE_BYTES = 4 * 1024 * 1024;
+/** The service's automatic checkpoint while the volume is low on space (1 MB of WAL). */
+export const LOW_SPACE_AUTOCHECKPOINT_PAGES = 250;
+
+export interface WalCheckpointerOptions {
+  intervalMs?: number;
+  thresholdPages?: number;
+  backstopPages?: number;
+  /** WAL file size from which it is checkpointed and truncated whatever the free space. */
+  maxWalBytes?: number;
+  /** Free space under which a WAL file past `truncateAboveBytes` is checkpointed and truncated. */
+  lowSpaceBytes?: number;
+  truncateAboveBytes?: number;
+  onError?: (message: string) => void;
+  /** A TRUNCATE checkpoint cut the WAL file to zero bytes. */
+  onTruncated?: () => void;
+}
+
+export function startWalCheckpointer(db: Db, options: WalCheckpointerOptions = {}): WalCheckpointer {
   if (db.memory) return { stop: async () => undefined };
-  db.pragma(`wal_autocheckpoint = ${options.backstopPages ?? 10_000}`);
+  const backstopPages = options.backstopPages ?? 10_000;
+  db.pragma(`wal_autocheckpoint = ${backstopPages}`);
+  // A WAL that starts over is trimmed to this size by SQLite itself (it is otherwise kept at its largest).
+  db.pragma(`journal_size_limit = ${options.truncateAboveBytes ?? TRUNCATE_ABOVE_BYTES}`);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
@@ -89,13 +170,22 @@ export function startWalCheckpointer(
       driver: require.resolve('better-sqlite3'),
       intervalMs: options.intervalMs ?? 50,
       thresholdPages: options.thresholdPages ?? 1000,
+      maxWalBytes: options.maxWalBytes ?? MAX_WAL_BYTES,
+      lowSpaceBytes: options.lowSpaceBytes ?? LOW_SPACE_BYTES,
+      truncateAboveBytes: options.truncateAboveBytes ?? TRUNCATE_ABOVE_BYTES,
+      truncateWaitMs: 200,
     },
     // It runs one pragma: a small heap keeps the thread to a few MB of the service's memory.
     resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2, codeRangeSizeMb: 4, stackSizeMb: 1 },
   });
   worker.unref();
-  worker.on('message', (message: { error?: string; walPages?: number }) => {
+  worker.on('message', (message: { error?: string; walPages?: number; truncated?: boolean; lowSpace?: boolean }) => {
     if (message.error) options.onError?.(message.error);
+    if (message.truncated) options.onTruncated?.();
+    // Low on space, the service's own commits checkpoint again, as SQLite does by default but
+    // sooner: a writer faster than the thread's ticks then cannot grow the WAL into the space
+    // left (its checkpoint runs inside the commit, so the WAL starts over at the next one).
+    if (message.lowSpace !== undefined && db.open) db.pragma(`wal_autocheckpoint = ${message.lowSpace ? LOW_SPACE_AUTOCHECKPOINT_PAGES : backstopPages}`);
     // SQLite starts the WAL over (instead of growing it) only when a write finds every frame
     // checkpointed, which the thread never quite achieves: the service writes meanwhile. So once
     // the WAL holds RESTART_PAGES, the service's connection copies the frames written since (a few
