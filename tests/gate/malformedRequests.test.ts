@@ -11,8 +11,9 @@ import { ADMIN, REP, startHarness, type Harness } from './harness';
  */
 describe('requests express cannot read', () => {
   let h: Harness;
+  const OPS_TOKEN = 'ops-token-for-malformed-requests';
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ DEALGATE_OPS_TOKEN: OPS_TOKEN });
   });
   afterAll(async () => {
     await h.close();
@@ -44,8 +45,10 @@ describe('requests express cannot read', () => {
     expect(answer.json.error?.message).toContain('Failed to decode param');
   });
 
-  it('an ops route with a badly encoded id is a 400', async () => {
-    const response = await fetch(`${h.url}/ops/inbox/%E0%A4%A/retry`, { method: 'POST' });
+  it('an ops route with a badly encoded id is a 400 for the operator, and 401 to anyone without the token', async () => {
+    const closed = await fetch(`${h.url}/ops/inbox/%E0%A4%A/retry`, { method: 'POST' });
+    expect(closed.status).toBe(401);
+    const response = await fetch(`${h.url}/ops/inbox/%E0%A4%A/retry`, { method: 'POST', headers: { authorization: `Bearer ${OPS_TOKEN}` } });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
   });
