@@ -54,7 +54,10 @@ describe('npm run demo', () => {
     let output = '';
     const run = await runDemo({
       write: (text) => (output += text),
-      beforeStory: (stack) => stack.sim.faults.failNext(1_000_000, { status: 500, match: (request) => request.method !== 'GET' }),
+      // Reads answer (batch reads are POSTs); every write fails. A failing read would only make
+      // Dealgate wait for HubSpot (an outage delays, never drops), so the story could not reach its check.
+      beforeStory: (stack) =>
+        stack.sim.faults.failNext(1_000_000, { status: 500, match: (request) => request.method !== 'GET' && !request.endpoint.endsWith('/batch/read') }),
     });
     await run.world.stop();
     expect(run.ok).toBe(false);
