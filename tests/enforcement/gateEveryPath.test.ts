@@ -36,6 +36,19 @@ describe('the gate holds on every path', () => {
     return reviewId;
   }
 
+  /** A won deal (afterClose=flag) whose approved 5-week commitment a rep changed to 7 weeks in HubSpot. */
+  async function wonDealWithChangedEffort(engineerWeeksPerQuarter: number) {
+    const stack = await start();
+    await settings(stack, { afterClose: 'flag', capacity: { engineerWeeksPerQuarter, commitmentShare: 0.2 } });
+    const deal = seedGatedDeal(stack, { dealgate_effort_weeks: '5' });
+    const first = await approve(stack, deal.id, 'SAML SSO with the customer IdP', 5);
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    stack.sim.updateDealAsUser(deal.id, { dealgate_effort_weeks: '7' }, { userId: REP });
+    await stack.settle();
+    return { stack, deal, first };
+  }
+
   it('B1: a commitment ticked on a deal already won moves it back to the gate stage, recording who ticked it', async () => {
     const stack = await start();
     const deal = seedGatedDeal(stack, { dealstage: 'closedwon', dealgate_commitment: 'false', dealgate_commitment_summary: '', dealgate_effort_weeks: '' });
@@ -124,15 +137,7 @@ describe('the gate holds on every path', () => {
   });
 
   it("B5: a won deal's commitment stays booked when its scope changes, until the changed commitment is decided", async () => {
-    const stack = await start();
-    await settings(stack, { afterClose: 'flag', capacity: { engineerWeeksPerQuarter: 100, commitmentShare: 0.2 } });
-    const deal = seedGatedDeal(stack, { dealgate_effort_weeks: '5' });
-    const first = await approve(stack, deal.id, 'SAML SSO with the customer IdP', 5);
-    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
-    await stack.settle();
-
-    stack.sim.updateDealAsUser(deal.id, { dealgate_effort_weeks: '7' }, { userId: REP });
-    await stack.settle();
+    const { stack, deal, first } = await wonDealWithChangedEffort(100);
     let gate = (await card<GateResponse>(stack, REVIEWER, 'GET', `/deals/${deal.id}/gate`)).json;
     expect(stageOf(stack, deal.id)).toBe('closedwon');
     expect(gate.review).toMatchObject({ status: 'pending', effortWeeks: 7 });
@@ -147,15 +152,8 @@ describe('the gate holds on every path', () => {
   });
 
   it("B5: approving a won deal's changed commitment fits the ledger without the weeks it releases (the old approval's)", async () => {
-    const stack = await start();
     // 10 weeks allocated: 5 booked, the changed commitment needs 7, which fits once the 5 are released.
-    await settings(stack, { afterClose: 'flag', capacity: { engineerWeeksPerQuarter: 50, commitmentShare: 0.2 } });
-    const deal = seedGatedDeal(stack, { dealgate_effort_weeks: '5' });
-    const first = await approve(stack, deal.id, 'SAML SSO with the customer IdP', 5);
-    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
-    await stack.settle();
-    stack.sim.updateDealAsUser(deal.id, { dealgate_effort_weeks: '7' }, { userId: REP });
-    await stack.settle();
+    const { stack, deal, first } = await wonDealWithChangedEffort(50);
     let gate = (await card<GateResponse>(stack, REVIEWER, 'GET', `/deals/${deal.id}/gate`)).json;
     const second = gate.review?.id ?? 0;
     expect(second).not.toBe(first);
