@@ -567,18 +567,16 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'create_note', payload: { body } } , dedupeKey: `${key}:note` }, now);
     const subject = `Won without technical sign-off: ${observed.name ?? `deal ${fresh.id}`}`;
     const due = now + 24 * 60 * 60 * 1000;
-    if (observed.ownerId !== null) {
-      enqueueEffect(
-        store.outbox,
-        { portalId, dealId: fresh.id, effect: { kind: 'create_task', payload: { subject, body, ownerId: observed.ownerId, ownerUserId: null, dueAt: due } }, dedupeKey: `${key}:task:owner`, cause: flagCause(flagId) },
-        now,
-      );
-    }
+    // The deal's owner (by owner id) and the escalation reviewer (by user id) are told.
     const escalation = gate.escalationReviewer(portalId);
-    if (escalation !== null) {
+    const assignees = [
+      ...(observed.ownerId !== null ? [{ who: 'owner', ownerId: observed.ownerId, ownerUserId: null }] : []),
+      ...(escalation !== null ? [{ who: 'escalation', ownerUserId: escalation }] : []),
+    ];
+    for (const { who, ...assignee } of assignees) {
       enqueueEffect(
         store.outbox,
-        { portalId, dealId: fresh.id, effect: { kind: 'create_task', payload: { subject, body, ownerUserId: escalation, dueAt: due } }, dedupeKey: `${key}:task:escalation`, cause: flagCause(flagId) },
+        { portalId, dealId: fresh.id, effect: { kind: 'create_task', payload: { subject, body, ...assignee, dueAt: due } }, dedupeKey: `${key}:task:${who}`, cause: flagCause(flagId) },
         now,
       );
     }
