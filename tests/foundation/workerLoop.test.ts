@@ -14,13 +14,21 @@ describe('createWorkerLoop', () => {
     // A macrotask on every turn of the event loop (standing in for requests waiting to be
     // answered) notes how many rounds ran since the previous turn.
     const roundsAtTurn: number[] = [rounds];
+    let finished = false;
     const turn = () => {
       roundsAtTurn.push(rounds);
-      if (rounds < 500) setImmediate(turn);
+      if (!finished && rounds <= 500) setImmediate(turn);
     };
     setImmediate(turn);
     loop.start();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Waits for the work to run out (however slow the machine), never on a fixed time.
+    const allDone = new Promise<void>((resolve) => {
+      const check = () => (rounds > 500 || finished ? resolve() : setTimeout(check, 5));
+      check();
+    });
+    const outOfTime = new Promise<void>((resolve) => setTimeout(resolve, 20_000).unref());
+    await Promise.race([allDone, outOfTime]);
+    finished = true;
     await loop.stop();
     expect(rounds).toBeGreaterThan(500);
     const perTurn = roundsAtTurn.slice(1).map((n, i) => n - (roundsAtTurn[i] ?? 0));
@@ -32,6 +40,8 @@ describe('createWorkerLoop', () => {
     let rounds = 0;
     const loop = createWorkerLoop({ name: 'idle', logger: silentLogger(), idleMs: 60_000, round: async () => (rounds++, 0) });
     loop.start();
+    for (let waited = 0; rounds < 1 && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Past the first round it sleeps (idle 60 s), so a while later there has still been one round.
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(rounds).toBe(1);
     loop.wake();
