@@ -1,4 +1,4 @@
-import type { Db } from '../storage/db';
+import type { SqlSession } from '../storage/sql';
 
 /**
  * OAuth install states already used at the callback (migration 9): a state is good for one install.
@@ -6,16 +6,17 @@ import type { Db } from '../storage/db';
  */
 export interface OAuthStateRepository {
   /** Marks the state's nonce used: true the first time, false when it already was. Prunes expired rows. */
-  consume(nonce: string, expiresAt: number, now: number): boolean;
+  consume(nonce: string, expiresAt: number, now: number): Promise<boolean>;
 }
 
-export function sqliteOAuthStates(db: Db): OAuthStateRepository {
-  const insert = db.prepare('INSERT INTO used_oauth_states (nonce, expires_at, used_at) VALUES (?, ?, ?) ON CONFLICT (nonce) DO NOTHING');
-  const prune = db.prepare('DELETE FROM used_oauth_states WHERE expires_at < ?');
+const insert = 'INSERT INTO used_oauth_states (nonce, expires_at, used_at) VALUES (?, ?, ?) ON CONFLICT (nonce) DO NOTHING';
+const prune = 'DELETE FROM used_oauth_states WHERE expires_at < ?';
+
+export function oauthStateRepository(sql: SqlSession): OAuthStateRepository {
   return {
-    consume(nonce, expiresAt, now) {
-      prune.run(now);
-      return insert.run(nonce, expiresAt, now).changes === 1;
+    async consume(nonce, expiresAt, now) {
+      await sql.run(prune, [now]);
+      return (await sql.run(insert, [nonce, expiresAt, now])).changes === 1;
     },
   };
 }

@@ -1,4 +1,5 @@
-import type { Db } from '../storage/db';
+import type { SqlSession } from '../storage/sql';
+import { withinTransaction } from '../storage/withinTransaction';
 import { selectNewestWhere } from '../storage/newestWhere';
 import { revertProperties, type RevertStagePayload } from './deliveryPlan';
 
@@ -74,55 +75,55 @@ export interface ClaimedOutboxRow extends OutboxRow {
 
 export interface OutboxRepository {
   /** Returns the new row's id, or undefined when a row with the same dedupe key exists. */
-  enqueue(entry: NewOutboxEntry, at: number): number | undefined;
+  enqueue(entry: NewOutboxEntry, at: number): Promise<number | undefined>;
   /** Due pending rows in id order, claimed for `leaseMs`; portals in `skipPortals` are left alone. */
-  claimDue(now: number, limit: number, leaseMs: number, skipPortals?: ReadonlySet<number>): ClaimedOutboxRow[];
-  markDone(ids: readonly number[], at: number): void;
+  claimDue(now: number, limit: number, leaseMs: number, skipPortals?: ReadonlySet<number>): Promise<ClaimedOutboxRow[]>;
+  markDone(ids: readonly number[], at: number): Promise<void>;
   /** Puts claimed rows back without counting the attempt (e.g. the account is paused after a 429). */
-  release(ids: readonly number[], nextAttemptAt: number, reason: string): void;
-  markRetry(id: number, error: string, nextAttemptAt: number): void;
-  markFailed(id: number, error: string, at: number): void;
+  release(ids: readonly number[], nextAttemptAt: number, reason: string): Promise<void>;
+  markRetry(id: number, error: string, nextAttemptAt: number): Promise<void>;
+  markFailed(id: number, error: string, at: number): Promise<void>;
   /** Durably, before the call: these rows go out to HubSpot now (`at`), in one call. */
-  markSending(ids: readonly number[], at: number): void;
+  markSending(ids: readonly number[], at: number): Promise<void>;
   /** The call sent at `sentAt` was answered (or can no longer land): nothing of it is in flight. */
-  markAnswered(ids: readonly number[], sentAt: number): void;
+  markAnswered(ids: readonly number[], sentAt: number): Promise<void>;
   /** Rows claimed by a process that is gone become due now (SQLite has one owning process). */
-  recoverClaims(now: number): number;
-  get(id: number): OutboxRow | undefined;
-  list(filter: { status?: OutboxStatus; portalId?: number; dealId?: string; limit: number }): OutboxRow[];
-  countByStatus(): Record<OutboxStatus, number>;
+  recoverClaims(now: number): Promise<number>;
+  get(id: number): Promise<OutboxRow | undefined>;
+  list(filter: { status?: OutboxStatus; portalId?: number; dealId?: string; limit: number }): Promise<OutboxRow[]>;
+  countByStatus(): Promise<Record<OutboxStatus, number>>;
   /** Earliest next_attempt_at among pending rows, for the worker's sleep. */
-  nextDueAt(): number | undefined;
+  nextDueAt(): Promise<number | undefined>;
   /**
    * The deal properties each later row of a deal writes (update_deal, and revert_stage as
    * `dealstage`), whatever its status: an older row must not overwrite what a newer one set.
    */
-  dealWritesAfter(portalId: number, dealId: string, afterId: number): { id: number; properties: string[] }[];
+  dealWritesAfter(portalId: number, dealId: string, afterId: number): Promise<{ id: number; properties: string[] }[]>;
   /**
    * Someone changed `property` of a deal in HubSpot at `changedAt`: pending update_deal rows of the
    * deal queued before then no longer write it (a delayed write must not undo a later edit); a row
    * left with nothing to write is done. Returns the number of rows changed.
    */
-  yieldToLaterChange(portalId: number, dealId: string, property: string, changedAt: number, at: number): number;
+  yieldToLaterChange(portalId: number, dealId: string, property: string, changedAt: number, at: number): Promise<number>;
   /** The most recent revert_stage for a deal created at or after `since` (own-move detection). */
-  recentRevert(portalId: number, dealId: string, since: number): OutboxRow | undefined;
+  recentRevert(portalId: number, dealId: string, since: number): Promise<OutboxRow | undefined>;
   /** Rows of a cause and kind, whatever their status, oldest first. */
-  byCause(portalId: number, cause: string, kind: string): OutboxRow[];
+  byCause(portalId: number, cause: string, kind: string): Promise<OutboxRow[]>;
   /** Those of `causes` that have a row of `kind` (e.g. complete_tasks: the cause is closed). */
-  causesWith(portalId: number, causes: readonly string[], kind: string): Set<string>;
+  causesWith(portalId: number, causes: readonly string[], kind: string): Promise<Set<string>>;
   /** Claimed rows that are no longer wanted: done without a call, last_error `not sent: <reason>`. */
-  skip(ids: readonly number[], reason: string, at: number): void;
+  skip(ids: readonly number[], reason: string, at: number): Promise<void>;
   /**
    * The same for a row that is not claimed, only when no delivery of it can have reached HubSpot
    * (never tried, or every try was answered with a failure). False: it stays as it is.
    */
-  skipIfUnsent(id: number, reason: string, at: number): boolean;
+  skipIfUnsent(id: number, reason: string, at: number): Promise<boolean>;
   /** Records the HubSpot ids of tasks create_task rows made (recording one twice is harmless). */
-  recordTasks(portalId: number, tasks: readonly { taskId: string; outboxId: number; cause: string | null; dealId: string }[], at: number): void;
+  recordTasks(portalId: number, tasks: readonly { taskId: string; outboxId: number; cause: string | null; dealId: string }[], at: number): Promise<void>;
   /** The recorded tasks of a cause. */
-  tasksOf(portalId: number, cause: string): OutboxTask[];
+  tasksOf(portalId: number, cause: string): Promise<OutboxTask[]>;
   /** HubSpot completed these tasks, or no longer has them. */
-  settleTasks(portalId: number, outcome: { completed: readonly string[]; gone: readonly string[] }, at: number): void;
+  settleTasks(portalId: number, outcome: { completed: readonly string[]; gone: readonly string[] }, at: number): Promise<void>;
 }
 
 interface OutboxDbRow {
@@ -161,61 +162,56 @@ function toRow(row: OutboxDbRow): OutboxRow {
   };
 }
 
-export function sqliteOutbox(db: Db): OutboxRepository {
-  const insert = db.prepare(`INSERT OR IGNORE INTO outbox (portal_id, deal_id, kind, payload, dedupe_key, cause, created_at, next_attempt_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-  const due = db.prepare<[number, number], OutboxDbRow>(
-    `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
-  );
-  const claim = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = NULL, next_attempt_at = ? WHERE id = ?');
-  const done = db.prepare(`UPDATE outbox SET status = 'done', completed_at = ?, last_error = NULL, in_flight_since = NULL WHERE id = ? AND status = 'pending'`);
-  const sending = db.prepare('UPDATE outbox SET in_flight_since = ? WHERE id = ?');
-  const answered = db.prepare('UPDATE outbox SET in_flight_since = NULL WHERE id = ? AND in_flight_since = ?');
-  const release = db.prepare(
-    `UPDATE outbox SET attempts = MAX(attempts - 1, 0), last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`,
-  );
-  const retry = db.prepare(`UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`);
-  const failed = db.prepare(`UPDATE outbox SET status = 'failed', last_error = ?, completed_at = ? WHERE id = ? AND status = 'pending'`);
-  const recover = db.prepare(
-    `UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND attempts > 0 AND last_error IS NULL AND next_attempt_at > ?`,
-  );
-  const getOne = db.prepare<[number], OutboxDbRow>('SELECT * FROM outbox WHERE id = ?');
-  const counts = db.prepare<[], { status: OutboxStatus; n: number }>('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status');
-  const nextDue = db.prepare<[], { at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`);
-  const recentRevert = db.prepare<[number, string, number], OutboxDbRow>(
-    `SELECT * FROM outbox WHERE portal_id = ? AND deal_id = ? AND kind = 'revert_stage' AND created_at >= ? ORDER BY id DESC LIMIT 1`,
-  );
+// A second enqueue with the same dedupe key stores nothing and returns no row.
+const insert = `INSERT INTO outbox (portal_id, deal_id, kind, payload, dedupe_key, cause, created_at, next_attempt_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`;
+const due = `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`;
+const claim = 'UPDATE outbox SET attempts = attempts + 1, last_error = NULL, next_attempt_at = ? WHERE id = ?';
+const done = `UPDATE outbox SET status = 'done', completed_at = ?, last_error = NULL, in_flight_since = NULL WHERE id = ? AND status = 'pending'`;
+const sending = 'UPDATE outbox SET in_flight_since = ? WHERE id = ?';
+const answered = 'UPDATE outbox SET in_flight_since = NULL WHERE id = ? AND in_flight_since = ?';
+// CASE, not the two-argument MAX of SQLite (PostgreSQL's is GREATEST).
+const release = `UPDATE outbox SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = ?, next_attempt_at = ?
+    WHERE id = ? AND status = 'pending'`;
+const retry = `UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`;
+const failed = `UPDATE outbox SET status = 'failed', last_error = ?, completed_at = ? WHERE id = ? AND status = 'pending'`;
+const recover = `UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND attempts > 0 AND last_error IS NULL AND next_attempt_at > ?`;
+const getOne = 'SELECT * FROM outbox WHERE id = ?';
+const counts = 'SELECT status, COUNT(*) AS n FROM outbox GROUP BY status';
+const nextDue = `SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`;
+const recentRevert = `SELECT * FROM outbox WHERE portal_id = ? AND deal_id = ? AND kind = 'revert_stage' AND created_at >= ? ORDER BY id DESC LIMIT 1`;
+const writesAfter = `SELECT id, kind, payload FROM outbox WHERE portal_id = ? AND deal_id = ? AND id > ? AND kind IN ('update_deal', 'revert_stage') ORDER BY id`;
+const pendingWritesBefore = `SELECT id, payload FROM outbox WHERE portal_id = ? AND deal_id = ? AND kind = 'update_deal' AND status = 'pending' AND created_at < ? ORDER BY id`;
+const rewrite = `UPDATE outbox SET payload = ? WHERE id = ? AND status = 'pending'`;
+const yielded = `UPDATE outbox SET status = 'done', completed_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`;
+const byCause = 'SELECT * FROM outbox WHERE portal_id = ? AND cause = ? AND kind = ? ORDER BY id';
+const hasCause = 'SELECT 1 AS one FROM outbox WHERE portal_id = ? AND cause = ? AND kind = ? LIMIT 1';
+const skipClaimed = `UPDATE outbox SET status = 'done', completed_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`;
+// Never tried, or its last try was answered (a failure that did not apply): no call of it can land.
+const skipUnsent = `UPDATE outbox SET status = 'done', completed_at = ?, last_error = ?
+    WHERE id = ? AND status = 'pending' AND (attempts = 0 OR (last_error IS NOT NULL AND substr(last_error, 1, ${IN_DOUBT.length}) <> '${IN_DOUBT}'))`;
+const recordTask = `INSERT INTO outbox_tasks (portal_id, task_id, outbox_id, cause, deal_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+const tasksOf = 'SELECT * FROM outbox_tasks WHERE portal_id = ? AND cause = ? ORDER BY outbox_id, task_id';
+const taskCompleted = 'UPDATE outbox_tasks SET completed_at = COALESCE(completed_at, ?) WHERE portal_id = ? AND task_id = ?';
+const taskGone = 'UPDATE outbox_tasks SET gone_at = COALESCE(gone_at, ?) WHERE portal_id = ? AND task_id = ?';
 
-  const writesAfter = db.prepare<[number, string, number], { id: number; kind: string; payload: string }>(
-    `SELECT id, kind, payload FROM outbox WHERE portal_id = ? AND deal_id = ? AND id > ? AND kind IN ('update_deal', 'revert_stage') ORDER BY id`,
-  );
+type TaskDbRow = { task_id: string; outbox_id: number; cause: string | null; deal_id: string; recorded_at: number; completed_at: number | null; gone_at: number | null };
 
-  const pendingWritesBefore = db.prepare<[number, string, number], { id: number; payload: string }>(
-    `SELECT id, payload FROM outbox WHERE portal_id = ? AND deal_id = ? AND kind = 'update_deal' AND status = 'pending' AND created_at < ? ORDER BY id`,
-  );
-  const rewrite = db.prepare(`UPDATE outbox SET payload = ? WHERE id = ? AND status = 'pending'`);
-  const yielded = db.prepare(`UPDATE outbox SET status = 'done', completed_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`);
-
-  const byCause = db.prepare<[number, string, string], OutboxDbRow>('SELECT * FROM outbox WHERE portal_id = ? AND cause = ? AND kind = ? ORDER BY id');
-  const hasCause = db.prepare<[number, string, string], { one: number }>('SELECT 1 AS one FROM outbox WHERE portal_id = ? AND cause = ? AND kind = ? LIMIT 1');
-  const skipClaimed = db.prepare(`UPDATE outbox SET status = 'done', completed_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`);
-  // Never tried, or its last try was answered (a failure that did not apply): no call of it can land.
-  const skipUnsent = db.prepare(`UPDATE outbox SET status = 'done', completed_at = ?, last_error = ?
-    WHERE id = ? AND status = 'pending' AND (attempts = 0 OR (last_error IS NOT NULL AND substr(last_error, 1, ${IN_DOUBT.length}) <> '${IN_DOUBT}'))`);
-  const recordTask = db.prepare(`INSERT OR IGNORE INTO outbox_tasks (portal_id, task_id, outbox_id, cause, deal_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`);
-  const tasksOf = db.prepare<[number, string], { task_id: string; outbox_id: number; cause: string | null; deal_id: string; recorded_at: number; completed_at: number | null; gone_at: number | null }>(
-    'SELECT * FROM outbox_tasks WHERE portal_id = ? AND cause = ? ORDER BY outbox_id, task_id',
-  );
-  const taskCompleted = db.prepare('UPDATE outbox_tasks SET completed_at = COALESCE(completed_at, ?) WHERE portal_id = ? AND task_id = ?');
-  const taskGone = db.prepare('UPDATE outbox_tasks SET gone_at = COALESCE(gone_at, ?) WHERE portal_id = ? AND task_id = ?');
-
-  const claimAll = db.transaction((rows: OutboxDbRow[], until: number) => {
-    for (const row of rows) claim.run(until, row.id);
-  });
+export function outboxRepository(sql: SqlSession): OutboxRepository {
+  const claimDue = async (tx: SqlSession, now: number, limit: number, leaseMs: number, skipPortals?: ReadonlySet<number>) => {
+    // Over-read a little so skipped (paused) accounts do not starve the others.
+    const candidates = await tx.all<OutboxDbRow>(due, [now, skipPortals && skipPortals.size > 0 ? limit * 4 : limit]);
+    const chosen = (skipPortals ? candidates.filter((r) => !skipPortals.has(r.portal_id)) : candidates).slice(0, limit);
+    for (const row of chosen) await tx.run(claim, [now + leaseMs, row.id]);
+    return chosen.map((row) => ({
+      ...toRow({ ...row, attempts: row.attempts + 1, last_error: null, next_attempt_at: now + leaseMs }),
+      inDoubt: row.attempts > 0 && (row.last_error === null || row.last_error.startsWith(IN_DOUBT)),
+    }));
+  };
 
   return {
-    enqueue(entry, at) {
-      const result = insert.run(
+    async enqueue(entry, at) {
+      const row = await sql.get<{ id: number }>(insert, [
         entry.portalId,
         entry.dealId,
         entry.kind,
@@ -224,97 +220,95 @@ export function sqliteOutbox(db: Db): OutboxRepository {
         entry.cause ?? null,
         at,
         at,
-      );
-      return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
+      ]);
+      return row?.id;
     },
 
     claimDue(now, limit, leaseMs, skipPortals) {
-      // Over-read a little so skipped (paused) accounts do not starve the others.
-      const candidates = due.all(now, skipPortals && skipPortals.size > 0 ? limit * 4 : limit);
-      const chosen = (skipPortals ? candidates.filter((r) => !skipPortals.has(r.portal_id)) : candidates).slice(0, limit);
-      claimAll(chosen, now + leaseMs);
-      return chosen.map((row) => ({
-        ...toRow({ ...row, attempts: row.attempts + 1, last_error: null, next_attempt_at: now + leaseMs }),
-        inDoubt: row.attempts > 0 && (row.last_error === null || row.last_error.startsWith(IN_DOUBT)),
-      }));
+      // Read and claim in one transaction, so no other claimer takes the same rows in between.
+      return withinTransaction(sql, (tx) => claimDue(tx, now, limit, leaseMs, skipPortals));
     },
 
-    markDone(ids, at) {
-      for (const id of ids) done.run(at, id);
+    async markDone(ids, at) {
+      for (const id of ids) await sql.run(done, [at, id]);
     },
-    release(ids, nextAttemptAt, reason) {
-      for (const id of ids) release.run(reason, nextAttemptAt, id);
+    async release(ids, nextAttemptAt, reason) {
+      for (const id of ids) await sql.run(release, [reason, nextAttemptAt, id]);
     },
-    markRetry(id, error, nextAttemptAt) {
-      retry.run(error, nextAttemptAt, id);
+    async markRetry(id, error, nextAttemptAt) {
+      await sql.run(retry, [error, nextAttemptAt, id]);
     },
-    markFailed(id, error, at) {
-      failed.run(error, at, id);
+    async markFailed(id, error, at) {
+      await sql.run(failed, [error, at, id]);
     },
-    markSending(ids, at) {
-      for (const id of ids) sending.run(at, id);
+    async markSending(ids, at) {
+      for (const id of ids) await sql.run(sending, [at, id]);
     },
-    markAnswered(ids, sentAt) {
-      for (const id of ids) answered.run(id, sentAt);
+    async markAnswered(ids, sentAt) {
+      for (const id of ids) await sql.run(answered, [id, sentAt]);
     },
-    recoverClaims(now) {
-      return recover.run(now, now).changes;
+    async recoverClaims(now) {
+      return (await sql.run(recover, [now, now])).changes;
     },
-    get(id) {
-      const row = getOne.get(id);
+    async get(id) {
+      const row = await sql.get<OutboxDbRow>(getOne, [id]);
       return row ? toRow(row) : undefined;
     },
-    list(filter) {
-      return selectNewestWhere<OutboxDbRow>(db, 'outbox', { status: filter.status, portal_id: filter.portalId, deal_id: filter.dealId }, filter.limit).map(toRow);
+    async list(filter) {
+      return (await selectNewestWhere<OutboxDbRow>(sql, 'outbox', { status: filter.status, portal_id: filter.portalId, deal_id: filter.dealId }, filter.limit)).map(toRow);
     },
-    countByStatus() {
+    async countByStatus() {
       const result: Record<OutboxStatus, number> = { pending: 0, done: 0, failed: 0 };
-      for (const row of counts.all()) result[row.status] = row.n;
+      for (const row of await sql.all<{ status: OutboxStatus; n: number }>(counts)) result[row.status] = row.n;
       return result;
     },
-    nextDueAt() {
-      return nextDue.get()?.at ?? undefined;
+    async nextDueAt() {
+      return (await sql.get<{ at: number | null }>(nextDue))?.at ?? undefined;
     },
-    yieldToLaterChange(portalId, dealId, property, changedAt, at) {
+    async yieldToLaterChange(portalId, dealId, property, changedAt, at) {
       let changed = 0;
-      for (const row of pendingWritesBefore.all(portalId, dealId, changedAt)) {
+      for (const row of await sql.all<{ id: number; payload: string }>(pendingWritesBefore, [portalId, dealId, changedAt])) {
         const payload = JSON.parse(row.payload) as { properties?: Record<string, string> };
         if (!payload.properties || !(property in payload.properties)) continue;
         const { [property]: _dropped, ...rest } = payload.properties;
-        if (Object.keys(rest).length > 0) rewrite.run(JSON.stringify({ ...payload, properties: rest }), row.id);
-        else yielded.run(at, `${NOT_SENT}${property} was changed in HubSpot after this was queued`, row.id);
+        if (Object.keys(rest).length > 0) await sql.run(rewrite, [JSON.stringify({ ...payload, properties: rest }), row.id]);
+        else await sql.run(yielded, [at, `${NOT_SENT}${property} was changed in HubSpot after this was queued`, row.id]);
         changed += 1;
       }
       return changed;
     },
-    dealWritesAfter(portalId, dealId, afterId) {
-      return writesAfter.all(portalId, dealId, afterId).map((row) => {
+    async dealWritesAfter(portalId, dealId, afterId) {
+      return (await sql.all<{ id: number; kind: string; payload: string }>(writesAfter, [portalId, dealId, afterId])).map((row) => {
         if (row.kind === 'revert_stage') return { id: row.id, properties: Object.keys(revertProperties(JSON.parse(row.payload) as RevertStagePayload)) };
         const payload = JSON.parse(row.payload) as { properties?: Record<string, unknown> };
         return { id: row.id, properties: Object.keys(payload.properties ?? {}) };
       });
     },
-    recentRevert(portalId, dealId, since) {
-      const row = recentRevert.get(portalId, dealId, since);
+    async recentRevert(portalId, dealId, since) {
+      const row = await sql.get<OutboxDbRow>(recentRevert, [portalId, dealId, since]);
       return row ? toRow(row) : undefined;
     },
-    byCause(portalId, cause, kind) {
-      return byCause.all(portalId, cause, kind).map(toRow);
+    async byCause(portalId, cause, kind) {
+      return (await sql.all<OutboxDbRow>(byCause, [portalId, cause, kind])).map(toRow);
     },
-    causesWith(portalId, causes, kind) {
-      return new Set([...new Set(causes)].filter((cause) => hasCause.get(portalId, cause, kind) !== undefined));
+    async causesWith(portalId, causes, kind) {
+      const found = new Set<string>();
+      for (const cause of new Set(causes)) {
+        if ((await sql.get(hasCause, [portalId, cause, kind])) !== undefined) found.add(cause);
+      }
+      return found;
     },
-    skip(ids, reason, at) {
-      for (const id of ids) skipClaimed.run(at, NOT_SENT + reason, id);
+    async skip(ids, reason, at) {
+      for (const id of ids) await sql.run(skipClaimed, [at, NOT_SENT + reason, id]);
     },
-    skipIfUnsent(id, reason, at) {
-      return skipUnsent.run(at, NOT_SENT + reason, id).changes === 1;
+    async skipIfUnsent(id, reason, at) {
+      return (await sql.run(skipUnsent, [at, NOT_SENT + reason, id])).changes === 1;
     },
-    recordTasks(portalId, tasks, at) {
-      for (const t of tasks) recordTask.run(portalId, t.taskId, t.outboxId, t.cause, t.dealId, at);
+    async recordTasks(portalId, tasks, at) {
+      for (const t of tasks) await sql.run(recordTask, [portalId, t.taskId, t.outboxId, t.cause, t.dealId, at]);
     },
-    tasksOf(portalId, cause) {
-      return tasksOf.all(portalId, cause).map((row) => ({
+    async tasksOf(portalId, cause) {
+      return (await sql.all<TaskDbRow>(tasksOf, [portalId, cause])).map((row) => ({
         taskId: row.task_id,
         outboxId: row.outbox_id,
         cause: row.cause,
@@ -324,9 +318,9 @@ export function sqliteOutbox(db: Db): OutboxRepository {
         goneAt: row.gone_at,
       }));
     },
-    settleTasks(portalId, outcome, at) {
-      for (const taskId of outcome.completed) taskCompleted.run(at, portalId, taskId);
-      for (const taskId of outcome.gone) taskGone.run(at, portalId, taskId);
+    async settleTasks(portalId, outcome, at) {
+      for (const taskId of outcome.completed) await sql.run(taskCompleted, [at, portalId, taskId]);
+      for (const taskId of outcome.gone) await sql.run(taskGone, [at, portalId, taskId]);
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { AuditEntry } from '../domain/auditEntry';
-import type { Db } from './db';
+import type { SqlSession } from './sql';
 
 /** The append-only audit log (triggers in the schema refuse updates and deletes). */
 export interface StoredAuditEntry extends AuditEntry {
@@ -7,8 +7,8 @@ export interface StoredAuditEntry extends AuditEntry {
 }
 
 export interface AuditRepository {
-  append(portalId: number, entry: AuditEntry): number;
-  listForDeal(portalId: number, dealId: string): StoredAuditEntry[];
+  append(portalId: number, entry: AuditEntry): Promise<number>;
+  listForDeal(portalId: number, dealId: string): Promise<StoredAuditEntry[]>;
 }
 
 interface AuditRow {
@@ -24,13 +24,14 @@ interface AuditRow {
   at: number;
 }
 
-export function sqliteAudit(db: Db): AuditRepository {
-  const insert = db.prepare(`INSERT INTO audit_log (portal_id, deal_id, review_id, action, actor, from_status, to_status, reason, details, at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const forDeal = db.prepare<[number, string], AuditRow>('SELECT * FROM audit_log WHERE portal_id = ? AND deal_id = ? ORDER BY id');
+const insert = `INSERT INTO audit_log (portal_id, deal_id, review_id, action, actor, from_status, to_status, reason, details, at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`;
+const forDeal = 'SELECT * FROM audit_log WHERE portal_id = ? AND deal_id = ? ORDER BY id';
+
+export function auditRepository(sql: SqlSession): AuditRepository {
   return {
-    append(portalId, e) {
-      const result = insert.run(
+    async append(portalId, e) {
+      const row = await sql.get<{ id: number }>(insert, [
         portalId,
         e.dealId,
         e.reviewId,
@@ -41,11 +42,11 @@ export function sqliteAudit(db: Db): AuditRepository {
         e.reason,
         e.details === null ? null : JSON.stringify(e.details),
         e.at,
-      );
-      return Number(result.lastInsertRowid);
+      ]);
+      return row!.id;
     },
-    listForDeal(portalId, dealId) {
-      return forDeal.all(portalId, dealId).map((row) => ({
+    async listForDeal(portalId, dealId) {
+      return (await sql.all<AuditRow>(forDeal, [portalId, dealId])).map((row) => ({
         id: row.id,
         dealId: row.deal_id,
         reviewId: row.review_id,

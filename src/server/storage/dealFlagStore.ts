@@ -1,5 +1,5 @@
 import type { DealFlagKind } from '../../../extensions/contract/api';
-import type { Db } from './db';
+import type { SqlSession } from './sql';
 
 /**
  * Deals past the gate that Dealgate flagged instead of moving (a won deal under afterClose=flag,
@@ -26,14 +26,14 @@ export interface DealFlag extends NewDealFlag {
 
 export interface DealFlagRepository {
   /** Returns the new id, or undefined when a flag with this key exists. */
-  record(flag: NewDealFlag, at: number): number | undefined;
+  record(flag: NewDealFlag, at: number): Promise<number | undefined>;
   /** Open flags, newest first, optionally of one kind. */
-  listOpen(portalId: number, filter: { kind?: DealFlagKind; limit: number }): DealFlag[];
-  countOpen(portalId: number): Record<DealFlagKind, number>;
-  openForDeal(portalId: number, dealId: string): DealFlag[];
+  listOpen(portalId: number, filter: { kind?: DealFlagKind; limit: number }): Promise<DealFlag[]>;
+  countOpen(portalId: number): Promise<Record<DealFlagKind, number>>;
+  openForDeal(portalId: number, dealId: string): Promise<DealFlag[]>;
   /** Resolves the deal's open flags of these kinds; returns the ids it resolved. */
-  resolveForDeal(portalId: number, dealId: string, kinds: readonly DealFlagKind[], resolution: string, at: number): number[];
-  resolve(portalId: number, id: number, resolution: string, at: number): boolean;
+  resolveForDeal(portalId: number, dealId: string, kinds: readonly DealFlagKind[], resolution: string, at: number): Promise<number[]>;
+  resolve(portalId: number, id: number, resolution: string, at: number): Promise<boolean>;
 }
 
 interface Row {
@@ -64,44 +64,45 @@ function toFlag(row: Row): DealFlag {
   };
 }
 
-export function sqliteDealFlags(db: Db): DealFlagRepository {
-  const insert = db.prepare(`INSERT OR IGNORE INTO deal_flags (portal_id, deal_id, kind, reason, settings_change_id, dedupe_key, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?)`);
-  const open = db.prepare<[number, number], Row>('SELECT * FROM deal_flags WHERE portal_id = ? AND resolved_at IS NULL ORDER BY id DESC LIMIT ?');
-  const openOfKind = db.prepare<[number, string, number], Row>(
-    'SELECT * FROM deal_flags WHERE portal_id = ? AND resolved_at IS NULL AND kind = ? ORDER BY id DESC LIMIT ?',
-  );
-  const counts = db.prepare<[number], { kind: DealFlagKind; n: number }>(
-    'SELECT kind, COUNT(*) AS n FROM deal_flags WHERE portal_id = ? AND resolved_at IS NULL GROUP BY kind',
-  );
-  const forDeal = db.prepare<[number, string], Row>('SELECT * FROM deal_flags WHERE portal_id = ? AND deal_id = ? AND resolved_at IS NULL ORDER BY id');
-  const resolveOne = db.prepare('UPDATE deal_flags SET resolved_at = ?, resolution = ? WHERE portal_id = ? AND id = ? AND resolved_at IS NULL');
+// A second flag with the same dedupe key stores nothing and returns no row.
+const insert = `INSERT INTO deal_flags (portal_id, deal_id, kind, reason, settings_change_id, dedupe_key, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`;
+const open = 'SELECT * FROM deal_flags WHERE portal_id = ? AND resolved_at IS NULL ORDER BY id DESC LIMIT ?';
+const openOfKind = 'SELECT * FROM deal_flags WHERE portal_id = ? AND resolved_at IS NULL AND kind = ? ORDER BY id DESC LIMIT ?';
+const counts = 'SELECT kind, COUNT(*) AS n FROM deal_flags WHERE portal_id = ? AND resolved_at IS NULL GROUP BY kind';
+const forDeal = 'SELECT * FROM deal_flags WHERE portal_id = ? AND deal_id = ? AND resolved_at IS NULL ORDER BY id';
+const resolveOne = 'UPDATE deal_flags SET resolved_at = ?, resolution = ? WHERE portal_id = ? AND id = ? AND resolved_at IS NULL';
+
+export function dealFlagRepository(sql: SqlSession): DealFlagRepository {
   return {
-    record(f, at) {
-      const result = insert.run(f.portalId, f.dealId, f.kind, f.reason, f.settingsChangeId, f.dedupeKey, at);
-      return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
+    async record(f, at) {
+      const row = await sql.get<{ id: number }>(insert, [f.portalId, f.dealId, f.kind, f.reason, f.settingsChangeId, f.dedupeKey, at]);
+      return row?.id;
     },
-    listOpen(portalId, filter) {
-      const rows = filter.kind === undefined ? open.all(portalId, filter.limit) : openOfKind.all(portalId, filter.kind, filter.limit);
+    async listOpen(portalId, filter) {
+      const rows =
+        filter.kind === undefined
+          ? await sql.all<Row>(open, [portalId, filter.limit])
+          : await sql.all<Row>(openOfKind, [portalId, filter.kind, filter.limit]);
       return rows.map(toFlag);
     },
-    countOpen(portalId) {
+    async countOpen(portalId) {
       const result: Record<DealFlagKind, number> = { after_close: 0, backfill: 0, rules_tightened: 0, relaxed_passage: 0 };
-      for (const row of counts.all(portalId)) result[row.kind] = row.n;
+      for (const row of await sql.all<{ kind: DealFlagKind; n: number }>(counts, [portalId])) result[row.kind] = row.n;
       return result;
     },
-    openForDeal(portalId, dealId) {
-      return forDeal.all(portalId, dealId).map(toFlag);
+    async openForDeal(portalId, dealId) {
+      return (await sql.all<Row>(forDeal, [portalId, dealId])).map(toFlag);
     },
-    resolveForDeal(portalId, dealId, kinds, resolution, at) {
+    async resolveForDeal(portalId, dealId, kinds, resolution, at) {
       const resolved: number[] = [];
-      for (const flag of forDeal.all(portalId, dealId)) {
-        if (kinds.includes(flag.kind) && resolveOne.run(at, resolution, portalId, flag.id).changes === 1) resolved.push(flag.id);
+      for (const flag of await sql.all<Row>(forDeal, [portalId, dealId])) {
+        if (kinds.includes(flag.kind) && (await sql.run(resolveOne, [at, resolution, portalId, flag.id])).changes === 1) resolved.push(flag.id);
       }
       return resolved;
     },
-    resolve(portalId, id, resolution, at) {
-      return resolveOne.run(at, resolution, portalId, id).changes === 1;
+    async resolve(portalId, id, resolution, at) {
+      return (await sql.run(resolveOne, [at, resolution, portalId, id])).changes === 1;
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { DealFacts } from '../domain/gatePolicy';
-import type { Db } from './db';
+import type { SqlSession } from './sql';
 
 /** Dealgate's copy of the deal facts the gate needs, kept current from webhooks and card reads. */
 export interface DealSnapshot extends DealFacts {
@@ -12,10 +12,10 @@ export interface DealSnapshot extends DealFacts {
 }
 
 export interface DealSnapshotRepository {
-  get(portalId: number, dealId: string): DealSnapshot | undefined;
-  upsert(portalId: number, snapshot: DealSnapshot): void;
+  get(portalId: number, dealId: string): Promise<DealSnapshot | undefined>;
+  upsert(portalId: number, snapshot: DealSnapshot): Promise<void>;
   /** Every live deal of the account (recomputing statuses after a settings change). */
-  list(portalId: number): DealSnapshot[];
+  list(portalId: number): Promise<DealSnapshot[]>;
 }
 
 interface SnapshotRow {
@@ -52,24 +52,25 @@ function toSnapshot(row: SnapshotRow): DealSnapshot {
   };
 }
 
-export function sqliteDealSnapshots(db: Db): DealSnapshotRepository {
-  const get = db.prepare<[number, string], SnapshotRow>('SELECT * FROM deal_snapshots WHERE portal_id = ? AND deal_id = ?');
-  const list = db.prepare<[number], SnapshotRow>('SELECT * FROM deal_snapshots WHERE portal_id = ? AND deleted = 0 ORDER BY deal_id');
-  const upsert = db.prepare(`INSERT INTO deal_snapshots
+const get = 'SELECT * FROM deal_snapshots WHERE portal_id = ? AND deal_id = ?';
+const list = 'SELECT * FROM deal_snapshots WHERE portal_id = ? AND deleted = 0 ORDER BY deal_id';
+const upsert = `INSERT INTO deal_snapshots
     (portal_id, deal_id, deal_name, amount, amount_home, stage, pipeline, commitment, commitment_summary, effort_weeks, owner_id, deleted, source_updated_at, refreshed_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (portal_id, deal_id) DO UPDATE SET
       deal_name = excluded.deal_name, amount = excluded.amount, amount_home = excluded.amount_home, stage = excluded.stage, pipeline = excluded.pipeline,
       commitment = excluded.commitment, commitment_summary = excluded.commitment_summary, effort_weeks = excluded.effort_weeks,
       owner_id = excluded.owner_id, deleted = excluded.deleted, source_updated_at = excluded.source_updated_at,
-      refreshed_at = excluded.refreshed_at`);
+      refreshed_at = excluded.refreshed_at`;
+
+export function dealSnapshotRepository(sql: SqlSession): DealSnapshotRepository {
   return {
-    get(portalId, dealId) {
-      const row = get.get(portalId, dealId);
+    async get(portalId, dealId) {
+      const row = await sql.get<SnapshotRow>(get, [portalId, dealId]);
       return row ? toSnapshot(row) : undefined;
     },
-    upsert(portalId, s) {
-      upsert.run(
+    async upsert(portalId, s) {
+      await sql.run(upsert, [
         portalId,
         s.dealId,
         s.name,
@@ -84,10 +85,10 @@ export function sqliteDealSnapshots(db: Db): DealSnapshotRepository {
         s.deleted ? 1 : 0,
         s.sourceUpdatedAt,
         s.refreshedAt,
-      );
+      ]);
     },
-    list(portalId) {
-      return list.all(portalId).map(toSnapshot);
+    async list(portalId) {
+      return (await sql.all<SnapshotRow>(list, [portalId])).map(toSnapshot);
     },
   };
 }

@@ -2,34 +2,34 @@ import type { ReviewStatus } from '../../../extensions/contract/api';
 import type { LedgerCommitment } from '../domain/capacityLedger';
 import type { Decision } from '../domain/reviewDecision';
 import type { Review } from '../domain/reviewLifecycle';
-import type { Db } from './db';
+import type { SqlSession } from './sql';
 
 /** Reviews and their decisions (one decision per review at most). */
 export interface ReviewRepository {
-  insert(portalId: number, review: Omit<Review, 'id'>): Review;
-  get(portalId: number, reviewId: number): Review | undefined;
+  insert(portalId: number, review: Omit<Review, 'id'>): Promise<Review>;
+  get(portalId: number, reviewId: number): Promise<Review | undefined>;
   /** Writes the review's mutable fields (status, escalation, closing, deprioritization). */
-  update(portalId: number, review: Review): void;
-  latestForDeal(portalId: number, dealId: string): Review | undefined;
+  update(portalId: number, review: Review): Promise<void>;
+  latestForDeal(portalId: number, dealId: string): Promise<Review | undefined>;
   /** Oldest first. */
-  listForDeal(portalId: number, dealId: string): Review[];
+  listForDeal(portalId: number, dealId: string): Promise<Review[]>;
   /** Pending or overdue reviews of the account, oldest due first. */
-  listOpen(portalId: number): Review[];
-  insertDecision(portalId: number, decision: Decision): void;
-  decisionFor(portalId: number, reviewId: number): Decision | undefined;
+  listOpen(portalId: number): Promise<Review[]>;
+  insertDecision(portalId: number, decision: Decision): Promise<void>;
+  decisionFor(portalId: number, reviewId: number): Promise<Decision | undefined>;
   /** Approvals that still consume capacity: approved (with or without conditions) and not deprioritized. */
-  activeCommitments(portalId: number): LedgerCommitment[];
+  activeCommitments(portalId: number): Promise<LedgerCommitment[]>;
   /** The most recent review of every deal of the account. */
-  latestPerDeal(portalId: number): Review[];
+  latestPerDeal(portalId: number): Promise<Review[]>;
   /** Waiting reviews (pending or overdue) of every account past their due time and not yet escalated, oldest due first. */
-  dueForEscalation(now: number, limit?: number): Array<{ portalId: number; reviewId: number }>;
+  dueForEscalation(now: number, limit?: number): Promise<Array<{ portalId: number; reviewId: number }>>;
   /** The review queue of the dashboard: waiting reviews with their deal's name and amount, oldest due first. */
-  queue(portalId: number, limit?: number): QueueRow[];
+  queue(portalId: number, limit?: number): Promise<QueueRow[]>;
   /**
    * Decisions made in [from, to): counts by outcome, how many came by their due time, the median
    * time to decision; and the reviews still waiting at `now` past their due time (all of them).
    */
-  decisionFigures(portalId: number, from: number, to: number, now: number): DecisionFigures;
+  decisionFigures(portalId: number, from: number, to: number, now: number): Promise<DecisionFigures>;
 }
 
 export interface QueueRow {
@@ -117,72 +117,57 @@ function toDecision(row: DecisionRow): Decision {
   };
 }
 
-export function sqliteReviews(db: Db): ReviewRepository {
-  const insert = db.prepare(`INSERT INTO reviews
+const insert = `INSERT INTO reviews
     (portal_id, deal_id, status, summary, effort_weeks, needed_by, amount_at_request, requested_by, requested_at, due_at,
      escalated_at, closed_at, deprioritized_at, deprioritized_for, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const get = db.prepare<[number, number], ReviewRow>('SELECT * FROM reviews WHERE portal_id = ? AND id = ?');
-  const update = db.prepare(`UPDATE reviews SET status = ?, escalated_at = ?, closed_at = ?, deprioritized_at = ?, deprioritized_for = ?,
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`;
+const get = 'SELECT * FROM reviews WHERE portal_id = ? AND id = ?';
+const update = `UPDATE reviews SET status = ?, escalated_at = ?, closed_at = ?, deprioritized_at = ?, deprioritized_for = ?,
     approved_amount = ?, keeps_booking = ?, updated_at = ?
-    WHERE portal_id = ? AND id = ?`);
-  const latest = db.prepare<[number, string], ReviewRow>('SELECT * FROM reviews WHERE portal_id = ? AND deal_id = ? ORDER BY id DESC LIMIT 1');
-  const forDeal = db.prepare<[number, string], ReviewRow>('SELECT * FROM reviews WHERE portal_id = ? AND deal_id = ? ORDER BY id');
-  const open = db.prepare<[number], ReviewRow>(
-    `SELECT * FROM reviews WHERE portal_id = ? AND status IN ('pending', 'overdue') ORDER BY due_at, id`,
-  );
-  const insertDecision = db.prepare(`INSERT INTO decisions
+    WHERE portal_id = ? AND id = ?`;
+const latest = 'SELECT * FROM reviews WHERE portal_id = ? AND deal_id = ? ORDER BY id DESC LIMIT 1';
+const forDeal = 'SELECT * FROM reviews WHERE portal_id = ? AND deal_id = ? ORDER BY id';
+const open = `SELECT * FROM reviews WHERE portal_id = ? AND status IN ('pending', 'overdue') ORDER BY due_at, id`;
+const insertDecision = `INSERT INTO decisions
     (portal_id, review_id, outcome, note, extra_weeks, tradeoff, deprioritized_review_id, quarter, decided_by, decided_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const decision = db.prepare<[number, number], DecisionRow>('SELECT * FROM decisions WHERE portal_id = ? AND review_id = ?');
-  const commitments = db.prepare<
-    [number],
-    { id: number; deal_id: string; deal_name: string | null; summary: string; effort_weeks: number; extra_weeks: number | null; decided_at: number; quarter: string | null }
-  >(`SELECT r.id, r.deal_id, s.deal_name, r.summary, r.effort_weeks, d.extra_weeks, d.decided_at, d.quarter
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const decision = 'SELECT * FROM decisions WHERE portal_id = ? AND review_id = ?';
+type CommitmentRow = { id: number; deal_id: string; deal_name: string | null; summary: string; effort_weeks: number; extra_weeks: number | null; decided_at: number; quarter: string | null };
+const commitments = `SELECT r.id, r.deal_id, s.deal_name, r.summary, r.effort_weeks, d.extra_weeks, d.decided_at, d.quarter
      FROM reviews r JOIN decisions d ON d.review_id = r.id AND d.portal_id = r.portal_id
      LEFT JOIN deal_snapshots s ON s.portal_id = r.portal_id AND s.deal_id = r.deal_id
      WHERE r.portal_id = ? AND r.deprioritized_at IS NULL AND d.outcome IN ('yes', 'yes_but')
        AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))
-     ORDER BY d.decided_at, r.id`);
-  const latestPerDeal = db.prepare<[number, number], ReviewRow>(
-    `SELECT r.* FROM reviews r
+     ORDER BY d.decided_at, r.id`;
+const latestPerDeal = `SELECT r.* FROM reviews r
      JOIN (SELECT MAX(id) AS id FROM reviews WHERE portal_id = ? GROUP BY deal_id) latest ON latest.id = r.id
-     WHERE r.portal_id = ?`,
-  );
-
-  const dueForEscalation = db.prepare<[number, number], { portal_id: number; id: number }>(
-    `SELECT portal_id, id FROM reviews
+     WHERE r.portal_id = ?`;
+const dueForEscalation = `SELECT portal_id, id FROM reviews
      WHERE status IN ('pending', 'overdue') AND escalated_at IS NULL AND due_at < ?
-     ORDER BY due_at, id LIMIT ?`,
-  );
-
-  const queue = db.prepare<[number, number], ReviewRow & { deal_name: string | null; deal_amount: number | null }>(
-    `SELECT r.*, s.deal_name, s.amount AS deal_amount FROM reviews r
+     ORDER BY due_at, id LIMIT ?`;
+const queue = `SELECT r.*, s.deal_name, s.amount AS deal_amount FROM reviews r
      LEFT JOIN deal_snapshots s ON s.portal_id = r.portal_id AND s.deal_id = r.deal_id
      WHERE r.portal_id = ? AND r.status IN ('pending', 'overdue')
-     ORDER BY r.due_at, r.id LIMIT ?`,
-  );
-  // Decisions of a window, joined to their reviews for the request and due times.
-  const decidedIn = `SELECT d.outcome, d.decided_at - r.requested_at AS ms, d.decided_at <= r.due_at AS in_time
+     ORDER BY r.due_at, r.id LIMIT ?`;
+// Decisions of a window, joined to their reviews for the request and due times (in_time as 1 or 0,
+// not a bare comparison, which PostgreSQL would answer as a boolean that SUM refuses).
+const decidedIn = `SELECT d.outcome, d.decided_at - r.requested_at AS ms, CASE WHEN d.decided_at <= r.due_at THEN 1 ELSE 0 END AS in_time
      FROM decisions d JOIN reviews r ON r.id = d.review_id AND r.portal_id = d.portal_id
      WHERE d.portal_id = ? AND d.decided_at >= ? AND d.decided_at < ?`;
-  const byOutcome = db.prepare<[number, number, number], { outcome: Decision['outcome']; n: number; in_time: number }>(
-    `SELECT outcome, COUNT(*) AS n, SUM(in_time) AS in_time FROM (${decidedIn}) GROUP BY outcome`,
-  );
-  const waitingPastDue = db.prepare<[number, number], { n: number }>(
-    `SELECT COUNT(*) AS n FROM reviews WHERE portal_id = ? AND status IN ('pending', 'overdue') AND due_at < ?`,
-  );
-  // SQLite has no MEDIAN: the middle row (odd count) or the mean of the two middle rows (even count).
-  const median = db.prepare<[number, number, number], { median: number | null }>(
-    `WITH t AS (${decidedIn})
+// The derived table has an alias: PostgreSQL requires one.
+const byOutcome = `SELECT outcome, COUNT(*) AS n, SUM(in_time) AS in_time FROM (${decidedIn}) decided GROUP BY outcome`;
+const waitingPastDue = `SELECT COUNT(*) AS n FROM reviews WHERE portal_id = ? AND status IN ('pending', 'overdue') AND due_at < ?`;
+// No MEDIAN in SQLite (PostgreSQL's percentile_cont is not in SQLite): the middle row (odd count) or
+// the mean of the two middle rows (even count), which both engines compute alike.
+const median = `WITH t AS (${decidedIn})
      SELECT AVG(ms) AS median FROM (
        SELECT ms FROM t ORDER BY ms
-       LIMIT 2 - (SELECT COUNT(*) FROM t) % 2 OFFSET ((SELECT COUNT(*) FROM t) - 1) / 2)`,
-  );
+       LIMIT 2 - (SELECT COUNT(*) FROM t) % 2 OFFSET ((SELECT COUNT(*) FROM t) - 1) / 2) middle`;
 
+export function reviewRepository(sql: SqlSession): ReviewRepository {
   return {
-    insert(portalId, r) {
-      const result = insert.run(
+    async insert(portalId, r) {
+      const row = await sql.get<{ id: number }>(insert, [
         portalId,
         r.dealId,
         r.status,
@@ -198,35 +183,35 @@ export function sqliteReviews(db: Db): ReviewRepository {
         r.deprioritizedAt,
         r.deprioritizedFor,
         r.updatedAt,
-      );
-      return { ...r, id: Number(result.lastInsertRowid) };
+      ]);
+      return { ...r, id: row!.id };
     },
-    get(portalId, reviewId) {
-      const row = get.get(portalId, reviewId);
+    async get(portalId, reviewId) {
+      const row = await sql.get<ReviewRow>(get, [portalId, reviewId]);
       return row ? toReview(row) : undefined;
     },
-    update(portalId, r) {
-      update.run(r.status, r.escalatedAt, r.closedAt, r.deprioritizedAt, r.deprioritizedFor, r.approvedAmount, r.keepsBooking ? 1 : 0, r.updatedAt, portalId, r.id);
+    async update(portalId, r) {
+      await sql.run(update, [r.status, r.escalatedAt, r.closedAt, r.deprioritizedAt, r.deprioritizedFor, r.approvedAmount, r.keepsBooking ? 1 : 0, r.updatedAt, portalId, r.id]);
     },
-    latestForDeal(portalId, dealId) {
-      const row = latest.get(portalId, dealId);
+    async latestForDeal(portalId, dealId) {
+      const row = await sql.get<ReviewRow>(latest, [portalId, dealId]);
       return row ? toReview(row) : undefined;
     },
-    listForDeal(portalId, dealId) {
-      return forDeal.all(portalId, dealId).map(toReview);
+    async listForDeal(portalId, dealId) {
+      return (await sql.all<ReviewRow>(forDeal, [portalId, dealId])).map(toReview);
     },
-    listOpen(portalId) {
-      return open.all(portalId).map(toReview);
+    async listOpen(portalId) {
+      return (await sql.all<ReviewRow>(open, [portalId])).map(toReview);
     },
-    insertDecision(portalId, d) {
-      insertDecision.run(portalId, d.reviewId, d.outcome, d.note, d.extraWeeks, d.tradeoff, d.deprioritizedReviewId, d.quarter, d.decidedBy, d.decidedAt);
+    async insertDecision(portalId, d) {
+      await sql.run(insertDecision, [portalId, d.reviewId, d.outcome, d.note, d.extraWeeks, d.tradeoff, d.deprioritizedReviewId, d.quarter, d.decidedBy, d.decidedAt]);
     },
-    decisionFor(portalId, reviewId) {
-      const row = decision.get(portalId, reviewId);
+    async decisionFor(portalId, reviewId) {
+      const row = await sql.get<DecisionRow>(decision, [portalId, reviewId]);
       return row ? toDecision(row) : undefined;
     },
-    activeCommitments(portalId) {
-      return commitments.all(portalId).map((row) => ({
+    async activeCommitments(portalId) {
+      return (await sql.all<CommitmentRow>(commitments, [portalId])).map((row) => ({
         reviewId: row.id,
         dealId: row.deal_id,
         dealName: row.deal_name,
@@ -236,26 +221,31 @@ export function sqliteReviews(db: Db): ReviewRepository {
         quarter: row.quarter ?? '',
       }));
     },
-    latestPerDeal(portalId) {
-      return latestPerDeal.all(portalId, portalId).map(toReview);
+    async latestPerDeal(portalId) {
+      return (await sql.all<ReviewRow>(latestPerDeal, [portalId, portalId])).map(toReview);
     },
-    dueForEscalation(now, limit = 500) {
-      return dueForEscalation.all(now, limit).map((row) => ({ portalId: row.portal_id, reviewId: row.id }));
+    async dueForEscalation(now, limit = 500) {
+      return (await sql.all<{ portal_id: number; id: number }>(dueForEscalation, [now, limit])).map((row) => ({ portalId: row.portal_id, reviewId: row.id }));
     },
-    queue(portalId, limit = 200) {
-      return queue.all(portalId, limit).map((row) => ({ review: toReview(row), dealName: row.deal_name, amount: row.deal_amount }));
+    async queue(portalId, limit = 200) {
+      return (await sql.all<ReviewRow & { deal_name: string | null; deal_amount: number | null }>(queue, [portalId, limit])).map((row) => ({
+        review: toReview(row),
+        dealName: row.deal_name,
+        amount: row.deal_amount,
+      }));
     },
-    decisionFigures(portalId, from, to, now) {
+    async decisionFigures(portalId, from, to, now) {
       const counts: Record<Decision['outcome'], number> = { yes: 0, yes_but: 0, no: 0 };
       let total = 0;
       let withinSla = 0;
-      for (const row of byOutcome.all(portalId, from, to)) {
+      for (const row of await sql.all<{ outcome: Decision['outcome']; n: number; in_time: number }>(byOutcome, [portalId, from, to])) {
         counts[row.outcome] = row.n;
         total += row.n;
         withinSla += row.in_time;
       }
-      const m = median.get(portalId, from, to)?.median ?? null;
-      return { byOutcome: counts, total, withinSla, waitingPastDue: waitingPastDue.get(portalId, now)?.n ?? 0, medianMsToDecision: m };
+      const m = (await sql.get<{ median: number | null }>(median, [portalId, from, to]))?.median ?? null;
+      const waiting = (await sql.get<{ n: number }>(waitingPastDue, [portalId, now]))?.n ?? 0;
+      return { byOutcome: counts, total, withinSla, waitingPastDue: waiting, medianMsToDecision: m };
     },
   };
 }

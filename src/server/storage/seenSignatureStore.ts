@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import type { SqlSession } from './sql';
 
 /**
  * The v3 signatures of card requests that change something, as they were accepted (migration 9):
@@ -23,13 +23,13 @@ export interface SeenSignature {
 
 export interface SeenSignatureRepository {
   /** Records `signature` as seen: true the first time, false when it already was (a replay, or a copy still running). */
-  claim(signature: string, signedAt: number, now: number): boolean;
+  claim(signature: string, signedAt: number, now: number): Promise<boolean>;
   /** The answer to a claimed request: a 5xx releases the signature, anything else keeps it with its status. */
-  settle(signature: string, status: number): void;
-  get(signature: string): SeenSignature | undefined;
+  settle(signature: string, status: number): Promise<void>;
+  get(signature: string): Promise<SeenSignature | undefined>;
   /** Deletes the rows signed before `before`; returns how many. */
-  prune(before: number): number;
-  count(): number;
+  prune(before: number): Promise<number>;
+  count(): Promise<number>;
 }
 
 interface Row {
@@ -39,30 +39,31 @@ interface Row {
   status: number | null;
 }
 
-export function sqliteSeenSignatures(db: Db): SeenSignatureRepository {
-  const claim = db.prepare('INSERT INTO seen_signatures (signature, signed_at, seen_at, status) VALUES (?, ?, ?, NULL) ON CONFLICT (signature) DO NOTHING');
-  const keep = db.prepare('UPDATE seen_signatures SET status = ? WHERE signature = ?');
-  const release = db.prepare('DELETE FROM seen_signatures WHERE signature = ?');
-  const get = db.prepare<[string], Row>('SELECT * FROM seen_signatures WHERE signature = ?');
-  const prune = db.prepare('DELETE FROM seen_signatures WHERE signed_at < ?');
-  const count = db.prepare('SELECT COUNT(*) FROM seen_signatures').pluck();
+const claim = 'INSERT INTO seen_signatures (signature, signed_at, seen_at, status) VALUES (?, ?, ?, NULL) ON CONFLICT (signature) DO NOTHING';
+const keep = 'UPDATE seen_signatures SET status = ? WHERE signature = ?';
+const release = 'DELETE FROM seen_signatures WHERE signature = ?';
+const get = 'SELECT * FROM seen_signatures WHERE signature = ?';
+const prune = 'DELETE FROM seen_signatures WHERE signed_at < ?';
+const count = 'SELECT COUNT(*) AS n FROM seen_signatures';
+
+export function seenSignatureRepository(sql: SqlSession): SeenSignatureRepository {
   return {
-    claim(signature, signedAt, now) {
-      return claim.run(signature, signedAt, now).changes === 1;
+    async claim(signature, signedAt, now) {
+      return (await sql.run(claim, [signature, signedAt, now])).changes === 1;
     },
-    settle(signature, status) {
-      if (status >= 500) release.run(signature);
-      else keep.run(status, signature);
+    async settle(signature, status) {
+      if (status >= 500) await sql.run(release, [signature]);
+      else await sql.run(keep, [status, signature]);
     },
-    get(signature) {
-      const row = get.get(signature);
+    async get(signature) {
+      const row = await sql.get<Row>(get, [signature]);
       return row ? { signature: row.signature, signedAt: row.signed_at, seenAt: row.seen_at, status: row.status } : undefined;
     },
-    prune(before) {
-      return prune.run(before).changes;
+    async prune(before) {
+      return (await sql.run(prune, [before])).changes;
     },
-    count() {
-      return count.get() as number;
+    async count() {
+      return (await sql.get<{ n: number }>(count))?.n ?? 0;
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Settings, SettingsFieldChange } from '../../../extensions/contract/api';
-import type { Db } from './db';
+import type { SqlSession } from './sql';
 
 /**
  * Every saved settings change of an account, field by field (who, when, before -> after), and
@@ -20,13 +20,13 @@ export interface SettingsChange {
 }
 
 export interface SettingsChangeRepository {
-  record(change: Omit<SettingsChange, 'id'>): number;
+  record(change: Omit<SettingsChange, 'id'>): Promise<number>;
   /** Newest first. */
-  list(portalId: number, limit: number): SettingsChange[];
+  list(portalId: number, limit: number): Promise<SettingsChange[]>;
   /** The newest change whose effect on the gate is not neutral. */
-  latestGateChange(portalId: number): SettingsChange | undefined;
+  latestGateChange(portalId: number): Promise<SettingsChange | undefined>;
   /** Changes made after `at`, oldest first. */
-  since(portalId: number, at: number): SettingsChange[];
+  since(portalId: number, at: number): Promise<SettingsChange[]>;
 }
 
 interface Row {
@@ -53,28 +53,35 @@ function toChange(row: Row): SettingsChange {
   };
 }
 
-export function sqliteSettingsChanges(db: Db): SettingsChangeRepository {
-  const insert = db.prepare(`INSERT INTO settings_changes (portal_id, changed_by, changed_at, before_doc, after_doc, fields, effect)
-    VALUES (?, ?, ?, ?, ?, ?, ?)`);
-  const list = db.prepare<[number, number], Row>('SELECT * FROM settings_changes WHERE portal_id = ? ORDER BY id DESC LIMIT ?');
-  const latestGate = db.prepare<[number], Row>(
-    `SELECT * FROM settings_changes WHERE portal_id = ? AND effect <> 'neutral' ORDER BY id DESC LIMIT 1`,
-  );
-  const since = db.prepare<[number, number], Row>('SELECT * FROM settings_changes WHERE portal_id = ? AND changed_at > ? ORDER BY id');
+const insert = `INSERT INTO settings_changes (portal_id, changed_by, changed_at, before_doc, after_doc, fields, effect)
+    VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`;
+const list = 'SELECT * FROM settings_changes WHERE portal_id = ? ORDER BY id DESC LIMIT ?';
+const latestGate = `SELECT * FROM settings_changes WHERE portal_id = ? AND effect <> 'neutral' ORDER BY id DESC LIMIT 1`;
+const since = 'SELECT * FROM settings_changes WHERE portal_id = ? AND changed_at > ? ORDER BY id';
+
+export function settingsChangeRepository(sql: SqlSession): SettingsChangeRepository {
   return {
-    record(c) {
-      const result = insert.run(c.portalId, c.changedBy, c.changedAt, JSON.stringify(c.before), JSON.stringify(c.after), JSON.stringify(c.fields), c.effect);
-      return Number(result.lastInsertRowid);
+    async record(c) {
+      const row = await sql.get<{ id: number }>(insert, [
+        c.portalId,
+        c.changedBy,
+        c.changedAt,
+        JSON.stringify(c.before),
+        JSON.stringify(c.after),
+        JSON.stringify(c.fields),
+        c.effect,
+      ]);
+      return row!.id;
     },
-    list(portalId, limit) {
-      return list.all(portalId, limit).map(toChange);
+    async list(portalId, limit) {
+      return (await sql.all<Row>(list, [portalId, limit])).map(toChange);
     },
-    latestGateChange(portalId) {
-      const row = latestGate.get(portalId);
+    async latestGateChange(portalId) {
+      const row = await sql.get<Row>(latestGate, [portalId]);
       return row ? toChange(row) : undefined;
     },
-    since(portalId, at) {
-      return since.all(portalId, at).map(toChange);
+    async since(portalId, at) {
+      return (await sql.all<Row>(since, [portalId, at])).map(toChange);
     },
   };
 }

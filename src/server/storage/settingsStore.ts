@@ -1,5 +1,5 @@
 import type { Settings } from '../../../extensions/contract/api';
-import type { Db } from './db';
+import type { SqlSession } from './sql';
 
 /**
  * An account's settings document, as an admin last saved it. An account nobody configured has no
@@ -13,26 +13,25 @@ export interface StoredSettings {
 }
 
 export interface SettingsRepository {
-  get(portalId: number): StoredSettings | undefined;
-  put(portalId: number, settings: Settings, at: number, by: string): void;
+  get(portalId: number): Promise<StoredSettings | undefined>;
+  put(portalId: number, settings: Settings, at: number, by: string): Promise<void>;
 }
 
-export function sqliteSettings(db: Db): SettingsRepository {
-  const get = db.prepare<[number], { document: string; updated_at: number; updated_by: string | null }>(
-    'SELECT document, updated_at, updated_by FROM settings WHERE portal_id = ?',
-  );
-  const put = db.prepare(`INSERT INTO settings (portal_id, document, updated_at, updated_by) VALUES (?, ?, ?, ?)
-    ON CONFLICT (portal_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at, updated_by = excluded.updated_by`);
+const get = 'SELECT document, updated_at, updated_by FROM settings WHERE portal_id = ?';
+const put = `INSERT INTO settings (portal_id, document, updated_at, updated_by) VALUES (?, ?, ?, ?)
+    ON CONFLICT (portal_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at, updated_by = excluded.updated_by`;
+
+export function settingsRepository(sql: SqlSession): SettingsRepository {
   return {
-    get(portalId) {
-      const row = get.get(portalId);
+    async get(portalId) {
+      const row = await sql.get<{ document: string; updated_at: number; updated_by: string | null }>(get, [portalId]);
       if (!row) return undefined;
       // Documents saved before a setting existed take its default.
       const settings = { amountTolerance: 0.1, afterClose: 'revert', ...(JSON.parse(row.document) as Partial<Settings>) } as Settings;
       return { settings, updatedAt: row.updated_at, updatedBy: row.updated_by };
     },
-    put(portalId, settings, at, by) {
-      put.run(portalId, JSON.stringify(settings), at, by);
+    async put(portalId, settings, at, by) {
+      await sql.run(put, [portalId, JSON.stringify(settings), at, by]);
     },
   };
 }

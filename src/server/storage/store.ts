@@ -1,9 +1,9 @@
 import type { WriteCheck } from './db';
 /**
  * The narrow interface between Dealgate and its database. The domain never sees it (the domain
- * is pure); the application services and workers call it. SQLite implements it today
- * (sqliteStore.ts); a PostgreSQL implementation for multi-instance deployments would implement
- * the same repositories.
+ * is pure); the application services and workers call it. Every repository is written once over
+ * a SqlSession (sql.ts), so SQLite (sqliteStore.ts) and PostgreSQL run the same queries; every
+ * method returns a Promise.
  *
  * Every method that touches account data takes the portal id and filters on it.
  */
@@ -34,12 +34,13 @@ export interface AccountRecord {
 }
 
 export interface AccountRepository {
-  get(portalId: number): AccountRecord | undefined;
-  upsert(record: AccountRecord): void;
-  markProvisioned(portalId: number, at: number): void;
+  get(portalId: number): Promise<AccountRecord | undefined>;
+  upsert(record: AccountRecord): Promise<void>;
+  markProvisioned(portalId: number, at: number): Promise<void>;
 }
 
-export interface Store {
+/** The repositories, on the database or on one transaction (the handle Store.transaction gives its work). */
+export interface TxStore {
   accounts: AccountRepository;
   /** Webhook events as received (deduplicated), until processed. */
   inbox: InboxRepository;
@@ -66,11 +67,18 @@ export interface Store {
   seenSignatures: SeenSignatureRepository;
   /** OAuth install states already used at the callback. */
   oauthStates: OAuthStateRepository;
-  /** Runs `work` in one transaction: all of its writes land, or none. `work` must be synchronous. */
-  transaction<T>(work: () => T): T;
+}
+
+export interface Store extends TxStore {
+  /**
+   * Runs `work` in one transaction: all of its writes land, or none (a throw rolls back). `work`
+   * uses the `tx` it is given (the store's own repositories are outside the transaction: on SQLite
+   * they wait until it ends), and calls no HubSpot (the gateway throws inside a transaction).
+   */
+  transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T>;
   /** Cheap round trip to the database, for readiness. */
-  ping(): boolean;
+  ping(): Promise<boolean>;
   /** Whether a write can be committed now (a real commit, and space on the volume), for readiness. */
-  writable(): WriteCheck;
-  close(): void;
+  writable(): Promise<WriteCheck>;
+  close(): Promise<void>;
 }

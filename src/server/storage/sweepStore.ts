@@ -1,4 +1,5 @@
-import type { Db } from './db';
+import type { SqlSession } from './sql';
+import { withinTransaction } from './withinTransaction';
 
 /**
  * Where each account's sweeps of HubSpot stand (migration 6): one row per account and kind.
@@ -62,31 +63,31 @@ export interface SweepRepository {
    * whose watermark is `now` (changes before it are the backfill's) and next pass `reconcileAt`.
    * Returns the accounts enrolled.
    */
-  enrollProvisioned(now: number, reconcileAt: number): number[];
-  get(portalId: number, kind: SweepKind): SweepState | undefined;
+  enrollProvisioned(now: number, reconcileAt: number): Promise<number[]>;
+  get(portalId: number, kind: SweepKind): Promise<SweepState | undefined>;
   /** Every row, or one account's; by account, backfill first. */
-  list(portalId?: number): SweepState[];
+  list(portalId?: number): Promise<SweepState[]>;
   /** Rows to work on now: unfinished backfills and reconcile rows (when `reconcile`) whose time has come. */
-  due(now: number, options: { reconcile: boolean }): SweepState[];
-  nextDueAt(options: { reconcile: boolean }): number | undefined;
+  due(now: number, options: { reconcile: boolean }): Promise<SweepState[]>;
+  nextDueAt(options: { reconcile: boolean }): Promise<number | undefined>;
   /** A new pass: counts reset, the cursor at its start. */
-  start(portalId: number, kind: SweepKind, cursor: SweepCursor, at: number): SweepState | undefined;
+  start(portalId: number, kind: SweepKind, cursor: SweepCursor, at: number): Promise<SweepState | undefined>;
   /** A page went through: counts added, the cursor moved on. Call in the transaction that stores the page's events. */
-  recordPage(portalId: number, kind: SweepKind, page: SweepPage): void;
-  finish(portalId: number, kind: SweepKind, at: number, next: { nextAt: number; watermark?: number }): void;
-  fail(portalId: number, kind: SweepKind, attempts: number, error: string, nextAt: number, at: number): void;
+  recordPage(portalId: number, kind: SweepKind, page: SweepPage): Promise<void>;
+  finish(portalId: number, kind: SweepKind, at: number, next: { nextAt: number; watermark?: number }): Promise<void>;
+  fail(portalId: number, kind: SweepKind, attempts: number, error: string, nextAt: number, at: number): Promise<void>;
   /** Not before `nextAt`, without counting a failure (the inbox is catching up). */
-  postpone(portalId: number, kind: SweepKind, nextAt: number): void;
+  postpone(portalId: number, kind: SweepKind, nextAt: number): Promise<void>;
   /**
    * Brings every waiting reconciliation forward to an interval after its last pass started (or
    * after enrollment) when it was planned later: the interval in force now, not the one a pass
    * finished under (DEALGATE_RECONCILE_SECONDS lowered across a restart). Returns the rows moved.
    */
-  applyReconcileInterval(intervalMs: number): number;
+  applyReconcileInterval(intervalMs: number): Promise<number>;
   /** The install sweep again from the start (an admin changed what it looks for, or asks to). False when the account has none. */
-  rerunBackfill(portalId: number, now: number): boolean;
+  rerunBackfill(portalId: number, now: number): Promise<boolean>;
   /** The account's inbox events of this subscription type still waiting (the sweeps' own, to pace themselves). */
-  pendingInboxEvents(portalId: number, subscriptionType: string): number;
+  pendingInboxEvents(portalId: number, subscriptionType: string): Promise<number>;
 }
 
 interface SweepRow {
@@ -127,102 +128,81 @@ function toState(row: SweepRow): SweepState {
   };
 }
 
-export function sqliteSweeps(db: Db): SweepRepository {
-  const newAccounts = db.prepare<[], { portal_id: number }>(
-    `SELECT portal_id FROM accounts WHERE provisioned_at IS NOT NULL
-       AND portal_id NOT IN (SELECT portal_id FROM deal_sweeps WHERE kind = 'backfill') ORDER BY portal_id`,
-  );
-  const enroll = db.prepare(
-    `INSERT OR IGNORE INTO deal_sweeps (portal_id, kind, status, watermark, next_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-  );
-  const get = db.prepare<[number, string], SweepRow>('SELECT * FROM deal_sweeps WHERE portal_id = ? AND kind = ?');
-  const listAll = db.prepare<[], SweepRow>(`SELECT * FROM deal_sweeps ORDER BY portal_id, kind`);
-  const listOne = db.prepare<[number], SweepRow>(`SELECT * FROM deal_sweeps WHERE portal_id = ? ORDER BY kind`);
-  const dueWith = db.prepare<[number], SweepRow>(
-    `SELECT * FROM deal_sweeps WHERE next_at <= ? AND (kind = 'reconcile' OR status != 'finished') ORDER BY next_at, portal_id`,
-  );
-  const dueBackfills = db.prepare<[number], SweepRow>(
-    `SELECT * FROM deal_sweeps WHERE next_at <= ? AND kind = 'backfill' AND status != 'finished' ORDER BY next_at, portal_id`,
-  );
-  const nextWith = db.prepare<[], { at: number | null }>(
-    `SELECT MIN(next_at) AS at FROM deal_sweeps WHERE kind = 'reconcile' OR status != 'finished'`,
-  );
-  const nextBackfill = db.prepare<[], { at: number | null }>(`SELECT MIN(next_at) AS at FROM deal_sweeps WHERE kind = 'backfill' AND status != 'finished'`);
-  const start = db.prepare(
-    `UPDATE deal_sweeps SET run = run + 1, status = 'running', started_at = ?, finished_at = NULL, checked = 0, total = NULL,
-       inserted = 0, cursor = ?, attempts = 0, last_error = NULL, updated_at = ? WHERE portal_id = ? AND kind = ?`,
-  );
-  const page = db.prepare(
-    `UPDATE deal_sweeps SET checked = checked + ?, inserted = inserted + ?, total = ?, cursor = ?, attempts = 0, last_error = NULL,
-       updated_at = ? WHERE portal_id = ? AND kind = ?`,
-  );
-  const finish = db.prepare(
-    `UPDATE deal_sweeps SET status = 'finished', finished_at = ?, cursor = NULL, next_at = ?, watermark = COALESCE(?, watermark),
-       attempts = 0, last_error = NULL, updated_at = ? WHERE portal_id = ? AND kind = ?`,
-  );
-  const fail = db.prepare(`UPDATE deal_sweeps SET attempts = ?, last_error = ?, next_at = ?, updated_at = ? WHERE portal_id = ? AND kind = ?`);
-  const postpone = db.prepare(`UPDATE deal_sweeps SET next_at = ? WHERE portal_id = ? AND kind = ?`);
-  const reschedule = db.prepare(
-    `UPDATE deal_sweeps SET next_at = COALESCE(started_at, updated_at) + @interval
-       WHERE kind = 'reconcile' AND status = 'finished' AND next_at > COALESCE(started_at, updated_at) + @interval`,
-  );
-  const rerun = db.prepare(
-    `UPDATE deal_sweeps SET status = 'pending', next_at = ?, attempts = 0, last_error = NULL, updated_at = ? WHERE portal_id = ? AND kind = 'backfill'`,
-  );
-  const pendingEvents = db.prepare<[number, string], { n: number }>(
-    `SELECT COUNT(*) AS n FROM webhook_inbox WHERE status = 'pending' AND portal_id = ? AND subscription_type = ?`,
-  );
-  const enrollAll = db.transaction((now: number, reconcileAt: number) => {
-    const portals = newAccounts.all().map((r) => r.portal_id);
+const newAccounts = `SELECT portal_id FROM accounts WHERE provisioned_at IS NOT NULL
+       AND portal_id NOT IN (SELECT portal_id FROM deal_sweeps WHERE kind = 'backfill') ORDER BY portal_id`;
+const enroll = `INSERT INTO deal_sweeps (portal_id, kind, status, watermark, next_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+const get = 'SELECT * FROM deal_sweeps WHERE portal_id = ? AND kind = ?';
+const listAll = `SELECT * FROM deal_sweeps ORDER BY portal_id, kind`;
+const listOne = `SELECT * FROM deal_sweeps WHERE portal_id = ? ORDER BY kind`;
+const dueWith = `SELECT * FROM deal_sweeps WHERE next_at <= ? AND (kind = 'reconcile' OR status <> 'finished') ORDER BY next_at, portal_id`;
+const dueBackfills = `SELECT * FROM deal_sweeps WHERE next_at <= ? AND kind = 'backfill' AND status <> 'finished' ORDER BY next_at, portal_id`;
+const nextWith = `SELECT MIN(next_at) AS at FROM deal_sweeps WHERE kind = 'reconcile' OR status <> 'finished'`;
+const nextBackfill = `SELECT MIN(next_at) AS at FROM deal_sweeps WHERE kind = 'backfill' AND status <> 'finished'`;
+const start = `UPDATE deal_sweeps SET run = run + 1, status = 'running', started_at = ?, finished_at = NULL, checked = 0, total = NULL,
+       inserted = 0, cursor = ?, attempts = 0, last_error = NULL, updated_at = ? WHERE portal_id = ? AND kind = ?`;
+const page = `UPDATE deal_sweeps SET checked = checked + ?, inserted = inserted + ?, total = ?, cursor = ?, attempts = 0, last_error = NULL,
+       updated_at = ? WHERE portal_id = ? AND kind = ?`;
+const finish = `UPDATE deal_sweeps SET status = 'finished', finished_at = ?, cursor = NULL, next_at = ?, watermark = COALESCE(?, watermark),
+       attempts = 0, last_error = NULL, updated_at = ? WHERE portal_id = ? AND kind = ?`;
+const fail = `UPDATE deal_sweeps SET attempts = ?, last_error = ?, next_at = ?, updated_at = ? WHERE portal_id = ? AND kind = ?`;
+const postpone = `UPDATE deal_sweeps SET next_at = ? WHERE portal_id = ? AND kind = ?`;
+const reschedule = `UPDATE deal_sweeps SET next_at = COALESCE(started_at, updated_at) + @interval
+       WHERE kind = 'reconcile' AND status = 'finished' AND next_at > COALESCE(started_at, updated_at) + @interval`;
+const rerun = `UPDATE deal_sweeps SET status = 'pending', next_at = ?, attempts = 0, last_error = NULL, updated_at = ? WHERE portal_id = ? AND kind = 'backfill'`;
+const pendingEvents = `SELECT COUNT(*) AS n FROM webhook_inbox WHERE status = 'pending' AND portal_id = ? AND subscription_type = ?`;
+
+export function sweepRepository(sql: SqlSession): SweepRepository {
+  const enrollAll = async (tx: SqlSession, now: number, reconcileAt: number) => {
+    const portals = (await tx.all<{ portal_id: number }>(newAccounts)).map((r) => r.portal_id);
     for (const portalId of portals) {
-      enroll.run(portalId, 'backfill', 'pending', null, 0, now);
-      enroll.run(portalId, 'reconcile', 'finished', now, reconcileAt, now);
+      await tx.run(enroll, [portalId, 'backfill', 'pending', null, 0, now]);
+      await tx.run(enroll, [portalId, 'reconcile', 'finished', now, reconcileAt, now]);
     }
     return portals;
-  });
+  };
 
   return {
     enrollProvisioned(now, reconcileAt) {
-      return enrollAll(now, reconcileAt);
+      return withinTransaction(sql, (tx) => enrollAll(tx, now, reconcileAt));
     },
-    get(portalId, kind) {
-      const row = get.get(portalId, kind);
+    async get(portalId, kind) {
+      const row = await sql.get<SweepRow>(get, [portalId, kind]);
       return row ? toState(row) : undefined;
     },
-    list(portalId) {
-      return (portalId === undefined ? listAll.all() : listOne.all(portalId)).map(toState);
+    async list(portalId) {
+      return (portalId === undefined ? await sql.all<SweepRow>(listAll) : await sql.all<SweepRow>(listOne, [portalId])).map(toState);
     },
-    due(now, options) {
-      return (options.reconcile ? dueWith : dueBackfills).all(now).map(toState);
+    async due(now, options) {
+      return (await sql.all<SweepRow>(options.reconcile ? dueWith : dueBackfills, [now])).map(toState);
     },
-    nextDueAt(options) {
-      return (options.reconcile ? nextWith : nextBackfill).get()?.at ?? undefined;
+    async nextDueAt(options) {
+      return (await sql.get<{ at: number | null }>(options.reconcile ? nextWith : nextBackfill))?.at ?? undefined;
     },
-    start(portalId, kind, cursor, at) {
-      start.run(at, JSON.stringify(cursor), at, portalId, kind);
-      const row = get.get(portalId, kind);
+    async start(portalId, kind, cursor, at) {
+      await sql.run(start, [at, JSON.stringify(cursor), at, portalId, kind]);
+      const row = await sql.get<SweepRow>(get, [portalId, kind]);
       return row ? toState(row) : undefined;
     },
-    recordPage(portalId, kind, p) {
-      page.run(p.checked, p.inserted, p.total, JSON.stringify(p.cursor), p.at, portalId, kind);
+    async recordPage(portalId, kind, p) {
+      await sql.run(page, [p.checked, p.inserted, p.total, JSON.stringify(p.cursor), p.at, portalId, kind]);
     },
-    finish(portalId, kind, at, next) {
-      finish.run(at, next.nextAt, next.watermark ?? null, at, portalId, kind);
+    async finish(portalId, kind, at, next) {
+      await sql.run(finish, [at, next.nextAt, next.watermark ?? null, at, portalId, kind]);
     },
-    fail(portalId, kind, attempts, error, nextAt, at) {
-      fail.run(attempts, error, nextAt, at, portalId, kind);
+    async fail(portalId, kind, attempts, error, nextAt, at) {
+      await sql.run(fail, [attempts, error, nextAt, at, portalId, kind]);
     },
-    postpone(portalId, kind, nextAt) {
-      postpone.run(nextAt, portalId, kind);
+    async postpone(portalId, kind, nextAt) {
+      await sql.run(postpone, [nextAt, portalId, kind]);
     },
-    applyReconcileInterval(intervalMs) {
-      return reschedule.run({ interval: intervalMs }).changes;
+    async applyReconcileInterval(intervalMs) {
+      return (await sql.run(reschedule, { interval: intervalMs })).changes;
     },
-    rerunBackfill(portalId, now) {
-      return rerun.run(now, now, portalId).changes === 1;
+    async rerunBackfill(portalId, now) {
+      return (await sql.run(rerun, [now, now, portalId])).changes === 1;
     },
-    pendingInboxEvents(portalId, subscriptionType) {
-      return pendingEvents.get(portalId, subscriptionType)?.n ?? 0;
+    async pendingInboxEvents(portalId, subscriptionType) {
+      return (await sql.get<{ n: number }>(pendingEvents, [portalId, subscriptionType]))?.n ?? 0;
     },
   };
 }

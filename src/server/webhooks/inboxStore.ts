@@ -1,5 +1,5 @@
-import type { Statement } from 'better-sqlite3';
-import type { Db } from '../storage/db';
+import type { SqlSession, SqlValue } from '../storage/sql';
+import { withinTransaction } from '../storage/withinTransaction';
 import { selectNewestWhere } from '../storage/newestWhere';
 
 /**
@@ -47,33 +47,33 @@ export interface InboxRepository {
    * only for the very bytes it came with, and parses the stored body otherwise (after a restart,
    * past the limit, or if another process reused the row id).
    */
-  journal(body: Buffer, receivedAt: number, parsed?: () => NewInboxEvent[]): void;
+  journal(body: Buffer, receivedAt: number, parsed?: () => NewInboxEvent[]): Promise<void>;
   /**
    * Moves up to `limit` journaled batches into the inbox, in arrival order, and deletes them; one
    * transaction, so a batch is either still journaled or fully in the inbox. Returns the events stored (not duplicates).
    */
-  expandJournal(limit: number, toEvents: (body: Buffer) => NewInboxEvent[]): { batches: number; stored: number };
-  journalBacklog(): number;
+  expandJournal(limit: number, toEvents: (body: Buffer) => NewInboxEvent[]): Promise<{ batches: number; stored: number }>;
+  journalBacklog(): Promise<number>;
   /** Stores events in one transaction; returns how many were new (not duplicates). */
-  insertBatch(events: readonly NewInboxEvent[], receivedAt: number): number;
+  insertBatch(events: readonly NewInboxEvent[], receivedAt: number): Promise<number>;
   /**
    * Pending events that are due, oldest occurrence first, leaving out every event of a deal that
    * has an event waiting for a retry (so a deal's events are applied in order). `skipPortals`:
    * accounts whose events wait (HubSpot is failing for them): none of their events is taken, so
    * they neither burn attempts nor fill the round ahead of other accounts.
    */
-  due(now: number, limit: number, skipPortals?: ReadonlySet<number>): InboxEvent[];
+  due(now: number, limit: number, skipPortals?: ReadonlySet<number>): Promise<InboxEvent[]>;
   /** Call inside the transaction that records the event's effects. */
-  markDone(id: number, at: number): void;
-  markRetry(id: number, attempts: number, error: string, nextAttemptAt: number): void;
-  park(id: number, attempts: number, error: string, at: number): void;
+  markDone(id: number, at: number): Promise<void>;
+  markRetry(id: number, attempts: number, error: string, nextAttemptAt: number): Promise<void>;
+  park(id: number, attempts: number, error: string, at: number): Promise<void>;
   /** Parked events go back to pending (ops, after fixing the cause). */
-  requeue(id: number, now: number): boolean;
-  get(id: number): InboxEvent | undefined;
-  list(filter: { status?: InboxStatus; portalId?: number; limit: number }): InboxEvent[];
-  countByStatus(): Record<InboxStatus, number>;
+  requeue(id: number, now: number): Promise<boolean>;
+  get(id: number): Promise<InboxEvent | undefined>;
+  list(filter: { status?: InboxStatus; portalId?: number; limit: number }): Promise<InboxEvent[]>;
+  countByStatus(): Promise<Record<InboxStatus, number>>;
   /** When the next pending event is due, leaving out the accounts in `skipPortals`. */
-  nextDueAt(skipPortals?: ReadonlySet<number>): number | undefined;
+  nextDueAt(skipPortals?: ReadonlySet<number>): Promise<number | undefined>;
 }
 
 interface InboxDbRow {
@@ -134,128 +134,141 @@ export const JOURNAL_BATCHES_PER_SLICE = 16;
 /** Rows per INSERT statement: 1,100 parameters, far below SQLite's limit of 32,766. */
 const ROWS_PER_INSERT = 100;
 
-export function sqliteInbox(db: Db): InboxRepository {
-  // The ingest hot path: one multi-row statement per ROWS_PER_INSERT events (prepared once per row
-  // count) instead of one statement per event, which costs about 40% less per row (the per-call
-  // overhead of a statement, not the B-tree work). OR IGNORE applies row by row, to duplicates
-  // within the statement too, and `changes` counts the rows stored.
-  const inserts = new Map<number, Statement<unknown[]>>();
-  const insertOf = (rows: number) => {
-    let statement = inserts.get(rows);
-    if (!statement) {
-      statement = db.prepare<unknown[]>(
-        `INSERT OR IGNORE INTO webhook_inbox
+/** Batches parsed by the webhook route, by journal row id, for the expansion (shared by every session of one store). */
+export type ParsedBatches = Map<number, { body: Buffer; events: () => NewInboxEvent[] }>;
+
+// One multi-row statement per ROWS_PER_INSERT events (its text built once per row count) instead of
+// one statement per event, which costs about 40% less per row (the per-call overhead of a
+// statement, not the B-tree work). DO NOTHING applies row by row, to duplicates within the statement
+// too, and `changes` counts the rows stored.
+const insertTexts: string[] = [];
+function insertOf(rows: number): string {
+  let text = insertTexts[rows];
+  if (text === undefined) {
+    text = `INSERT INTO webhook_inbox
         (portal_id, event_key, object_id, subscription_type, property_name, property_value, change_source, source_id, occurred_at, payload, received_at)
-        VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      );
-      inserts.set(rows, statement);
-    }
-    return statement;
-  };
-  const insertRows = (events: readonly NewInboxEvent[], receivedAt: number) => {
+        VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+        ON CONFLICT DO NOTHING`;
+    insertTexts[rows] = text;
+  }
+  return text;
+}
+
+// `NOT IN (?, ?, …)`, one text per number of accounts left out (a handful at most), rather than an
+// array parameter, which SQLite does not have (json_each is SQLite's, = ANY PostgreSQL's).
+const skipTexts = new Map<string, string[]>();
+function skipping(base: string, count: number, tail: string): string {
+  let texts = skipTexts.get(base);
+  if (!texts) {
+    texts = [];
+    skipTexts.set(base, texts);
+  }
+  let text = texts[count];
+  if (text === undefined) {
+    text = `${base} AND portal_id NOT IN (${Array.from({ length: count }, () => '?').join(', ')})${tail}`;
+    texts[count] = text;
+  }
+  return text;
+}
+
+const appendBatch = 'INSERT INTO webhook_batches (received_at, body) VALUES (?, ?) RETURNING id';
+const oldestBatches = 'SELECT id, received_at, body FROM webhook_batches ORDER BY id LIMIT ?';
+const deleteBatch = 'DELETE FROM webhook_batches WHERE id = ?';
+const backlog = 'SELECT COUNT(*) AS n FROM webhook_batches';
+const dueBase = `SELECT * FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= ?`;
+const dueTail = ' ORDER BY occurred_at, id LIMIT ?';
+const due = dueBase + dueTail;
+const waiting = `SELECT DISTINCT portal_id, object_id FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > ?`;
+const done = `UPDATE webhook_inbox SET status = 'done', processed_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'`;
+const retry = `UPDATE webhook_inbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`;
+const park = `UPDATE webhook_inbox SET status = 'parked', attempts = ?, last_error = ?, processed_at = ? WHERE id = ? AND status = 'pending'`;
+const requeue = `UPDATE webhook_inbox SET status = 'pending', attempts = 0, next_attempt_at = ?, processed_at = NULL WHERE id = ? AND status = 'parked'`;
+const getOne = 'SELECT * FROM webhook_inbox WHERE id = ?';
+const counts = 'SELECT status, COUNT(*) AS n FROM webhook_inbox GROUP BY status';
+const nextDueBase = `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending'`;
+
+export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = new Map()): InboxRepository {
+  const insertRows = async (tx: SqlSession, events: readonly NewInboxEvent[], receivedAt: number) => {
     let stored = 0;
     for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
-      const rows = events.slice(start, start + ROWS_PER_INSERT);
-      const params: unknown[] = [];
-      for (const e of rows) {
+      const end = Math.min(events.length, start + ROWS_PER_INSERT);
+      const params: SqlValue[] = [];
+      for (let i = start; i < end; i++) {
+        const e = events[i]!;
         params.push(e.portalId, e.eventKey, e.objectId, e.subscriptionType, e.propertyName, e.propertyValue, e.changeSource, e.sourceId, e.occurredAt, e.payload, receivedAt);
       }
-      stored += insertOf(rows.length).run(...params).changes;
+      stored += (await tx.run(insertOf(end - start), params)).changes;
     }
     return stored;
   };
-  const insertAll = db.transaction(insertRows);
-  const appendBatch = db.prepare('INSERT INTO webhook_batches (received_at, body) VALUES (?, ?)');
-  const parsedBatches = new Map<number, { body: Buffer; events: () => NewInboxEvent[] }>();
-  const oldestBatches = db.prepare<[number], { id: number; received_at: number; body: Buffer }>(
-    'SELECT id, received_at, body FROM webhook_batches ORDER BY id LIMIT ?',
-  );
-  const deleteBatch = db.prepare('DELETE FROM webhook_batches WHERE id = ?');
-  const backlog = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM webhook_batches');
-  const expand = db.transaction((limit: number, toEvents: (body: Buffer) => NewInboxEvent[]) => {
-    const batches = oldestBatches.all(limit);
+  const expand = async (tx: SqlSession, limit: number, toEvents: (body: Buffer) => NewInboxEvent[]) => {
+    const batches = await tx.all<{ id: number; received_at: number; body: Buffer }>(oldestBatches, [limit]);
     let stored = 0;
     for (const batch of batches) {
-      // Already inside the expansion's transaction: a nested one would add a savepoint per batch.
       const kept = parsedBatches.get(batch.id);
       parsedBatches.delete(batch.id);
       const events = kept && kept.body.equals(batch.body) ? kept.events() : toEvents(batch.body);
-      stored += insertRows(events, batch.received_at);
-      deleteBatch.run(batch.id);
+      stored += await insertRows(tx, events, batch.received_at);
+      await tx.run(deleteBatch, [batch.id]);
     }
     return { batches: batches.length, stored };
-  });
-  const due = db.prepare<[number, number], InboxDbRow>(
-    `SELECT * FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY occurred_at, id LIMIT ?`,
-  );
-  const dueSkipping = db.prepare<[number, string, number], InboxDbRow>(
-    `SELECT * FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= ?
-       AND portal_id NOT IN (SELECT value FROM json_each(?)) ORDER BY occurred_at, id LIMIT ?`,
-  );
-  const waiting = db.prepare<[number], { portal_id: number; object_id: string }>(
-    `SELECT DISTINCT portal_id, object_id FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > ?`,
-  );
-  const done = db.prepare(`UPDATE webhook_inbox SET status = 'done', processed_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'`);
-  const retry = db.prepare(`UPDATE webhook_inbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`);
-  const park = db.prepare(
-    `UPDATE webhook_inbox SET status = 'parked', attempts = ?, last_error = ?, processed_at = ? WHERE id = ? AND status = 'pending'`,
-  );
-  const requeue = db.prepare(
-    `UPDATE webhook_inbox SET status = 'pending', attempts = 0, next_attempt_at = ?, processed_at = NULL WHERE id = ? AND status = 'parked'`,
-  );
-  const getOne = db.prepare<[number], InboxDbRow>('SELECT * FROM webhook_inbox WHERE id = ?');
-  const counts = db.prepare<[], { status: InboxStatus; n: number }>('SELECT status, COUNT(*) AS n FROM webhook_inbox GROUP BY status');
-  const nextDue = db.prepare<[], { at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending'`);
-  const nextDueSkipping = db.prepare<[string], { at: number | null }>(
-    `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND portal_id NOT IN (SELECT value FROM json_each(?))`,
-  );
+  };
+  const skipParams = (skipPortals: ReadonlySet<number>, before: SqlValue[], after: SqlValue[]): SqlValue[] => [...before, ...skipPortals, ...after];
 
   return {
-    journal(body, receivedAt, parsed) {
-      const id = Number(appendBatch.run(receivedAt, body).lastInsertRowid);
+    async journal(body, receivedAt, parsed) {
+      const id = (await sql.get<{ id: number }>(appendBatch, [receivedAt, body]))!.id;
       if (parsed && parsedBatches.size < PARSED_BATCHES_KEPT) parsedBatches.set(id, { body, events: parsed });
     },
     expandJournal(limit, toEvents) {
-      return expand(limit, toEvents);
+      return withinTransaction(sql, (tx) => expand(tx, limit, toEvents));
     },
-    journalBacklog() {
-      return backlog.get()?.n ?? 0;
+    async journalBacklog() {
+      return (await sql.get<{ n: number }>(backlog))?.n ?? 0;
     },
-    insertBatch(events, receivedAt) {
-      return events.length === 0 ? 0 : insertAll(events, receivedAt);
+    async insertBatch(events, receivedAt) {
+      if (events.length === 0) return 0;
+      // One statement needs no transaction of its own; more must land together.
+      if (events.length <= ROWS_PER_INSERT) return insertRows(sql, events, receivedAt);
+      return withinTransaction(sql, (tx) => insertRows(tx, events, receivedAt));
     },
-    due(now, limit, skipPortals) {
-      const blocked = new Set(waiting.all(now).map((r) => `${r.portal_id}/${r.object_id}`));
-      const rows = skipPortals && skipPortals.size > 0 ? dueSkipping.all(now, JSON.stringify([...skipPortals]), limit) : due.all(now, limit);
+    async due(now, limit, skipPortals) {
+      const blocked = new Set((await sql.all<{ portal_id: number; object_id: string }>(waiting, [now])).map((r) => `${r.portal_id}/${r.object_id}`));
+      const rows =
+        skipPortals && skipPortals.size > 0
+          ? await sql.all<InboxDbRow>(skipping(dueBase, skipPortals.size, dueTail), skipParams(skipPortals, [now], [limit]))
+          : await sql.all<InboxDbRow>(due, [now, limit]);
       return (blocked.size === 0 ? rows : rows.filter((r) => !blocked.has(`${r.portal_id}/${r.object_id}`))).map(toEvent);
     },
-    markDone(id, at) {
-      done.run(at, id);
+    async markDone(id, at) {
+      await sql.run(done, [at, id]);
     },
-    markRetry(id, attempts, error, nextAttemptAt) {
-      retry.run(attempts, error, nextAttemptAt, id);
+    async markRetry(id, attempts, error, nextAttemptAt) {
+      await sql.run(retry, [attempts, error, nextAttemptAt, id]);
     },
-    park(id, attempts, error, at) {
-      park.run(attempts, error, at, id);
+    async park(id, attempts, error, at) {
+      await sql.run(park, [attempts, error, at, id]);
     },
-    requeue(id, now) {
-      return requeue.run(now, id).changes === 1;
+    async requeue(id, now) {
+      return (await sql.run(requeue, [now, id])).changes === 1;
     },
-    get(id) {
-      const row = getOne.get(id);
+    async get(id) {
+      const row = await sql.get<InboxDbRow>(getOne, [id]);
       return row ? toEvent(row) : undefined;
     },
-    list(filter) {
-      return selectNewestWhere<InboxDbRow>(db, 'webhook_inbox', { status: filter.status, portal_id: filter.portalId }, filter.limit).map(toEvent);
+    async list(filter) {
+      return (await selectNewestWhere<InboxDbRow>(sql, 'webhook_inbox', { status: filter.status, portal_id: filter.portalId }, filter.limit)).map(toEvent);
     },
-    countByStatus() {
+    async countByStatus() {
       const result: Record<InboxStatus, number> = { pending: 0, done: 0, parked: 0 };
-      for (const row of counts.all()) result[row.status] = row.n;
+      for (const row of await sql.all<{ status: InboxStatus; n: number }>(counts)) result[row.status] = row.n;
       return result;
     },
-    nextDueAt(skipPortals) {
-      if (skipPortals && skipPortals.size > 0) return nextDueSkipping.get(JSON.stringify([...skipPortals]))?.at ?? undefined;
-      return nextDue.get()?.at ?? undefined;
+    async nextDueAt(skipPortals) {
+      if (skipPortals && skipPortals.size > 0) {
+        return (await sql.get<{ at: number | null }>(skipping(nextDueBase, skipPortals.size, ''), [...skipPortals]))?.at ?? undefined;
+      }
+      return (await sql.get<{ at: number | null }>(nextDueBase))?.at ?? undefined;
     },
   };
 }

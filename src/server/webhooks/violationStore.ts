@@ -1,4 +1,4 @@
-import type { Db } from '../storage/db';
+import type { SqlSession } from '../storage/sql';
 
 /**
  * What Dealgate did about a deal past the gate without sign-off: moved it back, or (a won deal
@@ -37,10 +37,10 @@ export interface GateViolation extends NewGateViolation {
 
 export interface ViolationRepository {
   /** Returns the new id, or undefined when this inbox event already recorded one. */
-  record(violation: NewGateViolation, at: number): number | undefined;
-  listForDeal(portalId: number, dealId: string): GateViolation[];
-  list(portalId: number, filter: { since?: number; limit: number }): GateViolation[];
-  countByUser(portalId: number, since: number): { userId: string; count: number }[];
+  record(violation: NewGateViolation, at: number): Promise<number | undefined>;
+  listForDeal(portalId: number, dealId: string): Promise<GateViolation[]>;
+  list(portalId: number, filter: { since?: number; limit: number }): Promise<GateViolation[]>;
+  countByUser(portalId: number, since: number): Promise<{ userId: string; count: number }[]>;
 }
 
 interface ViolationDbRow {
@@ -79,24 +79,21 @@ function toViolation(row: ViolationDbRow): GateViolation {
   };
 }
 
-export function sqliteViolations(db: Db): ViolationRepository {
-  const insert = db.prepare(`INSERT OR IGNORE INTO gate_violations
+// One violation per inbox event: a second record stores nothing and returns no row.
+const insert = `INSERT INTO gate_violations
     (portal_id, deal_id, moved_by_user_id, source_type, source_id, from_stage, to_stage, occurred_at, recorded_at, inbox_event_id,
      action, cause, changed_property)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const forDeal = db.prepare<[number, string], ViolationDbRow>(
-    'SELECT * FROM gate_violations WHERE portal_id = ? AND deal_id = ? ORDER BY occurred_at, id',
-  );
-  const recent = db.prepare<[number, number, number], ViolationDbRow>(
-    'SELECT * FROM gate_violations WHERE portal_id = ? AND occurred_at >= ? ORDER BY occurred_at DESC, id DESC LIMIT ?',
-  );
-  const byUser = db.prepare<[number, number], { user_id: string; n: number }>(
-    `SELECT COALESCE(moved_by_user_id, 'unknown') AS user_id, COUNT(*) AS n FROM gate_violations
-     WHERE portal_id = ? AND occurred_at >= ? GROUP BY user_id ORDER BY n DESC, user_id`,
-  );
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`;
+const forDeal = 'SELECT * FROM gate_violations WHERE portal_id = ? AND deal_id = ? ORDER BY occurred_at, id';
+const recent = 'SELECT * FROM gate_violations WHERE portal_id = ? AND occurred_at >= ? ORDER BY occurred_at DESC, id DESC LIMIT ?';
+// Grouped by the expression, not its alias: PostgreSQL would take `user_id` in GROUP BY for a column.
+const byUser = `SELECT COALESCE(moved_by_user_id, 'unknown') AS user_id, COUNT(*) AS n FROM gate_violations
+     WHERE portal_id = ? AND occurred_at >= ? GROUP BY COALESCE(moved_by_user_id, 'unknown') ORDER BY n DESC, user_id`;
+
+export function violationRepository(sql: SqlSession): ViolationRepository {
   return {
-    record(v, at) {
-      const result = insert.run(
+    async record(v, at) {
+      const row = await sql.get<{ id: number }>(insert, [
         v.portalId,
         v.dealId,
         v.movedByUserId,
@@ -110,17 +107,17 @@ export function sqliteViolations(db: Db): ViolationRepository {
         v.action ?? 'reverted',
         v.cause ?? 'stage_move',
         v.changedProperty ?? null,
-      );
-      return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
+      ]);
+      return row?.id;
     },
-    listForDeal(portalId, dealId) {
-      return forDeal.all(portalId, dealId).map(toViolation);
+    async listForDeal(portalId, dealId) {
+      return (await sql.all<ViolationDbRow>(forDeal, [portalId, dealId])).map(toViolation);
     },
-    list(portalId, filter) {
-      return recent.all(portalId, filter.since ?? 0, filter.limit).map(toViolation);
+    async list(portalId, filter) {
+      return (await sql.all<ViolationDbRow>(recent, [portalId, filter.since ?? 0, filter.limit])).map(toViolation);
     },
-    countByUser(portalId, since) {
-      return byUser.all(portalId, since).map((r) => ({ userId: r.user_id, count: r.n }));
+    async countByUser(portalId, since) {
+      return (await sql.all<{ user_id: string; n: number }>(byUser, [portalId, since])).map((r) => ({ userId: r.user_id, count: r.n }));
     },
   };
 }

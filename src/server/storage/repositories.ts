@@ -1,0 +1,127 @@
+import type { SqlDatabase, SqlSession } from './sql';
+import type { AccountRepository, Store, TxStore } from './store';
+import type { WriteCheck } from './db';
+import { accountRepository } from './accountStore';
+import { inboxRepository, type InboxRepository, type ParsedBatches } from '../webhooks/inboxStore';
+import { violationRepository, type ViolationRepository } from '../webhooks/violationStore';
+import { outboxRepository, type OutboxRepository } from '../outbox/outboxStore';
+import { settingsRepository, type SettingsRepository } from './settingsStore';
+import { pipelineRepository, type PipelineRepository } from './pipelineStore';
+import { dealSnapshotRepository, type DealSnapshotRepository } from './dealSnapshotStore';
+import { reviewRepository, type ReviewRepository } from './reviewStore';
+import { auditRepository, type AuditRepository } from './auditStore';
+import { sweepRepository, type SweepRepository } from './sweepStore';
+import { settingsChangeRepository, type SettingsChangeRepository } from './settingsChangeStore';
+import { dealFlagRepository, type DealFlagRepository } from './dealFlagStore';
+import { seenSignatureRepository, type SeenSignatureRepository } from './seenSignatureStore';
+import { oauthStateRepository, type OAuthStateRepository } from '../oauth/oauthStateStore';
+import { runInTransactionScope } from './transactionScope';
+
+/**
+ * The repositories over one session, each made when first used: a transaction touches a few of
+ * them, and the inbox worker opens one per event.
+ */
+class SessionRepositories implements TxStore {
+  #accounts?: AccountRepository;
+  #inbox?: InboxRepository;
+  #outbox?: OutboxRepository;
+  #gateViolations?: ViolationRepository;
+  #settings?: SettingsRepository;
+  #pipelines?: PipelineRepository;
+  #deals?: DealSnapshotRepository;
+  #reviews?: ReviewRepository;
+  #audit?: AuditRepository;
+  #settingsChanges?: SettingsChangeRepository;
+  #dealFlags?: DealFlagRepository;
+  #sweeps?: SweepRepository;
+  #seenSignatures?: SeenSignatureRepository;
+  #oauthStates?: OAuthStateRepository;
+
+  constructor(
+    private readonly sql: SqlSession,
+    private readonly parsedBatches: ParsedBatches,
+  ) {}
+
+  get accounts() {
+    return (this.#accounts ??= accountRepository(this.sql));
+  }
+  get inbox() {
+    return (this.#inbox ??= inboxRepository(this.sql, this.parsedBatches));
+  }
+  get outbox() {
+    return (this.#outbox ??= outboxRepository(this.sql));
+  }
+  get gateViolations() {
+    return (this.#gateViolations ??= violationRepository(this.sql));
+  }
+  get settings() {
+    return (this.#settings ??= settingsRepository(this.sql));
+  }
+  get pipelines() {
+    return (this.#pipelines ??= pipelineRepository(this.sql));
+  }
+  get deals() {
+    return (this.#deals ??= dealSnapshotRepository(this.sql));
+  }
+  get reviews() {
+    return (this.#reviews ??= reviewRepository(this.sql));
+  }
+  get audit() {
+    return (this.#audit ??= auditRepository(this.sql));
+  }
+  get settingsChanges() {
+    return (this.#settingsChanges ??= settingsChangeRepository(this.sql));
+  }
+  get dealFlags() {
+    return (this.#dealFlags ??= dealFlagRepository(this.sql));
+  }
+  get sweeps() {
+    return (this.#sweeps ??= sweepRepository(this.sql));
+  }
+  get seenSignatures() {
+    return (this.#seenSignatures ??= seenSignatureRepository(this.sql));
+  }
+  get oauthStates() {
+    return (this.#oauthStates ??= oauthStateRepository(this.sql));
+  }
+}
+
+/** The repositories bound to one session: a transaction's, or the database's. */
+export function repositoriesOf(sql: SqlSession, parsedBatches: ParsedBatches = new Map()): TxStore {
+  return new SessionRepositories(sql, parsedBatches);
+}
+
+/** What only the engine knows: readiness checks. */
+export interface EngineChecks {
+  ping(): Promise<boolean>;
+  writable(): Promise<WriteCheck>;
+}
+
+class SqlStore extends SessionRepositories implements Store {
+  constructor(
+    private readonly database: SqlDatabase,
+    private readonly engine: EngineChecks,
+    // Batches the webhook route parsed, shared by the database's inbox and every transaction's.
+    private readonly batches: ParsedBatches = new Map(),
+  ) {
+    super(database, batches);
+  }
+
+  transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {
+    return runInTransactionScope(() => this.database.transaction((tx) => work(new SessionRepositories(tx, this.batches))));
+  }
+  ping() {
+    return this.engine.ping();
+  }
+  writable() {
+    return this.engine.writable();
+  }
+  close() {
+    return this.database.close();
+  }
+}
+
+/** The Store over any SqlDatabase: SQLite (sqliteStore.ts) and PostgreSQL build theirs with it. */
+export function createStore(sql: SqlDatabase, engine: EngineChecks): Store {
+  return new SqlStore(sql, engine);
+}

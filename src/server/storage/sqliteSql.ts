@@ -1,0 +1,126 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './db';
+import type { SqlDatabase, SqlParams, SqlRunResult, SqlSession } from './sql';
+
+/** The SQLite side of the SQL door: one connection, statements prepared once per SQL text. */
+export interface SqliteSql extends SqlDatabase {
+  /** The connection, for the SQLite-only parts (migrations, the WAL checkpointer, checkWritable). */
+  readonly db: Db;
+}
+
+/** The transaction an async context runs in, so a statement on the database from inside it is caught instead of waiting for itself. */
+const current = new AsyncLocalStorage<SqliteSql>();
+
+/**
+ * `transaction` holds the connection from BEGIN IMMEDIATE to COMMIT while its work awaits, and a
+ * statement issued meanwhile by anyone else would land inside that transaction (and be rolled back
+ * with it), since SQLite has one connection here. So while a transaction is open, every statement
+ * on the database waits until it ends (the fast path, nothing open, runs at once); the transaction's
+ * own statements go through the session it was given.
+ */
+export function createSqliteSql(db: Db): SqliteSql {
+  const statements = new Map<string, Statement<unknown[], unknown>>();
+  const prepare = (sql: string): Statement<unknown[], unknown> => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare<unknown[], unknown>(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  // better-sqlite3 binds an array as the positional parameters and an object as the named ones.
+  const all = <T>(sql: string, params: SqlParams | undefined): T[] =>
+    (params === undefined ? prepare(sql).all() : prepare(sql).all(params)) as T[];
+  const get = <T>(sql: string, params: SqlParams | undefined): T | undefined =>
+    (params === undefined ? prepare(sql).get() : prepare(sql).get(params)) as T | undefined;
+  const run = (sql: string, params: SqlParams | undefined): SqlRunResult => {
+    const result = params === undefined ? prepare(sql).run() : prepare(sql).run(params);
+    return { changes: result.changes };
+  };
+
+  /** Resolved when the open transaction ends; null when none is open. */
+  let open: Promise<void> | null = null;
+
+  const waitForOpen = async (): Promise<void> => {
+    if (current.getStore() === self) {
+      throw new Error('a statement on the database inside its own transaction would wait for itself: use the session the transaction gave its work');
+    }
+    while (open !== null) await open;
+  };
+
+  const outside = <T>(statement: () => T): Promise<T> => {
+    if (open === null) {
+      try {
+        return Promise.resolve(statement());
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return waitForOpen().then(statement);
+  };
+
+  const txSession = (): { session: SqlSession; end: () => void } => {
+    let ended = false;
+    const check = () => {
+      if (ended) throw new Error('this transaction has ended: its session can no longer be used');
+    };
+    const inside = <T>(statement: () => T): Promise<T> => {
+      try {
+        check();
+        return Promise.resolve(statement());
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    };
+    return {
+      session: {
+        dialect: 'sqlite',
+        all: (sql, params) => inside(() => all(sql, params)),
+        get: (sql, params) => inside(() => get(sql, params)),
+        run: (sql, params) => inside(() => run(sql, params)),
+      },
+      end: () => {
+        ended = true;
+      },
+    };
+  };
+
+  const self: SqliteSql = {
+    dialect: 'sqlite',
+    db,
+    all: (sql, params) => outside(() => all(sql, params)),
+    get: (sql, params) => outside(() => get(sql, params)),
+    run: (sql, params) => outside(() => run(sql, params)),
+    async transaction(work) {
+      if (current.getStore() === self) throw new Error('nested transaction: the work of a transaction cannot open another one');
+      while (open !== null) await open;
+      let release!: () => void;
+      open = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const tx = txSession();
+      try {
+        prepare('BEGIN IMMEDIATE').run();
+        let result;
+        try {
+          result = await current.run(self, () => work(tx.session));
+          prepare('COMMIT').run();
+        } catch (error) {
+          if (db.inTransaction) prepare('ROLLBACK').run();
+          throw error;
+        }
+        return result;
+      } finally {
+        tx.end();
+        open = null;
+        release();
+      }
+    },
+    close() {
+      db.close();
+      return Promise.resolve();
+    },
+  };
+  return self;
+}
