@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   if (keep) {
     // From here on the service runs on real time, so requests are signed with the caller's clock.
     run.world.clock.catchUp();
-    process.stdout.write(keepRunningHelp(run.world));
+    process.stdout.write(await keepRunningHelp(run.world));
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

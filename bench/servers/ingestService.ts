@@ -37,9 +37,9 @@ const store = createSqliteStore(db);
 // As main.ts: WAL checkpoints in their own thread (it shares the pinned core with the rest).
 const checkpointer = startWalCheckpointer(db);
 let expansionScheduled = false;
-function expandJournal(): void {
+async function expandJournal(): Promise<void> {
   expansionScheduled = false;
-  const { batches } = store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, inboxEventsOf);
+  const { batches } = await store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, inboxEventsOf);
   if (batches === JOURNAL_BATCHES_PER_SLICE) wake();
 }
 function wake(): void {
@@ -55,8 +55,8 @@ app.use(notFoundHandler);
 app.use(errorHandler(silentLogger()));
 const server = app.listen(Number(portArg), '127.0.0.1', () => process.stdout.write(`ready ${portArg}\n`));
 process.on('SIGTERM', () =>
-  server.close(() => {
-    while (!deferExpansion && store.inbox.journalBacklog() > 0) store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, inboxEventsOf);
+  server.close(async () => {
+    while (!deferExpansion && await store.inbox.journalBacklog() > 0) await store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, inboxEventsOf);
     void checkpointer.stop().then(() => {
       store.close();
       process.exit(0);

@@ -1,14 +1,14 @@
 import { people, whoIsWho, type DemoWorld } from './demoWorld';
 
 /** What `--keep` prints: where everything runs and ready-to-paste ways to poke at it. */
-export function keepRunningHelp(world: DemoWorld): string {
+export async function keepRunningHelp(world: DemoWorld): Promise<string> {
   const { stack, portalId } = world;
   const sim = stack.sim.url;
   const deals = stack.sim.deals();
   // The deal still held before the gate (its review unanswered) makes the liveliest examples.
   const held = deals.find((d) => d.properties.dealgate_status === 'overdue' || d.properties.dealgate_status === 'pending') ?? deals[0];
   const dealId = held?.id ?? 'DEAL_ID';
-  const reviewId = held ? (stack.store.reviews.latestForDeal(portalId, held.id)?.id ?? 'REVIEW_ID') : 'REVIEW_ID';
+  const reviewId = held ? ((await stack.store.reviews.latestForDeal(portalId, held.id))?.id ?? 'REVIEW_ID') : 'REVIEW_ID';
   const card = (user: string, rest: string) => `  npx tsx scripts/demo/cardCall.ts --service ${stack.url} --user ${user} ${rest}`;
   return [
     '',

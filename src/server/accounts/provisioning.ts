@@ -45,18 +45,18 @@ export function createAccountProvisioner(deps: AccountProvisionerDeps): AccountP
   async function readPipelines(portalId: number): Promise<void> {
     const pipelines = await gateway.getPipelines(portalId);
     const at = clock.now();
-    store.transaction(() => deps.savePipelines(portalId, pipelines, at));
+    await store.transaction(async () => await deps.savePipelines(portalId, pipelines, at));
     pipelinesReadAt.set(portalId, at);
   }
 
   async function provision(portalId: number): Promise<void> {
     const now = clock.now();
-    let account = store.accounts.get(portalId);
+    let account = await store.accounts.get(portalId);
     if (!account) {
       if (!(await deps.serves(portalId))) {
         throw notInstalled(portalId);
       }
-      store.accounts.upsert({
+      await store.accounts.upsert({
         portalId,
         authMode: 'static',
         accessTokenEnc: null,
@@ -67,7 +67,7 @@ export function createAccountProvisioner(deps: AccountProvisionerDeps): AccountP
         provisionedAt: null,
         updatedAt: now,
       });
-      account = store.accounts.get(portalId);
+      account = await store.accounts.get(portalId);
     }
     if (account?.provisionedAt) {
       ready.add(portalId);
@@ -75,7 +75,7 @@ export function createAccountProvisioner(deps: AccountProvisionerDeps): AccountP
     }
     await gateway.ensureProperties(portalId, DEALGATE_PROPERTY_GROUP, DEALGATE_PROPERTIES);
     await readPipelines(portalId);
-    store.accounts.markProvisioned(portalId, clock.now());
+    await store.accounts.markProvisioned(portalId, clock.now());
     ready.add(portalId);
     logger.info({ portalId }, 'account provisioned: dealgate properties exist and pipelines are read');
   }

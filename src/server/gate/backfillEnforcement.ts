@@ -11,17 +11,17 @@ import { effectiveSettings, type Caller, type GateStoreContext } from './context
  * applies on the deal as HubSpot has it then (a deal covered or moved back since is left alone),
  * so the enforcement is durable, deduplicated and paced like webhooks are.
  */
-export function enforceBackfill(ctx: GateStoreContext, caller: Caller): EnforceBackfillResponse {
+export async function enforceBackfill(ctx: GateStoreContext, caller: Caller): Promise<EnforceBackfillResponse> {
   const { store } = ctx;
   const { portalId, userId } = caller;
-  const { settings } = effectiveSettings(ctx, portalId);
+  const { settings } = await effectiveSettings(ctx, portalId);
   if (!isAdmin(userId, settings)) {
     throw forbidden(`only admins enforce the deals found at install; user ${userId} is not one of this account's admins`);
   }
   const now = ctx.clock.now();
   // All of them: "one admin action enforces them" (an install sweep of a large account flags tens of thousands).
-  const flags = store.dealFlags.listOpen(portalId, { kind: 'backfill', limit: Number.MAX_SAFE_INTEGER });
-  const queued = store.inbox.insertBatch(
+  const flags = await store.dealFlags.listOpen(portalId, { kind: 'backfill', limit: Number.MAX_SAFE_INTEGER });
+  const queued = await store.inbox.insertBatch(
     flags.map((flag) => ({
       portalId,
       eventKey: `enforce:${flag.id}`,
@@ -36,8 +36,8 @@ export function enforceBackfill(ctx: GateStoreContext, caller: Caller): EnforceB
     })),
     now,
   );
-  store.transaction(() =>
-    store.audit.append(portalId, {
+  await store.transaction(async () =>
+    await store.audit.append(portalId, {
       dealId: '',
       reviewId: null,
       action: 'backfill_enforced',

@@ -35,8 +35,8 @@ export interface EffectiveSettings {
  * are not written down until an admin saves, so an account whose default admin list is empty gets
  * its first admin as soon as DEALGATE_ADMINS is set.
  */
-export function effectiveSettings(ctx: GateStoreContext, portalId: number): EffectiveSettings {
-  const stored = ctx.store.settings.get(portalId);
+export async function effectiveSettings(ctx: GateStoreContext, portalId: number): Promise<EffectiveSettings> {
+  const stored = await ctx.store.settings.get(portalId);
   if (stored) return { settings: stored.settings, updatedAt: stored.updatedAt, updatedBy: stored.updatedBy };
   const d = ctx.defaults;
   return {

@@ -14,17 +14,17 @@ import { effectiveSettings, type Caller, type GateStoreContext } from './context
  * (reviewStore's `queue` and `decisionFigures`, the violations' `countByUser`): no HubSpot call,
  * so the page costs nothing against the account's rate limit.
  */
-export function buildDashboard(ctx: GateStoreContext, caller: Caller): DashboardResponse {
+export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Promise<DashboardResponse> {
   const { store } = ctx;
   const { portalId, userId } = caller;
-  const { settings } = effectiveSettings(ctx, portalId);
+  const { settings } = await effectiveSettings(ctx, portalId);
   if (!isAdmin(userId, settings) && !isDesignatedReviewer(userId, settings)) {
     throw forbidden(`the deal-desk dashboard is for admins and reviewers; user ${userId} is neither (an admin adds them in the settings)`);
   }
   const now = ctx.clock.now();
   const { quarter, start, end } = quarterBounds(now);
 
-  const queue: QueueItem[] = store.reviews.queue(portalId).map(({ review, dealName, amount }) => ({
+  const queue: QueueItem[] = (await store.reviews.queue(portalId)).map(({ review, dealName, amount }) => ({
     reviewId: review.id,
     dealId: review.dealId,
     dealName,
@@ -38,7 +38,7 @@ export function buildDashboard(ctx: GateStoreContext, caller: Caller): Dashboard
     remainingMs: review.dueAt - now,
   }));
 
-  const figures = store.reviews.decisionFigures(portalId, start, end, now);
+  const figures = await store.reviews.decisionFigures(portalId, start, end, now);
   // SLA compliance: decisions this quarter made by their due time, over those decisions plus the
   // reviews waiting past their due time now (each a miss already, whenever it is answered).
   const slaTotal = figures.total + figures.waitingPastDue;
@@ -48,37 +48,37 @@ export function buildDashboard(ctx: GateStoreContext, caller: Caller): Dashboard
     decisionsThisQuarter: figures.byOutcome,
     medianHoursToDecision: figures.medianMsToDecision === null ? null : Math.round((figures.medianMsToDecision / HOUR_MS) * 10) / 10,
     slaCompliance: slaTotal === 0 ? null : Math.round((figures.withinSla / slaTotal) * 1000) / 1000,
-    capacity: settings.capacity === null ? null : capacityView(settings.capacity, quarter, store.reviews.activeCommitments(portalId)),
-    violationsByUser: store.gateViolations.countByUser(portalId, start),
+    capacity: settings.capacity === null ? null : capacityView(settings.capacity, quarter, await store.reviews.activeCommitments(portalId)),
+    violationsByUser: await store.gateViolations.countByUser(portalId, start),
     decisionsTotal: figures.total,
     overdueCount: figures.waitingPastDue,
-    ...flagsAndRules(ctx, portalId, settings),
+    ...(await flagsAndRules(ctx, portalId, settings)),
     canEnforceBackfill: isAdmin(userId, settings),
     asOf: new Date(now).toISOString(),
   };
 }
 
 /** What the deal desk must look at besides the queue: flagged deals, ungated pipelines, the latest rule changes. */
-function flagsAndRules(ctx: GateStoreContext, portalId: number, settings: Settings) {
+async function flagsAndRules(ctx: GateStoreContext, portalId: number, settings: Settings) {
   const { store } = ctx;
-  const changes = store.settingsChanges.list(portalId, 20);
+  const changes = await store.settingsChanges.list(portalId, 20);
   const authors = new Map<number, string>();
   for (const change of changes) authors.set(change.id, change.changedBy);
-  const flags: DealFlagView[] = store.dealFlags.listOpen(portalId, { limit: 100 }).map((flag) => ({
+  const flags: DealFlagView[] = [];
+  for (const flag of await store.dealFlags.listOpen(portalId, { limit: 100 })) flags.push({
     id: flag.id,
     dealId: flag.dealId,
-    dealName: store.deals.get(portalId, flag.dealId)?.name ?? null,
+    dealName: (await store.deals.get(portalId, flag.dealId))?.name ?? null,
     kind: flag.kind,
     reason: flag.reason,
     settingsChangeId: flag.settingsChangeId,
     settingsChangedBy: flag.settingsChangeId === null ? null : authors.get(flag.settingsChangeId) ?? null,
     createdAt: new Date(flag.createdAt).toISOString(),
-  }));
+  });
   return {
     flags,
-    flagCounts: store.dealFlags.countOpen(portalId),
-    ungatedPipelines: store.pipelines
-      .list(portalId)
+    flagCounts: await store.dealFlags.countOpen(portalId),
+    ungatedPipelines: (await store.pipelines.list(portalId))
       .filter((p) => gateStageOf(p, settings) === null)
       .map((p) => ({ id: p.id, label: p.label })),
     settingsChanges: changes.map(settingsChangeView),

@@ -19,7 +19,7 @@ export function statusProperties(status: GateStatus, decision: Decision | undefi
   };
 }
 
-export function projectStatus(
+export async function projectStatus(
   store: Store,
   portalId: number,
   dealId: string,
@@ -27,8 +27,8 @@ export function projectStatus(
   decision: Decision | undefined,
   at: number,
   extra: Record<string, string> = {},
-): void {
-  enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'update_deal', payload: { properties: { ...extra, ...statusProperties(status, decision) } } } }, at);
+): Promise<void> {
+  await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'update_deal', payload: { properties: { ...extra, ...statusProperties(status, decision) } } } }, at);
 }
 
 export function commitmentProperties(summary: string, effortWeeks: number): Record<string, string> {
@@ -77,9 +77,9 @@ export function reviewTask(review: Review, dealName: string | null): { subject: 
  * the same review does nothing. The outbox completes the tasks its creates made, waits for a create
  * whose outcome is unknown, and does not send a create that has not gone out yet.
  */
-export function completeReviewTasks(store: Store, portalId: number, review: Pick<Review, 'id' | 'dealId'>, now: number): void {
+export async function completeReviewTasks(store: Store, portalId: number, review: Pick<Review, 'id' | 'dealId'>, now: number): Promise<void> {
   const cause = reviewCause(review.id);
-  enqueueEffect(
+  await enqueueEffect(
     store.outbox,
     { portalId, dealId: review.dealId, effect: { kind: 'complete_tasks', payload: { cause } }, dedupeKey: `${cause}:complete_tasks`, cause },
     now,
@@ -96,10 +96,10 @@ export function flagCause(flagId: number): string {
  * deal flagged without sign-off, a deal caught by tightened rules): nobody has to act on them any
  * more. Call inside the transaction that changed what the flag was about.
  */
-export function resolveFlags(store: Store, portalId: number, dealId: string, kinds: readonly DealFlagKind[], why: string, now: number): void {
-  for (const flagId of store.dealFlags.resolveForDeal(portalId, dealId, kinds, why, now)) {
+export async function resolveFlags(store: Store, portalId: number, dealId: string, kinds: readonly DealFlagKind[], why: string, now: number): Promise<void> {
+  for (const flagId of await store.dealFlags.resolveForDeal(portalId, dealId, kinds, why, now)) {
     const cause = flagCause(flagId);
-    enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'complete_tasks', payload: { cause } }, dedupeKey: `${cause}:complete_tasks`, cause }, now);
+    await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'complete_tasks', payload: { cause } }, dedupeKey: `${cause}:complete_tasks`, cause }, now);
   }
 }
 

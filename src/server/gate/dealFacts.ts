@@ -39,9 +39,8 @@ export interface DealFactsUpdate extends DealFacts {
  * them: a deal read between a review request and the delivery of its properties must not look
  * as if the rep had removed the commitment.
  */
-export function withPendingWrites<F extends DealFacts>(store: Store, portalId: number, dealId: string, facts: F): F {
-  const pending = store.outbox
-    .list({ status: 'pending', portalId, dealId, limit: 100 })
+export async function withPendingWrites<F extends DealFacts>(store: Store, portalId: number, dealId: string, facts: F): Promise<F> {
+  const pending = (await store.outbox.list({ status: 'pending', portalId, dealId, limit: 100 }))
     .filter((row) => row.kind === 'update_deal')
     .reverse();
   let result = facts;
@@ -75,20 +74,20 @@ const STANDING_FLAGS = ['after_close', 'backfill', 'rules_tightened'] as const;
  * status changed (or HubSpot's copy disagrees). Synchronous: call it inside or outside a
  * transaction, never across an await. Returns the gate's new evaluation.
  */
-export function reconcileDealFacts(
+export async function reconcileDealFacts(
   ctx: GateStoreContext,
   portalId: number,
   dealId: string,
   newFacts: DealFactsUpdate,
   actor: string,
-): GateEvaluation {
+): Promise<GateEvaluation> {
   const { store } = ctx;
-  return store.transaction(() => {
+  return await store.transaction(async () => {
     const now = ctx.clock.now();
-    const { settings } = effectiveSettings(ctx, portalId);
-    const previous = store.deals.get(portalId, dealId);
-    let latest = store.reviews.latestForDeal(portalId, dealId);
-    const facts = withPendingWrites(store, portalId, dealId, newFacts);
+    const { settings } = await effectiveSettings(ctx, portalId);
+    const previous = await store.deals.get(portalId, dealId);
+    let latest = await store.reviews.latestForDeal(portalId, dealId);
+    const facts = await withPendingWrites(store, portalId, dealId, newFacts);
     const previousStatus = previous && !previous.deleted ? statusOf(previous, settings, latest, now) : undefined;
     const requirement = reviewRequirement(facts, settings.valueThreshold);
 
@@ -99,16 +98,16 @@ export function reconcileDealFacts(
       let moved: Review;
       if (removeRequest) {
         const withdrawn = transition(latest, 'withdraw', 'withdrawn', { actor, at: now, reason: why });
-        store.reviews.update(portalId, withdrawn.review);
-        store.audit.append(portalId, withdrawn.audit);
-        completeReviewTasks(store, portalId, latest, now);
+        await store.reviews.update(portalId, withdrawn.review);
+        await store.audit.append(portalId, withdrawn.audit);
+        await completeReviewTasks(store, portalId, latest, now);
         moved = withdrawn.review;
       } else {
         // Judged where the deal sits now (a won deal's approval keeps its weeks booked).
-        moved = supersede(ctx, portalId, latest, { actor, at: now, reason: why }, facts);
+        moved = await supersede(ctx, portalId, latest, { actor, at: now, reason: why }, facts);
       }
       if (wasApproval && newFacts.deleted !== true) {
-        enqueueEffect(
+        await enqueueEffect(
           store.outbox,
           { portalId, dealId, effect: { kind: 'create_note', payload: { body: supersededNote(latest, why, requirement.reviewRequired) } }, dedupeKey: `review:${latest.id}:superseded` },
           now,
@@ -118,9 +117,9 @@ export function reconcileDealFacts(
       // A changed commitment on a won deal is post-sales work the contract now carries: its review
       // opens by itself, also when it changes again before the review of the first change is decided
       // (the approval it replaces still keeps its weeks booked).
-      const pipelineNow = facts.pipeline ? store.pipelines.get(portalId, facts.pipeline) : undefined;
+      const pipelineNow = facts.pipeline ? await store.pipelines.get(portalId, facts.pipeline) : undefined;
       const summary = facts.commitmentSummary?.trim() ?? '';
-      const keepsBooking = moved.keepsBooking || store.reviews.listForDeal(portalId, dealId).some((r) => r.keepsBooking);
+      const keepsBooking = moved.keepsBooking || (await store.reviews.listForDeal(portalId, dealId)).some((r) => r.keepsBooking);
       if (
         keepsBooking &&
         requirement.reviewRequired &&
@@ -129,7 +128,7 @@ export function reconcileDealFacts(
         facts.effortWeeks !== null &&
         facts.effortWeeks > 0
       ) {
-        latest = openReviewWithTasks(store, settings, {
+        latest = await openReviewWithTasks(store, settings, {
           portalId,
           dealId,
           dealName: facts.name,
@@ -159,11 +158,11 @@ export function reconcileDealFacts(
       sourceUpdatedAt: newFacts.updatedAt,
       refreshedAt: now,
     };
-    store.deals.upsert(portalId, snapshot);
+    await store.deals.upsert(portalId, snapshot);
 
     const status = statusOf(facts, settings, latest, now);
     if (previousStatus !== undefined && previousStatus !== status) {
-      store.audit.append(portalId, {
+      await store.audit.append(portalId, {
         dealId,
         reviewId: latest?.id ?? null,
         action: 'gate_status_changed',
@@ -178,11 +177,11 @@ export function reconcileDealFacts(
     const hubspotStatus = newFacts.status === undefined || newFacts.status === null || newFacts.status === '' ? undefined : newFacts.status;
     const hubspotDisagrees = newFacts.status !== undefined && hubspotStatus !== status && !(hubspotStatus === undefined && status === 'not_required');
     if (!snapshot.deleted && ((previousStatus !== undefined && previousStatus !== status) || hubspotDisagrees)) {
-      const decision = latest ? store.reviews.decisionFor(portalId, latest.id) : undefined;
-      projectStatus(store, portalId, dealId, status, decision, now);
+      const decision = latest ? await store.reviews.decisionFor(portalId, latest.id) : undefined;
+      await projectStatus(store, portalId, dealId, status, decision, now);
     }
 
-    const pipeline = facts.pipeline ? store.pipelines.get(portalId, facts.pipeline) : undefined;
+    const pipeline = facts.pipeline ? await store.pipelines.get(portalId, facts.pipeline) : undefined;
     const evaluation = evaluateGate({ facts, pipeline, settings, latest, now });
     if (snapshot.deleted || !evaluation.pastGate || evaluation.mayAdvance) {
       const why = snapshot.deleted
@@ -192,7 +191,7 @@ export function reconcileDealFacts(
           : evaluation.reviewRequired
             ? 'a decision covers the deal'
             : 'the deal no longer needs review';
-      resolveFlags(store, portalId, dealId, STANDING_FLAGS, why, now);
+      await resolveFlags(store, portalId, dealId, STANDING_FLAGS, why, now);
     }
     return evaluation;
   });
@@ -203,12 +202,12 @@ export function reconcileDealFacts(
  * it was moved to: `pastGate && !mayAdvance` means the move was not allowed). Reads settings, the
  * cached pipeline and the latest review; writes nothing.
  */
-export function evaluateGateForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: DealFacts, under?: Settings): GateEvaluation {
+export async function evaluateGateForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: DealFacts, under?: Settings): Promise<GateEvaluation> {
   const { store } = ctx;
-  const settings = under ?? effectiveSettings(ctx, portalId).settings;
-  const withOwn = withPendingWrites(store, portalId, dealId, facts);
-  const pipeline = withOwn.pipeline ? store.pipelines.get(portalId, withOwn.pipeline) : undefined;
-  return evaluateGate({ facts: withOwn, pipeline, settings, latest: store.reviews.latestForDeal(portalId, dealId), now: ctx.clock.now() });
+  const settings = under ?? (await effectiveSettings(ctx, portalId)).settings;
+  const withOwn = await withPendingWrites(store, portalId, dealId, facts);
+  const pipeline = withOwn.pipeline ? await store.pipelines.get(portalId, withOwn.pipeline) : undefined;
+  return evaluateGate({ facts: withOwn, pipeline, settings, latest: await store.reviews.latestForDeal(portalId, dealId), now: ctx.clock.now() });
 }
 
 function hubspotUnavailable(what: string, error: unknown): DealgateError {
@@ -223,7 +222,7 @@ function hubspotUnavailable(what: string, error: unknown): DealgateError {
 
 /** The deal's facts: the snapshot when Dealgate holds one, else read from HubSpot now (and stored). */
 export async function loadDeal(ctx: GateContext, portalId: number, dealId: string): Promise<{ snapshot: DealSnapshot; source: 'snapshot' | 'hubspot' }> {
-  const held = ctx.store.deals.get(portalId, dealId);
+  const held = await ctx.store.deals.get(portalId, dealId);
   if (held) {
     if (held.deleted) throw notFound(`deal ${dealId} was deleted in HubSpot`);
     return { snapshot: held, source: 'snapshot' };
@@ -243,8 +242,8 @@ export async function refreshDeal(ctx: GateContext, portalId: number, dealId: st
     throw hubspotUnavailable(`the read of deal ${dealId}`, error);
   }
   if (!deal) throw notFound(`deal ${dealId} does not exist in HubSpot account ${portalId}`);
-  reconcileDealFacts(ctx, portalId, dealId, deal, 'hubspot');
-  const stored = ctx.store.deals.get(portalId, dealId);
+  await reconcileDealFacts(ctx, portalId, dealId, deal, 'hubspot');
+  const stored = await ctx.store.deals.get(portalId, dealId);
   if (!stored) throw new DealgateError('internal', `deal ${dealId} was read but not stored`);
   return stored;
 }
@@ -253,8 +252,8 @@ export async function refreshDeal(ctx: GateContext, portalId: number, dealId: st
 export const PIPELINE_REREAD_MS = 60_000;
 
 /** Stores the pipelines HubSpot answered (the provisioner and the card API both go through here). */
-export function savePipelines(ctx: Pick<GateStoreContext, 'store'>, portalId: number, pipelines: readonly Pipeline[], at: number): void {
-  ctx.store.pipelines.replaceAll(portalId, pipelines, at);
+export async function savePipelines(ctx: Pick<GateStoreContext, 'store'>, portalId: number, pipelines: readonly Pipeline[], at: number): Promise<void> {
+  await ctx.store.pipelines.replaceAll(portalId, pipelines, at);
 }
 
 /**
@@ -264,14 +263,14 @@ export function savePipelines(ctx: Pick<GateStoreContext, 'store'>, portalId: nu
  */
 export async function ensurePipelines(ctx: GateContext, portalId: number, pipelineId: string | null, stageId: string | null): Promise<void> {
   const { store } = ctx;
-  const known = pipelineId ? store.pipelines.get(portalId, pipelineId) : store.pipelines.list(portalId)[0];
+  const known = pipelineId ? await store.pipelines.get(portalId, pipelineId) : (await store.pipelines.list(portalId))[0];
   const complete = known !== undefined && (stageId === null || known.stages.some((s) => s.id === stageId));
   if (complete) return;
-  const fetchedAt = store.pipelines.fetchedAt(portalId);
+  const fetchedAt = await store.pipelines.fetchedAt(portalId);
   if (fetchedAt !== undefined && ctx.clock.now() - fetchedAt < PIPELINE_REREAD_MS) return;
   try {
     const pipelines = await ctx.gateway.getPipelines(portalId);
-    store.transaction(() => savePipelines(ctx, portalId, pipelines, ctx.clock.now()));
+    await store.transaction(async () => await savePipelines(ctx, portalId, pipelines, ctx.clock.now()));
   } catch (error) {
     ctx.logger.warn({ portalId, err: error }, 'could not read the pipelines from HubSpot; using the cached ones');
   }

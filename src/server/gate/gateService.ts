@@ -37,8 +37,8 @@ async function prepareDeal(ctx: GateContext, portalId: number, dealId: string) {
 /** The deal owner's user id, when it matters to what the caller may do (a reviewer looking at a waiting review). */
 async function ownerIfDeciding(ctx: GateContext, caller: Caller, snapshot: DealSnapshot): Promise<string | null> {
   if (snapshot.ownerId === null) return null;
-  const latest = ctx.store.reviews.latestForDeal(caller.portalId, snapshot.dealId);
-  if (!latest || !isOpenReview(latest) || !isDesignatedReviewer(caller.userId, effectiveSettings(ctx, caller.portalId).settings)) return null;
+  const latest = await ctx.store.reviews.latestForDeal(caller.portalId, snapshot.dealId);
+  if (!latest || !isOpenReview(latest) || !isDesignatedReviewer(caller.userId, (await effectiveSettings(ctx, caller.portalId)).settings)) return null;
   try {
     return await ownerUserIdOf(ctx, caller.portalId, snapshot.ownerId);
   } catch {
@@ -48,15 +48,15 @@ async function ownerIfDeciding(ctx: GateContext, caller: Caller, snapshot: DealS
 }
 
 async function respond(ctx: GateContext, caller: Caller, dealId: string, source: 'snapshot' | 'hubspot'): Promise<GateResponse> {
-  const snapshot = ctx.store.deals.get(caller.portalId, dealId);
+  const snapshot = await ctx.store.deals.get(caller.portalId, dealId);
   if (!snapshot) throw notFound(`deal ${dealId} is not known to Dealgate`);
-  return buildGateResponse(ctx, caller, snapshot, source, await ownerIfDeciding(ctx, caller, snapshot));
+  return await buildGateResponse(ctx, caller, snapshot, source, await ownerIfDeciding(ctx, caller, snapshot));
 }
 
 /** GET /deals/:dealId/gate */
 export async function getGate(ctx: GateContext, caller: Caller, dealId: string): Promise<GateResponse> {
   const { source } = await prepareDeal(ctx, caller.portalId, dealId);
-  return respond(ctx, caller, dealId, source);
+  return await respond(ctx, caller, dealId, source);
 }
 
 /** A needed-by date already behind us cannot be promised: refused at request time (UTC dates). */
@@ -75,12 +75,12 @@ export async function requestReview(ctx: GateContext, caller: Caller, dealId: st
   const { source } = await prepareDeal(ctx, caller.portalId, dealId);
   const { store } = ctx;
   const { portalId, userId } = caller;
-  store.transaction(() => {
+  await store.transaction(async () => {
     const now = ctx.clock.now();
-    const snapshot = store.deals.get(portalId, dealId);
+    const snapshot = await store.deals.get(portalId, dealId);
     if (!snapshot) throw notFound(`deal ${dealId} is not known to Dealgate`);
-    const { settings } = effectiveSettings(ctx, portalId);
-    const latest = store.reviews.latestForDeal(portalId, dealId);
+    const { settings } = await effectiveSettings(ctx, portalId);
+    const latest = await store.reviews.latestForDeal(portalId, dealId);
     assertNeededByAhead(body.neededBy, now);
     // An approval the amount has outgrown (beyond the tolerance) may be reviewed again.
     const outgrown = latest !== undefined && isApproval(latest.status) && !amountWithinApproval(latest.approvedAmount, snapshot, settings.amountTolerance);
@@ -89,10 +89,10 @@ export async function requestReview(ctx: GateContext, caller: Caller, dealId: st
 
     if (latest && isActiveReview(latest)) {
       // The rep renegotiated the commitment (or the amount outgrew the approval): the earlier answer was about something else.
-      supersede(ctx, portalId, latest, { actor: userId, at: now, reason: outgrown ? 'the amount outgrew the approval; a new review was requested' : 'a review of a changed commitment was requested' });
+      await supersede(ctx, portalId, latest, { actor: userId, at: now, reason: outgrown ? 'the amount outgrew the approval; a new review was requested' : 'a review of a changed commitment was requested' });
     }
 
-    const review = openReviewWithTasks(store, settings, {
+    const review = await openReviewWithTasks(store, settings, {
       portalId,
       dealId,
       dealName: snapshot.name,
@@ -104,15 +104,15 @@ export async function requestReview(ctx: GateContext, caller: Caller, dealId: st
       fromStatus,
       at: now,
     });
-    store.deals.upsert(portalId, { ...withCommitment(snapshot, body.summary, body.effortWeeks), refreshedAt: now });
+    await store.deals.upsert(portalId, { ...withCommitment(snapshot, body.summary, body.effortWeeks), refreshedAt: now });
     // HubSpot and Dealgate agree on the commitment, and HubSpot shows the request is pending.
-    projectStatus(store, portalId, review.dealId, 'pending', undefined, now, commitmentProperties(body.summary, body.effortWeeks));
+    await projectStatus(store, portalId, review.dealId, 'pending', undefined, now, commitmentProperties(body.summary, body.effortWeeks));
   });
-  return respond(ctx, caller, dealId, source);
+  return await respond(ctx, caller, dealId, source);
 }
 
-function reviewOf(ctx: GateStoreContext, portalId: number, reviewId: number): Review {
-  const review = ctx.store.reviews.get(portalId, reviewId);
+async function reviewOf(ctx: GateStoreContext, portalId: number, reviewId: number): Promise<Review> {
+  const review = await ctx.store.reviews.get(portalId, reviewId);
   if (!review) throw notFound(`review ${reviewId} does not exist in this account`);
   return review;
 }
@@ -120,7 +120,7 @@ function reviewOf(ctx: GateStoreContext, portalId: number, reviewId: number): Re
 /** POST /reviews/:reviewId/decision: a designated reviewer (not the requester) answers yes, yes-but or no. */
 export async function decide(ctx: GateContext, caller: Caller, reviewId: number, body: DecisionBody): Promise<GateResponse> {
   const { portalId, userId } = caller;
-  const dealId = reviewOf(ctx, portalId, reviewId).dealId;
+  const dealId = (await reviewOf(ctx, portalId, reviewId)).dealId;
   const { source, snapshot: loaded } = await prepareDeal(ctx, portalId, dealId);
   // Neither the rep who asked nor the deal's owner approves their own deal. The owner is HubSpot's
   // now: a deal reassigned in HubSpot sends no webhook, so the snapshot's owner may be stale.
@@ -137,39 +137,39 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     tradeoff: body.tradeoff,
     deprioritizeReviewId: body.deprioritizeReviewId,
   };
-  store.transaction(() => {
+  await store.transaction(async () => {
     const now = ctx.clock.now();
-    const review = reviewOf(ctx, portalId, reviewId);
-    const { settings } = effectiveSettings(ctx, portalId);
+    const review = await reviewOf(ctx, portalId, reviewId);
+    const { settings } = await effectiveSettings(ctx, portalId);
     const quarter = input.outcome === 'no' ? null : commitmentQuarter(review.neededBy, now);
     const decided = decideReview(review, input, { userId, settings, at: now, quarter });
     // Checked before anything is written: the named review must be this account's (404, not a
     // foreign-key failure) and the approval must fit the ledger (409).
     let plan: ApprovalPlan = { deprioritize: null };
     // An approval superseded on the won deal keeps its weeks booked until this decision, which releases them.
-    const released = new Set(store.reviews.listForDeal(portalId, review.dealId).filter((r) => r.keepsBooking && r.id !== reviewId).map((r) => r.id));
+    const released = new Set((await store.reviews.listForDeal(portalId, review.dealId)).filter((r) => r.keepsBooking && r.id !== reviewId).map((r) => r.id));
     if (quarter !== null) {
-      if (input.deprioritizeReviewId !== undefined) reviewOf(ctx, portalId, input.deprioritizeReviewId);
+      if (input.deprioritizeReviewId !== undefined) await reviewOf(ctx, portalId, input.deprioritizeReviewId);
       plan = planApproval({
         capacity: settings.capacity,
         reviewId,
         quarter,
         requestedWeeks: consumedWeeks(review.effortWeeks, decided.decision.extraWeeks),
-        commitments: store.reviews.activeCommitments(portalId).filter((c) => c.reviewId !== reviewId && !released.has(c.reviewId)),
+        commitments: (await store.reviews.activeCommitments(portalId)).filter((c) => c.reviewId !== reviewId && !released.has(c.reviewId)),
         deprioritizeReviewId: input.deprioritizeReviewId,
       });
     }
-    const snapshotNow = store.deals.get(portalId, review.dealId);
+    const snapshotNow = await store.deals.get(portalId, review.dealId);
     // The approval covers the amount it was given at (plus the tolerance); no amount counts as 0.
     const approvedAmount = quarter === null ? null : (snapshotNow ? gateAmount(snapshotNow).amount : review.amountAtRequest) ?? 0;
-    store.reviews.update(portalId, { ...decided.review, approvedAmount });
-    store.reviews.insertDecision(portalId, decided.decision);
-    store.audit.append(portalId, decided.audit);
+    await store.reviews.update(portalId, { ...decided.review, approvedAmount });
+    await store.reviews.insertDecision(portalId, decided.decision);
+    await store.audit.append(portalId, decided.audit);
     // An approval superseded on the won deal kept its weeks booked until this decision replaced it.
-    for (const earlier of store.reviews.listForDeal(portalId, review.dealId)) {
+    for (const earlier of await store.reviews.listForDeal(portalId, review.dealId)) {
       if (released.has(earlier.id)) {
-        store.reviews.update(portalId, { ...earlier, keepsBooking: false, updatedAt: now });
-        store.audit.append(portalId, {
+        await store.reviews.update(portalId, { ...earlier, keepsBooking: false, updatedAt: now });
+        await store.audit.append(portalId, {
           dealId: earlier.dealId,
           reviewId: earlier.id,
           action: 'commitment_replaced',
@@ -184,9 +184,9 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     }
 
     if (plan.deprioritize) {
-      const target = reviewOf(ctx, portalId, plan.deprioritize.reviewId);
-      store.reviews.update(portalId, { ...target, deprioritizedAt: now, deprioritizedFor: reviewId, updatedAt: now });
-      store.audit.append(portalId, {
+      const target = await reviewOf(ctx, portalId, plan.deprioritize.reviewId);
+      await store.reviews.update(portalId, { ...target, deprioritizedAt: now, deprioritizedFor: reviewId, updatedAt: now });
+      await store.audit.append(portalId, {
         dealId: target.dealId,
         reviewId: target.id,
         action: 'commitment_deprioritized',
@@ -197,7 +197,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
         details: { forReviewId: reviewId, weeks: plan.deprioritize.weeks, quarter: plan.deprioritize.quarter },
         at: now,
       });
-      enqueueEffect(
+      await enqueueEffect(
         store.outbox,
         {
           portalId,
@@ -217,42 +217,42 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
         : decided.review.status === 'approved'
           ? 'approved'
           : 'approved_with_conditions';
-    projectStatus(store, portalId, review.dealId, status, decided.decision, now);
+    await projectStatus(store, portalId, review.dealId, status, decided.decision, now);
     if (status === 'approved' || status === 'approved_with_conditions') {
-      resolveFlags(store, portalId, review.dealId, ['after_close', 'backfill', 'rules_tightened'], `review #${reviewId} approved by user ${userId}`, now);
+      await resolveFlags(store, portalId, review.dealId, ['after_close', 'backfill', 'rules_tightened'], `review #${reviewId} approved by user ${userId}`, now);
     }
-    enqueueEffect(
+    await enqueueEffect(
       store.outbox,
       { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision) } }, dedupeKey: `review:${reviewId}:decision` },
       now,
     );
-    completeReviewTasks(store, portalId, review, now);
+    await completeReviewTasks(store, portalId, review, now);
   });
-  return respond(ctx, caller, dealId, source);
+  return await respond(ctx, caller, dealId, source);
 }
 
 /** POST /reviews/:reviewId/withdraw: the rep who asked (or an admin) takes a waiting request back. */
 export async function withdraw(ctx: GateContext, caller: Caller, reviewId: number): Promise<GateResponse> {
   const { portalId, userId } = caller;
-  const dealId = reviewOf(ctx, portalId, reviewId).dealId;
+  const dealId = (await reviewOf(ctx, portalId, reviewId)).dealId;
   const { source } = await prepareDeal(ctx, portalId, dealId);
   const { store } = ctx;
-  store.transaction(() => {
+  await store.transaction(async () => {
     const now = ctx.clock.now();
-    const review = reviewOf(ctx, portalId, reviewId);
-    const { settings } = effectiveSettings(ctx, portalId);
+    const review = await reviewOf(ctx, portalId, reviewId);
+    const { settings } = await effectiveSettings(ctx, portalId);
     if (review.requestedBy !== userId && !isAdmin(userId, settings)) {
       throw forbidden(`only the rep who requested review ${reviewId} (user ${review.requestedBy}) or an admin can withdraw it`);
     }
     const moved = transition(review, 'withdraw', 'withdrawn', { actor: userId, at: now, reason: 'the request was withdrawn' });
-    store.reviews.update(portalId, moved.review);
-    store.audit.append(portalId, moved.audit);
-    completeReviewTasks(store, portalId, review, now);
-    const snapshot = store.deals.get(portalId, review.dealId);
+    await store.reviews.update(portalId, moved.review);
+    await store.audit.append(portalId, moved.audit);
+    await completeReviewTasks(store, portalId, review, now);
+    const snapshot = await store.deals.get(portalId, review.dealId);
     if (snapshot) {
       const status = gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), moved.review, now, settings.amountTolerance);
-      projectStatus(store, portalId, review.dealId, status, undefined, now);
+      await projectStatus(store, portalId, review.dealId, status, undefined, now);
     }
   });
-  return respond(ctx, caller, dealId, source);
+  return await respond(ctx, caller, dealId, source);
 }

@@ -78,29 +78,29 @@ function relevantQuarter(latest: Review | undefined, decision: Decision | undefi
   return quarterOf(now);
 }
 
-export function buildGateResponse(
+export async function buildGateResponse(
   ctx: GateStoreContext,
   caller: Caller,
   snapshot: DealSnapshot,
   source: 'snapshot' | 'hubspot',
   dealOwnerUserId: string | null = null,
-): GateResponse {
+): Promise<GateResponse> {
   const { store } = ctx;
   const now = ctx.clock.now();
   const { portalId, userId } = caller;
-  const { settings } = effectiveSettings(ctx, portalId);
-  const pipeline: Pipeline | undefined = snapshot.pipeline ? store.pipelines.get(portalId, snapshot.pipeline) : undefined;
-  const reviews = store.reviews.listForDeal(portalId, snapshot.dealId);
+  const { settings } = await effectiveSettings(ctx, portalId);
+  const pipeline: Pipeline | undefined = snapshot.pipeline ? await store.pipelines.get(portalId, snapshot.pipeline) : undefined;
+  const reviews = await store.reviews.listForDeal(portalId, snapshot.dealId);
   const latest = reviews[reviews.length - 1];
-  const decision = latest ? store.reviews.decisionFor(portalId, latest.id) : undefined;
+  const decision = latest ? await store.reviews.decisionFor(portalId, latest.id) : undefined;
 
   // Stage ids are what HubSpot stores (numbers, in a custom pipeline): the card shows their labels.
   const stageLabels = new Map<string, string>();
-  for (const p of [...store.pipelines.list(portalId), ...(pipeline ? [pipeline] : [])]) for (const s of p.stages) stageLabels.set(s.id, s.label);
+  for (const p of [...(await store.pipelines.list(portalId)), ...(pipeline ? [pipeline] : [])]) for (const s of p.stages) stageLabels.set(s.id, s.label);
   const labelOf = (stageId: string | null) => (stageId === null ? null : stageLabels.get(stageId) ?? null);
 
   const history: HistoryEntry[] = [
-    ...store.audit.listForDeal(portalId, snapshot.dealId).map(
+    ...(await store.audit.listForDeal(portalId, snapshot.dealId)).map(
       (e): HistoryEntry & { order: number } => ({
         at: iso(e.at),
         kind: 'transition',
@@ -117,7 +117,7 @@ export function buildGateResponse(
         order: e.at,
       }),
     ),
-    ...store.gateViolations.listForDeal(portalId, snapshot.dealId).map(
+    ...(await store.gateViolations.listForDeal(portalId, snapshot.dealId)).map(
       (v): HistoryEntry & { order: number } => ({
         at: iso(v.occurredAt),
         kind: 'violation',
@@ -141,7 +141,7 @@ export function buildGateResponse(
 
   let capacity: CapacityView | null = null;
   if (settings.capacity !== null) {
-    capacity = capacityView(settings.capacity, relevantQuarter(latest, decision, now), store.reviews.activeCommitments(portalId));
+    capacity = capacityView(settings.capacity, relevantQuarter(latest, decision, now), await store.reviews.activeCommitments(portalId));
   }
 
   const stage = pipeline?.stages.find((s) => s.id === snapshot.stage);
@@ -168,14 +168,13 @@ export function buildGateResponse(
     capacity,
     caller: { userId, roles: rolesOf(userId, settings) },
     permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
-    standingFlag: standingFlagOf(ctx, portalId, snapshot.dealId),
+    standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
   };
 }
 
 /** The newest open flag of a legal passage (found at install, caught by tightened rules): enforcement leaves such a deal where it is. */
-function standingFlagOf(ctx: GateStoreContext, portalId: number, dealId: string): GateResponse['standingFlag'] {
-  const flag = ctx.store.dealFlags
-    .openForDeal(portalId, dealId)
+async function standingFlagOf(ctx: GateStoreContext, portalId: number, dealId: string): Promise<GateResponse['standingFlag']> {
+  const flag = (await ctx.store.dealFlags.openForDeal(portalId, dealId))
     .filter((f): f is typeof f & { kind: 'backfill' | 'rules_tightened' } => f.kind === 'backfill' || f.kind === 'rules_tightened')
     .at(-1);
   return flag ? { kind: flag.kind, reason: flag.reason, since: iso(flag.createdAt) } : null;

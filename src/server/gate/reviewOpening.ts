@@ -13,7 +13,7 @@ import { completeReviewTasks, reviewTask } from './dealEffects';
  * transaction. A rep's request from the card and a changed commitment on a won deal both open
  * reviews this way.
  */
-export function openReviewWithTasks(
+export async function openReviewWithTasks(
   store: Store,
   settings: Settings,
   input: {
@@ -28,9 +28,9 @@ export function openReviewWithTasks(
     fromStatus: GateStatus;
     at: number;
   },
-): Review {
+): Promise<Review> {
   const { portalId, dealId, at } = input;
-  const review = store.reviews.insert(
+  const review = await store.reviews.insert(
     portalId,
     openReview({
       dealId,
@@ -43,14 +43,14 @@ export function openReviewWithTasks(
       dueAt: dueAt(at, settings.slaHours),
     }),
   );
-  store.audit.append(portalId, requestAudit(review, input.fromStatus, input.requestedBy));
+  await store.audit.append(portalId, requestAudit(review, input.fromStatus, input.requestedBy));
   const assignees = settings.reviewers.filter((id) => id !== input.requestedBy);
   if (assignees.length === 0 && settings.escalationReviewer !== null && settings.escalationReviewer !== input.requestedBy) {
     assignees.push(settings.escalationReviewer);
   }
   const task = reviewTask(review, input.dealName);
   for (const reviewer of assignees) {
-    enqueueEffect(
+    await enqueueEffect(
       store.outbox,
       {
         portalId,
@@ -68,23 +68,23 @@ export function openReviewWithTasks(
  * Supersedes a live review. An approval superseded while its deal sits in a won stage keeps its
  * weeks booked: the contract is signed, and only a decision on the changed commitment changes them.
  */
-export function supersede(
+export async function supersede(
   ctx: { store: Store },
   portalId: number,
   review: Review,
   context: { actor: string; at: number; reason: string },
   where?: { pipeline: string | null; stage: string | null },
-): Review {
+): Promise<Review> {
   const { store } = ctx;
   const moved = transition(review, 'supersede', 'superseded', context);
-  const deal = where ?? store.deals.get(portalId, review.dealId);
-  const pipeline = deal?.pipeline ? store.pipelines.get(portalId, deal.pipeline) : undefined;
+  const deal = where ?? await store.deals.get(portalId, review.dealId);
+  const pipeline = deal?.pipeline ? await store.pipelines.get(portalId, deal.pipeline) : undefined;
   const keepsBooking = isApproval(review.status) && review.deprioritizedAt === null && isWonStage(pipeline, deal?.stage ?? null);
   const updated = { ...moved.review, keepsBooking };
-  store.reviews.update(portalId, updated);
+  await store.reviews.update(portalId, updated);
   // Nobody needs to answer it any more: its reviewer and escalation tasks are done.
-  if (review.status === 'pending' || review.status === 'overdue') completeReviewTasks(store, portalId, review, context.at);
-  store.audit.append(
+  if (review.status === 'pending' || review.status === 'overdue') await completeReviewTasks(store, portalId, review, context.at);
+  await store.audit.append(
     portalId,
     keepsBooking ? { ...moved.audit, reason: `${moved.audit.reason}; its weeks stay booked until the changed commitment is decided (the deal is won)` } : moved.audit,
   );

@@ -44,25 +44,25 @@ export function settingsChangeView(change: SettingsChange): SettingsChangeView {
   return { id: change.id, changedBy: change.changedBy, changedAt: new Date(change.changedAt).toISOString(), fields: change.fields, effect: change.effect };
 }
 
-function respond(ctx: GateStoreContext, caller: Caller): SettingsResponse {
-  const { settings, updatedAt, updatedBy } = effectiveSettings(ctx, caller.portalId);
-  const pipelines = ctx.store.pipelines.list(caller.portalId);
+async function respond(ctx: GateStoreContext, caller: Caller): Promise<SettingsResponse> {
+  const { settings, updatedAt, updatedBy } = await effectiveSettings(ctx, caller.portalId);
+  const pipelines = await ctx.store.pipelines.list(caller.portalId);
   return {
     settings,
     warnings: ungatedWarnings(pipelines, settings),
-    changes: ctx.store.settingsChanges.list(caller.portalId, 20).map(settingsChangeView),
+    changes: (await ctx.store.settingsChanges.list(caller.portalId, 20)).map(settingsChangeView),
     pipelines: pipelineViews(pipelines, settings),
     updatedAt: updatedAt === null ? null : new Date(updatedAt).toISOString(),
     updatedBy,
     canEdit: isAdmin(caller.userId, settings),
-    backfill: backfillProgressOf(ctx.store, caller.portalId),
+    backfill: await backfillProgressOf(ctx.store, caller.portalId),
   };
 }
 
 /** GET /settings */
 export async function getSettings(ctx: GateContext, caller: Caller): Promise<SettingsResponse> {
   await ensurePipelines(ctx, caller.portalId, null, null);
-  return respond(ctx, caller);
+  return await respond(ctx, caller);
 }
 
 function fieldError(path: string, message: string) {
@@ -86,7 +86,7 @@ const unique = (ids: readonly string[]) => [...new Set(ids)];
 /** PUT /settings: admins only; validated, saved, and every known deal re-evaluated under the new rule. */
 export async function putSettings(ctx: GateContext, caller: Caller, body: unknown): Promise<SettingsResponse> {
   const { portalId, userId } = caller;
-  const before = effectiveSettings(ctx, portalId).settings;
+  const before = (await effectiveSettings(ctx, portalId)).settings;
   if (!isAdmin(userId, before)) {
     throw forbidden(`only admins change Dealgate's settings; user ${userId} is not one of this account's admins`);
   }
@@ -98,17 +98,17 @@ export async function putSettings(ctx: GateContext, caller: Caller, body: unknow
   await ensurePipelines(ctx, portalId, null, null);
 
   const { store } = ctx;
-  store.transaction(() => {
+  await store.transaction(async () => {
     // Checked inside the transaction, against the same pipelines the response shows.
-    const pipelines = store.pipelines.list(portalId);
+    const pipelines = await store.pipelines.list(portalId);
     assertRealGateStages(pipelines, next.gateStages);
     const now = ctx.clock.now();
     const fields = changedFields(before, next);
-    store.settings.put(portalId, next, now, userId);
+    await store.settings.put(portalId, next, now, userId);
     if (fields.length === 0) return;
     const effect = gateEffect(before, next, pipelines);
-    const changeId = store.settingsChanges.record({ portalId, changedBy: userId, changedAt: now, before, after: next, fields, effect });
-    store.audit.append(portalId, {
+    const changeId = await store.settingsChanges.record({ portalId, changedBy: userId, changedAt: now, before, after: next, fields, effect });
+    await store.audit.append(portalId, {
       dealId: '',
       reviewId: null,
       action: 'settings_changed',
@@ -119,9 +119,9 @@ export async function putSettings(ctx: GateContext, caller: Caller, body: unknow
       details: { settingsChangeId: changeId, effect },
       at: now,
     });
-    if (effect !== 'neutral') reevaluateDeals(ctx, { portalId, userId, before, next, changeId, now });
+    if (effect !== 'neutral') await reevaluateDeals(ctx, { portalId, userId, before, next, changeId, now });
   });
-  return respond(ctx, caller);
+  return await respond(ctx, caller);
 }
 
 const GATE_FIELDS = ['valueThreshold', 'amountTolerance', 'gateStageLabel', 'gateStages'] as const;
@@ -164,19 +164,19 @@ export function gateEffect(before: Settings, after: Settings, pipelines: readonl
  * it (HubSpot's `dealgate_status` follows); a deal already past the gate that now needs review is
  * flagged (listed, a task for its owner), not moved: its passage was legal when it happened.
  */
-function reevaluateDeals(
+async function reevaluateDeals(
   ctx: GateStoreContext,
   input: { portalId: number; userId: string; before: Settings; next: Settings; changeId: number; now: number },
-): void {
+): Promise<void> {
   const { store } = ctx;
   const { portalId, userId, before, next, changeId, now } = input;
-  for (const deal of store.deals.list(portalId)) {
-    const latest = store.reviews.latestForDeal(portalId, deal.dealId);
+  for (const deal of await store.deals.list(portalId)) {
+    const latest = await store.reviews.latestForDeal(portalId, deal.dealId);
     const was = gateStatusOf(deal, reviewRequirement(deal, before.valueThreshold), latest, now, before.amountTolerance);
     const requirement = reviewRequirement(deal, next.valueThreshold);
     const is = gateStatusOf(deal, requirement, latest, now, next.amountTolerance);
     if (was !== is) {
-      store.audit.append(portalId, {
+      await store.audit.append(portalId, {
         dealId: deal.dealId,
         reviewId: latest?.id ?? null,
         action: 'gate_status_changed',
@@ -187,38 +187,38 @@ function reevaluateDeals(
         details: { amount: gateAmount(deal).amount, threshold: next.valueThreshold, previousThreshold: before.valueThreshold, settingsChangeId: changeId },
         at: now,
       });
-      const decision = latest ? store.reviews.decisionFor(portalId, latest.id) : undefined;
-      projectStatus(store, portalId, deal.dealId, is, decision, now);
+      const decision = latest ? await store.reviews.decisionFor(portalId, latest.id) : undefined;
+      await projectStatus(store, portalId, deal.dealId, is, decision, now);
     }
-    const pipeline = deal.pipeline ? store.pipelines.get(portalId, deal.pipeline) : undefined;
+    const pipeline = deal.pipeline ? await store.pipelines.get(portalId, deal.pipeline) : undefined;
     const then = evaluateGate({ facts: deal, pipeline, settings: before, latest, now });
     const nowEval = evaluateGate({ facts: deal, pipeline, settings: next, latest, now });
     if (nowEval.pastGate && !nowEval.mayAdvance && !(then.pastGate && !then.mayAdvance)) {
-      flagTightened(ctx, { portalId, deal, changeId, userId, reason: nowEval.reason, stage: nowEval.gateStage?.label ?? null, now });
+      await flagTightened(ctx, { portalId, deal, changeId, userId, reason: nowEval.reason, stage: nowEval.gateStage?.label ?? null, now });
     } else if (!(nowEval.pastGate && !nowEval.mayAdvance)) {
-      resolveFlags(store, portalId, deal.dealId, ['after_close', 'backfill', 'rules_tightened'], `settings change #${changeId} no longer requires a review`, now);
+      await resolveFlags(store, portalId, deal.dealId, ['after_close', 'backfill', 'rules_tightened'], `settings change #${changeId} no longer requires a review`, now);
     }
   }
 }
 
 /** Flags a deal past the gate whose passage a later change of the rule made unlawful: listed, a note, a task for its owner; once per change. */
-export function flagTightened(
+export async function flagTightened(
   ctx: GateStoreContext,
   input: { portalId: number; deal: Pick<DealSnapshot, 'dealId' | 'name' | 'ownerId'>; changeId: number; userId: string; reason: string; stage: string | null; now: number },
-): boolean {
+): Promise<boolean> {
   const { store } = ctx;
   const { portalId, deal, changeId, userId, now } = input;
   const reason = `past the gate${input.stage ? ` (${input.stage})` : ''} without sign-off since settings change #${changeId} by user ${userId} tightened the rule: ${input.reason}`;
   const key = `tightened:${changeId}:${deal.dealId}`;
-  const flagId = store.dealFlags.record({ portalId, dealId: deal.dealId, kind: 'rules_tightened', reason, settingsChangeId: changeId, dedupeKey: key }, now);
+  const flagId = await store.dealFlags.record({ portalId, dealId: deal.dealId, kind: 'rules_tightened', reason, settingsChangeId: changeId, dedupeKey: key }, now);
   if (flagId === undefined) return false;
   const body =
     `<p><strong>Dealgate: this deal now needs a technical review.</strong></p>` +
     `<p>It passed the gate when the rules allowed it; settings change #${changeId} by user ${escapeHtml(userId)} tightened them: ${escapeHtml(input.reason)}.</p>` +
     `<p>It stays where it is. Request a technical review from the Dealgate card.</p>`;
-  enqueueEffect(store.outbox, { portalId, dealId: deal.dealId, effect: { kind: 'create_note', payload: { body } }, dedupeKey: `${key}:note` }, now);
+  await enqueueEffect(store.outbox, { portalId, dealId: deal.dealId, effect: { kind: 'create_note', payload: { body } }, dedupeKey: `${key}:note` }, now);
   if (deal.ownerId !== null) {
-    enqueueEffect(
+    await enqueueEffect(
       store.outbox,
       {
         portalId,

@@ -105,13 +105,13 @@ export function cardApi(deps: CardApiDeps): Router {
     res.json(await putSettings(ctx, callerOf(req), req.body));
   });
 
-  router.get('/dashboard', (req, res) => {
-    res.json(buildDashboard(ctx, callerOf(req)));
+  router.get('/dashboard', async (req, res) => {
+    res.json(await buildDashboard(ctx, callerOf(req)));
   });
 
-  router.post('/flags/backfill/enforce', (req, res) => {
+  router.post('/flags/backfill/enforce', async (req, res) => {
     validate(z.object({}).strict().nullish(), req.body);
-    res.status(202).json(enforceBackfill(ctx, callerOf(req)));
+    res.status(202).json(await enforceBackfill(ctx, callerOf(req)));
   });
 
   return router;

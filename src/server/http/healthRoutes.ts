@@ -7,13 +7,13 @@ export function healthRoutes(deps: { store: Store }): Router {
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', (_req, res) => {
-    if (!deps.store.ping()) {
+  router.get('/readyz', async (_req, res) => {
+    if (!await deps.store.ping()) {
       res.status(503).json({ error: { code: 'not_ready', message: 'the database is not reachable' } });
       return;
     }
     // A database that reads but cannot write loses every webhook (500): not ready either.
-    const write = deps.store.writable();
+    const write = await deps.store.writable();
     if (write.ok) {
       res.json({ status: 'ready', database: 'ok' });
     } else {

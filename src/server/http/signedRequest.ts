@@ -22,13 +22,13 @@ export const rawBody: RequestHandler = express.raw({ type: () => true, limit: MA
  */
 export function verifyHubSpotRequest(options: VerifyOptions & SingleUseOptions): RequestHandler {
   const once = options.seen ? singleUse(options.seen, options.clock) : undefined;
-  // Express 5 hands what a handler throws to the error handler, as next(error) would.
-  return (req, res, next) => {
+  // Express 5 hands what a handler throws (or its promise rejects with) to the error handler, as next(error) would.
+  return async (req, res, next) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const refused = signatureFailure(options, req, raw);
     if (refused) throw refused;
     req.body = parseVerifiedJson(req, raw);
-    once?.(req, res);
+    await once?.(req, res);
     next();
   };
 }
@@ -75,25 +75,23 @@ export const replayed = (firstStatus: number | null) =>
  * never went out (the process died, the connection dropped) stays claimed: its outcome is unknown,
  * so a retry is refused rather than risk doing it twice, and the card reloads to show what happened.
  */
-function singleUse(seen: SeenSignatureRepository, clock: Clock): (req: Request, res: Response) => void {
+function singleUse(seen: SeenSignatureRepository, clock: Clock): (req: Request, res: Response) => Promise<void> {
   let prunedAt = Number.NEGATIVE_INFINITY;
-  return (req, res) => {
+  return async (req, res) => {
     if (!changesState(req.method)) return;
     // Both headers passed verifySignatureV3: present, a fresh millisecond timestamp, the exact signature.
     const signature = req.get(SIGNATURE_HEADER) ?? '';
     const signedAt = Number(req.get(TIMESTAMP_HEADER));
     const now = clock.now();
     if (now - prunedAt >= PRUNE_INTERVAL_MS) {
-      seen.prune(now - SEEN_SIGNATURE_RETENTION_MS);
+      await seen.prune(now - SEEN_SIGNATURE_RETENTION_MS);
       prunedAt = now;
     }
-    if (!seen.claim(signature, signedAt, now)) throw replayed(seen.get(signature)?.status ?? null);
+    if (!(await seen.claim(signature, signedAt, now))) throw replayed((await seen.get(signature))?.status ?? null);
     res.once('finish', () => {
-      try {
-        seen.settle(signature, res.statusCode);
-      } catch {
+      seen.settle(signature, res.statusCode).catch(() => {
         // The database refused the write: the claim stays (outcome unknown), so a retry is refused, never applied twice.
-      }
+      });
     });
   };
 }

@@ -110,10 +110,10 @@ export function oauthHubSpotClients(deps: OAuthClientsDeps): OAuthHubSpotClients
   const built = new Map<number, { accessToken: string; client: Client }>();
   const refreshing = new Map<number, Promise<string>>();
 
-  function saveTokens(portalId: number, tokens: OAuthTokens, scopes: string[]): void {
+  async function saveTokens(portalId: number, tokens: OAuthTokens, scopes: string[]): Promise<void> {
     const now = clock.now();
-    const existing = store.accounts.get(portalId);
-    store.accounts.upsert({
+    const existing = await store.accounts.get(portalId);
+    await store.accounts.upsert({
       portalId,
       authMode: 'oauth',
       accessTokenEnc: cipher.encrypt(tokens.accessToken, portalId),
@@ -128,13 +128,13 @@ export function oauthHubSpotClients(deps: OAuthClientsDeps): OAuthHubSpotClients
 
   async function refresh(portalId: number, refreshTokenEnc: string): Promise<string> {
     const tokens = await refreshAccessToken(app, cipher.decrypt(refreshTokenEnc, portalId), clock.now());
-    saveTokens(portalId, tokens, []);
+    await saveTokens(portalId, tokens, []);
     deps.logger.info({ portalId, expiresAt: new Date(tokens.expiresAt).toISOString() }, 'refreshed the HubSpot access token');
     return tokens.accessToken;
   }
 
   async function accessToken(portalId: number): Promise<string | undefined> {
-    const account = store.accounts.get(portalId);
+    const account = await store.accounts.get(portalId);
     if (!account || account.authMode !== 'oauth' || !account.accessTokenEnc || !account.refreshTokenEnc) return undefined;
     if (account.tokenExpiresAt !== null && account.tokenExpiresAt - clock.now() > REFRESH_MARGIN_MS) {
       return cipher.decrypt(account.accessTokenEnc, portalId);
@@ -150,7 +150,7 @@ export function oauthHubSpotClients(deps: OAuthClientsDeps): OAuthHubSpotClients
   return {
     saveTokens,
     async serves(portalId) {
-      const account = store.accounts.get(portalId);
+      const account = await store.accounts.get(portalId);
       if (account?.authMode === 'oauth' && account.refreshTokenEnc) return true;
       return fallback.serves(portalId);
     },

@@ -6,6 +6,7 @@ import {
   PropertyCreateTypeEnum,
 } from '@hubspot/api-client/lib/codegen/crm/properties';
 import type { HubSpotClients } from './clients';
+import { assertOutsideTransaction } from '../storage/transactionScope';
 
 /**
  * Dealgate's one adapter over HubSpot's API: every call Dealgate makes goes through here, so the
@@ -303,7 +304,11 @@ export const MISSING_DEAL_MEMO_MS = 60_000;
 const MISSING_DEAL_MEMO_SIZE = 10_000;
 
 export function createHubSpotGateway(clients: HubSpotClients, now: () => number = Date.now): HubSpotGateway {
-  const client = (portalId: number): Promise<Client> => clients.forPortal(portalId);
+  const client = (portalId: number): Promise<Client> => {
+    // Every call to HubSpot gets its client here, so none can happen inside a store transaction.
+    assertOutsideTransaction(`a HubSpot call for account ${portalId}`);
+    return clients.forPortal(portalId);
+  };
   const properties = [...DEAL_PROPERTIES];
   /** `portalId:dealId` -> until when HubSpot's 404 stands. */
   const missingDeals = new Map<string, number>();

@@ -236,7 +236,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
     // From here this browser's state is spent, whatever happens (a callback it did not start clears nothing).
     res.setHeader('Set-Cookie', stateCookie(config, '', 0));
     // Spent before HubSpot is called: two callbacks with one state cannot both exchange a code.
-    if (!deps.store.oauthStates.consume(claims.nonce, claims.exp * 1000, now)) {
+    if (!await deps.store.oauthStates.consume(claims.nonce, claims.exp * 1000, now)) {
       throw invalidRequest(`this install link was already used; start again at ${INSTALL_PATH}`);
     }
     const app = { clientId, clientSecret: config.hubspot.clientSecret, apiBaseUrl: config.hubspot.apiBaseUrl };

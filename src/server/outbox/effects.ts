@@ -70,7 +70,7 @@ function causeOf(entry: DealEffect): string | null {
 }
 
 /** Enqueues one effect on a deal; call inside the transaction that records its cause. Returns the row id (undefined: a duplicate). */
-export function enqueueEffect(outbox: OutboxRepository, entry: DealEffect, at: number): number | undefined {
+export function enqueueEffect(outbox: OutboxRepository, entry: DealEffect, at: number): Promise<number | undefined> {
   return outbox.enqueue(
     {
       portalId: entry.portalId,

@@ -15,7 +15,7 @@ import { settingsChangeRepository, type SettingsChangeRepository } from './setti
 import { dealFlagRepository, type DealFlagRepository } from './dealFlagStore';
 import { seenSignatureRepository, type SeenSignatureRepository } from './seenSignatureStore';
 import { oauthStateRepository, type OAuthStateRepository } from '../oauth/oauthStateStore';
-import { runInTransactionScope } from './transactionScope';
+import { currentTransaction, runInTransactionScope } from './transactionScope';
 
 /**
  * The repositories over one session, each made when first used: a transaction touches a few of
@@ -97,18 +97,71 @@ export interface EngineChecks {
   writable(): Promise<WriteCheck>;
 }
 
-class SqlStore extends SessionRepositories implements Store {
+/**
+ * The repositories of a Store answer on the open transaction when used from inside its work (the
+ * transaction scope), on the database otherwise; `tx`, handed to the work, is the same thing made
+ * explicit.
+ */
+class SqlStore implements Store {
+  private readonly root: SessionRepositories;
+  // Batches the webhook route parsed, shared by the database's inbox and every transaction's.
+  private readonly batches: ParsedBatches = new Map();
+
   constructor(
     private readonly database: SqlDatabase,
     private readonly engine: EngineChecks,
-    // Batches the webhook route parsed, shared by the database's inbox and every transaction's.
-    private readonly batches: ParsedBatches = new Map(),
   ) {
-    super(database, batches);
+    this.root = new SessionRepositories(database, this.batches);
+  }
+
+  private here(): TxStore {
+    return currentTransaction<TxStore>() ?? this.root;
+  }
+  get accounts() {
+    return this.here().accounts;
+  }
+  get inbox() {
+    return this.here().inbox;
+  }
+  get outbox() {
+    return this.here().outbox;
+  }
+  get gateViolations() {
+    return this.here().gateViolations;
+  }
+  get settings() {
+    return this.here().settings;
+  }
+  get pipelines() {
+    return this.here().pipelines;
+  }
+  get deals() {
+    return this.here().deals;
+  }
+  get reviews() {
+    return this.here().reviews;
+  }
+  get audit() {
+    return this.here().audit;
+  }
+  get settingsChanges() {
+    return this.here().settingsChanges;
+  }
+  get dealFlags() {
+    return this.here().dealFlags;
+  }
+  get sweeps() {
+    return this.here().sweeps;
+  }
+  get seenSignatures() {
+    return this.here().seenSignatures;
+  }
+  get oauthStates() {
+    return this.here().oauthStates;
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {
-    return runInTransactionScope(() => this.database.transaction((tx) => work(new SessionRepositories(tx, this.batches))));
+    return this.database.transaction((session) => runInTransactionScope<TxStore, T>(new SessionRepositories(session, this.batches), work));
   }
   ping() {
     return this.engine.ping();

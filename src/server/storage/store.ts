@@ -71,9 +71,10 @@ export interface TxStore {
 
 export interface Store extends TxStore {
   /**
-   * Runs `work` in one transaction: all of its writes land, or none (a throw rolls back). `work`
-   * uses the `tx` it is given (the store's own repositories are outside the transaction: on SQLite
-   * they wait until it ends), and calls no HubSpot (the gateway throws inside a transaction).
+   * Runs `work` in one transaction: all of its writes land, or none (a throw rolls back). Inside
+   * the work (and whatever it awaits), this store's repositories act on the transaction, as `tx`
+   * does; everyone else's statements stay outside it (on SQLite they wait until it ends). Nothing
+   * in the work may call HubSpot: the gateway throws inside a transaction.
    */
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T>;
   /** Cheap round trip to the database, for readiness. */

@@ -75,7 +75,7 @@ export interface DealSweeps {
   /** Works on one due sweep until it is done, has to wait or fails, or `shouldStop()`; returns the pages it stored. */
   sweep(state: SweepState, shouldStop: () => boolean): Promise<number>;
   /** The stages past the gate of each pipeline under the account's settings (the backfill looks there). */
-  stagesPastGate(portalId: number): string[];
+  stagesPastGate(portalId: number): Promise<string[]>;
 }
 
 /** Every stage ordered after its pipeline's gate stage, lost stages left out (gatePolicy decides both). */
@@ -99,9 +99,9 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
   const random = deps.random ?? Math.random;
   const pageOptions = deps.pageLimit !== undefined ? { limit: deps.pageLimit } : {};
 
-  function pastGate(portalId: number): string[] {
-    const { settings } = effectiveSettings({ store, clock, defaults: deps.defaults }, portalId);
-    return stagesPastGate(store.pipelines.list(portalId), settings);
+  async function pastGate(portalId: number): Promise<string[]> {
+    const { settings } = await effectiveSettings({ store, clock, defaults: deps.defaults }, portalId);
+    return stagesPastGate(await store.pipelines.list(portalId), settings);
   }
 
   /**
@@ -139,27 +139,27 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
     return { filters, ...pageOptions };
   }
 
-  function failed(state: SweepState, error: unknown): void {
+  async function failed(state: SweepState, error: unknown): Promise<void> {
     const info = classifyHubSpotError(error);
     const attempts = state.attempts + 1;
     const wait = info.rateLimited ? Math.max(governor.pauseRemainingMs(state.portalId), searchPacer.pauseRemainingMs(state.portalId), retry.baseMs) : backoffDelay(attempts, retry, random);
     const message = `${info.status !== undefined ? `HubSpot answered ${info.status}: ` : ''}${info.message}`.slice(0, 2000);
     const now = clock.now();
-    store.sweeps.fail(state.portalId, state.kind, attempts, message, now + wait, now);
+    await store.sweeps.fail(state.portalId, state.kind, attempts, message, now + wait, now);
     logger.warn({ portalId: state.portalId, sweep: state.kind, attempts, error: message }, 'a sweep search failed; it goes on after a pause (GET /ops/sweeps)');
   }
 
   /** A new pass of a sweep that is not running: the backfill's first, or the next reconciliation. */
-  function begin(state: SweepState): SweepState | undefined {
+  async function begin(state: SweepState): Promise<SweepState | undefined> {
     const now = clock.now();
-    if (state.kind === 'backfill') return store.sweeps.start(state.portalId, 'backfill', CURSOR_AT_START, now);
-    return store.sweeps.start(state.portalId, 'reconcile', { lastId: null, since: Math.max(0, (state.watermark ?? now) - overlapMs) }, now);
+    if (state.kind === 'backfill') return await store.sweeps.start(state.portalId, 'backfill', CURSOR_AT_START, now);
+    return await store.sweeps.start(state.portalId, 'reconcile', { lastId: null, since: Math.max(0, (state.watermark ?? now) - overlapMs) }, now);
   }
 
-  function finish(state: SweepState): void {
+  async function finish(state: SweepState): Promise<void> {
     const now = clock.now();
     if (state.kind === 'backfill') {
-      store.sweeps.finish(state.portalId, 'backfill', now, { nextAt: now });
+      await store.sweeps.finish(state.portalId, 'backfill', now, { nextAt: now });
       const took = state.startedAt === null ? null : now - state.startedAt;
       logger.info({ portalId: state.portalId, checked: state.checked, inserted: state.inserted, ms: took }, 'install backfill finished: existing deals past the gate handed to enforcement');
       return;
@@ -168,26 +168,26 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
     // skew and HubSpot's search index catching up); changes during it are the next pass's.
     const watermark = Math.max(state.watermark ?? 0, state.startedAt ?? now);
     const nextAt = Math.max(now, (state.startedAt ?? now) + deps.reconcileIntervalMs);
-    store.sweeps.finish(state.portalId, 'reconcile', now, { nextAt, watermark });
+    await store.sweeps.finish(state.portalId, 'reconcile', now, { nextAt, watermark });
     logger.debug({ portalId: state.portalId, checked: state.checked, inserted: state.inserted }, 'reconciliation pass finished');
   }
 
   async function sweep(due: SweepState, shouldStop: () => boolean): Promise<number> {
     const { portalId } = due;
     const kind: SweepKind = due.kind;
-    let state: SweepState | undefined = due.status === 'running' && due.cursor !== null ? due : begin(due);
+    let state: SweepState | undefined = due.status === 'running' && due.cursor !== null ? due : await begin(due);
     let pages = 0;
     while (state && !shouldStop() && pages < PAGES_PER_TURN) {
       const cursor = state.cursor ?? CURSOR_AT_START;
-      if (store.sweeps.pendingInboxEvents(portalId, SWEEP_SUBSCRIPTION_TYPE) >= backlogLimit) {
-        store.sweeps.postpone(portalId, kind, clock.now() + BACKLOG_PAUSE_MS);
+      if (await store.sweeps.pendingInboxEvents(portalId, SWEEP_SUBSCRIPTION_TYPE) >= backlogLimit) {
+        await store.sweeps.postpone(portalId, kind, clock.now() + BACKLOG_PAUSE_MS);
         break;
       }
-      const stages = kind === 'backfill' ? pastGate(portalId) : [];
+      const stages = kind === 'backfill' ? await pastGate(portalId) : [];
       if (kind === 'backfill' && stages.length === 0) {
         // No pipeline has a gate stage (or none has a stage after it): nothing can sit past a gate.
-        store.transaction(() => store.sweeps.recordPage(portalId, kind, { checked: 0, inserted: 0, total: 0, cursor, at: clock.now() }));
-        finish({ ...state, total: 0 });
+        await store.transaction(async () => await store.sweeps.recordPage(portalId, kind, { checked: 0, inserted: 0, total: 0, cursor, at: clock.now() }));
+        await finish({ ...state, total: 0 });
         break;
       }
       const query = queryOf(state, cursor, stages);
@@ -195,7 +195,7 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
       try {
         page = await search(portalId, pageRequest(query, cursor), shouldStop);
       } catch (error) {
-        if (!(error instanceof SweepStopped)) failed(state, error);
+        if (!(error instanceof SweepStopped)) await failed(state, error);
         break;
       }
       const step = advance(cursor, page);
@@ -204,16 +204,16 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
       const now = clock.now();
       const checked = state.checked + step.deals.length;
       const next = step.cursor;
-      const stored = store.transaction(() => {
-        const inserted = store.inbox.insertBatch(events, now);
-        store.sweeps.recordPage(portalId, kind, { checked: step.deals.length, inserted, total: checked + step.remaining, cursor: next, at: now });
+      const stored = await store.transaction(async () => {
+        const inserted = await store.inbox.insertBatch(events, now);
+        await store.sweeps.recordPage(portalId, kind, { checked: step.deals.length, inserted, total: checked + step.remaining, cursor: next, at: now });
         return inserted;
       });
       pages += 1;
       if (stored > 0) deps.onEvents?.();
       state = { ...state, checked, inserted: state.inserted + stored, total: checked + step.remaining, cursor: next, attempts: 0, lastError: null };
       if (step.done) {
-        finish(state);
+        await finish(state);
         break;
       }
     }

@@ -8,8 +8,8 @@ import { sweepIdOf } from './dealSweeps';
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** The install sweep as the settings page shows it ("Checking existing deals: 1,200 of 5,000"). */
-export function backfillProgressOf(store: Store, portalId: number): BackfillProgress | null {
-  const state = store.sweeps.get(portalId, 'backfill');
+export async function backfillProgressOf(store: Store, portalId: number): Promise<BackfillProgress | null> {
+  const state = await store.sweeps.get(portalId, 'backfill');
   if (!state) return null;
   return {
     status: state.status,
@@ -62,9 +62,9 @@ export interface AccountSweepsView {
 }
 
 /** GET /ops/sweeps: every account's sweeps (or one account's). */
-export function accountSweeps(store: Store, portalId?: number): AccountSweepsView[] {
+export async function accountSweeps(store: Store, portalId?: number): Promise<AccountSweepsView[]> {
   const byAccount = new Map<number, AccountSweepsView>();
-  for (const state of store.sweeps.list(portalId)) {
+  for (const state of await store.sweeps.list(portalId)) {
     let view = byAccount.get(state.portalId);
     if (!view) {
       view = { portalId: state.portalId, backfill: null, reconcile: null };

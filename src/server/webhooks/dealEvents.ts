@@ -58,32 +58,32 @@ export interface RelaxedBy {
 /** The gate, as enforcement needs it. All run inside the inbox transaction (synchronous, store only). */
 export interface GatePort {
   /** Stores the facts and applies what changed (requirement, stale approval, status projection). */
-  reconcile(portalId: number, deal: ObservedDeal, actor: string): void;
+  reconcile(portalId: number, deal: ObservedDeal, actor: string): Promise<void>;
   /** Marks the deal deleted in the snapshot. */
-  markDeleted(portalId: number, dealId: string, at: number): void;
+  markDeleted(portalId: number, dealId: string, at: number): Promise<void>;
   /** The snapshot as Dealgate holds it, if any. */
-  snapshot(portalId: number, dealId: string): ObservedDeal | undefined;
+  snapshot(portalId: number, dealId: string): Promise<ObservedDeal | undefined>;
   /** Whether the deal, with these facts, may sit in `toStage`. */
-  judgeStageMove(portalId: number, deal: ObservedDeal, toStage: string): StageMoveVerdict;
+  judgeStageMove(portalId: number, deal: ObservedDeal, toStage: string): Promise<StageMoveVerdict>;
   /**
    * The latest change of the gate's rule relaxed it so that this deal, which the rule before that
    * change would have stopped, may sit where it is.
    */
-  relaxedBy(portalId: number, deal: ObservedDeal): RelaxedBy | undefined;
+  relaxedBy(portalId: number, deal: ObservedDeal): Promise<RelaxedBy | undefined>;
   /**
    * The rule in force at `at` (when the deal passed, or its fact changed) let the deal sit where it
    * is, and a later change tightened the rule so that it no longer may: that change.
    */
-  tightenedSince(portalId: number, deal: ObservedDeal, at: number): RelaxedBy | undefined;
+  tightenedSince(portalId: number, deal: ObservedDeal, at: number): Promise<RelaxedBy | undefined>;
   /** Flags a deal whose passage was legal when it happened (listed, a note, a task for its owner), once per change; true when it did. */
-  flagTightened(portalId: number, deal: ObservedDeal, change: RelaxedBy): boolean;
+  flagTightened(portalId: number, deal: ObservedDeal, change: RelaxedBy): Promise<boolean>;
   /**
    * Grows each time the deal gets an approval (the id of its latest approved review, 0 before):
    * an approval that stops covering the deal is a new reason to act on the same passage.
    */
-  coverageEpoch(portalId: number, dealId: string): number;
+  coverageEpoch(portalId: number, dealId: string): Promise<number>;
   /** The escalation reviewer (user id), who gets a task for a won deal flagged without sign-off. */
-  escalationReviewer(portalId: number): string | null;
+  escalationReviewer(portalId: number): Promise<string | null>;
 }
 
 /** What a sweep of HubSpot asks of a deal it found (see the sweeps); `enforce` is an admin's action on a backfill flag. */
@@ -237,8 +237,8 @@ function isDeletion(event: Pick<InboxEvent, 'subscriptionType'>): boolean {
 export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHandler {
   const { store, clock, logger, gate } = deps;
 
-  function pipelineOf(portalId: number, pipelineId: string | null): Pipeline | undefined {
-    return pipelineId === null ? undefined : store.pipelines.get(portalId, pipelineId);
+  async function pipelineOf(portalId: number, pipelineId: string | null): Promise<Pipeline | undefined> {
+    return pipelineId === null ? undefined : await store.pipelines.get(portalId, pipelineId);
   }
 
   /**
@@ -247,13 +247,13 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
    * always judged on the deal as HubSpot has it when we read it, since the facts that decide it
    * (a commitment ticked a moment before the move) may sit in events not received yet.
    */
-  function plainlyAllowed(event: InboxEvent, snapshot: ObservedDeal): boolean {
+  async function plainlyAllowed(event: InboxEvent, snapshot: ObservedDeal): Promise<boolean> {
     if (isOwnEvent(event)) return true;
     const stage = event.propertyValue;
     if (stage === null) return true;
-    const pipeline = pipelineOf(event.portalId, snapshot.pipeline);
+    const pipeline = await pipelineOf(event.portalId, snapshot.pipeline);
     if (!pipeline || !pipeline.stages.some((s) => s.id === stage)) return false;
-    return !gate.judgeStageMove(event.portalId, { ...snapshot, stage }, stage).pastGate;
+    return !(await gate.judgeStageMove(event.portalId, { ...snapshot, stage }, stage)).pastGate;
   }
 
   /** An event about a fact the snapshot keeps, older than the snapshot: it arrived late, so only a read tells the truth. */
@@ -302,43 +302,43 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
   }
 
   /** Where a deal past the gate goes back to: the newest stage it sat in before that is not past the gate, else the gate stage. */
-  function revertTarget(portalId: number, observed: ObservedDeal, fresh: HubSpotDeal, index: number, verdict: StageMoveVerdict, isMove: boolean) {
+  async function revertTarget(portalId: number, observed: ObservedDeal, fresh: HubSpotDeal, index: number, verdict: StageMoveVerdict, isMove: boolean) {
     // A won deal found without sign-off (not moved there just now) goes back to the gate stage.
     if (!isMove && verdict.inWonStage) return verdict.gateStage?.id;
     for (let i = Math.max(index, 0) + 1; i < fresh.stageHistory.length; i += 1) {
       const stageId = (fresh.stageHistory[i] as StageChange).value;
       if (stageId === fresh.stage) continue;
-      const pipeline = pipelineOfStage(portalId, fresh.pipeline, stageId);
+      const pipeline = await pipelineOfStage(portalId, fresh.pipeline, stageId);
       if (!pipeline) continue;
-      if (!gate.judgeStageMove(portalId, { ...observed, pipeline: pipeline.id, stage: stageId }, stageId).pastGate) return stageId;
+      if (!(await gate.judgeStageMove(portalId, { ...observed, pipeline: pipeline.id, stage: stageId }, stageId)).pastGate) return stageId;
     }
     return verdict.gateStage?.id;
   }
 
-  function pipelineOfStage(portalId: number, pipelineId: string | null, stageId: string): Pipeline | undefined {
-    const pipeline = pipelineOf(portalId, pipelineId);
-    return pipeline?.stages.some((s) => s.id === stageId) ? pipeline : store.pipelines.list(portalId).find((p) => p.stages.some((s) => s.id === stageId));
+  async function pipelineOfStage(portalId: number, pipelineId: string | null, stageId: string): Promise<Pipeline | undefined> {
+    const pipeline = await pipelineOf(portalId, pipelineId);
+    return pipeline?.stages.some((s) => s.id === stageId) ? pipeline : (await store.pipelines.list(portalId)).find((p) => p.stages.some((s) => s.id === stageId));
   }
 
-  function stageLabel(portalId: number, pipelineId: string | null, stageId: string): string {
-    return pipelineOfStage(portalId, pipelineId, stageId)?.stages.find((s) => s.id === stageId)?.label ?? stageId;
+  async function stageLabel(portalId: number, pipelineId: string | null, stageId: string): Promise<string> {
+    return (await pipelineOfStage(portalId, pipelineId, stageId))?.stages.find((s) => s.id === stageId)?.label ?? stageId;
   }
 
   /** A deal that passed the gate only because the latest change of the rule relaxed it: recorded, naming that change's author. */
-  function notePassage(event: InboxEvent, observed: ObservedDeal, entry: StageChange): void {
-    const relaxed = gate.relaxedBy(event.portalId, observed);
+  async function notePassage(event: InboxEvent, observed: ObservedDeal, entry: StageChange): Promise<void> {
+    const relaxed = await gate.relaxedBy(event.portalId, observed);
     if (!relaxed) return;
     const now = clock.now();
-    const stage = stageLabel(event.portalId, observed.pipeline, entry.value);
+    const stage = await stageLabel(event.portalId, observed.pipeline, entry.value);
     const reason = `passed to ${stage} under a rule relaxed by user ${relaxed.changedBy} (settings change #${relaxed.settingsChangeId}, ${new Date(relaxed.changedAt).toISOString()}); the rule before it required a review`;
-    const id = store.dealFlags.record(
+    const id = await store.dealFlags.record(
       { portalId: event.portalId, dealId: observed.dealId, kind: 'relaxed_passage', reason, settingsChangeId: relaxed.settingsChangeId, dedupeKey: `relaxed:${observed.dealId}:${entry.value}:${entry.timestamp}` },
       now,
     );
     if (id === undefined) return;
-    store.audit.append(event.portalId, {
+    await store.audit.append(event.portalId, {
       dealId: observed.dealId,
-      reviewId: store.reviews.latestForDeal(event.portalId, observed.dealId)?.id ?? null,
+      reviewId: (await store.reviews.latestForDeal(event.portalId, observed.dealId))?.id ?? null,
       action: 'passed_under_relaxed_rule',
       actor: actorOf(event, entry),
       fromStatus: null,
@@ -355,12 +355,12 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
    * ones under afterClose=revert), flagged (won under afterClose=flag; found by the install sweep),
    * and the attempt recorded, once per passage however many events or sweeps reveal it.
    */
-  function enforce(event: InboxEvent, fresh: HubSpotDeal): boolean {
+  async function enforce(event: InboxEvent, fresh: HubSpotDeal): Promise<boolean> {
     const portalId = event.portalId;
     if (isOwnEvent(event) || fresh.stage === null) return false;
     let mode = sweepModeOf(event);
     const observed = observedFrom(fresh);
-    const verdict = gate.judgeStageMove(portalId, observed, fresh.stage);
+    const verdict = await gate.judgeStageMove(portalId, observed, fresh.stage);
     if (!verdict.pastGate) return false;
     const stage = fresh.stage;
     const appId = appIdOf(event);
@@ -370,7 +370,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     if (entry && isOwnChange(entry.sourceType, entry.sourceId, appId)) return false;
     const isMove = isStageEvent(event) && event.propertyValue === stage;
     if (verdict.allowed) {
-      if (isMove && entry) notePassage(event, observed, entry);
+      if (isMove && entry) await notePassage(event, observed, entry);
       return false;
     }
     // The install sweep flags what predates it; a deal it finds moved past the gate after it began
@@ -379,44 +379,43 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     if (mode === 'backfill' && entry && startedAt !== undefined && entry.timestamp >= startedAt) mode = 'reconcile';
     // Flagged where it sits because its passage was legal (before install, before the rules
     // tightened): a later edit or sweep of it leaves it flagged; a move past the gate since is judged.
-    if (mode !== 'enforce' && mode !== 'backfill' && standsFlagged(portalId, fresh.id, entry)) return false;
+    if (mode !== 'enforce' && mode !== 'backfill' && await standsFlagged(portalId, fresh.id, entry)) return false;
     if (isMove) {
       // A move nobody identifiable made, to the stage a revert of ours set: our own revert landing.
       const byUser = Boolean(entry?.updatedByUserId) || /^userId:/.test(event.sourceId ?? '');
-      const revert = byUser ? undefined : store.outbox.recentRevert(portalId, fresh.id, event.occurredAt - OWN_REVERT_WINDOW_MS);
+      const revert = byUser ? undefined : await store.outbox.recentRevert(portalId, fresh.id, event.occurredAt - OWN_REVERT_WINDOW_MS);
       if (revert && revert.createdAt <= event.occurredAt && (revert.payload as { toStage?: unknown }).toStage === stage) return false;
     }
     const who = attribute(event, entry, mode);
     // Done while the rule allowed it, and learnt of after a change tightened the rule (a late
     // webhook, a sweep): legal when it happened, so flagged, not moved.
     if (mode === null || mode === 'reconcile') {
-      const tightened = gate.tightenedSince(portalId, observed, who.occurredAt);
-      if (tightened) return gate.flagTightened(portalId, observed, tightened);
+      const tightened = await gate.tightenedSince(portalId, observed, who.occurredAt);
+      if (tightened) return await gate.flagTightened(portalId, observed, tightened);
     }
-    const epoch = gate.coverageEpoch(portalId, fresh.id);
+    const epoch = await gate.coverageEpoch(portalId, fresh.id);
     // One action per passage (the history entry that put the deal where it is) and approval:
     // events that find the deal in the same state (moved twice before we read it, duplicates, the
     // webhook and a sweep) act once.
     const passage = entry ? `${fresh.id}:${stage}:${entry.timestamp}:e${epoch}` : undefined;
-    if (mode === 'backfill') return flagFound(event, observed, verdict, passage);
+    if (mode === 'backfill') return await flagFound(event, observed, verdict, passage);
     const flag = verdict.inWonStage && verdict.afterClose === 'flag';
     // The deal's move past the gate is what broke the rule (its own event, a fact set before it,
     // a sweep finding it): it goes back where it came from. A fact changed on a deal sitting won
     // sends it back to the gate stage.
     const byMove = who.cause !== 'fact_change';
-    const acted = flag ? flagWon(event, observed, verdict, passage, who, index, fresh) : revert(event, observed, fresh, verdict, passage, who, index, byMove);
+    const acted = flag ? await flagWon(event, observed, verdict, passage, who, index, fresh) : await revert(event, observed, fresh, verdict, passage, who, index, byMove);
     // Enforced: acted on now, or already (its passage reverted or flagged won before): the install flag is done either way.
     if (mode === 'enforce') {
       const by = enforcedBy(event);
-      store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], `enforced by ${by === null ? 'an admin' : `user ${by}`}`, clock.now());
+      await store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], `enforced by ${by === null ? 'an admin' : `user ${by}`}`, clock.now());
     }
     return acted;
   }
 
   /** An open flag of a legal passage (found at install, caught by tightened rules) raised after the deal reached its stage. */
-  function standsFlagged(portalId: number, dealId: string, entry: StageChange | undefined): boolean {
-    return store.dealFlags
-      .openForDeal(portalId, dealId)
+  async function standsFlagged(portalId: number, dealId: string, entry: StageChange | undefined): Promise<boolean> {
+    return (await store.dealFlags.openForDeal(portalId, dealId))
       .some((flag) => (flag.kind === 'backfill' || flag.kind === 'rules_tightened') && (entry === undefined || entry.timestamp <= flag.createdAt));
   }
 
@@ -439,8 +438,8 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     }
   }
 
-  function recordViolation(event: InboxEvent, dealId: string, who: Attribution, fromStage: string, toStage: string, action: 'reverted' | 'flagged'): number | undefined {
-    return store.gateViolations.record(
+  async function recordViolation(event: InboxEvent, dealId: string, who: Attribution, fromStage: string, toStage: string, action: 'reverted' | 'flagged'): Promise<number | undefined> {
+    return await store.gateViolations.record(
       {
         portalId: event.portalId,
         dealId,
@@ -459,7 +458,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     );
   }
 
-  function revert(
+  async function revert(
     event: InboxEvent,
     observed: ObservedDeal,
     fresh: HubSpotDeal,
@@ -468,15 +467,15 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     who: Attribution,
     index: number,
     isMove: boolean,
-  ): boolean {
+  ): Promise<boolean> {
     const portalId = event.portalId;
     const movedTo = fresh.stage as string;
-    const backTo = revertTarget(portalId, observed, fresh, index, verdict, isMove);
+    const backTo = await revertTarget(portalId, observed, fresh, index, verdict, isMove);
     if (!backTo || backTo === movedTo) {
       logger.warn({ portalId, dealId: fresh.id, stage: movedTo }, 'a deal past the gate cannot be moved back: no earlier stage and no gate stage');
       return false;
     }
-    const backToPipeline = pipelineOfStage(portalId, fresh.pipeline, backTo);
+    const backToPipeline = await pipelineOfStage(portalId, fresh.pipeline, backTo);
     const now = clock.now();
     const entry = index >= 0 ? fresh.stageHistory[index] : undefined;
     const revertEffect = {
@@ -491,22 +490,22 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       },
     };
     const moveKey = passage === undefined ? undefined : `gate:${passage}`;
-    if (moveKey !== undefined && enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: revertEffect, dedupeKey: `${moveKey}:revert` }, now) === undefined) {
+    if (moveKey !== undefined && await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: revertEffect, dedupeKey: `${moveKey}:revert` }, now) === undefined) {
       return false;
     }
-    const violationId = recordViolation(event, fresh.id, who, backTo, movedTo, 'reverted');
+    const violationId = await recordViolation(event, fresh.id, who, backTo, movedTo, 'reverted');
     if (violationId === undefined) {
       // Only a second application of the same inbox event gets here, which its transaction rules out.
       if (moveKey !== undefined) throw new Error(`inbox event ${event.id} recorded its violation already`);
       return false;
     }
     const key = moveKey ?? `violation:${violationId}`;
-    if (moveKey === undefined) enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: revertEffect, dedupeKey: `${key}:revert` }, now);
-    enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
-    const from = stageLabel(portalId, fresh.pipeline, backTo);
-    const to = stageLabel(portalId, fresh.pipeline, movedTo);
+    if (moveKey === undefined) await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: revertEffect, dedupeKey: `${key}:revert` }, now);
+    await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
+    const from = await stageLabel(portalId, fresh.pipeline, backTo);
+    const to = await stageLabel(portalId, fresh.pipeline, movedTo);
     const change = who.cause === 'fact_change' ? { property: who.changedProperty } : who.cause === 'reconciliation' ? { found: 'reconciliation' as const } : undefined;
-    enqueueEffect(
+    await enqueueEffect(
       store.outbox,
       {
         portalId,
@@ -517,9 +516,9 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       now,
     );
     const what = who.cause === 'fact_change' ? `${who.changedProperty ?? 'a fact'} changed by ${describeActor(who.actor)} while it sat in ${to}` : `moved there by ${describeActor(who.actor)}`;
-    store.audit.append(portalId, {
+    await store.audit.append(portalId, {
       dealId: fresh.id,
-      reviewId: store.reviews.latestForDeal(portalId, fresh.id)?.id ?? null,
+      reviewId: (await store.reviews.latestForDeal(portalId, fresh.id))?.id ?? null,
       action: 'stage_move_reverted',
       // Dealgate moves the deal back; who put it past the gate is the violation's entry.
       actor: SYSTEM_ACTOR,
@@ -535,7 +534,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
   }
 
   /** A won deal under afterClose=flag: it stays won; the violation, the status, a note and tasks for its owner and the escalation reviewer say so. */
-  function flagWon(
+  async function flagWon(
     event: InboxEvent,
     observed: ObservedDeal,
     verdict: StageMoveVerdict,
@@ -543,46 +542,46 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     who: Attribution,
     index: number,
     fresh: HubSpotDeal,
-  ): boolean {
+  ): Promise<boolean> {
     const portalId = event.portalId;
     const now = clock.now();
     const stage = fresh.stage as string;
     const passageKey = `after_close:${passage ?? `event:${event.id}`}`;
-    const to = stageLabel(portalId, fresh.pipeline, stage);
+    const to = await stageLabel(portalId, fresh.pipeline, stage);
     const reason = `won (${to}) without a technical review sign-off: ${verdict.reason}`;
     // One open flag per passage; once it resolved (covered, or no longer needing review), the same
     // passage found uncovered again is a new cause: flagged again, under the next key.
-    const open = store.dealFlags.openForDeal(portalId, fresh.id).some((f) => f.kind === 'after_close' && (f.dedupeKey === passageKey || f.dedupeKey.startsWith(`${passageKey}:again`)));
+    const open = (await store.dealFlags.openForDeal(portalId, fresh.id)).some((f) => f.kind === 'after_close' && (f.dedupeKey === passageKey || f.dedupeKey.startsWith(`${passageKey}:again`)));
     if (open) return false;
     let key = passageKey;
-    let flagId = store.dealFlags.record({ portalId, dealId: fresh.id, kind: 'after_close', reason, settingsChangeId: null, dedupeKey: key }, now);
+    let flagId = await store.dealFlags.record({ portalId, dealId: fresh.id, kind: 'after_close', reason, settingsChangeId: null, dedupeKey: key }, now);
     for (let again = 2; flagId === undefined; again += 1) {
       key = `${passageKey}:again${again}`;
-      flagId = store.dealFlags.record({ portalId, dealId: fresh.id, kind: 'after_close', reason, settingsChangeId: null, dedupeKey: key }, now);
+      flagId = await store.dealFlags.record({ portalId, dealId: fresh.id, kind: 'after_close', reason, settingsChangeId: null, dedupeKey: key }, now);
     }
     const previous = fresh.stageHistory.slice(Math.max(index, 0) + 1).find((h) => h.value !== stage)?.value ?? verdict.gateStage?.id ?? stage;
-    const violationId = recordViolation(event, fresh.id, who, previous, stage, 'flagged');
-    enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
+    const violationId = await recordViolation(event, fresh.id, who, previous, stage, 'flagged');
+    await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
     const body = flaggedNote({ by: who.actor, stage: to, verdict, gateLabel: verdict.gateStage?.label ?? null, cause: who.cause, property: who.changedProperty });
-    enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'create_note', payload: { body } } , dedupeKey: `${key}:note` }, now);
+    await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'create_note', payload: { body } } , dedupeKey: `${key}:note` }, now);
     const subject = `Won without technical sign-off: ${observed.name ?? `deal ${fresh.id}`}`;
     const due = now + 24 * 60 * 60 * 1000;
     // The deal's owner (by owner id) and the escalation reviewer (by user id) are told.
-    const escalation = gate.escalationReviewer(portalId);
+    const escalation = await gate.escalationReviewer(portalId);
     const assignees = [
       ...(observed.ownerId !== null ? [{ who: 'owner', ownerId: observed.ownerId, ownerUserId: null }] : []),
       ...(escalation !== null ? [{ who: 'escalation', ownerUserId: escalation }] : []),
     ];
     for (const { who, ...assignee } of assignees) {
-      enqueueEffect(
+      await enqueueEffect(
         store.outbox,
         { portalId, dealId: fresh.id, effect: { kind: 'create_task', payload: { subject, body, ...assignee, dueAt: due } }, dedupeKey: `${key}:task:${who}`, cause: flagCause(flagId) },
         now,
       );
     }
-    store.audit.append(portalId, {
+    await store.audit.append(portalId, {
       dealId: fresh.id,
-      reviewId: store.reviews.latestForDeal(portalId, fresh.id)?.id ?? null,
+      reviewId: (await store.reviews.latestForDeal(portalId, fresh.id))?.id ?? null,
       action: 'deal_flagged',
       actor: SYSTEM_ACTOR,
       fromStatus: verdict.status,
@@ -596,20 +595,20 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
   }
 
   /** Found by the install sweep: it predates Dealgate, so it is flagged (listed for an admin to enforce), never moved. */
-  function flagFound(event: InboxEvent, observed: ObservedDeal, verdict: StageMoveVerdict, passage: string | undefined): boolean {
+  async function flagFound(event: InboxEvent, observed: ObservedDeal, verdict: StageMoveVerdict, passage: string | undefined): Promise<boolean> {
     const portalId = event.portalId;
     const now = clock.now();
     const stage = observed.stage as string;
-    const reason = `sits in ${stageLabel(portalId, observed.pipeline, stage)}, past the gate, without a technical review sign-off (found when Dealgate was installed): ${verdict.reason}`;
-    const flagId = store.dealFlags.record(
+    const reason = `sits in ${await stageLabel(portalId, observed.pipeline, stage)}, past the gate, without a technical review sign-off (found when Dealgate was installed): ${verdict.reason}`;
+    const flagId = await store.dealFlags.record(
       { portalId, dealId: observed.dealId, kind: 'backfill', reason, settingsChangeId: null, dedupeKey: `backfill:${passage ?? observed.dealId}` },
       now,
     );
     if (flagId === undefined) return false;
-    enqueueEffect(store.outbox, { portalId, dealId: observed.dealId, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
-    store.audit.append(portalId, {
+    await enqueueEffect(store.outbox, { portalId, dealId: observed.dealId, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
+    await store.audit.append(portalId, {
       dealId: observed.dealId,
-      reviewId: store.reviews.latestForDeal(portalId, observed.dealId)?.id ?? null,
+      reviewId: (await store.reviews.latestForDeal(portalId, observed.dealId))?.id ?? null,
       action: 'deal_flagged',
       actor: SYSTEM_ACTOR,
       fromStatus: verdict.status,
@@ -622,49 +621,49 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
   }
 
   return {
-    needsFreshDeal(portalId, dealId, events) {
+    async needsFreshDeal(portalId, dealId, events) {
       if (events.every(isDeletion)) return false;
       if (events.some((e) => e.subscriptionType === SWEEP_SUBSCRIPTION)) return true;
-      const snapshot = gate.snapshot(portalId, dealId);
+      const snapshot = await gate.snapshot(portalId, dealId);
       if (!snapshot) return true;
       // A fact of a deal that sits past the gate changed: whether a decision still covers it is judged on HubSpot's current deal.
-      const pastGate = () => snapshot.stage !== null && gate.judgeStageMove(portalId, snapshot, snapshot.stage).pastGate;
-      return events.some((e) => {
+      const pastGate = async () => snapshot.stage !== null && (await gate.judgeStageMove(portalId, snapshot, snapshot.stage)).pastGate;
+      return events.some(async (e) => {
         if (e.subscriptionType === 'deal.creation' || e.subscriptionType === 'deal.restore' || e.propertyName === 'pipeline') return true;
-        if (arrivedLate(e, snapshot)) return true;
+        if (await arrivedLate(e, snapshot)) return true;
         // The home-currency amount is HubSpot's to compute: an amount change is read back.
         if (e.propertyName === 'deal_currency_code') return true;
         if (e.propertyName === 'amount' && snapshot.amountInHomeCurrency !== undefined && snapshot.amountInHomeCurrency !== null) return true;
-        if (e.propertyName !== null && GATING_FACTS.has(e.propertyName) && !isOwnEvent(e) && pastGate()) return true;
-        return isStageEvent(e) && !plainlyAllowed(e, snapshot);
+        if (e.propertyName !== null && GATING_FACTS.has(e.propertyName) && !isOwnEvent(e) && await pastGate()) return true;
+        return isStageEvent(e) && !await plainlyAllowed(e, snapshot);
       });
     },
 
-    unknownStage(portalId, fresh) {
-      const pipeline = pipelineOf(portalId, fresh.pipeline);
+    async unknownStage(portalId, fresh) {
+      const pipeline = await pipelineOf(portalId, fresh.pipeline);
       return !pipeline || (fresh.stage !== null && !pipeline.stages.some((s) => s.id === fresh.stage));
     },
 
-    apply({ event, fresh, goneFromHubSpot }: DealEventInput) {
+    async apply({ event, fresh, goneFromHubSpot }: DealEventInput) {
       const portalId = event.portalId;
       if (isDeletion(event) || goneFromHubSpot) {
-        gate.markDeleted(portalId, event.objectId, event.occurredAt);
+        await gate.markDeleted(portalId, event.objectId, event.occurredAt);
         return false;
       }
       const actor = actorOf(event);
       // A rep's edit of the commitment in HubSpot wins over our write of it still waiting in the
       // outbox (HubSpot slow or rate limiting): that write would silently undo the edit.
       if (event.propertyName !== null && REP_WRITTEN.has(event.propertyName) && !isOwnEvent(event)) {
-        store.outbox.yieldToLaterChange(portalId, event.objectId, event.propertyName, event.occurredAt, clock.now());
+        await store.outbox.yieldToLaterChange(portalId, event.objectId, event.propertyName, event.occurredAt, clock.now());
       }
       if (fresh) {
-        gate.reconcile(portalId, observedFrom(fresh), actor);
+        await gate.reconcile(portalId, observedFrom(fresh), actor);
       } else {
-        const snapshot = gate.snapshot(portalId, event.objectId);
-        if (snapshot) gate.reconcile(portalId, withEventValue(snapshot, event), actor);
+        const snapshot = await gate.snapshot(portalId, event.objectId);
+        if (snapshot) await gate.reconcile(portalId, withEventValue(snapshot, event), actor);
       }
       // Every event whose deal was read is judged on the deal as it is now, not only stage moves.
-      return fresh !== undefined ? enforce(event, fresh) : false;
+      return fresh !== undefined ? await enforce(event, fresh) : false;
     },
   };
 }

@@ -6,8 +6,8 @@ import type { GatePort } from './dealEvents';
 /** Enforcement's view of the gate, answered by the gate's own functions (no gate logic here). */
 export function gatePort(ctx: GateStoreContext): GatePort {
   return {
-    reconcile(portalId, deal, actor) {
-      reconcileDealFacts(
+    async reconcile(portalId, deal, actor) {
+      await reconcileDealFacts(
         ctx,
         portalId,
         deal.dealId,
@@ -16,21 +16,21 @@ export function gatePort(ctx: GateStoreContext): GatePort {
       );
     },
 
-    markDeleted(portalId, dealId, at) {
-      const held = ctx.store.deals.get(portalId, dealId);
+    async markDeleted(portalId, dealId, at) {
+      const held = await ctx.store.deals.get(portalId, dealId);
       if (!held || held.deleted) return;
-      reconcileDealFacts(ctx, portalId, dealId, { ...held, updatedAt: Math.max(at, held.sourceUpdatedAt), deleted: true }, 'hubspot');
+      await reconcileDealFacts(ctx, portalId, dealId, { ...held, updatedAt: Math.max(at, held.sourceUpdatedAt), deleted: true }, 'hubspot');
     },
 
-    snapshot(portalId, dealId) {
-      const held = ctx.store.deals.get(portalId, dealId);
+    async snapshot(portalId, dealId) {
+      const held = await ctx.store.deals.get(portalId, dealId);
       if (!held || held.deleted) return undefined;
       return { ...held, observedAt: held.sourceUpdatedAt };
     },
 
-    judgeStageMove(portalId, deal, toStage) {
+    async judgeStageMove(portalId, deal, toStage) {
       // The gate's verdict on the deal sitting in `toStage`: past the gate without leave is not allowed.
-      const evaluation = evaluateGateForDeal(ctx, portalId, deal.dealId, { ...deal, stage: toStage });
+      const evaluation = await evaluateGateForDeal(ctx, portalId, deal.dealId, { ...deal, stage: toStage });
       return {
         allowed: !(evaluation.pastGate && !evaluation.mayAdvance),
         pastGate: evaluation.pastGate,
@@ -42,30 +42,36 @@ export function gatePort(ctx: GateStoreContext): GatePort {
       };
     },
 
-    relaxedBy(portalId, deal) {
-      const change = ctx.store.settingsChanges.latestGateChange(portalId);
+    async relaxedBy(portalId, deal) {
+      const change = await ctx.store.settingsChanges.latestGateChange(portalId);
       if (!change || (change.effect !== 'relaxed' && change.effect !== 'mixed') || deal.stage === null) return undefined;
-      const before = evaluateGateForDeal(ctx, portalId, deal.dealId, deal, change.before);
+      const before = await evaluateGateForDeal(ctx, portalId, deal.dealId, deal, change.before);
       if (!(before.pastGate && !before.mayAdvance)) return undefined;
       return { settingsChangeId: change.id, changedBy: change.changedBy, changedAt: change.changedAt };
     },
 
-    tightenedSince(portalId, deal, at) {
-      const later = ctx.store.settingsChanges.since(portalId, at).filter((c) => c.effect !== 'neutral');
+    async tightenedSince(portalId, deal, at) {
+      const later = (await ctx.store.settingsChanges.since(portalId, at)).filter((c) => c.effect !== 'neutral');
       const first = later[0];
       if (!first || deal.stage === null) return undefined;
-      const blocked = (under: (typeof first)['before']) => {
-        const evaluation = evaluateGateForDeal(ctx, portalId, deal.dealId, deal, under);
+      const blocked = async (under: (typeof first)['before']) => {
+        const evaluation = await evaluateGateForDeal(ctx, portalId, deal.dealId, deal, under);
         return evaluation.pastGate && !evaluation.mayAdvance;
       };
-      if (blocked(first.before)) return undefined;
-      const change = later.find((c) => blocked(c.after));
+      if (await blocked(first.before)) return undefined;
+      let change: (typeof later)[number] | undefined;
+      for (const c of later) {
+        if (await blocked(c.after)) {
+          change = c;
+          break;
+        }
+      }
       return change && { settingsChangeId: change.id, changedBy: change.changedBy, changedAt: change.changedAt };
     },
 
-    flagTightened(portalId, deal, change) {
-      const evaluation = evaluateGateForDeal(ctx, portalId, deal.dealId, deal);
-      return flagTightened(ctx, {
+    async flagTightened(portalId, deal, change) {
+      const evaluation = await evaluateGateForDeal(ctx, portalId, deal.dealId, deal);
+      return await flagTightened(ctx, {
         portalId,
         deal,
         changeId: change.settingsChangeId,
@@ -76,14 +82,14 @@ export function gatePort(ctx: GateStoreContext): GatePort {
       });
     },
 
-    coverageEpoch(portalId, dealId) {
+    async coverageEpoch(portalId, dealId) {
       let epoch = 0;
-      for (const review of ctx.store.reviews.listForDeal(portalId, dealId)) if (review.approvedAmount !== null) epoch = review.id;
+      for (const review of await ctx.store.reviews.listForDeal(portalId, dealId)) if (review.approvedAmount !== null) epoch = review.id;
       return epoch;
     },
 
-    escalationReviewer(portalId) {
-      return effectiveSettings(ctx, portalId).settings.escalationReviewer;
+    async escalationReviewer(portalId) {
+      return (await effectiveSettings(ctx, portalId)).settings.escalationReviewer;
     },
   };
 }

@@ -36,12 +36,12 @@ export function webhookRoute(deps: WebhookRouteDeps): Router {
   const router = Router();
   const verify = { clientSecret: deps.config.hubspot.clientSecret, publicBaseUrl: deps.config.publicBaseUrl, clock: deps.clock };
   router.post(WEBHOOK_PATH, (req, res, next) => {
-    readRawBody(req, MAX_BODY_BYTES).then((raw) => {
+    readRawBody(req, MAX_BODY_BYTES).then(async (raw) => {
       const refused = signatureFailure(verify, req, raw);
       if (refused) throw refused;
       const brackets = refuseCostlyBody(raw);
       const batch = parseWebhookBatch(parseVerifiedJson(req, raw), brackets);
-      if (batch.length > 0) deps.store.inbox.journal(raw, deps.clock.now(), () => inboxEventsOfBatch(batch));
+      if (batch.length > 0) await deps.store.inbox.journal(raw, deps.clock.now(), () => inboxEventsOfBatch(batch));
       const answer = `{"received":${batch.length}}`;
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer) }).end(answer);
       if (batch.length > 0) deps.onStored?.();

@@ -99,7 +99,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     clock,
     logger,
     serves: (portalId) => deps.hubspot.serves(portalId),
-    savePipelines: (portalId, pipelines, at) => savePipelines({ store }, portalId, pipelines, at),
+    savePipelines: async (portalId, pipelines, at) => await savePipelines({ store }, portalId, pipelines, at),
     ...(options.pipelineRefreshIntervalMs !== undefined ? { pipelineRefreshIntervalMs: options.pipelineRefreshIntervalMs } : {}),
   });
   // First contact (an install, the first webhook) hands the account to the sweeps: its install backfill.

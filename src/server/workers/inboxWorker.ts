@@ -39,14 +39,14 @@ export interface DealEventInput {
 
 export interface DealEventHandler {
   /** Whether applying these events (one deal's, in order) needs the deal read from HubSpot first. */
-  needsFreshDeal(portalId: number, dealId: string, events: readonly InboxEvent[]): boolean;
+  needsFreshDeal(portalId: number, dealId: string, events: readonly InboxEvent[]): Promise<boolean>;
   /**
-   * Applies one event. Synchronous: it runs inside the transaction that marks the event done, so it
-   * may only write through the store (never call HubSpot). Returns true when it enqueued effects.
+   * Applies one event. It runs inside the transaction that marks the event done, so it may only
+   * write through the store (a HubSpot call there throws). Returns true when it enqueued effects.
    */
-  apply(input: DealEventInput): boolean;
+  apply(input: DealEventInput): Promise<boolean>;
   /** Called before `apply` when a deal sits in a stage the stored pipelines do not know. */
-  unknownStage?(portalId: number, fresh: HubSpotDeal): boolean;
+  unknownStage?(portalId: number, fresh: HubSpotDeal): Promise<boolean>;
 }
 
 export interface InboxWorkerDeps {
@@ -151,20 +151,20 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     `parked after retrying for ${describeDuration(now - event.receivedAt)} since it was acknowledged (the retry window is ${describeDuration(windowMs)})`;
 
   /** Dealgate itself failed to apply the event: retried with backoff, parked once attempts and the window are both spent. */
-  function retryLater(event: InboxEvent, error: unknown): void {
+  async function retryLater(event: InboxEvent, error: unknown): Promise<void> {
     const now = clock.now();
     const message = describeError(error);
     const attempts = event.attempts + 1;
     if (retriesExhausted(policy, attempts, event.receivedAt, now)) {
-      store.inbox.park(event.id, attempts, `${windowNote(event, now)} and ${attempts} attempts: ${message}`, now);
+      await store.inbox.park(event.id, attempts, `${windowNote(event, now)} and ${attempts} attempts: ${message}`, now);
       logger.error({ eventId: event.id, error: message }, 'inbox event parked (GET /ops/inbox?status=parked)');
     } else {
-      store.inbox.markRetry(event.id, attempts, message, now + backoffDelay(attempts, retry, random));
+      await store.inbox.markRetry(event.id, attempts, message, now + backoffDelay(attempts, retry, random));
     }
   }
 
   /** A HubSpot call for these events failed: park what waiting cannot cure, let the rest wait (no attempt spent). */
-  function hubSpotFailed(portalId: number, events: readonly InboxEvent[], error: unknown): void {
+  async function hubSpotFailed(portalId: number, events: readonly InboxEvent[], error: unknown): Promise<void> {
     if (events.length === 0) return;
     const now = clock.now();
     const failure = classifyFailure(error);
@@ -188,16 +188,16 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
       note = `waiting for HubSpot, failing for this account since ${iso(circuit.since)} (next probe ${iso(nextAt)}): ${failure.message}`;
     }
     let parked = 0;
-    store.transaction(() => {
+    await store.transaction(async () => {
       for (const event of events) {
         if (failure.kind === 'refused') {
-          store.inbox.park(event.id, event.attempts + 1, `parked, retrying cannot cure it: ${failure.message}`, now);
+          await store.inbox.park(event.id, event.attempts + 1, `parked, retrying cannot cure it: ${failure.message}`, now);
           parked += 1;
         } else if (tooOld(event, now)) {
-          store.inbox.park(event.id, event.attempts, `${windowNote(event, now)}: ${failure.message}`, now);
+          await store.inbox.park(event.id, event.attempts, `${windowNote(event, now)}: ${failure.message}`, now);
           parked += 1;
         } else {
-          store.inbox.markRetry(event.id, event.attempts, note, nextAt);
+          await store.inbox.markRetry(event.id, event.attempts, note, nextAt);
         }
       }
     });
@@ -243,7 +243,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
       if (list) list.push(event);
       else byDeal.set(event.objectId, [event]);
     }
-    const toRead = [...byDeal].filter(([dealId, dealEvents]) => handler.needsFreshDeal(portalId, dealId, dealEvents)).map(([dealId]) => dealId);
+    const toRead = [...byDeal].filter(async ([dealId, dealEvents]) => await handler.needsFreshDeal(portalId, dealId, dealEvents)).map(([dealId]) => dealId);
     const { fresh, unread } = await readDeals(portalId, toRead, (dealId) => byDeal.get(dealId) ?? []);
     const wasRead = new Set(toRead);
 
@@ -256,7 +256,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
         continue;
       }
       const deal = fresh.get(dealId);
-      if (deal && !refreshedPipelines && handler.unknownStage?.(portalId, deal)) {
+      if (deal && !refreshedPipelines && await handler.unknownStage?.(portalId, deal)) {
         try {
           refreshedPipelines = await deps.provisioner.refreshPipelines(portalId);
         } catch (error) {
@@ -266,19 +266,19 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
       for (let i = 0; i < dealEvents.length; i += 1) {
         const event = dealEvents[i] as InboxEvent;
         try {
-          const enqueued = store.transaction(() => {
-            const result = handler.apply({ event, fresh: deal, goneFromHubSpot: wasRead.has(dealId) && !deal });
-            store.inbox.markDone(event.id, clock.now());
+          const enqueued = await store.transaction(async () => {
+            const result = await handler.apply({ event, fresh: deal, goneFromHubSpot: wasRead.has(dealId) && !deal });
+            await store.inbox.markDone(event.id, clock.now());
             return result;
           });
           effects ||= enqueued;
           settled += 1;
         } catch (error) {
           // The database is gone (shutting down or crashed): nothing can be recorded; the event stays pending.
-          if (!store.ping()) throw error;
+          if (!await store.ping()) throw error;
           logger.warn({ portalId, dealId, eventId: event.id, err: error }, 'applying an inbox event failed');
           // The deal's later events wait for this one (due() leaves out a deal with a waiting event).
-          store.transaction(() => retryLater(event, error));
+          await store.transaction(async () => await retryLater(event, error));
           settled += dealEvents.length - i;
           break;
         }
@@ -304,7 +304,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
    */
   async function expandJournal(): Promise<void> {
     for (let slice = 0; slice < 300; slice += 1) {
-      if (store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, eventsOfBatch).batches < JOURNAL_BATCHES_PER_SLICE) return;
+      if ((await store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, eventsOfBatch)).batches < JOURNAL_BATCHES_PER_SLICE) return;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
@@ -312,7 +312,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
   async function processDue(): Promise<number> {
     await expandJournal();
     const now = clock.now();
-    const events = store.inbox.due(now, batchSize, waitingAccounts(now));
+    const events = await store.inbox.due(now, batchSize, waitingAccounts(now));
     if (events.length === 0) return 0;
     const byAccount = new Map<number, InboxEvent[]>();
     for (const event of events) {
@@ -330,11 +330,11 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     logger,
     idleMs: deps.idleMs ?? 1_000,
     round: processDue,
-    msUntilNextDue: () => {
-      if (store.inbox.journalBacklog() > 0) return 0;
+    msUntilNextDue: async () => {
+      if (await store.inbox.journalBacklog() > 0) return 0;
       const now = clock.now();
       const waiting = waitingAccounts(now);
-      let next = store.inbox.nextDueAt(waiting);
+      let next = await store.inbox.nextDueAt(waiting);
       // A waiting account's probe wakes the loop when it is due.
       for (const portalId of waiting) next = Math.min(next ?? Number.POSITIVE_INFINITY, circuits.get(portalId)?.nextProbeAt ?? Number.POSITIVE_INFINITY);
       return next === undefined ? undefined : next - now;

@@ -77,38 +77,38 @@ export function opsRoutes(deps: OpsRouteDeps): Router {
   const router = Router();
   router.use('/ops', opsGuard(deps.config.opsToken, deps.config.opsLoopback));
 
-  router.get('/ops/metrics', (_req, res) => {
+  router.get('/ops/metrics', async (_req, res) => {
     const now = deps.clock.now();
-    const inboxNext = deps.store.inbox.nextDueAt();
-    const outboxNext = deps.store.outbox.nextDueAt();
+    const inboxNext = await deps.store.inbox.nextDueAt();
+    const outboxNext = await deps.store.outbox.nextDueAt();
     res.json({
       inbox: { ...deps.store.inbox.countByStatus(), nextDueInMs: inboxNext === undefined ? null : Math.max(0, inboxNext - now) },
       outbox: { ...deps.store.outbox.countByStatus(), nextDueInMs: outboxNext === undefined ? null : Math.max(0, outboxNext - now) },
     });
   });
 
-  router.get('/ops/inbox', (req, res) => {
+  router.get('/ops/inbox', async (req, res) => {
     const q = validate(inboxQuery, req.query, 'query');
-    const events = deps.store.inbox.list({ limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.portalId ? { portalId: q.portalId } : {}) });
+    const events = await deps.store.inbox.list({ limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.portalId ? { portalId: q.portalId } : {}) });
     res.json({ events: events.map((e) => ({ ...e, payload: JSON.parse(e.payload) as unknown })) });
   });
 
-  router.post('/ops/inbox/:id/retry', (req, res) => {
+  router.post('/ops/inbox/:id/retry', async (req, res) => {
     const id = validate(plainNumber, req.params.id, 'id');
-    if (!deps.store.inbox.requeue(id, deps.clock.now())) throw notFound(`no parked inbox event ${id}`);
+    if (!await deps.store.inbox.requeue(id, deps.clock.now())) throw notFound(`no parked inbox event ${id}`);
     res.json({ requeued: id });
   });
 
-  router.get('/ops/outbox', (req, res) => {
+  router.get('/ops/outbox', async (req, res) => {
     const q = validate(outboxQuery, req.query, 'query');
-    res.json({ rows: deps.store.outbox.list({ limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.portalId ? { portalId: q.portalId } : {}) }) });
+    res.json({ rows: await deps.store.outbox.list({ limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.portalId ? { portalId: q.portalId } : {}) }) });
   });
 
   // Each account's install backfill (deals checked of total, started, finished, last error) and
   // reconciliation (last pass, watermark, next pass).
-  router.get('/ops/sweeps', (req, res) => {
+  router.get('/ops/sweeps', async (req, res) => {
     const q = validate(sweepsQuery, req.query, 'query');
-    res.json({ reconcileSeconds: deps.config.reconcileSeconds ?? null, accounts: accountSweeps(deps.store, q.portalId) });
+    res.json({ reconcileSeconds: deps.config.reconcileSeconds ?? null, accounts: await accountSweeps(deps.store, q.portalId) });
   });
 
   return router;

@@ -124,8 +124,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   async function send<T>(portalId: number, rowIds: readonly number[], work: () => Promise<T>): Promise<T> {
     await governor.acquire(portalId);
     const sentAt = Date.now();
-    store.transaction(() => store.outbox.markSending(rowIds, sentAt));
-    const answered = () => store.transaction(() => store.outbox.markAnswered(rowIds, sentAt));
+    await store.transaction(async () => await store.outbox.markSending(rowIds, sentAt));
+    const answered = async () => await store.transaction(async () => await store.outbox.markAnswered(rowIds, sentAt));
     const pending = work();
     try {
       return await withTimeout(pending, callTimeoutMs);
@@ -160,7 +160,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   }
 
   /** Records a failed delivery of `rows`; returns false when the caller should split the batch instead. */
-  function recordFailure(portalId: number, rows: ClaimedOutboxRow[], error: unknown, splittable: boolean, sent = false): boolean {
+  async function recordFailure(portalId: number, rows: ClaimedOutboxRow[], error: unknown, splittable: boolean, sent = false): Promise<boolean> {
     const info = classifyHubSpotError(error);
     const now = clock.now();
     if (info.rateLimited) {
@@ -168,11 +168,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       logger.warn({ portalId, pauseMs: pause, rows: rows.length }, 'HubSpot answered 429; pausing deliveries for this account');
       const until = now + pause + Math.round(random() * 500);
       const reason = `rate limited (429): ${info.message}`;
-      store.transaction(() => {
+      await store.transaction(async () => {
         // A row whose earlier outcome is unknown keeps that mark: it is still checked before a repeat.
         const [doubtful, clear] = [rows.filter((r) => r.inDoubt), rows.filter((r) => !r.inDoubt)];
-        store.outbox.release(clear.map((r) => r.id), until, reason);
-        store.outbox.release(doubtful.map((r) => r.id), until, IN_DOUBT + reason);
+        await store.outbox.release(clear.map((r) => r.id), until, reason);
+        await store.outbox.release(doubtful.map((r) => r.id), until, IN_DOUBT + reason);
       });
       return true;
     }
@@ -183,14 +183,14 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     const unknownOutcome = sent && (error instanceof CallTimeout || info.status === undefined || info.status >= 500);
     const message = (info.status ? `HubSpot ${info.status}: ` : '') + info.message;
     let failed = 0;
-    store.transaction(() => {
+    await store.transaction(async () => {
       for (const row of rows) {
         const text = (unknownOutcome || row.inDoubt ? IN_DOUBT : '') + message;
         if (!info.retryable || row.attempts >= retry.maxAttempts) {
-          store.outbox.markFailed(row.id, text, now);
+          await store.outbox.markFailed(row.id, text, now);
           failed += 1;
         } else {
-          store.outbox.markRetry(row.id, text, now + backoffDelay(row.attempts, retry, random));
+          await store.outbox.markRetry(row.id, text, now + backoffDelay(row.attempts, retry, random));
         }
       }
     });
@@ -199,9 +199,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     return true;
   }
 
-  function markDone(rows: readonly ClaimedOutboxRow[]): void {
+  async function markDone(rows: readonly ClaimedOutboxRow[]): Promise<void> {
     const now = clock.now();
-    store.transaction(() => store.outbox.markDone(rows.map((r) => r.id), now));
+    await store.transaction(async () => await store.outbox.markDone(rows.map((r) => r.id), now));
   }
 
   async function deliverDealUpdates(portalId: number, updates: DealUpdatePlan[]): Promise<void> {
@@ -279,13 +279,13 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     /** Inside the transaction that marks the rows done: the HubSpot ids each row's engagement got. */
     record?: (created: { item: EngagementPlan<P>; ids: string[] }[]) => void;
     /** Rows no longer worth creating (the reason, by row id); asked once it is known they do not exist yet. */
-    unwanted?: (items: EngagementPlan<P>[]) => Map<number, string>;
+    unwanted?: (items: EngagementPlan<P>[]) => Promise<Map<number, string>>;
   }
 
-  function settleCreated<P>(spec: EngagementKind<P>, created: { item: EngagementPlan<P>; ids: string[] }[]): void {
+  async function settleCreated<P>(spec: EngagementKind<P>, created: { item: EngagementPlan<P>; ids: string[] }[]): Promise<void> {
     const now = clock.now();
-    store.transaction(() => {
-      store.outbox.markDone(created.map((c) => c.item.row.id), now);
+    await store.transaction(async () => {
+      await store.outbox.markDone(created.map((c) => c.item.row.id), now);
       spec.record?.(created.filter((c) => c.ids.length > 0));
     });
   }
@@ -333,16 +333,16 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     }
     if (waits.size > 0) {
       const now = clock.now();
-      store.transaction(() => {
-        for (const [id, ms] of waits) store.outbox.release([id], now + ms, IN_DOUBT + 'an earlier attempt may still land at HubSpot; looking for it before creating again');
+      await store.transaction(async () => {
+        for (const [id, ms] of waits) await store.outbox.release([id], now + ms, IN_DOUBT + 'an earlier attempt may still land at HubSpot; looking for it before creating again');
       });
       items = items.filter((i) => !waits.has(i.row.id));
     }
-    const unwanted = spec.unwanted && items.length > 0 ? spec.unwanted(items) : new Map<number, string>();
+    const unwanted = spec.unwanted && items.length > 0 ? await spec.unwanted(items) : new Map<number, string>();
     if (unwanted.size > 0) {
       const now = clock.now();
-      store.transaction(() => {
-        for (const [id, reason] of unwanted) store.outbox.skip([id], reason, now);
+      await store.transaction(async () => {
+        for (const [id, reason] of unwanted) await store.outbox.skip([id], reason, now);
       });
       items = items.filter((i) => !unwanted.has(i.row.id));
     }
@@ -391,14 +391,14 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     for (const item of items) {
       const { cause } = item.payload;
       const completion: Completion = { item, taskIds: new Set(), waitUntil: undefined, waitingFor: [], lookups: [] };
-      const records = store.outbox.tasksOf(portalId, cause);
+      const records = await store.outbox.tasksOf(portalId, cause);
       const recorded = new Set(records.map((r) => r.outboxId));
       for (const r of records) if (r.completedAt === null && r.goneAt === null) completion.taskIds.add(r.taskId);
-      for (const create of store.outbox.byCause(portalId, cause, 'create_task')) {
+      for (const create of await store.outbox.byCause(portalId, cause, 'create_task')) {
         if (recorded.has(create.id)) continue;
         const lastError = create.lastError ?? '';
         if (create.status === 'pending') {
-          if (store.transaction(() => store.outbox.skipIfUnsent(create.id, `${cause} was closed before its task was created`, now))) continue;
+          if (await store.transaction(async () => await store.outbox.skipIfUnsent(create.id, `${cause} was closed before its task was created`, now))) continue;
           wait(completion, [create.id], Math.max(create.nextAttemptAt, now + 1_000));
         } else if (create.status === 'done' ? !lastError.startsWith(NOT_SENT) : lastError.startsWith(IN_DOUBT)) {
           completion.lookups.push(create);
@@ -425,7 +425,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         const tasks = c.lookups.flatMap((row) =>
           (found.get(row.id) ?? []).map((taskId) => ({ taskId, outboxId: row.id, cause: c.item.payload.cause, dealId: row.dealId ?? c.item.dealId })),
         );
-        if (tasks.length > 0) store.transaction(() => store.outbox.recordTasks(portalId, tasks, clock.now()));
+        if (tasks.length > 0) await store.transaction(async () => await store.outbox.recordTasks(portalId, tasks, clock.now()));
         for (const t of tasks) c.taskIds.add(t.taskId);
       } catch (error) {
         recordFailure(portalId, [c.item.row], error, false);
@@ -442,7 +442,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     for (const ids of chunk([...byTask.keys()])) {
       try {
         const outcome = await call(portalId, () => gateway.batchUpdateTasks(portalId, ids.map((id) => ({ id, properties: { hs_task_status: TASK_COMPLETED } }))));
-        store.transaction(() => store.outbox.settleTasks(portalId, { completed: outcome.updated, gone: outcome.missing }, clock.now()));
+        await store.transaction(async () => await store.outbox.settleTasks(portalId, { completed: outcome.updated, gone: outcome.missing }, clock.now()));
         if (outcome.missing.length > 0) logger.info({ portalId, tasks: outcome.missing }, 'tasks to complete are no longer in HubSpot (deleted); nothing left to complete');
         const answered = new Set([...outcome.updated, ...outcome.missing]);
         const unanswered = ids.filter((id) => !answered.has(id));
@@ -459,21 +459,21 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     if (done.length > 0) markDone(done.map((c) => c.item.row));
     const waiting = settled.filter((c) => c.waitUntil !== undefined);
     if (waiting.length > 0) {
-      store.transaction(() => {
-        for (const c of waiting) store.outbox.release([c.item.row.id], c.waitUntil ?? now, `waiting for task create #${c.waitingFor.join(', #')} to settle`);
+      await store.transaction(async () => {
+        for (const c of waiting) await store.outbox.release([c.item.row.id], c.waitUntil ?? now, `waiting for task create #${c.waitingFor.join(', #')} to settle`);
       });
     }
   }
 
   /** For each deal-property row, the properties later rows of its deal write (see planDelivery). */
-  function supersededIn(portalId: number, rows: readonly ClaimedOutboxRow[]): (row: ClaimedOutboxRow) => ReadonlySet<string> {
+  async function supersededIn(portalId: number, rows: readonly ClaimedOutboxRow[]): Promise<(row: ClaimedOutboxRow) => ReadonlySet<string>> {
     const firstByDeal = new Map<string, number>();
     for (const row of rows) {
       if (row.dealId === null || (row.kind !== 'update_deal' && row.kind !== 'revert_stage')) continue;
       firstByDeal.set(row.dealId, Math.min(row.id, firstByDeal.get(row.dealId) ?? row.id));
     }
     const writes = new Map<string, { id: number; properties: string[] }[]>();
-    for (const [dealId, firstId] of firstByDeal) writes.set(dealId, store.outbox.dealWritesAfter(portalId, dealId, firstId));
+    for (const [dealId, firstId] of firstByDeal) writes.set(dealId, await store.outbox.dealWritesAfter(portalId, dealId, firstId));
     return (row) => {
       const later = row.dealId === null ? undefined : writes.get(row.dealId);
       return new Set((later ?? []).filter((w) => w.id > row.id).flatMap((w) => w.properties));
@@ -487,11 +487,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       recordFailure(portalId, rows, error, false);
       return;
     }
-    const plan = planDelivery(rows, supersededIn(portalId, rows));
+    const plan = planDelivery(rows, await supersededIn(portalId, rows));
     if (plan.invalid.length > 0) {
       const now = clock.now();
-      store.transaction(() => {
-        for (const { row, reason } of plan.invalid) store.outbox.markFailed(row.id, reason, now);
+      await store.transaction(async () => {
+        for (const { row, reason } of plan.invalid) await store.outbox.markFailed(row.id, reason, now);
       });
       logger.error({ portalId, rows: plan.invalid.map((i) => ({ id: i.row.id, reason: i.reason })) }, 'outbox rows cannot be delivered');
     }
@@ -532,15 +532,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
               return { dealId: t.dealId, subject: t.payload.subject, body: withRef(t.payload.body, t.row), dueAt: t.payload.dueAt, ...(ownerId ? { ownerId } : {}) };
             },
             create: (tasks) => gateway.createTaskRecords(portalId, tasks),
-            record: (created) =>
-              store.outbox.recordTasks(
+            record: async (created) =>
+              await store.outbox.recordTasks(
                 portalId,
                 created.flatMap(({ item, ids }) => ids.map((taskId) => ({ taskId, outboxId: item.row.id, cause: item.row.cause, dealId: item.dealId }))),
                 clock.now(),
               ),
             // Its review was closed (a complete_tasks row exists) before the task reached HubSpot.
-            unwanted: (tasks) => {
-              const closed = store.outbox.causesWith(portalId, tasks.flatMap((t) => (t.row.cause ? [t.row.cause] : [])), 'complete_tasks');
+            unwanted: async (tasks) => {
+              const closed = await store.outbox.causesWith(portalId, tasks.flatMap((t) => (t.row.cause ? [t.row.cause] : [])), 'complete_tasks');
               return new Map(tasks.filter((t) => t.row.cause !== null && closed.has(t.row.cause)).map((t) => [t.row.id, `${t.row.cause} was closed before its task was created`]));
             },
           },
@@ -553,7 +553,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   }
 
   async function deliverDue(): Promise<number> {
-    const rows = store.transaction(() => store.outbox.claimDue(clock.now(), batchSize, leaseMs, governor.pausedAccounts()));
+    const rows = await store.transaction(async () => await store.outbox.claimDue(clock.now(), batchSize, leaseMs, governor.pausedAccounts()));
     if (rows.length === 0) return 0;
     const byAccount = new Map<number, ClaimedOutboxRow[]>();
     for (const row of rows) byAccount.set(row.portalId, [...(byAccount.get(row.portalId) ?? []), row]);
@@ -566,8 +566,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     logger,
     idleMs: deps.idleMs ?? 1_000,
     round: deliverDue,
-    msUntilNextDue: () => {
-      const next = store.outbox.nextDueAt();
+    msUntilNextDue: async () => {
+      const next = await store.outbox.nextDueAt();
       return next === undefined ? undefined : next - clock.now();
     },
   });
@@ -577,8 +577,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     get running() {
       return loop.running;
     },
-    start() {
-      store.outbox.recoverClaims(clock.now());
+    async start() {
+      await store.outbox.recoverClaims(clock.now());
       loop.start();
     },
     wake: loop.wake,

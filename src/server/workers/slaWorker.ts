@@ -48,27 +48,27 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
   const ctx = { store, clock, defaults: deps.defaults };
 
   /** Escalates one review if it is still due for it; true when it did. */
-  function escalate(portalId: number, reviewId: number): boolean {
-    return store.transaction(() => {
+  async function escalate(portalId: number, reviewId: number): Promise<boolean> {
+    return await store.transaction(async () => {
       const now = clock.now();
-      const review = store.reviews.get(portalId, reviewId);
+      const review = await store.reviews.get(portalId, reviewId);
       if (!review || review.escalatedAt !== null || !isPastDue(review, now)) return false;
       let updated = review;
       const reason = `no answer within the SLA (due ${new Date(review.dueAt).toISOString()})`;
       if (review.status === 'pending') {
         const moved = transition(review, 'mark_overdue', 'overdue', { actor: SYSTEM_ACTOR, at: now, reason });
-        store.audit.append(portalId, moved.audit);
+        await store.audit.append(portalId, moved.audit);
         updated = moved.review;
       }
       updated = { ...updated, escalatedAt: now, updatedAt: now };
-      store.reviews.update(portalId, updated);
+      await store.reviews.update(portalId, updated);
 
-      const { settings } = effectiveSettings(ctx, portalId);
+      const { settings } = await effectiveSettings(ctx, portalId);
       const escalationReviewer = settings.escalationReviewer;
-      const dealName = store.deals.get(portalId, review.dealId)?.name ?? null;
+      const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? null;
       const key = `review:${review.id}:escalation`;
       if (escalationReviewer) {
-        enqueueEffect(
+        await enqueueEffect(
           store.outbox,
           {
             portalId,
@@ -91,13 +91,13 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
           now,
         );
       }
-      enqueueEffect(
+      await enqueueEffect(
         store.outbox,
         { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, escalationReviewer) } }, dedupeKey: `${key}:note` },
         now,
       );
-      projectStatus(store, portalId, review.dealId, 'overdue', undefined, now);
-      store.audit.append(portalId, {
+      await projectStatus(store, portalId, review.dealId, 'overdue', undefined, now);
+      await store.audit.append(portalId, {
         dealId: review.dealId,
         reviewId: review.id,
         action: 'review_escalated',
@@ -116,9 +116,9 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
   async function escalateOverdue(): Promise<number> {
     const now = clock.now();
     let escalated = 0;
-    for (const due of store.reviews.dueForEscalation(now)) {
+    for (const due of await store.reviews.dueForEscalation(now)) {
       try {
-        if (escalate(due.portalId, due.reviewId)) escalated += 1;
+        if (await escalate(due.portalId, due.reviewId)) escalated += 1;
       } catch (error) {
         logger.error({ err: error, portalId: due.portalId, reviewId: due.reviewId }, 'escalating an overdue review failed; trying again next pass');
       }

@@ -40,15 +40,15 @@ export function createSweepWorker(deps: SweepWorkerDeps): SweepWorker {
     const now = clock.now();
     if (!scheduled && reconcile) {
       // A pass finished under a longer interval (before a restart) planned the next one by it.
-      const moved = store.sweeps.applyReconcileInterval(deps.reconcileIntervalMs);
+      const moved = await store.sweeps.applyReconcileInterval(deps.reconcileIntervalMs);
       if (moved > 0) logger.info({ accounts: moved, reconcileIntervalMs: deps.reconcileIntervalMs }, 'reconciliations planned under a longer interval brought forward');
     }
     scheduled = true;
-    for (const portalId of store.sweeps.enrollProvisioned(now, now + deps.reconcileIntervalMs)) {
+    for (const portalId of await store.sweeps.enrollProvisioned(now, now + deps.reconcileIntervalMs)) {
       logger.info({ portalId }, 'account enrolled for sweeps: the install backfill starts');
     }
     const byAccount = new Map<number, SweepState[]>();
-    for (const state of store.sweeps.due(now, { reconcile })) {
+    for (const state of await store.sweeps.due(now, { reconcile })) {
       const list = byAccount.get(state.portalId);
       if (list) list.push(state);
       else byAccount.set(state.portalId, [state]);
@@ -72,8 +72,8 @@ export function createSweepWorker(deps: SweepWorkerDeps): SweepWorker {
     logger,
     idleMs: deps.idleMs ?? 60_000,
     round: sweepDue,
-    msUntilNextDue: () => {
-      const next = store.sweeps.nextDueAt({ reconcile });
+    msUntilNextDue: async () => {
+      const next = await store.sweeps.nextDueAt({ reconcile });
       return next === undefined ? undefined : next - clock.now();
     },
   });

@@ -19,7 +19,7 @@ export interface WorkerLoopOptions {
   /** Does one round of work; returns how many items it handled. */
   round: () => Promise<number>;
   /** Milliseconds until the next item is due, when known; the loop sleeps no longer than that. */
-  msUntilNextDue?: () => number | undefined;
+  msUntilNextDue?: () => Promise<number | undefined>;
   idleMs: number;
   /** After a round throws (e.g. the database is gone), wait this long before trying again. */
   errorPauseMs?: number;
@@ -67,7 +67,7 @@ export function createWorkerLoop(options: WorkerLoopOptions): WorkerLoop {
       }
       let wait = options.idleMs;
       try {
-        const next = options.msUntilNextDue?.();
+        const next = await options.msUntilNextDue?.();
         // Not below 20 ms: due rows of a paused account must not spin the loop.
         if (next !== undefined) wait = Math.max(20, Math.min(wait, next));
       } catch {
