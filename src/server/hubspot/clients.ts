@@ -112,17 +112,20 @@ export function oauthHubSpotClients(deps: OAuthClientsDeps): OAuthHubSpotClients
 
   async function saveTokens(portalId: number, tokens: OAuthTokens, scopes: string[]): Promise<void> {
     const now = clock.now();
-    const existing = await store.accounts.get(portalId);
-    await store.accounts.upsert({
-      portalId,
-      authMode: 'oauth',
-      accessTokenEnc: cipher.encrypt(tokens.accessToken, portalId),
-      refreshTokenEnc: cipher.encrypt(tokens.refreshToken, portalId),
-      tokenExpiresAt: tokens.expiresAt,
-      scopes: scopes.length > 0 ? scopes.join(' ') : existing?.scopes ?? null,
-      installedAt: existing?.installedAt ?? now,
-      provisionedAt: existing?.provisionedAt ?? null,
-      updatedAt: now,
+    // Read and write in one transaction: the install callback and a token refresh may save at once.
+    await store.transaction(async () => {
+      const existing = await store.accounts.get(portalId);
+      await store.accounts.upsert({
+        portalId,
+        authMode: 'oauth',
+        accessTokenEnc: cipher.encrypt(tokens.accessToken, portalId),
+        refreshTokenEnc: cipher.encrypt(tokens.refreshToken, portalId),
+        tokenExpiresAt: tokens.expiresAt,
+        scopes: scopes.length > 0 ? scopes.join(' ') : existing?.scopes ?? null,
+        installedAt: existing?.installedAt ?? now,
+        provisionedAt: existing?.provisionedAt ?? null,
+        updatedAt: now,
+      });
     });
   }
 

@@ -37,8 +37,11 @@ class SessionRepositories implements TxStore {
   #seenSignatures?: SeenSignatureRepository;
   #oauthStates?: OAuthStateRepository;
 
+  /** Savepoints open in this session's transaction (a nested Store.transaction). */
+  savepoints = 0;
+
   constructor(
-    private readonly sql: SqlSession,
+    readonly sql: SqlSession,
     private readonly parsedBatches: ParsedBatches,
   ) {}
 
@@ -115,7 +118,7 @@ class SqlStore implements Store {
   }
 
   private here(): TxStore {
-    return currentTransaction<TxStore>() ?? this.root;
+    return currentTransaction<SessionRepositories>() ?? this.root;
   }
   get accounts() {
     return this.here().accounts;
@@ -161,7 +164,9 @@ class SqlStore implements Store {
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {
-    return this.database.transaction((session) => runInTransactionScope<TxStore, T>(new SessionRepositories(session, this.batches), work));
+    const outer = currentTransaction<SessionRepositories>();
+    if (outer) return nested(outer, work);
+    return this.database.transaction((session) => runInTransactionScope<SessionRepositories, T>(new SessionRepositories(session, this.batches), work));
   }
   ping() {
     return this.engine.ping();
@@ -171,6 +176,28 @@ class SqlStore implements Store {
   }
   close() {
     return this.database.close();
+  }
+}
+
+/**
+ * A transaction opened inside another one (a use case that writes atomically, called from a
+ * transaction that also marks an inbox event done): a savepoint of the outer one, so a throw that
+ * the caller catches undoes only the inner work, as better-sqlite3's nested transactions did. Both
+ * engines speak SAVEPOINT / RELEASE / ROLLBACK TO. The inner work runs on the outer's session.
+ */
+async function nested<T>(outer: SessionRepositories, work: (tx: TxStore) => Promise<T>): Promise<T> {
+  const name = `dealgate_${++outer.savepoints}`;
+  await outer.sql.run(`SAVEPOINT ${name}`);
+  try {
+    const result = await work(outer);
+    await outer.sql.run(`RELEASE SAVEPOINT ${name}`);
+    return result;
+  } catch (error) {
+    await outer.sql.run(`ROLLBACK TO SAVEPOINT ${name}`);
+    await outer.sql.run(`RELEASE SAVEPOINT ${name}`);
+    throw error;
+  } finally {
+    outer.savepoints -= 1;
   }
 }
 

@@ -222,7 +222,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
         // of its round waits with this batch, without asking.
         const onlyThese = classifyFailure(error).kind === 'refused';
         const failed = onlyThese ? ids : chunks.slice(c).flat();
-        hubSpotFailed(portalId, failed.flatMap(eventsOf), error);
+        await hubSpotFailed(portalId, failed.flatMap(eventsOf), error);
         for (const id of failed) unread.add(id);
         if (!onlyThese) break;
       }
@@ -234,7 +234,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     try {
       await deps.provisioner.ensureReady(portalId);
     } catch (error) {
-      hubSpotFailed(portalId, events, error);
+      await hubSpotFailed(portalId, events, error);
       return { settled: events.length, effects: false };
     }
     const byDeal = new Map<string, InboxEvent[]>();

@@ -132,17 +132,17 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     } catch (error) {
       if (error instanceof CallTimeout) {
         for (const id of rowIds) openCalls.set(id, sentAt);
-        const late = (lateError?: unknown) => {
+        const late = async (lateError?: unknown) => {
           for (const id of rowIds) if (openCalls.get(id) === sentAt) openCalls.delete(id);
           try {
-            if (lateError === undefined || !mayStillLand(lateError)) answered();
+            if (lateError === undefined || !mayStillLand(lateError)) await answered();
           } catch {
             // The store is closed (stopped meanwhile): the next start waits out lateAnswerMs instead.
           }
         };
         pending.then(() => late(), (lateError: unknown) => late(lateError ?? new Error('rejected')));
       } else if (!mayStillLand(error)) {
-        answered();
+        await answered();
       }
       throw error;
     }
@@ -222,15 +222,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       }
     }
     const settledWithoutCall = updates.filter((u) => Object.keys(u.properties).length === 0);
-    if (settledWithoutCall.length > 0) markDone(settledWithoutCall.flatMap((u) => u.rows));
+    if (settledWithoutCall.length > 0) await markDone(settledWithoutCall.flatMap((u) => u.rows));
     const toSend = updates.filter((u) => Object.keys(u.properties).length > 0);
 
     for (const batch of chunk(toSend)) {
       try {
         await call(portalId, () => gateway.batchUpdateDeals(portalId, batch.map((u) => ({ id: u.dealId, properties: u.properties }))));
-        markDone(batch.flatMap((u) => u.rows));
+        await markDone(batch.flatMap((u) => u.rows));
       } catch (error) {
-        if (!recordFailure(portalId, batch.flatMap((u) => u.rows), error, batch.length > 1, true)) {
+        if (!await recordFailure(portalId, batch.flatMap((u) => u.rows), error, batch.length > 1, true)) {
           for (const single of batch) await deliverDealUpdates(portalId, [single]);
         }
       }
@@ -314,7 +314,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       try {
         const existing = await alreadyCreated(portalId, spec.kind, doubtful);
         if (existing.size > 0) {
-          settleCreated(
+          await settleCreated(
             spec,
             doubtful.filter((i) => existing.has(i.row.id)).map((item) => ({ item, ids: existing.get(item.row.id) ?? [] })),
           );
@@ -327,7 +327,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         }
         items = items.filter((i) => !existing.has(i.row.id));
       } catch (error) {
-        recordFailure(portalId, doubtful.map((i) => i.row), error, false);
+        await recordFailure(portalId, doubtful.map((i) => i.row), error, false);
         items = items.filter((i) => !i.row.inDoubt);
       }
     }
@@ -350,9 +350,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       try {
         const engagements = batch.map(spec.toEngagement);
         const records = await send(portalId, batch.map((i) => i.row.id), () => spec.create(engagements));
-        settleCreated(spec, matchCreated(batch, records));
+        await settleCreated(spec, matchCreated(batch, records));
       } catch (error) {
-        if (!recordFailure(portalId, batch.map((i) => i.row), error, batch.length > 1, true)) {
+        if (!await recordFailure(portalId, batch.map((i) => i.row), error, batch.length > 1, true)) {
           for (const single of batch) await deliverEngagements(portalId, spec, [single]);
         }
       }
@@ -428,7 +428,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         if (tasks.length > 0) await store.transaction(async () => await store.outbox.recordTasks(portalId, tasks, clock.now()));
         for (const t of tasks) c.taskIds.add(t.taskId);
       } catch (error) {
-        recordFailure(portalId, [c.item.row], error, false);
+        await recordFailure(portalId, [c.item.row], error, false);
         failed.add(c);
       }
     }
@@ -449,14 +449,14 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         if (unanswered.length > 0) throw new Error(`HubSpot's answer left out tasks ${unanswered.join(', ')}`);
       } catch (error) {
         const rows = [...new Set(ids.flatMap((id) => byTask.get(id) ?? []))].filter((c) => !failed.has(c));
-        recordFailure(portalId, rows.map((c) => c.item.row), error, false);
+        await recordFailure(portalId, rows.map((c) => c.item.row), error, false);
         for (const c of rows) failed.add(c);
       }
     }
 
     const settled = work.filter((c) => !failed.has(c));
     const done = settled.filter((c) => c.waitUntil === undefined);
-    if (done.length > 0) markDone(done.map((c) => c.item.row));
+    if (done.length > 0) await markDone(done.map((c) => c.item.row));
     const waiting = settled.filter((c) => c.waitUntil !== undefined);
     if (waiting.length > 0) {
       await store.transaction(async () => {
@@ -484,7 +484,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     try {
       await deps.prepareAccount?.(portalId);
     } catch (error) {
-      recordFailure(portalId, rows, error, false);
+      await recordFailure(portalId, rows, error, false);
       return;
     }
     const plan = planDelivery(rows, await supersededIn(portalId, rows));
@@ -501,7 +501,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       } catch (error) {
         // A failure outside a batch call (e.g. the revert re-check read): the rows wait for a retry.
         logger.warn({ portalId, err: error, what }, 'outbox delivery step failed');
-        recordFailure(portalId, rowsOf, error, false);
+        await recordFailure(portalId, rowsOf, error, false);
       }
     };
     await guard('deal updates', () => deliverDealUpdates(portalId, plan.dealUpdates), plan.dealUpdates.flatMap((u) => u.rows));
