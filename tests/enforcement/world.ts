@@ -55,7 +55,7 @@ export function gateContext(stack: Stack): GateContext {
 /** The rep asks for a review of the deal's commitment from the card; returns the review id. */
 export async function requestReviewAsRep(stack: Stack, dealId: string, body = { summary: 'SAML SSO with the customer IdP', effortWeeks: 3 }): Promise<number> {
   await requestReview(gateContext(stack), { portalId: stack.sim.portalId, userId: String(REP) }, dealId, body);
-  const review = stack.store.reviews.latestForDeal(stack.sim.portalId, dealId);
+  const review = await stack.store.reviews.latestForDeal(stack.sim.portalId, dealId);
   if (!review) throw new Error('no review was stored');
   return review.id;
 }

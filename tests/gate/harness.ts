@@ -53,7 +53,7 @@ export interface Harness {
   ctx: GateContext;
   call<T = GateResponse>(userId: string, method: CardRequest['method'], path: string, body?: unknown, portalId?: number): Promise<CardResponse<T>>;
   /** Outbox rows of a deal, oldest first. */
-  outbox(dealId: string): OutboxRow[];
+  outbox(dealId: string): Promise<OutboxRow[]>;
   /** One round of the real outbox worker: what is due goes to the simulator. */
   deliverOutbox(): Promise<number>;
   /** A deal in HubSpot (the simulator) that Dealgate has not seen yet. */
@@ -112,8 +112,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     call(userId, method, path, body, portalId = sim.portalId) {
       return cardRequest(server.url, TEST_CLIENT_SECRET, { method, path: `/api/v1${path}`, userId, portalId, body, timestamp: clock.now() });
     },
-    outbox(dealId) {
-      return store.outbox.list({ portalId: sim.portalId, dealId, limit: 1000 }).reverse();
+    async outbox(dealId) {
+      return (await store.outbox.list({ portalId: sim.portalId, dealId, limit: 1000 })).reverse();
     },
     deliverOutbox() {
       return outboxWorker.deliverDue();
@@ -127,7 +127,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     async close() {
       await server.close();
       await sim.stop();
-      store.close();
+      await store.close();
       dir.cleanup();
     },
   };

@@ -200,10 +200,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let service = boot();
   sim.webhooks.setTargetUrl(url + WEBHOOK_PATH);
 
-  function pendingWork(): string | undefined {
-    const journal = service.store.inbox.journalBacklog();
-    const inbox = service.store.inbox.countByStatus().pending;
-    const outbox = service.store.outbox.countByStatus().pending;
+  async function pendingWork(): Promise<string | undefined> {
+    const journal = await service.store.inbox.journalBacklog();
+    const inbox = (await service.store.inbox.countByStatus()).pending;
+    const outbox = (await service.store.outbox.countByStatus()).pending;
     if (journal === 0 && inbox === 0 && outbox === 0) return undefined;
     return `${journal} journaled batch(es), ${inbox} pending inbox event(s), ${outbox} pending outbox row(s)`;
   }
@@ -217,7 +217,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       service.background.inbox.wake();
       service.background.outbox.wake();
       for (;;) {
-        const waiting = pendingWork();
+        const waiting = await pendingWork();
         if (waiting === undefined) break;
         if (Date.now() > deadline) throw new Error(`stack did not settle within ${timeoutMs} ms: ${waiting}`);
         await sleep(5);
@@ -263,11 +263,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     if (crash) {
       // A killed process: the database goes away under the workers; whatever they were doing is lost.
-      service.store.close();
+      await service.store.close();
       await service.background.stop();
     } else {
       await service.background.stop();
-      service.store.close();
+      await service.store.close();
     }
   }
 

@@ -21,9 +21,8 @@ export function busiestWindow(log: readonly LoggedRequest[], windowMs: number): 
 export const searches = (stack: Stack): LoggedRequest[] => stack.sim.requests.all().filter((r) => r.endpoint === SEARCH);
 
 /** The account's sweep events in the inbox, oldest first. */
-export function sweepEvents(stack: Stack, mode?: 'backfill' | 'reconcile'): (InboxEvent & { sweep: SweepEventPayload })[] {
-  return stack.store.inbox
-    .list({ portalId: stack.sim.portalId, limit: 100_000 })
+export async function sweepEvents(stack: Stack, mode?: 'backfill' | 'reconcile'): Promise<(InboxEvent & { sweep: SweepEventPayload })[]> {
+  return (await stack.store.inbox.list({ portalId: stack.sim.portalId, limit: 100_000 }))
     .filter((e) => e.subscriptionType === 'dealgate.sweep' && (mode === undefined || e.propertyValue === mode))
     .map((e) => ({ ...e, sweep: JSON.parse(e.payload) as SweepEventPayload }))
     .reverse();
