@@ -12,8 +12,8 @@ describe('card API: GET /dashboard', () => {
   let portalId: number;
   const ids: Record<string, number> = {};
 
-  function seedReview(portal: number, key: string, dealId: string, requestedAt: number, status: Review['status'], extra: Partial<Review> = {}) {
-    const review = h.store.reviews.insert(portal, {
+  async function seedReview(portal: number, key: string, dealId: string, requestedAt: number, status: Review['status'], extra: Partial<Review> = {}) {
+    const review = await h.store.reviews.insert(portal, {
       ...openReview({ dealId, summary: `commitment ${key}`, effortWeeks: 4, neededBy: null, amount: 80000, requestedBy: REP, at: requestedAt, dueAt: requestedAt + 48 * HOUR }),
       status,
       ...extra,
@@ -22,8 +22,8 @@ describe('card API: GET /dashboard', () => {
     return review;
   }
 
-  function seedDecision(portal: number, review: Review, outcome: Decision['outcome'], decidedAt: number, extraWeeks: number | null = null) {
-    h.store.reviews.insertDecision(portal, {
+  async function seedDecision(portal: number, review: Review, outcome: Decision['outcome'], decidedAt: number, extraWeeks: number | null = null) {
+    await h.store.reviews.insertDecision(portal, {
       reviewId: review.id,
       outcome,
       note: outcome === 'no' ? 'not feasible' : '',
@@ -36,8 +36,8 @@ describe('card API: GET /dashboard', () => {
     });
   }
 
-  function seedViolation(portal: number, dealId: string, movedByUserId: string | null, occurredAt: number) {
-    h.store.gateViolations.record(
+  async function seedViolation(portal: number, dealId: string, movedByUserId: string | null, occurredAt: number) {
+    await h.store.gateViolations.record(
       { portalId: portal, dealId, movedByUserId, sourceType: 'CRM_UI', sourceId: movedByUserId ? `userId:${movedByUserId}` : null, fromStage: 'contractsent', toStage: 'closedwon', occurredAt, inboxEventId: null },
       occurredAt,
     );
@@ -58,40 +58,40 @@ describe('card API: GET /dashboard', () => {
       amountTolerance: 0.1,
       afterClose: 'revert',
     };
-    h.store.settings.put(portalId, settings, START, ADMIN);
+    await h.store.settings.put(portalId, settings, START, ADMIN);
     for (const [dealId, name, amount] of [['11', 'Globex', 120000], ['12', 'Initech', 60000], ['13', 'Umbrella', 90000]] as const) {
-      h.store.deals.upsert(portalId, {
+      await h.store.deals.upsert(portalId, {
         dealId, name, amount, stage: 'contractsent', pipeline: 'default', commitment: true, commitmentSummary: 'x', effortWeeks: 4,
         ownerId: null, deleted: false, sourceUpdatedAt: START, refreshedAt: START,
       });
     }
 
     // Decided this quarter (Q4 2026): 24 h yes, 72 h no (late), 10 h yes-but (+2 weeks), 48 h yes (on the dot, needed in 2027-Q1).
-    seedDecision(portalId, seedReview(portalId, 'yes24', '1', at(10, 5), 'approved'), 'yes', at(10, 6));
-    seedDecision(portalId, seedReview(portalId, 'no72', '2', at(10, 10), 'rejected'), 'no', at(10, 13));
-    seedDecision(portalId, seedReview(portalId, 'but10', '3', at(10, 20), 'approved_with_conditions', { effortWeeks: 3 }), 'yes_but', at(10, 20, 19), 2);
-    seedDecision(portalId, seedReview(portalId, 'yes48', '4', at(10, 25), 'approved', { effortWeeks: 6, neededBy: '2027-01-10' }), 'yes', at(10, 27));
+    await seedDecision(portalId, await seedReview(portalId, 'yes24', '1', at(10, 5), 'approved'), 'yes', at(10, 6));
+    await seedDecision(portalId, await seedReview(portalId, 'no72', '2', at(10, 10), 'rejected'), 'no', at(10, 13));
+    await seedDecision(portalId, await seedReview(portalId, 'but10', '3', at(10, 20), 'approved_with_conditions', { effortWeeks: 3 }), 'yes_but', at(10, 20, 19), 2);
+    await seedDecision(portalId, await seedReview(portalId, 'yes48', '4', at(10, 25), 'approved', { effortWeeks: 6, neededBy: '2027-01-10' }), 'yes', at(10, 27));
     // Decided last quarter: not this quarter's figures.
-    seedDecision(portalId, seedReview(portalId, 'old', '5', at(9, 20), 'rejected'), 'no', at(9, 25));
+    await seedDecision(portalId, await seedReview(portalId, 'old', '5', at(9, 20), 'rejected'), 'no', at(9, 25));
     // Waiting: one marked overdue, one past due but not yet marked, one in time.
-    seedReview(portalId, 'pendingLate', '12', at(10, 30), 'pending');
-    seedReview(portalId, 'inTime', '13', START - HOUR, 'pending');
-    seedReview(portalId, 'markedOverdue', '11', at(10, 29), 'overdue');
+    await seedReview(portalId, 'pendingLate', '12', at(10, 30), 'pending');
+    await seedReview(portalId, 'inTime', '13', START - HOUR, 'pending');
+    await seedReview(portalId, 'markedOverdue', '11', at(10, 29), 'overdue');
     // Answered and gone: not in the queue.
-    seedReview(portalId, 'withdrawn', '6', at(10, 28), 'withdrawn');
+    await seedReview(portalId, 'withdrawn', '6', at(10, 28), 'withdrawn');
 
-    seedViolation(portalId, '11', '100', at(10, 3));
-    seedViolation(portalId, '12', '100', at(11, 1));
-    seedViolation(portalId, '13', '101', at(10, 15));
-    seedViolation(portalId, '13', null, at(10, 16));
-    seedViolation(portalId, '11', '101', at(9, 28)); // last quarter
+    await seedViolation(portalId, '11', '100', at(10, 3));
+    await seedViolation(portalId, '12', '100', at(11, 1));
+    await seedViolation(portalId, '13', '101', at(10, 15));
+    await seedViolation(portalId, '13', null, at(10, 16));
+    await seedViolation(portalId, '11', '101', at(9, 28)); // last quarter
 
     // Another account's data never shows.
     const other = portalId + 1;
-    const foreign = seedReview(other, 'foreign', '1', at(10, 5), 'approved');
-    seedDecision(other, foreign, 'yes', at(10, 5, 10));
-    seedReview(other, 'foreignOpen', '2', at(10, 30), 'pending');
-    seedViolation(other, '1', '100', at(10, 20));
+    const foreign = await seedReview(other, 'foreign', '1', at(10, 5), 'approved');
+    await seedDecision(other, foreign, 'yes', at(10, 5, 10));
+    await seedReview(other, 'foreignOpen', '2', at(10, 30), 'pending');
+    await seedViolation(other, '1', '100', at(10, 20));
   });
   afterAll(() => h.close());
 
@@ -157,24 +157,24 @@ describe('card API: GET /dashboard', () => {
     h = await startHarness();
     try {
       const fresh = h.sim.portalId;
-      h.store.settings.put(fresh, { ...baseSettings, valueThreshold: 0 }, START, ADMIN);
+      await h.store.settings.put(fresh, { ...baseSettings, valueThreshold: 0 }, START, ADMIN);
       // Answered in 10 hours; another requested three days ago, due yesterday, still waiting.
-      seedDecision(fresh, seedReview(fresh, 'quick', '21', START - 20 * HOUR, 'approved'), 'yes', START - 10 * HOUR);
-      const late = seedReview(fresh, 'late', '22', START - 72 * HOUR, 'overdue');
+      await seedDecision(fresh, await seedReview(fresh, 'quick', '21', START - 20 * HOUR, 'approved'), 'yes', START - 10 * HOUR);
+      const late = await seedReview(fresh, 'late', '22', START - 72 * HOUR, 'overdue');
       let d = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard')).json;
       // Not "100%" while a review is overdue: 1 in time of 1 decision + 1 waiting past due.
       expect(d.slaCompliance).toBe(0.5);
       expect([d.decisionsTotal, d.overdueCount]).toEqual([1, 1]);
 
       // Answered late now: a late decision, still one miss (not two).
-      h.store.reviews.update(fresh, { ...late, status: 'approved', closedAt: START, updatedAt: START });
-      seedDecision(fresh, late, 'yes', START);
+      await h.store.reviews.update(fresh, { ...late, status: 'approved', closedAt: START, updatedAt: START });
+      await seedDecision(fresh, late, 'yes', START);
       d = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard')).json;
       expect(d.slaCompliance).toBe(0.5);
       expect([d.decisionsTotal, d.overdueCount]).toEqual([2, 0]);
 
       // Waiting but not yet due: not a miss.
-      seedReview(fresh, 'fresh', '23', START - HOUR, 'pending');
+      await seedReview(fresh, 'fresh', '23', START - HOUR, 'pending');
       d = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard')).json;
       expect(d.slaCompliance).toBe(0.5);
       expect(d.overdueCount).toBe(0);
@@ -190,9 +190,9 @@ describe('card API: GET /dashboard', () => {
     h = await startHarness();
     try {
       const fresh = h.sim.portalId;
-      h.store.settings.put(fresh, { valueThreshold: 0, slaHours: 48, reviewers: [REVIEWER], admins: [ADMIN], escalationReviewer: null, gateStageLabel: 'contract', gateStages: {}, capacity: null, amountTolerance: 0.1, afterClose: 'revert' }, START, ADMIN);
+      await h.store.settings.put(fresh, { valueThreshold: 0, slaHours: 48, reviewers: [REVIEWER], admins: [ADMIN], escalationReviewer: null, gateStageLabel: 'contract', gateStages: {}, capacity: null, amountTolerance: 0.1, afterClose: 'revert' }, START, ADMIN);
       for (const [key, hours] of [['h1', 1], ['h100', 100], ['h5', 5]] as const) {
-        seedDecision(fresh, seedReview(fresh, key, key, at(10, 1), 'approved'), 'yes', at(10, 1) + hours * HOUR);
+        await seedDecision(fresh, await seedReview(fresh, key, key, at(10, 1), 'approved'), 'yes', at(10, 1) + hours * HOUR);
       }
       const d = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard')).json;
       expect(d.medianHoursToDecision).toBe(5);

@@ -26,8 +26,8 @@ describe('card API: the review lifecycle', () => {
     return h.call(userId, 'POST', `/reviews/${reviewId}/decision`, body);
   }
 
-  function auditActions() {
-    return h.store.audit.listForDeal(h.sim.portalId, dealId).map((e) => [e.action, e.actor, e.fromStatus, e.toStatus]);
+  async function auditActions() {
+    return (await h.store.audit.listForDeal(h.sim.portalId, dealId)).map((e) => [e.action, e.actor, e.fromStatus, e.toStatus]);
   }
 
   it('reads a deal Dealgate has not seen from HubSpot once; the next load costs no HubSpot call', async () => {
@@ -72,7 +72,7 @@ describe('card API: the review lifecycle', () => {
     expect(gate.deal).toMatchObject({ commitment: true, commitmentSummary: 'SSO with Okta', effortWeeks: 4 });
     expect(gate.permissions).toMatchObject({ canRequest: false, canWithdraw: true, canDecide: false });
 
-    const rows = h.outbox(dealId);
+    const rows = await h.outbox(dealId);
     expect(projectedProperties(rows)).toEqual({
       dealgate_commitment: 'true',
       dealgate_commitment_summary: 'SSO with Okta',
@@ -85,7 +85,7 @@ describe('card API: the review lifecycle', () => {
     const tasks = rows.filter((r) => r.kind === 'create_task').map((r) => r.payload as { ownerUserId: string; dueAt: number; subject: string });
     expect(tasks.map((t) => t.ownerUserId).sort()).toEqual([REVIEWER, SECOND_REVIEWER]);
     expect(tasks.every((t) => t.dueAt === START + 48 * HOUR && t.subject === `Technical review #${reviewId}: Acme renewal`)).toBe(true);
-    expect(auditActions()).toEqual([['review_requested', REP, 'not_required', 'pending']]);
+    expect(await auditActions()).toEqual([['review_requested', REP, 'not_required', 'pending']]);
 
     // Seen by a reviewer, the same deal offers the decision.
     const asReviewer = (await h.call(REVIEWER, 'GET', `/deals/${dealId}/gate`)).json;
@@ -95,7 +95,7 @@ describe('card API: the review lifecycle', () => {
 
   it('does not assign a task to a reviewer who requested the review themselves', async () => {
     await request(undefined, REVIEWER);
-    const owners = h.outbox(dealId).filter((r) => r.kind === 'create_task').map((r) => (r.payload as { ownerUserId: string }).ownerUserId);
+    const owners = (await h.outbox(dealId)).filter((r) => r.kind === 'create_task').map((r) => (r.payload as { ownerUserId: string }).ownerUserId);
     expect(owners).toEqual([SECOND_REVIEWER]);
   });
 
@@ -120,13 +120,13 @@ describe('card API: the review lifecycle', () => {
     expect(result.json.sla).toBeNull();
     // Requesting stays open for a renegotiated commitment (the same one is refused, below).
     expect(result.json.permissions).toMatchObject({ canRequest: true, canDecide: false, canWithdraw: false });
-    const props = projectedProperties(h.outbox(dealId));
+    const props = projectedProperties(await h.outbox(dealId));
     expect(props).toMatchObject({ dealgate_status: 'approved', dealgate_decided_by: REVIEWER, dealgate_decided_at: new Date(START + 5 * HOUR).toISOString(), dealgate_conditions: '' });
-    const notes = h.outbox(dealId).filter((r) => r.kind === 'create_note').map((r) => (r.payload as { body: string }).body);
+    const notes = (await h.outbox(dealId)).filter((r) => r.kind === 'create_note').map((r) => (r.payload as { body: string }).body);
     expect(notes).toHaveLength(1);
     expect(notes[0]).toContain(`technical review #${reviewId}: Yes`);
     expect(notes[0]).toContain('fits the Q4 roadmap');
-    expect(auditActions()).toEqual([
+    expect(await auditActions()).toEqual([
       ['review_requested', REP, 'not_required', 'pending'],
       ['review_decided', REVIEWER, 'pending', 'approved'],
     ]);
@@ -143,7 +143,7 @@ describe('card API: the review lifecycle', () => {
     expect(result.status).toBe(200);
     expect(result.json.gate).toMatchObject({ status: 'approved_with_conditions', mayAdvance: true });
     expect(result.json.review?.decision).toMatchObject({ outcome: 'yes_but', extraWeeks: 2, tradeoff: 'SCIM moves to next quarter' });
-    expect(projectedProperties(h.outbox(dealId))).toMatchObject({
+    expect(projectedProperties(await h.outbox(dealId))).toMatchObject({
       dealgate_status: 'approved_with_conditions',
       dealgate_conditions: '2 extra engineer-weeks; tradeoff: SCIM moves to next quarter',
     });
@@ -153,7 +153,7 @@ describe('card API: the review lifecycle', () => {
     const { reviewId } = await request();
     const result = await decide(reviewId, { outcome: 'no', note: 'needs a new identity layer' });
     expect(result.json.gate).toMatchObject({ status: 'rejected', mayAdvance: false });
-    const note = h.outbox(dealId).find((r) => r.kind === 'create_note')?.payload as { body: string };
+    const note = (await h.outbox(dealId)).find((r) => r.kind === 'create_note')?.payload as { body: string };
     expect(note.body).toContain('Reason: needs a new identity layer');
     expect(note.body).toContain('renegotiated');
 
@@ -163,8 +163,8 @@ describe('card API: the review lifecycle', () => {
 
     const renegotiated = await request({ summary: 'SSO with Okta (SAML only)', effortWeeks: 2 });
     expect(renegotiated.gate.review).toMatchObject({ status: 'pending', summary: 'SSO with Okta (SAML only)' });
-    expect(h.store.reviews.get(h.sim.portalId, reviewId)?.status).toBe('superseded');
-    expect(auditActions().map((a) => a[0])).toEqual(['review_requested', 'review_decided', 'review_superseded', 'review_requested']);
+    expect((await h.store.reviews.get(h.sim.portalId, reviewId))?.status).toBe('superseded');
+    expect((await auditActions()).map((a) => a[0])).toEqual(['review_requested', 'review_decided', 'review_superseded', 'review_requested']);
   });
 
   it('a rep cannot decide (403), nor an admin who is not a reviewer, nor a reviewer their own request; the escalation reviewer can', async () => {
@@ -176,7 +176,7 @@ describe('card API: the review lifecycle', () => {
     }
     const own = await decide(reviewId, { outcome: 'yes' }, REVIEWER);
     expect((own.json as unknown as ApiErrorBody).error.message).toContain('cannot decide it');
-    expect(h.store.reviews.get(h.sim.portalId, reviewId)?.status).toBe('pending');
+    expect((await h.store.reviews.get(h.sim.portalId, reviewId))?.status).toBe('pending');
     const asRequester = (await h.call(REVIEWER, 'GET', `/deals/${dealId}/gate`)).json;
     expect(asRequester.permissions.denied.decide).toBe('you requested this review, so another reviewer must decide it');
 
@@ -193,8 +193,8 @@ describe('card API: the review lifecycle', () => {
     expect(withdrawn.json.gate).toMatchObject({ status: 'required', mayAdvance: false });
     expect(withdrawn.json.review?.status).toBe('withdrawn');
     expect(withdrawn.json.permissions.canRequest).toBe(true);
-    expect(projectedProperties(h.outbox(dealId)).dealgate_status).toBe('required');
-    expect(auditActions().at(-1)).toEqual(['review_withdrawn', REP, 'pending', 'withdrawn']);
+    expect(projectedProperties(await h.outbox(dealId)).dealgate_status).toBe('required');
+    expect((await auditActions()).at(-1)).toEqual(['review_withdrawn', REP, 'pending', 'withdrawn']);
 
     expect((await h.call(REP, 'POST', `/reviews/${reviewId}/withdraw`)).status).toBe(409);
     expect((await decide(reviewId, { outcome: 'yes' })).status).toBe(409);
@@ -226,10 +226,10 @@ describe('card API: the review lifecycle', () => {
     expect(gate.gate).toMatchObject({ status: 'required', mayAdvance: false });
     expect(gate.review).toMatchObject({ id: reviewId, status: 'superseded', coversDeal: false });
     expect(gate.permissions.canRequest).toBe(true);
-    const note = h.outbox(dealId).find((r) => r.kind === 'create_note' && r.status === 'pending')?.payload as { body: string };
+    const note = (await h.outbox(dealId)).find((r) => r.kind === 'create_note' && r.status === 'pending')?.payload as { body: string };
     expect(note.body).toContain('no longer covers the deal');
     expect(note.body).toContain('the commitment summary changed');
-    expect(auditActions().slice(-2).map((a) => a.slice(0, 2))).toEqual([
+    expect((await auditActions()).slice(-2).map((a) => a.slice(0, 2))).toEqual([
       ['review_superseded', REP],
       ['gate_status_changed', REP],
     ]);
@@ -246,8 +246,8 @@ describe('card API: the review lifecycle', () => {
     expect(same.status).toBe(409);
     const changed = await request({ summary: 'SSO with Okta', effortWeeks: 6 });
     expect(changed.gate.gate).toMatchObject({ status: 'pending', mayAdvance: false });
-    expect(h.store.reviews.get(h.sim.portalId, reviewId)?.status).toBe('superseded');
-    expect(projectedProperties(h.outbox(dealId))).toMatchObject({ dealgate_effort_weeks: '6', dealgate_status: 'pending', dealgate_conditions: '' });
+    expect((await h.store.reviews.get(h.sim.portalId, reviewId))?.status).toBe('superseded');
+    expect(projectedProperties(await h.outbox(dealId))).toMatchObject({ dealgate_effort_weeks: '6', dealgate_status: 'pending', dealgate_conditions: '' });
   });
 
   it('shows the SLA overdue once the due time passes, and an overdue review can still be decided', async () => {
@@ -274,7 +274,7 @@ describe('card API: the review lifecycle', () => {
       const result = await h.call<ApiErrorBody>(REVIEWER, method, path, body, otherPortal);
       expect([path, result.status, result.json.error.message]).toEqual([path, 403, `account ${otherPortal} has not installed Dealgate: install it through /oauth/install`]);
     }
-    expect(h.store.reviews.get(h.sim.portalId, reviewId)?.status).toBe('pending');
+    expect((await h.store.reviews.get(h.sim.portalId, reviewId))?.status).toBe('pending');
   });
 
   it('keeps one installed account out of another: another portal gets 404 for this review and sees none of it', async () => {
@@ -289,7 +289,7 @@ describe('card API: the review lifecycle', () => {
       expect(result.status).toBe(404);
       expect(result.json.error.message).toBe(`review ${reviewId} does not exist in this account`);
     }
-    expect(h.store.reviews.get(h.sim.portalId, reviewId)?.status).toBe('pending');
+    expect((await h.store.reviews.get(h.sim.portalId, reviewId))?.status).toBe('pending');
     const dashboard = await h.call<{ queue: unknown[] }>(REVIEWER, 'GET', '/dashboard', undefined, otherPortal);
     expect(dashboard.json.queue).toEqual([]);
   });
