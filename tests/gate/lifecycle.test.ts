@@ -220,7 +220,7 @@ describe('card API: the review lifecycle', () => {
     h.sim.updateDealAsUser(dealId, { dealgate_commitment_summary: 'SSO with Okta and SCIM provisioning' }, { userId: Number(REP) });
     const changed = await h.ctx.gateway.getDeal(h.sim.portalId, dealId);
     if (!changed) throw new Error('deal vanished');
-    reconcileDealFacts(h.ctx, h.sim.portalId, dealId, changed, REP);
+    await reconcileDealFacts(h.ctx, h.sim.portalId, dealId, changed, REP);
 
     const gate = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json;
     expect(gate.gate).toMatchObject({ status: 'required', mayAdvance: false });
