@@ -109,6 +109,9 @@ class SqlStore implements Store {
   private readonly root: SessionRepositories;
   // Batches the webhook route parsed, shared by the database's inbox and every transaction's.
   private readonly batches: ParsedBatches = new Map();
+  // The repositories bound to each transaction session, kept while the engine reuses the session
+  // (SQLite has one); PostgreSQL's sessions are one per transaction and are dropped with it.
+  private readonly bound = new WeakMap<SqlSession, SessionRepositories>();
 
   constructor(
     private readonly database: SqlDatabase,
@@ -166,7 +169,15 @@ class SqlStore implements Store {
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {
     const outer = currentTransaction<SessionRepositories>();
     if (outer) return nested(outer, work);
-    return this.database.transaction((session) => runInTransactionScope<SessionRepositories, T>(new SessionRepositories(session, this.batches), work));
+    return this.database.transaction((session) => runInTransactionScope<SessionRepositories, T>(this.repositoriesFor(session), work));
+  }
+  private repositoriesFor(session: SqlSession): SessionRepositories {
+    let repositories = this.bound.get(session);
+    if (!repositories) {
+      repositories = new SessionRepositories(session, this.batches);
+      this.bound.set(session, repositories);
+    }
+    return repositories;
   }
   ping() {
     return this.engine.ping();

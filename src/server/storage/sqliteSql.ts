@@ -60,30 +60,23 @@ export function createSqliteSql(db: Db): SqliteSql {
     return waitForOpen().then(statement);
   };
 
-  const txSession = (): { session: SqlSession; end: () => void } => {
-    let ended = false;
-    const check = () => {
-      if (ended) throw new Error('this transaction has ended: its session can no longer be used');
-    };
-    const inside = <T>(statement: () => T): Promise<T> => {
-      try {
-        check();
-        return Promise.resolve(statement());
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    };
-    return {
-      session: {
-        dialect: 'sqlite',
-        all: (sql, params) => inside(() => all(sql, params)),
-        get: (sql, params) => inside(() => get(sql, params)),
-        run: (sql, params) => inside(() => run(sql, params)),
-      },
-      end: () => {
-        ended = true;
-      },
-    };
+  // One session object for every transaction (they run one at a time), so the store can keep the
+  // repositories it binds to it instead of making them again for each transaction. It answers only
+  // inside the open transaction's work: a reference kept past the end (or handed to code outside
+  // it) is refused, never run in whatever transaction is open then.
+  const inside = <T>(statement: () => T): Promise<T> => {
+    try {
+      if (open === null || current.getStore() !== self) throw new Error('this transaction has ended: its session can no longer be used');
+      return Promise.resolve(statement());
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  };
+  const txSession: SqlSession = {
+    dialect: 'sqlite',
+    all: (sql, params) => inside(() => all(sql, params)),
+    get: (sql, params) => inside(() => get(sql, params)),
+    run: (sql, params) => inside(() => run(sql, params)),
   };
 
   const self: SqliteSql = {
@@ -99,12 +92,11 @@ export function createSqliteSql(db: Db): SqliteSql {
       open = new Promise<void>((resolve) => {
         release = resolve;
       });
-      const tx = txSession();
       try {
         prepare('BEGIN IMMEDIATE').run();
         let result;
         try {
-          result = await current.run(self, () => work(tx.session));
+          result = await current.run(self, () => work(txSession));
           prepare('COMMIT').run();
         } catch (error) {
           if (db.inTransaction) prepare('ROLLBACK').run();
@@ -112,7 +104,6 @@ export function createSqliteSql(db: Db): SqliteSql {
         }
         return result;
       } finally {
-        tx.end();
         open = null;
         release();
       }
