@@ -157,12 +157,17 @@ const decidedIn = `SELECT d.outcome, d.decided_at - r.requested_at AS ms, CASE W
 // The derived table has an alias: PostgreSQL requires one.
 const byOutcome = `SELECT outcome, COUNT(*) AS n, SUM(in_time) AS in_time FROM (${decidedIn}) decided GROUP BY outcome`;
 const waitingPastDue = `SELECT COUNT(*) AS n FROM reviews WHERE portal_id = ? AND status IN ('pending', 'overdue') AND due_at < ?`;
-// No MEDIAN in SQLite (PostgreSQL's percentile_cont is not in SQLite): the middle row (odd count) or
-// the mean of the two middle rows (even count), which both engines compute alike.
-const median = `WITH t AS (${decidedIn})
+// The median differs by dialect: SQLite has no MEDIAN nor percentile_cont, so it takes the middle
+// row (odd count) or the mean of the two middle rows (even count), with a LIMIT/OFFSET computed by
+// subqueries that PostgreSQL does not accept there; PostgreSQL's percentile_cont(0.5) is the same
+// value (it interpolates between the two middle rows).
+const medians = {
+  sqlite: `WITH t AS (${decidedIn})
      SELECT AVG(ms) AS median FROM (
        SELECT ms FROM t ORDER BY ms
-       LIMIT 2 - (SELECT COUNT(*) FROM t) % 2 OFFSET ((SELECT COUNT(*) FROM t) - 1) / 2) middle`;
+       LIMIT 2 - (SELECT COUNT(*) FROM t) % 2 OFFSET ((SELECT COUNT(*) FROM t) - 1) / 2) middle`,
+  postgres: `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS median FROM (${decidedIn}) decided`,
+} as const;
 
 export function reviewRepository(sql: SqlSession): ReviewRepository {
   return {
@@ -243,7 +248,7 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
         total += row.n;
         withinSla += row.in_time;
       }
-      const m = (await sql.get<{ median: number | null }>(median, [portalId, from, to]))?.median ?? null;
+      const m = (await sql.get<{ median: number | null }>(medians[sql.dialect], [portalId, from, to]))?.median ?? null;
       const waiting = (await sql.get<{ n: number }>(waitingPastDue, [portalId, now]))?.n ?? 0;
       return { byOutcome: counts, total, withinSla, waitingPastDue: waiting, medianMsToDecision: m };
     },
