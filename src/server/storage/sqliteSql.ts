@@ -7,6 +7,8 @@ import type { SqlDatabase, SqlParams, SqlRunResult, SqlSession } from './sql';
 export interface SqliteSql extends SqlDatabase {
   /** The connection, for the SQLite-only parts (migrations, the WAL checkpointer, checkWritable). */
   readonly db: Db;
+  /** Runs synchronous work on the connection when no transaction is open on it (it waits for one to end). */
+  exclusive<T>(work: (db: Db) => T): Promise<T>;
 }
 
 /** The transaction an async context runs in, so a statement on the database from inside it is caught instead of waiting for itself. */
@@ -85,6 +87,7 @@ export function createSqliteSql(db: Db): SqliteSql {
     all: (sql, params) => outside(() => all(sql, params)),
     get: (sql, params) => outside(() => get(sql, params)),
     run: (sql, params) => outside(() => run(sql, params)),
+    exclusive: (work) => outside(() => work(db)),
     async transaction(work) {
       if (current.getStore() === self) throw new Error('nested transaction: the work of a transaction cannot open another one');
       while (open !== null) await open;

@@ -1,4 +1,4 @@
-import { checkWritable, type Db } from './db';
+import { checkWritable, type Db, type WriteCheck } from './db';
 import type { Store } from './store';
 import { createStore } from './repositories';
 import { createSqliteSql } from './sqliteSql';
@@ -14,10 +14,6 @@ export function createSqliteStore(db: Db): Store {
       }
     },
     // checkWritable commits on the connection itself: after the open transaction, never inside it.
-    writable: async () => {
-      if (!db.open) return { ok: false, code: 'closed', message: 'the database is closed' };
-      await sql.get('SELECT 1 AS one');
-      return db.open ? checkWritable(db) : { ok: false, code: 'closed', message: 'the database is closed' };
-    },
+    writable: () => sql.exclusive((connection): WriteCheck => (connection.open ? checkWritable(connection) : { ok: false, code: 'closed', message: 'the database is closed' })),
   });
 }

@@ -191,7 +191,8 @@ export function startWalCheckpointer(db: Db, options: WalCheckpointerOptions = {
     // the WAL holds RESTART_PAGES, the service's connection copies the frames written since (a few
     // milliseconds, mostly its two fsyncs) and the next write starts the WAL over. Below that it
     // lets the WAL grow: one WAL-index segment holds ~4,000 pages, and reads slow down past it.
-    if (message.walPages !== undefined && message.walPages >= RESTART_PAGES && db.open) db.pragma('wal_checkpoint(PASSIVE)');
+    // Not while a store transaction holds this connection (it awaits between statements now): the next report comes soon.
+    if (message.walPages !== undefined && message.walPages >= RESTART_PAGES && db.open && !db.inTransaction) db.pragma('wal_checkpoint(PASSIVE)');
   });
   // The thread failing to start (e.g. the file gone) must not take the service down: the backstop
   // checkpoints still run.
