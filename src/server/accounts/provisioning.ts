@@ -28,7 +28,7 @@ export interface AccountProvisionerDeps {
    * other account must install through OAuth.
    */
   serves: (portalId: number) => Promise<boolean>;
-  savePipelines: (portalId: number, pipelines: PipelineInfo[], at: number) => void;
+  savePipelines: (portalId: number, pipelines: PipelineInfo[], at: number) => Promise<void>;
   /** Pipelines are read again at most this often per account. Default PIPELINE_REFRESH_INTERVAL_MS. */
   pipelineRefreshIntervalMs?: number;
 }

@@ -628,15 +628,16 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       if (!snapshot) return true;
       // A fact of a deal that sits past the gate changed: whether a decision still covers it is judged on HubSpot's current deal.
       const pastGate = async () => snapshot.stage !== null && (await gate.judgeStageMove(portalId, snapshot, snapshot.stage)).pastGate;
-      return events.some(async (e) => {
+      for (const e of events) {
         if (e.subscriptionType === 'deal.creation' || e.subscriptionType === 'deal.restore' || e.propertyName === 'pipeline') return true;
         if (await arrivedLate(e, snapshot)) return true;
         // The home-currency amount is HubSpot's to compute: an amount change is read back.
         if (e.propertyName === 'deal_currency_code') return true;
         if (e.propertyName === 'amount' && snapshot.amountInHomeCurrency !== undefined && snapshot.amountInHomeCurrency !== null) return true;
-        if (e.propertyName !== null && GATING_FACTS.has(e.propertyName) && !isOwnEvent(e) && await pastGate()) return true;
-        return isStageEvent(e) && !await plainlyAllowed(e, snapshot);
-      });
+        if (e.propertyName !== null && GATING_FACTS.has(e.propertyName) && !isOwnEvent(e) && (await pastGate())) return true;
+        if (isStageEvent(e) && !(await plainlyAllowed(e, snapshot))) return true;
+      }
+      return false;
     },
 
     async unknownStage(portalId, fresh) {

@@ -243,7 +243,8 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
       if (list) list.push(event);
       else byDeal.set(event.objectId, [event]);
     }
-    const toRead = [...byDeal].filter(async ([dealId, dealEvents]) => await handler.needsFreshDeal(portalId, dealId, dealEvents)).map(([dealId]) => dealId);
+    const toRead: string[] = [];
+    for (const [dealId, dealEvents] of byDeal) if (await handler.needsFreshDeal(portalId, dealId, dealEvents)) toRead.push(dealId);
     const { fresh, unread } = await readDeals(portalId, toRead, (dealId) => byDeal.get(dealId) ?? []);
     const wasRead = new Set(toRead);
 

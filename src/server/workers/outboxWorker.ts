@@ -277,7 +277,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     /** Creates them; answers the created records (id and body; notes: ids only, in order). */
     create: (engagements: NewEngagement[]) => Promise<EngagementRecord[]>;
     /** Inside the transaction that marks the rows done: the HubSpot ids each row's engagement got. */
-    record?: (created: { item: EngagementPlan<P>; ids: string[] }[]) => void;
+    record?: (created: { item: EngagementPlan<P>; ids: string[] }[]) => Promise<void>;
     /** Rows no longer worth creating (the reason, by row id); asked once it is known they do not exist yet. */
     unwanted?: (items: EngagementPlan<P>[]) => Promise<Map<number, string>>;
   }
@@ -286,7 +286,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     const now = clock.now();
     await store.transaction(async () => {
       await store.outbox.markDone(created.map((c) => c.item.row.id), now);
-      spec.record?.(created.filter((c) => c.ids.length > 0));
+      await spec.record?.(created.filter((c) => c.ids.length > 0));
     });
   }
 
