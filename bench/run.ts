@@ -60,7 +60,7 @@ async function main(): Promise<void> {
         warmupMs: quick ? 1_000 : 2_000,
         durationMs: quick ? 2_000 : 6_000,
         connections: 16,
-        latencyRate: 500,
+        latencyRate: 'half-max',
         latencyDurationMs: quick ? 3_000 : 10_000,
         serviceCore,
         log,
