@@ -82,6 +82,11 @@ export interface OutboxRepository {
   release(ids: readonly number[], nextAttemptAt: number, reason: string): void;
   markRetry(id: number, error: string, nextAttemptAt: number): void;
   markFailed(id: number, error: string, at: number): void;
+  /**
+   * A failed row goes back to pending, due now (ops, once the cause is fixed). Its attempts and
+   * last error stay: a row whose outcome was unknown is still looked for before it is repeated.
+   */
+  requeue(id: number, now: number): boolean;
   /** Durably, before the call: these rows go out to HubSpot now (`at`), in one call. */
   markSending(ids: readonly number[], at: number): void;
   /** The call sent at `sentAt` was answered (or can no longer land): nothing of it is in flight. */
@@ -91,8 +96,10 @@ export interface OutboxRepository {
   get(id: number): OutboxRow | undefined;
   list(filter: { status?: OutboxStatus; portalId?: number; dealId?: string; limit: number }): OutboxRow[];
   countByStatus(): Record<OutboxStatus, number>;
-  /** Earliest next_attempt_at among pending rows, for the worker's sleep. */
-  nextDueAt(): number | undefined;
+  /** Earliest next_attempt_at among pending rows, for the worker's sleep; `skipPortals` are left out (their probe wakes it). */
+  nextDueAt(skipPortals?: ReadonlySet<number>): number | undefined;
+  /** Pending rows of each of these accounts (what waits for HubSpot there). */
+  pendingOf(portalIds: readonly number[]): Map<number, number>;
   /**
    * The deal properties each later row of a deal writes (update_deal, and revert_stage as
    * `dealstage`), whatever its status: an older row must not overwrite what a newer one set.
@@ -176,12 +183,17 @@ export function sqliteOutbox(db: Db): OutboxRepository {
   );
   const retry = db.prepare(`UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`);
   const failed = db.prepare(`UPDATE outbox SET status = 'failed', last_error = ?, completed_at = ? WHERE id = ? AND status = 'pending'`);
+  const requeueFailed = db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, completed_at = NULL WHERE id = ? AND status = 'failed'`);
   const recover = db.prepare(
     `UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND attempts > 0 AND last_error IS NULL AND next_attempt_at > ?`,
   );
   const getOne = db.prepare<[number], OutboxDbRow>('SELECT * FROM outbox WHERE id = ?');
   const counts = db.prepare<[], { status: OutboxStatus; n: number }>('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status');
   const nextDue = db.prepare<[], { at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`);
+  const nextDueSkipping = db.prepare<[string], { at: number | null }>(
+    `SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending' AND portal_id NOT IN (SELECT value FROM json_each(?))`,
+  );
+  const pendingOf = db.prepare<[number], { n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending' AND portal_id = ?`);
   const recentRevert = db.prepare<[number, string, number], OutboxDbRow>(
     `SELECT * FROM outbox WHERE portal_id = ? AND deal_id = ? AND kind = 'revert_stage' AND created_at >= ? ORDER BY id DESC LIMIT 1`,
   );
@@ -251,6 +263,9 @@ export function sqliteOutbox(db: Db): OutboxRepository {
     markFailed(id, error, at) {
       failed.run(error, at, id);
     },
+    requeue(id, now) {
+      return requeueFailed.run(now, id).changes === 1;
+    },
     markSending(ids, at) {
       for (const id of ids) sending.run(at, id);
     },
@@ -272,8 +287,12 @@ export function sqliteOutbox(db: Db): OutboxRepository {
       for (const row of counts.all()) result[row.status] = row.n;
       return result;
     },
-    nextDueAt() {
+    nextDueAt(skipPortals) {
+      if (skipPortals && skipPortals.size > 0) return nextDueSkipping.get(JSON.stringify([...skipPortals]))?.at ?? undefined;
       return nextDue.get()?.at ?? undefined;
+    },
+    pendingOf(portalIds) {
+      return new Map(portalIds.map((portalId) => [portalId, pendingOf.get(portalId)?.n ?? 0]));
     },
     yieldToLaterChange(portalId, dealId, property, changedAt, at) {
       let changed = 0;

@@ -74,6 +74,8 @@ export interface InboxRepository {
   countByStatus(): Record<InboxStatus, number>;
   /** When the next pending event is due, leaving out the accounts in `skipPortals`. */
   nextDueAt(skipPortals?: ReadonlySet<number>): number | undefined;
+  /** Pending events of each of these accounts (what waits for HubSpot there). */
+  pendingOf(portalIds: readonly number[]): Map<number, number>;
 }
 
 interface InboxDbRow {
@@ -209,6 +211,7 @@ export function sqliteInbox(db: Db): InboxRepository {
   const nextDueSkipping = db.prepare<[string], { at: number | null }>(
     `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND portal_id NOT IN (SELECT value FROM json_each(?))`,
   );
+  const pendingOf = db.prepare<[number], { n: number }>(`SELECT COUNT(*) AS n FROM webhook_inbox WHERE status = 'pending' AND portal_id = ?`);
 
   return {
     journal(body, receivedAt, parsed) {
@@ -256,6 +259,9 @@ export function sqliteInbox(db: Db): InboxRepository {
     nextDueAt(skipPortals) {
       if (skipPortals && skipPortals.size > 0) return nextDueSkipping.get(JSON.stringify([...skipPortals]))?.at ?? undefined;
       return nextDue.get()?.at ?? undefined;
+    },
+    pendingOf(portalIds) {
+      return new Map(portalIds.map((portalId) => [portalId, pendingOf.get(portalId)?.n ?? 0]));
     },
   };
 }
