@@ -18,7 +18,8 @@ export interface ReviewRepository {
   insertDecision(portalId: number, decision: Decision): void;
   decisionFor(portalId: number, reviewId: number): Decision | undefined;
   /** Approvals that still consume capacity: approved (with or without conditions) and not deprioritized. */
-  activeCommitments(portalId: number): LedgerCommitment[];
+  /** `quarter`: only the commitments landing in that quarter (what a capacity view shows), from the index. */
+  activeCommitments(portalId: number, quarter?: string): LedgerCommitment[];
   /** The most recent review of every deal of the account. */
   latestPerDeal(portalId: number): Review[];
   /** Waiting reviews (pending or overdue) of every account past their due time and not yet escalated, oldest due first. */
@@ -135,15 +136,21 @@ export function sqliteReviews(db: Db): ReviewRepository {
     (portal_id, review_id, outcome, note, extra_weeks, tradeoff, deprioritized_review_id, quarter, decided_by, decided_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const decision = db.prepare<[number, number], DecisionRow>('SELECT * FROM decisions WHERE portal_id = ? AND review_id = ?');
-  const commitments = db.prepare<
-    [number],
-    { id: number; deal_id: string; deal_name: string | null; summary: string; effort_weeks: number; extra_weeks: number | null; decided_at: number; quarter: string | null }
-  >(`SELECT r.id, r.deal_id, s.deal_name, r.summary, r.effort_weeks, d.extra_weeks, d.decided_at, d.quarter
+  const commitmentsSql = `SELECT r.id, r.deal_id, s.deal_name, r.summary, r.effort_weeks, d.extra_weeks, d.decided_at, d.quarter
      FROM reviews r JOIN decisions d ON d.review_id = r.id AND d.portal_id = r.portal_id
      LEFT JOIN deal_snapshots s ON s.portal_id = r.portal_id AND s.deal_id = r.deal_id
      WHERE r.portal_id = ? AND r.deprioritized_at IS NULL AND d.outcome IN ('yes', 'yes_but')
-       AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))
-     ORDER BY d.decided_at, r.id`);
+       AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))`;
+  // One quarter's, through decisions_by_quarter (migration 11): the card and the home page read
+  // this on every load, and every approval the account ever made would otherwise be read and sorted.
+  const commitmentsOfQuarter = db.prepare<
+    [number, string],
+    { id: number; deal_id: string; deal_name: string | null; summary: string; effort_weeks: number; extra_weeks: number | null; decided_at: number; quarter: string | null }
+  >(`${commitmentsSql} AND d.quarter = ? ORDER BY d.decided_at, r.id`);
+  const commitments = db.prepare<
+    [number],
+    { id: number; deal_id: string; deal_name: string | null; summary: string; effort_weeks: number; extra_weeks: number | null; decided_at: number; quarter: string | null }
+  >(`${commitmentsSql} ORDER BY d.decided_at, r.id`);
   const latestPerDeal = db.prepare<[number, number], ReviewRow>(
     `SELECT r.* FROM reviews r
      JOIN (SELECT MAX(id) AS id FROM reviews WHERE portal_id = ? GROUP BY deal_id) latest ON latest.id = r.id
@@ -225,8 +232,8 @@ export function sqliteReviews(db: Db): ReviewRepository {
       const row = decision.get(portalId, reviewId);
       return row ? toDecision(row) : undefined;
     },
-    activeCommitments(portalId) {
-      return commitments.all(portalId).map((row) => ({
+    activeCommitments(portalId, quarter) {
+      return (quarter === undefined ? commitments.all(portalId) : commitmentsOfQuarter.all(portalId, quarter)).map((row) => ({
         reviewId: row.id,
         dealId: row.deal_id,
         dealName: row.deal_name,
