@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../storage/db';
 import { selectNewestWhere } from '../storage/newestWhere';
@@ -51,6 +52,9 @@ export interface InboxRepository {
   /**
    * Moves up to `limit` journaled batches into the inbox, in arrival order, and deletes them; one
    * transaction, so a batch is either still journaled or fully in the inbox. Returns the events stored (not duplicates).
+   * A batch `toEvents` cannot read (throws) is not dropped: it becomes one parked row of
+   * subscription type UNREADABLE_BATCH (portal 0, the body in its payload, the reason in last_error);
+   * requeueing that row puts the body back in the journal, to be read again.
    */
   expandJournal(limit: number, toEvents: (body: Buffer) => NewInboxEvent[]): { batches: number; stored: number };
   journalBacklog(): number;
@@ -67,7 +71,7 @@ export interface InboxRepository {
   markDone(id: number, at: number): void;
   markRetry(id: number, attempts: number, error: string, nextAttemptAt: number): void;
   park(id: number, attempts: number, error: string, at: number): void;
-  /** Parked events go back to pending (ops, after fixing the cause). */
+  /** Parked events go back to pending (ops, after fixing the cause); a parked unreadable batch goes back to the journal. */
   requeue(id: number, now: number): boolean;
   get(id: number): InboxEvent | undefined;
   list(filter: { status?: InboxStatus; portalId?: number; limit: number }): InboxEvent[];
@@ -133,6 +137,17 @@ export const PARSED_BATCHES_KEPT = 64;
  */
 export const JOURNAL_BATCHES_PER_SLICE = 16;
 
+/**
+ * The subscription type of a parked row that holds a journaled batch the worker could not read.
+ * The route validates every batch before acknowledging it, so only a corrupted row (or a parser
+ * changed since) gets here; what was acknowledged stays visible and can be requeued.
+ */
+export const UNREADABLE_BATCH = 'dealgate.unreadable_batch';
+
+interface UnreadableBatchPayload {
+  unreadableBatch: { batchId: number; bytes: number; text: string; base64: string };
+}
+
 /** Rows per INSERT statement: 1,100 parameters, far below SQLite's limit of 32,766. */
 const ROWS_PER_INSERT = 100;
 
@@ -174,6 +189,18 @@ export function sqliteInbox(db: Db): InboxRepository {
   );
   const deleteBatch = db.prepare('DELETE FROM webhook_batches WHERE id = ?');
   const backlog = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM webhook_batches');
+  const parkBatch = db.prepare(
+    `INSERT OR IGNORE INTO webhook_inbox (portal_id, event_key, object_id, subscription_type, occurred_at, payload, received_at, status, last_error, processed_at)
+     VALUES (0, ?, '', '${UNREADABLE_BATCH}', ?, ?, ?, 'parked', ?, ?)`,
+  );
+  const parkUnreadable = (batch: { id: number; received_at: number; body: Buffer }, error: unknown) => {
+    const reason = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+    const payload: UnreadableBatchPayload = {
+      unreadableBatch: { batchId: batch.id, bytes: batch.body.length, text: batch.body.toString('utf8'), base64: batch.body.toString('base64') },
+    };
+    const key = `unreadable-batch:${createHash('sha256').update(batch.body).digest('hex')}`;
+    parkBatch.run(key, batch.received_at, JSON.stringify(payload), batch.received_at, `parked, the stored webhook batch cannot be read (none of its events was applied): ${reason}`, batch.received_at);
+  };
   const expand = db.transaction((limit: number, toEvents: (body: Buffer) => NewInboxEvent[]) => {
     const batches = oldestBatches.all(limit);
     let stored = 0;
@@ -181,8 +208,13 @@ export function sqliteInbox(db: Db): InboxRepository {
       // Already inside the expansion's transaction: a nested one would add a savepoint per batch.
       const kept = parsedBatches.get(batch.id);
       parsedBatches.delete(batch.id);
-      const events = kept && kept.body.equals(batch.body) ? kept.events() : toEvents(batch.body);
-      stored += insertRows(events, batch.received_at);
+      let events: NewInboxEvent[] | undefined;
+      try {
+        events = kept && kept.body.equals(batch.body) ? kept.events() : toEvents(batch.body);
+      } catch (error) {
+        parkUnreadable(batch, error);
+      }
+      if (events) stored += insertRows(events, batch.received_at);
       deleteBatch.run(batch.id);
     }
     return { batches: batches.length, stored };
@@ -203,8 +235,21 @@ export function sqliteInbox(db: Db): InboxRepository {
     `UPDATE webhook_inbox SET status = 'parked', attempts = ?, last_error = ?, processed_at = ? WHERE id = ? AND status = 'pending'`,
   );
   const requeue = db.prepare(
-    `UPDATE webhook_inbox SET status = 'pending', attempts = 0, next_attempt_at = ?, processed_at = NULL WHERE id = ? AND status = 'parked'`,
+    `UPDATE webhook_inbox SET status = 'pending', attempts = 0, next_attempt_at = ?, processed_at = NULL WHERE id = ? AND status = 'parked' AND subscription_type <> '${UNREADABLE_BATCH}'`,
   );
+  const parkedBatch = db.prepare<[number], { received_at: number; payload: string }>(
+    `SELECT received_at, payload FROM webhook_inbox WHERE id = ? AND status = 'parked' AND subscription_type = '${UNREADABLE_BATCH}'`,
+  );
+  const deleteParked = db.prepare(`DELETE FROM webhook_inbox WHERE id = ? AND status = 'parked' AND subscription_type = '${UNREADABLE_BATCH}'`);
+  /** An unreadable batch goes back to the journal whole (read again by the next expansion; parked again if it still cannot be). */
+  const requeueBatch = db.transaction((id: number) => {
+    const row = parkedBatch.get(id);
+    if (!row) return false;
+    const { unreadableBatch } = JSON.parse(row.payload) as UnreadableBatchPayload;
+    appendBatch.run(row.received_at, Buffer.from(unreadableBatch.base64, 'base64'));
+    deleteParked.run(id);
+    return true;
+  });
   const getOne = db.prepare<[number], InboxDbRow>('SELECT * FROM webhook_inbox WHERE id = ?');
   const counts = db.prepare<[], { status: InboxStatus; n: number }>('SELECT status, COUNT(*) AS n FROM webhook_inbox GROUP BY status');
   const nextDue = db.prepare<[], { at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending'`);
@@ -242,7 +287,7 @@ export function sqliteInbox(db: Db): InboxRepository {
       park.run(attempts, error, at, id);
     },
     requeue(id, now) {
-      return requeue.run(now, id).changes === 1;
+      return requeue.run(now, id).changes === 1 || requeueBatch(id);
     },
     get(id) {
       const row = getOne.get(id);

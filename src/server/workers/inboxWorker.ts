@@ -305,9 +305,10 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     try {
       return inboxEventsOf(body);
     } catch (error) {
-      // Validated when it arrived, so only a corrupted row gets here: keep it in the log, not the queue.
-      logger.error({ err: error, body: body.toString('utf8').slice(0, 4000) }, 'a journaled webhook batch cannot be read; dropped');
-      return [];
+      // Validated when it arrived, so only a corrupted row gets here. It was acknowledged: the store
+      // parks the batch whole with this reason (never dropped), and a requeue reads it again.
+      logger.error({ err: error, body: body.toString('utf8').slice(0, 4000) }, 'a journaled webhook batch cannot be read; parked (GET /ops/inbox?status=parked)');
+      throw error;
     }
   }
 
