@@ -171,6 +171,32 @@ describe('transactions', () => {
   });
 });
 
+describe('prepared statements', () => {
+  it('re-prepares a statement whose table changed shape under it (another instance migrated)', async () => {
+    const single = createPostgresDatabase(database.url, { maxConnections: 1 });
+    try {
+      await single.run('CREATE TABLE reshaped (id BIGINT PRIMARY KEY)');
+      await single.run('INSERT INTO reshaped (id) VALUES (?)', [1]);
+      expect(await single.get('SELECT * FROM reshaped WHERE id = ?', [1])).toEqual({ id: 1 });
+      await db.run("ALTER TABLE reshaped ADD COLUMN label TEXT NOT NULL DEFAULT 'new'");
+      expect(await single.get('SELECT * FROM reshaped WHERE id = ?', [1])).toEqual({ id: 1, label: 'new' });
+      expect(await single.get('SELECT * FROM reshaped WHERE id = ?', [1])).toEqual({ id: 1, label: 'new' });
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('gives the same answers without them', async () => {
+    const plain = createPostgresDatabase(database.url, { preparedStatements: false });
+    try {
+      await plain.run('INSERT INTO items (name, at) VALUES (@name, @at)', { name: 'plain', at: 5 });
+      expect(await plain.get('SELECT name, at FROM items WHERE at = ?', [5])).toEqual({ name: 'plain', at: 5 });
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
 describe('close', () => {
   it('ends the pool; later statements fail', async () => {
     const other = createPostgresDatabase(database.url);

