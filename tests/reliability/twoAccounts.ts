@@ -49,7 +49,7 @@ export interface TwoAccounts {
   stop(): Promise<void>;
 }
 
-interface Router {
+export interface Router {
   url: string;
   route(sim: Simulator): void;
   /** The simulator that issued `code` (an install in progress). */
@@ -57,7 +57,7 @@ interface Router {
   close(): Promise<void>;
 }
 
-async function startRouter(): Promise<Router> {
+export async function startRouter(): Promise<Router> {
   const sims: Simulator[] = [];
   const owners = new Map<string, Simulator>();
   const ownerOf = (key: string | undefined | null): Simulator | undefined => (key ? owners.get(key) : undefined);
