@@ -271,6 +271,11 @@ CREATE TABLE used_oauth_states (
 CREATE INDEX used_oauth_states_by_expiry ON used_oauth_states (expires_at);
 `,
   },
+  {
+    version: 11,
+    name: 'approved commitments by quarter',
+    sql: 'CREATE INDEX decisions_by_quarter ON decisions (portal_id, quarter);',
+  },
 ];
 
 /**
