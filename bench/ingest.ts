@@ -13,7 +13,7 @@ import { signedHeaders } from '../src/server/hubspot/signature';
 import { closedLoop, latencySummary, non2xx, openLoop, type BenchRequest, type LatencySummary, type LoadResult } from './lib/load';
 import { peakRssMiB } from './lib/machine';
 import { freePort, repoRoot, startEntry, type BenchProcess } from './lib/processes';
-import { sleep, spread, type Spread } from './lib/stats';
+import { round, sleep, spread, type Spread } from './lib/stats';
 
 export const WEBHOOK_PATH = '/webhooks/hubspot';
 const SECRET = 'bench-client-secret-0123456789';
@@ -25,21 +25,25 @@ export interface IngestOptions {
   warmupMs: number;
   durationMs: number;
   connections: number;
-  latencyRate: number;
+  /** Open-loop rate of the ack-latency figure; 'half-max': half the service's median closed-loop batches/s of this run. */
+  latencyRate: number | 'half-max';
   latencyDurationMs: number;
   serviceCore: number | undefined;
   log: (line: string) => void;
 }
 
 interface Receiver {
-  name: 'service' | 'baseline' | 'routeOnly';
+  name: 'service' | 'baseline' | 'routeOnly' | 'durable';
   entry: string;
   args?: string[];
 }
 
-const RECEIVERS: Record<'service' | 'baseline' | 'routeOnly', Receiver> = {
+const RECEIVERS: Record<Receiver['name'], Receiver> = {
   service: { name: 'service', entry: 'bench/servers/ingestService.ts' },
   baseline: { name: 'baseline', entry: 'bench/baselines/bareReceiver.ts' },
+  // The second baseline: Dealgate's durable work (journal committed before the answer, then the
+  // same deduplicated inbox rows in the same schema) with no framework (issue 12).
+  durable: { name: 'durable', entry: 'bench/baselines/durableReceiver.ts' },
   // Context, not a target: the same service with the expansion held until the load ends, so its
   // batches/s is the route alone (verify, parse, validate, journal, answer) against the baseline.
   routeOnly: { name: 'routeOnly', entry: 'bench/servers/ingestService.ts', args: ['--defer-expansion'] },
@@ -102,7 +106,7 @@ interface RepResult {
 async function throughputRep(receiver: Receiver, rep: number, options: IngestOptions): Promise<RepResult> {
   const dbPath = join(repoRoot, 'bench/tmp', `ingest-${receiver.name}-${rep}-${process.pid}.db`);
   const { proc, url } = await startReceiver(receiver, dbPath, options.serviceCore);
-  const runId = rep * 3 + { service: 1, baseline: 2, routeOnly: 3 }[receiver.name];
+  const runId = rep * 4 + { service: 1, baseline: 2, routeOnly: 3, durable: 4 }[receiver.name];
   try {
     let sequence = 0;
     await closedLoop({ baseUrl: url, connections: options.connections, durationMs: options.warmupMs, next: () => signedBatch(url, sequence++, runId) });
@@ -110,7 +114,7 @@ async function throughputRep(receiver: Receiver, rep: number, options: IngestOpt
     const endedAt = performance.now();
     let drainMs = 0;
     let eventsStored = 0;
-    if (receiver.name === 'service') {
+    if (receiver.name === 'service' || receiver.name === 'durable') {
       for (;;) {
         const counts = dbCounts(dbPath, receiver);
         if (counts.journaled === 0) {
@@ -129,7 +133,7 @@ async function throughputRep(receiver: Receiver, rep: number, options: IngestOpt
   }
 }
 
-async function latencyRun(receiver: Receiver, options: IngestOptions): Promise<{ load: LoadResult; peakRssMiB: number | null }> {
+async function latencyRun(receiver: Receiver, options: IngestOptions & { latencyRate: number }): Promise<{ load: LoadResult; peakRssMiB: number | null }> {
   const dbPath = join(repoRoot, 'bench/tmp', `latency-${receiver.name}-${process.pid}.db`);
   const { proc, url } = await startReceiver(receiver, dbPath, options.serviceCore);
   try {
@@ -150,6 +154,12 @@ export interface IngestResult {
   service: { batchesPerSecond: Spread; eventsPerSecond: Spread; sustainedEventsPerSecond: Spread; drainMs: Spread; non2xx: number };
   baseline: { batchesPerSecond: Spread; eventsPerSecond: Spread; non2xx: number };
   ratioBatchesPerSecond: Spread;
+  /** The second baseline (durableReceiver.ts): the same durable work, no framework. */
+  durable: { batchesPerSecond: Spread; sustainedEventsPerSecond: Spread; drainMs: Spread; non2xx: number };
+  ratioDurableBatchesPerSecond: Spread;
+  ratioDurableSustainedEventsPerSecond: Spread;
+  /** The service's own maximum (median closed-loop batches/s of this run) the latency rate was derived from. */
+  serviceMaxBatchesPerSecond: number;
   /** The route alone (expansion held until the load ended), and its ratio to the same rep's baseline. */
   routeOnly: { batchesPerSecond: Spread; non2xx: number };
   ratioRouteOnlyBatchesPerSecond: Spread;
@@ -164,6 +174,7 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
   const service: RepResult[] = [];
   const baseline: RepResult[] = [];
   const routeOnly: RepResult[] = [];
+  const durable: RepResult[] = [];
   for (let rep = 0; rep < options.reps; rep++) {
     const a = await throughputRep(RECEIVERS.service, rep, options);
     service.push(a);
@@ -174,14 +185,23 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
     const b = await throughputRep(RECEIVERS.baseline, rep, options);
     baseline.push(b);
     options.log(`  rep ${rep + 1} baseline: ${Math.round(b.load.perSecond)} batches/s, non-2xx ${non2xx(b.load)}`);
+    const d = await throughputRep(RECEIVERS.durable, rep, options);
+    durable.push(d);
+    options.log(
+      `  rep ${rep + 1} durable baseline: ${Math.round(d.load.perSecond)} batches/s, inbox caught up ${Math.round(d.drainMs)} ms after the load, ${d.eventsStored} events stored, non-2xx ${non2xx(d.load)}`,
+    );
     const c = await throughputRep(RECEIVERS.routeOnly, rep, options);
     routeOnly.push(c);
     options.log(`  rep ${rep + 1} route alone (expansion held): ${Math.round(c.load.perSecond)} batches/s, non-2xx ${non2xx(c.load)}`);
   }
-  const svcLatency = await latencyRun(RECEIVERS.service, options);
-  options.log(`  service  open loop ${options.latencyRate}/s: p50 ${svcLatency.load.latencyMs.p50.toFixed(2)} ms, p99 ${svcLatency.load.latencyMs.p99.toFixed(2)} ms`);
-  const baseLatency = await latencyRun(RECEIVERS.baseline, options);
-  options.log(`  baseline open loop ${options.latencyRate}/s: p50 ${baseLatency.load.latencyMs.p50.toFixed(2)} ms, p99 ${baseLatency.load.latencyMs.p99.toFixed(2)} ms`);
+  const serviceMax = spread(service.map((r) => r.load.perSecond)).median;
+  const latencyRate = options.latencyRate === 'half-max' ? Math.max(1, Math.round(serviceMax / 2)) : options.latencyRate;
+  const latencyOptions = { ...options, latencyRate };
+  options.log(`  service maximum ${Math.round(serviceMax)} batches/s (closed loop, median): ack latency measured open loop at ${latencyRate}/s`);
+  const svcLatency = await latencyRun(RECEIVERS.service, latencyOptions);
+  options.log(`  service  open loop ${latencyRate}/s: p50 ${svcLatency.load.latencyMs.p50.toFixed(2)} ms, p99 ${svcLatency.load.latencyMs.p99.toFixed(2)} ms`);
+  const baseLatency = await latencyRun(RECEIVERS.baseline, latencyOptions);
+  options.log(`  baseline open loop ${latencyRate}/s: p50 ${baseLatency.load.latencyMs.p50.toFixed(2)} ms, p99 ${baseLatency.load.latencyMs.p99.toFixed(2)} ms`);
 
   const durationS = options.durationMs / 1000;
   const rss = [...service.map((r) => r.peakRssMiB), svcLatency.peakRssMiB].filter((v): v is number => v !== null);
@@ -203,9 +223,23 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
       non2xx: baseline.reduce((n, r) => n + non2xx(r.load), 0),
     },
     ratioBatchesPerSecond: spread(service.map((r, i) => r.load.perSecond / (baseline[i]?.load.perSecond ?? NaN))),
+    durable: {
+      batchesPerSecond: spread(durable.map((r) => r.load.perSecond)),
+      sustainedEventsPerSecond: spread(durable.map((r) => (r.load.ok * EVENTS_PER_BATCH) / (durationS + r.drainMs / 1000))),
+      drainMs: spread(durable.map((r) => r.drainMs)),
+      non2xx: durable.reduce((n, r) => n + non2xx(r.load), 0),
+    },
+    ratioDurableBatchesPerSecond: spread(service.map((r, i) => r.load.perSecond / (durable[i]?.load.perSecond ?? NaN))),
+    ratioDurableSustainedEventsPerSecond: spread(
+      service.map((r, i) => {
+        const d = durable[i];
+        return d ? (r.load.ok / (durationS + r.drainMs / 1000)) / (d.load.ok / (durationS + d.drainMs / 1000)) : NaN;
+      }),
+    ),
+    serviceMaxBatchesPerSecond: round(serviceMax, 1),
     routeOnly: { batchesPerSecond: spread(routeOnly.map((r) => r.load.perSecond)), non2xx: routeOnly.reduce((n, r) => n + non2xx(r.load), 0) },
     ratioRouteOnlyBatchesPerSecond: spread(routeOnly.map((r, i) => r.load.perSecond / (baseline[i]?.load.perSecond ?? NaN))),
-    latencyAt: options.latencyRate,
+    latencyAt: latencyRate,
     serviceLatencyMs: latencySummary(svcLatency.load),
     baselineLatencyMs: latencySummary(baseLatency.load),
     servicePeakRssMiB: rss.length > 0 ? Math.max(...rss) : null,

@@ -3,7 +3,7 @@
  * the command and the machine, and written to bench/results.json. Figures are never asserted.
  *
  *   npm run bench                       # everything (about 4 minutes)
- *   npm run bench -- --only ingest      # one section: ingest, gate, bulk, card (comma-separated)
+ *   npm run bench -- --only ingest      # some sections: ingest, gate, bulk, card, scale, neighbour (comma-separated)
  *   npm run bench -- --quick            # shorter runs, for trying the harness (not for the README)
  *
  * The load generator (this process) is pinned to core 0 and each service process to core 1 with
@@ -18,9 +18,11 @@ import { benchIngest } from './ingest';
 import { benchGateReaction } from './gateReaction';
 import { benchBulkMove } from './bulkMove';
 import { benchCardLoad } from './cardLoad';
-import { bulkSection, cardSection, gateSection, ingestSection, report, type Section } from './report';
+import { benchDataScale, LARGE, SMALL } from './dataScale';
+import { benchNoisyNeighbour } from './noisyNeighbour';
+import { bulkSection, cardSection, dataScaleSection, gateSection, ingestSection, neighbourSection, report, type Section } from './report';
 
-const SECTIONS = ['ingest', 'gate', 'bulk', 'card'] as const;
+const SECTIONS = ['ingest', 'gate', 'bulk', 'card', 'scale', 'neighbour'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 async function main(): Promise<void> {
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
         warmupMs: quick ? 1_000 : 2_000,
         durationMs: quick ? 2_000 : 6_000,
         connections: 16,
-        latencyRate: 500,
+        latencyRate: 'half-max',
         latencyDurationMs: quick ? 3_000 : 10_000,
         serviceCore,
         log,
@@ -80,6 +82,42 @@ async function main(): Promise<void> {
     'Card load',
     () => benchCardLoad({ rate: 200, durationMs: quick ? 3_000 : 8_000, warmupMs: 2_000, deals: 50, reps: 3, serviceCore, log }),
     cardSection,
+  );
+
+  await run(
+    'scale',
+    'Data scale',
+    () =>
+      benchDataScale({
+        small: SMALL,
+        large: LARGE,
+        cardRate: 200,
+        homeRate: 20,
+        durationMs: quick ? 3_000 : 8_000,
+        warmupMs: 2_000,
+        reps: 3,
+        measuredDeals: 50,
+        serviceCore,
+        log,
+      }),
+    dataScaleSection,
+  );
+
+  await run(
+    'neighbour',
+    'Noisy neighbour',
+    () =>
+      benchNoisyNeighbour({
+        importEvents: 100_000,
+        importDeals: 10_000,
+        connections: 16,
+        // B stays within its own HubSpot budget (90 calls per 10 s; a move costs up to three calls: read, revert, note).
+        moveEveryMs: 500,
+        baselineMoves: 20,
+        serviceCore,
+        log,
+      }),
+    neighbourSection,
   );
 
   const resultsPath = join(repoRoot, 'bench/results.json');

@@ -104,10 +104,13 @@ export async function closedLoop(options: {
   baseUrl: string;
   connections: number;
   durationMs: number;
+  /** Stop after this many requests (sent), if the duration has not run out first. */
+  stopAfter?: number;
   next: (sequence: number) => BenchRequest;
 }): Promise<LoadResult> {
   const base = new URL(options.baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
+  const stopAfter = options.stopAfter ?? Number.POSITIVE_INFINITY;
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let errors = 0;
@@ -115,7 +118,7 @@ export async function closedLoop(options: {
   const started = performance.now();
   const deadline = started + options.durationMs;
   const worker = async () => {
-    while (performance.now() < deadline) {
+    while (performance.now() < deadline && sequence < stopAfter) {
       const request = options.next(sequence++);
       const t0 = performance.now();
       try {

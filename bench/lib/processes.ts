@@ -77,7 +77,9 @@ export async function startEntry(options: {
   ready?: RegExp | null;
   timeoutMs?: number;
 }): Promise<BenchProcess> {
-  const nodeArgs = [compiledEntry(options.entry), ...(options.args ?? [])];
+  // BENCH_NODE_ARGS: extra node flags for every service and baseline (e.g. --cpu-prof), to profile a run.
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...extra, compiledEntry(options.entry), ...(options.args ?? [])];
   const [command, args] = options.core !== undefined ? ['taskset', ['-c', String(options.core), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(command as string, args as string[], {
     cwd: repoRoot,

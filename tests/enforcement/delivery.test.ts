@@ -1,3 +1,4 @@
+import { waitUntil } from '../support/process';
 import type { Stack } from '../support/stack';
 import { REP, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world';
 
@@ -36,14 +37,18 @@ describe('webhook delivery', () => {
     // The service stores each batch, but HubSpot gives up waiting first and sends it again.
     s.sim.webhooks.configure({ timeoutMs: 1, retryDelaysMs: [20] });
     s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
-    await new Promise((r) => setTimeout(r, 150));
+    // Until HubSpot has given up on an attempt and sent the batch again, and the service has stored
+    // it (not a fixed 150 ms: a loaded machine may not have sent even the first attempt by then).
+    const closedWon = () => s.sim.webhooks.deliveries().filter((d) => d.events.some((e) => e.propertyValue === 'closedwon'));
+    const stored = () => s.store.inbox.list({ limit: 50 }).some((e) => e.propertyValue === 'closedwon');
+    await waitUntil(() => closedWon().some((d) => d.attemptNumber > 0) && stored(), 20_000, 'a stored batch sent again');
     s.sim.webhooks.configure({ timeoutMs: 5_000 });
     await s.settle();
     const attempts = s.sim.webhooks.deliveries().filter((d) => d.events.some((e) => e.propertyValue === 'closedwon'));
     expect(attempts.length).toBeGreaterThan(1);
     expect(attempts.some((d) => d.attemptNumber > 0)).toBe(true);
     expectOneRevert(s, deal.id);
-  });
+  }, 60_000);
 
   it('gives nothing new when an already processed batch is delivered again later', async () => {
     const s = await start();

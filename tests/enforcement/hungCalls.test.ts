@@ -1,3 +1,4 @@
+import { waitUntil } from '../support/process';
 import { REP, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world';
 
 /**
@@ -29,13 +30,13 @@ describe('HubSpot calls that hang', () => {
     s.sim.faults.hangNext(1, { ms: 1_200, match: 'POST /crm/v3/objects/notes' });
     s.sim.moveDealsToStage(deals.map((d) => d.id), 'closedwon', { userId: REP });
     await s.settle();
-    // Whatever was still in flight has landed by now; a duplicate would show.
-    await new Promise((r) => setTimeout(r, 1_500));
-    await s.settle();
+    // The held create has landed (however late the machine let it): a duplicate would show now.
+    await waitUntil(() => s.sim.faults.hangsFinished() === 1, 30_000, 'the held note create to be done');
+    await s.settle({ timeoutMs: 20_000 });
     for (const deal of deals) {
       expect(stageOf(s, deal.id)).toBe('contractsent');
       expect(s.sim.notesForDeal(deal.id)).toHaveLength(1);
     }
     expect(s.store.outbox.countByStatus().failed).toBe(0);
-  });
+  }, 60_000);
 });

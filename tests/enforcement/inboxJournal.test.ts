@@ -1,5 +1,5 @@
 import { startStack, type Stack } from '../support/stack';
-import { JOURNAL_BATCHES_PER_SLICE } from '../../src/server/webhooks/inboxStore';
+import { JOURNAL_BATCHES_PER_SLICE, UNREADABLE_BATCH, type InboxEvent } from '../../src/server/webhooks/inboxStore';
 
 /**
  * The inbox worker's first step under a backlog: the journal is expanded a slice at a time, and
@@ -45,5 +45,37 @@ describe('inbox worker: journal expansion', () => {
     expect(stack.store.inbox.countByStatus().pending + stack.store.inbox.countByStatus().done + stack.store.inbox.countByStatus().parked).toBe(batches * 10);
     // The watcher ran after the first slice and after the second, before the expansion finished.
     expect(backlogSeenBetween.slice(0, 2)).toEqual([batches - JOURNAL_BATCHES_PER_SLICE, batches - 2 * JOURNAL_BATCHES_PER_SLICE]);
+  });
+
+  it('parks a stored batch it cannot read (never drops what was acknowledged), shows it on /ops, and reads it again when requeued', async () => {
+    // The route rejects unreadable batches at the door, so only a corrupted row gets here: one is
+    // written straight into the journal, beside a readable one. Before, it was dropped (logged only).
+    const unreadable = Buffer.from('[{"eventId": 1, "portalId": ');
+    stack.store.inbox.journal(unreadable, 1_700_000_000_000);
+    stack.store.inbox.journal(batch(1), 1_700_000_000_001);
+    await stack.background.inbox.processDue();
+    expect(stack.store.inbox.journalBacklog()).toBe(0);
+
+    type Listed = Omit<InboxEvent, 'payload'> & { payload: { unreadableBatch?: { text: string; bytes: number } } };
+    const parked = await stack.ops<{ events: Listed[] }>('/ops/inbox?status=parked');
+    expect(parked.status).toBe(200);
+    expect(parked.json.events).toEqual([
+      expect.objectContaining({ subscriptionType: UNREADABLE_BATCH, portalId: 0, status: 'parked', lastError: expect.stringMatching(/^parked, the stored webhook batch cannot be read \(none of its events was applied\): .*JSON/s) }),
+    ]);
+    expect(parked.json.events[0]?.payload.unreadableBatch).toEqual(expect.objectContaining({ text: unreadable.toString('utf8'), bytes: unreadable.length }));
+    const metrics = await stack.ops<{ inbox: { parked: number; pending: number } }>('/ops/metrics');
+    expect(metrics.json.inbox).toEqual(expect.objectContaining({ parked: 1 }));
+    // The readable batch beside it is in the inbox as usual.
+    const counts = stack.store.inbox.countByStatus();
+    expect(counts.pending + counts.done + counts.parked).toBe(10 + 1);
+
+    // A requeue puts the body back in the journal; still unreadable, it is parked again (once).
+    const id = parked.json.events[0]?.id ?? 0;
+    expect((await stack.ops(`/ops/inbox/${id}/retry`, 'POST')).json).toEqual({ requeued: id });
+    expect(stack.store.inbox.journalBacklog()).toBe(1);
+    await stack.background.inbox.processDue();
+    const again = stack.store.inbox.list({ status: 'parked', limit: 10 });
+    expect(again.map((e) => e.subscriptionType)).toEqual([UNREADABLE_BATCH]);
+    expect(stack.store.inbox.journalBacklog()).toBe(0);
   });
 });

@@ -5,6 +5,10 @@ import { tempDir } from '../support/env';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { createDb } from '../../src/server/storage/db';
 
+// Each test starts the service in a child process (tsx compiles it first: seconds on a loaded
+// machine), then waits up to 20 s for /healthz and 10 s more for what it checks.
+const SPAWNED_TEST_MS = 60_000;
+
 describe('the service process', () => {
   let dir: ReturnType<typeof tempDir>;
   beforeEach(() => {
@@ -40,7 +44,7 @@ describe('the service process', () => {
     expect(proc.output()).toContain('HUBSPOT_CLIENT_SECRET is required');
     expect(proc.output()).toContain('PORT');
     expect(existsSync(join(dir.path, 'db.sqlite'))).toBe(false);
-  });
+  }, SPAWNED_TEST_MS);
 });
 
 describe('the service process against the simulator', () => {
@@ -101,5 +105,5 @@ describe('the service process against the simulator', () => {
     } finally {
       proc.child.kill('SIGKILL');
     }
-  });
+  }, SPAWNED_TEST_MS);
 });

@@ -174,11 +174,13 @@ linux('the service process listens on HOST only', () => {
     }
   }
 
+  // Each starts the service in a child process (compiled by tsx first) and waits up to 20 s for it:
+  // more than jest's default 20 s for the whole test would leave.
   it('by default 127.0.0.1: another address of the host is refused', async () => {
     await run({}, '127.0.0.1', '127.0.0.2');
-  });
+  }, 60_000);
 
   it('HOST=127.0.0.2: there, and not on 127.0.0.1', async () => {
     await run({ HOST: '127.0.0.2' }, '127.0.0.2', '127.0.0.1');
-  });
+  }, 60_000);
 });

@@ -1,6 +1,10 @@
 import { createWorkerLoop } from '../../src/server/workers/workerLoop';
 import { silentLogger } from '../../src/server/logger';
 
+async function roundsReach(rounds: () => number, n: number): Promise<void> {
+  for (const end = Date.now() + 20_000; rounds() < n && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 describe('createWorkerLoop', () => {
   it('lets I/O in between rounds that find work, even when a round never waits on anything', async () => {
     let rounds = 0;
@@ -34,19 +38,24 @@ describe('createWorkerLoop', () => {
     const perTurn = roundsAtTurn.slice(1).map((n, i) => n - (roundsAtTurn[i] ?? 0));
     // Without the yield, all 500 rounds ran before the first turn came.
     expect(Math.max(...perTurn)).toBeLessThanOrEqual(2);
-  });
+  }, 60_000);
 
   it('sleeps when a round finds nothing, and wakes for new work', async () => {
     let rounds = 0;
     const loop = createWorkerLoop({ name: 'idle', logger: silentLogger(), idleMs: 60_000, round: async () => (rounds++, 0) });
     loop.start();
-    for (let waited = 0; rounds < 1 && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
-    // Past the first round it sleeps (idle 60 s), so a while later there has still been one round.
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(rounds).toBe(1);
-    loop.wake();
-    for (let waited = 0; rounds < 2 && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(rounds).toBe(2);
-    await loop.stop();
-  });
+    try {
+      // Each wait is for the round itself, up to 20 s of the clock (not 200 turns of a 10 ms timer).
+      await roundsReach(() => rounds, 1);
+      // Past the first round it sleeps (idle 60 s), so a while later there has still been one round.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(rounds).toBe(1);
+      loop.wake();
+      await roundsReach(() => rounds, 2);
+      expect(rounds).toBe(2);
+    } finally {
+      // Stopped even when an expectation failed: a loop left sleeping 60 s at a time keeps jest from exiting.
+      await loop.stop();
+    }
+  }, 60_000);
 });

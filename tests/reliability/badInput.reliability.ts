@@ -14,6 +14,18 @@ import { crmRecord, databaseRows, populate, PORTAL_NEVER_INSTALLED, SHARED_DEAL_
 const NOT_STATE = ['seen_signatures', 'readiness_probe'];
 
 /**
+ * The service's rows to compare before and after (all but NOT_STATE), the pipelines cache without
+ * the time it was last read: a refused request naming a pipeline or stage the cache lacks (PUT
+ * /api/v1/settings) reads HubSpot's pipelines again once the last read is a minute old
+ * (PIPELINE_REREAD_MS), which a loaded machine reaches part way through this suite. What was read
+ * (every pipeline and stage) is still compared.
+ */
+function stateRows(path: string): Record<string, unknown[]> {
+  const rows = databaseRows(path, undefined, NOT_STATE);
+  return { ...rows, pipelines: (rows.pipelines ?? []).map((row) => ({ ...(row as Record<string, unknown>), fetched_at: 'not compared' })) };
+}
+
+/**
  * Bad input: generated malformed requests (fast-check) against every route of the service, with
  * two installed accounts holding data. Each request is broken in one generated way (fuzzed JSON,
  * wrong types, unknown fields, bodies over the 1 MB limit, missing/forged/wrong-secret signatures,
@@ -154,7 +166,7 @@ describe('bad input: generated malformed requests against every route', () => {
     dataA = await populate(world, world.a, 50_000);
     dataB = await populate(world, world.b, 70_000);
     await world.settle();
-    dbBefore = databaseRows(world.stack.databasePath, undefined, NOT_STATE);
+    dbBefore = stateRows(world.stack.databasePath);
     crmBefore = [crmRecord(world.a.sim), crmRecord(world.b.sim)];
     hubspotLogStart = [world.a.sim.requests.all().length, world.b.sim.requests.all().length];
   });
@@ -594,7 +606,7 @@ describe('bad input: generated malformed requests against every route', () => {
     expect((await fetch(base() + '/healthz')).status).toBe(200);
     expect((await fetch(base() + '/readyz')).status).toBe(200);
     await world.settle();
-    expect(databaseRows(world.stack.databasePath, undefined, NOT_STATE)).toEqual(dbBefore);
+    expect(stateRows(world.stack.databasePath)).toEqual(dbBefore);
     expect([crmRecord(world.a.sim), crmRecord(world.b.sim)]).toEqual(crmBefore);
     expect(hubspotWrites()).toEqual([]);
     // Every way of breaking the route was tried.

@@ -6,7 +6,7 @@ import { reportCounts } from './counts';
  * HubSpot misbehaving while Dealgate enforces the gate: 5xx storms, 429 storms (injected, and the
  * real rolling limit), slow answers, and calls that hang past the workers' timeout after HubSpot
  * has in fact done the work. Each effect (the revert, the note, the violation, the status) lands
- * exactly once, or is recorded failed for ops; after a 429 nothing is sent to HubSpot before the
+ * exactly once, or (refused with a 4xx) is recorded failed for ops; after a 429 nothing is sent to HubSpot before the
  * pause is over, and the simulator's request log shows HubSpot's 10-second limit never exceeded.
  */
 const REP = 1001;
@@ -213,10 +213,11 @@ describe('HubSpot faults during enforcement', () => {
     reportCounts('faults-read-hang', { deals: ids.length, hungReads: 1, callTimeoutMs: 300, calls: stack.sim.requests.count() });
   });
 
-  it('notes HubSpot keeps refusing: the reverts land once and the notes are recorded failed for ops', async () => {
+  it('notes HubSpot keeps refusing (400): the reverts land once and the notes are recorded failed for ops, with the reason', async () => {
+    // A 5xx is an outage (retried for the 72 h window, tests/enforcement/outboxOutage.test.ts); a 400 is given up at once.
     stack = await stackWith({ background: { outboxRetry: { baseMs: 10, maxMs: 50, maxAttempts: 3 } } });
     const ids = seedGated(stack, 20);
-    stack.sim.faults.failNext(1_000, { status: 500, match: 'POST /crm/v3/objects/notes' });
+    stack.sim.faults.failNext(1_000, { status: 400, match: 'POST /crm/v3/objects/notes' });
     stack.sim.moveDealsToStage(ids, 'closedwon', { userId: REP });
     await stack.settle({ timeoutMs: 30_000 });
     for (const id of ids) {
@@ -227,7 +228,7 @@ describe('HubSpot faults during enforcement', () => {
     const failed = await stack.ops<{ rows: { kind: string; status: string; lastError: string | null }[] }>('/ops/outbox?status=failed');
     expect(failed.status).toBe(200);
     expect(failed.json.rows.length).toBeGreaterThan(0);
-    expect(failed.json.rows.every((r) => r.status === 'failed' && (r.lastError ?? '') !== '')).toBe(true);
-    reportCounts('faults-notes-refused', { deals: ids.length, notes500: stack.sim.requests.all().filter((r) => r.status === 500).length, failedRows: failed.json.rows.length });
+    expect(failed.json.rows.every((r) => r.status === 'failed' && (r.lastError ?? '').startsWith('given up, retrying cannot cure it: HubSpot 400'))).toBe(true);
+    reportCounts('faults-notes-refused', { deals: ids.length, notes400: stack.sim.requests.all().filter((r) => r.status === 400).length, failedRows: failed.json.rows.length });
   });
 });

@@ -49,7 +49,7 @@ export interface TwoAccounts {
   stop(): Promise<void>;
 }
 
-interface Router {
+export interface Router {
   url: string;
   route(sim: Simulator): void;
   /** The simulator that issued `code` (an install in progress). */
@@ -57,7 +57,7 @@ interface Router {
   close(): Promise<void>;
 }
 
-async function startRouter(): Promise<Router> {
+export async function startRouter(): Promise<Router> {
   const sims: Simulator[] = [];
   const owners = new Map<string, Simulator>();
   const ownerOf = (key: string | undefined | null): Simulator | undefined => (key ? owners.get(key) : undefined);
@@ -273,16 +273,18 @@ export async function populate(world: TwoAccounts, account: Account, threshold: 
   const violated = [d1, d2, SHARED_DEAL_ID];
   account.sim.moveDealsToStage(violated, 'closedwon', { userId: Number(people.rep) });
   await world.settle();
-  const reviewOf = (dealId: string): number => {
-    const review = world.stack.store.reviews.latestForDeal(portalId, dealId);
+  const reviewOf = async (dealId: string): Promise<number> => {
+    const review = await world.stack.store.reviews.latestForDeal(portalId, dealId);
     if (!review) throw new Error(`no review of deal ${dealId} in account ${portalId}`);
     return review.id;
   };
   for (const dealId of [d3, d4, d5, SHARED_DEAL_ID]) {
     expectOk('POST /reviews', await card(world, portalId, people.rep, 'POST', `/deals/${dealId}/reviews`, { summary: `Custom SSO for ${dealId}`, effortWeeks: 2 }));
   }
-  const approvedReview = reviewOf(d3);
+  const approvedReview = await reviewOf(d3);
   expectOk('POST /decision', await card(world, portalId, people.reviewer, 'POST', `/reviews/${approvedReview}/decision`, { outcome: 'yes', note: 'fits' }));
   await world.settle();
-  return { violated, pendingReviews: [d4, d5, SHARED_DEAL_ID].map(reviewOf), approvedReview, threshold };
+  const pendingReviews: number[] = [];
+  for (const dealId of [d4, d5, SHARED_DEAL_ID]) pendingReviews.push(await reviewOf(dealId));
+  return { violated, pendingReviews, approvedReview, threshold };
 }

@@ -2,6 +2,7 @@ import { Client } from '@hubspot/api-client';
 import { AssociationSpecAssociationCategoryEnum } from '@hubspot/api-client/lib/codegen/crm/objects/notes';
 import { PropertyCreateFieldTypeEnum, PropertyCreateTypeEnum } from '@hubspot/api-client/lib/codegen/crm/properties';
 import { startSimulator, type Simulator } from '../../src/simulator';
+import { waitUntil } from '../support/process';
 
 /**
  * The simulator's fidelity, seen through the real @hubspot/api-client: every endpoint Dealgate
@@ -510,19 +511,26 @@ describe('fault injection', () => {
 
   it('hangs a call past the caller timeout, then handles it late', async () => {
     const deal = sim.seedDeal({ properties: { dealname: 'Slow', dealstage: 'qualifiedtobuy' } });
-    sim.faults.hangNext(1, { ms: 400, match: 'PATCH /crm/v3/objects/deals' });
+    const [started, finished] = [sim.faults.hangsStarted(), sim.faults.hangsFinished()];
+    sim.faults.hangNext(1, { ms: 1_000, match: 'PATCH /crm/v3/objects/deals' });
+    // The caller gives up once its call is held (not after a fixed 100 ms, which on a loaded machine
+    // can pass before the call reaches the simulator, or after the hang is over).
+    const caller = new AbortController();
     const attempt = fetch(`${sim.url}/crm/v3/objects/deals/${deal.id}`, {
       method: 'PATCH',
       headers: { authorization: `Bearer ${sim.accessToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ properties: { dealstage: 'contractsent' } }),
-      signal: AbortSignal.timeout(100),
+      signal: caller.signal,
     });
+    await waitUntil(() => sim.faults.hangsStarted() > started, 20_000, 'the PATCH to be held');
+    caller.abort();
     await expect(attempt).rejects.toThrow();
     expect(sim.getDeal(deal.id)?.properties.dealstage).toBe('qualifiedtobuy');
+    expect(sim.faults.hangsFinished()).toBe(finished);
     // HubSpot may still apply a change whose caller gave up: the write lands after the hang.
-    await new Promise((r) => setTimeout(r, 500));
+    await waitUntil(() => sim.faults.hangsFinished() > finished, 20_000, 'the held PATCH to be handled');
     expect(sim.getDeal(deal.id)?.properties.dealstage).toBe('contractsent');
-  });
+  }, 60_000);
 
   it('can hang a call until the simulator stops', async () => {
     const own = await startSimulator();

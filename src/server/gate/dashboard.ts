@@ -48,7 +48,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
     decisionsThisQuarter: figures.byOutcome,
     medianHoursToDecision: figures.medianMsToDecision === null ? null : Math.round((figures.medianMsToDecision / HOUR_MS) * 10) / 10,
     slaCompliance: slaTotal === 0 ? null : Math.round((figures.withinSla / slaTotal) * 1000) / 1000,
-    capacity: settings.capacity === null ? null : capacityView(settings.capacity, quarter, await store.reviews.activeCommitments(portalId)),
+    capacity: settings.capacity === null ? null : capacityView(settings.capacity, quarter, await store.reviews.activeCommitments(portalId, quarter)),
     violationsByUser: await store.gateViolations.countByUser(portalId, start),
     decisionsTotal: figures.total,
     overdueCount: figures.waitingPastDue,

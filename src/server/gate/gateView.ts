@@ -141,7 +141,8 @@ export async function buildGateResponse(
 
   let capacity: CapacityView | null = null;
   if (settings.capacity !== null) {
-    capacity = capacityView(settings.capacity, relevantQuarter(latest, decision, now), await store.reviews.activeCommitments(portalId));
+    const quarter = relevantQuarter(latest, decision, now);
+    capacity = capacityView(settings.capacity, quarter, await store.reviews.activeCommitments(portalId, quarter));
   }
 
   const stage = pipeline?.stages.find((s) => s.id === snapshot.stage);

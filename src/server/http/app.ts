@@ -11,6 +11,7 @@ import { createHubSpotGateway } from '../hubspot/gateway';
 import { webhookRoute } from '../webhooks/webhookRoute';
 import { oauthRoutes } from '../oauth/oauthRoutes';
 import { opsRoutes } from '../workers/opsRoutes';
+import type { WorkerOutages } from '../workers/accountOutages';
 
 export interface AppDeps {
   config: Config;
@@ -27,6 +28,8 @@ export interface AppHooks {
   onWebhookStored?: () => void;
   /** An OAuth install finished: provision the account (properties, pipelines). */
   onInstalled?: (portalId: number) => Promise<void>;
+  /** The accounts whose inbox events and outbox effects wait because HubSpot fails for them (for /ops/metrics). */
+  outages?: () => WorkerOutages;
 }
 
 /** Builds the HTTP app from its dependencies; nothing here reads the environment or global time. */
@@ -39,7 +42,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps));
   app.use(webhookRoute({ ...deps, ...(deps.hooks?.onWebhookStored ? { onStored: deps.hooks.onWebhookStored } : {}) }));
   app.use(oauthRoutes({ ...deps, ...(deps.hooks?.onInstalled ? { onInstalled: deps.hooks.onInstalled } : {}) }));
-  app.use(opsRoutes(deps));
+  app.use(opsRoutes({ ...deps, ...(deps.hooks?.outages ? { outages: deps.hooks.outages } : {}) }));
   app.use(CARD_API_PATH, cardApi({ ...deps, gateway: createHubSpotGateway(deps.hubspot, () => deps.clock.now()), servesAccount: (portalId) => deps.hubspot.serves(portalId) }));
 
   app.use(notFoundHandler);

@@ -83,6 +83,11 @@ export interface OutboxRepository {
   release(ids: readonly number[], nextAttemptAt: number, reason: string): Promise<void>;
   markRetry(id: number, error: string, nextAttemptAt: number): Promise<void>;
   markFailed(id: number, error: string, at: number): Promise<void>;
+  /**
+   * A failed row goes back to pending, due now (ops, once the cause is fixed). Its attempts and
+   * last error stay: a row whose outcome was unknown is still looked for before it is repeated.
+   */
+  requeue(id: number, now: number): Promise<boolean>;
   /** Durably, before the call: these rows go out to HubSpot now (`at`), in one call. */
   markSending(ids: readonly number[], at: number): Promise<void>;
   /** The call sent at `sentAt` was answered (or can no longer land): nothing of it is in flight. */
@@ -92,8 +97,10 @@ export interface OutboxRepository {
   get(id: number): Promise<OutboxRow | undefined>;
   list(filter: { status?: OutboxStatus; portalId?: number; dealId?: string; limit: number }): Promise<OutboxRow[]>;
   countByStatus(): Promise<Record<OutboxStatus, number>>;
-  /** Earliest next_attempt_at among pending rows, for the worker's sleep. */
-  nextDueAt(): Promise<number | undefined>;
+  /** Earliest next_attempt_at among pending rows, for the worker's sleep; `skipPortals` are left out (their probe wakes it). */
+  nextDueAt(skipPortals?: ReadonlySet<number>): Promise<number | undefined>;
+  /** Pending rows of each of these accounts (what waits for HubSpot there). */
+  pendingOf(portalIds: readonly number[]): Promise<Map<number, number>>;
   /**
    * The deal properties each later row of a deal writes (update_deal, and revert_stage as
    * `dealstage`), whatever its status: an older row must not overwrite what a newer one set.
@@ -178,7 +185,11 @@ const failed = `UPDATE outbox SET status = 'failed', last_error = ?, completed_a
 const recover = `UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND attempts > 0 AND last_error IS NULL AND next_attempt_at > ?`;
 const getOne = 'SELECT * FROM outbox WHERE id = ?';
 const counts = 'SELECT status, COUNT(*) AS n FROM outbox GROUP BY status';
+const requeueFailed = `UPDATE outbox SET status = 'pending', next_attempt_at = ?, completed_at = NULL WHERE id = ? AND status = 'failed'`;
 const nextDue = `SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`;
+// `NOT IN (?, ?, …)` rather than an array parameter (json_each is SQLite's, = ANY PostgreSQL's).
+const nextDueSkipping = (count: number) => `${nextDue} AND portal_id NOT IN (${Array.from({ length: count }, () => '?').join(', ')})`;
+const pendingOf = `SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending' AND portal_id = ?`;
 const recentRevert = `SELECT * FROM outbox WHERE portal_id = ? AND deal_id = ? AND kind = 'revert_stage' AND created_at >= ? ORDER BY id DESC LIMIT 1`;
 const writesAfter = `SELECT id, kind, payload FROM outbox WHERE portal_id = ? AND deal_id = ? AND id > ? AND kind IN ('update_deal', 'revert_stage') ORDER BY id`;
 const pendingWritesBefore = `SELECT id, payload FROM outbox WHERE portal_id = ? AND deal_id = ? AND kind = 'update_deal' AND status = 'pending' AND created_at < ? ORDER BY id`;
@@ -241,6 +252,9 @@ export function outboxRepository(sql: SqlSession): OutboxRepository {
     async markFailed(id, error, at) {
       await sql.run(failed, [error, at, id]);
     },
+    async requeue(id, now) {
+      return (await sql.run(requeueFailed, [now, id])).changes === 1;
+    },
     async markSending(ids, at) {
       for (const id of ids) await sql.run(sending, [at, id]);
     },
@@ -262,8 +276,16 @@ export function outboxRepository(sql: SqlSession): OutboxRepository {
       for (const row of await sql.all<{ status: OutboxStatus; n: number }>(counts)) result[row.status] = row.n;
       return result;
     },
-    async nextDueAt() {
+    async nextDueAt(skipPortals) {
+      if (skipPortals && skipPortals.size > 0) {
+        return (await sql.get<{ at: number | null }>(nextDueSkipping(skipPortals.size), [...skipPortals]))?.at ?? undefined;
+      }
       return (await sql.get<{ at: number | null }>(nextDue))?.at ?? undefined;
+    },
+    async pendingOf(portalIds) {
+      const result = new Map<number, number>();
+      for (const portalId of portalIds) result.set(portalId, (await sql.get<{ n: number }>(pendingOf, [portalId]))?.n ?? 0);
+      return result;
     },
     async yieldToLaterChange(portalId, dealId, property, changedAt, at) {
       let changed = 0;

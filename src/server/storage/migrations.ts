@@ -369,4 +369,13 @@ CREATE INDEX used_oauth_states_by_expiry ON used_oauth_states (expires_at);
 ALTER TABLE outbox ADD COLUMN in_flight_since INTEGER;
 `,
   },
+  {
+    version: 11,
+    name: 'approved commitments by quarter',
+    // The capacity view of the card and the home page reads one quarter's commitments; without
+    // this it read every approval the account ever made (100,000 rows at 200,000 reviews) per load.
+    sql: `
+CREATE INDEX decisions_by_quarter ON decisions (portal_id, quarter);
+`,
+  },
 ];

@@ -18,7 +18,8 @@ export interface ReviewRepository {
   insertDecision(portalId: number, decision: Decision): Promise<void>;
   decisionFor(portalId: number, reviewId: number): Promise<Decision | undefined>;
   /** Approvals that still consume capacity: approved (with or without conditions) and not deprioritized. */
-  activeCommitments(portalId: number): Promise<LedgerCommitment[]>;
+  /** `quarter`: only the commitments landing in that quarter (what a capacity view shows), from the index. */
+  activeCommitments(portalId: number, quarter?: string): Promise<LedgerCommitment[]>;
   /** The most recent review of every deal of the account. */
   latestPerDeal(portalId: number): Promise<Review[]>;
   /** Waiting reviews (pending or overdue) of every account past their due time and not yet escalated, oldest due first. */
@@ -133,12 +134,15 @@ const insertDecision = `INSERT INTO decisions
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const decision = 'SELECT * FROM decisions WHERE portal_id = ? AND review_id = ?';
 type CommitmentRow = { id: number; deal_id: string; deal_name: string | null; summary: string; effort_weeks: number; extra_weeks: number | null; decided_at: number; quarter: string | null };
-const commitments = `SELECT r.id, r.deal_id, s.deal_name, r.summary, r.effort_weeks, d.extra_weeks, d.decided_at, d.quarter
+const commitmentsSql = `SELECT r.id, r.deal_id, s.deal_name, r.summary, r.effort_weeks, d.extra_weeks, d.decided_at, d.quarter
      FROM reviews r JOIN decisions d ON d.review_id = r.id AND d.portal_id = r.portal_id
      LEFT JOIN deal_snapshots s ON s.portal_id = r.portal_id AND s.deal_id = r.deal_id
      WHERE r.portal_id = ? AND r.deprioritized_at IS NULL AND d.outcome IN ('yes', 'yes_but')
-       AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))
-     ORDER BY d.decided_at, r.id`;
+       AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))`;
+// One quarter's, through decisions_by_quarter (migration 11): the card and the home page read
+// this on every load, and every approval the account ever made would otherwise be read and sorted.
+const commitmentsOfQuarter = `${commitmentsSql} AND d.quarter = ? ORDER BY d.decided_at, r.id`;
+const commitments = `${commitmentsSql} ORDER BY d.decided_at, r.id`;
 const latestPerDeal = `SELECT r.* FROM reviews r
      JOIN (SELECT MAX(id) AS id FROM reviews WHERE portal_id = ? GROUP BY deal_id) latest ON latest.id = r.id
      WHERE r.portal_id = ?`;
@@ -215,8 +219,12 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
       const row = await sql.get<DecisionRow>(decision, [portalId, reviewId]);
       return row ? toDecision(row) : undefined;
     },
-    async activeCommitments(portalId) {
-      return (await sql.all<CommitmentRow>(commitments, [portalId])).map((row) => ({
+    async activeCommitments(portalId, quarter) {
+      const rows =
+        quarter === undefined
+          ? await sql.all<CommitmentRow>(commitments, [portalId])
+          : await sql.all<CommitmentRow>(commitmentsOfQuarter, [portalId, quarter]);
+      return rows.map((row) => ({
         reviewId: row.id,
         dealId: row.deal_id,
         dealName: row.deal_name,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SqlSession, SqlValue } from '../storage/sql';
 import { withinTransaction } from '../storage/withinTransaction';
 import { selectNewestWhere } from '../storage/newestWhere';
@@ -51,6 +52,9 @@ export interface InboxRepository {
   /**
    * Moves up to `limit` journaled batches into the inbox, in arrival order, and deletes them; one
    * transaction, so a batch is either still journaled or fully in the inbox. Returns the events stored (not duplicates).
+   * A batch `toEvents` cannot read (throws) is not dropped: it becomes one parked row of
+   * subscription type UNREADABLE_BATCH (portal 0, the body in its payload, the reason in last_error);
+   * requeueing that row puts the body back in the journal, to be read again.
    */
   expandJournal(limit: number, toEvents: (body: Buffer) => NewInboxEvent[]): Promise<{ batches: number; stored: number }>;
   journalBacklog(): Promise<number>;
@@ -67,13 +71,15 @@ export interface InboxRepository {
   markDone(id: number, at: number): Promise<void>;
   markRetry(id: number, attempts: number, error: string, nextAttemptAt: number): Promise<void>;
   park(id: number, attempts: number, error: string, at: number): Promise<void>;
-  /** Parked events go back to pending (ops, after fixing the cause). */
+  /** Parked events go back to pending (ops, after fixing the cause); a parked unreadable batch goes back to the journal. */
   requeue(id: number, now: number): Promise<boolean>;
   get(id: number): Promise<InboxEvent | undefined>;
   list(filter: { status?: InboxStatus; portalId?: number; limit: number }): Promise<InboxEvent[]>;
   countByStatus(): Promise<Record<InboxStatus, number>>;
   /** When the next pending event is due, leaving out the accounts in `skipPortals`. */
   nextDueAt(skipPortals?: ReadonlySet<number>): Promise<number | undefined>;
+  /** Pending events of each of these accounts (what waits for HubSpot there). */
+  pendingOf(portalIds: readonly number[]): Promise<Map<number, number>>;
 }
 
 interface InboxDbRow {
@@ -131,6 +137,17 @@ export const PARSED_BATCHES_KEPT = 64;
  */
 export const JOURNAL_BATCHES_PER_SLICE = 16;
 
+/**
+ * The subscription type of a parked row that holds a journaled batch the worker could not read.
+ * The route validates every batch before acknowledging it, so only a corrupted row (or a parser
+ * changed since) gets here; what was acknowledged stays visible and can be requeued.
+ */
+export const UNREADABLE_BATCH = 'dealgate.unreadable_batch';
+
+interface UnreadableBatchPayload {
+  unreadableBatch: { batchId: number; bytes: number; text: string; base64: string };
+}
+
 /** Rows per INSERT statement: 1,100 parameters, far below SQLite's limit of 32,766. */
 const ROWS_PER_INSERT = 100;
 
@@ -182,7 +199,13 @@ const waiting = `SELECT DISTINCT portal_id, object_id FROM webhook_inbox WHERE s
 const done = `UPDATE webhook_inbox SET status = 'done', processed_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'`;
 const retry = `UPDATE webhook_inbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`;
 const park = `UPDATE webhook_inbox SET status = 'parked', attempts = ?, last_error = ?, processed_at = ? WHERE id = ? AND status = 'pending'`;
-const requeue = `UPDATE webhook_inbox SET status = 'pending', attempts = 0, next_attempt_at = ?, processed_at = NULL WHERE id = ? AND status = 'parked'`;
+const requeue = `UPDATE webhook_inbox SET status = 'pending', attempts = 0, next_attempt_at = ?, processed_at = NULL
+    WHERE id = ? AND status = 'parked' AND subscription_type <> '${UNREADABLE_BATCH}'`;
+const parkBatch = `INSERT INTO webhook_inbox (portal_id, event_key, object_id, subscription_type, occurred_at, payload, received_at, status, last_error, processed_at)
+    VALUES (0, ?, '', '${UNREADABLE_BATCH}', ?, ?, ?, 'parked', ?, ?) ON CONFLICT DO NOTHING`;
+const parkedBatch = `SELECT received_at, payload FROM webhook_inbox WHERE id = ? AND status = 'parked' AND subscription_type = '${UNREADABLE_BATCH}'`;
+const deleteParked = `DELETE FROM webhook_inbox WHERE id = ? AND status = 'parked' AND subscription_type = '${UNREADABLE_BATCH}'`;
+const pendingOf = `SELECT COUNT(*) AS n FROM webhook_inbox WHERE status = 'pending' AND portal_id = ?`;
 const getOne = 'SELECT * FROM webhook_inbox WHERE id = ?';
 const counts = 'SELECT status, COUNT(*) AS n FROM webhook_inbox GROUP BY status';
 const nextDueBase = `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending'`;
@@ -201,17 +224,46 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
     }
     return stored;
   };
+  const parkUnreadable = async (tx: SqlSession, batch: { id: number; received_at: number; body: Buffer }, error: unknown) => {
+    const reason = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+    const payload: UnreadableBatchPayload = {
+      unreadableBatch: { batchId: batch.id, bytes: batch.body.length, text: batch.body.toString('utf8'), base64: batch.body.toString('base64') },
+    };
+    const key = `unreadable-batch:${createHash('sha256').update(batch.body).digest('hex')}`;
+    await tx.run(parkBatch, [
+      key,
+      batch.received_at,
+      JSON.stringify(payload),
+      batch.received_at,
+      `parked, the stored webhook batch cannot be read (none of its events was applied): ${reason}`,
+      batch.received_at,
+    ]);
+  };
   const expand = async (tx: SqlSession, limit: number, toEvents: (body: Buffer) => NewInboxEvent[]) => {
     const batches = await tx.all<{ id: number; received_at: number; body: Buffer }>(oldestBatches, [limit]);
     let stored = 0;
     for (const batch of batches) {
       const kept = parsedBatches.get(batch.id);
       parsedBatches.delete(batch.id);
-      const events = kept && kept.body.equals(batch.body) ? kept.events() : toEvents(batch.body);
-      stored += await insertRows(tx, events, batch.received_at);
+      let events: NewInboxEvent[] | undefined;
+      try {
+        events = kept && kept.body.equals(batch.body) ? kept.events() : toEvents(batch.body);
+      } catch (error) {
+        await parkUnreadable(tx, batch, error);
+      }
+      if (events) stored += await insertRows(tx, events, batch.received_at);
       await tx.run(deleteBatch, [batch.id]);
     }
     return { batches: batches.length, stored };
+  };
+  /** An unreadable batch goes back to the journal whole (read again by the next expansion; parked again if it still cannot be). */
+  const requeueBatch = async (tx: SqlSession, id: number) => {
+    const row = await tx.get<{ received_at: number; payload: string }>(parkedBatch, [id]);
+    if (!row) return false;
+    const { unreadableBatch } = JSON.parse(row.payload) as UnreadableBatchPayload;
+    await tx.run(appendBatch, [row.received_at, Buffer.from(unreadableBatch.base64, 'base64')]);
+    await tx.run(deleteParked, [id]);
+    return true;
   };
   const skipParams = (skipPortals: ReadonlySet<number>, before: SqlValue[], after: SqlValue[]): SqlValue[] => [...before, ...skipPortals, ...after];
 
@@ -250,7 +302,9 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
       await sql.run(park, [attempts, error, at, id]);
     },
     async requeue(id, now) {
-      return (await sql.run(requeue, [now, id])).changes === 1;
+      if ((await sql.run(requeue, [now, id])).changes === 1) return true;
+      // Read the parked batch and move it back in one transaction: it lands in the journal once.
+      return withinTransaction(sql, (tx) => requeueBatch(tx, id));
     },
     async get(id) {
       const row = await sql.get<InboxDbRow>(getOne, [id]);
@@ -269,6 +323,11 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
         return (await sql.get<{ at: number | null }>(skipping(nextDueBase, skipPortals.size, ''), [...skipPortals]))?.at ?? undefined;
       }
       return (await sql.get<{ at: number | null }>(nextDueBase))?.at ?? undefined;
+    },
+    async pendingOf(portalIds) {
+      const result = new Map<number, number>();
+      for (const portalId of portalIds) result.set(portalId, (await sql.get<{ n: number }>(pendingOf, [portalId]))?.n ?? 0);
+      return result;
     },
   };
 }

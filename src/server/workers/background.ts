@@ -9,6 +9,7 @@ import { savePipelines } from '../gate/dealFacts';
 import { createDealEventHandler } from '../webhooks/dealEvents';
 import { gatePort } from '../webhooks/gatePort';
 import type { RetryPolicy } from './backoff';
+import type { WorkerOutages } from './accountOutages';
 import { createInboxWorker, type InboxWorker } from './inboxWorker';
 import { createOutboxWorker, type OutboxWorker } from './outboxWorker';
 import { createRateGovernor, DEFAULT_RATE, type RateGovernor, type RateGovernorOptions } from './rateGovernor';
@@ -77,6 +78,8 @@ export interface Background {
   onWebhookStored(): void;
   /** An OAuth install finished: create the properties and read the pipelines. */
   onInstalled(portalId: number): Promise<void>;
+  /** The accounts whose inbox events and outbox effects wait because HubSpot fails for them. */
+  outages(): WorkerOutages;
   start(): void;
   /** Lets each worker finish the round in flight, producers (inbox, SLA, sweeps) before the outbox. */
   stop(): Promise<void>;
@@ -185,6 +188,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     sweeps,
     onWebhookStored: () => inbox.wake(),
     onInstalled: (portalId) => provisioner.ensureReady(portalId),
+    outages: () => ({ inbox: inbox.outages(), outbox: outbox.outages() }),
     start() {
       outbox.start();
       inbox.start();

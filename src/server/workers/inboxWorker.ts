@@ -139,6 +139,20 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     return waiting;
   }
 
+  /**
+   * Accounts whose events are being applied right now. Each account's share of a round runs on its
+   * own: the loop takes the next due events of the other accounts without waiting for it, so one
+   * account's import (its HubSpot budget, its backlog) delays nobody else's events (issue 12,
+   * noisy neighbour). An account's events are still applied one share at a time, in order.
+   */
+  const busy = new Set<number>();
+  const inFlight = new Set<Promise<unknown>>();
+  const leftOut = (now: number) => {
+    const skip = waitingAccounts(now);
+    for (const portalId of busy) skip.add(portalId);
+    return skip;
+  };
+
   function hubSpotAnswered(portalId: number): void {
     const circuit = circuits.get(portalId);
     if (!circuit) return;
@@ -292,9 +306,10 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     try {
       return inboxEventsOf(body);
     } catch (error) {
-      // Validated when it arrived, so only a corrupted row gets here: keep it in the log, not the queue.
-      logger.error({ err: error, body: body.toString('utf8').slice(0, 4000) }, 'a journaled webhook batch cannot be read; dropped');
-      return [];
+      // Validated when it arrived, so only a corrupted row gets here. It was acknowledged: the store
+      // parks the batch whole with this reason (never dropped), and a requeue reads it again.
+      logger.error({ err: error, body: body.toString('utf8').slice(0, 4000) }, 'a journaled webhook batch cannot be read; parked (GET /ops/inbox?status=parked)');
+      throw error;
     }
   }
 
@@ -310,32 +325,59 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     }
   }
 
-  async function processDue(): Promise<number> {
+  /** Takes the due events of every account not busy and starts applying each account's share; one promise per account. */
+  async function startDue(): Promise<Promise<{ settled: number; effects: boolean }>[]> {
     await expandJournal();
     const now = clock.now();
-    const events = await store.inbox.due(now, batchSize, waitingAccounts(now));
-    if (events.length === 0) return 0;
+    const events = await store.inbox.due(now, batchSize, leftOut(now));
     const byAccount = new Map<number, InboxEvent[]>();
     for (const event of events) {
       const list = byAccount.get(event.portalId);
       if (list) list.push(event);
       else byAccount.set(event.portalId, [event]);
     }
-    const results = await Promise.all([...byAccount].map(([portalId, accountEvents]) => processAccount(portalId, accountEvents)));
-    if (results.some((r) => r.effects)) deps.onEffects?.();
+    return [...byAccount].map(([portalId, accountEvents]) => {
+      busy.add(portalId);
+      const work = processAccount(portalId, accountEvents)
+        .then((result) => {
+          // The account's effects go out now, not when the slowest account of the round is done.
+          if (result.effects) deps.onEffects?.();
+          return result;
+        })
+        .finally(() => {
+          busy.delete(portalId);
+          inFlight.delete(work);
+          loop.wake();
+        });
+      inFlight.add(work);
+      return work;
+    });
+  }
+
+  async function processDue(): Promise<number> {
+    const results = await Promise.all(await startDue());
     return results.reduce((n, r) => n + r.settled, 0);
+  }
+
+  /** The loop's round: starts what is due and returns at once; an account's share that ends wakes the loop. */
+  async function startRound(): Promise<number> {
+    const works = await startDue();
+    for (const work of works) {
+      void work.catch((error: unknown) => logger.error({ err: error, worker: 'inbox' }, 'inbox: applying an account\'s events failed; they stay pending'));
+    }
+    return works.length;
   }
 
   const loop = createWorkerLoop({
     name: 'inbox',
     logger,
     idleMs: deps.idleMs ?? 1_000,
-    round: processDue,
+    round: startRound,
     msUntilNextDue: async () => {
-      if (await store.inbox.journalBacklog() > 0) return 0;
+      if ((await store.inbox.journalBacklog()) > 0) return 0;
       const now = clock.now();
       const waiting = waitingAccounts(now);
-      let next = await store.inbox.nextDueAt(waiting);
+      let next = await store.inbox.nextDueAt(leftOut(now));
       // A waiting account's probe wakes the loop when it is due.
       for (const portalId of waiting) next = Math.min(next ?? Number.POSITIVE_INFINITY, circuits.get(portalId)?.nextProbeAt ?? Number.POSITIVE_INFINITY);
       return next === undefined ? undefined : next - now;
@@ -350,6 +392,9 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     },
     start: loop.start,
     wake: loop.wake,
-    stop: loop.stop,
+    async stop() {
+      await loop.stop();
+      await Promise.allSettled([...inFlight]);
+    },
   };
 }

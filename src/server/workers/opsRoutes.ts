@@ -6,10 +6,12 @@ import { forbidden, notFound, unauthorized } from '../errors';
 import { validate } from '../http/validate';
 import type { Store } from '../storage/store';
 import { accountSweeps } from '../sweeps/sweepProgress';
+import type { AccountOutage, WorkerOutages } from './accountOutages';
 
 /**
  * What operators need to see about the background work: parked inbox events, failed outbox rows,
- * and counts (inbox payloads included). Guarded by DEALGATE_OPS_TOKEN (`Authorization: Bearer
+ * counts (inbox payloads included), and the accounts the inbox and the outbox wait on because
+ * HubSpot fails for them (`waitingForHubSpot` on /ops/metrics: since when, what waits, the next probe). Guarded by DEALGATE_OPS_TOKEN (`Authorization: Bearer
  * <token>`) when it is set. Without it they are closed (403, nothing read) unless the operator set
  * DEALGATE_OPS_LOOPBACK=true: then direct loopback callers get in, and a request carrying
  * X-Forwarded-For, Forwarded, X-Real-IP or Via is refused. Closed is the default because a reverse proxy on the
@@ -19,6 +21,23 @@ export interface OpsRouteDeps {
   config: { opsToken: string | undefined; opsLoopback?: boolean; reconcileSeconds?: number };
   store: Store;
   clock: Clock;
+  /** The workers' view of the accounts HubSpot fails for (absent: no workers in this process). */
+  outages?: () => WorkerOutages;
+}
+
+/** One account a worker waits on, as /ops/metrics shows it. */
+async function waitingAccounts(outages: readonly AccountOutage[], pendingOf: (portalIds: number[]) => Promise<Map<number, number>>, now: number) {
+  const pending = await pendingOf(outages.map((o) => o.portalId));
+  return outages.map((o) => ({
+    portalId: o.portalId,
+    since: new Date(o.since).toISOString(),
+    forMs: Math.max(0, now - o.since),
+    pending: pending.get(o.portalId) ?? 0,
+    failures: o.failures,
+    nextProbeAt: new Date(o.nextProbeAt).toISOString(),
+    nextProbeInMs: Math.max(0, o.nextProbeAt - now),
+    lastError: o.lastError,
+  }));
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -81,9 +100,18 @@ export function opsRoutes(deps: OpsRouteDeps): Router {
     const now = deps.clock.now();
     const inboxNext = await deps.store.inbox.nextDueAt();
     const outboxNext = await deps.store.outbox.nextDueAt();
+    const outages = deps.outages?.() ?? { inbox: [], outbox: [] };
     res.json({
-      inbox: { ...deps.store.inbox.countByStatus(), nextDueInMs: inboxNext === undefined ? null : Math.max(0, inboxNext - now) },
-      outbox: { ...deps.store.outbox.countByStatus(), nextDueInMs: outboxNext === undefined ? null : Math.max(0, outboxNext - now) },
+      inbox: {
+        ...(await deps.store.inbox.countByStatus()),
+        nextDueInMs: inboxNext === undefined ? null : Math.max(0, inboxNext - now),
+        waitingForHubSpot: await waitingAccounts(outages.inbox, (ids) => deps.store.inbox.pendingOf(ids), now),
+      },
+      outbox: {
+        ...(await deps.store.outbox.countByStatus()),
+        nextDueInMs: outboxNext === undefined ? null : Math.max(0, outboxNext - now),
+        waitingForHubSpot: await waitingAccounts(outages.outbox, (ids) => deps.store.outbox.pendingOf(ids), now),
+      },
     });
   });
 
@@ -102,6 +130,12 @@ export function opsRoutes(deps: OpsRouteDeps): Router {
   router.get('/ops/outbox', async (req, res) => {
     const q = validate(outboxQuery, req.query, 'query');
     res.json({ rows: await deps.store.outbox.list({ limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.portalId ? { portalId: q.portalId } : {}) }) });
+  });
+
+  router.post('/ops/outbox/:id/retry', async (req, res) => {
+    const id = validate(plainNumber, req.params.id, 'id');
+    if (!(await deps.store.outbox.requeue(id, deps.clock.now()))) throw notFound(`no failed outbox row ${id}`);
+    res.json({ requeued: id });
   });
 
   // Each account's install backfill (deals checked of total, started, finished, last error) and

@@ -15,7 +15,8 @@ import {
   type EngagementPlan,
   type RevertStagePayload,
 } from '../outbox/deliveryPlan';
-import { backoffDelay, describeError, type RetryPolicy } from './backoff';
+import { backoffDelay, describeDuration, retriesExhausted, type RetryPolicy } from './backoff';
+import { createAccountOutages, classifyHubSpotFailure, PROBE_MAX_MS, type AccountOutage } from './accountOutages';
 import { CallTimeout, withTimeout } from './callTimeout';
 import type { RateGovernor } from './rateGovernor';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
@@ -26,10 +27,16 @@ import { createWorkerLoop, type WorkerLoop } from './workerLoop';
  * and records each outcome in one transaction:
  * - success: the rows are done (a row is marked done only after HubSpot confirmed it);
  * - 429: the account is paused and slowed down; the rows wait without spending an attempt;
- * - 5xx, timeouts, network errors: retried with exponential backoff and jitter, up to
- *   `retry.maxAttempts` attempts, then failed with the last error (GET /ops/outbox?status=failed).
- *   None of them proves the call was not applied, so the row's outcome is unknown (IN_DOUBT);
- * - another 4xx: a batch is split so that one bad row cannot block the others; a single row fails.
+ * - 5xx, timeouts, network errors (HubSpot out): an outage delays effects, never drops them. The
+ *   account's circuit opens: its rows wait, left out of the rounds, while one probe round at a
+ *   time (backoff up to a minute) tries HubSpot again, and the first answer resumes them by
+ *   themselves. Each failed try spends an attempt; a row is failed only once it has made
+ *   `retry.maxAttempts` attempts and is older than the retry window (72 h by default, three times
+ *   HubSpot's own 24 h), with the last error (GET /ops/outbox?status=failed). None of them proves
+ *   the call was not applied, so the row's outcome is unknown (IN_DOUBT);
+ * - another 4xx (400 validation, 403 missing scopes, 404 of the deal): retrying cannot cure it. A
+ *   batch is split so that one bad row cannot block the others; a single row fails at once, its
+ *   last_error saying `retrying cannot cure it` and HubSpot's answer.
  * A stage revert sets an explicit stage, so repeating one is harmless; a note or task whose last
  * delivery has an unknown outcome is looked up by its reference before it is created again, and
  * while a call that carried it may still land (sent, and not answered: a timeout, a 504, a reset,
@@ -54,11 +61,28 @@ export interface OutboxWorkerDeps {
   random?: () => number;
 }
 
-export const DEFAULT_OUTBOX_RETRY: RetryPolicy = { baseMs: 1_000, maxMs: 10 * 60_000, maxAttempts: 10 };
+/**
+ * How long an effect is retried while HubSpot fails before it is given up: as long as the inbox
+ * keeps the event that caused it (three times HubSpot's own 24 h of webhook retries). A policy
+ * without `windowMs` gets this window too.
+ */
+export const OUTBOX_RETRY_WINDOW_MS = 72 * 60 * 60_000;
+
+/** Retries at most a minute apart (the probe's pace), given up after 10 attempts and not before the window has passed. */
+export const DEFAULT_OUTBOX_RETRY: RetryPolicy = { baseMs: 1_000, maxMs: PROBE_MAX_MS, maxAttempts: 10, windowMs: OUTBOX_RETRY_WINDOW_MS };
 
 export interface OutboxWorker extends WorkerLoop {
   /** One round: claims and delivers what is due. Returns the number of rows it settled or put back. */
   deliverDue(): Promise<number>;
+  /** Accounts whose effects wait for HubSpot right now (this process's view; a restart probes again). */
+  outages(): AccountOutage[];
+}
+
+/** The account's circuit is open and its probe is not due: the call is not made, the rows wait without an attempt. */
+class AccountWaiting extends Error {
+  constructor(readonly outage: AccountOutage) {
+    super(`waiting for HubSpot, failing for this account since ${new Date(outage.since).toISOString()} (next probe ${new Date(outage.nextProbeAt).toISOString()}): ${outage.lastError}`);
+  }
 }
 
 function retryAfterMs(error: unknown): number | undefined {
@@ -83,6 +107,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   const callTimeoutMs = deps.callTimeoutMs ?? 20_000;
   const batchSize = deps.batchSize ?? 500;
   const random = deps.random ?? Math.random;
+  const windowMs = retry.windowMs ?? OUTBOX_RETRY_WINDOW_MS;
+  const policy: RetryPolicy = { ...retry, windowMs };
+  /** While HubSpot is out, a row's own retries are no further apart than the account's probes. */
+  const outageRetry: RetryPolicy = { ...policy, maxMs: Math.min(retry.maxMs, PROBE_MAX_MS) };
+  const outages = createAccountOutages({ clock, logger, retry, random, worker: 'outbox' });
   /** Claims outlive any call with its timeout; a crash leaves them to recoverClaims at the next start. */
   const leaseMs = callTimeoutMs * 3;
   const ownerIds = new Map<number, { at: number; byUserId: Map<string, string> }>();
@@ -104,9 +133,23 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   /** Rows whose call timed out in this process and is still open: row id -> when it was sent (Date.now()). */
   const openCalls = new Map<number, number>();
 
-  async function call<T>(portalId: number, work: () => Promise<T>): Promise<T> {
+  /** Once a call of this round found HubSpot out, the account's other calls wait for the next probe instead of being made. */
+  function unlessWaiting(portalId: number): void {
+    const outage = outages.waitingFor(portalId, clock.now());
+    if (outage) throw new AccountWaiting(outage);
+  }
+
+  /**
+   * A call to HubSpot. Any failure counts against the account (recordFailure), but only a write
+   * that succeeds closes its circuit: HubSpot answering the reads around a write (a lookup, the
+   * owners) while it refuses the writes themselves is not HubSpot answering again.
+   */
+  async function call<T>(portalId: number, work: () => Promise<T>, kind: 'read' | 'write'): Promise<T> {
+    unlessWaiting(portalId);
     await governor.acquire(portalId);
-    return withTimeout(work(), callTimeoutMs);
+    const result = await withTimeout(work(), callTimeoutMs);
+    if (kind === 'write') outages.answered(portalId);
+    return result;
   }
 
   /** An error after which the call may still be applied: no answer (timeout, reset) or a gateway timeout. */
@@ -122,13 +165,16 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
    * finds it), and one still open here is tracked until it is answered.
    */
   async function send<T>(portalId: number, rowIds: readonly number[], work: () => Promise<T>): Promise<T> {
+    unlessWaiting(portalId);
     await governor.acquire(portalId);
     const sentAt = Date.now();
     await store.transaction(async () => await store.outbox.markSending(rowIds, sentAt));
     const answered = async () => await store.transaction(async () => await store.outbox.markAnswered(rowIds, sentAt));
     const pending = work();
     try {
-      return await withTimeout(pending, callTimeoutMs);
+      const result = await withTimeout(pending, callTimeoutMs);
+      outages.answered(portalId);
+      return result;
     } catch (error) {
       if (error instanceof CallTimeout) {
         for (const id of rowIds) openCalls.set(id, sentAt);
@@ -161,41 +207,55 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   /** Records a failed delivery of `rows`; returns false when the caller should split the batch instead. */
   async function recordFailure(portalId: number, rows: ClaimedOutboxRow[], error: unknown, splittable: boolean, sent = false): Promise<boolean> {
-    const info = classifyHubSpotError(error);
     const now = clock.now();
-    if (info.rateLimited) {
-      const pause = governor.rateLimited(portalId, retryAfterMs(error));
-      logger.warn({ portalId, pauseMs: pause, rows: rows.length }, 'HubSpot answered 429; pausing deliveries for this account');
-      const until = now + pause + Math.round(random() * 500);
-      const reason = `rate limited (429): ${info.message}`;
-      await store.transaction(async () => {
-        // A row whose earlier outcome is unknown keeps that mark: it is still checked before a repeat.
+    // Rows put back without spending the attempt keep their unknown-outcome mark: still checked before a repeat.
+    const putBack = (until: number, reason: string) =>
+      store.transaction(async () => {
         const [doubtful, clear] = [rows.filter((r) => r.inDoubt), rows.filter((r) => !r.inDoubt)];
         await store.outbox.release(clear.map((r) => r.id), until, reason);
         await store.outbox.release(doubtful.map((r) => r.id), until, IN_DOUBT + reason);
       });
+    if (error instanceof AccountWaiting) {
+      await putBack(error.outage.nextProbeAt, error.message);
       return true;
     }
-    if (!info.retryable && splittable) return false;
+    const info = classifyHubSpotError(error);
+    if (info.rateLimited) {
+      const pause = governor.rateLimited(portalId, retryAfterMs(error));
+      logger.warn({ portalId, pauseMs: pause, rows: rows.length }, 'HubSpot answered 429; pausing deliveries for this account');
+      await putBack(now + pause + Math.round(random() * 500), `rate limited (429): ${info.message}`);
+      return true;
+    }
+    const failure = classifyHubSpotFailure(error);
+    if (failure.kind === 'refused' && splittable) return false;
     // Only an answer that proves nothing was done (a 4xx) is a known outcome. A 5xx (HubSpot may
     // have done the work and still answered 500 or 504), no HTTP answer (timeout, connection reset)
     // or a failure after the call (recording its answer) may mean it was applied.
     const unknownOutcome = sent && (error instanceof CallTimeout || info.status === undefined || info.status >= 500);
-    const message = (info.status ? `HubSpot ${info.status}: ` : '') + info.message;
+    const doubt = (row: ClaimedOutboxRow) => (unknownOutcome || row.inDoubt ? IN_DOUBT : '');
     let failed = 0;
+    if (failure.kind === 'refused') {
+      await store.transaction(async () => {
+        for (const row of rows) await store.outbox.markFailed(row.id, `${doubt(row)}given up, retrying cannot cure it: ${failure.message}`, now);
+      });
+      logger.error({ portalId, rows: rows.length, status: info.status, error: failure.message }, 'outbox rows given up: HubSpot refuses them (GET /ops/outbox?status=failed)');
+      return true;
+    }
+    const outage = outages.failed(portalId, failure.message);
+    const waiting = `${failure.message} (waiting for HubSpot, failing for this account since ${new Date(outage.since).toISOString()}, next probe ${new Date(outage.nextProbeAt).toISOString()})`;
     await store.transaction(async () => {
       for (const row of rows) {
-        const text = (unknownOutcome || row.inDoubt ? IN_DOUBT : '') + message;
-        if (!info.retryable || row.attempts >= retry.maxAttempts) {
-          await store.outbox.markFailed(row.id, text, now);
+        if (retriesExhausted(policy, row.attempts, row.createdAt, now)) {
+          const note = `given up after retrying for ${describeDuration(now - row.createdAt)} since it was queued (the retry window is ${describeDuration(windowMs)}) and ${row.attempts} attempts`;
+          await store.outbox.markFailed(row.id, `${doubt(row)}${note}: ${failure.message}`, now);
           failed += 1;
         } else {
-          await store.outbox.markRetry(row.id, text, now + backoffDelay(row.attempts, retry, random));
+          await store.outbox.markRetry(row.id, doubt(row) + waiting, Math.max(outage.nextProbeAt, now + backoffDelay(row.attempts, outageRetry, random)));
         }
       }
     });
-    if (failed > 0) logger.error({ portalId, rows: failed, status: info.status, error: info.message }, 'outbox rows failed for good');
-    else logger.warn({ portalId, rows: rows.length, status: info.status, error: info.message }, 'HubSpot call failed; will retry');
+    if (failed > 0) logger.error({ portalId, rows: failed, status: info.status, error: failure.message }, 'outbox rows given up after the retry window (GET /ops/outbox?status=failed)');
+    else logger.warn({ portalId, rows: rows.length, status: info.status, error: failure.message }, 'HubSpot call failed; the account waits for the next probe');
     return true;
   }
 
@@ -212,7 +272,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     if (recheck.length > 0) {
       const current = new Map<string, HubSpotDeal>();
       for (const ids of chunk(recheck.map((u) => u.dealId))) {
-        const deals = await call(portalId, () => gateway.batchReadDeals(portalId, ids, { withStageHistory: true }));
+        const deals = await call(portalId, () => gateway.batchReadDeals(portalId, ids, { withStageHistory: true }), 'read');
         for (const deal of deals) current.set(deal.id, deal);
       }
       for (const update of recheck) {
@@ -227,7 +287,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
     for (const batch of chunk(toSend)) {
       try {
-        await call(portalId, () => gateway.batchUpdateDeals(portalId, batch.map((u) => ({ id: u.dealId, properties: u.properties }))));
+        await call(portalId, () => gateway.batchUpdateDeals(portalId, batch.map((u) => ({ id: u.dealId, properties: u.properties }))), 'write');
         await markDone(batch.flatMap((u) => u.rows));
       } catch (error) {
         if (!await recordFailure(portalId, batch.flatMap((u) => u.rows), error, batch.length > 1, true)) {
@@ -241,7 +301,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   async function ownersByUserId(portalId: number): Promise<Map<string, string>> {
     const cached = ownerIds.get(portalId);
     if (cached && clock.now() - cached.at < 10 * 60_000) return cached.byUserId;
-    const owners = await call(portalId, () => gateway.getOwners(portalId));
+    const owners = await call(portalId, () => gateway.getOwners(portalId), 'read');
     const byUserId = new Map<string, string>();
     for (const owner of owners) if (owner.userId !== null) byUserId.set(owner.userId, owner.id);
     ownerIds.set(portalId, { at: clock.now(), byUserId });
@@ -260,7 +320,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     const found = new Map<number, string[]>();
     const dealIds = [...new Set(doubtful.map((i) => i.dealId))];
     for (const dealId of dealIds) {
-      const existing = await call(portalId, () => gateway.listDealEngagements(portalId, dealId, kind));
+      const existing = await call(portalId, () => gateway.listDealEngagements(portalId, dealId, kind), 'read');
       for (const item of doubtful) {
         if (item.dealId !== dealId) continue;
         const ids = existing.filter((e) => carriesRef(e.body, item.row)).map((e) => e.id);
@@ -441,7 +501,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     }
     for (const ids of chunk([...byTask.keys()])) {
       try {
-        const outcome = await call(portalId, () => gateway.batchUpdateTasks(portalId, ids.map((id) => ({ id, properties: { hs_task_status: TASK_COMPLETED } }))));
+        const outcome = await call(portalId, () => gateway.batchUpdateTasks(portalId, ids.map((id) => ({ id, properties: { hs_task_status: TASK_COMPLETED } }))), 'write');
         await store.transaction(async () => await store.outbox.settleTasks(portalId, { completed: outcome.updated, gone: outcome.missing }, clock.now()));
         if (outcome.missing.length > 0) logger.info({ portalId, tasks: outcome.missing }, 'tasks to complete are no longer in HubSpot (deleted); nothing left to complete');
         const answered = new Set([...outcome.updated, ...outcome.missing]);
@@ -552,8 +612,14 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     await guard('task completions', () => deliverTaskCompletions(portalId, plan.taskCompletions), plan.taskCompletions.map((t) => t.row));
   }
 
+  /** Accounts left out of a round: paused after a 429, or waiting for HubSpot (their probe is not due). */
+  function skippedAccounts(now: number): Set<number> {
+    return new Set([...governor.pausedAccounts(), ...outages.waiting(now)]);
+  }
+
   async function deliverDue(): Promise<number> {
-    const rows = await store.transaction(async () => await store.outbox.claimDue(clock.now(), batchSize, leaseMs, governor.pausedAccounts()));
+    const now = clock.now();
+    const rows = await store.transaction(async () => await store.outbox.claimDue(now, batchSize, leaseMs, skippedAccounts(now)));
     if (rows.length === 0) return 0;
     const byAccount = new Map<number, ClaimedOutboxRow[]>();
     for (const row of rows) byAccount.set(row.portalId, [...(byAccount.get(row.portalId) ?? []), row]);
@@ -567,13 +633,18 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     idleMs: deps.idleMs ?? 1_000,
     round: deliverDue,
     msUntilNextDue: async () => {
-      const next = await store.outbox.nextDueAt();
-      return next === undefined ? undefined : next - clock.now();
+      const now = clock.now();
+      const waiting = outages.waiting(now);
+      let next = await store.outbox.nextDueAt(waiting);
+      // A waiting account's probe wakes the loop when it is due.
+      for (const outage of outages.list()) if (waiting.has(outage.portalId)) next = Math.min(next ?? Number.POSITIVE_INFINITY, outage.nextProbeAt);
+      return next === undefined ? undefined : next - now;
     },
   });
 
   return {
     deliverDue,
+    outages: () => outages.list(),
     get running() {
       return loop.running;
     },
