@@ -9,9 +9,9 @@ import { REP, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world'
 describe('webhook delivery', () => {
   const start = stackPerTest();
 
-  function expectOneRevert(s: Stack, dealId: string, backTo = 'contractsent') {
+  async function expectOneRevert(s: Stack, dealId: string, backTo = 'contractsent') {
     expect(stageOf(s, dealId)).toBe(backTo);
-    expect(s.store.gateViolations.listForDeal(s.sim.portalId, dealId)).toHaveLength(1);
+    expect(await s.store.gateViolations.listForDeal(s.sim.portalId, dealId)).toHaveLength(1);
     expect(revertNotes(s, dealId)).toHaveLength(1);
     expect(s.sim.dealHistory(dealId, 'dealstage').filter((h) => h.sourceType === 'INTEGRATION')).toHaveLength(1);
   }
@@ -28,7 +28,7 @@ describe('webhook delivery', () => {
     // The simulator did send duplicates; the inbox kept each event once.
     const sent = s.sim.webhooks.deliveries().flatMap((d) => d.events);
     expect(sent.length).toBeGreaterThan(new Set(sent.map((e) => e.eventId)).size);
-    for (const deal of deals) expectOneRevert(s, deal.id);
+    for (const deal of deals) await expectOneRevert(s, deal.id);
   });
 
   it('gives one effect when HubSpot retries batches the service stored but did not answer in time', async () => {
@@ -40,14 +40,14 @@ describe('webhook delivery', () => {
     // Until HubSpot has given up on an attempt and sent the batch again, and the service has stored
     // it (not a fixed 150 ms: a loaded machine may not have sent even the first attempt by then).
     const closedWon = () => s.sim.webhooks.deliveries().filter((d) => d.events.some((e) => e.propertyValue === 'closedwon'));
-    const stored = () => s.store.inbox.list({ limit: 50 }).some((e) => e.propertyValue === 'closedwon');
+    const stored = async () => (await s.store.inbox.list({ limit: 50 })).some((e) => e.propertyValue === 'closedwon');
     await waitUntil(() => closedWon().some((d) => d.attemptNumber > 0) && stored(), 20_000, 'a stored batch sent again');
     s.sim.webhooks.configure({ timeoutMs: 5_000 });
     await s.settle();
     const attempts = s.sim.webhooks.deliveries().filter((d) => d.events.some((e) => e.propertyValue === 'closedwon'));
     expect(attempts.length).toBeGreaterThan(1);
     expect(attempts.some((d) => d.attemptNumber > 0)).toBe(true);
-    expectOneRevert(s, deal.id);
+    await expectOneRevert(s, deal.id);
   }, 60_000);
 
   it('gives nothing new when an already processed batch is delivered again later', async () => {
@@ -55,7 +55,7 @@ describe('webhook delivery', () => {
     const deal = seedGatedDeal(s);
     s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
     await s.settle();
-    expectOneRevert(s, deal.id);
+    await expectOneRevert(s, deal.id);
 
     // HubSpot's retry of the same events (attemptNumber + 1), correctly signed.
     const delivered = s.sim.webhooks.deliveries().filter((d) => d.outcome === 'delivered');
@@ -65,7 +65,7 @@ describe('webhook delivery', () => {
       expect(response.status).toBe(200);
     }
     await s.settle();
-    expectOneRevert(s, deal.id);
+    await expectOneRevert(s, deal.id);
   });
 
   it('applies a deal’s events by when they happened, whatever order they arrive in', async () => {
@@ -82,11 +82,11 @@ describe('webhook delivery', () => {
     s.sim.webhooks.resume();
     await s.settle();
 
-    expectOneRevert(s, walked.id);
+    await expectOneRevert(s, walked.id);
     // The move to Closed Won was overtaken by a legitimate one (Closed Lost): nothing to revert.
     expect(stageOf(s, lost.id)).toBe('closedlost');
-    expect(s.store.gateViolations.listForDeal(s.sim.portalId, lost.id)).toEqual([]);
-    expect(s.store.deals.get(s.sim.portalId, lost.id)).toEqual(expect.objectContaining({ stage: 'closedlost', amount: 90_000 }));
+    expect(await s.store.gateViolations.listForDeal(s.sim.portalId, lost.id)).toEqual([]);
+    expect(await s.store.deals.get(s.sim.portalId, lost.id)).toEqual(expect.objectContaining({ stage: 'closedlost', amount: 90_000 }));
   });
 
   it('refuses a forged batch (401) and acts on nothing in it', async () => {
@@ -111,8 +111,8 @@ describe('webhook delivery', () => {
     const response = await s.postWebhook(body, 'not-the-client-secret');
     expect(response.status).toBe(401);
     await s.settle();
-    expect(s.store.inbox.journalBacklog()).toBe(0);
-    expect(s.store.inbox.countByStatus()).toEqual({ pending: 0, done: 0, parked: 0 });
+    expect(await s.store.inbox.journalBacklog()).toBe(0);
+    expect(await s.store.inbox.countByStatus()).toEqual({ pending: 0, done: 0, parked: 0 });
     expect(stageOf(s, deal.id)).toBe('closedwon');
     expect(s.sim.requests.count('POST /crm/v3/objects/deals/batch/update')).toBe(0);
   });

@@ -20,7 +20,7 @@ describe('HubSpot calls that hang', () => {
       expect(stageOf(s, deal.id)).toBe('contractsent');
       expect(revertNotes(s, deal.id)).toHaveLength(1);
     }
-    expect(s.store.inbox.countByStatus().parked).toBe(0);
+    expect((await s.store.inbox.countByStatus()).parked).toBe(0);
   });
 
   it('a note HubSpot creates after the call timed out is not created again', async () => {
@@ -37,6 +37,6 @@ describe('HubSpot calls that hang', () => {
       expect(stageOf(s, deal.id)).toBe('contractsent');
       expect(s.sim.notesForDeal(deal.id)).toHaveLength(1);
     }
-    expect(s.store.outbox.countByStatus().failed).toBe(0);
+    expect((await s.store.outbox.countByStatus()).failed).toBe(0);
   }, 60_000);
 });

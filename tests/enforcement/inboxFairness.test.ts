@@ -34,7 +34,7 @@ describe('inbox worker: one account does not hold up another', () => {
     releaseA?.();
     await worker?.stop();
     worker = undefined;
-    store.close();
+    await store.close();
     dir.cleanup();
   });
 
@@ -74,16 +74,16 @@ describe('inbox worker: one account does not hold up another', () => {
       idleMs: 50,
       onEffects: () => (effectsCalls += 1),
       handler: {
-        needsFreshDeal: () => true,
-        apply: ({ event: e }) => {
+        needsFreshDeal: async () => true,
+        apply: async ({ event: e }) => {
           applied.push(`${e.portalId}:${e.eventKey}`);
           return e.portalId === B;
         },
       },
     });
     // A's import: 50 older events (five rounds' worth); B: one newer event.
-    store.inbox.insertBatch(Array.from({ length: 50 }, (_, i) => event(A, `a${i}`, String(1_000 + i), i + 1)), 1);
-    store.inbox.insertBatch([event(B, 'b1', '9', 10_000)], 1);
+    await store.inbox.insertBatch(Array.from({ length: 50 }, (_, i) => event(A, `a${i}`, String(1_000 + i), i + 1)), 1);
+    await store.inbox.insertBatch([event(B, 'b1', '9', 10_000)], 1);
     worker.start();
 
     const deadline = Date.now() + 3_000;
@@ -97,7 +97,7 @@ describe('inbox worker: one account does not hold up another', () => {
     while (applied.length < 51 && Date.now() < done) await new Promise((r) => setTimeout(r, 10));
     const aApplied = applied.filter((k) => k.startsWith(`${A}:`));
     expect(aApplied).toEqual(Array.from({ length: 50 }, (_, i) => `${A}:a${i}`));
-    expect(store.inbox.countByStatus()).toEqual({ pending: 0, done: 51, parked: 0 });
+    expect(await store.inbox.countByStatus()).toEqual({ pending: 0, done: 51, parked: 0 });
   });
 
   it('processDue still returns once every account of the round is settled', async () => {
@@ -110,10 +110,10 @@ describe('inbox worker: one account does not hold up another', () => {
       logger: silentLogger(),
       governor,
       provisioner: { ensureReady: async () => undefined, refreshPipelines: async () => false },
-      handler: { needsFreshDeal: () => true, apply: () => false },
+      handler: { needsFreshDeal: async () => true, apply: async () => false },
     });
-    store.inbox.insertBatch([event(A, 'a', '1', 1), event(B, 'b', '2', 2)], 1);
+    await store.inbox.insertBatch([event(A, 'a', '1', 1), event(B, 'b', '2', 2)], 1);
     expect(await worker.processDue()).toBe(2);
-    expect(store.inbox.countByStatus()).toEqual({ pending: 0, done: 2, parked: 0 });
+    expect(await store.inbox.countByStatus()).toEqual({ pending: 0, done: 2, parked: 0 });
   });
 });

@@ -33,16 +33,16 @@ describe('inbox worker: journal expansion', () => {
 
   it('expands a backlog of several slices completely, letting other work run between slices', async () => {
     const batches = JOURNAL_BATCHES_PER_SLICE * 2 + 3;
-    for (let n = 0; n < batches; n++) stack.store.inbox.journal(batch(n), Date.now());
+    for (let n = 0; n < batches; n++) await stack.store.inbox.journal(batch(n), Date.now());
     const backlogSeenBetween: number[] = [];
-    const watch = () => {
-      backlogSeenBetween.push(stack.store.inbox.journalBacklog());
-      if (stack.store.inbox.journalBacklog() > 0) setImmediate(watch);
+    const watch = async () => {
+      backlogSeenBetween.push(await stack.store.inbox.journalBacklog());
+      if (await stack.store.inbox.journalBacklog() > 0) setImmediate(watch);
     };
     setImmediate(watch);
     await stack.background.inbox.processDue();
-    expect(stack.store.inbox.journalBacklog()).toBe(0);
-    expect(stack.store.inbox.countByStatus().pending + stack.store.inbox.countByStatus().done + stack.store.inbox.countByStatus().parked).toBe(batches * 10);
+    expect(await stack.store.inbox.journalBacklog()).toBe(0);
+    expect((await stack.store.inbox.countByStatus()).pending + (await stack.store.inbox.countByStatus()).done + (await stack.store.inbox.countByStatus()).parked).toBe(batches * 10);
     // The watcher ran after the first slice and after the second, before the expansion finished.
     expect(backlogSeenBetween.slice(0, 2)).toEqual([batches - JOURNAL_BATCHES_PER_SLICE, batches - 2 * JOURNAL_BATCHES_PER_SLICE]);
   });
@@ -51,10 +51,10 @@ describe('inbox worker: journal expansion', () => {
     // The route rejects unreadable batches at the door, so only a corrupted row gets here: one is
     // written straight into the journal, beside a readable one. Before, it was dropped (logged only).
     const unreadable = Buffer.from('[{"eventId": 1, "portalId": ');
-    stack.store.inbox.journal(unreadable, 1_700_000_000_000);
-    stack.store.inbox.journal(batch(1), 1_700_000_000_001);
+    await stack.store.inbox.journal(unreadable, 1_700_000_000_000);
+    await stack.store.inbox.journal(batch(1), 1_700_000_000_001);
     await stack.background.inbox.processDue();
-    expect(stack.store.inbox.journalBacklog()).toBe(0);
+    expect(await stack.store.inbox.journalBacklog()).toBe(0);
 
     type Listed = Omit<InboxEvent, 'payload'> & { payload: { unreadableBatch?: { text: string; bytes: number } } };
     const parked = await stack.ops<{ events: Listed[] }>('/ops/inbox?status=parked');
@@ -66,16 +66,16 @@ describe('inbox worker: journal expansion', () => {
     const metrics = await stack.ops<{ inbox: { parked: number; pending: number } }>('/ops/metrics');
     expect(metrics.json.inbox).toEqual(expect.objectContaining({ parked: 1 }));
     // The readable batch beside it is in the inbox as usual.
-    const counts = stack.store.inbox.countByStatus();
+    const counts = await stack.store.inbox.countByStatus();
     expect(counts.pending + counts.done + counts.parked).toBe(10 + 1);
 
     // A requeue puts the body back in the journal; still unreadable, it is parked again (once).
     const id = parked.json.events[0]?.id ?? 0;
     expect((await stack.ops(`/ops/inbox/${id}/retry`, 'POST')).json).toEqual({ requeued: id });
-    expect(stack.store.inbox.journalBacklog()).toBe(1);
+    expect(await stack.store.inbox.journalBacklog()).toBe(1);
     await stack.background.inbox.processDue();
-    const again = stack.store.inbox.list({ status: 'parked', limit: 10 });
+    const again = await stack.store.inbox.list({ status: 'parked', limit: 10 });
     expect(again.map((e) => e.subscriptionType)).toEqual([UNREADABLE_BATCH]);
-    expect(stack.store.inbox.journalBacklog()).toBe(0);
+    expect(await stack.store.inbox.journalBacklog()).toBe(0);
   });
 });

@@ -24,7 +24,7 @@ describe('the outbox and the inbox under HubSpot faults', () => {
     expect(stageOf(s, deal.id)).toBe('contractsent');
     expect(revertNotes(s, deal.id)).toHaveLength(1);
     expect(s.sim.requests.all().filter((r) => r.endpoint === updates && r.status === 503)).toHaveLength(3);
-    const rows = s.store.outbox.list({ limit: 20, dealId: deal.id });
+    const rows = await s.store.outbox.list({ limit: 20, dealId: deal.id });
     expect(rows.every((r) => r.status === 'done')).toBe(true);
     // Rows retry on their own jittered schedules, so the three failures may be shared between them.
     expect(rows.find((r) => r.kind === 'revert_stage')?.attempts).toBeGreaterThan(1);
@@ -41,7 +41,7 @@ describe('the outbox and the inbox under HubSpot faults', () => {
 
     expect(stageOf(s, deal.id)).toBe('contractsent');
     expect(s.sim.requests.all().filter((r) => r.endpoint === updates && r.status === 429)).toHaveLength(4);
-    const revert = s.store.outbox.list({ limit: 20, dealId: deal.id }).find((r) => r.kind === 'revert_stage');
+    const revert = (await s.store.outbox.list({ limit: 20, dealId: deal.id })).find((r) => r.kind === 'revert_stage');
     expect(revert).toEqual(expect.objectContaining({ status: 'done', attempts: 1 }));
   });
 
@@ -55,14 +55,14 @@ describe('the outbox and the inbox under HubSpot faults', () => {
     // Meanwhile the rep trims the promise in HubSpot itself.
     s.sim.updateDealAsUser(deal.id, { dealgate_commitment_summary: 'SSO with Okta' }, { userId: REP });
     await s.sim.webhooks.idle();
-    await waitUntil(() => s.store.inbox.countByStatus().pending === 0 && s.store.inbox.journalBacklog() === 0, 5_000, 'the edit to be processed');
+    await waitUntil(async () => (await s.store.inbox.countByStatus()).pending === 0 && await s.store.inbox.journalBacklog() === 0, 5_000, 'the edit to be processed');
     s.sim.faults.clear();
     await s.settle();
 
     const properties = s.sim.getDeal(deal.id)?.properties;
     expect(properties).toEqual(expect.objectContaining({ dealgate_commitment_summary: 'SSO with Okta', dealgate_commitment: 'true', dealgate_effort_weeks: '3' }));
     expect(properties?.dealgate_status).toBeTruthy();
-    expect(s.store.outbox.list({ status: 'failed', limit: 10 })).toEqual([]);
+    expect(await s.store.outbox.list({ status: 'failed', limit: 10 })).toEqual([]);
   });
 
   it('handles a bulk edit of 30 deals in batch calls: one read, one update, one note create', async () => {
@@ -119,7 +119,7 @@ describe('the outbox and the inbox under HubSpot faults', () => {
     s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
     await s.settle();
     expect(s.sim.requests.count(noteCreates)).toBe(1);
-    expect(s.store.outbox.list({ status: 'failed', limit: 10 })).toEqual([
+    expect(await s.store.outbox.list({ status: 'failed', limit: 10 })).toEqual([
       expect.objectContaining({ kind: 'create_note', attempts: 1, lastError: expect.stringMatching(/^given up, retrying cannot cure it: HubSpot 400/) }),
     ]);
   });
@@ -137,7 +137,7 @@ describe('the outbox and the inbox under HubSpot faults', () => {
       expect.objectContaining({ objectId: deal.id, status: 'pending', attempts: 0, lastError: expect.stringMatching(/^waiting for HubSpot.*503/s) }),
     ]);
     expect(pending.json.events[0]?.payload.propertyValue).toBe('closedwon');
-    expect(s.store.inbox.countByStatus().parked).toBe(0);
+    expect((await s.store.inbox.countByStatus()).parked).toBe(0);
     expect(s.background.inbox.outages()).toEqual([expect.objectContaining({ portalId: s.sim.portalId })]);
     expect(stageOf(s, deal.id)).toBe('closedwon');
 
@@ -185,15 +185,15 @@ describe('the outbox and the inbox under HubSpot faults', () => {
     // The note's creation takes a while; the process is killed before it hears the answer.
     s.sim.faults.hangNext(1, { ms: 300, match: noteCreates });
     s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
-    await waitUntil(() => s.sim.requests.count(noteCreates) === 0 && s.store.outbox.list({ limit: 20 }).some((r) => r.kind === 'create_note' && r.attempts === 1), 5_000, 'the note delivery to start');
+    await waitUntil(async () => s.sim.requests.count(noteCreates) === 0 && (await s.store.outbox.list({ limit: 20 })).some((r) => r.kind === 'create_note' && r.attempts === 1), 5_000, 'the note delivery to start');
     await s.restart({ crash: true });
     await s.settle();
 
     expect(stageOf(s, deal.id)).toBe('contractsent');
     // HubSpot did create it; after the restart the worker found it by its reference instead of creating it again.
     expect(revertNotes(s, deal.id)).toHaveLength(1);
-    expect(s.store.gateViolations.listForDeal(s.sim.portalId, deal.id)).toHaveLength(1);
-    expect(s.store.outbox.list({ limit: 20 }).every((r) => r.status === 'done')).toBe(true);
+    expect(await s.store.gateViolations.listForDeal(s.sim.portalId, deal.id)).toHaveLength(1);
+    expect((await s.store.outbox.list({ limit: 20 })).every((r) => r.status === 'done')).toBe(true);
   });
 
   it('loses and repeats nothing when the process dies in the middle of an inbox batch', async () => {
@@ -207,14 +207,14 @@ describe('the outbox and the inbox under HubSpot faults', () => {
       { userId: REP },
     );
     await s.sim.webhooks.idle();
-    await waitUntil(() => s.store.inbox.countByStatus().pending === 5, 5_000, 'the events to be stored');
+    await waitUntil(async () => (await s.store.inbox.countByStatus()).pending === 5, 5_000, 'the events to be stored');
     await s.restart({ crash: true });
     await s.settle();
 
     for (const deal of deals) {
       expect(stageOf(s, deal.id)).toBe('contractsent');
       expect(revertNotes(s, deal.id)).toHaveLength(1);
-      expect(s.store.gateViolations.listForDeal(s.sim.portalId, deal.id)).toHaveLength(1);
+      expect(await s.store.gateViolations.listForDeal(s.sim.portalId, deal.id)).toHaveLength(1);
     }
   });
 });

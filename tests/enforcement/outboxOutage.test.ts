@@ -43,8 +43,8 @@ async function runClock(clock: ManualClock, totalMs: number, stepMs: number): Pr
 /** Steps the clock a second at a time until the outbox has nothing pending; returns how long that took on the service's clock. */
 async function untilOutboxDrained(stack: Stack, clock: ManualClock, maxMs: number): Promise<number> {
   const from = clock.now();
-  while (stack.store.outbox.countByStatus().pending > 0) {
-    if (clock.now() - from > maxMs) throw new Error(`the outbox did not drain within ${maxMs} ms: ${JSON.stringify(stack.store.outbox.countByStatus())}`);
+  while ((await stack.store.outbox.countByStatus()).pending > 0) {
+    if (clock.now() - from > maxMs) throw new Error(`the outbox did not drain within ${maxMs} ms: ${JSON.stringify(await stack.store.outbox.countByStatus())}`);
     clock.advance(1_000);
     await sleep(20);
   }
@@ -66,13 +66,13 @@ describe('the outbox during a HubSpot outage', () => {
     s.sim.moveDealsToStage(gated, 'closedwon', { userId: REP });
     await requestReviewAsRep(s, reviewed);
     await s.sim.webhooks.idle(10_000);
-    await waitUntil(() => s.store.inbox.countByStatus().pending === 0 && s.store.inbox.journalBacklog() === 0, 10_000, 'the moves to be processed');
+    await waitUntil(async () => (await s.store.inbox.countByStatus()).pending === 0 && await s.store.inbox.journalBacklog() === 0, 10_000, 'the moves to be processed');
     await waitUntil(() => s.sim.requests.all().some((r) => r.status === 503), 10_000, 'a write refused');
 
     // Up to a minute before the end: HubSpot still refuses, nothing is given up.
     await runClock(clock, outageMs - 60_000, 60_000);
     const refused = s.sim.requests.all().filter((r) => r.status === 503);
-    const rows = s.store.outbox.list({ limit: 100 });
+    const rows = await s.store.outbox.list({ limit: 100 });
     expect(rows.filter((r) => r.status === 'failed')).toEqual([]);
     expect(rows.filter((r) => r.status === 'pending').map((r) => r.kind).sort()).toEqual(
       expect.arrayContaining(['create_note', 'create_task', 'revert_stage', 'update_deal']),
@@ -112,7 +112,7 @@ describe('the outbox during a HubSpot outage', () => {
     }
     expect(s.sim.tasksForDeal(reviewed)).toHaveLength(1);
     expect(s.sim.getDeal(reviewed)?.properties.dealgate_status).toBe('pending');
-    expect(s.store.outbox.list({ limit: 100 }).filter((r: OutboxRow) => r.status !== 'done')).toEqual([]);
+    expect((await s.store.outbox.list({ limit: 100 })).filter((r: OutboxRow) => r.status !== 'done')).toEqual([]);
     const after = await s.ops<Metrics>('/ops/metrics');
     expect(after.json.outbox).toEqual(expect.objectContaining({ failed: 0, pending: 0, waitingForHubSpot: [] }));
   });
@@ -126,12 +126,12 @@ describe('the outbox during a HubSpot outage', () => {
     await s.sim.webhooks.idle(10_000);
     await waitUntil(() => s.sim.requests.all().some((r) => r.status === 503), 10_000, 'a write refused');
     await runClock(clock, 71 * 60 * 60_000, 60 * 60_000);
-    expect(s.store.outbox.countByStatus().failed).toBe(0);
+    expect((await s.store.outbox.countByStatus()).failed).toBe(0);
     await runClock(clock, 60 * 60_000, 10 * 60_000);
     // Past the window: each row is given up at its next try (a loaded machine may need a few more steps).
     await untilOutboxDrained(s, clock, 60 * 60_000);
 
-    const failed = s.store.outbox.list({ status: 'failed', limit: 10 });
+    const failed = await s.store.outbox.list({ status: 'failed', limit: 10 });
     expect([...new Set(failed.map((r) => r.kind))].sort()).toEqual(['create_note', 'revert_stage', 'update_deal']);
     for (const row of failed) expect(row.lastError).toMatch(/given up after retrying for 7\d(\.\d)? h since it was queued \(the retry window is 72 h\) and \d+ attempts: HubSpot 503/);
   });
@@ -154,7 +154,7 @@ describe('the outbox gives up at once what retrying cannot cure, and says why', 
 
     expect(s.sim.requests.count(endpoint)).toBeGreaterThanOrEqual(1);
     // The deal's status writes share the revert's call: they are refused with it.
-    const failed = s.store.outbox.list({ status: 'failed', limit: 10 });
+    const failed = await s.store.outbox.list({ status: 'failed', limit: 10 });
     expect(failed.map((r) => r.kind)).toContain(kind);
     expect(failed.filter((r) => r.kind !== kind && r.kind !== 'update_deal')).toEqual([]);
     for (const row of failed) expect(row).toEqual(expect.objectContaining({ attempts: 1, lastError: expect.stringContaining(`given up, retrying cannot cure it: HubSpot ${status}`) }));
@@ -184,7 +184,7 @@ describe('POST /ops/outbox/:id/retry', () => {
     s.background.outbox.wake();
     await s.settle();
     expect(s.sim.notesForDeal(deal)).toHaveLength(1);
-    expect(s.store.outbox.get(id)).toEqual(expect.objectContaining({ status: 'done' }));
+    expect(await s.store.outbox.get(id)).toEqual(expect.objectContaining({ status: 'done' }));
   });
 });
 

@@ -4,9 +4,10 @@ import { ManualClock } from '../../src/server/clock';
 import { HOUR_MS } from '../../src/server/domain/sla';
 import { withdraw } from '../../src/server/gate/gateService';
 import { reviewCause } from '../../src/server/outbox/effects';
-import { IN_DOUBT, NOT_SENT, sqliteOutbox, type OutboxRow } from '../../src/server/outbox/outboxStore';
+import { IN_DOUBT, NOT_SENT, outboxRepository, type OutboxRow } from '../../src/server/outbox/outboxStore';
 import { createDb, migrate } from '../../src/server/storage/db';
 import { migrations } from '../../src/server/storage/migrations';
+import { createSqliteSql } from '../../src/server/storage/sqliteSql';
 import { tempDir } from '../support/env';
 import { waitUntil } from '../support/process';
 import type { Stack } from '../support/stack';
@@ -34,8 +35,8 @@ const taskStatuses = (stack: Stack, dealId: string) =>
     .tasksForDeal(dealId)
     .map((t) => [t.properties.hubspot_owner_id, t.properties.hs_task_status])
     .sort();
-const rowsOf = (stack: Stack, dealId: string, kind: string): OutboxRow[] =>
-  stack.store.outbox.list({ portalId: stack.sim.portalId, dealId, limit: 100 }).filter((r) => r.kind === kind);
+const rowsOf = async (stack: Stack, dealId: string, kind: string): Promise<OutboxRow[]> =>
+  (await stack.store.outbox.list({ portalId: stack.sim.portalId, dealId, limit: 100 })).filter((r) => r.kind === kind);
 
 async function withdrawAsRep(stack: Stack, reviewId: number): Promise<void> {
   await withdraw(gateContext(stack), { portalId: stack.sim.portalId, userId: String(REP) }, reviewId);
@@ -53,7 +54,7 @@ describe('review tasks are completed when the review closes', () => {
     expect(taskStatuses(s, deal.id)).toEqual([['7001', 'NOT_STARTED'], ['7002', 'NOT_STARTED']]);
 
     clock.advance(24 * HOUR_MS + 60_000);
-    await waitUntil(() => s.store.reviews.get(s.sim.portalId, reviewId)?.escalatedAt !== null, 5_000, 'the escalation');
+    await waitUntil(async () => (await s.store.reviews.get(s.sim.portalId, reviewId))?.escalatedAt !== null, 5_000, 'the escalation');
     await s.settle();
     expect(taskStatuses(s, deal.id)).toEqual([['7001', 'NOT_STARTED'], ['7002', 'NOT_STARTED'], ['7003', 'NOT_STARTED']]);
 
@@ -62,8 +63,8 @@ describe('review tasks are completed when the review closes', () => {
     await s.settle();
     expect(taskStatuses(s, deal.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED'], ['7003', 'COMPLETED']]);
     expect(s.sim.requests.all().filter((r) => r.endpoint === TASK_UPDATE).map((r) => [r.status, r.batchSize])).toEqual([[200, 3]]);
-    expect(s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId)).map((t) => t.completedAt !== null)).toEqual([true, true, true]);
-    expect(rowsOf(s, deal.id, 'complete_tasks').map((r) => r.status)).toEqual(['done']);
+    expect((await s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId))).map((t) => t.completedAt !== null)).toEqual([true, true, true]);
+    expect((await rowsOf(s, deal.id, 'complete_tasks')).map((r) => r.status)).toEqual(['done']);
   });
 
   it('a withdrawal completes them too', async () => {
@@ -86,8 +87,8 @@ describe('review tasks are completed when the review closes', () => {
     s.sim.updateDealAsUser(removed.id, { dealgate_commitment: 'false' }, { userId: REP });
     s.sim.updateDealAsUser(changed.id, { dealgate_effort_weeks: '9' }, { userId: REP });
     await s.settle();
-    expect(s.store.reviews.latestForDeal(s.sim.portalId, removed.id)?.status).toBe('withdrawn');
-    expect(s.store.reviews.latestForDeal(s.sim.portalId, changed.id)?.status).toBe('superseded');
+    expect((await s.store.reviews.latestForDeal(s.sim.portalId, removed.id))?.status).toBe('withdrawn');
+    expect((await s.store.reviews.latestForDeal(s.sim.portalId, changed.id))?.status).toBe('superseded');
     expect(taskStatuses(s, removed.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
     expect(taskStatuses(s, changed.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
   });
@@ -102,8 +103,8 @@ describe('review tasks are completed when the review closes', () => {
     await s.settle();
     expect(s.sim.tasksForDeal(deal.id)).toEqual([]);
     expect(s.sim.requests.count(/tasks/)).toBe(0);
-    expect(rowsOf(s, deal.id, 'create_task').map((r) => [r.status, r.lastError?.startsWith(NOT_SENT)])).toEqual([['done', true], ['done', true]]);
-    expect(rowsOf(s, deal.id, 'complete_tasks').map((r) => r.status)).toEqual(['done']);
+    expect((await rowsOf(s, deal.id, 'create_task')).map((r) => [r.status, r.lastError?.startsWith(NOT_SENT)])).toEqual([['done', true], ['done', true]]);
+    expect((await rowsOf(s, deal.id, 'complete_tasks')).map((r) => r.status)).toEqual(['done']);
   });
 
   it('a create HubSpot answered with a 5xx and is retrying is looked for, not found, and not sent once the review is withdrawn', async () => {
@@ -112,13 +113,13 @@ describe('review tasks are completed when the review closes', () => {
     const deal = seedGatedDeal(s);
     const reviewId = await requestReviewAsRep(s, deal.id);
     // A 5xx does not prove the task was not made: its outcome is unknown until the retry looks.
-    await waitUntil(() => rowsOf(s, deal.id, 'create_task').every((r) => (r.lastError ?? '').startsWith(IN_DOUBT + 'HubSpot 503')), 5_000, 'the failed create');
+    await waitUntil(async () => (await rowsOf(s, deal.id, 'create_task')).every((r) => (r.lastError ?? '').startsWith(IN_DOUBT + 'HubSpot 503')), 5_000, 'the failed create');
     await withdrawAsRep(s, reviewId);
     await s.settle();
     s.sim.faults.clear();
     expect(s.sim.tasksForDeal(deal.id)).toEqual([]);
-    expect(rowsOf(s, deal.id, 'create_task').map((r) => [r.status, r.lastError?.startsWith(NOT_SENT)])).toEqual([['done', true], ['done', true]]);
-    expect(rowsOf(s, deal.id, 'complete_tasks').map((r) => r.status)).toEqual(['done']);
+    expect((await rowsOf(s, deal.id, 'create_task')).map((r) => [r.status, r.lastError?.startsWith(NOT_SENT)])).toEqual([['done', true], ['done', true]]);
+    expect((await rowsOf(s, deal.id, 'complete_tasks')).map((r) => r.status)).toEqual(['done']);
   });
 
   it('a task deleted in HubSpot is not retried: the others are completed and the completion is done', async () => {
@@ -139,10 +140,10 @@ describe('review tasks are completed when the review closes', () => {
     expect(s.sim.tasksForDeal(deal.id).map((t) => [t.id, t.properties.hs_task_status])).toEqual([[kept.id, 'COMPLETED']]);
     // One call, answered 207 for the deleted task: not an endless retry.
     expect(s.sim.requests.all().filter((r) => r.endpoint === TASK_UPDATE).map((r) => r.status)).toEqual([207]);
-    const records = s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId));
+    const records = await s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId));
     expect(records.find((t) => t.taskId === deleted.id)).toMatchObject({ completedAt: null, goneAt: expect.any(Number) });
     expect(records.find((t) => t.taskId === kept.id)).toMatchObject({ completedAt: expect.any(Number), goneAt: null });
-    expect(rowsOf(s, deal.id, 'complete_tasks').map((r) => [r.status, r.attempts])).toEqual([['done', 1]]);
+    expect((await rowsOf(s, deal.id, 'complete_tasks')).map((r) => [r.status, r.attempts])).toEqual([['done', 1]]);
   });
 
   it('a batch update that fails is retried; a 404 naming no task is resolved one task at a time', async () => {
@@ -169,16 +170,18 @@ describe('review tasks are completed when the review closes', () => {
     const s = await start({ startWorkers: false });
     const first = seedGatedDeal(s, { dealname: 'first' });
     const reviewId = await requestReviewAsRep(s, first.id);
-    const own = rowsOf(s, first.id, 'create_task').map((r) => r.id);
+    const own = (await rowsOf(s, first.id, 'create_task')).map((r) => r.id);
     // Enough other requests that outbox ids 10 x own + 0..9 are task creates of other deals,
     // all created in the same batch call as the first deal's.
     const others: string[] = [];
-    while (Math.max(...s.store.outbox.list({ portalId: s.sim.portalId, limit: 500 }).map((r) => r.id)) < 10 * Math.max(...own) + 10) {
+    while (Math.max(...(await s.store.outbox.list({ portalId: s.sim.portalId, limit: 500 })).map((r) => r.id)) < 10 * Math.max(...own) + 10) {
       const deal = seedGatedDeal(s, { dealname: `other ${others.length}` });
       await requestReviewAsRep(s, deal.id);
       others.push(deal.id);
     }
-    const lookalikes = others.flatMap((id) => rowsOf(s, id, 'create_task')).filter((r) => own.some((o) => String(r.id).startsWith(String(o))));
+    const otherCreates: OutboxRow[] = [];
+    for (const id of others) otherCreates.push(...(await rowsOf(s, id, 'create_task')));
+    const lookalikes = otherCreates.filter((r) => own.some((o) => String(r.id).startsWith(String(o))));
     expect(lookalikes.length).toBeGreaterThan(0);
     s.background.start();
     await s.settle();
@@ -187,7 +190,7 @@ describe('review tasks are completed when the review closes', () => {
     await s.settle();
     expect(taskStatuses(s, first.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
     expect(others.filter((id) => taskStatuses(s, id).some(([, status]) => status !== 'NOT_STARTED'))).toEqual([]);
-    expect(s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId)).map((t) => t.outboxId).sort()).toEqual([...own].sort());
+    expect((await s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId))).map((t) => t.outboxId).sort()).toEqual([...own].sort());
   });
 
   it('a task created before ids were recorded is found by its reference and completed', async () => {
@@ -202,11 +205,11 @@ describe('review tasks are completed when the review closes', () => {
     } finally {
       raw.close();
     }
-    expect(s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId))).toEqual([]);
+    expect(await s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId))).toEqual([]);
     await decideAsReviewer(s, reviewId, { outcome: 'yes' });
     await s.settle();
     expect(taskStatuses(s, deal.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
-    expect(s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId))).toHaveLength(2);
+    expect(await s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId))).toHaveLength(2);
   });
 });
 
@@ -219,14 +222,14 @@ describe('review tasks whose create had an unknown outcome', () => {
     s.sim.faults.hangNext(1, { ms: 1_200, match: TASK_CREATE });
     const deal = seedGatedDeal(s);
     const reviewId = await requestReviewAsRep(s, deal.id);
-    await waitUntil(() => rowsOf(s, deal.id, 'create_task').every((r) => (r.lastError ?? '').startsWith('outcome unknown')), 5_000, 'the timed-out create');
+    await waitUntil(async () => (await rowsOf(s, deal.id, 'create_task')).every((r) => (r.lastError ?? '').startsWith('outcome unknown')), 5_000, 'the timed-out create');
     await withdrawAsRep(s, reviewId);
     // While the create's outcome is unknown the completion is not done (and nothing was completed):
     // looked at for as long as HubSpot holds the create, however slow the machine (not for a fixed
     // 300 ms, which a loaded machine could stretch past the hold).
     const whileHeld: string[][] = [];
     for (const end = Date.now() + 30_000; s.sim.faults.hangsFinished() === 0 && Date.now() < end; ) {
-      const statuses = rowsOf(s, deal.id, 'complete_tasks').map((r) => r.status);
+      const statuses = (await rowsOf(s, deal.id, 'complete_tasks')).map((r) => r.status);
       if (s.sim.faults.hangsFinished() === 0) whileHeld.push(statuses);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -238,10 +241,10 @@ describe('review tasks whose create had an unknown outcome', () => {
     await s.settle({ timeoutMs: 20_000 });
     // Created once (found by reference, not again), recorded, and completed.
     expect(taskStatuses(s, deal.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
-    const records = s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId));
+    const records = await s.store.outbox.tasksOf(s.sim.portalId, reviewCause(reviewId));
     expect(records.map((t) => t.taskId).sort()).toEqual(s.sim.tasksForDeal(deal.id).map((t) => t.id).sort());
-    expect(rowsOf(s, deal.id, 'complete_tasks').map((r) => r.status)).toEqual(['done']);
-    expect(s.store.outbox.countByStatus().failed).toBe(0);
+    expect((await rowsOf(s, deal.id, 'complete_tasks')).map((r) => r.status)).toEqual(['done']);
+    expect((await s.store.outbox.countByStatus()).failed).toBe(0);
   }, 60_000);
 });
 
@@ -271,13 +274,13 @@ describe('migration 7', () => {
     await s.settle();
     expect(taskStatuses(s, decided.id)).toEqual([['7001', 'COMPLETED'], ['7002', 'COMPLETED']]);
     expect(taskStatuses(s, waiting.id)).toEqual([['7001', 'NOT_STARTED'], ['7002', 'NOT_STARTED']]);
-    expect(rowsOf(s, decided.id, 'complete_tasks').map((r) => [r.status, r.dedupeKey])).toEqual([['done', `review:${reviewId}:complete_tasks`]]);
-    expect(rowsOf(s, waiting.id, 'complete_tasks')).toEqual([]);
+    expect((await rowsOf(s, decided.id, 'complete_tasks')).map((r) => [r.status, r.dedupeKey])).toEqual([['done', `review:${reviewId}:complete_tasks`]]);
+    expect(await rowsOf(s, waiting.id, 'complete_tasks')).toEqual([]);
   });
 });
 
 describe('migration 5', () => {
-  it('gives create_task rows queued before it their review as cause', () => {
+  it('gives create_task rows queued before it their review as cause', async () => {
     const dir = tempDir('dealgate-m5-');
     try {
       const db = createDb(`${dir.path}/old.sqlite`, migrations.filter((m) => m.version < 5));
@@ -287,9 +290,9 @@ describe('migration 5', () => {
       insert.run('create_note', 'review:12:decision');
       insert.run('create_task', null);
       migrate(db, migrations);
-      const outbox = sqliteOutbox(db);
-      expect(outbox.byCause(1, 'review:12', 'create_task').map((r) => r.dedupeKey)).toEqual(['review:12:task:200', 'review:12:escalation:task']);
-      expect(outbox.byCause(1, 'review:12', 'create_note')).toEqual([]);
+      const outbox = outboxRepository(createSqliteSql(db));
+      expect((await outbox.byCause(1, 'review:12', 'create_task')).map((r) => r.dedupeKey)).toEqual(['review:12:task:200', 'review:12:escalation:task']);
+      expect(await outbox.byCause(1, 'review:12', 'create_note')).toEqual([]);
       db.close();
     } finally {
       dir.cleanup();

@@ -30,14 +30,14 @@ describe('the ops routes', () => {
   });
   afterEach(async () => {
     await server?.close();
-    store?.close();
+    await store?.close();
     dir.cleanup();
   });
 
   async function serve(env: Record<string, string>) {
     const config = testConfig({ DATABASE_PATH: join(dir.path, 'db.sqlite'), ...env });
     store = createSqliteStore(createDb(config.databasePath));
-    store.inbox.insertBatch(
+    await store.inbox.insertBatch(
       [
         {
           portalId: 7,

@@ -55,21 +55,23 @@ function seedGated(stack: Stack, n: number): string[] {
 const ownReverts = (stack: Stack, id: string) => stack.sim.dealHistory(id, 'dealstage').filter((h) => h.sourceType === 'INTEGRATION' && h.value === 'contractsent').length;
 
 /** Every deal reverted once, one note, one violation, its status in HubSpot; nothing failed or parked. */
-function expectExactlyOnce(stack: Stack, ids: string[]): void {
-  const wrong = ids
-    .map((id) => ({
+async function expectExactlyOnce(stack: Stack, ids: string[]): Promise<void> {
+  const found = [];
+  for (const id of ids) {
+    found.push({
       id,
       stage: stack.sim.getDeal(id)?.properties.dealstage,
       reverts: ownReverts(stack, id),
       notes: stack.sim.notesForDeal(id).length,
-      violations: stack.store.gateViolations.listForDeal(stack.sim.portalId, id).length,
+      violations: (await stack.store.gateViolations.listForDeal(stack.sim.portalId, id)).length,
       // A property value, so writing it again is harmless: what matters is that it landed.
       status: stack.sim.getDeal(id)?.properties.dealgate_status,
-    }))
-    .filter((d) => d.stage !== 'contractsent' || d.reverts !== 1 || d.notes !== 1 || d.violations !== 1 || d.status !== 'required');
+    });
+  }
+  const wrong = found.filter((d) => d.stage !== 'contractsent' || d.reverts !== 1 || d.notes !== 1 || d.violations !== 1 || d.status !== 'required');
   expect(wrong).toEqual([]);
-  expect(stack.store.outbox.countByStatus().failed).toBe(0);
-  expect(stack.store.inbox.countByStatus().parked).toBe(0);
+  expect((await stack.store.outbox.countByStatus()).failed).toBe(0);
+  expect((await stack.store.inbox.countByStatus()).parked).toBe(0);
 }
 
 /**
@@ -112,7 +114,7 @@ describe('HubSpot faults during enforcement', () => {
     stack.sim.faults.failNext(6, { status: 500, match: 'POST /crm/v3/objects/notes' });
     stack.sim.moveDealsToStage(ids, 'closedwon', { userId: REP });
     await stack.settle({ timeoutMs: 60_000 });
-    expectExactlyOnce(stack, ids);
+    await expectExactlyOnce(stack, ids);
     const failed = stack.sim.requests.all().filter((r) => r.status >= 500).length;
     expect(failed).toBe(18);
     expect(busiestWindow(stack.sim.requests.all(), WINDOW_MS, false)).toBeLessThanOrEqual(HUBSPOT_LIMIT);
@@ -127,7 +129,7 @@ describe('HubSpot faults during enforcement', () => {
     stack.sim.faults.failNext(8, { status: 429 });
     stack.sim.moveDealsToStage(ids, 'closedwon', { userId: REP });
     await stack.settle({ timeoutMs: 60_000 });
-    expectExactlyOnce(stack, ids);
+    await expectExactlyOnce(stack, ids);
     const log = stack.sim.requests.all();
     expect(log.filter((r) => r.status === 429)).toHaveLength(8);
     expect(sentDuringPause(log, pauseMs)).toEqual([]);
@@ -146,7 +148,7 @@ describe('HubSpot faults during enforcement', () => {
     stack.sim.requests.reset();
     stack.sim.moveDealsToStage(ids, 'closedwon', { userId: REP });
     await stack.settle({ timeoutMs: 180_000 });
-    expectExactlyOnce(stack, ids);
+    await expectExactlyOnce(stack, ids);
     const log = stack.sim.requests.all();
     const limited = log.filter((r) => r.status === 429).length;
     expect(sentDuringPause(log, pauseMs)).toEqual([]);
@@ -169,7 +171,7 @@ describe('HubSpot faults during enforcement', () => {
     stack.sim.requests.reset();
     stack.sim.moveDealsToStage(ids, 'closedwon', { userId: REP });
     await stack.settle({ timeoutMs: 120_000 });
-    expectExactlyOnce(stack, ids);
+    await expectExactlyOnce(stack, ids);
     const log = stack.sim.requests.all();
     expect(log.filter((r) => r.status === 429)).toEqual([]);
     // Every request Dealgate sent, accepted or not, fits in HubSpot's allowance for any 10 s window.
@@ -184,7 +186,7 @@ describe('HubSpot faults during enforcement', () => {
     stack.sim.moveDealsToStage(ids, 'closedwon', { userId: REP });
     await stack.settle({ timeoutMs: 60_000 });
     stack.sim.faults.latency(0);
-    expectExactlyOnce(stack, ids);
+    await expectExactlyOnce(stack, ids);
     reportCounts('faults-slow', { deals: ids.length, latencyMs: 250, calls: stack.sim.requests.count() });
   });
 
@@ -198,7 +200,7 @@ describe('HubSpot faults during enforcement', () => {
     await stack.settle({ timeoutMs: 60_000 });
     await new Promise((r) => setTimeout(r, 2_000));
     await stack.settle({ timeoutMs: 30_000 });
-    expectExactlyOnce(stack, ids);
+    await expectExactlyOnce(stack, ids);
     reportCounts('faults-hang', { deals: ids.length, noteCreates: stack.sim.requests.count(/notes/), updates: stack.sim.requests.count(/deals\/batch\/update|PATCH/) });
   });
 
@@ -209,7 +211,7 @@ describe('HubSpot faults during enforcement', () => {
     stack.sim.faults.hangNext(1, { match: 'POST /crm/v3/objects/deals/batch/read' });
     stack.sim.moveDealsToStage(ids, 'closedwon', { userId: REP });
     await stack.settle({ timeoutMs: 20_000 });
-    expectExactlyOnce(stack, ids);
+    await expectExactlyOnce(stack, ids);
     reportCounts('faults-read-hang', { deals: ids.length, hungReads: 1, callTimeoutMs: 300, calls: stack.sim.requests.count() });
   });
 
