@@ -58,10 +58,11 @@ describe('npm run demo', () => {
     let output = '';
     const run = await runDemo({
       write: (text) => (output += text),
-      // Reads answer (batch reads are POSTs); every write fails. A failing read would only make
+      // Reads answer (batch reads are POSTs); every write is refused with a 400, which retrying
+      // cannot cure, so Dealgate gives the revert up at once. A 5xx or a failing read would only make
       // Dealgate wait for HubSpot (an outage delays, never drops), so the story could not reach its check.
       beforeStory: (stack) =>
-        stack.sim.faults.failNext(1_000_000, { status: 500, match: (request) => request.method !== 'GET' && !request.endpoint.endsWith('/batch/read') }),
+        stack.sim.faults.failNext(1_000_000, { status: 400, match: (request) => request.method !== 'GET' && !request.endpoint.endsWith('/batch/read') }),
     });
     await run.world.stop();
     expect(run.ok).toBe(false);
