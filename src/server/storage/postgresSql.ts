@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { SqlDatabase, SqlParams, SqlRunResult, SqlSession, SqlValue } from './sql';
+import { TRANSACTION_SESSION } from './withinTransaction';
 
 /**
  * The PostgreSQL side of the SQL door (sql.ts), over a `pg.Pool`: the statements the repositories
@@ -199,11 +200,13 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
       }
       const client = await pool.connect();
       let finished = false;
-      const tx: SqlSession & { transaction(): never } = {
+      const tx: SqlSession & { transaction(): never; [TRANSACTION_SESSION]: true } = {
         ...sessionOver(() => {
           if (finished) throw new Error('This transaction has ended; its session cannot run statements any more');
           return client;
         }, true),
+        // Repository methods that must land together (withinTransaction) run on it, not in a new one.
+        [TRANSACTION_SESSION]: true,
         transaction(): never {
           throw new Error('Nested transaction refused: a transaction session cannot open another transaction');
         },

@@ -1,7 +1,13 @@
 import type { SqlDatabase, SqlSession } from './sql';
 
+/**
+ * Marks a transaction's session that still has a `transaction` method (PostgreSQL's, which throws
+ * to refuse a nested transaction): it is a session to run on, not a database to open one on.
+ */
+export const TRANSACTION_SESSION = Symbol('dealgate.transactionSession');
+
 function isDatabase(sql: SqlSession): sql is SqlDatabase {
-  return typeof (sql as Partial<SqlDatabase>).transaction === 'function';
+  return typeof (sql as Partial<SqlDatabase>).transaction === 'function' && !(sql as { [TRANSACTION_SESSION]?: true })[TRANSACTION_SESSION];
 }
 
 /**

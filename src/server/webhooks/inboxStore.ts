@@ -261,7 +261,7 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
     const row = await tx.get<{ received_at: number; payload: string }>(parkedBatch, [id]);
     if (!row) return false;
     const { unreadableBatch } = JSON.parse(row.payload) as UnreadableBatchPayload;
-    await tx.run(appendBatch, [row.received_at, Buffer.from(unreadableBatch.base64, 'base64')]);
+    await tx.get<{ id: number }>(appendBatch, [row.received_at, Buffer.from(unreadableBatch.base64, 'base64')]);
     await tx.run(deleteParked, [id]);
     return true;
   };
