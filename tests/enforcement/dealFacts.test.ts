@@ -25,19 +25,19 @@ describe('deal facts from webhooks', () => {
     expect(response.status).toBe(200);
   }
 
-  const snapshot = (dealId: string) => stack.store.deals.get(stack.sim.portalId, dealId);
+  const snapshot = async (dealId: string) => await stack.store.deals.get(stack.sim.portalId, dealId);
   const hubspotStatus = (dealId: string) => stack.sim.getDeal(dealId)?.properties.dealgate_status;
 
   it('follows the amount across the threshold: required above it, not required below', async () => {
     const deal = seedGatedDeal(stack, { amount: '40000' });
     stack.sim.updateDealAsUser(deal.id, { amount: '80000' }, { userId: REP });
     await stack.settle();
-    expect(snapshot(deal.id)).toEqual(expect.objectContaining({ amount: 80_000, commitment: true, stage: 'contractsent' }));
+    expect(await snapshot(deal.id)).toEqual(expect.objectContaining({ amount: 80_000, commitment: true, stage: 'contractsent' }));
     expect(hubspotStatus(deal.id)).toBe('required');
 
     stack.sim.updateDealAsUser(deal.id, { amount: '10000' }, { userId: REP });
     await stack.settle();
-    expect(snapshot(deal.id)?.amount).toBe(10_000);
+    expect((await snapshot(deal.id))?.amount).toBe(10_000);
     expect(hubspotStatus(deal.id)).toBe('not_required');
     stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
     await stack.settle();
@@ -48,12 +48,12 @@ describe('deal facts from webhooks', () => {
     const deal = seedGatedDeal(stack, { dealgate_commitment: 'false' });
     stack.sim.updateDealAsUser(deal.id, { dealgate_commitment: 'true' }, { userId: REP });
     await stack.settle();
-    expect(snapshot(deal.id)?.commitment).toBe(true);
+    expect((await snapshot(deal.id))?.commitment).toBe(true);
     expect(hubspotStatus(deal.id)).toBe('required');
 
     stack.sim.updateDealAsUser(deal.id, { dealgate_commitment: 'false' }, { userId: REP });
     await stack.settle();
-    expect(snapshot(deal.id)?.commitment).toBe(false);
+    expect((await snapshot(deal.id))?.commitment).toBe(false);
     expect(hubspotStatus(deal.id)).toBe('not_required');
   });
 
@@ -64,7 +64,7 @@ describe('deal facts from webhooks', () => {
     expect(hubspotStatus(deal.id)).toBe('pending');
     stack.sim.updateDealAsUser(deal.id, { dealgate_commitment: 'false' }, { userId: REP });
     await stack.settle();
-    expect(stack.store.reviews.get(stack.sim.portalId, reviewId)?.status).toBe('withdrawn');
+    expect((await stack.store.reviews.get(stack.sim.portalId, reviewId))?.status).toBe('withdrawn');
     expect(hubspotStatus(deal.id)).toBe('not_required');
   });
 
@@ -78,8 +78,8 @@ describe('deal facts from webhooks', () => {
 
     stack.sim.updateDealAsUser(deal.id, { dealgate_effort_weeks: '12' }, { userId: REP });
     await stack.settle();
-    expect(stack.store.reviews.get(stack.sim.portalId, reviewId)?.status).toBe('superseded');
-    expect(snapshot(deal.id)?.effortWeeks).toBe(12);
+    expect((await stack.store.reviews.get(stack.sim.portalId, reviewId))?.status).toBe('superseded');
+    expect((await snapshot(deal.id))?.effortWeeks).toBe(12);
     expect(hubspotStatus(deal.id)).toBe('required');
     // HubSpot clears a property written as an empty string.
     expect(stack.sim.getDeal(deal.id)?.properties.dealgate_decided_by ?? '').toBe('');
@@ -111,10 +111,10 @@ describe('deal facts from webhooks', () => {
     const [commitment, move] = ['dealgate_commitment', 'dealstage'].map((name) => stack.sim.webhooks.events().filter((e) => e.propertyName === name).pop());
     await postSigned([move]);
     await stack.settle();
-    expect(snapshot(deal.id)?.stage).toBe('decisionmakerboughtin');
+    expect((await snapshot(deal.id))?.stage).toBe('decisionmakerboughtin');
     await postSigned([commitment]);
     await stack.settle();
-    expect(snapshot(deal.id)).toEqual(expect.objectContaining({ commitment: true, stage: 'decisionmakerboughtin' }));
+    expect(await snapshot(deal.id)).toEqual(expect.objectContaining({ commitment: true, stage: 'decisionmakerboughtin' }));
     expect(hubspotStatus(deal.id)).toBe('required');
   });
 
@@ -124,12 +124,12 @@ describe('deal facts from webhooks', () => {
       { userId: REP },
     );
     await stack.settle();
-    expect(snapshot(created.id)).toEqual(expect.objectContaining({ name: 'New one', amount: 120_000, stage: 'qualifiedtobuy', deleted: false }));
+    expect(await snapshot(created.id)).toEqual(expect.objectContaining({ name: 'New one', amount: 120_000, stage: 'qualifiedtobuy', deleted: false }));
     expect(hubspotStatus(created.id)).toBe('required');
 
     stack.sim.deleteDealAsUser(created.id, { userId: REP });
     await stack.settle();
-    expect(snapshot(created.id)?.deleted).toBe(true);
+    expect((await snapshot(created.id))?.deleted).toBe(true);
   });
 
   it('re-reads the pipelines when a deal moves into a pipeline created after install, and enforces its gate', async () => {
@@ -142,7 +142,7 @@ describe('deal facts from webhooks', () => {
     expect(discovery).toBeDefined();
     stack.sim.moveDealToStage(deal.id, signed?.id ?? '', { userId: REP });
     await stack.settle();
-    expect(stack.store.pipelines.get(stack.sim.portalId, pipeline.id)?.stages).toHaveLength(4);
+    expect((await stack.store.pipelines.get(stack.sim.portalId, pipeline.id))?.stages).toHaveLength(4);
     expect(stageOf(stack, deal.id)).toBe(contract?.id);
     expect(revertNotes(stack, deal.id)[0]?.properties.hs_note_body).toContain('back to Contract review');
   });
@@ -159,7 +159,7 @@ describe('deal facts from webhooks', () => {
     await stack.settle();
     expect(stack.sim.getDeal(deal.id)?.properties).toEqual(expect.objectContaining({ pipeline: 'default', dealstage: 'contractsent' }));
     expect(revertNotes(stack, deal.id)[0]?.properties.hs_note_body).toContain('back to Contract Sent');
-    expect(stack.store.outbox.list({ status: 'failed', limit: 10 })).toEqual([]);
-    expect(snapshot(deal.id)).toEqual(expect.objectContaining({ pipeline: 'default', stage: 'contractsent' }));
+    expect(await stack.store.outbox.list({ status: 'failed', limit: 10 })).toEqual([]);
+    expect(await snapshot(deal.id)).toEqual(expect.objectContaining({ pipeline: 'default', stage: 'contractsent' }));
   });
 });

@@ -17,7 +17,7 @@ describe('the gate holds on every path', () => {
     // Signed at the service's time, as HubSpot's clock and the service's agree.
     cardRequest<T>(stack.url, stack.clientSecret, { method, path: `/api/v1${path}`, userId, portalId: stack.sim.portalId, body, timestamp: stack.clock.now() });
 
-  const violationsOf = (stack: Stack, dealId: string) => stack.store.gateViolations.listForDeal(stack.sim.portalId, dealId);
+  const violationsOf = async (stack: Stack, dealId: string) => await stack.store.gateViolations.listForDeal(stack.sim.portalId, dealId);
 
   async function settings(stack: Stack, change: Partial<SettingsInput>): Promise<SettingsResponse> {
     const current = await card<SettingsResponse>(stack, ADMIN, 'GET', '/settings');
@@ -57,7 +57,7 @@ describe('the gate holds on every path', () => {
     await stack.settle();
 
     expect(stageOf(stack, deal.id)).toBe('contractsent');
-    expect(violationsOf(stack, deal.id)).toEqual([
+    expect(await violationsOf(stack, deal.id)).toEqual([
       expect.objectContaining({ action: 'reverted', cause: 'fact_change', movedByUserId: String(REP), toStage: 'closedwon', fromStage: 'contractsent' }),
     ]);
     const note = revertNotes(stack, deal.id)[0]?.properties.hs_note_body ?? '';
@@ -78,7 +78,7 @@ describe('the gate holds on every path', () => {
     stack.sim.updateDealAsUser(deal.id, { dealgate_commitment_summary: 'SAML SSO and SCIM provisioning' }, { userId: REP });
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('contractsent');
-    expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'fact_change', changedProperty: 'dealgate_commitment_summary' })]);
+    expect(await violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'fact_change', changedProperty: 'dealgate_commitment_summary' })]);
     const gate = (await card<GateResponse>(stack, REP, 'GET', `/deals/${deal.id}/gate`)).json;
     // The changed commitment on the won deal opened its own review; the old approval no longer covers it.
     expect(gate.review).toMatchObject({ status: 'pending', summary: 'SAML SSO and SCIM provisioning' });
@@ -95,7 +95,7 @@ describe('the gate holds on every path', () => {
     stack.sim.updateDealAsUser(deal.id, { amount: '95000' }, { userId: REP });
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('contractsent');
-    expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'fact_change', changedProperty: 'amount', movedByUserId: String(REP) })]);
+    expect(await violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'fact_change', changedProperty: 'amount', movedByUserId: String(REP) })]);
     expect(revertNotes(stack, deal.id)).toHaveLength(1);
   });
 
@@ -133,7 +133,7 @@ describe('the gate holds on every path', () => {
     });
     expect(refused.status).toBe(400);
     expect(refused.json.error.message).toContain('neededBy: 2020-01-15 is in the past');
-    expect(stack.store.reviews.latestForDeal(stack.sim.portalId, deal.id)).toBeUndefined();
+    expect(await stack.store.reviews.latestForDeal(stack.sim.portalId, deal.id)).toBeUndefined();
   });
 
   it("B5: a won deal's commitment stays booked when its scope changes, until the changed commitment is decided", async () => {
@@ -179,7 +179,7 @@ describe('the gate holds on every path', () => {
     const gate = (await card<GateResponse>(stack, REVIEWER, 'GET', `/deals/${deal.id}/gate`)).json;
     expect(gate.review).toMatchObject({ status: 'pending', effortWeeks: 9 });
     expect(gate.capacity?.commitments.map((c) => [c.reviewId, c.weeks])).toEqual([[first, 5]]);
-    const pending = stack.store.reviews.listForDeal(stack.sim.portalId, deal.id).filter((r) => r.status === 'pending');
+    const pending = (await stack.store.reviews.listForDeal(stack.sim.portalId, deal.id)).filter((r) => r.status === 'pending');
     expect(pending).toHaveLength(1);
   });
 
@@ -193,7 +193,7 @@ describe('the gate holds on every path', () => {
 
     expect(stageOf(stack, deal.id)).toBe('closedwon');
     expect(stack.sim.getDeal(deal.id)?.properties.dealgate_status).toBe('required');
-    expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ action: 'flagged', cause: 'stage_move', movedByUserId: String(REP) })]);
+    expect(await violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ action: 'flagged', cause: 'stage_move', movedByUserId: String(REP) })]);
     const tasks = stack.sim.tasksForDeal(deal.id).map((t) => t.properties);
     expect(tasks.filter((t) => (t.hs_task_subject ?? '').startsWith('Won without technical sign-off'))).toHaveLength(2);
     expect(tasks.some((t) => t.hubspot_owner_id === owner.id)).toBe(true);
@@ -209,7 +209,7 @@ describe('the gate holds on every path', () => {
     await approve(stack, deal.id);
     const after = (await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json;
     expect(after.flags).toEqual([]);
-    expect(violationsOf(stack, deal.id)).toHaveLength(1);
+    expect(await violationsOf(stack, deal.id)).toHaveLength(1);
     // Nobody has to act on the flag any more: the tasks it gave are done.
     const flagTasks = stack.sim.tasksForDeal(deal.id).filter((t) => (t.properties.hs_task_subject ?? '').startsWith('Won without technical sign-off'));
     expect(flagTasks.map((t) => t.properties.hs_task_status)).toEqual(['COMPLETED', 'COMPLETED']);
@@ -221,29 +221,29 @@ describe('the gate holds on every path', () => {
     const deal = seedGatedDeal(stack);
     stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
     await stack.settle();
-    const openFlags = () => stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind);
-    expect(openFlags()).toEqual(['after_close']);
+    const openFlags = async () => (await stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id)).map((f) => f.kind);
+    expect(await openFlags()).toEqual(['after_close']);
 
     stack.sim.updateDealAsUser(deal.id, { amount: '40000' }, { userId: REP });
     await stack.settle();
-    expect(openFlags()).toEqual([]);
+    expect(await openFlags()).toEqual([]);
     // B2 under afterClose=flag: back above the threshold, still won, no review.
     stack.sim.updateDealAsUser(deal.id, { amount: '95000' }, { userId: REP });
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('closedwon');
-    expect(openFlags()).toEqual(['after_close']);
-    expect(violationsOf(stack, deal.id).map((v) => [v.action, v.cause])).toEqual(
+    expect(await openFlags()).toEqual(['after_close']);
+    expect((await violationsOf(stack, deal.id)).map((v) => [v.action, v.cause])).toEqual(
       expect.arrayContaining([
         ['flagged', 'stage_move'],
         ['flagged', 'fact_change'],
       ]),
     );
-    expect(violationsOf(stack, deal.id)).toHaveLength(2);
+    expect(await violationsOf(stack, deal.id)).toHaveLength(2);
     // A duplicate look (a sweep of the same state) adds nothing.
-    expect(stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now())).toBe(1);
+    expect(await stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now())).toBe(1);
     await stack.settle();
-    expect(violationsOf(stack, deal.id)).toHaveLength(2);
-    expect(stack.store.dealFlags.listOpen(stack.sim.portalId, { limit: 10 })).toHaveLength(1);
+    expect(await violationsOf(stack, deal.id)).toHaveLength(2);
+    expect(await stack.store.dealFlags.listOpen(stack.sim.portalId, { limit: 10 })).toHaveLength(1);
   });
 
   it('B11: a move under a relaxed threshold is recorded naming who relaxed it, and tightening flags the deal without moving it', async () => {
@@ -268,7 +268,7 @@ describe('the gate holds on every path', () => {
     ]);
     // The owner is told; nobody is moved.
     expect(stack.sim.tasksForDeal(deal.id).some((t) => (t.properties.hs_task_subject ?? '').startsWith('Technical review needed'))).toBe(true);
-    expect(violationsOf(stack, deal.id)).toEqual([]);
+    expect(await violationsOf(stack, deal.id)).toEqual([]);
   });
 
   it('a deal Dealgate never saw, past a gate an admin moved earlier, is flagged (not moved) when the reconciliation finds it', async () => {
@@ -279,12 +279,12 @@ describe('the gate holds on every path', () => {
     await settings(stack, { gateStages: { ...current.gateStages, default: 'decisionmakerboughtin' } });
     // Edited later without a webhook (or its webhook lost): the reconciliation finds it.
     stack.sim.updateDealAsUser(deal.id, { dealname: 'Acme platform (renewal)' }, { userId: REP, silent: true });
-    expect(stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now())).toBe(1);
+    expect(await stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now())).toBe(1);
     await stack.settle();
 
     expect(stageOf(stack, deal.id)).toBe('contractsent');
-    expect(violationsOf(stack, deal.id)).toEqual([]);
-    expect(stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind)).toEqual(['rules_tightened']);
+    expect(await violationsOf(stack, deal.id)).toEqual([]);
+    expect((await stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id)).map((f) => f.kind)).toEqual(['rules_tightened']);
   });
 
   it("a move's webhook that arrives after the rules tightened is judged under the rule it was made under: flagged, not moved", async () => {
@@ -310,8 +310,8 @@ describe('the gate holds on every path', () => {
     await stack.settle();
 
     expect(stageOf(stack, deal.id)).toBe('closedwon');
-    expect(violationsOf(stack, deal.id)).toEqual([]);
-    expect(stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind)).toContain('rules_tightened');
+    expect(await violationsOf(stack, deal.id)).toEqual([]);
+    expect((await stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id)).map((f) => f.kind)).toContain('rules_tightened');
   });
 
   it('B9: a pipeline with no gate stage is reported as ungated on the settings and home pages and on its deals', async () => {
@@ -359,7 +359,7 @@ describe('the gate holds on every path', () => {
     const refused = await card<{ error: { code: string; message: string } }>(stack, REVIEWER, 'POST', `/reviews/${requested.json.review?.id}/decision`, { outcome: 'yes' });
     expect(refused.status).toBe(403);
     expect(refused.json.error.message).toContain(`owns deal ${deal.id}`);
-    expect(stack.store.reviews.latestForDeal(stack.sim.portalId, deal.id)?.status).toBe('pending');
+    expect((await stack.store.reviews.latestForDeal(stack.sim.portalId, deal.id))?.status).toBe('pending');
   });
 
   it("compares the account's currency amount with the threshold and says so", async () => {
@@ -381,10 +381,10 @@ describe('the gate holds on every path', () => {
     const deal = stack.sim.seedDeal({
       properties: { dealname: 'Old win', dealstage: 'closedwon', pipeline: 'default', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
     });
-    stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'backfill')], Date.now());
+    await stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'backfill')], Date.now());
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('closedwon');
-    expect(violationsOf(stack, deal.id)).toEqual([]);
+    expect(await violationsOf(stack, deal.id)).toEqual([]);
     const dashboard = (await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json;
     expect(dashboard.flagCounts.backfill).toBe(1);
     expect(dashboard.flags).toEqual([expect.objectContaining({ dealId: deal.id, kind: 'backfill', dealName: 'Old win' })]);
@@ -394,7 +394,7 @@ describe('the gate holds on every path', () => {
     expect(enforced).toEqual({ status: 202, json: { flagged: 1, queued: 1, afterClose: 'revert' } });
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('contractsent');
-    expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'enforced_backfill', action: 'reverted' })]);
+    expect(await violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'enforced_backfill', action: 'reverted' })]);
     expect((await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json.flagCounts.backfill).toBe(0);
     // Enforcing again queues nothing: the flag is resolved.
     expect((await card<{ queued: number }>(stack, ADMIN, 'POST', '/flags/backfill/enforce', {})).json.queued).toBe(0);
@@ -405,21 +405,21 @@ describe('the gate holds on every path', () => {
     const deal = stack.sim.seedDeal({
       properties: { dealname: 'Old win', dealstage: 'closedwon', pipeline: 'default', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
     });
-    stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'backfill')], Date.now());
+    await stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'backfill')], Date.now());
     await stack.settle();
     expect(stack.sim.getDeal(deal.id)?.properties.dealgate_status).toBe('required');
 
     // Dealgate's own status write modified the deal: the next reconciliation pass finds it.
-    expect(stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now())).toBe(1);
+    expect(await stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now())).toBe(1);
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('closedwon');
     // A rep edits its amount: a fact change, but its passage predates Dealgate, as before.
     stack.sim.updateDealAsUser(deal.id, { amount: '91000' }, { userId: REP });
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('closedwon');
-    expect(violationsOf(stack, deal.id)).toEqual([]);
+    expect(await violationsOf(stack, deal.id)).toEqual([]);
     expect(revertNotes(stack, deal.id)).toEqual([]);
-    expect(stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind)).toEqual(['backfill']);
+    expect((await stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id)).map((f) => f.kind)).toEqual(['backfill']);
   });
 
   it('a deal flagged because the rules tightened is not moved by a later edit or sweep; a new move past the gate is judged', async () => {
@@ -431,14 +431,14 @@ describe('the gate holds on every path', () => {
     await stack.settle();
     await settings(stack, { valueThreshold: 50_000 });
     await stack.settle();
-    expect(stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind).sort()).toEqual(['relaxed_passage', 'rules_tightened']);
+    expect((await stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id)).map((f) => f.kind).sort()).toEqual(['relaxed_passage', 'rules_tightened']);
 
     stack.sim.updateDealAsUser(deal.id, { amount: '85000' }, { userId: REP });
     await stack.settle();
-    expect(stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now())).toBe(1);
+    expect(await stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now())).toBe(1);
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('closedwon');
-    expect(violationsOf(stack, deal.id)).toEqual([]);
+    expect(await violationsOf(stack, deal.id)).toEqual([]);
 
     // Moved back before the gate and past it again: a new passage, under the rule in force.
     stack.sim.moveDealToStage(deal.id, 'contractsent', { userId: REP });
@@ -446,7 +446,7 @@ describe('the gate holds on every path', () => {
     stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('contractsent');
-    expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'stage_move', action: 'reverted' })]);
+    expect(await violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: 'stage_move', action: 'reverted' })]);
   });
 
   it('enforcing a deal found at install that was already flagged won without sign-off resolves its install flag', async () => {
@@ -456,26 +456,26 @@ describe('the gate holds on every path', () => {
       properties: { dealname: 'Old win', dealstage: 'closedwon', pipeline: 'default', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
     });
     // The reconciliation reached it before the install sweep did.
-    stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now());
+    await stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now());
     await stack.settle();
-    stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'backfill')], Date.now());
+    await stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'backfill')], Date.now());
     await stack.settle();
-    const openKinds = () => stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id).map((f) => f.kind).sort();
-    expect(openKinds()).toEqual(['after_close', 'backfill']);
+    const openKinds = async () => (await stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id)).map((f) => f.kind).sort();
+    expect(await openKinds()).toEqual(['after_close', 'backfill']);
 
     expect((await card<{ queued: number }>(stack, ADMIN, 'POST', '/flags/backfill/enforce', {})).json.queued).toBe(1);
     await stack.settle();
-    expect(openKinds()).toEqual(['after_close']);
+    expect(await openKinds()).toEqual(['after_close']);
     expect(stageOf(stack, deal.id)).toBe('closedwon');
-    expect(violationsOf(stack, deal.id)).toHaveLength(1);
+    expect(await violationsOf(stack, deal.id)).toHaveLength(1);
   });
 
   it("the admin's enforce action takes every deal the install sweep flagged, not only the first 10,000", async () => {
     const stack = await start({ startWorkers: false });
     const flags = 10_050;
-    stack.store.transaction(() => {
+    await stack.store.transaction(async () => {
       for (let i = 1; i <= flags; i += 1) {
-        stack.store.dealFlags.record(
+        await stack.store.dealFlags.record(
           { portalId: stack.sim.portalId, dealId: String(900_000 + i), kind: 'backfill', reason: 'found at install', settingsChangeId: null, dedupeKey: `backfill:${900_000 + i}` },
           Date.now(),
         );
@@ -502,12 +502,12 @@ describe('the gate holds on every path', () => {
         },
       ]),
     );
-    stack.store.inbox.insertBatch([found], Date.now());
+    await stack.store.inbox.insertBatch([found], Date.now());
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('contractsent');
     expect(revertNotes(stack, deal.id)).toHaveLength(1);
     // Whichever of the two was applied first records it (here the webhook: it happened first).
-    expect(violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: expect.stringMatching(/^(stage_move|reconciliation)$/), movedByUserId: String(REP) })]);
+    expect(await violationsOf(stack, deal.id)).toEqual([expect.objectContaining({ cause: expect.stringMatching(/^(stage_move|reconciliation)$/), movedByUserId: String(REP) })]);
     expect(stack.sim.dealHistory(deal.id, 'dealstage').filter((h) => h.value === 'contractsent' && h.sourceType === 'INTEGRATION')).toHaveLength(1);
   });
 

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { createDb, type Db } from '../../src/server/storage/db';
-import { PARSED_BATCHES_KEPT, sqliteInbox, type InboxRepository, type NewInboxEvent } from '../../src/server/webhooks/inboxStore';
+import { PARSED_BATCHES_KEPT, inboxRepository, type InboxRepository, type NewInboxEvent } from '../../src/server/webhooks/inboxStore';
 import { inboxEventsOf } from '../../src/server/webhooks/webhookEvent';
+import { createSqliteSql } from '../../src/server/storage/sqliteSql';
 import { tempDir } from '../support/env';
 
 /**
@@ -17,7 +18,7 @@ describe('inbox repository', () => {
   beforeEach(() => {
     dir = tempDir();
     db = createDb(join(dir.path, 'db.sqlite'));
-    inbox = sqliteInbox(db);
+    inbox = inboxRepository(createSqliteSql(db));
   });
   afterEach(() => {
     db.close();
@@ -37,17 +38,17 @@ describe('inbox repository', () => {
     payload: '{}',
   });
 
-  it('gives due events oldest first and holds back every event of a deal that waits for a retry', () => {
-    expect(inbox.insertBatch([event('a', '1', 30), event('b', '2', 10), event('c', '1', 20), event('d', '3', 5)], 100)).toBe(4);
-    expect(inbox.due(1_000, 10).map((e) => e.eventKey)).toEqual(['d', 'b', 'c', 'a']);
-    const c = inbox.due(1_000, 10).find((e) => e.eventKey === 'c');
-    inbox.markRetry(c?.id ?? 0, 1, 'HubSpot 503', 5_000);
-    expect(inbox.due(1_000, 10).map((e) => e.eventKey)).toEqual(['d', 'b']);
-    expect(inbox.nextDueAt()).toBe(0);
-    const d = inbox.due(1_000, 10)[0];
-    inbox.markDone(d?.id ?? 0, 1_000);
-    expect(inbox.countByStatus()).toEqual({ pending: 3, done: 1, parked: 0 });
-    expect(inbox.due(5_000, 10).map((e) => e.eventKey)).toEqual(['b', 'c', 'a']);
+  it('gives due events oldest first and holds back every event of a deal that waits for a retry', async () => {
+    expect(await inbox.insertBatch([event('a', '1', 30), event('b', '2', 10), event('c', '1', 20), event('d', '3', 5)], 100)).toBe(4);
+    expect((await inbox.due(1_000, 10)).map((e) => e.eventKey)).toEqual(['d', 'b', 'c', 'a']);
+    const c = (await inbox.due(1_000, 10)).find((e) => e.eventKey === 'c');
+    await inbox.markRetry(c?.id ?? 0, 1, 'HubSpot 503', 5_000);
+    expect((await inbox.due(1_000, 10)).map((e) => e.eventKey)).toEqual(['d', 'b']);
+    expect(await inbox.nextDueAt()).toBe(0);
+    const d = (await inbox.due(1_000, 10))[0];
+    await inbox.markDone(d?.id ?? 0, 1_000);
+    expect(await inbox.countByStatus()).toEqual({ pending: 3, done: 1, parked: 0 });
+    expect((await inbox.due(5_000, 10)).map((e) => e.eventKey)).toEqual(['b', 'c', 'a']);
   });
 
   it.each([
@@ -60,12 +61,12 @@ describe('inbox repository', () => {
     expect(plan).toContain('INDEX inbox_pending');
   });
 
-  it('stores a batch of 200 events in multi-row statements, counting duplicates within and across them once', () => {
+  it('stores a batch of 200 events in multi-row statements, counting duplicates within and across them once', async () => {
     const events = Array.from({ length: 200 }, (_, i) => event(`k${i % 150}`, String(i % 7), i));
-    expect(inbox.insertBatch(events, 100)).toBe(150);
-    expect(inbox.insertBatch(events.slice(90, 110), 100)).toBe(0);
-    expect(inbox.countByStatus().pending).toBe(150);
-    expect(inbox.get(inbox.due(1_000, 1)[0]?.id ?? 0)).toMatchObject({ eventKey: 'k0', objectId: '0', occurredAt: 0, receivedAt: 100, payload: '{}' });
+    expect(await inbox.insertBatch(events, 100)).toBe(150);
+    expect(await inbox.insertBatch(events.slice(90, 110), 100)).toBe(0);
+    expect((await inbox.countByStatus()).pending).toBe(150);
+    expect(await inbox.get((await inbox.due(1_000, 1))[0]?.id ?? 0)).toMatchObject({ eventKey: 'k0', objectId: '0', occurredAt: 0, receivedAt: 100, payload: '{}' });
   });
 
   /** A journaled body as the route stores it: three deal events. */
@@ -76,31 +77,31 @@ describe('inbox repository', () => {
       ),
     );
 
-  it('expands a journaled batch from the events the route parsed, without parsing the body again', () => {
+  it('expands a journaled batch from the events the route parsed, without parsing the body again', async () => {
     const parsed = jest.fn(() => inboxEventsOf(body(1)));
     const fromBody = jest.fn(inboxEventsOf);
-    inbox.journal(body(1), 100, parsed);
-    expect(inbox.expandJournal(10, fromBody)).toEqual({ batches: 1, stored: 3 });
+    await inbox.journal(body(1), 100, parsed);
+    expect(await inbox.expandJournal(10, fromBody)).toEqual({ batches: 1, stored: 3 });
     expect(parsed).toHaveBeenCalledTimes(1);
     expect(fromBody).not.toHaveBeenCalled();
   });
 
-  it('parses the stored body when the row is no longer the one the parsed events came with (row id reused by another process)', () => {
-    inbox.journal(body(1), 100, () => inboxEventsOf(body(1)));
+  it('parses the stored body when the row is no longer the one the parsed events came with (row id reused by another process)', async () => {
+    await inbox.journal(body(1), 100, () => inboxEventsOf(body(1)));
     // Another connection expands and deletes that row and journals a different batch under the same id.
     db.prepare('DELETE FROM webhook_batches').run();
     db.prepare('INSERT INTO webhook_batches (id, received_at, body) VALUES (1, 100, ?)').run(body(500));
     const fromBody = jest.fn(inboxEventsOf);
-    expect(inbox.expandJournal(10, fromBody)).toEqual({ batches: 1, stored: 3 });
+    expect(await inbox.expandJournal(10, fromBody)).toEqual({ batches: 1, stored: 3 });
     expect(fromBody).toHaveBeenCalledTimes(1);
-    expect(inbox.list({ limit: 10 }).map((e) => e.eventKey.split(':')[0])).toEqual(['502', '501', '500']);
+    expect((await inbox.list({ limit: 10 })).map((e) => e.eventKey.split(':')[0])).toEqual(['502', '501', '500']);
   });
 
-  it(`keeps parsed events for at most ${PARSED_BATCHES_KEPT} batches; later ones are parsed from the journal`, () => {
+  it(`keeps parsed events for at most ${PARSED_BATCHES_KEPT} batches; later ones are parsed from the journal`, async () => {
     const parsed = jest.fn(() => [] as NewInboxEvent[]);
-    for (let i = 0; i < PARSED_BATCHES_KEPT + 5; i++) inbox.journal(body(i * 10), 100, parsed);
+    for (let i = 0; i < PARSED_BATCHES_KEPT + 5; i++) await inbox.journal(body(i * 10), 100, parsed);
     const fromBody = jest.fn(inboxEventsOf);
-    expect(inbox.expandJournal(1_000, fromBody).batches).toBe(PARSED_BATCHES_KEPT + 5);
+    expect((await inbox.expandJournal(1_000, fromBody)).batches).toBe(PARSED_BATCHES_KEPT + 5);
     expect(parsed).toHaveBeenCalledTimes(PARSED_BATCHES_KEPT);
     expect(fromBody).toHaveBeenCalledTimes(5);
   });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createDb, type Db } from '../../src/server/storage/db';
-import { sqliteInbox, type InboxRepository, type NewInboxEvent } from '../../src/server/webhooks/inboxStore';
+import { inboxRepository, type InboxRepository, type NewInboxEvent } from '../../src/server/webhooks/inboxStore';
+import { createSqliteSql } from '../../src/server/storage/sqliteSql';
 import { tempDir } from '../support/env';
 
 /**
@@ -16,7 +17,7 @@ describe('inbox: accounts whose events wait for HubSpot', () => {
   beforeEach(() => {
     dir = tempDir();
     db = createDb(join(dir.path, 'db.sqlite'));
-    inbox = sqliteInbox(db);
+    inbox = inboxRepository(createSqliteSql(db));
   });
   afterEach(() => {
     db.close();
@@ -36,24 +37,24 @@ describe('inbox: accounts whose events wait for HubSpot', () => {
     payload: '{}',
   });
 
-  it("takes none of a waiting account's events, even when they are older and more than a round", () => {
+  it("takes none of a waiting account's events, even when they are older and more than a round", async () => {
     // Account 7 (down) has 50 older events, account 8 two newer ones.
-    inbox.insertBatch(Array.from({ length: 50 }, (_, i) => event(7, `a${i}`, String(i), i)), 100);
-    inbox.insertBatch([event(8, 'b1', '1', 1_000), event(8, 'b2', '2', 1_001)], 100);
-    expect(inbox.due(5_000, 10).every((e) => e.portalId === 7)).toBe(true);
-    expect(inbox.due(5_000, 10, new Set([7])).map((e) => e.eventKey)).toEqual(['b1', 'b2']);
-    expect(inbox.due(5_000, 10, new Set([7, 8]))).toEqual([]);
-    expect(inbox.due(5_000, 100, new Set()).length).toBe(52);
+    await inbox.insertBatch(Array.from({ length: 50 }, (_, i) => event(7, `a${i}`, String(i), i)), 100);
+    await inbox.insertBatch([event(8, 'b1', '1', 1_000), event(8, 'b2', '2', 1_001)], 100);
+    expect((await inbox.due(5_000, 10)).every((e) => e.portalId === 7)).toBe(true);
+    expect((await inbox.due(5_000, 10, new Set([7]))).map((e) => e.eventKey)).toEqual(['b1', 'b2']);
+    expect(await inbox.due(5_000, 10, new Set([7, 8]))).toEqual([]);
+    expect((await inbox.due(5_000, 100, new Set())).length).toBe(52);
   });
 
-  it('gives the next due time without the waiting accounts', () => {
-    inbox.insertBatch([event(7, 'a', '1', 1)], 100);
-    inbox.insertBatch([event(8, 'b', '2', 2)], 100);
-    const b = inbox.due(0, 10).find((e) => e.eventKey === 'b');
-    inbox.markRetry(b?.id ?? 0, 0, 'waiting', 9_000);
-    expect(inbox.nextDueAt()).toBe(0);
-    expect(inbox.nextDueAt(new Set([7]))).toBe(9_000);
-    expect(inbox.nextDueAt(new Set([7, 8]))).toBeUndefined();
+  it('gives the next due time without the waiting accounts', async () => {
+    await inbox.insertBatch([event(7, 'a', '1', 1)], 100);
+    await inbox.insertBatch([event(8, 'b', '2', 2)], 100);
+    const b = (await inbox.due(0, 10)).find((e) => e.eventKey === 'b');
+    await inbox.markRetry(b?.id ?? 0, 0, 'waiting', 9_000);
+    expect(await inbox.nextDueAt()).toBe(0);
+    expect(await inbox.nextDueAt(new Set([7]))).toBe(9_000);
+    expect(await inbox.nextDueAt(new Set([7, 8]))).toBeUndefined();
   });
 
   it.each([

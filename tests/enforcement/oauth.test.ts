@@ -48,7 +48,7 @@ describe('OAuth install', () => {
     expect(installed.body).toContain(`account ${stack.sim.portalId}`);
     expect(stack.sim.requests.count('POST /oauth/v1/token')).toBe(1);
 
-    const account = stack.store.accounts.get(stack.sim.portalId);
+    const account = await stack.store.accounts.get(stack.sim.portalId);
     expect(account).toEqual(expect.objectContaining({ authMode: 'oauth', tokenExpiresAt: clock.now() + 1800 * 1000, provisionedAt: expect.any(Number) }));
     expect(account?.accessTokenEnc).toMatch(/^v1\./);
     expect(account?.refreshTokenEnc).toMatch(/^v1\./);
@@ -65,7 +65,7 @@ describe('OAuth install', () => {
     for (const property of DEALGATE_PROPERTIES) {
       expect(propertyNames.results).toContainEqual(expect.objectContaining({ name: property.name, groupName: 'dealgate' }));
     }
-    expect(stack.store.pipelines.get(stack.sim.portalId, 'default')?.stages.map((s) => s.id)).toContain('contractsent');
+    expect((await stack.store.pipelines.get(stack.sim.portalId, 'default'))?.stages.map((s) => s.id)).toContain('contractsent');
 
     const deal = seedGatedDeal(stack);
     stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
@@ -78,7 +78,7 @@ describe('OAuth install', () => {
 
   it('refreshes the access token before it expires, and keeps the refresh token', async () => {
     await stack.installViaOAuth();
-    const first = stack.store.accounts.get(stack.sim.portalId);
+    const first = await stack.store.accounts.get(stack.sim.portalId);
     clock.advance(26 * 60 * 1000);
     const deal = seedGatedDeal(stack);
     stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
@@ -86,7 +86,7 @@ describe('OAuth install', () => {
 
     expect(stageOf(stack, deal.id)).toBe('contractsent');
     expect(stack.sim.requests.count('POST /oauth/v1/token')).toBe(2);
-    const refreshed = stack.store.accounts.get(stack.sim.portalId);
+    const refreshed = await stack.store.accounts.get(stack.sim.portalId);
     expect(refreshed?.tokenExpiresAt).toBe(clock.now() + 1800 * 1000);
     expect(refreshed?.accessTokenEnc).not.toBe(first?.accessTokenEnc);
     // No call was refused for an expired token.
@@ -106,7 +106,7 @@ describe('OAuth install', () => {
 
     const refused = await fetch(`${stack.url}/oauth/callback?error=access_denied&error_description=no`);
     expect(refused.status).toBe(400);
-    expect(stack.store.accounts.get(stack.sim.portalId)).toBeUndefined();
+    expect(await stack.store.accounts.get(stack.sim.portalId)).toBeUndefined();
     expect(stack.sim.requests.count('POST /oauth/v1/token')).toBe(0);
   });
 
@@ -119,7 +119,7 @@ describe('OAuth install', () => {
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain('HubSpot refused the authorization code');
     expect(stack.sim.requests.count('POST /oauth/v1/token')).toBe(1);
-    expect(stack.store.accounts.get(stack.sim.portalId)).toBeUndefined();
+    expect(await stack.store.accounts.get(stack.sim.portalId)).toBeUndefined();
   });
 
   it('parks the events of an account that never installed, with a message that says so', async () => {
@@ -127,15 +127,15 @@ describe('OAuth install', () => {
     await stack.sim.webhooks.idle();
     // Retries wait on the (manual) clock: move it along until the last attempt is spent.
     await waitUntil(
-      () => {
+      async () => {
         clock.advance(60_000);
-        return stack.store.inbox.countByStatus().pending === 0 && stack.store.inbox.journalBacklog() === 0;
+        return (await stack.store.inbox.countByStatus()).pending === 0 && await stack.store.inbox.journalBacklog() === 0;
       },
       5_000,
       'the events to be parked',
     );
     expect(stack.sim.requests.count(/deals/)).toBe(0);
-    const parked = stack.store.inbox.list({ status: 'parked', limit: 10 });
+    const parked = await stack.store.inbox.list({ status: 'parked', limit: 10 });
     expect(parked.length).toBeGreaterThan(0);
     expect(parked[0]?.lastError).toContain('/oauth/install');
   });

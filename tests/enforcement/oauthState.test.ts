@@ -91,7 +91,7 @@ describe('OAuth install: the state', () => {
       expect(response.headers.get('set-cookie')).toBeNull();
     }
     expect(stack.sim.requests.count('POST /oauth/v1/token')).toBe(0);
-    expect(stack.store.accounts.get(stack.sim.portalId)).toBeUndefined();
+    expect(await stack.store.accounts.get(stack.sim.portalId)).toBeUndefined();
     // The state was not spent by those attempts: its own browser still finishes the install.
     expect((await fetch(callbackUrl(victim, code()), { headers: { cookie: victim.cookie } })).status).toBe(200);
   });
@@ -157,7 +157,7 @@ describe('OAuth install: HubSpot’s token endpoint hangs', () => {
   afterEach(async () => {
     await server.close();
     await sim.stop();
-    store.close();
+    await store.close();
     dir.cleanup();
   });
 
@@ -174,6 +174,6 @@ describe('OAuth install: HubSpot’s token endpoint hangs', () => {
     expect(html).toContain('Dealgate was not installed');
     expect(html).toContain('did not answer within 200 ms, so nothing was installed');
     expect(html).toContain(`href="${INSTALL_PATH}"`);
-    expect(store.accounts.get(sim.portalId)).toBeUndefined();
+    expect(await store.accounts.get(sim.portalId)).toBeUndefined();
   });
 });

@@ -44,7 +44,7 @@ describe('outcome unknown: HubSpot did the work but the answer says otherwise', 
     }
     // The first create landed; every later attempt found it by its reference instead.
     expect(s.sim.requests.all().filter((r) => r.endpoint === NOTE_CREATE).map((r) => r.status)).toEqual([status]);
-    expect(s.store.outbox.list({ limit: 50 }).filter((r) => r.kind === 'create_note').map((r) => r.status)).toEqual(['done', 'done', 'done']);
+    expect((await s.store.outbox.list({ limit: 50 })).filter((r) => r.kind === 'create_note').map((r) => r.status)).toEqual(['done', 'done', 'done']);
   });
 
   it('a 504 for a create that did not happen: looked for until the call cannot land, then created once', async () => {
@@ -52,7 +52,7 @@ describe('outcome unknown: HubSpot did the work but the answer says otherwise', 
     const deal = seedGatedDeal(s);
     s.sim.faults.failNext(1, { status: 504, match: NOTE_CREATE });
     s.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
-    await waitUntil(() => s.store.outbox.list({ limit: 20 }).some((r) => r.kind === 'create_note' && (r.lastError ?? '').startsWith(IN_DOUBT)), 5_000, 'the 504');
+    await waitUntil(async () => (await s.store.outbox.list({ limit: 20 })).some((r) => r.kind === 'create_note' && (r.lastError ?? '').startsWith(IN_DOUBT)), 5_000, 'the 504');
     await s.settle({ timeoutMs: 20_000 });
 
     expect(revertNotes(s, deal.id)).toHaveLength(1);
@@ -74,7 +74,7 @@ describe('outcome unknown: HubSpot did the work but the answer says otherwise', 
     await decideAsReviewer(s, reviewId, { outcome: 'no', note: 'not this quarter' });
     await s.settle({ timeoutMs: 20_000 });
     expect(s.sim.tasksForDeal(deal.id).map((t) => t.properties.hs_task_status)).toEqual(['COMPLETED', 'COMPLETED']);
-    expect(s.store.outbox.list({ status: 'failed', limit: 10 })).toEqual([]);
+    expect(await s.store.outbox.list({ status: 'failed', limit: 10 })).toEqual([]);
   });
 });
 
@@ -97,7 +97,7 @@ describe('outcome unknown across a restart: the record of a call in flight is du
     expect(stageOf(s, dealId)).toBe('contractsent');
     expect(notesOf(s, dealId)).toBe(1);
     expect(s.sim.requests.count(NOTE_CREATE)).toBe(1);
-    expect(s.store.outbox.list({ limit: 20 }).every((r) => r.status === 'done')).toBe(true);
+    expect((await s.store.outbox.list({ limit: 20 })).every((r) => r.status === 'done')).toBe(true);
   }
 
   it('a create that hangs across a graceful stop (SIGTERM) and start: the new process finds it, one note', async () => {

@@ -56,13 +56,13 @@ describe('SLA and escalation', () => {
     clock.advance(24 * HOUR_MS);
     await new Promise((r) => setTimeout(r, 150));
     await stack.settle();
-    expect(stack.store.reviews.get(stack.sim.portalId, reviewId)?.status).toBe('pending');
+    expect((await stack.store.reviews.get(stack.sim.portalId, reviewId))?.status).toBe('pending');
     expect(tasksOf(deal.id)).toHaveLength(2);
 
     clock.advance(60_000);
-    await waitUntil(() => stack.store.reviews.get(stack.sim.portalId, reviewId)?.escalatedAt !== null, 5_000, 'the escalation');
+    await waitUntil(async () => (await stack.store.reviews.get(stack.sim.portalId, reviewId))?.escalatedAt !== null, 5_000, 'the escalation');
     await stack.settle();
-    expect(stack.store.reviews.get(stack.sim.portalId, reviewId)).toEqual(expect.objectContaining({ status: 'overdue', escalatedAt: clock.now() }));
+    expect(await stack.store.reviews.get(stack.sim.portalId, reviewId)).toEqual(expect.objectContaining({ status: 'overdue', escalatedAt: clock.now() }));
     expect(stack.sim.getDeal(deal.id)?.properties.dealgate_status).toBe('overdue');
     const escalation = tasksOf(deal.id).filter((t) => t.hubspot_owner_id === '7003');
     expect(escalation).toEqual([expect.objectContaining({ hs_task_subject: expect.stringContaining(`Overdue technical review #${reviewId}`) })]);
@@ -77,7 +77,7 @@ describe('SLA and escalation', () => {
     await stack.settle();
     expect(tasksOf(deal.id)).toHaveLength(3);
     expect(overdueNotes(deal.id)).toHaveLength(1);
-    expect(stack.store.audit.listForDeal(stack.sim.portalId, deal.id).filter((e) => e.action === 'review_escalated')).toHaveLength(1);
+    expect((await stack.store.audit.listForDeal(stack.sim.portalId, deal.id)).filter((e) => e.action === 'review_escalated')).toHaveLength(1);
 
     // The overdue deal is still held before the gate, and the note says why.
     stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
@@ -94,7 +94,7 @@ describe('SLA and escalation', () => {
     clock.advance(48 * HOUR_MS);
     await new Promise((r) => setTimeout(r, 200));
     await stack.settle();
-    expect(stack.store.reviews.get(stack.sim.portalId, reviewId)).toEqual(expect.objectContaining({ status: 'approved', escalatedAt: null }));
+    expect(await stack.store.reviews.get(stack.sim.portalId, reviewId)).toEqual(expect.objectContaining({ status: 'approved', escalatedAt: null }));
     expect(tasksOf(deal.id).filter((t) => t.hubspot_owner_id === '7003')).toEqual([]);
     expect(overdueNotes(deal.id)).toEqual([]);
     expect(stack.sim.getDeal(deal.id)?.properties.dealgate_status).toBe('approved');

@@ -19,7 +19,7 @@ describe('moves past the gate', () => {
     await stack.stop();
   });
 
-  const violationsOf = (dealId: string) => stack.store.gateViolations.listForDeal(stack.sim.portalId, dealId);
+  const violationsOf = async (dealId: string) => await stack.store.gateViolations.listForDeal(stack.sim.portalId, dealId);
 
   it('moves a gated deal a user pushed to Closed Won back to the stage it came from, with a note, a violation and the status', async () => {
     const deal = seedGatedDeal(stack);
@@ -36,13 +36,13 @@ describe('moves past the gate', () => {
     expect(body).toContain('Closed Won by user 42');
     expect(body).toContain('Request a technical review from the Dealgate card');
 
-    const violations = violationsOf(deal.id);
+    const violations = await violationsOf(deal.id);
     expect(violations).toEqual([
       expect.objectContaining({ portalId: stack.sim.portalId, movedByUserId: String(REP), fromStage: 'contractsent', toStage: 'closedwon', sourceType: 'CRM_UI' }),
     ]);
     expect(violations[0]?.occurredAt).toBeGreaterThanOrEqual(before - 1);
     // The audit names Dealgate as the one who moved it back, and the user as the one who moved it there.
-    expect(stack.store.audit.listForDeal(stack.sim.portalId, deal.id).filter((e) => e.action === 'stage_move_reverted')).toEqual([
+    expect((await stack.store.audit.listForDeal(stack.sim.portalId, deal.id)).filter((e) => e.action === 'stage_move_reverted')).toEqual([
       expect.objectContaining({ actor: 'system', reason: expect.stringContaining(`moved back from Closed Won to Contract Sent (moved there by user ${REP} without sign-off)`) }),
     ]);
     // The history: the user's move, then Dealgate's own (as the app) back, and nothing after.
@@ -59,7 +59,7 @@ describe('moves past the gate', () => {
     stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('presentationscheduled');
-    expect(violationsOf(deal.id)).toEqual([expect.objectContaining({ fromStage: 'presentationscheduled', toStage: 'closedwon' })]);
+    expect(await violationsOf(deal.id)).toEqual([expect.objectContaining({ fromStage: 'presentationscheduled', toStage: 'closedwon' })]);
   });
 
   it('catches an admin, a workflow and another integration as well', async () => {
@@ -77,9 +77,9 @@ describe('moves past the gate', () => {
       expect(stageOf(stack, deal.id)).toBe('contractsent');
       expect(revertNotes(stack, deal.id)).toHaveLength(1);
     }
-    expect(violationsOf(byAdmin.id)).toEqual([expect.objectContaining({ movedByUserId: String(ADMIN) })]);
-    expect(violationsOf(byWorkflow.id)).toEqual([expect.objectContaining({ sourceType: 'AUTOMATION_PLATFORM' })]);
-    expect(violationsOf(byIntegration.id)).toEqual([expect.objectContaining({ movedByUserId: null, sourceType: 'INTEGRATION', sourceId: '555' })]);
+    expect(await violationsOf(byAdmin.id)).toEqual([expect.objectContaining({ movedByUserId: String(ADMIN) })]);
+    expect(await violationsOf(byWorkflow.id)).toEqual([expect.objectContaining({ sourceType: 'AUTOMATION_PLATFORM' })]);
+    expect(await violationsOf(byIntegration.id)).toEqual([expect.objectContaining({ movedByUserId: null, sourceType: 'INTEGRATION', sourceId: '555' })]);
     expect(revertNotes(stack, byIntegration.id)[0]?.properties.hs_note_body).toContain('by an automation or integration');
   });
 
@@ -96,11 +96,11 @@ describe('moves past the gate', () => {
     expect(stageOf(stack, small.id)).toBe('closedwon');
     expect(stageOf(stack, lost.id)).toBe('closedlost');
     for (const deal of [noCommitment, small, lost]) {
-      expect(violationsOf(deal.id)).toEqual([]);
+      expect(await violationsOf(deal.id)).toEqual([]);
       expect(revertNotes(stack, deal.id)).toEqual([]);
     }
     // Each one's snapshot is current (the card reads it without calling HubSpot).
-    expect(stack.store.deals.get(stack.sim.portalId, small.id)).toEqual(expect.objectContaining({ stage: 'closedwon', amount: 49_999, commitment: true }));
+    expect(await stack.store.deals.get(stack.sim.portalId, small.id)).toEqual(expect.objectContaining({ stage: 'closedwon', amount: 49_999, commitment: true }));
   });
 
   it('lets the deal pass after a yes, and after a yes-but', async () => {
@@ -119,8 +119,8 @@ describe('moves past the gate', () => {
     await stack.settle();
     expect(stageOf(stack, yes.id)).toBe('closedwon');
     expect(stageOf(stack, yesBut.id)).toBe('closedwon');
-    expect(violationsOf(yes.id)).toEqual([]);
-    expect(violationsOf(yesBut.id)).toEqual([]);
+    expect(await violationsOf(yes.id)).toEqual([]);
+    expect(await violationsOf(yesBut.id)).toEqual([]);
   });
 
   it('keeps the deal blocked after a no until the commitment is removed', async () => {
@@ -141,7 +141,7 @@ describe('moves past the gate', () => {
     stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('closedwon');
-    expect(violationsOf(deal.id)).toHaveLength(1);
+    expect(await violationsOf(deal.id)).toHaveLength(1);
   });
 
   it('does not revert its own revert: one violation, one note, one move back', async () => {
@@ -152,14 +152,14 @@ describe('moves past the gate', () => {
     await new Promise((r) => setTimeout(r, 150));
     await stack.settle();
 
-    expect(violationsOf(deal.id)).toHaveLength(1);
+    expect(await violationsOf(deal.id)).toHaveLength(1);
     expect(revertNotes(stack, deal.id)).toHaveLength(1);
     const moves = stack.sim.dealHistory(deal.id, 'dealstage').filter((h) => h.sourceType === 'INTEGRATION');
     expect(moves).toHaveLength(1);
     // The webhook of Dealgate's own move was received and processed like any other.
-    const ownEvent = stack.store.inbox.list({ limit: 50 }).find((e) => e.changeSource === 'INTEGRATION' && e.propertyName === 'dealstage');
+    const ownEvent = (await stack.store.inbox.list({ limit: 50 })).find((e) => e.changeSource === 'INTEGRATION' && e.propertyName === 'dealstage');
     expect(ownEvent?.status).toBe('done');
-    expect(stack.store.outbox.list({ limit: 100, dealId: deal.id }).filter((r) => r.kind === 'revert_stage')).toHaveLength(1);
+    expect((await stack.store.outbox.list({ limit: 100, dealId: deal.id })).filter((r) => r.kind === 'revert_stage')).toHaveLength(1);
   });
 
   it('reverts once when the deal was moved past the gate twice before Dealgate looked', async () => {
@@ -172,7 +172,7 @@ describe('moves past the gate', () => {
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('contractsent');
     expect(revertNotes(stack, deal.id)).toHaveLength(1);
-    expect(violationsOf(deal.id)).toHaveLength(1);
+    expect(await violationsOf(deal.id)).toHaveLength(1);
     expect(stack.sim.dealHistory(deal.id, 'dealstage').filter((h) => h.sourceType === 'INTEGRATION')).toHaveLength(1);
   });
 
@@ -182,7 +182,7 @@ describe('moves past the gate', () => {
     stack.sim.updateDealAsUser(deal.id, { dealname: 'Acme platform (renewal)' }, { userId: REP });
     stack.sim.updateDealAsUser(deal.id, { amount: '85000' }, { userId: REP });
     await stack.settle();
-    expect(stack.store.deals.get(stack.sim.portalId, deal.id)?.commitment).toBe(false);
+    expect((await stack.store.deals.get(stack.sim.portalId, deal.id))?.commitment).toBe(false);
 
     // The rep ticks the commitment and closes the deal at once: both events come in one batch.
     stack.sim.webhooks.pause();
@@ -191,7 +191,7 @@ describe('moves past the gate', () => {
     stack.sim.webhooks.resume();
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('contractsent');
-    expect(violationsOf(deal.id)).toHaveLength(1);
+    expect(await violationsOf(deal.id)).toHaveLength(1);
   });
 
   it('does not revert a stale event: the deal has moved on to a legitimate stage since', async () => {
@@ -203,9 +203,9 @@ describe('moves past the gate', () => {
     await stack.settle();
 
     expect(stageOf(stack, deal.id)).toBe('closedlost');
-    expect(violationsOf(deal.id)).toEqual([]);
+    expect(await violationsOf(deal.id)).toEqual([]);
     expect(revertNotes(stack, deal.id)).toEqual([]);
-    expect(stack.store.deals.get(stack.sim.portalId, deal.id)?.stage).toBe('closedlost');
+    expect((await stack.store.deals.get(stack.sim.portalId, deal.id))?.stage).toBe('closedlost');
   });
 
   it('does not undo a later legitimate move when its revert waited: the deal was approved and moved on again meanwhile', async () => {
@@ -217,25 +217,25 @@ describe('moves past the gate', () => {
     });
     await stack.provision();
     const deal = seedGatedDeal(stack);
-    const revertRow = () => stack.store.outbox.list({ limit: 50, dealId: deal.id }).find((r) => r.kind === 'revert_stage');
+    const revertRow = async () => (await stack.store.outbox.list({ limit: 50, dealId: deal.id })).find((r) => r.kind === 'revert_stage');
     // HubSpot refuses deal writes for now: the revert waits in the outbox.
     stack.sim.faults.failNext(1_000_000, { status: 503, match: 'POST /crm/v3/objects/deals/batch/update' });
     stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
-    await waitUntil(() => (revertRow()?.attempts ?? 0) >= 2, 5_000, 'the revert to be retried');
+    await waitUntil(async () => ((await revertRow())?.attempts ?? 0) >= 2, 5_000, 'the revert to be retried');
 
     // Meanwhile the reviewer says yes and the rep moves the deal to Closed Won again, legitimately.
     await decideAsReviewer(stack, await requestReviewAsRep(stack, deal.id), { outcome: 'yes' });
     stack.sim.moveDealToStage(deal.id, 'contractsent', { userId: REP });
     stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
     await stack.sim.webhooks.idle();
-    await waitUntil(() => stack.store.inbox.countByStatus().pending === 0 && stack.store.inbox.journalBacklog() === 0, 5_000, 'the moves to be processed');
+    await waitUntil(async () => (await stack.store.inbox.countByStatus()).pending === 0 && await stack.store.inbox.journalBacklog() === 0, 5_000, 'the moves to be processed');
 
     stack.sim.faults.clear();
     await stack.settle();
     expect(stageOf(stack, deal.id)).toBe('closedwon');
-    expect(revertRow()?.status).toBe('done');
+    expect((await revertRow())?.status).toBe('done');
     expect(stack.sim.getDeal(deal.id)?.properties.dealgate_status).toBe('approved');
     expect(stack.sim.dealHistory(deal.id, 'dealstage').filter((h) => h.sourceType === 'INTEGRATION')).toEqual([]);
-    expect(violationsOf(deal.id)).toHaveLength(1);
+    expect(await violationsOf(deal.id)).toHaveLength(1);
   });
 });

@@ -49,7 +49,7 @@ describe('static token: one account only', () => {
     expect(stack.sim.requests.count(/deals/)).toBeGreaterThan(0);
     // Which account the token is for is asked once, then known.
     expect(stack.sim.requests.count('GET /account-info/v3/details')).toBe(1);
-    expect(stack.store.accounts.get(OTHER_PORTAL)).toBeUndefined();
+    expect(await stack.store.accounts.get(OTHER_PORTAL)).toBeUndefined();
   });
 
   it('parks another account’s webhook events, saying it must install, and acts on neither account', async () => {
@@ -62,11 +62,11 @@ describe('static token: one account only', () => {
     other.moveDealToStage(deal.id, 'closedwon', { userId: REP });
     await other.webhooks.idle();
     await waitUntil(
-      () => stack.store.inbox.countByStatus().pending === 0 && stack.store.inbox.journalBacklog() === 0,
+      async () => (await stack.store.inbox.countByStatus()).pending === 0 && await stack.store.inbox.journalBacklog() === 0,
       10_000,
       'the other account’s events to be parked',
     );
-    const parked = stack.store.inbox.list({ status: 'parked', limit: 10 });
+    const parked = await stack.store.inbox.list({ status: 'parked', limit: 10 });
     expect(parked.length).toBeGreaterThan(0);
     expect(parked.every((event) => event.portalId === OTHER_PORTAL)).toBe(true);
     // Waiting would not make the account installed: parked at the first attempt, not after the retries.
@@ -76,6 +76,6 @@ describe('static token: one account only', () => {
     expect(stack.sim.requests.count() - callsBefore).toBe(0);
     expect(other.requests.count()).toBe(0);
     expect(other.getDeal(deal.id)?.properties.dealstage).toBe('closedwon');
-    expect(stack.store.accounts.get(OTHER_PORTAL)).toBeUndefined();
+    expect(await stack.store.accounts.get(OTHER_PORTAL)).toBeUndefined();
   });
 });

@@ -36,7 +36,7 @@ describe('POST /webhooks/hubspot: whatever is accepted, the inbox expansion can 
 
   afterAll(async () => {
     await server.close();
-    store.close();
+    await store.close();
     dir.cleanup();
   });
 
@@ -51,12 +51,12 @@ describe('POST /webhooks/hubspot: whatever is accepted, the inbox expansion can 
    * The worker's first step, both ways it reads a batch: from the events the route parsed (the hint
    * the journal keeps) and from the journaled bytes. A throw here is a batch the worker would drop.
    */
-  function expandAsTheWorkerDoes(raw: string): { stored: number; fromBytes: number; distinct: number } {
+  async function expandAsTheWorkerDoes(raw: string): Promise<{ stored: number; fromBytes: number; distinct: number }> {
     const events = inboxEventsOf(Buffer.from(raw));
     const fromBytes = events.length;
     const distinct = new Set(events.map((e) => `${e.portalId}/${e.eventKey}`)).size;
-    const { stored } = store.inbox.expandJournal(100, inboxEventsOf);
-    for (const event of store.inbox.list({ limit: 500 })) JSON.parse(event.payload);
+    const { stored } = await store.inbox.expandJournal(100, inboxEventsOf);
+    for (const event of await store.inbox.list({ limit: 500 })) JSON.parse(event.payload);
     return { stored, fromBytes, distinct };
   }
 
@@ -130,7 +130,7 @@ describe('POST /webhooks/hubspot: whatever is accepted, the inbox expansion can 
         clear();
         const answer = await postRaw(raw);
         if (answer.status === 200) {
-          const { stored, fromBytes, distinct } = expandAsTheWorkerDoes(raw);
+          const { stored, fromBytes, distinct } = await expandAsTheWorkerDoes(raw);
           expect(stored).toBe(distinct);
           const dealEvents = (JSON.parse(raw) as { subscriptionType: string }[]).filter((e) => e.subscriptionType.startsWith('deal.')).length;
           expect(fromBytes).toBe(dealEvents);
@@ -140,7 +140,7 @@ describe('POST /webhooks/hubspot: whatever is accepted, the inbox expansion can 
           expect(answer.status).toBeGreaterThanOrEqual(400);
           expect(answer.status).toBeLessThan(500);
           expect(answer.body.error?.message).toEqual(expect.any(String));
-          expect(store.inbox.journalBacklog()).toBe(0);
+          expect(await store.inbox.journalBacklog()).toBe(0);
         }
       }),
       { numRuns: 300 },
@@ -161,7 +161,7 @@ describe('POST /webhooks/hubspot: whatever is accepted, the inbox expansion can 
       message: `1.futureField: is nested deeper than ${MAX_FIELD_DEPTH} levels of objects and arrays (HubSpot's event fields are flat)`,
       details: expect.anything(),
     });
-    expect(store.inbox.journalBacklog()).toBe(0);
+    expect(await store.inbox.journalBacklog()).toBe(0);
   });
 
   it('looks past brackets inside strings and accepts a wide, shallow unknown field; refuses more than 10,000 objects and arrays in all', async () => {
@@ -169,13 +169,13 @@ describe('POST /webhooks/hubspot: whatever is accepted, the inbox expansion can 
     const move = { eventId: 1, portalId: 4242, occurredAt: 1_700_000_000_000, subscriptionType: 'deal.propertyChange', objectId: 5, propertyName: 'dealstage' };
     const brackets = JSON.stringify([{ ...move, propertyValue: '[{"\\'.repeat(5_000) }, { ...move, eventId: 2, wide: Array.from({ length: 4_000 }, () => ({ a: [] })) }]);
     expect(await postRaw(brackets)).toEqual({ status: 200, body: { received: 2 } });
-    expect(expandAsTheWorkerDoes(brackets).stored).toBe(2);
+    expect((await expandAsTheWorkerDoes(brackets)).stored).toBe(2);
     clear();
     const tooMany = JSON.stringify([{ ...move, wide: Array.from({ length: 10_000 }, () => []) }]);
     const answer = await postRaw(tooMany);
     expect(answer.status).toBe(400);
     expect(answer.body.error?.message).toBe("webhook batch: more than 10000 objects and arrays in one request (HubSpot's events are flat: one object each)");
-    expect(store.inbox.journalBacklog()).toBe(0);
+    expect(await store.inbox.journalBacklog()).toBe(0);
   });
 
   it('refuses a 10,000-event batch on its count (400 saying HubSpot sends at most 100), storing nothing', async () => {
@@ -184,6 +184,6 @@ describe('POST /webhooks/hubspot: whatever is accepted, the inbox expansion can 
     const answer = await postRaw(`[${Array.from({ length: 10_000 }, () => one).join(',')}]`);
     expect(answer.status).toBe(400);
     expect(answer.body.error?.message).toBe('webhook batch: more than 200 events; HubSpot sends at most 100 a request, and at most 200 are accepted');
-    expect(store.inbox.journalBacklog()).toBe(0);
+    expect(await store.inbox.journalBacklog()).toBe(0);
   });
 });

@@ -32,7 +32,7 @@ describe('POST /webhooks/hubspot', () => {
 
   afterEach(async () => {
     await server.close();
-    store.close();
+    await store.close();
     dir.cleanup();
   });
 
@@ -55,13 +55,13 @@ describe('POST /webhooks/hubspot', () => {
   }
 
   /** What the inbox worker does first: journaled batches become deduplicated inbox events. */
-  function expand() {
-    return store.inbox.expandJournal(100, inboxEventsOf);
+  async function expand() {
+    return await store.inbox.expandJournal(100, inboxEventsOf);
   }
 
-  function nothingStored() {
-    expect(store.inbox.journalBacklog()).toBe(0);
-    expect(store.inbox.countByStatus()).toEqual({ pending: 0, done: 0, parked: 0 });
+  async function nothingStored() {
+    expect(await store.inbox.journalBacklog()).toBe(0);
+    expect(await store.inbox.countByStatus()).toEqual({ pending: 0, done: 0, parked: 0 });
   }
 
   async function post(body: unknown, options: { secret?: string; url?: string; timestamp?: number } = {}) {
@@ -75,10 +75,10 @@ describe('POST /webhooks/hubspot', () => {
   it('stores a signed batch and answers 200', async () => {
     const result = await post([event(), event({ eventId: 1002, propertyName: 'amount', propertyValue: '90000' })]);
     expect(result).toEqual({ status: 200, body: { received: 2 } });
-    expect(store.inbox.journalBacklog()).toBe(1);
-    expect(expand()).toEqual({ batches: 1, stored: 2 });
-    expect(store.inbox.journalBacklog()).toBe(0);
-    const stored = store.inbox.list({ limit: 10 });
+    expect(await store.inbox.journalBacklog()).toBe(1);
+    expect(await expand()).toEqual({ batches: 1, stored: 2 });
+    expect(await store.inbox.journalBacklog()).toBe(0);
+    const stored = await store.inbox.list({ limit: 10 });
     expect(stored.map((e) => [e.objectId, e.propertyName, e.propertyValue, e.status])).toEqual([
       ['555', 'amount', '90000', 'pending'],
       ['555', 'dealstage', 'closedwon', 'pending'],
@@ -87,20 +87,20 @@ describe('POST /webhooks/hubspot', () => {
 
   it('stores a redelivered event once (HubSpot retries with a higher attemptNumber)', async () => {
     await post([event()]);
-    expect(expand().stored).toBe(1);
+    expect((await expand()).stored).toBe(1);
     const retried = await post([event({ attemptNumber: 3 })]);
     expect(retried).toEqual({ status: 200, body: { received: 1 } });
-    expect(expand()).toEqual({ batches: 1, stored: 0 });
+    expect(await expand()).toEqual({ batches: 1, stored: 0 });
     // A duplicate inside one batch, and across two batches journaled before either is expanded.
     await post([event({ eventId: 7 }), event({ eventId: 7, attemptNumber: 1 })]);
     await post([event({ eventId: 7, attemptNumber: 2 })]);
-    expect(expand()).toEqual({ batches: 2, stored: 1 });
-    expect(store.inbox.countByStatus().pending).toBe(2);
+    expect(await expand()).toEqual({ batches: 2, stored: 1 });
+    expect((await store.inbox.countByStatus()).pending).toBe(2);
   });
 
   it('keeps two events that share an eventId but say different things', async () => {
     await post([event(), event({ objectId: 556 })]);
-    expect(expand().stored).toBe(2);
+    expect((await expand()).stored).toBe(2);
   });
 
   it.each([
@@ -111,13 +111,13 @@ describe('POST /webhooks/hubspot', () => {
     const result = await post([event()], options);
     expect(result.status).toBe(401);
     expect(result.body).toEqual({ error: expect.objectContaining({ code: 'unauthorized' }) });
-    nothingStored();
+    await nothingStored();
   });
 
   it('refuses an unsigned batch', async () => {
     const response = await fetch(server.url + WEBHOOK_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
     expect(response.status).toBe(401);
-    nothingStored();
+    await nothingStored();
   });
 
   it.each([
@@ -129,18 +129,18 @@ describe('POST /webhooks/hubspot', () => {
     const result = await post(body);
     expect(result.status).toBe(400);
     expect(String((result.body.error as { message: string }).message)).toContain(path);
-    nothingStored();
+    await nothingStored();
   });
 
   it('acknowledges an empty batch without storing anything', async () => {
     expect(await post([])).toEqual({ status: 200, body: { received: 0 } });
-    nothingStored();
+    await nothingStored();
   });
 
   it('refuses more than the batch limit', async () => {
     const batch = Array.from({ length: 201 }, (_, i) => event({ eventId: i }));
     expect((await post(batch)).status).toBe(400);
-    nothingStored();
+    await nothingStored();
   });
 
   /** Signs `raw` as given and sends it with `headers`; the route reads the bytes itself. */
@@ -176,14 +176,14 @@ describe('POST /webhooks/hubspot', () => {
     expect(notJson.body.error?.message).toContain('not valid JSON');
     const text = await postRaw(JSON.stringify([event()]), { 'content-type': 'text/plain' });
     expect(text.status).toBe(415);
-    nothingStored();
+    await nothingStored();
   });
 
   it('refuses a compressed body (415) instead of checking the signature over bytes HubSpot did not sign', async () => {
     const result = await postRaw(JSON.stringify([event()]), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
     expect(result.status).toBe(415);
     expect(result.body.error?.message).toContain('Content-Encoding: gzip');
-    nothingStored();
+    await nothingStored();
   });
 
   it('refuses a body over 1 MB (413), whether declared up front or sent in chunks', async () => {
@@ -195,7 +195,7 @@ describe('POST /webhooks/hubspot', () => {
     // Chunked: no Content-Length, so the limit is found while reading.
     const chunked = await postChunked(huge, 64 * 1024);
     expect(chunked.status).toBe(413);
-    nothingStored();
+    await nothingStored();
   });
 
   it('reads a batch that arrives in several chunks whole before checking its signature', async () => {
@@ -203,7 +203,7 @@ describe('POST /webhooks/hubspot', () => {
     const response = await postChunked(raw, 1000);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ received: 100 });
-    expect(expand()).toEqual({ batches: 1, stored: 100 });
+    expect(await expand()).toEqual({ batches: 1, stored: 100 });
   });
 
   it('accepts unknown fields and drops events about other objects', async () => {
@@ -212,6 +212,6 @@ describe('POST /webhooks/hubspot', () => {
       event({ eventId: 2, subscriptionType: 'contact.propertyChange' }),
     ]);
     expect(result.body).toEqual({ received: 2 });
-    expect(expand().stored).toBe(1);
+    expect((await expand()).stored).toBe(1);
   });
 });

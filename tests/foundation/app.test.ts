@@ -33,7 +33,7 @@ describe('the HTTP app', () => {
       expect(await health.json()).toEqual({ status: 'ok' });
       const ready = await fetch(`${server.url}/readyz`);
       expect(await ready.json()).toEqual({ status: 'ready', database: 'ok' });
-      store.close();
+      await store.close();
       const notReady = await fetch(`${server.url}/readyz`);
       expect(notReady.status).toBe(503);
       expect(await notReady.json()).toEqual({ error: { code: 'not_ready', message: 'the database is not reachable' } });
@@ -52,7 +52,7 @@ describe('the HTTP app', () => {
       expect(response.headers.get('x-powered-by')).toBeNull();
     } finally {
       await server.close();
-      store.close();
+      await store.close();
     }
   });
 });

@@ -39,16 +39,16 @@ describe('ids and numbers in the ops routes', () => {
       occurredAt: i + 1,
       payload: '{}',
     }));
-    store.inbox.insertBatch(events, 1);
-    for (const event of store.inbox.list({ limit: 100 })) store.inbox.park(event.id, 8, 'parked for the test', 2);
-    parkedId = Math.max(...store.inbox.list({ limit: 100 }).map((e) => e.id));
+    await store.inbox.insertBatch(events, 1);
+    for (const event of await store.inbox.list({ limit: 100 })) await store.inbox.park(event.id, 8, 'parked for the test', 2);
+    parkedId = Math.max(...(await store.inbox.list({ limit: 100 })).map((e) => e.id));
     expect(parkedId).toBe(16);
     server = await listen(createApp({ config, store, clock: new ManualClock(), hubspot: staticHubSpotClients(config), logger: silentLogger() }));
   });
 
   afterEach(async () => {
     await server.close();
-    store.close();
+    await store.close();
     dir.cleanup();
   });
 
@@ -64,13 +64,13 @@ describe('ids and numbers in the ops routes', () => {
       expect(answer.status).toBe(400);
       expect(answer.json.error?.code).toBe('invalid_request');
       expect(answer.json.error?.message).toMatch(/^id: (must be a positive whole number written in decimal digits only \(like 42\)|is too large)$/);
-      expect(store.inbox.countByStatus()).toEqual({ pending: 0, done: 0, parked: 16 });
+      expect(await store.inbox.countByStatus()).toEqual({ pending: 0, done: 0, parked: 16 });
     },
   );
 
   it('requeues a parked event named by its plain decimal id', async () => {
     expect(await call('POST', `/ops/inbox/${parkedId}/retry`)).toEqual({ status: 200, json: { requeued: parkedId } });
-    expect(store.inbox.countByStatus()).toEqual({ pending: 1, done: 0, parked: 15 });
+    expect(await store.inbox.countByStatus()).toEqual({ pending: 1, done: 0, parked: 15 });
     expect((await call('POST', '/ops/inbox/1000/retry')).status).toBe(404);
   });
 

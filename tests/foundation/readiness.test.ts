@@ -39,7 +39,7 @@ describe('/readyz', () => {
     try {
       expect(await readyz(store, path)).toEqual({ status: 200, json: { status: 'ready', database: 'ok' } });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -48,14 +48,14 @@ describe('/readyz', () => {
     createDb(path).close();
     const store = createSqliteStore(new Database(path, { readonly: true }));
     try {
-      expect(store.ping()).toBe(true);
+      expect(await store.ping()).toBe(true);
       const answer = await readyz(store, path);
       expect(answer.status).toBe(503);
       expect(answer.json.error?.code).toBe('not_ready');
       expect(answer.json.error?.message).toContain('the database cannot write');
       expect(answer.json.error?.details?.cause).toBe('SQLITE_READONLY');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
@@ -86,7 +86,7 @@ describe('/readyz on a volume that fills up (tmpfs; skipped where this process c
         execFileSync('sh', ['-c', `rm -f '${ballast}'-*`]);
         expect((await readyz(store, path)).status).toBe(200);
       } finally {
-        store.close();
+        await store.close();
       }
     } finally {
       unmount();

@@ -25,7 +25,7 @@ describe('card API: settings', () => {
     const refused = await h.call<ApiErrorBody>(REVIEWER, 'PUT', '/settings', { ...baseSettings, reviewers: [REVIEWER, REP] });
     expect(refused.status).toBe(403);
     expect(refused.json.error.code).toBe('forbidden');
-    expect(h.store.settings.get(h.sim.portalId)).toBeUndefined();
+    expect(await h.store.settings.get(h.sim.portalId)).toBeUndefined();
   });
 
   it('saves a gate stage per pipeline chosen from the real stages, and the gate follows it', async () => {
@@ -53,20 +53,20 @@ describe('card API: settings', () => {
   it('re-evaluates every known deal when the threshold changes, audited and projected to HubSpot', async () => {
     const dealId = h.seedDeal({ amount: '80000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' });
     expect((await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json.gate.status).toBe('required');
-    const rowsBefore = h.outbox(dealId).length;
+    const rowsBefore = (await h.outbox(dealId)).length;
 
     await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, valueThreshold: 100000 });
     const gate = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json;
     expect(gate.gate).toMatchObject({ status: 'not_required', reviewRequired: false, threshold: 100000, mayAdvance: true });
-    expect(h.outbox(dealId).length).toBe(rowsBefore + 1);
-    expect(projectedProperties(h.outbox(dealId)).dealgate_status).toBe('not_required');
-    const audit = h.store.audit.listForDeal(h.sim.portalId, dealId).at(-1);
+    expect((await h.outbox(dealId)).length).toBe(rowsBefore + 1);
+    expect(projectedProperties(await h.outbox(dealId)).dealgate_status).toBe('not_required');
+    const audit = (await h.store.audit.listForDeal(h.sim.portalId, dealId)).at(-1);
     expect(audit).toMatchObject({ action: 'gate_status_changed', actor: ADMIN, fromStatus: 'required', toStatus: 'not_required' });
     expect(audit?.reason).toContain('the threshold changed from 50000 to 100000');
 
     // Saving without changing the threshold changes no deal.
     await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, valueThreshold: 100000, slaHours: 24 });
-    expect(h.outbox(dealId).length).toBe(rowsBefore + 1);
+    expect((await h.outbox(dealId)).length).toBe(rowsBefore + 1);
   });
 
   it('applies the saved SLA to the next request, and an admin can hand admin rights on and lose them', async () => {
@@ -114,9 +114,9 @@ describe('card API: the capacity ledger', () => {
     expect(refused.json.error.message).toContain('exceeds the 2026-Q4 allocation: 4 of 10 weeks remain');
     expect(refused.json.error.details).toMatchObject({ allocationWeeks: 10, usedWeeks: 6, remainingWeeks: 4, requestedWeeks: 5, candidates: [expect.objectContaining({ reviewId: a.reviewId })] });
     // Nothing of the refused approval landed: still pending, no decision, no note.
-    expect(h.store.reviews.get(h.sim.portalId, b.reviewId)?.status).toBe('pending');
-    expect(h.store.reviews.decisionFor(h.sim.portalId, b.reviewId)).toBeUndefined();
-    expect(h.outbox(b.dealId).filter((r) => r.kind === 'create_note')).toEqual([]);
+    expect((await h.store.reviews.get(h.sim.portalId, b.reviewId))?.status).toBe('pending');
+    expect(await h.store.reviews.decisionFor(h.sim.portalId, b.reviewId)).toBeUndefined();
+    expect((await h.outbox(b.dealId)).filter((r) => r.kind === 'create_note')).toEqual([]);
     // A yes-but that adds weeks does not fit either.
     expect((await h.call(REVIEWER, 'POST', `/reviews/${b.reviewId}/decision`, { outcome: 'yes_but', extraWeeks: 1 })).status).toBe(409);
 
@@ -128,8 +128,8 @@ describe('card API: the capacity ledger', () => {
     // Deal A shows what happened to its commitment, with an audit entry and a note on it.
     const gateA = (await h.call(REP, 'GET', `/deals/${a.dealId}/gate`)).json;
     expect(gateA.review?.deprioritized).toEqual({ at: new Date(h.clock.now()).toISOString(), forReviewId: b.reviewId });
-    expect(h.store.audit.listForDeal(h.sim.portalId, a.dealId).at(-1)).toMatchObject({ action: 'commitment_deprioritized', actor: REVIEWER, reviewId: a.reviewId });
-    const noteA = h.outbox(a.dealId).find((r) => r.kind === 'create_note' && (r.payload as { body: string }).body.includes('deprioritized'));
+    expect((await h.store.audit.listForDeal(h.sim.portalId, a.dealId)).at(-1)).toMatchObject({ action: 'commitment_deprioritized', actor: REVIEWER, reviewId: a.reviewId });
+    const noteA = (await h.outbox(a.dealId)).find((r) => r.kind === 'create_note' && (r.payload as { body: string }).body.includes('deprioritized'));
     expect(noteA).toBeDefined();
 
     // A no needs no room.
@@ -141,7 +141,7 @@ describe('card API: the capacity ledger', () => {
     // A review of another account is not found.
     const unknown = await h.call(REVIEWER, "POST", `/reviews/${d.reviewId}/decision`, { outcome: "yes", deprioritizeReviewId: 9999 });
     expect(unknown.status).toBe(404);
-    expect(h.store.reviews.get(h.sim.portalId, d.reviewId)?.status).toBe("pending");
+    expect((await h.store.reviews.get(h.sim.portalId, d.reviewId))?.status).toBe("pending");
   });
 
   it('books a commitment in the quarter it is needed by, leaving this quarter alone', async () => {

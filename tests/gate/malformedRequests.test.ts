@@ -34,7 +34,7 @@ describe('requests express cannot read', () => {
     const answer = await signedCall('POST', path, Buffer.from([3, 184, 192, 176, 213, 181, 17, 12]), { 'content-type': 'application/json', 'content-encoding': encoding });
     expect(answer.status).toBe(400);
     expect(answer.json.error).toEqual({ code: 'invalid_request', message: expect.stringContaining('the request could not be read') });
-    expect(h.store.reviews.latestForDeal(h.sim.portalId, dealId)).toBeUndefined();
+    expect(await h.store.reviews.latestForDeal(h.sim.portalId, dealId)).toBeUndefined();
   });
 
   it.each(['/api/v1/deals/%E0%A4%A/gate', '/api/v1/reviews/%ZZ/withdraw'])('a path id that is not valid percent-encoding (%s) is a 400', async (route) => {

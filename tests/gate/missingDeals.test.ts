@@ -25,7 +25,7 @@ describe('deals HubSpot does not have', () => {
       expect((await h.call(REP, 'POST', '/deals/987654321/reviews', { summary: 'SSO', effortWeeks: 1 })).status).toBe(404);
     }
     expect(reads() - before).toBe(1);
-    expect(h.store.deals.get(h.sim.portalId, '987654321')).toBeUndefined();
+    expect(await h.store.deals.get(h.sim.portalId, '987654321')).toBeUndefined();
 
     h.clock.advance(MISSING_DEAL_MEMO_MS + 1);
     expect((await h.call(REP, 'GET', '/deals/987654321/gate')).status).toBe(404);

@@ -37,14 +37,14 @@ describe('card API: signed requests are single-use', () => {
     };
   }
 
-  const tasksOf = (id: string) => h.outbox(id).filter((row) => row.kind === 'create_task');
+  const tasksOf = async (id: string) => (await h.outbox(id)).filter((row) => row.kind === 'create_task');
 
   it('refuses a replayed settings PUT (409 replayed): the threshold is not flipped back', async () => {
     const first = captured('PUT', '/settings', ADMIN, { ...baseSettings, valueThreshold: 100_000 });
     expect((await first<SettingsResponse>()).status).toBe(200);
     h.clock.advance(60_000);
     expect((await h.call<SettingsResponse>(ADMIN, 'PUT', '/settings', { ...baseSettings, valueThreshold: 200_000 })).status).toBe(200);
-    const changes = h.store.settingsChanges.list(h.sim.portalId, 100).length;
+    const changes = (await h.store.settingsChanges.list(h.sim.portalId, 100)).length;
 
     h.clock.advance(60_000);
     const replay = await first();
@@ -52,7 +52,7 @@ describe('card API: signed requests are single-use', () => {
     expect(replay.json.error.code).toBe('replayed');
     expect(replay.json.error.message).toMatch(/already received.*reload/);
     expect((await h.call<SettingsResponse>(ADMIN, 'GET', '/settings')).json.settings.valueThreshold).toBe(200_000);
-    expect(h.store.settingsChanges.list(h.sim.portalId, 100)).toHaveLength(changes);
+    expect(await h.store.settingsChanges.list(h.sim.portalId, 100)).toHaveLength(changes);
   });
 
   it('refuses a review request replayed after a withdrawal: no new review, no new tasks', async () => {
@@ -61,13 +61,13 @@ describe('card API: signed requests are single-use', () => {
     expect(opened.status).toBe(201);
     const reviewId = opened.json.review?.id ?? 0;
     expect((await h.call(REP, 'POST', `/reviews/${reviewId}/withdraw`)).status).toBe(200);
-    const tasks = tasksOf(dealId).length;
+    const tasks = (await tasksOf(dealId)).length;
 
     const replay = await request();
     expect(replay.status).toBe(409);
     expect(replay.json.error.code).toBe('replayed');
-    expect(h.store.reviews.listForDeal(h.sim.portalId, dealId).map((r) => r.status)).toEqual(['withdrawn']);
-    expect(tasksOf(dealId)).toHaveLength(tasks);
+    expect((await h.store.reviews.listForDeal(h.sim.portalId, dealId)).map((r) => r.status)).toEqual(['withdrawn']);
+    expect(await tasksOf(dealId)).toHaveLength(tasks);
   });
 
   it('lets HubSpot’s retry of a 5xx through with the same signature, and refuses a copy after that', async () => {
@@ -76,12 +76,12 @@ describe('card API: signed requests are single-use', () => {
     h.sim.faults.failNext(1_000, { status: 503, match: 'GET /crm/v3/objects/deals' });
     const failed = await request();
     expect(failed.status).toBeGreaterThanOrEqual(500);
-    expect(h.store.reviews.listForDeal(h.sim.portalId, dealId)).toEqual([]);
+    expect(await h.store.reviews.listForDeal(h.sim.portalId, dealId)).toEqual([]);
 
     h.sim.faults.clear();
     const retried = await request<GateResponse>();
     expect(retried.status).toBe(201);
-    expect(h.store.reviews.listForDeal(h.sim.portalId, dealId)).toHaveLength(1);
+    expect(await h.store.reviews.listForDeal(h.sim.portalId, dealId)).toHaveLength(1);
     expect((await request()).json.error.code).toBe('replayed');
   });
 
@@ -102,7 +102,7 @@ describe('card API: signed requests are single-use', () => {
 
       gate.open();
       expect((await first).status).toBe(201);
-      expect(h.store.reviews.listForDeal(h.sim.portalId, dealId)).toHaveLength(1);
+      expect(await h.store.reviews.listForDeal(h.sim.portalId, dealId)).toHaveLength(1);
     } finally {
       gate.open();
       await second.close();
@@ -114,24 +114,24 @@ describe('card API: signed requests are single-use', () => {
     const read = captured('GET', `/deals/${dealId}/gate`, REP);
     expect((await read()).status).toBe(200);
     expect((await read()).status).toBe(200);
-    expect(h.store.seenSignatures.count()).toBe(0);
+    expect(await h.store.seenSignatures.count()).toBe(0);
   });
 
   it('keeps nothing it cannot be refused for anyway: a refused signature is not recorded, old ones are pruned', async () => {
     const forged = captured('PUT', '/settings', ADMIN, baseSettings, 'not-the-client-secret');
     expect((await forged()).status).toBe(401);
-    expect(h.store.seenSignatures.count()).toBe(0);
+    expect(await h.store.seenSignatures.count()).toBe(0);
 
     const put = captured('PUT', '/settings', ADMIN, baseSettings);
     expect((await put()).status).toBe(200);
-    expect(h.store.seenSignatures.count()).toBe(1);
+    expect(await h.store.seenSignatures.count()).toBe(1);
     // Out of its window the copy is stale (401), whatever the table says.
     h.clock.advance(5 * 60 * 1000 + 1);
     expect((await put()).status).toBe(401);
     // Once past the window and the margin for other instances' clocks, the row goes on the next write.
     h.clock.advance(5 * 60 * 1000);
     expect((await h.call(ADMIN, 'PUT', '/settings', baseSettings)).status).toBe(200);
-    expect(h.store.seenSignatures.count()).toBe(1);
+    expect(await h.store.seenSignatures.count()).toBe(1);
   });
 });
 

@@ -51,7 +51,7 @@ describe('card API: signed requests and identity', () => {
       expect(result.json.error.code).toBe('unauthorized');
     }
     expect(h.sim.requests.count()).toBe(0);
-    expect(h.store.reviews.listForDeal(h.sim.portalId, dealId)).toEqual([]);
+    expect(await h.store.reviews.listForDeal(h.sim.portalId, dealId)).toEqual([]);
   });
 
   it('accepts a signature exactly 5 minutes old', async () => {
@@ -71,7 +71,7 @@ describe('card API: signed requests and identity', () => {
     expect((await send('POST', path, { summary: 'SSO', effortWeeks: 200 }, headers)).status).toBe(401);
     const broken = await fetch(h.url + path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{not json' });
     expect(broken.status).toBe(401);
-    expect(h.store.reviews.listForDeal(h.sim.portalId, dealId)).toEqual([]);
+    expect(await h.store.reviews.listForDeal(h.sim.portalId, dealId)).toEqual([]);
   });
 
   it('refuses a request whose identity in the query was changed after signing (401)', async () => {

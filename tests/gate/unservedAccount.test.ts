@@ -29,7 +29,7 @@ describe('settings of an account Dealgate does not serve', () => {
     expect(own.status).toBe(200);
     const answer = await h.call(ADMIN, 'PUT', '/settings', { ...own.json.settings, valueThreshold: 1 }, OTHER_PORTAL);
     expect(answer.status).toBe(403);
-    expect(h.store.settings.get(OTHER_PORTAL)).toBeUndefined();
-    expect(h.store.pipelines.list(OTHER_PORTAL)).toEqual([]);
+    expect(await h.store.settings.get(OTHER_PORTAL)).toBeUndefined();
+    expect(await h.store.pipelines.list(OTHER_PORTAL)).toEqual([]);
   });
 });

@@ -41,7 +41,7 @@ describe('card API: validation', () => {
   ])('POST /deals/:id/reviews refuses %s', async (_what, body, field) => {
     const other = h.seedDeal();
     expectField(await h.call<ApiErrorBody>(REP, 'POST', `/deals/${other}/reviews`, body), field);
-    expect(h.store.reviews.listForDeal(h.sim.portalId, other)).toEqual([]);
+    expect(await h.store.reviews.listForDeal(h.sim.portalId, other)).toEqual([]);
   });
 
   it.each<[string, unknown, string]>([
@@ -58,12 +58,12 @@ describe('card API: validation', () => {
     ['an unknown field', { outcome: 'yes', decidedBy: REVIEWER }, 'request body'],
   ])('POST /reviews/:id/decision refuses %s', async (_what, body, field) => {
     expectField(await h.call<ApiErrorBody>(REVIEWER, 'POST', `/reviews/${reviewId}/decision`, body), field);
-    expect(h.store.reviews.get(h.sim.portalId, reviewId)?.status).toBe('pending');
+    expect((await h.store.reviews.get(h.sim.portalId, reviewId))?.status).toBe('pending');
   });
 
   it('POST /reviews/:id/withdraw refuses a body with data', async () => {
     expectField(await h.call<ApiErrorBody>(REP, 'POST', `/reviews/${reviewId}/withdraw`, { reason: 'x' }), 'request body');
-    expect(h.store.reviews.get(h.sim.portalId, reviewId)?.status).toBe('pending');
+    expect((await h.store.reviews.get(h.sim.portalId, reviewId))?.status).toBe('pending');
   });
 
   it.each<[string, string, string]>([
@@ -92,7 +92,7 @@ describe('card API: validation', () => {
     ['an unknown field', { color: 'blue' }, 'request body'],
   ])('PUT /settings refuses %s', async (_what, change, field) => {
     expectField(await h.call<ApiErrorBody>(ADMIN, 'PUT', '/settings', { ...baseSettings, ...change }), field);
-    expect(h.store.settings.get(h.sim.portalId)).toBeUndefined();
+    expect(await h.store.settings.get(h.sim.portalId)).toBeUndefined();
   });
 
   it('refuses a body that is not JSON (400) and one that is not declared as JSON (415)', async () => {

@@ -70,16 +70,18 @@ async function runClock(clock: ManualClock, totalMs: number, stepMs: number, eac
 
 const ownReverts = (stack: Stack, id: string) => stack.sim.dealHistory(id, 'dealstage').filter((h) => h.sourceType === 'INTEGRATION' && h.value === 'contractsent').length;
 
-function expectRevertedOnce(stack: Stack, gated: string[]): void {
-  const wrong = gated
-    .map((id) => ({
+async function expectRevertedOnce(stack: Stack, gated: string[]): Promise<void> {
+  const all = [];
+  for (const id of gated) {
+    all.push({
       id,
       stage: stack.sim.getDeal(id)?.properties.dealstage,
       reverts: ownReverts(stack, id),
       notes: stack.sim.notesForDeal(id).length,
-      violations: stack.store.gateViolations.listForDeal(stack.sim.portalId, id).length,
-    }))
-    .filter((d) => d.stage !== 'contractsent' || d.reverts !== 1 || d.notes !== 1 || d.violations !== 1);
+      violations: (await stack.store.gateViolations.listForDeal(stack.sim.portalId, id)).length,
+    });
+  }
+  const wrong = all.filter((d) => d.stage !== 'contractsent' || d.reverts !== 1 || d.notes !== 1 || d.violations !== 1);
   expect(wrong).toEqual([]);
 }
 
@@ -93,14 +95,14 @@ function expectUntouched(stack: Stack, allowed: string[]): void {
  * inbox events: on a loaded machine the journal may not be expanded yet when the deliveries end.
  */
 async function untilStored(stack: Stack, events: number): Promise<void> {
-  await waitUntil(() => stack.store.inbox.journalBacklog() === 0 && stack.store.inbox.countByStatus().pending >= events, 20_000, `${events} inbox events stored`);
+  await waitUntil(async () => await stack.store.inbox.journalBacklog() === 0 && (await stack.store.inbox.countByStatus()).pending >= events, 20_000, `${events} inbox events stored`);
 }
 
 /** Steps the clock until the inbox has nothing pending (HubSpot answers again: the next probe resumes it). */
 async function untilDrained(stack: Stack, clock: ManualClock, maxMs: number): Promise<number> {
   const from = clock.now();
-  while (stack.store.inbox.countByStatus().pending > 0 || stack.store.inbox.journalBacklog() > 0) {
-    if (clock.now() - from > maxMs) throw new Error(`the inbox did not drain within ${maxMs} ms of the service's clock: ${JSON.stringify(stack.store.inbox.countByStatus())}`);
+  while ((await stack.store.inbox.countByStatus()).pending > 0 || await stack.store.inbox.journalBacklog() > 0) {
+    if (clock.now() - from > maxMs) throw new Error(`the inbox did not drain within ${maxMs} ms of the service's clock: ${JSON.stringify(await stack.store.inbox.countByStatus())}`);
     clock.advance(1_000);
     await sleep(20);
   }
@@ -131,7 +133,7 @@ describe('a long HubSpot outage', () => {
     // Stopped one step before the end: from the end on HubSpot answers, and a probe may resume the
     // account before the checks below run.
     await runClock(clock, outageMs - 5_000, 5_000, async () => {
-      parkedDuring = Math.max(parkedDuring, s.store.inbox.countByStatus().parked);
+      parkedDuring = Math.max(parkedDuring, (await s.store.inbox.countByStatus()).parked);
       if (clock.now() >= outageEnd || clock.now() < outageEnd - outageMs + (minute + 1) * 60_000) return;
       minute += 1;
       const more = seedDeals(s, 20, 100 + minute * 100, '80000');
@@ -145,12 +147,12 @@ describe('a long HubSpot outage', () => {
 
     // The outage is nearly over on the service's clock; nothing was given up, nothing was reverted yet.
     const during = s.sim.requests.all().filter((r) => r.status === 503);
-    const counts = s.store.inbox.countByStatus();
+    const counts = await s.store.inbox.countByStatus();
     expect(parkedDuring).toBe(0);
     expect(counts.parked).toBe(0);
     expect(counts.pending).toBe(gated.length + allowed.length);
     // No attempt spent; those tried say they wait for HubSpot (the last minute's may not be tried yet).
-    const waiting = s.store.inbox.list({ status: 'pending', limit: 500 });
+    const waiting = await s.store.inbox.list({ status: 'pending', limit: 500 });
     expect(waiting.every((e) => e.attempts === 0 && (e.lastError === null || /^waiting for HubSpot/.test(e.lastError)))).toBe(true);
     expect(waiting.filter((e) => /^waiting for HubSpot/.test(e.lastError ?? '')).length).toBeGreaterThanOrEqual(100);
     expect(gated.every((id) => s.sim.getDeal(id)?.properties.dealstage === 'closedwon')).toBe(true);
@@ -164,10 +166,10 @@ describe('a long HubSpot outage', () => {
     expect(resumedAfterMs).toBeLessThanOrEqual(PROBE_MAX_MS + 5_000);
     await s.settle({ timeoutMs: 60_000 });
 
-    expectRevertedOnce(s, gated);
+    await expectRevertedOnce(s, gated);
     expectUntouched(s, allowed);
-    expect(s.store.inbox.countByStatus().parked).toBe(0);
-    expect(s.store.outbox.countByStatus().failed).toBe(0);
+    expect((await s.store.inbox.countByStatus()).parked).toBe(0);
+    expect((await s.store.outbox.countByStatus()).failed).toBe(0);
     expect(s.background.inbox.outages()).toEqual([]);
     reportCounts('outage-10-minutes', {
       gatedDeals: gated.length,
@@ -189,17 +191,17 @@ describe('a long HubSpot outage', () => {
     await untilStored(s, gated.length);
     let parkedDuring = 0;
     // Up to the last 20 minutes of the outage: still down, still waiting.
-    await runClock(clock, outageMs - 20 * 60_000, 20 * 60_000, () => {
-      parkedDuring = Math.max(parkedDuring, s.store.inbox.countByStatus().parked);
+    await runClock(clock, outageMs - 20 * 60_000, 20 * 60_000, async () => {
+      parkedDuring = Math.max(parkedDuring, (await s.store.inbox.countByStatus()).parked);
     });
     expect(parkedDuring).toBe(0);
-    expect(s.store.inbox.countByStatus()).toEqual(expect.objectContaining({ pending: gated.length, parked: 0 }));
+    expect(await s.store.inbox.countByStatus()).toEqual(expect.objectContaining({ pending: gated.length, parked: 0 }));
     clock.advance(20 * 60_000);
 
     await untilDrained(s, clock, 5 * 60_000);
     await s.settle({ timeoutMs: 60_000 });
-    expectRevertedOnce(s, gated);
-    expect(s.store.outbox.countByStatus().failed).toBe(0);
+    await expectRevertedOnce(s, gated);
+    expect((await s.store.outbox.countByStatus()).failed).toBe(0);
     reportCounts('outage-25-hours', { gatedDeals: gated.length, failedCalls: s.sim.requests.all().filter((r) => r.status === 503).length });
   });
 
@@ -214,7 +216,7 @@ describe('a long HubSpot outage', () => {
     await s.sim.webhooks.idle(10_000);
     await sleep(100);
     await runClock(clock, INBOX_RETRY_WINDOW_MS - 60 * 60_000, 2 * 60 * 60_000);
-    expect(s.store.inbox.countByStatus().parked).toBe(0);
+    expect((await s.store.inbox.countByStatus()).parked).toBe(0);
     await runClock(clock, outageMs - (INBOX_RETRY_WINDOW_MS - 60 * 60_000), 10 * 60_000);
 
     const parked = await s.ops<{ events: { id: number; attempts: number; lastError: string }[] }>('/ops/inbox?status=parked');
@@ -227,7 +229,7 @@ describe('a long HubSpot outage', () => {
     s.background.inbox.wake();
     await untilDrained(s, clock, 5 * 60_000);
     await s.settle({ timeoutMs: 60_000 });
-    expectRevertedOnce(s, gated);
+    await expectRevertedOnce(s, gated);
   });
 
   it('HubSpot unreachable for 10 minutes (every call hangs past the timeout): nothing parked, every gated move reverted once', async () => {
@@ -245,17 +247,17 @@ describe('a long HubSpot outage', () => {
     let parkedDuring = 0;
     // Real time enough per step for a probe to time out (200 ms). Stopped one step before the end:
     // from the end on HubSpot answers, and the worker may resume before the checks below run.
-    await runClock(clock, outageMs - 15_000, 15_000, () => {
-      parkedDuring = Math.max(parkedDuring, s.store.inbox.countByStatus().parked);
+    await runClock(clock, outageMs - 15_000, 15_000, async () => {
+      parkedDuring = Math.max(parkedDuring, (await s.store.inbox.countByStatus()).parked);
     }, 60);
     expect(parkedDuring).toBe(0);
-    expect(s.store.inbox.countByStatus().pending).toBe(gated.length);
-    expect(s.store.inbox.list({ status: 'pending', limit: 100 }).every((e) => e.attempts === 0 && /^waiting for HubSpot.*did not answer within 200 ms/s.test(e.lastError ?? ''))).toBe(true);
+    expect((await s.store.inbox.countByStatus()).pending).toBe(gated.length);
+    expect((await s.store.inbox.list({ status: 'pending', limit: 100 })).every((e) => e.attempts === 0 && /^waiting for HubSpot.*did not answer within 200 ms/s.test(e.lastError ?? ''))).toBe(true);
     await untilDrained(s, clock, 5 * 60_000);
     await s.settle({ timeoutMs: 60_000 });
-    expectRevertedOnce(s, gated);
-    expect(s.store.inbox.countByStatus().parked).toBe(0);
-    expect(s.store.outbox.countByStatus().failed).toBe(0);
+    await expectRevertedOnce(s, gated);
+    expect((await s.store.inbox.countByStatus()).parked).toBe(0);
+    expect((await s.store.outbox.countByStatus()).failed).toBe(0);
   });
 
   it('a restart in the middle of an outage: the new process probes again and parks nothing; every gated move reverted once', async () => {
@@ -273,11 +275,11 @@ describe('a long HubSpot outage', () => {
     await s.restart();
     expect(s.background.inbox.outages()).toEqual([]);
     await runClock(clock, outageMs / 2 - 10_000, 10_000);
-    expect(s.store.inbox.countByStatus()).toEqual(expect.objectContaining({ pending: gated.length, parked: 0 }));
+    expect(await s.store.inbox.countByStatus()).toEqual(expect.objectContaining({ pending: gated.length, parked: 0 }));
     expect(s.background.inbox.outages()).toEqual([expect.objectContaining({ portalId: s.sim.portalId })]);
     await untilDrained(s, clock, 5 * 60_000);
     await s.settle({ timeoutMs: 60_000 });
-    expectRevertedOnce(s, gated);
-    expect(s.store.inbox.countByStatus().parked).toBe(0);
+    await expectRevertedOnce(s, gated);
+    expect((await s.store.inbox.countByStatus()).parked).toBe(0);
   });
 });

@@ -67,7 +67,7 @@ describe('isolation: two accounts in one Dealgate', () => {
           const foreign = await as<{ error: { message: string } }>(own, userId, 'GET', `/deals/${dealId}/gate`);
           expect(foreign.status).toBe(404);
           expect(foreign.json.error.message).not.toContain(other.sim.getDeal(dealId)?.properties.dealname ?? '\u0000');
-          expect(world.stack.store.deals.get(own.portalId, dealId)).toBeUndefined();
+          expect(await world.stack.store.deals.get(own.portalId, dealId)).toBeUndefined();
         }
       }
     }
@@ -189,8 +189,8 @@ describe('isolation: two accounts in one Dealgate', () => {
       expect(holdings(other)).toEqual(before);
       expect(crmRecord(own.sim)).toEqual(ownCrm);
       for (const dealId of other.ownDeals) {
-        expect(world.stack.store.deals.get(own.portalId, dealId)).toBeUndefined();
-        expect(world.stack.store.gateViolations.listForDeal(own.portalId, dealId)).toEqual([]);
+        expect(await world.stack.store.deals.get(own.portalId, dealId)).toBeUndefined();
+        expect(await world.stack.store.gateViolations.listForDeal(own.portalId, dealId)).toEqual([]);
       }
     }
   });

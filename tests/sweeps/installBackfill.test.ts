@@ -79,7 +79,7 @@ describe('the install backfill', () => {
     await s.settle({ timeoutMs: 60_000 });
 
     // Exactly the expected deals, one 'backfill' event each.
-    const events = sweepEvents(s, 'backfill');
+    const events = await sweepEvents(s, 'backfill');
     expect(events.map((e) => e.objectId).sort()).toEqual([...expected].sort());
     expect(new Set(events.map((e) => e.eventKey)).size).toBe(events.length);
     expect(events.every((e) => e.sweep.mode === 'backfill' && e.sweep.sweepId === 'backfill-1' && e.changeSource === 'DEALGATE_SWEEP')).toBe(true);
@@ -122,7 +122,7 @@ describe('the install backfill', () => {
     // A round of the sweep worker after the restart finds nothing due.
     expect(await s.background.sweeps.sweepDue()).toBe(0);
     expect(searches(s).length).toBe(calls);
-    expect(sweepEvents(s, 'backfill')).toHaveLength(expected.length);
+    expect(await sweepEvents(s, 'backfill')).toHaveLength(expected.length);
     expect((await opsSweeps(s)).backfill).toMatchObject({ status: 'finished', sweepId: 'backfill-1', checked: expected.length });
   }, 60_000);
 
@@ -144,10 +144,10 @@ describe('the install backfill', () => {
     const contractSent = s.sim.deals().filter((d) => d.properties.dealstage === 'contractsent' && d.properties.dealgate_commitment === 'true').map((d) => d.id);
     expect(contractSent).toHaveLength(1_000);
 
-    expect(s.store.sweeps.rerunBackfill(s.sim.portalId, Date.now())).toBe(true);
+    expect(await s.store.sweeps.rerunBackfill(s.sim.portalId, Date.now())).toBe(true);
     s.background.sweeps.wake();
     await waitUntil(async () => (await opsSweeps(s)).backfill?.sweepId === 'backfill-2' && (await opsSweeps(s)).backfill?.status === 'finished', 30_000, 'the second backfill');
-    const events = sweepEvents(s, 'backfill');
+    const events = await sweepEvents(s, 'backfill');
     const first = new Map(events.filter((e) => e.sweep.sweepId === 'backfill-1').map((e) => [e.objectId, e]));
     const second = events.filter((e) => e.sweep.sweepId === 'backfill-2');
     expect([...first.keys()].sort()).toEqual([...expected].sort());
@@ -172,7 +172,7 @@ describe('the install backfill', () => {
     expect(afterCrash.checked).toBeGreaterThanOrEqual(300);
     await waitUntil(async () => (await opsSweeps(s)).backfill?.status === 'finished', 30_000, 'the backfill to finish after the crash');
 
-    const events = sweepEvents(s, 'backfill');
+    const events = await sweepEvents(s, 'backfill');
     expect(events.map((e) => e.objectId).sort()).toEqual([...expected].sort());
     expect((await opsSweeps(s)).backfill).toMatchObject({ checked: expected.length, total: expected.length });
     // From the stored cursor, not from the start: 8 pages and an empty last one at most, plus the
@@ -221,7 +221,7 @@ describe('the install backfill', () => {
     await waitUntil(async () => (await opsSweeps(s)).backfill?.status === 'finished', 30_000, 'the backfill to finish');
     expect(searches(s)).toEqual([]);
     expect((await opsSweeps(s)).backfill).toMatchObject({ checked: 0, total: 0 });
-    expect(sweepEvents(s)).toEqual([]);
+    expect(await sweepEvents(s)).toEqual([]);
   }, 30_000);
 
   it.each([
@@ -233,7 +233,7 @@ describe('the install backfill', () => {
     s.sim.faults.failNext(2, { status: 429, policy, match: 'POST /crm/v3/objects/deals/search' });
     s.background.start();
     await waitUntil(async () => (await opsSweeps(s)).backfill?.status === 'finished', 30_000, 'the backfill to finish');
-    expect(sweepEvents(s, 'backfill').map((e) => e.objectId).sort()).toEqual([...expected].sort());
+    expect((await sweepEvents(s, 'backfill')).map((e) => e.objectId).sort()).toEqual([...expected].sort());
 
     // Nothing the pause covers started before it was over (the stack's governor pauses 50 ms at first).
     const log = s.sim.requests.all();
@@ -256,7 +256,7 @@ describe('the install backfill', () => {
     expect(await settingsBackfill(s)).toMatchObject({ status: 'running', lastError: expect.stringMatching(/503/) });
 
     await waitUntil(async () => (await opsSweeps(s)).backfill?.status === 'finished', 30_000, 'the backfill to finish');
-    expect(sweepEvents(s, 'backfill').map((e) => e.objectId).sort()).toEqual([...expected].sort());
+    expect((await sweepEvents(s, 'backfill')).map((e) => e.objectId).sort()).toEqual([...expected].sort());
     expect((await opsSweeps(s)).backfill?.lastError).toBeNull();
   }, 60_000);
 });

@@ -46,16 +46,16 @@ describe('the reconciliation', () => {
     const s = await startAccount();
     const dealId = existingDeal(s, 'presentationscheduled');
     await reconcilePasses(s, 1);
-    expect(sweepEvents(s).filter((e) => e.objectId === dealId)).toEqual([]);
+    expect((await sweepEvents(s)).filter((e) => e.objectId === dealId)).toEqual([]);
 
     const webhooksBefore = s.sim.webhooks.events().length;
     s.sim.updateDealAsUser(dealId, { amount: '95000' }, { userId: REP, silent: true });
     expect(s.sim.webhooks.events()).toHaveLength(webhooksBefore);
-    await waitUntil(() => sweepEvents(s, 'reconcile').some((e) => e.objectId === dealId), 20_000, 'the reconcile event');
+    await waitUntil(async () => (await sweepEvents(s, 'reconcile')).some((e) => e.objectId === dealId), 20_000, 'the reconcile event');
     // Later passes see the same change again (their overlap) and store nothing new.
     await reconcilePasses(s, 3);
 
-    const events = sweepEvents(s).filter((e) => e.objectId === dealId);
+    const events = (await sweepEvents(s)).filter((e) => e.objectId === dealId);
     expect(events).toHaveLength(1);
     const [event] = events;
     expect(event).toMatchObject({
@@ -67,9 +67,9 @@ describe('the reconciliation', () => {
       occurredAt: lastModifiedOf(s, dealId),
     });
     expect(event?.sweep).toMatchObject({ mode: 'reconcile', portalId: s.sim.portalId, objectId: dealId, sweepId: expect.stringMatching(/^reconcile-\d+$/) });
-    await waitUntil(() => s.store.inbox.get(event!.id)?.status === 'done', 10_000, 'the inbox worker to apply it');
+    await waitUntil(async () => (await s.store.inbox.get(event!.id))?.status === 'done', 10_000, 'the inbox worker to apply it');
     // Dealgate's copy of the deal follows the change nobody told it about.
-    expect(s.store.deals.get(s.sim.portalId, dealId)?.amount).toBe(95_000);
+    expect((await s.store.deals.get(s.sim.portalId, dealId))?.amount).toBe(95_000);
 
     // Its watermark has moved past the change (every 200 ms here, so a pass may be running).
     const { reconcile } = await opsSweeps(s);
@@ -88,7 +88,7 @@ describe('the reconciliation', () => {
     await s.settle();
 
     expect(s.sim.getDeal(dealId)?.properties.dealstage).toBe('contractsent');
-    expect(s.store.gateViolations.listForDeal(s.sim.portalId, dealId)).toHaveLength(1);
+    expect(await s.store.gateViolations.listForDeal(s.sim.portalId, dealId)).toHaveLength(1);
     expect(s.sim.webhooks.events().filter((e) => String(e.objectId) === dealId && e.changeSource !== 'INTEGRATION')).toEqual([]);
   }, 60_000);
 
@@ -114,7 +114,7 @@ describe('the reconciliation', () => {
     const calls = searches(s).length;
     for (let round = 0; round < 5; round += 1) await s.background.sweeps.sweepDue();
     expect(searches(s)).toHaveLength(calls);
-    expect(sweepEvents(s, 'reconcile')).toEqual([]);
+    expect(await sweepEvents(s, 'reconcile')).toEqual([]);
     expect((await opsSweeps(s)).reconcileSeconds).toBe(0);
   }, 30_000);
 
@@ -131,7 +131,7 @@ describe('the reconciliation', () => {
     options.background = { ...options.background, reconcileIntervalMs: 200 };
     await s.restart();
     s.sim.updateDealAsUser(dealId, { amount: '95000' }, { userId: REP, silent: true });
-    await waitUntil(() => sweepEvents(s, 'reconcile').some((e) => e.objectId === dealId), 10_000, 'a reconcile pass under the new interval');
+    await waitUntil(async () => (await sweepEvents(s, 'reconcile')).some((e) => e.objectId === dealId), 10_000, 'a reconcile pass under the new interval');
     expect(Date.parse((await opsSweeps(s)).reconcile?.nextAt ?? '')).toBeLessThan(Date.now() + 60_000);
   }, 30_000);
 
@@ -144,10 +144,10 @@ describe('the reconciliation', () => {
     await s.background.stop();
     for (const id of ids) s.sim.updateDealAsUser(id, { amount: '2000' }, { userId: REP, silent: true });
     s.background.start();
-    await waitUntil(() => sweepEvents(s, 'reconcile').length >= ids.length, 20_000, 'the changed deals');
+    await waitUntil(async () => (await sweepEvents(s, 'reconcile')).length >= ids.length, 20_000, 'the changed deals');
     await reconcilePasses(s, 2);
 
-    const events = sweepEvents(s, 'reconcile');
+    const events = await sweepEvents(s, 'reconcile');
     expect(events.map((e) => e.objectId).sort()).toEqual([...ids].sort());
   }, 60_000);
 });
@@ -161,6 +161,6 @@ describe('the seam with enforcement', () => {
     const response = await s.postWebhook(JSON.stringify(forged));
     expect(response.status).toBe(200);
     await s.settle();
-    expect(sweepEvents(s)).toEqual([]);
+    expect(await sweepEvents(s)).toEqual([]);
   });
 });

@@ -41,19 +41,19 @@ describe('the install backfill and the reconciliation together', () => {
     const s = await startAccount();
     const [dealId] = s.sim.createDeals({ count: 1, stages: ['closedwon'], properties: { dealname: 'Old won deal', ...commitment }, at: Date.now() - HOUR }) as [string];
     s.background.start();
-    await waitUntil(() => s.store.dealFlags.listOpen(s.sim.portalId, { kind: 'backfill', limit: 10 }).length === 1, 20_000, 'the backfill flag');
+    await waitUntil(async () => (await s.store.dealFlags.listOpen(s.sim.portalId, { kind: 'backfill', limit: 10 })).length === 1, 20_000, 'the backfill flag');
     // Dealgate writes dealgate_status on the deal: HubSpot moves its hs_lastmodifieddate.
     await waitUntil(() => s.sim.getDeal(dealId)?.properties.dealgate_status === 'required', 20_000, 'the status write');
     await reconcilePasses(s, 2);
     // Someone edits a property no rule reads, and no webhook subscription covers: only a sweep sees it.
     s.sim.updateDealAsUser(dealId, { description: 'renewal talks in spring' }, { userId: REP, silent: true });
-    await waitUntil(() => sweepEvents(s, 'reconcile').some((e) => e.objectId === dealId && e.status === 'done'), 20_000, 'a reconcile event for the deal');
+    await waitUntil(async () => (await sweepEvents(s, 'reconcile')).some((e) => e.objectId === dealId && e.status === 'done'), 20_000, 'a reconcile event for the deal');
     await reconcilePasses(s, 2);
     await s.settle();
 
     expect(s.sim.getDeal(dealId)?.properties.dealstage).toBe('closedwon');
-    expect(s.store.gateViolations.listForDeal(s.sim.portalId, dealId)).toEqual([]);
-    expect(s.store.dealFlags.listOpen(s.sim.portalId, { kind: 'backfill', limit: 10 }).map((f) => f.dealId)).toEqual([dealId]);
+    expect(await s.store.gateViolations.listForDeal(s.sim.portalId, dealId)).toEqual([]);
+    expect((await s.store.dealFlags.listOpen(s.sim.portalId, { kind: 'backfill', limit: 10 })).map((f) => f.dealId)).toEqual([dealId]);
   }, 60_000);
 
   it('move back a deal moved past the gate without a webhook after the install began, though the backfill finds it first', async () => {
@@ -72,9 +72,9 @@ describe('the install backfill and the reconciliation together', () => {
     await reconcilePasses(s, 1);
     await s.settle();
 
-    expect(sweepEvents(s, 'backfill').some((e) => e.objectId === dealId)).toBe(true);
+    expect((await sweepEvents(s, 'backfill')).some((e) => e.objectId === dealId)).toBe(true);
     expect(s.sim.getDeal(dealId)?.properties.dealstage).toBe('contractsent');
-    expect(s.store.gateViolations.listForDeal(s.sim.portalId, dealId)).toMatchObject([{ action: 'reverted', movedByUserId: String(REP), toStage: 'closedwon' }]);
-    expect(s.store.dealFlags.openForDeal(s.sim.portalId, dealId)).toEqual([]);
+    expect(await s.store.gateViolations.listForDeal(s.sim.portalId, dealId)).toMatchObject([{ action: 'reverted', movedByUserId: String(REP), toStage: 'closedwon' }]);
+    expect(await s.store.dealFlags.openForDeal(s.sim.portalId, dealId)).toEqual([]);
   }, 60_000);
 });

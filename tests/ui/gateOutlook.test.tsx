@@ -71,7 +71,7 @@ describe('the card says what the gate will do', () => {
 /** A deal the install sweep found past the gate with a commitment (as the backfill's inbox event leaves it): flagged, not moved. */
 async function foundAtInstall(): Promise<string> {
   const dealId = live.seedDeal({ dealname: 'Old win', dealstage: 'closedwon', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' });
-  live.stack.store.inbox.insertBatch(
+  await live.stack.store.inbox.insertBatch(
     [
       sweepFound(live.stack.sim, dealId, 'backfill'),
     ],
@@ -116,7 +116,7 @@ describe('the home page lists what the gate did not move', () => {
 
   it('offers admins the enforcement of the deals found at install, and says what it queued', async () => {
     const dealId = live.seedDeal({ dealname: 'Old win', dealstage: 'closedwon', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' });
-    live.stack.store.inbox.insertBatch(
+    await live.stack.store.inbox.insertBatch(
       [
         sweepFound(live.stack.sim, dealId, 'backfill'),
       ],

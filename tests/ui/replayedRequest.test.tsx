@@ -46,6 +46,6 @@ describe('the deal card when HubSpot sends a write twice', () => {
     await renderer.waitFor(() => expect(statusOf(renderer)).toBe('Waiting for engineering'), WAIT);
     expect(firstStatuses).toEqual([201]);
     expect(says(renderer, Alert, 'action-error')).toContain(REPLAYED_MESSAGE);
-    expect(live.stack.store.reviews.listForDeal(live.portalId, dealId)).toHaveLength(1);
+    expect(await live.stack.store.reviews.listForDeal(live.portalId, dealId)).toHaveLength(1);
   });
 });
