@@ -1,16 +1,14 @@
 import type { Server } from 'node:http';
-import { ConfigError, loadConfig } from './config/config';
+import { ConfigError, loadConfig, redactDatabaseUrl } from './config/config';
 import { systemClock } from './clock';
 import { createLogger } from './logger';
-import { createDb } from './storage/db';
-import { createSqliteStore } from './storage/sqliteStore';
-import { startWalCheckpointer } from './storage/walCheckpointer';
+import { openStore } from './storage/openStore';
 import { createApp } from './http/app';
 import { hubSpotClientsFor } from './hubspot/clients';
 import { createBackground } from './workers/background';
 
 /** Wires the service from validated configuration and runs it until SIGTERM/SIGINT. */
-function main(): void {
+async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(process.env);
@@ -23,10 +21,20 @@ function main(): void {
   }
 
   const logger = createLogger({ level: config.logLevel });
-  const db = createDb(config.databasePath);
-  const store = createSqliteStore(db);
-  // WAL checkpoints in a thread of their own, not inside a webhook's commit (see walCheckpointer.ts).
-  const checkpointer = startWalCheckpointer(db, { onError: (message) => logger.warn({ message }, 'WAL checkpoint thread failed; automatic checkpoints continue') });
+  // PostgreSQL when DATABASE_URL is set (migrated under an advisory lock), else SQLite at DATABASE_PATH.
+  const database = config.databaseUrl !== undefined ? { engine: 'postgres', databaseUrl: redactDatabaseUrl(config.databaseUrl) } : { engine: 'sqlite', databasePath: config.databasePath };
+  let opened;
+  try {
+    opened = await openStore(config, {
+      onCheckpointError: (message) => logger.warn({ message }, 'WAL checkpoint thread failed; automatic checkpoints continue'),
+      onIdleError: (error) => logger.warn({ err: { message: error.message, code: (error as { code?: unknown }).code } }, 'an idle PostgreSQL connection failed; the pool opens a new one'),
+    });
+  } catch (error) {
+    // The message of a connection error never holds the URL; the URL is logged redacted.
+    logger.fatal({ err: { message: (error as Error).message, code: (error as { code?: unknown }).code }, ...database }, 'cannot open the database');
+    process.exit(1);
+  }
+  const { store } = opened;
   // OAuth per account when HUBSPOT_CLIENT_ID is set (the static token, if any, as fallback), else the static token.
   const hubspot = hubSpotClientsFor({ config, store, clock: systemClock, logger });
   const background = createBackground({ config, store, clock: systemClock, logger, hubspot });
@@ -34,7 +42,7 @@ function main(): void {
 
   const server: Server = app.listen(config.port, config.host, () => {
     logger.info(
-      { host: config.host, port: config.port, opsRoutes: config.opsToken !== undefined ? 'token' : config.opsLoopback ? 'loopback' : 'closed', publicBaseUrl: config.publicBaseUrl, databasePath: config.databasePath, reconcileSeconds: config.reconcileSeconds },
+      { host: config.host, port: config.port, opsRoutes: config.opsToken !== undefined ? 'token' : config.opsLoopback ? 'loopback' : 'closed', publicBaseUrl: config.publicBaseUrl, ...database, reconcileSeconds: config.reconcileSeconds },
       'dealgate listening',
     );
     background.start();
@@ -60,9 +68,9 @@ function main(): void {
       background
         .stop()
         .catch((error: unknown) => logger.error({ err: error }, 'a worker did not stop cleanly'))
-        .then(() => checkpointer.stop())
+        .then(() => opened.close())
+        .catch((error: unknown) => logger.error({ err: error }, 'the database did not close cleanly'))
         .finally(() => {
-          store.close();
           logger.info('stopped');
           process.exit(0);
         });
@@ -73,4 +81,4 @@ function main(): void {
   process.on('SIGINT', shutdown);
 }
 
-main();
+void main();

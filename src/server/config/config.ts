@@ -33,6 +33,27 @@ const httpUrl = z
   .refine((value) => /^https?:\/\//.test(value), { message: 'must start with http:// or https://' })
   .transform((value) => value.replace(/\/+$/, ''));
 
+/** Whether DATABASE_URL names a PostgreSQL database: a parseable postgres:// or postgresql:// URL with a host. */
+function isPostgresUrl(value: string): boolean {
+  if (!/^postgres(ql)?:\/\//i.test(value)) return false;
+  try {
+    return new URL(value).hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** A database URL as it may be logged: the password replaced by ***. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
 const HOST_MESSAGE =
   'must be an IP address to listen on: 127.0.0.1 (this host only, behind a proxy on it), 0.0.0.0 (every IPv4 interface, e.g. in a container), :: (every interface) or one address of this host';
 
@@ -98,6 +119,9 @@ const envSchema = z
     HOST: listenHost,
     PUBLIC_BASE_URL: httpUrl.optional(),
     DATABASE_PATH: z.string().trim().min(1).default('./data/dealgate.db'),
+    DATABASE_URL: optionalString.refine((value) => value === undefined || isPostgresUrl(value), {
+      message: 'must be a PostgreSQL URL such as postgres://user:password@host:5432/dealgate (postgres:// or postgresql://); leave it unset to use SQLite at DATABASE_PATH',
+    }),
     HUBSPOT_CLIENT_SECRET: z
       .string({ message: 'is required: set it to the client secret of the HubSpot app (Auth tab of the app in HubSpot)' })
       .trim()
@@ -161,7 +185,10 @@ export interface Config {
   host: string;
   /** The URL HubSpot calls us at (behind any proxy); signatures are computed over it. */
   publicBaseUrl: string;
+  /** SQLite's file (DATABASE_PATH); unused when `databaseUrl` is set. */
   databasePath: string;
+  /** DATABASE_URL: when set, the store is this PostgreSQL database (several instances share it) and not SQLite. */
+  databaseUrl: string | undefined;
   hubspot: {
     clientSecret: string;
     clientId: string | undefined;
@@ -206,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: e.HOST,
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
     databasePath: e.DATABASE_PATH,
+    databaseUrl: e.DATABASE_URL,
     hubspot: {
       clientSecret: e.HUBSPOT_CLIENT_SECRET,
       clientId: e.HUBSPOT_CLIENT_ID,
