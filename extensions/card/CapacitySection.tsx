@@ -7,6 +7,8 @@ export function CapacitySection({ capacity }: { capacity: CapacityView | null })
   if (!capacity) return null;
   const share = capacity.allocationWeeks > 0 ? capacity.usedWeeks / capacity.allocationWeeks : 1;
   const variant = share >= 1 ? 'danger' : share >= 0.8 ? 'warning' : 'success';
+  // The service lists the largest few; the count covers all of them.
+  const count = capacity.commitments.length + (capacity.moreCommitments ?? 0);
   return (
     <Flex direction="column" gap="xs">
       <ProgressBar
@@ -21,9 +23,9 @@ export function CapacitySection({ capacity }: { capacity: CapacityView | null })
         )} remaining`}
       />
       <Text variant="microcopy" testId="capacity-basis">
-        {`${Math.round(capacity.commitmentShare * 100)}% of ${formatWeeks(capacity.engineerWeeksPerQuarter)} per quarter; ${
-          capacity.commitments.length
-        } approved ${capacity.commitments.length === 1 ? 'commitment' : 'commitments'} this quarter.`}
+        {`${Math.round(capacity.commitmentShare * 100)}% of ${formatWeeks(capacity.engineerWeeksPerQuarter)} per quarter; ${count.toLocaleString('en-US')} approved ${
+          count === 1 ? 'commitment' : 'commitments'
+        } this quarter.`}
       </Text>
     </Flex>
   );

@@ -39,6 +39,7 @@ function capacityConflictOf(result: Extract<ServiceResult<unknown>, { ok: false 
     remainingWeeks: numberOr(d.remainingWeeks),
     requestedWeeks: numberOr(d.requestedWeeks),
     candidates: d.candidates as CapacityCommitment[],
+    moreCommitments: typeof d.moreCommitments === 'number' ? d.moreCommitments : 0,
   };
 }
 

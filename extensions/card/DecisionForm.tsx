@@ -12,7 +12,10 @@ export interface CapacityConflict {
   usedWeeks: number | null;
   remainingWeeks: number | null;
   requestedWeeks: number | null;
+  /** The largest commitments of the quarter (the service lists at most 10). */
   candidates: CapacityCommitment[];
+  /** How many of the quarter's commitments the list leaves out. */
+  moreCommitments: number;
 }
 
 export interface DecisionFormProps {
@@ -46,6 +49,8 @@ export function DecisionForm({ gate, busy, submitting, serverErrors, capacityCon
   const capacity = gate.capacity;
   const wouldExceed = outcome !== 'no' && capacity !== null && requested > capacity.remainingWeeks + 1e-9;
   const candidates = (capacityConflict?.candidates ?? capacity?.commitments ?? []).filter((c) => c.reviewId !== review.id);
+  // The service lists the quarter's largest commitments (those that can make room) and counts the rest.
+  const moreCandidates = capacityConflict ? capacityConflict.moreCommitments : (capacity?.moreCommitments ?? 0);
   const askDeprioritize = outcome !== undefined && outcome !== 'no' && (wouldExceed || capacityConflict !== null);
 
   const submit = () => {
@@ -127,6 +132,13 @@ export function DecisionForm({ gate, busy, submitting, serverErrors, capacityCon
           {...errorProps(shown, 'deprioritizeReviewId')}
           onChange={(value) => setDeprioritize(typeof value === 'number' ? value : Number(value))}
         />
+      )}
+      {askDeprioritize && moreCandidates > 0 && (
+        <Text variant="microcopy" testId="decision-deprioritize-more">
+          {`The ${candidates.length} largest approved ${candidates.length === 1 ? 'commitment' : 'commitments'} of ${
+            capacityConflict?.quarter ?? capacity?.quarter ?? 'the quarter'
+          }, and ${moreCandidates.toLocaleString('en-US')} more, none larger.`}
+        </Text>
       )}
       <LoadingButton variant="primary" testId="decide" loading={submitting} disabled={busy} onClick={submit}>
         Send answer

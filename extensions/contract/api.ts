@@ -211,7 +211,14 @@ export interface CapacityView {
   allocationWeeks: number;
   usedWeeks: number;
   remainingWeeks: number;
+  /**
+   * The quarter's largest commitments by weeks (the ones deprioritizing can make room with), at
+   * most 10, listed oldest first; every commitment when the quarter holds no more than that.
+   * The totals above always count all of them.
+   */
   commitments: CapacityCommitment[];
+  /** How many of the quarter's commitments `commitments` leaves out (0 when it lists them all). */
+  moreCommitments: number;
 }
 
 export interface HistoryEntry {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { DealgateError } from '../../src/server/errors';
 import {
   allocationWeeks,
+  bookingOf,
   capacityView,
   commitmentQuarter,
   consumedWeeks,
@@ -19,8 +20,11 @@ function commitment(reviewId: number, weeks: number, quarter = Q4): LedgerCommit
   return { reviewId, dealId: `d${reviewId}`, summary: `commitment ${reviewId}`, weeks, decidedAt: Date.UTC(2026, 9, reviewId), quarter };
 }
 
-function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
-  return { capacity, reviewId: 99, quarter: Q4, requestedWeeks: 5, commitments: [], deprioritizeReviewId: undefined, ...overrides };
+/** A request as the gate service builds it from the store: the quarter's booking and the named commitment, from the account's commitments (the review itself left out). */
+function request({ commitments = [], ...overrides }: Partial<ApprovalRequest> & { commitments?: LedgerCommitment[] } = {}): ApprovalRequest {
+  const base = { capacity, reviewId: 99, quarter: Q4, requestedWeeks: 5, deprioritizeReviewId: undefined, ...overrides };
+  const others = commitments.filter((c) => c.reviewId !== base.reviewId);
+  return { ...base, booking: bookingOf(others, base.quarter), named: others.find((c) => c.reviewId === base.deprioritizeReviewId) };
 }
 
 describe('quarters', () => {
@@ -44,7 +48,7 @@ describe('quarters', () => {
 
 describe('the capacity picture', () => {
   it('shows the allocation, what the quarter uses and what remains, oldest commitment first', () => {
-    const view = capacityView(capacity, Q4, [commitment(3, 6), commitment(1, 4), commitment(2, 10, '2027-Q1')]);
+    const view = capacityView(capacity, bookingOf([commitment(3, 6), commitment(1, 4), commitment(2, 10, '2027-Q1')], Q4));
     expect(view).toEqual({
       quarter: Q4,
       engineerWeeksPerQuarter: 100,
@@ -56,6 +60,7 @@ describe('the capacity picture', () => {
         { reviewId: 1, dealId: 'd1', dealName: null, summary: 'commitment 1', weeks: 4, decidedAt: new Date(Date.UTC(2026, 9, 1)).toISOString() },
         { reviewId: 3, dealId: 'd3', dealName: null, summary: 'commitment 3', weeks: 6, decidedAt: new Date(Date.UTC(2026, 9, 3)).toISOString() },
       ],
+      moreCommitments: 0,
     });
   });
 
@@ -132,7 +137,7 @@ describe('planning an approval', () => {
           attempts.forEach((a, index) => {
             const reviewId = index + 1;
             try {
-              const plan = planApproval({ capacity: cap, reviewId, quarter: Q4, requestedWeeks: a.weeks, commitments: ledger, deprioritizeReviewId: a.deprioritize });
+              const plan = planApproval(request({ capacity: cap, reviewId, requestedWeeks: a.weeks, commitments: ledger, deprioritizeReviewId: a.deprioritize }));
               if (plan.deprioritize) ledger = ledger.filter((c) => c.reviewId !== plan.deprioritize?.reviewId);
               ledger = [...ledger, commitment(reviewId, a.weeks)];
             } catch (error) {

@@ -155,6 +155,60 @@ describe('card API: the capacity ledger', () => {
     expect(decided.json.capacity).toMatchObject({ quarter: '2027-Q1', usedWeeks: 9 });
   });
 
+  it('with many commitments in the quarter, answers the full totals and lists only the largest, counting the rest (card, home page, 409)', async () => {
+    // 2,000 weeks a quarter. 300 approvals booked straight into the store (as years of use would):
+    // 250 in 2026-Q4 of 1 to 5 weeks (+1 for a yes-but), 50 in 2027-Q1, plus deprioritized and
+    // rejected ones that book nothing.
+    await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, capacity: { engineerWeeksPerQuarter: 2000, commitmentShare: 1 } });
+    const portalId = h.sim.portalId;
+    const at = h.clock.now() - 86_400_000;
+    let expectedQ4 = 0;
+    const q4: { reviewId: number; weeks: number; decidedAt: number }[] = [];
+    for (let i = 0; i < 320; i++) {
+      const quarter = i < 250 || i >= 300 ? '2026-Q4' : '2027-Q1';
+      const outcome = i >= 310 ? 'no' : i % 3 === 0 ? 'yes_but' : 'yes';
+      const effortWeeks = 1 + (i % 5);
+      const status = outcome === 'no' ? 'rejected' : outcome === 'yes' ? 'approved' : 'approved_with_conditions';
+      const deprioritized = i >= 300 && i < 310;
+      const review = await h.store.reviews.insert(portalId, {
+        dealId: String(7_000_000 + i), status, summary: `seeded ${i}`, effortWeeks, neededBy: null, amountAtRequest: 80000, approvedAmount: null, keepsBooking: false,
+        requestedBy: REP, requestedAt: at - 1000, dueAt: at + 1000, escalatedAt: null, closedAt: at + i, deprioritizedAt: deprioritized ? at + i : null, deprioritizedFor: null, updatedAt: at + i,
+      });
+      const extraWeeks = outcome === 'yes_but' ? 1 : null;
+      await h.store.reviews.insertDecision(portalId, { reviewId: review.id, outcome, note: '', extraWeeks, tradeoff: null, deprioritizedReviewId: null, quarter, decidedBy: REVIEWER, decidedAt: at + i });
+      if (quarter === '2026-Q4' && outcome !== 'no' && !deprioritized) {
+        expectedQ4 += effortWeeks + (extraWeeks ?? 0);
+        q4.push({ reviewId: review.id, weeks: effortWeeks + (extraWeeks ?? 0), decidedAt: at + i });
+      }
+    }
+    // The ten largest by weeks (ties: the oldest), listed oldest first.
+    const largest = [...q4].sort((a, b) => b.weeks - a.weeks || a.decidedAt - b.decidedAt).slice(0, 10).sort((a, b) => a.decidedAt - b.decidedAt);
+
+    const pending = await requested(3);
+    const card = (await h.call(REP, 'GET', `/deals/${pending.dealId}/gate`)).json;
+    expect(card.capacity).toMatchObject({ quarter: '2026-Q4', allocationWeeks: 2000, usedWeeks: expectedQ4, remainingWeeks: 2000 - expectedQ4, moreCommitments: 240 });
+    expect(card.capacity?.commitments.map((c) => [c.reviewId, c.weeks])).toEqual(largest.map((c) => [c.reviewId, c.weeks]));
+    const home = (await h.call(ADMIN, 'GET', '/dashboard')).json;
+    expect(home.capacity).toEqual(card.capacity);
+
+    // Filled up to 1 week left: a 3-week approval is refused with the same totals and bounded candidates.
+    await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, capacity: { engineerWeeksPerQuarter: expectedQ4 + 1, commitmentShare: 1 } });
+    const refused = await h.call<ApiErrorBody>(REVIEWER, 'POST', `/reviews/${pending.reviewId}/decision`, { outcome: 'yes' });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.details).toMatchObject({ usedWeeks: expectedQ4, remainingWeeks: 1, requestedWeeks: 3, moreCommitments: 240 });
+    expect((refused.json.error.details as { candidates: { reviewId: number }[] }).candidates.map((c) => c.reviewId)).toEqual(largest.map((c) => c.reviewId));
+    // Naming a 1-week commitment (not listed) makes too little room; naming a listed 6-week one does.
+    const small = q4.find((c) => c.weeks === 1)!;
+    expect((await h.call<ApiErrorBody>(REVIEWER, 'POST', `/reviews/${pending.reviewId}/decision`, { outcome: 'yes', deprioritizeReviewId: small.reviewId })).json.error.message).toContain(
+      `even after deprioritizing review ${small.reviewId} (1 weeks)`,
+    );
+    const target = largest[0]!;
+    const approved = await h.call(REVIEWER, 'POST', `/reviews/${pending.reviewId}/decision`, { outcome: 'yes', deprioritizeReviewId: target.reviewId });
+    expect(approved.status).toBe(200);
+    expect(approved.json.capacity).toMatchObject({ usedWeeks: expectedQ4 - target.weeks + 3, remainingWeeks: target.weeks - 2, moreCommitments: 240 });
+    expect(approved.json.capacity?.commitments).toHaveLength(10);
+  });
+
   it('refuses nothing when no capacity is configured (the ledger is off)', async () => {
     await h.call(ADMIN, 'PUT', '/settings', baseSettings);
     const a = await requested(500);

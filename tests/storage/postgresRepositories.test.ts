@@ -31,8 +31,8 @@ it('the outage, parking and capacity queries run on PostgreSQL, inside a transac
     expect(await r.inbox.requeue(parked!.id, 6)).toBe(true);
     expect(await r.inbox.journalBacklog()).toBe(1);
     expect([...(await r.inbox.pendingOf([0]))]).toEqual([[0, 0]]);
-    expect(await r.reviews.activeCommitments(7, '2026-Q4')).toEqual([]);
-    expect(await r.reviews.activeCommitments(7)).toEqual([]);
+    expect(await r.reviews.quarterBooking(7, '2026-Q4', { limit: 10 })).toEqual({ quarter: '2026-Q4', usedWeeks: 0, count: 0, largest: [] });
+    expect(await r.reviews.activeCommitment(7, 1)).toBeUndefined();
   } finally {
     await db.close();
     await fresh.drop?.();

@@ -128,6 +128,24 @@ describe('the deal card, for a reviewer', () => {
     expect(says(rep, Alert, 'deprioritized')).toContain(`to make room for review #${second.reviewId}`);
   });
 
+  it('with more commitments than the service lists, counts all of them and offers the largest "and N more"', async () => {
+    await changeSettings((s) => ({ ...s, capacity: { engineerWeeksPerQuarter: 13, commitmentShare: 1 } }));
+    const approved: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const { reviewId } = await pendingDeal(`Commitment ${i}`, 1, `Deal ${i}`);
+      expect((await live.call(users.reviewer, 'POST', `/api/v1/reviews/${reviewId}/decision`, { outcome: 'yes' })).status).toBe(200);
+      approved.push(reviewId);
+    }
+    const last = await pendingDeal('SSO with Okta', 3, 'Initech');
+    const renderer = await openLoadedCard(live, last.dealId, users.reviewer);
+    expect(renderer.findByTestId(ProgressBar, 'capacity-bar').props).toMatchObject({ value: 12, maxValue: 13 });
+    expect(says(renderer, Text, 'capacity-basis')).toBe('100% of 13 weeks per quarter; 12 approved commitments this quarter.');
+    answer(renderer, 'yes');
+    // All the same size: the ten oldest are listed, the other two counted.
+    expect(renderer.findByTestId(Select, 'decision-deprioritize').props.options.map((o: { value: unknown }) => o.value)).toEqual(approved.slice(0, 10));
+    expect(says(renderer, Text, 'decision-deprioritize-more')).toBe('The 10 largest approved commitments of 2026-Q4, and 2 more, none larger.');
+  }, 30_000);
+
   it('explains a refusal when another reviewer answered first, and shows the deal as it is now', async () => {
     const { dealId, reviewId } = await pendingDeal();
     const renderer = await openLoadedCard(live, dealId, users.secondReviewer);

@@ -63,19 +63,49 @@ function toView(c: LedgerCommitment): CapacityCommitment {
   return { reviewId: c.reviewId, dealId: c.dealId, dealName: c.dealName ?? null, summary: c.summary, weeks: c.weeks, decidedAt: new Date(c.decidedAt).toISOString() };
 }
 
-/** The quarter's picture: allocation, what the approved commitments use, what remains. */
-export function capacityView(capacity: CapacitySettings, quarter: string, commitments: readonly LedgerCommitment[]): CapacityView {
-  const inQuarter = commitments.filter((c) => c.quarter === quarter).sort((a, b) => a.decidedAt - b.decidedAt || a.reviewId - b.reviewId);
+/** How many commitments a capacity view lists: the largest by weeks (the ones that can make room). */
+export const CAPACITY_LIST_LIMIT = 10;
+
+/**
+ * What a quarter's approved commitments book, as the store computes it in SQL (reviewStore's
+ * `quarterBooking`): the exact sum of their weeks and their count over all of them, and only the
+ * largest few by weeks. A card load costs the same whether the quarter holds 5 or 5,000.
+ */
+export interface QuarterBooking {
+  quarter: string;
+  /** Exact (not rounded) sum of the weeks of every commitment of the quarter. */
+  usedWeeks: number;
+  /** How many commitments consume the quarter. */
+  count: number;
+  /** The largest by weeks (ties: the oldest), at most the limit asked for, listed oldest first. */
+  largest: LedgerCommitment[];
+}
+
+const oldestFirst = (a: LedgerCommitment, b: LedgerCommitment) => a.decidedAt - b.decidedAt || a.reviewId - b.reviewId;
+
+/** The booking of `quarter` from a list of commitments (what the store's SQL computes; used by tests). */
+export function bookingOf(commitments: readonly LedgerCommitment[], quarter: string, limit = CAPACITY_LIST_LIMIT): QuarterBooking {
+  const inQuarter = commitments.filter((c) => c.quarter === quarter);
+  const largest = [...inQuarter].sort((a, b) => b.weeks - a.weeks || oldestFirst(a, b)).slice(0, limit).sort(oldestFirst);
+  return { quarter, usedWeeks: inQuarter.reduce((sum, c) => sum + c.weeks, 0), count: inQuarter.length, largest };
+}
+
+/**
+ * The quarter's picture: allocation, what the approved commitments use, what remains, and the
+ * largest commitments (all of them when they are few) with how many more there are.
+ */
+export function capacityView(capacity: CapacitySettings, booking: QuarterBooking): CapacityView {
   const allocation = allocationWeeks(capacity);
-  const used = round(inQuarter.reduce((sum, c) => sum + c.weeks, 0));
+  const used = round(booking.usedWeeks);
   return {
-    quarter,
+    quarter: booking.quarter,
     engineerWeeksPerQuarter: capacity.engineerWeeksPerQuarter,
     commitmentShare: capacity.commitmentShare,
     allocationWeeks: allocation,
     usedWeeks: used,
     remainingWeeks: round(allocation - used),
-    commitments: inQuarter.map(toView),
+    commitments: booking.largest.map(toView),
+    moreCommitments: Math.max(0, booking.count - booking.largest.length),
   };
 }
 
@@ -86,8 +116,10 @@ export interface ApprovalRequest {
   reviewId: number;
   quarter: string;
   requestedWeeks: number;
-  /** Every approved commitment of the account that still consumes capacity. */
-  commitments: readonly LedgerCommitment[];
+  /** What the quarter's commitments book, this review and the commitments it releases left out. */
+  booking: QuarterBooking;
+  /** The commitment `deprioritizeReviewId` names, as the store found it among those still consuming capacity (any quarter). */
+  named: LedgerCommitment | undefined;
   deprioritizeReviewId: number | undefined;
 }
 
@@ -101,11 +133,11 @@ export interface ApprovalPlan {
  * commitments that could make room) when it does not fit even after the named deprioritization.
  */
 export function planApproval(request: ApprovalRequest): ApprovalPlan {
-  const { capacity, quarter, requestedWeeks, commitments } = request;
+  const { capacity, quarter, requestedWeeks, booking } = request;
   let deprioritize: LedgerCommitment | null = null;
   if (request.deprioritizeReviewId !== undefined) {
     const named = request.deprioritizeReviewId;
-    const found = commitments.find((c) => c.reviewId === named);
+    const found = request.named?.reviewId === named ? request.named : undefined;
     if (named === request.reviewId || !found) {
       throw conflict(`review ${named} is not an approved commitment that still consumes capacity, so it cannot be deprioritized`, {
         deprioritizeReviewId: named,
@@ -121,12 +153,12 @@ export function planApproval(request: ApprovalRequest): ApprovalPlan {
   }
   if (capacity === null) return { deprioritize };
 
-  const view = capacityView(capacity, quarter, commitments);
+  const view = capacityView(capacity, booking);
   const released = deprioritize ? deprioritize.weeks : 0;
   // Compare the real figures: the view's are rounded for display, and rounding could let
   // approvals creep past the allocation by fractions of a week.
   const exactAllocation = capacity.engineerWeeksPerQuarter * capacity.commitmentShare;
-  const exactUsed = commitments.filter((c) => c.quarter === quarter).reduce((sum, c) => sum + c.weeks, 0);
+  const exactUsed = booking.usedWeeks;
   const exactAfter = exactUsed - released + requestedWeeks;
   if (exactAfter - exactAllocation > EPSILON * Math.max(1, exactAllocation)) {
     const details = {
@@ -135,7 +167,9 @@ export function planApproval(request: ApprovalRequest): ApprovalPlan {
       usedWeeks: view.usedWeeks,
       remainingWeeks: view.remainingWeeks,
       requestedWeeks,
+      // The largest of the quarter (the ones that can make room), and how many more there are.
       candidates: view.commitments,
+      moreCommitments: view.moreCommitments,
     };
     const message = deprioritize
       ? `approving ${requestedWeeks} weeks exceeds the ${quarter} allocation even after deprioritizing review ${deprioritize.reviewId} (${released} weeks): ${round(view.remainingWeeks + released)} of ${view.allocationWeeks} weeks would remain`

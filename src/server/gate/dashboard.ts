@@ -2,7 +2,7 @@ import type { DashboardResponse, DealFlagView, QueueItem, Settings } from '../..
 import { gateStageOf } from '../domain/gatePolicy';
 import { settingsChangeView } from './settingsService';
 import { forbidden } from '../errors';
-import { capacityView, quarterBounds } from '../domain/capacityLedger';
+import { CAPACITY_LIST_LIMIT, capacityView, quarterBounds } from '../domain/capacityLedger';
 import { isAdmin, isDesignatedReviewer } from '../domain/roles';
 import { HOUR_MS, statusAt } from '../domain/sla';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
@@ -48,7 +48,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
     decisionsThisQuarter: figures.byOutcome,
     medianHoursToDecision: figures.medianMsToDecision === null ? null : Math.round((figures.medianMsToDecision / HOUR_MS) * 10) / 10,
     slaCompliance: slaTotal === 0 ? null : Math.round((figures.withinSla / slaTotal) * 1000) / 1000,
-    capacity: settings.capacity === null ? null : capacityView(settings.capacity, quarter, await store.reviews.activeCommitments(portalId, quarter)),
+    capacity: settings.capacity === null ? null : capacityView(settings.capacity, await store.reviews.quarterBooking(portalId, quarter, { limit: CAPACITY_LIST_LIMIT })),
     violationsByUser: await store.gateViolations.countByUser(portalId, start),
     decisionsTotal: figures.total,
     overdueCount: figures.waitingPastDue,

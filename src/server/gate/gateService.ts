@@ -1,6 +1,6 @@
 import type { DecisionBody, GateResponse, RequestReviewBody } from '../../../extensions/contract/api';
 import { forbidden, invalidRequest, notFound } from '../errors';
-import { commitmentQuarter, consumedWeeks, planApproval, type ApprovalPlan } from '../domain/capacityLedger';
+import { CAPACITY_LIST_LIMIT, commitmentQuarter, consumedWeeks, planApproval, type ApprovalPlan } from '../domain/capacityLedger';
 import { amountWithinApproval, gateAmount, gateStatusOf, isWonStage, reviewRequirement } from '../domain/gatePolicy';
 import { decideReview, type DecisionInput } from '../domain/reviewDecision';
 import { assertMayRequest, isActiveReview, isApproval, isOpenReview, transition, type Review } from '../domain/reviewLifecycle';
@@ -150,13 +150,17 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     const released = new Set((await store.reviews.listForDeal(portalId, review.dealId)).filter((r) => r.keepsBooking && r.id !== reviewId).map((r) => r.id));
     if (quarter !== null) {
       if (input.deprioritizeReviewId !== undefined) await reviewOf(ctx, portalId, input.deprioritizeReviewId);
+      // The quarter's booking only (its sum in SQL, the largest few listed), never every approval
+      // the account made; the named commitment is read by its id.
+      const named = input.deprioritizeReviewId;
       plan = planApproval({
         capacity: settings.capacity,
         reviewId,
         quarter,
         requestedWeeks: consumedWeeks(review.effortWeeks, decided.decision.extraWeeks),
-        commitments: (await store.reviews.activeCommitments(portalId)).filter((c) => c.reviewId !== reviewId && !released.has(c.reviewId)),
-        deprioritizeReviewId: input.deprioritizeReviewId,
+        booking: await store.reviews.quarterBooking(portalId, quarter, { limit: CAPACITY_LIST_LIMIT, exclude: [reviewId, ...released] }),
+        named: named === undefined || named === reviewId || released.has(named) ? undefined : await store.reviews.activeCommitment(portalId, named),
+        deprioritizeReviewId: named,
       });
     }
     const snapshotNow = await store.deals.get(portalId, review.dealId);

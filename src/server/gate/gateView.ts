@@ -7,7 +7,7 @@ import type {
   ReviewView,
   Settings,
 } from '../../../extensions/contract/api';
-import { capacityView, commitmentQuarter, quarterOf } from '../domain/capacityLedger';
+import { CAPACITY_LIST_LIMIT, capacityView, commitmentQuarter, quarterOf } from '../domain/capacityLedger';
 import { approvalCovers, evaluateGate, type DealFacts, type Pipeline } from '../domain/gatePolicy';
 import type { Decision } from '../domain/reviewDecision';
 import { coversCommitment, isApproval, isOpenReview, type Review } from '../domain/reviewLifecycle';
@@ -142,7 +142,7 @@ export async function buildGateResponse(
   let capacity: CapacityView | null = null;
   if (settings.capacity !== null) {
     const quarter = relevantQuarter(latest, decision, now);
-    capacity = capacityView(settings.capacity, quarter, await store.reviews.activeCommitments(portalId, quarter));
+    capacity = capacityView(settings.capacity, await store.reviews.quarterBooking(portalId, quarter, { limit: CAPACITY_LIST_LIMIT }));
   }
 
   const stage = pipeline?.stages.find((s) => s.id === snapshot.stage);

@@ -378,4 +378,16 @@ ALTER TABLE outbox ADD COLUMN in_flight_since INTEGER;
 CREATE INDEX decisions_by_quarter ON decisions (portal_id, quarter);
 `,
   },
+  {
+    version: 12,
+    name: 'booked weeks of a quarter from the index',
+    // The capacity view sums a quarter's booked weeks and picks its largest commitments in SQL;
+    // this index carries what the decisions side needs (outcome, review, extra weeks, decision
+    // time), so the sum reads no decision row. It starts with decisions_by_quarter's columns,
+    // which it replaces.
+    sql: `
+DROP INDEX decisions_by_quarter;
+CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_id, extra_weeks, decided_at);
+`,
+  },
 ];

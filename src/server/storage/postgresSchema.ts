@@ -276,6 +276,14 @@ CREATE INDEX used_oauth_states_by_expiry ON used_oauth_states (expires_at);
     name: 'approved commitments by quarter',
     sql: 'CREATE INDEX decisions_by_quarter ON decisions (portal_id, quarter);',
   },
+  {
+    version: 12,
+    name: 'booked weeks of a quarter from the index',
+    sql: `
+DROP INDEX decisions_by_quarter;
+CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_id, extra_weeks, decided_at);
+`,
+  },
 ];
 
 /**

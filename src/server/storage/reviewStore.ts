@@ -1,5 +1,5 @@
 import type { ReviewStatus } from '../../../extensions/contract/api';
-import type { LedgerCommitment } from '../domain/capacityLedger';
+import type { LedgerCommitment, QuarterBooking } from '../domain/capacityLedger';
 import type { Decision } from '../domain/reviewDecision';
 import type { Review } from '../domain/reviewLifecycle';
 import type { SqlSession } from './sql';
@@ -17,9 +17,15 @@ export interface ReviewRepository {
   listOpen(portalId: number): Promise<Review[]>;
   insertDecision(portalId: number, decision: Decision): Promise<void>;
   decisionFor(portalId: number, reviewId: number): Promise<Decision | undefined>;
-  /** Approvals that still consume capacity: approved (with or without conditions) and not deprioritized. */
-  /** `quarter`: only the commitments landing in that quarter (what a capacity view shows), from the index. */
-  activeCommitments(portalId: number, quarter?: string): Promise<LedgerCommitment[]>;
+  /**
+   * What the approvals that still consume capacity (approved, with or without conditions, not
+   * deprioritized; or superseded but still booked) book in `quarter`: the sum of their weeks and
+   * their count, in SQL over decisions_booked (migration 12), and the `limit` largest by weeks.
+   * `exclude`: reviews left out of all three (the approval check's released commitments).
+   */
+  quarterBooking(portalId: number, quarter: string, options: { limit: number; exclude?: readonly number[] }): Promise<QuarterBooking>;
+  /** The review as an approval that still consumes capacity (any quarter), else undefined. */
+  activeCommitment(portalId: number, reviewId: number): Promise<LedgerCommitment | undefined>;
   /** The most recent review of every deal of the account. */
   latestPerDeal(portalId: number): Promise<Review[]>;
   /** Waiting reviews (pending or overdue) of every account past their due time and not yet escalated, oldest due first. */
@@ -133,16 +139,35 @@ const insertDecision = `INSERT INTO decisions
     (portal_id, review_id, outcome, note, extra_weeks, tradeoff, deprioritized_review_id, quarter, decided_by, decided_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const decision = 'SELECT * FROM decisions WHERE portal_id = ? AND review_id = ?';
-type CommitmentRow = { id: number; deal_id: string; deal_name: string | null; summary: string; effort_weeks: number; extra_weeks: number | null; decided_at: number; quarter: string | null };
-const commitmentsSql = `SELECT r.id, r.deal_id, s.deal_name, r.summary, r.effort_weeks, d.extra_weeks, d.decided_at, d.quarter
+type CommitmentRow = { id: number; deal_id: string; deal_name: string | null; summary: string; weeks: number; decided_at: number; quarter: string | null };
+// Approvals that still consume capacity. Driven from decisions_booked (migration 12: portal,
+// quarter, outcome, then review_id, extra_weeks and decided_at, so the decisions side is read from
+// the index alone), each review then by its primary key.
+const booked = `FROM decisions d JOIN reviews r ON r.id = d.review_id AND r.portal_id = d.portal_id
+     WHERE d.portal_id = ? AND d.quarter = ? AND d.outcome IN ('yes', 'yes_but') AND r.deprioritized_at IS NULL
+       AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))`;
+const bookedTotals = `SELECT COUNT(*) AS n, COALESCE(SUM(r.effort_weeks + COALESCE(d.extra_weeks, 0)), 0) AS weeks ${booked}`;
+// The largest few, and only for them the deal's name (the LIMIT is inside: the names of the other
+// commitments are never looked up).
+const bookedLargest = `SELECT b.id, b.deal_id, s.deal_name, b.summary, b.weeks, b.decided_at, b.quarter FROM (
+       SELECT r.id, r.portal_id, r.deal_id, r.summary, r.effort_weeks + COALESCE(d.extra_weeks, 0) AS weeks, d.decided_at, d.quarter ${booked}
+       ORDER BY weeks DESC, d.decided_at, r.id LIMIT ?) b
+     LEFT JOIN deal_snapshots s ON s.portal_id = b.portal_id AND s.deal_id = b.deal_id
+     ORDER BY b.decided_at, b.id`;
+const oneCommitment = `SELECT r.id, r.deal_id, s.deal_name, r.summary, r.effort_weeks + COALESCE(d.extra_weeks, 0) AS weeks, d.decided_at, d.quarter
      FROM reviews r JOIN decisions d ON d.review_id = r.id AND d.portal_id = r.portal_id
      LEFT JOIN deal_snapshots s ON s.portal_id = r.portal_id AND s.deal_id = r.deal_id
-     WHERE r.portal_id = ? AND r.deprioritized_at IS NULL AND d.outcome IN ('yes', 'yes_but')
+     WHERE r.portal_id = ? AND r.id = ? AND r.deprioritized_at IS NULL AND d.outcome IN ('yes', 'yes_but')
        AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))`;
-// One quarter's, through decisions_by_quarter (migration 11): the card and the home page read
-// this on every load, and every approval the account ever made would otherwise be read and sorted.
-const commitmentsOfQuarter = `${commitmentsSql} AND d.quarter = ? ORDER BY d.decided_at, r.id`;
-const commitments = `${commitmentsSql} ORDER BY d.decided_at, r.id`;
+const toCommitment = (row: CommitmentRow): LedgerCommitment => ({
+  reviewId: row.id,
+  dealId: row.deal_id,
+  dealName: row.deal_name,
+  summary: row.summary,
+  weeks: row.weeks,
+  decidedAt: row.decided_at,
+  quarter: row.quarter ?? '',
+});
 const latestPerDeal = `SELECT r.* FROM reviews r
      JOIN (SELECT MAX(id) AS id FROM reviews WHERE portal_id = ? GROUP BY deal_id) latest ON latest.id = r.id
      WHERE r.portal_id = ?`;
@@ -174,6 +199,10 @@ const medians = {
 } as const;
 
 export function reviewRepository(sql: SqlSession): ReviewRepository {
+  const activeCommitment = async (portalId: number, reviewId: number) => {
+    const row = await sql.get<CommitmentRow>(oneCommitment, [portalId, reviewId]);
+    return row ? toCommitment(row) : undefined;
+  };
   return {
     async insert(portalId, r) {
       const row = await sql.get<{ id: number }>(insert, [
@@ -219,21 +248,29 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
       const row = await sql.get<DecisionRow>(decision, [portalId, reviewId]);
       return row ? toDecision(row) : undefined;
     },
-    async activeCommitments(portalId, quarter) {
-      const rows =
-        quarter === undefined
-          ? await sql.all<CommitmentRow>(commitments, [portalId])
-          : await sql.all<CommitmentRow>(commitmentsOfQuarter, [portalId, quarter]);
-      return rows.map((row) => ({
-        reviewId: row.id,
-        dealId: row.deal_id,
-        dealName: row.deal_name,
-        summary: row.summary,
-        weeks: row.effort_weeks + (row.extra_weeks ?? 0),
-        decidedAt: row.decided_at,
-        quarter: row.quarter ?? '',
-      }));
+    async quarterBooking(portalId, quarter, { limit, exclude = [] }) {
+      const totals = await sql.get<{ n: number; weeks: number }>(bookedTotals, [portalId, quarter]);
+      let usedWeeks = totals?.weeks ?? 0;
+      let count = totals?.n ?? 0;
+      // The few excluded (an approval's own deal's earlier reviews) are taken off one by one.
+      const excluded = new Set(exclude);
+      for (const reviewId of excluded) {
+        const c = await activeCommitment(portalId, reviewId);
+        if (c && c.quarter === quarter) {
+          usedWeeks -= c.weeks;
+          count -= 1;
+        }
+      }
+      const rows = await sql.all<CommitmentRow>(bookedLargest, [portalId, quarter, limit + excluded.size]);
+      const largest = rows.map(toCommitment).filter((c) => !excluded.has(c.reviewId));
+      // Without the excluded, more than `limit` may remain: keep the largest, oldest first.
+      if (largest.length > limit) {
+        const keep = new Set([...largest].sort((a, b) => b.weeks - a.weeks || a.decidedAt - b.decidedAt || a.reviewId - b.reviewId).slice(0, limit).map((c) => c.reviewId));
+        return { quarter, usedWeeks, count, largest: largest.filter((c) => keep.has(c.reviewId)) };
+      }
+      return { quarter, usedWeeks, count, largest };
     },
+    activeCommitment,
     async latestPerDeal(portalId) {
       return (await sql.all<ReviewRow>(latestPerDeal, [portalId, portalId])).map(toReview);
     },
