@@ -627,6 +627,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     return rows.length;
   }
 
+  /** The recovery of old claims that start() runs before the loop; stop() waits for it. */
+  let starting: Promise<void> | undefined;
+  let stopped = false;
+
   const loop = createWorkerLoop({
     name: 'outbox',
     logger,
@@ -648,11 +652,27 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     get running() {
       return loop.running;
     },
-    async start() {
-      await store.outbox.recoverClaims(clock.now());
-      loop.start();
+    // start() answers at once (WorkerLoop's start is void): the claims a previous process left are
+    // recovered first, then the loop runs, unless stop() came meanwhile. A failed recovery is logged
+    // and the loop runs anyway (those rows are due again when their lease ends).
+    start() {
+      if (starting !== undefined || loop.running) return;
+      stopped = false;
+      starting = store.outbox
+        .recoverClaims(clock.now())
+        .catch((error: unknown) => logger.error({ err: error, worker: 'outbox' }, 'outbox: recovering the claims of a previous process failed; they are due when their lease ends'))
+        .then(() => {
+          if (!stopped) loop.start();
+        })
+        .finally(() => {
+          starting = undefined;
+        });
     },
     wake: loop.wake,
-    stop: loop.stop,
+    async stop() {
+      stopped = true;
+      await starting;
+      await loop.stop();
+    },
   };
 }
