@@ -92,7 +92,7 @@ export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 
 export interface OAuthHubSpotClients extends HubSpotClients {
   /** Stores an account's tokens (encrypted) after an install. */
-  saveTokens(portalId: number, tokens: OAuthTokens, scopes: string[]): void;
+  saveTokens(portalId: number, tokens: OAuthTokens, scopes: string[]): Promise<void>;
 }
 
 /**

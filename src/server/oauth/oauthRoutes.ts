@@ -11,7 +11,7 @@ import { classifyHubSpotError } from '../hubspot/gateway';
 import { validate } from '../http/validate';
 import type { Store } from '../storage/store';
 import appMeta from '../../app/app-hsmeta.json';
-import { describeAccessToken, exchangeAuthorizationCode } from './tokenEndpoint';
+import { describeAccessToken, exchangeAuthorizationCode, type OAuthTokens } from './tokenEndpoint';
 
 /**
  * Multi-account installs: https://developers.hubspot.com/docs/api/oauth-quickstart-guide
@@ -240,14 +240,12 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
       throw invalidRequest(`this install link was already used; start again at ${INSTALL_PATH}`);
     }
     const app = { clientId, clientSecret: config.hubspot.clientSecret, apiBaseUrl: config.hubspot.apiBaseUrl };
+    let exchanged: { tokens: OAuthTokens; portalId: number; scopes: string[] };
     try {
-      const exchanged = withTimeout(timeoutMs, async () => {
+      exchanged = await withTimeout(timeoutMs, async () => {
         const tokens = await exchangeAuthorizationCode(app, query.code, config.publicBaseUrl + CALLBACK_PATH, now);
         return { tokens, ...(await describeAccessToken(config.hubspot.apiBaseUrl, tokens.accessToken)) };
       });
-      const { tokens, portalId, scopes } = await exchanged;
-      clients.saveTokens(portalId, tokens, scopes);
-      return { portalId, scopes };
     } catch (error) {
       if (error instanceof TimedOut) {
         throw new DealgateError(
@@ -261,6 +259,11 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
       }
       throw new DealgateError('hubspot_unavailable', `HubSpot's token endpoint did not answer (${info.message}); try the install again at ${INSTALL_PATH}`);
     }
+    // Stored before the callback answers or provisions (which reads them); a store that refuses the
+    // write fails the callback (500), outside the try above: it is not HubSpot failing.
+    const { tokens, portalId, scopes } = exchanged;
+    await clients.saveTokens(portalId, tokens, scopes);
+    return { portalId, scopes };
   }
 
   /** Provisions the new account, but answers the admin after `timeoutMs` at most: it goes on (and is retried on first use). */
