@@ -11,8 +11,13 @@ export interface SqliteSql extends SqlDatabase {
   exclusive<T>(work: (db: Db) => T): Promise<T>;
 }
 
-/** The transaction an async context runs in, so a statement on the database from inside it is caught instead of waiting for itself. */
-const current = new AsyncLocalStorage<SqliteSql>();
+/**
+ * The transaction an async context runs in, so a statement on the database from inside it is caught
+ * instead of waiting for itself. One object per transaction, not the database: code its work left
+ * running past its end (a branch nobody awaited) keeps this context, and must be told from the
+ * work of a later transaction on the same connection.
+ */
+const current = new AsyncLocalStorage<object>();
 
 /**
  * `transaction` holds the connection from BEGIN IMMEDIATE to COMMIT while its work awaits, and a
@@ -43,9 +48,12 @@ export function createSqliteSql(db: Db): SqliteSql {
 
   /** Resolved when the open transaction ends; null when none is open. */
   let open: Promise<void> | null = null;
+  /** The open transaction's identity (its async context's store); null when none is open. */
+  let active: object | null = null;
+  const insideOpen = () => active !== null && current.getStore() === active;
 
   const waitForOpen = async (): Promise<void> => {
-    if (current.getStore() === self) {
+    if (insideOpen()) {
       throw new Error('a statement on the database inside its own transaction would wait for itself: use the session the transaction gave its work');
     }
     while (open !== null) await open;
@@ -68,7 +76,7 @@ export function createSqliteSql(db: Db): SqliteSql {
   // it) is refused, never run in whatever transaction is open then.
   const inside = <T>(statement: () => T): Promise<T> => {
     try {
-      if (open === null || current.getStore() !== self) throw new Error('this transaction has ended: its session can no longer be used');
+      if (!insideOpen()) throw new Error('this transaction has ended: its session can no longer be used');
       return Promise.resolve(statement());
     } catch (error) {
       return Promise.reject(error as Error);
@@ -89,17 +97,19 @@ export function createSqliteSql(db: Db): SqliteSql {
     run: (sql, params) => outside(() => run(sql, params)),
     exclusive: (work) => outside(() => work(db)),
     async transaction(work) {
-      if (current.getStore() === self) throw new Error('nested transaction: the work of a transaction cannot open another one');
+      if (insideOpen()) throw new Error('nested transaction: the work of a transaction cannot open another one');
       while (open !== null) await open;
       let release!: () => void;
       open = new Promise<void>((resolve) => {
         release = resolve;
       });
+      const transaction = {};
+      active = transaction;
       try {
         prepare('BEGIN IMMEDIATE').run();
         let result;
         try {
-          result = await current.run(self, () => work(txSession));
+          result = await current.run(transaction, () => work(txSession));
           prepare('COMMIT').run();
         } catch (error) {
           if (db.inTransaction) prepare('ROLLBACK').run();
@@ -108,6 +118,7 @@ export function createSqliteSql(db: Db): SqliteSql {
         return result;
       } finally {
         open = null;
+        active = null;
         release();
       }
     },
