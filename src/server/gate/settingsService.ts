@@ -86,10 +86,8 @@ const unique = (ids: readonly string[]) => [...new Set(ids)];
 /** PUT /settings: admins only; validated, saved, and every known deal re-evaluated under the new rule. */
 export async function putSettings(ctx: GateContext, caller: Caller, body: unknown): Promise<SettingsResponse> {
   const { portalId, userId } = caller;
-  const before = (await effectiveSettings(ctx, portalId)).settings;
-  if (!isAdmin(userId, before)) {
-    throw forbidden(`only admins change Dealgate's settings; user ${userId} is not one of this account's admins`);
-  }
+  const notAdmin = () => forbidden(`only admins change Dealgate's settings; user ${userId} is not one of this account's admins`);
+  if (!isAdmin(userId, (await effectiveSettings(ctx, portalId)).settings)) throw notAdmin();
   const parsed = validate(settingsBody, body);
   const next: Settings = { ...parsed, reviewers: unique(parsed.reviewers), admins: unique(parsed.admins) };
   for (const [pipelineId, stageId] of Object.entries(next.gateStages)) {
@@ -99,6 +97,12 @@ export async function putSettings(ctx: GateContext, caller: Caller, body: unknow
 
   const { store } = ctx;
   await store.transaction(async () => {
+    // What this save replaces is read inside its transaction: another save may have landed since
+    // the check above (the awaits in between), and the change is recorded, classified (relaxed or
+    // tightened) and enforced against what it replaced.
+    await store.settings.lockForChange(portalId);
+    const before = (await effectiveSettings(ctx, portalId)).settings;
+    if (!isAdmin(userId, before)) throw notAdmin();
     // Checked inside the transaction, against the same pipelines the response shows.
     const pipelines = await store.pipelines.list(portalId);
     assertRealGateStages(pipelines, next.gateStages);

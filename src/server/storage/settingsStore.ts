@@ -15,9 +15,17 @@ export interface StoredSettings {
 export interface SettingsRepository {
   get(portalId: number): Promise<StoredSettings | undefined>;
   put(portalId: number, settings: Settings, at: number, by: string): Promise<void>;
+  /**
+   * Inside a transaction that reads the account's settings to change them: until it ends, another
+   * transaction's lockForChange of the account waits, so each change reads what the one before it
+   * wrote. PostgreSQL: a transaction-scoped advisory lock (there may be no row to lock yet: defaults
+   * are not stored); SQLite runs one transaction at a time, so nothing to do.
+   */
+  lockForChange(portalId: number): Promise<void>;
 }
 
 const get = 'SELECT document, updated_at, updated_by FROM settings WHERE portal_id = ?';
+const lockForChange = 'SELECT pg_advisory_xact_lock(hashtextextended(?, 0)) AS locked';
 const put = `INSERT INTO settings (portal_id, document, updated_at, updated_by) VALUES (?, ?, ?, ?)
     ON CONFLICT (portal_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at, updated_by = excluded.updated_by`;
 
@@ -32,6 +40,9 @@ export function settingsRepository(sql: SqlSession): SettingsRepository {
     },
     async put(portalId, settings, at, by) {
       await sql.run(put, [portalId, JSON.stringify(settings), at, by]);
+    },
+    async lockForChange(portalId) {
+      if (sql.dialect === 'postgres') await sql.get(lockForChange, [`dealgate.settings:${portalId}`]);
     },
   };
 }
