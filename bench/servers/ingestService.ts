@@ -45,7 +45,12 @@ async function expandJournal(): Promise<void> {
 function wake(): void {
   if (expansionScheduled) return;
   expansionScheduled = true;
-  setImmediate(expandJournal);
+  setImmediate(() => {
+    expandJournal().catch((error: unknown) => {
+      process.stderr.write(`journal expansion failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    });
+  });
 }
 
 const app = express();
@@ -57,9 +62,8 @@ const server = app.listen(Number(portArg), '127.0.0.1', () => process.stdout.wri
 process.on('SIGTERM', () =>
   server.close(async () => {
     while (!deferExpansion && await store.inbox.journalBacklog() > 0) await store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, inboxEventsOf);
-    void checkpointer.stop().then(() => {
-      store.close();
-      process.exit(0);
-    });
+    await checkpointer.stop();
+    await store.close();
+    process.exit(0);
   }),
 );

@@ -40,7 +40,7 @@ process.on('SIGTERM', () => {
   server.close(() => {
     void background.stop().then(async () => {
       await checkpointer.stop();
-      store.close();
+      await store.close();
       process.exit(0);
     });
   });
