@@ -187,15 +187,16 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
 
   // Which transaction (if any) the running code is inside, so that opening a second one from
   // within `work` is refused instead of waiting on a second connection (with the pool exhausted
-  // by such waits, every transaction would hang).
-  const insideTransaction = new AsyncLocalStorage<true>();
+  // by such waits, every transaction would hang). One scope per transaction, closed when it ends:
+  // code its work left running past the end keeps the context, and is then inside none.
+  const insideTransaction = new AsyncLocalStorage<{ open: boolean }>();
   let closed = false;
   const database = sessionOver(() => pool, false);
 
   return {
     ...database,
     async transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T> {
-      if (insideTransaction.getStore()) {
+      if (insideTransaction.getStore()?.open === true) {
         throw new Error('Nested transaction refused: the work of a transaction runs on the session it is given, and may not open another');
       }
       const client = await pool.connect();
@@ -212,9 +213,10 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
         },
       };
       let broken: Error | undefined;
+      const scope = { open: true };
       try {
         await client.query('BEGIN');
-        const result = await insideTransaction.run(true, () => work(tx));
+        const result = await insideTransaction.run(scope, () => work(tx));
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -227,6 +229,7 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
         throw error;
       } finally {
         finished = true;
+        scope.open = false;
         client.release(broken);
       }
     },
