@@ -390,4 +390,16 @@ DROP INDEX decisions_by_quarter;
 CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_id, extra_weeks, decided_at);
 `,
   },
+  {
+    version: 13,
+    name: 'pending inbox events by account',
+    // due() and nextDueAt() leave out the accounts whose share is being applied; through
+    // inbox_pending alone that read (and sorted) every pending event of the account left out, so
+    // while account A had 100,000 events pending each round held the event loop 100-400 ms and
+    // account B's webhook, events and revert waited behind it (issue 12, noisy neighbour). Per
+    // account, a fresh event's entry (next_attempt_at 0) sits in occurred order: read in order, no sort.
+    sql: `
+CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_attempt_at, occurred_at);
+`,
+  },
 ];

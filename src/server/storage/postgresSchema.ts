@@ -284,6 +284,13 @@ DROP INDEX decisions_by_quarter;
 CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_id, extra_weeks, decided_at);
 `,
   },
+  {
+    version: 13,
+    name: 'pending inbox events by account',
+    sql: `
+CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_attempt_at, occurred_at);
+`,
+  },
 ];
 
 /**

@@ -171,30 +171,10 @@ function insertOf(rows: number): string {
   return text;
 }
 
-// `NOT IN (?, ?, …)`, one text per number of accounts left out (a handful at most), rather than an
-// array parameter, which SQLite does not have (json_each is SQLite's, = ANY PostgreSQL's).
-const skipTexts = new Map<string, string[]>();
-function skipping(base: string, count: number, tail: string): string {
-  let texts = skipTexts.get(base);
-  if (!texts) {
-    texts = [];
-    skipTexts.set(base, texts);
-  }
-  let text = texts[count];
-  if (text === undefined) {
-    text = `${base} AND portal_id NOT IN (${Array.from({ length: count }, () => '?').join(', ')})${tail}`;
-    texts[count] = text;
-  }
-  return text;
-}
-
 const appendBatch = 'INSERT INTO webhook_batches (received_at, body) VALUES (?, ?) RETURNING id';
 const oldestBatches = 'SELECT id, received_at, body FROM webhook_batches ORDER BY id LIMIT ?';
 const deleteBatch = 'DELETE FROM webhook_batches WHERE id = ?';
 const backlog = 'SELECT COUNT(*) AS n FROM webhook_batches';
-const dueBase = `SELECT * FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= ?`;
-const dueTail = ' ORDER BY occurred_at, id LIMIT ?';
-const due = dueBase + dueTail;
 const waiting = `SELECT DISTINCT portal_id, object_id FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > ?`;
 const done = `UPDATE webhook_inbox SET status = 'done', processed_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'`;
 const retry = `UPDATE webhook_inbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`;
@@ -209,6 +189,13 @@ const pendingOf = `SELECT COUNT(*) AS n FROM webhook_inbox WHERE status = 'pendi
 const getOne = 'SELECT * FROM webhook_inbox WHERE id = ?';
 const counts = 'SELECT status, COUNT(*) AS n FROM webhook_inbox GROUP BY status';
 const nextDueBase = `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending'`;
+// Per account, through inbox_pending_by_account (status, portal_id, next_attempt_at, occurred_at):
+// the accounts with pending events one index step each, an account's fresh events (next_attempt_at
+// 0) in occurred order without a sort, its retried ones due by now (few), its next due time.
+const nextPendingAccount = `SELECT portal_id FROM webhook_inbox WHERE status = 'pending' AND portal_id > ? ORDER BY portal_id LIMIT 1`;
+const freshOfAccount = `SELECT * FROM webhook_inbox WHERE status = 'pending' AND portal_id = ? AND next_attempt_at = 0 ORDER BY occurred_at, id LIMIT ?`;
+const retriedOfAccount = `SELECT * FROM webhook_inbox WHERE status = 'pending' AND portal_id = ? AND next_attempt_at > 0 AND next_attempt_at <= ? ORDER BY occurred_at, id LIMIT ?`;
+const nextDueOfAccount = `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND portal_id = ?`;
 
 export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = new Map()): InboxRepository {
   const insertRows = async (tx: SqlSession, events: readonly NewInboxEvent[], receivedAt: number) => {
@@ -265,7 +252,18 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
     await tx.run(deleteParked, [id]);
     return true;
   };
-  const skipParams = (skipPortals: ReadonlySet<number>, before: SqlValue[], after: SqlValue[]): SqlValue[] => [...before, ...skipPortals, ...after];
+  /** Accounts with pending events, in portal order, leaving out `skip` (one index step per account, however many events each holds). */
+  const pendingAccounts = async (skip: ReadonlySet<number>) => {
+    const portals: number[] = [];
+    let after = -1;
+    for (;;) {
+      const row = await sql.get<{ portal_id: number }>(nextPendingAccount, [after]);
+      if (!row) return portals;
+      after = Number(row.portal_id);
+      if (!skip.has(after)) portals.push(after);
+    }
+  };
+  const byOccurrence = (a: InboxDbRow, b: InboxDbRow) => Number(a.occurred_at) - Number(b.occurred_at) || Number(a.id) - Number(b.id);
 
   return {
     async journal(body, receivedAt, parsed) {
@@ -286,10 +284,14 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
     },
     async due(now, limit, skipPortals) {
       const blocked = new Set((await sql.all<{ portal_id: number; object_id: string }>(waiting, [now])).map((r) => `${r.portal_id}/${r.object_id}`));
-      const rows =
-        skipPortals && skipPortals.size > 0
-          ? await sql.all<InboxDbRow>(skipping(dueBase, skipPortals.size, dueTail), skipParams(skipPortals, [now], [limit]))
-          : await sql.all<InboxDbRow>(due, [now, limit]);
+      // Account by account, at most `limit` of each read in index order, then the oldest `limit` of
+      // those: neither leaving out a busy account nor taking the oldest means reading (and sorting)
+      // a whole backlog, which held the event loop 100-400 ms per round at 100,000 pending (issue 12).
+      const rows: InboxDbRow[] = [];
+      for (const portalId of await pendingAccounts(skipPortals ?? new Set())) {
+        rows.push(...(await sql.all<InboxDbRow>(freshOfAccount, [portalId, limit])), ...(await sql.all<InboxDbRow>(retriedOfAccount, [portalId, now, limit])));
+      }
+      rows.sort(byOccurrence).splice(limit);
       return (blocked.size === 0 ? rows : rows.filter((r) => !blocked.has(`${r.portal_id}/${r.object_id}`))).map(toEvent);
     },
     async markDone(id, at) {
@@ -320,7 +322,12 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
     },
     async nextDueAt(skipPortals) {
       if (skipPortals && skipPortals.size > 0) {
-        return (await sql.get<{ at: number | null }>(skipping(nextDueBase, skipPortals.size, ''), [...skipPortals]))?.at ?? undefined;
+        let next: number | undefined;
+        for (const portalId of await pendingAccounts(skipPortals)) {
+          const at = (await sql.get<{ at: number | null }>(nextDueOfAccount, [portalId]))?.at;
+          if (at !== null && at !== undefined && (next === undefined || Number(at) < next)) next = Number(at);
+        }
+        return next;
       }
       return (await sql.get<{ at: number | null }>(nextDueBase))?.at ?? undefined;
     },

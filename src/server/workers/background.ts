@@ -137,6 +137,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     provisioner,
     handler,
     onEffects: () => outbox.wake(),
+    deliveringNow: () => outbox.delivering().keys(),
     ...(options.inboxRetry ? { retry: options.inboxRetry } : {}),
     ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
     ...(options.inboxIdleMs !== undefined ? { idleMs: options.inboxIdleMs } : {}),

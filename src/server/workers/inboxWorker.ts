@@ -59,6 +59,8 @@ export interface InboxWorkerDeps {
   handler: DealEventHandler;
   /** New outbox rows were written: the outbox worker can start now. */
   onEffects?: () => void;
+  /** Accounts whose effects the outbox worker is delivering right now: a share of another account gives way to them at its slices' ends. */
+  deliveringNow?: () => Iterable<number>;
   retry?: RetryPolicy;
   /** A deal read that takes longer than this fails (and is retried), so one hung call cannot stall enforcement. */
   callTimeoutMs?: number;
@@ -113,6 +115,25 @@ function classifyFailure(error: unknown): HubSpotFailure {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Journal slices (JOURNAL_BATCHES_PER_SLICE batches each) a round expands before it takes what is due. */
+export const EXPANSION_SLICES_PER_ROUND = 4;
+
+/**
+ * Milliseconds an account's share runs before it lets the event loop go (a macrotask turn). Applying
+ * an event is store work only, and the store's promises resolve as microtasks: without this, a share
+ * of 500 events held the loop for hundreds of milliseconds, and another account's webhook (its
+ * answer, its events, its outbox calls to HubSpot) waited for all of it (issue 12, noisy neighbour).
+ */
+export const SHARE_SLICE_MS = 4;
+
+/**
+ * At most this long, at each slice's end, a share waits while a smaller share of another account,
+ * or another account's outbox delivery, is in flight: on one core, yielding alone still left each
+ * of B's steps (its round, its deal read, its revert) waiting behind a slice of A's share. Bounded,
+ * so a bulk account keeps going (at worst one slice in six) whatever the others do.
+ */
+export const SHARE_DEFER_MAX_MS = 20;
+
 export interface InboxWorker extends WorkerLoop {
   /** One round; returns the number of events it settled (done, retried or parked). */
   processDue(): Promise<number>;
@@ -146,6 +167,24 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
    * noisy neighbour). An account's events are still applied one share at a time, in order.
    */
   const busy = new Set<number>();
+  /** Events in each busy account's share: a larger share gives way to a smaller one (never the reverse, so no two wait for each other). */
+  const shareSizes = new Map<number, number>();
+  const othersAhead = (portalId: number, size: number) => {
+    for (const [other, n] of shareSizes) if (other !== portalId && n < size) return true;
+    for (const other of deps.deliveringNow?.() ?? []) if (other !== portalId) return true;
+    return false;
+  };
+  /** Between two steps of a share: after SHARE_SLICE_MS of work, let the event loop turn, and give way to smaller work of other accounts (at most SHARE_DEFER_MAX_MS). */
+  const timeSlicer = (portalId: number, size: number) => {
+    let since = performance.now();
+    return async () => {
+      if (performance.now() - since < SHARE_SLICE_MS) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const until = performance.now() + SHARE_DEFER_MAX_MS;
+      while (othersAhead(portalId, size) && performance.now() < until) await new Promise<void>((resolve) => setTimeout(resolve, 1));
+      since = performance.now();
+    };
+  };
   const inFlight = new Set<Promise<unknown>>();
   const leftOut = (now: number) => {
     const skip = waitingAccounts(now);
@@ -257,8 +296,12 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
       if (list) list.push(event);
       else byDeal.set(event.objectId, [event]);
     }
+    const yieldNow = timeSlicer(portalId, events.length);
     const toRead: string[] = [];
-    for (const [dealId, dealEvents] of byDeal) if (await handler.needsFreshDeal(portalId, dealId, dealEvents)) toRead.push(dealId);
+    for (const [dealId, dealEvents] of byDeal) {
+      await yieldNow();
+      if (await handler.needsFreshDeal(portalId, dealId, dealEvents)) toRead.push(dealId);
+    }
     const { fresh, unread } = await readDeals(portalId, toRead, (dealId) => byDeal.get(dealId) ?? []);
     const wasRead = new Set(toRead);
 
@@ -280,6 +323,8 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
       }
       for (let i = 0; i < dealEvents.length; i += 1) {
         const event = dealEvents[i] as InboxEvent;
+        // Between two events' transactions, never inside one.
+        await yieldNow();
         try {
           const enqueued = await store.transaction(async () => {
             const result = await handler.apply({ event, fresh: deal, goneFromHubSpot: wasRead.has(dealId) && !deal });
@@ -316,18 +361,27 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
   /**
    * Journaled batches become inbox events (deduplicated) before each round picks what is due, a
    * slice at a time with the event loop free in between: webhook answers wait for one slice, not
-   * for the whole backlog (50 batches × 100 rounds used to hold the loop for seconds).
+   * for the whole backlog (50 batches × 100 rounds used to hold the loop for seconds). At most
+   * EXPANSION_SLICES_PER_ROUND slices a round, then the round takes what is due: while one account
+   * delivers an import at full speed the journal never empties, and a round that expanded until it
+   * did kept every other account's expanded events waiting behind it (issue 12, noisy neighbour:
+   * seconds). The loop runs the next round at once while the journal has a backlog.
+   * Returns the batches expanded.
    */
-  async function expandJournal(): Promise<void> {
-    for (let slice = 0; slice < 300; slice += 1) {
-      if ((await store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, eventsOfBatch)).batches < JOURNAL_BATCHES_PER_SLICE) return;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+  async function expandJournal(): Promise<number> {
+    let expanded = 0;
+    for (let slice = 0; slice < EXPANSION_SLICES_PER_ROUND; slice += 1) {
+      if (slice > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const { batches } = await store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, eventsOfBatch);
+      expanded += batches;
+      if (batches < JOURNAL_BATCHES_PER_SLICE) break;
     }
+    return expanded;
   }
 
   /** Takes the due events of every account not busy and starts applying each account's share; one promise per account. */
-  async function startDue(): Promise<Promise<{ settled: number; effects: boolean }>[]> {
-    await expandJournal();
+  async function startDue(): Promise<{ expanded: number; works: Promise<{ settled: number; effects: boolean }>[] }> {
+    const expanded = await expandJournal();
     const now = clock.now();
     const events = await store.inbox.due(now, batchSize, leftOut(now));
     const byAccount = new Map<number, InboxEvent[]>();
@@ -336,8 +390,9 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
       if (list) list.push(event);
       else byAccount.set(event.portalId, [event]);
     }
-    return [...byAccount].map(([portalId, accountEvents]) => {
+    const works = [...byAccount].map(([portalId, accountEvents]) => {
       busy.add(portalId);
+      shareSizes.set(portalId, accountEvents.length);
       const work = processAccount(portalId, accountEvents)
         .then((result) => {
           // The account's effects go out now, not when the slowest account of the round is done.
@@ -346,26 +401,29 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
         })
         .finally(() => {
           busy.delete(portalId);
+          shareSizes.delete(portalId);
           inFlight.delete(work);
           loop.wake();
         });
       inFlight.add(work);
       return work;
     });
+    return { expanded, works };
   }
 
   async function processDue(): Promise<number> {
-    const results = await Promise.all(await startDue());
+    const results = await Promise.all((await startDue()).works);
     return results.reduce((n, r) => n + r.settled, 0);
   }
 
   /** The loop's round: starts what is due and returns at once; an account's share that ends wakes the loop. */
   async function startRound(): Promise<number> {
-    const works = await startDue();
+    const { expanded, works } = await startDue();
     for (const work of works) {
       void work.catch((error: unknown) => logger.error({ err: error, worker: 'inbox' }, 'inbox: applying an account\'s events failed; they stay pending'));
     }
-    return works.length;
+    // Expanding counts as work: the next round (more of the journal) follows at once.
+    return works.length + (expanded > 0 ? 1 : 0);
   }
 
   const loop = createWorkerLoop({

@@ -76,6 +76,8 @@ export interface OutboxWorker extends WorkerLoop {
   deliverDue(): Promise<number>;
   /** Accounts whose effects wait for HubSpot right now (this process's view; a restart probes again). */
   outages(): AccountOutage[];
+  /** Accounts whose claimed rows are being delivered right now (the inbox worker's bulk shares give way to them). */
+  delivering(): ReadonlySet<number>;
 }
 
 /** The account's circuit is open and its probe is not due: the call is not made, the rows wait without an attempt. */
@@ -617,13 +619,27 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     return new Set([...governor.pausedAccounts(), ...outages.waiting(now)]);
   }
 
+  /** Deliveries in flight, by account. */
+  const delivering = new Map<number, number>();
+
   async function deliverDue(): Promise<number> {
     const now = clock.now();
     const rows = await store.transaction(async () => await store.outbox.claimDue(now, batchSize, leaseMs, skippedAccounts(now)));
     if (rows.length === 0) return 0;
     const byAccount = new Map<number, ClaimedOutboxRow[]>();
     for (const row of rows) byAccount.set(row.portalId, [...(byAccount.get(row.portalId) ?? []), row]);
-    await Promise.all([...byAccount].map(([portalId, accountRows]) => deliverAccount(portalId, accountRows)));
+    await Promise.all(
+      [...byAccount].map(async ([portalId, accountRows]) => {
+        delivering.set(portalId, (delivering.get(portalId) ?? 0) + 1);
+        try {
+          await deliverAccount(portalId, accountRows);
+        } finally {
+          const n = (delivering.get(portalId) ?? 1) - 1;
+          if (n > 0) delivering.set(portalId, n);
+          else delivering.delete(portalId);
+        }
+      }),
+    );
     return rows.length;
   }
 
@@ -649,6 +665,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   return {
     deliverDue,
     outages: () => outages.list(),
+    delivering: () => new Set(delivering.keys()),
     get running() {
       return loop.running;
     },
