@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import { systemClock } from '../../src/server/clock';
 import { silentLogger } from '../../src/server/logger';
 import type { HubSpotDeal, HubSpotGateway } from '../../src/server/hubspot/gateway';
-import { createDb } from '../../src/server/storage/db';
-import { createSqliteStore } from '../../src/server/storage/sqliteStore';
+import { testStore } from '../support/testStore';
 import type { Store } from '../../src/server/storage/store';
 import type { NewInboxEvent } from '../../src/server/webhooks/inboxStore';
 import type { AccountProvisioner } from '../../src/server/accounts/provisioning';
@@ -26,9 +25,9 @@ describe('inbox worker: one account does not hold up another', () => {
   let worker: InboxWorker | undefined;
   let releaseA: (() => void) | undefined;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
-    store = createSqliteStore(createDb(join(dir.path, 'db.sqlite')));
+    store = await testStore(join(dir.path, 'db.sqlite'));
   });
   afterEach(async () => {
     releaseA?.();
@@ -87,7 +86,8 @@ describe('inbox worker: one account does not hold up another', () => {
     worker.start();
 
     const deadline = Date.now() + 3_000;
-    while (!applied.includes(`${B}:b1`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    // Until B's share has ended (its effects are told after its commit, which is I/O on PostgreSQL).
+    while (!(applied.includes(`${B}:b1`) && effectsCalls > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(applied).toEqual([`${B}:b1`]);
     expect(effectsCalls).toBe(1);
 

@@ -44,7 +44,11 @@ describe('inbox worker: journal expansion', () => {
     expect(await stack.store.inbox.journalBacklog()).toBe(0);
     expect((await stack.store.inbox.countByStatus()).pending + (await stack.store.inbox.countByStatus()).done + (await stack.store.inbox.countByStatus()).parked).toBe(batches * 10);
     // The watcher ran after the first slice and after the second, before the expansion finished.
-    expect(backlogSeenBetween.slice(0, 2)).toEqual([batches - JOURNAL_BATCHES_PER_SLICE, batches - 2 * JOURNAL_BATCHES_PER_SLICE]);
+    // On PostgreSQL every statement is I/O, so it also runs while a slice is in progress (it then
+    // sees the backlog unchanged): what it saw, each value once, is the whole backlog, then each slice's commit.
+    const distinctSeen = backlogSeenBetween.filter((n, i) => n !== backlogSeenBetween[i - 1]);
+    const afterSlices = distinctSeen[0] === batches ? distinctSeen.slice(1) : distinctSeen;
+    expect(afterSlices.slice(0, 2)).toEqual([batches - JOURNAL_BATCHES_PER_SLICE, batches - 2 * JOURNAL_BATCHES_PER_SLICE]);
   });
 
   it('parks a stored batch it cannot read (never drops what was acknowledged), shows it on /ops, and reads it again when requeued', async () => {

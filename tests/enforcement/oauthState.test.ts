@@ -6,8 +6,7 @@ import { loadConfig } from '../../src/server/config/config';
 import { hubSpotClientsFor } from '../../src/server/hubspot/clients';
 import { silentLogger } from '../../src/server/logger';
 import { CALLBACK_PATH, INSTALL_PATH, STATE_COOKIE, oauthRoutes } from '../../src/server/oauth/oauthRoutes';
-import { createDb } from '../../src/server/storage/db';
-import { createSqliteStore } from '../../src/server/storage/sqliteStore';
+import { testStore } from '../support/testStore';
 import type { Store } from '../../src/server/storage/store';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { listen, tempDir } from '../support/env';
@@ -148,7 +147,7 @@ describe('OAuth install: HubSpot’s token endpoint hangs', () => {
       DATABASE_PATH: join(dir.path, 'db.sqlite'),
       LOG_LEVEL: 'silent',
     });
-    store = createSqliteStore(createDb(config.databasePath));
+    store = await testStore(config.databasePath);
     const clock = new ManualClock(Date.UTC(2026, 10, 2, 9, 0, 0));
     const logger = silentLogger();
     // The routes as createApp mounts them, with a short timeout so the test does not wait 15 s.

@@ -66,7 +66,10 @@ describe('the outbox and the inbox under HubSpot faults', () => {
   });
 
   it('handles a bulk edit of 30 deals in batch calls: one read, one update, one note create', async () => {
-    const s = await start();
+    // The outbox polls at its production interval (it is woken when the inbox's share of the
+    // account ends): at the stack's 20 ms it would claim each revert as its event commits, which on
+    // PostgreSQL (every statement is I/O) makes a call per deal.
+    const s = await start({ background: { outboxIdleMs: 1_000 } });
     const deals = Array.from({ length: 30 }, (_, i) => seedGatedDeal(s, { dealname: `bulk ${i}` }));
     s.sim.requests.reset();
     s.sim.moveDealsToStage(

@@ -145,7 +145,10 @@ describe('the outbox gives up at once what retrying cannot cure, and says why', 
     [403, 'POST /crm/v3/objects/tasks/batch/create', 'create_task'],
     [404, 'POST /crm/v3/objects/deals/batch/update', 'revert_stage'],
   ])('a %i on %s: the %s row fails after one attempt, the account does not wait', async (status, endpoint, kind) => {
-    const s = await start();
+    // The outbox polls at its production interval (it is woken when the inbox's share of the
+    // account ends): at the stack's 20 ms, on PostgreSQL (every statement is I/O) it would claim
+    // the status write of the deal's creation alone, mid-share, and send it without the revert.
+    const s = await start({ background: { outboxIdleMs: 1_000 } });
     const deal = seedGatedDeal(s).id;
     s.sim.faults.failNext(1, { status, match: endpoint });
     if (kind === 'create_task') await requestReviewAsRep(s, deal);

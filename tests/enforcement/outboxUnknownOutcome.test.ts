@@ -27,7 +27,10 @@ describe('outcome unknown: HubSpot did the work but the answer says otherwise', 
   const start = stackPerTest({ defaults: { valueThreshold: 50_000, reviewers: [REVIEWER, SECOND_REVIEWER] }, simulator: { owners: OWNERS } });
 
   it.each([504, 500])('notes HubSpot created although it answered %i are not created again (one note per deal)', async (status) => {
-    const s = await start({ background: FAST_TIMEOUT });
+    // The outbox polls at its production interval (it is woken when the inbox's share of the
+    // account ends): at the stack's 20 ms it would claim each note as its event commits, which on
+    // PostgreSQL (every statement is I/O) splits the three notes over three calls.
+    const s = await start({ background: { ...FAST_TIMEOUT, outboxIdleMs: 1_000 } });
     const deals = Array.from({ length: 3 }, (_, i) => seedGatedDeal(s, { dealname: `applied ${status} ${i}` }));
     // Three times HubSpot creates the batch's notes and answers a 5xx all the same.
     s.sim.faults.failNext(3, { status, applied: true, match: NOTE_CREATE });

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { createDb } from '../../src/server/storage/db';
-import { createSqliteStore } from '../../src/server/storage/sqliteStore';
+import { testStore } from '../support/testStore';
 import type { Store } from '../../src/server/storage/store';
 import { tempDir } from '../support/env';
 
@@ -9,9 +8,9 @@ describe('outbox: yielding to a later change in HubSpot', () => {
   let dir: ReturnType<typeof tempDir>;
   let store: Store;
   const PORTAL = 7;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
-    store = createSqliteStore(createDb(join(dir.path, 'dealgate.db')));
+    store = await testStore(join(dir.path, 'dealgate.db'));
   });
   afterEach(async () => {
     await store.close();

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import express from 'express';
-import { createDb } from '../../src/server/storage/db';
-import { createSqliteStore } from '../../src/server/storage/sqliteStore';
+import { testStore } from '../support/testStore';
 import type { Store } from '../../src/server/storage/store';
 import { systemClock } from '../../src/server/clock';
 import { silentLogger } from '../../src/server/logger';
@@ -20,7 +19,7 @@ describe('POST /webhooks/hubspot', () => {
 
   beforeEach(async () => {
     dir = tempDir();
-    store = createSqliteStore(createDb(join(dir.path, 'db.sqlite')));
+    store = await testStore(join(dir.path, 'db.sqlite'));
     const app = express();
     server = await listen(app);
     // The signature covers PUBLIC_BASE_URL, known once the server listens: mount the route then.

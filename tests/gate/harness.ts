@@ -6,8 +6,7 @@ import { createApp } from '../../src/server/http/app';
 import { staticHubSpotClients, type HubSpotClients } from '../../src/server/hubspot/clients';
 import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
 import { silentLogger } from '../../src/server/logger';
-import { createDb } from '../../src/server/storage/db';
-import { createSqliteStore } from '../../src/server/storage/sqliteStore';
+import { testDatabase } from '../support/testStore';
 import type { Store } from '../../src/server/storage/store';
 import type { OutboxRow } from '../../src/server/outbox/outboxStore';
 import { createOutboxWorker } from '../../src/server/workers/outboxWorker';
@@ -77,8 +76,10 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const sim = await startSimulator({ now: () => clock.now() });
   const outer = express();
   const server = await listen(outer);
+  // SQLite in the temp dir, or (DEALGATE_TEST_STORE=postgres) a PostgreSQL database of this harness's own.
+  const database = await testDatabase(join(dir.path, 'db.sqlite'));
   const config = testConfig({
-    DATABASE_PATH: join(dir.path, 'db.sqlite'),
+    ...database.env,
     HUBSPOT_ACCESS_TOKEN: sim.accessToken,
     HUBSPOT_API_BASE_URL: sim.url,
     // The signature covers the public URL, known once the server listens.
@@ -90,7 +91,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     DEALGATE_SLA_HOURS: '48',
     ...env,
   });
-  const store = createSqliteStore(createDb(config.databasePath));
+  const store = await database.open();
   const statically = staticHubSpotClients(config);
   const installed = new Set<number>();
   const hubspot: HubSpotClients = { ...statically, serves: async (portalId) => installed.has(portalId) || statically.serves(portalId) };
@@ -128,6 +129,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       await server.close();
       await sim.stop();
       await store.close();
+      await database.drop();
       dir.cleanup();
     },
   };

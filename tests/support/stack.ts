@@ -42,8 +42,6 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../src
 import { systemClock, type Clock } from '../../src/server/clock';
 import { loadConfig, type Config } from '../../src/server/config/config';
 import { createLogger, silentLogger, type Logger } from '../../src/server/logger';
-import { createDb } from '../../src/server/storage/db';
-import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import type { Store } from '../../src/server/storage/store';
 import { hubSpotClientsFor, type HubSpotClients } from '../../src/server/hubspot/clients';
 import { signedHeaders } from '../../src/server/hubspot/signature';
@@ -52,6 +50,7 @@ import { CALLBACK_PATH, INSTALL_PATH } from '../../src/server/oauth/oauthRoutes'
 import { WEBHOOK_PATH } from '../../src/server/webhooks/webhookRoute';
 import { createBackground, type Background, type BackgroundOptions } from '../../src/server/workers/background';
 import { tempDir } from './env';
+import { testDatabase } from './testStore';
 
 export interface StackDefaults {
   valueThreshold?: number;
@@ -171,12 +170,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  // SQLite at databasePath, or (DEALGATE_TEST_STORE=postgres) a PostgreSQL database of this stack's own.
+  const database = await testDatabase(databasePath);
   const opsToken = randomBytes(24).toString('hex');
   const env: Record<string, string> = {
     HUBSPOT_CLIENT_SECRET: sim.clientSecret,
     HUBSPOT_API_BASE_URL: sim.url,
     PUBLIC_BASE_URL: url,
-    DATABASE_PATH: databasePath,
+    ...database.env,
     DEALGATE_OPS_TOKEN: opsToken,
     LOG_LEVEL: 'silent',
     ...(options.auth === 'oauth'
@@ -187,8 +188,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const config = loadConfig(env);
 
-  function boot() {
-    const store = createSqliteStore(createDb(databasePath));
+  async function boot() {
+    const store = await database.open();
     const hubspot = hubSpotClientsFor({ config, store, clock, logger });
     const background = createBackground({ config, store, clock, logger, hubspot, options: { ...FAST_BACKGROUND, ...options.background } });
     const app = createApp({ config, store, clock, hubspot, logger, hooks: background });
@@ -197,7 +198,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return { store, hubspot, background };
   }
 
-  let service = boot();
+  let service = await boot();
   sim.webhooks.setTargetUrl(url + WEBHOOK_PATH);
 
   async function pendingWork(): Promise<string | undefined> {
@@ -296,7 +297,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     settle,
     async restart(restartOptions = {}) {
       await shutdown(restartOptions.crash === true);
-      service = boot();
+      service = await boot();
     },
     async stop() {
       if (stopped) return;
@@ -305,6 +306,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await sim.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await database.drop();
       dir.cleanup();
     },
   };

@@ -250,7 +250,8 @@ describe('the install backfill', () => {
     const expected = seedAccount(s, 300);
     s.sim.faults.failNext(2, { status: 503, match: 'POST /crm/v3/objects/deals/search' });
     s.background.start();
-    await waitUntil(async () => (await opsSweeps(s)).backfill?.lastError !== null, 30_000, 'the failure to show');
+    // A string: before the sweep's row exists there is no backfill (undefined), which is not the failure yet.
+    await waitUntil(async () => typeof (await opsSweeps(s)).backfill?.lastError === 'string', 30_000, 'the failure to show');
     const failing = await opsSweeps(s);
     expect(failing.backfill?.lastError).toMatch(/^HubSpot answered 503/);
     expect(await settingsBackfill(s)).toMatchObject({ status: 'running', lastError: expect.stringMatching(/503/) });
