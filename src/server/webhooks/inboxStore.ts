@@ -227,7 +227,15 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
     ]);
   };
   const expand = async (tx: SqlSession, limit: number, toEvents: (body: Buffer) => NewInboxEvent[]) => {
+    // A hint is kept only once its batch was committed, so one taken before this read whose batch
+    // the read does not find (below the oldest it found, or not there at all when it found them
+    // all) was expanded elsewhere (another instance) and is dropped: stale hints would fill the
+    // room kept for them.
+    const hinted = [...parsedBatches.keys()];
     const batches = await tx.all<{ id: number; received_at: number; body: Buffer }>(oldestBatches, [limit]);
+    const found = new Set(batches.map((b) => b.id));
+    const oldest = batches.length < limit ? Number.POSITIVE_INFINITY : (batches[0]?.id ?? Number.POSITIVE_INFINITY);
+    for (const id of hinted) if (!found.has(id) && id < oldest) parsedBatches.delete(id);
     let stored = 0;
     for (const batch of batches) {
       const kept = parsedBatches.get(batch.id);
