@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import pg from 'pg';
 import { ManualClock } from '../../src/server/clock';
 import { DEALGATE_PROPERTIES } from '../../src/server/accounts/dealgateProperties';
 import { startStack, type Stack } from '../support/stack';
@@ -23,8 +24,26 @@ describe('OAuth install', () => {
     await stack.stop();
   });
 
-  /** Every byte SQLite holds for the service (the database and its write-ahead log). */
-  function databaseBytes(): string {
+  /**
+   * Every byte SQLite holds for the service (the database and its write-ahead log); on PostgreSQL,
+   * every row of every table of the service's database as text.
+   */
+  async function databaseBytes(): Promise<string> {
+    if (stack.config.databaseUrl !== undefined) {
+      const client = new pg.Client({ connectionString: stack.config.databaseUrl });
+      await client.connect();
+      try {
+        const tables = await client.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`);
+        const rows: string[] = [];
+        for (const { name } of tables.rows) {
+          const result = await client.query<{ row: string }>(`SELECT t::text AS row FROM ${client.escapeIdentifier(name)} t`);
+          rows.push(...result.rows.map((r) => r.row));
+        }
+        return rows.join('\n');
+      } finally {
+        await client.end();
+      }
+    }
     const dir = dirname(stack.databasePath);
     return readdirSync(dir)
       .map((name) => readFileSync(`${dir}/${name}`).toString('latin1'))
@@ -53,7 +72,9 @@ describe('OAuth install', () => {
     expect(account?.accessTokenEnc).toMatch(/^v1\./);
     expect(account?.refreshTokenEnc).toMatch(/^v1\./);
     // No token is anywhere in the database in the clear.
-    const bytes = databaseBytes();
+    const bytes = await databaseBytes();
+    // What was read holds the account (the encrypted token), so the absence below means something.
+    expect(bytes).toContain(account!.accessTokenEnc!);
     expect(bytes).not.toContain('sim-at-');
     expect(bytes).not.toContain('sim-rt-');
 
