@@ -38,3 +38,19 @@ describe('postgresSql after a transaction ended', () => {
     expect((await db.all<{ body: string }>('SELECT body FROM notes ORDER BY id')).map((r) => r.body)).toEqual(['first', 'own']);
   });
 });
+
+describe('postgresSql inside a transaction', () => {
+  it('refuses a statement on the database from the work of an open transaction (it would run outside it, and wait on its locks), as SQLite does', async () => {
+    await db.run('TRUNCATE notes');
+    const outcome = await db
+      .transaction(async (tx) => {
+        await tx.run('INSERT INTO notes (body) VALUES (?)', ['inside']);
+        await db.run('INSERT INTO notes (body) VALUES (?)', ['outside']);
+        throw new Error('rolled back');
+      })
+      .catch((error: Error) => error.message);
+    expect(outcome).toMatch(/inside its own transaction/);
+    // Nothing of the rolled-back work landed, not even through the database.
+    expect(await db.all('SELECT body FROM notes')).toEqual([]);
+  });
+});

@@ -191,7 +191,15 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
   // code its work left running past the end keeps the context, and is then inside none.
   const insideTransaction = new AsyncLocalStorage<{ open: boolean }>();
   let closed = false;
-  const database = sessionOver(() => pool, false);
+  // A statement on the database from the work of an open transaction would run on another
+  // connection: outside the transaction (kept when it rolls back) and waiting on its row locks
+  // (forever, if the work awaits it). Refused, as SQLite refuses it.
+  const database = sessionOver(() => {
+    if (insideTransaction.getStore()?.open === true) {
+      throw new Error('a statement on the database inside its own transaction would run outside it: use the session the transaction gave its work');
+    }
+    return pool;
+  }, false);
 
   return {
     ...database,
