@@ -173,6 +173,10 @@ function toRow(row: OutboxDbRow): OutboxRow {
 const insert = `INSERT INTO outbox (portal_id, deal_id, kind, payload, dedupe_key, cause, created_at, next_attempt_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`;
 const due = `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`;
+// PostgreSQL, several instances: the rows read are locked until the claim commits, and rows another
+// claimer holds are skipped, so no row is claimed (and delivered) by two at once. SQLite runs one
+// transaction at a time.
+const dueLocked = `${due} FOR UPDATE SKIP LOCKED`;
 const claim = 'UPDATE outbox SET attempts = attempts + 1, last_error = NULL, next_attempt_at = ? WHERE id = ?';
 const done = `UPDATE outbox SET status = 'done', completed_at = ?, last_error = NULL, in_flight_since = NULL WHERE id = ? AND status = 'pending'`;
 const sending = 'UPDATE outbox SET in_flight_since = ? WHERE id = ?';
@@ -211,7 +215,7 @@ type TaskDbRow = { task_id: string; outbox_id: number; cause: string | null; dea
 export function outboxRepository(sql: SqlSession): OutboxRepository {
   const claimDue = async (tx: SqlSession, now: number, limit: number, leaseMs: number, skipPortals?: ReadonlySet<number>) => {
     // Over-read a little so skipped (paused) accounts do not starve the others.
-    const candidates = await tx.all<OutboxDbRow>(due, [now, skipPortals && skipPortals.size > 0 ? limit * 4 : limit]);
+    const candidates = await tx.all<OutboxDbRow>(tx.dialect === 'postgres' ? dueLocked : due, [now, skipPortals && skipPortals.size > 0 ? limit * 4 : limit]);
     const chosen = (skipPortals ? candidates.filter((r) => !skipPortals.has(r.portal_id)) : candidates).slice(0, limit);
     for (const row of chosen) await tx.run(claim, [now + leaseMs, row.id]);
     return chosen.map((row) => ({
