@@ -126,11 +126,17 @@ describe('transactions', () => {
   });
 
   it('keeps uncommitted writes out of sight of other sessions', async () => {
+    // Another instance's view (the work of a transaction may not use the database itself: refused).
+    const other = createPostgresDatabase(database.url);
     let seenOutside: unknown;
-    await db.transaction(async (tx) => {
-      await tx.run('INSERT INTO items (name, at) VALUES (?, ?)', ['hidden', 1]);
-      seenOutside = await db.get('SELECT COUNT(*) AS n FROM items');
-    });
+    try {
+      await db.transaction(async (tx) => {
+        await tx.run('INSERT INTO items (name, at) VALUES (?, ?)', ['hidden', 1]);
+        seenOutside = await other.get('SELECT COUNT(*) AS n FROM items');
+      });
+    } finally {
+      await other.close();
+    }
     expect(seenOutside).toEqual({ n: 0 });
     expect(await db.get('SELECT COUNT(*) AS n FROM items')).toEqual({ n: 1 });
   });
