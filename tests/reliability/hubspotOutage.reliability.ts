@@ -98,6 +98,22 @@ async function untilStored(stack: Stack, events: number): Promise<void> {
   await waitUntil(async () => await stack.store.inbox.journalBacklog() === 0 && (await stack.store.inbox.countByStatus()).pending >= events, 20_000, `${events} inbox events stored`);
 }
 
+/**
+ * Steps the clock as untilDrained does until the inbox no longer waits for HubSpot for the
+ * account (its probe answered and resumed it); returns the service's time that took. Apart from
+ * draining: the backlog behind the probe takes real time to apply (more on PostgreSQL, where every
+ * statement is I/O), during which this loop's clock runs 50 times faster than real time.
+ */
+async function untilResumed(stack: Stack, clock: ManualClock, maxMs: number): Promise<number> {
+  const from = clock.now();
+  while (stack.background.inbox.outages().some((o) => o.portalId === stack.sim.portalId)) {
+    if (clock.now() - from > maxMs) throw new Error(`the account was not resumed within ${maxMs} ms of the service's clock`);
+    clock.advance(1_000);
+    await sleep(20);
+  }
+  return clock.now() - from;
+}
+
 /** Steps the clock until the inbox has nothing pending (HubSpot answers again: the next probe resumes it). */
 async function untilDrained(stack: Stack, clock: ManualClock, maxMs: number): Promise<number> {
   const from = clock.now();
@@ -162,8 +178,9 @@ describe('a long HubSpot outage', () => {
     expect(s.background.inbox.outages()).toEqual([expect.objectContaining({ portalId: s.sim.portalId })]);
 
     // HubSpot answers again: the next probe resumes the account by itself, no one requeues anything.
-    const resumedAfterMs = await untilDrained(s, clock, 5 * 60_000);
+    const resumedAfterMs = await untilResumed(s, clock, 5 * 60_000);
     expect(resumedAfterMs).toBeLessThanOrEqual(PROBE_MAX_MS + 5_000);
+    await untilDrained(s, clock, 5 * 60_000);
     await s.settle({ timeoutMs: 60_000 });
 
     await expectRevertedOnce(s, gated);
