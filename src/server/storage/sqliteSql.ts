@@ -36,14 +36,23 @@ export function createSqliteSql(db: Db): SqliteSql {
     }
     return statement;
   };
-  // better-sqlite3 binds an array as the positional parameters and an object as the named ones.
-  const all = <T>(sql: string, params: SqlParams | undefined): T[] =>
-    (params === undefined ? prepare(sql).all() : prepare(sql).all(params)) as T[];
-  const get = <T>(sql: string, params: SqlParams | undefined): T | undefined =>
-    (params === undefined ? prepare(sql).get() : prepare(sql).get(params)) as T | undefined;
+  // better-sqlite3 binds positional parameters given as separate arguments, and the named ones as
+  // one object. It also accepts one array, but unpacks it more slowly than a spread (about 4% of
+  // the CPU of a webhook batch's ingest, measured for issue 13).
+  type Bound = (this: Statement<unknown[], unknown>, ...bind: unknown[]) => unknown;
+  const call = (statement: Statement<unknown[], unknown>, method: Bound, params: SqlParams | undefined) =>
+    params === undefined ? method.call(statement) : Array.isArray(params) ? method.apply(statement, params) : method.call(statement, params);
+  const all = <T>(sql: string, params: SqlParams | undefined): T[] => {
+    const statement = prepare(sql);
+    return call(statement, statement.all as Bound, params) as T[];
+  };
+  const get = <T>(sql: string, params: SqlParams | undefined): T | undefined => {
+    const statement = prepare(sql);
+    return call(statement, statement.get as Bound, params) as T | undefined;
+  };
   const run = (sql: string, params: SqlParams | undefined): SqlRunResult => {
-    const result = params === undefined ? prepare(sql).run() : prepare(sql).run(params);
-    return { changes: result.changes };
+    const statement = prepare(sql);
+    return { changes: (call(statement, statement.run as Bound, params) as { changes: number }).changes };
   };
 
   /** Resolved when the open transaction ends; null when none is open. */
