@@ -263,9 +263,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       res.end();
     };
     if (crash) {
-      // A killed process: the database goes away under the workers; whatever they were doing is lost.
-      await service.store.close();
-      await service.background.stop();
+      // A killed process: the database goes away under the workers; whatever they were doing is
+      // lost, and nothing new starts. Both at once: PostgreSQL's close waits for the connections in
+      // use to come back, and the workers must not begin more rounds (more HubSpot calls) meanwhile.
+      const closing = service.store.close();
+      await Promise.all([closing, service.background.stop()]);
     } else {
       await service.background.stop();
       await service.store.close();

@@ -123,6 +123,8 @@ export function createBackground(deps: BackgroundDeps): Background {
     logger,
     governor,
     prepareAccount: (portalId) => provisioner.ensureReady(portalId),
+    // The inbox is created below; this runs only once both exist.
+    beingWritten: () => inbox.applying(),
     ...(options.outboxRetry ? { retry: options.outboxRetry } : {}),
     ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
     ...(options.outboxIdleMs !== undefined ? { idleMs: options.outboxIdleMs } : {}),

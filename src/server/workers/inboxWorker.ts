@@ -139,6 +139,8 @@ export interface InboxWorker extends WorkerLoop {
   processDue(): Promise<number>;
   /** Accounts whose events wait for HubSpot right now (this process's view; a restart probes again). */
   outages(): AccountOutage[];
+  /** Accounts whose events are being applied right now (their effects are still being written). */
+  applying(): ReadonlySet<number>;
 }
 
 export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
@@ -445,6 +447,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
   return {
     processDue,
     outages: () => [...circuits.values()].map((c) => ({ ...c })),
+    applying: () => busy,
     get running() {
       return loop.running;
     },

@@ -53,6 +53,14 @@ export interface OutboxWorkerDeps {
   governor: RateGovernor;
   /** Runs before an account's first delivery (properties must exist before they are written). */
   prepareAccount?: (portalId: number) => Promise<void>;
+  /**
+   * Accounts whose effects are still being written (the inbox worker is applying their events): their
+   * rows are left out of claims until that ends (which wakes this worker), for at most
+   * HOLD_WHILE_WRITTEN_MAX_MS at a time, so that one round delivers them together (one batch call
+   * for many deals) instead of a call per deal as each lands; on PostgreSQL each statement is real
+   * I/O, so without it the loop claims between every two events and spends the account's budget.
+   */
+  beingWritten?: () => Iterable<number>;
   retry?: RetryPolicy;
   /** A HubSpot call that takes longer than this counts as failed, with an unknown outcome. */
   callTimeoutMs?: number;
@@ -66,6 +74,9 @@ export interface OutboxWorkerDeps {
  * keeps the event that caused it (three times HubSpot's own 24 h of webhook retries). A policy
  * without `windowMs` gets this window too.
  */
+/** The longest an account's effects wait for the inbox to finish writing them (a long import must not starve them). */
+export const HOLD_WHILE_WRITTEN_MAX_MS = 2_000;
+
 export const OUTBOX_RETRY_WINDOW_MS = 72 * 60 * 60_000;
 
 /** Retries at most a minute apart (the probe's pace), given up after 10 attempts and not before the window has passed. */
@@ -614,9 +625,24 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     await guard('task completions', () => deliverTaskCompletions(portalId, plan.taskCompletions), plan.taskCompletions.map((t) => t.row));
   }
 
-  /** Accounts left out of a round: paused after a 429, or waiting for HubSpot (their probe is not due). */
+  /** Since when each account's effects have been held back because they are still being written. */
+  const heldSince = new Map<number, number>();
+  function stillBeingWritten(): number[] {
+    const at = performance.now();
+    const writing = new Set(deps.beingWritten?.() ?? []);
+    for (const portalId of heldSince.keys()) if (!writing.has(portalId)) heldSince.delete(portalId);
+    const held: number[] = [];
+    for (const portalId of writing) {
+      const since = heldSince.get(portalId) ?? at;
+      heldSince.set(portalId, since);
+      if (at - since < HOLD_WHILE_WRITTEN_MAX_MS) held.push(portalId);
+    }
+    return held;
+  }
+
+  /** Accounts left out of a round: paused after a 429, waiting for HubSpot (their probe is not due), or their effects still being written. */
   function skippedAccounts(now: number): Set<number> {
-    return new Set([...governor.pausedAccounts(), ...outages.waiting(now)]);
+    return new Set([...governor.pausedAccounts(), ...outages.waiting(now), ...stillBeingWritten()]);
   }
 
   /** Deliveries in flight, by account. */
