@@ -180,8 +180,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   async function send<T>(portalId: number, rowIds: readonly number[], work: () => Promise<T>): Promise<T> {
     unlessWaiting(portalId);
     await governor.acquire(portalId);
-    const sentAt = Date.now();
+    let sentAt = Date.now();
     await store.transaction(async () => await store.outbox.markSending(rowIds, sentAt));
+    if (governor.pauseRemainingMs(portalId) > 0) {
+      // A 429 arrived while the send time was being recorded (real I/O on PostgreSQL): nothing goes
+      // out before the pause is over, and the send time recorded is the real one.
+      await governor.acquire(portalId);
+      sentAt = Date.now();
+      await store.transaction(async () => await store.outbox.markSending(rowIds, sentAt));
+    }
     const answered = async () => await store.transaction(async () => await store.outbox.markAnswered(rowIds, sentAt));
     const pending = work();
     try {
