@@ -1,7 +1,6 @@
 import { createPostgresDatabase } from '../../src/server/storage/postgresSql';
-import { migratePostgres } from '../../src/server/storage/postgresSchema';
 import { inboxRepository, PARSED_BATCHES_KEPT, type NewInboxEvent, type ParsedBatches } from '../../src/server/webhooks/inboxStore';
-import { freshDatabase, type FreshDatabase } from '../support/postgres';
+import { migratedDatabase, type FreshDatabase } from '../support/postgres';
 
 /**
  * Two instances on one PostgreSQL: a batch one of them journaled (keeping its parsed events as a
@@ -12,10 +11,7 @@ import { freshDatabase, type FreshDatabase } from '../support/postgres';
 let database: FreshDatabase;
 
 beforeAll(async () => {
-  database = await freshDatabase();
-  const db = createPostgresDatabase(database.url);
-  await migratePostgres(db);
-  await db.close();
+  database = await migratedDatabase();
 });
 afterAll(async () => {
   await database.drop();

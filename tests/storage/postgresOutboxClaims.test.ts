@@ -1,7 +1,6 @@
 import { createPostgresDatabase } from '../../src/server/storage/postgresSql';
-import { migratePostgres } from '../../src/server/storage/postgresSchema';
 import { outboxRepository } from '../../src/server/outbox/outboxStore';
-import { freshDatabase, type FreshDatabase } from '../support/postgres';
+import { migratedDatabase, type FreshDatabase } from '../support/postgres';
 
 /**
  * Two instances on one PostgreSQL claim due outbox rows at once: each row goes to one of them.
@@ -12,10 +11,7 @@ import { freshDatabase, type FreshDatabase } from '../support/postgres';
 let database: FreshDatabase;
 
 beforeAll(async () => {
-  database = await freshDatabase();
-  const db = createPostgresDatabase(database.url);
-  await migratePostgres(db);
-  await db.close();
+  database = await migratedDatabase();
 });
 afterAll(async () => {
   await database.drop();

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embeddedPostgres';
+import { createPostgresDatabase } from '../../src/server/storage/postgresSql';
+import { migratePostgres } from '../../src/server/storage/postgresSchema';
 
 /**
  * The PostgreSQL the tests use. jest's global setup (postgresGlobalSetup.ts) starts one
@@ -52,4 +54,16 @@ export async function freshDatabase(): Promise<FreshDatabase> {
     url: url.toString(),
     drop: () => onServer(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`)).then(() => undefined),
   };
+}
+
+/** A fresh database (as freshDatabase) with Dealgate's schema already in it, for suites that test the repositories. */
+export async function migratedDatabase(): Promise<FreshDatabase> {
+  const database = await freshDatabase();
+  const db = createPostgresDatabase(database.url);
+  try {
+    await migratePostgres(db);
+  } finally {
+    await db.close();
+  }
+  return database;
 }
