@@ -82,6 +82,15 @@ describe('loadConfig', () => {
     expect((error as ConfigError).message).toContain(variable);
   });
 
+  it('names each start of an instance differently unless DEALGATE_INSTANCE_ID says who it is', () => {
+    const first = loadConfig({ HUBSPOT_CLIENT_SECRET: 's3cret' }).instanceId;
+    const second = loadConfig({ HUBSPOT_CLIENT_SECRET: 's3cret' }).instanceId;
+    expect(first).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{6}$`));
+    expect(second).not.toBe(first);
+    expect(loadConfig({ HUBSPOT_CLIENT_SECRET: 's3cret', DEALGATE_INSTANCE_ID: 'web-2' }).instanceId).toBe('web-2');
+    expect(() => loadConfig({ HUBSPOT_CLIENT_SECRET: 's3cret', DEALGATE_INSTANCE_ID: 'two words' })).toThrow(/DEALGATE_INSTANCE_ID must be 1 to 64 letters/);
+  });
+
   it('reports every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', DEALGATE_SLA_HOURS: 'y' })).toThrow(
       expect.objectContaining({

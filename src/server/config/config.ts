@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
@@ -148,6 +150,9 @@ const envSchema = z
       .transform((value) => (value === undefined || value === '' ? undefined : value)),
     DEALGATE_GATE_STAGE_LABEL: z.string().trim().min(1).default('contract'),
     DEALGATE_RECONCILE_SECONDS: reconcileSeconds,
+    DEALGATE_INSTANCE_ID: optionalString.refine((value) => value === undefined || /^[A-Za-z0-9._:-]{1,64}$/.test(value), {
+      message: 'must be 1 to 64 letters, digits, dots, dashes, underscores or colons (it names this instance in leases and logs); leave it unset for host-pid-random',
+    }),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -203,6 +208,11 @@ export interface Config {
   defaults: AccountDefaults;
   /** Seconds between two reconciliation sweeps of an account; 0: off. */
   reconcileSeconds: number;
+  /**
+   * Names this process among the instances sharing one database (DEALGATE_INSTANCE_ID; default
+   * host-pid-random, new at every start): the holder of its leases (deal claims, worker leases).
+   */
+  instanceId: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -214,6 +224,12 @@ export class ConfigError extends Error {
     );
     this.name = 'ConfigError';
   }
+}
+
+/** host-pid-random: unique per start, so a restarted instance never takes itself for its dead predecessor. */
+export function defaultInstanceId(): string {
+  const host = hostname().replace(/[^A-Za-z0-9.-]/g, '').slice(0, 40) || 'host';
+  return `${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
 /** Reads configuration from an env-like record (tests pass their own); throws ConfigError naming each bad variable. */
@@ -252,6 +268,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       gateStageLabel: e.DEALGATE_GATE_STAGE_LABEL,
     },
     reconcileSeconds: e.DEALGATE_RECONCILE_SECONDS,
+    instanceId: e.DEALGATE_INSTANCE_ID ?? defaultInstanceId(),
     logLevel: e.LOG_LEVEL,
   };
 }
