@@ -402,4 +402,25 @@ CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_
 CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_attempt_at, occurred_at);
 `,
   },
+  {
+    version: 16,
+    name: 'one HubSpot budget per account across instances',
+    // HubSpot's limits are per app and account (110 requests per rolling 10 s, 5 searches a
+    // second), so every instance on the database draws its permits from one row per account and
+    // limit (storage/hubspotBudgetStore.ts), and a 429 one of them gets pauses all of them.
+    // Versions 14, 15 and 17 belong to other work of issue 13; gaps are fine (applied by set).
+    sql: `
+CREATE TABLE hubspot_budgets (
+  portal_id     INTEGER NOT NULL,
+  policy        TEXT    NOT NULL CHECK (policy IN ('TEN_SECONDLY_ROLLING', 'SECONDLY')),
+  version       INTEGER NOT NULL,
+  reservations  TEXT    NOT NULL,
+  paused_until  INTEGER NOT NULL,
+  slow_until    INTEGER NOT NULL,
+  recent_429s   INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, policy)
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -291,6 +291,23 @@ CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_
 CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_attempt_at, occurred_at);
 `,
   },
+  {
+    version: 16,
+    name: 'one HubSpot budget per account across instances',
+    sql: `
+CREATE TABLE hubspot_budgets (
+  portal_id     BIGINT  NOT NULL,
+  policy        TEXT    NOT NULL CHECK (policy IN ('TEN_SECONDLY_ROLLING', 'SECONDLY')),
+  version       BIGINT  NOT NULL,
+  reservations  TEXT    NOT NULL,
+  paused_until  BIGINT  NOT NULL,
+  slow_until    BIGINT  NOT NULL,
+  recent_429s   BIGINT  NOT NULL,
+  updated_at    BIGINT  NOT NULL,
+  PRIMARY KEY (portal_id, policy)
+);
+`,
+  },
 ];
 
 /**

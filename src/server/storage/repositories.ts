@@ -16,6 +16,7 @@ import { dealFlagRepository, type DealFlagRepository } from './dealFlagStore';
 import { seenSignatureRepository, type SeenSignatureRepository } from './seenSignatureStore';
 import { oauthStateRepository, type OAuthStateRepository } from '../oauth/oauthStateStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
+import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
 /**
  * The repositories over one session, each made when first used: a transaction touches a few of
@@ -112,12 +113,14 @@ class SqlStore implements Store {
   // The repositories bound to each transaction session, kept while the engine reuses the session
   // (SQLite has one); PostgreSQL's sessions are one per transaction and are dropped with it.
   private readonly bound = new WeakMap<SqlSession, SessionRepositories>();
+  readonly hubspotBudget: HubSpotBudgetRepository;
 
   constructor(
     private readonly database: SqlDatabase,
     private readonly engine: EngineChecks,
   ) {
     this.root = new SessionRepositories(database, this.batches);
+    this.hubspotBudget = hubspotBudgetRepository(database);
   }
 
   private here(): TxStore {
