@@ -26,13 +26,18 @@ export interface RateGovernorOptions {
   /** Default 10 s. */
   maxPauseMs?: number;
   /**
-   * How long permits reserved in one trip to the ledger may be handed out. A busy account
-   * reserves several per trip; they count against the window until this much later, so a longer
-   * lease costs throughput (at most lease / window of it). Default: a tenth of the window with a
-   * shared ledger, 0 (one permit per trip) in memory.
+   * How long permits reserved in one trip to the ledger may be handed out. They count against the
+   * window until this much later (plus the window), so the lease costs throughput (lease / window
+   * of it at most), and a trip slower than it is wasted (its permits are not used; tried again).
+   * Default with a shared ledger: a tenth of the window, at most 500 ms; in memory 0.
    */
   reservationMs?: number;
-  /** At most this many permits per trip. Default: a tenth of the budget with a shared ledger, 1 in memory. */
+  /**
+   * At most this many permits per trip. A trip reserves one for each acquire of the account waiting
+   * in this process right then (the inbox, the outbox and the sweeps at once: a busy account), so
+   * none is reserved for a demand that may not come. Default: a tenth of the budget with a shared
+   * ledger, 1 in memory.
+   */
   maxPermitsPerTrip?: number;
   /** Told when a 429 could not be recorded in the shared ledger (this process pauses anyway). */
   logger?: Logger;
@@ -46,6 +51,8 @@ const SLOW_DOWN_FOR_MS = 60_000;
 const STOP_CHECK_MS = 100;
 /** Writes lost to other instances in a row before giving up: each loss is another instance's progress. */
 const MAX_WRITE_ATTEMPTS = 50;
+/** The longest default lease of reserved permits (see reservationMs). */
+const MAX_LEASE_MS = 500;
 
 export interface RateGovernor {
   /**
@@ -109,9 +116,8 @@ interface AccountPace {
   known?: VersionedBudget;
   /** The trip to the ledger under way, which every acquire of the account waits for. */
   trip?: Promise<void>;
+  /** Acquires of the account waiting in this process: what the next trip reserves for. */
   waiting: number;
-  /** When this process handed out its recent permits: the demand the next trip reserves for. */
-  granted: number[];
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -125,13 +131,13 @@ export function createRateGovernor(clock: Clock, options: RateGovernorOptions = 
     maxPauseMs: options.maxPauseMs ?? MAX_PAUSE_MS,
     slowDownForMs: SLOW_DOWN_FOR_MS,
   };
-  const leaseMs = options.reservationMs ?? (ledger.shared ? Math.floor(options.windowMs / 10) : 0);
+  const leaseMs = options.reservationMs ?? (ledger.shared ? Math.min(MAX_LEASE_MS, Math.floor(options.windowMs / 10)) : 0);
   const maxPermits = Math.max(1, options.maxPermitsPerTrip ?? (ledger.shared ? Math.floor(options.requestsPerWindow / 10) : 1));
   const accounts = new Map<number, AccountPace>();
   const pace = (portalId: number): AccountPace => {
     let p = accounts.get(portalId);
     if (!p) {
-      p = { permits: 0, useBy: 0, pausedUntil: 0, fullUntil: 0, waiting: 0, granted: [] };
+      p = { permits: 0, useBy: 0, pausedUntil: 0, fullUntil: 0, waiting: 0 };
       accounts.set(portalId, p);
     }
     return p;
@@ -161,9 +167,7 @@ export function createRateGovernor(clock: Clock, options: RateGovernorOptions = 
 
   /** One trip to the ledger: reserves permits for the waiting acquires, or learns until when to wait. */
   async function reserve(portalId: number, p: AccountPace): Promise<void> {
-    const startedAt = clock.now();
-    p.granted = p.granted.filter((at) => at > startedAt - Math.max(leaseMs, 1));
-    const want = Math.min(maxPermits, Math.max(1, p.waiting, p.granted.length));
+    const want = Math.min(maxPermits, Math.max(1, p.waiting));
     const unused = p.permits > 0 ? { useBy: p.useBy, permits: p.permits } : undefined;
     p.permits = 0;
     let decision: PermitDecision;
@@ -202,7 +206,6 @@ export function createRateGovernor(clock: Clock, options: RateGovernorOptions = 
           // the call went out after); a shared ledger's permit is never handed out past its useBy.
           if (p.permits > 0 && (now <= p.useBy || (tripped && !ledger.shared))) {
             p.permits -= 1;
-            p.granted.push(now);
             return true;
           }
           p.trip ??= reserve(portalId, p).finally(() => {
