@@ -99,7 +99,7 @@ async function benchStore(engine: string, stores: Store[], reps: number, account
   const [first] = stores as [Store];
   const one = (c: TripCounts) => [createRateGovernor(systemClock, DEFAULT_RATE, countingLedger(first, c))];
   const modes: Mode[] = [
-    { name: 'in memory (main: this process only), 1 caller', callers: 1, governors: () => [createRateGovernor(systemClock, DEFAULT_RATE)] },
+    { name: 'in memory (this process only), 1 caller', callers: 1, governors: () => [createRateGovernor(systemClock, DEFAULT_RATE)] },
     { name: 'shared, 1 caller (a trip per permit)', callers: 1, governors: one },
     { name: 'shared, 3 callers at once (a busy account)', callers: 3, governors: one },
   ];
