@@ -110,7 +110,8 @@ describe('one HubSpot budget per account across instances', () => {
     } finally {
       await sim.stop();
     }
-  });
+    // 360 real HTTP calls and their trips to the database: generous on a loaded 2-core machine.
+  }, 60_000);
 
   it('a 429 one instance gets pauses the other two, and halves the budget for all', async () => {
     const portalId = 4242;
@@ -137,6 +138,22 @@ describe('one HubSpot budget per account across instances', () => {
     const slowed = await drawConcurrently([first, second, third], portalId, BUDGET, 2);
     const windowAfter = slowed.filter((g) => g.at <= (resumedAt[0] as number) + WINDOW_MS - 1_000);
     expect(busiestWindow(windowAfter.map((g) => g.at))).toBeLessThanOrEqual(Math.floor(BUDGET / 2));
+  });
+
+  it('an instance whose clock runs an hour ahead cannot stop the account for long', async () => {
+    const portalId = 4343;
+    const ahead = { now: () => clock.now() + 3_600_000 };
+    const fast = createRateGovernor(ahead, { requestsPerWindow: BUDGET, windowMs: WINDOW_MS, sleep: virtualSleep }, sharedBudgetLedger((stores[0] as Store).hubspotBudget, 'TEN_SECONDLY_ROLLING'));
+    const [right] = stores.slice(1).map(instance) as [RateGovernor];
+    // The fast one spends the whole budget and gets a 429, all an hour "from now".
+    await drawConcurrently([fast], portalId, BUDGET, 3);
+    await fast.rateLimited(portalId);
+
+    const from = clock.now();
+    const giveUpAt = from + 3 * WINDOW_MS;
+    expect(await right.acquire(portalId, () => clock.now() > giveUpAt)).toBe(true);
+    // At most the longest pause, and the budget back within two windows of the right clock.
+    expect(clock.now() - from).toBeLessThanOrEqual(2 * WINDOW_MS);
   });
 
   it('accounts do not share a budget: each gets its own, and neither exceeds it across instances', async () => {

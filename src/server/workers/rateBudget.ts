@@ -31,21 +31,26 @@ export interface PermitRequest {
 
 export type PermitDecision =
   | { kind: 'granted'; permits: number; useBy: number; next: HubSpotBudgetState }
-  | { kind: 'wait'; until: number };
+  /** `next` when the state read had to be bounded (see current): written, so the bound holds from then on. */
+  | { kind: 'wait'; until: number; next?: HubSpotBudgetState };
 
 /**
  * The state as of `now`: reservations out of the window dropped, and what no instance's clock can
  * explain bounded (a clock set back, or one far ahead, must not stop the account for long).
+ * `bounded` says a bound applied: the state must be written so, or it would apply anew at every read.
  */
-function current(state: HubSpotBudgetState, now: number, limits: BudgetLimits): HubSpotBudgetState {
-  const slowed = state.slowUntil > now;
+function current(state: HubSpotBudgetState, now: number, limits: BudgetLimits): { state: HubSpotBudgetState; bounded: boolean } {
+  const latestUseBy = now + limits.windowMs;
+  const bounded =
+    state.pausedUntil > now + limits.maxPauseMs || state.slowUntil > now + limits.slowDownForMs || state.reservations.some((r) => r.useBy > latestUseBy);
   return {
-    reservations: state.reservations
-      .filter((r) => r.useBy > now - limits.windowMs)
-      .map((r) => (r.useBy > now + limits.windowMs ? { ...r, useBy: now + limits.windowMs } : r)),
-    pausedUntil: Math.min(state.pausedUntil, now + limits.maxPauseMs),
-    slowUntil: Math.min(state.slowUntil, now + limits.slowDownForMs),
-    recent429s: slowed ? state.recent429s : 0,
+    state: {
+      reservations: state.reservations.filter((r) => r.useBy > now - limits.windowMs).map((r) => (r.useBy > latestUseBy ? { ...r, useBy: latestUseBy } : r)),
+      pausedUntil: Math.min(state.pausedUntil, now + limits.maxPauseMs),
+      slowUntil: Math.min(state.slowUntil, now + limits.slowDownForMs),
+      recent429s: state.slowUntil > now ? state.recent429s : 0,
+    },
+    bounded,
   };
 }
 
@@ -64,12 +69,13 @@ export function budgetInForce(state: HubSpotBudgetState, now: number, limits: Bu
 }
 
 export function reservePermits(stored: HubSpotBudgetState, now: number, request: PermitRequest, limits: BudgetLimits): PermitDecision {
-  const state = current(stored, now, limits);
-  if (state.pausedUntil > now) return { kind: 'wait', until: state.pausedUntil };
+  const { state, bounded } = current(stored, now, limits);
+  const waitUntil = (until: number): PermitDecision => ({ kind: 'wait', until, ...(bounded ? { next: state } : {}) });
+  if (state.pausedUntil > now) return waitUntil(state.pausedUntil);
   const reservations = withoutUnused(state.reservations, request.unused);
   const budget = budgetInForce(state, now, limits);
   const used = reservations.reduce((sum, r) => sum + r.permits, 0);
-  if (used >= budget) return { kind: 'wait', until: freeAt(reservations, used - budget + 1, limits) };
+  if (used >= budget) return waitUntil(freeAt(reservations, used - budget + 1, limits));
   const permits = Math.max(1, Math.min(request.want, budget - used));
   const useBy = now + request.leaseMs;
   return { kind: 'granted', permits, useBy, next: { ...state, reservations: [...reservations, { useBy, permits }] } };
@@ -92,7 +98,7 @@ function freeAt(reservations: PermitReservation[], count: number, limits: Budget
  * is halved for the slow-down. Returns the pause in ms.
  */
 export function recordRateLimit(stored: HubSpotBudgetState, now: number, retryAfterMs: number | undefined, limits: BudgetLimits): { next: HubSpotBudgetState; pauseMs: number } {
-  const state = current(stored, now, limits);
+  const { state } = current(stored, now, limits);
   const recent429s = state.recent429s + 1;
   const pauseMs = Math.min(limits.maxPauseMs, Math.max(limits.minPauseMs * 2 ** (recent429s - 1), retryAfterMs ?? 0));
   return {

@@ -174,7 +174,7 @@ export function createRateGovernor(clock: Clock, options: RateGovernorOptions = 
     try {
       decision = await update(portalId, p, (state, now) => {
         const d = reservePermits(state, now, { want, leaseMs, ...(unused ? { unused } : {}) }, limits);
-        return { result: d, ...(d.kind === 'granted' ? { next: d.next } : {}) };
+        return { result: d, ...(d.next ? { next: d.next } : {}) };
       });
     } catch (error) {
       throw new Error(`could not take a HubSpot permit for account ${portalId} from the shared budget: ${(error as Error).message}`, { cause: error });
