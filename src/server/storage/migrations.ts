@@ -402,4 +402,45 @@ CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_
 CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_attempt_at, occurred_at);
 `,
   },
+  {
+    version: 17,
+    name: 'running capacity totals per quarter; violations and open flags by deal',
+    // The capacity view summed a quarter's booked weeks on every card and home load, visiting each
+    // of the quarter's approvals (about 2,000 at 200,000 reviews: the largest cost of a card load at
+    // data scale, issue 12). capacity_bookings holds what each approval books now and
+    // capacity_quarters the running sum per quarter, both kept by storage/capacityBookingStore.ts
+    // in the transaction of every write that books or releases; filled here from the rows as they
+    // are (the same rule as BOOKED_WHERE there). decisions_booked served only that sum.
+    // A deal's violations and open flags were read through indexes by account alone
+    // (violations_by_portal; deal_flags_open), which grow with the account's history.
+    sql: `
+CREATE TABLE capacity_bookings (
+  portal_id    INTEGER NOT NULL,
+  review_id    INTEGER NOT NULL REFERENCES reviews(id),
+  quarter      TEXT    NOT NULL,
+  micro_weeks  INTEGER NOT NULL,
+  decided_at   INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, review_id)
+);
+CREATE INDEX capacity_bookings_largest ON capacity_bookings (portal_id, quarter, micro_weeks DESC, decided_at, review_id);
+CREATE TABLE capacity_quarters (
+  portal_id    INTEGER NOT NULL,
+  quarter      TEXT    NOT NULL,
+  micro_weeks  INTEGER NOT NULL,
+  commitments  INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, quarter)
+);
+INSERT INTO capacity_bookings (portal_id, review_id, quarter, micro_weeks, decided_at)
+SELECT r.portal_id, r.id, d.quarter, CAST(ROUND((r.effort_weeks + COALESCE(d.extra_weeks, 0)) * 1000000) AS INTEGER), d.decided_at
+  FROM decisions d JOIN reviews r ON r.id = d.review_id AND r.portal_id = d.portal_id
+ WHERE d.outcome IN ('yes', 'yes_but') AND d.quarter IS NOT NULL AND r.deprioritized_at IS NULL
+   AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1));
+INSERT INTO capacity_quarters (portal_id, quarter, micro_weeks, commitments)
+SELECT portal_id, quarter, SUM(micro_weeks), COUNT(*) FROM capacity_bookings GROUP BY portal_id, quarter;
+DROP INDEX decisions_booked;
+CREATE INDEX violations_by_deal ON gate_violations (portal_id, deal_id, occurred_at, id);
+DROP INDEX deal_flags_by_deal;
+CREATE INDEX deal_flags_by_deal ON deal_flags (portal_id, deal_id, resolved_at, id);
+`,
+  },
 ];

@@ -291,6 +291,41 @@ CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_
 CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_attempt_at, occurred_at);
 `,
   },
+  {
+    version: 17,
+    name: 'running capacity totals per quarter; violations and open flags by deal',
+    // As SQLite's 17. ROUND of a double rounds half to even here, half away from zero in SQLite and
+    // JavaScript: through numeric it rounds like them (a tie at a millionth of a week is all it decides).
+    sql: `
+CREATE TABLE capacity_bookings (
+  portal_id    BIGINT  NOT NULL,
+  review_id    BIGINT  NOT NULL REFERENCES reviews(id),
+  quarter      TEXT    NOT NULL,
+  micro_weeks  BIGINT  NOT NULL,
+  decided_at   BIGINT  NOT NULL,
+  PRIMARY KEY (portal_id, review_id)
+);
+CREATE INDEX capacity_bookings_largest ON capacity_bookings (portal_id, quarter, micro_weeks DESC, decided_at, review_id);
+CREATE TABLE capacity_quarters (
+  portal_id    BIGINT  NOT NULL,
+  quarter      TEXT    NOT NULL,
+  micro_weeks  BIGINT  NOT NULL,
+  commitments  BIGINT  NOT NULL,
+  PRIMARY KEY (portal_id, quarter)
+);
+INSERT INTO capacity_bookings (portal_id, review_id, quarter, micro_weeks, decided_at)
+SELECT r.portal_id, r.id, d.quarter, ROUND(((r.effort_weeks + COALESCE(d.extra_weeks, 0)) * 1000000)::numeric)::BIGINT, d.decided_at
+  FROM decisions d JOIN reviews r ON r.id = d.review_id AND r.portal_id = d.portal_id
+ WHERE d.outcome IN ('yes', 'yes_but') AND d.quarter IS NOT NULL AND r.deprioritized_at IS NULL
+   AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1));
+INSERT INTO capacity_quarters (portal_id, quarter, micro_weeks, commitments)
+SELECT portal_id, quarter, SUM(micro_weeks), COUNT(*) FROM capacity_bookings GROUP BY portal_id, quarter;
+DROP INDEX decisions_booked;
+CREATE INDEX violations_by_deal ON gate_violations (portal_id, deal_id, occurred_at, id);
+DROP INDEX deal_flags_by_deal;
+CREATE INDEX deal_flags_by_deal ON deal_flags (portal_id, deal_id, resolved_at, id);
+`,
+  },
 ];
 
 /**
