@@ -17,6 +17,10 @@
  * that SCANs a table (rather than SEARCHing an index) is listed as a scan.
  */
 import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import type { GateContext } from '../src/server/gate/context';
+import type { HubSpotGateway } from '../src/server/hubspot/gateway';
+import { silentLogger } from '../src/server/logger';
 import type { Statement } from 'better-sqlite3';
 import { recordQueryPlans, type QueryPlan } from '../tests/support/queryPlans';
 import { signedHeaders } from '../src/server/hubspot/signature';
@@ -56,6 +60,14 @@ export interface ScaleFigures {
   dbMiB: number;
   card: LatencySummary[];
   home: LatencySummary[];
+  /** Calls the service made to HubSpot (the simulator) during the measured loads: the card of a held deal makes none. */
+  hubspotCalls: number;
+  /**
+   * The card's own work without HTTP: µs per getGate in this process over the service's database
+   * once it stopped (1,000 loads of the measured deals, median of 3), to tell the product's cost
+   * from the machine's and the transport's.
+   */
+  inProcessCardMicros: number;
 }
 
 export interface DataScaleResult {
@@ -64,6 +76,8 @@ export interface DataScaleResult {
   small: ScaleFigures;
   large: ScaleFigures;
   plans: { card: QueryPlan[]; home: QueryPlan[] };
+  /** The 1-minute load average (`uptime`) after each rep: the machine is shared. */
+  loadAverages: number[];
 }
 
 const DAY = 86_400_000;
@@ -100,7 +114,7 @@ function insertMany(db: ReturnType<typeof createDb>, table: string, columns: str
 const SEEDED_BEFORE_VERSION = 17;
 
 /** Seeds the account into the service's database (created and migrated here), one transaction. */
-async function seedAccount(dbPath: string, portalId: number, scale: Scale, measured: string[], now: number): Promise<number> {
+export async function seedAccount(dbPath: string, portalId: number, scale: Scale, measured: string[], now: number): Promise<number> {
   const started = performance.now();
   const db = createDb(dbPath, migrations.filter((m) => m.version < SEEDED_BEFORE_VERSION));
   const store = createSqliteStore(db);
@@ -225,7 +239,7 @@ async function startSide(name: string, scale: Scale, options: DataScaleOptions):
   const dbMiB = Math.round(statSync(world.dbPath).size / 1024 / 1024);
   options.log(`  ${name}: seeded ${scale.deals.toLocaleString('en-US')} deals, ${scale.reviews.toLocaleString('en-US')} reviews, ${scale.audit.toLocaleString('en-US')} audit rows in ${seedSeconds.toFixed(1)} s (${dbMiB} MiB)`);
   await world.startService();
-  return { world, ids, figures: { scale, seedSeconds: Math.round(seedSeconds * 10) / 10, dbMiB, card: [], home: [] } };
+  return { world, ids, figures: { scale, seedSeconds: Math.round(seedSeconds * 10) / 10, dbMiB, card: [], home: [], hubspotCalls: 0, inProcessCardMicros: 0 } };
 }
 
 function cardRequest(side: Side, i: number): BenchRequest {
@@ -243,6 +257,27 @@ function homeRequest(side: Side): BenchRequest {
   return { method: 'GET', path, headers: signedHeaders(world.sim.clientSecret, { method: 'GET', uri: world.url + path, body: '' }, Date.now()) };
 }
 
+/** The gate's context over `store` in this process; HubSpot refused (a held deal's card never calls it). */
+function storeContext(store: ReturnType<typeof createSqliteStore>): GateContext {
+  const gateway = new Proxy({} as HubSpotGateway, { get: (_t, name) => () => Promise.reject(new Error(`the card path called HubSpot (${String(name)})`)) });
+  const defaults = { valueThreshold: THRESHOLD, slaHours: 48, reviewers: [String(REVIEWER.userId)], admins: [String(ADMIN.userId)], escalationReviewer: String(ESCALATION.userId), gateStageLabel: 'Contract sent' };
+  return { store, clock: { now: () => Date.now() }, defaults, gateway, logger: silentLogger() };
+}
+
+async function inProcessCardMicros(side: Side): Promise<number> {
+  const store = createSqliteStore(createDb(side.world.dbPath));
+  const ctx = storeContext(store);
+  const portalId = side.world.sim.portalId;
+  const perLoad: number[] = [];
+  for (let rep = 0; rep < 3; rep++) {
+    const started = performance.now();
+    for (let i = 0; i < 1_000; i++) await getGate(ctx, { portalId, userId: String(i % 2 === 0 ? REP.userId : REVIEWER.userId) }, side.ids[i % side.ids.length] as string);
+    perLoad.push(performance.now() - started);
+  }
+  await store.close();
+  return Math.round(perLoad.sort((a, b) => a - b)[1] as number);
+}
+
 export async function benchDataScale(options: DataScaleOptions): Promise<DataScaleResult> {
   const sides: Side[] = [];
   try {
@@ -254,7 +289,10 @@ export async function benchDataScale(options: DataScaleOptions): Promise<DataSca
       await openLoop({ baseUrl: side.world.url, ratePerSecond: options.cardRate, durationMs: options.warmupMs, next: (i) => cardRequest(side, i) });
       await openLoop({ baseUrl: side.world.url, ratePerSecond: options.homeRate, durationMs: options.warmupMs, next: () => homeRequest(side) });
     }
+    for (const side of sides) side.world.sim.requests.reset();
+    const loadAverages: number[] = [];
     for (let rep = 0; rep < options.reps; rep++) {
+      loadAverages.push(Math.round((loadavg()[0] ?? 0) * 100) / 100);
       for (const side of sides) {
         const card = await openLoop({ baseUrl: side.world.url, ratePerSecond: options.cardRate, durationMs: options.durationMs, next: (i) => cardRequest(side, i) });
         side.figures.card.push(latencySummary(card));
@@ -266,27 +304,20 @@ export async function benchDataScale(options: DataScaleOptions): Promise<DataSca
         );
       }
     }
+    loadAverages.push(Math.round((loadavg()[0] ?? 0) * 100) / 100);
+    for (const side of sides) {
+      side.figures.hubspotCalls = side.world.sim.requests.count();
+      await side.world.stopService();
+      side.figures.inProcessCardMicros = await inProcessCardMicros(side);
+    }
     const large = sides[1] as Side;
-    await large.world.stopService();
-    const portalId = large.world.sim.portalId;
-    const now = Date.now();
-    const defaults = { valueThreshold: THRESHOLD, slaHours: 48, reviewers: [String(REVIEWER.userId)], admins: [String(ADMIN.userId)], escalationReviewer: String(ESCALATION.userId), gateStageLabel: 'Contract sent' };
-    const clock = { now: () => now };
-    // The card's whole path as the route runs it (getGate), on a deal Dealgate holds: HubSpot is
-    // not called for it (a gateway that throws would fail the capture).
-    const card = await capturePlans(large.world.dbPath, async (store) => {
-      const gateway = new Proxy({}, { get: (_t, name) => () => Promise.reject(new Error(`the card path called HubSpot (${String(name)})`)) });
-      const ctx = { store, clock, defaults, gateway, logger: console } as unknown as Parameters<typeof getGate>[0];
-      await getGate(ctx, { portalId, userId: String(REVIEWER.userId) }, large.ids[0] as string);
-    });
-    const home = await capturePlans(large.world.dbPath, async (store) => {
-      const ctx = { store, clock, defaults } as unknown as Parameters<typeof buildDashboard>[0];
-      await buildDashboard(ctx, { portalId, userId: String(ADMIN.userId) } as Parameters<typeof buildDashboard>[1]);
-    });
+    // The card's whole path as the route runs it (getGate), on a deal Dealgate holds.
+    const card = await capturePlans(large.world.dbPath, async (store) => void (await getGate(storeContext(store), { portalId: large.world.sim.portalId, userId: String(REVIEWER.userId) }, large.ids[0] as string)));
+    const home = await capturePlans(large.world.dbPath, async (store) => void (await buildDashboard(storeContext(store), { portalId: large.world.sim.portalId, userId: String(ADMIN.userId) })));
     for (const [what, plans] of [['card', card], ['home', home]] as const) {
       for (const p of plans) if (p.scans) options.log(`  ${what} query scans: ${p.sql.slice(0, 160)} -> ${p.plan.join('; ')}`);
     }
-    return { cardRate: options.cardRate, homeRate: options.homeRate, small: (sides[0] as Side).figures, large: large.figures, plans: { card, home } };
+    return { cardRate: options.cardRate, homeRate: options.homeRate, small: (sides[0] as Side).figures, large: large.figures, plans: { card, home }, loadAverages };
   } finally {
     for (const side of sides) {
       const path = side.world.dbPath;
