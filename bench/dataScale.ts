@@ -16,7 +16,7 @@
  * execute recorded with its parameters) and each one's EXPLAIN QUERY PLAN is recorded: a plan
  * that SCANs a table (rather than SEARCHing an index) is listed as a scan.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { GateContext } from '../src/server/gate/context';
 import type { HubSpotGateway } from '../src/server/hubspot/gateway';
@@ -68,6 +68,11 @@ export interface ScaleFigures {
    * from the machine's and the transport's.
    */
   inProcessCardMicros: number;
+  /**
+   * The service process's CPU time (user + system, from /proc) per card load over the measured
+   * card loads: what a load costs the core whatever else the machine runs, HTTP included.
+   */
+  serviceCpuMicrosPerCard: number | null;
 }
 
 export interface DataScaleResult {
@@ -239,7 +244,7 @@ async function startSide(name: string, scale: Scale, options: DataScaleOptions):
   const dbMiB = Math.round(statSync(world.dbPath).size / 1024 / 1024);
   options.log(`  ${name}: seeded ${scale.deals.toLocaleString('en-US')} deals, ${scale.reviews.toLocaleString('en-US')} reviews, ${scale.audit.toLocaleString('en-US')} audit rows in ${seedSeconds.toFixed(1)} s (${dbMiB} MiB)`);
   await world.startService();
-  return { world, ids, figures: { scale, seedSeconds: Math.round(seedSeconds * 10) / 10, dbMiB, card: [], home: [], hubspotCalls: 0, inProcessCardMicros: 0 } };
+  return { world, ids, figures: { scale, seedSeconds: Math.round(seedSeconds * 10) / 10, dbMiB, card: [], home: [], hubspotCalls: 0, inProcessCardMicros: 0, serviceCpuMicrosPerCard: null } };
 }
 
 function cardRequest(side: Side, i: number): BenchRequest {
@@ -255,6 +260,17 @@ function homeRequest(side: Side): BenchRequest {
   const userId = ADMIN.userId;
   const path = `/api/v1/dashboard?userId=${userId}&userEmail=user${userId}%40example.com&appId=${world.sim.appId}&portalId=${world.sim.portalId}`;
   return { method: 'GET', path, headers: signedHeaders(world.sim.clientSecret, { method: 'GET', uri: world.url + path, body: '' }, Date.now()) };
+}
+
+/** User + system CPU time of a process so far, in µs (Linux /proc; null elsewhere). */
+function processCpuMicros(pid: number): number | null {
+  try {
+    // Fields 14 and 15 (utime, stime) after the command name in parentheses, in clock ticks (100 a second on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
 }
 
 /** The gate's context over `store` in this process; HubSpot refused (a held deal's card never calls it). */
@@ -291,10 +307,19 @@ export async function benchDataScale(options: DataScaleOptions): Promise<DataSca
     }
     for (const side of sides) side.world.sim.requests.reset();
     const loadAverages: number[] = [];
+    const cardCpu = new Map<Side, { micros: number; loads: number }>(sides.map((side) => [side, { micros: 0, loads: 0 }]));
     for (let rep = 0; rep < options.reps; rep++) {
       loadAverages.push(Math.round((loadavg()[0] ?? 0) * 100) / 100);
       for (const side of sides) {
+        const pid = side.world.service()?.pid ?? 0;
+        const cpuBefore = processCpuMicros(pid);
         const card = await openLoop({ baseUrl: side.world.url, ratePerSecond: options.cardRate, durationMs: options.durationMs, next: (i) => cardRequest(side, i) });
+        const cpuAfter = processCpuMicros(pid);
+        const cpu = cardCpu.get(side);
+        if (cpu && cpuBefore !== null && cpuAfter !== null) {
+          cpu.micros += cpuAfter - cpuBefore;
+          cpu.loads += card.requests;
+        }
         side.figures.card.push(latencySummary(card));
         const home = await openLoop({ baseUrl: side.world.url, ratePerSecond: options.homeRate, durationMs: options.durationMs, next: () => homeRequest(side) });
         side.figures.home.push(latencySummary(home));
@@ -307,6 +332,8 @@ export async function benchDataScale(options: DataScaleOptions): Promise<DataSca
     loadAverages.push(Math.round((loadavg()[0] ?? 0) * 100) / 100);
     for (const side of sides) {
       side.figures.hubspotCalls = side.world.sim.requests.count();
+      const cpu = cardCpu.get(side);
+      side.figures.serviceCpuMicrosPerCard = cpu && cpu.loads > 0 ? Math.round(cpu.micros / cpu.loads) : null;
       await side.world.stopService();
       side.figures.inProcessCardMicros = await inProcessCardMicros(side);
     }

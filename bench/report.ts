@@ -210,6 +210,12 @@ export function dataScaleSection(r: DataScaleResult): Section {
         baseline: `${fmt(r.small.inProcessCardMicros)} at ${fmt(r.small.scale.deals)} deals`,
         ratio: fmt(r.large.inProcessCardMicros / r.small.inProcessCardMicros, 2),
       },
+      {
+        name: 'service CPU per card load over the measured loads (user + system from /proc, µs; HTTP included)',
+        value: fmt(r.large.serviceCpuMicrosPerCard ?? NaN),
+        baseline: `${fmt(r.small.serviceCpuMicrosPerCard ?? NaN)} at ${fmt(r.small.scale.deals)} deals`,
+        ratio: fmt((r.large.serviceCpuMicrosPerCard ?? NaN) / (r.small.serviceCpuMicrosPerCard ?? NaN), 2),
+      },
       { name: 'HubSpot calls during the measured loads (large / small)', value: `${r.large.hubspotCalls} / ${r.small.hubspotCalls}` },
       { name: 'load average (1 min) at each rep and at the end (the machine is shared)', value: r.loadAverages.map((l) => fmt(l, 2)).join(', ') },
     ],
