@@ -119,7 +119,7 @@ function insertMany(db: ReturnType<typeof createDb>, table: string, columns: str
 const SEEDED_BEFORE_VERSION = 17;
 
 /** Seeds the account into the service's database (created and migrated here), one transaction. */
-export async function seedAccount(dbPath: string, portalId: number, scale: Scale, measured: string[], now: number): Promise<number> {
+async function seedAccount(dbPath: string, portalId: number, scale: Scale, measured: string[], now: number): Promise<number> {
   const started = performance.now();
   const db = createDb(dbPath, migrations.filter((m) => m.version < SEEDED_BEFORE_VERSION));
   const store = createSqliteStore(db);
