@@ -33,7 +33,7 @@ export function fromMicroWeeks(microWeeks: number): number {
  * deprioritized, or superseded on a won deal whose changed commitment is not decided yet
  * (keeps_booking). `r` is the review, `d` its decision.
  */
-export const BOOKED_WHERE = `d.outcome IN ('yes', 'yes_but') AND d.quarter IS NOT NULL AND r.deprioritized_at IS NULL
+const BOOKED_WHERE = `d.outcome IN ('yes', 'yes_but') AND d.quarter IS NOT NULL AND r.deprioritized_at IS NULL
        AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))`;
 
 const bookedNow = `SELECT d.quarter, r.effort_weeks + COALESCE(d.extra_weeks, 0) AS weeks, d.decided_at
