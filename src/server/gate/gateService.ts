@@ -20,6 +20,7 @@ import {
 import { ensurePipelines, loadDeal, refreshDeal } from './dealFacts';
 import { ownerUserIdOf } from './owners';
 import { buildGateResponse } from './gateView';
+import { deprioritizeDeliveryOf, openDeliveryForApproval } from './deliveryService';
 import { openReviewWithTasks, supersede } from './reviewOpening';
 
 /**
@@ -211,7 +212,9 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
         },
         now,
       );
+      await deprioritizeDeliveryOf(store, portalId, target, reviewId, now);
     }
+    await openDeliveryForApproval(store, portalId, review, decided.decision);
 
     const snapshot = snapshotNow;
     const status = snapshot
