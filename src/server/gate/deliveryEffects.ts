@@ -19,6 +19,11 @@ export function deliveryProperties(delivery: Pick<Delivery, 'status' | 'promised
   };
 }
 
+/** The deal has no delivery now (its approval was replaced): an empty string clears a HubSpot property. */
+export function clearedDeliveryProperties(): Record<string, string> {
+  return { dealgate_delivery_status: '', dealgate_promised_date: '', dealgate_delivery_owner: '' };
+}
+
 export async function projectDelivery(store: Store, portalId: number, dealId: string, delivery: Delivery, at: number): Promise<void> {
   await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'update_deal', payload: { properties: deliveryProperties(delivery) } } }, at);
 }

@@ -1,6 +1,6 @@
 import type { DeliveryUpdateBody, GateResponse } from '../../../extensions/contract/api';
 import { consumedWeeks } from '../domain/capacityLedger';
-import { assertMayUpdateDelivery, dayOf, deprioritizeDelivery, openDelivery, updateDelivery, type DeliveryConsequences } from '../domain/delivery';
+import { assertMayUpdateDelivery, dayOf, openDelivery, updateDelivery, type DeliveryConsequences } from '../domain/delivery';
 import type { Decision } from '../domain/reviewDecision';
 import type { Review } from '../domain/reviewLifecycle';
 import { notFound } from '../errors';
@@ -12,7 +12,6 @@ import { loadDeal, refreshDeal } from './dealFacts';
 import {
   TASK_DUE_MS,
   deliveredNote,
-  deprioritizedDeliveryReason,
   noteOnDeal,
   projectDelivery,
   slipNote,
@@ -23,8 +22,8 @@ import { buildGateResponse } from './gateView';
 
 /**
  * Engineering's side of the bargain (issue 14), as use cases: a yes or yes-but opens a delivery
- * (inside decide's transaction), the capacity ledger's deprioritization settles one, and the
- * owner, a reviewer or an admin moves it on from the card. Each writes its history, an audit
+ * (inside decide's transaction), and its owner, a reviewer or an admin moves it on from the card
+ * (deliverySettlement.ts settles the ones the ledger releases). Each writes its history, an audit
  * entry and its HubSpot effects in the one transaction of the change.
  */
 
@@ -55,17 +54,6 @@ export async function openDeliveryForApproval(store: Store, portalId: number, re
     at: decision.decidedAt,
   });
   await projectDelivery(store, portalId, review.dealId, delivery, decision.decidedAt);
-}
-
-/** In decide's transaction: the ledger freed `target`'s weeks for `forReviewId`; its delivery is settled and its deal says so. */
-export async function deprioritizeDeliveryOf(store: Store, portalId: number, target: Review, forReviewId: number, at: number): Promise<void> {
-  const current = await store.deliveries.get(portalId, target.id);
-  if (!current) return;
-  const settled = deprioritizeDelivery(current, { at, reason: deprioritizedDeliveryReason(forReviewId) });
-  const change = settled.history.at(-1);
-  if (settled === current || !change) return;
-  await store.deliveries.save(portalId, { ...current, ...settled }, change);
-  await projectDelivery(store, portalId, target.dealId, settled, at);
 }
 
 function deliveryOrNotFound(delivery: DeliveryRecord | undefined, reviewId: number): DeliveryRecord {

@@ -20,7 +20,8 @@ import {
 import { ensurePipelines, loadDeal, refreshDeal } from './dealFacts';
 import { ownerUserIdOf } from './owners';
 import { buildGateResponse } from './gateView';
-import { deprioritizeDeliveryOf, openDeliveryForApproval } from './deliveryService';
+import { openDeliveryForApproval } from './deliveryService';
+import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettlement';
 import { openReviewWithTasks, supersede } from './reviewOpening';
 
 /**
@@ -185,6 +186,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
           details: { replacedBy: reviewId },
           at: now,
         });
+        await settleReplacedDelivery(store, portalId, earlier, `review #${reviewId} decided the changed commitment`, now);
       }
     }
 
