@@ -79,8 +79,11 @@ describe('card API: deliveries', () => {
     const asRep = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json;
     expect(asRep.review?.delivery).toMatchObject({ status: 'planned', ownerUserId: REVIEWER, canUpdate: false });
     expect(asRep.review?.delivery?.updateDenied).toContain('only its owner (user 200), the account\'s reviewers and its admins may');
-    const byRep = await update(REP, reviewId, { status: 'in_progress' });
+    // A rep's slip is refused before HubSpot is asked for the deal's owner.
+    const calls = h.sim.requests.count();
+    const byRep = await update(REP, reviewId, { status: 'in_progress', promisedDate: '2026-12-20', reason: 'the rep would like more time' });
     expect(byRep.status).toBe(403);
+    expect(h.sim.requests.count()).toBe(calls);
     expect(refused(byRep).message).toBe(`user ${REP} may not update the delivery of review ${reviewId}: only its owner (user ${REVIEWER}), the account's reviewers and its admins may`);
 
     h.installOtherAccount(999);
@@ -139,6 +142,13 @@ describe('card API: deliveries', () => {
     expect(notes().slice(before.notes)).toHaveLength(1);
     expect(tasks().slice(before.tasks)).toHaveLength(1);
     expect((await h.store.audit.listForDeal(h.sim.portalId, dealId)).filter((e) => e.action === 'delivery_slipped')).toHaveLength(1);
+
+    // Pulled in, then slipped to the same day again: a second slip, told again.
+    expect((await update(REVIEWER, reviewId, { status: 'in_progress', promisedDate: '2026-12-07' })).status).toBe(200);
+    expect((await update(REVIEWER, reviewId, { status: 'in_progress', promisedDate: '2026-12-14', reason: 'the vendor slipped again' })).status).toBe(200);
+    await h.deliverOutbox();
+    expect(notes().slice(before.notes)).toEqual([expect.stringContaining('the IdP vendor changed its API'), expect.stringContaining('the vendor slipped again')]);
+    expect(tasks().slice(before.tasks)).toHaveLength(2);
   });
 
   it('a reviewer reassigns it and links the work item, an admin marks it at risk, the owner delivers it on time: one note, then settled', async () => {

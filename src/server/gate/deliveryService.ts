@@ -65,15 +65,17 @@ function deliveryOrNotFound(delivery: DeliveryRecord | undefined, reviewId: numb
 async function enqueueConsequences(
   store: Store,
   portalId: number,
-  context: { review: Review; before: DeliveryRecord; after: DeliveryRecord; consequences: DeliveryConsequences; by: string; at: number; dealOwnerId: string | null; dealName: string | null },
+  context: { review: Review; after: DeliveryRecord; consequences: DeliveryConsequences; by: string; at: number; dealOwnerId: string | null; dealName: string | null },
 ): Promise<void> {
   const { review, after, consequences, by, at } = context;
   const key = `delivery:${review.id}`;
   if (consequences.slipped) {
     const slip = consequences.slipped;
-    await noteOnDeal(store, portalId, review.dealId, slipNote(review, slip, by), `${key}:slip:${slip.to}:note`, at);
+    // Keyed by the change (its place in the history): a second slip is told too, a replayed one is not.
+    const change = `${key}:change:${after.history.length}:slip`;
+    await noteOnDeal(store, portalId, review.dealId, slipNote(review, slip, by), `${change}:note`, at);
     const task = slipTask(review, context.dealName, slip);
-    await taskOnDeal(store, portalId, review.dealId, { ...task, ownerId: context.dealOwnerId, ownerUserId: null, dueAt: at + TASK_DUE_MS }, `${key}:slip:${slip.to}:task`, at);
+    await taskOnDeal(store, portalId, review.dealId, { ...task, ownerId: context.dealOwnerId, ownerUserId: null, dueAt: at + TASK_DUE_MS }, `${change}:task`, at);
   }
   if (consequences.delivered) {
     await noteOnDeal(store, portalId, review.dealId, deliveredNote(review, after, dayOf(at), by), `${key}:delivered:note`, at);
@@ -102,7 +104,10 @@ export async function updateDeliveryFromCard(ctx: GateContext, caller: Caller, r
   const found = await store.reviews.get(portalId, reviewId);
   if (!found) throw notFound(`review ${reviewId} does not exist in this account`);
   const held = deliveryOrNotFound(await store.deliveries.get(portalId, reviewId), reviewId);
-  const slipping = body.promisedDate !== undefined && body.promisedDate > held.promisedDate;
+  // Refused before HubSpot is asked anything (checked again, on the delivery as it then is, in the transaction).
+  const rules = { by: userId, at: ctx.clock.now(), settings: (await effectiveSettings(ctx, portalId)).settings };
+  assertMayUpdateDelivery(held, userId, rules.settings);
+  const slipping = updateDelivery(held, body, rules).consequences.slipped !== null;
   const { snapshot, source } = slipping ? await dealWithCurrentOwner(ctx, portalId, found.dealId) : await loadDeal(ctx, portalId, found.dealId);
   await store.transaction(async () => {
     const at = ctx.clock.now();
@@ -126,7 +131,7 @@ export async function updateDeliveryFromCard(ctx: GateContext, caller: Caller, r
       details: { promisedDate: after.promisedDate, previousPromisedDate: before.promisedDate, ownerUserId: after.ownerUserId, workItemUrl: after.workItemUrl },
       at,
     });
-    await enqueueConsequences(store, portalId, { review, before, after, consequences, by: userId, at, dealOwnerId: snapshot.ownerId, dealName: snapshot.name });
+    await enqueueConsequences(store, portalId, { review, after, consequences, by: userId, at, dealOwnerId: snapshot.ownerId, dealName: snapshot.name });
   });
   const now = await store.deals.get(portalId, found.dealId);
   return await buildGateResponse(ctx, caller, now ?? snapshot, source);
