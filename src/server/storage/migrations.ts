@@ -443,4 +443,49 @@ DROP INDEX deal_flags_by_deal;
 CREATE INDEX deal_flags_by_deal ON deal_flags (portal_id, deal_id, resolved_at, id);
 `,
   },
+  {
+    version: 18,
+    name: 'deliveries: what engineering said yes to, owned and dated',
+    // Issue 14: a yes or yes-but becomes a delivery (domain/delivery.ts), one per approved review,
+    // with its change history. Dates are calendar days (YYYY-MM-DD, UTC). `first_promised_quarter`
+    // is the quarter of the first promised date, written with the row, so the on-time rate per
+    // quarter is one aggregate over an index (never every delivery of the account read into the
+    // process). The home page lists open commitments by promised date, and the SLA worker's round
+    // looks for ones past their date not yet noted: both through partial indexes of the unsettled.
+    sql: `
+CREATE TABLE deliveries (
+  portal_id               INTEGER NOT NULL,
+  review_id               INTEGER NOT NULL,
+  deal_id                 TEXT    NOT NULL,
+  owner_user_id           TEXT    NOT NULL,
+  status                  TEXT    NOT NULL CHECK (status IN ('planned', 'in_progress', 'at_risk', 'delivered', 'slipped', 'deprioritized')),
+  promised_date           TEXT    NOT NULL,
+  first_promised_date     TEXT    NOT NULL,
+  first_promised_quarter  TEXT    NOT NULL,
+  work_item_url           TEXT,
+  delivered_day           TEXT,
+  delivered_at            INTEGER,
+  overdue_noted_at        INTEGER,
+  created_at              INTEGER NOT NULL,
+  updated_at              INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, review_id)
+);
+CREATE INDEX deliveries_open_by_promise ON deliveries (portal_id, promised_date, review_id) WHERE status NOT IN ('delivered', 'deprioritized');
+CREATE INDEX deliveries_overdue_unnoted ON deliveries (promised_date) WHERE overdue_noted_at IS NULL AND status NOT IN ('delivered', 'deprioritized');
+CREATE INDEX deliveries_on_time ON deliveries (portal_id, first_promised_quarter, status, delivered_day, first_promised_date, promised_date);
+CREATE TABLE delivery_changes (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id      INTEGER NOT NULL,
+  review_id      INTEGER NOT NULL,
+  at             INTEGER NOT NULL,
+  changed_by     TEXT    NOT NULL,
+  status         TEXT    NOT NULL,
+  promised_date  TEXT    NOT NULL,
+  owner_user_id  TEXT    NOT NULL,
+  work_item_url  TEXT,
+  reason         TEXT
+);
+CREATE INDEX delivery_changes_by_review ON delivery_changes (portal_id, review_id, id);
+`,
+  },
 ];

@@ -15,6 +15,7 @@ import { settingsChangeRepository, type SettingsChangeRepository } from './setti
 import { dealFlagRepository, type DealFlagRepository } from './dealFlagStore';
 import { seenSignatureRepository, type SeenSignatureRepository } from './seenSignatureStore';
 import { oauthStateRepository, type OAuthStateRepository } from '../oauth/oauthStateStore';
+import { deliveryRepository, type DeliveryRepository } from './deliveryStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
 
 /**
@@ -36,6 +37,7 @@ class SessionRepositories implements TxStore {
   #sweeps?: SweepRepository;
   #seenSignatures?: SeenSignatureRepository;
   #oauthStates?: OAuthStateRepository;
+  #deliveries?: DeliveryRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
@@ -91,6 +93,9 @@ class SessionRepositories implements TxStore {
   }
   get oauthStates() {
     return (this.#oauthStates ??= oauthStateRepository(this.sql));
+  }
+  get deliveries() {
+    return (this.#deliveries ??= deliveryRepository(this.sql));
   }
 }
 
@@ -169,6 +174,9 @@ class SqlStore implements Store {
   }
   get oauthStates() {
     return this.here().oauthStates;
+  }
+  get deliveries() {
+    return this.here().deliveries;
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {
