@@ -21,6 +21,7 @@ import type { DealFlagRepository } from './dealFlagStore';
 import type { SeenSignatureRepository } from './seenSignatureStore';
 import type { OAuthStateRepository } from '../oauth/oauthStateStore';
 import type { HubSpotBudgetRepository } from './hubspotBudgetStore';
+import type { DeliveryRepository } from './deliveryStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -68,6 +69,8 @@ export interface TxStore {
   seenSignatures: SeenSignatureRepository;
   /** OAuth install states already used at the callback. */
   oauthStates: OAuthStateRepository;
+  /** What engineering said yes to: owned, dated commitments and their history (issue 14). */
+  deliveries: DeliveryRepository;
 }
 
 export interface Store extends TxStore {
