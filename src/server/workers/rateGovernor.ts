@@ -122,17 +122,126 @@ interface AccountPace {
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function createRateGovernor(clock: Clock, options: RateGovernorOptions = DEFAULT_RATE, ledger: BudgetLedger = memoryBudgetLedger()): RateGovernor {
-  const sleep = options.sleep ?? realSleep;
-  const limits: BudgetLimits = {
-    requestsPerWindow: options.requestsPerWindow,
-    windowMs: options.windowMs,
-    minPauseMs: options.minPauseMs ?? MIN_PAUSE_MS,
-    maxPauseMs: options.maxPauseMs ?? MAX_PAUSE_MS,
-    slowDownForMs: SLOW_DOWN_FOR_MS,
+/** A governor's settings, resolved once from its options and its ledger. */
+interface Governing {
+  clock: Clock;
+  ledger: BudgetLedger;
+  limits: BudgetLimits;
+  leaseMs: number;
+  maxPermits: number;
+  sleep: (ms: number) => Promise<void>;
+  logger: Logger | undefined;
+}
+
+function governing(clock: Clock, options: RateGovernorOptions, ledger: BudgetLedger): Governing {
+  return {
+    clock,
+    ledger,
+    limits: {
+      requestsPerWindow: options.requestsPerWindow,
+      windowMs: options.windowMs,
+      minPauseMs: options.minPauseMs ?? MIN_PAUSE_MS,
+      maxPauseMs: options.maxPauseMs ?? MAX_PAUSE_MS,
+      slowDownForMs: SLOW_DOWN_FOR_MS,
+    },
+    leaseMs: options.reservationMs ?? (ledger.shared ? Math.min(MAX_LEASE_MS, Math.floor(options.windowMs / 10)) : 0),
+    maxPermits: Math.max(1, options.maxPermitsPerTrip ?? (ledger.shared ? Math.floor(options.requestsPerWindow / 10) : 1)),
+    sleep: options.sleep ?? realSleep,
+    logger: options.logger,
   };
-  const leaseMs = options.reservationMs ?? (ledger.shared ? Math.min(MAX_LEASE_MS, Math.floor(options.windowMs / 10)) : 0);
-  const maxPermits = Math.max(1, options.maxPermitsPerTrip ?? (ledger.shared ? Math.floor(options.requestsPerWindow / 10) : 1));
+}
+
+/** Decides on the latest state and writes the outcome, again while another instance wrote first. */
+async function updateBudget<T>(g: Governing, portalId: number, p: AccountPace, decide: (state: HubSpotBudgetState, now: number) => { next?: HubSpotBudgetState; result: T }): Promise<T> {
+  for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
+    const known = p.known ?? (await g.ledger.read(portalId)) ?? { version: undefined, state: EMPTY_BUDGET };
+    const now = g.clock.now();
+    const { next, result } = decide(known.state, now);
+    if (next === undefined) {
+      p.known = known;
+    } else {
+      const version = await g.ledger.write(portalId, known.version, next, now);
+      if (version === undefined) {
+        p.known = undefined;
+        continue;
+      }
+      p.known = { version, state: next };
+    }
+    p.pausedUntil = Math.max(p.pausedUntil, Math.min(p.known.state.pausedUntil, now + g.limits.maxPauseMs));
+    return result;
+  }
+  throw new Error(`the HubSpot budget of account ${portalId} changed under ${MAX_WRITE_ATTEMPTS} writes in a row; is its hubspot_budgets row written by something else?`);
+}
+
+/** One trip to the ledger: reserves permits for the waiting acquires, or learns until when to wait. */
+async function reserve(g: Governing, portalId: number, p: AccountPace): Promise<void> {
+  const want = Math.min(g.maxPermits, Math.max(1, p.waiting));
+  const unused = p.permits > 0 ? { useBy: p.useBy, permits: p.permits } : undefined;
+  p.permits = 0;
+  let decision: PermitDecision;
+  try {
+    decision = await updateBudget(g, portalId, p, (state, now) => {
+      const d = reservePermits(state, now, { want, leaseMs: g.leaseMs, ...(unused ? { unused } : {}) }, g.limits);
+      return { result: d, ...(d.next ? { next: d.next } : {}) };
+    });
+  } catch (error) {
+    throw new Error(`could not take a HubSpot permit for account ${portalId} from the shared budget: ${(error as Error).message}`, { cause: error });
+  }
+  if (decision.kind === 'wait') {
+    p.fullUntil = decision.until;
+    return;
+  }
+  p.permits = decision.permits;
+  p.useBy = decision.useBy;
+}
+
+async function acquirePermit(g: Governing, portalId: number, p: AccountPace, shouldStop?: () => boolean): Promise<boolean> {
+  const wait = (ms: number) => g.sleep(shouldStop ? Math.min(ms, STOP_CHECK_MS) : ms);
+  p.waiting += 1;
+  let tripped = false;
+  try {
+    for (;;) {
+      if (shouldStop?.()) return false;
+      const now = g.clock.now();
+      const blockedUntil = Math.max(p.pausedUntil, p.fullUntil);
+      if (blockedUntil > now) {
+        await wait(blockedUntil - now);
+        continue;
+      }
+      // In memory the trip took no time worth counting (as when the permit was stamped and the
+      // call went out after); a shared ledger's permit is never handed out past its useBy.
+      if (p.permits > 0 && (now <= p.useBy || (tripped && !g.ledger.shared))) {
+        p.permits -= 1;
+        return true;
+      }
+      p.trip ??= reserve(g, portalId, p).finally(() => {
+        p.trip = undefined;
+      });
+      await p.trip;
+      tripped = true;
+    }
+  } finally {
+    p.waiting -= 1;
+  }
+}
+
+async function recordLimited(g: Governing, portalId: number, p: AccountPace, retryAfterMs: number | undefined): Promise<number> {
+  // This process stops at once, whatever the ledger's round trip takes or says.
+  const here = recordRateLimit(p.known?.state ?? EMPTY_BUDGET, g.clock.now(), retryAfterMs, g.limits);
+  p.pausedUntil = Math.max(p.pausedUntil, here.next.pausedUntil);
+  try {
+    return await updateBudget(g, portalId, p, (state, now) => {
+      const recorded = recordRateLimit(state, now, retryAfterMs, g.limits);
+      return { next: recorded.next, result: recorded.pauseMs };
+    });
+  } catch (error) {
+    g.logger?.warn({ portalId, error: (error as Error).message }, 'a 429 could not be recorded in the shared HubSpot budget; only this instance pauses');
+    return here.pauseMs;
+  }
+}
+
+export function createRateGovernor(clock: Clock, options: RateGovernorOptions = DEFAULT_RATE, ledger: BudgetLedger = memoryBudgetLedger()): RateGovernor {
+  const g = governing(clock, options, ledger);
   const accounts = new Map<number, AccountPace>();
   const pace = (portalId: number): AccountPace => {
     let p = accounts.get(portalId);
@@ -142,103 +251,10 @@ export function createRateGovernor(clock: Clock, options: RateGovernorOptions = 
     }
     return p;
   };
-
-  /** Decides on the latest state and writes the outcome, again while another instance wrote first. */
-  async function update<T>(portalId: number, p: AccountPace, decide: (state: HubSpotBudgetState, now: number) => { next?: HubSpotBudgetState; result: T }): Promise<T> {
-    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
-      const known = p.known ?? (await ledger.read(portalId)) ?? { version: undefined, state: EMPTY_BUDGET };
-      const now = clock.now();
-      const { next, result } = decide(known.state, now);
-      if (next === undefined) {
-        p.known = known;
-      } else {
-        const version = await ledger.write(portalId, known.version, next, now);
-        if (version === undefined) {
-          p.known = undefined;
-          continue;
-        }
-        p.known = { version, state: next };
-      }
-      p.pausedUntil = Math.max(p.pausedUntil, Math.min(p.known.state.pausedUntil, now + limits.maxPauseMs));
-      return result;
-    }
-    throw new Error(`the HubSpot budget of account ${portalId} changed under ${MAX_WRITE_ATTEMPTS} writes in a row; is its hubspot_budgets row written by something else?`);
-  }
-
-  /** One trip to the ledger: reserves permits for the waiting acquires, or learns until when to wait. */
-  async function reserve(portalId: number, p: AccountPace): Promise<void> {
-    const want = Math.min(maxPermits, Math.max(1, p.waiting));
-    const unused = p.permits > 0 ? { useBy: p.useBy, permits: p.permits } : undefined;
-    p.permits = 0;
-    let decision: PermitDecision;
-    try {
-      decision = await update(portalId, p, (state, now) => {
-        const d = reservePermits(state, now, { want, leaseMs, ...(unused ? { unused } : {}) }, limits);
-        return { result: d, ...(d.next ? { next: d.next } : {}) };
-      });
-    } catch (error) {
-      throw new Error(`could not take a HubSpot permit for account ${portalId} from the shared budget: ${(error as Error).message}`, { cause: error });
-    }
-    if (decision.kind === 'wait') {
-      p.fullUntil = decision.until;
-      return;
-    }
-    p.permits = decision.permits;
-    p.useBy = decision.useBy;
-  }
-
   return {
-    async acquire(portalId, shouldStop) {
-      const p = pace(portalId);
-      const wait = (ms: number) => sleep(shouldStop ? Math.min(ms, STOP_CHECK_MS) : ms);
-      p.waiting += 1;
-      let tripped = false;
-      try {
-        for (;;) {
-          if (shouldStop?.()) return false;
-          const now = clock.now();
-          const blockedUntil = Math.max(p.pausedUntil, p.fullUntil);
-          if (blockedUntil > now) {
-            await wait(blockedUntil - now);
-            continue;
-          }
-          // In memory the trip took no time worth counting (as when the permit was stamped and
-          // the call went out after); a shared ledger's permit is never handed out past its useBy.
-          if (p.permits > 0 && (now <= p.useBy || (tripped && !ledger.shared))) {
-            p.permits -= 1;
-            return true;
-          }
-          p.trip ??= reserve(portalId, p).finally(() => {
-            p.trip = undefined;
-          });
-          await p.trip;
-          tripped = true;
-        }
-      } finally {
-        p.waiting -= 1;
-      }
-    },
-
-    async rateLimited(portalId, retryAfterMs) {
-      const p = pace(portalId);
-      // This process stops at once, whatever the ledger's round trip takes or says.
-      const here = recordRateLimit(p.known?.state ?? EMPTY_BUDGET, clock.now(), retryAfterMs, limits);
-      p.pausedUntil = Math.max(p.pausedUntil, here.next.pausedUntil);
-      try {
-        return await update(portalId, p, (state, now) => {
-          const recorded = recordRateLimit(state, now, retryAfterMs, limits);
-          return { next: recorded.next, result: recorded.pauseMs };
-        });
-      } catch (error) {
-        options.logger?.warn({ portalId, error: (error as Error).message }, 'a 429 could not be recorded in the shared HubSpot budget; only this instance pauses');
-        return here.pauseMs;
-      }
-    },
-
-    pauseRemainingMs(portalId) {
-      return Math.max(0, (accounts.get(portalId)?.pausedUntil ?? 0) - clock.now());
-    },
-
+    acquire: (portalId, shouldStop) => acquirePermit(g, portalId, pace(portalId), shouldStop),
+    rateLimited: (portalId, retryAfterMs) => recordLimited(g, portalId, pace(portalId), retryAfterMs),
+    pauseRemainingMs: (portalId) => Math.max(0, (accounts.get(portalId)?.pausedUntil ?? 0) - clock.now()),
     pausedAccounts() {
       const now = clock.now();
       const paused = new Set<number>();
