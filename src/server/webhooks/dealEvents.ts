@@ -32,6 +32,8 @@ export interface ObservedDeal extends DealFacts {
   observedAt: number;
   /** `dealgate_status` as HubSpot has it, when read from HubSpot (the gate rewrites a stale projection). */
   hubspotStatus?: string | null;
+  /** When Dealgate sent the read, for facts read from HubSpot: its own writes delivered since are laid over them. */
+  readAt?: number;
 }
 
 export interface StageMoveVerdict {
@@ -121,6 +123,7 @@ function observedFrom(deal: HubSpotDeal): ObservedDeal {
     effortWeeks: deal.effortWeeks,
     observedAt: deal.updatedAt,
     hubspotStatus: deal.status,
+    readAt: deal.readAt,
   };
 }
 
