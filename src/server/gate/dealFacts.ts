@@ -109,6 +109,7 @@ export async function reconcileDealFacts(
 ): Promise<GateEvaluation> {
   const { store } = ctx;
   return await store.transaction(async () => {
+    await store.deals.lockForChange(portalId, dealId);
     const now = ctx.clock.now();
     const { settings } = await effectiveSettings(ctx, portalId);
     const previous = await store.deals.get(portalId, dealId);

@@ -650,6 +650,9 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
 
     async apply({ event, fresh, goneFromHubSpot }: DealEventInput) {
       const portalId = event.portalId;
+      // Everything below reads the deal's facts and review and writes on them: after the card's
+      // actions on the deal that committed before, and before those that come now (they wait).
+      await store.deals.lockForChange(portalId, event.objectId);
       if (isDeletion(event) || goneFromHubSpot) {
         await gate.markDeleted(portalId, event.objectId, event.occurredAt);
         return false;
