@@ -60,6 +60,23 @@ describe('a deal read from HubSpot before the review request reached it', () => 
     expect(await stack.store.deals.get(stack.sim.portalId, dealId)).toMatchObject({ commitment: true, commitmentSummary: 'SSO with Okta', effortWeeks: 3 });
   });
 
+  it('lays over only writes HubSpot was sent since the read: not one delivered before it, nor one dropped for a rep\'s later edit', async () => {
+    const stack = await start();
+    const { outbox } = stack.store;
+    const portalId = stack.sim.portalId;
+    const write = (value: string) => outbox.enqueue({ portalId, dealId: '77', kind: 'update_deal', payload: { properties: { dealgate_commitment_summary: value } } }, 1_000);
+    const before = await write('delivered before the read');
+    const after = await write('delivered after it');
+    const dropped = await write('dropped for the rep');
+    await outbox.markDone([before ?? 0], 1_500);
+    await outbox.markDone([after ?? 0], 2_500);
+    // The rep edited the summary in HubSpot at 1,800: the waiting write of it is done unsent.
+    expect(await outbox.yieldToLaterChange(portalId, '77', 'dealgate_commitment_summary', 1_800, 2_600)).toBe(1);
+    expect((await outbox.get(dropped ?? 0))?.status).toBe('done');
+
+    expect((await outbox.dealWritesDeliveredSince(portalId, '77', 2_000)).map((row) => row.id)).toEqual([after]);
+  });
+
   it('the rep requests review right after creating the deal: the creation event, read before the request, is applied after it was delivered', async () => {
     const stack = await start();
     const dealId = stack.sim.createDealAsUser({ dealname: 'Globex', dealstage: 'qualifiedtobuy', pipeline: 'default', amount: '80000' }, { userId: REP }).id;

@@ -56,10 +56,7 @@ export interface DealFactsUpdate extends ReadFacts {
  */
 async function ownWritesNotIn(store: Store, portalId: number, dealId: string, readAt: number | undefined): Promise<OutboxRow[]> {
   const pending = await store.outbox.list({ status: 'pending', portalId, dealId, limit: 100 });
-  const deliveredSinceRead =
-    readAt === undefined
-      ? []
-      : (await store.outbox.list({ status: 'done', portalId, dealId, limit: 100 })).filter((row) => row.lastError === null && row.completedAt !== null && row.completedAt >= readAt);
+  const deliveredSinceRead = readAt === undefined ? [] : await store.outbox.dealWritesDeliveredSince(portalId, dealId, readAt);
   return [...pending, ...deliveredSinceRead].filter((row) => row.kind === 'update_deal').sort((a, b) => a.id - b.id);
 }
 
