@@ -54,10 +54,8 @@ export interface DealFactsUpdate extends ReadFacts {
  * the review as if the rep had removed the commitment.) Rows done without being sent (yielded to a
  * rep's later change, skipped) carry a reason in last_error and are not laid over.
  */
-async function ownWritesNotIn(store: Store, portalId: number, dealId: string, readAt: number | undefined): Promise<OutboxRow[]> {
-  const pending = await store.outbox.list({ status: 'pending', portalId, dealId, limit: 100 });
-  const deliveredSinceRead = readAt === undefined ? [] : await store.outbox.dealWritesDeliveredSince(portalId, dealId, readAt);
-  return [...pending, ...deliveredSinceRead].filter((row) => row.kind === 'update_deal').sort((a, b) => a.id - b.id);
+function ownWritesNotIn(store: Store, portalId: number, dealId: string, readAt: number | undefined): Promise<OutboxRow[]> {
+  return store.outbox.dealWritesNotDeliveredBefore(portalId, dealId, readAt ?? Number.MAX_SAFE_INTEGER);
 }
 
 /**
