@@ -563,6 +563,19 @@ describe('fault injection', () => {
     await own.stop();
     expect(await outcome).toBe('dropped');
   });
+
+  it('holds an answer after handling the call: the caller gets what HubSpot had then, though a write landed since', async () => {
+    const deal = sim.seedDeal({ properties: { dealname: 'Late answer', dealstage: 'qualifiedtobuy' } });
+    const held = sim.faults.holdNextAnswer({ match: 'GET /crm/v3/objects/deals/{objectId}' });
+    let answered = false;
+    const read = client.crm.deals.basicApi.getById(deal.id, ['dealstage']).finally(() => (answered = true));
+    await held.handled;
+    await client.crm.deals.basicApi.update(deal.id, { properties: { dealstage: 'contractsent' } });
+    expect(answered).toBe(false);
+    held.release();
+    expect((await read).properties.dealstage).toBe('qualifiedtobuy');
+    expect(sim.getDeal(deal.id)?.properties.dealstage).toBe('contractsent');
+  });
 });
 
 describe('request log', () => {

@@ -32,6 +32,8 @@ export interface ObservedDeal extends DealFacts {
   observedAt: number;
   /** `dealgate_status` as HubSpot has it, when read from HubSpot (the gate rewrites a stale projection). */
   hubspotStatus?: string | null;
+  /** When Dealgate sent the read, for facts read from HubSpot: its own writes delivered since are laid over them. */
+  readAt?: number;
 }
 
 export interface StageMoveVerdict {
@@ -121,6 +123,7 @@ function observedFrom(deal: HubSpotDeal): ObservedDeal {
     effortWeeks: deal.effortWeeks,
     observedAt: deal.updatedAt,
     hubspotStatus: deal.status,
+    readAt: deal.readAt,
   };
 }
 
@@ -647,6 +650,9 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
 
     async apply({ event, fresh, goneFromHubSpot }: DealEventInput) {
       const portalId = event.portalId;
+      // Everything below reads the deal's facts and review and writes on them: after the card's
+      // actions on the deal that committed before, and before those that come now (they wait).
+      await store.deals.lockForChange(portalId, event.objectId);
       if (isDeletion(event) || goneFromHubSpot) {
         await gate.markDeleted(portalId, event.objectId, event.occurredAt);
         return false;
