@@ -402,4 +402,20 @@ CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_
 CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_attempt_at, occurred_at);
 `,
   },
+  {
+    version: 14,
+    name: 'worker leases',
+    // The SLA escalation and the sweeps run on one instance at a time among those sharing the
+    // database (issue 13): each holds a lease (storage/workerLeaseStore.ts) that it renews while it
+    // works, gives up at a clean stop, and that another instance takes once it has expired.
+    sql: `
+CREATE TABLE worker_leases (
+  name         TEXT    NOT NULL PRIMARY KEY,
+  holder       TEXT    NOT NULL,
+  acquired_at  INTEGER NOT NULL,
+  renewed_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];

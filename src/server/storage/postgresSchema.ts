@@ -291,6 +291,19 @@ CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_
 CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_attempt_at, occurred_at);
 `,
   },
+  {
+    version: 14,
+    name: 'worker leases',
+    sql: `
+CREATE TABLE worker_leases (
+  name         TEXT    NOT NULL PRIMARY KEY,
+  holder       TEXT    NOT NULL,
+  acquired_at  BIGINT  NOT NULL,
+  renewed_at   BIGINT  NOT NULL,
+  expires_at   BIGINT  NOT NULL
+);
+`,
+  },
 ];
 
 /**

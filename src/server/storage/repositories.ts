@@ -15,6 +15,7 @@ import { settingsChangeRepository, type SettingsChangeRepository } from './setti
 import { dealFlagRepository, type DealFlagRepository } from './dealFlagStore';
 import { seenSignatureRepository, type SeenSignatureRepository } from './seenSignatureStore';
 import { oauthStateRepository, type OAuthStateRepository } from '../oauth/oauthStateStore';
+import { workerLeaseRepository, type WorkerLeaseRepository } from './workerLeaseStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
 
 /**
@@ -36,6 +37,7 @@ class SessionRepositories implements TxStore {
   #sweeps?: SweepRepository;
   #seenSignatures?: SeenSignatureRepository;
   #oauthStates?: OAuthStateRepository;
+  #workerLeases?: WorkerLeaseRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
@@ -86,6 +88,9 @@ class SessionRepositories implements TxStore {
   }
   get oauthStates() {
     return (this.#oauthStates ??= oauthStateRepository(this.sql));
+  }
+  get workerLeases() {
+    return (this.#workerLeases ??= workerLeaseRepository(this.sql));
   }
 }
 
@@ -164,6 +169,9 @@ class SqlStore implements Store {
   }
   get oauthStates() {
     return this.here().oauthStates;
+  }
+  get workerLeases() {
+    return this.here().workerLeases;
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {

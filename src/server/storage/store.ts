@@ -20,6 +20,7 @@ import type { SettingsChangeRepository } from './settingsChangeStore';
 import type { DealFlagRepository } from './dealFlagStore';
 import type { SeenSignatureRepository } from './seenSignatureStore';
 import type { OAuthStateRepository } from '../oauth/oauthStateStore';
+import type { WorkerLeaseRepository } from './workerLeaseStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -67,6 +68,8 @@ export interface TxStore {
   seenSignatures: SeenSignatureRepository;
   /** OAuth install states already used at the callback. */
   oauthStates: OAuthStateRepository;
+  /** Which instance runs the work that runs once across instances (SLA escalation, sweeps), until when. */
+  workerLeases: WorkerLeaseRepository;
 }
 
 export interface Store extends TxStore {
