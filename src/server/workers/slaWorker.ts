@@ -8,13 +8,17 @@ import { isPastDue } from '../domain/sla';
 import { effectiveSettings } from '../gate/context';
 import { escapeHtml, projectStatus } from '../gate/dealEffects';
 import { enqueueEffect, reviewCause } from '../outbox/effects';
+import { createLeaseKeeper, defaultLeaseTtlMs, type LeaseKeeper } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
 /**
  * The SLA clock: a review still waiting past its due time becomes `overdue` and is escalated,
  * once: a task for the account's escalation reviewer, a note on the deal, and the status projected
- * as overdue. `escalated_at` is set in the same transaction as those effects, so a review is
- * escalated exactly once however often (or on however many restarts) the worker runs. The
+ * as overdue. `escalated_at` is claimed by a conditional update in the same transaction as those
+ * effects, so a review is escalated exactly once however often, on however many restarts, or on
+ * however many instances at once the worker runs. Among instances sharing one database, only the
+ * holder of the `sla` lease runs its passes (workerLease.ts); the claim covers the moments when
+ * two believe they hold it. The
  * escalation task belongs to the review (cause `review:<id>`): it is completed with the reviewers'
  * tasks when the review is decided or withdrawn (completeReviewTasks).
  */
@@ -28,12 +32,21 @@ export interface SlaWorkerDeps {
   intervalMs?: number;
   /** Escalations wrote outbox rows: the outbox worker can start now. */
   onEffects?: () => void;
+  /** This instance (config.instanceId): the holder of the `sla` lease while it runs the passes. */
+  instanceId: string;
+  /** How long the `sla` lease lasts without renewal. Default three intervals, at least MIN_LEASE_TTL_MS. */
+  leaseTtlMs?: number;
+  /** How often a standby instance asks for the lease. Default LEASE_STANDBY_POLL_MS. */
+  leaseStandbyPollMs?: number;
 }
 
 export interface SlaWorker extends WorkerLoop {
-  /** One pass over every account; returns how many reviews it escalated. */
+  /** One pass over every account, when this instance holds the `sla` lease (else nothing); returns how many reviews it escalated. */
   escalateOverdue(): Promise<number>;
+  readonly lease: LeaseKeeper;
 }
+
+export const SLA_LEASE = 'sla';
 
 function overdueNote(review: Review, escalationReviewer: string | null): string {
   const who = escalationReviewer ? `It was escalated to user ${escapeHtml(escalationReviewer)}.` : 'No escalation reviewer is set in Dealgate\'s settings, so nobody was assigned.';
@@ -46,13 +59,27 @@ function overdueNote(review: Review, escalationReviewer: string | null): string 
 export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
   const { store, clock, logger } = deps;
   const ctx = { store, clock, defaults: deps.defaults };
+  const intervalMs = deps.intervalMs ?? 60_000;
+  const lease = createLeaseKeeper({
+    store,
+    clock,
+    logger,
+    name: SLA_LEASE,
+    holder: deps.instanceId,
+    ttlMs: deps.leaseTtlMs ?? defaultLeaseTtlMs(intervalMs),
+    ...(deps.leaseStandbyPollMs !== undefined ? { standbyPollMs: deps.leaseStandbyPollMs } : {}),
+  });
 
   /** Escalates one review if it is still due for it; true when it did. */
   async function escalate(portalId: number, reviewId: number): Promise<boolean> {
     return await store.transaction(async () => {
       const now = clock.now();
+      // The claim is the transaction's first write, a conditional update: when two instances
+      // escalate at once (leases overlap at their edges), one of them records the escalation and
+      // the other finds it done, on PostgreSQL after waiting for the first one's row lock.
+      if (!(await store.reviews.claimEscalation(portalId, reviewId, now))) return false;
       const review = await store.reviews.get(portalId, reviewId);
-      if (!review || review.escalatedAt !== null || !isPastDue(review, now)) return false;
+      if (!review || !isPastDue(review, now)) throw new Error(`review ${reviewId} of account ${portalId} was claimed for escalation but is not waiting past its due time`);
       let updated = review;
       const reason = `no answer within the SLA (due ${new Date(review.dueAt).toISOString()})`;
       if (review.status === 'pending') {
@@ -114,9 +141,11 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
   }
 
   async function escalateOverdue(): Promise<number> {
+    if (!(await lease.hold())) return 0;
     const now = clock.now();
     let escalated = 0;
     for (const due of await store.reviews.dueForEscalation(now)) {
+      if (!(await lease.keep())) break;
       try {
         if (await escalate(due.portalId, due.reviewId)) escalated += 1;
       } catch (error) {
@@ -130,21 +159,27 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
   const loop = createWorkerLoop({
     name: 'sla',
     logger,
-    idleMs: deps.intervalMs ?? 60_000,
+    idleMs: intervalMs,
     // One pass per interval: escalations are few, and a pass that found some is not repeated at once.
     round: async () => {
       await escalateOverdue();
       return 0;
     },
+    // A holder wakes in time to renew; a standby asks for the lease again.
+    msUntilNextDue: () => Promise.resolve(lease.sleepCapMs),
   });
 
   return {
     escalateOverdue,
+    lease,
     get running() {
       return loop.running;
     },
     start: loop.start,
     wake: loop.wake,
-    stop: loop.stop,
+    async stop() {
+      await loop.stop();
+      await lease.release();
+    },
   };
 }
