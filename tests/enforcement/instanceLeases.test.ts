@@ -2,7 +2,7 @@ import type { GateResponse, SettingsResponse } from '../../extensions/contract/a
 import { ManualClock } from '../../src/server/clock';
 import { HOUR_MS } from '../../src/server/domain/sla';
 import { cardRequest } from '../support/cardClient';
-import { startInstance, type Instance } from '../support/instance';
+import { instancesPerTest, startInstance, type Instance } from '../support/instance';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack, type StackOptions } from '../support/stack';
 import { ADMIN, ESCALATION, REP, REVIEWER, requestReviewAsRep, seedGatedDeal } from './world';
@@ -19,14 +19,7 @@ const OWNERS = [
   { email: 'esc.alation@example.com', userId: Number(ESCALATION), id: '7003' },
 ];
 
-let stack: Stack | undefined;
-let other: Instance | undefined;
-afterEach(async () => {
-  await other?.stop();
-  other = undefined;
-  await stack?.stop();
-  stack = undefined;
-});
+const running = instancesPerTest();
 
 /** Instance `a` (the stack's, which HubSpot's webhooks reach) with its workers running, then instance `b`. */
 async function twoInstances(options: { a?: StackOptions['background']; b?: StackOptions['background']; bId?: string } = {}): Promise<{ a: Stack; b: Instance; clock: ManualClock }> {
@@ -38,12 +31,12 @@ async function twoInstances(options: { a?: StackOptions['background']; b?: Stack
     simulator: { owners: OWNERS },
     background: options.a ?? {},
   });
-  stack = a;
+  running.stack = a;
   await a.provision();
   // a's first SLA round took the lease: it started first.
   await waitUntil(async () => (await a.store.workerLeases.list()).some((l) => l.name === 'sla' && l.holder === 'a'), 10_000, 'instance a to take the sla lease');
   const b = await startInstance(a, { instanceId: options.bId ?? 'b', background: options.b ?? {} });
-  other = b;
+  running.other = b;
   return { a, b, clock };
 }
 
@@ -108,7 +101,6 @@ describe('SLA escalation across instances', () => {
     // b dies (SIGKILL): its lease stays until it expires, and a (running again) waits for that.
     const diedAt = clock.now();
     await b.kill();
-    other = undefined;
     a.background.sla.start();
     const deal = seedGatedDeal(a);
     const reviewId = await requestReviewAsRep(a, deal.id);

@@ -85,3 +85,21 @@ export async function startInstance(stack: Stack, options: InstanceOptions): Pro
   }
   return { config, store, background, url: server.url, stop: () => shutdown(false), kill: () => shutdown(true) };
 }
+
+/** What a test started: its stack and the other instance beside it. */
+export interface InstancesOfTest {
+  stack?: Stack;
+  other?: Instance;
+}
+
+/** Registers an afterEach that stops the test's other instance, then its stack; the test fills in what it starts. */
+export function instancesPerTest(): InstancesOfTest {
+  const running: InstancesOfTest = {};
+  afterEach(async () => {
+    await running.other?.stop();
+    await running.stack?.stop();
+    delete running.other;
+    delete running.stack;
+  });
+  return running;
+}

@@ -1,4 +1,4 @@
-import { startInstance, type Instance } from '../support/instance';
+import { instancesPerTest, startInstance, type Instance } from '../support/instance';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack } from '../support/stack';
 import { opsSweeps, searches, sweepEvents } from './sweepWorld';
@@ -15,25 +15,18 @@ const commitment = { dealgate_commitment: 'true', dealgate_commitment_summary: '
 // 50-deal pages at one search a second: a backfill of 300 deals takes six seconds.
 const background = { sweeps: true, searchPageLimit: PAGE, searchRate: { requestsPerWindow: 1, windowMs: 1_000 }, leases: { standbyPollMs: 50 } };
 
-let stack: Stack | undefined;
-let other: Instance | undefined;
-afterEach(async () => {
-  await other?.stop();
-  other = undefined;
-  await stack?.stop();
-  stack = undefined;
-});
+const running = instancesPerTest();
 
 /** Instance `a` (the stack's) provisioned with deals that predate the install, its workers not yet started; instance `b` beside it, stopped too. */
 async function twoInstances(): Promise<{ a: Stack; b: Instance; expected: string[] }> {
   const a = await startStack({ defaults: { valueThreshold: 50_000 }, startWorkers: false, env: { DEALGATE_INSTANCE_ID: 'a' }, background });
-  stack = a;
+  running.stack = a;
   await a.provision();
   const at = Date.now() - HOUR;
   const expected = a.sim.createDeals({ count: PAST_GATE, stages: ['closedwon'], properties: { dealname: 'Deal {n}', ...commitment }, at });
   a.sim.createDeals({ count: 100, stages: ['contractsent'], properties: { dealname: 'Deal {n} at the gate', ...commitment }, at });
   const b = await startInstance(a, { instanceId: 'b', background, startWorkers: false });
-  other = b;
+  running.other = b;
   return { a, b, expected };
 }
 

@@ -8,7 +8,7 @@ import { isPastDue } from '../domain/sla';
 import { effectiveSettings } from '../gate/context';
 import { escapeHtml, projectStatus } from '../gate/dealEffects';
 import { enqueueEffect, reviewCause } from '../outbox/effects';
-import { createLeaseKeeper, defaultLeaseTtlMs, type LeaseKeeper } from './workerLease';
+import { workerLeaseKeeper, type LeaseKeeper, type WorkerLeaseOptions } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
 /**
@@ -18,11 +18,10 @@ import { createWorkerLoop, type WorkerLoop } from './workerLoop';
  * effects, so a review is escalated exactly once however often, on however many restarts, or on
  * however many instances at once the worker runs. Among instances sharing one database, only the
  * holder of the `sla` lease runs its passes (workerLease.ts); the claim covers the moments when
- * two believe they hold it. The
- * escalation task belongs to the review (cause `review:<id>`): it is completed with the reviewers'
- * tasks when the review is decided or withdrawn (completeReviewTasks).
+ * two believe they hold it. The escalation task belongs to the review (cause `review:<id>`): it is
+ * completed with the reviewers' tasks when the review is decided or withdrawn (completeReviewTasks).
  */
-export interface SlaWorkerDeps {
+export interface SlaWorkerDeps extends WorkerLeaseOptions {
   store: Store;
   /** Injected: tests move it past a due time. */
   clock: Clock;
@@ -32,12 +31,6 @@ export interface SlaWorkerDeps {
   intervalMs?: number;
   /** Escalations wrote outbox rows: the outbox worker can start now. */
   onEffects?: () => void;
-  /** This instance (config.instanceId): the holder of the `sla` lease while it runs the passes. */
-  instanceId: string;
-  /** How long the `sla` lease lasts without renewal. Default three intervals, at least MIN_LEASE_TTL_MS. */
-  leaseTtlMs?: number;
-  /** How often a standby instance asks for the lease. Default LEASE_STANDBY_POLL_MS. */
-  leaseStandbyPollMs?: number;
 }
 
 export interface SlaWorker extends WorkerLoop {
@@ -60,15 +53,7 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
   const { store, clock, logger } = deps;
   const ctx = { store, clock, defaults: deps.defaults };
   const intervalMs = deps.intervalMs ?? 60_000;
-  const lease = createLeaseKeeper({
-    store,
-    clock,
-    logger,
-    name: SLA_LEASE,
-    holder: deps.instanceId,
-    ttlMs: deps.leaseTtlMs ?? defaultLeaseTtlMs(intervalMs),
-    ...(deps.leaseStandbyPollMs !== undefined ? { standbyPollMs: deps.leaseStandbyPollMs } : {}),
-  });
+  const lease = workerLeaseKeeper(SLA_LEASE, deps, intervalMs);
 
   /** Escalates one review if it is still due for it; true when it did. */
   async function escalate(portalId: number, reviewId: number): Promise<boolean> {

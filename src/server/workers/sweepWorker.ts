@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
 import type { SweepState } from '../storage/sweepStore';
 import type { DealSweeps } from '../sweeps/dealSweeps';
-import { createLeaseKeeper, defaultLeaseTtlMs, type LeaseKeeper } from './workerLease';
+import { workerLeaseKeeper, type LeaseKeeper, type WorkerLeaseOptions } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
 /**
@@ -17,7 +17,7 @@ import { createWorkerLoop, type WorkerLoop } from './workerLoop';
  * (workerLease.ts): it renews the lease between pages, and a sweep stops at the next page once the
  * lease is lost; the instance that takes over goes on from the stored cursor.
  */
-export interface SweepWorkerDeps {
+export interface SweepWorkerDeps extends WorkerLeaseOptions {
   store: Store;
   clock: Clock;
   logger: Logger;
@@ -25,12 +25,6 @@ export interface SweepWorkerDeps {
   /** 0: no periodic reconciliation (the backfill still runs). */
   reconcileIntervalMs: number;
   idleMs?: number;
-  /** This instance (config.instanceId): the holder of the `sweeps` lease while it sweeps. */
-  instanceId: string;
-  /** How long the `sweeps` lease lasts without renewal. Default three idle periods, at least MIN_LEASE_TTL_MS. */
-  leaseTtlMs?: number;
-  /** How often a standby instance asks for the lease. Default LEASE_STANDBY_POLL_MS. */
-  leaseStandbyPollMs?: number;
 }
 
 export const SWEEPS_LEASE = 'sweeps';
@@ -50,15 +44,7 @@ export function createSweepWorker(deps: SweepWorkerDeps): SweepWorker {
   let stopping = false;
   let scheduled = false;
   const idleMs = deps.idleMs ?? 60_000;
-  const lease = createLeaseKeeper({
-    store,
-    clock,
-    logger,
-    name: SWEEPS_LEASE,
-    holder: deps.instanceId,
-    ttlMs: deps.leaseTtlMs ?? defaultLeaseTtlMs(idleMs),
-    ...(deps.leaseStandbyPollMs !== undefined ? { standbyPollMs: deps.leaseStandbyPollMs } : {}),
-  });
+  const lease = workerLeaseKeeper(SWEEPS_LEASE, deps, idleMs);
 
   async function sweepDue(): Promise<number> {
     if (!(await lease.hold())) return 0;

@@ -114,3 +114,26 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps): LeaseKeeper {
     },
   };
 }
+
+/** What the SLA and sweep workers are given for their lease (BackgroundOptions.leases, config.instanceId). */
+export interface WorkerLeaseOptions {
+  /** This instance (config.instanceId): the holder of the worker's lease while it does the work. */
+  instanceId: string;
+  /** How long the lease lasts without renewal. Default defaultLeaseTtlMs(the worker's interval). */
+  leaseTtlMs?: number;
+  /** How often a standby instance asks for the lease. Default LEASE_STANDBY_POLL_MS. */
+  leaseStandbyPollMs?: number;
+}
+
+/** The lease `name` of a worker that sleeps up to `intervalMs` between rounds. */
+export function workerLeaseKeeper(name: string, deps: WorkerLeaseOptions & Pick<LeaseKeeperDeps, 'store' | 'clock' | 'logger'>, intervalMs: number): LeaseKeeper {
+  return createLeaseKeeper({
+    store: deps.store,
+    clock: deps.clock,
+    logger: deps.logger,
+    name,
+    holder: deps.instanceId,
+    ttlMs: deps.leaseTtlMs ?? defaultLeaseTtlMs(intervalMs),
+    ...(deps.leaseStandbyPollMs !== undefined ? { standbyPollMs: deps.leaseStandbyPollMs } : {}),
+  });
+}
