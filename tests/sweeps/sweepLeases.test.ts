@@ -9,22 +9,22 @@ import { opsSweeps, searches, sweepEvents } from './sweepWorld';
  * each deal is found once and no page is searched twice.
  */
 const HOUR = 3_600_000;
-const PAGE = 50;
-const PAST_GATE = 300;
+const PAGE = 25;
+const PAST_GATE = 150;
 const commitment = { dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '3', amount: '80000' };
-// 50-deal pages at one search a second: a backfill of 300 deals takes six seconds.
+// 25-deal pages at one search a second: a backfill of 150 deals takes six seconds.
 const background = { sweeps: true, searchPageLimit: PAGE, searchRate: { requestsPerWindow: 1, windowMs: 1_000 }, leases: { standbyPollMs: 50 } };
 
 const running = instancesPerTest();
 
 /** Instance `a` (the stack's) provisioned with deals that predate the install, its workers not yet started; instance `b` beside it, stopped too. */
-async function twoInstances(): Promise<{ a: Stack; b: Instance; expected: string[] }> {
-  const a = await startStack({ defaults: { valueThreshold: 50_000 }, startWorkers: false, env: { DEALGATE_INSTANCE_ID: 'a' }, background });
+async function twoInstances(leases: { ttlMs?: number } = {}): Promise<{ a: Stack; b: Instance; expected: string[] }> {
+  const a = await startStack({ defaults: { valueThreshold: 50_000 }, startWorkers: false, env: { DEALGATE_INSTANCE_ID: 'a' }, background: { ...background, leases: { ...background.leases, ...leases } } });
   running.stack = a;
   await a.provision();
   const at = Date.now() - HOUR;
   const expected = a.sim.createDeals({ count: PAST_GATE, stages: ['closedwon'], properties: { dealname: 'Deal {n}', ...commitment }, at });
-  a.sim.createDeals({ count: 100, stages: ['contractsent'], properties: { dealname: 'Deal {n} at the gate', ...commitment }, at });
+  a.sim.createDeals({ count: 50, stages: ['contractsent'], properties: { dealname: 'Deal {n} at the gate', ...commitment }, at });
   const b = await startInstance(a, { instanceId: 'b', background, startWorkers: false });
   running.other = b;
   return { a, b, expected };
@@ -73,5 +73,31 @@ describe('the sweeps across instances', () => {
     await waitUntil(async () => (await sweepsHolder(a)) === 'b', 10_000, 'instance b to take the sweeps lease');
     await waitUntil(async () => (await opsSweeps(a)).backfill?.status === 'finished', 30_000, 'the backfill to finish on b');
     await expectEachDealFoundOnce(a, expected);
+  }, 60_000);
+
+  it('renew the lease between the pages of a long backfill, and stop before the next page once it is lost', async () => {
+    // A 1.5 s lease: a page a second renews it on the way (every 0.5 s at most).
+    const { a, expected } = await twoInstances({ ttlMs: 1_500 });
+    a.background.start();
+    await waitUntil(async () => (await opsSweeps(a)).backfill!.checked >= PAGE, 30_000, 'the first page');
+    const lease = async () => (await a.store.workerLeases.list()).find((l) => l.name === 'sweeps');
+    const first = (await lease())!;
+    await waitUntil(async () => (await opsSweeps(a)).backfill!.checked >= 3 * PAGE, 30_000, 'the third page');
+    const later = (await lease())!;
+    // Still the lease of the round's start, renewed past where it would have ended.
+    expect(later).toMatchObject({ holder: 'a', acquiredAt: first.acquiredAt });
+    expect(later.expiresAt).toBeGreaterThan(first.expiresAt);
+
+    // Another instance holds it now (a paused past its lease, say): a stops before its next page.
+    await a.store.workerLeases.release('sweeps', 'a');
+    await a.store.workerLeases.acquire('sweeps', 'z', Date.now(), Date.now() + 60 * 60_000);
+    await waitUntil(() => !a.background.sweeps.lease.holding, 10_000, 'a to notice it lost the lease');
+    const sent = searches(a).length;
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(searches(a).length).toBe(sent);
+    const state = (await opsSweeps(a)).backfill!;
+    expect(state.status).toBe('running');
+    expect(state.checked).toBeLessThan(expected.length);
+    expect((await lease())?.holder).toBe('z');
   }, 60_000);
 });
