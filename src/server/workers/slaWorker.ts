@@ -49,81 +49,82 @@ function overdueNote(review: Review, escalationReviewer: string | null): string 
   );
 }
 
-export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
+/** Escalates one review if it is still due for it; true when it did. */
+async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'logger' | 'defaults'>, portalId: number, reviewId: number): Promise<boolean> {
   const { store, clock, logger } = deps;
   const ctx = { store, clock, defaults: deps.defaults };
-  const intervalMs = deps.intervalMs ?? 60_000;
-  const lease = workerLeaseKeeper(SLA_LEASE, deps, intervalMs);
+  return await store.transaction(async () => {
+    const now = clock.now();
+    // The claim is the transaction's first write, a conditional update: when two instances
+    // escalate at once (leases overlap at their edges), one of them records the escalation and
+    // the other finds it done, on PostgreSQL after waiting for the first one's row lock.
+    if (!(await store.reviews.claimEscalation(portalId, reviewId, now))) return false;
+    const review = await store.reviews.get(portalId, reviewId);
+    if (!review || !isPastDue(review, now)) throw new Error(`review ${reviewId} of account ${portalId} was claimed for escalation but is not waiting past its due time`);
+    let updated = review;
+    const reason = `no answer within the SLA (due ${new Date(review.dueAt).toISOString()})`;
+    if (review.status === 'pending') {
+      const moved = transition(review, 'mark_overdue', 'overdue', { actor: SYSTEM_ACTOR, at: now, reason });
+      await store.audit.append(portalId, moved.audit);
+      updated = moved.review;
+    }
+    updated = { ...updated, escalatedAt: now, updatedAt: now };
+    await store.reviews.update(portalId, updated);
 
-  /** Escalates one review if it is still due for it; true when it did. */
-  async function escalate(portalId: number, reviewId: number): Promise<boolean> {
-    return await store.transaction(async () => {
-      const now = clock.now();
-      // The claim is the transaction's first write, a conditional update: when two instances
-      // escalate at once (leases overlap at their edges), one of them records the escalation and
-      // the other finds it done, on PostgreSQL after waiting for the first one's row lock.
-      if (!(await store.reviews.claimEscalation(portalId, reviewId, now))) return false;
-      const review = await store.reviews.get(portalId, reviewId);
-      if (!review || !isPastDue(review, now)) throw new Error(`review ${reviewId} of account ${portalId} was claimed for escalation but is not waiting past its due time`);
-      let updated = review;
-      const reason = `no answer within the SLA (due ${new Date(review.dueAt).toISOString()})`;
-      if (review.status === 'pending') {
-        const moved = transition(review, 'mark_overdue', 'overdue', { actor: SYSTEM_ACTOR, at: now, reason });
-        await store.audit.append(portalId, moved.audit);
-        updated = moved.review;
-      }
-      updated = { ...updated, escalatedAt: now, updatedAt: now };
-      await store.reviews.update(portalId, updated);
-
-      const { settings } = await effectiveSettings(ctx, portalId);
-      const escalationReviewer = settings.escalationReviewer;
-      const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? null;
-      const key = `review:${review.id}:escalation`;
-      if (escalationReviewer) {
-        await enqueueEffect(
-          store.outbox,
-          {
-            portalId,
-            dealId: review.dealId,
-            effect: {
-              kind: 'create_task',
-              payload: {
-                subject: `Overdue technical review #${review.id}: ${dealName ?? `deal ${review.dealId}`}`,
-                body:
-                  `<p>This technical review is past its SLA and was escalated to you. Answer it from the Dealgate card on the deal.</p>` +
-                  `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by user ${escapeHtml(review.requestedBy)}.</p>`,
-                ownerUserId: escalationReviewer,
-                dueAt: now + 24 * 60 * 60 * 1000,
-              },
-            },
-            dedupeKey: `${key}:task`,
-            // Completed with the review's other tasks when it is answered or withdrawn.
-            cause: reviewCause(review.id),
-          },
-          now,
-        );
-      }
+    const { settings } = await effectiveSettings(ctx, portalId);
+    const escalationReviewer = settings.escalationReviewer;
+    const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? null;
+    const key = `review:${review.id}:escalation`;
+    if (escalationReviewer) {
       await enqueueEffect(
         store.outbox,
-        { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, escalationReviewer) } }, dedupeKey: `${key}:note` },
+        {
+          portalId,
+          dealId: review.dealId,
+          effect: {
+            kind: 'create_task',
+            payload: {
+              subject: `Overdue technical review #${review.id}: ${dealName ?? `deal ${review.dealId}`}`,
+              body:
+                `<p>This technical review is past its SLA and was escalated to you. Answer it from the Dealgate card on the deal.</p>` +
+                `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by user ${escapeHtml(review.requestedBy)}.</p>`,
+              ownerUserId: escalationReviewer,
+              dueAt: now + 24 * 60 * 60 * 1000,
+            },
+          },
+          dedupeKey: `${key}:task`,
+          // Completed with the review's other tasks when it is answered or withdrawn.
+          cause: reviewCause(review.id),
+        },
         now,
       );
-      await projectStatus(store, portalId, review.dealId, 'overdue', undefined, now);
-      await store.audit.append(portalId, {
-        dealId: review.dealId,
-        reviewId: review.id,
-        action: 'review_escalated',
-        actor: SYSTEM_ACTOR,
-        fromStatus: review.status,
-        toStatus: 'overdue',
-        reason,
-        details: { escalationReviewer },
-        at: now,
-      });
-      logger.info({ portalId, reviewId: review.id, dealId: review.dealId, escalationReviewer }, 'overdue review escalated');
-      return true;
+    }
+    await enqueueEffect(
+      store.outbox,
+      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, escalationReviewer) } }, dedupeKey: `${key}:note` },
+      now,
+    );
+    await projectStatus(store, portalId, review.dealId, 'overdue', undefined, now);
+    await store.audit.append(portalId, {
+      dealId: review.dealId,
+      reviewId: review.id,
+      action: 'review_escalated',
+      actor: SYSTEM_ACTOR,
+      fromStatus: review.status,
+      toStatus: 'overdue',
+      reason,
+      details: { escalationReviewer },
+      at: now,
     });
-  }
+    logger.info({ portalId, reviewId: review.id, dealId: review.dealId, escalationReviewer }, 'overdue review escalated');
+    return true;
+  });
+}
+
+export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
+  const { store, clock, logger } = deps;
+  const intervalMs = deps.intervalMs ?? 60_000;
+  const lease = workerLeaseKeeper(SLA_LEASE, deps, intervalMs);
 
   async function escalateOverdue(): Promise<number> {
     if (!(await lease.hold())) return 0;
@@ -132,7 +133,7 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
     for (const due of await store.reviews.dueForEscalation(now)) {
       if (!(await lease.keep())) break;
       try {
-        if (await escalate(due.portalId, due.reviewId)) escalated += 1;
+        if (await escalateReview(deps, due.portalId, due.reviewId)) escalated += 1;
       } catch (error) {
         logger.error({ err: error, portalId: due.portalId, reviewId: due.reviewId }, 'escalating an overdue review failed; trying again next pass');
       }
