@@ -285,6 +285,25 @@ describe('properties', () => {
     );
     expect(error.code).toBe(400);
   });
+
+  it('keeps a date property as its day (YYYY-MM-DD) and refuses a time that is not midnight UTC, as HubSpot documents', async () => {
+    await client.crm.properties.coreApi.create('deals', {
+      name: 'promised_day',
+      label: 'Promised day',
+      type: PropertyCreateTypeEnum.Date,
+      fieldType: PropertyCreateFieldTypeEnum.Date,
+      groupName: 'dealinformation',
+    });
+    const deal = sim.seedDeal({ properties: { dealname: 'Dated', dealstage: 'qualifiedtobuy' } });
+    await client.crm.deals.basicApi.update(deal.id, { properties: { promised_day: '2026-11-30' } });
+    expect(sim.getDeal(deal.id)?.properties.promised_day).toBe('2026-11-30');
+    await client.crm.deals.basicApi.update(deal.id, { properties: { promised_day: String(Date.UTC(2026, 11, 14)) } });
+    expect(sim.getDeal(deal.id)?.properties.promised_day).toBe('2026-12-14');
+    const notMidnight = await failure(client.crm.deals.basicApi.update(deal.id, { properties: { promised_day: String(Date.UTC(2026, 11, 14, 9)) } }));
+    expect(notMidnight.code).toBe(400);
+    expect(notMidnight.body.message).toContain('INVALID_DATE');
+    expect(sim.getDeal(deal.id)?.properties.promised_day).toBe('2026-12-14');
+  });
 });
 
 describe('notes and tasks', () => {

@@ -20,6 +20,8 @@ import {
 import { ensurePipelines, loadDeal, refreshDeal } from './dealFacts';
 import { ownerUserIdOf } from './owners';
 import { buildGateResponse } from './gateView';
+import { openDeliveryForApproval } from './deliveryService';
+import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettlement';
 import { openReviewWithTasks, supersede } from './reviewOpening';
 
 /**
@@ -184,6 +186,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
           details: { replacedBy: reviewId },
           at: now,
         });
+        await settleReplacedDelivery(store, portalId, earlier, `review #${reviewId} decided the changed commitment`, now);
       }
     }
 
@@ -211,7 +214,9 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
         },
         now,
       );
+      await deprioritizeDeliveryOf(store, portalId, target, reviewId, now);
     }
+    await openDeliveryForApproval(store, portalId, review, decided.decision);
 
     const snapshot = snapshotNow;
     const status = snapshot

@@ -21,6 +21,7 @@ import type { DealFlagRepository } from './dealFlagStore';
 import type { SeenSignatureRepository } from './seenSignatureStore';
 import type { OAuthStateRepository } from '../oauth/oauthStateStore';
 import type { WorkerLeaseRepository } from './workerLeaseStore';
+import type { DeliveryRepository } from './deliveryStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -70,6 +71,8 @@ export interface TxStore {
   oauthStates: OAuthStateRepository;
   /** Which instance runs the work that runs once across instances (SLA escalation, sweeps), until when. */
   workerLeases: WorkerLeaseRepository;
+  /** What engineering said yes to: owned, dated commitments and their history (issue 14). */
+  deliveries: DeliveryRepository;
 }
 
 export interface Store extends TxStore {

@@ -8,6 +8,7 @@ import { isPastDue } from '../domain/sla';
 import { effectiveSettings } from '../gate/context';
 import { escapeHtml, projectStatus } from '../gate/dealEffects';
 import { enqueueEffect, reviewCause } from '../outbox/effects';
+import { noteOverdueDeliveries } from '../gate/overdueDeliveries';
 import { workerLeaseKeeper, type LeaseKeeper, type WorkerLeaseOptions } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
@@ -17,8 +18,8 @@ import { createWorkerLoop, type WorkerLoop } from './workerLoop';
  * as overdue. `escalated_at` is claimed by a conditional update in the same transaction as those
  * effects, so a review is escalated exactly once however often, on however many restarts, or on
  * however many instances at once the worker runs. Among instances sharing one database, only the
- * holder of the `sla` lease runs its passes (workerLease.ts); the claim covers the moments when
- * two believe they hold it. The escalation task belongs to the review (cause `review:<id>`): it is
+ * holder of the `sla` lease runs its passes, the overdue deliveries' included (workerLease.ts);
+ * the claim covers the moments when two believe they hold it. The escalation task belongs to the review (cause `review:<id>`): it is
  * completed with the reviewers' tasks when the review is decided or withdrawn (completeReviewTasks).
  */
 export interface SlaWorkerDeps extends WorkerLeaseOptions {
@@ -149,6 +150,8 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
     // One pass per interval: escalations are few, and a pass that found some is not repeated at once.
     round: async () => {
       await escalateOverdue();
+      // The overdue deliveries are the sla lease's work too: only its holder notes them.
+      if (lease.holding && (await noteOverdueDeliveries({ store, clock, logger, defaults: deps.defaults })) > 0) deps.onEffects?.();
       return 0;
     },
     // A holder wakes in time to renew; a standby asks for the lease again.
