@@ -5,7 +5,7 @@ import { cardRequest } from '../support/cardClient';
 import { instancesPerTest, startInstance, type Instance } from '../support/instance';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack, type StackOptions } from '../support/stack';
-import { ADMIN, ESCALATION, REP, REVIEWER, requestReviewAsRep, seedGatedDeal } from './world';
+import { ADMIN, decideAsReviewer, ESCALATION, REP, REVIEWER, requestReviewAsRep, seedGatedDeal } from './world';
 
 /**
  * Two instances on one database (issue 13): the SLA escalation runs on the holder of the `sla`
@@ -22,7 +22,7 @@ const OWNERS = [
 const running = instancesPerTest();
 
 /** Instance `a` (the stack's, which HubSpot's webhooks reach) with its workers running, then instance `b`. */
-async function twoInstances(options: { a?: StackOptions['background']; b?: StackOptions['background']; bId?: string } = {}): Promise<{ a: Stack; b: Instance; clock: ManualClock }> {
+async function twoInstances(options: { a?: StackOptions['background']; b?: StackOptions['background']; bId?: string; bSlaOnly?: boolean } = {}): Promise<{ a: Stack; b: Instance; clock: ManualClock }> {
   const clock = new ManualClock(Date.UTC(2026, 11, 1, 9, 0, 0));
   const a = await startStack({
     clock,
@@ -35,7 +35,8 @@ async function twoInstances(options: { a?: StackOptions['background']; b?: Stack
   await a.provision();
   // a's first SLA round took the lease: it started first.
   await waitUntil(async () => (await a.store.workerLeases.list()).some((l) => l.name === 'sla' && l.holder === 'a'), 10_000, 'instance a to take the sla lease');
-  const b = await startInstance(a, { instanceId: options.bId ?? 'b', background: options.b ?? {} });
+  const b = await startInstance(a, { instanceId: options.bId ?? 'b', background: options.b ?? {}, startWorkers: options.bSlaOnly !== true });
+  if (options.bSlaOnly === true) b.background.sla.start();
   running.other = b;
   return { a, b, clock };
 }
@@ -118,6 +119,35 @@ describe('SLA escalation across instances', () => {
     expect(await slaHolder(a)).toBe('a');
     expect(await escalations(a, deal.id)).toHaveLength(1);
     expect(overdueNotes(a, deal.id)).toHaveLength(1);
+  });
+});
+
+describe('overdue deliveries across instances', () => {
+  it('are noted by the sla lease holder only, once', async () => {
+    const lease = { ttlMs: 365 * DAY_MS, standbyPollMs: 20 };
+    // b runs its SLA worker only: two outboxes on one database are the outbox claims' matter, not this test's.
+    const { a, b, clock } = await twoInstances({ a: { leases: lease }, b: { leases: lease }, bSlaOnly: true });
+    const deal = seedGatedDeal(a);
+    const reviewId = await requestReviewAsRep(a, deal.id);
+    await decideAsReviewer(a, reviewId, { outcome: 'yes' });
+    await a.settle();
+    expect((await a.store.deliveries.get(a.sim.portalId, reviewId))?.overdueNotedAt).toBeNull();
+
+    // A third instance, z, holds the lease: a and b are both standbys.
+    await a.store.workerLeases.release('sla', 'a');
+    await a.store.workerLeases.acquire('sla', 'z', clock.now(), clock.now() + lease.ttlMs);
+    await waitUntil(() => !a.background.sla.lease.holding, 10_000, 'instance a to see it is a standby');
+    clock.advance(60 * DAY_MS);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await a.store.deliveries.get(a.sim.portalId, reviewId))?.overdueNotedAt).toBeNull();
+    expect(b.background.sla.lease.holding).toBe(false);
+
+    // z stops cleanly: a or b takes the lease and notes the missed promise, once.
+    await a.store.workerLeases.release('sla', 'z');
+    await waitUntil(async () => (await a.store.deliveries.get(a.sim.portalId, reviewId))?.overdueNotedAt !== null, 10_000, 'the overdue note');
+    await a.settle();
+    expect(['a', 'b']).toContain(await slaHolder(a));
+    expect((await a.store.audit.listForDeal(a.sim.portalId, deal.id)).filter((e) => e.action === 'delivery_overdue')).toHaveLength(1);
   });
 });
 
