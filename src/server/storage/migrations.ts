@@ -403,6 +403,22 @@ CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_
 `,
   },
   {
+    version: 14,
+    name: 'worker leases',
+    // The SLA escalation and the sweeps run on one instance at a time among those sharing the
+    // database (issue 13): each holds a lease (storage/workerLeaseStore.ts) that it renews while it
+    // works, gives up at a clean stop, and that another instance takes once it has expired.
+    sql: `
+CREATE TABLE worker_leases (
+  name         TEXT    NOT NULL PRIMARY KEY,
+  holder       TEXT    NOT NULL,
+  acquired_at  INTEGER NOT NULL,
+  renewed_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+  {
     version: 16,
     name: 'one HubSpot budget per account across instances',
     // HubSpot's limits are per app and account (110 requests per rolling 10 s, 5 searches a

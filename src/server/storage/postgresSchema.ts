@@ -292,6 +292,19 @@ CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_
 `,
   },
   {
+    version: 14,
+    name: 'worker leases',
+    sql: `
+CREATE TABLE worker_leases (
+  name         TEXT    NOT NULL PRIMARY KEY,
+  holder       TEXT    NOT NULL,
+  acquired_at  BIGINT  NOT NULL,
+  renewed_at   BIGINT  NOT NULL,
+  expires_at   BIGINT  NOT NULL
+);
+`,
+  },
+  {
     version: 16,
     name: 'one HubSpot budget per account across instances',
     sql: `

@@ -15,6 +15,7 @@ import { settingsChangeRepository, type SettingsChangeRepository } from './setti
 import { dealFlagRepository, type DealFlagRepository } from './dealFlagStore';
 import { seenSignatureRepository, type SeenSignatureRepository } from './seenSignatureStore';
 import { oauthStateRepository, type OAuthStateRepository } from '../oauth/oauthStateStore';
+import { workerLeaseRepository, type WorkerLeaseRepository } from './workerLeaseStore';
 import { deliveryRepository, type DeliveryRepository } from './deliveryStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
 import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
@@ -38,6 +39,7 @@ class SessionRepositories implements TxStore {
   #sweeps?: SweepRepository;
   #seenSignatures?: SeenSignatureRepository;
   #oauthStates?: OAuthStateRepository;
+  #workerLeases?: WorkerLeaseRepository;
   #deliveries?: DeliveryRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
@@ -94,6 +96,9 @@ class SessionRepositories implements TxStore {
   }
   get oauthStates() {
     return (this.#oauthStates ??= oauthStateRepository(this.sql));
+  }
+  get workerLeases() {
+    return (this.#workerLeases ??= workerLeaseRepository(this.sql));
   }
   get deliveries() {
     return (this.#deliveries ??= deliveryRepository(this.sql));
@@ -177,6 +182,9 @@ class SqlStore implements Store {
   }
   get oauthStates() {
     return this.here().oauthStates;
+  }
+  get workerLeases() {
+    return this.here().workerLeases;
   }
   get deliveries() {
     return this.here().deliveries;

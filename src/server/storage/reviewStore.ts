@@ -31,6 +31,13 @@ export interface ReviewRepository {
   activeCommitment(portalId: number, reviewId: number): Promise<LedgerCommitment | undefined>;
   /** The most recent review of every deal of the account. */
   latestPerDeal(portalId: number): Promise<Review[]>;
+  /**
+   * Marks a waiting review past its due time as escalated at `at`, only if nobody has (one
+   * conditional update): true for the one caller that did. Inside the escalation's transaction, so
+   * two instances escalating the same review at once record it once (on PostgreSQL the second
+   * waits for the first's row lock, then finds escalated_at set).
+   */
+  claimEscalation(portalId: number, reviewId: number, at: number): Promise<boolean>;
   /** Waiting reviews (pending or overdue) of every account past their due time and not yet escalated, oldest due first. */
   dueForEscalation(now: number, limit?: number): Promise<Array<{ portalId: number; reviewId: number }>>;
   /** The review queue of the dashboard: waiting reviews with their deal's name and amount, oldest due first. */
@@ -148,6 +155,8 @@ const latestPerDeal = `SELECT r.* FROM reviews r
 const dueForEscalation = `SELECT portal_id, id FROM reviews
      WHERE status IN ('pending', 'overdue') AND escalated_at IS NULL AND due_at < ?
      ORDER BY due_at, id LIMIT ?`;
+const claimEscalation = `UPDATE reviews SET escalated_at = ?, updated_at = ?
+     WHERE portal_id = ? AND id = ? AND escalated_at IS NULL AND status IN ('pending', 'overdue') AND due_at < ?`;
 const queue = `SELECT r.*, s.deal_name, s.amount AS deal_amount FROM reviews r
      LEFT JOIN deal_snapshots s ON s.portal_id = r.portal_id AND s.deal_id = r.deal_id
      WHERE r.portal_id = ? AND r.status IN ('pending', 'overdue')
@@ -252,6 +261,9 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
     },
     async dueForEscalation(now, limit = 500) {
       return (await sql.all<{ portal_id: number; id: number }>(dueForEscalation, [now, limit])).map((row) => ({ portalId: row.portal_id, reviewId: row.id }));
+    },
+    async claimEscalation(portalId, reviewId, at) {
+      return (await sql.run(claimEscalation, [at, at, portalId, reviewId, at])).changes === 1;
     },
     async queue(portalId, limit = 200) {
       return (await sql.all<ReviewRow & { deal_name: string | null; deal_amount: number | null }>(queue, [portalId, limit])).map((row) => ({

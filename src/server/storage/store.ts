@@ -21,6 +21,7 @@ import type { DealFlagRepository } from './dealFlagStore';
 import type { SeenSignatureRepository } from './seenSignatureStore';
 import type { OAuthStateRepository } from '../oauth/oauthStateStore';
 import type { HubSpotBudgetRepository } from './hubspotBudgetStore';
+import type { WorkerLeaseRepository } from './workerLeaseStore';
 import type { DeliveryRepository } from './deliveryStore';
 
 export interface AccountRecord {
@@ -69,6 +70,8 @@ export interface TxStore {
   seenSignatures: SeenSignatureRepository;
   /** OAuth install states already used at the callback. */
   oauthStates: OAuthStateRepository;
+  /** Which instance runs the work that runs once across instances (SLA escalation, sweeps), until when. */
+  workerLeases: WorkerLeaseRepository;
   /** What engineering said yes to: owned, dated commitments and their history (issue 14). */
   deliveries: DeliveryRepository;
 }

@@ -55,6 +55,8 @@ export interface BackgroundOptions {
   searchPageLimit?: number;
   /** An account's sweep waits while this many of its sweep events wait in the inbox. */
   sweepInboxBacklogLimit?: number;
+  /** The `sla` and `sweeps` leases (workerLease.ts): their time (default three of the worker's intervals) and a standby's poll. */
+  leases?: { ttlMs?: number; standbyPollMs?: number };
 }
 
 export interface BackgroundDeps {
@@ -151,7 +153,14 @@ export function createBackground(deps: BackgroundDeps): Background {
     ...(options.inboxIdleMs !== undefined ? { idleMs: options.inboxIdleMs } : {}),
     ...(options.random ? { random: options.random } : {}),
   });
+  // SLA escalation and the sweeps run on one instance at a time: the holder of their lease.
+  const leases = {
+    instanceId: config.instanceId,
+    ...(options.leases?.ttlMs !== undefined ? { leaseTtlMs: options.leases.ttlMs } : {}),
+    ...(options.leases?.standbyPollMs !== undefined ? { leaseStandbyPollMs: options.leases.standbyPollMs } : {}),
+  };
   const sla = createSlaWorker({
+    ...leases,
     store,
     clock,
     logger,
@@ -179,6 +188,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     ...(options.random ? { random: options.random } : {}),
   });
   const sweeps = createSweepWorker({
+    ...leases,
     store,
     clock,
     logger,
