@@ -134,8 +134,13 @@ describe('overdue deliveries across instances', () => {
     expect((await a.store.deliveries.get(a.sim.portalId, reviewId))?.overdueNotedAt).toBeNull();
 
     // A third instance, z, holds the lease: a and b are both standbys.
-    await a.store.workerLeases.release('sla', 'a');
-    await a.store.workerLeases.acquire('sla', 'z', clock.now(), clock.now() + lease.ttlMs);
+    // Handed to z in one transaction (from whichever of a and b holds it): the other, a standby asking every 20 ms, must not take it in between.
+    const taken = await a.store.transaction(async (tx) => {
+      await tx.workerLeases.release('sla', 'a');
+      await tx.workerLeases.release('sla', 'b');
+      return await tx.workerLeases.acquire('sla', 'z', clock.now(), clock.now() + lease.ttlMs);
+    });
+    expect(taken?.holder).toBe('z');
     await waitUntil(() => !a.background.sla.lease.holding, 10_000, 'instance a to see it is a standby');
     clock.advance(60 * DAY_MS);
     await new Promise((resolve) => setTimeout(resolve, 300));
