@@ -122,6 +122,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     clock,
     logger,
     governor,
+    instanceId: config.instanceId,
     prepareAccount: (portalId) => provisioner.ensureReady(portalId),
     // The inbox is created below; this runs only once both exist.
     beingWritten: () => inbox.applying(),
@@ -138,6 +139,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     governor,
     provisioner,
     handler,
+    instanceId: config.instanceId,
     onEffects: () => outbox.wake(),
     deliveringNow: () => outbox.delivering().keys(),
     ...(options.inboxRetry ? { retry: options.inboxRetry } : {}),

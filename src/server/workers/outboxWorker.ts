@@ -2,7 +2,8 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
 import { classifyHubSpotError, TASK_COMPLETED, type EngagementRecord, type HubSpotDeal, type HubSpotGateway, type NewEngagement } from '../hubspot/gateway';
-import { IN_DOUBT, NOT_SENT, type ClaimedOutboxRow, type OutboxRow } from '../outbox/outboxStore';
+import { randomUUID } from 'node:crypto';
+import { IN_DOUBT, NOT_SENT, type ClaimedOutboxRow, type OutboxClaim, type OutboxRow } from '../outbox/outboxStore';
 import {
   carriesRef,
   chunk,
@@ -67,6 +68,8 @@ export interface OutboxWorkerDeps {
   batchSize?: number;
   idleMs?: number;
   random?: () => number;
+  /** Names this process among the instances sharing the database (config.instanceId): its claims, and the ones it recovers at start. Default a new random id. */
+  instanceId?: string;
 }
 
 /**
@@ -125,8 +128,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   /** While HubSpot is out, a row's own retries are no further apart than the account's probes. */
   const outageRetry: RetryPolicy = { ...policy, maxMs: Math.min(retry.maxMs, PROBE_MAX_MS) };
   const outages = createAccountOutages({ clock, logger, retry, random, worker: 'outbox' });
-  /** Claims outlive any call with its timeout; a crash leaves them to recoverClaims at the next start. */
+  /** Claims outlive any call with its timeout; a crash leaves them to run out (SQLite, or the same instance id restarted: recoverClaims at the next start). */
   const leaseMs = callTimeoutMs * 3;
+  const holder = deps.instanceId ?? randomUUID();
+  /** Marks that changed no row: the lease ran out while this delivery was slow, and another claim took the row (its outcome stands). */
+  const lostClaims = (rows: number) => logger.warn({ rows, worker: 'outbox' }, 'outbox: rows delivered after their lease ran out were taken over by another claim; its outcome stands');
   const ownerIds = new Map<number, { at: number; byUserId: Map<string, string> }>();
 
   /**
@@ -177,19 +183,19 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
    * cleared once an answer settles it. A call that may still land keeps it (durably: a restart
    * finds it), and one still open here is tracked until it is answered.
    */
-  async function send<T>(portalId: number, rowIds: readonly number[], work: () => Promise<T>): Promise<T> {
+  async function send<T>(portalId: number, rows: readonly OutboxClaim[], work: () => Promise<T>): Promise<T> {
     unlessWaiting(portalId);
     await governor.acquire(portalId);
     let sentAt = Date.now();
-    await store.transaction(async () => await store.outbox.markSending(rowIds, sentAt));
+    await store.transaction(async () => await store.outbox.markSending(rows, sentAt));
     if (governor.pauseRemainingMs(portalId) > 0) {
       // A 429 arrived while the send time was being recorded (real I/O on PostgreSQL): nothing goes
       // out before the pause is over, and the send time recorded is the real one.
       await governor.acquire(portalId);
       sentAt = Date.now();
-      await store.transaction(async () => await store.outbox.markSending(rowIds, sentAt));
+      await store.transaction(async () => await store.outbox.markSending(rows, sentAt));
     }
-    const answered = async () => await store.transaction(async () => await store.outbox.markAnswered(rowIds, sentAt));
+    const answered = async () => await store.transaction(async () => await store.outbox.markAnswered(rows, sentAt));
     const pending = work();
     try {
       const result = await withTimeout(pending, callTimeoutMs);
@@ -197,9 +203,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       return result;
     } catch (error) {
       if (error instanceof CallTimeout) {
-        for (const id of rowIds) openCalls.set(id, sentAt);
+        for (const { id } of rows) openCalls.set(id, sentAt);
         const late = async (lateError?: unknown) => {
-          for (const id of rowIds) if (openCalls.get(id) === sentAt) openCalls.delete(id);
+          for (const { id } of rows) if (openCalls.get(id) === sentAt) openCalls.delete(id);
           try {
             if (lateError === undefined || !mayStillLand(lateError)) await answered();
           } catch {
@@ -232,8 +238,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     const putBack = (until: number, reason: string) =>
       store.transaction(async () => {
         const [doubtful, clear] = [rows.filter((r) => r.inDoubt), rows.filter((r) => !r.inDoubt)];
-        await store.outbox.release(clear.map((r) => r.id), until, reason);
-        await store.outbox.release(doubtful.map((r) => r.id), until, IN_DOUBT + reason);
+        await store.outbox.release(clear, until, reason);
+        await store.outbox.release(doubtful, until, IN_DOUBT + reason);
       });
     if (error instanceof AccountWaiting) {
       await putBack(error.outage.nextProbeAt, error.message);
@@ -256,7 +262,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     let failed = 0;
     if (failure.kind === 'refused') {
       await store.transaction(async () => {
-        for (const row of rows) await store.outbox.markFailed(row.id, `${doubt(row)}given up, retrying cannot cure it: ${failure.message}`, now);
+        for (const row of rows) await store.outbox.markFailed(row, `${doubt(row)}given up, retrying cannot cure it: ${failure.message}`, now);
       });
       logger.error({ portalId, rows: rows.length, status: info.status, error: failure.message }, 'outbox rows given up: HubSpot refuses them (GET /ops/outbox?status=failed)');
       return true;
@@ -267,10 +273,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       for (const row of rows) {
         if (retriesExhausted(policy, row.attempts, row.createdAt, now)) {
           const note = `given up after retrying for ${describeDuration(now - row.createdAt)} since it was queued (the retry window is ${describeDuration(windowMs)}) and ${row.attempts} attempts`;
-          await store.outbox.markFailed(row.id, `${doubt(row)}${note}: ${failure.message}`, now);
+          await store.outbox.markFailed(row, `${doubt(row)}${note}: ${failure.message}`, now);
           failed += 1;
         } else {
-          await store.outbox.markRetry(row.id, doubt(row) + waiting, Math.max(outage.nextProbeAt, now + backoffDelay(row.attempts, outageRetry, random)));
+          await store.outbox.markRetry(row, doubt(row) + waiting, Math.max(outage.nextProbeAt, now + backoffDelay(row.attempts, outageRetry, random)));
         }
       }
     });
@@ -281,7 +287,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   async function markDone(rows: readonly ClaimedOutboxRow[]): Promise<void> {
     const now = clock.now();
-    await store.transaction(async () => await store.outbox.markDone(rows.map((r) => r.id), now));
+    const changed = await store.transaction(async () => await store.outbox.markDone(rows, now));
+    if (changed < rows.length) lostClaims(rows.length - changed);
   }
 
   async function deliverDealUpdates(portalId: number, updates: DealUpdatePlan[]): Promise<void> {
@@ -365,7 +372,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   async function settleCreated<P>(spec: EngagementKind<P>, created: { item: EngagementPlan<P>; ids: string[] }[]): Promise<void> {
     const now = clock.now();
     await store.transaction(async () => {
-      await store.outbox.markDone(created.map((c) => c.item.row.id), now);
+      const changed = await store.outbox.markDone(created.map((c) => c.item.row), now);
+      if (changed < created.length) lostClaims(created.length - changed);
       await spec.record?.(created.filter((c) => c.ids.length > 0));
     });
   }
@@ -383,6 +391,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   async function deliverEngagements<P>(portalId: number, spec: EngagementKind<P>, items: EngagementPlan<P>[]): Promise<void> {
     let doubtful = items.filter((i) => i.row.inDoubt);
+    const claimed = new Map(items.map((i) => [i.row.id, i.row]));
+    const claimsOf = (id: number) => [claimed.get(id)].filter((c) => c !== undefined);
     const waits = new Map<number, number>();
     // An earlier attempt still open here: look for it once it has been answered, without spending an attempt.
     for (const i of doubtful) {
@@ -414,7 +424,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     if (waits.size > 0) {
       const now = clock.now();
       await store.transaction(async () => {
-        for (const [id, ms] of waits) await store.outbox.release([id], now + ms, IN_DOUBT + 'an earlier attempt may still land at HubSpot; looking for it before creating again');
+        for (const [id, ms] of waits) await store.outbox.release(claimsOf(id), now + ms, IN_DOUBT + 'an earlier attempt may still land at HubSpot; looking for it before creating again');
       });
       items = items.filter((i) => !waits.has(i.row.id));
     }
@@ -422,14 +432,14 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     if (unwanted.size > 0) {
       const now = clock.now();
       await store.transaction(async () => {
-        for (const [id, reason] of unwanted) await store.outbox.skip([id], reason, now);
+        for (const i of items) if (unwanted.has(i.row.id)) await store.outbox.skip([i.row], unwanted.get(i.row.id) ?? '', now);
       });
       items = items.filter((i) => !unwanted.has(i.row.id));
     }
     for (const batch of chunk(items)) {
       try {
         const engagements = batch.map(spec.toEngagement);
-        const records = await send(portalId, batch.map((i) => i.row.id), () => spec.create(engagements));
+        const records = await send(portalId, batch.map((i) => i.row), () => spec.create(engagements));
         await settleCreated(spec, matchCreated(batch, records));
       } catch (error) {
         if (!await recordFailure(portalId, batch.map((i) => i.row), error, batch.length > 1, true)) {
@@ -540,7 +550,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     const waiting = settled.filter((c) => c.waitUntil !== undefined);
     if (waiting.length > 0) {
       await store.transaction(async () => {
-        for (const c of waiting) await store.outbox.release([c.item.row.id], c.waitUntil ?? now, `waiting for task create #${c.waitingFor.join(', #')} to settle`);
+        for (const c of waiting) await store.outbox.release([c.item.row], c.waitUntil ?? now, `waiting for task create #${c.waitingFor.join(', #')} to settle`);
       });
     }
   }
@@ -571,7 +581,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     if (plan.invalid.length > 0) {
       const now = clock.now();
       await store.transaction(async () => {
-        for (const { row, reason } of plan.invalid) await store.outbox.markFailed(row.id, reason, now);
+        for (const { row, reason } of plan.invalid) await store.outbox.markFailed(row, reason, now);
       });
       logger.error({ portalId, rows: plan.invalid.map((i) => ({ id: i.row.id, reason: i.reason })) }, 'outbox rows cannot be delivered');
     }
@@ -657,7 +667,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   async function deliverDue(): Promise<number> {
     const now = clock.now();
-    const rows = await store.transaction(async () => await store.outbox.claimDue(now, batchSize, leaseMs, skippedAccounts(now)));
+    const rows = await store.transaction(async () => await store.outbox.claimDue(now, batchSize, leaseMs, skippedAccounts(now), holder));
     if (rows.length === 0) return 0;
     const byAccount = new Map<number, ClaimedOutboxRow[]>();
     for (const row of rows) byAccount.set(row.portalId, [...(byAccount.get(row.portalId) ?? []), row]);
@@ -709,7 +719,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       if (starting !== undefined || loop.running) return;
       stopped = false;
       starting = store.outbox
-        .recoverClaims(clock.now())
+        .recoverClaims(clock.now(), holder)
         .catch((error: unknown) => logger.error({ err: error, worker: 'outbox' }, 'outbox: recovering the claims of a previous process failed; they are due when their lease ends'))
         .then(() => {
           if (!stopped) loop.start();
