@@ -101,6 +101,17 @@ class AccountWaiting extends Error {
   }
 }
 
+/**
+ * The send time could not be recorded for every row: the lease ran out before the call went out,
+ * and another instance took the rows over (it may have created them already). Nothing is sent; the
+ * rows still held are put back without an attempt.
+ */
+class ClaimLost extends Error {
+  constructor(readonly lost: number) {
+    super(`the claim of ${lost} row(s) ran out before the call went out and another instance took them over; not sent`);
+  }
+}
+
 function retryAfterMs(error: unknown): number | undefined {
   const headers = typeof error === 'object' && error !== null ? (error as { headers?: unknown }).headers : undefined;
   if (typeof headers !== 'object' || headers === null) return undefined;
@@ -179,23 +190,30 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   }
 
   /**
-   * A call that creates what `rowIds` ask for: their send time is recorded before it goes out, and
+   * A call that creates what `rows` ask for: their send time is recorded before it goes out, and
    * cleared once an answer settles it. A call that may still land keeps it (durably: a restart
-   * finds it), and one still open here is tracked until it is answered.
+   * finds it), and one still open here is tracked until it is answered. Recording the send time
+   * is also the last check that the rows are still this delivery's (ClaimLost otherwise).
    */
   async function send<T>(portalId: number, rows: readonly OutboxClaim[], work: () => Promise<T>): Promise<T> {
     unlessWaiting(portalId);
     await governor.acquire(portalId);
     let sentAt = Date.now();
-    await store.transaction(async () => await store.outbox.markSending(rows, sentAt));
+    const answered = async () => await store.transaction(async () => await store.outbox.markAnswered(rows, sentAt));
+    const recordSending = async () => {
+      const marked = await store.transaction(async () => await store.outbox.markSending(rows, sentAt));
+      if (marked === rows.length) return;
+      await answered();
+      throw new ClaimLost(rows.length - marked);
+    };
+    await recordSending();
     if (governor.pauseRemainingMs(portalId) > 0) {
       // A 429 arrived while the send time was being recorded (real I/O on PostgreSQL): nothing goes
       // out before the pause is over, and the send time recorded is the real one.
       await governor.acquire(portalId);
       sentAt = Date.now();
-      await store.transaction(async () => await store.outbox.markSending(rows, sentAt));
+      await recordSending();
     }
-    const answered = async () => await store.transaction(async () => await store.outbox.markAnswered(rows, sentAt));
     const pending = work();
     try {
       const result = await withTimeout(pending, callTimeoutMs);
@@ -243,6 +261,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       });
     if (error instanceof AccountWaiting) {
       await putBack(error.outage.nextProbeAt, error.message);
+      return true;
+    }
+    if (error instanceof ClaimLost) {
+      lostClaims(error.lost);
+      await putBack(now, error.message);
       return true;
     }
     const info = classifyHubSpotError(error);
