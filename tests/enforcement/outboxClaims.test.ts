@@ -7,6 +7,7 @@ import { createOutboxWorker } from '../../src/server/workers/outboxWorker';
 import { createRateGovernor, type RateGovernor } from '../../src/server/workers/rateGovernor';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { testConfig } from '../support/env';
+import { holdDeal, INBOX_PORTAL, inboxEvent, inboxInstance } from '../support/inboxInstances';
 import { gate, twoInstances, type TwoInstances } from '../support/twoInstances';
 
 /**
@@ -135,5 +136,21 @@ describe('outbox workers on one database: a row taken over once its lease ran ou
     gone.open();
     await deliveryA;
     expect(await db.b.outbox.get(id)).toMatchObject({ status: 'done', lastError: null });
+  });
+
+  it("holds an account's effects while another instance's inbox is applying its events, so they go out together", async () => {
+    const inboxA = inboxInstance('a', db.a, clock);
+    await db.a.inbox.insertBatch([inboxEvent('10', 'x1', 1)], 1);
+    const held = holdDeal(inboxA, '10');
+    const roundA = inboxA.worker.processDue();
+    await held.reached.opened;
+    await db.a.outbox.enqueue(note('10', 'written by an earlier event', INBOX_PORTAL), clock.now());
+
+    const outboxB = worker('b', db.b, createRateGovernor(clock));
+    expect(await outboxB.deliverDue()).toBe(0);
+    held.release.open();
+    await roundA;
+    // The inbox's row of x1 and the earlier one, in one round.
+    expect(await outboxB.deliverDue()).toBe(2);
   });
 });

@@ -15,10 +15,10 @@ import { gate } from './twoInstances';
  * an instance where the test chooses: at a deal's first look in a round (its claim taken, no
  * transaction open), or inside an event's apply transaction (its done mark written, uncommitted).
  */
-const PORTAL = 4_242;
+export const INBOX_PORTAL = 4_242;
 
 export const inboxEvent = (objectId: string, key: string, occurredAt: number): NewInboxEvent => ({
-  portalId: PORTAL,
+  portalId: INBOX_PORTAL,
   eventKey: key,
   objectId,
   subscriptionType: 'deal.propertyChange',

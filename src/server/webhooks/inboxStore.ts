@@ -83,8 +83,8 @@ export interface InboxRepository {
   renewDealClaims(holder: string, now: number, leaseMs: number): Promise<number>;
   /** `holder` is done with the deals of this account it holds. */
   releaseDealClaims(holder: string, portalId: number): Promise<void>;
-  /** Accounts with deals that a live instance other than `holder` holds (their events are being applied there). */
-  accountsClaimedElsewhere(holder: string, now: number): Promise<Set<number>>;
+  /** Accounts with a deal under a live claim: their events are being applied (by any instance), their effects still being written. */
+  accountsBeingApplied(now: number): Promise<Set<number>>;
   markRetry(id: number, attempts: number, error: string, nextAttemptAt: number): Promise<void>;
   park(id: number, attempts: number, error: string, at: number): Promise<void>;
   /** Parked events go back to pending (ops, after fixing the cause); a parked unreadable batch goes back to the journal. */
@@ -243,7 +243,7 @@ const DEALS_PER_CLAIM = 500;
 const renewClaims = 'UPDATE deal_claims SET expires_at = ? WHERE holder = ?';
 const releaseClaims = 'DELETE FROM deal_claims WHERE holder = ? AND portal_id = ?';
 const claimedElsewhere = 'SELECT portal_id, object_id FROM deal_claims WHERE holder <> ? AND expires_at > ?';
-const accountsElsewhere = 'SELECT DISTINCT portal_id FROM deal_claims WHERE holder <> ? AND expires_at > ?';
+const accountsClaimed = 'SELECT DISTINCT portal_id FROM deal_claims WHERE expires_at > ?';
 const nextDueOfAccount = `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND portal_id = ?`;
 
 export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = new Map()): InboxRepository {
@@ -379,8 +379,8 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
     async releaseDealClaims(holder, portalId) {
       await sql.run(releaseClaims, [holder, portalId]);
     },
-    async accountsClaimedElsewhere(holder, now) {
-      return new Set((await sql.all<{ portal_id: number }>(accountsElsewhere, [holder, now])).map((r) => Number(r.portal_id)));
+    async accountsBeingApplied(now) {
+      return new Set((await sql.all<{ portal_id: number }>(accountsClaimed, [now])).map((r) => Number(r.portal_id)));
     },
     async markRetry(id, attempts, error, nextAttemptAt) {
       await sql.run(retry, [attempts, error, nextAttemptAt, id]);

@@ -60,6 +60,10 @@ export interface OutboxWorkerDeps {
    * HOLD_WHILE_WRITTEN_MAX_MS at a time, so that one round delivers them together (one batch call
    * for many deals) instead of a call per deal as each lands; on PostgreSQL each statement is real
    * I/O, so without it the loop claims between every two events and spends the account's budget.
+   * This is this process's inbox; the accounts whose deals another instance has claimed (its inbox
+   * applying them) are held the same way, read from the database at each round. Only a matter of
+   * batching, not of correctness: a deal's rows are claimed one claim at a time, and a row written
+   * later for a deal is read before the older ones are delivered (supersededIn).
    */
   beingWritten?: () => Iterable<number>;
   retry?: RetryPolicy;
@@ -667,9 +671,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   /** Since when each account's effects have been held back because they are still being written. */
   const heldSince = new Map<number, number>();
-  function stillBeingWritten(): number[] {
+  function stillBeingWritten(elsewhere: ReadonlySet<number>): number[] {
     const at = performance.now();
-    const writing = new Set(deps.beingWritten?.() ?? []);
+    const writing = new Set([...(deps.beingWritten?.() ?? []), ...elsewhere]);
     for (const portalId of heldSince.keys()) if (!writing.has(portalId)) heldSince.delete(portalId);
     const held: number[] = [];
     for (const portalId of writing) {
@@ -681,8 +685,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   }
 
   /** Accounts left out of a round: paused after a 429, waiting for HubSpot (their probe is not due), or their effects still being written. */
-  function skippedAccounts(now: number): Set<number> {
-    return new Set([...governor.pausedAccounts(), ...outages.waiting(now), ...stillBeingWritten()]);
+  async function skippedAccounts(now: number): Promise<Set<number>> {
+    const applying = await store.inbox.accountsBeingApplied(now);
+    return new Set([...governor.pausedAccounts(), ...outages.waiting(now), ...stillBeingWritten(applying)]);
   }
 
   /** Deliveries in flight, by account. */
@@ -690,7 +695,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   async function deliverDue(): Promise<number> {
     const now = clock.now();
-    const rows = await store.transaction(async () => await store.outbox.claimDue(now, batchSize, leaseMs, skippedAccounts(now), holder));
+    const skipped = await skippedAccounts(now);
+    const rows = await store.transaction(async () => await store.outbox.claimDue(now, batchSize, leaseMs, skipped, holder));
     if (rows.length === 0) return 0;
     const byAccount = new Map<number, ClaimedOutboxRow[]>();
     for (const row of rows) byAccount.set(row.portalId, [...(byAccount.get(row.portalId) ?? []), row]);
