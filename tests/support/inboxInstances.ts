@@ -13,7 +13,8 @@ import { gate } from './twoInstances';
  * HubSpot is never asked; the handler records each event it applies as an outbox row written in
  * the apply transaction (a rolled-back apply leaves nothing, a doubled one two rows), and can hold
  * an instance where the test chooses: at a deal's first look in a round (its claim taken, no
- * transaction open), or inside an event's apply transaction (its done mark written, uncommitted).
+ * transaction open), or inside an event's apply transaction (its effect written, not committed;
+ * PostgreSQL only: SQLite runs one transaction at a time, so everything else would wait for it).
  */
 export const INBOX_PORTAL = 4_242;
 
@@ -43,7 +44,7 @@ export interface Instance {
   worker: InboxWorker;
   /** Deals whose first look in a round waits for the test (the instance is held there, its claim taken). */
   holdAt: Map<string, Hold>;
-  /** Events (by key) whose apply waits for the test inside its transaction. */
+  /** Events (by key) whose apply waits for the test inside its transaction, its effect written. */
   holdApply: Map<string, Hold>;
 }
 
@@ -81,8 +82,8 @@ export function inboxInstance(name: string, store: Store, clock: Clock, leases: 
         return false;
       },
       async apply({ event: e }) {
-        await waitAt(holdApply, e.eventKey);
         await store.outbox.enqueue({ portalId: e.portalId, dealId: e.objectId, kind: 'test_effect', payload: { eventKey: e.eventKey, by: name } }, clock.now());
+        await waitAt(holdApply, e.eventKey);
         return false;
       },
     },
@@ -97,7 +98,7 @@ export function holdDeal(target: Instance, dealId: string): Hold {
   return h;
 }
 
-/** The instance stops inside this event's apply transaction (its done mark written, not committed). */
+/** The instance stops inside this event's apply transaction (its effect written, not committed). */
 export function holdApply(target: Instance, eventKey: string): Hold {
   const h = hold();
   target.holdApply.set(eventKey, h);

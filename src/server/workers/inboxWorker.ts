@@ -354,10 +354,11 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
         await yieldNow();
         try {
           const enqueued = await store.transaction(async () => {
-            // The done mark first: it fences the transaction (and, on PostgreSQL, locks the event's
-            // row until the commit, so an instance applying it at the same time waits, then finds it done).
+            const result = await handler.apply({ event, fresh: deal, goneFromHubSpot: wasRead.has(dealId) && !deal });
+            // The done mark fences the transaction: an event another instance applied meanwhile (on
+            // PostgreSQL, one whose apply is still open waits for its commit here) changes no row.
             if (!await store.inbox.markDone(event.id, clock.now())) throw new EventNoLongerPending(event.id);
-            return await handler.apply({ event, fresh: deal, goneFromHubSpot: wasRead.has(dealId) && !deal });
+            return result;
           });
           effects ||= enqueued;
           settled += 1;
