@@ -1,5 +1,5 @@
 import { ManualClock, systemClock } from '../../src/server/clock';
-import { effects, holdDeal, inboxEvent, inboxInstance } from '../support/inboxInstances';
+import { effects, holdDeal, INBOX_PORTAL, inboxEvent, inboxInstance } from '../support/inboxInstances';
 import { twoInstances, type TwoInstances } from '../support/twoInstances';
 
 /**
@@ -66,5 +66,15 @@ describe('inbox: several instances, one database', () => {
     await roundA;
     expect(await effects(db.a)).toEqual(['x1 by b', 'x2 by b', 'x3 by b']);
     expect(await db.a.inbox.countByStatus()).toEqual({ pending: 0, done: 3, parked: 0 });
+  });
+
+  it("a restart takes back what the dead run held: on SQLite all of it at once, on PostgreSQL its own id's (another's waits for its lease)", async () => {
+    await db.a.inbox.insertBatch([inboxEvent(X, 'x1', 1), inboxEvent(Y, 'y1', 2)], 1);
+    // A killed run held both deals: X under this instance's fixed id, Y under a default (random) id of its last start.
+    await db.a.inbox.claimDeals('web-1', [{ portalId: INBOX_PORTAL, objectId: X }], Date.now(), 3_600_000);
+    await db.a.inbox.claimDeals('host-1234-5f3a', [{ portalId: INBOX_PORTAL, objectId: Y }], Date.now(), 3_600_000);
+    const restarted = inboxInstance('web-1', db.b, systemClock);
+    await restarted.worker.processDue();
+    expect(await effects(db.b)).toEqual(db.engine === 'sqlite' ? ['x1 by web-1', 'y1 by web-1'] : ['x1 by web-1']);
   });
 });

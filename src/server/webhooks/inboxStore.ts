@@ -64,7 +64,8 @@ export interface InboxRepository {
    * Pending events that are due, oldest occurrence first, leaving out every event of a deal that
    * has an event waiting for a retry (so a deal's events are applied in order). `skipPortals`:
    * accounts whose events wait (HubSpot is failing for them): none of their events is taken, so
-   * they neither burn attempts nor fill the round ahead of other accounts.
+   * they neither burn attempts nor fill the round ahead of other accounts. `holder`: this
+   * instance; the deals a live other instance holds are left out too (their events are its to apply).
    */
   due(now: number, limit: number, skipPortals?: ReadonlySet<number>, holder?: string): Promise<InboxEvent[]>;
   /**
@@ -83,6 +84,13 @@ export interface InboxRepository {
   renewDealClaims(holder: string, now: number, leaseMs: number): Promise<number>;
   /** `holder` is done with the deals of this account it holds. */
   releaseDealClaims(holder: string, portalId: number): Promise<void>;
+  /**
+   * At start: claims a previous run left are dropped. SQLite has one owning process, so every
+   * claim not held by one of `liveHere` (this process's inbox workers) is a dead run's, whatever
+   * its id (the default id is new at each start); on PostgreSQL only `holder`'s (the same instance
+   * id, restarted): the others run out with their lease.
+   */
+  recoverDealClaims(holder: string, liveHere: readonly string[]): Promise<number>;
   /** Accounts with a deal under a live claim: their events are being applied (by any instance), their effects still being written. */
   accountsBeingApplied(now: number): Promise<Set<number>>;
   markRetry(id: number, attempts: number, error: string, nextAttemptAt: number): Promise<void>;
@@ -105,6 +113,7 @@ export interface DealRef {
 
 /** How claimDeals names a deal. */
 export const dealClaimKey = (deal: DealRef): string => `${deal.portalId}/${deal.objectId}`;
+const claimKeyOfRow = (row: { portal_id: number; object_id: string }) => dealClaimKey({ portalId: Number(row.portal_id), objectId: row.object_id });
 
 interface InboxDbRow {
   id: number;
@@ -242,6 +251,8 @@ function claimOf(rows: number): string {
 const DEALS_PER_CLAIM = 500;
 const renewClaims = 'UPDATE deal_claims SET expires_at = ? WHERE holder = ?';
 const releaseClaims = 'DELETE FROM deal_claims WHERE holder = ? AND portal_id = ?';
+const dropClaimsOf = 'DELETE FROM deal_claims WHERE holder = ?';
+const dropClaimsExcept = (count: number) => `DELETE FROM deal_claims WHERE holder NOT IN (${Array.from({ length: count }, () => '?').join(', ')})`;
 const claimedElsewhere = 'SELECT portal_id, object_id FROM deal_claims WHERE holder <> ? AND expires_at > ?';
 const accountsClaimed = 'SELECT DISTINCT portal_id FROM deal_claims WHERE expires_at > ?';
 const nextDueOfAccount = `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND portal_id = ?`;
@@ -323,7 +334,7 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
   };
   /** Deals a live instance other than `holder` holds: their events are left to it. */
   const heldElsewhere = async (holder: string | undefined, now: number) =>
-    holder === undefined ? new Set<string>() : new Set((await sql.all<{ portal_id: number; object_id: string }>(claimedElsewhere, [holder, now])).map((r) => `${r.portal_id}/${r.object_id}`));
+    holder === undefined ? new Set<string>() : new Set((await sql.all<{ portal_id: number; object_id: string }>(claimedElsewhere, [holder, now])).map(claimKeyOfRow));
   const claimSorted = async (holder: string, deals: readonly DealRef[], now: number, leaseMs: number) => {
     const sorted = [...new Map(deals.map((d) => [dealClaimKey(d), d])).values()].sort((a, b) => a.portalId - b.portalId || (a.objectId < b.objectId ? -1 : a.objectId > b.objectId ? 1 : 0));
     const claimed = new Set<string>();
@@ -331,7 +342,7 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
       const part = sorted.slice(start, start + DEALS_PER_CLAIM);
       const params: SqlValue[] = part.flatMap((d) => [d.portalId, d.objectId, holder, now + leaseMs]);
       params.push(now);
-      for (const row of await sql.all<{ portal_id: number; object_id: string }>(claimOf(part.length), params)) claimed.add(`${Number(row.portal_id)}/${row.object_id}`);
+      for (const row of await sql.all<{ portal_id: number; object_id: string }>(claimOf(part.length), params)) claimed.add(claimKeyOfRow(row));
     }
     return claimed;
   };
@@ -378,6 +389,10 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
     },
     async releaseDealClaims(holder, portalId) {
       await sql.run(releaseClaims, [holder, portalId]);
+    },
+    async recoverDealClaims(holder, liveHere) {
+      const live = [...new Set([holder, ...liveHere])];
+      return (await (sql.dialect === 'sqlite' ? sql.run(dropClaimsExcept(live.length), live) : sql.run(dropClaimsOf, [holder]))).changes;
     },
     async accountsBeingApplied(now) {
       return new Set((await sql.all<{ portal_id: number }>(accountsClaimed, [now])).map((r) => Number(r.portal_id)));
