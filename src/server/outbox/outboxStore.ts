@@ -18,10 +18,11 @@ import { revertProperties, type RevertStagePayload } from './deliveryPlan';
  * (`claim_token`, counted up at every claim). Every later mark of the delivery names the claim it
  * acts for (OutboxClaim) and applies only while the row is still pending under that claim: an
  * instance whose lease ran out while it was slow cannot overwrite what the instance that took the
- * row over recorded. A deal's rows are never claimed while another row of the deal is under a
- * live claim (its writes go out in order, by one instance at a time), and claims are read and
- * taken one claimer at a time (PostgreSQL: a transaction-scoped advisory lock, rows read FOR
- * UPDATE SKIP LOCKED).
+ * row over recorded. On PostgreSQL a deal's rows are never claimed while another row of the deal
+ * is under a live claim (its writes go out in order, by one instance at a time), and claims are
+ * read and taken one claimer at a time (a transaction-scoped advisory lock, rows read FOR UPDATE
+ * SKIP LOCKED); SQLite's one process runs one claim at a time and settles a round's rows before
+ * the next.
  *
  * `in_flight_since` (migration 10) is when the latest call carrying the row was sent, kept while no
  * answer has settled it (no answer yet, a timeout, a 504, a reset, or the process stopped): such a
@@ -199,18 +200,20 @@ function toRow(row: OutboxDbRow): OutboxRow {
 // A second enqueue with the same dedupe key stores nothing and returns no row.
 const insert = `INSERT INTO outbox (portal_id, deal_id, kind, payload, dedupe_key, cause, created_at, next_attempt_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`;
-// A deal with a row under a live claim (claimed_by set, lease not over) is left alone: its rows go
-// out in order, by one claimer at a time. Through outbox_by_deal (portal_id, deal_id, status, kind).
-const due = `SELECT * FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ?
-    AND (deal_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox c WHERE c.portal_id = o.portal_id AND c.deal_id = o.deal_id
-      AND c.status = 'pending' AND c.claimed_by IS NOT NULL AND c.next_attempt_at > ?))
-    ORDER BY id LIMIT ?`;
-// PostgreSQL, several instances: claims run one at a time (this lock, held until the claim
-// commits), so the next claimer's read sees the deals the last one took; the rows read are locked
-// until the claim commits and rows a mark is changing are skipped. SQLite runs one transaction at a time.
+const due = `SELECT * FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`;
+// PostgreSQL, several instances: a deal with a row under a live claim (claimed_by set, lease not
+// over) is left alone, so its rows go out in order, by one claimer at a time (through outbox_by_deal).
+// Claims run one at a time (this lock, held until the claim commits), so the next claimer's read
+// sees the deals the last one took; the rows read are locked until the claim commits and rows a
+// mark is changing are skipped. SQLite has one owning process that runs one claim at a time and
+// settles every row of a round before the next, so it reads as before (the deal check cost its
+// claims 20-30% per row in bench/claimsRoundCost.ts).
 const CLAIM_LOCK_KEY = '7234307576302018662';
 const claimLock = `SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY}) AS locked`;
-const dueLocked = `${due} FOR UPDATE OF o SKIP LOCKED`;
+const dueLocked = `SELECT * FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ?
+    AND (deal_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox c WHERE c.portal_id = o.portal_id AND c.deal_id = o.deal_id
+      AND c.status = 'pending' AND c.claimed_by IS NOT NULL AND c.next_attempt_at > ?))
+    ORDER BY id LIMIT ? FOR UPDATE OF o SKIP LOCKED`;
 const claim = 'UPDATE outbox SET attempts = attempts + 1, last_error = NULL, next_attempt_at = ?, claimed_by = ?, claim_token = claim_token + 1 WHERE id = ?';
 // Every mark of a delivery applies only while the row is pending under the claim it names.
 const claimed = `id = ? AND claim_token = ? AND status = 'pending'`;
@@ -254,9 +257,10 @@ export const UNNAMED_HOLDER = 'unnamed';
 
 export function outboxRepository(sql: SqlSession): OutboxRepository {
   const claimDue = async (tx: SqlSession, now: number, limit: number, leaseMs: number, skipPortals: ReadonlySet<number> | undefined, holder: string) => {
-    if (tx.dialect === 'postgres') await tx.get(claimLock);
     // Over-read a little so skipped (paused) accounts do not starve the others.
-    const candidates = await tx.all<OutboxDbRow>(tx.dialect === 'postgres' ? dueLocked : due, [now, now, skipPortals && skipPortals.size > 0 ? limit * 4 : limit]);
+    const readLimit = skipPortals && skipPortals.size > 0 ? limit * 4 : limit;
+    if (tx.dialect === 'postgres') await tx.get(claimLock);
+    const candidates = await (tx.dialect === 'postgres' ? tx.all<OutboxDbRow>(dueLocked, [now, now, readLimit]) : tx.all<OutboxDbRow>(due, [now, readLimit]));
     const chosen = (skipPortals ? candidates.filter((r) => !skipPortals.has(r.portal_id)) : candidates).slice(0, limit);
     for (const row of chosen) await tx.run(claim, [now + leaseMs, holder, row.id]);
     return chosen.map((row) => ({
