@@ -154,6 +154,13 @@ describe('outbox workers on one database: a row taken over once its lease ran ou
     await db.a.outbox.enqueue(note('10', 'written by an earlier event', INBOX_PORTAL), clock.now());
 
     const outboxB = worker('b', db.b, createRateGovernor(clock));
+    if (db.engine === 'sqlite') {
+      // One owning process keeps no deal claims: its outbox holds through its own inbox (background.ts wires them).
+      expect(await outboxB.deliverDue()).toBe(1);
+      held.release.open();
+      await roundA;
+      return;
+    }
     expect(await outboxB.deliverDue()).toBe(0);
     held.release.open();
     await roundA;

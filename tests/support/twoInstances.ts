@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Store } from '../../src/server/storage/store';
 import { tempDir } from './env';
-import { testDatabase, type TestStoreEngine } from './testStore';
+import { testDatabase, testStoreEngine, type TestStoreEngine } from './testStore';
 
 /**
  * Two instances of Dealgate on one database, in one jest process. On PostgreSQL each has a store
@@ -16,9 +16,9 @@ export interface TwoInstances {
   close(): Promise<void>;
 }
 
-export async function twoInstances(): Promise<TwoInstances> {
+export async function twoInstances(engine: TestStoreEngine = testStoreEngine()): Promise<TwoInstances> {
   const dir = tempDir('dealgate-instances-');
-  const database = await testDatabase(join(dir.path, 'db.sqlite'));
+  const database = await testDatabase(join(dir.path, 'db.sqlite'), engine);
   const a = await database.open();
   const b = database.engine === 'postgres' ? await database.open() : a;
   return {

@@ -262,7 +262,10 @@ export function outboxRepository(sql: SqlSession): OutboxRepository {
     if (tx.dialect === 'postgres') await tx.get(claimLock);
     const candidates = await (tx.dialect === 'postgres' ? tx.all<OutboxDbRow>(dueLocked, [now, now, readLimit]) : tx.all<OutboxDbRow>(due, [now, readLimit]));
     const chosen = (skipPortals ? candidates.filter((r) => !skipPortals.has(r.portal_id)) : candidates).slice(0, limit);
-    for (const row of chosen) await tx.run(claim, [now + leaseMs, holder, row.id]);
+    // The holder is read only on PostgreSQL (the deals under live claims, recoverClaims): SQLite's
+    // one process leaves it unwritten, a row's bytes fewer at every claim.
+    const claimedBy = tx.dialect === 'postgres' ? holder : null;
+    for (const row of chosen) await tx.run(claim, [now + leaseMs, claimedBy, row.id]);
     return chosen.map((row) => ({
       ...toRow({ ...row, attempts: row.attempts + 1, last_error: null, next_attempt_at: now + leaseMs }),
       claimToken: Number(row.claim_token ?? 0) + 1,
@@ -272,7 +275,12 @@ export function outboxRepository(sql: SqlSession): OutboxRepository {
   /** Runs a fenced mark for each claim; the rows it changed. */
   const markEach = async (claims: readonly OutboxClaim[], text: string, before: readonly SqlValue[], after: readonly SqlValue[] = []) => {
     let changed = 0;
-    for (const c of claims) changed += (await sql.run(text, [...before, c.id, c.claimToken, ...after])).changes;
+    const params: SqlValue[] = [...before, 0, 0, ...after];
+    for (const c of claims) {
+      params[before.length] = c.id;
+      params[before.length + 1] = c.claimToken;
+      changed += (await sql.run(text, params)).changes;
+    }
     return changed;
   };
 

@@ -76,21 +76,16 @@ export interface InboxRepository {
   markDone(id: number, at: number): Promise<boolean>;
   /**
    * Claims these deals for `holder` until `now + leaseMs`, in one statement: a deal nobody holds,
-   * whose claim has expired, or that `holder` already holds. Returns the deals claimed
-   * (dealClaimKey); the others are held by a live other instance, which applies their events.
+   * whose claim has expired, or that `holder` already holds (so an instance restarted with the same
+   * id takes its deals back at once). Returns the deals claimed (dealClaimKey); the others are held
+   * by a live other instance, which applies their events. On SQLite every deal is granted, nothing
+   * written (one owning process).
    */
   claimDeals(holder: string, deals: readonly DealRef[], now: number, leaseMs: number): Promise<Set<string>>;
   /** Extends every claim `holder` still has to `now + leaseMs` (while its round runs); returns how many. */
   renewDealClaims(holder: string, now: number, leaseMs: number): Promise<number>;
   /** `holder` is done with the deals of this account it holds. */
   releaseDealClaims(holder: string, portalId: number): Promise<void>;
-  /**
-   * At start: claims a previous run left are dropped. SQLite has one owning process, so every
-   * claim not held by one of `liveHere` (this process's inbox workers) is a dead run's, whatever
-   * its id (the default id is new at each start); on PostgreSQL only `holder`'s (the same instance
-   * id, restarted): the others run out with their lease.
-   */
-  recoverDealClaims(holder: string, liveHere: readonly string[]): Promise<number>;
   /** Accounts with a deal under a live claim: their events are being applied (by any instance), their effects still being written. */
   accountsBeingApplied(now: number): Promise<Set<number>>;
   markRetry(id: number, attempts: number, error: string, nextAttemptAt: number): Promise<void>;
@@ -251,13 +246,15 @@ function claimOf(rows: number): string {
 const DEALS_PER_CLAIM = 500;
 const renewClaims = 'UPDATE deal_claims SET expires_at = ? WHERE holder = ?';
 const releaseClaims = 'DELETE FROM deal_claims WHERE holder = ? AND portal_id = ?';
-const dropClaimsOf = 'DELETE FROM deal_claims WHERE holder = ?';
-const dropClaimsExcept = (count: number) => `DELETE FROM deal_claims WHERE holder NOT IN (${Array.from({ length: count }, () => '?').join(', ')})`;
 const claimedElsewhere = 'SELECT portal_id, object_id FROM deal_claims WHERE holder <> ? AND expires_at > ?';
 const accountsClaimed = 'SELECT DISTINCT portal_id FROM deal_claims WHERE expires_at > ?';
 const nextDueOfAccount = `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND portal_id = ?`;
 
 export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = new Map()): InboxRepository {
+  // Deal claims are kept on PostgreSQL only: SQLite has one owning process, whose inbox worker
+  // applies an account's events one share at a time, so every deal is its own. Its claims are
+  // granted without a write (about 15% of a 500-event round's store work in bench/claimsRoundCost.ts).
+  const claimsKept = sql.dialect === 'postgres';
   const insertRows = async (tx: SqlSession, events: readonly NewInboxEvent[], receivedAt: number) => {
     let stored = 0;
     for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
@@ -334,8 +331,9 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
   };
   /** Deals a live instance other than `holder` holds: their events are left to it. */
   const heldElsewhere = async (holder: string | undefined, now: number) =>
-    holder === undefined ? new Set<string>() : new Set((await sql.all<{ portal_id: number; object_id: string }>(claimedElsewhere, [holder, now])).map(claimKeyOfRow));
+    holder === undefined || !claimsKept ? new Set<string>() : new Set((await sql.all<{ portal_id: number; object_id: string }>(claimedElsewhere, [holder, now])).map(claimKeyOfRow));
   const claimSorted = async (holder: string, deals: readonly DealRef[], now: number, leaseMs: number) => {
+    if (!claimsKept) return new Set(deals.map(dealClaimKey));
     const sorted = [...new Map(deals.map((d) => [dealClaimKey(d), d])).values()].sort((a, b) => a.portalId - b.portalId || (a.objectId < b.objectId ? -1 : a.objectId > b.objectId ? 1 : 0));
     const claimed = new Set<string>();
     for (let start = 0; start < sorted.length; start += DEALS_PER_CLAIM) {
@@ -385,16 +383,13 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
       return claimSorted(holder, deals, now, leaseMs);
     },
     async renewDealClaims(holder, now, leaseMs) {
-      return (await sql.run(renewClaims, [now + leaseMs, holder])).changes;
+      return claimsKept ? (await sql.run(renewClaims, [now + leaseMs, holder])).changes : 0;
     },
     async releaseDealClaims(holder, portalId) {
-      await sql.run(releaseClaims, [holder, portalId]);
-    },
-    async recoverDealClaims(holder, liveHere) {
-      const live = [...new Set([holder, ...liveHere])];
-      return (await (sql.dialect === 'sqlite' ? sql.run(dropClaimsExcept(live.length), live) : sql.run(dropClaimsOf, [holder]))).changes;
+      if (claimsKept) await sql.run(releaseClaims, [holder, portalId]);
     },
     async accountsBeingApplied(now) {
+      if (!claimsKept) return new Set<number>();
       return new Set((await sql.all<{ portal_id: number }>(accountsClaimed, [now])).map((r) => Number(r.portal_id)));
     },
     async markRetry(id, attempts, error, nextAttemptAt) {

@@ -84,9 +84,6 @@ export interface InboxWorkerDeps {
  */
 export const DEAL_CLAIM_LEASE_MS = 30_000;
 
-/** The instance ids of this process's inbox workers: on SQLite (one owning process) any other holder of a claim is a dead run. */
-const workersHere = new Set<string>();
-
 /** Applying an event found it no longer pending (another instance applied it): its transaction rolls back. */
 class EventNoLongerPending extends Error {
   constructor(readonly eventId: number) {
@@ -175,7 +172,6 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
   const random = deps.random ?? Math.random;
   const callTimeoutMs = deps.callTimeoutMs ?? 20_000;
   const holder = deps.instanceId ?? randomUUID();
-  workersHere.add(holder);
   const claimLeaseMs = deps.dealClaimLeaseMs ?? DEAL_CLAIM_LEASE_MS;
   const claimRenewMs = deps.dealClaimRenewMs ?? Math.max(1, Math.floor(claimLeaseMs / 3));
 
@@ -437,9 +433,6 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     };
   })();
 
-  /** The claims a previous run of this process left are dropped before the first round (recoverDealClaims). */
-  let claimsRecovered = false;
-
   /** The share is over: its deals are free for any instance (a failure here leaves them to run out). */
   async function releaseClaims(portalId: number): Promise<void> {
     try {
@@ -451,10 +444,6 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
 
   /** Takes the due events of every account not busy, claims their deals, and starts applying each account's share; one promise per account. */
   async function startDue(): Promise<{ expanded: number; works: Promise<{ settled: number; effects: boolean }>[] }> {
-    if (!claimsRecovered) {
-      await store.inbox.recoverDealClaims(holder, [...workersHere]);
-      claimsRecovered = true;
-    }
     const expanded = await expandJournal();
     const now = clock.now();
     const due = await store.inbox.due(now, batchSize, leftOut(now), holder);
@@ -528,16 +517,12 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     get running() {
       return loop.running;
     },
-    start() {
-      workersHere.add(holder);
-      loop.start();
-    },
+    start: loop.start,
     wake: loop.wake,
     async stop() {
       await loop.stop();
       await Promise.allSettled([...inFlight]);
       claimRenewal.stop();
-      workersHere.delete(holder);
     },
   };
 }
