@@ -2,9 +2,9 @@
  * What the claims of issue 13 (deal claims per inbox round, fenced outbox marks) cost on SQLite,
  * in process: the inbox applies ROUNDS × 500 events (250 deals, one account) through processDue
  * with a handler that writes one outbox row and nothing else (the path's store work: due, the
- * deals' claim and release, the apply transaction with its done mark), then the outbox claims and
- * marks done 500 rows a round. Prints µs per event and per row. A worst case for the claims' share:
- * the real deal event handler does much more per event.
+ * deals' claim, which SQLite grants without a write, the apply transaction with its fenced done
+ * mark), then the outbox claims and marks done 500 rows a round. Prints µs per event and per row.
+ * A worst case for the claims' share: the real deal event handler does much more per event.
  *
  *   npx tsx bench/claimsRoundCost.ts
  *
