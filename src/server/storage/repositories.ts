@@ -15,7 +15,9 @@ import { settingsChangeRepository, type SettingsChangeRepository } from './setti
 import { dealFlagRepository, type DealFlagRepository } from './dealFlagStore';
 import { seenSignatureRepository, type SeenSignatureRepository } from './seenSignatureStore';
 import { oauthStateRepository, type OAuthStateRepository } from '../oauth/oauthStateStore';
+import { deliveryRepository, type DeliveryRepository } from './deliveryStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
+import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
 /**
  * The repositories over one session, each made when first used: a transaction touches a few of
@@ -36,9 +38,15 @@ class SessionRepositories implements TxStore {
   #sweeps?: SweepRepository;
   #seenSignatures?: SeenSignatureRepository;
   #oauthStates?: OAuthStateRepository;
+  #deliveries?: DeliveryRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
+  /**
+   * Set when a savepoint's work failed and undoing it failed too: the inner work may still be in
+   * the transaction, so the transaction must not commit, whatever its caller made of the error.
+   */
+  unundone: Error | undefined;
 
   constructor(
     readonly sql: SqlSession,
@@ -87,6 +95,9 @@ class SessionRepositories implements TxStore {
   get oauthStates() {
     return (this.#oauthStates ??= oauthStateRepository(this.sql));
   }
+  get deliveries() {
+    return (this.#deliveries ??= deliveryRepository(this.sql));
+  }
 }
 
 /** The repositories bound to one session: a transaction's, or the database's. */
@@ -112,12 +123,14 @@ class SqlStore implements Store {
   // The repositories bound to each transaction session, kept while the engine reuses the session
   // (SQLite has one); PostgreSQL's sessions are one per transaction and are dropped with it.
   private readonly bound = new WeakMap<SqlSession, SessionRepositories>();
+  readonly hubspotBudget: HubSpotBudgetRepository;
 
   constructor(
     private readonly database: SqlDatabase,
     private readonly engine: EngineChecks,
   ) {
     this.root = new SessionRepositories(database, this.batches);
+    this.hubspotBudget = hubspotBudgetRepository(database);
   }
 
   private here(): TxStore {
@@ -165,11 +178,20 @@ class SqlStore implements Store {
   get oauthStates() {
     return this.here().oauthStates;
   }
+  get deliveries() {
+    return this.here().deliveries;
+  }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {
     const outer = currentTransaction<SessionRepositories>();
     if (outer) return nested(outer, work);
-    return this.database.transaction((session) => runInTransactionScope<SessionRepositories, T>(this.repositoriesFor(session), work));
+    return this.database.transaction(async (session) => {
+      const repositories = this.repositoriesFor(session);
+      repositories.unundone = undefined;
+      const result = await runInTransactionScope<SessionRepositories, T>(repositories, work);
+      if (repositories.unundone) throw repositories.unundone;
+      return result;
+    });
   }
   private repositoriesFor(session: SqlSession): SessionRepositories {
     let repositories = this.bound.get(session);
@@ -204,8 +226,16 @@ async function nested<T>(outer: SessionRepositories, work: (tx: TxStore) => Prom
     await outer.sql.run(`RELEASE SAVEPOINT ${name}`);
     return result;
   } catch (error) {
-    await outer.sql.run(`ROLLBACK TO SAVEPOINT ${name}`);
-    await outer.sql.run(`RELEASE SAVEPOINT ${name}`);
+    // The work's error is what the caller must see. Should undoing the savepoint fail too, that
+    // failure rides along as its cause rather than replacing it, and the outer transaction is
+    // refused its commit (the inner work may still be in it, whatever the caller does with the error).
+    try {
+      await outer.sql.run(`ROLLBACK TO SAVEPOINT ${name}`);
+      await outer.sql.run(`RELEASE SAVEPOINT ${name}`);
+    } catch (undoError) {
+      outer.unundone = new Error(`a nested transaction failed and could not be undone, so the whole transaction is rolled back: ${(undoError as Error).message}`, { cause: error });
+      if (error instanceof Error && error.cause === undefined) error.cause = undoError;
+    }
     throw error;
   } finally {
     outer.savepoints -= 1;

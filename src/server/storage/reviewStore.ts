@@ -2,7 +2,9 @@ import type { ReviewStatus } from '../../../extensions/contract/api';
 import type { LedgerCommitment, QuarterBooking } from '../domain/capacityLedger';
 import type { Decision } from '../domain/reviewDecision';
 import type { Review } from '../domain/reviewLifecycle';
+import { fromMicroWeeks, heldBooking, largestBookings, quarterTotalOf, syncBooking, toMicroWeeks } from './capacityBookingStore';
 import type { SqlSession } from './sql';
+import { withinTransaction } from './withinTransaction';
 
 /** Reviews and their decisions (one decision per review at most). */
 export interface ReviewRepository {
@@ -20,7 +22,8 @@ export interface ReviewRepository {
   /**
    * What the approvals that still consume capacity (approved, with or without conditions, not
    * deprioritized; or superseded but still booked) book in `quarter`: the sum of their weeks and
-   * their count, in SQL over decisions_booked (migration 12), and the `limit` largest by weeks.
+   * their count from the quarter's running total, and the `limit` largest by weeks from the head
+   * of an index (capacityBookingStore.ts, migration 17), whatever the quarter holds.
    * `exclude`: reviews left out of all three (the approval check's released commitments).
    */
   quarterBooking(portalId: number, quarter: string, options: { limit: number; exclude?: readonly number[] }): Promise<QuarterBooking>;
@@ -139,35 +142,6 @@ const insertDecision = `INSERT INTO decisions
     (portal_id, review_id, outcome, note, extra_weeks, tradeoff, deprioritized_review_id, quarter, decided_by, decided_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const decision = 'SELECT * FROM decisions WHERE portal_id = ? AND review_id = ?';
-type CommitmentRow = { id: number; deal_id: string; deal_name: string | null; summary: string; weeks: number; decided_at: number; quarter: string | null };
-// Approvals that still consume capacity. Driven from decisions_booked (migration 12: portal,
-// quarter, outcome, then review_id, extra_weeks and decided_at, so the decisions side is read from
-// the index alone), each review then by its primary key.
-const booked = `FROM decisions d JOIN reviews r ON r.id = d.review_id AND r.portal_id = d.portal_id
-     WHERE d.portal_id = ? AND d.quarter = ? AND d.outcome IN ('yes', 'yes_but') AND r.deprioritized_at IS NULL
-       AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))`;
-const bookedTotals = `SELECT COUNT(*) AS n, COALESCE(SUM(r.effort_weeks + COALESCE(d.extra_weeks, 0)), 0) AS weeks ${booked}`;
-// The largest few, and only for them the deal's name (the LIMIT is inside: the names of the other
-// commitments are never looked up).
-const bookedLargest = `SELECT b.id, b.deal_id, s.deal_name, b.summary, b.weeks, b.decided_at, b.quarter FROM (
-       SELECT r.id, r.portal_id, r.deal_id, r.summary, r.effort_weeks + COALESCE(d.extra_weeks, 0) AS weeks, d.decided_at, d.quarter ${booked}
-       ORDER BY weeks DESC, d.decided_at, r.id LIMIT ?) b
-     LEFT JOIN deal_snapshots s ON s.portal_id = b.portal_id AND s.deal_id = b.deal_id
-     ORDER BY b.decided_at, b.id`;
-const oneCommitment = `SELECT r.id, r.deal_id, s.deal_name, r.summary, r.effort_weeks + COALESCE(d.extra_weeks, 0) AS weeks, d.decided_at, d.quarter
-     FROM reviews r JOIN decisions d ON d.review_id = r.id AND d.portal_id = r.portal_id
-     LEFT JOIN deal_snapshots s ON s.portal_id = r.portal_id AND s.deal_id = r.deal_id
-     WHERE r.portal_id = ? AND r.id = ? AND r.deprioritized_at IS NULL AND d.outcome IN ('yes', 'yes_but')
-       AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))`;
-const toCommitment = (row: CommitmentRow): LedgerCommitment => ({
-  reviewId: row.id,
-  dealId: row.deal_id,
-  dealName: row.deal_name,
-  summary: row.summary,
-  weeks: row.weeks,
-  decidedAt: row.decided_at,
-  quarter: row.quarter ?? '',
-});
 const latestPerDeal = `SELECT r.* FROM reviews r
      JOIN (SELECT MAX(id) AS id FROM reviews WHERE portal_id = ? GROUP BY deal_id) latest ON latest.id = r.id
      WHERE r.portal_id = ?`;
@@ -199,10 +173,7 @@ const medians = {
 } as const;
 
 export function reviewRepository(sql: SqlSession): ReviewRepository {
-  const activeCommitment = async (portalId: number, reviewId: number) => {
-    const row = await sql.get<CommitmentRow>(oneCommitment, [portalId, reviewId]);
-    return row ? toCommitment(row) : undefined;
-  };
+  const activeCommitment = (portalId: number, reviewId: number) => heldBooking(sql, portalId, reviewId);
   return {
     async insert(portalId, r) {
       const row = await sql.get<{ id: number }>(insert, [
@@ -229,7 +200,11 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
       return row ? toReview(row) : undefined;
     },
     async update(portalId, r) {
-      await sql.run(update, [r.status, r.escalatedAt, r.closedAt, r.deprioritizedAt, r.deprioritizedFor, r.approvedAmount, r.keepsBooking ? 1 : 0, r.updatedAt, portalId, r.id]);
+      // The status, deprioritization and keeps_booking decide whether the review books capacity.
+      await withinTransaction(sql, async (tx) => {
+        await tx.run(update, [r.status, r.escalatedAt, r.closedAt, r.deprioritizedAt, r.deprioritizedFor, r.approvedAmount, r.keepsBooking ? 1 : 0, r.updatedAt, portalId, r.id]);
+        await syncBooking(tx, portalId, r.id);
+      });
     },
     async latestForDeal(portalId, dealId) {
       const row = await sql.get<ReviewRow>(latest, [portalId, dealId]);
@@ -242,27 +217,28 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
       return (await sql.all<ReviewRow>(open, [portalId])).map(toReview);
     },
     async insertDecision(portalId, d) {
-      await sql.run(insertDecision, [portalId, d.reviewId, d.outcome, d.note, d.extraWeeks, d.tradeoff, d.deprioritizedReviewId, d.quarter, d.decidedBy, d.decidedAt]);
+      await withinTransaction(sql, async (tx) => {
+        await tx.run(insertDecision, [portalId, d.reviewId, d.outcome, d.note, d.extraWeeks, d.tradeoff, d.deprioritizedReviewId, d.quarter, d.decidedBy, d.decidedAt]);
+        await syncBooking(tx, portalId, d.reviewId);
+      });
     },
     async decisionFor(portalId, reviewId) {
       const row = await sql.get<DecisionRow>(decision, [portalId, reviewId]);
       return row ? toDecision(row) : undefined;
     },
     async quarterBooking(portalId, quarter, { limit, exclude = [] }) {
-      const totals = await sql.get<{ n: number; weeks: number }>(bookedTotals, [portalId, quarter]);
-      let usedWeeks = totals?.weeks ?? 0;
-      let count = totals?.n ?? 0;
+      let { microWeeks, count } = await quarterTotalOf(sql, portalId, quarter);
       // The few excluded (an approval's own deal's earlier reviews) are taken off one by one.
       const excluded = new Set(exclude);
       for (const reviewId of excluded) {
         const c = await activeCommitment(portalId, reviewId);
         if (c && c.quarter === quarter) {
-          usedWeeks -= c.weeks;
+          microWeeks -= toMicroWeeks(c.weeks);
           count -= 1;
         }
       }
-      const rows = await sql.all<CommitmentRow>(bookedLargest, [portalId, quarter, limit + excluded.size]);
-      const largest = rows.map(toCommitment).filter((c) => !excluded.has(c.reviewId));
+      const usedWeeks = fromMicroWeeks(microWeeks);
+      const largest = (await largestBookings(sql, portalId, quarter, limit + excluded.size)).filter((c) => !excluded.has(c.reviewId));
       // Without the excluded, more than `limit` may remain: keep the largest, oldest first.
       if (largest.length > limit) {
         const keep = new Set([...largest].sort((a, b) => b.weeks - a.weeks || a.decidedAt - b.decidedAt || a.reviewId - b.reviewId).slice(0, limit).map((c) => c.reviewId));

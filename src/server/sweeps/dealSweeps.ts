@@ -117,8 +117,8 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
       } catch (error) {
         if (!classifyHubSpotError(error).rateLimited) throw error;
         // The search API's own secondly limit pauses searches only; the 10-second one every call of the account.
-        if (policyOf(error) === 'SECONDLY') searchPacer.rateLimited(portalId);
-        else governor.rateLimited(portalId);
+        if (policyOf(error) === 'SECONDLY') await searchPacer.rateLimited(portalId);
+        else await governor.rateLimited(portalId);
         logger.warn({ portalId, attempt }, 'HubSpot answered a sweep search 429; pausing');
         if (attempt >= RATE_LIMITED_TRIES || shouldStop()) throw error;
       }

@@ -12,7 +12,7 @@ import type { RetryPolicy } from './backoff';
 import type { WorkerOutages } from './accountOutages';
 import { createInboxWorker, type InboxWorker } from './inboxWorker';
 import { createOutboxWorker, type OutboxWorker } from './outboxWorker';
-import { createRateGovernor, DEFAULT_RATE, type RateGovernor, type RateGovernorOptions } from './rateGovernor';
+import { createRateGovernor, DEFAULT_RATE, sharedBudgetLedger, type RateGovernor, type RateGovernorOptions } from './rateGovernor';
 import { createSlaWorker, type SlaWorker } from './slaWorker';
 import { createDealSweeps, SEARCH_RATE } from '../sweeps/dealSweeps';
 import { createSweepWorker, type SweepWorker } from './sweepWorker';
@@ -89,13 +89,19 @@ export function createBackground(deps: BackgroundDeps): Background {
   const { config, store, clock, logger } = deps;
   const options = deps.options ?? {};
   const gateway = createHubSpotGateway(deps.hubspot, () => clock.now());
-  const governor = createRateGovernor(options.governorClock ?? clock, options.rate ?? DEFAULT_RATE);
-  const searchPacer = createRateGovernor(options.governorClock ?? clock, {
-    ...SEARCH_RATE,
-    ...(options.rate?.minPauseMs !== undefined ? { minPauseMs: options.rate.minPauseMs } : {}),
-    ...(options.rate?.maxPauseMs !== undefined ? { maxPauseMs: options.rate.maxPauseMs } : {}),
-    ...options.searchRate,
-  });
+  // One budget per account across the instances on this database (HubSpot counts per account).
+  const governor = createRateGovernor(options.governorClock ?? clock, { logger, ...(options.rate ?? DEFAULT_RATE) }, sharedBudgetLedger(store.hubspotBudget, 'TEN_SECONDLY_ROLLING'));
+  const searchPacer = createRateGovernor(
+    options.governorClock ?? clock,
+    {
+      logger,
+      ...SEARCH_RATE,
+      ...(options.rate?.minPauseMs !== undefined ? { minPauseMs: options.rate.minPauseMs } : {}),
+      ...(options.rate?.maxPauseMs !== undefined ? { maxPauseMs: options.rate.maxPauseMs } : {}),
+      ...options.searchRate,
+    },
+    sharedBudgetLedger(store.hubspotBudget, 'SECONDLY'),
+  );
   const accounts = createAccountProvisioner({
     store,
     gateway,

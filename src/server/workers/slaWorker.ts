@@ -8,6 +8,7 @@ import { isPastDue } from '../domain/sla';
 import { effectiveSettings } from '../gate/context';
 import { escapeHtml, projectStatus } from '../gate/dealEffects';
 import { enqueueEffect, reviewCause } from '../outbox/effects';
+import { noteOverdueDeliveries } from '../gate/overdueDeliveries';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
 /**
@@ -134,6 +135,7 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
     // One pass per interval: escalations are few, and a pass that found some is not repeated at once.
     round: async () => {
       await escalateOverdue();
+      if ((await noteOverdueDeliveries({ store, clock, logger, defaults: deps.defaults })) > 0) deps.onEffects?.();
       return 0;
     },
   });
