@@ -155,6 +155,9 @@ export interface PropertyDefinition {
   options?: { label: string; value: string; displayOrder: number }[];
 }
 
+/** Awaited by a gateway call of several HubSpot requests before each one after the first. */
+export type PaceNext = () => Promise<unknown>;
+
 export interface HubSpotGateway {
   getDeal(portalId: number, dealId: string, options?: { withStageHistory?: boolean }): Promise<HubSpotDeal | undefined>;
   /** Up to 100 ids per call; unknown ids are left out. */
@@ -174,12 +177,16 @@ export interface HubSpotGateway {
    */
   batchUpdateTasks(portalId: number, updates: { id: string; properties: Record<string, string> }[]): Promise<TaskUpdateOutcome>;
   getPipelines(portalId: number): Promise<PipelineInfo[]>;
-  /** The account's owners (tasks are assigned to owners; reviewers are configured as user ids). */
-  getOwners(portalId: number): Promise<HubSpotOwner[]>;
+  /**
+   * The account's owners (tasks are assigned to owners; reviewers are configured as user ids).
+   * `paceNext`: awaited before each request after the first (the pages): a caller that counts
+   * HubSpot's budget per request (the outbox's rate governor) draws a permit for each.
+   */
+  getOwners(portalId: number, paceNext?: PaceNext): Promise<HubSpotOwner[]>;
   /** Bodies of the notes or tasks associated with a deal (the outbox looks for its reference before repeating a create). */
   listDealEngagementBodies(portalId: number, dealId: string, kind: 'note' | 'task'): Promise<string[]>;
   /** The notes or tasks associated with a deal, with their ids (the outbox records the id of a task it finds by reference). */
-  listDealEngagements(portalId: number, dealId: string, kind: 'note' | 'task'): Promise<EngagementRecord[]>;
+  listDealEngagements(portalId: number, dealId: string, kind: 'note' | 'task', paceNext?: PaceNext): Promise<EngagementRecord[]>;
   /** Creates the group and each property; an existing one (409) counts as done. */
   ensureProperties(portalId: number, group: { name: string; label: string }, properties: PropertyDefinition[]): Promise<void>;
   /** One page of HubSpot's CRM search over deals (POST /crm/v3/objects/deals/search). */
@@ -445,11 +452,12 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
       }));
     },
 
-    async getOwners(portalId) {
+    async getOwners(portalId, paceNext) {
       const api = await client(portalId);
       const owners: HubSpotOwner[] = [];
       let after: string | undefined;
       do {
+        if (after !== undefined) await paceNext?.();
         const page = await api.crm.owners.ownersApi.getPage(undefined, after, 500, false);
         for (const o of page.results) owners.push({ id: o.id, userId: o.userId === undefined ? null : String(o.userId), email: o.email ?? null });
         after = page.paging?.next?.after;
@@ -461,12 +469,13 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
       return (await this.listDealEngagements(portalId, dealId, kind)).map((e) => e.body ?? '');
     },
 
-    async listDealEngagements(portalId, dealId, kind) {
+    async listDealEngagements(portalId, dealId, kind, paceNext) {
       const api = await client(portalId);
       const toType = kind === 'note' ? 'notes' : 'tasks';
       const ids: string[] = [];
       let after: string | undefined;
       do {
+        if (after !== undefined) await paceNext?.();
         const page = await api.crm.associations.v4.basicApi.getPage('deals', dealId, toType, after, 500);
         for (const a of page.results) ids.push(a.toObjectId);
         after = page.paging?.next?.after;
@@ -475,6 +484,8 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
       const found: EngagementRecord[] = [];
       for (let i = 0; i < ids.length; i += 100) {
         const inputs = ids.slice(i, i + 100).map((id) => ({ id }));
+        // The associations took the first request; each batch read is one more.
+        await paceNext?.();
         const batch =
           kind === 'note'
             ? await api.crm.objects.notes.batchApi.read({ inputs, properties: [bodyProperty], propertiesWithHistory: [] })

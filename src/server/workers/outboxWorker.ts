@@ -186,6 +186,16 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     return result;
   }
 
+  /**
+   * The second and later requests of one gateway call (a lookup's pages and batch reads): each
+   * draws its own permit, as HubSpot counts each request (the three-instance kill run got 429s on
+   * the lookups after restarts when only the first one did).
+   */
+  async function paceNext(portalId: number): Promise<void> {
+    unlessWaiting(portalId);
+    await governor.acquire(portalId);
+  }
+
   /** An error after which the call may still be applied: no answer (timeout, reset) or a gateway timeout. */
   function mayStillLand(error: unknown): boolean {
     if (error instanceof CallTimeout) return true;
@@ -355,7 +365,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   async function ownersByUserId(portalId: number): Promise<Map<string, string>> {
     const cached = ownerIds.get(portalId);
     if (cached && clock.now() - cached.at < 10 * 60_000) return cached.byUserId;
-    const owners = await call(portalId, () => gateway.getOwners(portalId), 'read');
+    const owners = await call(portalId, () => gateway.getOwners(portalId, () => paceNext(portalId)), 'read');
     const byUserId = new Map<string, string>();
     for (const owner of owners) if (owner.userId !== null) byUserId.set(owner.userId, owner.id);
     ownerIds.set(portalId, { at: clock.now(), byUserId });
@@ -374,7 +384,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     const found = new Map<number, string[]>();
     const dealIds = [...new Set(doubtful.map((i) => i.dealId))];
     for (const dealId of dealIds) {
-      const existing = await call(portalId, () => gateway.listDealEngagements(portalId, dealId, kind), 'read');
+      const existing = await call(portalId, () => gateway.listDealEngagements(portalId, dealId, kind, () => paceNext(portalId)), 'read');
       for (const item of doubtful) {
         if (item.dealId !== dealId) continue;
         const ids = existing.filter((e) => carriesRef(e.body, item.row)).map((e) => e.id);
