@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { ADMIN, ESCALATION, gatedDealSeeder, REP, REVIEWER, seedDealgateProperties, THRESHOLD } from '../../bench/lib/world';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator';
 import { WEBHOOK_PATH } from '../../src/server/webhooks/webhookRoute';
 import { installAccount, PORTAL_A, startRouter, type Router } from '../reliability/twoAccounts';
 import { startLoadBalancer, type LoadBalancer } from './loadBalancer';
-import { freshDatabase, type FreshDatabase } from './postgres';
+import { tempDir } from './env';
+import { freshDatabase } from './postgres';
 import { startServiceInstances, type ServiceInstances } from './serviceInstances';
 
 /**
- * Several Dealgate instances on one PostgreSQL database, as deployed for more than one process:
+ * Several Dealgate instances on one PostgreSQL database (or one on SQLite, for comparison), as deployed for more than one process:
  * the instances (real `main` processes, tests/support/serviceInstances.ts) behind a round-robin
  * load balancer whose URL is their PUBLIC_BASE_URL and HubSpot's webhook target; HubSpot accounts
  * installed through OAuth, one simulator each (a simulator holds one account) behind the router
@@ -33,9 +36,6 @@ export interface Backlog {
 }
 
 export interface InstanceCluster {
-  database: FreshDatabase;
-  /** The test's own connection to the shared database (to count what the service recorded). */
-  pool: pg.Pool;
   accounts: ClusterAccount[];
   balancer: LoadBalancer;
   instances: ServiceInstances;
@@ -51,6 +51,8 @@ export interface ClusterOptions {
   sim?: Partial<SimulatorOptions>;
   /** Pin every instance to this core (the bench). */
   core?: number | undefined;
+  /** PostgreSQL (default), or SQLite for one instance (the bench's comparison). */
+  store?: 'postgres' | 'sqlite';
 }
 
 /** Portal ids PORTAL_A, PORTAL_B (tests/reliability/twoAccounts.ts), then on in the same steps. */
@@ -75,25 +77,69 @@ async function startAccounts(count: number, router: Router, webhookTargetUrl: st
   return accounts;
 }
 
-async function readBacklog(pool: pg.Pool): Promise<Backlog> {
-  const count = async (sql: string) => Number((await pool.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
-  const rows = await pool.query<{ line: string }>(
-    `SELECT 'outbox #' || id || ' ' || kind || ' portal ' || portal_id || ' deal ' || COALESCE(deal_id, '-') || ' attempts ' || attempts ||
-            ' due in ' || (next_attempt_at - $1::bigint) || ' ms: ' || COALESCE(last_error, '(claimed)') AS line
-       FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 20`,
-    [Date.now()],
-  );
+/** Read access to the instances' database for counting what they did: PostgreSQL's pool or SQLite's file (read-only, WAL). */
+interface DatabaseReader {
+  all<T>(sql: string): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+function postgresReader(url: string): DatabaseReader {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  return { all: async <T>(sql: string) => (await pool.query(sql)).rows as T[], close: () => pool.end() };
+}
+
+function sqliteReader(path: string): DatabaseReader {
+  let db: Database.Database | undefined;
+  return {
+    all: async <T>(sql: string) => {
+      db ??= new Database(path, { readonly: true, fileMustExist: true });
+      return db.prepare(sql).all() as T[];
+    },
+    close: async () => {
+      db?.close();
+    },
+  };
+}
+
+interface PendingOutboxRow {
+  id: number;
+  kind: string;
+  portal_id: number;
+  deal_id: string | null;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+}
+
+async function readBacklog(reader: DatabaseReader): Promise<Backlog> {
+  const count = async (sql: string) => Number((await reader.all<{ n: number | string }>(sql))[0]?.n ?? 0);
+  const pending = await reader.all<PendingOutboxRow>(`SELECT id, kind, portal_id, deal_id, attempts, next_attempt_at, last_error FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 20`);
+  const now = Date.now();
   return {
     journal: await count('SELECT COUNT(*) AS n FROM webhook_batches'),
     inbox: await count(`SELECT COUNT(*) AS n FROM webhook_inbox WHERE status = 'pending'`),
     outbox: await count(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'`),
-    rows: rows.rows.map((r) => r.line),
+    rows: pending.map(
+      (r) => `outbox #${r.id} ${r.kind} portal ${r.portal_id} deal ${r.deal_id ?? '-'} attempts ${r.attempts} due in ${Number(r.next_attempt_at) - now} ms: ${r.last_error ?? '(claimed)'}`,
+    ),
   };
 }
 
-export async function startInstanceCluster(options: ClusterOptions): Promise<InstanceCluster> {
+/** PostgreSQL: a fresh database on the run's server; SQLite (one instance only): a file in a temporary directory. */
+async function clusterDatabase(store: 'postgres' | 'sqlite'): Promise<{ env: Record<string, string>; reader: DatabaseReader; drop: () => Promise<void> }> {
+  if (store === 'sqlite') {
+    const dir = tempDir('dealgate-cluster-');
+    const path = join(dir.path, 'dealgate.db');
+    return { env: { DATABASE_PATH: path }, reader: sqliteReader(path), drop: async () => dir.cleanup() };
+  }
   const database = await freshDatabase();
-  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  return { env: { DATABASE_URL: database.url }, reader: postgresReader(database.url), drop: () => database.drop() };
+}
+
+export async function startInstanceCluster(options: ClusterOptions): Promise<InstanceCluster> {
+  const store = options.store ?? 'postgres';
+  if (store === 'sqlite' && options.instances !== 1) throw new Error(`SQLite serves one instance, not ${options.instances}: several instances need PostgreSQL`);
+  const database = await clusterDatabase(store);
   const router = await startRouter();
   const balancer = await startLoadBalancer();
   const accounts = await startAccounts(options.accounts, router, balancer.url + WEBHOOK_PATH, options.sim ?? {});
@@ -104,7 +150,7 @@ export async function startInstanceCluster(options: ClusterOptions): Promise<Ins
     core: options.core,
     env: {
       PUBLIC_BASE_URL: balancer.url,
-      DATABASE_URL: database.url,
+      ...database.env,
       HUBSPOT_CLIENT_ID: app.clientId,
       HUBSPOT_CLIENT_SECRET: app.clientSecret,
       HUBSPOT_API_BASE_URL: router.url,
@@ -121,7 +167,7 @@ export async function startInstanceCluster(options: ClusterOptions): Promise<Ins
     for (const account of accounts) await account.sim.stop();
     await balancer.close();
     await router.close();
-    await pool.end();
+    await database.reader.close();
     await database.drop();
   };
   try {
@@ -134,15 +180,13 @@ export async function startInstanceCluster(options: ClusterOptions): Promise<Ins
     throw error;
   }
   return {
-    database,
-    pool,
     accounts,
     balancer,
     instances,
-    backlog: () => readBacklog(pool),
+    backlog: () => readBacklog(database.reader),
     violationsByDeal: async () => {
-      const result = await pool.query<{ key: string; n: string }>(`SELECT portal_id || '/' || deal_id AS key, COUNT(*) AS n FROM gate_violations GROUP BY portal_id, deal_id`);
-      return new Map(result.rows.map((r) => [r.key, Number(r.n)]));
+      const rows = await database.reader.all<{ key: string; n: number | string }>(`SELECT portal_id || '/' || deal_id AS key, COUNT(*) AS n FROM gate_violations GROUP BY portal_id, deal_id`);
+      return new Map(rows.map((r) => [r.key, Number(r.n)]));
     },
     stop,
   };
