@@ -16,7 +16,13 @@ import { reportCounts, SEED, seededRandom } from './counts';
 const KILLS = Number(process.env.RELIABILITY_KILLS ?? 20);
 const INSTANCES = 3;
 const ACCOUNTS = 2;
-const GATED_PER_ACCOUNT = 60;
+/**
+ * Enough gated deals, moved fast enough, that the users ask for more than one account's HubSpot
+ * budget can revert (a move costs a deal read, a share of a batch revert and of a batch note):
+ * instances that each kept their own budget would spend it two or three times over.
+ */
+const GATED_PER_ACCOUNT = 150;
+const GATED_MOVES_PER_TICK = 6;
 const FREE_PER_ACCOUNT = 15;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** As in the crash suite: HubSpot's 10 retries over 24 h, compressed to about 2 min, still longer than the kill phase. */
@@ -44,7 +50,7 @@ function startUsers(deals: Deals[], random: () => number): { stop: () => Promise
   let freeMoves = 0;
   const loop = (async () => {
     while (moving) {
-      for (let k = 0; k < 3; k++) {
+      for (let k = 0; k < GATED_MOVES_PER_TICK; k++) {
         const { account, gated, moves } = pick(deals);
         const id = pick(gated);
         if (stageOf(account, id) === GATE_STAGE && ownReverts(account, id) === (moves.get(id) ?? 0)) {
