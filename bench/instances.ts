@@ -45,7 +45,7 @@ const SETUPS = [
 type SetupName = (typeof SETUPS)[number]['name'];
 
 interface RunFigures {
-  card: LatencySummary;
+  card: LatencySummary & { hubspotCallsPerLoad: number };
   gateMs: { p50: number; p99: number; n: number; missed: number };
   ingestAckedBatchesPerSecond: number;
   ingestAppliedEventsPerSecond: number;
@@ -54,7 +54,7 @@ interface RunFigures {
 }
 
 export interface SetupResult {
-  card: { p50: Spread; p99: Spread; non2xx: number };
+  card: { p50: Spread; p99: Spread; non2xx: number; hubspotCallsPerLoad: number[] };
   gate: { p50: Spread; p99: Spread; missed: number };
   ingestAckedBatchesPerSecond: Spread;
   ingestAppliedEventsPerSecond: Spread;
@@ -82,13 +82,15 @@ function ingestBatch(cluster: InstanceCluster, account: ClusterAccount, dealIds:
   return { method: 'POST', path: WEBHOOK_PATH, headers: { ...headers, 'content-type': 'application/json' }, body };
 }
 
-async function measureCard(cluster: InstanceCluster, account: ClusterAccount, dealIds: string[], options: InstancesOptions): Promise<LatencySummary> {
+async function measureCard(cluster: InstanceCluster, account: ClusterAccount, dealIds: string[], options: InstancesOptions): Promise<LatencySummary & { hubspotCallsPerLoad: number }> {
   const users = [REP.userId, REVIEWER.userId];
   const next = (i: number) => signedCardLoad(account.sim, cluster.balancer.url, dealIds[i % dealIds.length] as string, users[i % users.length] as number);
   // Each deal's first load reads it from HubSpot and keeps the snapshot: slowly, within the budget.
   await openLoop({ baseUrl: cluster.balancer.url, ratePerSecond: 5, durationMs: (dealIds.length * 1000) / 5, next });
   await openLoop({ baseUrl: cluster.balancer.url, ratePerSecond: options.cardRate, durationMs: 2_000, next });
-  return latencySummary(await openLoop({ baseUrl: cluster.balancer.url, ratePerSecond: options.cardRate, durationMs: options.cardDurationMs, next }));
+  const callsBefore = account.sim.requests.count();
+  const load = await openLoop({ baseUrl: cluster.balancer.url, ratePerSecond: options.cardRate, durationMs: options.cardDurationMs, next });
+  return { ...latencySummary(load), hubspotCallsPerLoad: round((account.sim.requests.count() - callsBefore) / load.requests, 3) };
 }
 
 async function measureGate(account: ClusterAccount, dealIds: string[], options: InstancesOptions): Promise<RunFigures['gateMs'] & { notesPerMove: number }> {
@@ -142,7 +144,7 @@ async function measureSetup(setup: (typeof SETUPS)[number], runId: number, optio
     const ingest = await measureIngest(cluster, account, cardDeals, runId, options);
     const answered429 = account.sim.requests.all().filter((r) => r.status === 429).length;
     options.log(
-      `  ${setup.name}: card p50 ${card.p50.toFixed(2)} / p99 ${card.p99.toFixed(2)} ms (non-2xx ${card.non2xx}); gate p50 ${gate.p50} / p99 ${gate.p99} ms (${gate.missed} missed, ${gate.notesPerMove} notes per move); ` +
+      `  ${setup.name}: card p50 ${card.p50.toFixed(2)} / p99 ${card.p99.toFixed(2)} ms (non-2xx ${card.non2xx}, ${card.hubspotCallsPerLoad} HubSpot calls per load); gate p50 ${gate.p50} / p99 ${gate.p99} ms (${gate.missed} missed, ${gate.notesPerMove} notes per move); ` +
         `ingest ${Math.round(ingest.ackedBatchesPerSecond)} batches/s acked, ${Math.round(ingest.appliedEventsPerSecond)} events/s applied (non-2xx ${ingest.non2xx}); 429s ${answered429}`,
     );
     return {
@@ -160,7 +162,7 @@ async function measureSetup(setup: (typeof SETUPS)[number], runId: number, optio
 
 function setupResult(runs: RunFigures[]): SetupResult {
   return {
-    card: { p50: spread(runs.map((r) => r.card.p50)), p99: spread(runs.map((r) => r.card.p99)), non2xx: runs.reduce((n, r) => n + r.card.non2xx, 0) },
+    card: { p50: spread(runs.map((r) => r.card.p50)), p99: spread(runs.map((r) => r.card.p99)), non2xx: runs.reduce((n, r) => n + r.card.non2xx, 0), hubspotCallsPerLoad: runs.map((r) => r.card.hubspotCallsPerLoad) },
     gate: { p50: spread(runs.map((r) => r.gateMs.p50)), p99: spread(runs.map((r) => r.gateMs.p99)), missed: runs.reduce((n, r) => n + r.gateMs.missed, 0) },
     ingestAckedBatchesPerSecond: spread(runs.map((r) => round(r.ingestAckedBatchesPerSecond, 1))),
     ingestAppliedEventsPerSecond: spread(runs.map((r) => round(r.ingestAppliedEventsPerSecond, 0))),
@@ -186,7 +188,7 @@ export function instancesSection(r: InstancesResult): Section {
   const p1 = r['postgres-1'];
   const p2 = r['postgres-2'];
   const line = (x: SetupResult) =>
-    `card p50/p99 ${fmt(x.card.p50.median, 2)}/${fmt(x.card.p99.median, 2)} ms; gate p50/p99 ${fmt(x.gate.p50.median)}/${fmt(x.gate.p99.median)} ms; ` +
+    `card p50/p99 ${fmt(x.card.p50.median, 2)}/${fmt(x.card.p99.median, 2)} ms (HubSpot calls per load ${x.card.hubspotCallsPerLoad.join(', ')}); gate p50/p99 ${fmt(x.gate.p50.median)}/${fmt(x.gate.p99.median)} ms; ` +
     `ingest ${fmt(x.ingestAckedBatchesPerSecond.median)} batches/s acked, ${fmt(x.ingestAppliedEventsPerSecond.median)} events/s applied; notes per move ${x.notesPerMove.join(', ')}; 429s ${x.answered429}`;
   return {
     title: 'Instances',
