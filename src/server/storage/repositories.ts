@@ -39,6 +39,11 @@ class SessionRepositories implements TxStore {
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
+  /**
+   * Set when a savepoint's work failed and undoing it failed too: the inner work may still be in
+   * the transaction, so the transaction must not commit, whatever its caller made of the error.
+   */
+  unundone: Error | undefined;
 
   constructor(
     readonly sql: SqlSession,
@@ -169,7 +174,13 @@ class SqlStore implements Store {
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {
     const outer = currentTransaction<SessionRepositories>();
     if (outer) return nested(outer, work);
-    return this.database.transaction((session) => runInTransactionScope<SessionRepositories, T>(this.repositoriesFor(session), work));
+    return this.database.transaction(async (session) => {
+      const repositories = this.repositoriesFor(session);
+      repositories.unundone = undefined;
+      const result = await runInTransactionScope<SessionRepositories, T>(repositories, work);
+      if (repositories.unundone) throw repositories.unundone;
+      return result;
+    });
   }
   private repositoriesFor(session: SqlSession): SessionRepositories {
     let repositories = this.bound.get(session);
@@ -204,8 +215,16 @@ async function nested<T>(outer: SessionRepositories, work: (tx: TxStore) => Prom
     await outer.sql.run(`RELEASE SAVEPOINT ${name}`);
     return result;
   } catch (error) {
-    await outer.sql.run(`ROLLBACK TO SAVEPOINT ${name}`);
-    await outer.sql.run(`RELEASE SAVEPOINT ${name}`);
+    // The work's error is what the caller must see. Should undoing the savepoint fail too, that
+    // failure rides along as its cause rather than replacing it, and the outer transaction is
+    // refused its commit (the inner work may still be in it, whatever the caller does with the error).
+    try {
+      await outer.sql.run(`ROLLBACK TO SAVEPOINT ${name}`);
+      await outer.sql.run(`RELEASE SAVEPOINT ${name}`);
+    } catch (undoError) {
+      outer.unundone = new Error(`a nested transaction failed and could not be undone, so the whole transaction is rolled back: ${(undoError as Error).message}`, { cause: error });
+      if (error instanceof Error && error.cause === undefined) error.cause = undoError;
+    }
     throw error;
   } finally {
     outer.savepoints -= 1;
