@@ -211,6 +211,12 @@ describe('several instances: three on one PostgreSQL, SIGKILL under webhook load
     // Every instance served webhooks, and the kills really hit the balancer's traffic.
     for (const t of traffic) expect(t.answered['2xx'] ?? 0).toBeGreaterThan(0);
     expect(traffic.reduce((n, t) => n + t.refused + t.lost, 0)).toBeGreaterThan(0);
+    // What each failing deal went through, at HubSpot and in the shared inbox (the first few).
+    const failing = deals.flatMap((d) => d.gated.filter((id) => problems.some((p) => p.startsWith(`account ${d.account.portalId} deal ${id}:`))).map((id) => ({ d, id })));
+    for (const { d, id } of failing.slice(0, 5)) {
+      const stages = d.account.sim.dealHistory(id, 'dealstage').map((h) => `${h.value} by ${h.sourceType} at ${h.timestamp}`);
+      process.stdout.write(`[multiInstance] account ${d.account.portalId} deal ${id}\n  stages as HubSpot lists them: ${stages.join('; ')}\n  ${(await c.inboxTrail(d.account.portalId, id)).join('\n  ')}\n`);
+    }
     expect(problems).toEqual([]);
     expect(tooMany).toEqual([]);
     expect(notes).toBeGreaterThanOrEqual(gatedMoves - unackedCount);

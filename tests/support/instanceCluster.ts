@@ -42,6 +42,8 @@ export interface InstanceCluster {
   backlog: () => Promise<Backlog>;
   /** Recorded gate violations per `portalId/dealId`. */
   violationsByDeal: () => Promise<Map<string, number>>;
+  /** One deal's inbox events as the database holds them, one line each (for a failure message). */
+  inboxTrail: (portalId: number, dealId: string) => Promise<string[]>;
   stop: () => Promise<void>;
 }
 
@@ -187,6 +189,13 @@ export async function startInstanceCluster(options: ClusterOptions): Promise<Ins
     violationsByDeal: async () => {
       const rows = await database.reader.all<{ key: string; n: number | string }>(`SELECT portal_id || '/' || deal_id AS key, COUNT(*) AS n FROM gate_violations GROUP BY portal_id, deal_id`);
       return new Map(rows.map((r) => [r.key, Number(r.n)]));
+    },
+    inboxTrail: async (portalId, dealId) => {
+      if (!Number.isSafeInteger(portalId) || !/^\d+$/.test(dealId)) throw new Error(`not a portal and deal id: ${portalId} ${dealId}`);
+      const rows = await database.reader.all<{ id: number; status: string; property_name: string | null; property_value: string | null; change_source: string | null; occurred_at: number; attempts: number; last_error: string | null }>(
+        `SELECT id, status, property_name, property_value, change_source, occurred_at, attempts, last_error FROM webhook_inbox WHERE portal_id = ${portalId} AND object_id = '${dealId}' ORDER BY occurred_at, id`,
+      );
+      return rows.map((r) => `inbox #${r.id} ${r.status} ${r.property_name}=${r.property_value} by ${r.change_source} at ${r.occurred_at}, ${r.attempts} attempts${r.last_error ? `: ${r.last_error}` : ''}`);
     },
     stop,
   };
