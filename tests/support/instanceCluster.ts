@@ -42,7 +42,7 @@ export interface InstanceCluster {
   backlog: () => Promise<Backlog>;
   /** Recorded gate violations per `portalId/dealId`. */
   violationsByDeal: () => Promise<Map<string, number>>;
-  /** One deal's inbox events as the database holds them, one line each (for a failure message). */
+  /** One deal's story in the database (its account's install time, inbox events, flags), one line each, for a failure message. */
   inboxTrail: (portalId: number, dealId: string) => Promise<string[]>;
   stop: () => Promise<void>;
 }
@@ -101,6 +101,18 @@ function sqliteReader(path: string): DatabaseReader {
       db?.close();
     },
   };
+}
+
+interface InboxTrailRow {
+  id: number;
+  status: string;
+  property_name: string | null;
+  property_value: string | null;
+  change_source: string | null;
+  occurred_at: number;
+  attempts: number;
+  last_error: string | null;
+  payload: string;
 }
 
 interface PendingOutboxRow {
@@ -164,6 +176,7 @@ export async function startInstanceCluster(options: ClusterOptions): Promise<Ins
       LOG_LEVEL: 'warn',
     },
   });
+  const installedAt = new Map<number, number>();
   const stop = async () => {
     await instances.stopAll();
     for (const account of accounts) await account.sim.stop();
@@ -176,7 +189,10 @@ export async function startInstanceCluster(options: ClusterOptions): Promise<Ins
     balancer.setTargets(instances.instances.map((i) => i.url));
     // Together, as a deployment starts them: the schema is migrated once, under the advisory lock.
     await Promise.all(instances.instances.map((_, index) => instances.start(index)));
-    for (const account of accounts) await installAccount(balancer.url, router, account.sim, ADMIN.userId);
+    for (const account of accounts) {
+      await installAccount(balancer.url, router, account.sim, ADMIN.userId);
+      installedAt.set(account.portalId, Date.now());
+    }
   } catch (error) {
     await stop();
     throw error;
@@ -192,10 +208,19 @@ export async function startInstanceCluster(options: ClusterOptions): Promise<Ins
     },
     inboxTrail: async (portalId, dealId) => {
       if (!Number.isSafeInteger(portalId) || !/^\d+$/.test(dealId)) throw new Error(`not a portal and deal id: ${portalId} ${dealId}`);
-      const rows = await database.reader.all<{ id: number; status: string; property_name: string | null; property_value: string | null; change_source: string | null; occurred_at: number; attempts: number; last_error: string | null }>(
-        `SELECT id, status, property_name, property_value, change_source, occurred_at, attempts, last_error FROM webhook_inbox WHERE portal_id = ${portalId} AND object_id = '${dealId}' ORDER BY occurred_at, id`,
+      const rows = await database.reader.all<InboxTrailRow>(
+        `SELECT id, status, property_name, property_value, change_source, occurred_at, attempts, last_error, payload FROM webhook_inbox WHERE portal_id = ${portalId} AND object_id = '${dealId}' ORDER BY occurred_at, id`,
       );
-      return rows.map((r) => `inbox #${r.id} ${r.status} ${r.property_name}=${r.property_value} by ${r.change_source} at ${r.occurred_at}, ${r.attempts} attempts${r.last_error ? `: ${r.last_error}` : ''}`);
+      const flags = await database.reader.all<{ kind: string; reason: string; created_at: number }>(`SELECT kind, reason, created_at FROM deal_flags WHERE portal_id = ${portalId} AND deal_id = '${dealId}' ORDER BY id`);
+      return [
+        `installed at ${installedAt.get(portalId) ?? '?'}`,
+        ...rows.map(
+          (r) =>
+            `inbox #${r.id} ${r.status} ${r.property_name}=${r.property_value} by ${r.change_source} at ${r.occurred_at}, ${r.attempts} attempts${r.last_error ? `: ${r.last_error}` : ''}` +
+            (r.change_source === 'DEALGATE_SWEEP' ? ` ${r.payload}` : ''),
+        ),
+        ...flags.map((f) => `flag ${f.kind} at ${f.created_at}: ${f.reason}`),
+      ];
     },
     stop,
   };
