@@ -28,11 +28,6 @@ const sqliteOnly = [
   '<rootDir>/tests/sweeps/reconcileConfig.test.ts',
   // No store: the UI extension's entry points.
   '<rootDir>/tests/ui/entries.test.tsx',
-  // NOT a SQLite dependency but an open PostgreSQL bug (issue 13): the card suites fail about one
-  // run in four on PostgreSQL (a review found withdrawn, or a wait timing out, while enforcement
-  // and the card race on the same deal). Until it is found and fixed they run on SQLite only.
-  '<rootDir>/tests/ui/dealCard.reviewer.test.tsx',
-  '<rootDir>/tests/ui/dealCard.rep.test.tsx',
 ];
 
 /** @type {import('jest').Config} */

@@ -12,16 +12,22 @@
  * from HubSpot, as cardLoad.ts) and carry reviews and audit rows of their own like any other.
  *
  * After the loads, the statements the card and the home page run are captured in this process
- * (buildGateResponse and buildDashboard over the large database, every prepared statement they
+ * (getGate and buildDashboard over the large database, every prepared statement they
  * execute recorded with its parameters) and each one's EXPLAIN QUERY PLAN is recorded: a plan
  * that SCANs a table (rather than SEARCHing an index) is listed as a scan.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import type { GateContext } from '../src/server/gate/context';
+import type { HubSpotGateway } from '../src/server/hubspot/gateway';
+import { silentLogger } from '../src/server/logger';
 import type { Statement } from 'better-sqlite3';
+import { recordQueryPlans, type QueryPlan } from '../tests/support/queryPlans';
 import { signedHeaders } from '../src/server/hubspot/signature';
 import { createDb } from '../src/server/storage/db';
+import { migrations } from '../src/server/storage/migrations';
 import { createSqliteStore } from '../src/server/storage/sqliteStore';
-import { buildGateResponse } from '../src/server/gate/gateView';
+import { getGate } from '../src/server/gate/gateService';
 import { buildDashboard } from '../src/server/gate/dashboard';
 import { quarterBounds, quarterOf } from '../src/server/domain/capacityLedger';
 import { latencySummary, openLoop, type BenchRequest, type LatencySummary } from './lib/load';
@@ -48,18 +54,25 @@ export interface DataScaleOptions {
   log: (line: string) => void;
 }
 
-export interface QueryPlan {
-  sql: string;
-  plan: string[];
-  scans: boolean;
-}
-
 export interface ScaleFigures {
   scale: Scale;
   seedSeconds: number;
   dbMiB: number;
   card: LatencySummary[];
   home: LatencySummary[];
+  /** Calls the service made to HubSpot (the simulator) during the measured loads: the card of a held deal makes none. */
+  hubspotCalls: number;
+  /**
+   * The card's own work without HTTP: µs per getGate in this process over the service's database
+   * once it stopped (1,000 loads of the measured deals, median of 3), to tell the product's cost
+   * from the machine's and the transport's.
+   */
+  inProcessCardMicros: number;
+  /**
+   * The service process's CPU time (user + system, from /proc) per card load over the measured
+   * card loads: what a load costs the core whatever else the machine runs, HTTP included.
+   */
+  serviceCpuMicrosPerCard: number | null;
 }
 
 export interface DataScaleResult {
@@ -68,6 +81,8 @@ export interface DataScaleResult {
   small: ScaleFigures;
   large: ScaleFigures;
   plans: { card: QueryPlan[]; home: QueryPlan[] };
+  /** The 1-minute load average (`uptime`) after each rep: the machine is shared. */
+  loadAverages: number[];
 }
 
 const DAY = 86_400_000;
@@ -97,10 +112,16 @@ function insertMany(db: ReturnType<typeof createDb>, table: string, columns: str
   }
 }
 
+/**
+ * The rows are written as the schema before migration 17 holds them (reviews and decisions only);
+ * migration 17 then derives the capacity ledger's running totals from them, as on an upgrade.
+ */
+const SEEDED_BEFORE_VERSION = 17;
+
 /** Seeds the account into the service's database (created and migrated here), one transaction. */
 async function seedAccount(dbPath: string, portalId: number, scale: Scale, measured: string[], now: number): Promise<number> {
   const started = performance.now();
-  const db = createDb(dbPath);
+  const db = createDb(dbPath, migrations.filter((m) => m.version < SEEDED_BEFORE_VERSION));
   const store = createSqliteStore(db);
   await store.settings.put(
     portalId,
@@ -190,40 +211,21 @@ async function seedAccount(dbPath: string, portalId: number, scale: Scale, measu
       return [portalId, reviewedDeal(r), r + 1, actions[a % actions.length], String(REP.userId), 'pending', 'approved', 'seeded', null, at];
     });
   })();
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.exec('ANALYZE');
   await store.close();
+  const upgraded = createDb(dbPath);
+  upgraded.pragma('wal_checkpoint(TRUNCATE)');
+  upgraded.exec('ANALYZE');
+  upgraded.close();
   return (performance.now() - started) / 1000;
 }
 
 /** Every statement `body` executes on the store of `db`, with its parameters, and its EXPLAIN QUERY PLAN. */
 async function capturePlans(dbPath: string, body: (store: ReturnType<typeof createSqliteStore>) => Promise<void>): Promise<QueryPlan[]> {
   const db = createDb(dbPath);
-  const calls: { sql: string; params: unknown[] }[] = [];
-  const prepare = db.prepare.bind(db);
-  (db as unknown as { prepare: typeof db.prepare }).prepare = ((sql: string) => {
-    const statement = prepare(sql);
-    for (const method of ['all', 'get', 'iterate'] as const) {
-      const original = (statement[method] as (...a: unknown[]) => unknown).bind(statement);
-      (statement as unknown as Record<string, unknown>)[method] = (...params: unknown[]) => {
-        calls.push({ sql, params });
-        return original(...params);
-      };
-    }
-    return statement;
-  }) as typeof db.prepare;
+  const recorder = recordQueryPlans(db);
   const store = createSqliteStore(db);
   await body(store);
-  const seen = new Set<string>();
-  const plans: QueryPlan[] = [];
-  for (const { sql, params } of calls) {
-    const oneLine = sql.replace(/\s+/g, ' ').trim();
-    if (seen.has(oneLine)) continue;
-    seen.add(oneLine);
-    const rows = prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
-    const plan = rows.map((r) => r.detail);
-    plans.push({ sql: oneLine, plan, scans: plan.some((d) => /^SCAN (?!CONSTANT)/.test(d) && !/USING (COVERING )?INDEX/.test(d)) });
-  }
+  const plans = recorder.plans();
   await store.close();
   return plans;
 }
@@ -242,7 +244,7 @@ async function startSide(name: string, scale: Scale, options: DataScaleOptions):
   const dbMiB = Math.round(statSync(world.dbPath).size / 1024 / 1024);
   options.log(`  ${name}: seeded ${scale.deals.toLocaleString('en-US')} deals, ${scale.reviews.toLocaleString('en-US')} reviews, ${scale.audit.toLocaleString('en-US')} audit rows in ${seedSeconds.toFixed(1)} s (${dbMiB} MiB)`);
   await world.startService();
-  return { world, ids, figures: { scale, seedSeconds: Math.round(seedSeconds * 10) / 10, dbMiB, card: [], home: [] } };
+  return { world, ids, figures: { scale, seedSeconds: Math.round(seedSeconds * 10) / 10, dbMiB, card: [], home: [], hubspotCalls: 0, inProcessCardMicros: 0, serviceCpuMicrosPerCard: null } };
 }
 
 function cardRequest(side: Side, i: number): BenchRequest {
@@ -260,6 +262,38 @@ function homeRequest(side: Side): BenchRequest {
   return { method: 'GET', path, headers: signedHeaders(world.sim.clientSecret, { method: 'GET', uri: world.url + path, body: '' }, Date.now()) };
 }
 
+/** User + system CPU time of a process so far, in µs (Linux /proc; null elsewhere). */
+function processCpuMicros(pid: number): number | null {
+  try {
+    // Fields 14 and 15 (utime, stime) after the command name in parentheses, in clock ticks (100 a second on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}
+
+/** The gate's context over `store` in this process; HubSpot refused (a held deal's card never calls it). */
+function storeContext(store: ReturnType<typeof createSqliteStore>): GateContext {
+  const gateway = new Proxy({} as HubSpotGateway, { get: (_t, name) => () => Promise.reject(new Error(`the card path called HubSpot (${String(name)})`)) });
+  const defaults = { valueThreshold: THRESHOLD, slaHours: 48, reviewers: [String(REVIEWER.userId)], admins: [String(ADMIN.userId)], escalationReviewer: String(ESCALATION.userId), gateStageLabel: 'Contract sent' };
+  return { store, clock: { now: () => Date.now() }, defaults, gateway, logger: silentLogger() };
+}
+
+async function inProcessCardMicros(side: Side): Promise<number> {
+  const store = createSqliteStore(createDb(side.world.dbPath));
+  const ctx = storeContext(store);
+  const portalId = side.world.sim.portalId;
+  const perLoad: number[] = [];
+  for (let rep = 0; rep < 3; rep++) {
+    const started = performance.now();
+    for (let i = 0; i < 1_000; i++) await getGate(ctx, { portalId, userId: String(i % 2 === 0 ? REP.userId : REVIEWER.userId) }, side.ids[i % side.ids.length] as string);
+    perLoad.push(performance.now() - started);
+  }
+  await store.close();
+  return Math.round(perLoad.sort((a, b) => a - b)[1] as number);
+}
+
 export async function benchDataScale(options: DataScaleOptions): Promise<DataScaleResult> {
   const sides: Side[] = [];
   try {
@@ -271,9 +305,21 @@ export async function benchDataScale(options: DataScaleOptions): Promise<DataSca
       await openLoop({ baseUrl: side.world.url, ratePerSecond: options.cardRate, durationMs: options.warmupMs, next: (i) => cardRequest(side, i) });
       await openLoop({ baseUrl: side.world.url, ratePerSecond: options.homeRate, durationMs: options.warmupMs, next: () => homeRequest(side) });
     }
+    for (const side of sides) side.world.sim.requests.reset();
+    const loadAverages: number[] = [];
+    const cardCpu = new Map<Side, { micros: number; loads: number }>(sides.map((side) => [side, { micros: 0, loads: 0 }]));
     for (let rep = 0; rep < options.reps; rep++) {
+      loadAverages.push(Math.round((loadavg()[0] ?? 0) * 100) / 100);
       for (const side of sides) {
+        const pid = side.world.service()?.pid ?? 0;
+        const cpuBefore = processCpuMicros(pid);
         const card = await openLoop({ baseUrl: side.world.url, ratePerSecond: options.cardRate, durationMs: options.durationMs, next: (i) => cardRequest(side, i) });
+        const cpuAfter = processCpuMicros(pid);
+        const cpu = cardCpu.get(side);
+        if (cpu && cpuBefore !== null && cpuAfter !== null) {
+          cpu.micros += cpuAfter - cpuBefore;
+          cpu.loads += card.requests;
+        }
         side.figures.card.push(latencySummary(card));
         const home = await openLoop({ baseUrl: side.world.url, ratePerSecond: options.homeRate, durationMs: options.durationMs, next: () => homeRequest(side) });
         side.figures.home.push(latencySummary(home));
@@ -283,27 +329,22 @@ export async function benchDataScale(options: DataScaleOptions): Promise<DataSca
         );
       }
     }
+    loadAverages.push(Math.round((loadavg()[0] ?? 0) * 100) / 100);
+    for (const side of sides) {
+      side.figures.hubspotCalls = side.world.sim.requests.count();
+      const cpu = cardCpu.get(side);
+      side.figures.serviceCpuMicrosPerCard = cpu && cpu.loads > 0 ? Math.round(cpu.micros / cpu.loads) : null;
+      await side.world.stopService();
+      side.figures.inProcessCardMicros = await inProcessCardMicros(side);
+    }
     const large = sides[1] as Side;
-    await large.world.stopService();
-    const portalId = large.world.sim.portalId;
-    const now = Date.now();
-    const defaults = { valueThreshold: THRESHOLD, slaHours: 48, reviewers: [String(REVIEWER.userId)], admins: [String(ADMIN.userId)], escalationReviewer: String(ESCALATION.userId), gateStageLabel: 'Contract sent' };
-    const clock = { now: () => now };
-    const card = await capturePlans(large.world.dbPath, async (store) => {
-      const ctx = { store, clock, defaults } as unknown as Parameters<typeof buildGateResponse>[0];
-      const snapshot = await store.deals.get(portalId, large.ids[0] as string);
-      if (!snapshot) throw new Error('the measured deal has no snapshot');
-      await store.reviews.latestForDeal(portalId, snapshot.dealId);
-      await buildGateResponse(ctx, { portalId, userId: String(REVIEWER.userId) } as Parameters<typeof buildGateResponse>[1], snapshot, 'snapshot');
-    });
-    const home = await capturePlans(large.world.dbPath, async (store) => {
-      const ctx = { store, clock, defaults } as unknown as Parameters<typeof buildDashboard>[0];
-      await buildDashboard(ctx, { portalId, userId: String(ADMIN.userId) } as Parameters<typeof buildDashboard>[1]);
-    });
+    // The card's whole path as the route runs it (getGate), on a deal Dealgate holds.
+    const card = await capturePlans(large.world.dbPath, async (store) => void (await getGate(storeContext(store), { portalId: large.world.sim.portalId, userId: String(REVIEWER.userId) }, large.ids[0] as string)));
+    const home = await capturePlans(large.world.dbPath, async (store) => void (await buildDashboard(storeContext(store), { portalId: large.world.sim.portalId, userId: String(ADMIN.userId) })));
     for (const [what, plans] of [['card', card], ['home', home]] as const) {
       for (const p of plans) if (p.scans) options.log(`  ${what} query scans: ${p.sql.slice(0, 160)} -> ${p.plan.join('; ')}`);
     }
-    return { cardRate: options.cardRate, homeRate: options.homeRate, small: (sides[0] as Side).figures, large: large.figures, plans: { card, home } };
+    return { cardRate: options.cardRate, homeRate: options.homeRate, small: (sides[0] as Side).figures, large: large.figures, plans: { card, home }, loadAverages };
   } finally {
     for (const side of sides) {
       const path = side.world.dbPath;

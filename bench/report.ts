@@ -204,6 +204,20 @@ export function dataScaleSection(r: DataScaleResult): Section {
       },
       { name: 'seed time (large / small, s) and database size (MiB)', value: `${r.large.seedSeconds} s, ${r.large.dbMiB} MiB / ${r.small.seedSeconds} s, ${r.small.dbMiB} MiB` },
       { name: 'statements of the card and home page whose plan scans a table', value: String(scans) },
+      {
+        name: 'card in process, without HTTP (getGate over the stopped service\'s database, µs per load, median of 3 × 1,000)',
+        value: fmt(r.large.inProcessCardMicros),
+        baseline: `${fmt(r.small.inProcessCardMicros)} at ${fmt(r.small.scale.deals)} deals`,
+        ratio: fmt(r.large.inProcessCardMicros / r.small.inProcessCardMicros, 2),
+      },
+      {
+        name: 'service CPU per card load over the measured loads (user + system from /proc, µs; HTTP included)',
+        value: fmt(r.large.serviceCpuMicrosPerCard ?? NaN),
+        baseline: `${fmt(r.small.serviceCpuMicrosPerCard ?? NaN)} at ${fmt(r.small.scale.deals)} deals`,
+        ratio: fmt((r.large.serviceCpuMicrosPerCard ?? NaN) / (r.small.serviceCpuMicrosPerCard ?? NaN), 2),
+      },
+      { name: 'HubSpot calls during the measured loads (large / small)', value: `${r.large.hubspotCalls} / ${r.small.hubspotCalls}` },
+      { name: 'load average (1 min) at each rep and at the end (the machine is shared)', value: r.loadAverages.map((l) => fmt(l, 2)).join(', ') },
     ],
     targets: [
       { what: 'card p99 at 1M deals', target: '< 10 ms', measured: `${fmt(p99(r.large, 'card'), 2)} ms`, met: p99(r.large, 'card') < 10 },

@@ -1,6 +1,6 @@
 import { useCallback, useMemo, useState } from 'react';
 import type { ExtensionPointApi } from '@hubspot/ui-extensions';
-import type { CapacityCommitment, DecisionBody, GateResponse, RequestReviewBody } from '../contract/api';
+import type { CapacityCommitment, DecisionBody, DeliveryUpdateBody, GateResponse, RequestReviewBody } from '../contract/api';
 import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher, type ServiceResult } from '../client/serviceClient';
 import { NotLoaded, useServiceLoad } from '../client/useServiceLoad';
 import type { CapacityConflict } from './DecisionForm';
@@ -21,6 +21,7 @@ const successMessage: Record<CardAction, string> = {
   request: 'Review requested: the reviewers have a task in HubSpot.',
   withdraw: 'Request withdrawn.',
   decide: 'Answer sent: the rep sees it on the deal.',
+  delivery: 'Delivery saved: HubSpot shows its status and date.',
 };
 
 function numberOr(value: unknown): number | null {
@@ -104,6 +105,7 @@ export function DealgateCard({ context, actions, fetcher, baseUrl = DEFAULT_SERV
       onRequest={(body: RequestReviewBody) => run('request', () => client.requestReview(dealId, body))}
       onWithdraw={(reviewId: number) => run('withdraw', () => client.withdraw(reviewId))}
       onDecide={(reviewId: number, body: DecisionBody) => run('decide', () => client.decide(reviewId, body))}
+      onUpdateDelivery={(reviewId: number, body: DeliveryUpdateBody) => run('delivery', () => client.updateDelivery(reviewId, body))}
     />
   );
 }

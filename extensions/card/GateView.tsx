@@ -1,13 +1,14 @@
 import { Alert, Divider, EmptyState, Flex, Heading, LoadingButton, Text } from '@hubspot/ui-extensions';
-import type { DecisionBody, GateResponse, RequestReviewBody } from '../contract/api';
+import type { DecisionBody, DeliveryUpdateBody, GateResponse, RequestReviewBody } from '../contract/api';
 import { AnswerSection } from './AnswerSection';
 import { CapacitySection } from './CapacitySection';
 import { CommitmentForm } from './CommitmentForm';
 import { DecisionForm, type CapacityConflict } from './DecisionForm';
+import { DeliverySection } from './DeliverySection';
 import { GlanceSection } from './GlanceSection';
 import { HistorySection } from './HistorySection';
 
-export type CardAction = 'request' | 'withdraw' | 'decide';
+export type CardAction = 'request' | 'withdraw' | 'decide' | 'delivery';
 
 /** The last action the service refused: its message, the fields it named, a capacity conflict. */
 export interface ActionFailure {
@@ -27,10 +28,12 @@ export interface GateViewProps {
   onRequest: (body: RequestReviewBody) => void;
   onWithdraw: (reviewId: number) => void;
   onDecide: (reviewId: number, body: DecisionBody) => void;
+  /** The owner, a reviewer or an admin updates what the approval became. */
+  onUpdateDelivery: (reviewId: number, body: DeliveryUpdateBody) => void;
 }
 
 /** Everything the card shows for a loaded deal, for whoever is looking (rep, reviewer, admin). */
-export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDecide }: GateViewProps) {
+export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDecide, onUpdateDelivery }: GateViewProps) {
   const { permissions, review, caller } = gate;
   const busy = inFlight !== null;
   const isReviewer = caller.roles.includes('reviewer') || caller.roles.includes('escalation_reviewer');
@@ -54,6 +57,17 @@ export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDec
         </Alert>
       )}
       <AnswerSection gate={gate} />
+      {review && (
+        <DeliverySection
+          reviewId={review.id}
+          delivery={review.delivery}
+          me={caller.userId}
+          busy={busy}
+          submitting={inFlight === 'delivery'}
+          serverErrors={failed('delivery')?.fieldErrors ?? {}}
+          onUpdate={onUpdateDelivery}
+        />
+      )}
 
       {permissions.canWithdraw && review && (
         <LoadingButton

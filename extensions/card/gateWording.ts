@@ -2,7 +2,7 @@ import type { DecisionOutcome, DealFlagKind, GateEvaluation, GateResponse, GateS
 
 /** The words the card (and the demo's text rendering) uses for what the API returns. */
 
-type TagVariant = 'danger' | 'warning' | 'info' | 'success' | 'default';
+export type TagVariant = 'danger' | 'warning' | 'info' | 'success' | 'default';
 
 export const gateStatusTag: Record<GateStatus, { label: string; variant: TagVariant }> = {
   not_required: { label: 'No review needed', variant: 'default' },
@@ -40,7 +40,12 @@ const actionLabels: Record<string, string> = {
   commitment_deprioritized: 'Commitment deprioritized',
   gate_status_changed: 'Gate status changed',
   stage_move_reverted: 'Stage move reverted',
-  gate_skip_reverted: 'Moved past the gate without sign-off'
+  gate_skip_reverted: 'Moved past the gate without sign-off',
+  delivery_opened: 'Delivery promised',
+  delivery_updated: 'Delivery updated',
+  delivery_slipped: 'Delivery slipped',
+  delivery_delivered: 'Delivered',
+  delivery_overdue: 'Delivery overdue',
 };
 
 /** "review_requested" -> "Review requested"; unknown actions are spelled out rather than hidden. */

@@ -2,6 +2,7 @@ import type {
   ApiErrorBody,
   DashboardResponse,
   DecisionBody,
+  DeliveryUpdateBody,
   EnforceBackfillResponse,
   GateResponse,
   RequestReviewBody,
@@ -87,6 +88,7 @@ export interface ServiceClient {
   requestReview(dealId: string, body: RequestReviewBody): Promise<ServiceResult<GateResponse>>;
   decide(reviewId: number, body: DecisionBody): Promise<ServiceResult<GateResponse>>;
   withdraw(reviewId: number): Promise<ServiceResult<GateResponse>>;
+  updateDelivery(reviewId: number, body: DeliveryUpdateBody): Promise<ServiceResult<GateResponse>>;
   getSettings(): Promise<ServiceResult<SettingsResponse>>;
   putSettings(settings: Settings): Promise<ServiceResult<SettingsResponse>>;
   getDashboard(): Promise<ServiceResult<DashboardResponse>>;
@@ -101,6 +103,7 @@ export function createServiceClient(fetcher: ServiceFetcher, baseUrl: string = D
     requestReview: (dealId, body) => call(fetcher, `${api}/deals/${seg(dealId)}/reviews`, 'POST', body),
     decide: (reviewId, body) => call(fetcher, `${api}/reviews/${reviewId}/decision`, 'POST', body),
     withdraw: (reviewId) => call(fetcher, `${api}/reviews/${reviewId}/withdraw`, 'POST', {}),
+    updateDelivery: (reviewId, body) => call(fetcher, `${api}/reviews/${reviewId}/delivery`, 'POST', body),
     getSettings: () => call(fetcher, `${api}/settings`, 'GET'),
     putSettings: (settings) => call(fetcher, `${api}/settings`, 'PUT', settings),
     getDashboard: () => call(fetcher, `${api}/dashboard`, 'GET'),

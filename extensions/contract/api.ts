@@ -36,6 +36,13 @@ export type ReviewStatus = (typeof reviewStatuses)[number];
 export const decisionOutcomes = ['yes', 'yes_but', 'no'] as const;
 export type DecisionOutcome = (typeof decisionOutcomes)[number];
 
+/**
+ * Where a delivery stands: what engineering said yes to, owned and dated (issue 14). Also written
+ * to the deal's `dealgate_delivery_status` property. `deprioritized` is set by the capacity ledger only.
+ */
+export const deliveryStatuses = ['planned', 'in_progress', 'at_risk', 'delivered', 'slipped', 'deprioritized'] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
 export type Role = 'rep' | 'reviewer' | 'admin' | 'escalation_reviewer';
 
 const hubspotUserId = z.string().regex(/^\d+$/, { message: 'must be a HubSpot user id (digits only)' });
@@ -81,6 +88,22 @@ export const decisionBody = z
     }
   });
 export type DecisionBody = z.input<typeof decisionBody>;
+
+/**
+ * POST /reviews/:reviewId/delivery: the owner, a reviewer or an admin moves the delivery on. A later
+ * `promisedDate` is a slip and needs a `reason` (the rep tells the customer); the service checks
+ * that, the URL and the owner, and names the field at fault.
+ */
+export const deliveryUpdateBody = z
+  .object({
+    status: z.enum(deliveryStatuses),
+    promisedDate: isoDate.optional(),
+    reason: z.string().trim().max(4000).optional(),
+    workItemUrl: z.string().trim().min(1).max(2000).optional(),
+    ownerUserId: hubspotUserId.optional(),
+  })
+  .strict();
+export type DeliveryUpdateBody = z.infer<typeof deliveryUpdateBody>;
 
 export const capacitySettings = z
   .object({
@@ -184,6 +207,38 @@ export interface ReviewView {
   /** The amount (home currency) the approval was given at; null before a decision or when the deal had none. */
   approvedAmount: number | null;
   deprioritized: { at: string; forReviewId: number | null } | null;
+  /** What the approval became: an owned, dated commitment (null before a yes or yes-but). */
+  delivery: DeliveryView | null;
+}
+
+export interface DeliveryChangeView {
+  at: string;
+  /** A HubSpot user id, or `system` (the capacity ledger). */
+  by: string;
+  status: DeliveryStatus;
+  promisedDate: string;
+  ownerUserId: string;
+  workItemUrl: string | null;
+  reason: string | null;
+}
+
+export interface DeliveryView {
+  ownerUserId: string;
+  status: DeliveryStatus;
+  /** YYYY-MM-DD */
+  promisedDate: string;
+  /** The date first promised: on time means delivered by it, whatever slips came after. */
+  firstPromisedDate: string;
+  workItemUrl: string | null;
+  deliveredAt: string | null;
+  /** The promised date has passed and it is neither delivered nor deprioritized. */
+  overdue: boolean;
+  /** Oldest first; the first entry is the promise made with the decision. */
+  history: DeliveryChangeView[];
+  /** The caller may update it (its owner, a reviewer, an admin) and it is not settled yet. */
+  canUpdate: boolean;
+  /** Why not, when canUpdate is false. */
+  updateDenied: string | null;
 }
 
 export interface SlaClock {
@@ -359,6 +414,40 @@ export interface QueueItem {
   remainingMs: number;
 }
 
+/** An open commitment on the home page. */
+export interface OpenDeliveryItem {
+  reviewId: number;
+  dealId: string;
+  dealName: string | null;
+  ownerUserId: string;
+  status: DeliveryStatus;
+  promisedDate: string;
+  workItemUrl: string | null;
+  overdue: boolean;
+}
+
+/** On-time delivery in a quarter of the date first promised. */
+export interface OnTimeQuarter {
+  quarter: string;
+  /** Delivered on or before the date first promised. */
+  onTime: number;
+  late: number;
+  /** Not delivered, promised date passed. */
+  overdue: number;
+  /** onTime over (onTime + late + overdue); null when there is nothing to count. */
+  rate: number | null;
+}
+
+export interface DeliveriesSummary {
+  /** Open commitments by promised date (so the overdue ones first), at most 100. */
+  open: OpenDeliveryItem[];
+  /** All open ones and the overdue among them (the list may be cut; these are the full counts). */
+  openCount: number;
+  overdueCount: number;
+  /** The last eight quarters and any later one with a promise, oldest first. */
+  onTime: OnTimeQuarter[];
+}
+
 /** GET /api/v1/dashboard (admins and reviewers) */
 export interface DashboardResponse {
   quarter: string;
@@ -389,6 +478,8 @@ export interface DashboardResponse {
   settingsChanges: SettingsChangeView[];
   /** The caller is an admin: POST /flags/backfill/enforce is theirs (a reviewer is refused). */
   canEnforceBackfill: boolean;
+  /** What engineering said yes to: open commitments and on-time delivery per quarter. */
+  deliveries: DeliveriesSummary;
   asOf: string;
 }
 

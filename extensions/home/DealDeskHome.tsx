@@ -19,6 +19,7 @@ import { CapacitySection } from '../card/CapacitySection';
 import { HeadedTable } from '../card/HeadedTable';
 import { flagKindLabel, formatAmount, formatWeeks, formatWhen, settingsChangeLine, slaText, userLabel } from '../card/gateWording';
 import { dashboardFigures } from './dashboardFigures';
+import { DeliveriesSection } from './DeliveriesSection';
 
 export interface DealDeskHomeProps {
   fetcher: ServiceFetcher;
@@ -106,6 +107,7 @@ export function DashboardView({
       <QueueTable queue={dashboard.queue} me={me} />
 
       <CapacitySection capacity={dashboard.capacity} />
+      <DeliveriesSection deliveries={dashboard.deliveries} me={me} />
 
       <Heading>Moves past the gate without sign-off, this quarter</Heading>
       {dashboard.violationsByUser.length === 0 ? (

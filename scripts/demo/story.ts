@@ -68,7 +68,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     await stepThreeYesBut(story, acme, acmeReview);
     await stepFourNoUntilRemoved(story);
     await stepFiveOverdue(story);
-    await stepSixCapacity(story, acme);
+    const hooli = await stepSixCapacity(story, acme);
+    await stepSevenDelivery(story, { dealId: acme, reviewId: acmeReview }, hooli);
     await finaleDashboard(story);
     write(`\nEvery step behaved as told (${say.checksPassed} checks passed).\n`);
     return { ok: true, failure: null, world, checksPassed: say.checksPassed };
@@ -280,7 +281,13 @@ async function stepFiveOverdue(story: Story): Promise<void> {
   world.showCard('rep', gate);
 }
 
-async function stepSixCapacity(story: Story, acme: string): Promise<void> {
+/** A deal and its review. */
+interface Reviewed {
+  dealId: string;
+  reviewId: number;
+}
+
+async function stepSixCapacity(story: Story, acme: string): Promise<Reviewed> {
   const { world, say } = story;
   say.step('The capacity ledger fills; a new approval must deprioritize an older one');
   const current = await world.call<SettingsResponse>('admin', 'GET', '/settings');
@@ -329,7 +336,46 @@ async function stepSixCapacity(story: Story, acme: string): Promise<void> {
   world.showCard('reviewer', chosen);
   const umbrellaGate = await world.gate('rep', umbrella);
   say.expectEqual("the API: Umbrella's card says it was deprioritized for Hooli", umbrellaGate.review?.deprioritized?.forReviewId, hooliReview);
+  say.expectEqual("HubSpot: Umbrella's dealgate_delivery_status is \"deprioritized\"", world.propertyOf(umbrella, 'dealgate_delivery_status'), 'deprioritized');
   world.showCard('rep', umbrellaGate);
+  return { dealId: hooli, reviewId: hooliReview };
+}
+
+const DAY_MS = 24 * HOUR_MS;
+
+async function updateDeliveryAs(story: Story, reviewId: number, body: Record<string, unknown>): Promise<GateResponse> {
+  const { world, say } = story;
+  const updated = await world.call<GateResponse>('reviewer', 'POST', `/reviews/${reviewId}/delivery`, body);
+  say.expectEqual(`POST /api/v1/reviews/${reviewId}/delivery as the reviewer answers 200`, updated.status, 200);
+  await world.stack.settle();
+  return updated.json;
+}
+
+async function stepSevenDelivery(story: Story, acme: Reviewed, hooli: Reviewed): Promise<void> {
+  const { world, say } = story;
+  say.step('Engineering owns what it said yes to: one delivery slips and the rep is told, one is delivered on time');
+  const promise = (await world.gate('reviewer', acme.dealId)).review?.delivery;
+  say.expectEqual("the API: Acme's yes-but is a planned delivery owned by the reviewer", [promise?.status, promise?.ownerUserId], ['planned', people.reviewer.userId]);
+  const promised = promise?.promisedDate ?? '';
+  say.expectEqual('HubSpot: dealgate_promised_date is the promised day', world.propertyOf(acme.dealId, 'dealgate_promised_date'), promised);
+  const later = new Date(Date.parse(`${promised}T00:00:00Z`) + 7 * DAY_MS).toISOString().slice(0, 10);
+  const reason = 'the Okta SCIM API changed; provisioning needs another week';
+  say.say(`${people.reviewer.name} moves Acme's date from ${promised} to ${later}: "${reason}".`);
+  const slipped = await updateDeliveryAs(story, acme.reviewId, { status: 'in_progress', promisedDate: later, reason });
+  say.expectEqual('the API: the delivery slipped to the new date', [slipped.review?.delivery?.status, slipped.review?.delivery?.promisedDate], ['slipped', later]);
+  say.expectEqual('HubSpot: dealgate_delivery_status is "slipped"', world.propertyOf(acme.dealId, 'dealgate_delivery_status'), 'slipped');
+  const note = world.notesOf(acme.dealId, 'slipped');
+  say.expectEqual('HubSpot: one note on the deal says it slipped, and why', [note.length, (note[0]?.properties.hs_note_body ?? '').includes(reason)], [1, true]);
+  const tell = world.stack.sim.tasksForDeal(acme.dealId).filter((t) => (t.properties.hs_task_subject ?? '').startsWith('Tell the customer'));
+  say.expectEqual(`HubSpot: the deal owner (${people.rep.name}) has a task to tell the customer`, tell.map((t) => t.properties.hubspot_owner_id), [people.rep.ownerId]);
+  say.show('The task in HubSpot:', tell[0]?.properties.hs_task_subject ?? '');
+  world.showCard('rep', await world.gate('rep', acme.dealId));
+
+  say.say(`Hooli's EU data residency ships: ${people.reviewer.name} marks it delivered.`);
+  const delivered = await updateDeliveryAs(story, hooli.reviewId, { status: 'delivered' });
+  say.expectEqual('the API: delivered', delivered.review?.delivery?.status, 'delivered');
+  const deliveredNote = world.notesOf(hooli.dealId, 'was delivered');
+  say.expectEqual('HubSpot: one note says it was delivered on time', [deliveredNote.length, (deliveredNote[0]?.properties.hs_note_body ?? '').includes('on time')], [1, true]);
 }
 
 async function finaleDashboard(story: Story): Promise<void> {
@@ -348,6 +394,7 @@ async function finaleDashboard(story: Story): Promise<void> {
   say.expectEqual('the queue: the overdue Initech review, nothing else', [dashboard.overdueCount, dashboard.queue.map((q) => q.status)], [1, ['overdue']]);
   const blocked = ledger.violations.filter(inQuarter).length;
   say.expectEqual(`blocked moves this quarter: ${blocked} by user ${people.rep.userId}`, dashboard.violationsByUser, blocked === 0 ? [] : [{ userId: people.rep.userId, count: blocked }]);
+  say.expectEqual('open commitments: Acme (slipped), nothing overdue', [dashboard.deliveries.open.map((d) => d.status), dashboard.deliveries.overdueCount], [['slipped'], 0]);
   say.check('the capacity used fits the allocation', dashboard.capacity !== null && dashboard.capacity.usedWeeks <= dashboard.capacity.allocationWeeks, JSON.stringify(dashboard.capacity));
   say.show(`The deal-desk home page, as ${people.admin.name} sees it:`, renderDashboardAsText(dashboard, people.admin.userId));
 }

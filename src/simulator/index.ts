@@ -39,6 +39,7 @@
  *   await sim.webhooks.idle();                                       // every webhook delivered
  *   sim.dealHistory(deal.id, 'dealstage'); sim.notesForDeal(deal.id); sim.requests.count('PATCH /crm/v3/objects/deals/{objectId}');
  *   sim.faults.failNext(2, { status: 503 }); sim.faults.latency(200); sim.faults.hangNext();
+ *   const held = sim.faults.holdNextAnswer({ match: 'GET /crm/v3/objects/deals' }); await held.handled; held.release();
  *   await sim.stop();
  *
  * Changes made with the app's tokens show as sourceType/changeSource INTEGRATION with the app id
@@ -59,7 +60,7 @@ export type { Pipeline, PipelineSeed, PipelineStage, StageSeed } from './crm/pip
 export { DEFAULT_SALES_PIPELINE } from './crm/pipelines';
 export type { PropertyDefinition, PropertyGroup, PropertyInput } from './crm/propertyCatalog';
 export { NOTE_TO_DEAL, TASK_TO_DEAL } from './crm/associations';
-export type { FailOptions, HangOptions, RequestMatcher } from './traffic/faults';
+export type { FailOptions, HangOptions, HeldAnswer, RequestMatcher } from './traffic/faults';
 export type { LoggedRequest } from './traffic/requestLog';
 export type { DeliveryAttempt, DeliverySettings, WebhookEvent } from './webhooks/webhookDispatcher';
 export type { Subscription, WebhooksConfig } from './webhooks/subscriptions';

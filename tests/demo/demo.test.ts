@@ -18,7 +18,8 @@ const STEP_HEADINGS = [
   'Step 4 — A second deal gets a no and stays blocked until the commitment is removed',
   'Step 5 — An unanswered review goes overdue and escalates',
   'Step 6 — The capacity ledger fills; a new approval must deprioritize an older one',
-  'Step 7 — The deal desk dashboard',
+  'Step 7 — Engineering owns what it said yes to: one delivery slips and the rep is told, one is delivered on time',
+  'Step 8 — The deal desk dashboard',
 ];
 
 function databasePathIn(output: string): string {
@@ -51,6 +52,7 @@ describe('npm run demo', () => {
     expect(output).toContain('│ [Review overdue]');
     expect(output).toContain('│ ! warning: This commitment was deprioritized');
     expect(output).toContain('│ == Deal desk, ');
+    expect(output).toContain('│ Why it slipped: ');
     expect(existsSync(databasePathIn(output))).toBe(false);
   }, DEMO_TEST_MS);
 

@@ -380,6 +380,8 @@ describe('the gate holds on every path', () => {
     // Won before Dealgate was installed: HubSpot sent no webhook for it.
     const deal = stack.sim.seedDeal({
       properties: { dealname: 'Old win', dealstage: 'closedwon', pipeline: 'default', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
+      // An hour before Dealgate was installed: its passage predates Dealgate.
+      at: stack.clock.now() - 3_600_000,
     });
     await stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'backfill')], Date.now());
     await stack.settle();
@@ -404,6 +406,8 @@ describe('the gate holds on every path', () => {
     const stack = await start();
     const deal = stack.sim.seedDeal({
       properties: { dealname: 'Old win', dealstage: 'closedwon', pipeline: 'default', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
+      // An hour before Dealgate was installed: its passage predates Dealgate.
+      at: stack.clock.now() - 3_600_000,
     });
     await stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'backfill')], Date.now());
     await stack.settle();
@@ -454,6 +458,8 @@ describe('the gate holds on every path', () => {
     await settings(stack, { afterClose: 'flag' });
     const deal = stack.sim.seedDeal({
       properties: { dealname: 'Old win', dealstage: 'closedwon', pipeline: 'default', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' },
+      // An hour before Dealgate was installed: its passage predates Dealgate.
+      at: stack.clock.now() - 3_600_000,
     });
     // The reconciliation reached it before the install sweep did.
     await stack.store.inbox.insertBatch([sweepFound(stack.sim, deal.id, 'reconcile')], Date.now());

@@ -129,8 +129,10 @@ describe('card API: the review lifecycle', () => {
     expect(await auditActions()).toEqual([
       ['review_requested', REP, 'not_required', 'pending'],
       ['review_decided', REVIEWER, 'pending', 'approved'],
+      // The yes is now a commitment engineering owns (issue 14; tests/gate/delivery.test.ts).
+      ['delivery_opened', REVIEWER, null, 'planned'],
     ]);
-    expect(result.json.history.map((e) => e.action)).toEqual(['review_requested', 'review_decided']);
+    expect(result.json.history.map((e) => e.action)).toEqual(['review_requested', 'review_decided', 'delivery_opened']);
 
     // Deciding twice is a conflict, not a second decision.
     const twice = await decide(reviewId, { outcome: 'no', note: 'changed my mind' }, SECOND_REVIEWER);

@@ -10,8 +10,9 @@ import { reportCounts, SEED } from './counts';
 import { crmRecord, databaseRows, populate, PORTAL_NEVER_INSTALLED, SHARED_DEAL_ID, startTwoAccounts, type AccountData, type TwoAccounts } from './twoAccounts';
 
 // The signatures of refused card requests are kept (a copy of one is refused as a replay): a
-// record of what was sent, not state the bad input changed; so is the readiness probe's write.
-const NOT_STATE = ['seen_signatures', 'readiness_probe'];
+// record of what was sent, not state the bad input changed; so is the readiness probe's write, and
+// so are the SLA and sweep workers' renewals of their leases (worker_leases, every round).
+const NOT_STATE = ['seen_signatures', 'readiness_probe', 'worker_leases'];
 
 /**
  * The service's rows to compare before and after (all but NOT_STATE), the pipelines cache without

@@ -285,6 +285,25 @@ describe('properties', () => {
     );
     expect(error.code).toBe(400);
   });
+
+  it('keeps a date property as its day (YYYY-MM-DD) and refuses a time that is not midnight UTC, as HubSpot documents', async () => {
+    await client.crm.properties.coreApi.create('deals', {
+      name: 'promised_day',
+      label: 'Promised day',
+      type: PropertyCreateTypeEnum.Date,
+      fieldType: PropertyCreateFieldTypeEnum.Date,
+      groupName: 'dealinformation',
+    });
+    const deal = sim.seedDeal({ properties: { dealname: 'Dated', dealstage: 'qualifiedtobuy' } });
+    await client.crm.deals.basicApi.update(deal.id, { properties: { promised_day: '2026-11-30' } });
+    expect(sim.getDeal(deal.id)?.properties.promised_day).toBe('2026-11-30');
+    await client.crm.deals.basicApi.update(deal.id, { properties: { promised_day: String(Date.UTC(2026, 11, 14)) } });
+    expect(sim.getDeal(deal.id)?.properties.promised_day).toBe('2026-12-14');
+    const notMidnight = await failure(client.crm.deals.basicApi.update(deal.id, { properties: { promised_day: String(Date.UTC(2026, 11, 14, 9)) } }));
+    expect(notMidnight.code).toBe(400);
+    expect(notMidnight.body.message).toContain('INVALID_DATE');
+    expect(sim.getDeal(deal.id)?.properties.promised_day).toBe('2026-12-14');
+  });
 });
 
 describe('notes and tasks', () => {
@@ -543,6 +562,19 @@ describe('fault injection', () => {
     await new Promise((r) => setTimeout(r, 100));
     await own.stop();
     expect(await outcome).toBe('dropped');
+  });
+
+  it('holds an answer after handling the call: the caller gets what HubSpot had then, though a write landed since', async () => {
+    const deal = sim.seedDeal({ properties: { dealname: 'Late answer', dealstage: 'qualifiedtobuy' } });
+    const held = sim.faults.holdNextAnswer({ match: 'GET /crm/v3/objects/deals/{objectId}' });
+    let answered = false;
+    const read = client.crm.deals.basicApi.getById(deal.id, ['dealstage']).finally(() => (answered = true));
+    await held.handled;
+    await client.crm.deals.basicApi.update(deal.id, { properties: { dealstage: 'contractsent' } });
+    expect(answered).toBe(false);
+    held.release();
+    expect((await read).properties.dealstage).toBe('qualifiedtobuy');
+    expect(sim.getDeal(deal.id)?.properties.dealstage).toBe('contractsent');
   });
 });
 

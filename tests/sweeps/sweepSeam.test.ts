@@ -1,3 +1,4 @@
+import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from '../../src/server/accounts/dealgateProperties';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack, type StackOptions } from '../support/stack';
 import { opsSweeps, sweepEvents } from './sweepWorld';
@@ -73,6 +74,51 @@ describe('the install backfill and the reconciliation together', () => {
     await s.settle();
 
     expect((await sweepEvents(s, 'backfill')).some((e) => e.objectId === dealId)).toBe(true);
+    expect(s.sim.getDeal(dealId)?.properties.dealstage).toBe('contractsent');
+    expect(await s.store.gateViolations.listForDeal(s.sim.portalId, dealId)).toMatchObject([{ action: 'reverted', movedByUserId: String(REP), toStage: 'closedwon' }]);
+    expect(await s.store.dealFlags.openForDeal(s.sim.portalId, dealId)).toEqual([]);
+  }, 60_000);
+
+  it('move back a deal moved past the gate without a webhook after the install but before the backfill began (it does not predate Dealgate)', async () => {
+    const s = await startAccount();
+    const [dealId] = s.sim.createDeals({ count: 1, stages: ['contractsent'], properties: { dealname: 'Acme rollout', ...commitment }, at: Date.now() - HOUR }) as [string];
+    // Installed (first contact) already; the rep moves it before the backfill's pass starts, and no webhook comes.
+    s.sim.moveDealToStage(dealId, 'closedwon', { userId: REP, silent: true });
+    s.background.start();
+    await waitUntil(async () => (await opsSweeps(s)).backfill?.status === 'finished', 20_000, 'the backfill');
+    await s.settle();
+
+    expect((await sweepEvents(s, 'backfill')).some((e) => e.objectId === dealId)).toBe(true);
+    expect(s.sim.getDeal(dealId)?.properties.dealstage).toBe('contractsent');
+    expect(await s.store.gateViolations.listForDeal(s.sim.portalId, dealId)).toMatchObject([{ action: 'reverted', movedByUserId: String(REP), toStage: 'closedwon' }]);
+    expect(await s.store.dealFlags.openForDeal(s.sim.portalId, dealId)).toEqual([]);
+  }, 60_000);
+
+  it('move back a deal whose move webhook arrives after the install backfill flagged it: the webhook proves the move was watched', async () => {
+    stack = await startStack({ defaults: { valueThreshold: 50_000 }, startWorkers: false, background: { sweeps: true, reconcileIntervalMs: 200 } });
+    const s = stack;
+    // The account had Dealgate's properties before Dealgate first met it (an earlier install).
+    s.sim.seedPropertyGroup('deals', DEALGATE_PROPERTY_GROUP);
+    for (const p of DEALGATE_PROPERTIES) {
+      s.sim.seedProperty('deals', { name: p.name, label: p.label, type: p.type, fieldType: p.fieldType, groupName: DEALGATE_PROPERTY_GROUP.name, ...(p.options ? { options: p.options } : {}) });
+    }
+    const [dealId] = s.sim.createDeals({ count: 1, stages: ['contractsent'], properties: { dealname: 'Acme rollout', ...commitment }, at: Date.now() - HOUR }) as [string];
+    // The move's webhook is held (HubSpot retrying it) while Dealgate meets the account and its backfill flags the deal.
+    s.sim.webhooks.pause();
+    s.sim.moveDealToStage(dealId, 'closedwon', { userId: REP });
+    // Dealgate meets the account strictly after the move (a move in the install's millisecond counts as watched).
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await s.provision();
+    s.background.start();
+    await waitUntil(async () => (await sweepEvents(s, 'backfill')).some((e) => e.objectId === dealId && e.status === 'done'), 20_000, 'the backfill event');
+    expect((await s.store.dealFlags.openForDeal(s.sim.portalId, dealId)).map((f) => f.kind)).toEqual(['backfill']);
+    expect(s.sim.getDeal(dealId)?.properties.dealstage).toBe('closedwon');
+
+    s.sim.webhooks.resume();
+    s.sim.webhooks.flush();
+    await s.sim.webhooks.idle(20_000);
+    await s.settle();
+
     expect(s.sim.getDeal(dealId)?.properties.dealstage).toBe('contractsent');
     expect(await s.store.gateViolations.listForDeal(s.sim.portalId, dealId)).toMatchObject([{ action: 'reverted', movedByUserId: String(REP), toStage: 'closedwon' }]);
     expect(await s.store.dealFlags.openForDeal(s.sim.portalId, dealId)).toEqual([]);

@@ -156,8 +156,10 @@ describe('the deal card, for a rep', () => {
     // The approval covers the commitment as it stands; changing it means asking again.
     expect(renderer.findByTestId(Text, 'commitment-approved-note')).toBeDefined();
     expect(renderer.findByTestId(LoadingButton, 'request-review').text).toBe('Request review of the change');
-    expect(says(renderer, TableRow, 'history-row-0')).toContain('Answered');
-    expect(says(renderer, TableRow, 'history-row-0')).toContain('user 200');
+    // Newest first: the delivery the yes-but promised (issue 14), then the answer.
+    expect(says(renderer, TableRow, 'history-row-0')).toContain('Delivery promised');
+    expect(says(renderer, TableRow, 'history-row-1')).toContain('Answered');
+    expect(says(renderer, TableRow, 'history-row-1')).toContain('user 200');
   });
 
   it('shows a no with its reason and what to do next, and lets the rep renegotiate and ask again', async () => {

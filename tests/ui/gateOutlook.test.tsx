@@ -70,7 +70,8 @@ describe('the card says what the gate will do', () => {
 
 /** A deal the install sweep found past the gate with a commitment (as the backfill's inbox event leaves it): flagged, not moved. */
 async function foundAtInstall(): Promise<string> {
-  const dealId = live.seedDeal({ dealname: 'Old win', dealstage: 'closedwon', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' });
+  // Won an hour before Dealgate was installed (its passage predates Dealgate).
+  const dealId = live.seedDeal({ dealname: 'Old win', dealstage: 'closedwon', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' }, { at: live.clock.now() - 3_600_000 });
   await live.stack.store.inbox.insertBatch(
     [
       sweepFound(live.stack.sim, dealId, 'backfill'),
@@ -115,7 +116,8 @@ describe('the home page lists what the gate did not move', () => {
   });
 
   it('offers admins the enforcement of the deals found at install, and says what it queued', async () => {
-    const dealId = live.seedDeal({ dealname: 'Old win', dealstage: 'closedwon', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' });
+    // Won an hour before Dealgate was installed (its passage predates Dealgate).
+  const dealId = live.seedDeal({ dealname: 'Old win', dealstage: 'closedwon', amount: '90000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SSO', dealgate_effort_weeks: '2' }, { at: live.clock.now() - 3_600_000 });
     await live.stack.store.inbox.insertBatch(
       [
         sweepFound(live.stack.sim, dealId, 'backfill'),

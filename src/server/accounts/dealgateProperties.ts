@@ -1,4 +1,5 @@
 import { gateStatuses } from '../../../extensions/contract/api';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../domain/delivery';
 import { PropertyCreateFieldTypeEnum, PropertyCreateTypeEnum, type PropertyDefinition } from '../hubspot/gateway';
 
 /**
@@ -17,6 +18,45 @@ const statusLabels: Record<(typeof gateStatuses)[number], string> = {
   approved_with_conditions: 'Approved with conditions',
   rejected: 'Rejected',
 };
+
+const deliveryStatusLabels: Record<DeliveryStatus, string> = {
+  planned: 'Planned',
+  in_progress: 'In progress',
+  at_risk: 'At risk',
+  delivered: 'Delivered',
+  slipped: 'Slipped',
+  deprioritized: 'Deprioritized',
+};
+
+/**
+ * What engineering said yes to (issue 14), for HubSpot views and reports: the delivery's status,
+ * its promised date (a date property: HubSpot takes YYYY-MM-DD, https://developers.hubspot.com/docs/api/crm/properties
+ * "date" values) and its owner's HubSpot user id. Written by Dealgate from its delivery record.
+ */
+export const DELIVERY_PROPERTIES: PropertyDefinition[] = [
+  {
+    name: 'dealgate_delivery_status',
+    label: 'Delivery status',
+    type: PropertyCreateTypeEnum.Enumeration,
+    fieldType: PropertyCreateFieldTypeEnum.Select,
+    description: 'Where engineering stands on the commitment it approved, written by Dealgate.',
+    options: DELIVERY_STATUSES.map((value, displayOrder) => ({ label: deliveryStatusLabels[value], value, displayOrder })),
+  },
+  {
+    name: 'dealgate_promised_date',
+    label: 'Promised delivery date',
+    type: PropertyCreateTypeEnum.Date,
+    fieldType: PropertyCreateFieldTypeEnum.Date,
+    description: 'The day engineering promised to deliver the approved commitment by, written by Dealgate.',
+  },
+  {
+    name: 'dealgate_delivery_owner',
+    label: 'Delivery owner',
+    type: PropertyCreateTypeEnum.String,
+    fieldType: PropertyCreateFieldTypeEnum.Text,
+    description: 'HubSpot user who owns the delivery of the approved commitment, written by Dealgate.',
+  },
+];
 
 export const DEALGATE_PROPERTIES: PropertyDefinition[] = [
   {
@@ -73,4 +113,5 @@ export const DEALGATE_PROPERTIES: PropertyDefinition[] = [
     fieldType: PropertyCreateFieldTypeEnum.Textarea,
     description: 'The extra weeks or tradeoff of a yes-but answer, written by Dealgate.',
   },
+  ...DELIVERY_PROPERTIES,
 ];

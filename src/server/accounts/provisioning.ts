@@ -49,6 +49,16 @@ export function createAccountProvisioner(deps: AccountProvisionerDeps): AccountP
     pipelinesReadAt.set(portalId, at);
   }
 
+  /**
+   * When the account's pipelines were last read from HubSpot, by any instance: the time this one
+   * started its last read (so that reads it has in flight count), or the one stored with the
+   * pipelines by whichever instance read them. Several instances then read them at most once per
+   * interval between them, not once each.
+   */
+  async function lastPipelineRead(portalId: number): Promise<number> {
+    return Math.max(pipelinesReadAt.get(portalId) ?? 0, (await store.pipelines.fetchedAt(portalId)) ?? 0);
+  }
+
   async function provision(portalId: number): Promise<void> {
     const now = clock.now();
     let account = await store.accounts.get(portalId);
@@ -92,8 +102,7 @@ export function createAccountProvisioner(deps: AccountProvisionerDeps): AccountP
     },
 
     async refreshPipelines(portalId, options = {}) {
-      const last = pipelinesReadAt.get(portalId) ?? 0;
-      if (!options.force && clock.now() - last < refreshIntervalMs) return false;
+      if (!options.force && clock.now() - (await lastPipelineRead(portalId)) < refreshIntervalMs) return false;
       pipelinesReadAt.set(portalId, clock.now());
       await readPipelines(portalId);
       logger.info({ portalId }, 'pipelines read again');

@@ -6,6 +6,7 @@ import { CAPACITY_LIST_LIMIT, capacityView, quarterBounds } from '../domain/capa
 import { isAdmin, isDesignatedReviewer } from '../domain/roles';
 import { HOUR_MS, statusAt } from '../domain/sla';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
+import { deliveriesSummary } from './deliveryView';
 
 /**
  * The deal-desk home page: both sides of the process in one view. Reps going through review
@@ -54,6 +55,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
     overdueCount: figures.waitingPastDue,
     ...(await flagsAndRules(ctx, portalId, settings)),
     canEnforceBackfill: isAdmin(userId, settings),
+    deliveries: await deliveriesSummary(store, portalId, now),
     asOf: new Date(now).toISOString(),
   };
 }

@@ -12,6 +12,7 @@ import {
 } from '../domain/reviewLifecycle';
 import { classifyHubSpotError } from '../hubspot/gateway';
 import { COMMITMENT_PROPERTIES, enqueueEffect } from '../outbox/effects';
+import type { OutboxRow } from '../outbox/outboxStore';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import type { Store } from '../storage/store';
 import { effectiveSettings, type GateContext, type GateStoreContext } from './context';
@@ -24,8 +25,17 @@ import { openReviewWithTasks, supersede } from './reviewOpening';
  * HubSpot says now, the card API with a deal it reads for the first time.
  */
 
+/** Facts of a deal, with when they were asked of HubSpot when they were (see withPendingWrites). */
+export interface ReadFacts extends DealFacts {
+  /**
+   * When Dealgate sent the read these facts come from (its clock); absent for facts it did not read
+   * from HubSpot just now (its snapshot, with a webhook's value laid over it).
+   */
+  readAt?: number;
+}
+
 /** New facts of a deal, as HubSpot has them (a `HubSpotDeal` from the gateway fits). */
-export interface DealFactsUpdate extends DealFacts {
+export interface DealFactsUpdate extends ReadFacts {
   ownerId?: string | null;
   /** The deal's `dealgate_status` in HubSpot when read: a projection that disagrees is written again. */
   status?: string | null;
@@ -35,16 +45,27 @@ export interface DealFactsUpdate extends DealFacts {
 }
 
 /**
- * HubSpot's facts with Dealgate's own commitment writes that are still in the outbox laid over
- * them: a deal read between a review request and the delivery of its properties must not look
- * as if the rep had removed the commitment.
+ * Dealgate's own writes of the deal's properties that facts read at `readAt` may not show yet,
+ * oldest first: those still in the outbox, and for facts read from HubSpot those delivered since
+ * the read was sent. HubSpot answers a read with what it had when it handled it, and that answer
+ * can reach Dealgate after the outbox delivered a write HubSpot had not seen yet: the write is no
+ * longer pending then, yet the facts predate it. (The deal-card suites on PostgreSQL: a reviewer's
+ * decision read the deal, the request's commitment was delivered meanwhile, and the read withdrew
+ * the review as if the rep had removed the commitment.) Rows done without being sent (yielded to a
+ * rep's later change, skipped) carry a reason in last_error and are not laid over.
  */
-export async function withPendingWrites<F extends DealFacts>(store: Store, portalId: number, dealId: string, facts: F): Promise<F> {
-  const pending = (await store.outbox.list({ status: 'pending', portalId, dealId, limit: 100 }))
-    .filter((row) => row.kind === 'update_deal')
-    .reverse();
+function ownWritesNotIn(store: Store, portalId: number, dealId: string, readAt: number | undefined): Promise<OutboxRow[]> {
+  return store.outbox.dealWritesNotDeliveredBefore(portalId, dealId, readAt ?? Number.MAX_SAFE_INTEGER);
+}
+
+/**
+ * HubSpot's facts with Dealgate's own commitment writes that they may not show laid over them
+ * (ownWritesNotIn): a deal read between a review request and the delivery of its properties must
+ * not look as if the rep had removed the commitment.
+ */
+export async function withPendingWrites<F extends ReadFacts>(store: Store, portalId: number, dealId: string, facts: F): Promise<F> {
   let result = facts;
-  for (const row of pending) {
+  for (const row of await ownWritesNotIn(store, portalId, dealId, facts.readAt)) {
     const properties = (row.payload as { properties?: Record<string, string> }).properties ?? {};
     if (!COMMITMENT_PROPERTIES.some((name) => name in properties)) continue;
     result = { ...result };
@@ -83,6 +104,7 @@ export async function reconcileDealFacts(
 ): Promise<GateEvaluation> {
   const { store } = ctx;
   return await store.transaction(async () => {
+    await store.deals.lockForChange(portalId, dealId);
     const now = ctx.clock.now();
     const { settings } = await effectiveSettings(ctx, portalId);
     const previous = await store.deals.get(portalId, dealId);
@@ -202,7 +224,7 @@ export async function reconcileDealFacts(
  * it was moved to: `pastGate && !mayAdvance` means the move was not allowed). Reads settings, the
  * cached pipeline and the latest review; writes nothing.
  */
-export async function evaluateGateForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: DealFacts, under?: Settings): Promise<GateEvaluation> {
+export async function evaluateGateForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: ReadFacts, under?: Settings): Promise<GateEvaluation> {
   const { store } = ctx;
   const settings = under ?? (await effectiveSettings(ctx, portalId)).settings;
   const withOwn = await withPendingWrites(store, portalId, dealId, facts);

@@ -20,12 +20,16 @@ import {
 import { ensurePipelines, loadDeal, refreshDeal } from './dealFacts';
 import { ownerUserIdOf } from './owners';
 import { buildGateResponse } from './gateView';
+import { openDeliveryForApproval } from './deliveryService';
+import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettlement';
 import { openReviewWithTasks, supersede } from './reviewOpening';
 
 /**
  * What a rep and a reviewer do from the card: look at the gate, request a review, decide it,
  * withdraw it. Each action is one store transaction holding the state change, its audit entries
- * and its HubSpot effects (outbox rows); HubSpot is only read before it, never inside.
+ * and its HubSpot effects (outbox rows); HubSpot is only read before it, never inside. Each
+ * transaction first locks its deal (deals.lockForChange), so it reads what enforcement and other
+ * card actions on the deal committed before it, and they wait for it.
  */
 
 async function prepareDeal(ctx: GateContext, portalId: number, dealId: string) {
@@ -76,6 +80,7 @@ export async function requestReview(ctx: GateContext, caller: Caller, dealId: st
   const { store } = ctx;
   const { portalId, userId } = caller;
   await store.transaction(async () => {
+    await store.deals.lockForChange(portalId, dealId);
     const now = ctx.clock.now();
     const snapshot = await store.deals.get(portalId, dealId);
     if (!snapshot) throw notFound(`deal ${dealId} is not known to Dealgate`);
@@ -138,6 +143,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     deprioritizeReviewId: body.deprioritizeReviewId,
   };
   await store.transaction(async () => {
+    await store.deals.lockForChange(portalId, dealId);
     const now = ctx.clock.now();
     const review = await reviewOf(ctx, portalId, reviewId);
     const { settings } = await effectiveSettings(ctx, portalId);
@@ -184,6 +190,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
           details: { replacedBy: reviewId },
           at: now,
         });
+        await settleReplacedDelivery(store, portalId, earlier, `review #${reviewId} decided the changed commitment`, now);
       }
     }
 
@@ -211,7 +218,9 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
         },
         now,
       );
+      await deprioritizeDeliveryOf(store, portalId, target, reviewId, now);
     }
+    await openDeliveryForApproval(store, portalId, review, decided.decision);
 
     const snapshot = snapshotNow;
     const status = snapshot
@@ -242,6 +251,7 @@ export async function withdraw(ctx: GateContext, caller: Caller, reviewId: numbe
   const { source } = await prepareDeal(ctx, portalId, dealId);
   const { store } = ctx;
   await store.transaction(async () => {
+    await store.deals.lockForChange(portalId, dealId);
     const now = ctx.clock.now();
     const review = await reviewOf(ctx, portalId, reviewId);
     const { settings } = await effectiveSettings(ctx, portalId);

@@ -15,6 +15,7 @@ import { isAdmin, isDesignatedReviewer, rolesOf } from '../domain/roles';
 import { slaClock, statusAt } from '../domain/sla';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
+import { deliveryViewOf } from './deliveryView';
 
 /** Everything the card shows about a deal, built from the store (synchronous). */
 
@@ -49,6 +50,8 @@ export function reviewView(review: Review, decision: Decision | undefined, facts
     coversDeal: approvalCovers(review, facts, tolerance),
     approvedAmount: isApproval(review.status) || review.keepsBooking ? review.approvedAmount : null,
     deprioritized: review.deprioritizedAt === null ? null : { at: iso(review.deprioritizedAt), forReviewId: review.deprioritizedFor },
+    // Read apart (deliveryViewOf): the card's gate answer adds it.
+    delivery: null,
   };
 }
 
@@ -163,7 +166,7 @@ export async function buildGateResponse(
       asOf: iso(snapshot.refreshedAt),
     },
     gate: evaluateGate({ facts: snapshot, pipeline, settings, latest, now }),
-    review: latest ? reviewView(latest, decision, snapshot, now, settings.amountTolerance) : null,
+    review: latest ? { ...reviewView(latest, decision, snapshot, now, settings.amountTolerance), delivery: await deliveryViewOf(store, portalId, latest.id, userId, settings, now) } : null,
     history,
     sla: latest && isOpenReview(latest) ? slaClock(latest, now) : null,
     capacity,

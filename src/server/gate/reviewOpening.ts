@@ -6,6 +6,7 @@ import { dueAt } from '../domain/sla';
 import { enqueueEffect } from '../outbox/effects';
 import type { Store } from '../storage/store';
 import { completeReviewTasks, reviewTask } from './dealEffects';
+import { settleReplacedDelivery } from './deliverySettlement';
 
 /**
  * Opens a pending review of a commitment, with its audit entry and a task for each reviewer
@@ -82,6 +83,8 @@ export async function supersede(
   const keepsBooking = isApproval(review.status) && review.deprioritizedAt === null && isWonStage(pipeline, deal?.stage ?? null);
   const updated = { ...moved.review, keepsBooking };
   await store.reviews.update(portalId, updated);
+  // Its weeks are released (unless booked on a won deal until the changed commitment is decided): its delivery is off.
+  if (isApproval(review.status) && !keepsBooking) await settleReplacedDelivery(store, portalId, review, context.reason, context.at);
   // Nobody needs to answer it any more: its reviewer and escalation tasks are done.
   if (review.status === 'pending' || review.status === 'overdue') await completeReviewTasks(store, portalId, review, context.at);
   await store.audit.append(

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { decisionBody, requestReviewBody } from '../../../extensions/contract/api';
+import { decisionBody, deliveryUpdateBody, requestReviewBody } from '../../../extensions/contract/api';
 import type { Clock } from '../clock';
 import { notInstalled } from '../errors';
 import type { Config } from '../config/config';
@@ -12,6 +12,7 @@ import { enforceBackfill } from '../gate/backfillEnforcement';
 import { buildDashboard } from '../gate/dashboard';
 import { decide, getGate, requestReview, withdraw } from '../gate/gateService';
 import { getSettings, putSettings } from '../gate/settingsService';
+import { updateDeliveryFromCard } from '../gate/deliveryService';
 import { rawBody, verifyHubSpotRequest } from './signedRequest';
 import { validate } from './validate';
 
@@ -95,6 +96,13 @@ export function cardApi(deps: CardApiDeps): Router {
     // The withdrawal carries no data; a body, if any, must be an empty object (or JSON null).
     validate(z.object({}).strict().nullish(), req.body);
     res.json(await withdraw(ctx, caller, reviewId));
+  });
+
+  router.post('/reviews/:reviewId/delivery', async (req, res) => {
+    const caller = callerOf(req);
+    const { reviewId } = validate(reviewParams, req.params, 'path');
+    const body = validate(deliveryUpdateBody, req.body);
+    res.json(await updateDeliveryFromCard(ctx, caller, reviewId, body));
   });
 
   router.get('/settings', async (req, res) => {

@@ -54,6 +54,11 @@ export interface HubSpotDeal {
   updatedAt: number;
   /** Newest first, when asked for. */
   stageHistory: StageChange[];
+  /**
+   * When Dealgate sent the read (its own clock). HubSpot answered with what it had at some moment
+   * after this: a write of Dealgate's delivered since may be missing from these facts.
+   */
+  readAt: number;
 }
 
 export interface PipelineStageInfo {
@@ -200,7 +205,7 @@ interface SdkDeal {
   updatedAt: Date;
 }
 
-export function toHubSpotDeal(deal: SdkDeal): HubSpotDeal {
+export function toHubSpotDeal(deal: SdkDeal, readAt: number): HubSpotDeal {
   const p = deal.properties;
   const history = deal.propertiesWithHistory?.dealstage ?? [];
   return {
@@ -225,6 +230,7 @@ export function toHubSpotDeal(deal: SdkDeal): HubSpotDeal {
         updatedByUserId: h.updatedByUserId === undefined ? null : String(h.updatedByUserId),
       }))
       .sort((a, b) => b.timestamp - a.timestamp),
+    readAt,
   };
 }
 
@@ -322,9 +328,10 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
         missingDeals.delete(key);
       }
       const api = await client(portalId);
+      const readAt = now();
       try {
         const deal = await api.crm.deals.basicApi.getById(dealId, properties, options.withStageHistory ? ['dealstage'] : undefined);
-        return toHubSpotDeal(deal);
+        return toHubSpotDeal(deal, readAt);
       } catch (error) {
         if (classifyHubSpotError(error).status !== 404) throw error;
         if (missingDeals.size >= MISSING_DEAL_MEMO_SIZE) missingDeals.delete(missingDeals.keys().next().value as string);
@@ -336,12 +343,13 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
     async batchReadDeals(portalId, dealIds, options = {}) {
       if (dealIds.length === 0) return [];
       const api = await client(portalId);
+      const readAt = now();
       const result = await api.crm.deals.batchApi.read({
         inputs: dealIds.map((id) => ({ id })),
         properties,
         propertiesWithHistory: options.withStageHistory ? ['dealstage'] : [],
       });
-      return result.results.map(toHubSpotDeal);
+      return result.results.map((deal) => toHubSpotDeal(deal, readAt));
     },
 
     async updateDeal(portalId, dealId, props) {

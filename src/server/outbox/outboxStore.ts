@@ -112,6 +112,11 @@ export interface OutboxRepository {
    * left with nothing to write is done. Returns the number of rows changed.
    */
   yieldToLaterChange(portalId: number, dealId: string, property: string, changedAt: number, at: number): Promise<number>;
+  /**
+   * update_deal rows of a deal still pending, or delivered (done and sent: no last_error) at or
+   * after `since`, oldest first: Dealgate's writes a read of the deal sent at `since` may not show.
+   */
+  dealWritesNotDeliveredBefore(portalId: number, dealId: string, since: number): Promise<OutboxRow[]>;
   /** The most recent revert_stage for a deal created at or after `since` (own-move detection). */
   recentRevert(portalId: number, dealId: string, since: number): Promise<OutboxRow | undefined>;
   /** Rows of a cause and kind, whatever their status, oldest first. */
@@ -194,6 +199,10 @@ const nextDue = `SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'p
 // `NOT IN (?, ?, …)` rather than an array parameter (json_each is SQLite's, = ANY PostgreSQL's).
 const nextDueSkipping = (count: number) => `${nextDue} AND portal_id NOT IN (${Array.from({ length: count }, () => '?').join(', ')})`;
 const pendingOf = `SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending' AND portal_id = ?`;
+// Two parts, each on the whole of outbox_by_deal (an OR of the statuses used only its deal prefix).
+const writesNotDeliveredBefore = `SELECT * FROM outbox WHERE portal_id = ? AND deal_id = ? AND status = 'pending' AND kind = 'update_deal'
+    UNION ALL SELECT * FROM outbox WHERE portal_id = ? AND deal_id = ? AND status = 'done' AND kind = 'update_deal' AND completed_at >= ? AND last_error IS NULL
+    ORDER BY id`;
 const recentRevert = `SELECT * FROM outbox WHERE portal_id = ? AND deal_id = ? AND kind = 'revert_stage' AND created_at >= ? ORDER BY id DESC LIMIT 1`;
 const writesAfter = `SELECT id, kind, payload FROM outbox WHERE portal_id = ? AND deal_id = ? AND id > ? AND kind IN ('update_deal', 'revert_stage') ORDER BY id`;
 const pendingWritesBefore = `SELECT id, payload FROM outbox WHERE portal_id = ? AND deal_id = ? AND kind = 'update_deal' AND status = 'pending' AND created_at < ? ORDER BY id`;
@@ -290,6 +299,9 @@ export function outboxRepository(sql: SqlSession): OutboxRepository {
       const result = new Map<number, number>();
       for (const portalId of portalIds) result.set(portalId, (await sql.get<{ n: number }>(pendingOf, [portalId]))?.n ?? 0);
       return result;
+    },
+    async dealWritesNotDeliveredBefore(portalId, dealId, since) {
+      return (await sql.all<OutboxDbRow>(writesNotDeliveredBefore, [portalId, dealId, portalId, dealId, since])).map(toRow);
     },
     async yieldToLaterChange(portalId, dealId, property, changedAt, at) {
       let changed = 0;

@@ -16,6 +16,16 @@ export interface DealSnapshotRepository {
   upsert(portalId: number, snapshot: DealSnapshot): Promise<void>;
   /** Every live deal of the account (recomputing statuses after a settings change). */
   list(portalId: number): Promise<DealSnapshot[]>;
+  /**
+   * Inside a transaction that reads a deal's facts or review to write on them: until it ends,
+   * another transaction's lockForChange of the deal waits, so each reads what the one before it
+   * wrote. Without it, on PostgreSQL (READ COMMITTED), the inbox storing a deal read from HubSpot
+   * and a rep's request on the same deal ran side by side, and the one committing last wrote the
+   * snapshot from what it read before the other committed (the request's commitment undone).
+   * PostgreSQL: a transaction-scoped advisory lock (the deal may have no row yet); SQLite runs
+   * one transaction at a time, so nothing to do.
+   */
+  lockForChange(portalId: number, dealId: string): Promise<void>;
 }
 
 interface SnapshotRow {
@@ -54,6 +64,7 @@ function toSnapshot(row: SnapshotRow): DealSnapshot {
 
 const get = 'SELECT * FROM deal_snapshots WHERE portal_id = ? AND deal_id = ?';
 const list = 'SELECT * FROM deal_snapshots WHERE portal_id = ? AND deleted = 0 ORDER BY deal_id';
+const lockForChange = 'SELECT pg_advisory_xact_lock(hashtextextended(?, 0)) AS locked';
 const upsert = `INSERT INTO deal_snapshots
     (portal_id, deal_id, deal_name, amount, amount_home, stage, pipeline, commitment, commitment_summary, effort_weeks, owner_id, deleted, source_updated_at, refreshed_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -89,6 +100,9 @@ export function dealSnapshotRepository(sql: SqlSession): DealSnapshotRepository 
     },
     async list(portalId) {
       return (await sql.all<SnapshotRow>(list, [portalId])).map(toSnapshot);
+    },
+    async lockForChange(portalId, dealId) {
+      if (sql.dialect === 'postgres') await sql.get(lockForChange, [`dealgate.deal:${portalId}:${dealId}`]);
     },
   };
 }

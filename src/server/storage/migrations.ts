@@ -402,4 +402,127 @@ CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_
 CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_attempt_at, occurred_at);
 `,
   },
+  {
+    version: 14,
+    name: 'worker leases',
+    // The SLA escalation and the sweeps run on one instance at a time among those sharing the
+    // database (issue 13): each holds a lease (storage/workerLeaseStore.ts) that it renews while it
+    // works, gives up at a clean stop, and that another instance takes once it has expired.
+    sql: `
+CREATE TABLE worker_leases (
+  name         TEXT    NOT NULL PRIMARY KEY,
+  holder       TEXT    NOT NULL,
+  acquired_at  INTEGER NOT NULL,
+  renewed_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 16,
+    name: 'one HubSpot budget per account across instances',
+    // HubSpot's limits are per app and account (110 requests per rolling 10 s, 5 searches a
+    // second), so every instance on the database draws its permits from one row per account and
+    // limit (storage/hubspotBudgetStore.ts), and a 429 one of them gets pauses all of them.
+    // Versions 14 and 15 belong to other work of issue 13; gaps are fine (applied by set).
+    sql: `
+CREATE TABLE hubspot_budgets (
+  portal_id     INTEGER NOT NULL,
+  policy        TEXT    NOT NULL CHECK (policy IN ('TEN_SECONDLY_ROLLING', 'SECONDLY')),
+  version       INTEGER NOT NULL,
+  reservations  TEXT    NOT NULL,
+  paused_until  INTEGER NOT NULL,
+  slow_until    INTEGER NOT NULL,
+  recent_429s   INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, policy)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 17,
+    name: 'running capacity totals per quarter; violations and open flags by deal',
+    // The capacity view summed a quarter's booked weeks on every card and home load, visiting each
+    // of the quarter's approvals (about 2,000 at 200,000 reviews: the largest cost of a card load at
+    // data scale, issue 12). capacity_bookings holds what each approval books now and
+    // capacity_quarters the running sum per quarter, both kept by storage/capacityBookingStore.ts
+    // in the transaction of every write that books or releases; filled here from the rows as they
+    // are (the same rule as BOOKED_WHERE there). decisions_booked served only that sum.
+    // A deal's violations and open flags were read through indexes by account alone
+    // (violations_by_portal; deal_flags_open), which grow with the account's history.
+    sql: `
+CREATE TABLE capacity_bookings (
+  portal_id    INTEGER NOT NULL,
+  review_id    INTEGER NOT NULL REFERENCES reviews(id),
+  quarter      TEXT    NOT NULL,
+  micro_weeks  INTEGER NOT NULL,
+  decided_at   INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, review_id)
+);
+CREATE INDEX capacity_bookings_largest ON capacity_bookings (portal_id, quarter, micro_weeks DESC, decided_at, review_id);
+CREATE TABLE capacity_quarters (
+  portal_id    INTEGER NOT NULL,
+  quarter      TEXT    NOT NULL,
+  micro_weeks  INTEGER NOT NULL,
+  commitments  INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, quarter)
+);
+INSERT INTO capacity_bookings (portal_id, review_id, quarter, micro_weeks, decided_at)
+SELECT r.portal_id, r.id, d.quarter, CAST(ROUND((r.effort_weeks + COALESCE(d.extra_weeks, 0)) * 1000000) AS INTEGER), d.decided_at
+  FROM decisions d JOIN reviews r ON r.id = d.review_id AND r.portal_id = d.portal_id
+ WHERE d.outcome IN ('yes', 'yes_but') AND d.quarter IS NOT NULL AND r.deprioritized_at IS NULL
+   AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1));
+INSERT INTO capacity_quarters (portal_id, quarter, micro_weeks, commitments)
+SELECT portal_id, quarter, SUM(micro_weeks), COUNT(*) FROM capacity_bookings GROUP BY portal_id, quarter;
+DROP INDEX decisions_booked;
+CREATE INDEX violations_by_deal ON gate_violations (portal_id, deal_id, occurred_at, id);
+DROP INDEX deal_flags_by_deal;
+CREATE INDEX deal_flags_by_deal ON deal_flags (portal_id, deal_id, resolved_at, id);
+`,
+  },
+  {
+    version: 18,
+    name: 'deliveries: what engineering said yes to, owned and dated',
+    // Issue 14: a yes or yes-but becomes a delivery (domain/delivery.ts), one per approved review,
+    // with its change history. Dates are calendar days (YYYY-MM-DD, UTC). `first_promised_quarter`
+    // is the quarter of the first promised date, written with the row, so the on-time rate per
+    // quarter is one aggregate over an index (never every delivery of the account read into the
+    // process). The home page lists open commitments by promised date, and the SLA worker's round
+    // looks for ones past their date not yet noted: both through partial indexes of the unsettled.
+    sql: `
+CREATE TABLE deliveries (
+  portal_id               INTEGER NOT NULL,
+  review_id               INTEGER NOT NULL,
+  deal_id                 TEXT    NOT NULL,
+  owner_user_id           TEXT    NOT NULL,
+  status                  TEXT    NOT NULL CHECK (status IN ('planned', 'in_progress', 'at_risk', 'delivered', 'slipped', 'deprioritized')),
+  promised_date           TEXT    NOT NULL,
+  first_promised_date     TEXT    NOT NULL,
+  first_promised_quarter  TEXT    NOT NULL,
+  work_item_url           TEXT,
+  delivered_day           TEXT,
+  delivered_at            INTEGER,
+  overdue_noted_at        INTEGER,
+  created_at              INTEGER NOT NULL,
+  updated_at              INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, review_id)
+);
+CREATE INDEX deliveries_open_by_promise ON deliveries (portal_id, promised_date, review_id) WHERE status NOT IN ('delivered', 'deprioritized');
+CREATE INDEX deliveries_overdue_unnoted ON deliveries (promised_date) WHERE overdue_noted_at IS NULL AND status NOT IN ('delivered', 'deprioritized');
+CREATE INDEX deliveries_on_time ON deliveries (portal_id, first_promised_quarter, status, delivered_day, first_promised_date, promised_date);
+CREATE TABLE delivery_changes (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id      INTEGER NOT NULL,
+  review_id      INTEGER NOT NULL,
+  at             INTEGER NOT NULL,
+  changed_by     TEXT    NOT NULL,
+  status         TEXT    NOT NULL,
+  promised_date  TEXT    NOT NULL,
+  owner_user_id  TEXT    NOT NULL,
+  work_item_url  TEXT,
+  reason         TEXT
+);
+CREATE INDEX delivery_changes_by_review ON delivery_changes (portal_id, review_id, id);
+`,
+  },
 ];

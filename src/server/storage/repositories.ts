@@ -15,7 +15,10 @@ import { settingsChangeRepository, type SettingsChangeRepository } from './setti
 import { dealFlagRepository, type DealFlagRepository } from './dealFlagStore';
 import { seenSignatureRepository, type SeenSignatureRepository } from './seenSignatureStore';
 import { oauthStateRepository, type OAuthStateRepository } from '../oauth/oauthStateStore';
+import { workerLeaseRepository, type WorkerLeaseRepository } from './workerLeaseStore';
+import { deliveryRepository, type DeliveryRepository } from './deliveryStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
+import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
 /**
  * The repositories over one session, each made when first used: a transaction touches a few of
@@ -36,6 +39,8 @@ class SessionRepositories implements TxStore {
   #sweeps?: SweepRepository;
   #seenSignatures?: SeenSignatureRepository;
   #oauthStates?: OAuthStateRepository;
+  #workerLeases?: WorkerLeaseRepository;
+  #deliveries?: DeliveryRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
@@ -92,6 +97,12 @@ class SessionRepositories implements TxStore {
   get oauthStates() {
     return (this.#oauthStates ??= oauthStateRepository(this.sql));
   }
+  get workerLeases() {
+    return (this.#workerLeases ??= workerLeaseRepository(this.sql));
+  }
+  get deliveries() {
+    return (this.#deliveries ??= deliveryRepository(this.sql));
+  }
 }
 
 /** The repositories bound to one session: a transaction's, or the database's. */
@@ -117,12 +128,14 @@ class SqlStore implements Store {
   // The repositories bound to each transaction session, kept while the engine reuses the session
   // (SQLite has one); PostgreSQL's sessions are one per transaction and are dropped with it.
   private readonly bound = new WeakMap<SqlSession, SessionRepositories>();
+  readonly hubspotBudget: HubSpotBudgetRepository;
 
   constructor(
     private readonly database: SqlDatabase,
     private readonly engine: EngineChecks,
   ) {
     this.root = new SessionRepositories(database, this.batches);
+    this.hubspotBudget = hubspotBudgetRepository(database);
   }
 
   private here(): TxStore {
@@ -169,6 +182,12 @@ class SqlStore implements Store {
   }
   get oauthStates() {
     return this.here().oauthStates;
+  }
+  get workerLeases() {
+    return this.here().workerLeases;
+  }
+  get deliveries() {
+    return this.here().deliveries;
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {

@@ -2,7 +2,9 @@ import type { ReviewStatus } from '../../../extensions/contract/api';
 import type { LedgerCommitment, QuarterBooking } from '../domain/capacityLedger';
 import type { Decision } from '../domain/reviewDecision';
 import type { Review } from '../domain/reviewLifecycle';
+import { fromMicroWeeks, heldBooking, largestBookings, quarterTotalOf, syncBooking, toMicroWeeks } from './capacityBookingStore';
 import type { SqlSession } from './sql';
+import { withinTransaction } from './withinTransaction';
 
 /** Reviews and their decisions (one decision per review at most). */
 export interface ReviewRepository {
@@ -20,7 +22,8 @@ export interface ReviewRepository {
   /**
    * What the approvals that still consume capacity (approved, with or without conditions, not
    * deprioritized; or superseded but still booked) book in `quarter`: the sum of their weeks and
-   * their count, in SQL over decisions_booked (migration 12), and the `limit` largest by weeks.
+   * their count from the quarter's running total, and the `limit` largest by weeks from the head
+   * of an index (capacityBookingStore.ts, migration 17), whatever the quarter holds.
    * `exclude`: reviews left out of all three (the approval check's released commitments).
    */
   quarterBooking(portalId: number, quarter: string, options: { limit: number; exclude?: readonly number[] }): Promise<QuarterBooking>;
@@ -28,6 +31,13 @@ export interface ReviewRepository {
   activeCommitment(portalId: number, reviewId: number): Promise<LedgerCommitment | undefined>;
   /** The most recent review of every deal of the account. */
   latestPerDeal(portalId: number): Promise<Review[]>;
+  /**
+   * Marks a waiting review past its due time as escalated at `at`, only if nobody has (one
+   * conditional update): true for the one caller that did. Inside the escalation's transaction, so
+   * two instances escalating the same review at once record it once (on PostgreSQL the second
+   * waits for the first's row lock, then finds escalated_at set).
+   */
+  claimEscalation(portalId: number, reviewId: number, at: number): Promise<boolean>;
   /** Waiting reviews (pending or overdue) of every account past their due time and not yet escalated, oldest due first. */
   dueForEscalation(now: number, limit?: number): Promise<Array<{ portalId: number; reviewId: number }>>;
   /** The review queue of the dashboard: waiting reviews with their deal's name and amount, oldest due first. */
@@ -139,41 +149,14 @@ const insertDecision = `INSERT INTO decisions
     (portal_id, review_id, outcome, note, extra_weeks, tradeoff, deprioritized_review_id, quarter, decided_by, decided_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const decision = 'SELECT * FROM decisions WHERE portal_id = ? AND review_id = ?';
-type CommitmentRow = { id: number; deal_id: string; deal_name: string | null; summary: string; weeks: number; decided_at: number; quarter: string | null };
-// Approvals that still consume capacity. Driven from decisions_booked (migration 12: portal,
-// quarter, outcome, then review_id, extra_weeks and decided_at, so the decisions side is read from
-// the index alone), each review then by its primary key.
-const booked = `FROM decisions d JOIN reviews r ON r.id = d.review_id AND r.portal_id = d.portal_id
-     WHERE d.portal_id = ? AND d.quarter = ? AND d.outcome IN ('yes', 'yes_but') AND r.deprioritized_at IS NULL
-       AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))`;
-const bookedTotals = `SELECT COUNT(*) AS n, COALESCE(SUM(r.effort_weeks + COALESCE(d.extra_weeks, 0)), 0) AS weeks ${booked}`;
-// The largest few, and only for them the deal's name (the LIMIT is inside: the names of the other
-// commitments are never looked up).
-const bookedLargest = `SELECT b.id, b.deal_id, s.deal_name, b.summary, b.weeks, b.decided_at, b.quarter FROM (
-       SELECT r.id, r.portal_id, r.deal_id, r.summary, r.effort_weeks + COALESCE(d.extra_weeks, 0) AS weeks, d.decided_at, d.quarter ${booked}
-       ORDER BY weeks DESC, d.decided_at, r.id LIMIT ?) b
-     LEFT JOIN deal_snapshots s ON s.portal_id = b.portal_id AND s.deal_id = b.deal_id
-     ORDER BY b.decided_at, b.id`;
-const oneCommitment = `SELECT r.id, r.deal_id, s.deal_name, r.summary, r.effort_weeks + COALESCE(d.extra_weeks, 0) AS weeks, d.decided_at, d.quarter
-     FROM reviews r JOIN decisions d ON d.review_id = r.id AND d.portal_id = r.portal_id
-     LEFT JOIN deal_snapshots s ON s.portal_id = r.portal_id AND s.deal_id = r.deal_id
-     WHERE r.portal_id = ? AND r.id = ? AND r.deprioritized_at IS NULL AND d.outcome IN ('yes', 'yes_but')
-       AND (r.status IN ('approved', 'approved_with_conditions') OR (r.status = 'superseded' AND r.keeps_booking = 1))`;
-const toCommitment = (row: CommitmentRow): LedgerCommitment => ({
-  reviewId: row.id,
-  dealId: row.deal_id,
-  dealName: row.deal_name,
-  summary: row.summary,
-  weeks: row.weeks,
-  decidedAt: row.decided_at,
-  quarter: row.quarter ?? '',
-});
 const latestPerDeal = `SELECT r.* FROM reviews r
      JOIN (SELECT MAX(id) AS id FROM reviews WHERE portal_id = ? GROUP BY deal_id) latest ON latest.id = r.id
      WHERE r.portal_id = ?`;
 const dueForEscalation = `SELECT portal_id, id FROM reviews
      WHERE status IN ('pending', 'overdue') AND escalated_at IS NULL AND due_at < ?
      ORDER BY due_at, id LIMIT ?`;
+const claimEscalation = `UPDATE reviews SET escalated_at = ?, updated_at = ?
+     WHERE portal_id = ? AND id = ? AND escalated_at IS NULL AND status IN ('pending', 'overdue') AND due_at < ?`;
 const queue = `SELECT r.*, s.deal_name, s.amount AS deal_amount FROM reviews r
      LEFT JOIN deal_snapshots s ON s.portal_id = r.portal_id AND s.deal_id = r.deal_id
      WHERE r.portal_id = ? AND r.status IN ('pending', 'overdue')
@@ -199,10 +182,7 @@ const medians = {
 } as const;
 
 export function reviewRepository(sql: SqlSession): ReviewRepository {
-  const activeCommitment = async (portalId: number, reviewId: number) => {
-    const row = await sql.get<CommitmentRow>(oneCommitment, [portalId, reviewId]);
-    return row ? toCommitment(row) : undefined;
-  };
+  const activeCommitment = (portalId: number, reviewId: number) => heldBooking(sql, portalId, reviewId);
   return {
     async insert(portalId, r) {
       const row = await sql.get<{ id: number }>(insert, [
@@ -229,7 +209,11 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
       return row ? toReview(row) : undefined;
     },
     async update(portalId, r) {
-      await sql.run(update, [r.status, r.escalatedAt, r.closedAt, r.deprioritizedAt, r.deprioritizedFor, r.approvedAmount, r.keepsBooking ? 1 : 0, r.updatedAt, portalId, r.id]);
+      // The status, deprioritization and keeps_booking decide whether the review books capacity.
+      await withinTransaction(sql, async (tx) => {
+        await tx.run(update, [r.status, r.escalatedAt, r.closedAt, r.deprioritizedAt, r.deprioritizedFor, r.approvedAmount, r.keepsBooking ? 1 : 0, r.updatedAt, portalId, r.id]);
+        await syncBooking(tx, portalId, r.id);
+      });
     },
     async latestForDeal(portalId, dealId) {
       const row = await sql.get<ReviewRow>(latest, [portalId, dealId]);
@@ -242,27 +226,28 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
       return (await sql.all<ReviewRow>(open, [portalId])).map(toReview);
     },
     async insertDecision(portalId, d) {
-      await sql.run(insertDecision, [portalId, d.reviewId, d.outcome, d.note, d.extraWeeks, d.tradeoff, d.deprioritizedReviewId, d.quarter, d.decidedBy, d.decidedAt]);
+      await withinTransaction(sql, async (tx) => {
+        await tx.run(insertDecision, [portalId, d.reviewId, d.outcome, d.note, d.extraWeeks, d.tradeoff, d.deprioritizedReviewId, d.quarter, d.decidedBy, d.decidedAt]);
+        await syncBooking(tx, portalId, d.reviewId);
+      });
     },
     async decisionFor(portalId, reviewId) {
       const row = await sql.get<DecisionRow>(decision, [portalId, reviewId]);
       return row ? toDecision(row) : undefined;
     },
     async quarterBooking(portalId, quarter, { limit, exclude = [] }) {
-      const totals = await sql.get<{ n: number; weeks: number }>(bookedTotals, [portalId, quarter]);
-      let usedWeeks = totals?.weeks ?? 0;
-      let count = totals?.n ?? 0;
+      let { microWeeks, count } = await quarterTotalOf(sql, portalId, quarter);
       // The few excluded (an approval's own deal's earlier reviews) are taken off one by one.
       const excluded = new Set(exclude);
       for (const reviewId of excluded) {
         const c = await activeCommitment(portalId, reviewId);
         if (c && c.quarter === quarter) {
-          usedWeeks -= c.weeks;
+          microWeeks -= toMicroWeeks(c.weeks);
           count -= 1;
         }
       }
-      const rows = await sql.all<CommitmentRow>(bookedLargest, [portalId, quarter, limit + excluded.size]);
-      const largest = rows.map(toCommitment).filter((c) => !excluded.has(c.reviewId));
+      const usedWeeks = fromMicroWeeks(microWeeks);
+      const largest = (await largestBookings(sql, portalId, quarter, limit + excluded.size)).filter((c) => !excluded.has(c.reviewId));
       // Without the excluded, more than `limit` may remain: keep the largest, oldest first.
       if (largest.length > limit) {
         const keep = new Set([...largest].sort((a, b) => b.weeks - a.weeks || a.decidedAt - b.decidedAt || a.reviewId - b.reviewId).slice(0, limit).map((c) => c.reviewId));
@@ -276,6 +261,9 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
     },
     async dueForEscalation(now, limit = 500) {
       return (await sql.all<{ portal_id: number; id: number }>(dueForEscalation, [now, limit])).map((row) => ({ portalId: row.portal_id, reviewId: row.id }));
+    },
+    async claimEscalation(portalId, reviewId, at) {
+      return (await sql.run(claimEscalation, [at, at, portalId, reviewId, at])).changes === 1;
     },
     async queue(portalId, limit = 200) {
       return (await sql.all<ReviewRow & { deal_name: string | null; deal_amount: number | null }>(queue, [portalId, limit])).map((row) => ({

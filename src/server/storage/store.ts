@@ -20,6 +20,9 @@ import type { SettingsChangeRepository } from './settingsChangeStore';
 import type { DealFlagRepository } from './dealFlagStore';
 import type { SeenSignatureRepository } from './seenSignatureStore';
 import type { OAuthStateRepository } from '../oauth/oauthStateStore';
+import type { HubSpotBudgetRepository } from './hubspotBudgetStore';
+import type { WorkerLeaseRepository } from './workerLeaseStore';
+import type { DeliveryRepository } from './deliveryStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -67,6 +70,10 @@ export interface TxStore {
   seenSignatures: SeenSignatureRepository;
   /** OAuth install states already used at the callback. */
   oauthStates: OAuthStateRepository;
+  /** Which instance runs the work that runs once across instances (SLA escalation, sweeps), until when. */
+  workerLeases: WorkerLeaseRepository;
+  /** What engineering said yes to: owned, dated commitments and their history (issue 14). */
+  deliveries: DeliveryRepository;
 }
 
 export interface Store extends TxStore {
@@ -77,6 +84,12 @@ export interface Store extends TxStore {
    * in the work may call HubSpot: the gateway throws inside a transaction.
    */
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T>;
+  /**
+   * Each account's HubSpot rate budget, shared by the instances on this database. Always on the
+   * database, never on a transaction: a permit must be committed before the call it allows
+   * (and on SQLite, using it inside a transaction's work fails rather than waiting for itself).
+   */
+  readonly hubspotBudget: HubSpotBudgetRepository;
   /** Cheap round trip to the database, for readiness. */
   ping(): Promise<boolean>;
   /** Whether a write can be committed now (a real commit, and space on the volume), for readiness. */

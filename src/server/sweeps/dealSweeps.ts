@@ -72,8 +72,12 @@ const PAGES_PER_TURN = 50;
 const RATE_LIMITED_TRIES = 3;
 
 export interface DealSweeps {
-  /** Works on one due sweep until it is done, has to wait or fails, or `shouldStop()`; returns the pages it stored. */
-  sweep(state: SweepState, shouldStop: () => boolean): Promise<number>;
+  /**
+   * Works on one due sweep until it is done, has to wait or fails, or `shouldStop()`; returns the
+   * pages it stored. `mayGoOn`, asked before each page, ends the turn when it answers false (the
+   * worker's lease went to another instance, which goes on from the stored cursor).
+   */
+  sweep(state: SweepState, shouldStop: () => boolean, mayGoOn?: () => Promise<boolean>): Promise<number>;
   /** The stages past the gate of each pipeline under the account's settings (the backfill looks there). */
   stagesPastGate(portalId: number): Promise<string[]>;
 }
@@ -117,8 +121,8 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
       } catch (error) {
         if (!classifyHubSpotError(error).rateLimited) throw error;
         // The search API's own secondly limit pauses searches only; the 10-second one every call of the account.
-        if (policyOf(error) === 'SECONDLY') searchPacer.rateLimited(portalId);
-        else governor.rateLimited(portalId);
+        if (policyOf(error) === 'SECONDLY') await searchPacer.rateLimited(portalId);
+        else await governor.rateLimited(portalId);
         logger.warn({ portalId, attempt }, 'HubSpot answered a sweep search 429; pausing');
         if (attempt >= RATE_LIMITED_TRIES || shouldStop()) throw error;
       }
@@ -172,12 +176,12 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
     logger.debug({ portalId: state.portalId, checked: state.checked, inserted: state.inserted }, 'reconciliation pass finished');
   }
 
-  async function sweep(due: SweepState, shouldStop: () => boolean): Promise<number> {
+  async function sweep(due: SweepState, shouldStop: () => boolean, mayGoOn: () => Promise<boolean> = () => Promise.resolve(true)): Promise<number> {
     const { portalId } = due;
     const kind: SweepKind = due.kind;
     let state: SweepState | undefined = due.status === 'running' && due.cursor !== null ? due : await begin(due);
     let pages = 0;
-    while (state && !shouldStop() && pages < PAGES_PER_TURN) {
+    while (state && !shouldStop() && pages < PAGES_PER_TURN && (await mayGoOn())) {
       const cursor = state.cursor ?? CURSOR_AT_START;
       if (await store.sweeps.pendingInboxEvents(portalId, SWEEP_SUBSCRIPTION_TYPE) >= backlogLimit) {
         await store.sweeps.postpone(portalId, kind, clock.now() + BACKLOG_PAUSE_MS);

@@ -32,6 +32,8 @@ export interface ObservedDeal extends DealFacts {
   observedAt: number;
   /** `dealgate_status` as HubSpot has it, when read from HubSpot (the gate rewrites a stale projection). */
   hubspotStatus?: string | null;
+  /** When Dealgate sent the read, for facts read from HubSpot: its own writes delivered since are laid over them. */
+  readAt?: number;
 }
 
 export interface StageMoveVerdict {
@@ -121,6 +123,7 @@ function observedFrom(deal: HubSpotDeal): ObservedDeal {
     effortWeeks: deal.effortWeeks,
     observedAt: deal.updatedAt,
     hubspotStatus: deal.status,
+    readAt: deal.readAt,
   };
 }
 
@@ -373,13 +376,17 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       if (isMove && entry) await notePassage(event, observed, entry);
       return false;
     }
-    // The install sweep flags what predates it; a deal it finds moved past the gate after it began
-    // (a webhook HubSpot never delivered) is judged as the reconciliation judges it.
-    const startedAt = mode === 'backfill' ? sweepStartedAt(event) : undefined;
-    if (mode === 'backfill' && entry && startedAt !== undefined && entry.timestamp >= startedAt) mode = 'reconcile';
+    // The install sweep flags what predates Dealgate; a deal it finds moved past the gate since
+    // Dealgate was installed (before the pass began too: its webhook may come after the sweep, or
+    // never) is judged as the reconciliation judges it.
+    const watchedSince = mode === 'backfill' ? await backfillCutoff(event) : undefined;
+    if (mode === 'backfill' && entry && watchedSince !== undefined && entry.timestamp >= watchedSince) mode = 'reconcile';
     // Flagged where it sits because its passage was legal (before install, before the rules
     // tightened): a later edit or sweep of it leaves it flagged; a move past the gate since is judged.
-    if (mode !== 'enforce' && mode !== 'backfill' && await standsFlagged(portalId, fresh.id, entry)) return false;
+    // The webhook of the very move that put the deal here proves it was made under Dealgate's watch:
+    // a backfill flag the install sweep raised for that passage (the sweep got there first) does not stand.
+    const ownMoveWebhook = mode === null && isMove && entry !== undefined && event.occurredAt >= entry.timestamp;
+    if (mode !== 'enforce' && mode !== 'backfill' && await standsFlagged(portalId, fresh.id, entry, ownMoveWebhook)) return false;
     if (isMove) {
       // A move nobody identifiable made, to the stage a revert of ours set: our own revert landing.
       const byUser = Boolean(entry?.updatedByUserId) || /^userId:/.test(event.sourceId ?? '');
@@ -409,14 +416,29 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     if (mode === 'enforce') {
       const by = enforcedBy(event);
       await store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], `enforced by ${by === null ? 'an admin' : `user ${by}`}`, clock.now());
+    } else if (ownMoveWebhook) {
+      await store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], 'the move was made after Dealgate was installed (its webhook arrived after the install sweep): enforced as a move', clock.now());
     }
     return acted;
   }
 
   /** An open flag of a legal passage (found at install, caught by tightened rules) raised after the deal reached its stage. */
-  async function standsFlagged(portalId: number, dealId: string, entry: StageChange | undefined): Promise<boolean> {
+  async function standsFlagged(portalId: number, dealId: string, entry: StageChange | undefined, ownMoveWebhook: boolean): Promise<boolean> {
     return (await store.dealFlags.openForDeal(portalId, dealId))
-      .some((flag) => (flag.kind === 'backfill' || flag.kind === 'rules_tightened') && (entry === undefined || entry.timestamp <= flag.createdAt));
+      .some((flag) => ((flag.kind === 'backfill' && !ownMoveWebhook) || flag.kind === 'rules_tightened') && (entry === undefined || entry.timestamp <= flag.createdAt));
+  }
+
+  /**
+   * From when a passage found by the install sweep was made under Dealgate's watch: the account's
+   * install (HubSpot sends webhooks from then on), or the pass's start if that is earlier or the
+   * install is unknown. A move between the install and the pass is not one that predates Dealgate:
+   * flagged, its own webhook would then find it flagged and leave it past the gate.
+   */
+  async function backfillCutoff(event: InboxEvent): Promise<number | undefined> {
+    const startedAt = sweepStartedAt(event);
+    const installedAt = (await store.accounts.get(event.portalId))?.installedAt;
+    if (installedAt === undefined) return startedAt;
+    return startedAt === undefined ? installedAt : Math.min(startedAt, installedAt);
   }
 
   /** When the sweep pass that found the deal started (sweepEvents.ts); undefined for events stored before it was recorded. */
@@ -647,6 +669,9 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
 
     async apply({ event, fresh, goneFromHubSpot }: DealEventInput) {
       const portalId = event.portalId;
+      // Everything below reads the deal's facts and review and writes on them: after the card's
+      // actions on the deal that committed before, and before those that come now (they wait).
+      await store.deals.lockForChange(portalId, event.objectId);
       if (isDeletion(event) || goneFromHubSpot) {
         await gate.markDeleted(portalId, event.objectId, event.occurredAt);
         return false;

@@ -12,7 +12,7 @@ import type { RetryPolicy } from './backoff';
 import type { WorkerOutages } from './accountOutages';
 import { createInboxWorker, type InboxWorker } from './inboxWorker';
 import { createOutboxWorker, type OutboxWorker } from './outboxWorker';
-import { createRateGovernor, DEFAULT_RATE, type RateGovernor, type RateGovernorOptions } from './rateGovernor';
+import { createRateGovernor, DEFAULT_RATE, sharedBudgetLedger, type RateGovernor, type RateGovernorOptions } from './rateGovernor';
 import { createSlaWorker, type SlaWorker } from './slaWorker';
 import { createDealSweeps, SEARCH_RATE } from '../sweeps/dealSweeps';
 import { createSweepWorker, type SweepWorker } from './sweepWorker';
@@ -55,6 +55,8 @@ export interface BackgroundOptions {
   searchPageLimit?: number;
   /** An account's sweep waits while this many of its sweep events wait in the inbox. */
   sweepInboxBacklogLimit?: number;
+  /** The `sla` and `sweeps` leases (workerLease.ts): their time (default three of the worker's intervals) and a standby's poll. */
+  leases?: { ttlMs?: number; standbyPollMs?: number };
 }
 
 export interface BackgroundDeps {
@@ -89,13 +91,19 @@ export function createBackground(deps: BackgroundDeps): Background {
   const { config, store, clock, logger } = deps;
   const options = deps.options ?? {};
   const gateway = createHubSpotGateway(deps.hubspot, () => clock.now());
-  const governor = createRateGovernor(options.governorClock ?? clock, options.rate ?? DEFAULT_RATE);
-  const searchPacer = createRateGovernor(options.governorClock ?? clock, {
-    ...SEARCH_RATE,
-    ...(options.rate?.minPauseMs !== undefined ? { minPauseMs: options.rate.minPauseMs } : {}),
-    ...(options.rate?.maxPauseMs !== undefined ? { maxPauseMs: options.rate.maxPauseMs } : {}),
-    ...options.searchRate,
-  });
+  // One budget per account across the instances on this database (HubSpot counts per account).
+  const governor = createRateGovernor(options.governorClock ?? clock, { logger, ...(options.rate ?? DEFAULT_RATE) }, sharedBudgetLedger(store.hubspotBudget, 'TEN_SECONDLY_ROLLING'));
+  const searchPacer = createRateGovernor(
+    options.governorClock ?? clock,
+    {
+      logger,
+      ...SEARCH_RATE,
+      ...(options.rate?.minPauseMs !== undefined ? { minPauseMs: options.rate.minPauseMs } : {}),
+      ...(options.rate?.maxPauseMs !== undefined ? { maxPauseMs: options.rate.maxPauseMs } : {}),
+      ...options.searchRate,
+    },
+    sharedBudgetLedger(store.hubspotBudget, 'SECONDLY'),
+  );
   const accounts = createAccountProvisioner({
     store,
     gateway,
@@ -145,7 +153,14 @@ export function createBackground(deps: BackgroundDeps): Background {
     ...(options.inboxIdleMs !== undefined ? { idleMs: options.inboxIdleMs } : {}),
     ...(options.random ? { random: options.random } : {}),
   });
+  // SLA escalation and the sweeps run on one instance at a time: the holder of their lease.
+  const leases = {
+    instanceId: config.instanceId,
+    ...(options.leases?.ttlMs !== undefined ? { leaseTtlMs: options.leases.ttlMs } : {}),
+    ...(options.leases?.standbyPollMs !== undefined ? { leaseStandbyPollMs: options.leases.standbyPollMs } : {}),
+  };
   const sla = createSlaWorker({
+    ...leases,
     store,
     clock,
     logger,
@@ -173,6 +188,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     ...(options.random ? { random: options.random } : {}),
   });
   const sweeps = createSweepWorker({
+    ...leases,
     store,
     clock,
     logger,

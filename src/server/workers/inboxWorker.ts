@@ -272,7 +272,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
         for (const deal of await withTimeout(gateway.batchReadDeals(portalId, ids, { withStageHistory: true }), callTimeoutMs)) fresh.set(deal.id, deal);
         hubSpotAnswered(portalId);
       } catch (error) {
-        if (classifyHubSpotError(error).rateLimited) governor.rateLimited(portalId);
+        if (classifyHubSpotError(error).rateLimited) await governor.rateLimited(portalId);
         // A refusal concerns this batch; HubSpot down (or limiting) concerns the account: the rest
         // of its round waits with this batch, without asking.
         const onlyThese = classifyFailure(error).kind === 'refused';

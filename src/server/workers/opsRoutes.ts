@@ -7,18 +7,21 @@ import { validate } from '../http/validate';
 import type { Store } from '../storage/store';
 import { accountSweeps } from '../sweeps/sweepProgress';
 import type { AccountOutage, WorkerOutages } from './accountOutages';
+import { SLA_LEASE } from './slaWorker';
+import { SWEEPS_LEASE } from './sweepWorker';
 
 /**
  * What operators need to see about the background work: parked inbox events, failed outbox rows,
  * counts (inbox payloads included), and the accounts the inbox and the outbox wait on because
- * HubSpot fails for them (`waitingForHubSpot` on /ops/metrics: since when, what waits, the next probe). Guarded by DEALGATE_OPS_TOKEN (`Authorization: Bearer
+ * HubSpot fails for them (`waitingForHubSpot` on /ops/metrics: since when, what waits, the next probe),
+ * and which instance this is and which one holds the `sla` and `sweeps` leases. Guarded by DEALGATE_OPS_TOKEN (`Authorization: Bearer
  * <token>`) when it is set. Without it they are closed (403, nothing read) unless the operator set
  * DEALGATE_OPS_LOOPBACK=true: then direct loopback callers get in, and a request carrying
  * X-Forwarded-For, Forwarded, X-Real-IP or Via is refused. Closed is the default because a reverse proxy on the
  * same host that adds no forwarding header makes every outside caller look like loopback.
  */
 export interface OpsRouteDeps {
-  config: { opsToken: string | undefined; opsLoopback?: boolean; reconcileSeconds?: number };
+  config: { opsToken: string | undefined; opsLoopback?: boolean; reconcileSeconds?: number; instanceId?: string };
   store: Store;
   clock: Clock;
   /** The workers' view of the accounts HubSpot fails for (absent: no workers in this process). */
@@ -38,6 +41,28 @@ async function waitingAccounts(outages: readonly AccountOutage[], pendingOf: (po
     nextProbeInMs: Math.max(0, o.nextProbeAt - now),
     lastError: o.lastError,
   }));
+}
+
+/**
+ * Who runs the work that runs once across instances (the `sla` and `sweeps` leases): the holder,
+ * whether that is this instance, since and until when. null: free (released at a clean stop, or
+ * never taken); `expired`: its holder stopped renewing (died) and no instance has taken it yet.
+ */
+async function leaseViews(store: Store, instanceId: string | undefined, now: number) {
+  const byName = new Map((await store.workerLeases.list()).map((lease) => [lease.name, lease]));
+  const view = (name: string) => {
+    const lease = byName.get(name);
+    if (!lease) return null;
+    return {
+      holder: lease.holder,
+      thisInstance: lease.holder === instanceId,
+      since: new Date(lease.acquiredAt).toISOString(),
+      renewedAt: new Date(lease.renewedAt).toISOString(),
+      until: new Date(lease.expiresAt).toISOString(),
+      expired: lease.expiresAt <= now,
+    };
+  };
+  return { [SLA_LEASE]: view(SLA_LEASE), [SWEEPS_LEASE]: view(SWEEPS_LEASE) };
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -102,6 +127,8 @@ export function opsRoutes(deps: OpsRouteDeps): Router {
     const outboxNext = await deps.store.outbox.nextDueAt();
     const outages = deps.outages?.() ?? { inbox: [], outbox: [] };
     res.json({
+      instanceId: deps.config.instanceId ?? null,
+      leases: await leaseViews(deps.store, deps.config.instanceId, now),
       inbox: {
         ...(await deps.store.inbox.countByStatus()),
         nextDueInMs: inboxNext === undefined ? null : Math.max(0, inboxNext - now),

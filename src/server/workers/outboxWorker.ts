@@ -241,7 +241,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     }
     const info = classifyHubSpotError(error);
     if (info.rateLimited) {
-      const pause = governor.rateLimited(portalId, retryAfterMs(error));
+      const pause = await governor.rateLimited(portalId, retryAfterMs(error));
       logger.warn({ portalId, pauseMs: pause, rows: rows.length }, 'HubSpot answered 429; pausing deliveries for this account');
       await putBack(now + pause + Math.round(random() * 500), `rate limited (429): ${info.message}`);
       return true;

@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
 import type { SweepState } from '../storage/sweepStore';
 import type { DealSweeps } from '../sweeps/dealSweeps';
+import { workerLeaseKeeper, type LeaseKeeper, type WorkerLeaseOptions } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
 /**
@@ -11,8 +12,12 @@ import { createWorkerLoop, type WorkerLoop } from './workerLoop';
  * sweep that is due: accounts side by side, one account's sweeps one after the other (its backfill
  * first). It sleeps until the next sweep is due, or until an account is ready for the first time.
  * `stop` lets each sweep finish the page in flight; every stored page is durable.
+ *
+ * Among instances sharing one database, only the holder of the `sweeps` lease sweeps
+ * (workerLease.ts): it renews the lease between pages, and a sweep stops at the next page once the
+ * lease is lost; the instance that takes over goes on from the stored cursor.
  */
-export interface SweepWorkerDeps {
+export interface SweepWorkerDeps extends WorkerLeaseOptions {
   store: Store;
   clock: Clock;
   logger: Logger;
@@ -22,9 +27,12 @@ export interface SweepWorkerDeps {
   idleMs?: number;
 }
 
+export const SWEEPS_LEASE = 'sweeps';
+
 export interface SweepWorker extends WorkerLoop {
-  /** One round; returns the pages it stored. */
+  /** One round, when this instance holds the `sweeps` lease (else nothing); returns the pages it stored. */
   sweepDue(): Promise<number>;
+  readonly lease: LeaseKeeper;
   /** The account is provisioned (first contact, or the first since a restart): enroll it now. */
   accountReady(portalId: number): void;
 }
@@ -35,8 +43,11 @@ export function createSweepWorker(deps: SweepWorkerDeps): SweepWorker {
   const known = new Set<number>();
   let stopping = false;
   let scheduled = false;
+  const idleMs = deps.idleMs ?? 60_000;
+  const lease = workerLeaseKeeper(SWEEPS_LEASE, deps, idleMs);
 
   async function sweepDue(): Promise<number> {
+    if (!(await lease.hold())) return 0;
     const now = clock.now();
     if (!scheduled && reconcile) {
       // A pass finished under a longer interval (before a restart) planned the next one by it.
@@ -53,13 +64,13 @@ export function createSweepWorker(deps: SweepWorkerDeps): SweepWorker {
       if (list) list.push(state);
       else byAccount.set(state.portalId, [state]);
     }
-    const shouldStop = () => stopping;
+    const shouldStop = () => stopping || !lease.holding;
     const pages = await Promise.all(
       [...byAccount.values()].map(async (states) => {
         let n = 0;
         for (const state of states.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'backfill' ? -1 : 1))) {
           if (shouldStop()) break;
-          n += await sweeps.sweep(state, shouldStop);
+          n += await sweeps.sweep(state, shouldStop, lease.keep);
         }
         return n;
       }),
@@ -70,16 +81,19 @@ export function createSweepWorker(deps: SweepWorkerDeps): SweepWorker {
   const loop = createWorkerLoop({
     name: 'sweeps',
     logger,
-    idleMs: deps.idleMs ?? 60_000,
+    idleMs,
     round: sweepDue,
+    // A holder wakes in time to renew; a standby asks for the lease again.
     msUntilNextDue: async () => {
+      if (!lease.holding) return lease.sleepCapMs;
       const next = await store.sweeps.nextDueAt({ reconcile });
-      return next === undefined ? undefined : next - clock.now();
+      return next === undefined ? lease.sleepCapMs : Math.min(lease.sleepCapMs, next - clock.now());
     },
   });
 
   return {
     sweepDue,
+    lease,
     accountReady(portalId) {
       if (known.has(portalId)) return;
       known.add(portalId);
@@ -96,6 +110,7 @@ export function createSweepWorker(deps: SweepWorkerDeps): SweepWorker {
     async stop() {
       stopping = true;
       await loop.stop();
+      await lease.release();
     },
   };
 }

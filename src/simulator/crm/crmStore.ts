@@ -268,7 +268,8 @@ export class CrmStore {
     const values = this.catalog.validateWrite(type, properties);
     for (const [name, value] of Object.entries(values)) {
       const property = this.catalog.find(type, name);
-      if (property && (property.type === 'datetime' || property.type === 'date') && value !== '') values[name] = normalizeDate(name, value);
+      if (property && property.type === 'datetime' && value !== '') values[name] = normalizeDate(name, value);
+      if (property && property.type === 'date' && value !== '') values[name] = normalizeDay(name, value);
     }
     if (values.hubspot_owner_id && !this.owners.find(values.hubspot_owner_id)) {
       throw invalidPropertyValues([
@@ -392,6 +393,20 @@ function presentHistory(entry: HistoryEntry): ApiHistoryEntry {
     ...(entry.sourceLabel !== undefined ? { sourceLabel: entry.sourceLabel } : {}),
     ...(entry.updatedByUserId !== undefined ? { updatedByUserId: entry.updatedByUserId } : {}),
   };
+}
+
+/**
+ * A date property holds a day: HubSpot takes YYYY-MM-DD or the epoch milliseconds of midnight UTC,
+ * refuses any other time ("If you try to set a value that is not midnight UTC, you will receive an
+ * error", https://developers.hubspot.com/docs/faq/how-should-timestamps-be-formatted-for-hubspots-apis),
+ * and answers the day as YYYY-MM-DD.
+ */
+function normalizeDay(name: string, value: string): string {
+  const ms = /^\d{1,16}$/.test(value) ? Number(value) : /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : NaN;
+  if (Number.isNaN(ms) || ms % 86_400_000 !== 0) {
+    throw invalidPropertyValues([{ isValid: false, message: `${value} is not a valid date: a date property takes YYYY-MM-DD or midnight UTC`, error: 'INVALID_DATE', name }]);
+  }
+  return new Date(ms).toISOString().slice(0, 10);
 }
 
 /** HubSpot accepts datetimes as ISO 8601 or epoch milliseconds and answers them as ISO 8601. */

@@ -21,7 +21,7 @@ export interface TrafficControls {
   searchLimiter: RollingWindowLimiter;
   faults: FaultInjector;
   log: RequestLog;
-  /** Requests held by a hang fault, released (destroyed) when the simulator stops. */
+  /** Requests held by a hang fault (or their answers, by holdNextAnswer), released (destroyed) when the simulator stops. */
   held: Set<Response>;
   now: () => number;
 }
@@ -160,6 +160,12 @@ export function apiRoute(controls: TrafficControls, handler: ApiHandler, options
       }
       // Done, yet answered as a failure (a gateway timing out in front of a HubSpot that finished).
       if (plan.fail?.applied) throw plan.fail.status === 429 ? rateLimited(plan.fail.policy, `publicapi:simulated`) : serverError(plan.fail.status);
+      if (plan.holdAnswer) {
+        controls.held.add(res);
+        plan.holdAnswer.handled();
+        await plan.holdAnswer.released;
+        controls.held.delete(res);
+      }
       sendJson(res, result.status, result.body, rateHeaders);
     } catch (error) {
       if (error instanceof HubSpotError) {

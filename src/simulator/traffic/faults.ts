@@ -33,10 +33,25 @@ export interface HangOptions {
   match?: RequestMatcher;
 }
 
+/** An answer held back after its call was handled (holdNextAnswer). */
+export interface HeldAnswer {
+  /** Resolves once the call has been handled (the read taken, the write done); its answer still waits. */
+  readonly handled: Promise<void>;
+  /** Sends the answer. */
+  release(): void;
+}
+
+/** The simulator's side of a held answer: it says when the call was handled, and waits for the release. */
+export interface AnswerHold {
+  handled(): void;
+  readonly released: Promise<void>;
+}
+
 export interface FaultPlan {
   latencyMs: number;
   fail?: Failure;
   hang?: { ms?: number };
+  holdAnswer?: AnswerHold;
 }
 
 interface Failure {
@@ -71,6 +86,7 @@ export class FaultInjector {
   private latencies: { ms: number; match?: RequestMatcher }[] = [];
   private failures: Countdown<Failure>[] = [];
   private hangs: Countdown<{ ms?: number }>[] = [];
+  private answerHolds: Countdown<AnswerHold>[] = [];
   private hangsBegun = 0;
   private hangsDone = 0;
 
@@ -94,6 +110,20 @@ export class FaultInjector {
     this.hangs.push({ remaining: count, ...(options.match !== undefined ? { match: options.match } : {}), value: options.ms !== undefined ? { ms: options.ms } : {} });
   }
 
+  /**
+   * The next matching call is handled at once and its answer held until `release()`: an answer slow
+   * on its way back, so the caller acts on what HubSpot had when it handled the call while later
+   * writes land meanwhile (unlike a hang, which holds the call before it is handled).
+   */
+  holdNextAnswer(options: { match?: RequestMatcher } = {}): HeldAnswer {
+    let markHandled = () => {};
+    let release = () => {};
+    const handled = new Promise<void>((resolve) => (markHandled = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.answerHolds.push({ remaining: 1, ...(options.match !== undefined ? { match: options.match } : {}), value: { handled: markHandled, released } });
+    return { handled, release };
+  }
+
   /** How many calls a hang fault has held so far (the held call has reached HubSpot). */
   hangsStarted(): number {
     return this.hangsBegun;
@@ -113,6 +143,7 @@ export class FaultInjector {
     this.latencies = [];
     this.failures = [];
     this.hangs = [];
+    this.answerHolds = [];
   }
 
   /** What happens to this call; consumes one of the counted faults it matches. */
@@ -121,6 +152,7 @@ export class FaultInjector {
     const hang = takeFrom(this.hangs, request);
     if (hang) this.hangsBegun += 1;
     const fail = hang ? undefined : takeFrom(this.failures, request);
-    return { latencyMs, ...(fail ? { fail } : {}), ...(hang ? { hang } : {}) };
+    const holdAnswer = fail ? undefined : takeFrom(this.answerHolds, request);
+    return { latencyMs, ...(fail ? { fail } : {}), ...(hang ? { hang } : {}), ...(holdAnswer ? { holdAnswer } : {}) };
   }
 }

@@ -47,8 +47,8 @@ export interface LiveService {
   gatedFetcherFor(userId: string): { fetcher: ServiceFetcher; hold: () => void; release: () => void; waiting: () => number };
   /** Calls the API directly as `userId`, to set a scene through the real API. */
   call<T = unknown>(userId: string, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<{ status: number; json: T }>;
-  /** A deal in HubSpot (simulator), with Dealgate's properties provisioned. */
-  seedDeal(properties: Record<string, string>): string;
+  /** A deal in HubSpot (simulator), with Dealgate's properties provisioned; `at`: when it was created and last moved (default now). */
+  seedDeal(properties: Record<string, string>, options?: { at?: number }): string;
   close(): Promise<void>;
 }
 
@@ -110,7 +110,7 @@ export async function startLiveService(defaults: { reviewers?: string[]; admins?
       };
     },
     call: (userId, method, path, body) => call(userId, method, path, body),
-    seedDeal: (properties) => stack.sim.seedDeal({ properties }).id,
+    seedDeal: (properties, options) => stack.sim.seedDeal({ properties, ...(options?.at !== undefined ? { at: options.at } : {}) }).id,
     close: () => stack.stop(),
   };
   return service;

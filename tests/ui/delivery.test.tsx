@@ -1,0 +1,94 @@
+import { DateInput, Input, Link, LoadingButton, Select, StatusTag, TableRow, Text, TextArea } from '@hubspot/ui-extensions';
+import { createRenderer, type Renderer } from '@hubspot/ui-extensions/testing';
+import type { GateResponse } from '../../extensions/contract/api';
+import { DealDeskHome } from '../../extensions/home/DealDeskHome';
+import { startLiveService, users, type LiveService } from './support/liveService';
+import { fire, openLoadedCard, reads, says, WAIT } from './cardHarness';
+
+let live: LiveService;
+beforeEach(async () => {
+  live = await startLiveService();
+});
+afterEach(async () => {
+  await live.close();
+});
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/** A deal whose commitment the reviewer approved (yes): a delivery promised effortWeeks after today. */
+async function approvedDeal(name = 'Acme rollout', effortWeeks = 4): Promise<{ dealId: string; reviewId: number }> {
+  const dealId = live.seedDeal({ dealname: name, dealstage: 'qualifiedtobuy', amount: '80000' });
+  const requested = await live.call<GateResponse>(users.rep, 'POST', `/api/v1/deals/${dealId}/reviews`, { summary: 'SSO with Okta', effortWeeks });
+  const reviewId = requested.json.review?.id ?? 0;
+  expect((await live.call(users.reviewer, 'POST', `/api/v1/reviews/${reviewId}/decision`, { outcome: 'yes' })).status).toBe(200);
+  return { dealId, reviewId };
+}
+
+const deliveryStatus = (renderer: Renderer<'crm.record.tab'>) => renderer.findByTestId(StatusTag, 'delivery-status').text;
+const send = (renderer: Renderer<'crm.record.tab'>) => fire(renderer.findByTestId(LoadingButton, 'delivery-form-send'), 'onClick');
+
+describe('the deal card: the delivery engineering owns', () => {
+  it('shows the rep the owner, the promised date and the status, and no form to change them', async () => {
+    const { dealId } = await approvedDeal();
+    const renderer = await openLoadedCard(live, dealId, users.rep);
+    expect(deliveryStatus(renderer)).toBe('Planned');
+    expect(says(renderer, Text, 'delivery-promise')).toBe('Owned by user 200; promised for 2026-11-30.');
+    expect(renderer.maybeFindByTestId(LoadingButton, 'delivery-form-send')).toBeNull();
+    expect(says(renderer, Text, 'delivery-update-denied')).toContain('a later date comes with a task for the deal owner to tell the customer');
+    expect(reads(renderer, TableRow, 'delivery-history-0')).toBe('2026-11-02 09:00 UTC | user 200 | Planned | 2026-11-30 |');
+  });
+
+  it('lets the owner slip it (the reason required, as the service says), link the work item, then deliver it; HubSpot follows', async () => {
+    const { dealId } = await approvedDeal();
+    const renderer = await openLoadedCard(live, dealId, users.reviewer);
+    expect(says(renderer, Text, 'delivery-promise')).toBe('Owned by you (user 200); promised for 2026-11-30.');
+    fire(renderer.findByTestId(DateInput, 'delivery-form-date'), 'onChange', { year: 2026, month: 11, date: 14 });
+    send(renderer);
+    await renderer.waitFor(() => expect(renderer.findByTestId(TextArea, 'delivery-form-reason').props.error).toBe(true), WAIT);
+    expect(renderer.findByTestId(TextArea, 'delivery-form-reason').props.validationMessage).toBe(
+      'moving the promised date from 2026-11-30 to 2026-12-14 is a slip: say why (the rep tells the customer)',
+    );
+    expect(deliveryStatus(renderer)).toBe('Planned');
+
+    fire(renderer.findByTestId(TextArea, 'delivery-form-reason'), 'onChange', 'the IdP vendor changed its API');
+    fire(renderer.findByTestId(Input, 'delivery-form-link'), 'onChange', 'https://tracker.example.com/ENG-42');
+    send(renderer);
+    await renderer.waitFor(() => expect(deliveryStatus(renderer)).toBe('Slipped'), WAIT);
+    expect(says(renderer, Text, 'delivery-promise')).toBe('Owned by you (user 200); promised for 2026-12-14 (first promised for 2026-11-30).');
+    expect(says(renderer, Text, 'delivery-slip-reason')).toBe('Why it slipped: the IdP vendor changed its API');
+    expect(renderer.findByTestId(Link, 'delivery-work-item').props.href).toEqual({ url: 'https://tracker.example.com/ENG-42', external: true });
+    await live.stack.settle();
+    expect(live.stack.sim.getDeal(dealId)?.properties).toMatchObject({ dealgate_delivery_status: 'slipped', dealgate_promised_date: '2026-12-14' });
+    expect(live.stack.sim.notesForDeal(dealId).filter((n) => (n.properties.hs_note_body ?? '').includes('slipped'))).toHaveLength(1);
+
+    live.clock.advance(10 * DAY);
+    fire(renderer.findByTestId(Select, 'delivery-form-status'), 'onChange', 'delivered');
+    send(renderer);
+    await renderer.waitFor(() => expect(deliveryStatus(renderer)).toBe('Delivered'), WAIT);
+    expect(says(renderer, Text, 'delivery-delivered')).toBe('Delivered on 2026-11-12 09:00 UTC.');
+    expect(says(renderer, Text, 'delivery-update-denied')).toBe('This commitment is delivered; nothing more is expected of it.');
+    await live.stack.settle();
+    expect(live.stack.sim.getDeal(dealId)?.properties.dealgate_delivery_status).toBe('delivered');
+  });
+});
+
+describe('the home page: commitments and on-time delivery', () => {
+  it('lists the open commitments by promised date, the overdue one first, and the on-time rate of the quarter', async () => {
+    const early = await approvedDeal('Globex', 1); // promised 2026-11-09
+    const later = await approvedDeal('Initech', 3); // 2026-11-23
+    const done = await approvedDeal('Hooli', 2); // 2026-11-16
+    live.clock.advance(5 * DAY);
+    expect((await live.call(users.reviewer, 'POST', `/api/v1/reviews/${done.reviewId}/delivery`, { status: 'delivered' })).status).toBe(200);
+    live.clock.advance(6 * DAY); // 2026-11-13: Globex's date has passed
+
+    const renderer = createRenderer('home');
+    renderer.render(<DealDeskHome fetcher={live.fetcherFor(users.admin)} baseUrl={live.url} userId={users.admin} />);
+    await renderer.waitFor(() => expect(renderer.findByTestId(Text, 'deliveries-counts')).toBeDefined(), WAIT);
+    expect(says(renderer, Text, 'deliveries-counts')).toBe('2 open, 1 overdue.');
+    const rows = renderer.findAll(TableRow).filter((r) => /^delivery-\d+$/.test(String(r.props.testId ?? '')));
+    expect(rows.map((r) => r.props.testId)).toEqual([`delivery-${early.reviewId}`, `delivery-${later.reviewId}`]);
+    expect(reads(renderer, TableRow, `delivery-${early.reviewId}`)).toBe('Globex | user 200 | [Overdue (Planned)] | 2026-11-09');
+    expect(reads(renderer, TableRow, `delivery-${later.reviewId}`)).toBe('Initech | user 200 | [Planned] | 2026-11-23');
+    expect(reads(renderer, TableRow, 'on-time-2026-Q4')).toBe('2026-Q4 | 1 | 0 | 1 | 50% (1 of 2)');
+  });
+});
