@@ -68,8 +68,9 @@ describe('a deal read from HubSpot before the review request reached it', () => 
     const before = await write('delivered before the read');
     const after = await write('delivered after it');
     const dropped = await write('dropped for the rep');
-    await outbox.markDone([before ?? 0], 1_500);
-    await outbox.markDone([after ?? 0], 2_500);
+    // Never claimed (claim token 0): marked as a delivery of that claim would mark them.
+    await outbox.markDone([{ id: before ?? 0, claimToken: 0 }], 1_500);
+    await outbox.markDone([{ id: after ?? 0, claimToken: 0 }], 2_500);
     // The rep edited the summary in HubSpot at 1,800: the waiting write of it is done unsent.
     expect(await outbox.yieldToLaterChange(portalId, '77', 'dealgate_commitment_summary', 1_800, 2_600)).toBe(1);
     expect((await outbox.get(dropped ?? 0))?.status).toBe('done');

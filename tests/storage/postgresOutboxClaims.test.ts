@@ -49,3 +49,64 @@ it('never hands one due row to two claimers at once', async () => {
     await dbB.close();
   }
 }, 60_000);
+
+describe('several instances (issue 13)', () => {
+  const note = (dealId: string) => ({ portalId: 7, dealId, kind: 'create_note', payload: { body: `note of ${dealId}` } });
+
+  it("recoverClaims at start takes back only the instance's own claims, never another's live lease", async () => {
+    const db = createPostgresDatabase(database.url);
+    try {
+      const outbox = outboxRepository(db);
+      await db.run('DELETE FROM outbox');
+      const [mine, theirs] = [await outbox.enqueue(note('r1'), 1), await outbox.enqueue(note('r2'), 1)];
+      const [claimMine] = await outbox.claimDue(2, 1, 60_000, undefined, 'web-1');
+      const [claimTheirs] = await outbox.claimDue(2, 1, 60_000, undefined, 'web-2');
+      expect([claimMine?.id, claimTheirs?.id]).toEqual([mine, theirs]);
+
+      // web-1 restarts (same instance id) while web-2 is delivering.
+      expect(await outbox.recoverClaims(3, 'web-1')).toBe(1);
+      expect((await outbox.get(mine!))?.nextAttemptAt).toBe(3);
+      expect((await outbox.get(theirs!))?.nextAttemptAt).toBe(60_002);
+      // A new instance id (the default at every start) recovers nothing: web-2's lease ends by itself.
+      expect(await outbox.recoverClaims(4, 'web-3')).toBe(0);
+      expect((await outbox.claimDue(5, 10, 60_000, undefined, 'web-3')).map((r) => r.id)).toEqual([mine]);
+      expect(await outbox.markDone([claimTheirs!], 6)).toBe(1);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
+  it("claims one at a time: a claim taken meanwhile by another instance keeps the deal's next row from this one", async () => {
+    const dbA = createPostgresDatabase(database.url);
+    const dbB = createPostgresDatabase(database.url);
+    try {
+      const outbox = outboxRepository(dbA);
+      await dbA.run('DELETE FROM outbox');
+      const first = await outbox.enqueue(note('X'), 1);
+      const second = await outbox.enqueue(note('X'), 1);
+      const other = await outbox.enqueue(note('Y'), 1);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let claimedA!: () => void;
+      const aClaimed = new Promise<void>((resolve) => (claimedA = resolve));
+      const a = dbA.transaction(async (tx) => {
+        const rows = await outboxRepository(tx).claimDue(2, 1, 60_000, undefined, 'a');
+        claimedA();
+        await held;
+        return rows;
+      });
+      await aClaimed;
+      // B claims while A's claim of X's first row is not committed: it waits for it, then sees it.
+      const b = dbB.transaction(async (tx) => await outboxRepository(tx).claimDue(2, 10, 60_000, undefined, 'b'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      release();
+      const [rowsA, rowsB] = await Promise.all([a, b]);
+      expect(rowsA.map((r) => r.id)).toEqual([first]);
+      expect(rowsB.map((r) => r.id)).toEqual([other]);
+      expect((await outbox.get(second!))?.attempts).toBe(0);
+    } finally {
+      await dbA.close();
+      await dbB.close();
+    }
+  }, 60_000);
+});

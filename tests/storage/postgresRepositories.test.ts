@@ -21,7 +21,7 @@ it('the outage, parking and capacity queries run on PostgreSQL, inside a transac
     expect(await r.outbox.nextDueAt(new Set([8]))).toBe(1);
     expect([...(await r.outbox.pendingOf([7, 8]))]).toEqual([[7, 1], [8, 0]]);
     const [row] = await r.outbox.claimDue(2, 10, 1000);
-    await r.outbox.markFailed(row!.id, 'x', 3);
+    await r.outbox.markFailed(row!, 'x', 3);
     expect(await r.outbox.requeue(row!.id, 4)).toBe(true);
     expect((await r.outbox.get(row!.id))?.status).toBe('pending');
     await r.inbox.journal(Buffer.from('not json'), 5);

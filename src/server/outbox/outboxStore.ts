@@ -1,4 +1,4 @@
-import type { SqlSession } from '../storage/sql';
+import type { SqlSession, SqlValue } from '../storage/sql';
 import { withinTransaction } from '../storage/withinTransaction';
 import { selectNewestWhere } from '../storage/newestWhere';
 import { revertProperties, type RevertStagePayload } from './deliveryPlan';
@@ -13,6 +13,16 @@ import { revertProperties, type RevertStagePayload } from './deliveryPlan';
  * row with attempts > 0 and no last_error is one whose last delivery may or may not have reached
  * HubSpot (the process stopped in between): `inDoubt` tells the worker to check before repeating
  * anything that is not idempotent; so is a row whose last_error starts with IN_DOUBT.
+ *
+ * Several instances (migration 15): a claim records its holder (`claimed_by`) and a token
+ * (`claim_token`, counted up at every claim). Every later mark of the delivery names the claim it
+ * acts for (OutboxClaim) and applies only while the row is still pending under that claim: an
+ * instance whose lease ran out while it was slow cannot overwrite what the instance that took the
+ * row over recorded. On PostgreSQL a deal's rows are never claimed while another row of the deal
+ * is under a live claim (its writes go out in order, by one instance at a time), and claims are
+ * read and taken one claimer at a time (a transaction-scoped advisory lock, rows read FOR UPDATE
+ * SKIP LOCKED); SQLite's one process runs one claim at a time and settles a round's rows before
+ * the next.
  *
  * `in_flight_since` (migration 10) is when the latest call carrying the row was sent, kept while no
  * answer has settled it (no answer yet, a timeout, a 504, a reset, or the process stopped): such a
@@ -68,7 +78,14 @@ export interface OutboxTask {
   goneAt: number | null;
 }
 
-export interface ClaimedOutboxRow extends OutboxRow {
+/** One claim of a row: what every later mark of its delivery names. */
+export interface OutboxClaim {
+  id: number;
+  /** The row's claim_token when this claim took it. */
+  claimToken: number;
+}
+
+export interface ClaimedOutboxRow extends OutboxRow, OutboxClaim {
   /** The previous delivery of this row was claimed and never answered: it may have been applied. */
   inDoubt: boolean;
 }
@@ -76,24 +93,33 @@ export interface ClaimedOutboxRow extends OutboxRow {
 export interface OutboxRepository {
   /** Returns the new row's id, or undefined when a row with the same dedupe key exists. */
   enqueue(entry: NewOutboxEntry, at: number): Promise<number | undefined>;
-  /** Due pending rows in id order, claimed for `leaseMs`; portals in `skipPortals` are left alone. */
-  claimDue(now: number, limit: number, leaseMs: number, skipPortals?: ReadonlySet<number>): Promise<ClaimedOutboxRow[]>;
-  markDone(ids: readonly number[], at: number): Promise<void>;
+  /**
+   * Due pending rows in id order, claimed by `holder` for `leaseMs`; portals in `skipPortals` are
+   * left alone, and so are the deals with a row under a live claim. The marks below apply only
+   * while the row is still pending under the claim they name; each returns the rows it changed
+   * (fewer: the lease ran out and another claim took the row).
+   */
+  claimDue(now: number, limit: number, leaseMs: number, skipPortals?: ReadonlySet<number>, holder?: string): Promise<ClaimedOutboxRow[]>;
+  markDone(claims: readonly OutboxClaim[], at: number): Promise<number>;
   /** Puts claimed rows back without counting the attempt (e.g. the account is paused after a 429). */
-  release(ids: readonly number[], nextAttemptAt: number, reason: string): Promise<void>;
-  markRetry(id: number, error: string, nextAttemptAt: number): Promise<void>;
-  markFailed(id: number, error: string, at: number): Promise<void>;
+  release(claims: readonly OutboxClaim[], nextAttemptAt: number, reason: string): Promise<number>;
+  markRetry(claim: OutboxClaim, error: string, nextAttemptAt: number): Promise<number>;
+  markFailed(claim: OutboxClaim, error: string, at: number): Promise<number>;
   /**
    * A failed row goes back to pending, due now (ops, once the cause is fixed). Its attempts and
    * last error stay: a row whose outcome was unknown is still looked for before it is repeated.
    */
   requeue(id: number, now: number): Promise<boolean>;
   /** Durably, before the call: these rows go out to HubSpot now (`at`), in one call. */
-  markSending(ids: readonly number[], at: number): Promise<void>;
+  markSending(claims: readonly OutboxClaim[], at: number): Promise<number>;
   /** The call sent at `sentAt` was answered (or can no longer land): nothing of it is in flight. */
-  markAnswered(ids: readonly number[], sentAt: number): Promise<void>;
-  /** Rows claimed by a process that is gone become due now (SQLite has one owning process). */
-  recoverClaims(now: number): Promise<number>;
+  markAnswered(claims: readonly OutboxClaim[], sentAt: number): Promise<number>;
+  /**
+   * At start: claims a previous run left become due now. SQLite has one owning process, so every
+   * claim is its own; on PostgreSQL only `holder`'s (the same instance id, restarted): another
+   * instance's claims may be live, and all of them end with their lease.
+   */
+  recoverClaims(now: number, holder: string): Promise<number>;
   get(id: number): Promise<OutboxRow | undefined>;
   list(filter: { status?: OutboxStatus; portalId?: number; dealId?: string; limit: number }): Promise<OutboxRow[]>;
   countByStatus(): Promise<Record<OutboxStatus, number>>;
@@ -124,7 +150,7 @@ export interface OutboxRepository {
   /** Those of `causes` that have a row of `kind` (e.g. complete_tasks: the cause is closed). */
   causesWith(portalId: number, causes: readonly string[], kind: string): Promise<Set<string>>;
   /** Claimed rows that are no longer wanted: done without a call, last_error `not sent: <reason>`. */
-  skip(ids: readonly number[], reason: string, at: number): Promise<void>;
+  skip(claims: readonly OutboxClaim[], reason: string, at: number): Promise<number>;
   /**
    * The same for a row that is not claimed, only when no delivery of it can have reached HubSpot
    * (never tried, or every try was answered with a failure). False: it stays as it is.
@@ -153,6 +179,8 @@ interface OutboxDbRow {
   created_at: number;
   completed_at: number | null;
   in_flight_since: number | null;
+  claimed_by?: string | null;
+  claim_token?: number;
 }
 
 function toRow(row: OutboxDbRow): OutboxRow {
@@ -177,21 +205,33 @@ function toRow(row: OutboxDbRow): OutboxRow {
 // A second enqueue with the same dedupe key stores nothing and returns no row.
 const insert = `INSERT INTO outbox (portal_id, deal_id, kind, payload, dedupe_key, cause, created_at, next_attempt_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`;
-const due = `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`;
-// PostgreSQL, several instances: the rows read are locked until the claim commits, and rows another
-// claimer holds are skipped, so no row is claimed (and delivered) by two at once. SQLite runs one
-// transaction at a time.
-const dueLocked = `${due} FOR UPDATE SKIP LOCKED`;
-const claim = 'UPDATE outbox SET attempts = attempts + 1, last_error = NULL, next_attempt_at = ? WHERE id = ?';
-const done = `UPDATE outbox SET status = 'done', completed_at = ?, last_error = NULL, in_flight_since = NULL WHERE id = ? AND status = 'pending'`;
-const sending = 'UPDATE outbox SET in_flight_since = ? WHERE id = ?';
-const answered = 'UPDATE outbox SET in_flight_since = NULL WHERE id = ? AND in_flight_since = ?';
+const due = `SELECT * FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`;
+// PostgreSQL, several instances: a deal with a row under a live claim (claimed_by set, lease not
+// over) is left alone, so its rows go out in order, by one claimer at a time (through outbox_by_deal).
+// Claims run one at a time (this lock, held until the claim commits), so the next claimer's read
+// sees the deals the last one took; the rows read are locked until the claim commits and rows a
+// mark is changing are skipped. SQLite has one owning process that runs one claim at a time and
+// settles every row of a round before the next, so it reads as before (the deal check cost its
+// claims 20-30% per row in bench/claimsRoundCost.ts).
+const CLAIM_LOCK_KEY = '7234307576302018662';
+const claimLock = `SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY}) AS locked`;
+const dueLocked = `SELECT * FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ?
+    AND (deal_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox c WHERE c.portal_id = o.portal_id AND c.deal_id = o.deal_id
+      AND c.status = 'pending' AND c.claimed_by IS NOT NULL AND c.next_attempt_at > ?))
+    ORDER BY id LIMIT ? FOR UPDATE OF o SKIP LOCKED`;
+const claim = 'UPDATE outbox SET attempts = attempts + 1, last_error = NULL, next_attempt_at = ?, claimed_by = ?, claim_token = claim_token + 1 WHERE id = ?';
+// Every mark of a delivery applies only while the row is pending under the claim it names.
+const claimed = `id = ? AND claim_token = ? AND status = 'pending'`;
+const done = `UPDATE outbox SET status = 'done', completed_at = ?, last_error = NULL, in_flight_since = NULL, claimed_by = NULL WHERE ${claimed}`;
+const sending = `UPDATE outbox SET in_flight_since = ? WHERE ${claimed}`;
+const answered = `UPDATE outbox SET in_flight_since = NULL WHERE ${claimed} AND in_flight_since = ?`;
 // CASE, not the two-argument MAX of SQLite (PostgreSQL's is GREATEST).
-const release = `UPDATE outbox SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = ?, next_attempt_at = ?
-    WHERE id = ? AND status = 'pending'`;
-const retry = `UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`;
-const failed = `UPDATE outbox SET status = 'failed', last_error = ?, completed_at = ? WHERE id = ? AND status = 'pending'`;
-const recover = `UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND attempts > 0 AND last_error IS NULL AND next_attempt_at > ?`;
+const release = `UPDATE outbox SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = ?, next_attempt_at = ?, claimed_by = NULL
+    WHERE ${claimed}`;
+const retry = `UPDATE outbox SET last_error = ?, next_attempt_at = ?, claimed_by = NULL WHERE ${claimed}`;
+const failed = `UPDATE outbox SET status = 'failed', last_error = ?, completed_at = ?, claimed_by = NULL WHERE ${claimed}`;
+const recoverBase = `UPDATE outbox SET next_attempt_at = ?, claimed_by = NULL WHERE status = 'pending' AND attempts > 0 AND last_error IS NULL AND next_attempt_at > ?`;
+const recoverOwn = `${recoverBase} AND claimed_by = ?`;
 const getOne = 'SELECT * FROM outbox WHERE id = ?';
 const counts = 'SELECT status, COUNT(*) AS n FROM outbox GROUP BY status';
 const requeueFailed = `UPDATE outbox SET status = 'pending', next_attempt_at = ?, completed_at = NULL WHERE id = ? AND status = 'failed'`;
@@ -210,7 +250,7 @@ const rewrite = `UPDATE outbox SET payload = ? WHERE id = ? AND status = 'pendin
 const yielded = `UPDATE outbox SET status = 'done', completed_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`;
 const byCause = 'SELECT * FROM outbox WHERE portal_id = ? AND cause = ? AND kind = ? ORDER BY id';
 const hasCause = 'SELECT 1 AS one FROM outbox WHERE portal_id = ? AND cause = ? AND kind = ? LIMIT 1';
-const skipClaimed = `UPDATE outbox SET status = 'done', completed_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`;
+const skipClaimed = `UPDATE outbox SET status = 'done', completed_at = ?, last_error = ?, claimed_by = NULL WHERE ${claimed}`;
 // Never tried, or its last try was answered (a failure that did not apply): no call of it can land.
 const skipUnsent = `UPDATE outbox SET status = 'done', completed_at = ?, last_error = ?
     WHERE id = ? AND status = 'pending' AND (attempts = 0 OR (last_error IS NOT NULL AND substr(last_error, 1, ${IN_DOUBT.length}) <> '${IN_DOUBT}'))`;
@@ -221,16 +261,36 @@ const taskGone = 'UPDATE outbox_tasks SET gone_at = COALESCE(gone_at, ?) WHERE p
 
 type TaskDbRow = { task_id: string; outbox_id: number; cause: string | null; deal_id: string; recorded_at: number; completed_at: number | null; gone_at: number | null };
 
+/** A claimer that names no holder (a single process, tests). */
+export const UNNAMED_HOLDER = 'unnamed';
+
 export function outboxRepository(sql: SqlSession): OutboxRepository {
-  const claimDue = async (tx: SqlSession, now: number, limit: number, leaseMs: number, skipPortals?: ReadonlySet<number>) => {
+  const claimDue = async (tx: SqlSession, now: number, limit: number, leaseMs: number, skipPortals: ReadonlySet<number> | undefined, holder: string) => {
     // Over-read a little so skipped (paused) accounts do not starve the others.
-    const candidates = await tx.all<OutboxDbRow>(tx.dialect === 'postgres' ? dueLocked : due, [now, skipPortals && skipPortals.size > 0 ? limit * 4 : limit]);
+    const readLimit = skipPortals && skipPortals.size > 0 ? limit * 4 : limit;
+    if (tx.dialect === 'postgres') await tx.get(claimLock);
+    const candidates = await (tx.dialect === 'postgres' ? tx.all<OutboxDbRow>(dueLocked, [now, now, readLimit]) : tx.all<OutboxDbRow>(due, [now, readLimit]));
     const chosen = (skipPortals ? candidates.filter((r) => !skipPortals.has(r.portal_id)) : candidates).slice(0, limit);
-    for (const row of chosen) await tx.run(claim, [now + leaseMs, row.id]);
+    // The holder is read only on PostgreSQL (the deals under live claims, recoverClaims): SQLite's
+    // one process leaves it unwritten, a row's bytes fewer at every claim.
+    const claimedBy = tx.dialect === 'postgres' ? holder : null;
+    for (const row of chosen) await tx.run(claim, [now + leaseMs, claimedBy, row.id]);
     return chosen.map((row) => ({
       ...toRow({ ...row, attempts: row.attempts + 1, last_error: null, next_attempt_at: now + leaseMs }),
+      claimToken: Number(row.claim_token ?? 0) + 1,
       inDoubt: row.attempts > 0 && (row.last_error === null || row.last_error.startsWith(IN_DOUBT)),
     }));
+  };
+  /** Runs a fenced mark for each claim; the rows it changed. */
+  const markEach = async (claims: readonly OutboxClaim[], text: string, before: readonly SqlValue[], after: readonly SqlValue[] = []) => {
+    let changed = 0;
+    const params: SqlValue[] = [...before, 0, 0, ...after];
+    for (const c of claims) {
+      params[before.length] = c.id;
+      params[before.length + 1] = c.claimToken;
+      changed += (await sql.run(text, params)).changes;
+    }
+    return changed;
   };
 
   return {
@@ -248,34 +308,35 @@ export function outboxRepository(sql: SqlSession): OutboxRepository {
       return row?.id;
     },
 
-    claimDue(now, limit, leaseMs, skipPortals) {
+    claimDue(now, limit, leaseMs, skipPortals, holder = UNNAMED_HOLDER) {
       // Read and claim in one transaction, so no other claimer takes the same rows in between.
-      return withinTransaction(sql, (tx) => claimDue(tx, now, limit, leaseMs, skipPortals));
+      return withinTransaction(sql, (tx) => claimDue(tx, now, limit, leaseMs, skipPortals, holder));
     },
 
-    async markDone(ids, at) {
-      for (const id of ids) await sql.run(done, [at, id]);
+    markDone(claims, at) {
+      return markEach(claims, done, [at]);
     },
-    async release(ids, nextAttemptAt, reason) {
-      for (const id of ids) await sql.run(release, [reason, nextAttemptAt, id]);
+    release(claims, nextAttemptAt, reason) {
+      return markEach(claims, release, [reason, nextAttemptAt]);
     },
-    async markRetry(id, error, nextAttemptAt) {
-      await sql.run(retry, [error, nextAttemptAt, id]);
+    markRetry(claim, error, nextAttemptAt) {
+      return markEach([claim], retry, [error, nextAttemptAt]);
     },
-    async markFailed(id, error, at) {
-      await sql.run(failed, [error, at, id]);
+    markFailed(claim, error, at) {
+      return markEach([claim], failed, [error, at]);
     },
     async requeue(id, now) {
       return (await sql.run(requeueFailed, [now, id])).changes === 1;
     },
-    async markSending(ids, at) {
-      for (const id of ids) await sql.run(sending, [at, id]);
+    markSending(claims, at) {
+      return markEach(claims, sending, [at]);
     },
-    async markAnswered(ids, sentAt) {
-      for (const id of ids) await sql.run(answered, [id, sentAt]);
+    markAnswered(claims, sentAt) {
+      return markEach(claims, answered, [], [sentAt]);
     },
-    async recoverClaims(now) {
-      return (await sql.run(recover, [now, now])).changes;
+    async recoverClaims(now, holder) {
+      if (sql.dialect === 'sqlite') return (await sql.run(recoverBase, [now, now])).changes;
+      return (await sql.run(recoverOwn, [now, now, holder])).changes;
     },
     async get(id) {
       const row = await sql.get<OutboxDbRow>(getOne, [id]);
@@ -336,8 +397,8 @@ export function outboxRepository(sql: SqlSession): OutboxRepository {
       }
       return found;
     },
-    async skip(ids, reason, at) {
-      for (const id of ids) await sql.run(skipClaimed, [at, NOT_SENT + reason, id]);
+    skip(claims, reason, at) {
+      return markEach(claims, skipClaimed, [at, NOT_SENT + reason]);
     },
     async skipIfUnsent(id, reason, at) {
       return (await sql.run(skipUnsent, [at, NOT_SENT + reason, id])).changes === 1;

@@ -419,6 +419,28 @@ CREATE TABLE worker_leases (
 `,
   },
   {
+    version: 15,
+    name: 'claims of deals and outbox rows by instance',
+    // Several instances on one database (issue 13). deal_claims: the deals whose inbox events an
+    // instance is applying, each held by one instance until its lease (expires_at) ends, so a
+    // dead instance's deals are taken over. outbox.claimed_by and claim_token: which instance
+    // holds a claimed row, and which claim of it (counted up at every claim, never down), so a
+    // delivery's later marks apply only while the row is still its own (a slow instance whose
+    // lease ran out cannot overwrite the taker's outcome), and a restart recovers only its own.
+    sql: `
+CREATE TABLE deal_claims (
+  portal_id   INTEGER NOT NULL,
+  object_id   TEXT    NOT NULL,
+  holder      TEXT    NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, object_id)
+) WITHOUT ROWID;
+CREATE INDEX deal_claims_by_holder ON deal_claims (holder, portal_id);
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claim_token INTEGER NOT NULL DEFAULT 0;
+`,
+  },
+  {
     version: 16,
     name: 'one HubSpot budget per account across instances',
     // HubSpot's limits are per app and account (110 requests per rolling 10 s, 5 searches a

@@ -290,6 +290,21 @@ CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_
     sql: `
 CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_attempt_at, occurred_at);
 `,
+  },  {
+    version: 15,
+    name: 'claims of deals and outbox rows by instance',
+    sql: `
+CREATE TABLE deal_claims (
+  portal_id   BIGINT  NOT NULL,
+  object_id   TEXT    NOT NULL,
+  holder      TEXT    NOT NULL,
+  expires_at  BIGINT  NOT NULL,
+  PRIMARY KEY (portal_id, object_id)
+);
+CREATE INDEX deal_claims_by_holder ON deal_claims (holder, portal_id);
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claim_token BIGINT NOT NULL DEFAULT 0;
+`,
   },
   {
     version: 14,
@@ -396,6 +411,7 @@ CREATE INDEX delivery_changes_by_review ON delivery_changes (portal_id, review_i
 `,
   },
 ];
+
 
 /**
  * A fixed key for pg_advisory_xact_lock ("dealgate" in ASCII): every instance takes the same

@@ -64,11 +64,30 @@ export interface InboxRepository {
    * Pending events that are due, oldest occurrence first, leaving out every event of a deal that
    * has an event waiting for a retry (so a deal's events are applied in order). `skipPortals`:
    * accounts whose events wait (HubSpot is failing for them): none of their events is taken, so
-   * they neither burn attempts nor fill the round ahead of other accounts.
+   * they neither burn attempts nor fill the round ahead of other accounts. `holder`: this
+   * instance; the deals a live other instance holds are left out too (their events are its to apply).
    */
-  due(now: number, limit: number, skipPortals?: ReadonlySet<number>): Promise<InboxEvent[]>;
-  /** Call inside the transaction that records the event's effects. */
-  markDone(id: number, at: number): Promise<void>;
+  due(now: number, limit: number, skipPortals?: ReadonlySet<number>, holder?: string): Promise<InboxEvent[]>;
+  /**
+   * Call inside the transaction that records the event's effects. False: the event is no longer
+   * pending (another instance applied it, its claim on the deal having run out): the caller rolls
+   * its transaction back, so the effects happen once.
+   */
+  markDone(id: number, at: number): Promise<boolean>;
+  /**
+   * Claims these deals for `holder` until `now + leaseMs`, in one statement: a deal nobody holds,
+   * whose claim has expired, or that `holder` already holds (so an instance restarted with the same
+   * id takes its deals back at once). Returns the deals claimed (dealClaimKey); the others are held
+   * by a live other instance, which applies their events. On SQLite every deal is granted, nothing
+   * written (one owning process).
+   */
+  claimDeals(holder: string, deals: readonly DealRef[], now: number, leaseMs: number): Promise<Set<string>>;
+  /** Extends every claim `holder` still has to `now + leaseMs` (while its round runs); returns how many. */
+  renewDealClaims(holder: string, now: number, leaseMs: number): Promise<number>;
+  /** `holder` is done with the deals of this account it holds. */
+  releaseDealClaims(holder: string, portalId: number): Promise<void>;
+  /** Accounts with a deal under a live claim: their events are being applied (by any instance), their effects still being written. */
+  accountsBeingApplied(now: number): Promise<Set<number>>;
   markRetry(id: number, attempts: number, error: string, nextAttemptAt: number): Promise<void>;
   park(id: number, attempts: number, error: string, at: number): Promise<void>;
   /** Parked events go back to pending (ops, after fixing the cause); a parked unreadable batch goes back to the journal. */
@@ -81,6 +100,15 @@ export interface InboxRepository {
   /** Pending events of each of these accounts (what waits for HubSpot there). */
   pendingOf(portalIds: readonly number[]): Promise<Map<number, number>>;
 }
+
+export interface DealRef {
+  portalId: number;
+  objectId: string;
+}
+
+/** How claimDeals names a deal. */
+export const dealClaimKey = (deal: DealRef): string => `${deal.portalId}/${deal.objectId}`;
+const claimKeyOfRow = (row: { portal_id: number; object_id: string }) => dealClaimKey({ portalId: Number(row.portal_id), objectId: row.object_id });
 
 interface InboxDbRow {
   id: number;
@@ -173,6 +201,10 @@ function insertOf(rows: number): string {
 
 const appendBatch = 'INSERT INTO webhook_batches (received_at, body) VALUES (?, ?) RETURNING id';
 const oldestBatches = 'SELECT id, received_at, body FROM webhook_batches ORDER BY id LIMIT ?';
+// PostgreSQL, several instances: the batches read are locked until the expansion commits, and
+// batches another instance is expanding are skipped (not waited for, not expanded twice). SQLite
+// runs one transaction at a time.
+const oldestBatchesLocked = `${oldestBatches} FOR UPDATE SKIP LOCKED`;
 const deleteBatch = 'DELETE FROM webhook_batches WHERE id = ?';
 const backlog = 'SELECT COUNT(*) AS n FROM webhook_batches';
 const waiting = `SELECT DISTINCT portal_id, object_id FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > ?`;
@@ -195,9 +227,34 @@ const nextDueBase = `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE 
 const nextPendingAccount = `SELECT portal_id FROM webhook_inbox WHERE status = 'pending' AND portal_id > ? ORDER BY portal_id LIMIT 1`;
 const freshOfAccount = `SELECT * FROM webhook_inbox WHERE status = 'pending' AND portal_id = ? AND next_attempt_at = 0 ORDER BY occurred_at, id LIMIT ?`;
 const retriedOfAccount = `SELECT * FROM webhook_inbox WHERE status = 'pending' AND portal_id = ? AND next_attempt_at > 0 AND next_attempt_at <= ? ORDER BY occurred_at, id LIMIT ?`;
+// Deals sorted by (portal, deal) in every claim, so two instances claiming overlapping rounds take
+// the rows' locks in one order (PostgreSQL) and never wait for each other in a cycle.
+const claimTexts: string[] = [];
+function claimOf(rows: number): string {
+  let text = claimTexts[rows];
+  if (text === undefined) {
+    text = `INSERT INTO deal_claims (portal_id, object_id, holder, expires_at)
+        VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')}
+        ON CONFLICT (portal_id, object_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+        WHERE deal_claims.expires_at <= ? OR deal_claims.holder = excluded.holder
+        RETURNING portal_id, object_id`;
+    claimTexts[rows] = text;
+  }
+  return text;
+}
+/** Deals per claim statement: 2,001 parameters. */
+const DEALS_PER_CLAIM = 500;
+const renewClaims = 'UPDATE deal_claims SET expires_at = ? WHERE holder = ?';
+const releaseClaims = 'DELETE FROM deal_claims WHERE holder = ? AND portal_id = ?';
+const claimedElsewhere = 'SELECT portal_id, object_id FROM deal_claims WHERE holder <> ? AND expires_at > ?';
+const accountsClaimed = 'SELECT DISTINCT portal_id FROM deal_claims WHERE expires_at > ?';
 const nextDueOfAccount = `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND portal_id = ?`;
 
 export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = new Map()): InboxRepository {
+  // Deal claims are kept on PostgreSQL only: SQLite has one owning process, whose inbox worker
+  // applies an account's events one share at a time, so every deal is its own. Its claims are
+  // granted without a write (about 15% of a 500-event round's store work in bench/claimsRoundCost.ts).
+  const claimsKept = sql.dialect === 'postgres';
   const insertRows = async (tx: SqlSession, events: readonly NewInboxEvent[], receivedAt: number) => {
     let stored = 0;
     for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
@@ -229,10 +286,11 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
   const expand = async (tx: SqlSession, limit: number, toEvents: (body: Buffer) => NewInboxEvent[]) => {
     // A hint is kept only once its batch was committed, so one taken before this read whose batch
     // the read does not find (below the oldest it found, or not there at all when it found them
-    // all) was expanded elsewhere (another instance) and is dropped: stale hints would fill the
-    // room kept for them.
+    // all) was expanded, or is being expanded, elsewhere (another instance) and is dropped: stale
+    // hints would fill the room kept for them (should that expansion roll back, the batch is
+    // parsed from the journal).
     const hinted = [...parsedBatches.keys()];
-    const batches = await tx.all<{ id: number; received_at: number; body: Buffer }>(oldestBatches, [limit]);
+    const batches = await tx.all<{ id: number; received_at: number; body: Buffer }>(tx.dialect === 'postgres' ? oldestBatchesLocked : oldestBatches, [limit]);
     const found = new Set(batches.map((b) => b.id));
     const oldest = batches.length < limit ? Number.POSITIVE_INFINITY : (batches[0]?.id ?? Number.POSITIVE_INFINITY);
     for (const id of hinted) if (!found.has(id) && id < oldest) parsedBatches.delete(id);
@@ -271,6 +329,21 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
       if (!skip.has(after)) portals.push(after);
     }
   };
+  /** Deals a live instance other than `holder` holds: their events are left to it. */
+  const heldElsewhere = async (holder: string | undefined, now: number) =>
+    holder === undefined || !claimsKept ? new Set<string>() : new Set((await sql.all<{ portal_id: number; object_id: string }>(claimedElsewhere, [holder, now])).map(claimKeyOfRow));
+  const claimSorted = async (holder: string, deals: readonly DealRef[], now: number, leaseMs: number) => {
+    if (!claimsKept) return new Set(deals.map(dealClaimKey));
+    const sorted = [...new Map(deals.map((d) => [dealClaimKey(d), d])).values()].sort((a, b) => a.portalId - b.portalId || (a.objectId < b.objectId ? -1 : a.objectId > b.objectId ? 1 : 0));
+    const claimed = new Set<string>();
+    for (let start = 0; start < sorted.length; start += DEALS_PER_CLAIM) {
+      const part = sorted.slice(start, start + DEALS_PER_CLAIM);
+      const params: SqlValue[] = part.flatMap((d) => [d.portalId, d.objectId, holder, now + leaseMs]);
+      params.push(now);
+      for (const row of await sql.all<{ portal_id: number; object_id: string }>(claimOf(part.length), params)) claimed.add(claimKeyOfRow(row));
+    }
+    return claimed;
+  };
   const byOccurrence = (a: InboxDbRow, b: InboxDbRow) => Number(a.occurred_at) - Number(b.occurred_at) || Number(a.id) - Number(b.id);
 
   return {
@@ -290,8 +363,9 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
       if (events.length <= ROWS_PER_INSERT) return insertRows(sql, events, receivedAt);
       return withinTransaction(sql, (tx) => insertRows(tx, events, receivedAt));
     },
-    async due(now, limit, skipPortals) {
+    async due(now, limit, skipPortals, holder) {
       const blocked = new Set((await sql.all<{ portal_id: number; object_id: string }>(waiting, [now])).map((r) => `${r.portal_id}/${r.object_id}`));
+      for (const deal of await heldElsewhere(holder, now)) blocked.add(deal);
       // Account by account, at most `limit` of each read in index order, then the oldest `limit` of
       // those: neither leaving out a busy account nor taking the oldest means reading (and sorting)
       // a whole backlog, which held the event loop 100-400 ms per round at 100,000 pending (issue 12).
@@ -299,11 +373,24 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
       for (const portalId of await pendingAccounts(skipPortals ?? new Set())) {
         rows.push(...(await sql.all<InboxDbRow>(freshOfAccount, [portalId, limit])), ...(await sql.all<InboxDbRow>(retriedOfAccount, [portalId, now, limit])));
       }
-      rows.sort(byOccurrence).splice(limit);
-      return (blocked.size === 0 ? rows : rows.filter((r) => !blocked.has(`${r.portal_id}/${r.object_id}`))).map(toEvent);
+      const open = blocked.size === 0 ? rows : rows.filter((r) => !blocked.has(`${r.portal_id}/${r.object_id}`));
+      return open.sort(byOccurrence).slice(0, limit).map(toEvent);
     },
     async markDone(id, at) {
-      await sql.run(done, [at, id]);
+      return (await sql.run(done, [at, id])).changes === 1;
+    },
+    claimDeals(holder, deals, now, leaseMs) {
+      return claimSorted(holder, deals, now, leaseMs);
+    },
+    async renewDealClaims(holder, now, leaseMs) {
+      return claimsKept ? (await sql.run(renewClaims, [now + leaseMs, holder])).changes : 0;
+    },
+    async releaseDealClaims(holder, portalId) {
+      if (claimsKept) await sql.run(releaseClaims, [holder, portalId]);
+    },
+    async accountsBeingApplied(now) {
+      if (!claimsKept) return new Set<number>();
+      return new Set((await sql.all<{ portal_id: number }>(accountsClaimed, [now])).map((r) => Number(r.portal_id)));
     },
     async markRetry(id, attempts, error, nextAttemptAt) {
       await sql.run(retry, [attempts, error, nextAttemptAt, id]);

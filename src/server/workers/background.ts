@@ -130,6 +130,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     clock,
     logger,
     governor,
+    instanceId: config.instanceId,
     prepareAccount: (portalId) => provisioner.ensureReady(portalId),
     // The inbox is created below; this runs only once both exist.
     beingWritten: () => inbox.applying(),
@@ -146,6 +147,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     governor,
     provisioner,
     handler,
+    instanceId: config.instanceId,
     onEffects: () => outbox.wake(),
     deliveringNow: () => outbox.delivering().keys(),
     ...(options.inboxRetry ? { retry: options.inboxRetry } : {}),

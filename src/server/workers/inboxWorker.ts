@@ -2,7 +2,8 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
 import { classifyHubSpotError, type HubSpotDeal, type HubSpotGateway } from '../hubspot/gateway';
-import { JOURNAL_BATCHES_PER_SLICE, type InboxEvent, type NewInboxEvent } from '../webhooks/inboxStore';
+import { randomUUID } from 'node:crypto';
+import { dealClaimKey, JOURNAL_BATCHES_PER_SLICE, type InboxEvent, type NewInboxEvent } from '../webhooks/inboxStore';
 import { inboxEventsOf } from '../webhooks/webhookEvent';
 import type { AccountProvisioner } from '../accounts/provisioning';
 import { chunk } from '../outbox/deliveryPlan';
@@ -67,6 +68,27 @@ export interface InboxWorkerDeps {
   batchSize?: number;
   idleMs?: number;
   random?: () => number;
+  /** Names this process among the instances sharing the database (config.instanceId); default a new random id. */
+  instanceId?: string;
+  /** How long a claim on a deal lasts unless renewed (default DEAL_CLAIM_LEASE_MS, on the worker's clock). */
+  dealClaimLeaseMs?: number;
+  /** How often the claims of the shares in flight are renewed (real time; default a third of the lease). */
+  dealClaimRenewMs?: number;
+}
+
+/**
+ * Several instances on one database: a round claims the deals of the events it took (one
+ * statement) and applies only those; a deal a live other instance holds is left to it. The claims
+ * are renewed while the round's shares run and released when each ends; a dead instance's claims
+ * run out after this long (its deals' events then wait at most this long).
+ */
+export const DEAL_CLAIM_LEASE_MS = 30_000;
+
+/** Applying an event found it no longer pending (another instance applied it): its transaction rolls back. */
+class EventNoLongerPending extends Error {
+  constructor(readonly eventId: number) {
+    super(`inbox event ${eventId} is no longer pending (applied by another instance): its effects are rolled back`);
+  }
 }
 
 /**
@@ -149,6 +171,9 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
   const batchSize = deps.batchSize ?? 500;
   const random = deps.random ?? Math.random;
   const callTimeoutMs = deps.callTimeoutMs ?? 20_000;
+  const holder = deps.instanceId ?? randomUUID();
+  const claimLeaseMs = deps.dealClaimLeaseMs ?? DEAL_CLAIM_LEASE_MS;
+  const claimRenewMs = deps.dealClaimRenewMs ?? Math.max(1, Math.floor(claimLeaseMs / 3));
 
   const windowMs = retry.windowMs ?? INBOX_RETRY_WINDOW_MS;
   const policy: RetryPolicy = { ...retry, windowMs };
@@ -330,12 +355,20 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
         try {
           const enqueued = await store.transaction(async () => {
             const result = await handler.apply({ event, fresh: deal, goneFromHubSpot: wasRead.has(dealId) && !deal });
-            await store.inbox.markDone(event.id, clock.now());
+            // The done mark fences the transaction: an event another instance applied meanwhile (on
+            // PostgreSQL, one whose apply is still open waits for its commit here) changes no row.
+            if (!await store.inbox.markDone(event.id, clock.now())) throw new EventNoLongerPending(event.id);
             return result;
           });
           effects ||= enqueued;
           settled += 1;
         } catch (error) {
+          if (error instanceof EventNoLongerPending) {
+            // Our claim on the deal ran out and another instance took it over: the deal's later events are its to apply.
+            logger.warn({ portalId, dealId, eventId: event.id }, 'inbox event already applied by another instance (this claim on the deal ran out); nothing applied twice');
+            settled += dealEvents.length - i;
+            break;
+          }
           // The database is gone (shutting down or crashed): nothing can be recorded; the event stays pending.
           if (!await store.ping()) throw error;
           logger.warn({ portalId, dealId, eventId: event.id, err: error }, 'applying an inbox event failed');
@@ -381,11 +414,41 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     return expanded;
   }
 
-  /** Takes the due events of every account not busy and starts applying each account's share; one promise per account. */
+  /** Renews this instance's deal claims every claimRenewMs while any share runs (a timer, so a share waiting on HubSpot keeps its deals). */
+  const claimRenewal = (() => {
+    let timer: NodeJS.Timeout | undefined;
+    const renew = () => {
+      store.inbox.renewDealClaims(holder, clock.now(), claimLeaseMs).catch((error: unknown) => logger.warn({ err: error }, 'inbox: renewing the claims on deals failed; they run out unless the next renewal succeeds'));
+    };
+    return {
+      start() {
+        if (timer !== undefined) return;
+        timer = setInterval(renew, claimRenewMs);
+        timer.unref();
+      },
+      stop() {
+        clearInterval(timer);
+        timer = undefined;
+      },
+    };
+  })();
+
+  /** The share is over: its deals are free for any instance (a failure here leaves them to run out). */
+  async function releaseClaims(portalId: number): Promise<void> {
+    try {
+      await store.inbox.releaseDealClaims(holder, portalId);
+    } catch (error) {
+      logger.warn({ portalId, err: error }, 'inbox: releasing the claims on deals failed; they run out with their lease');
+    }
+  }
+
+  /** Takes the due events of every account not busy, claims their deals, and starts applying each account's share; one promise per account. */
   async function startDue(): Promise<{ expanded: number; works: Promise<{ settled: number; effects: boolean }>[] }> {
     const expanded = await expandJournal();
     const now = clock.now();
-    const events = await store.inbox.due(now, batchSize, leftOut(now));
+    const due = await store.inbox.due(now, batchSize, leftOut(now), holder);
+    const claimed = due.length === 0 ? new Set<string>() : await store.inbox.claimDeals(holder, due, now, claimLeaseMs);
+    const events = due.filter((event) => claimed.has(dealClaimKey(event)));
     const byAccount = new Map<number, InboxEvent[]>();
     for (const event of events) {
       const list = byAccount.get(event.portalId);
@@ -395,7 +458,9 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     const works = [...byAccount].map(([portalId, accountEvents]) => {
       busy.add(portalId);
       shareSizes.set(portalId, accountEvents.length);
+      claimRenewal.start();
       const work = processAccount(portalId, accountEvents)
+        .finally(() => releaseClaims(portalId))
         .then((result) => {
           // The account's effects go out now, not when the slowest account of the round is done.
           if (result.effects) deps.onEffects?.();
@@ -405,6 +470,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
           busy.delete(portalId);
           shareSizes.delete(portalId);
           inFlight.delete(work);
+          if (busy.size === 0) claimRenewal.stop();
           loop.wake();
         });
       inFlight.add(work);
@@ -456,6 +522,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     async stop() {
       await loop.stop();
       await Promise.allSettled([...inFlight]);
+      claimRenewal.stop();
     },
   };
 }

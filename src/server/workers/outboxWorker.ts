@@ -2,7 +2,8 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
 import { classifyHubSpotError, TASK_COMPLETED, type EngagementRecord, type HubSpotDeal, type HubSpotGateway, type NewEngagement } from '../hubspot/gateway';
-import { IN_DOUBT, NOT_SENT, type ClaimedOutboxRow, type OutboxRow } from '../outbox/outboxStore';
+import { randomUUID } from 'node:crypto';
+import { IN_DOUBT, NOT_SENT, type ClaimedOutboxRow, type OutboxClaim, type OutboxRow } from '../outbox/outboxStore';
 import {
   carriesRef,
   chunk,
@@ -59,6 +60,10 @@ export interface OutboxWorkerDeps {
    * HOLD_WHILE_WRITTEN_MAX_MS at a time, so that one round delivers them together (one batch call
    * for many deals) instead of a call per deal as each lands; on PostgreSQL each statement is real
    * I/O, so without it the loop claims between every two events and spends the account's budget.
+   * This is this process's inbox; the accounts whose deals another instance has claimed (its inbox
+   * applying them) are held the same way, read from the database at each round. Only a matter of
+   * batching, not of correctness: a deal's rows are claimed one claim at a time, and a row written
+   * later for a deal is read before the older ones are delivered (supersededIn).
    */
   beingWritten?: () => Iterable<number>;
   retry?: RetryPolicy;
@@ -67,6 +72,8 @@ export interface OutboxWorkerDeps {
   batchSize?: number;
   idleMs?: number;
   random?: () => number;
+  /** Names this process among the instances sharing the database (config.instanceId): its claims, and the ones it recovers at start. Default a new random id. */
+  instanceId?: string;
 }
 
 /**
@@ -98,6 +105,17 @@ class AccountWaiting extends Error {
   }
 }
 
+/**
+ * The send time could not be recorded for every row: the lease ran out before the call went out,
+ * and another instance took the rows over (it may have created them already). Nothing is sent; the
+ * rows still held are put back without an attempt.
+ */
+class ClaimLost extends Error {
+  constructor(readonly lost: number) {
+    super(`the claim of ${lost} row(s) ran out before the call went out and another instance took them over; not sent`);
+  }
+}
+
 function retryAfterMs(error: unknown): number | undefined {
   const headers = typeof error === 'object' && error !== null ? (error as { headers?: unknown }).headers : undefined;
   if (typeof headers !== 'object' || headers === null) return undefined;
@@ -125,8 +143,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   /** While HubSpot is out, a row's own retries are no further apart than the account's probes. */
   const outageRetry: RetryPolicy = { ...policy, maxMs: Math.min(retry.maxMs, PROBE_MAX_MS) };
   const outages = createAccountOutages({ clock, logger, retry, random, worker: 'outbox' });
-  /** Claims outlive any call with its timeout; a crash leaves them to recoverClaims at the next start. */
+  /** Claims outlive any call with its timeout; a crash leaves them to run out (SQLite, or the same instance id restarted: recoverClaims at the next start). */
   const leaseMs = callTimeoutMs * 3;
+  const holder = deps.instanceId ?? randomUUID();
+  /** Marks that changed no row: the lease ran out while this delivery was slow, and another claim took the row (its outcome stands). */
+  const lostClaims = (rows: number) => logger.warn({ rows, worker: 'outbox' }, 'outbox: rows delivered after their lease ran out were taken over by another claim; its outcome stands');
   const ownerIds = new Map<number, { at: number; byUserId: Map<string, string> }>();
 
   /**
@@ -173,23 +194,30 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   }
 
   /**
-   * A call that creates what `rowIds` ask for: their send time is recorded before it goes out, and
+   * A call that creates what `rows` ask for: their send time is recorded before it goes out, and
    * cleared once an answer settles it. A call that may still land keeps it (durably: a restart
-   * finds it), and one still open here is tracked until it is answered.
+   * finds it), and one still open here is tracked until it is answered. Recording the send time
+   * is also the last check that the rows are still this delivery's (ClaimLost otherwise).
    */
-  async function send<T>(portalId: number, rowIds: readonly number[], work: () => Promise<T>): Promise<T> {
+  async function send<T>(portalId: number, rows: readonly OutboxClaim[], work: () => Promise<T>): Promise<T> {
     unlessWaiting(portalId);
     await governor.acquire(portalId);
     let sentAt = Date.now();
-    await store.transaction(async () => await store.outbox.markSending(rowIds, sentAt));
+    const answered = async () => await store.transaction(async () => await store.outbox.markAnswered(rows, sentAt));
+    const recordSending = async () => {
+      const marked = await store.transaction(async () => await store.outbox.markSending(rows, sentAt));
+      if (marked === rows.length) return;
+      await answered();
+      throw new ClaimLost(rows.length - marked);
+    };
+    await recordSending();
     if (governor.pauseRemainingMs(portalId) > 0) {
       // A 429 arrived while the send time was being recorded (real I/O on PostgreSQL): nothing goes
       // out before the pause is over, and the send time recorded is the real one.
       await governor.acquire(portalId);
       sentAt = Date.now();
-      await store.transaction(async () => await store.outbox.markSending(rowIds, sentAt));
+      await recordSending();
     }
-    const answered = async () => await store.transaction(async () => await store.outbox.markAnswered(rowIds, sentAt));
     const pending = work();
     try {
       const result = await withTimeout(pending, callTimeoutMs);
@@ -197,9 +225,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       return result;
     } catch (error) {
       if (error instanceof CallTimeout) {
-        for (const id of rowIds) openCalls.set(id, sentAt);
+        for (const { id } of rows) openCalls.set(id, sentAt);
         const late = async (lateError?: unknown) => {
-          for (const id of rowIds) if (openCalls.get(id) === sentAt) openCalls.delete(id);
+          for (const { id } of rows) if (openCalls.get(id) === sentAt) openCalls.delete(id);
           try {
             if (lateError === undefined || !mayStillLand(lateError)) await answered();
           } catch {
@@ -232,11 +260,16 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     const putBack = (until: number, reason: string) =>
       store.transaction(async () => {
         const [doubtful, clear] = [rows.filter((r) => r.inDoubt), rows.filter((r) => !r.inDoubt)];
-        await store.outbox.release(clear.map((r) => r.id), until, reason);
-        await store.outbox.release(doubtful.map((r) => r.id), until, IN_DOUBT + reason);
+        await store.outbox.release(clear, until, reason);
+        await store.outbox.release(doubtful, until, IN_DOUBT + reason);
       });
     if (error instanceof AccountWaiting) {
       await putBack(error.outage.nextProbeAt, error.message);
+      return true;
+    }
+    if (error instanceof ClaimLost) {
+      lostClaims(error.lost);
+      await putBack(now, error.message);
       return true;
     }
     const info = classifyHubSpotError(error);
@@ -256,7 +289,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     let failed = 0;
     if (failure.kind === 'refused') {
       await store.transaction(async () => {
-        for (const row of rows) await store.outbox.markFailed(row.id, `${doubt(row)}given up, retrying cannot cure it: ${failure.message}`, now);
+        for (const row of rows) await store.outbox.markFailed(row, `${doubt(row)}given up, retrying cannot cure it: ${failure.message}`, now);
       });
       logger.error({ portalId, rows: rows.length, status: info.status, error: failure.message }, 'outbox rows given up: HubSpot refuses them (GET /ops/outbox?status=failed)');
       return true;
@@ -267,10 +300,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       for (const row of rows) {
         if (retriesExhausted(policy, row.attempts, row.createdAt, now)) {
           const note = `given up after retrying for ${describeDuration(now - row.createdAt)} since it was queued (the retry window is ${describeDuration(windowMs)}) and ${row.attempts} attempts`;
-          await store.outbox.markFailed(row.id, `${doubt(row)}${note}: ${failure.message}`, now);
+          await store.outbox.markFailed(row, `${doubt(row)}${note}: ${failure.message}`, now);
           failed += 1;
         } else {
-          await store.outbox.markRetry(row.id, doubt(row) + waiting, Math.max(outage.nextProbeAt, now + backoffDelay(row.attempts, outageRetry, random)));
+          await store.outbox.markRetry(row, doubt(row) + waiting, Math.max(outage.nextProbeAt, now + backoffDelay(row.attempts, outageRetry, random)));
         }
       }
     });
@@ -281,7 +314,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   async function markDone(rows: readonly ClaimedOutboxRow[]): Promise<void> {
     const now = clock.now();
-    await store.transaction(async () => await store.outbox.markDone(rows.map((r) => r.id), now));
+    const changed = await store.transaction(async () => await store.outbox.markDone(rows, now));
+    if (changed < rows.length) lostClaims(rows.length - changed);
   }
 
   async function deliverDealUpdates(portalId: number, updates: DealUpdatePlan[]): Promise<void> {
@@ -365,7 +399,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   async function settleCreated<P>(spec: EngagementKind<P>, created: { item: EngagementPlan<P>; ids: string[] }[]): Promise<void> {
     const now = clock.now();
     await store.transaction(async () => {
-      await store.outbox.markDone(created.map((c) => c.item.row.id), now);
+      const changed = await store.outbox.markDone(created.map((c) => c.item.row), now);
+      if (changed < created.length) lostClaims(created.length - changed);
       await spec.record?.(created.filter((c) => c.ids.length > 0));
     });
   }
@@ -383,6 +418,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   async function deliverEngagements<P>(portalId: number, spec: EngagementKind<P>, items: EngagementPlan<P>[]): Promise<void> {
     let doubtful = items.filter((i) => i.row.inDoubt);
+    const claimed = new Map(items.map((i) => [i.row.id, i.row]));
+    const claimsOf = (id: number) => [claimed.get(id)].filter((c) => c !== undefined);
     const waits = new Map<number, number>();
     // An earlier attempt still open here: look for it once it has been answered, without spending an attempt.
     for (const i of doubtful) {
@@ -414,7 +451,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     if (waits.size > 0) {
       const now = clock.now();
       await store.transaction(async () => {
-        for (const [id, ms] of waits) await store.outbox.release([id], now + ms, IN_DOUBT + 'an earlier attempt may still land at HubSpot; looking for it before creating again');
+        for (const [id, ms] of waits) await store.outbox.release(claimsOf(id), now + ms, IN_DOUBT + 'an earlier attempt may still land at HubSpot; looking for it before creating again');
       });
       items = items.filter((i) => !waits.has(i.row.id));
     }
@@ -422,14 +459,14 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     if (unwanted.size > 0) {
       const now = clock.now();
       await store.transaction(async () => {
-        for (const [id, reason] of unwanted) await store.outbox.skip([id], reason, now);
+        for (const i of items) if (unwanted.has(i.row.id)) await store.outbox.skip([i.row], unwanted.get(i.row.id) ?? '', now);
       });
       items = items.filter((i) => !unwanted.has(i.row.id));
     }
     for (const batch of chunk(items)) {
       try {
         const engagements = batch.map(spec.toEngagement);
-        const records = await send(portalId, batch.map((i) => i.row.id), () => spec.create(engagements));
+        const records = await send(portalId, batch.map((i) => i.row), () => spec.create(engagements));
         await settleCreated(spec, matchCreated(batch, records));
       } catch (error) {
         if (!await recordFailure(portalId, batch.map((i) => i.row), error, batch.length > 1, true)) {
@@ -540,7 +577,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     const waiting = settled.filter((c) => c.waitUntil !== undefined);
     if (waiting.length > 0) {
       await store.transaction(async () => {
-        for (const c of waiting) await store.outbox.release([c.item.row.id], c.waitUntil ?? now, `waiting for task create #${c.waitingFor.join(', #')} to settle`);
+        for (const c of waiting) await store.outbox.release([c.item.row], c.waitUntil ?? now, `waiting for task create #${c.waitingFor.join(', #')} to settle`);
       });
     }
   }
@@ -571,7 +608,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     if (plan.invalid.length > 0) {
       const now = clock.now();
       await store.transaction(async () => {
-        for (const { row, reason } of plan.invalid) await store.outbox.markFailed(row.id, reason, now);
+        for (const { row, reason } of plan.invalid) await store.outbox.markFailed(row, reason, now);
       });
       logger.error({ portalId, rows: plan.invalid.map((i) => ({ id: i.row.id, reason: i.reason })) }, 'outbox rows cannot be delivered');
     }
@@ -634,9 +671,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   /** Since when each account's effects have been held back because they are still being written. */
   const heldSince = new Map<number, number>();
-  function stillBeingWritten(): number[] {
+  function stillBeingWritten(elsewhere: ReadonlySet<number>): number[] {
     const at = performance.now();
-    const writing = new Set(deps.beingWritten?.() ?? []);
+    const writing = new Set([...(deps.beingWritten?.() ?? []), ...elsewhere]);
     for (const portalId of heldSince.keys()) if (!writing.has(portalId)) heldSince.delete(portalId);
     const held: number[] = [];
     for (const portalId of writing) {
@@ -648,8 +685,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   }
 
   /** Accounts left out of a round: paused after a 429, waiting for HubSpot (their probe is not due), or their effects still being written. */
-  function skippedAccounts(now: number): Set<number> {
-    return new Set([...governor.pausedAccounts(), ...outages.waiting(now), ...stillBeingWritten()]);
+  async function skippedAccounts(now: number): Promise<Set<number>> {
+    const applying = await store.inbox.accountsBeingApplied(now);
+    return new Set([...governor.pausedAccounts(), ...outages.waiting(now), ...stillBeingWritten(applying)]);
   }
 
   /** Deliveries in flight, by account. */
@@ -657,7 +695,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
   async function deliverDue(): Promise<number> {
     const now = clock.now();
-    const rows = await store.transaction(async () => await store.outbox.claimDue(now, batchSize, leaseMs, skippedAccounts(now)));
+    const skipped = await skippedAccounts(now);
+    const rows = await store.transaction(async () => await store.outbox.claimDue(now, batchSize, leaseMs, skipped, holder));
     if (rows.length === 0) return 0;
     const byAccount = new Map<number, ClaimedOutboxRow[]>();
     for (const row of rows) byAccount.set(row.portalId, [...(byAccount.get(row.portalId) ?? []), row]);
@@ -709,7 +748,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       if (starting !== undefined || loop.running) return;
       stopped = false;
       starting = store.outbox
-        .recoverClaims(clock.now())
+        .recoverClaims(clock.now(), holder)
         .catch((error: unknown) => logger.error({ err: error, worker: 'outbox' }, 'outbox: recovering the claims of a previous process failed; they are due when their lease ends'))
         .then(() => {
           if (!stopped) loop.start();
