@@ -5,6 +5,7 @@
  * per load. Baseline, same run, same core: an Express 5 JSON hello route at the same rate.
  */
 import { signedHeaders } from '../src/server/hubspot/signature';
+import type { Simulator } from '../src/simulator';
 import { latencySummary, openLoop, type BenchRequest, type LatencySummary } from './lib/load';
 import { freePort, startEntry } from './lib/processes';
 import { round } from './lib/stats';
@@ -29,6 +30,12 @@ export interface CardResult {
   callsPerLoad: number;
 }
 
+/** The deal card's load of `dealId` by `userId`, signed as hubspot.fetch signs it for the service at `baseUrl`. */
+export function signedCardLoad(sim: Simulator, baseUrl: string, dealId: string, userId: number): BenchRequest {
+  const path = `/api/v1/deals/${dealId}/gate?userId=${userId}&userEmail=user${userId}%40example.com&appId=${sim.appId}&portalId=${sim.portalId}`;
+  return { method: 'GET', path, headers: signedHeaders(sim.clientSecret, { method: 'GET', uri: baseUrl + path, body: '' }, Date.now()) };
+}
+
 export async function benchCardLoad(options: CardOptions): Promise<CardResult> {
   const world = await startWorld({ name: 'card-load', core: options.serviceCore });
   const helloPort = await freePort();
@@ -39,12 +46,7 @@ export async function benchCardLoad(options: CardOptions): Promise<CardResult> {
     await world.startService();
     const ids = Array.from({ length: options.deals }, () => world.seedGatedDeal(BEFORE_GATE));
     const users = [REP.userId, REVIEWER.userId];
-    const cardRequest = (i: number): BenchRequest => {
-      const dealId = ids[i % ids.length] as string;
-      const userId = users[i % users.length] as number;
-      const path = `/api/v1/deals/${dealId}/gate?userId=${userId}&userEmail=user${userId}%40example.com&appId=${sim.appId}&portalId=${sim.portalId}`;
-      return { method: 'GET', path, headers: signedHeaders(sim.clientSecret, { method: 'GET', uri: world.url + path, body: '' }, Date.now()) };
-    };
+    const cardRequest = (i: number): BenchRequest => signedCardLoad(sim, world.url, ids[i % ids.length] as string, users[i % users.length] as number);
     // Each deal's first load reads it from HubSpot and keeps the snapshot; a webhook (an edit by
     // the rep) also reaches every deal, as in an account where deals are worked on.
     for (const id of ids) sim.updateDealAsUser(id, { dealname: `Deal ${id} (edited)` }, { userId: REP.userId });

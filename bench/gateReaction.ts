@@ -11,7 +11,7 @@ import type { Simulator } from '../src/simulator';
 import { percentile } from './lib/load';
 import { freePort, startEntry } from './lib/processes';
 import { round } from './lib/stats';
-import { GATE_STAGE, PAST_GATE, REP, startWorld, until, type World } from './lib/world';
+import { GATE_STAGE, PAST_GATE, REP, startWorld, until } from './lib/world';
 
 export interface ReactionOptions {
   moves: number;
@@ -54,8 +54,7 @@ function arrivalOf(sim: Simulator, dealId: string, stage: string, occurredAt: nu
 }
 
 /** Moves the deal past the gate and waits until it is back; returns arrival -> revert in ms. */
-async function oneMove(world: World, dealId: string): Promise<number | undefined> {
-  const { sim } = world;
+export async function oneMove(sim: Simulator, dealId: string): Promise<number | undefined> {
   const moved = sim.moveDealToStage(dealId, PAST_GATE, { userId: REP.userId });
   const movedAt = moved.updatedAt;
   sim.webhooks.flush();
@@ -106,9 +105,9 @@ export async function benchGateReaction(options: ReactionOptions): Promise<React
 
     // Warm-up: the first move provisions the account (properties, pipelines); JIT on both sides.
     world.sim.webhooks.setTargetUrl(serviceTarget);
-    for (const id of deals.slice(0, options.warmupMoves)) await oneMove(world, id);
+    for (const id of deals.slice(0, options.warmupMoves)) await oneMove(world.sim, id);
     world.sim.webhooks.setTargetUrl(reactorTarget);
-    for (const id of baseDeals.slice(0, options.warmupMoves)) await oneMove(world, id);
+    for (const id of baseDeals.slice(0, options.warmupMoves)) await oneMove(world.sim, id);
 
     const service: number[] = [];
     const baseline: number[] = [];
@@ -120,14 +119,14 @@ export async function benchGateReaction(options: ReactionOptions): Promise<React
       await world.sim.webhooks.idle();
       world.sim.webhooks.setTargetUrl(serviceTarget);
       for (const id of deals.slice(from, to)) {
-        const ms = await oneMove(world, id);
+        const ms = await oneMove(world.sim, id);
         if (ms === undefined) missed += 1;
         else service.push(ms);
       }
       await world.sim.webhooks.idle();
       world.sim.webhooks.setTargetUrl(reactorTarget);
       for (const id of baseDeals.slice(from, to)) {
-        const ms = await oneMove(world, id);
+        const ms = await oneMove(world.sim, id);
         if (ms !== undefined) baseline.push(ms);
       }
       options.log(`  block ${block + 1}/${options.blocks}: service p50 ${percentile([...service].sort((a, b) => a - b), 50)} ms, baseline p50 ${percentile([...baseline].sort((a, b) => a - b), 50)} ms`);

@@ -3,7 +3,7 @@
  * the command and the machine, and written to bench/results.json. Figures are never asserted.
  *
  *   npm run bench                       # everything (about 4 minutes)
- *   npm run bench -- --only ingest      # some sections: ingest, gate, bulk, card, scale, neighbour (comma-separated)
+ *   npm run bench -- --only ingest      # some sections: ingest, gate, bulk, card, scale, neighbour, instances (comma-separated)
  *   npm run bench -- --quick            # shorter runs, for trying the harness (not for the README)
  *
  * The load generator (this process) is pinned to core 0 and each service process to core 1 with
@@ -20,9 +20,10 @@ import { benchBulkMove } from './bulkMove';
 import { benchCardLoad } from './cardLoad';
 import { benchDataScale, LARGE, SMALL } from './dataScale';
 import { benchNoisyNeighbour } from './noisyNeighbour';
+import { benchInstances, instancesSection } from './instances';
 import { bulkSection, cardSection, dataScaleSection, gateSection, ingestSection, neighbourSection, report, type Section } from './report';
 
-const SECTIONS = ['ingest', 'gate', 'bulk', 'card', 'scale', 'neighbour'] as const;
+const SECTIONS = ['ingest', 'gate', 'bulk', 'card', 'scale', 'neighbour', 'instances'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 async function main(): Promise<void> {
@@ -118,6 +119,26 @@ async function main(): Promise<void> {
         log,
       }),
     neighbourSection,
+  );
+
+  await run(
+    'instances',
+    'Instances: PostgreSQL against SQLite, two instances against one',
+    () =>
+      benchInstances({
+        reps: quick ? 1 : 3,
+        // 50/s: one PostgreSQL instance on this machine queues at 100/s (p50 167 ms in a trial run).
+        cardRate: 50,
+        cardDurationMs: quick ? 2_000 : 5_000,
+        gateMoves: quick ? 10 : 30,
+        gatePaceMs: 400,
+        // 5,000 events: applying them on PostgreSQL runs at about 100 events/s here (trial run), 50 s a repetition.
+        ingestBatches: 50,
+        connections: 16,
+        serviceCore,
+        log,
+      }),
+    instancesSection,
   );
 
   const resultsPath = join(repoRoot, 'bench/results.json');

@@ -1,4 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 
@@ -35,6 +36,8 @@ export interface BenchProcess {
   /** SIGTERM, then SIGKILL after `graceMs`. */
   stop: (graceMs?: number) => Promise<void>;
 }
+
+const SETPRIV = '/usr/bin/setpriv';
 
 const compiledEntries = new Map<string, string>();
 
@@ -76,12 +79,16 @@ export async function startEntry(options: {
   /** Output that means ready; null: do not wait (the caller polls the process itself). */
   ready?: RegExp | null;
   timeoutMs?: number;
+  /** SIGKILL the process when this one dies (setpriv --pdeathsig, where it exists), so a killed test leaves none behind. */
+  dieWithParent?: boolean;
 }): Promise<BenchProcess> {
   // BENCH_NODE_ARGS: extra node flags for every service and baseline (e.g. --cpu-prof), to profile a run.
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const nodeArgs = [...extra, compiledEntry(options.entry), ...(options.args ?? [])];
-  const [command, args] = options.core !== undefined ? ['taskset', ['-c', String(options.core), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
-  const child = spawn(command as string, args as string[], {
+  const pinned = options.core !== undefined ? ['taskset', '-c', String(options.core), process.execPath, ...nodeArgs] : [process.execPath, ...nodeArgs];
+  // setpriv execs what follows (as taskset does), so the child's pid stays node's.
+  const [command, ...args] = options.dieWithParent === true && existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'SIGKILL', '--', ...pinned] : pinned;
+  const child = spawn(command as string, args, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', ...(options.env ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe'],

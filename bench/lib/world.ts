@@ -57,19 +57,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     ...(options.rateLimitPerTenSeconds !== undefined ? { rateLimitPerTenSeconds: options.rateLimitPerTenSeconds } : {}),
     ...(options.sim ?? {}),
   });
-  // The commitment properties exist before deals carry them (the service's provisioning finds them: 409 is fine).
-  sim.seedPropertyGroup('deals', DEALGATE_PROPERTY_GROUP);
-  for (const p of DEALGATE_PROPERTIES) {
-    sim.seedProperty('deals', {
-      name: p.name,
-      label: p.label,
-      type: p.type,
-      fieldType: p.fieldType,
-      groupName: DEALGATE_PROPERTY_GROUP.name,
-      description: p.description,
-      ...(p.options ? { options: p.options } : {}),
-    });
-  }
+  seedDealgateProperties(sim);
   const dbPath = join(repoRoot, 'bench/tmp', `${options.name}-${process.pid}-${port}.db`);
   const env: Record<string, string> = {
     PORT: String(port),
@@ -98,7 +86,6 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     ready = true;
     return started;
   };
-  let nextDeal = 0;
   return {
     sim,
     url,
@@ -121,22 +108,44 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       await sim.stop();
       for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
     },
-    seedGatedDeal: (stage = GATE_STAGE, extra = {}) => {
-      nextDeal += 1;
-      return sim.seedDeal({
-        properties: {
-          dealname: `Gated deal ${nextDeal}`,
-          amount: '80000',
-          dealstage: stage,
-          pipeline: 'default',
-          dealgate_commitment: 'true',
-          dealgate_commitment_summary: `Custom integration #${nextDeal}`,
-          dealgate_effort_weeks: '3',
-          ...extra,
-        },
-        userId: REP.userId,
-      }).id;
-    },
+    seedGatedDeal: gatedDealSeeder(sim),
+  };
+}
+
+/** The commitment properties exist before deals carry them (the service's provisioning finds them: 409 is fine). */
+export function seedDealgateProperties(sim: Simulator): void {
+  sim.seedPropertyGroup('deals', DEALGATE_PROPERTY_GROUP);
+  for (const p of DEALGATE_PROPERTIES) {
+    sim.seedProperty('deals', {
+      name: p.name,
+      label: p.label,
+      type: p.type,
+      fieldType: p.fieldType,
+      groupName: DEALGATE_PROPERTY_GROUP.name,
+      description: p.description,
+      ...(p.options ? { options: p.options } : {}),
+    });
+  }
+}
+
+/** Seeds gated deals into `sim` (commitment present, amount above the threshold), numbered from 1. */
+export function gatedDealSeeder(sim: Simulator): (stage?: string, extra?: Record<string, string>) => string {
+  let nextDeal = 0;
+  return (stage = GATE_STAGE, extra = {}) => {
+    nextDeal += 1;
+    return sim.seedDeal({
+      properties: {
+        dealname: `Gated deal ${nextDeal}`,
+        amount: '80000',
+        dealstage: stage,
+        pipeline: 'default',
+        dealgate_commitment: 'true',
+        dealgate_commitment_summary: `Custom integration #${nextDeal}`,
+        dealgate_effort_weeks: '3',
+        ...extra,
+      },
+      userId: REP.userId,
+    }).id;
   };
 }
 

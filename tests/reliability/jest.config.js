@@ -24,6 +24,15 @@ const sqliteOnly = [
   '<rootDir>/tests/reliability/badInput.reliability.ts',
 ];
 
+/**
+ * Suites that choose PostgreSQL themselves (several instances need one shared database): run once,
+ * in the postgres project, selected out of the sqlite one.
+ */
+const postgresOnly = [
+  // Three service processes on one fresh PostgreSQL database (tests/support/instanceCluster.ts).
+  '<rootDir>/tests/reliability/multiInstance.reliability.ts',
+];
+
 module.exports = {
   testTimeout: 300_000,
   // One suite at a time: the crash suite kills and restarts a service process and measures nothing, but
@@ -33,7 +42,7 @@ module.exports = {
   globalTeardown: '<rootDir>/tests/support/postgresGlobalTeardown.ts',
   rootDir: require('node:path').resolve(__dirname, '../..'),
   projects: [
-    { ...base, displayName: 'sqlite' },
+    { ...base, displayName: 'sqlite', testPathIgnorePatterns: ['/node_modules/', ...postgresOnly] },
     {
       ...base,
       displayName: 'postgres',

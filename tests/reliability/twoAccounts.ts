@@ -125,9 +125,13 @@ function seedDeals(sim: Simulator, prefix: string, label: string): string[] {
   return Array.from({ length: 6 }, (_, i) => sim.seedDeal({ id: `${prefix}${String(i + 1).padStart(3, '0')}`, properties: { ...gated, dealname: `${label} deal ${i + 1}` } }).id);
 }
 
-/** Runs the install as a browser would for the account of `sim`: /oauth/install, HubSpot's consent, /oauth/callback. */
 async function install(stack: Stack, router: Router, sim: Simulator, userId: number): Promise<void> {
-  const start = await fetch(stack.url + INSTALL_PATH, { redirect: 'manual' });
+  await installAccount(stack.url, router, sim, userId);
+}
+
+/** Runs the install as a browser would for the account of `sim` at the service `serviceUrl`: /oauth/install, HubSpot's consent, /oauth/callback. */
+export async function installAccount(serviceUrl: string, router: Router, sim: Simulator, userId: number): Promise<void> {
+  const start = await fetch(serviceUrl + INSTALL_PATH, { redirect: 'manual' });
   const authorize = new URL(start.headers.get('location') ?? '');
   const redirectUri = authorize.searchParams.get('redirect_uri') ?? '';
   const code = sim.issueAuthorizationCode({ redirectUri, userId });
@@ -135,7 +139,7 @@ async function install(stack: Stack, router: Router, sim: Simulator, userId: num
   const callback = new URL(redirectUri);
   callback.searchParams.set('code', code);
   callback.searchParams.set('state', authorize.searchParams.get('state') ?? '');
-  if (!callback.toString().startsWith(stack.url + CALLBACK_PATH)) throw new Error(`unexpected redirect_uri ${redirectUri}`);
+  if (!callback.toString().startsWith(serviceUrl + CALLBACK_PATH)) throw new Error(`unexpected redirect_uri ${redirectUri}`);
   // The browser that started the install finishes it: it sends back the cookie /oauth/install set.
   const cookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   const answer = await fetch(callback, { headers: { cookie } });
