@@ -37,8 +37,11 @@ describe('a nested transaction whose undo fails', () => {
   const entry = (action: string) => ({ dealId: 'd1', reviewId: null, action, actor: 'system', fromStatus: null, toStatus: null, reason: null, details: null, at: 1 });
   const actions = async () => (await store.audit.listForDeal(1, 'd1')).map((e) => e.action);
 
-  /** The outer work appends `outer`, runs a nested transaction that appends `inner` and throws, catches that, and returns what it caught. */
-  const outerCatchingInner = () =>
+  /**
+   * The outer work appends `outer`, runs a nested transaction that appends `inner` and throws,
+   * catches that (handing it to `caught`), and returns what it caught.
+   */
+  const outerCatchingInner = (caught: (error: Error) => void = () => undefined) =>
     store.transaction(async (tx) => {
       await tx.audit.append(1, entry('outer'));
       try {
@@ -47,6 +50,7 @@ describe('a nested transaction whose undo fails', () => {
           throw new Error('the inner work failed');
         });
       } catch (error) {
+        caught(error as Error);
         return error as Error;
       }
       return undefined;
@@ -62,16 +66,8 @@ describe('a nested transaction whose undo fails', () => {
     failUndo = true;
     let caught: Error | undefined;
     await expect(
-      store.transaction(async (tx) => {
-        await tx.audit.append(1, entry('outer'));
-        try {
-          await store.transaction(async (inner) => {
-            await inner.audit.append(1, entry('inner'));
-            throw new Error('the inner work failed');
-          });
-        } catch (error) {
-          caught = error as Error;
-        }
+      outerCatchingInner((error) => {
+        caught = error;
       }),
     ).rejects.toThrow(/a nested transaction failed and could not be undone.*connection lost/);
     expect(caught?.message).toBe('the inner work failed');
