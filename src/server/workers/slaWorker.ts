@@ -56,6 +56,12 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
   const ctx = { store, clock, defaults: deps.defaults };
   return await store.transaction(async () => {
     const now = clock.now();
+    // The deal first, as the card's decision and enforcement lock it (deals.lockForChange): on
+    // PostgreSQL a decision committing meanwhile would otherwise write its earlier copy of the
+    // review over the escalation (its escalated_at lost), or the escalation over the decision.
+    const waiting = await store.reviews.get(portalId, reviewId);
+    if (!waiting) return false;
+    await store.deals.lockForChange(portalId, waiting.dealId);
     // The claim is the transaction's first write, a conditional update: when two instances
     // escalate at once (leases overlap at their edges), one of them records the escalation and
     // the other finds it done, on PostgreSQL after waiting for the first one's row lock.
