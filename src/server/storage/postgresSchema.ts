@@ -291,6 +291,19 @@ CREATE INDEX decisions_booked ON decisions (portal_id, quarter, outcome, review_
 CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_attempt_at, occurred_at);
 `,
   },  {
+    version: 14,
+    name: 'worker leases',
+    sql: `
+CREATE TABLE worker_leases (
+  name         TEXT    NOT NULL PRIMARY KEY,
+  holder       TEXT    NOT NULL,
+  acquired_at  BIGINT  NOT NULL,
+  renewed_at   BIGINT  NOT NULL,
+  expires_at   BIGINT  NOT NULL
+);
+`,
+  },
+  {
     version: 15,
     name: 'claims of deals and outbox rows by instance',
     sql: `
@@ -304,19 +317,6 @@ CREATE TABLE deal_claims (
 CREATE INDEX deal_claims_by_holder ON deal_claims (holder, portal_id);
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE outbox ADD COLUMN claim_token BIGINT NOT NULL DEFAULT 0;
-`,
-  },
-  {
-    version: 14,
-    name: 'worker leases',
-    sql: `
-CREATE TABLE worker_leases (
-  name         TEXT    NOT NULL PRIMARY KEY,
-  holder       TEXT    NOT NULL,
-  acquired_at  BIGINT  NOT NULL,
-  renewed_at   BIGINT  NOT NULL,
-  expires_at   BIGINT  NOT NULL
-);
 `,
   },
   {
@@ -408,6 +408,19 @@ CREATE TABLE delivery_changes (
   reason         TEXT
 );
 CREATE INDEX delivery_changes_by_review ON delivery_changes (portal_id, review_id, id);
+`,
+  },
+  {
+    version: 19,
+    name: 'provision existing accounts again for the delivery properties',
+    // Migration 18's deliveries write three new deal properties (dealgate_delivery_status,
+    // dealgate_promised_date, dealgate_delivery_owner), which the provisioner creates only while
+    // an account is not yet provisioned: an account provisioned before would refuse every deal
+    // write that carries them (HubSpot answers 400 for a property that does not exist, and one
+    // deal's writes go out together). Its next contact provisions it again: the properties that
+    // exist answer 409, which counts as done, and the pipelines are read again.
+    sql: `
+UPDATE accounts SET provisioned_at = NULL;
 `,
   },
 ];
