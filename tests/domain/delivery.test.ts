@@ -83,6 +83,11 @@ describe('updating a delivery', () => {
     expect(consequences.slipped).toBeNull();
     const e = failure(() => updateDelivery(delivery(), { status: 'slipped', reason: 'late' }, as('200')));
     expect(e.message).toBe('status: slipped needs a promised date later than 2026-11-30, and the reason');
+    // Already slipped, it stays slipped through a change that is no slip (a link added from the card's form).
+    const slipped = updateDelivery(delivery(), { status: 'in_progress', promisedDate: '2026-12-14', reason: 'scope' }, as('200')).delivery;
+    const linked = updateDelivery(slipped, { status: 'slipped', workItemUrl: 'https://tracker.example.com/ENG-1' }, as('200'));
+    expect(linked.delivery).toMatchObject({ status: 'slipped', promisedDate: '2026-12-14', workItemUrl: 'https://tracker.example.com/ENG-1' });
+    expect(linked.consequences.slipped).toBeNull();
   });
 
   it('marks a delivery delivered once, with its time, and then refuses any change', () => {

@@ -135,9 +135,11 @@ describe('card API: deliveries', () => {
     ]);
     expect(slipTasks[0]?.hs_task_body).toContain('Tell the customer the new date and why');
 
-    // The same update again (a new request): the date is no longer later, so no slip, nothing twice.
+    // The same update again (a new request, the card's form still on 'slipped'): the date is no
+    // longer later, so it is saved as it is, with no second slip and nothing told twice.
     const again = await update(REVIEWER, reviewId, { status: 'slipped', promisedDate: '2026-12-14', reason: 'the IdP vendor changed its API' });
-    expect(again.status).toBe(400);
+    expect(again.status).toBe(200);
+    expect(again.json.review?.delivery).toMatchObject({ status: 'slipped', promisedDate: '2026-12-14' });
     await h.deliverOutbox();
     expect(notes().slice(before.notes)).toHaveLength(1);
     expect(tasks().slice(before.tasks)).toHaveLength(1);
@@ -190,6 +192,15 @@ describe('card API: deliveries', () => {
     expect(overdueNotes[0]).toContain(`escalated to user ${ESCALATION}`);
     expect(tasks().filter((t) => t.hubspot_owner_id === '7300')).toEqual([expect.objectContaining({ hs_task_subject: `Overdue delivery of technical review #${reviewId}: Acme renewal` })]);
     expect((await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json.review?.delivery).toMatchObject({ overdue: true, status: 'planned' });
+
+    // Slipped to a new date, told to the customer, and that one missed too: noted again, once.
+    expect((await update(REVIEWER, reviewId, { status: 'in_progress', promisedDate: '2026-12-14', reason: 'the IdP vendor changed its API' })).status).toBe(200);
+    h.clock.set(Date.UTC(2026, 11, 15, 0, 1));
+    expect(await noteOverdueDeliveries({ store: h.store, clock: h.clock, logger: h.ctx.logger, defaults: h.config.defaults })).toBe(1);
+    expect(await noteOverdueDeliveries({ store: h.store, clock: h.clock, logger: h.ctx.logger, defaults: h.config.defaults })).toBe(0);
+    await h.deliverOutbox();
+    expect(notes().filter((n) => n.includes('is overdue'))).toEqual([expect.stringContaining('promised for 2026-11-30'), expect.stringContaining('promised for 2026-12-14')]);
+    expect(tasks().filter((t) => t.hubspot_owner_id === '7300')).toHaveLength(2);
   });
 
   it('a deprioritization by the capacity ledger settles the target’s delivery and says so on its deal', async () => {

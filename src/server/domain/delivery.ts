@@ -137,7 +137,8 @@ function nextPromisedDate(current: Delivery, update: DeliveryUpdate): { date: st
   if (slipped && (update.reason?.trim() ?? '') === '') {
     throw issue('reason', `moving the promised date from ${current.promisedDate} to ${date} is a slip: say why (the rep tells the customer)`);
   }
-  if (update.status === 'slipped' && !slipped) throw issue('status', `slipped needs a promised date later than ${current.promisedDate}, and the reason`);
+  // Becoming slipped needs the later date; a delivery already slipped keeps its status through other changes (a link, a note).
+  if (update.status === 'slipped' && !slipped && current.status !== 'slipped') throw issue('status', `slipped needs a promised date later than ${current.promisedDate}, and the reason`);
   return { date, slipped };
 }
 

@@ -110,6 +110,9 @@ export async function updateDeliveryFromCard(ctx: GateContext, caller: Caller, r
   const slipping = updateDelivery(held, body, rules).consequences.slipped !== null;
   const { snapshot, source } = slipping ? await dealWithCurrentOwner(ctx, portalId, found.dealId) : await loadDeal(ctx, portalId, found.dealId);
   await store.transaction(async () => {
+    // One writer of the deal's delivery at a time (PostgreSQL; SQLite runs one transaction at a
+    // time): two slips at once took the same history place, and so one slip's note and task.
+    await store.deals.lockForChange(portalId, found.dealId);
     const at = ctx.clock.now();
     const review = (await store.reviews.get(portalId, reviewId)) ?? found;
     const before = deliveryOrNotFound(await store.deliveries.get(portalId, reviewId), reviewId);
@@ -118,7 +121,8 @@ export async function updateDeliveryFromCard(ctx: GateContext, caller: Caller, r
     const { delivery, consequences } = updateDelivery(before, body, { by: userId, at, settings });
     const change = delivery.history.at(-1);
     if (!change) throw new Error(`the update of review ${reviewId}'s delivery left no history entry`);
-    const after: DeliveryRecord = { ...before, ...delivery };
+    // A new promised date may be missed in its turn: its overdue note is owed again.
+    const after: DeliveryRecord = { ...before, ...delivery, ...(delivery.promisedDate !== before.promisedDate ? { overdueNotedAt: null } : {}) };
     await store.deliveries.save(portalId, after, change);
     await store.audit.append(portalId, {
       dealId: review.dealId,

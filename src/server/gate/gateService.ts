@@ -142,8 +142,12 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     tradeoff: body.tradeoff,
     deprioritizeReviewId: body.deprioritizeReviewId,
   };
+  // The commitment it deprioritizes sits on another deal, whose review and delivery it writes too:
+  // both deals are locked, in one order, so enforcement there neither overwrites it nor deadlocks with it.
+  const targetDealId = input.deprioritizeReviewId === undefined ? undefined : (await store.reviews.get(portalId, input.deprioritizeReviewId))?.dealId;
+  const lockedDeals = [...new Set([dealId, ...(targetDealId === undefined ? [] : [targetDealId])])].sort();
   await store.transaction(async () => {
-    await store.deals.lockForChange(portalId, dealId);
+    for (const locked of lockedDeals) await store.deals.lockForChange(portalId, locked);
     const now = ctx.clock.now();
     const review = await reviewOf(ctx, portalId, reviewId);
     const { settings } = await effectiveSettings(ctx, portalId);

@@ -27,6 +27,10 @@ async function noteOne(deps: OverdueDeliveriesDeps, portalId: number, reviewId: 
   const { store, clock } = deps;
   return await store.transaction(async () => {
     const now = clock.now();
+    const held = await store.deliveries.get(portalId, reviewId);
+    if (!held) return false;
+    // The deal's writers one at a time, as the card's update and decision take it (PostgreSQL).
+    await store.deals.lockForChange(portalId, held.dealId);
     const delivery = await store.deliveries.get(portalId, reviewId);
     const review = await store.reviews.get(portalId, reviewId);
     if (!delivery || !review || delivery.overdueNotedAt !== null || !isOverdue(delivery, now)) return false;
@@ -34,7 +38,8 @@ async function noteOne(deps: OverdueDeliveriesDeps, portalId: number, reviewId: 
     const { settings } = await effectiveSettings(deps, portalId);
     const escalationReviewer = settings.escalationReviewer;
     const dealName = (await store.deals.get(portalId, delivery.dealId))?.name ?? null;
-    const key = `delivery:${reviewId}:overdue`;
+    // Once per promised date: a slip to a new date that is missed too is noted again.
+    const key = `delivery:${reviewId}:overdue:${delivery.promisedDate}`;
     await noteOnDeal(store, portalId, delivery.dealId, overdueDeliveryNote(review, delivery, escalationReviewer), `${key}:note`, now);
     if (escalationReviewer !== null) {
       const task = overdueDeliveryTask(review, dealName, delivery);

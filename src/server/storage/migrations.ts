@@ -547,4 +547,17 @@ CREATE TABLE delivery_changes (
 CREATE INDEX delivery_changes_by_review ON delivery_changes (portal_id, review_id, id);
 `,
   },
+  {
+    version: 19,
+    name: 'provision existing accounts again for the delivery properties',
+    // Migration 18's deliveries write three new deal properties (dealgate_delivery_status,
+    // dealgate_promised_date, dealgate_delivery_owner), which the provisioner creates only while
+    // an account is not yet provisioned: an account provisioned before would refuse every deal
+    // write that carries them (HubSpot answers 400 for a property that does not exist, and one
+    // deal's writes go out together). Its next contact provisions it again: the properties that
+    // exist answer 409, which counts as done, and the pipelines are read again.
+    sql: `
+UPDATE accounts SET provisioned_at = NULL;
+`,
+  },
 ];
