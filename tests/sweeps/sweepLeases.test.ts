@@ -89,8 +89,12 @@ describe('the sweeps across instances', () => {
     expect(later.expiresAt).toBeGreaterThan(first.expiresAt);
 
     // Another instance holds it now (a paused past its lease, say): a stops before its next page.
-    await a.store.workerLeases.release('sweeps', 'a');
-    await a.store.workerLeases.acquire('sweeps', 'z', Date.now(), Date.now() + 60 * 60_000);
+    // Handed to z in one transaction: a, renewing before each page, must not take it back in between.
+    const taken = await a.store.transaction(async (tx) => {
+      await tx.workerLeases.release('sweeps', 'a');
+      return await tx.workerLeases.acquire('sweeps', 'z', Date.now(), Date.now() + 60 * 60_000);
+    });
+    expect(taken?.holder).toBe('z');
     await waitUntil(() => !a.background.sweeps.lease.holding, 10_000, 'a to notice it lost the lease');
     const sent = searches(a).length;
     await new Promise((resolve) => setTimeout(resolve, 2_500));
