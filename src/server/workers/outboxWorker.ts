@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
-import { classifyHubSpotError, TASK_COMPLETED, type EngagementRecord, type HubSpotDeal, type HubSpotGateway, type NewEngagement } from '../hubspot/gateway';
+import { classifyHubSpotError, TASK_COMPLETED, type EngagementRecord, type HubSpotDeal, type HubSpotGateway, type NewEngagement, type PaceNext } from '../hubspot/gateway';
 import { randomUUID } from 'node:crypto';
 import { IN_DOUBT, NOT_SENT, type ClaimedOutboxRow, type OutboxClaim, type OutboxRow } from '../outbox/outboxStore';
 import {
@@ -18,7 +18,7 @@ import {
 } from '../outbox/deliveryPlan';
 import { backoffDelay, describeDuration, retriesExhausted, type RetryPolicy } from './backoff';
 import { createAccountOutages, classifyHubSpotFailure, PROBE_MAX_MS, type AccountOutage } from './accountOutages';
-import { CallTimeout, withTimeout } from './callTimeout';
+import { CallTimeout, pausableTimeout, withTimeout } from './callTimeout';
 import type { RateGovernor } from './rateGovernor';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
@@ -178,10 +178,12 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
    * that succeeds closes its circuit: HubSpot answering the reads around a write (a lookup, the
    * owners) while it refuses the writes themselves is not HubSpot answering again.
    */
-  async function call<T>(portalId: number, work: () => Promise<T>, kind: 'read' | 'write'): Promise<T> {
+  async function call<T>(portalId: number, work: (paceNext: PaceNext) => Promise<T>, kind: 'read' | 'write'): Promise<T> {
     unlessWaiting(portalId);
     await governor.acquire(portalId);
-    const result = await withTimeout(work(), callTimeoutMs);
+    // The time spent waiting for the permits of the call's later requests is not HubSpot's: it does not count toward the timeout.
+    const bound = pausableTimeout(callTimeoutMs);
+    const result = await bound.race(work(() => bound.paused(() => paceNext(portalId))));
     if (kind === 'write') outages.answered(portalId);
     return result;
   }
@@ -365,7 +367,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   async function ownersByUserId(portalId: number): Promise<Map<string, string>> {
     const cached = ownerIds.get(portalId);
     if (cached && clock.now() - cached.at < 10 * 60_000) return cached.byUserId;
-    const owners = await call(portalId, () => gateway.getOwners(portalId, () => paceNext(portalId)), 'read');
+    const owners = await call(portalId, (pace) => gateway.getOwners(portalId, pace), 'read');
     const byUserId = new Map<string, string>();
     for (const owner of owners) if (owner.userId !== null) byUserId.set(owner.userId, owner.id);
     ownerIds.set(portalId, { at: clock.now(), byUserId });
@@ -384,7 +386,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     const found = new Map<number, string[]>();
     const dealIds = [...new Set(doubtful.map((i) => i.dealId))];
     for (const dealId of dealIds) {
-      const existing = await call(portalId, () => gateway.listDealEngagements(portalId, dealId, kind, () => paceNext(portalId)), 'read');
+      const existing = await call(portalId, (pace) => gateway.listDealEngagements(portalId, dealId, kind, pace), 'read');
       for (const item of doubtful) {
         if (item.dealId !== dealId) continue;
         const ids = existing.filter((e) => carriesRef(e.body, item.row)).map((e) => e.id);
