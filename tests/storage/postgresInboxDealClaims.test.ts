@@ -20,6 +20,16 @@ describe('inbox: several instances, one database', () => {
     await db.close();
   });
 
+  it('renews only the claims of the accounts whose shares run: a claim left on another account runs out', async () => {
+    const other = INBOX_PORTAL + 1;
+    const claimed = await db.a.inbox.claimDeals('a', [{ portalId: INBOX_PORTAL, objectId: X }, { portalId: other, objectId: Y }], 1_000, 500);
+    expect([...claimed].sort()).toEqual([`${INBOX_PORTAL}/${X}`, `${other}/${Y}`].sort());
+    expect(await db.a.inbox.renewDealClaims('a', 1_400, 500, [INBOX_PORTAL])).toBe(1);
+    // At 1,600 the other account's claim (until 1,500) has run out and "b" may take it; the renewed one (until 1,900) is still "a"'s.
+    const taken = await db.b.inbox.claimDeals('b', [{ portalId: INBOX_PORTAL, objectId: X }, { portalId: other, objectId: Y }], 1_600, 500);
+    expect([...taken]).toEqual([`${other}/${Y}`]);
+  });
+
   it("leaves a deal another instance holds to it, and applies the deal's events once each, in order", async () => {
     const a = inboxInstance('a', db.a, systemClock);
     const b = inboxInstance('b', db.b, systemClock);

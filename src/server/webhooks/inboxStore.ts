@@ -82,8 +82,12 @@ export interface InboxRepository {
    * written (one owning process).
    */
   claimDeals(holder: string, deals: readonly DealRef[], now: number, leaseMs: number): Promise<Set<string>>;
-  /** Extends every claim `holder` still has to `now + leaseMs` (while its round runs); returns how many. */
-  renewDealClaims(holder: string, now: number, leaseMs: number): Promise<number>;
+  /**
+   * Extends `holder`'s claims on the deals of `portalIds` (the accounts whose shares run now) to
+   * `now + leaseMs`; returns how many. Claims of other accounts (left by a release that failed, or
+   * by a previous run under the same id) are left to run out, not kept alive.
+   */
+  renewDealClaims(holder: string, now: number, leaseMs: number, portalIds: readonly number[]): Promise<number>;
   /** `holder` is done with the deals of this account it holds. */
   releaseDealClaims(holder: string, portalId: number): Promise<void>;
   /** Accounts with a deal under a live claim: their events are being applied (by any instance), their effects still being written. */
@@ -244,7 +248,7 @@ function claimOf(rows: number): string {
 }
 /** Deals per claim statement: 2,001 parameters. */
 const DEALS_PER_CLAIM = 500;
-const renewClaims = 'UPDATE deal_claims SET expires_at = ? WHERE holder = ?';
+const renewClaimsOf = (accounts: number) => `UPDATE deal_claims SET expires_at = ? WHERE holder = ? AND portal_id IN (${Array.from({ length: accounts }, () => '?').join(', ')})`;
 const releaseClaims = 'DELETE FROM deal_claims WHERE holder = ? AND portal_id = ?';
 const claimedElsewhere = 'SELECT portal_id, object_id FROM deal_claims WHERE holder <> ? AND expires_at > ?';
 const accountsClaimed = 'SELECT DISTINCT portal_id FROM deal_claims WHERE expires_at > ?';
@@ -382,8 +386,9 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
     claimDeals(holder, deals, now, leaseMs) {
       return claimSorted(holder, deals, now, leaseMs);
     },
-    async renewDealClaims(holder, now, leaseMs) {
-      return claimsKept ? (await sql.run(renewClaims, [now + leaseMs, holder])).changes : 0;
+    async renewDealClaims(holder, now, leaseMs, portalIds) {
+      if (!claimsKept || portalIds.length === 0) return 0;
+      return (await sql.run(renewClaimsOf(portalIds.length), [now + leaseMs, holder, ...portalIds])).changes;
     },
     async releaseDealClaims(holder, portalId) {
       if (claimsKept) await sql.run(releaseClaims, [holder, portalId]);

@@ -414,11 +414,11 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     return expanded;
   }
 
-  /** Renews this instance's deal claims every claimRenewMs while any share runs (a timer, so a share waiting on HubSpot keeps its deals). */
+  /** Renews this instance's claims on the deals of the shares running (busy accounts) every claimRenewMs (a timer, so a share waiting on HubSpot keeps its deals). */
   const claimRenewal = (() => {
     let timer: NodeJS.Timeout | undefined;
     const renew = () => {
-      store.inbox.renewDealClaims(holder, clock.now(), claimLeaseMs).catch((error: unknown) => logger.warn({ err: error }, 'inbox: renewing the claims on deals failed; they run out unless the next renewal succeeds'));
+      store.inbox.renewDealClaims(holder, clock.now(), claimLeaseMs, [...busy]).catch((error: unknown) => logger.warn({ err: error }, 'inbox: renewing the claims on deals failed; they run out unless the next renewal succeeds'));
     };
     return {
       start() {
