@@ -115,6 +115,34 @@ describe('outbox workers on one database: a row taken over once its lease ran ou
     expect(await db.a.outbox.get(id)).toMatchObject({ status: 'done', attempts: 2 });
   });
 
+  it('a slow instance whose lease ran out does not land an older deal update after the newer one the taker sent', async () => {
+    const update = (dealname: string) => ({ portalId: sim.portalId, dealId, kind: 'update_deal', payload: { properties: { dealname } } });
+    await db.a.outbox.enqueue(update('Acme (older)'), clock.now());
+    // "a" claims the update, then stalls before its call (held at the rate limiter) past its lease.
+    const held = { reached: gate(), release: gate() };
+    const base = createRateGovernor(clock);
+    const stalled: RateGovernor = Object.assign(Object.create(base) as RateGovernor, {
+      async acquire(portalId: number) {
+        held.reached.open();
+        await held.release.opened;
+        return base.acquire(portalId);
+      },
+    });
+    const deliveryA = worker('a', db.a, stalled).deliverDue();
+    await held.reached.opened;
+    clock.advance(15_001);
+
+    // Meanwhile a newer update of the deal; "b" takes both rows over and writes the newer value.
+    await db.b.outbox.enqueue(update('Acme (newer)'), clock.now());
+    expect(await worker('b', db.b, createRateGovernor(clock)).deliverDue()).toBe(2);
+    expect(sim.getDeal(dealId)?.properties.dealname).toBe('Acme (newer)');
+
+    held.release.open();
+    await deliveryA;
+    expect(sim.getDeal(dealId)?.properties.dealname).toBe('Acme (newer)');
+    expect(sim.requests.all().filter((r) => r.endpoint === 'POST /crm/v3/objects/deals/batch/update')).toHaveLength(1);
+  });
+
   it("a killed instance's claim is taken over after its lease, and the lookup finds the note it made", async () => {
     const id = (await db.a.outbox.enqueue(note(dealId, 'Moved back: review required', sim.portalId), clock.now())) ?? 0;
     // "a" creates the note in HubSpot and never hears back (it died with the call in flight).

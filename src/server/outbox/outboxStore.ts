@@ -115,6 +115,12 @@ export interface OutboxRepository {
   /** The call sent at `sentAt` was answered (or can no longer land): nothing of it is in flight. */
   markAnswered(claims: readonly OutboxClaim[], sentAt: number): Promise<number>;
   /**
+   * Right before a write goes out: extends these claims' leases to `until`; returns how many are
+   * still this delivery's. A claim not renewed was taken over (its lease ran out while the
+   * delivery stalled): its write must not go out, or an older value could land after a newer one.
+   */
+  renewClaims(claims: readonly OutboxClaim[], until: number): Promise<number>;
+  /**
    * At start: claims a previous run left become due now. SQLite has one owning process, so every
    * claim is its own; on PostgreSQL only `holder`'s (the same instance id, restarted): another
    * instance's claims may be live, and all of them end with their lease.
@@ -224,6 +230,7 @@ const claim = 'UPDATE outbox SET attempts = attempts + 1, last_error = NULL, nex
 const claimed = `id = ? AND claim_token = ? AND status = 'pending'`;
 const done = `UPDATE outbox SET status = 'done', completed_at = ?, last_error = NULL, in_flight_since = NULL, claimed_by = NULL WHERE ${claimed}`;
 const sending = `UPDATE outbox SET in_flight_since = ? WHERE ${claimed}`;
+const renewLease = `UPDATE outbox SET next_attempt_at = ? WHERE ${claimed}`;
 const answered = `UPDATE outbox SET in_flight_since = NULL WHERE ${claimed} AND in_flight_since = ?`;
 // CASE, not the two-argument MAX of SQLite (PostgreSQL's is GREATEST).
 const release = `UPDATE outbox SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = ?, next_attempt_at = ?, claimed_by = NULL
@@ -333,6 +340,9 @@ export function outboxRepository(sql: SqlSession): OutboxRepository {
     },
     markAnswered(claims, sentAt) {
       return markEach(claims, answered, [], [sentAt]);
+    },
+    renewClaims(claims, until) {
+      return markEach(claims, renewLease, [until]);
     },
     async recoverClaims(now, holder) {
       if (sql.dialect === 'sqlite') return (await sql.run(recoverBase, [now, now])).changes;

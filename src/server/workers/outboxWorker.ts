@@ -353,14 +353,39 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
 
     for (const batch of chunk(toSend)) {
       try {
-        await call(portalId, () => gateway.batchUpdateDeals(portalId, batch.map((u) => ({ id: u.dealId, properties: u.properties }))), 'write');
-        await markDone(batch.flatMap((u) => u.rows));
+        let sent: DealUpdatePlan[] = [];
+        await call(
+          portalId,
+          async () => {
+            // After the permit, right before the call: only the updates whose rows are still this delivery's go out.
+            sent = await stillClaimed(batch);
+            if (sent.length > 0) await gateway.batchUpdateDeals(portalId, sent.map((u) => ({ id: u.dealId, properties: u.properties })));
+          },
+          'write',
+        );
+        await markDone(sent.flatMap((u) => u.rows));
       } catch (error) {
         if (!await recordFailure(portalId, batch.flatMap((u) => u.rows), error, batch.length > 1, true)) {
           for (const single of batch) await deliverDealUpdates(portalId, [single]);
         }
       }
     }
+  }
+
+  /**
+   * The updates whose rows are all still claimed by this delivery, their leases renewed. A row
+   * taken over while this delivery stalled (past its lease) is another instance's now, which may
+   * already have written a newer value: this older one must not land after it.
+   */
+  async function stillClaimed(updates: readonly DealUpdatePlan[]): Promise<DealUpdatePlan[]> {
+    const until = clock.now() + leaseMs;
+    const kept = await store.transaction(async () => {
+      const ours: DealUpdatePlan[] = [];
+      for (const update of updates) if ((await store.outbox.renewClaims(update.rows, until)) === update.rows.length) ours.push(update);
+      return ours;
+    });
+    if (kept.length < updates.length) logger.warn({ lostClaims: updates.length - kept.length }, 'outbox: deal updates taken over by another instance while this one stalled are left to it');
+    return kept;
   }
 
   /** HubSpot assigns tasks to owners, not users: map the reviewers' user ids (cached ten minutes). */
