@@ -86,11 +86,8 @@ describe('outbox workers on one database: a row taken over once its lease ran ou
   // A call timeout of 5 s (generous on a loaded machine): a claim's lease is 15 s, on the service clock (manual here).
   const worker = (name: string, store: Store, governor: RateGovernor, deps: { gateway?: HubSpotGateway; callTimeoutMs?: number } = {}) =>
     createOutboxWorker({ store, gateway: deps.gateway ?? gateway, clock, logger: silentLogger(), governor, instanceId: name, callTimeoutMs: deps.callTimeoutMs ?? 5_000 });
-  const noteCreates = () => sim.requests.all().filter((r) => r.endpoint === 'POST /crm/v3/objects/notes/batch/create').length;
-
-  it('a slow instance whose lease ran out before its call went out does not send it again', async () => {
-    const id = (await db.a.outbox.enqueue(note(dealId, 'Moved back: review required', sim.portalId), clock.now())) ?? 0;
-    // "a" claims the row, then stalls before its call (held at the rate limiter).
+  /** A governor that holds the first caller at its permit until `held.release` opens (an instance stalled past its lease). */
+  const stalledGovernor = () => {
     const held = { reached: gate(), release: gate() };
     const base = createRateGovernor(clock);
     const stalled: RateGovernor = Object.assign(Object.create(base) as RateGovernor, {
@@ -100,6 +97,14 @@ describe('outbox workers on one database: a row taken over once its lease ran ou
         return base.acquire(portalId);
       },
     });
+    return { held, stalled };
+  };
+  const noteCreates = () => sim.requests.all().filter((r) => r.endpoint === 'POST /crm/v3/objects/notes/batch/create').length;
+
+  it('a slow instance whose lease ran out before its call went out does not send it again', async () => {
+    const id = (await db.a.outbox.enqueue(note(dealId, 'Moved back: review required', sim.portalId), clock.now())) ?? 0;
+    // "a" claims the row, then stalls before its call (held at the rate limiter).
+    const { held, stalled } = stalledGovernor();
     const deliveryA = worker('a', db.a, stalled).deliverDue();
     await held.reached.opened;
 
@@ -119,15 +124,7 @@ describe('outbox workers on one database: a row taken over once its lease ran ou
     const update = (dealname: string) => ({ portalId: sim.portalId, dealId, kind: 'update_deal', payload: { properties: { dealname } } });
     await db.a.outbox.enqueue(update('Acme (older)'), clock.now());
     // "a" claims the update, then stalls before its call (held at the rate limiter) past its lease.
-    const held = { reached: gate(), release: gate() };
-    const base = createRateGovernor(clock);
-    const stalled: RateGovernor = Object.assign(Object.create(base) as RateGovernor, {
-      async acquire(portalId: number) {
-        held.reached.open();
-        await held.release.opened;
-        return base.acquire(portalId);
-      },
-    });
+    const { held, stalled } = stalledGovernor();
     const deliveryA = worker('a', db.a, stalled).deliverDue();
     await held.reached.opened;
     clock.advance(15_001);
