@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, redactDatabaseUrl } from './config/config';
-import { systemClock } from './clock';
-import { createLogger } from './logger';
+import { systemClock } from './shared/clock';
+import { createLogger } from './shared/logger';
 import { openStore } from './storage/openStore';
 import { createApp } from './http/app';
 import { hubSpotClientsFor } from './hubspot/clients';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { DealgateError } from '../../src/server/errors';
+import type { DealgateError } from '../../src/server/shared/errors';
 import {
   allocationWeeks,
   bookingOf,

@@ -1,5 +1,5 @@
 import type { DealFacts, Pipeline } from '../../src/server/domain/gatePolicy';
-import { DealgateError } from '../../src/server/errors';
+import { DealgateError } from '../../src/server/shared/errors';
 import { isApproval, openReview, type Review } from '../../src/server/domain/reviewLifecycle';
 
 export const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { reviewStatuses, type ReviewStatus } from '../../extensions/contract/api';
-import { DealgateError } from '../../src/server/errors';
+import { DealgateError } from '../../src/server/shared/errors';
 import {
   assertMayRequest,
   coversCommitment,
@@ -114,7 +114,7 @@ describe('review lifecycle', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(DealgateError);
       const e = error as DealgateError;
-      expect(e.status).toBe(409);
+      expect(e.code).toBe('conflict');
       expect(e.message).toBe(`review ${r.id} is withdrawn: it cannot be decided (approved); only a pending or overdue review can be`);
       expect(e.details).toEqual({ reviewId: r.id, status: 'withdrawn', action: 'decide', to: 'approved' });
     }

@@ -1,5 +1,5 @@
 import express from 'express';
-import { WEBHOOK_PATH } from '../../src/server/webhooks/webhookRoute';
+import { WEBHOOK_PATH } from '../../src/server/http/webhookRoute';
 import { listen } from '../support/env';
 import { startStack, type Stack } from '../support/stack';
 import { decideAsReviewer, REP, REVIEWER, requestReviewAsRep, revertNotes, seedGatedDeal, stageOf } from './world';

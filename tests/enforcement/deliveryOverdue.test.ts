@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack } from '../support/stack';
 import { decideAsReviewer, ESCALATION, REVIEWER, requestReviewAsRep, seedGatedDeal } from './world';

@@ -1,7 +1,7 @@
 import type { DashboardResponse, GateResponse, SettingsInput, SettingsResponse } from '../../extensions/contract/api';
 import { cardRequest, type CardResponse } from '../support/cardClient';
 import type { Stack } from '../support/stack';
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import { ADMIN, ESCALATION, REP, REVIEWER, revertNotes, seedGatedDeal, stackPerTest, stageOf, sweepFound } from './world';
 
 /**

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { systemClock } from '../../src/server/clock';
-import { silentLogger } from '../../src/server/logger';
+import { systemClock } from '../../src/server/shared/clock';
+import { silentLogger } from '../../src/server/shared/logger';
 import type { HubSpotDeal, HubSpotGateway } from '../../src/server/hubspot/gateway';
 import { testStore } from '../support/testStore';
 import type { Store } from '../../src/server/storage/store';
-import type { NewInboxEvent } from '../../src/server/webhooks/inboxStore';
-import type { AccountProvisioner } from '../../src/server/accounts/provisioning';
+import type { NewInboxEvent } from '../../src/server/storage/inboxStore';
+import type { AccountProvisioner } from '../../src/server/application/provisioning';
 import { createInboxWorker, type InboxWorker } from '../../src/server/workers/inboxWorker';
-import type { RateGovernor } from '../../src/server/workers/rateGovernor';
+import type { RateGovernor } from '../../src/server/hubspot/rateGovernor';
 import { tempDir } from '../support/env';
 
 /**

@@ -1,5 +1,5 @@
 import { startStack, type Stack } from '../support/stack';
-import { JOURNAL_BATCHES_PER_SLICE, UNREADABLE_BATCH, type InboxEvent } from '../../src/server/webhooks/inboxStore';
+import { JOURNAL_BATCHES_PER_SLICE, UNREADABLE_BATCH, type InboxEvent } from '../../src/server/storage/inboxStore';
 
 /**
  * The inbox worker's first step under a backlog: the journal is expanded a slice at a time, and

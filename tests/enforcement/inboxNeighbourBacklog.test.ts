@@ -1,14 +1,14 @@
 import { join } from 'node:path';
-import { systemClock } from '../../src/server/clock';
-import { silentLogger } from '../../src/server/logger';
+import { systemClock } from '../../src/server/shared/clock';
+import { silentLogger } from '../../src/server/shared/logger';
 import type { HubSpotDeal, HubSpotGateway } from '../../src/server/hubspot/gateway';
 import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import type { Store } from '../../src/server/storage/store';
-import type { InboxRepository, NewInboxEvent } from '../../src/server/webhooks/inboxStore';
-import type { AccountProvisioner } from '../../src/server/accounts/provisioning';
+import type { InboxRepository, NewInboxEvent } from '../../src/server/storage/inboxStore';
+import type { AccountProvisioner } from '../../src/server/application/provisioning';
 import { createInboxWorker, EXPANSION_SLICES_PER_ROUND, type InboxWorker } from '../../src/server/workers/inboxWorker';
-import type { RateGovernor } from '../../src/server/workers/rateGovernor';
+import type { RateGovernor } from '../../src/server/hubspot/rateGovernor';
 import { tempDir } from '../support/env';
 
 /**

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createDb, type Db } from '../../src/server/storage/db';
-import { PARSED_BATCHES_KEPT, inboxRepository, type InboxRepository, type NewInboxEvent } from '../../src/server/webhooks/inboxStore';
-import { inboxEventsOf } from '../../src/server/webhooks/webhookEvent';
+import { PARSED_BATCHES_KEPT, inboxRepository, type InboxRepository, type NewInboxEvent } from '../../src/server/storage/inboxStore';
+import { inboxEventsOf } from '../../src/server/hubspot/webhookEvent';
 import { createSqliteSql } from '../../src/server/storage/sqliteSql';
 import { tempDir } from '../support/env';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createDb, type Db } from '../../src/server/storage/db';
-import { inboxRepository, type InboxRepository, type NewInboxEvent } from '../../src/server/webhooks/inboxStore';
+import { inboxRepository, type InboxRepository, type NewInboxEvent } from '../../src/server/storage/inboxStore';
 import { createSqliteSql } from '../../src/server/storage/sqliteSql';
 import { tempDir } from '../support/env';
 

@@ -1,5 +1,5 @@
 import type { GateResponse, SettingsResponse } from '../../extensions/contract/api';
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import { HOUR_MS } from '../../src/server/domain/sla';
 import { cardRequest } from '../support/cardClient';
 import { instancesPerTest, startInstance, type Instance } from '../support/instance';

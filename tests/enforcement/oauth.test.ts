@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
-import { ManualClock } from '../../src/server/clock';
-import { DEALGATE_PROPERTIES } from '../../src/server/accounts/dealgateProperties';
+import { ManualClock } from '../../src/server/shared/clock';
+import { DEALGATE_PROPERTIES } from '../../src/server/application/dealgateProperties';
 import { startStack, type Stack } from '../support/stack';
 import { waitUntil } from '../support/process';
 import { REP, revertNotes, seedGatedDeal, stageOf } from './world';

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import express from 'express';
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import { loadConfig } from '../../src/server/config/config';
 import { hubSpotClientsFor } from '../../src/server/hubspot/clients';
-import { silentLogger } from '../../src/server/logger';
-import { CALLBACK_PATH, INSTALL_PATH, STATE_COOKIE, oauthRoutes } from '../../src/server/oauth/oauthRoutes';
+import { silentLogger } from '../../src/server/shared/logger';
+import { CALLBACK_PATH, INSTALL_PATH, STATE_COOKIE, oauthRoutes } from '../../src/server/http/oauthRoutes';
 import { testStore } from '../support/testStore';
 import type { Store } from '../../src/server/storage/store';
 import { startSimulator, type Simulator } from '../../src/simulator';

@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import type { OAuthHubSpotClients } from '../../src/server/hubspot/clients';
 import { startStack, type Stack } from '../support/stack';
 

@@ -1,5 +1,5 @@
-import type { InboxEvent } from '../../src/server/webhooks/inboxStore';
-import type { OutboxRow } from '../../src/server/outbox/outboxStore';
+import type { InboxEvent } from '../../src/server/storage/inboxStore';
+import type { OutboxRow } from '../../src/server/storage/outboxStore';
 import { waitUntil } from '../support/process';
 import { REP, requestReviewAsRep, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world';
 

@@ -1,10 +1,10 @@
-import { ManualClock } from '../../src/server/clock';
-import { silentLogger } from '../../src/server/logger';
+import { ManualClock } from '../../src/server/shared/clock';
+import { silentLogger } from '../../src/server/shared/logger';
 import { staticHubSpotClients } from '../../src/server/hubspot/clients';
 import { createHubSpotGateway, type HubSpotGateway } from '../../src/server/hubspot/gateway';
 import type { Store } from '../../src/server/storage/store';
 import { createOutboxWorker } from '../../src/server/workers/outboxWorker';
-import { createRateGovernor, type RateGovernor } from '../../src/server/workers/rateGovernor';
+import { createRateGovernor, type RateGovernor } from '../../src/server/hubspot/rateGovernor';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { testConfig } from '../support/env';
 import { holdDeal, INBOX_PORTAL, inboxEvent, inboxInstance } from '../support/inboxInstances';

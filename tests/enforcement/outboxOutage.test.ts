@@ -1,6 +1,6 @@
-import { ManualClock } from '../../src/server/clock';
-import type { OutboxRow } from '../../src/server/outbox/outboxStore';
-import { PROBE_MAX_MS } from '../../src/server/workers/accountOutages';
+import { ManualClock } from '../../src/server/shared/clock';
+import type { OutboxRow } from '../../src/server/storage/outboxStore';
+import { PROBE_MAX_MS } from '../../src/server/hubspot/accountOutages';
 import { DEFAULT_OUTBOX_RETRY } from '../../src/server/workers/outboxWorker';
 import type { Stack } from '../support/stack';
 import { waitUntil } from '../support/process';

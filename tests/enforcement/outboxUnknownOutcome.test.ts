@@ -1,4 +1,4 @@
-import { IN_DOUBT } from '../../src/server/outbox/outboxStore';
+import { IN_DOUBT } from '../../src/server/storage/outboxStore';
 import { waitUntil } from '../support/process';
 import type { Stack } from '../support/stack';
 import { decideAsReviewer, REP, REVIEWER, requestReviewAsRep, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world';

@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import { Client } from '@hubspot/api-client';
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import { HOUR_MS } from '../../src/server/domain/sla';
-import { withdraw } from '../../src/server/gate/gateService';
-import { reviewCause } from '../../src/server/outbox/effects';
-import { IN_DOUBT, NOT_SENT, outboxRepository, type OutboxRow } from '../../src/server/outbox/outboxStore';
+import { withdraw } from '../../src/server/application/gateService';
+import { reviewCause } from '../../src/server/application/effects';
+import { IN_DOUBT, NOT_SENT, outboxRepository, type OutboxRow } from '../../src/server/storage/outboxStore';
 import { createDb, migrate } from '../../src/server/storage/db';
 import { migrations } from '../../src/server/storage/migrations';
 import { createSqliteSql } from '../../src/server/storage/sqliteSql';

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import type { Store } from '../../src/server/storage/store';
-import { createRateGovernor, sharedBudgetLedger, type RateGovernor } from '../../src/server/workers/rateGovernor';
+import { createRateGovernor, sharedBudgetLedger, type RateGovernor } from '../../src/server/hubspot/rateGovernor';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { testDatabase, type TestDatabase } from '../support/testStore';
 

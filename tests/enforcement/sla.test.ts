@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import { HOUR_MS } from '../../src/server/domain/sla';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack } from '../support/stack';

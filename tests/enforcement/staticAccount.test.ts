@@ -1,5 +1,5 @@
 import { startSimulator, type Simulator } from '../../src/simulator';
-import { WEBHOOK_PATH } from '../../src/server/webhooks/webhookRoute';
+import { WEBHOOK_PATH } from '../../src/server/http/webhookRoute';
 import { cardRequest } from '../support/cardClient';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack } from '../support/stack';

@@ -4,12 +4,12 @@ import fc from 'fast-check';
 import { createDb, type Db } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import type { Store } from '../../src/server/storage/store';
-import { systemClock } from '../../src/server/clock';
-import { silentLogger } from '../../src/server/logger';
+import { systemClock } from '../../src/server/shared/clock';
+import { silentLogger } from '../../src/server/shared/logger';
 import { errorHandler } from '../../src/server/http/errorHandler';
 import { signedHeaders } from '../../src/server/hubspot/signature';
-import { WEBHOOK_PATH, webhookRoute } from '../../src/server/webhooks/webhookRoute';
-import { MAX_FIELD_DEPTH, MAX_PROPERTY_VALUE_LENGTH, inboxEventsOf } from '../../src/server/webhooks/webhookEvent';
+import { WEBHOOK_PATH, webhookRoute } from '../../src/server/http/webhookRoute';
+import { MAX_FIELD_DEPTH, MAX_PROPERTY_VALUE_LENGTH, inboxEventsOf } from '../../src/server/hubspot/webhookEvent';
 import { listen, tempDir, TEST_CLIENT_SECRET } from '../support/env';
 
 /**

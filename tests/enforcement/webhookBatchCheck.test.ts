@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DealgateError } from '../../src/server/errors';
+import { DealgateError } from '../../src/server/shared/errors';
 import {
   MAX_BATCH,
   MAX_FIELD_DEPTH,
@@ -9,7 +9,7 @@ import {
   refuseCostlyBody,
   webhookBatch,
   type WebhookEvent,
-} from '../../src/server/webhooks/webhookEvent';
+} from '../../src/server/hubspot/webhookEvent';
 
 /** `levels` of objects and arrays, alternating, around a scalar. */
 function nested(levels: number): unknown {

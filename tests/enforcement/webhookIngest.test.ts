@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import express from 'express';
 import { testStore } from '../support/testStore';
 import type { Store } from '../../src/server/storage/store';
-import { systemClock } from '../../src/server/clock';
-import { silentLogger } from '../../src/server/logger';
+import { systemClock } from '../../src/server/shared/clock';
+import { silentLogger } from '../../src/server/shared/logger';
 import { errorHandler } from '../../src/server/http/errorHandler';
 import { signedHeaders } from '../../src/server/hubspot/signature';
-import { WEBHOOK_PATH, webhookRoute } from '../../src/server/webhooks/webhookRoute';
-import { inboxEventsOf } from '../../src/server/webhooks/webhookEvent';
+import { WEBHOOK_PATH, webhookRoute } from '../../src/server/http/webhookRoute';
+import { inboxEventsOf } from '../../src/server/hubspot/webhookEvent';
 import { listen, tempDir, TEST_CLIENT_SECRET } from '../support/env';
 
 /** The ingest path alone: signature, validation, deduplicated storage, the answer. */

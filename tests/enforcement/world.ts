@@ -1,10 +1,10 @@
 import type { DecisionBody } from '../../extensions/contract/api';
-import type { GateContext } from '../../src/server/gate/context';
-import { decide, requestReview } from '../../src/server/gate/gateService';
-import { silentLogger } from '../../src/server/logger';
+import type { GateContext } from '../../src/server/application/context';
+import { decide, requestReview } from '../../src/server/application/gateService';
+import { silentLogger } from '../../src/server/shared/logger';
 import type { SimRecord } from '../../src/simulator';
-import { sweepEvent, type SweepMode } from '../../src/server/sweeps/sweepEvents';
-import type { NewInboxEvent } from '../../src/server/webhooks/inboxStore';
+import { sweepEvent, type SweepMode } from '../../src/server/application/sweepEvents';
+import type { NewInboxEvent } from '../../src/server/storage/inboxStore';
 import { startStack, type Stack, type StackOptions } from '../support/stack';
 
 /** People of the enforcement suites (HubSpot user ids). */

@@ -4,10 +4,10 @@ import { createApp } from '../../src/server/http/app';
 import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import { staticHubSpotClients } from '../../src/server/hubspot/clients';
-import { ManualClock } from '../../src/server/clock';
-import { silentLogger } from '../../src/server/logger';
-import { errorHandler } from '../../src/server/http/errorHandler';
-import { DealgateError, errorStatus } from '../../src/server/errors';
+import { ManualClock } from '../../src/server/shared/clock';
+import { silentLogger } from '../../src/server/shared/logger';
+import { errorHandler, errorStatus } from '../../src/server/http/errorHandler';
+import { DealgateError, type ErrorCode } from '../../src/server/shared/errors';
 import { listen, tempDir, testConfig } from '../support/env';
 
 describe('the HTTP app', () => {
@@ -75,7 +75,7 @@ describe('errorHandler', () => {
   }
 
   it.each(Object.entries(errorStatus))('maps %s to HTTP %d', async (code, status) => {
-    const result = await respond(new DealgateError(code as keyof typeof errorStatus, 'why', { field: 'x' }));
+    const result = await respond(new DealgateError(code as ErrorCode, 'why', { field: 'x' }));
     expect(result).toEqual({ status, body: { error: { code, message: 'why', details: { field: 'x' } } } });
   });
 

@@ -1,11 +1,11 @@
-import { ManualClock } from '../../src/server/clock';
-import { silentLogger } from '../../src/server/logger';
+import { ManualClock } from '../../src/server/shared/clock';
+import { silentLogger } from '../../src/server/shared/logger';
 import type { HubSpotGateway } from '../../src/server/hubspot/gateway';
 import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import type { Store } from '../../src/server/storage/store';
 import { createOutboxWorker } from '../../src/server/workers/outboxWorker';
-import { createRateGovernor } from '../../src/server/workers/rateGovernor';
+import { createRateGovernor } from '../../src/server/hubspot/rateGovernor';
 
 /**
  * The outbox worker's start recovers the claims a previous process left (a database statement,

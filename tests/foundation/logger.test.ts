@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/server/logger';
+import { createLogger } from '../../src/server/shared/logger';
 import { loadConfig } from '../../src/server/config/config';
 
 /** Secrets never reach the logs, even when someone logs the whole configuration or a request. */

@@ -4,8 +4,8 @@ import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import type { Store } from '../../src/server/storage/store';
 import { staticHubSpotClients } from '../../src/server/hubspot/clients';
-import { ManualClock } from '../../src/server/clock';
-import { silentLogger } from '../../src/server/logger';
+import { ManualClock } from '../../src/server/shared/clock';
+import { silentLogger } from '../../src/server/shared/logger';
 import { listen, tempDir, testConfig } from '../support/env';
 
 /**

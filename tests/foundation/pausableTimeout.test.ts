@@ -1,4 +1,4 @@
-import { CallTimeout, pausableTimeout } from '../../src/server/workers/callTimeout';
+import { CallTimeout, pausableTimeout } from '../../src/server/hubspot/callTimeout';
 
 /**
  * The outbox's bound on one HubSpot call of several requests (a lookup's pages and batch reads):

@@ -8,8 +8,8 @@ import {
 } from '../../src/server/hubspot/signature';
 import { rawBody, verifyHubSpotRequest } from '../../src/server/http/signedRequest';
 import { errorHandler } from '../../src/server/http/errorHandler';
-import { ManualClock } from '../../src/server/clock';
-import { silentLogger } from '../../src/server/logger';
+import { ManualClock } from '../../src/server/shared/clock';
+import { silentLogger } from '../../src/server/shared/logger';
 import { listen } from '../support/env';
 
 const secret = 'app-secret';

@@ -1,5 +1,5 @@
 import { createWorkerLoop } from '../../src/server/workers/workerLoop';
-import { silentLogger } from '../../src/server/logger';
+import { silentLogger } from '../../src/server/shared/logger';
 
 async function roundsReach(rounds: () => number, n: number): Promise<void> {
   for (const end = Date.now() + 20_000; rounds() < n && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 10));

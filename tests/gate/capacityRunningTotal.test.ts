@@ -1,6 +1,6 @@
 import type { ApiErrorBody } from '../../extensions/contract/api';
 import { CAPACITY_LIST_LIMIT } from '../../src/server/domain/capacityLedger';
-import { refreshDeal } from '../../src/server/gate/dealFacts';
+import { refreshDeal } from '../../src/server/application/dealFacts';
 import { ADMIN, REP, REVIEWER, baseSettings, startHarness, type Harness } from './harness';
 
 /**

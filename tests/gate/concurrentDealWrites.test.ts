@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { ManualClock } from '../../src/server/clock';
-import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from '../../src/server/accounts/dealgateProperties';
-import type { GateContext } from '../../src/server/gate/context';
-import { refreshDeal } from '../../src/server/gate/dealFacts';
-import { requestReview } from '../../src/server/gate/gateService';
+import { ManualClock } from '../../src/server/shared/clock';
+import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from '../../src/server/application/dealgateProperties';
+import type { GateContext } from '../../src/server/application/context';
+import { refreshDeal } from '../../src/server/application/dealFacts';
+import { requestReview } from '../../src/server/application/gateService';
 import { staticHubSpotClients } from '../../src/server/hubspot/clients';
 import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
-import { silentLogger } from '../../src/server/logger';
+import { silentLogger } from '../../src/server/shared/logger';
 import { createDb } from '../../src/server/storage/db';
 import { createPostgresDatabase } from '../../src/server/storage/postgresSql';
 import { migratePostgres } from '../../src/server/storage/postgresSchema';

@@ -1,5 +1,5 @@
 import type { ApiErrorBody, DashboardResponse, GateResponse } from '../../extensions/contract/api';
-import { noteOverdueDeliveries } from '../../src/server/gate/overdueDeliveries';
+import { noteOverdueDeliveries } from '../../src/server/application/overdueDeliveries';
 import { ADMIN, baseSettings, ESCALATION, OTHER_REP, REP, REVIEWER, SECOND_REVIEWER, START, startHarness, type Harness } from './harness';
 
 const DAY = 24 * 60 * 60 * 1000;

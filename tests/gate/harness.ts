@@ -1,20 +1,20 @@
 import { join } from 'node:path';
 import express from 'express';
 import type { GateResponse, Settings } from '../../extensions/contract/api';
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import { createApp } from '../../src/server/http/app';
 import { staticHubSpotClients, type HubSpotClients } from '../../src/server/hubspot/clients';
 import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
-import { silentLogger } from '../../src/server/logger';
+import { silentLogger } from '../../src/server/shared/logger';
 import { testDatabase } from '../support/testStore';
 import type { Store } from '../../src/server/storage/store';
-import type { OutboxRow } from '../../src/server/outbox/outboxStore';
+import type { OutboxRow } from '../../src/server/storage/outboxStore';
 import { createOutboxWorker } from '../../src/server/workers/outboxWorker';
-import { createRateGovernor } from '../../src/server/workers/rateGovernor';
-import type { GateContext } from '../../src/server/gate/context';
+import { createRateGovernor } from '../../src/server/hubspot/rateGovernor';
+import type { GateContext } from '../../src/server/application/context';
 import type { Config } from '../../src/server/config/config';
 import { startSimulator, type Simulator } from '../../src/simulator';
-import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from '../../src/server/accounts/dealgateProperties';
+import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from '../../src/server/application/dealgateProperties';
 import { cardRequest, type CardRequest, type CardResponse } from '../support/cardClient';
 import { listen, tempDir, testConfig, TEST_CLIENT_SECRET } from '../support/env';
 

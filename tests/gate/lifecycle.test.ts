@@ -1,5 +1,5 @@
 import type { ApiErrorBody, GateResponse } from '../../extensions/contract/api';
-import { reconcileDealFacts } from '../../src/server/gate/dealFacts';
+import { reconcileDealFacts } from '../../src/server/application/dealFacts';
 import { startHarness, projectedProperties, ADMIN, ESCALATION, OTHER_REP, REP, REVIEWER, SECOND_REVIEWER, START, type Harness } from './harness';
 
 const HOUR = 60 * 60 * 1000;

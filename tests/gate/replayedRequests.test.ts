@@ -1,13 +1,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApiErrorBody, GateResponse, SettingsResponse } from '../../extensions/contract/api';
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import { signedHeaders } from '../../src/server/hubspot/signature';
 import { hubspotFetchPath } from '../support/cardClient';
 import { listen, TEST_CLIENT_SECRET } from '../support/env';
 import { createApp } from '../../src/server/http/app';
 import { staticHubSpotClients } from '../../src/server/hubspot/clients';
-import { silentLogger } from '../../src/server/logger';
+import { silentLogger } from '../../src/server/shared/logger';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack } from '../support/stack';
 import { ADMIN, REP, baseSettings, startHarness, type Harness } from './harness';

@@ -1,4 +1,4 @@
-import { putSettings } from '../../src/server/gate/settingsService';
+import { putSettings } from '../../src/server/application/settingsService';
 import { startHarness, baseSettings, ADMIN, type Harness } from './harness';
 
 /**

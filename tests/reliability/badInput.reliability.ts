@@ -4,8 +4,8 @@ import jwt from 'jsonwebtoken';
 import type { z } from 'zod';
 import { decisionBody, requestReviewBody, settingsBody } from '../../extensions/contract/api';
 import { signedHeaders } from '../../src/server/hubspot/signature';
-import { authorizeUrl } from '../../src/server/oauth/oauthRoutes';
-import { webhookBatch } from '../../src/server/webhooks/webhookEvent';
+import { authorizeUrl } from '../../src/server/http/oauthRoutes';
+import { webhookBatch } from '../../src/server/hubspot/webhookEvent';
 import { reportCounts, SEED } from './counts';
 import { crmRecord, databaseRows, populate, PORTAL_NEVER_INSTALLED, SHARED_DEAL_ID, startTwoAccounts, type AccountData, type TwoAccounts } from './twoAccounts';
 

@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import { DEFAULT_INBOX_RETRY, INBOX_RETRY_WINDOW_MS, PROBE_MAX_MS } from '../../src/server/workers/inboxWorker';
 import { startStack, type Stack } from '../support/stack';
 import { reportCounts } from './counts';

@@ -2,8 +2,8 @@ import Database from 'better-sqlite3';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSimulator, type Simulator } from '../../src/simulator';
-import { CALLBACK_PATH, INSTALL_PATH } from '../../src/server/oauth/oauthRoutes';
-import { WEBHOOK_PATH } from '../../src/server/webhooks/webhookRoute';
+import { CALLBACK_PATH, INSTALL_PATH } from '../../src/server/http/oauthRoutes';
+import { WEBHOOK_PATH } from '../../src/server/http/webhookRoute';
 import { startStack, type Stack, type StackOptions } from '../support/stack';
 import { cardRequest, type CardRequest, type CardResponse } from '../support/cardClient';
 

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import type { Settings } from '../../extensions/contract/api';
-import { ManualClock } from '../../src/server/clock';
-import { buildDashboard } from '../../src/server/gate/dashboard';
-import type { GateContext } from '../../src/server/gate/context';
-import { getGate } from '../../src/server/gate/gateService';
+import { ManualClock } from '../../src/server/shared/clock';
+import { buildDashboard } from '../../src/server/application/dashboard';
+import type { GateContext } from '../../src/server/application/context';
+import { getGate } from '../../src/server/application/gateService';
 import type { HubSpotGateway } from '../../src/server/hubspot/gateway';
-import { silentLogger } from '../../src/server/logger';
+import { silentLogger } from '../../src/server/shared/logger';
 import { createDb, migrate, type Db } from '../../src/server/storage/db';
 import { migrations } from '../../src/server/storage/migrations';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';

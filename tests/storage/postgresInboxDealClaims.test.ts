@@ -1,4 +1,4 @@
-import { ManualClock, systemClock } from '../../src/server/clock';
+import { ManualClock, systemClock } from '../../src/server/shared/clock';
 import { effects, holdDeal, INBOX_PORTAL, inboxEvent, inboxInstance } from '../support/inboxInstances';
 import { twoInstances, type TwoInstances } from '../support/twoInstances';
 

@@ -1,7 +1,7 @@
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import { createPostgresDatabase } from '../../src/server/storage/postgresSql';
 import { createPostgresStore } from '../../src/server/storage/postgresStore';
-import { inboxRepository, type NewInboxEvent } from '../../src/server/webhooks/inboxStore';
+import { inboxRepository, type NewInboxEvent } from '../../src/server/storage/inboxStore';
 import { effects, holdApply, inboxEvent, inboxInstance } from '../support/inboxInstances';
 import { migratedDatabase, type FreshDatabase } from '../support/postgres';
 

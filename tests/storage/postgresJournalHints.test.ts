@@ -1,5 +1,5 @@
 import { createPostgresDatabase } from '../../src/server/storage/postgresSql';
-import { inboxRepository, PARSED_BATCHES_KEPT, type NewInboxEvent, type ParsedBatches } from '../../src/server/webhooks/inboxStore';
+import { inboxRepository, PARSED_BATCHES_KEPT, type NewInboxEvent, type ParsedBatches } from '../../src/server/storage/inboxStore';
 import { migratedDatabase, type FreshDatabase } from '../support/postgres';
 
 /**

@@ -1,5 +1,5 @@
 import { createPostgresDatabase } from '../../src/server/storage/postgresSql';
-import { outboxRepository } from '../../src/server/outbox/outboxStore';
+import { outboxRepository } from '../../src/server/storage/outboxStore';
 import { migratedDatabase, type FreshDatabase } from '../support/postgres';
 
 /**

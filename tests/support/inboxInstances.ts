@@ -1,11 +1,11 @@
-import type { Clock } from '../../src/server/clock';
-import { silentLogger } from '../../src/server/logger';
+import type { Clock } from '../../src/server/shared/clock';
+import { silentLogger } from '../../src/server/shared/logger';
 import type { HubSpotGateway } from '../../src/server/hubspot/gateway';
-import type { AccountProvisioner } from '../../src/server/accounts/provisioning';
+import type { AccountProvisioner } from '../../src/server/application/provisioning';
 import type { Store } from '../../src/server/storage/store';
-import type { NewInboxEvent } from '../../src/server/webhooks/inboxStore';
+import type { NewInboxEvent } from '../../src/server/storage/inboxStore';
 import { createInboxWorker, type InboxWorker } from '../../src/server/workers/inboxWorker';
-import type { RateGovernor } from '../../src/server/workers/rateGovernor';
+import type { RateGovernor } from '../../src/server/hubspot/rateGovernor';
 import { gate } from './twoInstances';
 
 /**

@@ -1,7 +1,7 @@
 import { createPostgresStore } from '../../src/server/storage/postgresStore';
 import type { Store } from '../../src/server/storage/store';
 import type { Config } from '../../src/server/config/config';
-import { silentLogger } from '../../src/server/logger';
+import { silentLogger } from '../../src/server/shared/logger';
 import { hubSpotClientsFor } from '../../src/server/hubspot/clients';
 import { createApp } from '../../src/server/http/app';
 import { createBackground, type Background, type BackgroundOptions } from '../../src/server/workers/background';

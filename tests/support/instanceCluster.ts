@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { ADMIN, ESCALATION, gatedDealSeeder, REP, REVIEWER, seedDealgateProperties, THRESHOLD } from '../../bench/lib/world';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator';
-import { WEBHOOK_PATH } from '../../src/server/webhooks/webhookRoute';
+import { WEBHOOK_PATH } from '../../src/server/http/webhookRoute';
 import { installAccount, PORTAL_A, startRouter, type Router } from '../reliability/twoAccounts';
 import { startLoadBalancer, type LoadBalancer } from './loadBalancer';
 import { tempDir } from './env';

@@ -1,13 +1,13 @@
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { createHubSpotGateway, type HubSpotGateway } from '../../src/server/hubspot/gateway';
 import { staticHubSpotClients, buildHubSpotClient } from '../../src/server/hubspot/clients';
-import { advance, CURSOR_AT_START, pageRequest, type PagedQuery } from '../../src/server/sweeps/searchPaging';
+import { advance, CURSOR_AT_START, pageRequest, type PagedQuery } from '../../src/server/hubspot/searchPaging';
 import type { SweepCursor } from '../../src/server/storage/sweepStore';
 import { testConfig } from '../support/env';
 import { SEARCH } from './sweepWorld';
 
 /**
- * The sweeps' paging over HubSpot's search (src/server/sweeps/searchPaging.ts), against the
+ * The sweeps' paging over HubSpot's search (src/server/hubspot/searchPaging.ts), against the
  * simulator through the real gateway and @hubspot/api-client: past HubSpot's 10,000 results per
  * query, with deals that share one modification time, and with deals that change between pages.
  */

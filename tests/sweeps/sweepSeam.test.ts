@@ -1,4 +1,4 @@
-import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from '../../src/server/accounts/dealgateProperties';
+import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from '../../src/server/application/dealgateProperties';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack, type StackOptions } from '../support/stack';
 import { opsSweeps, sweepEvents } from './sweepWorld';

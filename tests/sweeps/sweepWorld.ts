@@ -1,6 +1,6 @@
 import type { LoggedRequest } from '../../src/simulator';
-import type { InboxEvent } from '../../src/server/webhooks/inboxStore';
-import type { SweepEventPayload } from '../../src/server/sweeps/sweepEvents';
+import type { InboxEvent } from '../../src/server/storage/inboxStore';
+import type { SweepEventPayload } from '../../src/server/application/sweepEvents';
 import type { Stack } from '../support/stack';
 
 /** What the sweep suites share: the search endpoint's calls, rate windows, the sweep events stored. */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ReactElement } from 'react';
 import { hubspot, NumberInput, StatisticsItem, StatusTag } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import type { ServiceFetcher } from '../../extensions/client/serviceClient';
 import { startStack, type Stack } from '../support/stack';
 import { configuredCopy, deployedHubSpotFetch, extensionApi, filesMentioning, type ConfiguredCopy, type FetchRecord } from '../support/configuredCopy';

@@ -5,7 +5,7 @@ import * as React from 'react';
 import * as RemoteUI from '@remote-ui/react';
 import { NumberInput, StatisticsItem, StatusTag } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
-import { ManualClock } from '../../src/server/clock';
+import { ManualClock } from '../../src/server/shared/clock';
 import type { ServiceFetcher } from '../../extensions/client/serviceClient';
 import { startStack, type Stack } from '../support/stack';
 import { configuredCopy, deployedHubSpotFetch, extensionApi, type ConfiguredCopy, type FetchRecord, type UiEntry } from '../support/configuredCopy';

@@ -90,7 +90,7 @@ const flag = (fallback: boolean) =>
 
 const RECONCILE_MESSAGE = 'must be whole seconds from 30 to 86400 (a day), or 0 to turn the periodic reconciliation off';
 
-/** How often the reconciliation sweeps HubSpot (sweeps/dealSweeps.ts); 0 turns it off, empty means the default. */
+/** How often the reconciliation sweeps HubSpot (application/dealSweeps.ts); 0 turns it off, empty means the default. */
 const reconcileSeconds = z
   .string()
   .trim()

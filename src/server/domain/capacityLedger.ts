@@ -1,5 +1,5 @@
 import type { CapacityCommitment, CapacityView } from '../../../extensions/contract/api';
-import { conflict } from '../errors';
+import { conflict } from '../shared/errors';
 
 /**
  * The share of engineering capacity allocated to customer commitments, per quarter. Approved

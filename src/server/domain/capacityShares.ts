@@ -1,4 +1,4 @@
-import { invalidRequest } from '../errors';
+import { invalidRequest } from '../shared/errors';
 
 /**
  * Capacity per quarter in three shares (issue 14): customer commitments (what the ledger books),

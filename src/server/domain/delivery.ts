@@ -1,5 +1,5 @@
 import { deliveryStatuses, type DeliveryStatus as ContractDeliveryStatus } from '../../../extensions/contract/api';
-import { forbidden, invalidRequest } from '../errors';
+import { forbidden, invalidRequest } from '../shared/errors';
 import { quarterOf } from './capacityLedger';
 import { isAdmin, isDesignatedReviewer, type RoleSettings } from './roles';
 

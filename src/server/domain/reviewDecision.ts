@@ -1,5 +1,5 @@
 import type { DecisionOutcome, ReviewStatus } from '../../../extensions/contract/api';
-import { forbidden, invalidRequest } from '../errors';
+import { forbidden, invalidRequest } from '../shared/errors';
 import type { AuditEntry } from './auditEntry';
 import { transition, type Review } from './reviewLifecycle';
 import { isDesignatedReviewer, type RoleSettings } from './roles';

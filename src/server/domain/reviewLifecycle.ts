@@ -1,5 +1,5 @@
 import type { GateStatus, ReviewStatus } from '../../../extensions/contract/api';
-import { conflict } from '../errors';
+import { conflict } from '../shared/errors';
 import type { AuditEntry } from './auditEntry';
 
 /**

@@ -1,4 +1,4 @@
-import { forbidden, invalidRequest } from '../errors';
+import { forbidden, invalidRequest } from '../shared/errors';
 
 /**
  * The Triad and "disagree and commit" (issue 14; per account, off by default). When on, the

@@ -1,17 +1,17 @@
 import express, { type Express } from 'express';
-import type { Clock } from '../clock';
+import type { Clock } from '../shared/clock';
 import type { Config } from '../config/config';
-import type { Logger } from '../logger';
+import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
 import type { HubSpotClients } from '../hubspot/clients';
 import { errorHandler, notFoundHandler } from './errorHandler';
 import { healthRoutes } from './healthRoutes';
 import { CARD_API_PATH, cardApi } from './cardApi';
 import { createHubSpotGateway } from '../hubspot/gateway';
-import { webhookRoute } from '../webhooks/webhookRoute';
-import { oauthRoutes } from '../oauth/oauthRoutes';
-import { opsRoutes } from '../workers/opsRoutes';
-import type { WorkerOutages } from '../workers/accountOutages';
+import { webhookRoute } from './webhookRoute';
+import { oauthRoutes } from './oauthRoutes';
+import { opsRoutes } from './opsRoutes';
+import type { WorkerOutages } from '../hubspot/accountOutages';
 
 export interface AppDeps {
   config: Config;

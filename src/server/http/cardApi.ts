@@ -1,20 +1,20 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { decisionBody, deliveryUpdateBody, requestReviewBody } from '../../../extensions/contract/api';
-import type { Clock } from '../clock';
-import { notInstalled } from '../errors';
+import type { Clock } from '../shared/clock';
+import { notInstalled } from '../shared/errors';
 import type { Config } from '../config/config';
 import type { HubSpotGateway } from '../hubspot/gateway';
-import type { Logger } from '../logger';
+import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
-import type { Caller, GateContext } from '../gate/context';
-import { enforceBackfill } from '../gate/backfillEnforcement';
-import { buildDashboard } from '../gate/dashboard';
-import { decide, getGate, requestReview, withdraw } from '../gate/gateService';
-import { getSettings, putSettings } from '../gate/settingsService';
-import { updateDeliveryFromCard } from '../gate/deliveryService';
+import type { Caller, GateContext } from '../application/context';
+import { enforceBackfill } from '../application/backfillEnforcement';
+import { buildDashboard } from '../application/dashboard';
+import { decide, getGate, requestReview, withdraw } from '../application/gateService';
+import { getSettings, putSettings } from '../application/settingsService';
+import { updateDeliveryFromCard } from '../application/deliveryService';
 import { rawBody, verifyHubSpotRequest } from './signedRequest';
-import { validate } from './validate';
+import { validate } from '../shared/validation';
 
 /**
  * The card API, called by the Dealgate card and pages through `hubspot.fetch`. Every route sits

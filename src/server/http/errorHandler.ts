@@ -1,6 +1,37 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { DealgateError, errorBody } from '../errors';
-import type { Logger } from '../logger';
+import { DealgateError, type ErrorCode } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+
+/** The HTTP status of each error code: the one place a use case's error becomes a status. */
+export const errorStatus: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  replayed: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  hubspot_unavailable: 502,
+  not_ready: 503,
+  internal: 500,
+};
+
+export const httpStatusOf = (error: DealgateError): number => errorStatus[error.code];
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+export function errorBody(error: DealgateError): ErrorBody {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+    },
+  };
+}
 
 /**
  * Errors raised by express itself carry an HTTP `status`: its body parsers (with a `type`), a body
@@ -36,8 +67,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const known = toDealgateError(error);
     if (known) {
-      if (known.status >= 500) logger.error({ err: error, method: req.method, path: req.path }, known.message);
-      res.status(known.status).json(errorBody(known));
+      if (httpStatusOf(known) >= 500) logger.error({ err: error, method: req.method, path: req.path }, known.message);
+      res.status(httpStatusOf(known)).json(errorBody(known));
       return;
     }
     logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');

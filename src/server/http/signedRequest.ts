@@ -1,6 +1,6 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import type { Clock } from '../clock';
-import { DealgateError, unauthorized } from '../errors';
+import type { Clock } from '../shared/clock';
+import { DealgateError, unauthorized } from '../shared/errors';
 import {
   MAX_SIGNATURE_AGE_MS,
   SIGNATURE_HEADER,

@@ -1,12 +1,12 @@
 import { Client } from '@hubspot/api-client';
 import { z } from 'zod';
-import type { Clock } from '../clock';
+import type { Clock } from '../shared/clock';
 import { decodeEncryptionKey, type Config } from '../config/config';
-import { DealgateError } from '../errors';
-import type { Logger } from '../logger';
+import { DealgateError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
-import { createTokenCipher, type TokenCipher } from '../accounts/tokenCipher';
-import { refreshAccessToken, type OAuthTokens } from '../oauth/tokenEndpoint';
+import { createTokenCipher, type TokenCipher } from './tokenCipher';
+import { refreshAccessToken, type OAuthTokens } from './tokenEndpoint';
 
 /** Hands out an authenticated HubSpot API client for an account. */
 export interface HubSpotClients {

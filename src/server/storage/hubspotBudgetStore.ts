@@ -3,7 +3,7 @@ import type { SqlSession } from './sql';
 
 /**
  * One account's share of a HubSpot rate limit, as every instance on the database sees it
- * (workers/rateBudget.ts decides on it, workers/rateGovernor.ts draws from it). HubSpot counts
+ * (hubspot/rateBudget.ts decides on it, hubspot/rateGovernor.ts draws from it). HubSpot counts
  * requests per app and account (110 per rolling 10 s for OAuth apps, 5 searches a second), so
  * the instances sharing the database share this row, not a counter each.
  */

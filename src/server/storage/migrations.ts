@@ -340,7 +340,7 @@ CREATE INDEX outbox_by_deal ON outbox (portal_id, deal_id, status, kind);
     // (storage/seenSignatureStore.ts): a replay inside HubSpot's 5-minute window is refused,
     // across restarts and across instances sharing the database. `status` is the answer given
     // (NULL while the request runs); rows are pruned once their timestamp is out of the window.
-    // The OAuth install's state is single-use likewise (oauth/oauthStateStore.ts). Neither table
+    // The OAuth install's state is single-use likewise (storage/oauthStateStore.ts). Neither table
     // holds account data (no portal id): a signature or a state is not an account's.
     sql: `
 CREATE TABLE seen_signatures (

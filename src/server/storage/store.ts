@@ -7,9 +7,9 @@ import type { WriteCheck } from './db';
  *
  * Every method that touches account data takes the portal id and filters on it.
  */
-import type { InboxRepository } from '../webhooks/inboxStore';
-import type { ViolationRepository } from '../webhooks/violationStore';
-import type { OutboxRepository } from '../outbox/outboxStore';
+import type { InboxRepository } from './inboxStore';
+import type { ViolationRepository } from './violationStore';
+import type { OutboxRepository } from './outboxStore';
 import type { SettingsRepository } from './settingsStore';
 import type { PipelineRepository } from './pipelineStore';
 import type { DealSnapshotRepository } from './dealSnapshotStore';
@@ -19,7 +19,7 @@ import type { SweepRepository } from './sweepStore';
 import type { SettingsChangeRepository } from './settingsChangeStore';
 import type { DealFlagRepository } from './dealFlagStore';
 import type { SeenSignatureRepository } from './seenSignatureStore';
-import type { OAuthStateRepository } from '../oauth/oauthStateStore';
+import type { OAuthStateRepository } from './oauthStateStore';
 import type { HubSpotBudgetRepository } from './hubspotBudgetStore';
 import type { WorkerLeaseRepository } from './workerLeaseStore';
 import type { DeliveryRepository } from './deliveryStore';

@@ -16,7 +16,7 @@ import { withinTransaction } from './withinTransaction';
 export type SweepKind = 'backfill' | 'reconcile';
 export type SweepStatus = 'pending' | 'running' | 'finished';
 
-/** Where a paged search stands (sweeps/searchPaging.ts): the last record id taken, null at the start. */
+/** Where a paged search stands (hubspot/searchPaging.ts): the last record id taken, null at the start. */
 export interface SweepCursor {
   lastId: string | null;
   /** Reconciliation: the pass looks at deals modified from this HubSpot time (ms) on. */

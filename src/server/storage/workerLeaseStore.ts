@@ -11,6 +11,10 @@ import type { SqlSession } from './sql';
  * and then sees its holder; on SQLite writes run one at a time. Times are the instances' clocks
  * (epoch ms), which must agree within a small part of a lease's time (NTP does that).
  */
+/** The leases of the work that runs on one instance at a time (workers/slaWorker.ts, workers/sweepWorker.ts). */
+export const SLA_LEASE = 'sla';
+export const SWEEPS_LEASE = 'sweeps';
+
 export interface WorkerLease {
   name: string;
   holder: string;

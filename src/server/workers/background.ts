@@ -1,20 +1,20 @@
-import type { Clock } from '../clock';
+import type { Clock } from '../shared/clock';
 import type { Config } from '../config/config';
-import type { Logger } from '../logger';
+import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
 import type { HubSpotClients } from '../hubspot/clients';
 import { createHubSpotGateway, type HubSpotGateway } from '../hubspot/gateway';
-import { createAccountProvisioner, type AccountProvisioner } from '../accounts/provisioning';
-import { savePipelines } from '../gate/dealFacts';
-import { createDealEventHandler } from '../webhooks/dealEvents';
-import { gatePort } from '../webhooks/gatePort';
-import type { RetryPolicy } from './backoff';
-import type { WorkerOutages } from './accountOutages';
+import { createAccountProvisioner, type AccountProvisioner } from '../application/provisioning';
+import { savePipelines } from '../application/dealFacts';
+import { createDealEventHandler } from '../application/dealEvents';
+import { gatePort } from '../application/gatePort';
+import type { RetryPolicy } from '../hubspot/backoff';
+import type { WorkerOutages } from '../hubspot/accountOutages';
 import { createInboxWorker, type InboxWorker } from './inboxWorker';
 import { createOutboxWorker, type OutboxWorker } from './outboxWorker';
-import { createRateGovernor, DEFAULT_RATE, sharedBudgetLedger, type RateGovernor, type RateGovernorOptions } from './rateGovernor';
+import { createRateGovernor, DEFAULT_RATE, sharedBudgetLedger, type RateGovernor, type RateGovernorOptions } from '../hubspot/rateGovernor';
 import { createSlaWorker, type SlaWorker } from './slaWorker';
-import { createDealSweeps, SEARCH_RATE } from '../sweeps/dealSweeps';
+import { createDealSweeps, SEARCH_RATE } from '../application/dealSweeps';
 import { createSweepWorker, type SweepWorker } from './sweepWorker';
 
 /**

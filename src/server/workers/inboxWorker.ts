@@ -1,17 +1,18 @@
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
 import { classifyHubSpotError, type HubSpotDeal, type HubSpotGateway } from '../hubspot/gateway';
 import { randomUUID } from 'node:crypto';
-import { dealClaimKey, JOURNAL_BATCHES_PER_SLICE, type InboxEvent, type NewInboxEvent } from '../webhooks/inboxStore';
-import { inboxEventsOf } from '../webhooks/webhookEvent';
-import type { AccountProvisioner } from '../accounts/provisioning';
-import { chunk } from '../outbox/deliveryPlan';
-import { backoffDelay, describeDuration, describeError, retriesExhausted, type RetryPolicy } from './backoff';
-import { withTimeout } from './callTimeout';
-import type { RateGovernor } from './rateGovernor';
+import { dealClaimKey, JOURNAL_BATCHES_PER_SLICE, type InboxEvent, type NewInboxEvent } from '../storage/inboxStore';
+import { inboxEventsOf } from '../hubspot/webhookEvent';
+import type { AccountProvisioner } from '../application/provisioning';
+import type { DealEventHandler } from '../application/dealEventHandler';
+import { chunk } from '../storage/deliveryPlan';
+import { backoffDelay, describeDuration, describeError, retriesExhausted, type RetryPolicy } from '../hubspot/backoff';
+import { withTimeout } from '../hubspot/callTimeout';
+import type { RateGovernor } from '../hubspot/rateGovernor';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
-import { DealgateError } from '../errors';
+import { DealgateError } from '../shared/errors';
 
 /**
  * Drains the webhook inbox. Each round takes the due events (oldest occurrence first; a deal with
@@ -30,26 +31,6 @@ import { DealgateError } from '../errors';
  * installed, a 4xx other than 429), and otherwise only once it is older than the retry window (72 h
  * by default, three times HubSpot's own 24 h of webhook retries); its last_error says which.
  */
-export interface DealEventInput {
-  event: InboxEvent;
-  /** The deal as HubSpot has it now (with stage history), when it was read for this round. */
-  fresh: HubSpotDeal | undefined;
-  /** True when HubSpot was asked and no longer has the deal. */
-  goneFromHubSpot: boolean;
-}
-
-export interface DealEventHandler {
-  /** Whether applying these events (one deal's, in order) needs the deal read from HubSpot first. */
-  needsFreshDeal(portalId: number, dealId: string, events: readonly InboxEvent[]): Promise<boolean>;
-  /**
-   * Applies one event. It runs inside the transaction that marks the event done, so it may only
-   * write through the store (a HubSpot call there throws). Returns true when it enqueued effects.
-   */
-  apply(input: DealEventInput): Promise<boolean>;
-  /** Called before `apply` when a deal sits in a stage the stored pipelines do not know. */
-  unknownStage?(portalId: number, fresh: HubSpotDeal): Promise<boolean>;
-}
-
 export interface InboxWorkerDeps {
   store: Store;
   gateway: HubSpotGateway;

@@ -1,9 +1,9 @@
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
 import { classifyHubSpotError, TASK_COMPLETED, type EngagementRecord, type HubSpotDeal, type HubSpotGateway, type NewEngagement, type PaceNext } from '../hubspot/gateway';
 import { randomUUID } from 'node:crypto';
-import { IN_DOUBT, NOT_SENT, type ClaimedOutboxRow, type OutboxClaim, type OutboxRow } from '../outbox/outboxStore';
+import { IN_DOUBT, NOT_SENT, type ClaimedOutboxRow, type OutboxClaim, type OutboxRow } from '../storage/outboxStore';
 import {
   carriesRef,
   chunk,
@@ -15,11 +15,11 @@ import {
   type DealUpdatePlan,
   type EngagementPlan,
   type RevertStagePayload,
-} from '../outbox/deliveryPlan';
-import { backoffDelay, describeDuration, retriesExhausted, type RetryPolicy } from './backoff';
-import { createAccountOutages, classifyHubSpotFailure, PROBE_MAX_MS, type AccountOutage } from './accountOutages';
-import { CallTimeout, pausableTimeout, withTimeout } from './callTimeout';
-import type { RateGovernor } from './rateGovernor';
+} from '../storage/deliveryPlan';
+import { backoffDelay, describeDuration, retriesExhausted, type RetryPolicy } from '../hubspot/backoff';
+import { createAccountOutages, classifyHubSpotFailure, PROBE_MAX_MS, type AccountOutage } from '../hubspot/accountOutages';
+import { CallTimeout, pausableTimeout, withTimeout } from '../hubspot/callTimeout';
+import type { RateGovernor } from '../hubspot/rateGovernor';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
 /**

@@ -1,14 +1,15 @@
-import type { Clock } from '../clock';
+import { SLA_LEASE } from '../storage/workerLeaseStore';
+import type { Clock } from '../shared/clock';
 import type { AccountDefaults } from '../config/config';
-import type { Logger } from '../logger';
+import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import { transition, type Review } from '../domain/reviewLifecycle';
 import { isPastDue } from '../domain/sla';
-import { effectiveSettings } from '../gate/context';
-import { escapeHtml, projectStatus } from '../gate/dealEffects';
-import { enqueueEffect, reviewCause } from '../outbox/effects';
-import { noteOverdueDeliveries } from '../gate/overdueDeliveries';
+import { effectiveSettings } from '../application/context';
+import { escapeHtml, projectStatus } from '../application/dealEffects';
+import { enqueueEffect, reviewCause } from '../application/effects';
+import { noteOverdueDeliveries } from '../application/overdueDeliveries';
 import { workerLeaseKeeper, type LeaseKeeper, type WorkerLeaseOptions } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
@@ -39,8 +40,6 @@ export interface SlaWorker extends WorkerLoop {
   escalateOverdue(): Promise<number>;
   readonly lease: LeaseKeeper;
 }
-
-export const SLA_LEASE = 'sla';
 
 function overdueNote(review: Review, escalationReviewer: string | null): string {
   const who = escalationReviewer ? `It was escalated to user ${escapeHtml(escalationReviewer)}.` : 'No escalation reviewer is set in Dealgate\'s settings, so nobody was assigned.';

@@ -1,13 +1,14 @@
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
+import { SWEEPS_LEASE } from '../storage/workerLeaseStore';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
 import type { SweepState } from '../storage/sweepStore';
-import type { DealSweeps } from '../sweeps/dealSweeps';
+import type { DealSweeps } from '../application/dealSweeps';
 import { workerLeaseKeeper, type LeaseKeeper, type WorkerLeaseOptions } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
 /**
- * Runs the sweeps (sweeps/dealSweeps.ts). Each round enrolls the accounts provisioned since the
+ * Runs the sweeps (application/dealSweeps.ts). Each round enrolls the accounts provisioned since the
  * last one (their install backfill, and a reconciliation watermark from now), then works on every
  * sweep that is due: accounts side by side, one account's sweeps one after the other (its backfill
  * first). It sleeps until the next sweep is due, or until an account is ready for the first time.
@@ -26,8 +27,6 @@ export interface SweepWorkerDeps extends WorkerLeaseOptions {
   reconcileIntervalMs: number;
   idleMs?: number;
 }
-
-export const SWEEPS_LEASE = 'sweeps';
 
 export interface SweepWorker extends WorkerLoop {
   /** One round, when this instance holds the `sweeps` lease (else nothing); returns the pages it stored. */

@@ -1,5 +1,5 @@
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
 
 /**

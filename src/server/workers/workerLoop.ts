@@ -1,4 +1,4 @@
-import type { Logger } from '../logger';
+import type { Logger } from '../shared/logger';
 
 /**
  * A background loop: runs `round` until it reports no work, then sleeps until the next due time

@@ -1,4 +1,4 @@
-import { ManualClock } from '../../../src/server/clock';
+import { ManualClock } from '../../../src/server/shared/clock';
 import type { ServiceFetcher } from '../../../extensions/client/serviceClient';
 import { startStack, type Stack } from '../../support/stack';
 import { cardRequest } from '../../support/cardClient';

@@ -1,0 +1,106 @@
+import type { Delivery } from '../domain/delivery';
+import type { Review } from '../domain/reviewLifecycle';
+import { enqueueEffect } from './effects';
+import type { Store } from '../storage/store';
+import { escapeHtml } from './dealEffects';
+
+/**
+ * The HubSpot side of deliveries, as outbox rows in the caller's transaction: the delivery
+ * properties on the deal (a projection, the latest wins, no dedupe key) and the notes and tasks
+ * that tell people, each keyed by its cause (`delivery:<reviewId>:...`) so that it is written once
+ * however often its cause is replayed.
+ */
+export function deliveryProperties(delivery: Pick<Delivery, 'status' | 'promisedDate' | 'ownerUserId'>): Record<string, string> {
+  return {
+    dealgate_delivery_status: delivery.status,
+    // A HubSpot date property takes the calendar day as YYYY-MM-DD.
+    dealgate_promised_date: delivery.promisedDate,
+    dealgate_delivery_owner: delivery.ownerUserId,
+  };
+}
+
+/** The deal has no delivery now (its approval was replaced): an empty string clears a HubSpot property. */
+export function clearedDeliveryProperties(): Record<string, string> {
+  return { dealgate_delivery_status: '', dealgate_promised_date: '', dealgate_delivery_owner: '' };
+}
+
+export async function projectDelivery(store: Store, portalId: number, dealId: string, delivery: Delivery, at: number): Promise<void> {
+  await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'update_deal', payload: { properties: deliveryProperties(delivery) } } }, at);
+}
+
+export async function noteOnDeal(store: Store, portalId: number, dealId: string, body: string, dedupeKey: string, at: number): Promise<void> {
+  await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'create_note', payload: { body } }, dedupeKey }, at);
+}
+
+/** A task on the deal for a HubSpot user (`ownerUserId`) or for a HubSpot owner (`ownerId`, the deal's own owner). */
+export async function taskOnDeal(
+  store: Store,
+  portalId: number,
+  dealId: string,
+  task: { subject: string; body: string; ownerUserId: string | null; ownerId: string | null; dueAt: number },
+  dedupeKey: string,
+  at: number,
+): Promise<void> {
+  await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'create_task', payload: task }, dedupeKey }, at);
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+/** Tasks these notes come with are due a day later: telling a customer or chasing a miss does not wait. */
+export const TASK_DUE_MS = DAY_MS;
+
+function commitmentLine(review: Pick<Review, 'summary'>): string {
+  return `<p>Commitment: ${escapeHtml(review.summary)}</p>`;
+}
+
+export function slipNote(review: Pick<Review, 'id' | 'summary'>, slip: { from: string; to: string; reason: string }, by: string): string {
+  return (
+    `<p><strong>Dealgate: the delivery of technical review #${review.id} slipped</strong> from ${slip.from} to ${slip.to}.</p>` +
+    commitmentLine(review) +
+    `<p>Why: ${escapeHtml(slip.reason)}</p><p>Changed by user ${escapeHtml(by)}. The deal owner has a task to tell the customer.</p>`
+  );
+}
+
+export function slipTask(review: Pick<Review, 'id' | 'summary'>, dealName: string | null, slip: { to: string; reason: string }): { subject: string; body: string } {
+  return {
+    subject: `Tell the customer: ${dealName ?? 'the commitment'} now delivers ${slip.to}`,
+    body:
+      `<p>Engineering moved the delivery of technical review #${review.id} to ${slip.to}. Tell the customer the new date and why.</p>` +
+      commitmentLine(review) +
+      `<p>Why: ${escapeHtml(slip.reason)}</p>`,
+  };
+}
+
+export function deliveredNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'firstPromisedDate' | 'promisedDate'>, day: string, by: string): string {
+  const onTime = day <= delivery.firstPromisedDate;
+  return (
+    `<p><strong>Dealgate: the commitment of technical review #${review.id} was delivered</strong> on ${day}, ` +
+    `${onTime ? 'on time' : 'late'} (first promised for ${delivery.firstPromisedDate}${delivery.promisedDate !== delivery.firstPromisedDate ? `, last promised for ${delivery.promisedDate}` : ''}).</p>` +
+    commitmentLine(review) +
+    `<p>Marked delivered by user ${escapeHtml(by)}.</p>`
+  );
+}
+
+export function overdueDeliveryNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'promisedDate' | 'ownerUserId'>, escalationReviewer: string | null): string {
+  const who = escalationReviewer
+    ? `It was escalated to user ${escapeHtml(escalationReviewer)}.`
+    : "No escalation reviewer is set in Dealgate's settings, so nobody was assigned.";
+  return (
+    `<p><strong>Dealgate: the delivery of technical review #${review.id} is overdue</strong>: it was promised for ${delivery.promisedDate} and is not delivered.</p>` +
+    commitmentLine(review) +
+    `<p>Owner: user ${escapeHtml(delivery.ownerUserId)}. ${who}</p>`
+  );
+}
+
+export function overdueDeliveryTask(review: Pick<Review, 'id' | 'summary'>, dealName: string | null, delivery: Pick<Delivery, 'promisedDate' | 'ownerUserId'>): { subject: string; body: string } {
+  return {
+    subject: `Overdue delivery of technical review #${review.id}: ${dealName ?? 'a deal'}`,
+    body:
+      `<p>This commitment was promised for ${delivery.promisedDate} and is not delivered. Its owner is user ${escapeHtml(delivery.ownerUserId)}: ` +
+      `agree a new date (a slip, with its reason, on the Dealgate card) or get it delivered.</p>` +
+      commitmentLine(review),
+  };
+}
+
+export function deprioritizedDeliveryReason(forReviewId: number): string {
+  return `the capacity ledger freed its weeks for review #${forReviewId}`;
+}

@@ -1,0 +1,95 @@
+import { effectiveSettings, type GateStoreContext } from './context';
+import { evaluateGateForDeal, reconcileDealFacts } from './dealFacts';
+import { flagTightened } from './settingsService';
+import type { GatePort } from './dealEvents';
+
+/** Enforcement's view of the gate, answered by the gate's own functions (no gate logic here). */
+export function gatePort(ctx: GateStoreContext): GatePort {
+  return {
+    async reconcile(portalId, deal, actor) {
+      await reconcileDealFacts(
+        ctx,
+        portalId,
+        deal.dealId,
+        { ...deal, updatedAt: deal.observedAt, ...(deal.hubspotStatus !== undefined ? { status: deal.hubspotStatus } : {}) },
+        actor,
+      );
+    },
+
+    async markDeleted(portalId, dealId, at) {
+      const held = await ctx.store.deals.get(portalId, dealId);
+      if (!held || held.deleted) return;
+      await reconcileDealFacts(ctx, portalId, dealId, { ...held, updatedAt: Math.max(at, held.sourceUpdatedAt), deleted: true }, 'hubspot');
+    },
+
+    async snapshot(portalId, dealId) {
+      const held = await ctx.store.deals.get(portalId, dealId);
+      if (!held || held.deleted) return undefined;
+      return { ...held, observedAt: held.sourceUpdatedAt };
+    },
+
+    async judgeStageMove(portalId, deal, toStage) {
+      // The gate's verdict on the deal sitting in `toStage`: past the gate without leave is not allowed.
+      const evaluation = await evaluateGateForDeal(ctx, portalId, deal.dealId, { ...deal, stage: toStage });
+      return {
+        allowed: !(evaluation.pastGate && !evaluation.mayAdvance),
+        pastGate: evaluation.pastGate,
+        status: evaluation.status,
+        reason: evaluation.reason,
+        gateStage: evaluation.gateStage,
+        inWonStage: evaluation.inWonStage,
+        afterClose: evaluation.afterClose,
+      };
+    },
+
+    async relaxedBy(portalId, deal) {
+      const change = await ctx.store.settingsChanges.latestGateChange(portalId);
+      if (!change || (change.effect !== 'relaxed' && change.effect !== 'mixed') || deal.stage === null) return undefined;
+      const before = await evaluateGateForDeal(ctx, portalId, deal.dealId, deal, change.before);
+      if (!(before.pastGate && !before.mayAdvance)) return undefined;
+      return { settingsChangeId: change.id, changedBy: change.changedBy, changedAt: change.changedAt };
+    },
+
+    async tightenedSince(portalId, deal, at) {
+      const later = (await ctx.store.settingsChanges.since(portalId, at)).filter((c) => c.effect !== 'neutral');
+      const first = later[0];
+      if (!first || deal.stage === null) return undefined;
+      const blocked = async (under: (typeof first)['before']) => {
+        const evaluation = await evaluateGateForDeal(ctx, portalId, deal.dealId, deal, under);
+        return evaluation.pastGate && !evaluation.mayAdvance;
+      };
+      if (await blocked(first.before)) return undefined;
+      let change: (typeof later)[number] | undefined;
+      for (const c of later) {
+        if (await blocked(c.after)) {
+          change = c;
+          break;
+        }
+      }
+      return change && { settingsChangeId: change.id, changedBy: change.changedBy, changedAt: change.changedAt };
+    },
+
+    async flagTightened(portalId, deal, change) {
+      const evaluation = await evaluateGateForDeal(ctx, portalId, deal.dealId, deal);
+      return await flagTightened(ctx, {
+        portalId,
+        deal,
+        changeId: change.settingsChangeId,
+        userId: change.changedBy,
+        reason: evaluation.reason,
+        stage: evaluation.gateStage?.label ?? null,
+        now: ctx.clock.now(),
+      });
+    },
+
+    async coverageEpoch(portalId, dealId) {
+      let epoch = 0;
+      for (const review of await ctx.store.reviews.listForDeal(portalId, dealId)) if (review.approvedAmount !== null) epoch = review.id;
+      return epoch;
+    },
+
+    async escalationReviewer(portalId) {
+      return (await effectiveSettings(ctx, portalId)).settings.escalationReviewer;
+    },
+  };
+}

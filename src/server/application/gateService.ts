@@ -1,0 +1,276 @@
+import type { DecisionBody, GateResponse, RequestReviewBody } from '../../../extensions/contract/api';
+import { forbidden, invalidRequest, notFound } from '../shared/errors';
+import { CAPACITY_LIST_LIMIT, commitmentQuarter, consumedWeeks, planApproval, type ApprovalPlan } from '../domain/capacityLedger';
+import { amountWithinApproval, gateAmount, gateStatusOf, isWonStage, reviewRequirement } from '../domain/gatePolicy';
+import { decideReview, type DecisionInput } from '../domain/reviewDecision';
+import { assertMayRequest, isActiveReview, isApproval, isOpenReview, transition, type Review } from '../domain/reviewLifecycle';
+import { isAdmin, isDesignatedReviewer } from '../domain/roles';
+import type { DealSnapshot } from '../storage/dealSnapshotStore';
+import { enqueueEffect } from './effects';
+import { effectiveSettings, type Caller, type GateContext, type GateStoreContext } from './context';
+import {
+  commitmentProperties,
+  completeReviewTasks,
+  decisionNote,
+  deprioritizedNote,
+  projectStatus,
+  resolveFlags,
+  withCommitment,
+} from './dealEffects';
+import { ensurePipelines, loadDeal, refreshDeal } from './dealFacts';
+import { ownerUserIdOf } from './owners';
+import { buildGateResponse } from './gateView';
+import { openDeliveryForApproval } from './deliveryService';
+import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettlement';
+import { openReviewWithTasks, supersede } from './reviewOpening';
+
+/**
+ * What a rep and a reviewer do from the card: look at the gate, request a review, decide it,
+ * withdraw it. Each action is one store transaction holding the state change, its audit entries
+ * and its HubSpot effects (outbox rows); HubSpot is only read before it, never inside. Each
+ * transaction first locks its deal (deals.lockForChange), so it reads what enforcement and other
+ * card actions on the deal committed before it, and they wait for it.
+ */
+
+async function prepareDeal(ctx: GateContext, portalId: number, dealId: string) {
+  const loaded = await loadDeal(ctx, portalId, dealId);
+  await ensurePipelines(ctx, portalId, loaded.snapshot.pipeline, loaded.snapshot.stage);
+  return loaded;
+}
+
+/** The deal owner's user id, when it matters to what the caller may do (a reviewer looking at a waiting review). */
+async function ownerIfDeciding(ctx: GateContext, caller: Caller, snapshot: DealSnapshot): Promise<string | null> {
+  if (snapshot.ownerId === null) return null;
+  const latest = await ctx.store.reviews.latestForDeal(caller.portalId, snapshot.dealId);
+  if (!latest || !isOpenReview(latest) || !isDesignatedReviewer(caller.userId, (await effectiveSettings(ctx, caller.portalId)).settings)) return null;
+  try {
+    return await ownerUserIdOf(ctx, caller.portalId, snapshot.ownerId);
+  } catch {
+    // The card still loads; deciding asks HubSpot again and refuses if it must.
+    return null;
+  }
+}
+
+async function respond(ctx: GateContext, caller: Caller, dealId: string, source: 'snapshot' | 'hubspot'): Promise<GateResponse> {
+  const snapshot = await ctx.store.deals.get(caller.portalId, dealId);
+  if (!snapshot) throw notFound(`deal ${dealId} is not known to Dealgate`);
+  return await buildGateResponse(ctx, caller, snapshot, source, await ownerIfDeciding(ctx, caller, snapshot));
+}
+
+/** GET /deals/:dealId/gate */
+export async function getGate(ctx: GateContext, caller: Caller, dealId: string): Promise<GateResponse> {
+  const { source } = await prepareDeal(ctx, caller.portalId, dealId);
+  return await respond(ctx, caller, dealId, source);
+}
+
+/** A needed-by date already behind us cannot be promised: refused at request time (UTC dates). */
+function assertNeededByAhead(neededBy: string | undefined, now: number): void {
+  if (neededBy === undefined) return;
+  const today = new Date(now).toISOString().slice(0, 10);
+  if (neededBy < today) {
+    throw invalidRequest(`neededBy: ${neededBy} is in the past (today is ${today}); give the date the customer needs it by from now on`, {
+      issues: [{ path: 'neededBy', message: `${neededBy} is in the past (today is ${today})` }],
+    });
+  }
+}
+
+/** POST /deals/:dealId/reviews: any user on the deal (a rep) asks for a review of the commitment. */
+export async function requestReview(ctx: GateContext, caller: Caller, dealId: string, body: RequestReviewBody): Promise<GateResponse> {
+  const { source } = await prepareDeal(ctx, caller.portalId, dealId);
+  const { store } = ctx;
+  const { portalId, userId } = caller;
+  await store.transaction(async () => {
+    await store.deals.lockForChange(portalId, dealId);
+    const now = ctx.clock.now();
+    const snapshot = await store.deals.get(portalId, dealId);
+    if (!snapshot) throw notFound(`deal ${dealId} is not known to Dealgate`);
+    const { settings } = await effectiveSettings(ctx, portalId);
+    const latest = await store.reviews.latestForDeal(portalId, dealId);
+    assertNeededByAhead(body.neededBy, now);
+    // An approval the amount has outgrown (beyond the tolerance) may be reviewed again.
+    const outgrown = latest !== undefined && isApproval(latest.status) && !amountWithinApproval(latest.approvedAmount, snapshot, settings.amountTolerance);
+    if (!outgrown) assertMayRequest(latest, body);
+    const fromStatus = gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), latest, now, settings.amountTolerance);
+
+    if (latest && isActiveReview(latest)) {
+      // The rep renegotiated the commitment (or the amount outgrew the approval): the earlier answer was about something else.
+      await supersede(ctx, portalId, latest, { actor: userId, at: now, reason: outgrown ? 'the amount outgrew the approval; a new review was requested' : 'a review of a changed commitment was requested' });
+    }
+
+    const review = await openReviewWithTasks(store, settings, {
+      portalId,
+      dealId,
+      dealName: snapshot.name,
+      summary: body.summary,
+      effortWeeks: body.effortWeeks,
+      neededBy: body.neededBy ?? null,
+      amount: gateAmount(snapshot).amount,
+      requestedBy: userId,
+      fromStatus,
+      at: now,
+    });
+    await store.deals.upsert(portalId, { ...withCommitment(snapshot, body.summary, body.effortWeeks), refreshedAt: now });
+    // HubSpot and Dealgate agree on the commitment, and HubSpot shows the request is pending.
+    await projectStatus(store, portalId, review.dealId, 'pending', undefined, now, commitmentProperties(body.summary, body.effortWeeks));
+  });
+  return await respond(ctx, caller, dealId, source);
+}
+
+async function reviewOf(ctx: GateStoreContext, portalId: number, reviewId: number): Promise<Review> {
+  const review = await ctx.store.reviews.get(portalId, reviewId);
+  if (!review) throw notFound(`review ${reviewId} does not exist in this account`);
+  return review;
+}
+
+/** POST /reviews/:reviewId/decision: a designated reviewer (not the requester) answers yes, yes-but or no. */
+export async function decide(ctx: GateContext, caller: Caller, reviewId: number, body: DecisionBody): Promise<GateResponse> {
+  const { portalId, userId } = caller;
+  const dealId = (await reviewOf(ctx, portalId, reviewId)).dealId;
+  const { source, snapshot: loaded } = await prepareDeal(ctx, portalId, dealId);
+  // Neither the rep who asked nor the deal's owner approves their own deal. The owner is HubSpot's
+  // now: a deal reassigned in HubSpot sends no webhook, so the snapshot's owner may be stale.
+  const current = source === 'hubspot' ? loaded : await refreshDeal(ctx, portalId, dealId);
+  const dealOwnerUserId = current.ownerId === null ? null : await ownerUserIdOf(ctx, portalId, current.ownerId);
+  if (dealOwnerUserId === userId) {
+    throw forbidden(`user ${userId} owns deal ${dealId} and so cannot decide its review; another reviewer must`);
+  }
+  const { store } = ctx;
+  const input: DecisionInput = {
+    outcome: body.outcome,
+    note: body.note ?? '',
+    extraWeeks: body.extraWeeks,
+    tradeoff: body.tradeoff,
+    deprioritizeReviewId: body.deprioritizeReviewId,
+  };
+  // The commitment it deprioritizes sits on another deal, whose review and delivery it writes too:
+  // both deals are locked, in one order, so enforcement there neither overwrites it nor deadlocks with it.
+  const targetDealId = input.deprioritizeReviewId === undefined ? undefined : (await store.reviews.get(portalId, input.deprioritizeReviewId))?.dealId;
+  const lockedDeals = [...new Set([dealId, ...(targetDealId === undefined ? [] : [targetDealId])])].sort();
+  await store.transaction(async () => {
+    for (const locked of lockedDeals) await store.deals.lockForChange(portalId, locked);
+    const now = ctx.clock.now();
+    const review = await reviewOf(ctx, portalId, reviewId);
+    const { settings } = await effectiveSettings(ctx, portalId);
+    const quarter = input.outcome === 'no' ? null : commitmentQuarter(review.neededBy, now);
+    const decided = decideReview(review, input, { userId, settings, at: now, quarter });
+    // Checked before anything is written: the named review must be this account's (404, not a
+    // foreign-key failure) and the approval must fit the ledger (409).
+    let plan: ApprovalPlan = { deprioritize: null };
+    // An approval superseded on the won deal keeps its weeks booked until this decision, which releases them.
+    const released = new Set((await store.reviews.listForDeal(portalId, review.dealId)).filter((r) => r.keepsBooking && r.id !== reviewId).map((r) => r.id));
+    if (quarter !== null) {
+      if (input.deprioritizeReviewId !== undefined) await reviewOf(ctx, portalId, input.deprioritizeReviewId);
+      // The quarter's booking only (its sum in SQL, the largest few listed), never every approval
+      // the account made; the named commitment is read by its id.
+      const named = input.deprioritizeReviewId;
+      plan = planApproval({
+        capacity: settings.capacity,
+        reviewId,
+        quarter,
+        requestedWeeks: consumedWeeks(review.effortWeeks, decided.decision.extraWeeks),
+        booking: await store.reviews.quarterBooking(portalId, quarter, { limit: CAPACITY_LIST_LIMIT, exclude: [reviewId, ...released] }),
+        named: named === undefined || named === reviewId || released.has(named) ? undefined : await store.reviews.activeCommitment(portalId, named),
+        deprioritizeReviewId: named,
+      });
+    }
+    const snapshotNow = await store.deals.get(portalId, review.dealId);
+    // The approval covers the amount it was given at (plus the tolerance); no amount counts as 0.
+    const approvedAmount = quarter === null ? null : (snapshotNow ? gateAmount(snapshotNow).amount : review.amountAtRequest) ?? 0;
+    await store.reviews.update(portalId, { ...decided.review, approvedAmount });
+    await store.reviews.insertDecision(portalId, decided.decision);
+    await store.audit.append(portalId, decided.audit);
+    // An approval superseded on the won deal kept its weeks booked until this decision replaced it.
+    for (const earlier of await store.reviews.listForDeal(portalId, review.dealId)) {
+      if (released.has(earlier.id)) {
+        await store.reviews.update(portalId, { ...earlier, keepsBooking: false, updatedAt: now });
+        await store.audit.append(portalId, {
+          dealId: earlier.dealId,
+          reviewId: earlier.id,
+          action: 'commitment_replaced',
+          actor: userId,
+          fromStatus: earlier.status,
+          toStatus: earlier.status,
+          reason: `review #${reviewId} decided the changed commitment; the weeks booked for review #${earlier.id} are released`,
+          details: { replacedBy: reviewId },
+          at: now,
+        });
+        await settleReplacedDelivery(store, portalId, earlier, `review #${reviewId} decided the changed commitment`, now);
+      }
+    }
+
+    if (plan.deprioritize) {
+      const target = await reviewOf(ctx, portalId, plan.deprioritize.reviewId);
+      await store.reviews.update(portalId, { ...target, deprioritizedAt: now, deprioritizedFor: reviewId, updatedAt: now });
+      await store.audit.append(portalId, {
+        dealId: target.dealId,
+        reviewId: target.id,
+        action: 'commitment_deprioritized',
+        actor: userId,
+        fromStatus: target.status,
+        toStatus: target.status,
+        reason: `deprioritized to make room for review #${reviewId} (deal ${review.dealId}); releases ${plan.deprioritize.weeks} weeks of ${plan.deprioritize.quarter}`,
+        details: { forReviewId: reviewId, weeks: plan.deprioritize.weeks, quarter: plan.deprioritize.quarter },
+        at: now,
+      });
+      await enqueueEffect(
+        store.outbox,
+        {
+          portalId,
+          dealId: target.dealId,
+          effect: { kind: 'create_note', payload: { body: deprioritizedNote(target, review, plan.deprioritize.weeks, plan.deprioritize.quarter) } },
+          dedupeKey: `review:${target.id}:deprioritized`,
+        },
+        now,
+      );
+      await deprioritizeDeliveryOf(store, portalId, target, reviewId, now);
+    }
+    await openDeliveryForApproval(store, portalId, review, decided.decision);
+
+    const snapshot = snapshotNow;
+    const status = snapshot
+      ? gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), { ...decided.review, approvedAmount }, now, settings.amountTolerance)
+      : decided.review.status === 'rejected'
+        ? 'rejected'
+        : decided.review.status === 'approved'
+          ? 'approved'
+          : 'approved_with_conditions';
+    await projectStatus(store, portalId, review.dealId, status, decided.decision, now);
+    if (status === 'approved' || status === 'approved_with_conditions') {
+      await resolveFlags(store, portalId, review.dealId, ['after_close', 'backfill', 'rules_tightened'], `review #${reviewId} approved by user ${userId}`, now);
+    }
+    await enqueueEffect(
+      store.outbox,
+      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision) } }, dedupeKey: `review:${reviewId}:decision` },
+      now,
+    );
+    await completeReviewTasks(store, portalId, review, now);
+  });
+  return await respond(ctx, caller, dealId, source);
+}
+
+/** POST /reviews/:reviewId/withdraw: the rep who asked (or an admin) takes a waiting request back. */
+export async function withdraw(ctx: GateContext, caller: Caller, reviewId: number): Promise<GateResponse> {
+  const { portalId, userId } = caller;
+  const dealId = (await reviewOf(ctx, portalId, reviewId)).dealId;
+  const { source } = await prepareDeal(ctx, portalId, dealId);
+  const { store } = ctx;
+  await store.transaction(async () => {
+    await store.deals.lockForChange(portalId, dealId);
+    const now = ctx.clock.now();
+    const review = await reviewOf(ctx, portalId, reviewId);
+    const { settings } = await effectiveSettings(ctx, portalId);
+    if (review.requestedBy !== userId && !isAdmin(userId, settings)) {
+      throw forbidden(`only the rep who requested review ${reviewId} (user ${review.requestedBy}) or an admin can withdraw it`);
+    }
+    const moved = transition(review, 'withdraw', 'withdrawn', { actor: userId, at: now, reason: 'the request was withdrawn' });
+    await store.reviews.update(portalId, moved.review);
+    await store.audit.append(portalId, moved.audit);
+    await completeReviewTasks(store, portalId, review, now);
+    const snapshot = await store.deals.get(portalId, review.dealId);
+    if (snapshot) {
+      const status = gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), moved.review, now, settings.amountTolerance);
+      await projectStatus(store, portalId, review.dealId, status, undefined, now);
+    }
+  });
+  return await respond(ctx, caller, dealId, source);
+}

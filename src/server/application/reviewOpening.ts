@@ -1,0 +1,95 @@
+import type { Settings } from '../../../extensions/contract/api';
+import { isApproval, openReview, requestAudit, transition, type Review } from '../domain/reviewLifecycle';
+import { isWonStage } from '../domain/gatePolicy';
+import type { GateStatus } from '../../../extensions/contract/api';
+import { dueAt } from '../domain/sla';
+import { enqueueEffect } from './effects';
+import type { Store } from '../storage/store';
+import { completeReviewTasks, reviewTask } from './dealEffects';
+import { settleReplacedDelivery } from './deliverySettlement';
+
+/**
+ * Opens a pending review of a commitment, with its audit entry and a task for each reviewer
+ * (not the requester; the escalation reviewer when nobody else could answer), in the caller's
+ * transaction. A rep's request from the card and a changed commitment on a won deal both open
+ * reviews this way.
+ */
+export async function openReviewWithTasks(
+  store: Store,
+  settings: Settings,
+  input: {
+    portalId: number;
+    dealId: string;
+    dealName: string | null;
+    summary: string;
+    effortWeeks: number;
+    neededBy: string | null;
+    amount: number | null;
+    requestedBy: string;
+    fromStatus: GateStatus;
+    at: number;
+  },
+): Promise<Review> {
+  const { portalId, dealId, at } = input;
+  const review = await store.reviews.insert(
+    portalId,
+    openReview({
+      dealId,
+      summary: input.summary,
+      effortWeeks: input.effortWeeks,
+      neededBy: input.neededBy,
+      amount: input.amount,
+      requestedBy: input.requestedBy,
+      at,
+      dueAt: dueAt(at, settings.slaHours),
+    }),
+  );
+  await store.audit.append(portalId, requestAudit(review, input.fromStatus, input.requestedBy));
+  const assignees = settings.reviewers.filter((id) => id !== input.requestedBy);
+  if (assignees.length === 0 && settings.escalationReviewer !== null && settings.escalationReviewer !== input.requestedBy) {
+    assignees.push(settings.escalationReviewer);
+  }
+  const task = reviewTask(review, input.dealName);
+  for (const reviewer of assignees) {
+    await enqueueEffect(
+      store.outbox,
+      {
+        portalId,
+        dealId,
+        effect: { kind: 'create_task', payload: { subject: task.subject, body: task.body, ownerUserId: reviewer, dueAt: review.dueAt } },
+        dedupeKey: `review:${review.id}:task:${reviewer}`,
+      },
+      at,
+    );
+  }
+  return review;
+}
+
+/**
+ * Supersedes a live review. An approval superseded while its deal sits in a won stage keeps its
+ * weeks booked: the contract is signed, and only a decision on the changed commitment changes them.
+ */
+export async function supersede(
+  ctx: { store: Store },
+  portalId: number,
+  review: Review,
+  context: { actor: string; at: number; reason: string },
+  where?: { pipeline: string | null; stage: string | null },
+): Promise<Review> {
+  const { store } = ctx;
+  const moved = transition(review, 'supersede', 'superseded', context);
+  const deal = where ?? await store.deals.get(portalId, review.dealId);
+  const pipeline = deal?.pipeline ? await store.pipelines.get(portalId, deal.pipeline) : undefined;
+  const keepsBooking = isApproval(review.status) && review.deprioritizedAt === null && isWonStage(pipeline, deal?.stage ?? null);
+  const updated = { ...moved.review, keepsBooking };
+  await store.reviews.update(portalId, updated);
+  // Its weeks are released (unless booked on a won deal until the changed commitment is decided): its delivery is off.
+  if (isApproval(review.status) && !keepsBooking) await settleReplacedDelivery(store, portalId, review, context.reason, context.at);
+  // Nobody needs to answer it any more: its reviewer and escalation tasks are done.
+  if (review.status === 'pending' || review.status === 'overdue') await completeReviewTasks(store, portalId, review, context.at);
+  await store.audit.append(
+    portalId,
+    keepsBooking ? { ...moved.audit, reason: `${moved.audit.reason}; its weeks stay booked until the changed commitment is decided (the deal is won)` } : moved.audit,
+  );
+  return updated;
+}
