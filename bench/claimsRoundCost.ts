@@ -13,14 +13,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../src/server/clock';
-import { silentLogger } from '../src/server/logger';
+import { systemClock } from '../src/server/shared/clock';
+import { silentLogger } from '../src/server/shared/logger';
 import type { HubSpotGateway } from '../src/server/hubspot/gateway';
 import { createDb } from '../src/server/storage/db';
 import { createSqliteStore } from '../src/server/storage/sqliteStore';
-import type { NewInboxEvent } from '../src/server/webhooks/inboxStore';
+import type { NewInboxEvent } from '../src/server/storage/inboxStore';
 import { createInboxWorker } from '../src/server/workers/inboxWorker';
-import type { RateGovernor } from '../src/server/workers/rateGovernor';
+import type { RateGovernor } from '../src/server/hubspot/rateGovernor';
 
 const ROUNDS = 20;
 const PER_ROUND = 500;

@@ -18,17 +18,17 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import type { GateContext } from '../src/server/gate/context';
+import type { GateContext } from '../src/server/application/context';
 import type { HubSpotGateway } from '../src/server/hubspot/gateway';
-import { silentLogger } from '../src/server/logger';
+import { silentLogger } from '../src/server/shared/logger';
 import type { Statement } from 'better-sqlite3';
 import { recordQueryPlans, type QueryPlan } from '../tests/support/queryPlans';
 import { signedHeaders } from '../src/server/hubspot/signature';
 import { createDb } from '../src/server/storage/db';
 import { migrations } from '../src/server/storage/migrations';
 import { createSqliteStore } from '../src/server/storage/sqliteStore';
-import { getGate } from '../src/server/gate/gateService';
-import { buildDashboard } from '../src/server/gate/dashboard';
+import { getGate } from '../src/server/application/gateService';
+import { buildDashboard } from '../src/server/application/dashboard';
 import { quarterBounds, quarterOf } from '../src/server/domain/capacityLedger';
 import { latencySummary, openLoop, type BenchRequest, type LatencySummary } from './lib/load';
 import { ADMIN, BEFORE_GATE, REP, REVIEWER, ESCALATION, THRESHOLD, startWorld, type World } from './lib/world';

@@ -15,7 +15,7 @@
  * instance keeps the effects single, not that it adds capacity.
  */
 import { signedHeaders } from '../src/server/hubspot/signature';
-import { WEBHOOK_PATH } from '../src/server/webhooks/webhookRoute';
+import { WEBHOOK_PATH } from '../src/server/http/webhookRoute';
 import { startInstanceCluster, type ClusterAccount, type InstanceCluster } from '../tests/support/instanceCluster';
 import { signedCardLoad } from './cardLoad';
 import { oneMove } from './gateReaction';

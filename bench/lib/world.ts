@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator';
-import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from '../../src/server/accounts/dealgateProperties';
+import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from '../../src/server/application/dealgateProperties';
 import { freePort, repoRoot, startEntry, type BenchProcess } from './processes';
 
 /**

@@ -15,15 +15,15 @@
  * Usage: node --import tsx bench/servers/ingestService.ts PORT DB_PATH SECRET PUBLIC_BASE_URL [--defer-expansion]
  */
 import express from 'express';
-import { systemClock } from '../../src/server/clock';
-import { silentLogger } from '../../src/server/logger';
+import { systemClock } from '../../src/server/shared/clock';
+import { silentLogger } from '../../src/server/shared/logger';
 import { errorHandler, notFoundHandler } from '../../src/server/http/errorHandler';
 import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import { startWalCheckpointer } from '../../src/server/storage/walCheckpointer';
-import { webhookRoute } from '../../src/server/webhooks/webhookRoute';
-import { inboxEventsOf } from '../../src/server/webhooks/webhookEvent';
-import { JOURNAL_BATCHES_PER_SLICE } from '../../src/server/webhooks/inboxStore';
+import { webhookRoute } from '../../src/server/http/webhookRoute';
+import { inboxEventsOf } from '../../src/server/hubspot/webhookEvent';
+import { JOURNAL_BATCHES_PER_SLICE } from '../../src/server/storage/inboxStore';
 
 const [portArg, dbPath, secret, publicBaseUrl, mode] = process.argv.slice(2);
 const deferExpansion = mode === '--defer-expansion';

@@ -6,15 +6,15 @@
  * budget (the simulator's limit is lifted for those too). Prints `ready` once it listens.
  */
 import { loadConfig } from '../../src/server/config/config';
-import { systemClock } from '../../src/server/clock';
-import { createLogger } from '../../src/server/logger';
+import { systemClock } from '../../src/server/shared/clock';
+import { createLogger } from '../../src/server/shared/logger';
 import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import { startWalCheckpointer } from '../../src/server/storage/walCheckpointer';
 import { createApp } from '../../src/server/http/app';
 import { hubSpotClientsFor } from '../../src/server/hubspot/clients';
 import { createBackground } from '../../src/server/workers/background';
-import { DEFAULT_RATE } from '../../src/server/workers/rateGovernor';
+import { DEFAULT_RATE } from '../../src/server/hubspot/rateGovernor';
 
 const config = loadConfig(process.env);
 const budget = Number(process.env.BENCH_HUBSPOT_PER_10S ?? DEFAULT_RATE.requestsPerWindow);

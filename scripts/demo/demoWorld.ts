@@ -1,6 +1,6 @@
 import type { GateResponse } from '../../extensions/contract/api';
 import { renderCardAsText } from '../../extensions/text/renderText';
-import type { Clock } from '../../src/server/clock';
+import type { Clock } from '../../src/server/shared/clock';
 import { HOUR_MS } from '../../src/server/domain/sla';
 import type { SimEngagement } from '../../src/simulator';
 import { cardRequest, type CardRequest, type CardResponse } from '../../tests/support/cardClient';
