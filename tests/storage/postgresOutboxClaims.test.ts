@@ -10,6 +10,28 @@ import { migratedDatabase, type FreshDatabase } from '../support/postgres';
  */
 let database: FreshDatabase;
 
+/**
+ * Resolves once `claim` has either finished or is waiting on a lock another connection holds: the
+ * moment the test may let that connection commit. Polls PostgreSQL's own view of its backends
+ * instead of sleeping a fixed time and hoping the claim got there.
+ */
+async function settledOrBlocked(observer: ReturnType<typeof createPostgresDatabase>, claim: Promise<unknown>): Promise<void> {
+  let settled = false;
+  void claim.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let round = 0; round < 2_000 && !settled; round += 1) {
+    const row = await observer.get<{ waiting: number }>(
+      "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+      [],
+    );
+    if ((row?.waiting ?? 0) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  if (!settled) throw new Error('the second claim neither finished nor waited on a lock within 20 s');
+}
+
 beforeAll(async () => {
   database = await migratedDatabase();
 });
@@ -36,7 +58,7 @@ it('never hands one due row to two claimers at once', async () => {
     });
     await aClaimed;
     const b = dbB.transaction(async (tx) => await outboxRepository(tx).claimDue(2, 10, 60_000));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await settledOrBlocked(dbA, b);
     release();
     const [rowsA, rowsB] = await Promise.all([a, b]);
     const idsA = new Set(rowsA.map((r) => r.id));
@@ -98,7 +120,7 @@ describe('several instances (issue 13)', () => {
       await aClaimed;
       // B claims while A's claim of X's first row is not committed: it waits for it, then sees it.
       const b = dbB.transaction(async (tx) => await outboxRepository(tx).claimDue(2, 10, 60_000, undefined, 'b'));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await settledOrBlocked(dbA, b);
       release();
       const [rowsA, rowsB] = await Promise.all([a, b]);
       expect(rowsA.map((r) => r.id)).toEqual([first]);
