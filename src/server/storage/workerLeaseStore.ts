@@ -14,6 +14,8 @@ import type { SqlSession } from './sql';
 /** The leases of the work that runs on one instance at a time (workers/slaWorker.ts, workers/sweepWorker.ts). */
 export const SLA_LEASE = 'sla';
 export const SWEEPS_LEASE = 'sweeps';
+/** Held by the one process that may use a SQLite database (workers/sqliteOwnership.ts). */
+export const SQLITE_OWNER_LEASE = 'sqlite-owner';
 
 export interface WorkerLease {
   name: string;
@@ -32,6 +34,12 @@ export interface WorkerLeaseRepository {
   acquire(name: string, holder: string, now: number, expiresAt: number): Promise<WorkerLease | undefined>;
   /** Gives the lease up (only the holder's own); true when it was held by `holder`. */
   release(name: string, holder: string): Promise<boolean>;
+  /**
+   * Takes the lease from `fromHolder`, whatever its expiry, for `holder` until `expiresAt`: for a
+   * holder known to be dead (a process of this host that no longer runs). Undefined when the lease
+   * is no longer `fromHolder`'s.
+   */
+  takeOver(name: string, fromHolder: string, holder: string, now: number, expiresAt: number): Promise<WorkerLease | undefined>;
   /** Every lease row (expired ones too: their holder stopped renewing and nobody took over yet), by name. */
   list(): Promise<WorkerLease[]>;
 }
@@ -54,6 +62,8 @@ const acquire = `INSERT INTO worker_leases (name, holder, acquired_at, renewed_a
     WHERE worker_leases.holder = excluded.holder OR worker_leases.expires_at <= excluded.renewed_at
     RETURNING name, holder, acquired_at, renewed_at, expires_at`;
 const release = 'DELETE FROM worker_leases WHERE name = ? AND holder = ?';
+const takeOver = `UPDATE worker_leases SET holder = ?, acquired_at = ?, renewed_at = ?, expires_at = ? WHERE name = ? AND holder = ?
+    RETURNING name, holder, acquired_at, renewed_at, expires_at`;
 const list = 'SELECT name, holder, acquired_at, renewed_at, expires_at FROM worker_leases ORDER BY name';
 
 const toLease = (row: LeaseRow): WorkerLease => ({ name: row.name, holder: row.holder, acquiredAt: row.acquired_at, renewedAt: row.renewed_at, expiresAt: row.expires_at });
@@ -67,6 +77,10 @@ export function workerLeaseRepository(sql: SqlSession): WorkerLeaseRepository {
     },
     async release(name, holder) {
       return (await sql.run(release, [name, holder])).changes > 0;
+    },
+    async takeOver(name, fromHolder, holder, now, expiresAt) {
+      const row = await sql.get<LeaseRow>(takeOver, [holder, now, now, expiresAt, name, fromHolder]);
+      return row ? toLease(row) : undefined;
     },
     async list() {
       return (await sql.all<LeaseRow>(list)).map(toLease);

@@ -1,0 +1,138 @@
+import { join } from 'node:path';
+import { createDb } from '../../src/server/storage/db';
+import { createSqliteStore } from '../../src/server/storage/sqliteStore';
+import type { Store } from '../../src/server/storage/store';
+import { ManualClock } from '../../src/server/shared/clock';
+import { silentLogger } from '../../src/server/shared/logger';
+import { SQLITE_OWNER_LEASE } from '../../src/server/storage/workerLeaseStore';
+import { holderIsDeadHere, ownerHolder, takeSqliteOwnership, type SqliteOwnershipDeps } from '../../src/server/workers/sqliteOwnership';
+import { tempDir } from '../support/env';
+
+/**
+ * SQLite serves one process: a second Dealgate process on the same file would take back the
+ * first one's in-flight outbox claims (recoverClaims) and send their effects again. Before its
+ * workers start, a process takes the database's owner lease; a second one waits for it, takes it
+ * over at once from a dead process of this host, and otherwise refuses to start with a message
+ * naming the owner and DATABASE_PATH.
+ */
+describe('one process per SQLite database', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let stores: Store[];
+  const clock = new ManualClock();
+
+  beforeEach(() => {
+    dir = tempDir('dealgate-owner-');
+    stores = [];
+  });
+  afterEach(async () => {
+    for (const store of stores) await store.close();
+    dir.cleanup();
+  });
+
+  /** A store of its own on the shared file: what a second process opens. */
+  function openProcess(): Store {
+    const store = createSqliteStore(createDb(join(dir.path, 'dealgate.db')));
+    stores.push(store);
+    return store;
+  }
+  const lost: string[] = [];
+  const deps = (store: Store, instanceId: string, more: Partial<SqliteOwnershipDeps> = {}): SqliteOwnershipDeps => ({
+    store,
+    clock,
+    logger: silentLogger(),
+    instanceId,
+    databasePath: '/var/lib/dealgate/dealgate.db',
+    onLost: (holder) => lost.push(holder),
+    // Waiting advances the clock instead of sleeping.
+    sleep: async (ms) => clock.advance(ms),
+    ...more,
+  });
+  const ownerOf = async (store: Store) => (await store.workerLeases.list()).find((l) => l.name === SQLITE_OWNER_LEASE)?.holder;
+
+  it('a second live process waits, then refuses to start, naming the owner and the variable', async () => {
+    const first = await takeSqliteOwnership(deps(openProcess(), 'web-1'));
+    const second = openProcess();
+    let polls = 0;
+    const attempt = takeSqliteOwnership(
+      deps(second, 'web-2', {
+        waitMs: 5_000,
+        pollMs: 1_000,
+        // The first process is alive (its pid is this test's own process here).
+        sleep: async (ms) => {
+          polls += 1;
+          clock.advance(ms);
+        },
+      }),
+    );
+    await expect(attempt).rejects.toThrow(`another Dealgate process (${first.holder}) uses the SQLite database at /var/lib/dealgate/dealgate.db (DATABASE_PATH)`);
+    expect(polls).toBe(5);
+    expect(await ownerOf(second)).toBe(first.holder);
+    await first.release();
+  });
+
+  it('a clean stop hands the database to the next process at once', async () => {
+    const first = await takeSqliteOwnership(deps(openProcess(), 'web-1'));
+    await first.release();
+    const second = openProcess();
+    const next = await takeSqliteOwnership(deps(second, 'web-2', { waitMs: 0 }));
+    expect(await ownerOf(second)).toBe(next.holder);
+    expect(next.holder).toBe(ownerHolder('web-2'));
+    await next.release();
+  });
+
+  it('the next process waits while the owner is still stopping, and takes over when it released', async () => {
+    const firstStore = openProcess();
+    const first = await takeSqliteOwnership(deps(firstStore, 'web-1'));
+    const second = openProcess();
+    let waited = 0;
+    const next = await takeSqliteOwnership(
+      deps(second, 'web-2', {
+        waitMs: 60_000,
+        sleep: async (ms) => {
+          waited += 1;
+          clock.advance(ms);
+          if (waited === 3) await first.release();
+        },
+      }),
+    );
+    expect(waited).toBe(3);
+    expect(await ownerOf(second)).toBe(next.holder);
+    await next.release();
+  });
+
+  it('a process of this host that no longer runs (SIGKILL) is taken over without waiting for its lease', async () => {
+    const store = openProcess();
+    // What a killed process left: a lease that still runs for 30 s, naming a pid that is gone.
+    const deadHolder = ownerHolder('web-old', 999_999);
+    await store.workerLeases.acquire(SQLITE_OWNER_LEASE, deadHolder, clock.now(), clock.now() + 30_000);
+    const next = await takeSqliteOwnership(deps(openProcess(), 'web-new', { waitMs: 0, isRunning: (pid) => pid !== 999_999 }));
+    expect(await ownerOf(store)).toBe(next.holder);
+    await next.release();
+  });
+
+  it('an owner on another host, or named without a pid, is never taken as dead', () => {
+    expect(holderIsDeadHere(ownerHolder('web-1', 999_999, 'other-host'), () => false)).toBe(false);
+    expect(holderIsDeadHere('web-1', () => false)).toBe(false);
+    expect(holderIsDeadHere(ownerHolder('web-1', 999_999), () => false)).toBe(true);
+    expect(holderIsDeadHere(ownerHolder('web-1', 999_999), () => true)).toBe(false);
+  });
+
+  it('an expired lease (the owner stalled past its time) is taken, and the stalled owner is told to stop at its next renewal', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      lost.length = 0;
+      const firstStore = openProcess();
+      const first = await takeSqliteOwnership(deps(firstStore, 'web-1', { ttlMs: 3_000 }));
+      clock.advance(3_001);
+      const next = await takeSqliteOwnership(deps(openProcess(), 'web-2', { ttlMs: 3_000, waitMs: 0 }));
+      // The first one's renewal timer fires (a third of its lease time) and finds the lease gone.
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(lost).toEqual([next.holder]);
+      await first.release();
+      expect(await ownerOf(firstStore)).toBe(next.holder);
+      await next.release();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
