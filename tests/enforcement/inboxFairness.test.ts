@@ -93,8 +93,9 @@ describe('inbox worker: one account does not hold up another', () => {
 
     // A resumes when its read answers, and all its events are applied once, in order.
     releaseA?.();
-    const done = Date.now() + 5_000;
-    while (applied.length < 51 && Date.now() < done) await new Promise((r) => setTimeout(r, 10));
+    // Until the last event's done mark has committed too (apply runs inside that transaction, before it commits).
+    const done = Date.now() + 10_000;
+    while ((applied.length < 51 || (await store.inbox.countByStatus()).pending > 0) && Date.now() < done) await new Promise((r) => setTimeout(r, 10));
     const aApplied = applied.filter((k) => k.startsWith(`${A}:`));
     expect(aApplied).toEqual(Array.from({ length: 50 }, (_, i) => `${A}:a${i}`));
     expect(await store.inbox.countByStatus()).toEqual({ pending: 0, done: 51, parked: 0 });
