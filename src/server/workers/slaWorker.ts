@@ -111,7 +111,8 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
       { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, escalationReviewer) } }, dedupeKey: `${key}:note` },
       now,
     );
-    await projectStatus(store, portalId, review.dealId, 'overdue', undefined, now);
+    // A post-sales review is not the deal's gate: dealgate_status stays the commitment's.
+    if (review.kind === 'pre_sales') await projectStatus(store, portalId, review.dealId, 'overdue', undefined, now);
     await store.audit.append(portalId, {
       dealId: review.dealId,
       reviewId: review.id,
