@@ -42,6 +42,8 @@ describe('post-sales work on a won deal', () => {
     expect(before.json.postSales).toEqual({ canRequest: true, requestDenied: null, reviews: [] });
     expect(before.json.capacity?.usedWeeks).toBe(3);
 
+    const promisedBefore = stack.sim.getDeal(dealId)?.properties.dealgate_promised_date;
+    expect(promisedBefore).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     const requested = await card(stack, REP, 'POST', `/deals/${dealId}/reviews`, postSales);
     expect(requested.status).toBe(201);
     // The gate's review is still the pre-sales one; the post-sales review waits beside it.
@@ -69,6 +71,9 @@ describe('post-sales work on a won deal', () => {
     // HubSpot: still won, the commitment and its status as the pre-sales review left them, no violation; a note of the answer.
     const properties = stack.sim.getDeal(dealId)?.properties ?? {};
     expect(properties).toMatchObject({ dealstage: 'closedwon', dealgate_status: 'approved', dealgate_commitment_summary: 'SAML SSO with the customer IdP', dealgate_effort_weeks: '3' });
+    // The deal's delivery properties are still its commitment's; the post-sales delivery is Dealgate's record and the card's.
+    expect(properties.dealgate_promised_date).toBe(promisedBefore);
+    expect(decided.json.postSales.reviews[0]?.review.delivery).toMatchObject({ status: 'planned', ownerUserId: REVIEWER });
     expect(await stack.store.gateViolations.listForDeal(stack.sim.portalId, dealId)).toEqual([]);
     expect(stack.sim.notesForDeal(dealId).some((n) => n.properties.hs_note_body?.includes(`post-sales review #${postReviewId}`))).toBe(true);
     const after = await card(stack, REP, 'GET', `/deals/${dealId}/gate`);

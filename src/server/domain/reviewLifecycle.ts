@@ -233,7 +233,7 @@ export function requestAudit(review: Review, fromStatus: GateStatus, actor: stri
     fromStatus,
     toStatus: 'pending',
     reason: `${review.kind === 'post_sales' ? 'post-sales review' : 'review'} requested: ${review.effortWeeks} engineer-weeks${review.neededBy ? `, needed by ${review.neededBy}` : ''}`,
-    details: { summary: review.summary, effortWeeks: review.effortWeeks, neededBy: review.neededBy, kind: review.kind },
+    details: { summary: review.summary, effortWeeks: review.effortWeeks, neededBy: review.neededBy, ...(review.kind === 'post_sales' ? { kind: review.kind } : {}) },
     at: review.requestedAt,
   };
 }
