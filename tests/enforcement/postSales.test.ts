@@ -2,6 +2,9 @@ import type { ApiErrorBody, DashboardResponse, GateResponse, SettingsInput, Sett
 import { cardRequest, type CardResponse } from '../support/cardClient';
 import type { Stack } from '../support/stack';
 import { quarterOf } from '../../src/server/domain/capacityLedger';
+import { ManualClock } from '../../src/server/clock';
+import { HOUR_MS } from '../../src/server/domain/sla';
+import { waitUntil } from '../support/process';
 import { ADMIN, ESCALATION, REP, REVIEWER, decideAsReviewer, requestReviewAsRep, seedGatedDeal, stackPerTest, stageOf } from './world';
 
 /**
@@ -120,6 +123,22 @@ describe('post-sales work on a won deal', () => {
     expect((await card<ApiErrorBody>(stack, REVIEWER, 'POST', `/reviews/${own}/decision`, { outcome: 'yes' })).status).toBe(403);
     await stack.settle();
     expect(stack.sim.getDeal(dealId)?.properties.dealgate_status).toBe('approved');
+  });
+
+  it('past its SLA it is escalated like any review, and the deal keeps its commitment’s status', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 2, 9, 0, 0));
+    const stack = await start({ clock, defaults: { valueThreshold: 50_000, reviewers: [REVIEWER], admins: [String(ADMIN)], escalationReviewer: ESCALATION, slaHours: 24 } });
+    const { dealId } = await wonDeal(stack);
+    const reviewId = (await card(stack, REP, 'POST', `/deals/${dealId}/reviews`, postSales)).json.postSales.reviews[0]?.review.id ?? 0;
+    await stack.settle();
+    clock.advance(24 * HOUR_MS + 60_000);
+    await waitUntil(async () => (await stack.store.reviews.get(stack.sim.portalId, reviewId))?.escalatedAt !== null, 5_000, 'the escalation');
+    await stack.settle();
+    expect((await stack.store.reviews.get(stack.sim.portalId, reviewId))?.status).toBe('overdue');
+    const note = stack.sim.notesForDeal(dealId).find((n) => (n.properties.hs_note_body ?? '').includes('is overdue'));
+    expect(note?.properties.hs_note_body).toContain(`post-sales review #${reviewId} is overdue`);
+    expect(note?.properties.hs_note_body).toContain('The post-sales work waits until a reviewer answers');
+    expect(stack.sim.getDeal(dealId)?.properties).toMatchObject({ dealstage: 'closedwon', dealgate_status: 'approved' });
   });
 
   it('an approval that does not fit the customer share is refused with the same 409 as any', async () => {

@@ -45,8 +45,8 @@ export const SLA_LEASE = 'sla';
 function overdueNote(review: Review, escalationReviewer: string | null): string {
   const who = escalationReviewer ? `It was escalated to user ${escapeHtml(escalationReviewer)}.` : 'No escalation reviewer is set in Dealgate\'s settings, so nobody was assigned.';
   return (
-    `<p><strong>Dealgate technical review #${review.id} is overdue</strong>: it was due ${new Date(review.dueAt).toISOString()} and has no answer yet.</p>` +
-    `<p>${who} The deal stays before the gate until a reviewer answers on the Dealgate card.</p>`
+    `<p><strong>Dealgate ${review.kind === 'post_sales' ? 'post-sales review' : 'technical review'} #${review.id} is overdue</strong>: it was due ${new Date(review.dueAt).toISOString()} and has no answer yet.</p>` +
+    `<p>${who} ${review.kind === 'post_sales' ? 'The post-sales work waits' : 'The deal stays before the gate'} until a reviewer answers on the Dealgate card.</p>`
   );
 }
 
