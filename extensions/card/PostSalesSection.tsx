@@ -1,18 +1,12 @@
 import { Divider, Flex, Heading, LoadingButton, Tag, Text } from '@hubspot/ui-extensions';
-import type { DecisionBody, GateResponse, PostSalesReviewView, RequestReviewBody } from '../contract/api';
+import type { PostSalesReviewView } from '../contract/api';
 import { CommitmentForm } from './CommitmentForm';
 import { DecisionForm } from './DecisionForm';
 import { formatWeeks, formatWhen, outcomeLabel, reviewStatusLabel, userLabel } from './gateWording';
-import type { ActionFailure, CardAction } from './GateView';
+import type { CardAction, GateViewProps } from './GateView';
 
-export interface PostSalesSectionProps {
-  gate: GateResponse;
-  inFlight: CardAction | null;
-  failure: ActionFailure | null;
-  onRequest: (body: RequestReviewBody) => void;
-  onWithdraw: (reviewId: number) => void;
-  onDecide: (reviewId: number, body: DecisionBody) => void;
-}
+/** What the card hands the post-sales part: the gate answer, the action in flight and the last refusal, and the rep's and the reviewer's actions. */
+export type PostSalesSectionProps = Pick<GateViewProps, 'gate' | 'inFlight' | 'failure' | 'onRequest' | 'onWithdraw' | 'onDecide'>;
 
 /**
  * Post-sales customization and implementation work on a won deal (issue 14): the rep asks for it,
