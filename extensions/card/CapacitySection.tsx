@@ -1,6 +1,7 @@
 import { Flex, ProgressBar, Text } from '@hubspot/ui-extensions';
 import type { CapacityView } from '../contract/api';
 import { formatWeeks } from './gateWording';
+import { sharesLine } from './capacityWording';
 
 /** The quarter's allocation for customer commitments: used and remaining, as a progress bar. */
 export function CapacitySection({ capacity }: { capacity: CapacityView | null }) {
@@ -26,6 +27,9 @@ export function CapacitySection({ capacity }: { capacity: CapacityView | null })
         {`${Math.round(capacity.commitmentShare * 100)}% of ${formatWeeks(capacity.engineerWeeksPerQuarter)} per quarter; ${count.toLocaleString('en-US')} approved ${
           count === 1 ? 'commitment' : 'commitments'
         } this quarter.`}
+      </Text>
+      <Text variant="microcopy" testId="capacity-shares">
+        {`${sharesLine(capacity.shares)}.`}
       </Text>
     </Flex>
   );

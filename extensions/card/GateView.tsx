@@ -7,6 +7,8 @@ import { DecisionForm, type CapacityConflict } from './DecisionForm';
 import { DeliverySection } from './DeliverySection';
 import { GlanceSection } from './GlanceSection';
 import { HistorySection } from './HistorySection';
+import { CapacityPreviewSection } from './CapacityPreviewSection';
+import { PostSalesSection } from './PostSalesSection';
 
 export type CardAction = 'request' | 'withdraw' | 'decide' | 'delivery';
 
@@ -97,6 +99,7 @@ export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDec
         <Text variant="microcopy" testId="decide-denied">{`You cannot answer here: ${permissions.denied.decide}.`}</Text>
       )}
 
+      {permissions.canRequest && <CapacityPreviewSection preview={gate.capacityPreview} />}
       {permissions.canRequest ? (
         <CommitmentForm
           key={`request-${review?.id ?? 0}-${review?.status ?? 'none'}`}
@@ -112,6 +115,7 @@ export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDec
         permissions.canWithdraw && <Text variant="microcopy" testId="request-denied">{`To change the commitment: ${permissions.denied.request}; withdraw it first.`}</Text>
       )}
 
+      <PostSalesSection gate={gate} inFlight={inFlight} failure={failure} onRequest={onRequest} onWithdraw={onWithdraw} onDecide={onDecide} />
       <CapacitySection capacity={gate.capacity} />
       {permissions.canEditSettings && (
         <Text variant="microcopy" testId="admin-note">

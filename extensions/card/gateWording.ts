@@ -200,9 +200,10 @@ function settingsValue(field: string, value: unknown, pipelines: readonly Pipeli
   if (field === 'afterClose') return value === 'flag' ? 'flagged, stays won' : 'moved back';
   if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map(String).join(', ');
   if (field === 'capacity' && typeof value === 'object') {
-    const c = value as { engineerWeeksPerQuarter?: unknown; commitmentShare?: unknown };
+    const c = value as { engineerWeeksPerQuarter?: unknown; commitmentShare?: unknown; maintenanceShare?: unknown };
     if (typeof c.engineerWeeksPerQuarter === 'number' && typeof c.commitmentShare === 'number') {
-      return `${percent(c.commitmentShare)} of ${formatWeeks(c.engineerWeeksPerQuarter)} a quarter`;
+      const maintenance = typeof c.maintenanceShare === 'number' ? `, ${percent(c.maintenanceShare)} maintenance` : '';
+      return `${percent(c.commitmentShare)} of ${formatWeeks(c.engineerWeeksPerQuarter)} a quarter${maintenance}`;
     }
   }
   if (field === 'gateStages' && typeof value === 'object') {

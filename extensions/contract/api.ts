@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sharesOverWhole } from './capacityShares';
 
 /**
  * The card API's contract, shared by the service (which validates requests with these schemas
@@ -45,6 +46,14 @@ export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 export type Role = 'rep' | 'reviewer' | 'admin' | 'escalation_reviewer';
 
+/**
+ * What a review is about (issue 14): `pre_sales`, the deal's commitment that the gate holds it to;
+ * `post_sales`, customization or implementation work asked for on a won deal. Both book the
+ * customer share of capacity once approved; only pre-sales reviews speak for the gate.
+ */
+export const reviewKinds = ['pre_sales', 'post_sales'] as const;
+export type ReviewKind = (typeof reviewKinds)[number];
+
 const hubspotUserId = z.string().regex(/^\d+$/, { message: 'must be a HubSpot user id (digits only)' });
 const isoDate = z
   .string()
@@ -60,6 +69,8 @@ export const requestReviewBody = z
     summary: z.string().trim().min(1, { message: 'is required: describe what the customer asked for' }).max(4000),
     effortWeeks: z.number().positive({ message: 'must be more than 0 engineer-weeks' }).max(520),
     neededBy: isoDate.optional(),
+    /** `post_sales`: work on a won deal, booked against the customer share; the deal's commitment stays as it is. */
+    kind: z.enum(reviewKinds).optional(),
   })
   .strict();
 export type RequestReviewBody = z.infer<typeof requestReviewBody>;
@@ -109,8 +120,19 @@ export const capacitySettings = z
   .object({
     engineerWeeksPerQuarter: z.number().positive({ message: 'must be more than 0 engineer-weeks' }).max(100000),
     commitmentShare: z.number().gt(0, { message: 'must be more than 0' }).max(1, { message: 'must be at most 1 (100%)' }),
+    /**
+     * Kept for maintenance and technical debt whatever sales promises. Absent (settings saved before
+     * it existed): 20%, or what the customer share leaves (defaultMaintenanceShare); the service
+     * fills it in when it reads the settings.
+     */
+    maintenanceShare: z.number().min(0, { message: 'must be 0 or more' }).max(1, { message: 'must be at most 1 (100%)' }).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const message = sharesOverWhole(c.commitmentShare, c.maintenanceShare);
+    if (message === null) return;
+    for (const path of ['commitmentShare', 'maintenanceShare']) ctx.addIssue({ code: 'custom', path: [path], message });
+  });
 
 export const settingsBody = z
   .object({
@@ -193,6 +215,8 @@ export interface DecisionView {
 export interface ReviewView {
   id: number;
   dealId: string;
+  /** pre_sales: the deal's commitment (the gate's); post_sales: work on the won deal. */
+  kind: ReviewKind;
   status: ReviewStatus;
   summary: string;
   effortWeeks: number;
@@ -274,6 +298,52 @@ export interface CapacityView {
   commitments: CapacityCommitment[];
   /** How many of the quarter's commitments `commitments` leaves out (0 when it lists them all). */
   moreCommitments: number;
+  /** The quarter in three: customer commitments (the allocation above), maintenance and technical debt, product work (the rest). */
+  shares: CapacitySharesView;
+}
+
+export interface ShareWeeksView {
+  /** A fraction of the quarter: 0.2 is 20%. */
+  share: number;
+  weeks: number;
+}
+
+export interface CapacitySharesView {
+  customer: ShareWeeksView;
+  maintenance: ShareWeeksView;
+  product: ShareWeeksView;
+}
+
+/**
+ * What the deal's commitment (its effort) would leave of the quarter's customer share if it were
+ * approved, shown to the rep before requesting. Negative `remainingAfterWeeks`: over by that many
+ * weeks (the reviewer would have to deprioritize a commitment, or answer yes-but or no).
+ */
+export interface CapacityPreview {
+  quarter: string;
+  customerWeeks: number;
+  usedWeeks: number;
+  remainingWeeks: number;
+  requestedWeeks: number;
+  remainingAfterWeeks: number;
+  fits: boolean;
+}
+
+/** A post-sales review of a won deal, with what the caller may do about it. */
+export interface PostSalesReviewView {
+  review: ReviewView;
+  canDecide: boolean;
+  canWithdraw: boolean;
+  /** Why the caller may not decide it (null when they may). */
+  decideDenied: string | null;
+}
+
+/** Post-sales work on the deal: its reviews (oldest first) and whether the caller may ask for one. */
+export interface PostSalesView {
+  canRequest: boolean;
+  /** Why not (e.g. the deal is not won), null when the caller may request. */
+  requestDenied: string | null;
+  reviews: PostSalesReviewView[];
 }
 
 export interface HistoryEntry {
@@ -316,6 +386,10 @@ export interface GateResponse {
   history: HistoryEntry[];
   sla: SlaClock | null;
   capacity: CapacityView | null;
+  /** What the deal's effort would leave of the customer share; null when capacity is off, there is no effort, or an approval already books it. */
+  capacityPreview: CapacityPreview | null;
+  /** Post-sales work on the deal (requested on a won deal); `review` above stays the pre-sales one. */
+  postSales: PostSalesView;
   caller: CallerView;
   permissions: Permissions;
   /**
@@ -403,6 +477,7 @@ export interface SettingsResponse {
 export interface QueueItem {
   reviewId: number;
   dealId: string;
+  kind: ReviewKind;
   dealName: string | null;
   amount: number | null;
   status: ReviewStatus;

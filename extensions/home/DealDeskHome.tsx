@@ -151,7 +151,7 @@ function QueueTable({ queue, me }: { queue: QueueItem[]; me: string }) {
           <TableRow key={item.reviewId} testId={`queue-${item.reviewId}`}>
             <TableCell>{item.dealName ?? `Deal ${item.dealId}`}</TableCell>
             <TableCell>{formatAmount(item.amount)}</TableCell>
-            <TableCell>{`${item.summary} (${formatWeeks(item.effortWeeks)})`}</TableCell>
+            <TableCell>{`${item.kind === 'post_sales' ? 'Post-sales: ' : ''}${item.summary} (${formatWeeks(item.effortWeeks)})`}</TableCell>
             <TableCell>{userLabel(item.requestedBy, me)}</TableCell>
             <TableCell>
               <StatusTag variant={overdue ? 'danger' : 'info'}>{slaText({ remainingMs: item.remainingMs, overdue })}</StatusTag>

@@ -17,6 +17,7 @@ import { NotLoaded, useServiceLoad } from '../client/useServiceLoad';
 import { errorProps } from '../client/fieldErrors';
 import { formatWhen, settingsChangeLine } from '../card/gateWording';
 import { draftOf, errorsByFormField, settingsFromDraft, type SettingsDraft } from './settingsForm';
+import { CapacitySharesFields } from './CapacitySharesFields';
 import { backfillLine } from './backfillWording';
 
 type SettingsApi = ExtensionPointApi<'settings'>;
@@ -235,6 +236,7 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
           {...numberField('commitmentSharePercent')}
         />
       )}
+      {draft.capacityEnabled && <CapacitySharesFields draft={draft} maintenanceField={numberField('maintenanceSharePercent')} />}
       {!readOnly && (
         <LoadingButton variant="primary" testId="settings-save" loading={saving} disabled={saving} onClick={save}>
           Save settings

@@ -1,4 +1,5 @@
-import { settingsBody, type Settings } from '../contract/api';
+import { settingsBody, type CapacitySharesView, type Settings } from '../contract/api';
+import { defaultMaintenanceShare, sharesOverWhole } from '../contract/capacityShares';
 import { validateWith } from '../client/fieldErrors';
 
 /**
@@ -18,6 +19,8 @@ export interface SettingsDraft {
   engineerWeeksPerQuarter: number | undefined;
   /** Percent, 0-100. */
   commitmentSharePercent: number | undefined;
+  /** Percent kept for maintenance and technical debt, 0-100. */
+  maintenanceSharePercent: number | undefined;
   /** Percent the amount may grow past the approved one before review is required again. */
   amountTolerancePercent: number | undefined;
   afterClose: 'revert' | 'flag';
@@ -35,9 +38,29 @@ export function draftOf(settings: Settings): SettingsDraft {
     capacityEnabled: settings.capacity !== null,
     engineerWeeksPerQuarter: settings.capacity?.engineerWeeksPerQuarter,
     commitmentSharePercent: settings.capacity ? Math.round(settings.capacity.commitmentShare * 10000) / 100 : undefined,
+    maintenanceSharePercent: toPercent(settings.capacity ? settings.capacity.maintenanceShare ?? defaultMaintenanceShare(settings.capacity.commitmentShare) : defaultMaintenanceShare(0)),
     amountTolerancePercent: Math.round(settings.amountTolerance * 10000) / 100,
     afterClose: settings.afterClose,
   };
+}
+
+function toPercent(share: number): number {
+  return Math.round(share * 10000) / 100;
+}
+
+/**
+ * The quarter's three shares as the draft has them (percent and engineer-weeks), for the page to
+ * show while the admin types; `over`: why the customer and maintenance shares do not fit.
+ */
+export function draftShares(draft: SettingsDraft): { shares: CapacitySharesView | null; over: string | null } {
+  const weeks = draft.engineerWeeksPerQuarter;
+  const customer = draft.commitmentSharePercent;
+  const maintenance = draft.maintenanceSharePercent;
+  if (!draft.capacityEnabled || customer === undefined || maintenance === undefined) return { shares: null, over: null };
+  const over = sharesOverWhole(customer / 100, maintenance / 100);
+  if (over !== null || weeks === undefined) return { shares: null, over };
+  const part = (percent: number) => ({ share: percent / 100, weeks: Math.round(weeks * percent) / 100 });
+  return { shares: { customer: part(customer), maintenance: part(maintenance), product: part(Math.max(0, Math.round((100 - customer - maintenance) * 100) / 100)) }, over: null };
 }
 
 function idList(text: string): string[] {
@@ -56,6 +79,7 @@ export function formFieldOf(path: string): string {
   if (entry?.[1] !== undefined) return entry[1];
   if (path.startsWith('gateStages.')) return 'gateStages';
   if (path === 'capacity.commitmentShare') return 'commitmentSharePercent';
+  if (path === 'capacity.maintenanceShare') return 'maintenanceSharePercent';
   if (path === 'capacity.engineerWeeksPerQuarter') return 'engineerWeeksPerQuarter';
   if (path === 'amountTolerance') return 'amountTolerancePercent';
   return path;
@@ -93,6 +117,7 @@ export function settingsFromDraft(draft: SettingsDraft): { ok: true; settings: S
       ? {
           engineerWeeksPerQuarter: draft.engineerWeeksPerQuarter,
           commitmentShare: draft.commitmentSharePercent === undefined ? undefined : draft.commitmentSharePercent / 100,
+          maintenanceShare: draft.maintenanceSharePercent === undefined ? undefined : draft.maintenanceSharePercent / 100,
         }
       : null,
     amountTolerance: draft.amountTolerancePercent === undefined ? undefined : draft.amountTolerancePercent / 100,

@@ -7,6 +7,7 @@ import type { Stack } from '../../tests/support/stack';
 import { waitUntil } from '../../tests/support/process';
 import { people, SLA_HOURS, THRESHOLD, startDemoWorld, whoIsWho, type DemoWorld } from './demoWorld';
 import { Narrator, noteText, StepFailure, type Write } from './narrator';
+import { stepCapacitySalesCanSee } from './capacitySalesCanSee';
 
 /**
  * The story `npm run demo` tells, step by step, checking at each step what HubSpot (the
@@ -48,7 +49,7 @@ interface Ledger {
   violations: number[];
 }
 
-interface Story {
+export interface Story {
   world: DemoWorld;
   say: Narrator;
   ledger: Ledger;
@@ -70,6 +71,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     await stepFiveOverdue(story);
     const hooli = await stepSixCapacity(story, acme);
     await stepSevenDelivery(story, { dealId: acme, reviewId: acmeReview }, hooli);
+    await stepCapacitySalesCanSee(story, acme);
     await finaleDashboard(story);
     write(`\nEvery step behaved as told (${say.checksPassed} checks passed).\n`);
     return { ok: true, failure: null, world, checksPassed: say.checksPassed };
@@ -97,7 +99,7 @@ function intro({ world, say }: Story): void {
   );
 }
 
-function seedGatedDeal(world: DemoWorld, name: string, amount: number, summary: string, effortWeeks: number): string {
+export function seedGatedDeal(world: DemoWorld, name: string, amount: number, summary: string, effortWeeks: number): string {
   return world.stack.sim.seedDeal({
     properties: {
       dealname: name,
@@ -292,8 +294,8 @@ async function stepSixCapacity(story: Story, acme: string): Promise<Reviewed> {
   say.step('The capacity ledger fills; a new approval must deprioritize an older one');
   const current = await world.call<SettingsResponse>('admin', 'GET', '/settings');
   say.expectEqual('GET /api/v1/settings as the admin answers 200', current.status, 200);
-  const capacity = { engineerWeeksPerQuarter: 100, commitmentShare: 0.1 };
-  say.say(`${people.admin.name} sets capacity in the settings page: 100 engineer-weeks a quarter, 10% for customer commitments = 10 weeks.`);
+  const capacity = { engineerWeeksPerQuarter: 100, commitmentShare: 0.1, maintenanceShare: 0.2 };
+  say.say(`${people.admin.name} sets capacity in the settings page: 100 engineer-weeks a quarter, 10% for customer commitments = 10 weeks (20% kept for maintenance).`);
   const saved = await world.call<SettingsResponse>('admin', 'PUT', '/settings', { ...current.json.settings, capacity });
   say.expectEqual('PUT /api/v1/settings as the admin answers 200 with the capacity', [saved.status, saved.json.settings?.capacity], [200, capacity]);
 
@@ -394,7 +396,11 @@ async function finaleDashboard(story: Story): Promise<void> {
   say.expectEqual('the queue: the overdue Initech review, nothing else', [dashboard.overdueCount, dashboard.queue.map((q) => q.status)], [1, ['overdue']]);
   const blocked = ledger.violations.filter(inQuarter).length;
   say.expectEqual(`blocked moves this quarter: ${blocked} by user ${people.rep.userId}`, dashboard.violationsByUser, blocked === 0 ? [] : [{ userId: people.rep.userId, count: blocked }]);
-  say.expectEqual('open commitments: Acme (slipped), nothing overdue', [dashboard.deliveries.open.map((d) => d.status), dashboard.deliveries.overdueCount], [['slipped'], 0]);
+  say.expectEqual(
+    "open commitments: Acme's post-sales import (planned), Acme (slipped), nothing overdue",
+    [dashboard.deliveries.open.map((d) => d.status), dashboard.deliveries.overdueCount],
+    [['planned', 'slipped'], 0],
+  );
   say.check('the capacity used fits the allocation', dashboard.capacity !== null && dashboard.capacity.usedWeeks <= dashboard.capacity.allocationWeeks, JSON.stringify(dashboard.capacity));
   say.show(`The deal-desk home page, as ${people.admin.name} sees it:`, renderDashboardAsText(dashboard, people.admin.userId));
 }

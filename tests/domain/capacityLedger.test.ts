@@ -61,6 +61,21 @@ describe('the capacity picture', () => {
         { reviewId: 3, dealId: 'd3', dealName: null, summary: 'commitment 3', weeks: 6, decidedAt: new Date(Date.UTC(2026, 9, 3)).toISOString() },
       ],
       moreCommitments: 0,
+      // No maintenance share set: 20%, the rest product work.
+      shares: { customer: { share: 0.2, weeks: 20 }, maintenance: { share: 0.2, weeks: 20 }, product: { share: 0.6, weeks: 60 } },
+    });
+  });
+
+  it('splits the quarter by the maintenance share set, and one that leaves customers more than 80% takes only what they leave', () => {
+    expect(capacityView({ ...capacity, maintenanceShare: 0.35 }, bookingOf([], Q4)).shares).toEqual({
+      customer: { share: 0.2, weeks: 20 },
+      maintenance: { share: 0.35, weeks: 35 },
+      product: { share: 0.45, weeks: 45 },
+    });
+    expect(capacityView({ engineerWeeksPerQuarter: 50, commitmentShare: 0.9 }, bookingOf([], Q4)).shares).toEqual({
+      customer: { share: 0.9, weeks: 45 },
+      maintenance: { share: 0.1, weeks: 5 },
+      product: { share: 0, weeks: 0 },
     });
   });
 

@@ -39,6 +39,8 @@ describe('review lifecycle', () => {
     const opened = openReview({ dealId: 'd9', summary: 's', effortWeeks: 2, neededBy: '2026-12-01', amount: 70_000, requestedBy: '7', at: T0, dueAt: T0 + 24 * HOUR });
     expect(opened).toEqual({
       dealId: 'd9',
+      // Not said otherwise: the deal's commitment, the review the gate holds the deal to.
+      kind: 'pre_sales',
       status: 'pending',
       summary: 's',
       effortWeeks: 2,
@@ -204,5 +206,11 @@ describe('requesting a review', () => {
       details: { summary: 'SSO with Okta', effortWeeks: 4, neededBy: '2027-01-15' },
       at: T0,
     });
+  });
+
+  it('says when the request is for post-sales work on a won deal', () => {
+    const opened = openReview({ dealId: 'd1', kind: 'post_sales', summary: 'Data migration', effortWeeks: 3, neededBy: null, amount: 80_000, requestedBy: '100', at: T0, dueAt: T0 + HOUR });
+    const audit = requestAudit({ ...opened, id: 7 }, 'approved', '100');
+    expect(audit).toMatchObject({ reason: 'post-sales review requested: 3 engineer-weeks', details: { kind: 'post_sales' }, fromStatus: 'approved' });
   });
 });

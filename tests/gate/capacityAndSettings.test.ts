@@ -171,7 +171,7 @@ describe('card API: the capacity ledger', () => {
       const status = outcome === 'no' ? 'rejected' : outcome === 'yes' ? 'approved' : 'approved_with_conditions';
       const deprioritized = i >= 300 && i < 310;
       const review = await h.store.reviews.insert(portalId, {
-        dealId: String(7_000_000 + i), status, summary: `seeded ${i}`, effortWeeks, neededBy: null, amountAtRequest: 80000, approvedAmount: null, keepsBooking: false,
+        dealId: String(7_000_000 + i), kind: 'pre_sales', status, summary: `seeded ${i}`, effortWeeks, neededBy: null, amountAtRequest: 80000, approvedAmount: null, keepsBooking: false,
         requestedBy: REP, requestedAt: at - 1000, dueAt: at + 1000, escalatedAt: null, closedAt: at + i, deprioritizedAt: deprioritized ? at + i : null, deprioritizedFor: null, updatedAt: at + i,
       });
       const extraWeeks = outcome === 'yes_but' ? 1 : null;

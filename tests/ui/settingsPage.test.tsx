@@ -118,7 +118,7 @@ describe('the settings page', () => {
       escalationReviewer: '300',
       gateStageLabel: 'contract',
       gateStages: { default: 'decisionmakerboughtin' },
-      capacity: { engineerWeeksPerQuarter: 40, commitmentShare: 0.25 },
+      capacity: { engineerWeeksPerQuarter: 40, commitmentShare: 0.25, maintenanceShare: 0.2 },
       amountTolerance: 0.15,
       afterClose: 'flag',
     });

@@ -28,6 +28,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
   const queue: QueueItem[] = (await store.reviews.queue(portalId)).map(({ review, dealName, amount }) => ({
     reviewId: review.id,
     dealId: review.dealId,
+    kind: review.kind,
     dealName,
     amount,
     status: statusAt(review, now),

@@ -47,23 +47,23 @@ const outcomeWords: Record<Decision['outcome'], string> = {
 
 export function decisionNote(review: Review, decision: Decision): string {
   const lines = [
-    `<p><strong>Dealgate technical review #${review.id}: ${escapeHtml(outcomeWords[decision.outcome])}</strong></p>`,
-    `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks)</p>`,
+    `<p><strong>Dealgate ${review.kind === 'post_sales' ? 'post-sales review' : 'technical review'} #${review.id}: ${escapeHtml(outcomeWords[decision.outcome])}</strong></p>`,
+    `<p>${review.kind === 'post_sales' ? 'Post-sales work' : 'Commitment'}: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks)</p>`,
   ];
   const conditions = conditionsText(decision);
   if (conditions) lines.push(`<p>Conditions: ${escapeHtml(conditions)}</p>`);
   if (decision.note) lines.push(`<p>${decision.outcome === 'no' ? 'Reason' : 'Note'}: ${escapeHtml(decision.note)}</p>`);
   if (decision.deprioritizedReviewId !== null) lines.push(`<p>Deprioritized review #${decision.deprioritizedReviewId} to make room.</p>`);
   lines.push(`<p>Decided by user ${escapeHtml(decision.decidedBy)} at ${new Date(decision.decidedAt).toISOString()}.</p>`);
-  if (decision.outcome === 'no') lines.push('<p>The deal stays before the gate until the commitment is renegotiated (changed or removed).</p>');
+  if (decision.outcome === 'no' && review.kind === 'pre_sales') lines.push('<p>The deal stays before the gate until the commitment is renegotiated (changed or removed).</p>');
   return lines.join('');
 }
 
 export function reviewTask(review: Review, dealName: string | null): { subject: string; body: string } {
   return {
-    subject: `Technical review #${review.id}: ${dealName ?? `deal ${review.dealId}`}`,
+    subject: `${review.kind === 'post_sales' ? 'Post-sales review' : 'Technical review'} #${review.id}: ${dealName ?? `deal ${review.dealId}`}`,
     body:
-      `<p>A rep asked for a technical review of a customer commitment (answer from the Dealgate card on the deal).</p>` +
+      `<p>A rep asked for a ${review.kind === 'post_sales' ? 'review of post-sales work on a won deal' : 'technical review of a customer commitment'} (answer from the Dealgate card on the deal).</p>` +
       `<p>Commitment: ${escapeHtml(review.summary)}</p>` +
       `<p>Estimated effort: ${review.effortWeeks} engineer-weeks${review.neededBy ? `; needed by ${review.neededBy}` : ''}.</p>` +
       `<p>Due ${new Date(review.dueAt).toISOString()}.</p>`,

@@ -25,6 +25,9 @@ export function clearedDeliveryProperties(): Record<string, string> {
 }
 
 export async function projectDelivery(store: Store, portalId: number, dealId: string, delivery: Delivery, at: number): Promise<void> {
+  // The deal's delivery properties speak for its commitment (the pre-sales review): the delivery of
+  // post-sales work on the won deal is on the card and the home page only.
+  if ((await store.reviews.get(portalId, delivery.reviewId))?.kind === 'post_sales') return;
   await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'update_deal', payload: { properties: deliveryProperties(delivery) } } }, at);
 }
 

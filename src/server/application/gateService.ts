@@ -23,6 +23,7 @@ import { buildGateResponse } from './gateView';
 import { openDeliveryForApproval } from './deliveryService';
 import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettlement';
 import { openReviewWithTasks, supersede } from './reviewOpening';
+import { openPostSalesReview } from './postSalesReview';
 
 /**
  * What a rep and a reviewer do from the card: look at the gate, request a review, decide it,
@@ -42,7 +43,8 @@ async function prepareDeal(ctx: GateContext, portalId: number, dealId: string) {
 async function ownerIfDeciding(ctx: GateContext, caller: Caller, snapshot: DealSnapshot): Promise<string | null> {
   if (snapshot.ownerId === null) return null;
   const latest = await ctx.store.reviews.latestForDeal(caller.portalId, snapshot.dealId);
-  if (!latest || !isOpenReview(latest) || !isDesignatedReviewer(caller.userId, (await effectiveSettings(ctx, caller.portalId)).settings)) return null;
+  const waiting = (latest !== undefined && isOpenReview(latest)) || (await ctx.store.reviews.postSalesForDeal(caller.portalId, snapshot.dealId)).some(isOpenReview);
+  if (!waiting || !isDesignatedReviewer(caller.userId, (await effectiveSettings(ctx, caller.portalId)).settings)) return null;
   try {
     return await ownerUserIdOf(ctx, caller.portalId, snapshot.ownerId);
   } catch {
@@ -77,6 +79,12 @@ function assertNeededByAhead(neededBy: string | undefined, now: number): void {
 /** POST /deals/:dealId/reviews: any user on the deal (a rep) asks for a review of the commitment. */
 export async function requestReview(ctx: GateContext, caller: Caller, dealId: string, body: RequestReviewBody): Promise<GateResponse> {
   const { source } = await prepareDeal(ctx, caller.portalId, dealId);
+  if (body.kind === 'post_sales') {
+    // Work on the won deal: booked against the customer share once approved; the commitment stays.
+    assertNeededByAhead(body.neededBy, ctx.clock.now());
+    await openPostSalesReview(ctx, caller, dealId, body);
+    return await respond(ctx, caller, dealId, source);
+  }
   const { store } = ctx;
   const { portalId, userId } = caller;
   await store.transaction(async () => {
@@ -157,7 +165,8 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     // foreign-key failure) and the approval must fit the ledger (409).
     let plan: ApprovalPlan = { deprioritize: null };
     // An approval superseded on the won deal keeps its weeks booked until this decision, which releases them.
-    const released = new Set((await store.reviews.listForDeal(portalId, review.dealId)).filter((r) => r.keepsBooking && r.id !== reviewId).map((r) => r.id));
+    // A post-sales review replaces nothing: it books beside the deal's commitment.
+    const released = new Set(review.kind === 'post_sales' ? [] : (await store.reviews.listForDeal(portalId, review.dealId)).filter((r) => r.keepsBooking && r.id !== reviewId).map((r) => r.id));
     if (quarter !== null) {
       if (input.deprioritizeReviewId !== undefined) await reviewOf(ctx, portalId, input.deprioritizeReviewId);
       // The quarter's booking only (its sum in SQL, the largest few listed), never every approval
@@ -234,8 +243,9 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
         : decided.review.status === 'approved'
           ? 'approved'
           : 'approved_with_conditions';
-    await projectStatus(store, portalId, review.dealId, status, decided.decision, now);
-    if (status === 'approved' || status === 'approved_with_conditions') {
+    // A post-sales decision leaves the gate's status and flags as the deal's commitment has them.
+    if (review.kind === 'pre_sales') await projectStatus(store, portalId, review.dealId, status, decided.decision, now);
+    if (review.kind === 'pre_sales' && (status === 'approved' || status === 'approved_with_conditions')) {
       await resolveFlags(store, portalId, review.dealId, ['after_close', 'backfill', 'rules_tightened'], `review #${reviewId} approved by user ${userId}`, now);
     }
     await enqueueEffect(
@@ -267,7 +277,7 @@ export async function withdraw(ctx: GateContext, caller: Caller, reviewId: numbe
     await store.audit.append(portalId, moved.audit);
     await completeReviewTasks(store, portalId, review, now);
     const snapshot = await store.deals.get(portalId, review.dealId);
-    if (snapshot) {
+    if (snapshot && review.kind === 'pre_sales') {
       const status = gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), moved.review, now, settings.amountTolerance);
       await projectStatus(store, portalId, review.dealId, status, undefined, now);
     }

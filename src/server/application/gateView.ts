@@ -16,6 +16,8 @@ import { slaClock, statusAt } from '../domain/sla';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
 import { deliveryViewOf } from './deliveryView';
+import { capacityPreviewOf } from './capacityPreview';
+import { postSalesViewOf } from './postSalesReview';
 
 /** Everything the card shows about a deal, built from the store (synchronous). */
 
@@ -38,6 +40,7 @@ export function reviewView(review: Review, decision: Decision | undefined, facts
   return {
     id: review.id,
     dealId: review.dealId,
+    kind: review.kind,
     status: statusAt(review, now),
     summary: review.summary,
     effortWeeks: review.effortWeeks,
@@ -170,6 +173,8 @@ export async function buildGateResponse(
     history,
     sla: latest && isOpenReview(latest) ? slaClock(latest, now) : null,
     capacity,
+    capacityPreview: capacityPreviewOf(capacity, snapshot, latest, settings.amountTolerance),
+    postSales: await postSalesViewOf(ctx, caller, snapshot, dealOwnerUserId, (r, d) => reviewView(r, d, snapshot, now, settings.amountTolerance)),
     caller: { userId, roles: rolesOf(userId, settings) },
     permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
     standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),

@@ -21,6 +21,8 @@ export async function openReviewWithTasks(
     portalId: number;
     dealId: string;
     dealName: string | null;
+    /** Absent: a pre-sales review (the deal's commitment). */
+    kind?: Review['kind'];
     summary: string;
     effortWeeks: number;
     neededBy: string | null;
@@ -35,6 +37,7 @@ export async function openReviewWithTasks(
     portalId,
     openReview({
       dealId,
+      kind: input.kind ?? 'pre_sales',
       summary: input.summary,
       effortWeeks: input.effortWeeks,
       neededBy: input.neededBy,

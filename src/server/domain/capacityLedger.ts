@@ -1,5 +1,7 @@
 import type { CapacityCommitment, CapacityView } from '../../../extensions/contract/api';
 import { conflict } from '../shared/errors';
+import { defaultMaintenanceShare } from '../../../extensions/contract/capacityShares';
+import { splitCapacity } from './capacityShares';
 
 /**
  * The share of engineering capacity allocated to customer commitments, per quarter. Approved
@@ -10,6 +12,8 @@ import { conflict } from '../shared/errors';
 export interface CapacitySettings {
   engineerWeeksPerQuarter: number;
   commitmentShare: number;
+  /** Maintenance and technical debt (capacityShares.ts); absent: the default for the customer share. */
+  maintenanceShare?: number;
 }
 
 /** An approved commitment that consumes capacity (not deprioritized, not superseded). */
@@ -106,6 +110,7 @@ export function capacityView(capacity: CapacitySettings, booking: QuarterBooking
     remainingWeeks: round(allocation - used),
     commitments: booking.largest.map(toView),
     moreCommitments: Math.max(0, booking.count - booking.largest.length),
+    shares: splitCapacity({ ...capacity, maintenanceShare: capacity.maintenanceShare ?? defaultMaintenanceShare(capacity.commitmentShare) }),
   };
 }
 

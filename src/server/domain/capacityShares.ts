@@ -1,4 +1,5 @@
 import { invalidRequest } from '../shared/errors';
+import { DEFAULT_MAINTENANCE_SHARE, sharesOverWhole } from '../../../extensions/contract/capacityShares';
 
 /**
  * Capacity per quarter in three shares (issue 14): customer commitments (what the ledger books),
@@ -6,7 +7,7 @@ import { invalidRequest } from '../shared/errors';
  * maintenance"), and product work, the rest. Shares are fractions of the quarter's engineer-weeks;
  * together they never exceed the whole.
  */
-export const DEFAULT_MAINTENANCE_SHARE = 0.2;
+export { DEFAULT_MAINTENANCE_SHARE };
 
 export interface CapacityShares {
   engineerWeeksPerQuarter: number;
@@ -34,8 +35,8 @@ export function assertSharesFit(shares: Pick<CapacityShares, 'commitmentShare' |
   for (const [path, value] of [['commitmentShare', commitmentShare], ['maintenanceShare', maintenanceShare]] as const) {
     if (!(value >= 0 && value <= 1)) throw invalidRequest(`${path}: must be a share from 0 to 1`, { issues: [{ path, message: 'must be a share from 0 to 1' }] });
   }
-  if (commitmentShare + maintenanceShare > 1 + EPSILON) {
-    const message = `customer commitments (${percent(commitmentShare)}) and maintenance (${percent(maintenanceShare)}) add up to ${percent(commitmentShare + maintenanceShare)}, more than the whole quarter; lower one of them`;
+  const message = sharesOverWhole(commitmentShare, maintenanceShare);
+  if (message !== null) {
     throw invalidRequest(`capacity: ${message}`, { issues: [{ path: 'maintenanceShare', message }] });
   }
 }
@@ -60,8 +61,4 @@ export function requestPreview(customerWeeks: number, usedWeeks: number, request
   const remaining = customerWeeks - usedWeeks;
   const after = remaining - requestedWeeks;
   return { remainingWeeks: round(remaining), remainingAfterWeeks: round(after), fits: after >= -EPSILON * Math.max(1, customerWeeks) };
-}
-
-function percent(share: number): string {
-  return `${round(share * 100)}%`;
 }

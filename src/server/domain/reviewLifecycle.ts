@@ -1,4 +1,4 @@
-import type { GateStatus, ReviewStatus } from '../../../extensions/contract/api';
+import type { GateStatus, ReviewKind, ReviewStatus } from '../../../extensions/contract/api';
 import { conflict } from '../shared/errors';
 import type { AuditEntry } from './auditEntry';
 
@@ -12,6 +12,8 @@ import type { AuditEntry } from './auditEntry';
 export interface Review {
   id: number;
   dealId: string;
+  /** pre_sales: the deal's commitment, what the gate holds it to; post_sales: work asked for on the won deal (books capacity, gates nothing). */
+  kind: ReviewKind;
   status: ReviewStatus;
   summary: string;
   effortWeeks: number;
@@ -163,6 +165,7 @@ function describeAction(action: ReviewAction, to: ReviewStatus): string {
 /** The new review a request opens: pending until the due time. */
 export function openReview(input: {
   dealId: string;
+  kind?: ReviewKind;
   summary: string;
   effortWeeks: number;
   neededBy: string | null;
@@ -173,6 +176,7 @@ export function openReview(input: {
 }): Omit<Review, 'id'> {
   return {
     dealId: input.dealId,
+    kind: input.kind ?? 'pre_sales',
     status: 'pending',
     summary: input.summary,
     effortWeeks: input.effortWeeks,
@@ -228,8 +232,8 @@ export function requestAudit(review: Review, fromStatus: GateStatus, actor: stri
     actor,
     fromStatus,
     toStatus: 'pending',
-    reason: `review requested: ${review.effortWeeks} engineer-weeks${review.neededBy ? `, needed by ${review.neededBy}` : ''}`,
-    details: { summary: review.summary, effortWeeks: review.effortWeeks, neededBy: review.neededBy },
+    reason: `${review.kind === 'post_sales' ? 'post-sales review' : 'review'} requested: ${review.effortWeeks} engineer-weeks${review.neededBy ? `, needed by ${review.neededBy}` : ''}`,
+    details: { summary: review.summary, effortWeeks: review.effortWeeks, neededBy: review.neededBy, ...(review.kind === 'post_sales' ? { kind: review.kind } : {}) },
     at: review.requestedAt,
   };
 }

@@ -423,6 +423,16 @@ CREATE INDEX delivery_changes_by_review ON delivery_changes (portal_id, review_i
 UPDATE accounts SET provisioned_at = NULL;
 `,
   },
+  {
+    version: 20,
+    name: 'reviews of post-sales work on won deals',
+    // A review is of the deal's commitment (pre_sales, the gate's) or of customization and
+    // implementation work asked for once the deal is won (post_sales, issue 14): booked against the
+    // same customer share, never what the gate holds the deal to. Every earlier review was pre-sales.
+    sql: `
+ALTER TABLE reviews ADD COLUMN kind TEXT NOT NULL DEFAULT 'pre_sales' CHECK (kind IN ('pre_sales', 'post_sales'));
+`,
+  },
 ];
 
 

@@ -1,4 +1,4 @@
-import type { ReviewStatus } from '../../../extensions/contract/api';
+import type { ReviewKind, ReviewStatus } from '../../../extensions/contract/api';
 import type { LedgerCommitment, QuarterBooking } from '../domain/capacityLedger';
 import type { Decision } from '../domain/reviewDecision';
 import type { Review } from '../domain/reviewLifecycle';
@@ -12,9 +12,12 @@ export interface ReviewRepository {
   get(portalId: number, reviewId: number): Promise<Review | undefined>;
   /** Writes the review's mutable fields (status, escalation, closing, deprioritization). */
   update(portalId: number, review: Review): Promise<void>;
+  /** The deal's latest pre-sales review: the one that speaks for the gate (post-sales work never does). */
   latestForDeal(portalId: number, dealId: string): Promise<Review | undefined>;
-  /** Oldest first. */
+  /** The deal's pre-sales reviews, oldest first. */
   listForDeal(portalId: number, dealId: string): Promise<Review[]>;
+  /** The deal's post-sales reviews (work asked for on the won deal), oldest first. */
+  postSalesForDeal(portalId: number, dealId: string): Promise<Review[]>;
   /** Pending or overdue reviews of the account, oldest due first. */
   listOpen(portalId: number): Promise<Review[]>;
   insertDecision(portalId: number, decision: Decision): Promise<void>;
@@ -29,7 +32,7 @@ export interface ReviewRepository {
   quarterBooking(portalId: number, quarter: string, options: { limit: number; exclude?: readonly number[] }): Promise<QuarterBooking>;
   /** The review as an approval that still consumes capacity (any quarter), else undefined. */
   activeCommitment(portalId: number, reviewId: number): Promise<LedgerCommitment | undefined>;
-  /** The most recent review of every deal of the account. */
+  /** The most recent pre-sales review of every deal of the account. */
   latestPerDeal(portalId: number): Promise<Review[]>;
   /**
    * Marks a waiting review past its due time as escalated at `at`, only if nobody has (one
@@ -69,6 +72,7 @@ export interface DecisionFigures {
 interface ReviewRow {
   id: number;
   deal_id: string;
+  kind: ReviewKind;
   status: ReviewStatus;
   summary: string;
   effort_weeks: number;
@@ -102,6 +106,7 @@ function toReview(row: ReviewRow): Review {
   return {
     id: row.id,
     dealId: row.deal_id,
+    kind: row.kind,
     status: row.status,
     summary: row.summary,
     effortWeeks: row.effort_weeks,
@@ -136,21 +141,21 @@ function toDecision(row: DecisionRow): Decision {
 
 const insert = `INSERT INTO reviews
     (portal_id, deal_id, status, summary, effort_weeks, needed_by, amount_at_request, requested_by, requested_at, due_at,
-     escalated_at, closed_at, deprioritized_at, deprioritized_for, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`;
+     escalated_at, closed_at, deprioritized_at, deprioritized_for, updated_at, kind)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`;
 const get = 'SELECT * FROM reviews WHERE portal_id = ? AND id = ?';
 const update = `UPDATE reviews SET status = ?, escalated_at = ?, closed_at = ?, deprioritized_at = ?, deprioritized_for = ?,
     approved_amount = ?, keeps_booking = ?, updated_at = ?
     WHERE portal_id = ? AND id = ?`;
-const latest = 'SELECT * FROM reviews WHERE portal_id = ? AND deal_id = ? ORDER BY id DESC LIMIT 1';
-const forDeal = 'SELECT * FROM reviews WHERE portal_id = ? AND deal_id = ? ORDER BY id';
+const latest = `SELECT * FROM reviews WHERE portal_id = ? AND deal_id = ? AND kind = 'pre_sales' ORDER BY id DESC LIMIT 1`;
+const forDeal = 'SELECT * FROM reviews WHERE portal_id = ? AND deal_id = ? AND kind = ? ORDER BY id';
 const open = `SELECT * FROM reviews WHERE portal_id = ? AND status IN ('pending', 'overdue') ORDER BY due_at, id`;
 const insertDecision = `INSERT INTO decisions
     (portal_id, review_id, outcome, note, extra_weeks, tradeoff, deprioritized_review_id, quarter, decided_by, decided_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const decision = 'SELECT * FROM decisions WHERE portal_id = ? AND review_id = ?';
 const latestPerDeal = `SELECT r.* FROM reviews r
-     JOIN (SELECT MAX(id) AS id FROM reviews WHERE portal_id = ? GROUP BY deal_id) latest ON latest.id = r.id
+     JOIN (SELECT MAX(id) AS id FROM reviews WHERE portal_id = ? AND kind = 'pre_sales' GROUP BY deal_id) latest ON latest.id = r.id
      WHERE r.portal_id = ?`;
 const dueForEscalation = `SELECT portal_id, id FROM reviews
      WHERE status IN ('pending', 'overdue') AND escalated_at IS NULL AND due_at < ?
@@ -201,6 +206,7 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
         r.deprioritizedAt,
         r.deprioritizedFor,
         r.updatedAt,
+        r.kind,
       ]);
       return { ...r, id: row!.id };
     },
@@ -220,7 +226,10 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
       return row ? toReview(row) : undefined;
     },
     async listForDeal(portalId, dealId) {
-      return (await sql.all<ReviewRow>(forDeal, [portalId, dealId])).map(toReview);
+      return (await sql.all<ReviewRow>(forDeal, [portalId, dealId, 'pre_sales'])).map(toReview);
+    },
+    async postSalesForDeal(portalId, dealId) {
+      return (await sql.all<ReviewRow>(forDeal, [portalId, dealId, 'post_sales'])).map(toReview);
     },
     async listOpen(portalId) {
       return (await sql.all<ReviewRow>(open, [portalId])).map(toReview);

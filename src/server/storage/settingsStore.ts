@@ -1,5 +1,6 @@
 import type { Settings } from '../../../extensions/contract/api';
 import type { SqlSession } from './sql';
+import { defaultMaintenanceShare } from '../../../extensions/contract/capacityShares';
 
 /**
  * An account's settings document, as an admin last saved it. An account nobody configured has no
@@ -36,6 +37,8 @@ export function settingsRepository(sql: SqlSession): SettingsRepository {
       if (!row) return undefined;
       // Documents saved before a setting existed take its default.
       const settings = { amountTolerance: 0.1, afterClose: 'revert', ...(JSON.parse(row.document) as Partial<Settings>) } as Settings;
+      const capacity = settings.capacity;
+      if (capacity && capacity.maintenanceShare === undefined) settings.capacity = { ...capacity, maintenanceShare: defaultMaintenanceShare(capacity.commitmentShare) };
       return { settings, updatedAt: row.updated_at, updatedBy: row.updated_by };
     },
     async put(portalId, settings, at, by) {

@@ -44,8 +44,8 @@ export interface SlaWorker extends WorkerLoop {
 function overdueNote(review: Review, escalationReviewer: string | null): string {
   const who = escalationReviewer ? `It was escalated to user ${escapeHtml(escalationReviewer)}.` : 'No escalation reviewer is set in Dealgate\'s settings, so nobody was assigned.';
   return (
-    `<p><strong>Dealgate technical review #${review.id} is overdue</strong>: it was due ${new Date(review.dueAt).toISOString()} and has no answer yet.</p>` +
-    `<p>${who} The deal stays before the gate until a reviewer answers on the Dealgate card.</p>`
+    `<p><strong>Dealgate ${review.kind === 'post_sales' ? 'post-sales review' : 'technical review'} #${review.id} is overdue</strong>: it was due ${new Date(review.dueAt).toISOString()} and has no answer yet.</p>` +
+    `<p>${who} ${review.kind === 'post_sales' ? 'The post-sales work waits' : 'The deal stays before the gate'} until a reviewer answers on the Dealgate card.</p>`
   );
 }
 
@@ -110,7 +110,8 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
       { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, escalationReviewer) } }, dedupeKey: `${key}:note` },
       now,
     );
-    await projectStatus(store, portalId, review.dealId, 'overdue', undefined, now);
+    // A post-sales review is not the deal's gate: dealgate_status stays the commitment's.
+    if (review.kind === 'pre_sales') await projectStatus(store, portalId, review.dealId, 'overdue', undefined, now);
     await store.audit.append(portalId, {
       dealId: review.dealId,
       reviewId: review.id,
