@@ -17,7 +17,7 @@ export interface DecisionPoint {
 export interface MetricsRepository {
   /** Decisions made in [from, to), oldest first. */
   decisionsIn(portalId: number, from: number, to: number): Promise<DecisionPoint[]>;
-  /** Violations since `since`, counted by the owner of their deal (`null`: the deal has no owner, or Dealgate never saw it). */
+  /** Violations since `since`, counted by the owner of their deal (`null`: the deal has no owner, or Dealgate never saw it), most first, the ownerless last. */
   violationsByOwner(portalId: number, since: number): Promise<Array<{ ownerId: string | null; count: number }>>;
 }
 
@@ -28,7 +28,7 @@ const decisionsIn = `SELECT d.outcome, d.decided_at, d.decided_at - r.requested_
 const violationsByOwner = `SELECT s.owner_id, COUNT(*) AS n
      FROM gate_violations v LEFT JOIN deal_snapshots s ON s.portal_id = v.portal_id AND s.deal_id = v.deal_id
      WHERE v.portal_id = ? AND v.occurred_at >= ?
-     GROUP BY s.owner_id ORDER BY n DESC, s.owner_id`;
+     GROUP BY s.owner_id ORDER BY n DESC, CASE WHEN s.owner_id IS NULL THEN 1 ELSE 0 END, s.owner_id`;
 
 export function metricsRepository(sql: SqlSession): MetricsRepository {
   return {
