@@ -123,6 +123,22 @@ describe('card API and webhooks: the revenue goal', () => {
     expect(await revenue()).toMatchObject({ approvedAmount: 120_000, deliveredAmount: 120_000 });
   });
 
+  it('counts a deal left won and flagged (afterClose: flag) once engineering approves its commitment, and notes it when that reaches the goal', async () => {
+    const current = await live.call<SettingsResponse>(users.admin, 'GET', '/api/v1/settings');
+    expect((await live.call(users.admin, 'PUT', '/api/v1/settings', { ...current.json.settings, afterClose: 'flag', revenueGoal: 100_000 })).status).toBe(200);
+    const flagged = live.seedDeal({ dealname: 'Hooli', dealstage: 'contractsent', amount: '150000' });
+    const requested = await live.call<GateResponse>(users.rep, 'POST', `/api/v1/deals/${flagged}/reviews`, { summary: 'Hooli SSO', effortWeeks: 2 });
+    await live.stack.settle();
+    await win(flagged);
+    // Won before the answer: it stays won, flagged, and is no approved win yet.
+    expect(await revenue()).toMatchObject({ approvedAmount: 0, reachedBy: null });
+
+    expect((await live.call(users.reviewer, 'POST', `/api/v1/reviews/${requested.json.review?.id ?? 0}/decision`, { outcome: 'yes' })).status).toBe(200);
+    await live.stack.settle();
+    expect(await revenue()).toMatchObject({ approvedAmount: 150_000, reachedBy: { dealId: flagged } });
+    expect(goalNotes(flagged)).toHaveLength(1);
+  });
+
   it('does not count a deal moved to Closed Won without sign-off (Dealgate moves it back)', async () => {
     expect((await setGoal(users.admin, 100_000)).status).toBe(200);
     const skipped = live.stack.sim.seedDeal({
