@@ -78,6 +78,8 @@ describe('the home page’s shared metrics', () => {
       { share: 'Maintenance and tech debt', measure: 'Allocated', weeks: 10 },
       { share: 'Product work', measure: 'Allocated', weeks: 20 },
     ]);
+    // As the demo prints it: one line per bar group.
+    expect(reads(renderer, BarChart, 'chart-capacity')).toBe('Customer commitments: Allocated 20; Promised 4\nMaintenance and tech debt: Allocated 10\nProduct work: Allocated 20');
     expect(renderer.findByTestId(LineChart, 'chart-revenue').props.data).toContainEqual({ week: '2026-10-29', series: 'Won, approved', amount: 160_000 });
     expect(renderer.findByTestId(LineChart, 'chart-revenue').props.data).toContainEqual({ week: '2026-10-29', series: 'Goal', amount: 150_000 });
     expect(renderer.findByTestId(Text, 'chart-on-time-none')).toBeDefined();
