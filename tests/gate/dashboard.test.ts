@@ -1,6 +1,7 @@
 import type { ApiErrorBody, DashboardResponse, Settings } from '../../extensions/contract/api';
 import type { Decision } from '../../src/server/domain/reviewDecision';
 import { openReview, type Review } from '../../src/server/domain/reviewLifecycle';
+import { quarterOf } from '../../src/server/domain/capacityLedger';
 import { startHarness, baseSettings, ADMIN, ESCALATION, REP, REVIEWER, START, type Harness } from './harness';
 
 const HOUR = 60 * 60 * 1000;
@@ -215,7 +216,7 @@ describe('card API: GET /dashboard', () => {
 
   it('returns the shared metrics and the series the home page charts, from the same seed (issue 14)', async () => {
     // The deals' owners (reps), a revenue goal, and wins: Globex (approved, Oct 3), Initech
-    // (approved, Oct 16), Umbrella (won without an approval covering it), another account's.
+    // (approved, Oct 16), Umbrella (won without an approval covering it), another account's, one of last quarter.
     for (const [dealId, ownerId] of [['11', '7100'], ['12', '7200']] as const) {
       const snapshot = await h.store.deals.get(portalId, dealId);
       if (snapshot) await h.store.deals.upsert(portalId, { ...snapshot, ownerId });
@@ -223,11 +224,13 @@ describe('card API: GET /dashboard', () => {
     const stored = await h.store.settings.get(portalId);
     if (stored) await h.store.settings.put(portalId, { ...stored.settings, revenueGoal: 300_000 }, START, ADMIN);
     const won = (dealId: string, wonAt: number, amount: number, approved: boolean, portal = portalId) =>
-      h.store.revenue.saveWin(portal, { dealId, quarter: '2026-Q4', wonAt, amount, approved, reviewId: approved ? ids.yes24 ?? null : null }, wonAt);
+      h.store.revenue.saveWin(portal, { dealId, quarter: quarterOf(wonAt), wonAt, amount, approved, reviewId: approved ? ids.yes24 ?? null : null }, wonAt);
     await won('11', at(10, 3), 100_000, true);
     await won('12', at(10, 16), 150_000, true);
     await won('13', at(10, 17), 999_999, false);
     await won('1', at(10, 4), 500_000, true, portalId + 1);
+    // Won last quarter: not this quarter's.
+    await won('5', at(9, 28), 700_000, true);
 
     const { sharedMetrics: m } = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard')).json;
     expect(m.revenue).toEqual({ quarter: '2026-Q4', goal: 300_000, currency: null, approvedAmount: 250_000, deliveredAmount: 0, progress: 0.833, reachedBy: null });

@@ -139,6 +139,19 @@ describe('card API and webhooks: the revenue goal', () => {
     expect(goalNotes(flagged)).toHaveLength(1);
   });
 
+  it('a goal set below what the quarter already won shows as reached by the earliest win that got there, without a note (no win crossed it)', async () => {
+    const first = await approvedDeal('Globex', 120_000);
+    await win(first.dealId);
+    const second = await approvedDeal('Initech', 90_000);
+    await win(second.dealId);
+    expect(await revenue()).toMatchObject({ goal: null, approvedAmount: 210_000, reachedBy: null });
+
+    expect((await setGoal(users.admin, 100_000)).status).toBe(200);
+    expect(await revenue()).toMatchObject({ goal: 100_000, progress: 2.1, reachedBy: { dealId: first.dealId, dealName: 'Globex' } });
+    await live.stack.settle();
+    expect([...goalNotes(first.dealId), ...goalNotes(second.dealId)]).toHaveLength(0);
+  });
+
   it('does not count a deal moved to Closed Won without sign-off (Dealgate moves it back)', async () => {
     expect((await setGoal(users.admin, 100_000)).status).toBe(200);
     const skipped = live.stack.sim.seedDeal({
