@@ -107,7 +107,7 @@ describe('card API and webhooks: the revenue goal', () => {
     expect((await live.stack.store.audit.listForDeal(live.portalId, second.dealId)).filter((e) => e.action === 'revenue_goal_reached')).toHaveLength(1);
   });
 
-  it('counts a delivered commitment’s deal in the delivered amount, and takes a deal off when it leaves the won stage', async () => {
+  it('counts a delivered commitment’s deal in the delivered amount, and takes a deal off when it leaves the won stage or is deleted', async () => {
     expect((await setGoal(users.admin, 1_000_000)).status).toBe(200);
     const delivered = await approvedDeal('Globex', 120_000);
     const open = await approvedDeal('Initech', 80_000);
@@ -121,6 +121,11 @@ describe('card API and webhooks: the revenue goal', () => {
     live.stack.sim.moveDealToStage(open.dealId, 'decisionmakerboughtin', { userId: Number(users.rep) });
     await live.stack.settle();
     expect(await revenue()).toMatchObject({ approvedAmount: 120_000, deliveredAmount: 120_000 });
+
+    // Deleted in HubSpot: gone from the figures too.
+    live.stack.sim.deleteDealAsUser(delivered.dealId, { userId: Number(users.rep) });
+    await live.stack.settle();
+    expect(await revenue()).toMatchObject({ approvedAmount: 0, deliveredAmount: 0 });
   });
 
   it('counts a deal left won and flagged (afterClose: flag) once engineering approves its commitment, and notes it when that reaches the goal', async () => {
