@@ -152,6 +152,12 @@ export const settingsBody = z
     amountTolerance: z.number().min(0, { message: 'must be 0 or more' }).max(10, { message: 'must be at most 10 (1000%)' }).default(0.1),
     /** A won deal without sign-off: moved back to the gate stage (`revert`), or left won and flagged (`flag`). */
     afterClose: z.enum(['revert', 'flag']).default('revert'),
+    /**
+     * Engineering's revenue goal per quarter, in the account's currency: the amount of deals won in
+     * the quarter whose commitments engineering approved that the team celebrates. null or absent:
+     * no goal (progress is not measured against one).
+     */
+    revenueGoal: z.number().positive({ message: 'must be more than 0 (clear it for no goal)' }).max(1e15, { message: 'must be at most 1e15' }).nullable().optional(),
   })
   .strict();
 export type Settings = z.infer<typeof settingsBody>;
@@ -555,7 +561,61 @@ export interface DashboardResponse {
   canEnforceBackfill: boolean;
   /** What engineering said yes to: open commitments and on-time delivery per quarter. */
   deliveries: DeliveriesSummary;
+  /** Both sides' shared figures: the revenue goal, sales' side, and the series the home page charts. */
+  sharedMetrics: SharedMetrics;
   asOf: string;
+}
+
+// ---- shared metrics (issue 14) -----------------------------------------------------------------
+
+/** Engineering's revenue goal this quarter. Amounts are in the account's currency. */
+export interface RevenueGoalView {
+  quarter: string;
+  /** The setting; null without a goal. */
+  goal: number | null;
+  /** The account's currency code when Dealgate knows it; null: amounts shown without one. */
+  currency: string | null;
+  /** Deals won this quarter whose commitment engineering approved (an approval covered the deal when it was won). */
+  approvedAmount: number;
+  /** Of those, the deals whose approved commitment is delivered. */
+  deliveredAmount: number;
+  /** approvedAmount over goal (may pass 1); null without a goal. */
+  progress: number | null;
+  /** The deal whose win took the approved amount to the goal, once it has. */
+  reachedBy: { dealId: string; dealName: string | null; at: string } | null;
+}
+
+/** A deal owner, by HubSpot owner id; `name` when Dealgate knows it. */
+export interface RepRef {
+  ownerId: string;
+  name?: string;
+}
+
+export interface SalesSide {
+  /** Approved weeks booked this quarter over the customer share's weeks; null without capacity settings. */
+  customerCapacityPromised: { promisedWeeks: number; customerWeeks: number; share: number | null } | null;
+  /** Moves past the gate without sign-off this quarter by the deal's owner (`rep` null: the deal has no owner Dealgate knows). */
+  violationsByRep: { rep: RepRef | null; count: number }[];
+}
+
+/** Points the home page charts draw (each series an array of plain points, oldest first). */
+export interface DashboardSeries {
+  /** Decisions per week of the quarter by outcome; `week` is the week's first day (YYYY-MM-DD, weeks counted from the quarter's start). Every week up to now, every outcome. */
+  decisionsPerWeek: { week: string; outcome: DecisionOutcome; count: number }[];
+  /** Median hours from request to decision per week, only the weeks with decisions. */
+  medianHoursPerWeek: { week: string; medianHours: number }[];
+  /** Engineer-weeks per share of the quarter: `allocated` for all three, `promised` for customer work (the only one Dealgate books). Empty without capacity settings. */
+  capacityByShare: { share: 'customer' | 'maintenance' | 'product'; measure: 'allocated' | 'promised'; weeks: number }[];
+  /** On-time delivery rate in percent per quarter of the date first promised, the quarters with something to count. */
+  onTimePerQuarter: { quarter: string; onTimePercent: number }[];
+  /** Won, approved amount (and delivered amount) added up week by week through the quarter, and the goal as a flat line when set. */
+  revenueAgainstGoal: { week: string; series: 'approved' | 'delivered' | 'goal'; amount: number }[];
+}
+
+export interface SharedMetrics {
+  revenue: RevenueGoalView;
+  sales: SalesSide;
+  series: DashboardSeries;
 }
 
 /** POST /api/v1/flags/backfill/enforce (admins): the deals found at install, queued for enforcement. */

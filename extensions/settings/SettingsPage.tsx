@@ -237,6 +237,13 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
         />
       )}
       {draft.capacityEnabled && <CapacitySharesFields draft={draft} maintenanceField={numberField('maintenanceSharePercent')} />}
+      <NumberInput
+        label="Engineering's revenue goal per quarter (optional)"
+        testId="settings-revenue-goal"
+        description="In the account's currency: deals won in the quarter whose commitments engineering approved count toward it. Empty for no goal."
+        min={0}
+        {...numberField('revenueGoal')}
+      />
       {!readOnly && (
         <LoadingButton variant="primary" testId="settings-save" loading={saving} disabled={saving} onClick={save}>
           Save settings

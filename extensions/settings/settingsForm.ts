@@ -24,6 +24,8 @@ export interface SettingsDraft {
   /** Percent the amount may grow past the approved one before review is required again. */
   amountTolerancePercent: number | undefined;
   afterClose: 'revert' | 'flag';
+  /** Engineering's revenue goal per quarter; undefined: no goal. */
+  revenueGoal: number | undefined;
 }
 
 export function draftOf(settings: Settings): SettingsDraft {
@@ -41,6 +43,7 @@ export function draftOf(settings: Settings): SettingsDraft {
     maintenanceSharePercent: toPercent(settings.capacity ? settings.capacity.maintenanceShare ?? defaultMaintenanceShare(settings.capacity.commitmentShare) : defaultMaintenanceShare(0)),
     amountTolerancePercent: Math.round(settings.amountTolerance * 10000) / 100,
     afterClose: settings.afterClose,
+    revenueGoal: settings.revenueGoal ?? undefined,
   };
 }
 
@@ -122,6 +125,8 @@ export function settingsFromDraft(draft: SettingsDraft): { ok: true; settings: S
       : null,
     amountTolerance: draft.amountTolerancePercent === undefined ? undefined : draft.amountTolerancePercent / 100,
     afterClose: draft.afterClose,
+    // No goal is left out (the saved document replaces the last one, so that clears it too).
+    ...(draft.revenueGoal === undefined ? {} : { revenueGoal: draft.revenueGoal }),
   };
   const result = validateWith(settingsBody, candidate);
   if (!result.ok) return { ok: false, errors: errorsByFormField(result.errors, candidate) };

@@ -7,6 +7,7 @@ import {
   type RenderedRootNode,
 } from '@hubspot/ui-extensions/testing';
 import { toIsoDate, type CalendarDate } from '../card/dateValue';
+import { chartLines } from './chartText';
 
 /**
  * Plain text of what a rendered UI-extension tree shows, as a person would read it off the
@@ -130,6 +131,10 @@ function element(node: RenderedElementNode, indent: number, out: Writer): void {
       out.line(indent, `${str(prop(node, 'title'))}: ${bar(value, max)} ${str(prop(node, 'valueDescription'))}`);
       return;
     }
+    case 'BarChart':
+    case 'LineChart':
+      for (const line of chartLines(prop(node, 'data'), prop(node, 'axes'))) out.line(indent, line);
+      return;
     case 'TableRow':
       out.line(
         indent,

@@ -8,6 +8,7 @@ import { waitUntil } from '../../tests/support/process';
 import { people, SLA_HOURS, THRESHOLD, startDemoWorld, whoIsWho, type DemoWorld } from './demoWorld';
 import { Narrator, noteText, StepFailure, type Write } from './narrator';
 import { stepCapacitySalesCanSee } from './capacitySalesCanSee';
+import { stepRevenueGoal } from './revenueGoalStep';
 
 /**
  * The story `npm run demo` tells, step by step, checking at each step what HubSpot (the
@@ -72,6 +73,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     const hooli = await stepSixCapacity(story, acme);
     await stepSevenDelivery(story, { dealId: acme, reviewId: acmeReview }, hooli);
     await stepCapacitySalesCanSee(story, acme);
+    await stepRevenueGoal(story, hooli.dealId);
     await finaleDashboard(story);
     write(`\nEvery step behaved as told (${say.checksPassed} checks passed).\n`);
     return { ok: true, failure: null, world, checksPassed: say.checksPassed };

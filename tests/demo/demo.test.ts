@@ -20,7 +20,8 @@ const STEP_HEADINGS = [
   'Step 6 — The capacity ledger fills; a new approval must deprioritize an older one',
   'Step 7 — Engineering owns what it said yes to: one delivery slips and the rep is told, one is delivered on time',
   'Step 8 — Capacity sales can see: customer work next to maintenance, what a request would leave, post-sales work on a won deal',
-  'Step 9 — The deal desk dashboard',
+  "Step 9 — Engineering's revenue goal is reached when a deal it approved is won",
+  'Step 10 — The deal desk dashboard',
 ];
 
 function databasePathIn(output: string): string {
@@ -54,6 +55,8 @@ describe('npm run demo', () => {
     expect(output).toContain('│ ! warning: This commitment was deprioritized');
     expect(output).toContain('│ == Deal desk, ');
     expect(output).toContain('│ Why it slipped: ');
+    expect(output).toContain('│ ! success: Revenue goal reached');
+    expect(output).toContain('│ == Revenue against the goal ==');
     expect(existsSync(databasePathIn(output))).toBe(false);
   }, DEMO_TEST_MS);
 

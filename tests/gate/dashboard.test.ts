@@ -1,6 +1,7 @@
 import type { ApiErrorBody, DashboardResponse, Settings } from '../../extensions/contract/api';
 import type { Decision } from '../../src/server/domain/reviewDecision';
 import { openReview, type Review } from '../../src/server/domain/reviewLifecycle';
+import { quarterOf } from '../../src/server/domain/capacityLedger';
 import { startHarness, baseSettings, ADMIN, ESCALATION, REP, REVIEWER, START, type Harness } from './harness';
 
 const HOUR = 60 * 60 * 1000;
@@ -211,5 +212,65 @@ describe('card API: GET /dashboard', () => {
     expect(result.json.error.code).toBe('forbidden');
     await h.call(REVIEWER, 'GET', '/dashboard');
     expect(h.sim.requests.count()).toBe(before);
+  });
+
+  it('returns the shared metrics and the series the home page charts, from the same seed (issue 14)', async () => {
+    // The deals' owners (reps), a revenue goal, and wins: Globex (approved, Oct 3), Initech
+    // (approved, Oct 16), Umbrella (won without an approval covering it), another account's, one of last quarter.
+    for (const [dealId, ownerId] of [['11', '7100'], ['12', '7200']] as const) {
+      const snapshot = await h.store.deals.get(portalId, dealId);
+      if (snapshot) await h.store.deals.upsert(portalId, { ...snapshot, ownerId });
+    }
+    const stored = await h.store.settings.get(portalId);
+    if (stored) await h.store.settings.put(portalId, { ...stored.settings, revenueGoal: 300_000 }, START, ADMIN);
+    const won = (dealId: string, wonAt: number, amount: number, approved: boolean, portal = portalId) =>
+      h.store.revenue.saveWin(portal, { dealId, quarter: quarterOf(wonAt), wonAt, amount, approved, reviewId: approved ? ids.yes24 ?? null : null }, wonAt);
+    await won('11', at(10, 3), 100_000, true);
+    await won('12', at(10, 16), 150_000, true);
+    await won('13', at(10, 17), 999_999, false);
+    await won('1', at(10, 4), 500_000, true, portalId + 1);
+    // Won last quarter: not this quarter's.
+    await won('5', at(9, 28), 700_000, true);
+
+    const { sharedMetrics: m } = (await h.call<DashboardResponse>(REVIEWER, 'GET', '/dashboard')).json;
+    expect(m.revenue).toEqual({ quarter: '2026-Q4', goal: 300_000, currency: null, approvedAmount: 250_000, deliveredAmount: 0, progress: 0.833, reachedBy: null });
+    // 9 of the customer share's 20 weeks promised; violations this quarter by the deal's owner (Umbrella has none).
+    expect(m.sales).toEqual({
+      customerCapacityPromised: { promisedWeeks: 9, customerWeeks: 20, share: 0.45 },
+      violationsByRep: [
+        { rep: null, count: 2 },
+        { rep: { ownerId: '7100' }, count: 1 },
+        { rep: { ownerId: '7200' }, count: 1 },
+      ],
+    });
+    // Weeks from the quarter's first day (Oct 1) up to now (Nov 2): five of them.
+    const weeks = ['2026-10-01', '2026-10-08', '2026-10-15', '2026-10-22', '2026-10-29'];
+    const counts = (week: string) => m.series.decisionsPerWeek.filter((p) => p.week === week).map((p) => `${p.outcome}:${p.count}`);
+    expect(weeks.map(counts)).toEqual([
+      ['yes:1', 'yes_but:0', 'no:0'],
+      ['yes:0', 'yes_but:0', 'no:1'],
+      ['yes:0', 'yes_but:1', 'no:0'],
+      ['yes:1', 'yes_but:0', 'no:0'],
+      ['yes:0', 'yes_but:0', 'no:0'],
+    ]);
+    expect(m.series.decisionsPerWeek).toHaveLength(15);
+    expect(m.series.medianHoursPerWeek).toEqual([
+      { week: '2026-10-01', medianHours: 24 },
+      { week: '2026-10-08', medianHours: 72 },
+      { week: '2026-10-15', medianHours: 10 },
+      { week: '2026-10-22', medianHours: 48 },
+    ]);
+    // 100 engineer-weeks: customer 20% (9 promised), maintenance 20% by default, product the rest.
+    expect(m.series.capacityByShare).toEqual([
+      { share: 'customer', measure: 'allocated', weeks: 20 },
+      { share: 'customer', measure: 'promised', weeks: 9 },
+      { share: 'maintenance', measure: 'allocated', weeks: 20 },
+      { share: 'product', measure: 'allocated', weeks: 60 },
+    ]);
+    expect(m.series.onTimePerQuarter).toEqual([]);
+    const approvedByWeek = m.series.revenueAgainstGoal.filter((p) => p.series === 'approved').map((p) => p.amount);
+    expect(approvedByWeek).toEqual([100_000, 100_000, 250_000, 250_000, 250_000]);
+    expect(m.series.revenueAgainstGoal.filter((p) => p.series === 'goal').map((p) => p.amount)).toEqual([300_000, 300_000, 300_000, 300_000, 300_000]);
+    expect(m.series.revenueAgainstGoal.filter((p) => p.series === 'delivered').every((p) => p.amount === 0)).toBe(true);
   });
 });

@@ -127,11 +127,23 @@ describe('the card and the home page read through indexes at any account size', 
   });
 
   it('builds the home page by status and by quarter, never over the whole history', async () => {
+    // Wins of many quarters for the revenue goal (issue 14), and this quarter's crossing.
+    for (let i = 0; i < 400; i++) {
+      const wonAt = NOW - i * DAY;
+      const quarter = `${new Date(wonAt).getUTCFullYear()}-Q${Math.floor(new Date(wonAt).getUTCMonth() / 3) + 1}`;
+      await store.revenue.saveWin(PORTAL, { dealId: String(5_000_000_000 + i), quarter, wonAt, amount: 1000, approved: i % 2 === 0, reviewId: i + 1 }, wonAt);
+    }
+    await store.revenue.recordCrossing(PORTAL, { quarter: '2026-Q4', dealId: '5000000000', goal: 1000, approvedAmount: 1000, crossedAt: NOW });
+    recorder = recordQueryPlans(db);
     await buildDashboard(ctx, { portalId: PORTAL, userId: '900' });
     const plans = recorder.plans();
     expect(plans.filter((p) => p.scans)).toEqual([]);
     const text = planText(plans);
     expect(text).toContain('INDEX sqlite_autoindex_capacity_quarters_1 ');
     expect(text).toContain('INDEX capacity_bookings_largest ');
+    // The shared metrics: the quarter's wins, its crossing, its decisions and violations.
+    for (const index of ['revenue_wins_by_quarter', 'sqlite_autoindex_revenue_goal_crossings_1', 'decisions_by_portal', 'violations_by_portal']) {
+      expect(text).toContain(`INDEX ${index} `);
+    }
   });
 });

@@ -7,6 +7,7 @@ import { isAdmin, isDesignatedReviewer } from '../domain/roles';
 import { HOUR_MS, statusAt } from '../domain/sla';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
 import { deliveriesSummary } from './deliveryView';
+import { buildSharedMetrics } from './sharedMetrics';
 
 /**
  * The deal-desk home page: both sides of the process in one view. Reps going through review
@@ -44,19 +45,22 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
   // SLA compliance: decisions this quarter made by their due time, over those decisions plus the
   // reviews waiting past their due time now (each a miss already, whenever it is answered).
   const slaTotal = figures.total + figures.waitingPastDue;
+  const capacity = settings.capacity === null ? null : capacityView(settings.capacity, await store.reviews.quarterBooking(portalId, quarter, { limit: CAPACITY_LIST_LIMIT }));
+  const deliveries = await deliveriesSummary(store, portalId, now);
   return {
     quarter,
     queue,
     decisionsThisQuarter: figures.byOutcome,
     medianHoursToDecision: figures.medianMsToDecision === null ? null : Math.round((figures.medianMsToDecision / HOUR_MS) * 10) / 10,
     slaCompliance: slaTotal === 0 ? null : Math.round((figures.withinSla / slaTotal) * 1000) / 1000,
-    capacity: settings.capacity === null ? null : capacityView(settings.capacity, await store.reviews.quarterBooking(portalId, quarter, { limit: CAPACITY_LIST_LIMIT })),
+    capacity,
     violationsByUser: await store.gateViolations.countByUser(portalId, start),
     decisionsTotal: figures.total,
     overdueCount: figures.waitingPastDue,
     ...(await flagsAndRules(ctx, portalId, settings)),
     canEnforceBackfill: isAdmin(userId, settings),
-    deliveries: await deliveriesSummary(store, portalId, now),
+    deliveries,
+    sharedMetrics: await buildSharedMetrics(ctx, portalId, settings, { quarter, start, now }, { capacity, onTime: deliveries.onTime }),
     asOf: new Date(now).toISOString(),
   };
 }

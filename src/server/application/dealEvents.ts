@@ -11,6 +11,7 @@ import type { InboxEvent } from '../storage/inboxStore';
 import type { ViolationCause } from '../storage/violationStore';
 import { flaggedNote, stageMoveNote } from './violationNote';
 import { flagCause } from './dealEffects';
+import { observeRevenueWin } from './revenueGoalWins';
 
 /**
  * What a deal event does (HubSpot sends the new value only; see HUBSPOT.md, Webhooks):
@@ -674,6 +675,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
       await store.deals.lockForChange(portalId, event.objectId);
       if (isDeletion(event) || goneFromHubSpot) {
         await gate.markDeleted(portalId, event.objectId, event.occurredAt);
+        await observeRevenueWin(deps, portalId, event.objectId, event.occurredAt);
         return false;
       }
       const actor = actorOf(event);
@@ -689,7 +691,11 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
         if (snapshot) await gate.reconcile(portalId, withEventValue(snapshot, event), actor);
       }
       // Every event whose deal was read is judged on the deal as it is now, not only stage moves.
-      return fresh !== undefined ? await enforce(event, fresh) : false;
+      const acted = fresh !== undefined ? await enforce(event, fresh) : false;
+      // The revenue goal counts the deal's win (or takes it off), on the facts just applied.
+      const wonAt = fresh?.stageHistory.find((h) => h.value === fresh.stage)?.timestamp ?? event.occurredAt;
+      await observeRevenueWin(deps, portalId, event.objectId, wonAt);
+      return acted;
     },
   };
 }

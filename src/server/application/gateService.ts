@@ -20,10 +20,11 @@ import {
 import { ensurePipelines, loadDeal, refreshDeal } from './dealFacts';
 import { ownerUserIdOf } from './owners';
 import { buildGateResponse } from './gateView';
+import { openPostSalesReview } from './postSalesReview';
 import { openDeliveryForApproval } from './deliveryService';
 import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettlement';
 import { openReviewWithTasks, supersede } from './reviewOpening';
-import { openPostSalesReview } from './postSalesReview';
+import { observeRevenueWin } from './revenueGoalWins';
 
 /**
  * What a rep and a reviewer do from the card: look at the gate, request a review, decide it,
@@ -234,6 +235,8 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
       await deprioritizeDeliveryOf(store, portalId, target, reviewId, now);
     }
     await openDeliveryForApproval(store, portalId, review, decided.decision);
+    // A deal already won (left won and flagged) that gets its approval now counts toward the revenue goal.
+    await observeRevenueWin(ctx, portalId, review.dealId, now);
 
     const snapshot = snapshotNow;
     const status = snapshot

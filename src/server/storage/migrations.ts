@@ -570,4 +570,36 @@ UPDATE accounts SET provisioned_at = NULL;
 ALTER TABLE reviews ADD COLUMN kind TEXT NOT NULL DEFAULT 'pre_sales' CHECK (kind IN ('pre_sales', 'post_sales'));
 `,
   },
+  {
+    version: 21,
+    name: 'revenue goal: won deals engineering approved, and the crossing of the goal',
+    // Issue 14, shared metrics: each deal seen in a won stage is recorded once (its win's quarter,
+    // amount, whether an approval covered it, and the review), so the quarter's progress toward
+    // engineering's revenue goal is one indexed aggregate; leaving the won stage removes it. The
+    // crossing of a quarter's goal is one row per account and quarter, written in the transaction
+    // that queues the note on the deal that crossed it: one note, whatever retries or instances do.
+    sql: `
+CREATE TABLE revenue_wins (
+  portal_id    INTEGER NOT NULL,
+  deal_id      TEXT    NOT NULL,
+  quarter      TEXT    NOT NULL,
+  won_at       INTEGER NOT NULL,
+  amount       REAL    NOT NULL,
+  approved     INTEGER NOT NULL,
+  review_id    INTEGER,
+  recorded_at  INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, deal_id)
+);
+CREATE INDEX revenue_wins_by_quarter ON revenue_wins (portal_id, quarter, approved, won_at, deal_id, amount, review_id);
+CREATE TABLE revenue_goal_crossings (
+  portal_id        INTEGER NOT NULL,
+  quarter          TEXT    NOT NULL,
+  deal_id          TEXT    NOT NULL,
+  goal             REAL    NOT NULL,
+  approved_amount  REAL    NOT NULL,
+  crossed_at       INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, quarter)
+);
+`,
+  },
 ];

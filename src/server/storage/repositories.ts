@@ -17,6 +17,8 @@ import { seenSignatureRepository, type SeenSignatureRepository } from './seenSig
 import { oauthStateRepository, type OAuthStateRepository } from './oauthStateStore';
 import { workerLeaseRepository, type WorkerLeaseRepository } from './workerLeaseStore';
 import { deliveryRepository, type DeliveryRepository } from './deliveryStore';
+import { revenueRepository, type RevenueRepository } from './revenueStore';
+import { metricsRepository, type MetricsRepository } from './metricsStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
 import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
@@ -41,6 +43,8 @@ class SessionRepositories implements TxStore {
   #oauthStates?: OAuthStateRepository;
   #workerLeases?: WorkerLeaseRepository;
   #deliveries?: DeliveryRepository;
+  #revenue?: RevenueRepository;
+  #metrics?: MetricsRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
@@ -102,6 +106,12 @@ class SessionRepositories implements TxStore {
   }
   get deliveries() {
     return (this.#deliveries ??= deliveryRepository(this.sql));
+  }
+  get revenue() {
+    return (this.#revenue ??= revenueRepository(this.sql));
+  }
+  get metrics() {
+    return (this.#metrics ??= metricsRepository(this.sql));
   }
 }
 
@@ -188,6 +198,12 @@ class SqlStore implements Store {
   }
   get deliveries() {
     return this.here().deliveries;
+  }
+  get revenue() {
+    return this.here().revenue;
+  }
+  get metrics() {
+    return this.here().metrics;
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {

@@ -23,6 +23,8 @@ import type { OAuthStateRepository } from './oauthStateStore';
 import type { HubSpotBudgetRepository } from './hubspotBudgetStore';
 import type { WorkerLeaseRepository } from './workerLeaseStore';
 import type { DeliveryRepository } from './deliveryStore';
+import type { RevenueRepository } from './revenueStore';
+import type { MetricsRepository } from './metricsStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -74,6 +76,10 @@ export interface TxStore {
   workerLeases: WorkerLeaseRepository;
   /** What engineering said yes to: owned, dated commitments and their history (issue 14). */
   deliveries: DeliveryRepository;
+  /** Engineering's revenue goal: won deals per quarter, and the crossing of the goal (issue 14). */
+  revenue: RevenueRepository;
+  /** The home page's weekly decisions and violations by deal owner (issue 14, shared metrics). */
+  metrics: MetricsRepository;
 }
 
 export interface Store extends TxStore {
