@@ -3,6 +3,7 @@ import { isApproval, openReview, requestAudit, transition, type Review } from '.
 import { isWonStage } from '../domain/gatePolicy';
 import type { GateStatus } from '../../../extensions/contract/api';
 import { dueAt } from '../domain/sla';
+import { triadMembers, triadOf } from '../domain/triad';
 import { enqueueEffect } from '../outbox/effects';
 import type { Store } from '../storage/store';
 import { completeReviewTasks, reviewTask } from './dealEffects';
@@ -45,8 +46,10 @@ export async function openReviewWithTasks(
     }),
   );
   await store.audit.append(portalId, requestAudit(review, input.fromStatus, input.requestedBy));
-  const assignees = settings.reviewers.filter((id) => id !== input.requestedBy);
-  if (assignees.length === 0 && settings.escalationReviewer !== null && settings.escalationReviewer !== input.requestedBy) {
+  // With the Triad on, its members give their views and its decision maker makes the call: the task is theirs.
+  const triad = triadOf(settings);
+  const assignees = (triad.enabled ? triadMembers(triad) : settings.reviewers).filter((id) => id !== input.requestedBy);
+  if (!triad.enabled && assignees.length === 0 && settings.escalationReviewer !== null && settings.escalationReviewer !== input.requestedBy) {
     assignees.push(settings.escalationReviewer);
   }
   const task = reviewTask(review, input.dealName);

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { decisionBody, deliveryUpdateBody, requestReviewBody } from '../../../extensions/contract/api';
+import { decisionBody, deliveryUpdateBody, perspectiveBody, requestReviewBody } from '../../../extensions/contract/api';
 import type { Clock } from '../clock';
 import { notInstalled } from '../errors';
 import type { Config } from '../config/config';
@@ -13,6 +13,7 @@ import { buildDashboard } from '../gate/dashboard';
 import { decide, getGate, requestReview, withdraw } from '../gate/gateService';
 import { getSettings, putSettings } from '../gate/settingsService';
 import { updateDeliveryFromCard } from '../gate/deliveryService';
+import { givePerspective } from '../application/triadPerspective';
 import { rawBody, verifyHubSpotRequest } from './signedRequest';
 import { validate } from './validate';
 
@@ -103,6 +104,13 @@ export function cardApi(deps: CardApiDeps): Router {
     const { reviewId } = validate(reviewParams, req.params, 'path');
     const body = validate(deliveryUpdateBody, req.body);
     res.json(await updateDeliveryFromCard(ctx, caller, reviewId, body));
+  });
+
+  router.post('/reviews/:reviewId/perspective', async (req, res) => {
+    const caller = callerOf(req);
+    const { reviewId } = validate(reviewParams, req.params, 'path');
+    const body = validate(perspectiveBody, req.body);
+    res.json(await givePerspective(ctx, caller, reviewId, body));
   });
 
   router.get('/settings', async (req, res) => {
