@@ -18,6 +18,7 @@ import { errorProps } from '../client/fieldErrors';
 import { formatWhen, settingsChangeLine } from '../card/gateWording';
 import { draftOf, errorsByFormField, settingsFromDraft, type SettingsDraft } from './settingsForm';
 import { backfillLine } from './backfillWording';
+import { TriadSettingsSection } from './TriadSettingsSection';
 
 type SettingsApi = ExtensionPointApi<'settings'>;
 
@@ -235,6 +236,7 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
           {...numberField('commitmentSharePercent')}
         />
       )}
+      <TriadSettingsSection draft={draft.triad} errors={errors} readOnly={readOnly} onChange={(triad) => set('triad', triad)} />
       {!readOnly && (
         <LoadingButton variant="primary" testId="settings-save" loading={saving} disabled={saving} onClick={save}>
           Save settings

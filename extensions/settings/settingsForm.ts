@@ -1,5 +1,6 @@
 import { settingsBody, type Settings } from '../contract/api';
 import { validateWith } from '../client/fieldErrors';
+import { triadCandidateOf, triadDraftOf, triadFormFieldOf, type TriadDraft } from './triadForm';
 
 /**
  * The settings form as people type it (user ids as comma-separated text, the share in percent,
@@ -21,6 +22,8 @@ export interface SettingsDraft {
   /** Percent the amount may grow past the approved one before review is required again. */
   amountTolerancePercent: number | undefined;
   afterClose: 'revert' | 'flag';
+  /** The Triad and disagree-and-commit (off unless an admin turns it on). */
+  triad: TriadDraft;
 }
 
 export function draftOf(settings: Settings): SettingsDraft {
@@ -37,6 +40,7 @@ export function draftOf(settings: Settings): SettingsDraft {
     commitmentSharePercent: settings.capacity ? Math.round(settings.capacity.commitmentShare * 10000) / 100 : undefined,
     amountTolerancePercent: Math.round(settings.amountTolerance * 10000) / 100,
     afterClose: settings.afterClose,
+    triad: triadDraftOf(settings.triad),
   };
 }
 
@@ -58,6 +62,7 @@ export function formFieldOf(path: string): string {
   if (path === 'capacity.commitmentShare') return 'commitmentSharePercent';
   if (path === 'capacity.engineerWeeksPerQuarter') return 'engineerWeeksPerQuarter';
   if (path === 'amountTolerance') return 'amountTolerancePercent';
+  if (path.startsWith('triad.')) return triadFormFieldOf(path);
   return path;
 }
 
@@ -97,6 +102,7 @@ export function settingsFromDraft(draft: SettingsDraft): { ok: true; settings: S
       : null,
     amountTolerance: draft.amountTolerancePercent === undefined ? undefined : draft.amountTolerancePercent / 100,
     afterClose: draft.afterClose,
+    triad: triadCandidateOf(draft.triad, idList),
   };
   const result = validateWith(settingsBody, candidate);
   if (!result.ok) return { ok: false, errors: errorsByFormField(result.errors, candidate) };
