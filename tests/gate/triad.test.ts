@@ -138,7 +138,7 @@ describe('card API: the Triad', () => {
     const note = notes().find((n) => n.includes(`technical review #${reviewId}: Yes`)) ?? '';
     expect(note).toContain(`Triad decision: the product manager, user ${PM}, made the call.`);
     expect(note).toContain('<strong>Disagree and commit</strong>: the call went against this view; everyone executes it.');
-    expect(note).toContain(`<li>user ${TECH_LEAD} (tech lead): no, we cannot build it: needs a new auth service</li>`);
+    expect(note).toContain(`<p>user ${TECH_LEAD} (tech lead) disagreed: no, we cannot build it: needs a new auth service</p>`);
     expect(note).toContain(`Not weighed in when the call was made: user ${SECOND_MARKETING} (product marketing).`);
     // The rep sees the dissent on the card after the call.
     expect((await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json.triad?.call?.dissent.map((v) => v.userId)).toEqual([TECH_LEAD]);

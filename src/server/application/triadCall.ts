@@ -36,8 +36,8 @@ export function triadNote(call: TriadCall, decision: Pick<Decision, 'decidedBy'>
   const maker = TRIAD_ROLE_NAMES[triadOf(settings).decisionMaker];
   const lines = [`<p>Triad decision: the ${escapeHtml(maker)}, user ${escapeHtml(decision.decidedBy)}, made the call.</p>`];
   if (call.disagreeAndCommit) {
-    const dissent = call.dissent.map((v) => `<li>${escapeHtml(who(v))}: ${escapeHtml(stanceWords(v))}${v.note ? `: ${escapeHtml(v.note)}` : ''}</li>`);
-    lines.push(`<p><strong>Disagree and commit</strong>: the call went against ${call.dissent.length === 1 ? 'this view' : 'these views'}; everyone executes it.</p><ul>${dissent.join('')}</ul>`);
+    const dissent = call.dissent.map((v) => `<p>${escapeHtml(who(v))} disagreed: ${escapeHtml(stanceWords(v))}${v.note ? `: ${escapeHtml(v.note)}` : ''}</p>`);
+    lines.push(`<p><strong>Disagree and commit</strong>: the call went against ${call.dissent.length === 1 ? 'this view' : 'these views'}; everyone executes it.</p>${dissent.join('')}`);
   } else {
     lines.push('<p>Every view given agreed with the call.</p>');
   }

@@ -1,4 +1,4 @@
-import type { GateResponse, PerspectiveBody } from '../../../extensions/contract/api';
+import { triadStanceLabels, type GateResponse, type PerspectiveBody } from '../../../extensions/contract/api';
 import { assertWellFormedView, triadOf, TRIAD_ROLE_NAMES, type Perspective } from '../domain/triad';
 import { notFound } from '../errors';
 import { effectiveSettings, type Caller, type GateContext } from '../gate/context';
@@ -36,7 +36,7 @@ export async function givePerspective(ctx: GateContext, caller: Caller, reviewId
       actor: userId,
       fromStatus: null,
       toStatus: null,
-      reason: `the ${TRIAD_ROLE_NAMES[role]}'s view: ${body.stance}${view.note ? `: ${view.note}` : ''}`,
+      reason: `the ${TRIAD_ROLE_NAMES[role]}'s view: ${triadStanceLabels[body.stance]}${view.note ? `: ${view.note}` : ''}`,
       details: { role, stance: body.stance, weeks: view.weeks ?? null, value: view.value ?? null },
       at,
     });
