@@ -19,7 +19,8 @@ const STEP_HEADINGS = [
   'Step 5 — An unanswered review goes overdue and escalates',
   'Step 6 — The capacity ledger fills; a new approval must deprioritize an older one',
   'Step 7 — Engineering owns what it said yes to: one delivery slips and the rep is told, one is delivered on time',
-  'Step 8 — The deal desk dashboard',
+  'Step 8 — The Triad: every view heard, the product manager makes the call against a dissent (disagree and commit)',
+  'Step 9 — The deal desk dashboard',
 ];
 
 function databasePathIn(output: string): string {
@@ -53,6 +54,7 @@ describe('npm run demo', () => {
     expect(output).toContain('│ ! warning: This commitment was deprioritized');
     expect(output).toContain('│ == Deal desk, ');
     expect(output).toContain('│ Why it slipped: ');
+    expect(output).toContain('│ ! warning: Disagree and commit');
     expect(existsSync(databasePathIn(output))).toBe(false);
   }, DEMO_TEST_MS);
 
