@@ -204,6 +204,26 @@ describe('card API: the Triad', () => {
     expect(notes().find((n) => n.includes('Yes'))).not.toContain('Triad');
   });
 
+  it('turned off while a review waits: the views stay in its history, the designated reviewer decides, no call is recorded; on again, the PM decides', async () => {
+    await configure(triadOn);
+    const reviewId = await requested();
+    await view(TECH_LEAD, reviewId, { stance: 'no', note: 'needs a new auth service' });
+    await configure({ ...triadOn, triad: { ...triadOn.triad!, enabled: false } });
+    const offGate = (await h.call(REVIEWER, 'GET', `/deals/${dealId}/gate`)).json;
+    expect(offGate.triad).toMatchObject({ enabled: false, notWeighedIn: [], canGiveView: false, call: null });
+    expect(offGate.triad?.views.map((v) => v.userId)).toEqual([TECH_LEAD]);
+    expect((await view(MARKETING, reviewId, { stance: 'can_sell' })).status).toBe(403);
+    expect((await decide(REVIEWER, reviewId, { outcome: 'yes' })).status).toBe(200);
+    expect(await h.store.triad.callFor(h.sim.portalId, reviewId)).toBeUndefined();
+
+    const other = h.seedDeal();
+    const next = await h.call(REP, 'POST', `/deals/${other}/reviews`, { summary: 'Audit export', effortWeeks: 1 });
+    await configure(triadOn);
+    const nextId = next.json.review?.id ?? 0;
+    expect((await decide(REVIEWER, nextId, { outcome: 'yes' })).status).toBe(403);
+    expect((await decide(PM, nextId, { outcome: 'yes' })).json.triad?.call).toMatchObject({ decidedBy: PM, disagreeAndCommit: false });
+  });
+
   it('refuses an enabled Triad without a decision maker, or one person in two roles, naming the field (400)', async () => {
     const noMaker = await h.call<SettingsResponse>(ADMIN, 'PUT', '/settings', { ...triadOn, triad: { ...triadOn.triad!, members: { ...triadOn.triad!.members, product_manager: [] } } });
     expect(noMaker.status).toBe(400);
