@@ -19,10 +19,15 @@ export function triadDraftOf(triad: Settings['triad']): TriadDraft {
   };
 }
 
-/** What the draft sends; the API's schema checks it (an enabled Triad needs a decision maker member). */
-export function triadCandidateOf(draft: TriadDraft, idList: (text: string) => string[]): Record<string, unknown> {
+/**
+ * What the draft sends; the API's schema checks it (an enabled Triad needs a decision maker member).
+ * Off with nobody named is no Triad at all (undefined): saving a page that never used it records
+ * no change of it.
+ */
+export function triadCandidateOf(draft: TriadDraft, idList: (text: string) => string[]): Record<string, unknown> | undefined {
   const members: Record<string, string[]> = {};
   for (const role of triadRoles) members[role] = idList(draft.members[role]);
+  if (!draft.enabled && Object.values(members).every((ids) => ids.length === 0) && draft.decisionMaker === 'product_manager') return undefined;
   return { enabled: draft.enabled, members, decisionMaker: draft.decisionMaker };
 }
 

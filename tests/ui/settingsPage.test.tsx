@@ -121,8 +121,6 @@ describe('the settings page', () => {
       capacity: { engineerWeeksPerQuarter: 40, commitmentShare: 0.25 },
       amountTolerance: 0.15,
       afterClose: 'flag',
-      // The page saves its Triad block too: off, as it was.
-      triad: { enabled: false, members: { tech_lead: [], product_manager: [], product_marketing: [] }, decisionMaker: 'product_manager' },
     });
     // The page lists the change it just saved, field by field.
     const changes = () => renderer.findAll(Text).filter((t) => String(t.props.testId ?? '').startsWith('settings-change-')).map((t) => t.text);
