@@ -1,5 +1,5 @@
 import { Alert, Divider, EmptyState, Flex, Heading, LoadingButton, Text } from '@hubspot/ui-extensions';
-import type { DecisionBody, DeliveryUpdateBody, GateResponse, RequestReviewBody } from '../contract/api';
+import type { DecisionBody, DeliveryUpdateBody, GateResponse, PerspectiveBody, RequestReviewBody } from '../contract/api';
 import { AnswerSection } from './AnswerSection';
 import { CapacitySection } from './CapacitySection';
 import { CommitmentForm } from './CommitmentForm';
@@ -9,8 +9,9 @@ import { GlanceSection } from './GlanceSection';
 import { HistorySection } from './HistorySection';
 import { CapacityPreviewSection } from './CapacityPreviewSection';
 import { PostSalesSection } from './PostSalesSection';
+import { TriadSection } from './TriadSection';
 
-export type CardAction = 'request' | 'withdraw' | 'decide' | 'delivery';
+export type CardAction = 'request' | 'withdraw' | 'decide' | 'delivery' | 'perspective';
 
 /** The last action the service refused: its message, the fields it named, a capacity conflict. */
 export interface ActionFailure {
@@ -32,10 +33,12 @@ export interface GateViewProps {
   onDecide: (reviewId: number, body: DecisionBody) => void;
   /** The owner, a reviewer or an admin updates what the approval became. */
   onUpdateDelivery: (reviewId: number, body: DeliveryUpdateBody) => void;
+  /** A Triad member gives their view. */
+  onGiveView: (reviewId: number, body: PerspectiveBody) => void;
 }
 
 /** Everything the card shows for a loaded deal, for whoever is looking (rep, reviewer, admin). */
-export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDecide, onUpdateDelivery }: GateViewProps) {
+export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDecide, onUpdateDelivery, onGiveView }: GateViewProps) {
   const { permissions, review, caller } = gate;
   const busy = inFlight !== null;
   const isReviewer = caller.roles.includes('reviewer') || caller.roles.includes('escalation_reviewer');
@@ -59,6 +62,17 @@ export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDec
         </Alert>
       )}
       <AnswerSection gate={gate} />
+      {review && (
+        <TriadSection
+          reviewId={review.id}
+          triad={gate.triad}
+          me={caller.userId}
+          busy={busy}
+          submitting={inFlight === 'perspective'}
+          serverErrors={failed('perspective')?.fieldErrors ?? {}}
+          onGiveView={onGiveView}
+        />
+      )}
       {review && (
         <DeliverySection
           reviewId={review.id}

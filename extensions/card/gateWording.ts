@@ -1,4 +1,5 @@
 import type { DecisionOutcome, DealFlagKind, GateEvaluation, GateResponse, GateStatus, HistoryEntry, PipelineView, ReviewStatus, SettingsChangeView } from '../contract/api';
+import { triadSettingsWords } from './triadWording';
 
 /** The words the card (and the demo's text rendering) uses for what the API returns. */
 
@@ -46,6 +47,9 @@ const actionLabels: Record<string, string> = {
   delivery_slipped: 'Delivery slipped',
   delivery_delivered: 'Delivered',
   delivery_overdue: 'Delivery overdue',
+  triad_view_given: 'Triad view given',
+  triad_call: 'Triad call made',
+  triad_disagree_and_commit: 'Disagree and commit',
 };
 
 /** "review_requested" -> "Review requested"; unknown actions are spelled out rather than hidden. */
@@ -187,13 +191,15 @@ const settingsFieldLabels: Record<string, string> = {
   capacity: 'capacity',
   amountTolerance: 'amount tolerance',
   afterClose: 'a won deal without sign-off',
+  triad: 'Triad',
 };
 
 const percent = (fraction: number) => `${Math.round(fraction * 10000) / 100}%`;
 
 /** A settings value in words: amounts, hours, percentages, user lists, stage labels where the pipelines are known. */
 function settingsValue(field: string, value: unknown, pipelines: readonly PipelineView[]): string {
-  if (value === null || value === undefined) return field === 'capacity' ? 'off' : 'none';
+  if (value === null || value === undefined) return field === 'capacity' || field === 'triad' ? 'off' : 'none';
+  if (field === 'triad') return triadSettingsWords(value);
   if (field === 'valueThreshold' && typeof value === 'number') return formatAmount(value);
   if (field === 'slaHours' && typeof value === 'number') return `${value} h`;
   if (field === 'amountTolerance' && typeof value === 'number') return percent(value);

@@ -5,6 +5,7 @@ import type {
   DeliveryUpdateBody,
   EnforceBackfillResponse,
   GateResponse,
+  PerspectiveBody,
   RequestReviewBody,
   Settings,
   SettingsResponse,
@@ -89,6 +90,7 @@ export interface ServiceClient {
   decide(reviewId: number, body: DecisionBody): Promise<ServiceResult<GateResponse>>;
   withdraw(reviewId: number): Promise<ServiceResult<GateResponse>>;
   updateDelivery(reviewId: number, body: DeliveryUpdateBody): Promise<ServiceResult<GateResponse>>;
+  givePerspective(reviewId: number, body: PerspectiveBody): Promise<ServiceResult<GateResponse>>;
   getSettings(): Promise<ServiceResult<SettingsResponse>>;
   putSettings(settings: Settings): Promise<ServiceResult<SettingsResponse>>;
   getDashboard(): Promise<ServiceResult<DashboardResponse>>;
@@ -104,6 +106,7 @@ export function createServiceClient(fetcher: ServiceFetcher, baseUrl: string = D
     decide: (reviewId, body) => call(fetcher, `${api}/reviews/${reviewId}/decision`, 'POST', body),
     withdraw: (reviewId) => call(fetcher, `${api}/reviews/${reviewId}/withdraw`, 'POST', {}),
     updateDelivery: (reviewId, body) => call(fetcher, `${api}/reviews/${reviewId}/delivery`, 'POST', body),
+    givePerspective: (reviewId, body) => call(fetcher, `${api}/reviews/${reviewId}/perspective`, 'POST', body),
     getSettings: () => call(fetcher, `${api}/settings`, 'GET'),
     putSettings: (settings) => call(fetcher, `${api}/settings`, 'PUT', settings),
     getDashboard: () => call(fetcher, `${api}/dashboard`, 'GET'),

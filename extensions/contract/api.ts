@@ -54,6 +54,33 @@ export type Role = 'rep' | 'reviewer' | 'admin' | 'escalation_reviewer';
 export const reviewKinds = ['pre_sales', 'post_sales'] as const;
 export type ReviewKind = (typeof reviewKinds)[number];
 
+/**
+ * The Triad (issue 14; per account, off by default): the tech lead (can we build it, how long), the
+ * product manager (should we build it), product marketing (can we sell it, for how much). Each
+ * gives a view; the decision maker's role makes the call.
+ */
+export const triadRoles = ['tech_lead', 'product_manager', 'product_marketing'] as const;
+export type TriadRole = (typeof triadRoles)[number];
+/** The stances each role may take (the service checks a view's stance against the caller's role). */
+export const triadStances = {
+  tech_lead: ['yes', 'yes_but', 'no'],
+  product_manager: ['fits', 'does_not_fit'],
+  product_marketing: ['can_sell', 'cannot_sell'],
+} as const satisfies Record<TriadRole, readonly string[]>;
+export type TriadStance = (typeof triadStances)[TriadRole][number];
+/** Each stance in words, for the card and the deal's note alike. */
+export const triadStanceLabels: Record<TriadStance, string> = {
+  yes: 'yes, we can build it',
+  yes_but: 'yes, but it takes longer',
+  no: 'no, we cannot build it',
+  fits: 'it fits the roadmap',
+  does_not_fit: 'it does not fit the roadmap',
+  can_sell: 'we can sell it',
+  cannot_sell: 'we cannot sell it',
+};
+export const triadRoleLabels: Record<TriadRole, string> = { tech_lead: 'tech lead', product_manager: 'product manager', product_marketing: 'product marketing' };
+const allTriadStances = [...new Set(Object.values(triadStances).flat())] as [TriadStance, ...TriadStance[]];
+
 const hubspotUserId = z.string().regex(/^\d+$/, { message: 'must be a HubSpot user id (digits only)' });
 const isoDate = z
   .string()
@@ -116,6 +143,57 @@ export const deliveryUpdateBody = z
   .strict();
 export type DeliveryUpdateBody = z.infer<typeof deliveryUpdateBody>;
 
+/**
+ * POST /reviews/:reviewId/perspective: a Triad member's view. The caller's role comes from the
+ * settings, never from the body; the service checks the stance against it (`weeks` only with the
+ * tech lead's yes_but, and then required; `value` only from product marketing).
+ */
+export const perspectiveBody = z
+  .object({
+    stance: z.enum(allTriadStances),
+    note: z.string().trim().max(4000).default(''),
+    weeks: z.number().positive({ message: 'must be more than 0 weeks' }).max(520).optional(),
+    value: z.number().min(0, { message: 'must be 0 or more' }).max(1e12).optional(),
+  })
+  .strict();
+export type PerspectiveBody = z.input<typeof perspectiveBody>;
+
+const triadMemberList = z.array(hubspotUserId).max(100);
+
+/** The Triad's settings. On, the decision maker's role must name someone, and nobody holds two roles. */
+export const triadSettings = z
+  .object({
+    enabled: z.boolean(),
+    members: z.object({ tech_lead: triadMemberList, product_manager: triadMemberList, product_marketing: triadMemberList }).strict(),
+    decisionMaker: z.enum(triadRoles).default('product_manager'),
+  })
+  .strict()
+  .superRefine((triad, ctx) => {
+    if (triad.enabled && triad.members[triad.decisionMaker].length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['members', triad.decisionMaker],
+        message: `the Triad is on and the ${triadRoleLabels[triad.decisionMaker]} makes the call: name at least one (or turn the Triad off)`,
+      });
+    }
+    const seen = new Map<string, TriadRole>();
+    for (const role of triadRoles) {
+      for (const userId of triad.members[role]) {
+        const other = seen.get(userId);
+        if (other !== undefined && other !== role) {
+          ctx.addIssue({ code: 'custom', path: ['members', role], message: `user ${userId} is already named as ${triadRoleLabels[other]}: one Triad role per person` });
+        }
+        seen.set(userId, role);
+      }
+    }
+  })
+  // One person named twice for a role is one member.
+  .transform((triad) => ({
+    ...triad,
+    members: { tech_lead: [...new Set(triad.members.tech_lead)], product_manager: [...new Set(triad.members.product_manager)], product_marketing: [...new Set(triad.members.product_marketing)] },
+  }));
+export type TriadSettingsValue = z.infer<typeof triadSettings>;
+
 export const capacitySettings = z
   .object({
     engineerWeeksPerQuarter: z.number().positive({ message: 'must be more than 0 engineer-weeks' }).max(100000),
@@ -158,6 +236,8 @@ export const settingsBody = z
      * no goal (progress is not measured against one).
      */
     revenueGoal: z.number().positive({ message: 'must be more than 0 (clear it for no goal)' }).max(1e15, { message: 'must be at most 1e15' }).nullable().optional(),
+    /** The Triad and disagree-and-commit; absent means off (one designated reviewer decides). */
+    triad: triadSettings.optional(),
   })
   .strict();
 export type Settings = z.infer<typeof settingsBody>;
@@ -404,6 +484,54 @@ export interface GateResponse {
    * tightened). null when there is none.
    */
   standingFlag: { kind: 'backfill' | 'rules_tightened'; reason: string; since: string } | null;
+  /** The Triad's views and call on the latest review (null when the Triad is off and it has none). */
+  triad: TriadView | null;
+}
+
+/** A Triad member's view of a review. */
+export interface PerspectiveView {
+  userId: string;
+  role: TriadRole;
+  stance: TriadStance;
+  note: string;
+  /** The tech lead's yes-but: how many weeks it takes. */
+  weeks: number | null;
+  /** Product marketing: the value they can sell it at. */
+  value: number | null;
+  at: string;
+}
+
+/** The call the decision maker made, against the views heard by then. */
+export interface TriadCallView {
+  decidedBy: string;
+  decidedAt: string;
+  /** The call went against at least one view: everyone executes it anyway. */
+  disagreeAndCommit: boolean;
+  /** Each dissenter's latest view, kept as it was when the call was made. */
+  dissent: PerspectiveView[];
+  /** Who had not weighed in when the call was made. */
+  notWeighedIn: { role: TriadRole; userId: string }[];
+}
+
+/** The Triad on the card: null when the account reviews with one designated reviewer and this review has no Triad record. */
+export interface TriadView {
+  enabled: boolean;
+  decisionMaker: TriadRole;
+  members: Record<TriadRole, string[]>;
+  /** The latest view of each person, oldest first. */
+  views: PerspectiveView[];
+  /** Every view given, oldest first (a changed view stays in the history). */
+  history: PerspectiveView[];
+  /** Named members (of the roles other than the decision maker's) who have given no view yet. */
+  notWeighedIn: { role: TriadRole; userId: string }[];
+  /** The caller's Triad role, if they hold one. */
+  callerRole: TriadRole | null;
+  /** The caller may give (or change) their view now. */
+  canGiveView: boolean;
+  /** Why not, when canGiveView is false. */
+  giveViewDenied: string | null;
+  /** null until the call is made. */
+  call: TriadCallView | null;
 }
 
 /** POST /deals/:dealId/reviews, POST /reviews/:id/decision, POST /reviews/:id/withdraw answer the updated gate. */

@@ -19,6 +19,7 @@ import { formatWhen, settingsChangeLine } from '../card/gateWording';
 import { draftOf, errorsByFormField, settingsFromDraft, type SettingsDraft } from './settingsForm';
 import { CapacitySharesFields } from './CapacitySharesFields';
 import { backfillLine } from './backfillWording';
+import { TriadSettingsSection } from './TriadSettingsSection';
 
 type SettingsApi = ExtensionPointApi<'settings'>;
 
@@ -244,6 +245,7 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
         min={0}
         {...numberField('revenueGoal')}
       />
+      <TriadSettingsSection draft={draft.triad} errors={errors} readOnly={readOnly} onChange={(triad) => set('triad', triad)} />
       {!readOnly && (
         <LoadingButton variant="primary" testId="settings-save" loading={saving} disabled={saving} onClick={save}>
           Save settings

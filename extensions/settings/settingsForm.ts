@@ -1,6 +1,7 @@
 import { settingsBody, type CapacitySharesView, type Settings } from '../contract/api';
 import { defaultMaintenanceShare, sharesOverWhole } from '../contract/capacityShares';
 import { validateWith } from '../client/fieldErrors';
+import { triadCandidateOf, triadDraftOf, triadFormFieldOf, type TriadDraft } from './triadForm';
 
 /**
  * The settings form as people type it (user ids as comma-separated text, the share in percent,
@@ -26,6 +27,8 @@ export interface SettingsDraft {
   afterClose: 'revert' | 'flag';
   /** Engineering's revenue goal per quarter; undefined: no goal. */
   revenueGoal: number | undefined;
+  /** The Triad and disagree-and-commit (off unless an admin turns it on). */
+  triad: TriadDraft;
 }
 
 export function draftOf(settings: Settings): SettingsDraft {
@@ -44,6 +47,7 @@ export function draftOf(settings: Settings): SettingsDraft {
     amountTolerancePercent: Math.round(settings.amountTolerance * 10000) / 100,
     afterClose: settings.afterClose,
     revenueGoal: settings.revenueGoal ?? undefined,
+    triad: triadDraftOf(settings.triad),
   };
 }
 
@@ -85,6 +89,7 @@ export function formFieldOf(path: string): string {
   if (path === 'capacity.maintenanceShare') return 'maintenanceSharePercent';
   if (path === 'capacity.engineerWeeksPerQuarter') return 'engineerWeeksPerQuarter';
   if (path === 'amountTolerance') return 'amountTolerancePercent';
+  if (path.startsWith('triad.')) return triadFormFieldOf(path);
   return path;
 }
 
@@ -127,6 +132,7 @@ export function settingsFromDraft(draft: SettingsDraft): { ok: true; settings: S
     afterClose: draft.afterClose,
     // No goal is left out (the saved document replaces the last one, so that clears it too).
     ...(draft.revenueGoal === undefined ? {} : { revenueGoal: draft.revenueGoal }),
+    triad: triadCandidateOf(draft.triad, idList),
   };
   const result = validateWith(settingsBody, candidate);
   if (!result.ok) return { ok: false, errors: errorsByFormField(result.errors, candidate) };

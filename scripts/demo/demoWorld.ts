@@ -20,6 +20,9 @@ export const people = {
   reviewer: { userId: '200', name: 'Casey (engineering reviewer)', ownerId: '7200', email: 'casey.eng@example.com' },
   escalation: { userId: '300', name: 'Morgan (VP engineering, escalations)', ownerId: '7300', email: 'morgan.vp@example.com' },
   admin: { userId: '900', name: 'Jordan (deal desk admin)', ownerId: '7900', email: 'jordan.deskops@example.com' },
+  techLead: { userId: '400', name: 'Sam (tech lead)', ownerId: '7400', email: 'sam.lead@example.com' },
+  productManager: { userId: '500', name: 'Avery (product manager)', ownerId: '7500', email: 'avery.pm@example.com' },
+  marketing: { userId: '600', name: 'Quinn (product marketing)', ownerId: '7600', email: 'quinn.pmm@example.com' },
 } as const;
 export type Person = keyof typeof people;
 

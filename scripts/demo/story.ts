@@ -9,6 +9,7 @@ import { people, SLA_HOURS, THRESHOLD, startDemoWorld, whoIsWho, type DemoWorld 
 import { Narrator, noteText, StepFailure, type Write } from './narrator';
 import { stepCapacitySalesCanSee } from './capacitySalesCanSee';
 import { stepRevenueGoal } from './revenueGoalStep';
+import { stepTriad } from './triadStep';
 
 /**
  * The story `npm run demo` tells, step by step, checking at each step what HubSpot (the
@@ -74,6 +75,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     await stepSevenDelivery(story, { dealId: acme, reviewId: acmeReview }, hooli);
     await stepCapacitySalesCanSee(story, acme);
     await stepRevenueGoal(story, hooli.dealId);
+    await stepTriad(story, GATE_STAGE);
     await finaleDashboard(story);
     write(`\nEvery step behaved as told (${say.checksPassed} checks passed).\n`);
     return { ok: true, failure: null, world, checksPassed: say.checksPassed };

@@ -21,7 +21,8 @@ const STEP_HEADINGS = [
   'Step 7 — Engineering owns what it said yes to: one delivery slips and the rep is told, one is delivered on time',
   'Step 8 — Capacity sales can see: customer work next to maintenance, what a request would leave, post-sales work on a won deal',
   "Step 9 — Engineering's revenue goal is reached when a deal it approved is won",
-  'Step 10 — The deal desk dashboard',
+  'Step 10 — The Triad: every view heard, the product manager makes the call against a dissent (disagree and commit)',
+  'Step 11 — The deal desk dashboard',
 ];
 
 function databasePathIn(output: string): string {
@@ -57,6 +58,7 @@ describe('npm run demo', () => {
     expect(output).toContain('│ Why it slipped: ');
     expect(output).toContain('│ ! success: Revenue goal reached');
     expect(output).toContain('│ == Revenue against the goal ==');
+    expect(output).toContain('│ ! warning: Disagree and commit');
     expect(existsSync(databasePathIn(output))).toBe(false);
   }, DEMO_TEST_MS);
 

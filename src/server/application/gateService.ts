@@ -5,6 +5,7 @@ import { amountWithinApproval, gateAmount, gateStatusOf, isWonStage, reviewRequi
 import { decideReview, type DecisionInput } from '../domain/reviewDecision';
 import { assertMayRequest, isActiveReview, isApproval, isOpenReview, transition, type Review } from '../domain/reviewLifecycle';
 import { isAdmin, isDesignatedReviewer } from '../domain/roles';
+import { decidingRoles, triadOf } from '../domain/triad';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import { enqueueEffect } from './effects';
 import { effectiveSettings, type Caller, type GateContext, type GateStoreContext } from './context';
@@ -25,6 +26,7 @@ import { openDeliveryForApproval } from './deliveryService';
 import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettlement';
 import { openReviewWithTasks, supersede } from './reviewOpening';
 import { observeRevenueWin } from './revenueGoalWins';
+import { decidersFor, recordTriadCall } from './triadCall';
 
 /**
  * What a rep and a reviewer do from the card: look at the gate, request a review, decide it,
@@ -45,7 +47,9 @@ async function ownerIfDeciding(ctx: GateContext, caller: Caller, snapshot: DealS
   if (snapshot.ownerId === null) return null;
   const latest = await ctx.store.reviews.latestForDeal(caller.portalId, snapshot.dealId);
   const waiting = (latest !== undefined && isOpenReview(latest)) || (await ctx.store.reviews.postSalesForDeal(caller.portalId, snapshot.dealId)).some(isOpenReview);
-  if (!waiting || !isDesignatedReviewer(caller.userId, (await effectiveSettings(ctx, caller.portalId)).settings)) return null;
+  if (!waiting) return null;
+  const { settings } = await effectiveSettings(ctx, caller.portalId);
+  if (!isDesignatedReviewer(caller.userId, decidingRoles(settings, triadOf(settings)))) return null;
   try {
     return await ownerUserIdOf(ctx, caller.portalId, snapshot.ownerId);
   } catch {
@@ -161,7 +165,8 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     const review = await reviewOf(ctx, portalId, reviewId);
     const { settings } = await effectiveSettings(ctx, portalId);
     const quarter = input.outcome === 'no' ? null : commitmentQuarter(review.neededBy, now);
-    const decided = decideReview(review, input, { userId, settings, at: now, quarter });
+    // With the Triad on, the decision maker makes the call (others get a 403 naming who does).
+    const decided = decideReview(review, input, { userId, settings: decidersFor(userId, settings), at: now, quarter });
     // Checked before anything is written: the named review must be this account's (404, not a
     // foreign-key failure) and the approval must fit the ledger (409).
     let plan: ApprovalPlan = { deprioritize: null };
@@ -251,9 +256,10 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     if (review.kind === 'pre_sales' && (status === 'approved' || status === 'approved_with_conditions')) {
       await resolveFlags(store, portalId, review.dealId, ['after_close', 'backfill', 'rules_tightened'], `review #${reviewId} approved by user ${userId}`, now);
     }
+    const triadLines = await recordTriadCall(store, portalId, review, decided.decision, settings);
     await enqueueEffect(
       store.outbox,
-      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision) } }, dedupeKey: `review:${reviewId}:decision` },
+      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision) + triadLines } }, dedupeKey: `review:${reviewId}:decision` },
       now,
     );
     await completeReviewTasks(store, portalId, review, now);

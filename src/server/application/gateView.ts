@@ -18,6 +18,8 @@ import { effectiveSettings, type Caller, type GateStoreContext } from './context
 import { deliveryViewOf } from './deliveryView';
 import { capacityPreviewOf } from './capacityPreview';
 import { postSalesViewOf } from './postSalesReview';
+import { triadViewOf } from './triadView';
+import { decidingRoles, triadOf, TRIAD_ROLE_NAMES } from '../domain/triad';
 
 /** Everything the card shows about a deal, built from the store (synchronous). */
 
@@ -60,12 +62,17 @@ export function reviewView(review: Review, decision: Decision | undefined, facts
 
 export function permissionsOf(userId: string, settings: Settings, latest: Review | undefined, dealOwnerUserId: string | null = null): Permissions {
   const denied: Permissions['denied'] = {};
+  const triad = triadOf(settings);
   const open = latest !== undefined && isOpenReview(latest);
   if (open) denied.request = `review #${latest.id} is already waiting for an answer`;
   if (!open) denied.withdraw = 'no review is waiting for an answer';
   else if (latest.requestedBy !== userId && !isAdmin(userId, settings)) denied.withdraw = 'only the rep who requested the review, or an admin, can withdraw it';
   if (!open) denied.decide = 'no review is waiting for an answer';
-  else if (!isDesignatedReviewer(userId, settings)) denied.decide = 'only designated reviewers decide; an admin adds reviewers in the settings';
+  else if (!isDesignatedReviewer(userId, decidingRoles(settings, triad))) {
+    denied.decide = triad.enabled
+      ? `the Triad is on: the ${TRIAD_ROLE_NAMES[triad.decisionMaker]} makes the call (an admin names them in the settings)`
+      : 'only designated reviewers decide; an admin adds reviewers in the settings';
+  }
   else if (latest.requestedBy === userId) denied.decide = 'you requested this review, so another reviewer must decide it';
   else if (dealOwnerUserId === userId) denied.decide = 'you own this deal, so another reviewer must decide its review';
   return {
@@ -178,6 +185,7 @@ export async function buildGateResponse(
     caller: { userId, roles: rolesOf(userId, settings) },
     permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
     standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
+    triad: await triadViewOf(store, portalId, latest, userId, settings),
   };
 }
 

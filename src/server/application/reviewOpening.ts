@@ -1,9 +1,9 @@
-import type { Settings } from '../../../extensions/contract/api';
+import type { Settings, GateStatus } from '../../../extensions/contract/api';
 import { isApproval, openReview, requestAudit, transition, type Review } from '../domain/reviewLifecycle';
 import { isWonStage } from '../domain/gatePolicy';
-import type { GateStatus } from '../../../extensions/contract/api';
 import { dueAt } from '../domain/sla';
 import { enqueueEffect } from './effects';
+import { triadMembers, triadOf } from '../domain/triad';
 import type { Store } from '../storage/store';
 import { completeReviewTasks, reviewTask } from './dealEffects';
 import { settleReplacedDelivery } from './deliverySettlement';
@@ -48,8 +48,10 @@ export async function openReviewWithTasks(
     }),
   );
   await store.audit.append(portalId, requestAudit(review, input.fromStatus, input.requestedBy));
-  const assignees = settings.reviewers.filter((id) => id !== input.requestedBy);
-  if (assignees.length === 0 && settings.escalationReviewer !== null && settings.escalationReviewer !== input.requestedBy) {
+  // With the Triad on, its members give their views and its decision maker makes the call: the task is theirs.
+  const triad = triadOf(settings);
+  const assignees = (triad.enabled ? triadMembers(triad) : settings.reviewers).filter((id) => id !== input.requestedBy);
+  if (!triad.enabled && assignees.length === 0 && settings.escalationReviewer !== null && settings.escalationReviewer !== input.requestedBy) {
     assignees.push(settings.escalationReviewer);
   }
   const task = reviewTask(review, input.dealName);

@@ -1,4 +1,6 @@
 import { forbidden, invalidRequest } from '../shared/errors';
+import { triadRoleLabels, triadRoles, triadStances, type TriadRole } from '../../../extensions/contract/api';
+import type { RoleSettings } from './roles';
 
 /**
  * The Triad and "disagree and commit" (issue 14; per account, off by default). When on, the
@@ -8,10 +10,10 @@ import { forbidden, invalidRequest } from '../shared/errors';
  * may make it before every view is in. A call against any view is a disagree-and-commit: the
  * dissent is kept and shown, and the deal's note says who decided and who disagreed.
  */
-export const TRIAD_ROLES = ['tech_lead', 'product_manager', 'product_marketing'] as const;
-export type TriadRole = (typeof TRIAD_ROLES)[number];
+export const TRIAD_ROLES = triadRoles;
+export type { TriadRole };
 
-export const TRIAD_ROLE_NAMES: Record<TriadRole, string> = { tech_lead: 'tech lead', product_manager: 'product manager', product_marketing: 'product marketing' };
+export const TRIAD_ROLE_NAMES = triadRoleLabels;
 
 export interface TriadSettings {
   enabled: boolean;
@@ -23,11 +25,7 @@ export interface TriadSettings {
 export const TRIAD_OFF: TriadSettings = { enabled: false, members: { tech_lead: [], product_manager: [], product_marketing: [] }, decisionMaker: 'product_manager' };
 
 /** The stances each role may take. */
-export const STANCES = {
-  tech_lead: ['yes', 'yes_but', 'no'],
-  product_manager: ['fits', 'does_not_fit'],
-  product_marketing: ['can_sell', 'cannot_sell'],
-} as const satisfies Record<TriadRole, readonly string[]>;
+export const STANCES = triadStances;
 
 export interface PerspectiveInput {
   role: TriadRole;
@@ -113,4 +111,31 @@ export function judgeCall(outcome: FinalOutcome, views: readonly Perspective[], 
   const approving = outcome !== 'no';
   const dissent = latest.filter((view) => supports(view) !== approving);
   return { disagreeAndCommit: dissent.length > 0, dissent, notWeighedIn: notWeighedIn(settings, latest) };
+}
+
+/** The account's Triad: what it saved, else off (settings saved before the Triad existed). */
+export function triadOf(settings: { triad?: TriadSettings | undefined }): TriadSettings {
+  return settings.triad ?? TRIAD_OFF;
+}
+
+/** The role `userId` holds in the Triad (the settings refuse one person in two roles), or null. */
+export function triadRoleOf(userId: string, settings: TriadSettings): TriadRole | null {
+  return TRIAD_ROLES.find((role) => settings.members[role].includes(userId)) ?? null;
+}
+
+/** Who decides: with the Triad on, the decision maker's members alone (no escalation reviewer); off, the account's reviewers as today. */
+export function decidingRoles<S extends RoleSettings>(settings: S, triad: TriadSettings): RoleSettings {
+  if (!triad.enabled) return settings;
+  return { reviewers: triad.members[triad.decisionMaker], admins: settings.admins, escalationReviewer: null };
+}
+
+/** Everyone named in the Triad, each once, in role order. */
+export function triadMembers(settings: TriadSettings): string[] {
+  return [...new Set(TRIAD_ROLES.flatMap((role) => settings.members[role]))];
+}
+
+/** Who an overdue review is escalated to: the decision maker with the Triad on (the SLA holds for the final call), else the escalation reviewer. */
+export function escalationTargets(settings: RoleSettings, triad: TriadSettings, requestedBy: string): string[] {
+  if (!triad.enabled) return settings.escalationReviewer === null ? [] : [settings.escalationReviewer];
+  return triad.members[triad.decisionMaker].filter((userId) => userId !== requestedBy);
 }

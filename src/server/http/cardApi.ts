@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { decisionBody, deliveryUpdateBody, requestReviewBody } from '../../../extensions/contract/api';
+import { decisionBody, deliveryUpdateBody, requestReviewBody, perspectiveBody } from '../../../extensions/contract/api';
 import type { Clock } from '../shared/clock';
 import { notInstalled } from '../shared/errors';
 import type { Config } from '../config/config';
@@ -13,6 +13,7 @@ import { buildDashboard } from '../application/dashboard';
 import { decide, getGate, requestReview, withdraw } from '../application/gateService';
 import { getSettings, putSettings } from '../application/settingsService';
 import { updateDeliveryFromCard } from '../application/deliveryService';
+import { givePerspective } from '../application/triadPerspective';
 import { rawBody, verifyHubSpotRequest } from './signedRequest';
 import { validate } from '../shared/validation';
 
@@ -103,6 +104,13 @@ export function cardApi(deps: CardApiDeps): Router {
     const { reviewId } = validate(reviewParams, req.params, 'path');
     const body = validate(deliveryUpdateBody, req.body);
     res.json(await updateDeliveryFromCard(ctx, caller, reviewId, body));
+  });
+
+  router.post('/reviews/:reviewId/perspective', async (req, res) => {
+    const caller = callerOf(req);
+    const { reviewId } = validate(reviewParams, req.params, 'path');
+    const body = validate(perspectiveBody, req.body);
+    res.json(await givePerspective(ctx, caller, reviewId, body));
   });
 
   router.get('/settings', async (req, res) => {

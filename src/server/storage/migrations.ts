@@ -602,4 +602,38 @@ CREATE TABLE revenue_goal_crossings (
 );
 `,
   },
+  {
+    version: 22,
+    name: 'the Triad: views on a review and the call made against them',
+    // Issue 14 (storage/triadStore.ts): every view a Triad member gives is kept (the latest of each
+    // person counts, the history keeps all), and the decision maker's call is recorded with its
+    // disagree-and-commit mark and the dissent as it stood, so the card and the note show what
+    // was overruled even after the settings name other people. Versions 20 and 21 belong to other
+    // work of issue 14; gaps are fine (applied by set).
+    sql: `
+CREATE TABLE triad_perspectives (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id   INTEGER NOT NULL,
+  review_id   INTEGER NOT NULL,
+  user_id     TEXT    NOT NULL,
+  role        TEXT    NOT NULL CHECK (role IN ('tech_lead', 'product_manager', 'product_marketing')),
+  stance      TEXT    NOT NULL,
+  note        TEXT    NOT NULL,
+  weeks       REAL,
+  value       REAL,
+  at          INTEGER NOT NULL
+);
+CREATE INDEX triad_perspectives_by_review ON triad_perspectives (portal_id, review_id, id);
+CREATE TABLE triad_calls (
+  portal_id            INTEGER NOT NULL,
+  review_id            INTEGER NOT NULL,
+  decided_by           TEXT    NOT NULL,
+  decided_at           INTEGER NOT NULL,
+  disagree_and_commit  INTEGER NOT NULL CHECK (disagree_and_commit IN (0, 1)),
+  dissent              TEXT    NOT NULL,
+  not_weighed_in       TEXT    NOT NULL,
+  PRIMARY KEY (portal_id, review_id)
+);
+`,
+  },
 ];

@@ -19,6 +19,7 @@ import { workerLeaseRepository, type WorkerLeaseRepository } from './workerLease
 import { deliveryRepository, type DeliveryRepository } from './deliveryStore';
 import { revenueRepository, type RevenueRepository } from './revenueStore';
 import { metricsRepository, type MetricsRepository } from './metricsStore';
+import { triadRepository, type TriadRepository } from './triadStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
 import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
@@ -45,6 +46,7 @@ class SessionRepositories implements TxStore {
   #deliveries?: DeliveryRepository;
   #revenue?: RevenueRepository;
   #metrics?: MetricsRepository;
+  #triad?: TriadRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
@@ -112,6 +114,9 @@ class SessionRepositories implements TxStore {
   }
   get metrics() {
     return (this.#metrics ??= metricsRepository(this.sql));
+  }
+  get triad() {
+    return (this.#triad ??= triadRepository(this.sql));
   }
 }
 
@@ -204,6 +209,9 @@ class SqlStore implements Store {
   }
   get metrics() {
     return this.here().metrics;
+  }
+  get triad() {
+    return this.here().triad;
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {

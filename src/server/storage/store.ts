@@ -25,6 +25,7 @@ import type { WorkerLeaseRepository } from './workerLeaseStore';
 import type { DeliveryRepository } from './deliveryStore';
 import type { RevenueRepository } from './revenueStore';
 import type { MetricsRepository } from './metricsStore';
+import type { TriadRepository } from './triadStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -80,6 +81,8 @@ export interface TxStore {
   revenue: RevenueRepository;
   /** The home page's weekly decisions and violations by deal owner (issue 14, shared metrics). */
   metrics: MetricsRepository;
+  /** The Triad's views on reviews and the calls made against them (issue 14). */
+  triad: TriadRepository;
 }
 
 export interface Store extends TxStore {

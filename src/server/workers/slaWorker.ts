@@ -10,6 +10,7 @@ import { effectiveSettings } from '../application/context';
 import { escapeHtml, projectStatus } from '../application/dealEffects';
 import { enqueueEffect, reviewCause } from '../application/effects';
 import { noteOverdueDeliveries } from '../application/overdueDeliveries';
+import { escalationTargets, triadOf } from '../domain/triad';
 import { workerLeaseKeeper, type LeaseKeeper, type WorkerLeaseOptions } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
@@ -41,8 +42,13 @@ export interface SlaWorker extends WorkerLoop {
   readonly lease: LeaseKeeper;
 }
 
-function overdueNote(review: Review, escalationReviewer: string | null): string {
-  const who = escalationReviewer ? `It was escalated to user ${escapeHtml(escalationReviewer)}.` : 'No escalation reviewer is set in Dealgate\'s settings, so nobody was assigned.';
+function overdueNote(review: Review, targets: readonly string[], triadOn: boolean): string {
+  const who =
+    targets.length > 0
+      ? `It was escalated to ${targets.map((t) => `user ${escapeHtml(t)}`).join(', ')}${triadOn ? ', who makes the Triad\'s call' : ''}.`
+      : triadOn
+        ? 'The Triad names no decision maker who could take it, so nobody was assigned.'
+        : 'No escalation reviewer is set in Dealgate\'s settings, so nobody was assigned.';
   return (
     `<p><strong>Dealgate ${review.kind === 'post_sales' ? 'post-sales review' : 'technical review'} #${review.id} is overdue</strong>: it was due ${new Date(review.dueAt).toISOString()} and has no answer yet.</p>` +
     `<p>${who} ${review.kind === 'post_sales' ? 'The post-sales work waits' : 'The deal stays before the gate'} until a reviewer answers on the Dealgate card.</p>`
@@ -78,10 +84,13 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
     await store.reviews.update(portalId, updated);
 
     const { settings } = await effectiveSettings(ctx, portalId);
-    const escalationReviewer = settings.escalationReviewer;
+    // With the Triad on, the SLA holds for the final call: the decision maker gets the escalation.
+    const triad = triadOf(settings);
+    const targets = escalationTargets(settings, triad, review.requestedBy);
+    const escalationReviewer = triad.enabled ? null : settings.escalationReviewer;
     const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? null;
     const key = `review:${review.id}:escalation`;
-    if (escalationReviewer) {
+    for (const target of targets) {
       await enqueueEffect(
         store.outbox,
         {
@@ -94,11 +103,11 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
               body:
                 `<p>This technical review is past its SLA and was escalated to you. Answer it from the Dealgate card on the deal.</p>` +
                 `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by user ${escapeHtml(review.requestedBy)}.</p>`,
-              ownerUserId: escalationReviewer,
+              ownerUserId: target,
               dueAt: now + 24 * 60 * 60 * 1000,
             },
           },
-          dedupeKey: `${key}:task`,
+          dedupeKey: triad.enabled ? `${key}:task:${target}` : `${key}:task`,
           // Completed with the review's other tasks when it is answered or withdrawn.
           cause: reviewCause(review.id),
         },
@@ -107,7 +116,7 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
     }
     await enqueueEffect(
       store.outbox,
-      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, escalationReviewer) } }, dedupeKey: `${key}:note` },
+      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, targets, triad.enabled) } }, dedupeKey: `${key}:note` },
       now,
     );
     // A post-sales review is not the deal's gate: dealgate_status stays the commitment's.
@@ -120,10 +129,10 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
       fromStatus: review.status,
       toStatus: 'overdue',
       reason,
-      details: { escalationReviewer },
+      details: { escalationReviewer, ...(triad.enabled ? { decisionMakers: targets } : {}) },
       at: now,
     });
-    logger.info({ portalId, reviewId: review.id, dealId: review.dealId, escalationReviewer }, 'overdue review escalated');
+    logger.info({ portalId, reviewId: review.id, dealId: review.dealId, escalationReviewer, escalatedTo: targets }, 'overdue review escalated');
     return true;
   });
 }
