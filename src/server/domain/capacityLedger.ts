@@ -1,4 +1,3 @@
-import type { CapacityCommitment, CapacityView } from '../../../extensions/contract/api';
 import { conflict } from '../shared/errors';
 
 /**
@@ -57,6 +56,30 @@ export function allocationWeeks(capacity: CapacitySettings): number {
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+/** A commitment as the quarter's picture lists it. */
+export interface CapacityCommitment {
+  reviewId: number;
+  dealId: string;
+  dealName: string | null;
+  summary: string;
+  weeks: number;
+  decidedAt: string;
+}
+
+/** A quarter's picture: the allocation, what approved commitments use and what remains, the largest commitments. */
+export interface CapacityView {
+  quarter: string;
+  engineerWeeksPerQuarter: number;
+  commitmentShare: number;
+  allocationWeeks: number;
+  usedWeeks: number;
+  remainingWeeks: number;
+  /** The largest by weeks (at most CAPACITY_LIST_LIMIT), oldest first; the totals count every commitment. */
+  commitments: CapacityCommitment[];
+  /** How many commitments `commitments` leaves out. */
+  moreCommitments: number;
 }
 
 function toView(c: LedgerCommitment): CapacityCommitment {

@@ -1,4 +1,4 @@
-import type { GateStatus, ReviewStatus } from '../../../extensions/contract/api';
+import type { GateStatus, ReviewStatus } from './vocabulary';
 import { conflict } from '../shared/errors';
 import type { AuditEntry } from './auditEntry';
 
