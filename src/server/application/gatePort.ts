@@ -1,7 +1,7 @@
 import { effectiveSettings, type GateStoreContext } from './context';
 import { evaluateGateForDeal, reconcileDealFacts } from './dealFacts';
 import { flagTightened } from './settingsService';
-import type { GatePort } from './dealEvents';
+import type { GatePort } from './enforcementGate';
 
 /** Enforcement's view of the gate, answered by the gate's own functions (no gate logic here). */
 export function gatePort(ctx: GateStoreContext): GatePort {
