@@ -114,109 +114,156 @@ export async function reconcileDealFacts(
     const requirement = reviewRequirement(facts, settings.valueThreshold);
 
     if (latest && isActiveReview(latest) && (newFacts.deleted === true || !coversCommitment(latest, facts))) {
-      const why = newFacts.deleted === true ? 'the deal was deleted' : describeCommitmentChange(latest, facts);
-      const removeRequest = isOpenReview(latest) && (!facts.commitment || newFacts.deleted === true);
-      const wasApproval = isApproval(latest.status);
-      let moved: Review;
-      if (removeRequest) {
-        const withdrawn = transition(latest, 'withdraw', 'withdrawn', { actor, at: now, reason: why });
-        await store.reviews.update(portalId, withdrawn.review);
-        await store.audit.append(portalId, withdrawn.audit);
-        await completeReviewTasks(store, portalId, latest, now);
-        moved = withdrawn.review;
-      } else {
-        // Judged where the deal sits now (a won deal's approval keeps its weeks booked).
-        moved = await supersede(ctx, portalId, latest, { actor, at: now, reason: why }, facts);
-      }
-      if (wasApproval && newFacts.deleted !== true) {
-        await enqueueEffect(
-          store.outbox,
-          { portalId, dealId, effect: { kind: 'create_note', payload: { body: supersededNote(latest, why, requirement.reviewRequired) } }, dedupeKey: `review:${latest.id}:superseded` },
-          now,
-        );
-      }
-      latest = moved;
-      // A changed commitment on a won deal is post-sales work the contract now carries: its review
-      // opens by itself, also when it changes again before the review of the first change is decided
-      // (the approval it replaces still keeps its weeks booked).
-      const pipelineNow = facts.pipeline ? await store.pipelines.get(portalId, facts.pipeline) : undefined;
-      const summary = facts.commitmentSummary?.trim() ?? '';
-      const keepsBooking = moved.keepsBooking || (await store.reviews.listForDeal(portalId, dealId)).some((r) => r.keepsBooking);
-      if (
-        keepsBooking &&
-        requirement.reviewRequired &&
-        isWonStage(pipelineNow, facts.stage) &&
-        summary !== '' &&
-        facts.effortWeeks !== null &&
-        facts.effortWeeks > 0
-      ) {
-        latest = await openReviewWithTasks(store, settings, {
-          portalId,
-          dealId,
-          dealName: facts.name,
-          summary,
-          effortWeeks: facts.effortWeeks,
-          neededBy: null,
-          amount: gateAmount(facts).amount,
-          requestedBy: actor,
-          fromStatus: 'required',
-          at: now,
-        });
-      }
+      latest = await endUncoveredReview(ctx, { portalId, dealId, latest, facts, newFacts, requirement, settings, actor, now });
     }
 
-    const snapshot: DealSnapshot = {
-      dealId,
-      name: facts.name,
-      amount: facts.amount,
-      amountInHomeCurrency: facts.amountInHomeCurrency ?? null,
-      stage: facts.stage,
-      pipeline: facts.pipeline,
-      commitment: facts.commitment,
-      commitmentSummary: facts.commitmentSummary,
-      effortWeeks: facts.effortWeeks,
-      ownerId: newFacts.ownerId !== undefined ? newFacts.ownerId : previous?.ownerId ?? null,
-      deleted: newFacts.deleted === true,
-      sourceUpdatedAt: newFacts.updatedAt,
-      refreshedAt: now,
-    };
+    const snapshot = snapshotOf(dealId, facts, newFacts, previous, now);
     await store.deals.upsert(portalId, snapshot);
 
     const status = statusOf(facts, settings, latest, now);
-    if (previousStatus !== undefined && previousStatus !== status) {
-      await store.audit.append(portalId, {
-        dealId,
-        reviewId: latest?.id ?? null,
-        action: 'gate_status_changed',
-        actor,
-        fromStatus: previousStatus,
-        toStatus: status,
-        reason: requirement.reason,
-        details: { amount: gateAmount(facts).amount, threshold: settings.valueThreshold, commitment: facts.commitment },
-        at: now,
-      });
-    }
-    const hubspotStatus = newFacts.status === undefined || newFacts.status === null || newFacts.status === '' ? undefined : newFacts.status;
-    const hubspotDisagrees = newFacts.status !== undefined && hubspotStatus !== status && !(hubspotStatus === undefined && status === 'not_required');
-    if (!snapshot.deleted && ((previousStatus !== undefined && previousStatus !== status) || hubspotDisagrees)) {
-      const decision = latest ? await store.reviews.decisionFor(portalId, latest.id) : undefined;
-      await projectStatus(store, portalId, dealId, status, decision, now);
-    }
+    await recordStatus(ctx, { portalId, dealId, previousStatus, status, latest, facts, newFacts, requirement, settings, actor, now, deleted: snapshot.deleted });
 
     const pipeline = facts.pipeline ? await store.pipelines.get(portalId, facts.pipeline) : undefined;
     const evaluation = evaluateGate({ facts, pipeline, settings, latest, now });
-    if (snapshot.deleted || !evaluation.pastGate || evaluation.mayAdvance) {
-      const why = snapshot.deleted
-        ? 'the deal was deleted'
-        : !evaluation.pastGate
-          ? 'the deal is back before the gate'
-          : evaluation.reviewRequired
-            ? 'a decision covers the deal'
-            : 'the deal no longer needs review';
-      await resolveFlags(store, portalId, dealId, STANDING_FLAGS, why, now);
-    }
+    await resolveStandingFlags(ctx, portalId, dealId, snapshot.deleted, evaluation, now);
     return evaluation;
   });
+}
+
+/** What a reconciled deal's facts carry along to each step after they are stored. */
+interface FactsChange {
+  portalId: number;
+  dealId: string;
+  facts: DealFactsUpdate;
+  newFacts: DealFactsUpdate;
+  requirement: ReturnType<typeof reviewRequirement>;
+  settings: Settings;
+  actor: string;
+  now: number;
+}
+
+/**
+ * The active review no longer covers the deal (its commitment changed or went, or the deal was
+ * deleted): withdrawn while waiting for a commitment removed, else superseded; on a won deal whose
+ * approval keeps its weeks booked, the changed commitment's review opens by itself. Returns the
+ * deal's latest review after that.
+ */
+async function endUncoveredReview(ctx: GateStoreContext, change: FactsChange & { latest: Review }): Promise<Review> {
+  const { store } = ctx;
+  const { portalId, dealId, latest: uncovered, facts, newFacts, requirement, settings, actor, now } = change;
+  let latest = uncovered;
+  const why = newFacts.deleted === true ? 'the deal was deleted' : describeCommitmentChange(latest, facts);
+  const removeRequest = isOpenReview(latest) && (!facts.commitment || newFacts.deleted === true);
+  const wasApproval = isApproval(latest.status);
+  let moved: Review;
+  if (removeRequest) {
+    const withdrawn = transition(latest, 'withdraw', 'withdrawn', { actor, at: now, reason: why });
+    await store.reviews.update(portalId, withdrawn.review);
+    await store.audit.append(portalId, withdrawn.audit);
+    await completeReviewTasks(store, portalId, latest, now);
+    moved = withdrawn.review;
+  } else {
+    // Judged where the deal sits now (a won deal's approval keeps its weeks booked).
+    moved = await supersede(ctx, portalId, latest, { actor, at: now, reason: why }, facts);
+  }
+  if (wasApproval && newFacts.deleted !== true) {
+    await enqueueEffect(
+      store.outbox,
+      { portalId, dealId, effect: { kind: 'create_note', payload: { body: supersededNote(latest, why, requirement.reviewRequired) } }, dedupeKey: `review:${latest.id}:superseded` },
+      now,
+    );
+  }
+  latest = moved;
+  // A changed commitment on a won deal is post-sales work the contract now carries: its review
+  // opens by itself, also when it changes again before the review of the first change is decided
+  // (the approval it replaces still keeps its weeks booked).
+  const pipelineNow = facts.pipeline ? await store.pipelines.get(portalId, facts.pipeline) : undefined;
+  const summary = facts.commitmentSummary?.trim() ?? '';
+  const keepsBooking = moved.keepsBooking || (await store.reviews.listForDeal(portalId, dealId)).some((r) => r.keepsBooking);
+  if (
+    keepsBooking &&
+    requirement.reviewRequired &&
+    isWonStage(pipelineNow, facts.stage) &&
+    summary !== '' &&
+    facts.effortWeeks !== null &&
+    facts.effortWeeks > 0
+  ) {
+    latest = await openReviewWithTasks(store, settings, {
+      portalId,
+      dealId,
+      dealName: facts.name,
+      summary,
+      effortWeeks: facts.effortWeeks,
+      neededBy: null,
+      amount: gateAmount(facts).amount,
+      requestedBy: actor,
+      fromStatus: 'required',
+      at: now,
+    });
+  }
+  return latest;
+}
+
+/** The snapshot Dealgate keeps of the deal's facts (the owner kept when the facts do not say). */
+function snapshotOf(dealId: string, facts: DealFactsUpdate, newFacts: DealFactsUpdate, previous: DealSnapshot | undefined, now: number): DealSnapshot {
+  return {
+    dealId,
+    name: facts.name,
+    amount: facts.amount,
+    amountInHomeCurrency: facts.amountInHomeCurrency ?? null,
+    stage: facts.stage,
+    pipeline: facts.pipeline,
+    commitment: facts.commitment,
+    commitmentSummary: facts.commitmentSummary,
+    effortWeeks: facts.effortWeeks,
+    ownerId: newFacts.ownerId !== undefined ? newFacts.ownerId : previous?.ownerId ?? null,
+    deleted: newFacts.deleted === true,
+    sourceUpdatedAt: newFacts.updatedAt,
+    refreshedAt: now,
+  };
+}
+
+/** A changed status is an audit entry, and projected to HubSpot (also when HubSpot's copy disagrees). */
+async function recordStatus(
+  ctx: GateStoreContext,
+  change: FactsChange & { previousStatus: GateStatus | undefined; status: GateStatus; latest: Review | undefined; deleted: boolean },
+): Promise<void> {
+  const { store } = ctx;
+  const { portalId, dealId, previousStatus, status, latest, facts, newFacts, requirement, settings, actor, now } = change;
+  if (previousStatus !== undefined && previousStatus !== status) {
+    await store.audit.append(portalId, {
+      dealId,
+      reviewId: latest?.id ?? null,
+      action: 'gate_status_changed',
+      actor,
+      fromStatus: previousStatus,
+      toStatus: status,
+      reason: requirement.reason,
+      details: { amount: gateAmount(facts).amount, threshold: settings.valueThreshold, commitment: facts.commitment },
+      at: now,
+    });
+  }
+  const hubspotStatus = newFacts.status === undefined || newFacts.status === null || newFacts.status === '' ? undefined : newFacts.status;
+  const hubspotDisagrees = newFacts.status !== undefined && hubspotStatus !== status && !(hubspotStatus === undefined && status === 'not_required');
+  if (!change.deleted && ((previousStatus !== undefined && previousStatus !== status) || hubspotDisagrees)) {
+    const decision = latest ? await store.reviews.decisionFor(portalId, latest.id) : undefined;
+    await projectStatus(store, portalId, dealId, status, decision, now);
+  }
+}
+
+/** Flags that stand only while the deal sits past the gate uncovered are resolved once it no longer does. */
+async function resolveStandingFlags(ctx: GateStoreContext, portalId: number, dealId: string, deleted: boolean, evaluation: GateEvaluation, now: number): Promise<void> {
+  const { store } = ctx;
+  if (deleted || !evaluation.pastGate || evaluation.mayAdvance) {
+    const why = deleted
+      ? 'the deal was deleted'
+      : !evaluation.pastGate
+        ? 'the deal is back before the gate'
+        : evaluation.reviewRequired
+          ? 'a decision covers the deal'
+          : 'the deal no longer needs review';
+    await resolveFlags(store, portalId, dealId, STANDING_FLAGS, why, now);
+  }
 }
 
 /**
