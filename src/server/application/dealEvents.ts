@@ -2,7 +2,8 @@ import type { HubSpotDeal } from '../hubspot/gateway';
 import type { DealEventHandler, DealEventInput } from './dealEventHandler';
 import type { InboxEvent } from '../storage/inboxStore';
 import { actorOf, isDeletion, isOwnEvent, isStageEvent, SWEEP_SUBSCRIPTION } from './dealEventSource';
-import { observedFrom, type EnforcementContext, type ObservedDeal } from './enforcementGate';
+import { observedFrom, type ObservedDeal } from './dealFacts';
+import type { EnforcementContext } from './enforcementGate';
 import { pipelineOf } from './pipelineStages';
 import { enforce } from './stageEnforcement';
 

@@ -10,7 +10,7 @@ import {
   transition,
   type Review,
 } from '../domain/reviewLifecycle';
-import { classifyHubSpotError } from '../hubspot/gateway';
+import { classifyHubSpotError, type HubSpotDeal } from '../hubspot/gateway';
 import { COMMITMENT_PROPERTIES, enqueueEffect } from './effects';
 import type { OutboxRow } from '../storage/outboxStore';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
@@ -25,23 +25,44 @@ import { openReviewWithTasks, supersede } from './reviewOpening';
  * HubSpot says now, the card API with a deal it reads for the first time.
  */
 
-/** Facts of a deal, with when they were asked of HubSpot when they were (see withPendingWrites). */
-export interface ReadFacts extends DealFacts {
+/**
+ * A deal's facts as Dealgate observed them, at a time: read from HubSpot (a `HubSpotDeal`, through
+ * observedFrom), a webhook's value laid over the snapshot, or the snapshot itself. The application's
+ * one deal type: reconcileDealFacts stores it, the gate and enforcement judge it.
+ */
+export interface ObservedDeal extends DealFacts {
+  dealId: string;
+  ownerId: string | null;
+  /** HubSpot's time for these facts (the deal's last modification, or the event's occurrence). */
+  observedAt: number;
+  /** `dealgate_status` as HubSpot has it, when read from HubSpot: a projection that disagrees is written again. */
+  hubspotStatus?: string | null;
   /**
    * When Dealgate sent the read these facts come from (its clock); absent for facts it did not read
-   * from HubSpot just now (its snapshot, with a webhook's value laid over it).
+   * from HubSpot just now (its snapshot, with a webhook's value laid over it). See withPendingWrites.
    */
   readAt?: number;
+  /** HubSpot deleted the deal. */
+  deleted?: boolean;
 }
 
-/** New facts of a deal, as HubSpot has them (a `HubSpotDeal` from the gateway fits). */
-export interface DealFactsUpdate extends ReadFacts {
-  ownerId?: string | null;
-  /** The deal's `dealgate_status` in HubSpot when read: a projection that disagrees is written again. */
-  status?: string | null;
-  /** HubSpot's last-modified time of the deal. */
-  updatedAt: number;
-  deleted?: boolean;
+/** The deal as HubSpot answered it, as the facts the gate judges. */
+export function observedFrom(deal: HubSpotDeal): ObservedDeal {
+  return {
+    dealId: deal.id,
+    name: deal.name,
+    amount: deal.amount,
+    amountInHomeCurrency: deal.amountInHomeCurrency,
+    stage: deal.stage,
+    pipeline: deal.pipeline,
+    ownerId: deal.ownerId,
+    commitment: deal.commitment,
+    commitmentSummary: deal.commitmentSummary,
+    effortWeeks: deal.effortWeeks,
+    observedAt: deal.updatedAt,
+    hubspotStatus: deal.status,
+    readAt: deal.readAt,
+  };
 }
 
 /**
@@ -63,7 +84,7 @@ function ownWritesNotIn(store: Store, portalId: number, dealId: string, readAt: 
  * (ownWritesNotIn): a deal read between a review request and the delivery of its properties must
  * not look as if the rep had removed the commitment.
  */
-export async function withPendingWrites<F extends ReadFacts>(store: Store, portalId: number, dealId: string, facts: F): Promise<F> {
+export async function withPendingWrites<F extends ObservedDeal>(store: Store, portalId: number, dealId: string, facts: F): Promise<F> {
   let result = facts;
   for (const row of await ownWritesNotIn(store, portalId, dealId, facts.readAt)) {
     const properties = (row.payload as { properties?: Record<string, string> }).properties ?? {};
@@ -99,7 +120,7 @@ export async function reconcileDealFacts(
   ctx: GateStoreContext,
   portalId: number,
   dealId: string,
-  newFacts: DealFactsUpdate,
+  newFacts: ObservedDeal,
   actor: string,
 ): Promise<GateEvaluation> {
   const { store } = ctx;
@@ -134,8 +155,8 @@ export async function reconcileDealFacts(
 interface FactsChange {
   portalId: number;
   dealId: string;
-  facts: DealFactsUpdate;
-  newFacts: DealFactsUpdate;
+  facts: ObservedDeal;
+  newFacts: ObservedDeal;
   requirement: ReturnType<typeof reviewRequirement>;
   settings: Settings;
   actor: string;
@@ -205,7 +226,7 @@ async function endUncoveredReview(ctx: GateStoreContext, change: FactsChange & {
 }
 
 /** The snapshot Dealgate keeps of the deal's facts (the owner kept when the facts do not say). */
-function snapshotOf(dealId: string, facts: DealFactsUpdate, newFacts: DealFactsUpdate, previous: DealSnapshot | undefined, now: number): DealSnapshot {
+function snapshotOf(dealId: string, facts: ObservedDeal, newFacts: ObservedDeal, previous: DealSnapshot | undefined, now: number): DealSnapshot {
   return {
     dealId,
     name: facts.name,
@@ -218,7 +239,7 @@ function snapshotOf(dealId: string, facts: DealFactsUpdate, newFacts: DealFactsU
     effortWeeks: facts.effortWeeks,
     ownerId: newFacts.ownerId !== undefined ? newFacts.ownerId : previous?.ownerId ?? null,
     deleted: newFacts.deleted === true,
-    sourceUpdatedAt: newFacts.updatedAt,
+    sourceUpdatedAt: newFacts.observedAt,
     refreshedAt: now,
   };
 }
@@ -243,8 +264,8 @@ async function recordStatus(
       at: now,
     });
   }
-  const hubspotStatus = newFacts.status === undefined || newFacts.status === null || newFacts.status === '' ? undefined : newFacts.status;
-  const hubspotDisagrees = newFacts.status !== undefined && hubspotStatus !== status && !(hubspotStatus === undefined && status === 'not_required');
+  const hubspotStatus = newFacts.hubspotStatus === undefined || newFacts.hubspotStatus === null || newFacts.hubspotStatus === '' ? undefined : newFacts.hubspotStatus;
+  const hubspotDisagrees = newFacts.hubspotStatus !== undefined && hubspotStatus !== status && !(hubspotStatus === undefined && status === 'not_required');
   if (!change.deleted && ((previousStatus !== undefined && previousStatus !== status) || hubspotDisagrees)) {
     const decision = latest ? await store.reviews.decisionFor(portalId, latest.id) : undefined;
     await projectStatus(store, portalId, dealId, status, decision, now);
@@ -271,7 +292,7 @@ async function resolveStandingFlags(ctx: GateStoreContext, portalId: number, dea
  * it was moved to: `pastGate && !mayAdvance` means the move was not allowed). Reads settings, the
  * cached pipeline and the latest review; writes nothing.
  */
-export async function evaluateGateForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: ReadFacts, under?: Settings): Promise<GateEvaluation> {
+export async function evaluateGateForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: ObservedDeal, under?: Settings): Promise<GateEvaluation> {
   const { store } = ctx;
   const settings = under ?? (await effectiveSettings(ctx, portalId)).settings;
   const withOwn = await withPendingWrites(store, portalId, dealId, facts);
@@ -311,7 +332,7 @@ export async function refreshDeal(ctx: GateContext, portalId: number, dealId: st
     throw hubspotUnavailable(`the read of deal ${dealId}`, error);
   }
   if (!deal) throw notFound(`deal ${dealId} does not exist in HubSpot account ${portalId}`);
-  await reconcileDealFacts(ctx, portalId, dealId, deal, 'hubspot');
+  await reconcileDealFacts(ctx, portalId, dealId, observedFrom(deal), 'hubspot');
   const stored = await ctx.store.deals.get(portalId, dealId);
   if (!stored) throw new DealgateError('internal', `deal ${dealId} was read but not stored`);
   return stored;

@@ -1,23 +1,14 @@
 import type { GateStatus } from '../domain/vocabulary';
-import type { AfterClose, DealFacts } from '../domain/gatePolicy';
+import type { AfterClose } from '../domain/gatePolicy';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
-import type { HubSpotDeal } from '../hubspot/gateway';
+import type { ObservedDeal } from './dealFacts';
 
-/** The gate as enforcement of deal events sees it (the port gatePort.ts implements), and the facts it judges. */
+/** The gate as enforcement of deal events sees it (the port gatePort.ts implements). */
 
-/** The facts the gate reads, with where they came from and when. */
-export interface ObservedDeal extends DealFacts {
-  dealId: string;
-  ownerId: string | null;
-  /** HubSpot's time for these facts (the deal's last modification, or the event's occurrence). */
-  observedAt: number;
-  /** `dealgate_status` as HubSpot has it, when read from HubSpot (the gate rewrites a stale projection). */
-  hubspotStatus?: string | null;
-  /** When Dealgate sent the read, for facts read from HubSpot: its own writes delivered since are laid over them. */
-  readAt?: number;
-}
+// The facts it judges are the application's one deal type (dealFacts.ts); the name stays importable from here.
+export type { ObservedDeal } from './dealFacts';
 
 export interface StageMoveVerdict {
   allowed: boolean;
@@ -77,23 +68,4 @@ export interface EnforcementContext {
   clock: Clock;
   logger: Logger;
   gate: GatePort;
-}
-
-/** The deal as HubSpot answered it, as the facts the gate judges. */
-export function observedFrom(deal: HubSpotDeal): ObservedDeal {
-  return {
-    dealId: deal.id,
-    name: deal.name,
-    amount: deal.amount,
-    amountInHomeCurrency: deal.amountInHomeCurrency,
-    stage: deal.stage,
-    pipeline: deal.pipeline,
-    ownerId: deal.ownerId,
-    commitment: deal.commitment,
-    commitmentSummary: deal.commitmentSummary,
-    effortWeeks: deal.effortWeeks,
-    observedAt: deal.updatedAt,
-    hubspotStatus: deal.status,
-    readAt: deal.readAt,
-  };
 }

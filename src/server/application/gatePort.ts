@@ -7,19 +7,13 @@ import type { GatePort, ObservedDeal, RelaxedBy } from './enforcementGate';
 export function gatePort(ctx: GateStoreContext): GatePort {
   return {
     async reconcile(portalId, deal, actor) {
-      await reconcileDealFacts(
-        ctx,
-        portalId,
-        deal.dealId,
-        { ...deal, updatedAt: deal.observedAt, ...(deal.hubspotStatus !== undefined ? { status: deal.hubspotStatus } : {}) },
-        actor,
-      );
+      await reconcileDealFacts(ctx, portalId, deal.dealId, deal, actor);
     },
 
     async markDeleted(portalId, dealId, at) {
       const held = await ctx.store.deals.get(portalId, dealId);
       if (!held || held.deleted) return;
-      await reconcileDealFacts(ctx, portalId, dealId, { ...held, updatedAt: Math.max(at, held.sourceUpdatedAt), deleted: true }, 'hubspot');
+      await reconcileDealFacts(ctx, portalId, dealId, { ...held, observedAt: Math.max(at, held.sourceUpdatedAt), deleted: true }, 'hubspot');
     },
 
     async snapshot(portalId, dealId) {
