@@ -1,5 +1,5 @@
 import type { ApiErrorBody, GateResponse } from '../../extensions/contract/api';
-import { reconcileDealFacts } from '../../src/server/application/dealFacts';
+import { observedFrom, reconcileDealFacts } from '../../src/server/application/dealFacts';
 import { startHarness, projectedProperties, ADMIN, ESCALATION, OTHER_REP, REP, REVIEWER, SECOND_REVIEWER, START, type Harness } from './harness';
 
 const HOUR = 60 * 60 * 1000;
@@ -222,7 +222,7 @@ describe('card API: the review lifecycle', () => {
     h.sim.updateDealAsUser(dealId, { dealgate_commitment_summary: 'SSO with Okta and SCIM provisioning' }, { userId: Number(REP) });
     const changed = await h.ctx.gateway.getDeal(h.sim.portalId, dealId);
     if (!changed) throw new Error('deal vanished');
-    await reconcileDealFacts(h.ctx, h.sim.portalId, dealId, changed, REP);
+    await reconcileDealFacts(h.ctx, h.sim.portalId, dealId, observedFrom(changed), REP);
 
     const gate = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json;
     expect(gate.gate).toMatchObject({ status: 'required', mayAdvance: false });

@@ -1,17 +1,20 @@
-import type { GateStatus } from '../../../extensions/contract/api';
-import type { Clock } from '../shared/clock';
-import type { Logger } from '../shared/logger';
-import type { Store } from '../storage/store';
-import type { HubSpotDeal, StageChange } from '../hubspot/gateway';
-import type { AfterClose, DealFacts, Pipeline } from '../domain/gatePolicy';
-import { enqueueEffect } from './effects';
-import { SYSTEM_ACTOR } from '../domain/auditEntry';
+import type { HubSpotDeal } from '../hubspot/gateway';
 import type { DealEventHandler, DealEventInput } from './dealEventHandler';
 import type { InboxEvent } from '../storage/inboxStore';
 import type { ViolationCause } from '../storage/violationStore';
 import { flaggedNote, stageMoveNote } from './violationNote';
 import { flagCause } from './dealEffects';
 import { observeRevenueWin } from './revenueGoalWins';
+import { actorOf, isDeletion, isOwnEvent, isStageEvent, SWEEP_SUBSCRIPTION } from './dealEventSource';
+import { observedFrom, type ObservedDeal } from './dealFacts';
+import type { EnforcementContext } from './enforcementGate';
+import { pipelineOf } from './pipelineStages';
+import { enforce } from './stageEnforcement';
+
+// The port, the event's own facts and the revert window are defined beside the steps that use them; their names stay importable from here.
+export type { GatePort, ObservedDeal, RelaxedBy, StageMoveVerdict } from './enforcementGate';
+export { actorOf, isStageEvent, SWEEP_SUBSCRIPTION, sweepModeOf, type SweepMode } from './dealEventSource';
+export { OWN_REVERT_WINDOW_MS } from './stageEnforcement';
 
 /**
  * What a deal event does (HubSpot sends the new value only; see HUBSPOT.md, Webhooks):
@@ -25,108 +28,7 @@ import { observeRevenueWin } from './revenueGoalWins';
  *   are never reverted.
  */
 
-/** The facts the gate reads, with where they came from and when. */
-export interface ObservedDeal extends DealFacts {
-  dealId: string;
-  ownerId: string | null;
-  /** HubSpot's time for these facts (the deal's last modification, or the event's occurrence). */
-  observedAt: number;
-  /** `dealgate_status` as HubSpot has it, when read from HubSpot (the gate rewrites a stale projection). */
-  hubspotStatus?: string | null;
-  /** When Dealgate sent the read, for facts read from HubSpot: its own writes delivered since are laid over them. */
-  readAt?: number;
-}
-
-export interface StageMoveVerdict {
-  allowed: boolean;
-  /** `toStage` is past the pipeline's gate stage (a lost stage never is). */
-  pastGate: boolean;
-  /** The deal's gate status, to project onto `dealgate_status`. */
-  status: GateStatus;
-  /** Why review is (not) required, in words. */
-  reason: string;
-  gateStage: { id: string; label: string } | null;
-  /** The stage is won (closed, not lost): `afterClose` decides between moving it back and flagging it. */
-  inWonStage: boolean;
-  afterClose: AfterClose;
-}
-
-/** The settings change that let a deal pass, when the rule before it would have stopped the deal. */
-export interface RelaxedBy {
-  settingsChangeId: number;
-  changedBy: string;
-  changedAt: number;
-}
-
-/** The gate, as enforcement needs it. All run inside the inbox transaction (synchronous, store only). */
-export interface GatePort {
-  /** Stores the facts and applies what changed (requirement, stale approval, status projection). */
-  reconcile(portalId: number, deal: ObservedDeal, actor: string): Promise<void>;
-  /** Marks the deal deleted in the snapshot. */
-  markDeleted(portalId: number, dealId: string, at: number): Promise<void>;
-  /** The snapshot as Dealgate holds it, if any. */
-  snapshot(portalId: number, dealId: string): Promise<ObservedDeal | undefined>;
-  /** Whether the deal, with these facts, may sit in `toStage`. */
-  judgeStageMove(portalId: number, deal: ObservedDeal, toStage: string): Promise<StageMoveVerdict>;
-  /**
-   * The latest change of the gate's rule relaxed it so that this deal, which the rule before that
-   * change would have stopped, may sit where it is.
-   */
-  relaxedBy(portalId: number, deal: ObservedDeal): Promise<RelaxedBy | undefined>;
-  /**
-   * The rule in force at `at` (when the deal passed, or its fact changed) let the deal sit where it
-   * is, and a later change tightened the rule so that it no longer may: that change.
-   */
-  tightenedSince(portalId: number, deal: ObservedDeal, at: number): Promise<RelaxedBy | undefined>;
-  /** Flags a deal whose passage was legal when it happened (listed, a note, a task for its owner), once per change; true when it did. */
-  flagTightened(portalId: number, deal: ObservedDeal, change: RelaxedBy): Promise<boolean>;
-  /**
-   * Grows each time the deal gets an approval (the id of its latest approved review, 0 before):
-   * an approval that stops covering the deal is a new reason to act on the same passage.
-   */
-  coverageEpoch(portalId: number, dealId: string): Promise<number>;
-  /** The escalation reviewer (user id), who gets a task for a won deal flagged without sign-off. */
-  escalationReviewer(portalId: number): Promise<string | null>;
-}
-
-/** What a sweep of HubSpot asks of a deal it found (see the sweeps); `enforce` is an admin's action on a backfill flag. */
-export type SweepMode = 'backfill' | 'reconcile' | 'enforce';
-
-export const SWEEP_SUBSCRIPTION = 'dealgate.sweep';
-
-export function sweepModeOf(event: Pick<InboxEvent, 'subscriptionType' | 'propertyValue'>): SweepMode | null {
-  if (event.subscriptionType !== SWEEP_SUBSCRIPTION) return null;
-  const mode = event.propertyValue;
-  return mode === 'backfill' || mode === 'enforce' ? mode : 'reconcile';
-}
-
-export interface DealEventHandlerDeps {
-  store: Store;
-  clock: Clock;
-  logger: Logger;
-  gate: GatePort;
-}
-
-/** A revert Dealgate enqueued this recently that put the deal in a stage explains a move to that stage. */
-export const OWN_REVERT_WINDOW_MS = 24 * 60 * 60 * 1000;
-
-function observedFrom(deal: HubSpotDeal): ObservedDeal {
-  return {
-    dealId: deal.id,
-    name: deal.name,
-    amount: deal.amount,
-    amountInHomeCurrency: deal.amountInHomeCurrency,
-    stage: deal.stage,
-    pipeline: deal.pipeline,
-    ownerId: deal.ownerId,
-    commitment: deal.commitment,
-    commitmentSummary: deal.commitmentSummary,
-    effortWeeks: deal.effortWeeks,
-    observedAt: deal.updatedAt,
-    hubspotStatus: deal.status,
-    readAt: deal.readAt,
-  };
-}
+export type DealEventHandlerDeps = EnforcementContext;
 
 function toNumber(value: string | null): number | null {
   if (value === null || value.trim() === '') return null;
@@ -201,505 +103,87 @@ function withEventValue(snapshot: ObservedDeal, event: InboxEvent): ObservedDeal
   return next;
 }
 
-/** `userId:123` (HubSpot's UI) becomes the user id; anything else is HubSpot acting. */
-export function actorOf(event: Pick<InboxEvent, 'sourceId'>, entry?: StageChange): string {
-  if (entry?.updatedByUserId) return entry.updatedByUserId;
-  const match = /^userId:(\d+)$/.exec(event.sourceId ?? '');
-  return match?.[1] ?? 'hubspot';
-}
-
-function appIdOf(event: InboxEvent): string | null {
-  try {
-    const appId = (JSON.parse(event.payload) as { appId?: unknown }).appId;
-    return appId === undefined || appId === null ? null : String(appId);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Changes made with the app's own token: HubSpot records them as INTEGRATION with the app id as
- * the source (https://developers.hubspot.com/docs/api/crm/properties#property-history).
- */
-function isOwnChange(sourceType: string | null, sourceId: string | null, appId: string | null): boolean {
-  return appId !== null && sourceId === appId && (sourceType === 'INTEGRATION' || sourceType === 'APP');
-}
-
-/** The event reports a change made with the app's own token. */
-function isOwnEvent(event: InboxEvent): boolean {
-  return isOwnChange(event.changeSource, event.sourceId, appIdOf(event));
-}
-
-export function isStageEvent(event: Pick<InboxEvent, 'subscriptionType' | 'propertyName'>): boolean {
-  return event.subscriptionType === 'deal.propertyChange' && event.propertyName === 'dealstage';
-}
-
-function isDeletion(event: Pick<InboxEvent, 'subscriptionType'>): boolean {
-  return event.subscriptionType === 'deal.deletion';
-}
-
 export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHandler {
-  const { store, clock, logger, gate } = deps;
-
-  async function pipelineOf(portalId: number, pipelineId: string | null): Promise<Pipeline | undefined> {
-    return pipelineId === null ? undefined : await store.pipelines.get(portalId, pipelineId);
-  }
-
-  /**
-   * A stage event that cannot need a revert, judged from the snapshot alone (no HubSpot read): our
-   * own move, or a move into a known stage that is not past the gate. A move past the gate is
-   * always judged on the deal as HubSpot has it when we read it, since the facts that decide it
-   * (a commitment ticked a moment before the move) may sit in events not received yet.
-   */
-  async function plainlyAllowed(event: InboxEvent, snapshot: ObservedDeal): Promise<boolean> {
-    if (isOwnEvent(event)) return true;
-    const stage = event.propertyValue;
-    if (stage === null) return true;
-    const pipeline = await pipelineOf(event.portalId, snapshot.pipeline);
-    if (!pipeline || !pipeline.stages.some((s) => s.id === stage)) return false;
-    return !(await gate.judgeStageMove(event.portalId, { ...snapshot, stage }, stage)).pastGate;
-  }
-
-  /** An event about a fact the snapshot keeps, older than the snapshot: it arrived late, so only a read tells the truth. */
-  function arrivedLate(event: InboxEvent, snapshot: ObservedDeal): boolean {
-    return event.propertyName !== null && TRACKED_PROPERTIES.has(event.propertyName) && event.occurredAt < snapshot.observedAt;
-  }
-
-  /** Who is behind the state the deal is in, and what revealed it. */
-  interface Attribution {
-    cause: ViolationCause;
-    actor: string;
-    movedByUserId: string | null;
-    sourceType: string | null;
-    sourceId: string | null;
-    occurredAt: number;
-    changedProperty: string | null;
-  }
-
-  function attribute(event: InboxEvent, entry: StageChange | undefined, mode: SweepMode | null): Attribution {
-    const byEntry = (cause: ViolationCause): Attribution => {
-      const actor = actorOf(isStageEvent(event) ? event : { sourceId: null }, entry);
-      return {
-        cause,
-        actor,
-        movedByUserId: entry?.updatedByUserId ?? (/^\d+$/.test(actor) ? actor : null),
-        sourceType: entry?.sourceType ?? (mode === null ? event.changeSource : null),
-        sourceId: entry?.sourceId ?? (mode === null ? event.sourceId : null),
-        occurredAt: entry?.timestamp ?? event.occurredAt,
-        changedProperty: null,
-      };
-    };
-    if (mode === 'reconcile') return byEntry('reconciliation');
-    if (mode === 'enforce') return byEntry('enforced_backfill');
-    // A fact set before the deal moved past the gate: the move is what broke the rule.
-    if (isStageEvent(event) || (entry !== undefined && entry.timestamp >= event.occurredAt)) return byEntry('stage_move');
-    const actor = actorOf(event);
-    return {
-      cause: 'fact_change',
-      actor,
-      movedByUserId: /^\d+$/.test(actor) ? actor : null,
-      sourceType: event.changeSource,
-      sourceId: event.sourceId,
-      occurredAt: event.occurredAt,
-      changedProperty: event.propertyName,
-    };
-  }
-
-  /** Where a deal past the gate goes back to: the newest stage it sat in before that is not past the gate, else the gate stage. */
-  async function revertTarget(portalId: number, observed: ObservedDeal, fresh: HubSpotDeal, index: number, verdict: StageMoveVerdict, isMove: boolean) {
-    // A won deal found without sign-off (not moved there just now) goes back to the gate stage.
-    if (!isMove && verdict.inWonStage) return verdict.gateStage?.id;
-    for (let i = Math.max(index, 0) + 1; i < fresh.stageHistory.length; i += 1) {
-      const stageId = (fresh.stageHistory[i] as StageChange).value;
-      if (stageId === fresh.stage) continue;
-      const pipeline = await pipelineOfStage(portalId, fresh.pipeline, stageId);
-      if (!pipeline) continue;
-      if (!(await gate.judgeStageMove(portalId, { ...observed, pipeline: pipeline.id, stage: stageId }, stageId)).pastGate) return stageId;
-    }
-    return verdict.gateStage?.id;
-  }
-
-  async function pipelineOfStage(portalId: number, pipelineId: string | null, stageId: string): Promise<Pipeline | undefined> {
-    const pipeline = await pipelineOf(portalId, pipelineId);
-    return pipeline?.stages.some((s) => s.id === stageId) ? pipeline : (await store.pipelines.list(portalId)).find((p) => p.stages.some((s) => s.id === stageId));
-  }
-
-  async function stageLabel(portalId: number, pipelineId: string | null, stageId: string): Promise<string> {
-    return (await pipelineOfStage(portalId, pipelineId, stageId))?.stages.find((s) => s.id === stageId)?.label ?? stageId;
-  }
-
-  /** A deal that passed the gate only because the latest change of the rule relaxed it: recorded, naming that change's author. */
-  async function notePassage(event: InboxEvent, observed: ObservedDeal, entry: StageChange): Promise<void> {
-    const relaxed = await gate.relaxedBy(event.portalId, observed);
-    if (!relaxed) return;
-    const now = clock.now();
-    const stage = await stageLabel(event.portalId, observed.pipeline, entry.value);
-    const reason = `passed to ${stage} under a rule relaxed by user ${relaxed.changedBy} (settings change #${relaxed.settingsChangeId}, ${new Date(relaxed.changedAt).toISOString()}); the rule before it required a review`;
-    const id = await store.dealFlags.record(
-      { portalId: event.portalId, dealId: observed.dealId, kind: 'relaxed_passage', reason, settingsChangeId: relaxed.settingsChangeId, dedupeKey: `relaxed:${observed.dealId}:${entry.value}:${entry.timestamp}` },
-      now,
-    );
-    if (id === undefined) return;
-    await store.audit.append(event.portalId, {
-      dealId: observed.dealId,
-      reviewId: (await store.reviews.latestForDeal(event.portalId, observed.dealId))?.id ?? null,
-      action: 'passed_under_relaxed_rule',
-      actor: actorOf(event, entry),
-      fromStatus: null,
-      toStatus: null,
-      reason,
-      details: { settingsChangeId: relaxed.settingsChangeId, changedBy: relaxed.changedBy, stage: entry.value },
-      at: Math.max(now, entry.timestamp),
-    });
-  }
-
-  /**
-   * Judges the deal where it sits now, whatever event brought it here (its stage move, another
-   * fact's change, a sweep): past the gate and not covered, it is moved back (open stages, and won
-   * ones under afterClose=revert), flagged (won under afterClose=flag; found by the install sweep),
-   * and the attempt recorded, once per passage however many events or sweeps reveal it.
-   */
-  async function enforce(event: InboxEvent, fresh: HubSpotDeal): Promise<boolean> {
-    const portalId = event.portalId;
-    if (isOwnEvent(event) || fresh.stage === null) return false;
-    let mode = sweepModeOf(event);
-    const observed = observedFrom(fresh);
-    const verdict = await gate.judgeStageMove(portalId, observed, fresh.stage);
-    if (!verdict.pastGate) return false;
-    const stage = fresh.stage;
-    const appId = appIdOf(event);
-    // HubSpot's history is newest first; the entry for the deal's passage is the newest with its stage.
-    const index = fresh.stageHistory.findIndex((h) => h.value === stage);
-    const entry = index >= 0 ? fresh.stageHistory[index] : undefined;
-    if (entry && isOwnChange(entry.sourceType, entry.sourceId, appId)) return false;
-    const isMove = isStageEvent(event) && event.propertyValue === stage;
-    if (verdict.allowed) {
-      if (isMove && entry) await notePassage(event, observed, entry);
-      return false;
-    }
-    // The install sweep flags what predates Dealgate; a deal it finds moved past the gate since
-    // Dealgate was installed (before the pass began too: its webhook may come after the sweep, or
-    // never) is judged as the reconciliation judges it.
-    const watchedSince = mode === 'backfill' ? await backfillCutoff(event) : undefined;
-    if (mode === 'backfill' && entry && watchedSince !== undefined && entry.timestamp >= watchedSince) mode = 'reconcile';
-    // Flagged where it sits because its passage was legal (before install, before the rules
-    // tightened): a later edit or sweep of it leaves it flagged; a move past the gate since is judged.
-    // The webhook of the very move that put the deal here proves it was made under Dealgate's watch:
-    // a backfill flag the install sweep raised for that passage (the sweep got there first) does not stand.
-    const ownMoveWebhook = mode === null && isMove && entry !== undefined && event.occurredAt >= entry.timestamp;
-    if (mode !== 'enforce' && mode !== 'backfill' && await standsFlagged(portalId, fresh.id, entry, ownMoveWebhook)) return false;
-    if (isMove) {
-      // A move nobody identifiable made, to the stage a revert of ours set: our own revert landing.
-      const byUser = Boolean(entry?.updatedByUserId) || /^userId:/.test(event.sourceId ?? '');
-      const revert = byUser ? undefined : await store.outbox.recentRevert(portalId, fresh.id, event.occurredAt - OWN_REVERT_WINDOW_MS);
-      if (revert && revert.createdAt <= event.occurredAt && (revert.payload as { toStage?: unknown }).toStage === stage) return false;
-    }
-    const who = attribute(event, entry, mode);
-    // Done while the rule allowed it, and learnt of after a change tightened the rule (a late
-    // webhook, a sweep): legal when it happened, so flagged, not moved.
-    if (mode === null || mode === 'reconcile') {
-      const tightened = await gate.tightenedSince(portalId, observed, who.occurredAt);
-      if (tightened) return await gate.flagTightened(portalId, observed, tightened);
-    }
-    const epoch = await gate.coverageEpoch(portalId, fresh.id);
-    // One action per passage (the history entry that put the deal where it is) and approval:
-    // events that find the deal in the same state (moved twice before we read it, duplicates, the
-    // webhook and a sweep) act once.
-    const passage = entry ? `${fresh.id}:${stage}:${entry.timestamp}:e${epoch}` : undefined;
-    if (mode === 'backfill') return await flagFound(event, observed, verdict, passage);
-    const flag = verdict.inWonStage && verdict.afterClose === 'flag';
-    // The deal's move past the gate is what broke the rule (its own event, a fact set before it,
-    // a sweep finding it): it goes back where it came from. A fact changed on a deal sitting won
-    // sends it back to the gate stage.
-    const byMove = who.cause !== 'fact_change';
-    const acted = flag ? await flagWon(event, observed, verdict, passage, who, index, fresh) : await revert(event, observed, fresh, verdict, passage, who, index, byMove);
-    // Enforced: acted on now, or already (its passage reverted or flagged won before): the install flag is done either way.
-    if (mode === 'enforce') {
-      const by = enforcedBy(event);
-      await store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], `enforced by ${by === null ? 'an admin' : `user ${by}`}`, clock.now());
-    } else if (ownMoveWebhook) {
-      await store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], 'the move was made after Dealgate was installed (its webhook arrived after the install sweep): enforced as a move', clock.now());
-    }
-    return acted;
-  }
-
-  /** An open flag of a legal passage (found at install, caught by tightened rules) raised after the deal reached its stage. */
-  async function standsFlagged(portalId: number, dealId: string, entry: StageChange | undefined, ownMoveWebhook: boolean): Promise<boolean> {
-    return (await store.dealFlags.openForDeal(portalId, dealId))
-      .some((flag) => ((flag.kind === 'backfill' && !ownMoveWebhook) || flag.kind === 'rules_tightened') && (entry === undefined || entry.timestamp <= flag.createdAt));
-  }
-
-  /**
-   * From when a passage found by the install sweep was made under Dealgate's watch: the account's
-   * install (HubSpot sends webhooks from then on), or the pass's start if that is earlier or the
-   * install is unknown. A move between the install and the pass is not one that predates Dealgate:
-   * flagged, its own webhook would then find it flagged and leave it past the gate.
-   */
-  async function backfillCutoff(event: InboxEvent): Promise<number | undefined> {
-    const startedAt = sweepStartedAt(event);
-    const installedAt = (await store.accounts.get(event.portalId))?.installedAt;
-    if (installedAt === undefined) return startedAt;
-    return startedAt === undefined ? installedAt : Math.min(startedAt, installedAt);
-  }
-
-  /** When the sweep pass that found the deal started (sweepEvents.ts); undefined for events stored before it was recorded. */
-  function sweepStartedAt(event: InboxEvent): number | undefined {
-    try {
-      const at = (JSON.parse(event.payload) as { startedAt?: unknown }).startedAt;
-      return typeof at === 'number' && Number.isFinite(at) ? at : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  function enforcedBy(event: InboxEvent): string | null {
-    try {
-      const by = (JSON.parse(event.payload) as { actor?: unknown }).actor;
-      return typeof by === 'string' ? by : null;
-    } catch {
-      return null;
-    }
-  }
-
-  async function recordViolation(event: InboxEvent, dealId: string, who: Attribution, fromStage: string, toStage: string, action: 'reverted' | 'flagged'): Promise<number | undefined> {
-    return await store.gateViolations.record(
-      {
-        portalId: event.portalId,
-        dealId,
-        movedByUserId: who.movedByUserId,
-        sourceType: who.sourceType,
-        sourceId: who.sourceId,
-        fromStage,
-        toStage,
-        occurredAt: who.occurredAt,
-        inboxEventId: event.id,
-        action,
-        cause: who.cause,
-        changedProperty: who.changedProperty,
-      },
-      clock.now(),
-    );
-  }
-
-  async function revert(
-    event: InboxEvent,
-    observed: ObservedDeal,
-    fresh: HubSpotDeal,
-    verdict: StageMoveVerdict,
-    passage: string | undefined,
-    who: Attribution,
-    index: number,
-    isMove: boolean,
-  ): Promise<boolean> {
-    const portalId = event.portalId;
-    const movedTo = fresh.stage as string;
-    const backTo = await revertTarget(portalId, observed, fresh, index, verdict, isMove);
-    if (!backTo || backTo === movedTo) {
-      logger.warn({ portalId, dealId: fresh.id, stage: movedTo }, 'a deal past the gate cannot be moved back: no earlier stage and no gate stage');
-      return false;
-    }
-    const backToPipeline = await pipelineOfStage(portalId, fresh.pipeline, backTo);
-    const now = clock.now();
-    const entry = index >= 0 ? fresh.stageHistory[index] : undefined;
-    const revertEffect = {
-      kind: 'revert_stage' as const,
-      payload: {
-        toStage: backTo,
-        fromStage: movedTo,
-        // The stage it came from may be in another pipeline (HubSpot moves the deal to a stage's
-        // pipeline along with the stage): the revert then restores that pipeline too.
-        ...(backToPipeline && backToPipeline.id !== fresh.pipeline ? { toPipeline: backToPipeline.id } : {}),
-        ...(entry ? { movedAt: entry.timestamp } : {}),
-      },
-    };
-    const moveKey = passage === undefined ? undefined : `gate:${passage}`;
-    if (moveKey !== undefined && await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: revertEffect, dedupeKey: `${moveKey}:revert` }, now) === undefined) {
-      return false;
-    }
-    const violationId = await recordViolation(event, fresh.id, who, backTo, movedTo, 'reverted');
-    if (violationId === undefined) {
-      // Only a second application of the same inbox event gets here, which its transaction rules out.
-      if (moveKey !== undefined) throw new Error(`inbox event ${event.id} recorded its violation already`);
-      return false;
-    }
-    const key = moveKey ?? `violation:${violationId}`;
-    if (moveKey === undefined) await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: revertEffect, dedupeKey: `${key}:revert` }, now);
-    await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
-    const from = await stageLabel(portalId, fresh.pipeline, backTo);
-    const to = await stageLabel(portalId, fresh.pipeline, movedTo);
-    const change = who.cause === 'fact_change' ? { property: who.changedProperty } : who.cause === 'reconciliation' ? { found: 'reconciliation' as const } : undefined;
-    await enqueueEffect(
-      store.outbox,
-      {
-        portalId,
-        dealId: fresh.id,
-        effect: { kind: 'create_note', payload: { body: stageMoveNote({ movedBy: who.actor, from, to, verdict, gateLabel: verdict.gateStage?.label ?? null, change }) } },
-        dedupeKey: `${key}:note`,
-      },
-      now,
-    );
-    const what = who.cause === 'fact_change' ? `${who.changedProperty ?? 'a fact'} changed by ${describeActor(who.actor)} while it sat in ${to}` : `moved there by ${describeActor(who.actor)}`;
-    await store.audit.append(portalId, {
-      dealId: fresh.id,
-      reviewId: (await store.reviews.latestForDeal(portalId, fresh.id))?.id ?? null,
-      action: 'stage_move_reverted',
-      // Dealgate moves the deal back; who put it past the gate is the violation's entry.
-      actor: SYSTEM_ACTOR,
-      fromStatus: verdict.status,
-      toStatus: verdict.status,
-      reason: `moved back from ${to} to ${from} (${what} without sign-off): ${verdict.reason}`,
-      details: { violationId, fromStage: backTo, toStage: movedTo, sourceType: who.sourceType, cause: who.cause, changedProperty: who.changedProperty },
-      // Never before what it undoes, even when HubSpot's clock runs ahead of ours.
-      at: Math.max(now, who.occurredAt),
-    });
-    logger.info({ portalId, dealId: fresh.id, movedBy: who.actor, from: backTo, to: movedTo, cause: who.cause }, 'deal past the gate without sign-off moved back');
-    return true;
-  }
-
-  /** A won deal under afterClose=flag: it stays won; the violation, the status, a note and tasks for its owner and the escalation reviewer say so. */
-  async function flagWon(
-    event: InboxEvent,
-    observed: ObservedDeal,
-    verdict: StageMoveVerdict,
-    passage: string | undefined,
-    who: Attribution,
-    index: number,
-    fresh: HubSpotDeal,
-  ): Promise<boolean> {
-    const portalId = event.portalId;
-    const now = clock.now();
-    const stage = fresh.stage as string;
-    const passageKey = `after_close:${passage ?? `event:${event.id}`}`;
-    const to = await stageLabel(portalId, fresh.pipeline, stage);
-    const reason = `won (${to}) without a technical review sign-off: ${verdict.reason}`;
-    // One open flag per passage; once it resolved (covered, or no longer needing review), the same
-    // passage found uncovered again is a new cause: flagged again, under the next key.
-    const open = (await store.dealFlags.openForDeal(portalId, fresh.id)).some((f) => f.kind === 'after_close' && (f.dedupeKey === passageKey || f.dedupeKey.startsWith(`${passageKey}:again`)));
-    if (open) return false;
-    let key = passageKey;
-    let flagId = await store.dealFlags.record({ portalId, dealId: fresh.id, kind: 'after_close', reason, settingsChangeId: null, dedupeKey: key }, now);
-    for (let again = 2; flagId === undefined; again += 1) {
-      key = `${passageKey}:again${again}`;
-      flagId = await store.dealFlags.record({ portalId, dealId: fresh.id, kind: 'after_close', reason, settingsChangeId: null, dedupeKey: key }, now);
-    }
-    const previous = fresh.stageHistory.slice(Math.max(index, 0) + 1).find((h) => h.value !== stage)?.value ?? verdict.gateStage?.id ?? stage;
-    const violationId = await recordViolation(event, fresh.id, who, previous, stage, 'flagged');
-    await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
-    const body = flaggedNote({ by: who.actor, stage: to, verdict, gateLabel: verdict.gateStage?.label ?? null, cause: who.cause, property: who.changedProperty });
-    await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'create_note', payload: { body } } , dedupeKey: `${key}:note` }, now);
-    const subject = `Won without technical sign-off: ${observed.name ?? `deal ${fresh.id}`}`;
-    const due = now + 24 * 60 * 60 * 1000;
-    // The deal's owner (by owner id) and the escalation reviewer (by user id) are told.
-    const escalation = await gate.escalationReviewer(portalId);
-    const assignees = [
-      ...(observed.ownerId !== null ? [{ who: 'owner', ownerId: observed.ownerId, ownerUserId: null }] : []),
-      ...(escalation !== null ? [{ who: 'escalation', ownerUserId: escalation }] : []),
-    ];
-    for (const { who, ...assignee } of assignees) {
-      await enqueueEffect(
-        store.outbox,
-        { portalId, dealId: fresh.id, effect: { kind: 'create_task', payload: { subject, body, ...assignee, dueAt: due } }, dedupeKey: `${key}:task:${who}`, cause: flagCause(flagId) },
-        now,
-      );
-    }
-    await store.audit.append(portalId, {
-      dealId: fresh.id,
-      reviewId: (await store.reviews.latestForDeal(portalId, fresh.id))?.id ?? null,
-      action: 'deal_flagged',
-      actor: SYSTEM_ACTOR,
-      fromStatus: verdict.status,
-      toStatus: verdict.status,
-      reason: `flagged, not moved (afterClose is flag): ${reason}`,
-      details: { flagId, violationId: violationId ?? null, stage, cause: who.cause, changedProperty: who.changedProperty },
-      at: Math.max(now, who.occurredAt),
-    });
-    logger.info({ portalId, dealId: fresh.id, stage, cause: who.cause }, 'won deal without sign-off flagged');
-    return true;
-  }
-
-  /** Found by the install sweep: it predates Dealgate, so it is flagged (listed for an admin to enforce), never moved. */
-  async function flagFound(event: InboxEvent, observed: ObservedDeal, verdict: StageMoveVerdict, passage: string | undefined): Promise<boolean> {
-    const portalId = event.portalId;
-    const now = clock.now();
-    const stage = observed.stage as string;
-    const reason = `sits in ${await stageLabel(portalId, observed.pipeline, stage)}, past the gate, without a technical review sign-off (found when Dealgate was installed): ${verdict.reason}`;
-    const flagId = await store.dealFlags.record(
-      { portalId, dealId: observed.dealId, kind: 'backfill', reason, settingsChangeId: null, dedupeKey: `backfill:${passage ?? observed.dealId}` },
-      now,
-    );
-    if (flagId === undefined) return false;
-    await enqueueEffect(store.outbox, { portalId, dealId: observed.dealId, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
-    await store.audit.append(portalId, {
-      dealId: observed.dealId,
-      reviewId: (await store.reviews.latestForDeal(portalId, observed.dealId))?.id ?? null,
-      action: 'deal_flagged',
-      actor: SYSTEM_ACTOR,
-      fromStatus: verdict.status,
-      toStatus: verdict.status,
-      reason: `flagged by the install sweep: ${reason}`,
-      details: { flagId, stage },
-      at: now,
-    });
-    return true;
-  }
-
   return {
-    async needsFreshDeal(portalId, dealId, events) {
-      if (events.every(isDeletion)) return false;
-      if (events.some((e) => e.subscriptionType === SWEEP_SUBSCRIPTION)) return true;
-      const snapshot = await gate.snapshot(portalId, dealId);
-      if (!snapshot) return true;
-      // A fact of a deal that sits past the gate changed: whether a decision still covers it is judged on HubSpot's current deal.
-      const pastGate = async () => snapshot.stage !== null && (await gate.judgeStageMove(portalId, snapshot, snapshot.stage)).pastGate;
-      for (const e of events) {
-        if (e.subscriptionType === 'deal.creation' || e.subscriptionType === 'deal.restore' || e.propertyName === 'pipeline') return true;
-        if (await arrivedLate(e, snapshot)) return true;
-        // The home-currency amount is HubSpot's to compute: an amount change is read back.
-        if (e.propertyName === 'deal_currency_code') return true;
-        if (e.propertyName === 'amount' && snapshot.amountInHomeCurrency !== undefined && snapshot.amountInHomeCurrency !== null) return true;
-        if (e.propertyName !== null && GATING_FACTS.has(e.propertyName) && !isOwnEvent(e) && (await pastGate())) return true;
-        if (isStageEvent(e) && !(await plainlyAllowed(e, snapshot))) return true;
-      }
-      return false;
-    },
-
-    async unknownStage(portalId, fresh) {
-      const pipeline = await pipelineOf(portalId, fresh.pipeline);
-      return !pipeline || (fresh.stage !== null && !pipeline.stages.some((s) => s.id === fresh.stage));
-    },
-
-    async apply({ event, fresh, goneFromHubSpot }: DealEventInput) {
-      const portalId = event.portalId;
-      // Everything below reads the deal's facts and review and writes on them: after the card's
-      // actions on the deal that committed before, and before those that come now (they wait).
-      await store.deals.lockForChange(portalId, event.objectId);
-      if (isDeletion(event) || goneFromHubSpot) {
-        await gate.markDeleted(portalId, event.objectId, event.occurredAt);
-        await observeRevenueWin(deps, portalId, event.objectId, event.occurredAt);
-        return false;
-      }
-      const actor = actorOf(event);
-      // A rep's edit of the commitment in HubSpot wins over our write of it still waiting in the
-      // outbox (HubSpot slow or rate limiting): that write would silently undo the edit.
-      if (event.propertyName !== null && REP_WRITTEN.has(event.propertyName) && !isOwnEvent(event)) {
-        await store.outbox.yieldToLaterChange(portalId, event.objectId, event.propertyName, event.occurredAt, clock.now());
-      }
-      if (fresh) {
-        await gate.reconcile(portalId, observedFrom(fresh), actor);
-      } else {
-        const snapshot = await gate.snapshot(portalId, event.objectId);
-        if (snapshot) await gate.reconcile(portalId, withEventValue(snapshot, event), actor);
-      }
-      // Every event whose deal was read is judged on the deal as it is now, not only stage moves.
-      const acted = fresh !== undefined ? await enforce(event, fresh) : false;
-      // The revenue goal counts the deal's win (or takes it off), on the facts just applied.
-      const wonAt = fresh?.stageHistory.find((h) => h.value === fresh.stage)?.timestamp ?? event.occurredAt;
-      await observeRevenueWin(deps, portalId, event.objectId, wonAt);
-      return acted;
-    },
+    needsFreshDeal: (portalId, dealId, events) => needsFreshDeal(deps, portalId, dealId, events),
+    unknownStage: (portalId, fresh) => unknownStage(deps, portalId, fresh),
+    apply: (input) => apply(deps, input),
   };
 }
 
-function describeActor(actor: string): string {
-  return /^\d+$/.test(actor) ? `user ${actor}` : actor === 'hubspot' ? 'an automation or integration' : actor;
+/**
+ * A stage event that cannot need a revert, judged from the snapshot alone (no HubSpot read): our
+ * own move, or a move into a known stage that is not past the gate. A move past the gate is
+ * always judged on the deal as HubSpot has it when we read it, since the facts that decide it
+ * (a commitment ticked a moment before the move) may sit in events not received yet.
+ */
+async function plainlyAllowed(ctx: EnforcementContext, event: InboxEvent, snapshot: ObservedDeal): Promise<boolean> {
+  const { gate } = ctx;
+  if (isOwnEvent(event)) return true;
+  const stage = event.propertyValue;
+  if (stage === null) return true;
+  const pipeline = await pipelineOf(ctx, event.portalId, snapshot.pipeline);
+  if (!pipeline || !pipeline.stages.some((s) => s.id === stage)) return false;
+  return !(await gate.judgeStageMove(event.portalId, { ...snapshot, stage }, stage)).pastGate;
+}
+
+/** An event about a fact the snapshot keeps, older than the snapshot: it arrived late, so only a read tells the truth. */
+function arrivedLate(event: InboxEvent, snapshot: ObservedDeal): boolean {
+  return event.propertyName !== null && TRACKED_PROPERTIES.has(event.propertyName) && event.occurredAt < snapshot.observedAt;
+}
+
+async function needsFreshDeal(ctx: EnforcementContext, portalId: number, dealId: string, events: readonly InboxEvent[]): Promise<boolean> {
+  const { gate } = ctx;
+  if (events.every(isDeletion)) return false;
+  if (events.some((e) => e.subscriptionType === SWEEP_SUBSCRIPTION)) return true;
+  const snapshot = await gate.snapshot(portalId, dealId);
+  if (!snapshot) return true;
+  // A fact of a deal that sits past the gate changed: whether a decision still covers it is judged on HubSpot's current deal.
+  const pastGate = async () => snapshot.stage !== null && (await gate.judgeStageMove(portalId, snapshot, snapshot.stage)).pastGate;
+  for (const e of events) {
+    if (e.subscriptionType === 'deal.creation' || e.subscriptionType === 'deal.restore' || e.propertyName === 'pipeline') return true;
+    if (await arrivedLate(e, snapshot)) return true;
+    // The home-currency amount is HubSpot's to compute: an amount change is read back.
+    if (e.propertyName === 'deal_currency_code') return true;
+    if (e.propertyName === 'amount' && snapshot.amountInHomeCurrency !== undefined && snapshot.amountInHomeCurrency !== null) return true;
+    if (e.propertyName !== null && GATING_FACTS.has(e.propertyName) && !isOwnEvent(e) && (await pastGate())) return true;
+    if (isStageEvent(e) && !(await plainlyAllowed(ctx, e, snapshot))) return true;
+  }
+  return false;
+}
+
+async function unknownStage(ctx: EnforcementContext, portalId: number, fresh: HubSpotDeal): Promise<boolean> {
+  const pipeline = await pipelineOf(ctx, portalId, fresh.pipeline);
+  return !pipeline || (fresh.stage !== null && !pipeline.stages.some((s) => s.id === fresh.stage));
+}
+
+async function apply(ctx: EnforcementContext, { event, fresh, goneFromHubSpot }: DealEventInput): Promise<boolean> {
+  const { store, clock, gate } = ctx;
+  const portalId = event.portalId;
+  // Everything below reads the deal's facts and review and writes on them: after the card's
+  // actions on the deal that committed before, and before those that come now (they wait).
+  await store.deals.lockForChange(portalId, event.objectId);
+  if (isDeletion(event) || goneFromHubSpot) {
+    await gate.markDeleted(portalId, event.objectId, event.occurredAt);
+    await observeRevenueWin(ctx, portalId, event.objectId, event.occurredAt);
+    return false;
+  }
+  const actor = actorOf(event);
+  // A rep's edit of the commitment in HubSpot wins over our write of it still waiting in the
+  // outbox (HubSpot slow or rate limiting): that write would silently undo the edit.
+  if (event.propertyName !== null && REP_WRITTEN.has(event.propertyName) && !isOwnEvent(event)) {
+    await store.outbox.yieldToLaterChange(portalId, event.objectId, event.propertyName, event.occurredAt, clock.now());
+  }
+  if (fresh) {
+    await gate.reconcile(portalId, observedFrom(fresh), actor);
+  } else {
+    const snapshot = await gate.snapshot(portalId, event.objectId);
+    if (snapshot) await gate.reconcile(portalId, withEventValue(snapshot, event), actor);
+  }
+  // Every event whose deal was read is judged on the deal as it is now, not only stage moves.
+  const acted = fresh !== undefined ? await enforce(ctx, event, fresh) : false;
+  // The revenue goal counts the deal's win (or takes it off), on the facts just applied.
+  const wonAt = fresh?.stageHistory.find((h) => h.value === fresh.stage)?.timestamp ?? event.occurredAt;
+  await observeRevenueWin(ctx, portalId, event.objectId, wonAt);
+  return acted;
 }

@@ -10,7 +10,7 @@ import {
   transition,
   type Review,
 } from '../domain/reviewLifecycle';
-import { classifyHubSpotError } from '../hubspot/gateway';
+import { classifyHubSpotError, type HubSpotDeal } from '../hubspot/gateway';
 import { COMMITMENT_PROPERTIES, enqueueEffect } from './effects';
 import type { OutboxRow } from '../storage/outboxStore';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
@@ -25,23 +25,44 @@ import { openReviewWithTasks, supersede } from './reviewOpening';
  * HubSpot says now, the card API with a deal it reads for the first time.
  */
 
-/** Facts of a deal, with when they were asked of HubSpot when they were (see withPendingWrites). */
-export interface ReadFacts extends DealFacts {
+/**
+ * A deal's facts as Dealgate observed them, at a time: read from HubSpot (a `HubSpotDeal`, through
+ * observedFrom), a webhook's value laid over the snapshot, or the snapshot itself. The application's
+ * one deal type: reconcileDealFacts stores it, the gate and enforcement judge it.
+ */
+export interface ObservedDeal extends DealFacts {
+  dealId: string;
+  ownerId: string | null;
+  /** HubSpot's time for these facts (the deal's last modification, or the event's occurrence). */
+  observedAt: number;
+  /** `dealgate_status` as HubSpot has it, when read from HubSpot: a projection that disagrees is written again. */
+  hubspotStatus?: string | null;
   /**
    * When Dealgate sent the read these facts come from (its clock); absent for facts it did not read
-   * from HubSpot just now (its snapshot, with a webhook's value laid over it).
+   * from HubSpot just now (its snapshot, with a webhook's value laid over it). See withPendingWrites.
    */
   readAt?: number;
+  /** HubSpot deleted the deal. */
+  deleted?: boolean;
 }
 
-/** New facts of a deal, as HubSpot has them (a `HubSpotDeal` from the gateway fits). */
-export interface DealFactsUpdate extends ReadFacts {
-  ownerId?: string | null;
-  /** The deal's `dealgate_status` in HubSpot when read: a projection that disagrees is written again. */
-  status?: string | null;
-  /** HubSpot's last-modified time of the deal. */
-  updatedAt: number;
-  deleted?: boolean;
+/** The deal as HubSpot answered it, as the facts the gate judges. */
+export function observedFrom(deal: HubSpotDeal): ObservedDeal {
+  return {
+    dealId: deal.id,
+    name: deal.name,
+    amount: deal.amount,
+    amountInHomeCurrency: deal.amountInHomeCurrency,
+    stage: deal.stage,
+    pipeline: deal.pipeline,
+    ownerId: deal.ownerId,
+    commitment: deal.commitment,
+    commitmentSummary: deal.commitmentSummary,
+    effortWeeks: deal.effortWeeks,
+    observedAt: deal.updatedAt,
+    hubspotStatus: deal.status,
+    readAt: deal.readAt,
+  };
 }
 
 /**
@@ -63,7 +84,7 @@ function ownWritesNotIn(store: Store, portalId: number, dealId: string, readAt: 
  * (ownWritesNotIn): a deal read between a review request and the delivery of its properties must
  * not look as if the rep had removed the commitment.
  */
-export async function withPendingWrites<F extends ReadFacts>(store: Store, portalId: number, dealId: string, facts: F): Promise<F> {
+export async function withPendingWrites<F extends ObservedDeal>(store: Store, portalId: number, dealId: string, facts: F): Promise<F> {
   let result = facts;
   for (const row of await ownWritesNotIn(store, portalId, dealId, facts.readAt)) {
     const properties = (row.payload as { properties?: Record<string, string> }).properties ?? {};
@@ -99,7 +120,7 @@ export async function reconcileDealFacts(
   ctx: GateStoreContext,
   portalId: number,
   dealId: string,
-  newFacts: DealFactsUpdate,
+  newFacts: ObservedDeal,
   actor: string,
 ): Promise<GateEvaluation> {
   const { store } = ctx;
@@ -114,109 +135,156 @@ export async function reconcileDealFacts(
     const requirement = reviewRequirement(facts, settings.valueThreshold);
 
     if (latest && isActiveReview(latest) && (newFacts.deleted === true || !coversCommitment(latest, facts))) {
-      const why = newFacts.deleted === true ? 'the deal was deleted' : describeCommitmentChange(latest, facts);
-      const removeRequest = isOpenReview(latest) && (!facts.commitment || newFacts.deleted === true);
-      const wasApproval = isApproval(latest.status);
-      let moved: Review;
-      if (removeRequest) {
-        const withdrawn = transition(latest, 'withdraw', 'withdrawn', { actor, at: now, reason: why });
-        await store.reviews.update(portalId, withdrawn.review);
-        await store.audit.append(portalId, withdrawn.audit);
-        await completeReviewTasks(store, portalId, latest, now);
-        moved = withdrawn.review;
-      } else {
-        // Judged where the deal sits now (a won deal's approval keeps its weeks booked).
-        moved = await supersede(ctx, portalId, latest, { actor, at: now, reason: why }, facts);
-      }
-      if (wasApproval && newFacts.deleted !== true) {
-        await enqueueEffect(
-          store.outbox,
-          { portalId, dealId, effect: { kind: 'create_note', payload: { body: supersededNote(latest, why, requirement.reviewRequired) } }, dedupeKey: `review:${latest.id}:superseded` },
-          now,
-        );
-      }
-      latest = moved;
-      // A changed commitment on a won deal is post-sales work the contract now carries: its review
-      // opens by itself, also when it changes again before the review of the first change is decided
-      // (the approval it replaces still keeps its weeks booked).
-      const pipelineNow = facts.pipeline ? await store.pipelines.get(portalId, facts.pipeline) : undefined;
-      const summary = facts.commitmentSummary?.trim() ?? '';
-      const keepsBooking = moved.keepsBooking || (await store.reviews.listForDeal(portalId, dealId)).some((r) => r.keepsBooking);
-      if (
-        keepsBooking &&
-        requirement.reviewRequired &&
-        isWonStage(pipelineNow, facts.stage) &&
-        summary !== '' &&
-        facts.effortWeeks !== null &&
-        facts.effortWeeks > 0
-      ) {
-        latest = await openReviewWithTasks(store, settings, {
-          portalId,
-          dealId,
-          dealName: facts.name,
-          summary,
-          effortWeeks: facts.effortWeeks,
-          neededBy: null,
-          amount: gateAmount(facts).amount,
-          requestedBy: actor,
-          fromStatus: 'required',
-          at: now,
-        });
-      }
+      latest = await endUncoveredReview(ctx, { portalId, dealId, latest, facts, newFacts, requirement, settings, actor, now });
     }
 
-    const snapshot: DealSnapshot = {
-      dealId,
-      name: facts.name,
-      amount: facts.amount,
-      amountInHomeCurrency: facts.amountInHomeCurrency ?? null,
-      stage: facts.stage,
-      pipeline: facts.pipeline,
-      commitment: facts.commitment,
-      commitmentSummary: facts.commitmentSummary,
-      effortWeeks: facts.effortWeeks,
-      ownerId: newFacts.ownerId !== undefined ? newFacts.ownerId : previous?.ownerId ?? null,
-      deleted: newFacts.deleted === true,
-      sourceUpdatedAt: newFacts.updatedAt,
-      refreshedAt: now,
-    };
+    const snapshot = snapshotOf(dealId, facts, newFacts, previous, now);
     await store.deals.upsert(portalId, snapshot);
 
     const status = statusOf(facts, settings, latest, now);
-    if (previousStatus !== undefined && previousStatus !== status) {
-      await store.audit.append(portalId, {
-        dealId,
-        reviewId: latest?.id ?? null,
-        action: 'gate_status_changed',
-        actor,
-        fromStatus: previousStatus,
-        toStatus: status,
-        reason: requirement.reason,
-        details: { amount: gateAmount(facts).amount, threshold: settings.valueThreshold, commitment: facts.commitment },
-        at: now,
-      });
-    }
-    const hubspotStatus = newFacts.status === undefined || newFacts.status === null || newFacts.status === '' ? undefined : newFacts.status;
-    const hubspotDisagrees = newFacts.status !== undefined && hubspotStatus !== status && !(hubspotStatus === undefined && status === 'not_required');
-    if (!snapshot.deleted && ((previousStatus !== undefined && previousStatus !== status) || hubspotDisagrees)) {
-      const decision = latest ? await store.reviews.decisionFor(portalId, latest.id) : undefined;
-      await projectStatus(store, portalId, dealId, status, decision, now);
-    }
+    await recordStatus(ctx, { portalId, dealId, previousStatus, status, latest, facts, newFacts, requirement, settings, actor, now, deleted: snapshot.deleted });
 
     const pipeline = facts.pipeline ? await store.pipelines.get(portalId, facts.pipeline) : undefined;
     const evaluation = evaluateGate({ facts, pipeline, settings, latest, now });
-    if (snapshot.deleted || !evaluation.pastGate || evaluation.mayAdvance) {
-      const why = snapshot.deleted
-        ? 'the deal was deleted'
-        : !evaluation.pastGate
-          ? 'the deal is back before the gate'
-          : evaluation.reviewRequired
-            ? 'a decision covers the deal'
-            : 'the deal no longer needs review';
-      await resolveFlags(store, portalId, dealId, STANDING_FLAGS, why, now);
-    }
+    await resolveStandingFlags(ctx, portalId, dealId, snapshot.deleted, evaluation, now);
     return evaluation;
   });
+}
+
+/** What a reconciled deal's facts carry along to each step after they are stored. */
+interface FactsChange {
+  portalId: number;
+  dealId: string;
+  facts: ObservedDeal;
+  newFacts: ObservedDeal;
+  requirement: ReturnType<typeof reviewRequirement>;
+  settings: Settings;
+  actor: string;
+  now: number;
+}
+
+/**
+ * The active review no longer covers the deal (its commitment changed or went, or the deal was
+ * deleted): withdrawn while waiting for a commitment removed, else superseded; on a won deal whose
+ * approval keeps its weeks booked, the changed commitment's review opens by itself. Returns the
+ * deal's latest review after that.
+ */
+async function endUncoveredReview(ctx: GateStoreContext, change: FactsChange & { latest: Review }): Promise<Review> {
+  const { store } = ctx;
+  const { portalId, dealId, latest: uncovered, facts, newFacts, requirement, settings, actor, now } = change;
+  let latest = uncovered;
+  const why = newFacts.deleted === true ? 'the deal was deleted' : describeCommitmentChange(latest, facts);
+  const removeRequest = isOpenReview(latest) && (!facts.commitment || newFacts.deleted === true);
+  const wasApproval = isApproval(latest.status);
+  let moved: Review;
+  if (removeRequest) {
+    const withdrawn = transition(latest, 'withdraw', 'withdrawn', { actor, at: now, reason: why });
+    await store.reviews.update(portalId, withdrawn.review);
+    await store.audit.append(portalId, withdrawn.audit);
+    await completeReviewTasks(store, portalId, latest, now);
+    moved = withdrawn.review;
+  } else {
+    // Judged where the deal sits now (a won deal's approval keeps its weeks booked).
+    moved = await supersede(ctx, portalId, latest, { actor, at: now, reason: why }, facts);
+  }
+  if (wasApproval && newFacts.deleted !== true) {
+    await enqueueEffect(
+      store.outbox,
+      { portalId, dealId, effect: { kind: 'create_note', payload: { body: supersededNote(latest, why, requirement.reviewRequired) } }, dedupeKey: `review:${latest.id}:superseded` },
+      now,
+    );
+  }
+  latest = moved;
+  // A changed commitment on a won deal is post-sales work the contract now carries: its review
+  // opens by itself, also when it changes again before the review of the first change is decided
+  // (the approval it replaces still keeps its weeks booked).
+  const pipelineNow = facts.pipeline ? await store.pipelines.get(portalId, facts.pipeline) : undefined;
+  const summary = facts.commitmentSummary?.trim() ?? '';
+  const keepsBooking = moved.keepsBooking || (await store.reviews.listForDeal(portalId, dealId)).some((r) => r.keepsBooking);
+  if (
+    keepsBooking &&
+    requirement.reviewRequired &&
+    isWonStage(pipelineNow, facts.stage) &&
+    summary !== '' &&
+    facts.effortWeeks !== null &&
+    facts.effortWeeks > 0
+  ) {
+    latest = await openReviewWithTasks(store, settings, {
+      portalId,
+      dealId,
+      dealName: facts.name,
+      summary,
+      effortWeeks: facts.effortWeeks,
+      neededBy: null,
+      amount: gateAmount(facts).amount,
+      requestedBy: actor,
+      fromStatus: 'required',
+      at: now,
+    });
+  }
+  return latest;
+}
+
+/** The snapshot Dealgate keeps of the deal's facts (the owner kept when the facts do not say). */
+function snapshotOf(dealId: string, facts: ObservedDeal, newFacts: ObservedDeal, previous: DealSnapshot | undefined, now: number): DealSnapshot {
+  return {
+    dealId,
+    name: facts.name,
+    amount: facts.amount,
+    amountInHomeCurrency: facts.amountInHomeCurrency ?? null,
+    stage: facts.stage,
+    pipeline: facts.pipeline,
+    commitment: facts.commitment,
+    commitmentSummary: facts.commitmentSummary,
+    effortWeeks: facts.effortWeeks,
+    ownerId: newFacts.ownerId !== undefined ? newFacts.ownerId : previous?.ownerId ?? null,
+    deleted: newFacts.deleted === true,
+    sourceUpdatedAt: newFacts.observedAt,
+    refreshedAt: now,
+  };
+}
+
+/** A changed status is an audit entry, and projected to HubSpot (also when HubSpot's copy disagrees). */
+async function recordStatus(
+  ctx: GateStoreContext,
+  change: FactsChange & { previousStatus: GateStatus | undefined; status: GateStatus; latest: Review | undefined; deleted: boolean },
+): Promise<void> {
+  const { store } = ctx;
+  const { portalId, dealId, previousStatus, status, latest, facts, newFacts, requirement, settings, actor, now } = change;
+  if (previousStatus !== undefined && previousStatus !== status) {
+    await store.audit.append(portalId, {
+      dealId,
+      reviewId: latest?.id ?? null,
+      action: 'gate_status_changed',
+      actor,
+      fromStatus: previousStatus,
+      toStatus: status,
+      reason: requirement.reason,
+      details: { amount: gateAmount(facts).amount, threshold: settings.valueThreshold, commitment: facts.commitment },
+      at: now,
+    });
+  }
+  const hubspotStatus = newFacts.hubspotStatus === undefined || newFacts.hubspotStatus === null || newFacts.hubspotStatus === '' ? undefined : newFacts.hubspotStatus;
+  const hubspotDisagrees = newFacts.hubspotStatus !== undefined && hubspotStatus !== status && !(hubspotStatus === undefined && status === 'not_required');
+  if (!change.deleted && ((previousStatus !== undefined && previousStatus !== status) || hubspotDisagrees)) {
+    const decision = latest ? await store.reviews.decisionFor(portalId, latest.id) : undefined;
+    await projectStatus(store, portalId, dealId, status, decision, now);
+  }
+}
+
+/** Flags that stand only while the deal sits past the gate uncovered are resolved once it no longer does. */
+async function resolveStandingFlags(ctx: GateStoreContext, portalId: number, dealId: string, deleted: boolean, evaluation: GateEvaluation, now: number): Promise<void> {
+  const { store } = ctx;
+  if (deleted || !evaluation.pastGate || evaluation.mayAdvance) {
+    const why = deleted
+      ? 'the deal was deleted'
+      : !evaluation.pastGate
+        ? 'the deal is back before the gate'
+        : evaluation.reviewRequired
+          ? 'a decision covers the deal'
+          : 'the deal no longer needs review';
+    await resolveFlags(store, portalId, dealId, STANDING_FLAGS, why, now);
+  }
 }
 
 /**
@@ -224,7 +292,7 @@ export async function reconcileDealFacts(
  * it was moved to: `pastGate && !mayAdvance` means the move was not allowed). Reads settings, the
  * cached pipeline and the latest review; writes nothing.
  */
-export async function evaluateGateForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: ReadFacts, under?: Settings): Promise<GateEvaluation> {
+export async function evaluateGateForDeal(ctx: GateStoreContext, portalId: number, dealId: string, facts: ObservedDeal, under?: Settings): Promise<GateEvaluation> {
   const { store } = ctx;
   const settings = under ?? (await effectiveSettings(ctx, portalId)).settings;
   const withOwn = await withPendingWrites(store, portalId, dealId, facts);
@@ -264,7 +332,7 @@ export async function refreshDeal(ctx: GateContext, portalId: number, dealId: st
     throw hubspotUnavailable(`the read of deal ${dealId}`, error);
   }
   if (!deal) throw notFound(`deal ${dealId} does not exist in HubSpot account ${portalId}`);
-  await reconcileDealFacts(ctx, portalId, dealId, deal, 'hubspot');
+  await reconcileDealFacts(ctx, portalId, dealId, observedFrom(deal), 'hubspot');
   const stored = await ctx.store.deals.get(portalId, dealId);
   if (!stored) throw new DealgateError('internal', `deal ${dealId} was read but not stored`);
   return stored;

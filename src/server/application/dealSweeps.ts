@@ -95,7 +95,6 @@ export function sweepIdOf(state: Pick<SweepState, 'kind' | 'run'>): string {
 }
 
 export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
-  const { store, gateway, clock, logger, governor, searchPacer } = deps;
   const overlapMs = deps.reconcileOverlapMs ?? RECONCILE_OVERLAP_MS;
   const callTimeoutMs = deps.callTimeoutMs ?? 20_000;
   const retry = deps.retry ?? DEFAULT_SWEEP_RETRY;
@@ -103,128 +102,157 @@ export function createDealSweeps(deps: DealSweepDeps): DealSweeps {
   const random = deps.random ?? Math.random;
   const pageOptions = deps.pageLimit !== undefined ? { limit: deps.pageLimit } : {};
 
-  async function pastGate(portalId: number): Promise<string[]> {
-    const { settings } = await effectiveSettings({ store, clock, defaults: deps.defaults }, portalId);
-    return stagesPastGate(await store.pipelines.list(portalId), settings);
-  }
+  const ctx: SweepContext = { deps, overlapMs, callTimeoutMs, retry, backlogLimit, random, pageOptions };
+  return {
+    sweep: (state, shouldStop, mayGoOn) => sweep(ctx, state, shouldStop, mayGoOn),
+    stagesPastGate: (portalId) => pastGate(ctx, portalId),
+  };
+}
 
-  /**
-   * One search call, inside both limits. A 429 pauses as the workers' calls do, and is tried again.
-   * A stop while it waits for either limit sends nothing (SweepStopped): the sweep goes on from its
-   * stored cursor at the next start.
-   */
-  async function search(portalId: number, request: DealSearchRequest, shouldStop: () => boolean): Promise<DealSearchPage> {
-    for (let attempt = 1; ; attempt += 1) {
-      if (!(await searchPacer.acquire(portalId, shouldStop)) || !(await governor.acquire(portalId, shouldStop))) throw new SweepStopped();
-      try {
-        return await withTimeout(gateway.searchDeals(portalId, request), callTimeoutMs);
-      } catch (error) {
-        if (!classifyHubSpotError(error).rateLimited) throw error;
-        // The search API's own secondly limit pauses searches only; the 10-second one every call of the account.
-        if (policyOf(error) === 'SECONDLY') await searchPacer.rateLimited(portalId);
-        else await governor.rateLimited(portalId);
-        logger.warn({ portalId, attempt }, 'HubSpot answered a sweep search 429; pausing');
-        if (attempt >= RATE_LIMITED_TRIES || shouldStop()) throw error;
-      }
+/** What every step of a sweep works with: the deps, with the options' defaults filled in. */
+interface SweepContext {
+  deps: DealSweepDeps;
+  overlapMs: number;
+  callTimeoutMs: number;
+  retry: RetryPolicy;
+  backlogLimit: number;
+  random: () => number;
+  pageOptions: { limit?: number };
+}
+
+async function pastGate(ctx: SweepContext, portalId: number): Promise<string[]> {
+  const { deps } = ctx;
+  const { store, clock } = deps;
+  const { settings } = await effectiveSettings({ store, clock, defaults: deps.defaults }, portalId);
+  return stagesPastGate(await store.pipelines.list(portalId), settings);
+}
+
+/**
+ * One search call, inside both limits. A 429 pauses as the workers' calls do, and is tried again.
+ * A stop while it waits for either limit sends nothing (SweepStopped): the sweep goes on from its
+ * stored cursor at the next start.
+ */
+async function search(ctx: SweepContext, portalId: number, request: DealSearchRequest, shouldStop: () => boolean): Promise<DealSearchPage> {
+  const { deps, callTimeoutMs } = ctx;
+  const { gateway, logger, governor, searchPacer } = deps;
+  for (let attempt = 1; ; attempt += 1) {
+    if (!(await searchPacer.acquire(portalId, shouldStop)) || !(await governor.acquire(portalId, shouldStop))) throw new SweepStopped();
+    try {
+      return await withTimeout(gateway.searchDeals(portalId, request), callTimeoutMs);
+    } catch (error) {
+      if (!classifyHubSpotError(error).rateLimited) throw error;
+      // The search API's own secondly limit pauses searches only; the 10-second one every call of the account.
+      if (policyOf(error) === 'SECONDLY') await searchPacer.rateLimited(portalId);
+      else await governor.rateLimited(portalId);
+      logger.warn({ portalId, attempt }, 'HubSpot answered a sweep search 429; pausing');
+      if (attempt >= RATE_LIMITED_TRIES || shouldStop()) throw error;
     }
   }
+}
 
-  /** The query of a sweep pass: the backfill's deals past the gate, or every deal (the reconciliation). */
-  function queryOf(state: SweepState, cursor: SweepCursor, stages: string[]): PagedQuery {
-    if (state.kind === 'reconcile') {
-      return { filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: String(cursor.since ?? 0) }], ...pageOptions };
-    }
-    const filters: DealSearchFilter[] = [
-      { propertyName: 'dealgate_commitment', operator: 'EQ', value: 'true' },
-      { propertyName: 'dealstage', operator: 'IN', values: stages },
-      // Existing deals: those created later come with their own webhooks (and the reconciliation).
-      { propertyName: 'createdate', operator: 'LT', value: String(state.startedAt ?? clock.now()) },
-    ];
-    return { filters, ...pageOptions };
+/** The query of a sweep pass: the backfill's deals past the gate, or every deal (the reconciliation). */
+function queryOf(ctx: SweepContext, state: SweepState, cursor: SweepCursor, stages: string[]): PagedQuery {
+  const { deps, pageOptions } = ctx;
+  const { clock } = deps;
+  if (state.kind === 'reconcile') {
+    return { filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: String(cursor.since ?? 0) }], ...pageOptions };
   }
+  const filters: DealSearchFilter[] = [
+    { propertyName: 'dealgate_commitment', operator: 'EQ', value: 'true' },
+    { propertyName: 'dealstage', operator: 'IN', values: stages },
+    // Existing deals: those created later come with their own webhooks (and the reconciliation).
+    { propertyName: 'createdate', operator: 'LT', value: String(state.startedAt ?? clock.now()) },
+  ];
+  return { filters, ...pageOptions };
+}
 
-  async function failed(state: SweepState, error: unknown): Promise<void> {
-    const info = classifyHubSpotError(error);
-    const attempts = state.attempts + 1;
-    const wait = info.rateLimited ? Math.max(governor.pauseRemainingMs(state.portalId), searchPacer.pauseRemainingMs(state.portalId), retry.baseMs) : backoffDelay(attempts, retry, random);
-    const message = `${info.status !== undefined ? `HubSpot answered ${info.status}: ` : ''}${info.message}`.slice(0, 2000);
+async function failed(ctx: SweepContext, state: SweepState, error: unknown): Promise<void> {
+  const { deps, retry, random } = ctx;
+  const { store, clock, logger, governor, searchPacer } = deps;
+  const info = classifyHubSpotError(error);
+  const attempts = state.attempts + 1;
+  const wait = info.rateLimited ? Math.max(governor.pauseRemainingMs(state.portalId), searchPacer.pauseRemainingMs(state.portalId), retry.baseMs) : backoffDelay(attempts, retry, random);
+  const message = `${info.status !== undefined ? `HubSpot answered ${info.status}: ` : ''}${info.message}`.slice(0, 2000);
+  const now = clock.now();
+  await store.sweeps.fail(state.portalId, state.kind, attempts, message, now + wait, now);
+  logger.warn({ portalId: state.portalId, sweep: state.kind, attempts, error: message }, 'a sweep search failed; it goes on after a pause (GET /ops/sweeps)');
+}
+
+/** A new pass of a sweep that is not running: the backfill's first, or the next reconciliation. */
+async function begin(ctx: SweepContext, state: SweepState): Promise<SweepState | undefined> {
+  const { deps, overlapMs } = ctx;
+  const { store, clock } = deps;
+  const now = clock.now();
+  if (state.kind === 'backfill') return await store.sweeps.start(state.portalId, 'backfill', CURSOR_AT_START, now);
+  return await store.sweeps.start(state.portalId, 'reconcile', { lastId: null, since: Math.max(0, (state.watermark ?? now) - overlapMs) }, now);
+}
+
+async function finish(ctx: SweepContext, state: SweepState): Promise<void> {
+  const { deps } = ctx;
+  const { store, clock, logger } = deps;
+  const now = clock.now();
+  if (state.kind === 'backfill') {
+    await store.sweeps.finish(state.portalId, 'backfill', now, { nextAt: now });
+    const took = state.startedAt === null ? null : now - state.startedAt;
+    logger.info({ portalId: state.portalId, checked: state.checked, inserted: state.inserted, ms: took }, 'install backfill finished: existing deals past the gate handed to enforcement');
+    return;
+  }
+  // Every change before this pass started has been swept (the next pass's overlap covers clock
+  // skew and HubSpot's search index catching up); changes during it are the next pass's.
+  const watermark = Math.max(state.watermark ?? 0, state.startedAt ?? now);
+  const nextAt = Math.max(now, (state.startedAt ?? now) + deps.reconcileIntervalMs);
+  await store.sweeps.finish(state.portalId, 'reconcile', now, { nextAt, watermark });
+  logger.debug({ portalId: state.portalId, checked: state.checked, inserted: state.inserted }, 'reconciliation pass finished');
+}
+
+async function sweep(ctx: SweepContext, due: SweepState, shouldStop: () => boolean, mayGoOn: () => Promise<boolean> = () => Promise.resolve(true)): Promise<number> {
+  const { deps, backlogLimit } = ctx;
+  const { store, clock } = deps;
+  const { portalId } = due;
+  const kind: SweepKind = due.kind;
+  let state: SweepState | undefined = due.status === 'running' && due.cursor !== null ? due : await begin(ctx, due);
+  let pages = 0;
+  while (state && !shouldStop() && pages < PAGES_PER_TURN && (await mayGoOn())) {
+    const cursor = state.cursor ?? CURSOR_AT_START;
+    if (await store.sweeps.pendingInboxEvents(portalId, SWEEP_SUBSCRIPTION_TYPE) >= backlogLimit) {
+      await store.sweeps.postpone(portalId, kind, clock.now() + BACKLOG_PAUSE_MS);
+      break;
+    }
+    const stages = kind === 'backfill' ? await pastGate(ctx, portalId) : [];
+    if (kind === 'backfill' && stages.length === 0) {
+      // No pipeline has a gate stage (or none has a stage after it): nothing can sit past a gate.
+      await store.transaction(async () => await store.sweeps.recordPage(portalId, kind, { checked: 0, inserted: 0, total: 0, cursor, at: clock.now() }));
+      await finish(ctx, { ...state, total: 0 });
+      break;
+    }
+    const query = queryOf(ctx, state, cursor, stages);
+    let page: DealSearchPage;
+    try {
+      page = await search(ctx, portalId, pageRequest(query, cursor), shouldStop);
+    } catch (error) {
+      if (!(error instanceof SweepStopped)) await failed(ctx, state, error);
+      break;
+    }
+    const step = advance(cursor, page);
+    const sweepId = sweepIdOf(state);
+    const events = step.deals.map((deal) => sweepEvent(portalId, kind, sweepId, deal, state?.startedAt));
     const now = clock.now();
-    await store.sweeps.fail(state.portalId, state.kind, attempts, message, now + wait, now);
-    logger.warn({ portalId: state.portalId, sweep: state.kind, attempts, error: message }, 'a sweep search failed; it goes on after a pause (GET /ops/sweeps)');
-  }
-
-  /** A new pass of a sweep that is not running: the backfill's first, or the next reconciliation. */
-  async function begin(state: SweepState): Promise<SweepState | undefined> {
-    const now = clock.now();
-    if (state.kind === 'backfill') return await store.sweeps.start(state.portalId, 'backfill', CURSOR_AT_START, now);
-    return await store.sweeps.start(state.portalId, 'reconcile', { lastId: null, since: Math.max(0, (state.watermark ?? now) - overlapMs) }, now);
-  }
-
-  async function finish(state: SweepState): Promise<void> {
-    const now = clock.now();
-    if (state.kind === 'backfill') {
-      await store.sweeps.finish(state.portalId, 'backfill', now, { nextAt: now });
-      const took = state.startedAt === null ? null : now - state.startedAt;
-      logger.info({ portalId: state.portalId, checked: state.checked, inserted: state.inserted, ms: took }, 'install backfill finished: existing deals past the gate handed to enforcement');
-      return;
+    const checked = state.checked + step.deals.length;
+    const next = step.cursor;
+    const stored = await store.transaction(async () => {
+      const inserted = await store.inbox.insertBatch(events, now);
+      await store.sweeps.recordPage(portalId, kind, { checked: step.deals.length, inserted, total: checked + step.remaining, cursor: next, at: now });
+      return inserted;
+    });
+    pages += 1;
+    if (stored > 0) deps.onEvents?.();
+    state = { ...state, checked, inserted: state.inserted + stored, total: checked + step.remaining, cursor: next, attempts: 0, lastError: null };
+    if (step.done) {
+      await finish(ctx, state);
+      break;
     }
-    // Every change before this pass started has been swept (the next pass's overlap covers clock
-    // skew and HubSpot's search index catching up); changes during it are the next pass's.
-    const watermark = Math.max(state.watermark ?? 0, state.startedAt ?? now);
-    const nextAt = Math.max(now, (state.startedAt ?? now) + deps.reconcileIntervalMs);
-    await store.sweeps.finish(state.portalId, 'reconcile', now, { nextAt, watermark });
-    logger.debug({ portalId: state.portalId, checked: state.checked, inserted: state.inserted }, 'reconciliation pass finished');
   }
-
-  async function sweep(due: SweepState, shouldStop: () => boolean, mayGoOn: () => Promise<boolean> = () => Promise.resolve(true)): Promise<number> {
-    const { portalId } = due;
-    const kind: SweepKind = due.kind;
-    let state: SweepState | undefined = due.status === 'running' && due.cursor !== null ? due : await begin(due);
-    let pages = 0;
-    while (state && !shouldStop() && pages < PAGES_PER_TURN && (await mayGoOn())) {
-      const cursor = state.cursor ?? CURSOR_AT_START;
-      if (await store.sweeps.pendingInboxEvents(portalId, SWEEP_SUBSCRIPTION_TYPE) >= backlogLimit) {
-        await store.sweeps.postpone(portalId, kind, clock.now() + BACKLOG_PAUSE_MS);
-        break;
-      }
-      const stages = kind === 'backfill' ? await pastGate(portalId) : [];
-      if (kind === 'backfill' && stages.length === 0) {
-        // No pipeline has a gate stage (or none has a stage after it): nothing can sit past a gate.
-        await store.transaction(async () => await store.sweeps.recordPage(portalId, kind, { checked: 0, inserted: 0, total: 0, cursor, at: clock.now() }));
-        await finish({ ...state, total: 0 });
-        break;
-      }
-      const query = queryOf(state, cursor, stages);
-      let page: DealSearchPage;
-      try {
-        page = await search(portalId, pageRequest(query, cursor), shouldStop);
-      } catch (error) {
-        if (!(error instanceof SweepStopped)) await failed(state, error);
-        break;
-      }
-      const step = advance(cursor, page);
-      const sweepId = sweepIdOf(state);
-      const events = step.deals.map((deal) => sweepEvent(portalId, kind, sweepId, deal, state?.startedAt));
-      const now = clock.now();
-      const checked = state.checked + step.deals.length;
-      const next = step.cursor;
-      const stored = await store.transaction(async () => {
-        const inserted = await store.inbox.insertBatch(events, now);
-        await store.sweeps.recordPage(portalId, kind, { checked: step.deals.length, inserted, total: checked + step.remaining, cursor: next, at: now });
-        return inserted;
-      });
-      pages += 1;
-      if (stored > 0) deps.onEvents?.();
-      state = { ...state, checked, inserted: state.inserted + stored, total: checked + step.remaining, cursor: next, attempts: 0, lastError: null };
-      if (step.done) {
-        await finish(state);
-        break;
-      }
-    }
-    return pages;
-  }
-
-  return { sweep, stagesPastGate: pastGate };
+  return pages;
 }
 
 /** The sweep was told to stop while a search waited for HubSpot's limits: nothing was sent. */

@@ -1,4 +1,4 @@
-import type { DecisionBody, GateResponse, RequestReviewBody } from '../../../extensions/contract/api';
+import type { DecisionBody, GateResponse, GateStatus, RequestReviewBody, Settings } from '../../../extensions/contract/api';
 import { forbidden, invalidRequest, notFound } from '../shared/errors';
 import { CAPACITY_LIST_LIMIT, commitmentQuarter, consumedWeeks, planApproval, type ApprovalPlan } from '../domain/capacityLedger';
 import { amountWithinApproval, gateAmount, gateStatusOf, isWonStage, reviewRequirement } from '../domain/gatePolicy';
@@ -167,27 +167,15 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     const quarter = input.outcome === 'no' ? null : commitmentQuarter(review.neededBy, now);
     // With the Triad on, the decision maker makes the call (others get a 403 naming who does).
     const decided = decideReview(review, input, { userId, settings: decidersFor(userId, settings), at: now, quarter });
-    // Checked before anything is written: the named review must be this account's (404, not a
-    // foreign-key failure) and the approval must fit the ledger (409).
-    let plan: ApprovalPlan = { deprioritize: null };
     // An approval superseded on the won deal keeps its weeks booked until this decision, which releases them.
     // A post-sales review replaces nothing: it books beside the deal's commitment.
     const released = new Set(review.kind === 'post_sales' ? [] : (await store.reviews.listForDeal(portalId, review.dealId)).filter((r) => r.keepsBooking && r.id !== reviewId).map((r) => r.id));
-    if (quarter !== null) {
-      if (input.deprioritizeReviewId !== undefined) await reviewOf(ctx, portalId, input.deprioritizeReviewId);
-      // The quarter's booking only (its sum in SQL, the largest few listed), never every approval
-      // the account made; the named commitment is read by its id.
-      const named = input.deprioritizeReviewId;
-      plan = planApproval({
-        capacity: settings.capacity,
-        reviewId,
-        quarter,
-        requestedWeeks: consumedWeeks(review.effortWeeks, decided.decision.extraWeeks),
-        booking: await store.reviews.quarterBooking(portalId, quarter, { limit: CAPACITY_LIST_LIMIT, exclude: [reviewId, ...released] }),
-        named: named === undefined || named === reviewId || released.has(named) ? undefined : await store.reviews.activeCommitment(portalId, named),
-        deprioritizeReviewId: named,
-      });
-    }
+    // Checked before anything is written: the named review must be this account's (404, not a
+    // foreign-key failure) and the approval must fit the ledger (409).
+    const plan: ApprovalPlan =
+      quarter === null
+        ? { deprioritize: null }
+        : await capacityPlan(ctx, portalId, { review, input, quarter, released, capacity: settings.capacity, extraWeeks: decided.decision.extraWeeks });
     const snapshotNow = await store.deals.get(portalId, review.dealId);
     // The approval covers the amount it was given at (plus the tolerance); no amount counts as 0.
     const approvedAmount = quarter === null ? null : (snapshotNow ? gateAmount(snapshotNow).amount : review.amountAtRequest) ?? 0;
@@ -195,62 +183,13 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     await store.reviews.insertDecision(portalId, decided.decision);
     await store.audit.append(portalId, decided.audit);
     // An approval superseded on the won deal kept its weeks booked until this decision replaced it.
-    for (const earlier of await store.reviews.listForDeal(portalId, review.dealId)) {
-      if (released.has(earlier.id)) {
-        await store.reviews.update(portalId, { ...earlier, keepsBooking: false, updatedAt: now });
-        await store.audit.append(portalId, {
-          dealId: earlier.dealId,
-          reviewId: earlier.id,
-          action: 'commitment_replaced',
-          actor: userId,
-          fromStatus: earlier.status,
-          toStatus: earlier.status,
-          reason: `review #${reviewId} decided the changed commitment; the weeks booked for review #${earlier.id} are released`,
-          details: { replacedBy: reviewId },
-          at: now,
-        });
-        await settleReplacedDelivery(store, portalId, earlier, `review #${reviewId} decided the changed commitment`, now);
-      }
-    }
-
-    if (plan.deprioritize) {
-      const target = await reviewOf(ctx, portalId, plan.deprioritize.reviewId);
-      await store.reviews.update(portalId, { ...target, deprioritizedAt: now, deprioritizedFor: reviewId, updatedAt: now });
-      await store.audit.append(portalId, {
-        dealId: target.dealId,
-        reviewId: target.id,
-        action: 'commitment_deprioritized',
-        actor: userId,
-        fromStatus: target.status,
-        toStatus: target.status,
-        reason: `deprioritized to make room for review #${reviewId} (deal ${review.dealId}); releases ${plan.deprioritize.weeks} weeks of ${plan.deprioritize.quarter}`,
-        details: { forReviewId: reviewId, weeks: plan.deprioritize.weeks, quarter: plan.deprioritize.quarter },
-        at: now,
-      });
-      await enqueueEffect(
-        store.outbox,
-        {
-          portalId,
-          dealId: target.dealId,
-          effect: { kind: 'create_note', payload: { body: deprioritizedNote(target, review, plan.deprioritize.weeks, plan.deprioritize.quarter) } },
-          dedupeKey: `review:${target.id}:deprioritized`,
-        },
-        now,
-      );
-      await deprioritizeDeliveryOf(store, portalId, target, reviewId, now);
-    }
+    await releaseReplacedApprovals(ctx, portalId, review, released, userId, now);
+    if (plan.deprioritize) await deprioritizeFor(ctx, portalId, review, plan.deprioritize, userId, now);
     await openDeliveryForApproval(store, portalId, review, decided.decision);
     // A deal already won (left won and flagged) that gets its approval now counts toward the revenue goal.
     await observeRevenueWin(ctx, portalId, review.dealId, now);
 
-    const snapshot = snapshotNow;
-    const status = snapshot
-      ? gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), { ...decided.review, approvedAmount }, now, settings.amountTolerance)
-      : decided.review.status === 'rejected'
-        ? 'rejected'
-        : decided.review.status === 'approved'
-          ? 'approved'
-          : 'approved_with_conditions';
+    const status = statusAfterDecision(snapshotNow, { ...decided.review, approvedAmount }, settings, now);
     // A post-sales decision leaves the gate's status and flags as the deal's commitment has them.
     if (review.kind === 'pre_sales') await projectStatus(store, portalId, review.dealId, status, decided.decision, now);
     if (review.kind === 'pre_sales' && (status === 'approved' || status === 'approved_with_conditions')) {
@@ -265,6 +204,101 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     await completeReviewTasks(store, portalId, review, now);
   });
   return await respond(ctx, caller, dealId, source);
+}
+
+/** What the approval does to the quarter's capacity: fits, or names the commitment it deprioritizes (refused with 404 or 409 before anything is written). */
+async function capacityPlan(
+  ctx: GateContext,
+  portalId: number,
+  approval: { review: Review; input: DecisionInput; quarter: string; released: ReadonlySet<number>; capacity: Settings['capacity']; extraWeeks: number | null },
+): Promise<ApprovalPlan> {
+  const { store } = ctx;
+  const { review, input, quarter, released } = approval;
+  const reviewId = review.id;
+  if (input.deprioritizeReviewId !== undefined) await reviewOf(ctx, portalId, input.deprioritizeReviewId);
+  // The quarter's booking only (its sum in SQL, the largest few listed), never every approval
+  // the account made; the named commitment is read by its id.
+  const named = input.deprioritizeReviewId;
+  return planApproval({
+    capacity: approval.capacity,
+    reviewId,
+    quarter,
+    requestedWeeks: consumedWeeks(review.effortWeeks, approval.extraWeeks),
+    booking: await store.reviews.quarterBooking(portalId, quarter, { limit: CAPACITY_LIST_LIMIT, exclude: [reviewId, ...released] }),
+    named: named === undefined || named === reviewId || released.has(named) ? undefined : await store.reviews.activeCommitment(portalId, named),
+    deprioritizeReviewId: named,
+  });
+}
+
+/** An approval superseded on the won deal kept its weeks booked until this decision replaced it: released, and its delivery settled. */
+async function releaseReplacedApprovals(ctx: GateStoreContext, portalId: number, review: Review, released: ReadonlySet<number>, userId: string, now: number): Promise<void> {
+  const { store } = ctx;
+  const reviewId = review.id;
+  for (const earlier of await store.reviews.listForDeal(portalId, review.dealId)) {
+    if (released.has(earlier.id)) {
+      await store.reviews.update(portalId, { ...earlier, keepsBooking: false, updatedAt: now });
+      await store.audit.append(portalId, {
+        dealId: earlier.dealId,
+        reviewId: earlier.id,
+        action: 'commitment_replaced',
+        actor: userId,
+        fromStatus: earlier.status,
+        toStatus: earlier.status,
+        reason: `review #${reviewId} decided the changed commitment; the weeks booked for review #${earlier.id} are released`,
+        details: { replacedBy: reviewId },
+        at: now,
+      });
+      await settleReplacedDelivery(store, portalId, earlier, `review #${reviewId} decided the changed commitment`, now);
+    }
+  }
+}
+
+/** The commitment the approval makes room with: deprioritized, with its audit entry, a note on its deal and its delivery moved. */
+async function deprioritizeFor(
+  ctx: GateStoreContext,
+  portalId: number,
+  review: Review,
+  deprioritize: NonNullable<ApprovalPlan['deprioritize']>,
+  userId: string,
+  now: number,
+): Promise<void> {
+  const { store } = ctx;
+  const reviewId = review.id;
+  const target = await reviewOf(ctx, portalId, deprioritize.reviewId);
+  await store.reviews.update(portalId, { ...target, deprioritizedAt: now, deprioritizedFor: reviewId, updatedAt: now });
+  await store.audit.append(portalId, {
+    dealId: target.dealId,
+    reviewId: target.id,
+    action: 'commitment_deprioritized',
+    actor: userId,
+    fromStatus: target.status,
+    toStatus: target.status,
+    reason: `deprioritized to make room for review #${reviewId} (deal ${review.dealId}); releases ${deprioritize.weeks} weeks of ${deprioritize.quarter}`,
+    details: { forReviewId: reviewId, weeks: deprioritize.weeks, quarter: deprioritize.quarter },
+    at: now,
+  });
+  await enqueueEffect(
+    store.outbox,
+    {
+      portalId,
+      dealId: target.dealId,
+      effect: { kind: 'create_note', payload: { body: deprioritizedNote(target, review, deprioritize.weeks, deprioritize.quarter) } },
+      dedupeKey: `review:${target.id}:deprioritized`,
+    },
+    now,
+  );
+  await deprioritizeDeliveryOf(store, portalId, target, reviewId, now);
+}
+
+/** The deal's gate status once the review is decided (the decision's own when Dealgate holds no snapshot). */
+function statusAfterDecision(snapshot: DealSnapshot | undefined, decided: Review, settings: Settings, now: number): GateStatus {
+  return snapshot
+    ? gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), decided, now, settings.amountTolerance)
+    : decided.status === 'rejected'
+      ? 'rejected'
+      : decided.status === 'approved'
+        ? 'approved'
+        : 'approved_with_conditions';
 }
 
 /** POST /reviews/:reviewId/withdraw: the rep who asked (or an admin) takes a waiting request back. */

@@ -112,45 +112,7 @@ export async function buildGateResponse(
   for (const p of [...(await store.pipelines.list(portalId)), ...(pipeline ? [pipeline] : [])]) for (const s of p.stages) stageLabels.set(s.id, s.label);
   const labelOf = (stageId: string | null) => (stageId === null ? null : stageLabels.get(stageId) ?? null);
 
-  const history: HistoryEntry[] = [
-    ...(await store.audit.listForDeal(portalId, snapshot.dealId)).map(
-      (e): HistoryEntry & { order: number } => ({
-        at: iso(e.at),
-        kind: 'transition',
-        action: e.action,
-        actor: e.actor,
-        fromStatus: e.fromStatus,
-        toStatus: e.toStatus,
-        reason: e.reason,
-        reviewId: e.reviewId,
-        fromStage: null,
-        toStage: null,
-        fromStageLabel: null,
-        toStageLabel: null,
-        order: e.at,
-      }),
-    ),
-    ...(await store.gateViolations.listForDeal(portalId, snapshot.dealId)).map(
-      (v): HistoryEntry & { order: number } => ({
-        at: iso(v.occurredAt),
-        kind: 'violation',
-        action: 'gate_skip_reverted',
-        actor: v.movedByUserId ?? v.sourceId ?? v.sourceType ?? 'unknown',
-        fromStatus: null,
-        toStatus: null,
-        reason: `moved past the gate without sign-off${v.sourceType ? ` (${v.sourceType})` : ''}`,
-        reviewId: null,
-        fromStage: v.fromStage,
-        toStage: v.toStage,
-        fromStageLabel: labelOf(v.fromStage),
-        toStageLabel: labelOf(v.toStage),
-        order: v.occurredAt,
-      }),
-    ),
-  ]
-    // Oldest first; in the same millisecond a move past the gate comes before what Dealgate did about it.
-    .sort((a, b) => a.order - b.order || (a.kind === 'violation' ? 0 : 1) - (b.kind === 'violation' ? 0 : 1))
-    .map(({ order: _order, ...entry }) => entry);
+  const history = await historyOf(ctx, portalId, snapshot.dealId, labelOf);
 
   let capacity: CapacityView | null = null;
   if (settings.capacity !== null) {
@@ -187,6 +149,50 @@ export async function buildGateResponse(
     standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
     triad: await triadViewOf(store, portalId, latest, userId, settings),
   };
+}
+
+/** The deal's history on the card: Dealgate's audit entries and the moves past the gate it caught, oldest first. */
+async function historyOf(ctx: GateStoreContext, portalId: number, dealId: string, labelOf: (stageId: string | null) => string | null): Promise<HistoryEntry[]> {
+  const { store } = ctx;
+  return [
+    ...(await store.audit.listForDeal(portalId, dealId)).map(
+      (e): HistoryEntry & { order: number } => ({
+        at: iso(e.at),
+        kind: 'transition',
+        action: e.action,
+        actor: e.actor,
+        fromStatus: e.fromStatus,
+        toStatus: e.toStatus,
+        reason: e.reason,
+        reviewId: e.reviewId,
+        fromStage: null,
+        toStage: null,
+        fromStageLabel: null,
+        toStageLabel: null,
+        order: e.at,
+      }),
+    ),
+    ...(await store.gateViolations.listForDeal(portalId, dealId)).map(
+      (v): HistoryEntry & { order: number } => ({
+        at: iso(v.occurredAt),
+        kind: 'violation',
+        action: 'gate_skip_reverted',
+        actor: v.movedByUserId ?? v.sourceId ?? v.sourceType ?? 'unknown',
+        fromStatus: null,
+        toStatus: null,
+        reason: `moved past the gate without sign-off${v.sourceType ? ` (${v.sourceType})` : ''}`,
+        reviewId: null,
+        fromStage: v.fromStage,
+        toStage: v.toStage,
+        fromStageLabel: labelOf(v.fromStage),
+        toStageLabel: labelOf(v.toStage),
+        order: v.occurredAt,
+      }),
+    ),
+  ]
+    // Oldest first; in the same millisecond a move past the gate comes before what Dealgate did about it.
+    .sort((a, b) => a.order - b.order || (a.kind === 'violation' ? 0 : 1) - (b.kind === 'violation' ? 0 : 1))
+    .map(({ order: _order, ...entry }) => entry);
 }
 
 /** The newest open flag of a legal passage (found at install, caught by tightened rules): enforcement leaves such a deal where it is. */

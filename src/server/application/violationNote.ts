@@ -1,5 +1,5 @@
 import { escapeHtml } from './dealEffects';
-import type { StageMoveVerdict } from './dealEvents';
+import type { StageMoveVerdict } from './enforcementGate';
 
 function nextStep(verdict: StageMoveVerdict, gateLabel: string): string {
   switch (verdict.status) {

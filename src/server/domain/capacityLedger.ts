@@ -1,7 +1,5 @@
-import type { CapacityCommitment, CapacityView } from '../../../extensions/contract/api';
 import { conflict } from '../shared/errors';
-import { defaultMaintenanceShare } from '../../../extensions/contract/capacityShares';
-import { splitCapacity } from './capacityShares';
+import { defaultMaintenanceShare, splitCapacity, type CapacitySplit } from './capacityShares';
 
 /**
  * The share of engineering capacity allocated to customer commitments, per quarter. Approved
@@ -61,6 +59,32 @@ export function allocationWeeks(capacity: CapacitySettings): number {
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+/** A commitment as the quarter's picture lists it. */
+export interface CapacityCommitment {
+  reviewId: number;
+  dealId: string;
+  dealName: string | null;
+  summary: string;
+  weeks: number;
+  decidedAt: string;
+}
+
+/** A quarter's picture: the allocation, what approved commitments use and what remains, the largest commitments. */
+export interface CapacityView {
+  quarter: string;
+  engineerWeeksPerQuarter: number;
+  commitmentShare: number;
+  allocationWeeks: number;
+  usedWeeks: number;
+  remainingWeeks: number;
+  /** The largest by weeks (at most CAPACITY_LIST_LIMIT), oldest first; the totals count every commitment. */
+  commitments: CapacityCommitment[];
+  /** How many commitments `commitments` leaves out. */
+  moreCommitments: number;
+  /** The quarter in three: customer commitments (the allocation above), maintenance and technical debt, product work (the rest). */
+  shares: CapacitySplit;
 }
 
 function toView(c: LedgerCommitment): CapacityCommitment {

@@ -1,5 +1,4 @@
 import { invalidRequest } from '../shared/errors';
-import { DEFAULT_MAINTENANCE_SHARE, sharesOverWhole } from '../../../extensions/contract/capacityShares';
 
 /**
  * Capacity per quarter in three shares (issue 14): customer commitments (what the ledger books),
@@ -7,7 +6,32 @@ import { DEFAULT_MAINTENANCE_SHARE, sharesOverWhole } from '../../../extensions/
  * maintenance"), and product work, the rest. Shares are fractions of the quarter's engineer-weeks;
  * together they never exceed the whole.
  */
-export { DEFAULT_MAINTENANCE_SHARE };
+/** "Sales must accept that 20% of the roadmap is maintenance" (issue 14). */
+export const DEFAULT_MAINTENANCE_SHARE = 0.2;
+
+/*
+ * The rule below is the domain's. The settings schema and the settings page check the same rule
+ * in the UI's own package (extensions/contract/capacityShares.ts, which cannot import the server);
+ * tests/domain/capacitySharesRule.test.ts keeps the two giving the same answers.
+ */
+const percent = (share: number) => `${Math.round(share * 100_000) / 1000}%`;
+
+/**
+ * The maintenance share of settings saved before it existed: 20%, or what the customer share
+ * leaves when that is above 80% (an account that gave customers 90% keeps a valid 90/10 split
+ * instead of being refused on its next load).
+ */
+export function defaultMaintenanceShare(commitmentShare: number): number {
+  return Math.max(0, Math.min(DEFAULT_MAINTENANCE_SHARE, Math.round((1 - commitmentShare) * 1e9) / 1e9));
+}
+
+/** Why the two shares do not fit in one quarter, in words; null when they fit (an absent maintenance share takes its default). */
+export function sharesOverWhole(commitmentShare: number, maintenanceShare: number | undefined): string | null {
+  if (maintenanceShare === undefined || commitmentShare + maintenanceShare <= 1 + EPSILON) return null;
+  return `customer commitments (${percent(commitmentShare)}) and maintenance (${percent(maintenanceShare)}) add up to ${percent(
+    commitmentShare + maintenanceShare,
+  )}, more than the whole quarter; lower one of them`;
+}
 
 export interface CapacityShares {
   engineerWeeksPerQuarter: number;

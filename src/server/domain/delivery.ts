@@ -1,4 +1,3 @@
-import { deliveryStatuses, type DeliveryStatus as ContractDeliveryStatus } from '../../../extensions/contract/api';
 import { forbidden, invalidRequest } from '../shared/errors';
 import { quarterOf } from './capacityLedger';
 import { isAdmin, isDesignatedReviewer, type RoleSettings } from './roles';
@@ -14,9 +13,9 @@ import { isAdmin, isDesignatedReviewer, type RoleSettings } from './roles';
  *
  * Dates are calendar days (YYYY-MM-DD, UTC): a promise is made to a customer for a day.
  */
-// The list lives in the card API's contract (the card's form offers it); one list for both.
-export const DELIVERY_STATUSES = deliveryStatuses;
-export type DeliveryStatus = ContractDeliveryStatus;
+// The card API's contract spells the same list for the card's form (application/wire.ts keeps them equal).
+export const DELIVERY_STATUSES = ['planned', 'in_progress', 'at_risk', 'delivered', 'slipped', 'deprioritized'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** Settled: nothing more is expected of the commitment. */
 const SETTLED: ReadonlySet<DeliveryStatus> = new Set(['delivered', 'deprioritized']);

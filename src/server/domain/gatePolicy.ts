@@ -1,5 +1,5 @@
-import type { GateEvaluation, GateStatus } from '../../../extensions/contract/api';
 import { coversCommitment, isActiveReview, type Review } from './reviewLifecycle';
+import type { GateStatus } from './vocabulary';
 
 /**
  * Whether a deal needs a technical review, where each pipeline's gate is, and whether the deal may
@@ -189,6 +189,32 @@ export interface GateInput {
   /** The deal's most recent review, if any. */
   latest: Review | undefined;
   now: number;
+}
+
+/** The gate's verdict on a deal where it sits. */
+export interface GateEvaluation {
+  status: GateStatus;
+  commitmentPresent: boolean;
+  reviewRequired: boolean;
+  /** In words, e.g. "Commitment present and amount 80,000 is at or above the 50,000 threshold". */
+  reason: string;
+  threshold: number;
+  /** The amount compared with the threshold (see amountBasis). */
+  amount: number | null;
+  /** `home_currency`: HubSpot's amount_in_home_currency; `amount`: the deal's amount as entered. */
+  amountBasis: 'home_currency' | 'amount';
+  /** An approval covers the approved amount plus this fraction. */
+  amountTolerance: number;
+  gateStage: { id: string; label: string } | null;
+  /** The deal's pipeline has no gate stage: it is not gated. */
+  ungated: boolean;
+  /** The deal sits past the gate. */
+  pastGate: boolean;
+  /** The deal may move past the gate now. */
+  mayAdvance: boolean;
+  afterClose: AfterClose;
+  /** The deal sits in a won stage (closed, not lost). */
+  inWonStage: boolean;
 }
 
 export function evaluateGate(input: GateInput): GateEvaluation {

@@ -1,4 +1,4 @@
-import type { DecisionOutcome, ReviewStatus } from '../../../extensions/contract/api';
+import type { DecisionOutcome, ReviewStatus } from './vocabulary';
 import { forbidden, invalidRequest } from '../shared/errors';
 import type { AuditEntry } from './auditEntry';
 import { transition, type Review } from './reviewLifecycle';

@@ -1,4 +1,4 @@
-import type { GateStatus, ReviewKind, ReviewStatus } from '../../../extensions/contract/api';
+import type { GateStatus, ReviewKind, ReviewStatus } from './vocabulary';
 import { conflict } from '../shared/errors';
 import type { AuditEntry } from './auditEntry';
 

@@ -1,4 +1,4 @@
-import type { Role } from '../../../extensions/contract/api';
+import type { Role } from './vocabulary';
 
 /** Who may do what, from the account's settings. Anyone who can open the deal acts as a rep. */
 export interface RoleSettings {

@@ -1,5 +1,14 @@
-import type { ReviewStatus, SlaClock } from '../../../extensions/contract/api';
 import type { Review } from './reviewLifecycle';
+import type { ReviewStatus } from './vocabulary';
+
+/** The clock of a waiting review, as the card shows it. */
+export interface SlaClock {
+  dueAt: string;
+  slaHours: number;
+  /** Negative when overdue. */
+  remainingMs: number;
+  overdue: boolean;
+}
 
 /** A reviewer's answer is due `slaHours` after the request. */
 export const HOUR_MS = 60 * 60 * 1000;

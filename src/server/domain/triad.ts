@@ -1,5 +1,4 @@
 import { forbidden, invalidRequest } from '../shared/errors';
-import { triadRoleLabels, triadRoles, triadStances, type TriadRole } from '../../../extensions/contract/api';
 import type { RoleSettings } from './roles';
 
 /**
@@ -10,10 +9,10 @@ import type { RoleSettings } from './roles';
  * may make it before every view is in. A call against any view is a disagree-and-commit: the
  * dissent is kept and shown, and the deal's note says who decided and who disagreed.
  */
-export const TRIAD_ROLES = triadRoles;
-export type { TriadRole };
+export const TRIAD_ROLES = ['tech_lead', 'product_manager', 'product_marketing'] as const;
+export type TriadRole = (typeof TRIAD_ROLES)[number];
 
-export const TRIAD_ROLE_NAMES = triadRoleLabels;
+export const TRIAD_ROLE_NAMES: Record<TriadRole, string> = { tech_lead: 'tech lead', product_manager: 'product manager', product_marketing: 'product marketing' };
 
 export interface TriadSettings {
   enabled: boolean;
@@ -24,8 +23,12 @@ export interface TriadSettings {
 
 export const TRIAD_OFF: TriadSettings = { enabled: false, members: { tech_lead: [], product_manager: [], product_marketing: [] }, decisionMaker: 'product_manager' };
 
-/** The stances each role may take. */
-export const STANCES = triadStances;
+/** The stances each role may take (the card's contract lists the same: application/wire.ts checks it). */
+export const STANCES = {
+  tech_lead: ['yes', 'yes_but', 'no'],
+  product_manager: ['fits', 'does_not_fit'],
+  product_marketing: ['can_sell', 'cannot_sell'],
+} as const satisfies Record<TriadRole, readonly string[]>;
 
 export interface PerspectiveInput {
   role: TriadRole;
