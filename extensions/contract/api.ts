@@ -45,6 +45,10 @@ export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 export type Role = 'rep' | 'reviewer' | 'admin' | 'escalation_reviewer';
 
+/** What makes a commitment need review (issue 15): the amount, the engineering effort, either, or both. */
+export const triggerModes = ['amount', 'effort', 'either', 'both'] as const;
+export type TriggerMode = (typeof triggerModes)[number];
+
 const hubspotUserId = z.string().regex(/^\d+$/, { message: 'must be a HubSpot user id (digits only)' });
 const isoDate = z
   .string()
@@ -130,6 +134,12 @@ export const settingsBody = z
     amountTolerance: z.number().min(0, { message: 'must be 0 or more' }).max(10, { message: 'must be at most 10 (1000%)' }).default(0.1),
     /** A won deal without sign-off: moved back to the gate stage (`revert`), or left won and flagged (`flag`). */
     afterClose: z.enum(['revert', 'flag']).default('revert'),
+    /** Engineer-weeks at or above which a commitment needs review (issue 15); absent or null: none. */
+    effortThreshold: z.number().positive({ message: 'must be more than 0 engineer-weeks' }).max(520).nullable().optional(),
+    /** Which measures make review required: the amount (absent: today's rule), the effort, either, or both. */
+    triggerMode: z.enum(triggerModes).optional(),
+    /** Users besides the admins who may break the glass for a deal (let it pass without review, time-boxed). */
+    breakGlassUsers: z.array(hubspotUserId).max(100).optional(),
   })
   .strict();
 export type Settings = z.infer<typeof settingsBody>;
@@ -176,6 +186,14 @@ export interface GateEvaluation {
   afterClose: 'revert' | 'flag';
   /** The deal sits in a won stage (closed, not lost). */
   inWonStage: boolean;
+  /** What makes review required on this account: the amount, the effort, either, or both (issue 15). */
+  triggerMode: TriggerMode;
+  /** Engineer-weeks at or above which a commitment needs review; null when the account sets none. */
+  effortThreshold: number | null;
+  /** Which measure made review required (the card's "why"); null when review is not required. */
+  triggeredBy: 'amount' | 'effort' | 'both' | null;
+  /** An open break-glass lets the deal past the gate now (it is why mayAdvance is true without a decision). */
+  breakGlassHolds: boolean;
 }
 
 export interface DecisionView {

@@ -80,7 +80,7 @@ export async function withPendingWrites<F extends ReadFacts>(store: Store, porta
 }
 
 function statusOf(facts: DealFacts, settings: Settings, latest: Review | undefined, now: number): GateStatus {
-  return gateStatusOf(facts, reviewRequirement(facts, settings.valueThreshold), latest, now, settings.amountTolerance);
+  return gateStatusOf(facts, reviewRequirement(facts, settings), latest, now, settings.amountTolerance);
 }
 
 /** Flags that only stand while the deal sits past the gate needing a review it does not have. */
@@ -111,7 +111,7 @@ export async function reconcileDealFacts(
     let latest = await store.reviews.latestForDeal(portalId, dealId);
     const facts = await withPendingWrites(store, portalId, dealId, newFacts);
     const previousStatus = previous && !previous.deleted ? statusOf(previous, settings, latest, now) : undefined;
-    const requirement = reviewRequirement(facts, settings.valueThreshold);
+    const requirement = reviewRequirement(facts, settings);
 
     if (latest && isActiveReview(latest) && (newFacts.deleted === true || !coversCommitment(latest, facts))) {
       const why = newFacts.deleted === true ? 'the deal was deleted' : describeCommitmentChange(latest, facts);

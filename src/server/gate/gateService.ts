@@ -90,7 +90,7 @@ export async function requestReview(ctx: GateContext, caller: Caller, dealId: st
     // An approval the amount has outgrown (beyond the tolerance) may be reviewed again.
     const outgrown = latest !== undefined && isApproval(latest.status) && !amountWithinApproval(latest.approvedAmount, snapshot, settings.amountTolerance);
     if (!outgrown) assertMayRequest(latest, body);
-    const fromStatus = gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), latest, now, settings.amountTolerance);
+    const fromStatus = gateStatusOf(snapshot, reviewRequirement(snapshot, settings), latest, now, settings.amountTolerance);
 
     if (latest && isActiveReview(latest)) {
       // The rep renegotiated the commitment (or the amount outgrew the approval): the earlier answer was about something else.
@@ -228,7 +228,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
 
     const snapshot = snapshotNow;
     const status = snapshot
-      ? gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), { ...decided.review, approvedAmount }, now, settings.amountTolerance)
+      ? gateStatusOf(snapshot, reviewRequirement(snapshot, settings), { ...decided.review, approvedAmount }, now, settings.amountTolerance)
       : decided.review.status === 'rejected'
         ? 'rejected'
         : decided.review.status === 'approved'
@@ -268,7 +268,7 @@ export async function withdraw(ctx: GateContext, caller: Caller, reviewId: numbe
     await completeReviewTasks(store, portalId, review, now);
     const snapshot = await store.deals.get(portalId, review.dealId);
     if (snapshot) {
-      const status = gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), moved.review, now, settings.amountTolerance);
+      const status = gateStatusOf(snapshot, reviewRequirement(snapshot, settings), moved.review, now, settings.amountTolerance);
       await projectStatus(store, portalId, review.dealId, status, undefined, now);
     }
   });
