@@ -109,6 +109,24 @@ export const deliveryUpdateBody = z
   .strict();
 export type DeliveryUpdateBody = z.infer<typeof deliveryUpdateBody>;
 
+/**
+ * POST /deals/:dealId/break-glass (issue 15): an admin, or someone the settings name for it, lets the
+ * deal past the gate without review, saying why, for a time box (default 72 hours, at most 7 days)
+ * to get the review done.
+ */
+export const breakGlassBody = z
+  .object({
+    reason: z.string().trim().min(1, { message: 'is required: say why this deal may pass the gate without review' }).max(2000),
+    hours: z
+      .number()
+      .int({ message: 'must be whole hours' })
+      .min(1, { message: 'must be at least 1 hour' })
+      .max(168, { message: 'must be at most 168 hours (7 days)' })
+      .default(72),
+  })
+  .strict();
+export type BreakGlassBody = z.input<typeof breakGlassBody>;
+
 export const capacitySettings = z
   .object({
     engineerWeeksPerQuarter: z.number().positive({ message: 'must be more than 0 engineer-weeks' }).max(100000),
@@ -342,6 +360,33 @@ export interface GateResponse {
    * tightened). null when there is none.
    */
   standingFlag: { kind: 'backfill' | 'rules_tightened'; reason: string; since: string } | null;
+  /** The deal's break-glass (issue 15): the open one or the latest, and whether the caller may open one. */
+  breakGlass: BreakGlassCard;
+}
+
+/** One deal let past the gate without review: who, why, until when, and how it ended. */
+export interface BreakGlassView {
+  id: number;
+  dealId: string;
+  dealName: string | null;
+  openedBy: string;
+  reason: string;
+  openedAt: string;
+  until: string;
+  /** Still open: the deal may pass the gate until `until` or a decision. */
+  open: boolean;
+  closedAt: string | null;
+  /** `expired`: the box closed with no decision (the deal is judged like any other); `decided`: a reviewer answered in it. */
+  closedAs: 'expired' | 'decided' | null;
+}
+
+export interface BreakGlassCard {
+  /** The open break-glass, else the latest one (closed), else null. */
+  latest: BreakGlassView | null;
+  /** The caller may open one now (allowed, and the deal needs a review nobody answered). */
+  canOpen: boolean;
+  /** Why not, when canOpen is false. */
+  denied: string | null;
 }
 
 /** POST /deals/:dealId/reviews, POST /reviews/:id/decision, POST /reviews/:id/withdraw answer the updated gate. */
@@ -498,6 +543,8 @@ export interface DashboardResponse {
   canEnforceBackfill: boolean;
   /** What engineering said yes to: open commitments and on-time delivery per quarter. */
   deliveries: DeliveriesSummary;
+  /** Deals let past the gate without review (issue 15): the open ones, soonest to end first, and how many each person opened this quarter. */
+  breakGlasses: { open: BreakGlassView[]; byPerson: { userId: string; count: number }[] };
   asOf: string;
 }
 

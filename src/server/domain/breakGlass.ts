@@ -1,6 +1,7 @@
 import type { GateStatus } from '../../../extensions/contract/api';
 import type { Review } from './reviewLifecycle';
 import { isAdmin, type RoleSettings } from './roles';
+import { HOUR_MS } from './sla';
 
 /**
  * Break-glass (issue 15): an admin, or someone the account names for it, lets one deal pass the
@@ -13,7 +14,6 @@ import { isAdmin, type RoleSettings } from './roles';
 export const BREAK_GLASS_DEFAULT_HOURS = 72;
 /** At most 7 days. */
 export const BREAK_GLASS_MAX_HOURS = 7 * 24;
-export const HOUR_MS = 3_600_000;
 
 /** How a break-glass ended: its time ran out with no decision, or a reviewer decided within it. */
 export type BreakGlassEnd = 'expired' | 'decided';

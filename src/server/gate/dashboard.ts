@@ -7,6 +7,7 @@ import { isAdmin, isDesignatedReviewer } from '../domain/roles';
 import { HOUR_MS, statusAt } from '../domain/sla';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
 import { deliveriesSummary } from './deliveryView';
+import { breakGlassesForHome } from './breakGlassView';
 
 /**
  * The deal-desk home page: both sides of the process in one view. Reps going through review
@@ -56,6 +57,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
     ...(await flagsAndRules(ctx, portalId, settings)),
     canEnforceBackfill: isAdmin(userId, settings),
     deliveries: await deliveriesSummary(store, portalId, now),
+    breakGlasses: await breakGlassesForHome(store, portalId, start),
     asOf: new Date(now).toISOString(),
   };
 }

@@ -204,7 +204,7 @@ export async function reconcileDealFacts(
     }
 
     const pipeline = facts.pipeline ? await store.pipelines.get(portalId, facts.pipeline) : undefined;
-    const evaluation = evaluateGate({ facts, pipeline, settings, latest, now });
+    const evaluation = evaluateGate({ facts, pipeline, settings, latest, now, breakGlass: await store.breakGlasses.openForDeal(portalId, dealId) });
     if (snapshot.deleted || !evaluation.pastGate || evaluation.mayAdvance) {
       const why = snapshot.deleted
         ? 'the deal was deleted'
@@ -229,7 +229,14 @@ export async function evaluateGateForDeal(ctx: GateStoreContext, portalId: numbe
   const settings = under ?? (await effectiveSettings(ctx, portalId)).settings;
   const withOwn = await withPendingWrites(store, portalId, dealId, facts);
   const pipeline = withOwn.pipeline ? await store.pipelines.get(portalId, withOwn.pipeline) : undefined;
-  return evaluateGate({ facts: withOwn, pipeline, settings, latest: await store.reviews.latestForDeal(portalId, dealId), now: ctx.clock.now() });
+  return evaluateGate({
+    facts: withOwn,
+    pipeline,
+    settings,
+    latest: await store.reviews.latestForDeal(portalId, dealId),
+    now: ctx.clock.now(),
+    breakGlass: await store.breakGlasses.openForDeal(portalId, dealId),
+  });
 }
 
 function hubspotUnavailable(what: string, error: unknown): DealgateError {

@@ -16,6 +16,7 @@ import { slaClock, statusAt } from '../domain/sla';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
 import { deliveryViewOf } from './deliveryView';
+import { breakGlassCardOf } from './breakGlassView';
 
 /** Everything the card shows about a deal, built from the store (synchronous). */
 
@@ -149,6 +150,7 @@ export async function buildGateResponse(
   }
 
   const stage = pipeline?.stages.find((s) => s.id === snapshot.stage);
+  const gate = evaluateGate({ facts: snapshot, pipeline, settings, latest, now, breakGlass: await store.breakGlasses.openForDeal(portalId, snapshot.dealId) });
   return {
     dealId: snapshot.dealId,
     portalId,
@@ -165,7 +167,7 @@ export async function buildGateResponse(
       source,
       asOf: iso(snapshot.refreshedAt),
     },
-    gate: evaluateGate({ facts: snapshot, pipeline, settings, latest, now }),
+    gate,
     review: latest ? { ...reviewView(latest, decision, snapshot, now, settings.amountTolerance), delivery: await deliveryViewOf(store, portalId, latest.id, userId, settings, now) } : null,
     history,
     sla: latest && isOpenReview(latest) ? slaClock(latest, now) : null,
@@ -173,6 +175,7 @@ export async function buildGateResponse(
     caller: { userId, roles: rolesOf(userId, settings) },
     permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
     standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
+    breakGlass: await breakGlassCardOf(store, { portalId, userId, dealId: snapshot.dealId, dealName: snapshot.name, settings, gate, latest }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { decisionBody, deliveryUpdateBody, requestReviewBody } from '../../../extensions/contract/api';
+import { breakGlassBody, decisionBody, deliveryUpdateBody, requestReviewBody } from '../../../extensions/contract/api';
 import type { Clock } from '../clock';
 import { notInstalled } from '../errors';
 import type { Config } from '../config/config';
@@ -13,6 +13,7 @@ import { buildDashboard } from '../gate/dashboard';
 import { decide, getGate, requestReview, withdraw } from '../gate/gateService';
 import { getSettings, putSettings } from '../gate/settingsService';
 import { updateDeliveryFromCard } from '../gate/deliveryService';
+import { openBreakGlass } from '../gate/breakGlassService';
 import { rawBody, verifyHubSpotRequest } from './signedRequest';
 import { validate } from './validate';
 
@@ -81,6 +82,13 @@ export function cardApi(deps: CardApiDeps): Router {
     const { dealId } = validate(dealParams, req.params, 'path');
     const body = validate(requestReviewBody, req.body);
     res.status(201).json(await requestReview(ctx, caller, dealId, body));
+  });
+
+  router.post('/deals/:dealId/break-glass', async (req, res) => {
+    const caller = callerOf(req);
+    const { dealId } = validate(dealParams, req.params, 'path');
+    const body = validate(breakGlassBody, req.body);
+    res.status(201).json(await openBreakGlass(ctx, caller, dealId, body));
   });
 
   router.post('/reviews/:reviewId/decision', async (req, res) => {

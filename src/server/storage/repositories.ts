@@ -17,6 +17,7 @@ import { seenSignatureRepository, type SeenSignatureRepository } from './seenSig
 import { oauthStateRepository, type OAuthStateRepository } from '../oauth/oauthStateStore';
 import { workerLeaseRepository, type WorkerLeaseRepository } from './workerLeaseStore';
 import { deliveryRepository, type DeliveryRepository } from './deliveryStore';
+import { breakGlassRepository, type BreakGlassRepository } from './breakGlassStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
 import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
@@ -41,6 +42,7 @@ class SessionRepositories implements TxStore {
   #oauthStates?: OAuthStateRepository;
   #workerLeases?: WorkerLeaseRepository;
   #deliveries?: DeliveryRepository;
+  #breakGlasses?: BreakGlassRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
@@ -102,6 +104,9 @@ class SessionRepositories implements TxStore {
   }
   get deliveries() {
     return (this.#deliveries ??= deliveryRepository(this.sql));
+  }
+  get breakGlasses() {
+    return (this.#breakGlasses ??= breakGlassRepository(this.sql));
   }
 }
 
@@ -188,6 +193,9 @@ class SqlStore implements Store {
   }
   get deliveries() {
     return this.here().deliveries;
+  }
+  get breakGlasses() {
+    return this.here().breakGlasses;
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {

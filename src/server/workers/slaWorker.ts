@@ -9,6 +9,7 @@ import { effectiveSettings } from '../gate/context';
 import { escapeHtml, projectStatus } from '../gate/dealEffects';
 import { enqueueEffect, reviewCause } from '../outbox/effects';
 import { noteOverdueDeliveries } from '../gate/overdueDeliveries';
+import { endBreakGlasses } from '../gate/breakGlassExpiry';
 import { workerLeaseKeeper, type LeaseKeeper, type WorkerLeaseOptions } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
@@ -158,6 +159,8 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
       await escalateOverdue();
       // The overdue deliveries are the sla lease's work too: only its holder notes them.
       if (lease.holding && (await noteOverdueDeliveries({ store, clock, logger, defaults: deps.defaults })) > 0) deps.onEffects?.();
+      // So are the break-glasses whose box closed (issue 15): their deals go back to enforcement.
+      if (lease.holding && (await endBreakGlasses({ store, clock, logger, defaults: deps.defaults })) > 0) deps.onEffects?.();
       return 0;
     },
     // A holder wakes in time to renew; a standby asks for the lease again.
