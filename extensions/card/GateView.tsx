@@ -1,6 +1,7 @@
 import { Alert, Divider, EmptyState, Flex, Heading, LoadingButton, Text } from '@hubspot/ui-extensions';
-import type { DecisionBody, DeliveryUpdateBody, GateResponse, RequestReviewBody } from '../contract/api';
+import type { BreakGlassBody, DecisionBody, DeliveryUpdateBody, GateResponse, RequestReviewBody } from '../contract/api';
 import { AnswerSection } from './AnswerSection';
+import { BreakGlassSection } from './BreakGlassSection';
 import { CapacitySection } from './CapacitySection';
 import { CommitmentForm } from './CommitmentForm';
 import { DecisionForm, type CapacityConflict } from './DecisionForm';
@@ -8,7 +9,7 @@ import { DeliverySection } from './DeliverySection';
 import { GlanceSection } from './GlanceSection';
 import { HistorySection } from './HistorySection';
 
-export type CardAction = 'request' | 'withdraw' | 'decide' | 'delivery';
+export type CardAction = 'request' | 'withdraw' | 'decide' | 'delivery' | 'break_glass';
 
 /** The last action the service refused: its message, the fields it named, a capacity conflict. */
 export interface ActionFailure {
@@ -30,10 +31,12 @@ export interface GateViewProps {
   onDecide: (reviewId: number, body: DecisionBody) => void;
   /** The owner, a reviewer or an admin updates what the approval became. */
   onUpdateDelivery: (reviewId: number, body: DeliveryUpdateBody) => void;
+  /** An admin (or someone named for it) lets the deal pass without review, time-boxed. */
+  onBreakGlass: (body: BreakGlassBody) => void;
 }
 
 /** Everything the card shows for a loaded deal, for whoever is looking (rep, reviewer, admin). */
-export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDecide, onUpdateDelivery }: GateViewProps) {
+export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDecide, onUpdateDelivery, onBreakGlass }: GateViewProps) {
   const { permissions, review, caller } = gate;
   const busy = inFlight !== null;
   const isReviewer = caller.roles.includes('reviewer') || caller.roles.includes('escalation_reviewer');
@@ -57,6 +60,14 @@ export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDec
         </Alert>
       )}
       <AnswerSection gate={gate} />
+      <BreakGlassSection
+        breakGlass={gate.breakGlass}
+        me={caller.userId}
+        busy={busy}
+        submitting={inFlight === 'break_glass'}
+        serverErrors={failed('break_glass')?.fieldErrors ?? {}}
+        onOpen={onBreakGlass}
+      />
       {review && (
         <DeliverySection
           reviewId={review.id}

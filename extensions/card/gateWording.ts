@@ -187,6 +187,9 @@ const settingsFieldLabels: Record<string, string> = {
   capacity: 'capacity',
   amountTolerance: 'amount tolerance',
   afterClose: 'a won deal without sign-off',
+  effortThreshold: 'effort threshold',
+  triggerMode: 'what makes review required',
+  breakGlassUsers: 'may break the glass',
 };
 
 const percent = (fraction: number) => `${Math.round(fraction * 10000) / 100}%`;
@@ -196,6 +199,7 @@ function settingsValue(field: string, value: unknown, pipelines: readonly Pipeli
   if (value === null || value === undefined) return field === 'capacity' ? 'off' : 'none';
   if (field === 'valueThreshold' && typeof value === 'number') return formatAmount(value);
   if (field === 'slaHours' && typeof value === 'number') return `${value} h`;
+  if (field === 'effortThreshold' && typeof value === 'number') return formatWeeks(value);
   if (field === 'amountTolerance' && typeof value === 'number') return percent(value);
   if (field === 'afterClose') return value === 'flag' ? 'flagged, stays won' : 'moved back';
   if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map(String).join(', ');

@@ -1,4 +1,4 @@
-import { settingsBody, type Settings } from '../contract/api';
+import { settingsBody, type Settings, type TriggerMode } from '../contract/api';
 import { validateWith } from '../client/fieldErrors';
 
 /**
@@ -21,6 +21,11 @@ export interface SettingsDraft {
   /** Percent the amount may grow past the approved one before review is required again. */
   amountTolerancePercent: number | undefined;
   afterClose: 'revert' | 'flag';
+  /** Issue 15: engineer-weeks at or above which a commitment needs review (undefined: none). */
+  effortThreshold: number | undefined;
+  triggerMode: TriggerMode;
+  /** Who may break the glass besides the admins (user ids, comma-separated). */
+  breakGlassUsers: string;
 }
 
 export function draftOf(settings: Settings): SettingsDraft {
@@ -37,6 +42,9 @@ export function draftOf(settings: Settings): SettingsDraft {
     commitmentSharePercent: settings.capacity ? Math.round(settings.capacity.commitmentShare * 10000) / 100 : undefined,
     amountTolerancePercent: Math.round(settings.amountTolerance * 10000) / 100,
     afterClose: settings.afterClose,
+    effortThreshold: settings.effortThreshold ?? undefined,
+    triggerMode: settings.triggerMode ?? 'amount',
+    breakGlassUsers: (settings.breakGlassUsers ?? []).join(', '),
   };
 }
 
@@ -48,7 +56,7 @@ function idList(text: string): string[] {
 }
 
 /** An entry of a list the form shows as one text field: "reviewers.2" -> list "reviewers", index 2. */
-const listEntry = /^(reviewers|admins)\.(\d+)$/;
+const listEntry = /^(reviewers|admins|breakGlassUsers)\.(\d+)$/;
 
 /** The fields the form shows; an issue deeper in a list ("reviewers.2") belongs to the list's field. */
 export function formFieldOf(path: string): string {
@@ -97,6 +105,11 @@ export function settingsFromDraft(draft: SettingsDraft): { ok: true; settings: S
       : null,
     amountTolerance: draft.amountTolerancePercent === undefined ? undefined : draft.amountTolerancePercent / 100,
     afterClose: draft.afterClose,
+    // Issue 15's fields are left out at their defaults (a PUT replaces the whole document, and an
+    // absent field is the default): what the page saves is what an older page saved.
+    ...(draft.effortThreshold === undefined ? {} : { effortThreshold: draft.effortThreshold }),
+    ...(draft.triggerMode === 'amount' ? {} : { triggerMode: draft.triggerMode }),
+    ...(idList(draft.breakGlassUsers).length === 0 ? {} : { breakGlassUsers: idList(draft.breakGlassUsers) }),
   };
   const result = validateWith(settingsBody, candidate);
   if (!result.ok) return { ok: false, errors: errorsByFormField(result.errors, candidate) };
