@@ -165,6 +165,8 @@ export function gateOutlook(
     const won = gate.afterClose === 'flag' ? ' (a won deal is flagged instead)' : '';
     return { key: 'blocked', text: `Moving it past ${stage} needs a yes first: Dealgate moves it back otherwise${won}.` };
   }
+  // Only a break-glass lets a deal that needs review past without a decision: said so, with its condition.
+  if (gate.breakGlassHolds) return { key: 'free', text: `A break-glass lets it move past ${stage} until its time box ends; without a decision by then it is moved back.` };
   return { key: 'free', text: gate.reviewRequired ? `A decision covers it: it may move past ${stage}.` : `No review is needed: it may move past ${stage}.` };
 }
 

@@ -7,6 +7,7 @@ import type { Stack } from '../../tests/support/stack';
 import { waitUntil } from '../../tests/support/process';
 import { people, SLA_HOURS, THRESHOLD, startDemoWorld, whoIsWho, type DemoWorld } from './demoWorld';
 import { Narrator, noteText, StepFailure, type Write } from './narrator';
+import { stepBreakGlassExpired, stepBreakGlassOpened } from './breakGlassStep';
 
 /**
  * The story `npm run demo` tells, step by step, checking at each step what HubSpot (the
@@ -67,7 +68,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     const acmeReview = await stepTwoRequestReview(story, acme);
     await stepThreeYesBut(story, acme, acmeReview);
     await stepFourNoUntilRemoved(story);
+    const globex = await stepBreakGlassOpened(story);
     await stepFiveOverdue(story);
+    await stepBreakGlassExpired(story, globex);
     const hooli = await stepSixCapacity(story, acme);
     await stepSevenDelivery(story, { dealId: acme, reviewId: acmeReview }, hooli);
     await finaleDashboard(story);
@@ -92,7 +95,7 @@ function intro({ world, say }: Story): void {
       `Rules: a deal with a commitment and an amount of ${THRESHOLD.toLocaleString('en-US')} or more needs a yes from engineering`,
       `before it moves past "${GATE_STAGE_LABEL}"; reviews are due within ${SLA_HOURS} h.`,
       `People: ${whoIsWho()}.`,
-      `The story starts ${SLA_HOURS + 1} h in the past; in step 5 the clock jumps to now.`,
+      `The story starts ${SLA_HOURS + 1} h in the past; in step 6 the clock jumps to now.`,
     ].join('\n'),
   );
 }
