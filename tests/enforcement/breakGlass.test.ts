@@ -152,3 +152,37 @@ describe('the effort trigger, enforced', () => {
     expect(JSON.stringify(refused.json)).toContain('effortThreshold');
   });
 });
+
+describe('break-glass over a deal flagged where it sits', () => {
+  const start = stackPerTest({ defaults: { valueThreshold: 50_000, reviewers: [REVIEWER], admins: [String(ADMIN)] } });
+
+  it('leaves a deal the tightened rules flagged where it is when its box closes, however its facts changed meanwhile', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 2, 9, 0, 0));
+    const stack = await start({ clock });
+    const card = <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) =>
+      cardRequest<T>(stack.url, stack.clientSecret, { method, path: `/api/v1${path}`, userId: ADMIN, portalId: stack.sim.portalId, body, timestamp: clock.now() });
+    // Won under the 50k threshold, legally; then the threshold drops to 20k: flagged, not moved.
+    const deal = seedGatedDeal(stack, { amount: '30000' });
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    clock.advance(HOUR_MS);
+    const current = await card<SettingsResponse>('GET', '/settings');
+    expect((await card('PUT', '/settings', { ...current.json.settings, valueThreshold: 20_000 })).status).toBe(200);
+    await stack.settle();
+    const flagged = async () => (await stack.store.dealFlags.openForDeal(stack.sim.portalId, deal.id)).map((f) => f.kind);
+    expect(await flagged()).toEqual(['rules_tightened']);
+
+    expect((await card('POST', `/deals/${deal.id}/break-glass`, { reason: 'renewal paperwork', hours: 2 })).status).toBe(201);
+    // A fact changes while the box is open (the webhook reconciles the deal).
+    stack.sim.updateDealAsUser(deal.id, { amount: '31000' }, { userId: REP });
+    await stack.settle();
+    expect(await flagged()).toEqual(['rules_tightened']);
+
+    clock.advance(2 * HOUR_MS);
+    await waitUntil(async () => (await stack.store.breakGlasses.listForDeal(stack.sim.portalId, deal.id)).every((g) => g.closedAt !== null), 10_000, 'the box to close');
+    await new Promise((r) => setTimeout(r, 200));
+    await stack.settle();
+    expect(stageOf(stack, deal.id)).toBe('closedwon');
+    expect(await stack.store.gateViolations.listForDeal(stack.sim.portalId, deal.id)).toEqual([]);
+  });
+});

@@ -205,7 +205,8 @@ export async function reconcileDealFacts(
 
     const pipeline = facts.pipeline ? await store.pipelines.get(portalId, facts.pipeline) : undefined;
     const evaluation = evaluateGate({ facts, pipeline, settings, latest, now, breakGlass: await store.breakGlasses.openForDeal(portalId, dealId) });
-    if (snapshot.deleted || !evaluation.pastGate || evaluation.mayAdvance) {
+    // A break-glass lets the deal pass without sign-off: the flags of a passage it stands for stay.
+    if (snapshot.deleted || !evaluation.pastGate || (evaluation.mayAdvance && !evaluation.breakGlassHolds)) {
       const why = snapshot.deleted
         ? 'the deal was deleted'
         : !evaluation.pastGate
