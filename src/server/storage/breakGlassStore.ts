@@ -7,14 +7,8 @@ import type { SqlSession } from './sql';
  * open of the same deal stores nothing. Closing is a conditional update, so the expiry round closes
  * each once however many instances run it.
  */
-export interface NewBreakGlass {
-  portalId: number;
-  dealId: string;
-  openedBy: string;
-  reason: string;
-  openedAt: number;
-  until: number;
-}
+/** A break-glass as opened: everything but its id and its end. */
+export type NewBreakGlass = Omit<BreakGlass, 'id' | 'closedAt' | 'closedAs'>;
 
 export interface BreakGlassRepository {
   /** Returns the new id, or undefined when the deal has an open break-glass already. */
