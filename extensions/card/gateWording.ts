@@ -46,6 +46,9 @@ const actionLabels: Record<string, string> = {
   delivery_slipped: 'Delivery slipped',
   delivery_delivered: 'Delivered',
   delivery_overdue: 'Delivery overdue',
+  break_glass_opened: 'Break-glass: let past the gate without review',
+  break_glass_expired: 'Break-glass ended with no decision',
+  break_glass_decided: 'Break-glass ended by the decision',
 };
 
 /** "review_requested" -> "Review requested"; unknown actions are spelled out rather than hidden. */

@@ -42,6 +42,7 @@ describe('break-glass on the card and the home page', () => {
     const asRep = await openLoadedCard(live, dealId, users.rep);
     expect(says(asRep, Alert, 'break-glass-open')).toContain('user 900 let it through until 2026-11-04 09:00 UTC. Why: Signs Friday; CTO travelling.');
     expect(asRep.maybeFindByTestId(LoadingButton, 'break-glass-submit')).toBeNull();
+    expect(says(asRep, TableRow, 'history-row-0')).toContain('Break-glass: let past the gate without review');
     expect(says(asRep, Text, 'glance-outlook')).toBe('A break-glass lets it move past Contract Sent until its time box ends; without a decision by then it is moved back.');
 
     const home = createRenderer('home');
