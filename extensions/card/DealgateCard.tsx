@@ -1,6 +1,6 @@
 import { useCallback, useMemo, useState } from 'react';
 import type { ExtensionPointApi } from '@hubspot/ui-extensions';
-import type { CapacityCommitment, DecisionBody, DeliveryUpdateBody, GateResponse, PerspectiveBody, RequestReviewBody } from '../contract/api';
+import type { CapacityCommitment, DecisionBody, DeliveryUpdateBody, GateResponse, PerspectiveBody, RequestReviewBody, BreakGlassBody } from '../contract/api';
 import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher, type ServiceResult } from '../client/serviceClient';
 import { NotLoaded, useServiceLoad } from '../client/useServiceLoad';
 import type { CapacityConflict } from './DecisionForm';
@@ -23,6 +23,7 @@ const successMessage: Record<CardAction, string> = {
   decide: 'Answer sent: the rep sees it on the deal.',
   delivery: 'Delivery saved: HubSpot shows its status and date.',
   perspective: 'View given: the decision maker sees it on the deal.',
+  break_glass: 'Break-glass open: the deal may pass the gate until the time box ends; a note on the deal says so.',
 };
 
 function numberOr(value: unknown): number | null {
@@ -108,6 +109,7 @@ export function DealgateCard({ context, actions, fetcher, baseUrl = DEFAULT_SERV
       onDecide={(reviewId: number, body: DecisionBody) => run('decide', () => client.decide(reviewId, body))}
       onUpdateDelivery={(reviewId: number, body: DeliveryUpdateBody) => run('delivery', () => client.updateDelivery(reviewId, body))}
       onGiveView={(reviewId: number, body: PerspectiveBody) => run('perspective', () => client.givePerspective(reviewId, body))}
+      onBreakGlass={(body: BreakGlassBody) => run('break_glass', () => client.breakGlass(dealId, body))}
     />
   );
 }

@@ -1,6 +1,7 @@
 import { Alert, Divider, EmptyState, Flex, Heading, LoadingButton, Text } from '@hubspot/ui-extensions';
-import type { DecisionBody, DeliveryUpdateBody, GateResponse, PerspectiveBody, RequestReviewBody } from '../contract/api';
+import type { DecisionBody, DeliveryUpdateBody, GateResponse, PerspectiveBody, RequestReviewBody, BreakGlassBody } from '../contract/api';
 import { AnswerSection } from './AnswerSection';
+import { BreakGlassSection } from './BreakGlassSection';
 import { CapacitySection } from './CapacitySection';
 import { CommitmentForm } from './CommitmentForm';
 import { DecisionForm, type CapacityConflict } from './DecisionForm';
@@ -11,7 +12,7 @@ import { CapacityPreviewSection } from './CapacityPreviewSection';
 import { PostSalesSection } from './PostSalesSection';
 import { TriadSection } from './TriadSection';
 
-export type CardAction = 'request' | 'withdraw' | 'decide' | 'delivery' | 'perspective';
+export type CardAction = 'request' | 'withdraw' | 'decide' | 'delivery' | 'perspective' | 'break_glass';
 
 /** The last action the service refused: its message, the fields it named, a capacity conflict. */
 export interface ActionFailure {
@@ -35,10 +36,13 @@ export interface GateViewProps {
   onUpdateDelivery: (reviewId: number, body: DeliveryUpdateBody) => void;
   /** A Triad member gives their view. */
   onGiveView: (reviewId: number, body: PerspectiveBody) => void;
+
+  /** An admin (or someone named for it) lets the deal pass without review, time-boxed. */
+  onBreakGlass: (body: BreakGlassBody) => void;
 }
 
 /** Everything the card shows for a loaded deal, for whoever is looking (rep, reviewer, admin). */
-export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDecide, onUpdateDelivery, onGiveView }: GateViewProps) {
+export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDecide, onUpdateDelivery, onGiveView, onBreakGlass }: GateViewProps) {
   const { permissions, review, caller } = gate;
   const busy = inFlight !== null;
   const isReviewer = caller.roles.includes('reviewer') || caller.roles.includes('escalation_reviewer');
@@ -62,6 +66,14 @@ export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDec
         </Alert>
       )}
       <AnswerSection gate={gate} />
+      <BreakGlassSection
+        breakGlass={gate.breakGlass}
+        me={caller.userId}
+        busy={busy}
+        submitting={inFlight === 'break_glass'}
+        serverErrors={failed('break_glass')?.fieldErrors ?? {}}
+        onOpen={onBreakGlass}
+      />
       {review && (
         <TriadSection
           reviewId={review.id}

@@ -1,6 +1,7 @@
 import { DescriptionList, DescriptionListItem, Flex, Heading, StatusTag, Text } from '@hubspot/ui-extensions';
 import type { GateResponse } from '../contract/api';
 import { formatAmount, formatWeeks, gateOutlook, gateStatusTag, slaText } from './gateWording';
+import { triggerLine } from './triggerWording';
 
 /** At a glance: is a commitment present, is review required and why, the status, the SLA clock. */
 export function GlanceSection({ gate }: { gate: GateResponse }) {
@@ -37,6 +38,7 @@ export function GlanceSection({ gate }: { gate: GateResponse }) {
       <Text variant="microcopy" testId="glance-reason">
         {gate.gate.reason}
       </Text>
+      {triggerLine(gate.gate) && <Text testId="glance-trigger">{triggerLine(gate.gate)}</Text>}
       {gate.sla && (
         <Text format={{ fontWeight: 'bold' }} testId="sla-clock">
           {`Engineering's answer: ${slaText(gate.sla)} (SLA ${gate.sla.slaHours} h)`}

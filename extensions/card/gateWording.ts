@@ -50,6 +50,9 @@ const actionLabels: Record<string, string> = {
   triad_view_given: 'Triad view given',
   triad_call: 'Triad call made',
   triad_disagree_and_commit: 'Disagree and commit',
+  break_glass_opened: 'Break-glass: let past the gate without review',
+  break_glass_expired: 'Break-glass ended with no decision',
+  break_glass_decided: 'Break-glass ended by the decision',
 };
 
 /** "review_requested" -> "Review requested"; unknown actions are spelled out rather than hidden. */
@@ -169,6 +172,8 @@ export function gateOutlook(
     const won = gate.afterClose === 'flag' ? ' (a won deal is flagged instead)' : '';
     return { key: 'blocked', text: `Moving it past ${stage} needs a yes first: Dealgate moves it back otherwise${won}.` };
   }
+  // Only a break-glass lets a deal that needs review past without a decision: said so, with its condition.
+  if (gate.breakGlassHolds) return { key: 'free', text: `A break-glass lets it move past ${stage} until its time box ends; without a decision by then it is moved back.` };
   return { key: 'free', text: gate.reviewRequired ? `A decision covers it: it may move past ${stage}.` : `No review is needed: it may move past ${stage}.` };
 }
 
@@ -192,6 +197,9 @@ const settingsFieldLabels: Record<string, string> = {
   amountTolerance: 'amount tolerance',
   afterClose: 'a won deal without sign-off',
   triad: 'Triad',
+  effortThreshold: 'effort threshold',
+  triggerMode: 'what makes review required',
+  breakGlassUsers: 'may break the glass',
 };
 
 const percent = (fraction: number) => `${Math.round(fraction * 10000) / 100}%`;
@@ -202,6 +210,7 @@ function settingsValue(field: string, value: unknown, pipelines: readonly Pipeli
   if (field === 'triad') return triadSettingsWords(value);
   if (field === 'valueThreshold' && typeof value === 'number') return formatAmount(value);
   if (field === 'slaHours' && typeof value === 'number') return `${value} h`;
+  if (field === 'effortThreshold' && typeof value === 'number') return formatWeeks(value);
   if (field === 'amountTolerance' && typeof value === 'number') return percent(value);
   if (field === 'afterClose') return value === 'flag' ? 'flagged, stays won' : 'moved back';
   if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map(String).join(', ');

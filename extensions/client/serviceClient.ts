@@ -1,5 +1,6 @@
 import type {
   ApiErrorBody,
+  BreakGlassBody,
   DashboardResponse,
   DecisionBody,
   DeliveryUpdateBody,
@@ -91,6 +92,7 @@ export interface ServiceClient {
   withdraw(reviewId: number): Promise<ServiceResult<GateResponse>>;
   updateDelivery(reviewId: number, body: DeliveryUpdateBody): Promise<ServiceResult<GateResponse>>;
   givePerspective(reviewId: number, body: PerspectiveBody): Promise<ServiceResult<GateResponse>>;
+  breakGlass(dealId: string, body: BreakGlassBody): Promise<ServiceResult<GateResponse>>;
   getSettings(): Promise<ServiceResult<SettingsResponse>>;
   putSettings(settings: Settings): Promise<ServiceResult<SettingsResponse>>;
   getDashboard(): Promise<ServiceResult<DashboardResponse>>;
@@ -107,6 +109,7 @@ export function createServiceClient(fetcher: ServiceFetcher, baseUrl: string = D
     withdraw: (reviewId) => call(fetcher, `${api}/reviews/${reviewId}/withdraw`, 'POST', {}),
     updateDelivery: (reviewId, body) => call(fetcher, `${api}/reviews/${reviewId}/delivery`, 'POST', body),
     givePerspective: (reviewId, body) => call(fetcher, `${api}/reviews/${reviewId}/perspective`, 'POST', body),
+    breakGlass: (dealId, body) => call(fetcher, `${api}/deals/${dealId}/break-glass`, 'POST', body),
     getSettings: () => call(fetcher, `${api}/settings`, 'GET'),
     putSettings: (settings) => call(fetcher, `${api}/settings`, 'PUT', settings),
     getDashboard: () => call(fetcher, `${api}/dashboard`, 'GET'),

@@ -80,6 +80,9 @@ export const triadStanceLabels: Record<TriadStance, string> = {
 };
 export const triadRoleLabels: Record<TriadRole, string> = { tech_lead: 'tech lead', product_manager: 'product manager', product_marketing: 'product marketing' };
 const allTriadStances = [...new Set(Object.values(triadStances).flat())] as [TriadStance, ...TriadStance[]];
+/** What makes a commitment need review (issue 15): the amount, the engineering effort, either, or both. */
+export const triggerModes = ['amount', 'effort', 'either', 'both'] as const;
+export type TriggerMode = (typeof triggerModes)[number];
 
 const hubspotUserId = z.string().regex(/^\d+$/, { message: 'must be a HubSpot user id (digits only)' });
 const isoDate = z
@@ -194,6 +197,24 @@ export const triadSettings = z
   }));
 export type TriadSettingsValue = z.infer<typeof triadSettings>;
 
+/**
+ * POST /deals/:dealId/break-glass (issue 15): an admin, or someone the settings name for it, lets the
+ * deal past the gate without review, saying why, for a time box (default 72 hours, at most 7 days)
+ * to get the review done.
+ */
+export const breakGlassBody = z
+  .object({
+    reason: z.string().trim().min(1, { message: 'is required: say why this deal may pass the gate without review' }).max(2000),
+    hours: z
+      .number()
+      .int({ message: 'must be whole hours' })
+      .min(1, { message: 'must be at least 1 hour' })
+      .max(168, { message: 'must be at most 168 hours (7 days)' })
+      .default(72),
+  })
+  .strict();
+export type BreakGlassBody = z.input<typeof breakGlassBody>;
+
 export const capacitySettings = z
   .object({
     engineerWeeksPerQuarter: z.number().positive({ message: 'must be more than 0 engineer-weeks' }).max(100000),
@@ -238,6 +259,12 @@ export const settingsBody = z
     revenueGoal: z.number().positive({ message: 'must be more than 0 (clear it for no goal)' }).max(1e15, { message: 'must be at most 1e15' }).nullable().optional(),
     /** The Triad and disagree-and-commit; absent means off (one designated reviewer decides). */
     triad: triadSettings.optional(),
+    /** Engineer-weeks at or above which a commitment needs review (issue 15); absent or null: none. */
+    effortThreshold: z.number().positive({ message: 'must be more than 0 engineer-weeks' }).max(520).nullable().optional(),
+    /** Which measures make review required: the amount (absent: today's rule), the effort, either, or both. */
+    triggerMode: z.enum(triggerModes).optional(),
+    /** Users besides the admins who may break the glass for a deal (let it pass without review, time-boxed). */
+    breakGlassUsers: z.array(hubspotUserId).max(100).optional(),
   })
   .strict();
 export type Settings = z.infer<typeof settingsBody>;
@@ -284,6 +311,14 @@ export interface GateEvaluation {
   afterClose: 'revert' | 'flag';
   /** The deal sits in a won stage (closed, not lost). */
   inWonStage: boolean;
+  /** What makes review required on this account: the amount, the effort, either, or both (issue 15). */
+  triggerMode: TriggerMode;
+  /** Engineer-weeks at or above which a commitment needs review; null when the account sets none. */
+  effortThreshold: number | null;
+  /** Which measure made review required (the card's "why"); null when review is not required. */
+  triggeredBy: 'amount' | 'effort' | 'both' | null;
+  /** An open break-glass lets the deal past the gate now (it is why mayAdvance is true without a decision). */
+  breakGlassHolds: boolean;
 }
 
 export interface DecisionView {
@@ -486,6 +521,8 @@ export interface GateResponse {
   standingFlag: { kind: 'backfill' | 'rules_tightened'; reason: string; since: string } | null;
   /** The Triad's views and call on the latest review (null when the Triad is off and it has none). */
   triad: TriadView | null;
+  /** The deal's break-glass (issue 15): the open one or the latest, and whether the caller may open one. */
+  breakGlass: BreakGlassCard;
 }
 
 /** A Triad member's view of a review. */
@@ -532,6 +569,31 @@ export interface TriadView {
   giveViewDenied: string | null;
   /** null until the call is made. */
   call: TriadCallView | null;
+}
+
+/** One deal let past the gate without review: who, why, until when, and how it ended. */
+export interface BreakGlassView {
+  id: number;
+  dealId: string;
+  dealName: string | null;
+  openedBy: string;
+  reason: string;
+  openedAt: string;
+  until: string;
+  /** Still open: the deal may pass the gate until `until` or a decision. */
+  open: boolean;
+  closedAt: string | null;
+  /** `expired`: the box closed with no decision (the deal is judged like any other); `decided`: a reviewer answered in it. */
+  closedAs: 'expired' | 'decided' | null;
+}
+
+export interface BreakGlassCard {
+  /** The open break-glass, else the latest one (closed), else null. */
+  latest: BreakGlassView | null;
+  /** The caller may open one now (allowed, and the deal needs a review nobody answered). */
+  canOpen: boolean;
+  /** Why not, when canOpen is false. */
+  denied: string | null;
 }
 
 /** POST /deals/:dealId/reviews, POST /reviews/:id/decision, POST /reviews/:id/withdraw answer the updated gate. */
@@ -691,6 +753,8 @@ export interface DashboardResponse {
   deliveries: DeliveriesSummary;
   /** Both sides' shared figures: the revenue goal, sales' side, and the series the home page charts. */
   sharedMetrics: SharedMetrics;
+  /** Deals let past the gate without review (issue 15): the open ones, soonest to end first, and how many each person opened this quarter. */
+  breakGlasses: { open: BreakGlassView[]; byPerson: { userId: string; count: number }[] };
   asOf: string;
 }
 

@@ -21,6 +21,7 @@ import { flagKindLabel, formatAmount, formatWeeks, formatWhen, settingsChangeLin
 import { dashboardFigures } from './dashboardFigures';
 import { DeliveriesSection } from './DeliveriesSection';
 import { SharedMetricsSection } from './SharedMetricsSection';
+import { BreakGlassSection } from './BreakGlassSection';
 
 export interface DealDeskHomeProps {
   fetcher: ServiceFetcher;
@@ -110,6 +111,7 @@ export function DashboardView({
       <CapacitySection capacity={dashboard.capacity} />
       <DeliveriesSection deliveries={dashboard.deliveries} me={me} />
       <SharedMetricsSection metrics={dashboard.sharedMetrics} />
+      <BreakGlassSection breakGlasses={dashboard.breakGlasses} me={me} />
 
       <Heading>Moves past the gate without sign-off, this quarter</Heading>
       {dashboard.violationsByUser.length === 0 ? (

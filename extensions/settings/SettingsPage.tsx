@@ -11,7 +11,7 @@ import {
   Toggle,
 } from '@hubspot/ui-extensions';
 import type { ExtensionPointApi } from '@hubspot/ui-extensions';
-import type { SettingsResponse } from '../contract/api';
+import type { SettingsResponse, TriggerMode } from '../contract/api';
 import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher } from '../client/serviceClient';
 import { NotLoaded, useServiceLoad } from '../client/useServiceLoad';
 import { errorProps } from '../client/fieldErrors';
@@ -28,6 +28,13 @@ export interface SettingsPageProps {
   fetcher: ServiceFetcher;
   baseUrl?: string;
 }
+
+const triggerModeOptions: { value: TriggerMode; label: string }[] = [
+  { value: 'amount', label: 'The amount (at or above the threshold)' },
+  { value: 'effort', label: 'The engineering effort (at or above the effort threshold)' },
+  { value: 'either', label: 'Either the amount or the effort' },
+  { value: 'both', label: 'Both the amount and the effort' },
+];
 
 /** Dealgate's settings for the account: admins change them, everyone else reads them. */
 export function SettingsPage({ actions, fetcher, baseUrl = DEFAULT_SERVICE_URL }: SettingsPageProps) {
@@ -146,6 +153,22 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
         min={0}
         {...numberField('valueThreshold')}
       />
+      <Select
+        label="What makes review required"
+        name="triggerMode"
+        testId="settings-trigger-mode"
+        value={draft.triggerMode}
+        options={triggerModeOptions}
+        onChange={(v) => set('triggerMode', triggerModeOptions.find((o) => o.value === v)?.value ?? 'amount')}
+        {...field('triggerMode')}
+      />
+      <NumberInput
+        label="Effort threshold (engineer-weeks)"
+        testId="settings-effort-threshold"
+        description="Commitments estimated at or above this effort need review when the rule above looks at the effort. A commitment with no estimate counts as meeting it."
+        min={0}
+        {...numberField('effortThreshold')}
+      />
       <Input
         label="Gate stage name"
         testId="settings-gate-stage-label"
@@ -204,6 +227,12 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
         label="Admins (HubSpot user ids, comma-separated)"
         testId="settings-admins"
         {...textField('admins')}
+      />
+      <Input
+        label="May break the glass besides the admins (HubSpot user ids, comma-separated)"
+        testId="settings-break-glass-users"
+        description="They, and the admins, may let one deal pass the gate without review for at most 7 days, with a reason."
+        {...textField('breakGlassUsers')}
       />
       <NumberInput
         label="Review SLA (hours)"

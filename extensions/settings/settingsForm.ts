@@ -1,4 +1,4 @@
-import { settingsBody, type CapacitySharesView, type Settings } from '../contract/api';
+import { settingsBody, type CapacitySharesView, type Settings, type TriggerMode } from '../contract/api';
 import { defaultMaintenanceShare, sharesOverWhole } from '../contract/capacityShares';
 import { validateWith } from '../client/fieldErrors';
 import { triadCandidateOf, triadDraftOf, triadFormFieldOf, type TriadDraft } from './triadForm';
@@ -29,6 +29,11 @@ export interface SettingsDraft {
   revenueGoal: number | undefined;
   /** The Triad and disagree-and-commit (off unless an admin turns it on). */
   triad: TriadDraft;
+  /** Issue 15: engineer-weeks at or above which a commitment needs review (undefined: none). */
+  effortThreshold: number | undefined;
+  triggerMode: TriggerMode;
+  /** Who may break the glass besides the admins (user ids, comma-separated). */
+  breakGlassUsers: string;
 }
 
 export function draftOf(settings: Settings): SettingsDraft {
@@ -48,6 +53,9 @@ export function draftOf(settings: Settings): SettingsDraft {
     afterClose: settings.afterClose,
     revenueGoal: settings.revenueGoal ?? undefined,
     triad: triadDraftOf(settings.triad),
+    effortThreshold: settings.effortThreshold ?? undefined,
+    triggerMode: settings.triggerMode ?? 'amount',
+    breakGlassUsers: (settings.breakGlassUsers ?? []).join(', '),
   };
 }
 
@@ -78,7 +86,7 @@ function idList(text: string): string[] {
 }
 
 /** An entry of a list the form shows as one text field: "reviewers.2" -> list "reviewers", index 2. */
-const listEntry = /^(reviewers|admins)\.(\d+)$/;
+const listEntry = /^(reviewers|admins|breakGlassUsers)\.(\d+)$/;
 
 /** The fields the form shows; an issue deeper in a list ("reviewers.2") belongs to the list's field. */
 export function formFieldOf(path: string): string {
@@ -133,6 +141,11 @@ export function settingsFromDraft(draft: SettingsDraft): { ok: true; settings: S
     // No goal is left out (the saved document replaces the last one, so that clears it too).
     ...(draft.revenueGoal === undefined ? {} : { revenueGoal: draft.revenueGoal }),
     triad: triadCandidateOf(draft.triad, idList),
+    // Issue 15's fields are left out at their defaults (a PUT replaces the whole document, and an
+    // absent field is the default): what the page saves is what an older page saved.
+    ...(draft.effortThreshold === undefined ? {} : { effortThreshold: draft.effortThreshold }),
+    ...(draft.triggerMode === 'amount' ? {} : { triggerMode: draft.triggerMode }),
+    ...(idList(draft.breakGlassUsers).length === 0 ? {} : { breakGlassUsers: idList(draft.breakGlassUsers) }),
   };
   const result = validateWith(settingsBody, candidate);
   if (!result.ok) return { ok: false, errors: errorsByFormField(result.errors, candidate) };

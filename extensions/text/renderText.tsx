@@ -16,7 +16,7 @@ export function renderCardAsText(gate: GateResponse, userId: string): string {
   }
   const renderer = createRenderer('crm.record.tab');
   const noAction = () => undefined;
-  renderer.render(<GateView gate={gate} inFlight={null} failure={null} onRequest={noAction} onWithdraw={noAction} onDecide={noAction} onUpdateDelivery={noAction} onGiveView={noAction} />);
+  renderer.render(<GateView gate={gate} inFlight={null} failure={null} onRequest={noAction} onWithdraw={noAction} onDecide={noAction} onUpdateDelivery={noAction} onGiveView={noAction} onBreakGlass={noAction} />);
   const header = `Deal ${gate.dealId}${gate.deal.name ? ` "${gate.deal.name}"` : ''}, seen by user ${userId} (${gate.caller.roles.join(', ')})`;
   return `${header}\n${treeToText(renderer.getRootNode())}`;
 }

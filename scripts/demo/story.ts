@@ -10,6 +10,7 @@ import { Narrator, noteText, StepFailure, type Write } from './narrator';
 import { stepCapacitySalesCanSee } from './capacitySalesCanSee';
 import { stepRevenueGoal } from './revenueGoalStep';
 import { stepTriad } from './triadStep';
+import { stepBreakGlassExpired, stepBreakGlassOpened } from './breakGlassStep';
 
 /**
  * The story `npm run demo` tells, step by step, checking at each step what HubSpot (the
@@ -70,7 +71,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     const acmeReview = await stepTwoRequestReview(story, acme);
     await stepThreeYesBut(story, acme, acmeReview);
     await stepFourNoUntilRemoved(story);
+    const globex = await stepBreakGlassOpened(story);
     await stepFiveOverdue(story);
+    await stepBreakGlassExpired(story, globex);
     const hooli = await stepSixCapacity(story, acme);
     await stepSevenDelivery(story, { dealId: acme, reviewId: acmeReview }, hooli);
     await stepCapacitySalesCanSee(story, acme);
@@ -98,7 +101,7 @@ function intro({ world, say }: Story): void {
       `Rules: a deal with a commitment and an amount of ${THRESHOLD.toLocaleString('en-US')} or more needs a yes from engineering`,
       `before it moves past "${GATE_STAGE_LABEL}"; reviews are due within ${SLA_HOURS} h.`,
       `People: ${whoIsWho()}.`,
-      `The story starts ${SLA_HOURS + 1} h in the past; in step 5 the clock jumps to now.`,
+      `The story starts ${SLA_HOURS + 1} h in the past; in step 6 the clock jumps to now.`,
     ].join('\n'),
   );
 }

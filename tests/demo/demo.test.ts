@@ -16,13 +16,15 @@ const STEP_HEADINGS = [
   'Step 2 — The rep requests a review from the card',
   'Step 3 — Engineering answers "yes, but" (+2 weeks, a tradeoff); the deal moves on',
   'Step 4 — A second deal gets a no and stays blocked until the commitment is removed',
-  'Step 5 — An unanswered review goes overdue and escalates',
-  'Step 6 — The capacity ledger fills; a new approval must deprioritize an older one',
-  'Step 7 — Engineering owns what it said yes to: one delivery slips and the rep is told, one is delivered on time',
-  'Step 8 — Capacity sales can see: customer work next to maintenance, what a request would leave, post-sales work on a won deal',
-  "Step 9 — Engineering's revenue goal is reached when a deal it approved is won",
-  'Step 10 — The Triad: every view heard, the product manager makes the call against a dissent (disagree and commit)',
-  'Step 11 — The deal desk dashboard',
+  'Step 5 — The admin breaks the glass: a deal that must close tonight passes the gate without review, for 24 h',
+  'Step 6 — An unanswered review goes overdue and escalates',
+  'Step 7 — The break-glass box closes with no decision: Dealgate moves the deal back',
+  'Step 8 — The capacity ledger fills; a new approval must deprioritize an older one',
+  'Step 9 — Engineering owns what it said yes to: one delivery slips and the rep is told, one is delivered on time',
+  'Step 10 — Capacity sales can see: customer work next to maintenance, what a request would leave, post-sales work on a won deal',
+  "Step 11 — Engineering's revenue goal is reached when a deal it approved is won",
+  'Step 12 — The Triad: every view heard, the product manager makes the call against a dissent (disagree and commit)',
+  'Step 13 — The deal desk dashboard',
 ];
 
 function databasePathIn(output: string): string {

@@ -21,6 +21,7 @@ describe('review requirement', () => {
       commitmentPresent: true,
       reviewRequired: true,
       reason: 'Commitment present and amount 50,000 is at or above the 50,000 threshold',
+      triggeredBy: 'amount',
     });
     expect(reviewRequirement({ commitment: true, amount: 80_000 }, 50_000).reviewRequired).toBe(true);
   });
@@ -30,7 +31,7 @@ describe('review requirement', () => {
     expect(below.reviewRequired).toBe(false);
     expect(below.reason).toBe('Commitment present but amount 49,999.99 is below the 50,000 threshold');
     const none = reviewRequirement({ commitment: false, amount: 10_000_000 }, 50_000);
-    expect(none).toEqual({ commitmentPresent: false, reviewRequired: false, reason: 'No custom technical commitment on the deal' });
+    expect(none).toEqual({ commitmentPresent: false, reviewRequired: false, reason: 'No custom technical commitment on the deal', triggeredBy: null });
   });
 
   it('counts a missing amount as 0 (required only when the threshold is 0)', () => {
@@ -185,6 +186,10 @@ describe('evaluateGate and stage moves', () => {
       mayAdvance: false,
       afterClose: 'revert',
       inWonStage: true,
+      triggerMode: 'amount',
+      effortThreshold: null,
+      triggeredBy: 'amount',
+      breakGlassHolds: false,
     });
   });
 
@@ -224,5 +229,97 @@ describe('evaluateGate and stage moves', () => {
         },
       ),
     );
+  });
+});
+
+describe('the effort trigger (issue 15)', () => {
+  const trigger = (triggerMode: 'amount' | 'effort' | 'either' | 'both', effortThreshold: number | null = 2) => ({ valueThreshold: 50_000, effortThreshold, triggerMode });
+  const big = (effortWeeks: number | null) => facts({ amount: 80_000, effortWeeks });
+  const small = (effortWeeks: number | null) => facts({ amount: 10_000, effortWeeks });
+
+  it.each([
+    // mode, amount over?, effort over?, required, triggeredBy
+    ['amount', big(1), true, 'amount'],
+    ['amount', small(6), false, null],
+    ['effort', small(6), true, 'effort'],
+    ['effort', big(1), false, null],
+    ['either', big(1), true, 'amount'],
+    ['either', small(6), true, 'effort'],
+    ['either', big(6), true, 'both'],
+    ['either', small(1), false, null],
+    ['both', big(6), true, 'both'],
+    ['both', big(1), false, null],
+    ['both', small(6), false, null],
+  ] as const)('under %s: required and which held', (mode, f, required, triggeredBy) => {
+    const requirement = reviewRequirement(f, trigger(mode));
+    expect(requirement.reviewRequired).toBe(required);
+    expect(requirement.triggeredBy).toBe(triggeredBy);
+  });
+
+  it('says which measure held, in words the card shows', () => {
+    expect(reviewRequirement(small(6), trigger('effort')).reason).toBe('Commitment present and effort 6 engineer-weeks is at or above the 2 engineer-weeks effort threshold');
+    expect(reviewRequirement(big(1), trigger('either')).reason).toBe(
+      'Commitment present and amount 80,000 is at or above the 50,000 threshold (effort 1 engineer-week is below the 2 engineer-weeks effort threshold); either suffices',
+    );
+    expect(reviewRequirement(big(1), trigger('both')).reason).toBe(
+      'Commitment present but effort 1 engineer-week is below the 2 engineer-weeks effort threshold (amount 80,000 is at or above the 50,000 threshold); both must hold',
+    );
+    expect(reviewRequirement(big(6), trigger('both')).reason).toBe(
+      'Commitment present and amount 80,000 is at or above the 50,000 threshold and effort 6 engineer-weeks is at or above the 2 engineer-weeks effort threshold; both must hold',
+    );
+  });
+
+  it('counts a commitment nobody sized (no effort estimate) as meeting the effort threshold', () => {
+    const unsized = reviewRequirement(small(null), trigger('effort'));
+    expect(unsized.reviewRequired).toBe(true);
+    expect(unsized.reason).toContain('no effort estimate');
+  });
+
+  it('keeps the amount-only rule when the settings say nothing of the effort (the default)', () => {
+    expect(reviewRequirement(small(40), { valueThreshold: 50_000 }).reviewRequired).toBe(false);
+    expect(reviewRequirement(small(40), { valueThreshold: 50_000, effortThreshold: 2 }).reviewRequired).toBe(false);
+  });
+
+  it('gives the card and the stage move the same verdict (one rule)', () => {
+    const effortSettings: GateSettings = { ...settings, ...trigger('effort') };
+    const input = { facts: small(6), pipeline: salesPipeline, settings: effortSettings, latest: undefined, now: T0 };
+    const evaluation = evaluateGate({ ...input, facts: { ...input.facts, stage: 'closedwon' } });
+    expect(evaluation).toMatchObject({ reviewRequired: true, mayAdvance: false, triggeredBy: 'effort', triggerMode: 'effort', effortThreshold: 2 });
+    expect(isStageMoveAllowed(input, 'closedwon')).toBe(false);
+    const amountOnly = { ...input, settings };
+    expect(evaluateGate(amountOnly).mayAdvance).toBe(true);
+    expect(isStageMoveAllowed(amountOnly, 'closedwon')).toBe(true);
+  });
+
+  it('is monotonic in the effort under every mode (property)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('amount', 'effort', 'either', 'both' as const), fc.double({ min: 0, max: 500, noNaN: true }), fc.double({ min: 0, max: 500, noNaN: true }), fc.boolean(), (mode, a, b, over) => {
+        const [low, high] = a <= b ? [a, b] : [b, a];
+        const f = over ? big : small;
+        if (reviewRequirement(f(low), trigger(mode)).reviewRequired) expect(reviewRequirement(f(high), trigger(mode)).reviewRequired).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('break-glass (issue 15)', () => {
+  const input = (overrides: Partial<Parameters<typeof evaluateGate>[0]> = {}) => ({ facts: facts({ stage: 'closedwon' }), pipeline: salesPipeline, settings, latest: review(), now: T0 + HOUR, ...overrides });
+  const open = { openedAt: T0, until: T0 + 72 * HOUR, closedAt: null };
+
+  it('lets a deal that needs review past the gate while its box is open, and not after', () => {
+    expect(evaluateGate(input()).mayAdvance).toBe(false);
+    expect(evaluateGate(input({ breakGlass: open }))).toMatchObject({ mayAdvance: true, breakGlassHolds: true, status: 'pending' });
+    expect(isStageMoveAllowed(input({ breakGlass: open }), 'closedwon')).toBe(true);
+    expect(evaluateGate(input({ breakGlass: open, now: open.until })).mayAdvance).toBe(false);
+    expect(isStageMoveAllowed(input({ breakGlass: open, now: open.until }), 'closedwon')).toBe(false);
+    expect(evaluateGate(input({ breakGlass: { ...open, closedAt: T0 + 2 * HOUR } })).mayAdvance).toBe(false);
+  });
+
+  it('ends with a decision made in the box: a no blocks the deal again, a yes covers it itself', () => {
+    const rejected = review({ status: 'rejected', closedAt: T0 + 2 * HOUR });
+    expect(evaluateGate(input({ breakGlass: open, latest: rejected, now: T0 + 3 * HOUR })).mayAdvance).toBe(false);
+    const approved = review({ status: 'approved', closedAt: T0 + 2 * HOUR });
+    expect(evaluateGate(input({ breakGlass: open, latest: approved, now: T0 + 3 * HOUR })).breakGlassHolds).toBe(false);
+    expect(evaluateGate(input({ breakGlass: open, latest: approved, now: T0 + 3 * HOUR })).mayAdvance).toBe(true);
   });
 });

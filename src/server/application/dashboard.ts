@@ -8,6 +8,7 @@ import { HOUR_MS, statusAt } from '../domain/sla';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
 import { deliveriesSummary } from './deliveryView';
 import { buildSharedMetrics } from './sharedMetrics';
+import { breakGlassesForHome } from './breakGlassView';
 
 /**
  * The deal-desk home page: both sides of the process in one view. Reps going through review
@@ -61,6 +62,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
     canEnforceBackfill: isAdmin(userId, settings),
     deliveries,
     sharedMetrics: await buildSharedMetrics(ctx, portalId, settings, { quarter, start, now }, { capacity, onTime: deliveries.onTime }),
+    breakGlasses: await breakGlassesForHome(store, portalId, start),
     asOf: new Date(now).toISOString(),
   };
 }

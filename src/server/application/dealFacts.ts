@@ -101,7 +101,7 @@ export async function withPendingWrites<F extends ObservedDeal>(store: Store, po
 }
 
 function statusOf(facts: DealFacts, settings: Settings, latest: Review | undefined, now: number): GateStatus {
-  return gateStatusOf(facts, reviewRequirement(facts, settings.valueThreshold), latest, now, settings.amountTolerance);
+  return gateStatusOf(facts, reviewRequirement(facts, settings), latest, now, settings.amountTolerance);
 }
 
 /** Flags that only stand while the deal sits past the gate needing a review it does not have. */
@@ -132,7 +132,7 @@ export async function reconcileDealFacts(
     let latest = await store.reviews.latestForDeal(portalId, dealId);
     const facts = await withPendingWrites(store, portalId, dealId, newFacts);
     const previousStatus = previous && !previous.deleted ? statusOf(previous, settings, latest, now) : undefined;
-    const requirement = reviewRequirement(facts, settings.valueThreshold);
+    const requirement = reviewRequirement(facts, settings);
 
     if (latest && isActiveReview(latest) && (newFacts.deleted === true || !coversCommitment(latest, facts))) {
       latest = await endUncoveredReview(ctx, { portalId, dealId, latest, facts, newFacts, requirement, settings, actor, now });
@@ -145,7 +145,7 @@ export async function reconcileDealFacts(
     await recordStatus(ctx, { portalId, dealId, previousStatus, status, latest, facts, newFacts, requirement, settings, actor, now, deleted: snapshot.deleted });
 
     const pipeline = facts.pipeline ? await store.pipelines.get(portalId, facts.pipeline) : undefined;
-    const evaluation = evaluateGate({ facts, pipeline, settings, latest, now });
+    const evaluation = evaluateGate({ facts, pipeline, settings, latest, now, breakGlass: await store.breakGlasses.openForDeal(portalId, dealId) });
     await resolveStandingFlags(ctx, portalId, dealId, snapshot.deleted, evaluation, now);
     return evaluation;
   });
@@ -275,7 +275,8 @@ async function recordStatus(
 /** Flags that stand only while the deal sits past the gate uncovered are resolved once it no longer does. */
 async function resolveStandingFlags(ctx: GateStoreContext, portalId: number, dealId: string, deleted: boolean, evaluation: GateEvaluation, now: number): Promise<void> {
   const { store } = ctx;
-  if (deleted || !evaluation.pastGate || evaluation.mayAdvance) {
+  // A break-glass lets the deal pass without sign-off: the flags of a passage it stands for stay.
+  if (deleted || !evaluation.pastGate || (evaluation.mayAdvance && !evaluation.breakGlassHolds)) {
     const why = deleted
       ? 'the deal was deleted'
       : !evaluation.pastGate
@@ -297,7 +298,14 @@ export async function evaluateGateForDeal(ctx: GateStoreContext, portalId: numbe
   const settings = under ?? (await effectiveSettings(ctx, portalId)).settings;
   const withOwn = await withPendingWrites(store, portalId, dealId, facts);
   const pipeline = withOwn.pipeline ? await store.pipelines.get(portalId, withOwn.pipeline) : undefined;
-  return evaluateGate({ facts: withOwn, pipeline, settings, latest: await store.reviews.latestForDeal(portalId, dealId), now: ctx.clock.now() });
+  return evaluateGate({
+    facts: withOwn,
+    pipeline,
+    settings,
+    latest: await store.reviews.latestForDeal(portalId, dealId),
+    now: ctx.clock.now(),
+    breakGlass: await store.breakGlasses.openForDeal(portalId, dealId),
+  });
 }
 
 function hubspotUnavailable(what: string, error: unknown): DealgateError {

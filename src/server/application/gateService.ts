@@ -103,7 +103,7 @@ export async function requestReview(ctx: GateContext, caller: Caller, dealId: st
     // An approval the amount has outgrown (beyond the tolerance) may be reviewed again.
     const outgrown = latest !== undefined && isApproval(latest.status) && !amountWithinApproval(latest.approvedAmount, snapshot, settings.amountTolerance);
     if (!outgrown) assertMayRequest(latest, body);
-    const fromStatus = gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), latest, now, settings.amountTolerance);
+    const fromStatus = gateStatusOf(snapshot, reviewRequirement(snapshot, settings), latest, now, settings.amountTolerance);
 
     if (latest && isActiveReview(latest)) {
       // The rep renegotiated the commitment (or the amount outgrew the approval): the earlier answer was about something else.
@@ -293,7 +293,7 @@ async function deprioritizeFor(
 /** The deal's gate status once the review is decided (the decision's own when Dealgate holds no snapshot). */
 function statusAfterDecision(snapshot: DealSnapshot | undefined, decided: Review, settings: Settings, now: number): GateStatus {
   return snapshot
-    ? gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), decided, now, settings.amountTolerance)
+    ? gateStatusOf(snapshot, reviewRequirement(snapshot, settings), decided, now, settings.amountTolerance)
     : decided.status === 'rejected'
       ? 'rejected'
       : decided.status === 'approved'
@@ -321,7 +321,7 @@ export async function withdraw(ctx: GateContext, caller: Caller, reviewId: numbe
     await completeReviewTasks(store, portalId, review, now);
     const snapshot = await store.deals.get(portalId, review.dealId);
     if (snapshot && review.kind === 'pre_sales') {
-      const status = gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), moved.review, now, settings.amountTolerance);
+      const status = gateStatusOf(snapshot, reviewRequirement(snapshot, settings), moved.review, now, settings.amountTolerance);
       await projectStatus(store, portalId, review.dealId, status, undefined, now);
     }
   });

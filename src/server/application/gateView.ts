@@ -20,6 +20,7 @@ import { capacityPreviewOf } from './capacityPreview';
 import { postSalesViewOf } from './postSalesReview';
 import { triadViewOf } from './triadView';
 import { decidingRoles, triadOf, TRIAD_ROLE_NAMES } from '../domain/triad';
+import { breakGlassCardOf } from './breakGlassView';
 
 /** Everything the card shows about a deal, built from the store (synchronous). */
 
@@ -121,6 +122,7 @@ export async function buildGateResponse(
   }
 
   const stage = pipeline?.stages.find((s) => s.id === snapshot.stage);
+  const gate = evaluateGate({ facts: snapshot, pipeline, settings, latest, now, breakGlass: await store.breakGlasses.openForDeal(portalId, snapshot.dealId) });
   return {
     dealId: snapshot.dealId,
     portalId,
@@ -137,7 +139,7 @@ export async function buildGateResponse(
       source,
       asOf: iso(snapshot.refreshedAt),
     },
-    gate: evaluateGate({ facts: snapshot, pipeline, settings, latest, now }),
+    gate,
     review: latest ? { ...reviewView(latest, decision, snapshot, now, settings.amountTolerance), delivery: await deliveryViewOf(store, portalId, latest.id, userId, settings, now) } : null,
     history,
     sla: latest && isOpenReview(latest) ? slaClock(latest, now) : null,
@@ -148,6 +150,7 @@ export async function buildGateResponse(
     permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
     standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
     triad: await triadViewOf(store, portalId, latest, userId, settings),
+    breakGlass: await breakGlassCardOf(store, { portalId, userId, dealId: snapshot.dealId, dealName: snapshot.name, settings, gate, latest }),
   };
 }
 

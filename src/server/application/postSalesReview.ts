@@ -66,7 +66,7 @@ export async function openPostSalesReview(ctx: GateContext, caller: Caller, deal
       amount: gateAmount(snapshot).amount,
       requestedBy: userId,
       // The gate's status stays what it was: the audit entry records it as the request's context.
-      fromStatus: gateStatusOf(snapshot, reviewRequirement(snapshot, settings.valueThreshold), latest, now, settings.amountTolerance),
+      fromStatus: gateStatusOf(snapshot, reviewRequirement(snapshot, settings), latest, now, settings.amountTolerance),
       at: now,
     });
   });

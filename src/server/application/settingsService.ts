@@ -6,6 +6,7 @@ import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import type { SettingsChange, SettingsEffect } from '../storage/settingsChangeStore';
 import { isAdmin } from '../domain/roles';
 import { validate } from '../shared/validation';
+import { triggerChangeEffect, triggerSettingsIssue } from '../domain/reviewTrigger';
 import { effectiveSettings, type Caller, type GateContext, type GateStoreContext } from './context';
 import { ensurePipelines } from './dealFacts';
 import { backfillProgressOf } from './sweepProgress';
@@ -89,6 +90,8 @@ export async function putSettings(ctx: GateContext, caller: Caller, body: unknow
   const notAdmin = () => forbidden(`only admins change Dealgate's settings; user ${userId} is not one of this account's admins`);
   if (!isAdmin(userId, (await effectiveSettings(ctx, portalId)).settings)) throw notAdmin();
   const parsed = validate(settingsBody, body);
+  const triggerIssue = triggerSettingsIssue(parsed);
+  if (triggerIssue) throw fieldError(triggerIssue.path, triggerIssue.message);
   const next: Settings = { ...parsed, reviewers: unique(parsed.reviewers), admins: unique(parsed.admins) };
   for (const [pipelineId, stageId] of Object.entries(next.gateStages)) {
     await ensurePipelines(ctx, portalId, pipelineId, stageId);
@@ -128,7 +131,7 @@ export async function putSettings(ctx: GateContext, caller: Caller, body: unknow
   return await respond(ctx, caller);
 }
 
-const GATE_FIELDS = ['valueThreshold', 'amountTolerance', 'gateStageLabel', 'gateStages'] as const;
+const GATE_FIELDS = ['valueThreshold', 'amountTolerance', 'gateStageLabel', 'gateStages', 'effortThreshold', 'triggerMode'] as const;
 
 /** Each top-level field whose value changed, before and after. */
 export function changedFields(before: Settings, after: Settings): SettingsFieldChange[] {
@@ -152,6 +155,9 @@ export function gateEffect(before: Settings, after: Settings, pipelines: readonl
   };
   compare(before.valueThreshold, after.valueThreshold);
   compare(before.amountTolerance, after.amountTolerance);
+  const trigger = triggerChangeEffect(before, after);
+  relaxed ||= trigger.relaxed;
+  tightened ||= trigger.tightened;
   for (const pipeline of pipelines) {
     const was = gateStageOf(pipeline, before);
     const is = gateStageOf(pipeline, after);
@@ -176,8 +182,8 @@ async function reevaluateDeals(
   const { portalId, userId, before, next, changeId, now } = input;
   for (const deal of await store.deals.list(portalId)) {
     const latest = await store.reviews.latestForDeal(portalId, deal.dealId);
-    const was = gateStatusOf(deal, reviewRequirement(deal, before.valueThreshold), latest, now, before.amountTolerance);
-    const requirement = reviewRequirement(deal, next.valueThreshold);
+    const was = gateStatusOf(deal, reviewRequirement(deal, before), latest, now, before.amountTolerance);
+    const requirement = reviewRequirement(deal, next);
     const is = gateStatusOf(deal, requirement, latest, now, next.amountTolerance);
     if (was !== is) {
       await store.audit.append(portalId, {

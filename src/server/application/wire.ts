@@ -5,6 +5,7 @@ import type * as gate from '../domain/gatePolicy';
 import type * as roles from '../domain/roles';
 import type * as sla from '../domain/sla';
 import type * as triad from '../domain/triad';
+import type * as trigger from '../domain/reviewTrigger';
 import type * as vocabulary from '../domain/vocabulary';
 
 /**
@@ -35,6 +36,7 @@ export type DomainMatchesWire = [
   Holds<Same<capacity.CapacityView, api.CapacityView>>,
   Holds<Same<capacity.CapacityCommitment, api.CapacityCommitment>>,
   Holds<Same<vocabulary.ReviewKind, api.ReviewKind>>,
+  Holds<Same<trigger.TriggerMode, api.TriggerMode>>,
   Holds<Same<typeof triad.TRIAD_ROLES, typeof api.triadRoles>>,
   Holds<Same<typeof triad.STANCES, typeof api.triadStances>>,
   Holds<Same<typeof triad.TRIAD_ROLE_NAMES, typeof api.triadRoleLabels>>,

@@ -1,5 +1,7 @@
 import { coversCommitment, isActiveReview, type Review } from './reviewLifecycle';
 import type { GateStatus } from './vocabulary';
+import { judgeTrigger, triggerModeOf, usesAmount, usesEffort, type ReviewTrigger, type TriggeredBy, type TriggerMode } from './reviewTrigger';
+import { breakGlassHolds, type BreakGlassWindow } from './breakGlass';
 
 /**
  * Whether a deal needs a technical review, where each pipeline's gate is, and whether the deal may
@@ -46,7 +48,7 @@ export interface Pipeline {
 
 export type AfterClose = 'revert' | 'flag';
 
-export interface GateSettings {
+export interface GateSettings extends ReviewTrigger {
   valueThreshold: number;
   gateStageLabel: string;
   /** pipeline id -> stage id, overriding the label rule. */
@@ -72,39 +74,62 @@ export interface Requirement {
   commitmentPresent: boolean;
   reviewRequired: boolean;
   reason: string;
+  /** Which measure made review required (amount, effort, or both); null when it is not required. */
+  triggeredBy: TriggeredBy | null;
 }
 
 // One formatter for every verdict: toLocaleString builds a new one per call, which cost a fifth of
 // enforcing a bulk move (the reason is written for every event judged).
 const amountFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 const formatAmount = (n: number): string => amountFormat.format(n);
+const weeks = (n: number): string => `${formatAmount(n)} engineer-week${n === 1 ? '' : 's'}`;
 
-/** Review is required when the deal carries a commitment and its amount is at or above the threshold (no amount counts as 0). */
-export function reviewRequirement(facts: Pick<DealFacts, 'commitment' | 'amount' | 'amountInHomeCurrency'>, threshold: number): Requirement {
-  if (!facts.commitment) {
-    return { commitmentPresent: false, reviewRequired: false, reason: 'No custom technical commitment on the deal' };
-  }
+type RequirementFacts = Pick<DealFacts, 'commitment' | 'amount' | 'amountInHomeCurrency'> & { effortWeeks?: number | null };
+
+function amountWords(facts: RequirementFacts): string {
   const compared = gateAmount(facts);
-  const amount = compared.amount ?? 0;
   // HubSpot's home-currency amount is named only where it differs from the deal's own amount.
   const converted = compared.basis === 'home_currency' && facts.amount !== compared.amount;
-  const amountText =
-    compared.amount === null
-      ? 'no amount (counted as 0)'
-      : converted
-        ? `amount ${formatAmount(amount)} in the account's currency (HubSpot's conversion of ${facts.amount === null ? 'no amount' : formatAmount(facts.amount)})`
-        : `amount ${formatAmount(amount)}`;
-  if (amount >= threshold) {
-    return {
-      commitmentPresent: true,
-      reviewRequired: true,
-      reason: `Commitment present and ${amountText} is at or above the ${formatAmount(threshold)} threshold`,
-    };
+  if (compared.amount === null) return 'no amount (counted as 0)';
+  return converted
+    ? `amount ${formatAmount(compared.amount)} in the account's currency (HubSpot's conversion of ${facts.amount === null ? 'no amount' : formatAmount(facts.amount)})`
+    : `amount ${formatAmount(compared.amount)}`;
+}
+
+/** "amount 80,000 is at or above the 50,000 threshold", or the effort's equivalent. */
+function measureWords(facts: RequirementFacts, trigger: ReviewTrigger, measure: 'amount' | 'effort', holds: boolean): string {
+  const side = holds ? 'is at or above' : 'is below';
+  if (measure === 'amount') return `${amountWords(facts)} ${side} the ${formatAmount(trigger.valueThreshold)} threshold`;
+  const threshold = trigger.effortThreshold ?? 0;
+  const effort = facts.effortWeeks ?? null;
+  if (effort === null) return `no effort estimate (counted as meeting the ${weeks(threshold)} effort threshold)`;
+  return `effort ${weeks(effort)} ${side} the ${weeks(threshold)} effort threshold`;
+}
+
+/**
+ * Review is required when the deal carries a commitment and the account's trigger holds: the
+ * amount at or above the threshold (no amount counts as 0), the effort at or above the effort
+ * threshold, either, or both (reviewTrigger.ts). A number is an amount threshold alone.
+ */
+export function reviewRequirement(facts: RequirementFacts, trigger: number | ReviewTrigger): Requirement {
+  if (!facts.commitment) {
+    return { commitmentPresent: false, reviewRequired: false, reason: 'No custom technical commitment on the deal', triggeredBy: null };
   }
+  const rule: ReviewTrigger = typeof trigger === 'number' ? { valueThreshold: trigger } : trigger;
+  const outcome = judgeTrigger(rule, gateAmount(facts).amount ?? 0, facts.effortWeeks ?? null);
+  const looked: ('amount' | 'effort')[] = [...(usesAmount(outcome.mode) ? ['amount' as const] : []), ...(usesEffort(outcome.mode) ? ['effort' as const] : [])];
+  const holds = (m: 'amount' | 'effort') => (m === 'amount' ? outcome.amountHolds : outcome.effortHolds);
+  // Named first what decided it: the measures that held when required, those that did not when not.
+  const deciding = looked.filter((m) => holds(m) === outcome.required);
+  const other = looked.filter((m) => holds(m) !== outcome.required);
+  const main = deciding.map((m) => measureWords(facts, rule, m, holds(m))).join(' and ');
+  const aside = other.length === 0 ? '' : ` (${other.map((m) => measureWords(facts, rule, m, holds(m))).join(', ')})`;
+  const rulePart = outcome.mode === 'either' ? '; either suffices' : outcome.mode === 'both' ? '; both must hold' : '';
   return {
     commitmentPresent: true,
-    reviewRequired: false,
-    reason: `Commitment present but ${amountText} is below the ${formatAmount(threshold)} threshold`,
+    reviewRequired: outcome.required,
+    reason: `Commitment ${outcome.required ? 'present and' : 'present but'} ${main}${aside}${rulePart}`,
+    triggeredBy: outcome.triggeredBy,
   };
 }
 
@@ -189,6 +214,13 @@ export interface GateInput {
   /** The deal's most recent review, if any. */
   latest: Review | undefined;
   now: number;
+  /** The deal's open break-glass, if any (breakGlass.ts): while it holds, the deal may advance. */
+  breakGlass?: BreakGlassWindow | undefined;
+}
+
+/** The deal may move past the gate: on its own (no review needed, an approval covers it), or while a break-glass holds. */
+function mayAdvanceNow(input: GateInput, requirement: Requirement, tolerance: number): boolean {
+  return mayAdvance(input.facts, requirement, input.latest, tolerance) || breakGlassHolds(input.breakGlass, input.latest, input.now);
 }
 
 /** The gate's verdict on a deal where it sits. */
@@ -215,11 +247,19 @@ export interface GateEvaluation {
   afterClose: AfterClose;
   /** The deal sits in a won stage (closed, not lost). */
   inWonStage: boolean;
+  /** What makes review required on this account (issue 15): the amount, the effort, either, or both. */
+  triggerMode: TriggerMode;
+  /** The effort threshold in engineer-weeks, when the account set one. */
+  effortThreshold: number | null;
+  /** Which measure made review required here; null when review is not required. */
+  triggeredBy: 'amount' | 'effort' | 'both' | null;
+  /** An open break-glass lets the deal past the gate without sign-off. */
+  breakGlassHolds: boolean;
 }
 
 export function evaluateGate(input: GateInput): GateEvaluation {
   const { facts, pipeline, settings, latest, now } = input;
-  const requirement = reviewRequirement(facts, settings.valueThreshold);
+  const requirement = reviewRequirement(facts, settings);
   const gateStage = pipeline ? gateStageOf(pipeline, settings) : null;
   const tolerance = settings.amountTolerance ?? DEFAULT_AMOUNT_TOLERANCE;
   const compared = gateAmount(facts);
@@ -236,9 +276,13 @@ export function evaluateGate(input: GateInput): GateEvaluation {
     gateStage: gateStage ? { id: gateStage.id, label: gateStage.label } : null,
     ungated: pipeline !== undefined && gateStage === null,
     pastGate,
-    mayAdvance: mayAdvance(facts, requirement, latest, tolerance),
+    mayAdvance: mayAdvanceNow(input, requirement, tolerance),
     afterClose: settings.afterClose ?? 'revert',
     inWonStage: isWonStage(pipeline, facts.stage),
+    triggerMode: triggerModeOf(settings),
+    effortThreshold: settings.effortThreshold ?? null,
+    triggeredBy: requirement.triggeredBy,
+    breakGlassHolds: breakGlassHolds(input.breakGlass, latest, now),
   };
 }
 
@@ -247,8 +291,8 @@ export function evaluateGate(input: GateInput): GateEvaluation {
  * gate to let the deal advance; any other move (back, within the gate, to a lost stage) is free.
  */
 export function isStageMoveAllowed(input: GateInput, toStage: string): boolean {
-  const { pipeline, settings, facts, latest } = input;
+  const { pipeline, settings, facts } = input;
   if (!pipeline) return true;
   if (!isPastGate(pipeline, gateStageOf(pipeline, settings), toStage)) return true;
-  return mayAdvance(facts, reviewRequirement(facts, settings.valueThreshold), latest, settings.amountTolerance);
+  return mayAdvanceNow(input, reviewRequirement(facts, settings), settings.amountTolerance ?? DEFAULT_AMOUNT_TOLERANCE);
 }

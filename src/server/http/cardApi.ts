@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { decisionBody, deliveryUpdateBody, requestReviewBody, perspectiveBody } from '../../../extensions/contract/api';
+import { decisionBody, deliveryUpdateBody, requestReviewBody, perspectiveBody, breakGlassBody } from '../../../extensions/contract/api';
 import type { Clock } from '../shared/clock';
 import { notInstalled } from '../shared/errors';
 import type { Config } from '../config/config';
@@ -14,6 +14,7 @@ import { decide, getGate, requestReview, withdraw } from '../application/gateSer
 import { getSettings, putSettings } from '../application/settingsService';
 import { updateDeliveryFromCard } from '../application/deliveryService';
 import { givePerspective } from '../application/triadPerspective';
+import { openBreakGlass } from '../application/breakGlassService';
 import { rawBody, verifyHubSpotRequest } from './signedRequest';
 import { validate } from '../shared/validation';
 
@@ -82,6 +83,13 @@ export function cardApi(deps: CardApiDeps): Router {
     const { dealId } = validate(dealParams, req.params, 'path');
     const body = validate(requestReviewBody, req.body);
     res.status(201).json(await requestReview(ctx, caller, dealId, body));
+  });
+
+  router.post('/deals/:dealId/break-glass', async (req, res) => {
+    const caller = callerOf(req);
+    const { dealId } = validate(dealParams, req.params, 'path');
+    const body = validate(breakGlassBody, req.body);
+    res.status(201).json(await openBreakGlass(ctx, caller, dealId, body));
   });
 
   router.post('/reviews/:reviewId/decision', async (req, res) => {

@@ -636,4 +636,28 @@ CREATE TABLE triad_calls (
 );
 `,
   },
+  {
+    version: 25,
+    name: 'break-glasses: one deal let past the gate without review, time-boxed',
+    // Issue 15: who let the deal pass, why, until when, and how it ended (expired with no
+    // decision, or decided within the box). One open per deal (the partial unique index); the
+    // expiry round reads the open ones by their end.
+    sql: `
+CREATE TABLE break_glasses (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id  INTEGER NOT NULL,
+  deal_id    TEXT    NOT NULL,
+  opened_by  TEXT    NOT NULL,
+  reason     TEXT    NOT NULL,
+  opened_at  INTEGER NOT NULL,
+  until_at   INTEGER NOT NULL,
+  closed_at  INTEGER,
+  closed_as  TEXT    CHECK (closed_as IN ('expired', 'decided'))
+);
+CREATE UNIQUE INDEX break_glasses_one_open ON break_glasses (portal_id, deal_id) WHERE closed_at IS NULL;
+CREATE INDEX break_glasses_open_by_end ON break_glasses (until_at, id) WHERE closed_at IS NULL;
+CREATE INDEX break_glasses_by_deal ON break_glasses (portal_id, deal_id, id);
+CREATE INDEX break_glasses_by_opening ON break_glasses (portal_id, opened_at);
+`,
+  },
 ];

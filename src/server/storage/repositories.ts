@@ -20,6 +20,7 @@ import { deliveryRepository, type DeliveryRepository } from './deliveryStore';
 import { revenueRepository, type RevenueRepository } from './revenueStore';
 import { metricsRepository, type MetricsRepository } from './metricsStore';
 import { triadRepository, type TriadRepository } from './triadStore';
+import { breakGlassRepository, type BreakGlassRepository } from './breakGlassStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
 import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
@@ -47,6 +48,7 @@ class SessionRepositories implements TxStore {
   #revenue?: RevenueRepository;
   #metrics?: MetricsRepository;
   #triad?: TriadRepository;
+  #breakGlasses?: BreakGlassRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
@@ -117,6 +119,9 @@ class SessionRepositories implements TxStore {
   }
   get triad() {
     return (this.#triad ??= triadRepository(this.sql));
+  }
+  get breakGlasses() {
+    return (this.#breakGlasses ??= breakGlassRepository(this.sql));
   }
 }
 
@@ -212,6 +217,9 @@ class SqlStore implements Store {
   }
   get triad() {
     return this.here().triad;
+  }
+  get breakGlasses() {
+    return this.here().breakGlasses;
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {

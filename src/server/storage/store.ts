@@ -26,6 +26,7 @@ import type { DeliveryRepository } from './deliveryStore';
 import type { RevenueRepository } from './revenueStore';
 import type { MetricsRepository } from './metricsStore';
 import type { TriadRepository } from './triadStore';
+import type { BreakGlassRepository } from './breakGlassStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -83,6 +84,8 @@ export interface TxStore {
   metrics: MetricsRepository;
   /** The Triad's views on reviews and the calls made against them (issue 14). */
   triad: TriadRepository;
+  /** Deals let past the gate without review, time-boxed (issue 15). */
+  breakGlasses: BreakGlassRepository;
 }
 
 export interface Store extends TxStore {

@@ -11,6 +11,7 @@ import { escapeHtml, projectStatus } from '../application/dealEffects';
 import { enqueueEffect, reviewCause } from '../application/effects';
 import { noteOverdueDeliveries } from '../application/overdueDeliveries';
 import { escalationTargets, triadOf } from '../domain/triad';
+import { endBreakGlasses } from '../application/breakGlassExpiry';
 import { workerLeaseKeeper, type LeaseKeeper, type WorkerLeaseOptions } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
@@ -167,6 +168,8 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
       await escalateOverdue();
       // The overdue deliveries are the sla lease's work too: only its holder notes them.
       if (lease.holding && (await noteOverdueDeliveries({ store, clock, logger, defaults: deps.defaults })) > 0) deps.onEffects?.();
+      // So are the break-glasses whose box closed (issue 15): their deals go back to enforcement.
+      if (lease.holding && (await endBreakGlasses({ store, clock, logger, defaults: deps.defaults })) > 0) deps.onEffects?.();
       return 0;
     },
     // A holder wakes in time to renew; a standby asks for the lease again.

@@ -1,0 +1,8 @@
+/**
+ * How a person is named in the words Dealgate writes (notes, audit reasons, refusals). Every
+ * break-glass text names people through this one function, so names (issue 15, "people, not ids")
+ * slot in here when Dealgate knows them; until then it is the HubSpot user id.
+ */
+export function personLabel(userId: string): string {
+  return /^\d+$/.test(userId) ? `user ${userId}` : userId;
+}
