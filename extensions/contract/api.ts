@@ -112,6 +112,20 @@ export const capacitySettings = z
   })
   .strict();
 
+/**
+ * When Dealgate reminds the reviewers of a waiting review, besides HubSpot's own reminder on their
+ * task (issue 15): at shares of the SLA elapsed (0.5: half of it) and at hours before the due time.
+ * Each point once per review. Absent from a settings document: DEFAULT_REMINDERS.
+ */
+export const reminderSettings = z
+  .object({
+    atSlaShares: z.array(z.number().gt(0, { message: 'must be more than 0 (a share of the SLA elapsed)' }).lt(1, { message: 'must be less than 1 (at 1 the review is due)' })).max(5),
+    hoursBeforeDue: z.array(z.number().positive({ message: 'must be more than 0 hours' }).max(336, { message: 'must be at most 336 hours (the longest SLA)' })).max(5),
+  })
+  .strict();
+export type ReminderSettings = z.infer<typeof reminderSettings>;
+export const DEFAULT_REMINDERS: ReminderSettings = { atSlaShares: [0.5], hoursBeforeDue: [2] };
+
 export const settingsBody = z
   .object({
     valueThreshold: z.number().min(0, { message: 'must be 0 or more' }),
@@ -130,6 +144,8 @@ export const settingsBody = z
     amountTolerance: z.number().min(0, { message: 'must be 0 or more' }).max(10, { message: 'must be at most 10 (1000%)' }).default(0.1),
     /** A won deal without sign-off: moved back to the gate stage (`revert`), or left won and flagged (`flag`). */
     afterClose: z.enum(['revert', 'flag']).default('revert'),
+    /** Reminders before the SLA runs out (issue 15); absent: DEFAULT_REMINDERS. */
+    reminders: reminderSettings.optional(),
   })
   .strict();
 export type Settings = z.infer<typeof settingsBody>;
@@ -324,6 +340,8 @@ export interface GateResponse {
    * tightened). null when there is none.
    */
   standingFlag: { kind: 'backfill' | 'rules_tightened'; reason: string; since: string } | null;
+  /** Who covers for the waiting review's absent reviewers (issue 15); absent or empty: nobody is away. */
+  covering?: CoveringView[];
 }
 
 /** POST /deals/:dealId/reviews, POST /reviews/:id/decision, POST /reviews/:id/withdraw answer the updated gate. */
@@ -495,4 +513,53 @@ export interface EnforceBackfillResponse {
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: { issues?: { path: string; message: string }[] } & Record<string, unknown> };
+}
+
+// ---- absences and delegation (issue 15) ------------------------------------------------------
+
+/** A date (YYYY-MM-DD, meaning midnight UTC) or an ISO 8601 date-time with Z or an offset. */
+const absenceTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/, {
+    message: 'must be a date (YYYY-MM-DD, from midnight UTC) or an ISO 8601 date-time with Z or an offset',
+  })
+  .refine((v) => !Number.isNaN(Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v)), { message: 'is not a real date' });
+
+/**
+ * POST /api/v1/absences: `userId` is away from `from` until `until` (end excluded); `delegateUserId`
+ * covers. `userId` defaults to the caller; only an admin records someone else's.
+ */
+export const absenceBody = z
+  .object({
+    userId: hubspotUserId.optional(),
+    delegateUserId: hubspotUserId,
+    from: absenceTime,
+    until: absenceTime,
+  })
+  .strict();
+export type AbsenceBody = z.infer<typeof absenceBody>;
+
+export interface AbsenceView {
+  id: number;
+  userId: string;
+  delegateUserId: string;
+  from: string;
+  until: string;
+  /** In force now (from has passed, until has not). */
+  current: boolean;
+  createdBy: string;
+  createdAt: string;
+}
+
+/** GET /api/v1/absences: the account's current and upcoming absences, soonest first. */
+export interface AbsencesResponse {
+  absences: AbsenceView[];
+  asOf: string;
+}
+
+/** On the card, for a waiting review: an assigned reviewer who is away, and who covers until when. */
+export interface CoveringView {
+  absentUserId: string;
+  delegateUserId: string;
+  until: string;
 }

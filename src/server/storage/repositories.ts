@@ -17,6 +17,8 @@ import { seenSignatureRepository, type SeenSignatureRepository } from './seenSig
 import { oauthStateRepository, type OAuthStateRepository } from '../oauth/oauthStateStore';
 import { workerLeaseRepository, type WorkerLeaseRepository } from './workerLeaseStore';
 import { deliveryRepository, type DeliveryRepository } from './deliveryStore';
+import { absenceRepository, type AbsenceRepository } from './absenceStore';
+import { reviewReminderRepository, type ReviewReminderRepository } from './reviewReminderStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
 import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
@@ -41,6 +43,8 @@ class SessionRepositories implements TxStore {
   #oauthStates?: OAuthStateRepository;
   #workerLeases?: WorkerLeaseRepository;
   #deliveries?: DeliveryRepository;
+  #absences?: AbsenceRepository;
+  #reviewReminders?: ReviewReminderRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
@@ -102,6 +106,12 @@ class SessionRepositories implements TxStore {
   }
   get deliveries() {
     return (this.#deliveries ??= deliveryRepository(this.sql));
+  }
+  get absences() {
+    return (this.#absences ??= absenceRepository(this.sql));
+  }
+  get reviewReminders() {
+    return (this.#reviewReminders ??= reviewReminderRepository(this.sql));
   }
 }
 
@@ -188,6 +198,12 @@ class SqlStore implements Store {
   }
   get deliveries() {
     return this.here().deliveries;
+  }
+  get absences() {
+    return this.here().absences;
+  }
+  get reviewReminders() {
+    return this.here().reviewReminders;
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {

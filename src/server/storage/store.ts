@@ -23,6 +23,8 @@ import type { OAuthStateRepository } from '../oauth/oauthStateStore';
 import type { HubSpotBudgetRepository } from './hubspotBudgetStore';
 import type { WorkerLeaseRepository } from './workerLeaseStore';
 import type { DeliveryRepository } from './deliveryStore';
+import type { AbsenceRepository } from './absenceStore';
+import type { ReviewReminderRepository } from './reviewReminderStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -74,6 +76,10 @@ export interface TxStore {
   workerLeases: WorkerLeaseRepository;
   /** What engineering said yes to: owned, dated commitments and their history (issue 14). */
   deliveries: DeliveryRepository;
+  /** Reviewers' absences and who covers for them (issue 15). */
+  absences: AbsenceRepository;
+  /** The reminders and second-level escalations sent for each review, once each (issue 15). */
+  reviewReminders: ReviewReminderRepository;
 }
 
 export interface Store extends TxStore {
