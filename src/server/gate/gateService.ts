@@ -23,6 +23,8 @@ import { buildGateResponse } from './gateView';
 import { openDeliveryForApproval } from './deliveryService';
 import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettlement';
 import { openReviewWithTasks, supersede } from './reviewOpening';
+import { absencesInForce, coveringFor } from './delegation';
+import { coveringLine, withCovering } from './delegatedDecision';
 
 /**
  * What a rep and a reviewer do from the card: look at the gate, request a review, decide it,
@@ -152,7 +154,9 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     const review = await reviewOf(ctx, portalId, reviewId);
     const { settings } = await effectiveSettings(ctx, portalId);
     const quarter = input.outcome === 'no' ? null : commitmentQuarter(review.neededBy, now);
-    const decided = decideReview(review, input, { userId, settings, at: now, quarter });
+    // A delegate deciding for an absent reviewer says so in the audit and the note (issue 15).
+    const covering = coveringFor(review, userId, settings, await absencesInForce(store, portalId, now));
+    const decided = withCovering(decideReview(review, input, { userId, settings, at: now, quarter }), covering);
     // Checked before anything is written: the named review must be this account's (404, not a
     // foreign-key failure) and the approval must fit the ledger (409).
     let plan: ApprovalPlan = { deprioritize: null };
@@ -240,7 +244,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     }
     await enqueueEffect(
       store.outbox,
-      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision) } }, dedupeKey: `review:${reviewId}:decision` },
+      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision) + coveringLine(decided.decision, covering) } }, dedupeKey: `review:${reviewId}:decision` },
       now,
     );
     await completeReviewTasks(store, portalId, review, now);

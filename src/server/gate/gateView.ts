@@ -16,6 +16,7 @@ import { slaClock, statusAt } from '../domain/sla';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
 import { deliveryViewOf } from './deliveryView';
+import { absencesInForce, coveringView } from './delegation';
 
 /** Everything the card shows about a deal, built from the store (synchronous). */
 
@@ -173,6 +174,7 @@ export async function buildGateResponse(
     caller: { userId, roles: rolesOf(userId, settings) },
     permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
     standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
+    covering: latest && isOpenReview(latest) ? coveringView(latest, settings, await absencesInForce(store, portalId, now)) : [],
   };
 }
 

@@ -15,6 +15,7 @@ import { getSettings, putSettings } from '../gate/settingsService';
 import { updateDeliveryFromCard } from '../gate/deliveryService';
 import { rawBody, verifyHubSpotRequest } from './signedRequest';
 import { validate } from './validate';
+import { absenceRoutes } from './absenceRoutes';
 
 /**
  * The card API, called by the Dealgate card and pages through `hubspot.fetch`. Every route sits
@@ -116,6 +117,8 @@ export function cardApi(deps: CardApiDeps): Router {
   router.get('/dashboard', async (req, res) => {
     res.json(await buildDashboard(ctx, callerOf(req)));
   });
+
+  absenceRoutes(router, ctx, callerOf);
 
   router.post('/flags/backfill/enforce', async (req, res) => {
     validate(z.object({}).strict().nullish(), req.body);

@@ -9,6 +9,9 @@ import { effectiveSettings } from '../gate/context';
 import { escapeHtml, projectStatus } from '../gate/dealEffects';
 import { enqueueEffect, reviewCause } from '../outbox/effects';
 import { noteOverdueDeliveries } from '../gate/overdueDeliveries';
+import { absencesInForce, escalationCover } from '../gate/delegation';
+import { remindAndEscalateToAdmins } from '../gate/reviewReminders';
+import { ESCALATION_ANSWER_MS } from '../domain/reminderPoints';
 import { workerLeaseKeeper, type LeaseKeeper, type WorkerLeaseOptions } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
@@ -79,7 +82,8 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
     await store.reviews.update(portalId, updated);
 
     const { settings } = await effectiveSettings(ctx, portalId);
-    const escalationReviewer = settings.escalationReviewer;
+    // An escalation reviewer who is away hands it to whoever covers for them (issue 15).
+    const escalationReviewer = escalationCover(settings, await absencesInForce(store, portalId, now));
     const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? null;
     const key = `review:${review.id}:escalation`;
     if (escalationReviewer) {
@@ -96,7 +100,7 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
                 `<p>This technical review is past its SLA and was escalated to you. Answer it from the Dealgate card on the deal.</p>` +
                 `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by user ${escapeHtml(review.requestedBy)}.</p>`,
               ownerUserId: escalationReviewer,
-              dueAt: now + 24 * 60 * 60 * 1000,
+              dueAt: now + ESCALATION_ANSWER_MS,
             },
           },
           dedupeKey: `${key}:task`,
@@ -158,6 +162,8 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
       await escalateOverdue();
       // The overdue deliveries are the sla lease's work too: only its holder notes them.
       if (lease.holding && (await noteOverdueDeliveries({ store, clock, logger, defaults: deps.defaults })) > 0) deps.onEffects?.();
+      // Reminders before the due time, and the second escalation level (issue 15): the lease's work too.
+      if (lease.holding && (await remindAndEscalateToAdmins({ store, clock, logger, defaults: deps.defaults }, () => lease.keep())) > 0) deps.onEffects?.();
       return 0;
     },
     // A holder wakes in time to renew; a standby asks for the lease again.
