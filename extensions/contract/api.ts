@@ -523,7 +523,9 @@ const absenceTime = z
   .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/, {
     message: 'must be a date (YYYY-MM-DD, from midnight UTC) or an ISO 8601 date-time with Z or an offset',
   })
-  .refine((v) => !Number.isNaN(Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v)), { message: 'is not a real date' });
+  .refine((v) => !Number.isNaN(Date.parse(`${v.slice(0, 10)}T00:00:00Z`)) && new Date(`${v.slice(0, 10)}T00:00:00Z`).toISOString().startsWith(v.slice(0, 10)), {
+    message: 'is not a real date',
+  });
 
 /**
  * POST /api/v1/absences: `userId` is away from `from` until `until` (end excluded); `delegateUserId`
