@@ -3,6 +3,7 @@ import type { DecisionBody, DeliveryUpdateBody, GateResponse, RequestReviewBody 
 import { AnswerSection } from './AnswerSection';
 import { CapacitySection } from './CapacitySection';
 import { CommitmentForm } from './CommitmentForm';
+import { CoveringSection } from './CoveringSection';
 import { DecisionForm, type CapacityConflict } from './DecisionForm';
 import { DeliverySection } from './DeliverySection';
 import { GlanceSection } from './GlanceSection';
@@ -57,6 +58,7 @@ export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDec
         </Alert>
       )}
       <AnswerSection gate={gate} />
+      <CoveringSection covering={gate.covering} me={caller.userId} />
       {review && (
         <DeliverySection
           reviewId={review.id}

@@ -119,7 +119,7 @@ export const capacitySettings = z
  */
 export const reminderSettings = z
   .object({
-    atSlaShares: z.array(z.number().gt(0, { message: 'must be more than 0 (a share of the SLA elapsed)' }).lt(1, { message: 'must be less than 1 (at 1 the review is due)' })).max(5),
+    atSlaShares: z.array(z.number().gt(0, { message: 'must be more than 0% of the SLA' }).lt(1, { message: 'must be less than 100% of the SLA (a share of 1: then the review is due)' })).max(5),
     hoursBeforeDue: z.array(z.number().positive({ message: 'must be more than 0 hours' }).max(336, { message: 'must be at most 336 hours (the longest SLA)' })).max(5),
   })
   .strict();

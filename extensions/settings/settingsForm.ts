@@ -1,4 +1,4 @@
-import { settingsBody, type Settings } from '../contract/api';
+import { DEFAULT_REMINDERS, settingsBody, type ReminderSettings, type Settings } from '../contract/api';
 import { validateWith } from '../client/fieldErrors';
 
 /**
@@ -21,6 +21,9 @@ export interface SettingsDraft {
   /** Percent the amount may grow past the approved one before review is required again. */
   amountTolerancePercent: number | undefined;
   afterClose: 'revert' | 'flag';
+  /** Reminders (issue 15): percents of the SLA elapsed, and hours before the due time, comma-separated. */
+  reminderSharesPercent: string;
+  reminderHoursBeforeDue: string;
 }
 
 export function draftOf(settings: Settings): SettingsDraft {
@@ -37,7 +40,20 @@ export function draftOf(settings: Settings): SettingsDraft {
     commitmentSharePercent: settings.capacity ? Math.round(settings.capacity.commitmentShare * 10000) / 100 : undefined,
     amountTolerancePercent: Math.round(settings.amountTolerance * 10000) / 100,
     afterClose: settings.afterClose,
+    ...reminderDraftOf(settings.reminders ?? DEFAULT_REMINDERS),
   };
+}
+
+function reminderDraftOf(reminders: ReminderSettings): Pick<SettingsDraft, 'reminderSharesPercent' | 'reminderHoursBeforeDue'> {
+  return {
+    reminderSharesPercent: reminders.atSlaShares.map((share) => String(Math.round(share * 10000) / 100)).join(', '),
+    reminderHoursBeforeDue: reminders.hoursBeforeDue.map(String).join(', '),
+  };
+}
+
+/** "50, 75" -> [50, 75]; an entry that is no number stays NaN, which the schema refuses for its field. */
+function numberList(text: string): number[] {
+  return idList(text).map(Number);
 }
 
 function idList(text: string): string[] {
@@ -58,6 +74,8 @@ export function formFieldOf(path: string): string {
   if (path === 'capacity.commitmentShare') return 'commitmentSharePercent';
   if (path === 'capacity.engineerWeeksPerQuarter') return 'engineerWeeksPerQuarter';
   if (path === 'amountTolerance') return 'amountTolerancePercent';
+  if (path.startsWith('reminders.atSlaShares')) return 'reminderSharesPercent';
+  if (path.startsWith('reminders.hoursBeforeDue')) return 'reminderHoursBeforeDue';
   return path;
 }
 
@@ -97,6 +115,10 @@ export function settingsFromDraft(draft: SettingsDraft): { ok: true; settings: S
       : null,
     amountTolerance: draft.amountTolerancePercent === undefined ? undefined : draft.amountTolerancePercent / 100,
     afterClose: draft.afterClose,
+    reminders: {
+      atSlaShares: numberList(draft.reminderSharesPercent).map((percent) => percent / 100),
+      hoursBeforeDue: numberList(draft.reminderHoursBeforeDue),
+    },
   };
   const result = validateWith(settingsBody, candidate);
   if (!result.ok) return { ok: false, errors: errorsByFormField(result.errors, candidate) };
