@@ -7,6 +7,7 @@ import type { Stack } from '../../tests/support/stack';
 import { waitUntil } from '../../tests/support/process';
 import { people, SLA_HOURS, THRESHOLD, startDemoWorld, whoIsWho, type DemoWorld } from './demoWorld';
 import { Narrator, noteText, StepFailure, type Write } from './narrator';
+import { stepAbsenceDelegated } from './absenceStep';
 
 /**
  * The story `npm run demo` tells, step by step, checking at each step what HubSpot (the
@@ -48,7 +49,7 @@ interface Ledger {
   violations: number[];
 }
 
-interface Story {
+export interface Story {
   world: DemoWorld;
   say: Narrator;
   ledger: Ledger;
@@ -70,6 +71,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     await stepFiveOverdue(story);
     const hooli = await stepSixCapacity(story, acme);
     await stepSevenDelivery(story, { dealId: acme, reviewId: acmeReview }, hooli);
+    await stepAbsenceDelegated(story);
     await finaleDashboard(story);
     write(`\nEvery step behaved as told (${say.checksPassed} checks passed).\n`);
     return { ok: true, failure: null, world, checksPassed: say.checksPassed };

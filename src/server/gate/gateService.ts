@@ -24,7 +24,7 @@ import { openDeliveryForApproval } from './deliveryService';
 import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettlement';
 import { openReviewWithTasks, supersede } from './reviewOpening';
 import { absencesInForce, coveringFor } from './delegation';
-import { coveringLine, withCovering } from './delegatedDecision';
+import { withCovering } from './delegatedDecision';
 
 /**
  * What a rep and a reviewer do from the card: look at the gate, request a review, decide it,
@@ -244,7 +244,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     }
     await enqueueEffect(
       store.outbox,
-      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision) + coveringLine(decided.decision, covering) } }, dedupeKey: `review:${reviewId}:decision` },
+      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision, covering) } }, dedupeKey: `review:${reviewId}:decision` },
       now,
     );
     await completeReviewTasks(store, portalId, review, now);
