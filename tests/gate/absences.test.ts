@@ -1,5 +1,5 @@
 import type { AbsencesResponse, AbsenceView, ApiErrorBody, GateResponse } from '../../extensions/contract/api';
-import { startHarness, ADMIN, ESCALATION, REP, REVIEWER, SECOND_REVIEWER, START, type Harness } from './harness';
+import { startHarness, baseSettings, ADMIN, ESCALATION, REP, REVIEWER, SECOND_REVIEWER, START, type Harness } from './harness';
 
 /**
  * Issue 15, delegation and out-of-office, through the card API (real HTTP, the store, the
@@ -124,6 +124,15 @@ describe('card API: absences and delegates', () => {
     await h.call(SECOND_REVIEWER, 'POST', `/reviews/${laterReview}/decision`, { outcome: 'yes' });
     await h.deliverOutbox();
     expect(h.sim.notesForDeal(later).some((n) => (n.properties.hs_note_body ?? '').includes('covering for'))).toBe(false);
+  });
+
+  it('an absence whose delegate an admin has since taken off the reviewers hands nothing over', async () => {
+    await away(REVIEWER, { delegateUserId: SECOND_REVIEWER, ...week });
+    expect((await h.call(ADMIN, 'PUT', '/settings', baseSettings)).status).toBe(200);
+    const dealId = h.seedDeal();
+    await requestOn(dealId);
+    expect(taskOwners(dealId)).toEqual([OWNER_IDS[REVIEWER]]);
+    expect((await h.call(REVIEWER, 'GET', `/deals/${dealId}/gate`)).json.covering).toEqual([]);
   });
 
   it('a reviewer who covers for nobody decides as before: no covering line', async () => {

@@ -38,7 +38,7 @@ async function escalateToAdmins(deps: ReminderDeps, portalId: number, reviewId: 
     if (!review || escalatedAt === null || (review.status !== 'pending' && review.status !== 'overdue') || now < escalatedAt + ESCALATION_ANSWER_MS) return false;
     if (!(await store.reviewReminders.record(portalId, review.id, ADMIN_ESCALATION_POINT, now))) return false;
     const { settings } = await effectiveSettings(deps, portalId);
-    const inForce = await absencesInForce(store, portalId, now);
+    const inForce = await absencesInForce(store, portalId, now, settings);
     const admins = routeToCover(settings.admins, inForce);
     const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? `deal ${review.dealId}`;
     for (const admin of admins) {

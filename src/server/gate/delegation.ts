@@ -1,6 +1,6 @@
 import type { CoveringView, Settings } from '../../../extensions/contract/api';
 import { absencesAt, coverOf, coveredBy, routeToCover, type Absence } from '../domain/absence';
-import { isDesignatedReviewer } from '../domain/roles';
+import { isDesignatedReviewer, type RoleSettings } from '../domain/roles';
 import type { Review } from '../domain/reviewLifecycle';
 import type { Store } from '../storage/store';
 
@@ -10,9 +10,13 @@ import type { Store } from '../storage/store';
  * delegate alike.
  */
 
-/** The absences in force at `now`, by absent user. */
-export async function absencesInForce(store: Store, portalId: number, now: number): Promise<Map<string, Absence>> {
-  return absencesAt(await store.absences.listCurrentAndUpcoming(portalId, now), now);
+/**
+ * The absences in force at `now`, by absent user; one whose delegate no longer reviews (an admin
+ * took them off the reviewers since) hands nothing over, since its delegate could not decide.
+ */
+export async function absencesInForce(store: Store, portalId: number, now: number, settings: RoleSettings): Promise<Map<string, Absence>> {
+  const standing = (await store.absences.listCurrentAndUpcoming(portalId, now)).filter((a) => isDesignatedReviewer(a.delegateUserId, settings));
+  return absencesAt(standing, now);
 }
 
 /** Who a review asks, absences aside: the reviewers but the requester; the escalation reviewer when nobody else could answer. */

@@ -155,7 +155,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     const { settings } = await effectiveSettings(ctx, portalId);
     const quarter = input.outcome === 'no' ? null : commitmentQuarter(review.neededBy, now);
     // A delegate deciding for an absent reviewer says so in the audit and the note (issue 15).
-    const covering = coveringFor(review, userId, settings, await absencesInForce(store, portalId, now));
+    const covering = coveringFor(review, userId, settings, await absencesInForce(store, portalId, now, settings));
     const decided = withCovering(decideReview(review, input, { userId, settings, at: now, quarter }), covering);
     // Checked before anything is written: the named review must be this account's (404, not a
     // foreign-key failure) and the approval must fit the ledger (409).

@@ -174,7 +174,7 @@ export async function buildGateResponse(
     caller: { userId, roles: rolesOf(userId, settings) },
     permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
     standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
-    covering: latest && isOpenReview(latest) ? coveringView(latest, settings, await absencesInForce(store, portalId, now)) : [],
+    covering: latest && isOpenReview(latest) ? coveringView(latest, settings, await absencesInForce(store, portalId, now, settings)) : [],
   };
 }
 

@@ -48,7 +48,7 @@ export async function openReviewWithTasks(
   );
   await store.audit.append(portalId, requestAudit(review, input.fromStatus, input.requestedBy));
   // An absent reviewer's task goes to whoever covers for them (issue 15).
-  const assignees = routedAssignees(settings, input.requestedBy, await absencesInForce(store, portalId, at));
+  const assignees = routedAssignees(settings, input.requestedBy, await absencesInForce(store, portalId, at, settings));
   const task = reviewTask(review, input.dealName);
   // HubSpot's own reminder (hs_task_reminders) at the first reminder point; Dealgate reminds again at each.
   const reminderAt = taskReminderAt(review, remindersOf(settings));

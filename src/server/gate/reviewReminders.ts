@@ -70,7 +70,7 @@ async function remindReview(deps: ReminderDeps, portalId: number, reviewId: numb
     const claimed = await claimPoints(store, portalId, review, settings, now);
     const latest = claimed[claimed.length - 1];
     if (!latest) return false;
-    const recipients = routedAssignees(settings, review.requestedBy, await absencesInForce(store, portalId, now));
+    const recipients = routedAssignees(settings, review.requestedBy, await absencesInForce(store, portalId, now, settings));
     const task = reminderTask(review, (await store.deals.get(portalId, review.dealId))?.name ?? null, now);
     for (const recipient of recipients) {
       await enqueueEffect(

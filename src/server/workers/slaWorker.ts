@@ -83,7 +83,7 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
 
     const { settings } = await effectiveSettings(ctx, portalId);
     // An escalation reviewer who is away hands it to whoever covers for them (issue 15).
-    const escalationReviewer = escalationCover(settings, await absencesInForce(store, portalId, now));
+    const escalationReviewer = escalationCover(settings, await absencesInForce(store, portalId, now, settings));
     const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? null;
     const key = `review:${review.id}:escalation`;
     if (escalationReviewer) {
