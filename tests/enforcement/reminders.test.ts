@@ -129,6 +129,19 @@ describe('reminders before the SLA runs out', () => {
     expect(await auditCount(s, deal.id, 'review_escalated_to_admins')).toBe(1);
   });
 
+  it('gives the escalation to whoever covers for an absent escalation reviewer', async () => {
+    const clock = new ManualClock(START);
+    const s = await start({ clock });
+    await recordAbsence(gateContext(s), { portalId: s.sim.portalId, userId: ESCALATION }, { delegateUserId: SECOND_REVIEWER, from: '2026-11-02', until: '2026-11-10' });
+    const deal = seedGatedDeal(s);
+    const reviewId = await requestReviewAsRep(s, deal.id);
+    clock.advance(24 * HOUR_MS + 60_000);
+    await waitUntil(async () => (await s.store.reviews.get(s.sim.portalId, reviewId))?.escalatedAt !== null, 5_000, 'the escalation');
+    await s.settle();
+    const escalations = s.sim.tasksForDeal(deal.id).filter((t) => (t.properties.hs_task_subject ?? '').startsWith('Overdue technical review'));
+    expect(escalations.map((t) => t.properties.hubspot_owner_id)).toEqual(['7002']);
+  });
+
   it('reminds the delegate of a reviewer who went away after the request, and the reviewer again once back', async () => {
     const clock = new ManualClock(START);
     const s = await start({ clock });
