@@ -2,7 +2,8 @@ import type { Review } from '../domain/reviewLifecycle';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import { peopleLabel, personLabel } from '../domain/personLabel';
 import { ESCALATION_ANSWER_MS } from '../domain/reminderPoints';
-import { enqueueEffect, reviewCause } from '../outbox/effects';
+import { enqueueEffect } from '../outbox/effects';
+import { actOnEach, enqueueReviewTask, withLockedReview } from './lockedReview';
 import { ADMIN_ESCALATION_POINT } from '../storage/reviewReminderStore';
 import { effectiveSettings } from './context';
 import { escapeHtml } from './dealEffects';
@@ -27,43 +28,23 @@ function adminNote(review: Review, escalatedTo: string | null, admins: readonly 
 }
 
 async function escalateToAdmins(deps: ReminderDeps, portalId: number, reviewId: number): Promise<boolean> {
-  const { store, clock } = deps;
-  return await store.transaction(async () => {
-    const waiting = await store.reviews.get(portalId, reviewId);
-    if (!waiting) return false;
-    await store.deals.lockForChange(portalId, waiting.dealId);
-    const now = clock.now();
-    const review = await store.reviews.get(portalId, reviewId);
-    const escalatedAt = review?.escalatedAt ?? null;
-    if (!review || escalatedAt === null || (review.status !== 'pending' && review.status !== 'overdue') || now < escalatedAt + ESCALATION_ANSWER_MS) return false;
+  const { store } = deps;
+  return await withLockedReview(store, deps.clock, portalId, reviewId, async (review, now) => {
+    const escalatedAt = review.escalatedAt;
+    if (escalatedAt === null || (review.status !== 'pending' && review.status !== 'overdue') || now < escalatedAt + ESCALATION_ANSWER_MS) return false;
     if (!(await store.reviewReminders.record(portalId, review.id, ADMIN_ESCALATION_POINT, now))) return false;
     const { settings } = await effectiveSettings(deps, portalId);
     const inForce = await absencesInForce(store, portalId, now, settings);
     const admins = routeToCover(settings.admins, inForce);
     const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? `deal ${review.dealId}`;
-    for (const admin of admins) {
-      await enqueueEffect(
-        store.outbox,
-        {
-          portalId,
-          dealId: review.dealId,
-          effect: {
-            kind: 'create_task',
-            payload: {
-              subject: `Unanswered technical review #${review.id}, escalated to admins: ${dealName}`,
-              body: `<p>This technical review is past its SLA and its escalation. Find a reviewer to answer it from the Dealgate card on the deal.</p><p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks).</p>`,
-              ownerUserId: admin,
-              dueAt: now + ESCALATION_ANSWER_MS,
-            },
-          },
-          dedupeKey: `review:${review.id}:admin_escalation:${admin}`,
-          cause: reviewCause(review.id),
-        },
-        now,
-      );
-    }
-    const escalatedTo = escalationCover(settings, inForce);
-    await enqueueEffect(store.outbox, { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: adminNote(review, escalatedTo, admins) } }, dedupeKey: `review:${review.id}:admin_escalation:note` }, now);
+    const task = {
+      subject: `Unanswered technical review #${review.id}, escalated to admins: ${dealName}`,
+      body: `<p>This technical review is past its SLA and its escalation. Find a reviewer to answer it from the Dealgate card on the deal.</p><p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks).</p>`,
+      dueAt: now + ESCALATION_ANSWER_MS,
+    };
+    for (const admin of admins) await enqueueReviewTask(store, portalId, review, { ...task, ownerUserId: admin }, `review:${review.id}:admin_escalation:${admin}`, now);
+    const note = adminNote(review, escalationCover(settings, inForce), admins);
+    await enqueueEffect(store.outbox, { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: note } }, dedupeKey: `review:${review.id}:admin_escalation:note` }, now);
     await store.audit.append(portalId, {
       dealId: review.dealId,
       reviewId: review.id,
@@ -82,14 +63,6 @@ async function escalateToAdmins(deps: ReminderDeps, portalId: number, reviewId: 
 
 /** One round over every account's escalated reviews still unanswered; returns how many went to the admins. */
 export async function escalateToAdminsWhereDue(deps: ReminderDeps, keepGoing: () => Promise<boolean> = () => Promise.resolve(true)): Promise<number> {
-  let escalated = 0;
-  for (const due of await deps.store.reviewReminders.dueForAdminEscalation(deps.clock.now() - ESCALATION_ANSWER_MS)) {
-    if (!(await keepGoing())) break;
-    try {
-      if (await escalateToAdmins(deps, due.portalId, due.reviewId)) escalated += 1;
-    } catch (error) {
-      deps.logger.error({ err: error, portalId: due.portalId, reviewId: due.reviewId }, 'escalating a review to the admins failed; trying again next pass');
-    }
-  }
-  return escalated;
+  const due = await deps.store.reviewReminders.dueForAdminEscalation(deps.clock.now() - ESCALATION_ANSWER_MS);
+  return await actOnEach(due, { logger: deps.logger, keepGoing, failure: 'escalating a review to the admins failed; trying again next pass' }, (d) => escalateToAdmins(deps, d.portalId, d.reviewId));
 }

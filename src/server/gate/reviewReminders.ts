@@ -3,15 +3,16 @@ import type { Clock } from '../clock';
 import type { AccountDefaults } from '../config/config';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
+import type { WaitingReview } from '../storage/reviewReminderStore';
 import type { Review } from '../domain/reviewLifecycle';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import { peopleLabel, personLabel } from '../domain/personLabel';
 import { pointsDue, reminderPoints, remindersOf, timeLeftText, type ReminderPoint } from '../domain/reminderPoints';
-import { enqueueEffect, reviewCause } from '../outbox/effects';
 import { effectiveSettings } from './context';
 import { escapeHtml } from './dealEffects';
 import { absencesInForce, routedAssignees } from './delegation';
 import { escalateToAdminsWhereDue } from './adminEscalation';
+import { actOnEach, enqueueReviewTask, withLockedReview } from './lockedReview';
 
 /**
  * Dealgate's reminders before a review's SLA runs out (issue 15), on top of HubSpot's own reminder
@@ -58,14 +59,9 @@ async function claimPoints(store: Store, portalId: number, review: Review, setti
 
 /** Reminds the reviewers of one review if a point is due; true when it did. */
 async function remindReview(deps: ReminderDeps, portalId: number, reviewId: number): Promise<boolean> {
-  const { store, clock } = deps;
-  return await store.transaction(async () => {
-    const waiting = await store.reviews.get(portalId, reviewId);
-    if (!waiting) return false;
-    await store.deals.lockForChange(portalId, waiting.dealId);
-    const now = clock.now();
-    const review = await store.reviews.get(portalId, reviewId);
-    if (!review || review.status !== 'pending' || now >= review.dueAt) return false;
+  const { store } = deps;
+  return await withLockedReview(store, deps.clock, portalId, reviewId, async (review, now) => {
+    if (review.status !== 'pending' || now >= review.dueAt) return false;
     const { settings } = await effectiveSettings(deps, portalId);
     const claimed = await claimPoints(store, portalId, review, settings, now);
     const latest = claimed[claimed.length - 1];
@@ -73,17 +69,7 @@ async function remindReview(deps: ReminderDeps, portalId: number, reviewId: numb
     const recipients = routedAssignees(settings, review.requestedBy, await absencesInForce(store, portalId, now, settings));
     const task = reminderTask(review, (await store.deals.get(portalId, review.dealId))?.name ?? null, now);
     for (const recipient of recipients) {
-      await enqueueEffect(
-        store.outbox,
-        {
-          portalId,
-          dealId: review.dealId,
-          effect: { kind: 'create_task', payload: { subject: task.subject, body: task.body, ownerUserId: recipient, dueAt: review.dueAt } },
-          dedupeKey: `review:${review.id}:reminder:${latest.key}:${recipient}`,
-          cause: reviewCause(review.id),
-        },
-        now,
-      );
+      await enqueueReviewTask(store, portalId, review, { ...task, ownerUserId: recipient, dueAt: review.dueAt }, `review:${review.id}:reminder:${latest.key}:${recipient}`, now);
     }
     await store.audit.append(portalId, {
       dealId: review.dealId,
@@ -101,26 +87,26 @@ async function remindReview(deps: ReminderDeps, portalId: number, reviewId: numb
   });
 }
 
-/** One round over every account's waiting reviews; returns how many were reminded. */
-export async function remindWaitingReviews(deps: ReminderDeps, keepGoing: () => Promise<boolean> = () => Promise.resolve(true)): Promise<number> {
-  const now = deps.clock.now();
+/** Waiting reviews with a reminder point due and not yet sent (cheap reads outside any transaction). */
+async function reviewsWithPointsDue(deps: ReminderDeps, now: number): Promise<WaitingReview[]> {
   const settingsByAccount = new Map<number, Settings>();
-  let reminded = 0;
+  const due: WaitingReview[] = [];
   for (const waiting of await deps.store.reviewReminders.waitingBeforeDue(now)) {
     let settings = settingsByAccount.get(waiting.portalId);
     if (!settings) settingsByAccount.set(waiting.portalId, (settings = (await effectiveSettings(deps, waiting.portalId)).settings));
-    // Cheap test outside a transaction: most waiting reviews have no point due.
-    if (!reminderPoints(waiting, remindersOf(settings)).some((p) => p.at <= now)) continue;
+    const points = reminderPoints(waiting, remindersOf(settings));
+    // Most waiting reviews have no point reached: no further read.
+    if (!points.some((p) => p.at <= now)) continue;
     const sent = new Set(await deps.store.reviewReminders.sentPoints(waiting.portalId, waiting.reviewId));
-    if (pointsDue(reminderPoints(waiting, remindersOf(settings)), sent, now).length === 0) continue;
-    if (!(await keepGoing())) break;
-    try {
-      if (await remindReview(deps, waiting.portalId, waiting.reviewId)) reminded += 1;
-    } catch (error) {
-      deps.logger.error({ err: error, portalId: waiting.portalId, reviewId: waiting.reviewId }, 'reminding the reviewers of a review failed; trying again next pass');
-    }
+    if (pointsDue(points, sent, now).length > 0) due.push(waiting);
   }
-  return reminded;
+  return due;
+}
+
+/** One round over every account's waiting reviews; returns how many were reminded. */
+export async function remindWaitingReviews(deps: ReminderDeps, keepGoing: () => Promise<boolean> = () => Promise.resolve(true)): Promise<number> {
+  const due = await reviewsWithPointsDue(deps, deps.clock.now());
+  return await actOnEach(due, { logger: deps.logger, keepGoing, failure: 'reminding the reviewers of a review failed; trying again next pass' }, (w) => remindReview(deps, w.portalId, w.reviewId));
 }
 
 /** The SLA lease's issue-15 work in one round: reminders, then the escalations to the admins; returns how many reviews got either. */
