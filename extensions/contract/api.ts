@@ -469,6 +469,8 @@ export interface DeliveriesSummary {
 /** GET /api/v1/dashboard (admins and reviewers) */
 export interface DashboardResponse {
   quarter: string;
+  /** Reviewers away now or soon, and who covers (issue 15); absent from older answers. */
+  absences?: AbsenceView[];
   /** The reviews waiting for an answer, by due time (so overdue first, most overdue on top), then review id. */
   queue: QueueItem[];
   decisionsThisQuarter: Record<DecisionOutcome, number>;

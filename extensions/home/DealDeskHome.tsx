@@ -20,6 +20,7 @@ import { HeadedTable } from '../card/HeadedTable';
 import { flagKindLabel, formatAmount, formatWeeks, formatWhen, settingsChangeLine, slaText, userLabel } from '../card/gateWording';
 import { dashboardFigures } from './dashboardFigures';
 import { DeliveriesSection } from './DeliveriesSection';
+import { AbsencesSection } from './AbsencesSection';
 
 export interface DealDeskHomeProps {
   fetcher: ServiceFetcher;
@@ -108,6 +109,7 @@ export function DashboardView({
 
       <CapacitySection capacity={dashboard.capacity} />
       <DeliveriesSection deliveries={dashboard.deliveries} me={me} />
+      <AbsencesSection absences={dashboard.absences} me={me} />
 
       <Heading>Moves past the gate without sign-off, this quarter</Heading>
       {dashboard.violationsByUser.length === 0 ? (

@@ -1,13 +1,14 @@
-import { Input, LoadingButton, NumberInput, Text } from '@hubspot/ui-extensions';
+import { Input, LoadingButton, NumberInput, StatisticsItem, Text } from '@hubspot/ui-extensions';
 import { createRenderer, type Renderer } from '@hubspot/ui-extensions/testing';
 import { SettingsPage } from '../../extensions/settings/SettingsPage';
+import { DealDeskHome } from '../../extensions/home/DealDeskHome';
 import type { GateResponse, SettingsResponse } from '../../extensions/contract/api';
 import { startLiveService, users, type LiveService } from './support/liveService';
 import { openLoadedCard, says, WAIT } from './cardHarness';
 
 /**
  * Issue 15 in the views: the card tells whoever looks at a waiting review who covers for an
- * absent reviewer; the settings page shows and saves the reminder points, and refuses a bad one
+ * absent reviewer, the home page who is away; the settings page shows and saves the reminder points, and refuses a bad one
  * by its field.
  */
 let live: LiveService;
@@ -38,6 +39,15 @@ describe('covering and reminders in the views', () => {
     expect(says(delegate, Text, `covering-${users.reviewer}`)).toBe(`user ${users.reviewer} is away until 2026-11-09 09:00 UTC; covering and deciding: you (user ${users.secondReviewer}).`);
     const rep = await openLoadedCard(live, dealId, users.rep);
     expect(says(rep, Text, `covering-${users.reviewer}`)).toContain(`covering and deciding: user ${users.secondReviewer}`);
+  });
+
+  it('the home page lists who is away, until when, and who covers', async () => {
+    expect((await live.call(users.admin, 'POST', '/api/v1/absences', { userId: users.reviewer, delegateUserId: users.secondReviewer, from: '2026-11-02', until: '2026-11-09' })).status).toBe(201);
+    const home = createRenderer('home');
+    home.render(<DealDeskHome fetcher={live.fetcherFor(users.secondReviewer)} baseUrl={live.url} userId={users.secondReviewer} />);
+    await home.waitFor(() => expect(home.findByTestId(StatisticsItem, 'stat-waiting')).toBeDefined(), WAIT);
+    const line = home.findAll(Text).find((t) => String(t.props.testId ?? '').startsWith('absence-'));
+    expect(line?.text).toBe(`user ${users.reviewer}: away until 2026-11-09 00:00 UTC; covered by you (user ${users.secondReviewer}).`);
   });
 
   it('the settings page shows the default reminder points and saves new ones', async () => {

@@ -6,6 +6,7 @@ import { CAPACITY_LIST_LIMIT, capacityView, quarterBounds } from '../domain/capa
 import { isAdmin, isDesignatedReviewer } from '../domain/roles';
 import { HOUR_MS, statusAt } from '../domain/sla';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
+import { listAbsences } from './absenceService';
 import { deliveriesSummary } from './deliveryView';
 
 /**
@@ -56,6 +57,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
     ...(await flagsAndRules(ctx, portalId, settings)),
     canEnforceBackfill: isAdmin(userId, settings),
     deliveries: await deliveriesSummary(store, portalId, now),
+    absences: (await listAbsences(ctx, caller)).absences,
     asOf: new Date(now).toISOString(),
   };
 }
