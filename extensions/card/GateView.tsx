@@ -4,6 +4,7 @@ import { AnswerSection } from './AnswerSection';
 import { BreakGlassSection } from './BreakGlassSection';
 import { CapacitySection } from './CapacitySection';
 import { CommitmentForm } from './CommitmentForm';
+import { CoveringSection } from './CoveringSection';
 import { DecisionForm, type CapacityConflict } from './DecisionForm';
 import { DeliverySection } from './DeliverySection';
 import { GlanceSection } from './GlanceSection';
@@ -85,6 +86,7 @@ export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDec
           onGiveView={onGiveView}
         />
       )}
+      <CoveringSection covering={gate.covering} me={caller.userId} />
       {review && (
         <DeliverySection
           reviewId={review.id}

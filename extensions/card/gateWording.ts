@@ -200,9 +200,17 @@ const settingsFieldLabels: Record<string, string> = {
   effortThreshold: 'effort threshold',
   triggerMode: 'what makes review required',
   breakGlassUsers: 'may break the glass',
+  reminders: 'reminders',
 };
 
 const percent = (fraction: number) => `${Math.round(fraction * 10000) / 100}%`;
+
+/** "at 50% of the SLA, 2 h before due" (issue 15's reminder points). */
+function remindersValue(value: { atSlaShares?: unknown; hoursBeforeDue?: unknown }): string {
+  const numbers = (list: unknown) => (Array.isArray(list) ? list.filter((n): n is number => typeof n === 'number') : []);
+  const points = [...numbers(value.atSlaShares).map((share) => `at ${percent(share)} of the SLA`), ...numbers(value.hoursBeforeDue).map((hours) => `${hours} h before due`)];
+  return points.length === 0 ? 'none' : points.join(', ');
+}
 
 /** A settings value in words: amounts, hours, percentages, user lists, stage labels where the pipelines are known. */
 function settingsValue(field: string, value: unknown, pipelines: readonly PipelineView[]): string {
@@ -214,6 +222,7 @@ function settingsValue(field: string, value: unknown, pipelines: readonly Pipeli
   if (field === 'amountTolerance' && typeof value === 'number') return percent(value);
   if (field === 'afterClose') return value === 'flag' ? 'flagged, stays won' : 'moved back';
   if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map(String).join(', ');
+  if (field === 'reminders' && typeof value === 'object') return remindersValue(value as { atSlaShares?: unknown; hoursBeforeDue?: unknown });
   if (field === 'capacity' && typeof value === 'object') {
     const c = value as { engineerWeeksPerQuarter?: unknown; commitmentShare?: unknown; maintenanceShare?: unknown };
     if (typeof c.engineerWeeksPerQuarter === 'number' && typeof c.commitmentShare === 'number') {

@@ -233,6 +233,20 @@ export const capacitySettings = z
     for (const path of ['commitmentShare', 'maintenanceShare']) ctx.addIssue({ code: 'custom', path: [path], message });
   });
 
+/**
+ * When Dealgate reminds the reviewers of a waiting review, besides HubSpot's own reminder on their
+ * task (issue 15): at shares of the SLA elapsed (0.5: half of it) and at hours before the due time.
+ * Each point once per review. Absent from a settings document: DEFAULT_REMINDERS.
+ */
+export const reminderSettings = z
+  .object({
+    atSlaShares: z.array(z.number().gt(0, { message: 'must be more than 0% of the SLA' }).lt(1, { message: 'must be less than 100% of the SLA (a share of 1: then the review is due)' })).max(5),
+    hoursBeforeDue: z.array(z.number().positive({ message: 'must be more than 0 hours' }).max(336, { message: 'must be at most 336 hours (the longest SLA)' })).max(5),
+  })
+  .strict();
+export type ReminderSettings = z.infer<typeof reminderSettings>;
+export const DEFAULT_REMINDERS: ReminderSettings = { atSlaShares: [0.5], hoursBeforeDue: [2] };
+
 export const settingsBody = z
   .object({
     valueThreshold: z.number().min(0, { message: 'must be 0 or more' }),
@@ -265,6 +279,8 @@ export const settingsBody = z
     triggerMode: z.enum(triggerModes).optional(),
     /** Users besides the admins who may break the glass for a deal (let it pass without review, time-boxed). */
     breakGlassUsers: z.array(hubspotUserId).max(100).optional(),
+    /** Reminders before the SLA runs out (issue 15); absent: DEFAULT_REMINDERS. */
+    reminders: reminderSettings.optional(),
   })
   .strict();
 export type Settings = z.infer<typeof settingsBody>;
@@ -523,6 +539,8 @@ export interface GateResponse {
   triad: TriadView | null;
   /** The deal's break-glass (issue 15): the open one or the latest, and whether the caller may open one. */
   breakGlass: BreakGlassCard;
+  /** Who covers for the waiting review's absent reviewers (issue 15); absent or empty: nobody is away. */
+  covering?: CoveringView[];
 }
 
 /** A Triad member's view of a review. */
@@ -722,6 +740,8 @@ export interface DeliveriesSummary {
 /** GET /api/v1/dashboard (admins and reviewers) */
 export interface DashboardResponse {
   quarter: string;
+  /** Reviewers away now or soon, and who covers (issue 15); absent from older answers. */
+  absences?: AbsenceView[];
   /** The reviews waiting for an answer, by due time (so overdue first, most overdue on top), then review id. */
   queue: QueueItem[];
   decisionsThisQuarter: Record<DecisionOutcome, number>;
@@ -822,4 +842,55 @@ export interface EnforceBackfillResponse {
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: { issues?: { path: string; message: string }[] } & Record<string, unknown> };
+}
+
+// ---- absences and delegation (issue 15) ------------------------------------------------------
+
+/** A date (YYYY-MM-DD, meaning midnight UTC) or an ISO 8601 date-time with Z or an offset. */
+const absenceTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/, {
+    message: 'must be a date (YYYY-MM-DD, from midnight UTC) or an ISO 8601 date-time with Z or an offset',
+  })
+  .refine((v) => !Number.isNaN(Date.parse(`${v.slice(0, 10)}T00:00:00Z`)) && new Date(`${v.slice(0, 10)}T00:00:00Z`).toISOString().startsWith(v.slice(0, 10)), {
+    message: 'is not a real date',
+  });
+
+/**
+ * POST /api/v1/absences: `userId` is away from `from` until `until` (end excluded); `delegateUserId`
+ * covers. `userId` defaults to the caller; only an admin records someone else's.
+ */
+export const absenceBody = z
+  .object({
+    userId: hubspotUserId.optional(),
+    delegateUserId: hubspotUserId,
+    from: absenceTime,
+    until: absenceTime,
+  })
+  .strict();
+export type AbsenceBody = z.infer<typeof absenceBody>;
+
+export interface AbsenceView {
+  id: number;
+  userId: string;
+  delegateUserId: string;
+  from: string;
+  until: string;
+  /** In force now (from has passed, until has not). */
+  current: boolean;
+  createdBy: string;
+  createdAt: string;
+}
+
+/** GET /api/v1/absences: the account's current and upcoming absences, soonest first. */
+export interface AbsencesResponse {
+  absences: AbsenceView[];
+  asOf: string;
+}
+
+/** On the card, for a waiting review: an assigned reviewer who is away, and who covers until when. */
+export interface CoveringView {
+  absentUserId: string;
+  delegateUserId: string;
+  until: string;
 }

@@ -22,6 +22,7 @@ import { dashboardFigures } from './dashboardFigures';
 import { DeliveriesSection } from './DeliveriesSection';
 import { SharedMetricsSection } from './SharedMetricsSection';
 import { BreakGlassSection } from './BreakGlassSection';
+import { AbsencesSection } from './AbsencesSection';
 
 export interface DealDeskHomeProps {
   fetcher: ServiceFetcher;
@@ -112,6 +113,7 @@ export function DashboardView({
       <DeliveriesSection deliveries={dashboard.deliveries} me={me} />
       <SharedMetricsSection metrics={dashboard.sharedMetrics} />
       <BreakGlassSection breakGlasses={dashboard.breakGlasses} me={me} />
+      <AbsencesSection absences={dashboard.absences} me={me} />
 
       <Heading>Moves past the gate without sign-off, this quarter</Heading>
       {dashboard.violationsByUser.length === 0 ? (

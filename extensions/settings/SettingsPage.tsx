@@ -241,6 +241,17 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
         max={336}
         {...numberField('slaHours')}
       />
+      <Input
+        label="Remind reviewers at (% of the SLA elapsed, comma-separated)"
+        testId="settings-reminder-shares"
+        description="Besides HubSpot's reminder on their task, Dealgate reminds the reviewers (or who covers for them) once at each point."
+        {...textField('reminderSharesPercent')}
+      />
+      <Input
+        label="Remind reviewers (hours before the due time, comma-separated)"
+        testId="settings-reminder-hours"
+        {...textField('reminderHoursBeforeDue')}
+      />
       <Toggle
         label="Track engineering capacity for customer commitments"
         name="capacityEnabled"

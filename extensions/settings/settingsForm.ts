@@ -1,4 +1,4 @@
-import { settingsBody, type CapacitySharesView, type Settings, type TriggerMode } from '../contract/api';
+import { settingsBody, type CapacitySharesView, type Settings, type TriggerMode, DEFAULT_REMINDERS, type ReminderSettings } from '../contract/api';
 import { defaultMaintenanceShare, sharesOverWhole } from '../contract/capacityShares';
 import { validateWith } from '../client/fieldErrors';
 import { triadCandidateOf, triadDraftOf, triadFormFieldOf, type TriadDraft } from './triadForm';
@@ -34,6 +34,9 @@ export interface SettingsDraft {
   triggerMode: TriggerMode;
   /** Who may break the glass besides the admins (user ids, comma-separated). */
   breakGlassUsers: string;
+  /** Reminders (issue 15): percents of the SLA elapsed, and hours before the due time, comma-separated. */
+  reminderSharesPercent: string;
+  reminderHoursBeforeDue: string;
 }
 
 export function draftOf(settings: Settings): SettingsDraft {
@@ -56,6 +59,7 @@ export function draftOf(settings: Settings): SettingsDraft {
     effortThreshold: settings.effortThreshold ?? undefined,
     triggerMode: settings.triggerMode ?? 'amount',
     breakGlassUsers: (settings.breakGlassUsers ?? []).join(', '),
+    ...reminderDraftOf(settings.reminders ?? DEFAULT_REMINDERS),
   };
 }
 
@@ -78,6 +82,18 @@ export function draftShares(draft: SettingsDraft): { shares: CapacitySharesView 
   return { shares: { customer: part(customer), maintenance: part(maintenance), product: part(Math.max(0, Math.round((100 - customer - maintenance) * 100) / 100)) }, over: null };
 }
 
+function reminderDraftOf(reminders: ReminderSettings): Pick<SettingsDraft, 'reminderSharesPercent' | 'reminderHoursBeforeDue'> {
+  return {
+    reminderSharesPercent: reminders.atSlaShares.map((share) => String(Math.round(share * 10000) / 100)).join(', '),
+    reminderHoursBeforeDue: reminders.hoursBeforeDue.map(String).join(', '),
+  };
+}
+
+/** "50, 75" -> [50, 75]; an entry that is no number stays NaN, which the schema refuses for its field. */
+function numberList(text: string): number[] {
+  return idList(text).map(Number);
+}
+
 function idList(text: string): string[] {
   return text
     .split(/[\s,;]+/)
@@ -98,6 +114,8 @@ export function formFieldOf(path: string): string {
   if (path === 'capacity.engineerWeeksPerQuarter') return 'engineerWeeksPerQuarter';
   if (path === 'amountTolerance') return 'amountTolerancePercent';
   if (path.startsWith('triad.')) return triadFormFieldOf(path);
+  if (path.startsWith('reminders.atSlaShares')) return 'reminderSharesPercent';
+  if (path.startsWith('reminders.hoursBeforeDue')) return 'reminderHoursBeforeDue';
   return path;
 }
 
@@ -146,6 +164,10 @@ export function settingsFromDraft(draft: SettingsDraft): { ok: true; settings: S
     ...(draft.effortThreshold === undefined ? {} : { effortThreshold: draft.effortThreshold }),
     ...(draft.triggerMode === 'amount' ? {} : { triggerMode: draft.triggerMode }),
     ...(idList(draft.breakGlassUsers).length === 0 ? {} : { breakGlassUsers: idList(draft.breakGlassUsers) }),
+    reminders: {
+      atSlaShares: numberList(draft.reminderSharesPercent).map((percent) => percent / 100),
+      hoursBeforeDue: numberList(draft.reminderHoursBeforeDue),
+    },
   };
   const result = validateWith(settingsBody, candidate);
   if (!result.ok) return { ok: false, errors: errorsByFormField(result.errors, candidate) };

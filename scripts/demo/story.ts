@@ -11,6 +11,7 @@ import { stepCapacitySalesCanSee } from './capacitySalesCanSee';
 import { stepRevenueGoal } from './revenueGoalStep';
 import { stepTriad } from './triadStep';
 import { stepBreakGlassExpired, stepBreakGlassOpened } from './breakGlassStep';
+import { stepAbsenceDelegated } from './absenceStep';
 
 /**
  * The story `npm run demo` tells, step by step, checking at each step what HubSpot (the
@@ -79,6 +80,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     await stepCapacitySalesCanSee(story, acme);
     await stepRevenueGoal(story, hooli.dealId);
     await stepTriad(story, GATE_STAGE);
+    await stepAbsenceDelegated(story);
     await finaleDashboard(story);
     write(`\nEvery step behaved as told (${say.checksPassed} checks passed).\n`);
     return { ok: true, failure: null, world, checksPassed: say.checksPassed };

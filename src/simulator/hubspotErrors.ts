@@ -58,7 +58,7 @@ export function validationError(message: string, errors?: HubSpotErrorBody['erro
 export interface PropertyValidationResult {
   isValid: false;
   message: string;
-  error: 'PROPERTY_DOESNT_EXIST' | 'INVALID_OPTION' | 'READ_ONLY_VALUE' | 'INVALID_OWNER_ID' | 'INVALID_DATE';
+  error: 'PROPERTY_DOESNT_EXIST' | 'INVALID_OPTION' | 'READ_ONLY_VALUE' | 'INVALID_OWNER_ID' | 'INVALID_DATE' | 'INVALID_LONG';
   name: string;
 }
 

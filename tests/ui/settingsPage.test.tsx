@@ -121,6 +121,8 @@ describe('the settings page', () => {
       capacity: { engineerWeeksPerQuarter: 40, commitmentShare: 0.25, maintenanceShare: 0.2 },
       amountTolerance: 0.15,
       afterClose: 'flag',
+      // The page saves the reminder points it shows (issue 15), the defaults here.
+      reminders: { atSlaShares: [0.5], hoursBeforeDue: [2] },
     });
     // The page lists the change it just saved, field by field.
     const changes = () => renderer.findAll(Text).filter((t) => String(t.props.testId ?? '').startsWith('settings-change-')).map((t) => t.text);

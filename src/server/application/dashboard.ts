@@ -6,6 +6,7 @@ import { CAPACITY_LIST_LIMIT, capacityView, quarterBounds } from '../domain/capa
 import { isAdmin, isDesignatedReviewer } from '../domain/roles';
 import { HOUR_MS, statusAt } from '../domain/sla';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
+import { listAbsences } from './absenceService';
 import { deliveriesSummary } from './deliveryView';
 import { buildSharedMetrics } from './sharedMetrics';
 import { breakGlassesForHome } from './breakGlassView';
@@ -63,6 +64,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
     deliveries,
     sharedMetrics: await buildSharedMetrics(ctx, portalId, settings, { quarter, start, now }, { capacity, onTime: deliveries.onTime }),
     breakGlasses: await breakGlassesForHome(store, portalId, start),
+    absences: (await listAbsences(ctx, caller)).absences,
     asOf: new Date(now).toISOString(),
   };
 }

@@ -4,6 +4,7 @@ import { conditionsText, type Decision } from '../domain/reviewDecision';
 import { isApproval, type Review } from '../domain/reviewLifecycle';
 import { enqueueEffect, reviewCause } from './effects';
 import type { Store } from '../storage/store';
+import { peopleLabel } from '../domain/personLabel';
 
 /**
  * The HubSpot side of gate changes, as outbox rows: the status projection on the deal, the
@@ -45,7 +46,8 @@ const outcomeWords: Record<Decision['outcome'], string> = {
   no: 'No: not feasible with the current architecture or roadmap',
 };
 
-export function decisionNote(review: Review, decision: Decision): string {
+/** `coveringFor`: the absent reviewers a delegate decided for (issue 15), said on the "Decided by" line. */
+export function decisionNote(review: Review, decision: Decision, coveringFor: readonly string[] = []): string {
   const lines = [
     `<p><strong>Dealgate ${review.kind === 'post_sales' ? 'post-sales review' : 'technical review'} #${review.id}: ${escapeHtml(outcomeWords[decision.outcome])}</strong></p>`,
     `<p>${review.kind === 'post_sales' ? 'Post-sales work' : 'Commitment'}: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks)</p>`,
@@ -54,7 +56,8 @@ export function decisionNote(review: Review, decision: Decision): string {
   if (conditions) lines.push(`<p>Conditions: ${escapeHtml(conditions)}</p>`);
   if (decision.note) lines.push(`<p>${decision.outcome === 'no' ? 'Reason' : 'Note'}: ${escapeHtml(decision.note)}</p>`);
   if (decision.deprioritizedReviewId !== null) lines.push(`<p>Deprioritized review #${decision.deprioritizedReviewId} to make room.</p>`);
-  lines.push(`<p>Decided by user ${escapeHtml(decision.decidedBy)} at ${new Date(decision.decidedAt).toISOString()}.</p>`);
+  const covering = coveringFor.length > 0 ? `, covering for ${escapeHtml(peopleLabel(coveringFor))},` : '';
+  lines.push(`<p>Decided by user ${escapeHtml(decision.decidedBy)}${covering} at ${new Date(decision.decidedAt).toISOString()}.</p>`);
   if (decision.outcome === 'no' && review.kind === 'pre_sales') lines.push('<p>The deal stays before the gate until the commitment is renegotiated (changed or removed).</p>');
   return lines.join('');
 }

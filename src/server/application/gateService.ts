@@ -27,6 +27,8 @@ import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettle
 import { openReviewWithTasks, supersede } from './reviewOpening';
 import { observeRevenueWin } from './revenueGoalWins';
 import { decidersFor, recordTriadCall } from './triadCall';
+import { absencesInForce, coveringFor } from './delegation';
+import { withCovering } from './delegatedDecision';
 
 /**
  * What a rep and a reviewer do from the card: look at the gate, request a review, decide it,
@@ -165,8 +167,10 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     const review = await reviewOf(ctx, portalId, reviewId);
     const { settings } = await effectiveSettings(ctx, portalId);
     const quarter = input.outcome === 'no' ? null : commitmentQuarter(review.neededBy, now);
-    // With the Triad on, the decision maker makes the call (others get a 403 naming who does).
-    const decided = decideReview(review, input, { userId, settings: decidersFor(userId, settings), at: now, quarter });
+    // With the Triad on, the decision maker makes the call (others get a 403 naming who does). A
+    // delegate deciding for an absent reviewer says so in the audit and the note (issue 15).
+    const covering = coveringFor(review, userId, settings, await absencesInForce(store, portalId, now, settings));
+    const decided = withCovering(decideReview(review, input, { userId, settings: decidersFor(userId, settings), at: now, quarter }), covering);
     // An approval superseded on the won deal keeps its weeks booked until this decision, which releases them.
     // A post-sales review replaces nothing: it books beside the deal's commitment.
     const released = new Set(review.kind === 'post_sales' ? [] : (await store.reviews.listForDeal(portalId, review.dealId)).filter((r) => r.keepsBooking && r.id !== reviewId).map((r) => r.id));
@@ -198,7 +202,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     const triadLines = await recordTriadCall(store, portalId, review, decided.decision, settings);
     await enqueueEffect(
       store.outbox,
-      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision) + triadLines } }, dedupeKey: `review:${reviewId}:decision` },
+      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision, covering) + triadLines } }, dedupeKey: `review:${reviewId}:decision` },
       now,
     );
     await completeReviewTasks(store, portalId, review, now);

@@ -21,6 +21,7 @@ import { postSalesViewOf } from './postSalesReview';
 import { triadViewOf } from './triadView';
 import { decidingRoles, triadOf, TRIAD_ROLE_NAMES } from '../domain/triad';
 import { breakGlassCardOf } from './breakGlassView';
+import { absencesInForce, coveringView } from './delegation';
 
 /** Everything the card shows about a deal, built from the store (synchronous). */
 
@@ -151,6 +152,7 @@ export async function buildGateResponse(
     standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
     triad: await triadViewOf(store, portalId, latest, userId, settings),
     breakGlass: await breakGlassCardOf(store, { portalId, userId, dealId: snapshot.dealId, dealName: snapshot.name, settings, gate, latest }),
+    covering: latest && isOpenReview(latest) ? coveringView(latest, settings, await absencesInForce(store, portalId, now, settings)) : [],
   };
 }
 

@@ -7,6 +7,8 @@ import { triadMembers, triadOf } from '../domain/triad';
 import type { Store } from '../storage/store';
 import { completeReviewTasks, reviewTask } from './dealEffects';
 import { settleReplacedDelivery } from './deliverySettlement';
+import { absencesInForce, routedAssignees } from './delegation';
+import { remindersOf, taskReminderAt } from '../domain/reminderPoints';
 
 /**
  * Opens a pending review of a commitment, with its audit entry and a task for each reviewer
@@ -48,20 +50,22 @@ export async function openReviewWithTasks(
     }),
   );
   await store.audit.append(portalId, requestAudit(review, input.fromStatus, input.requestedBy));
-  // With the Triad on, its members give their views and its decision maker makes the call: the task is theirs.
+  // With the Triad on, its members give their views and its decision maker makes the call: the task
+  // is theirs. Otherwise an absent reviewer's task goes to whoever covers for them (issue 15).
   const triad = triadOf(settings);
-  const assignees = (triad.enabled ? triadMembers(triad) : settings.reviewers).filter((id) => id !== input.requestedBy);
-  if (!triad.enabled && assignees.length === 0 && settings.escalationReviewer !== null && settings.escalationReviewer !== input.requestedBy) {
-    assignees.push(settings.escalationReviewer);
-  }
+  const assignees = triad.enabled
+    ? triadMembers(triad).filter((id) => id !== input.requestedBy)
+    : routedAssignees(settings, input.requestedBy, await absencesInForce(store, portalId, at, settings));
   const task = reviewTask(review, input.dealName);
+  // HubSpot's own reminder (hs_task_reminders) at the first reminder point; Dealgate reminds again at each.
+  const reminderAt = taskReminderAt(review, remindersOf(settings));
   for (const reviewer of assignees) {
     await enqueueEffect(
       store.outbox,
       {
         portalId,
         dealId,
-        effect: { kind: 'create_task', payload: { subject: task.subject, body: task.body, ownerUserId: reviewer, dueAt: review.dueAt } },
+        effect: { kind: 'create_task', payload: { subject: task.subject, body: task.body, ownerUserId: reviewer, dueAt: review.dueAt, ...(reminderAt === null ? {} : { reminderAt }) } },
         dedupeKey: `review:${review.id}:task:${reviewer}`,
       },
       at,

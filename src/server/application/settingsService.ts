@@ -7,6 +7,7 @@ import type { SettingsChange, SettingsEffect } from '../storage/settingsChangeSt
 import { isAdmin } from '../domain/roles';
 import { validate } from '../shared/validation';
 import { triggerChangeEffect, triggerSettingsIssue } from '../domain/reviewTrigger';
+import { remindersOf } from '../domain/reminderPoints';
 import { effectiveSettings, type Caller, type GateContext, type GateStoreContext } from './context';
 import { ensurePipelines } from './dealFacts';
 import { backfillProgressOf } from './sweepProgress';
@@ -135,10 +136,13 @@ const GATE_FIELDS = ['valueThreshold', 'amountTolerance', 'gateStageLabel', 'gat
 
 /** Each top-level field whose value changed, before and after. */
 export function changedFields(before: Settings, after: Settings): SettingsFieldChange[] {
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])] as (keyof Settings)[];
+  // Reminders left out of a document are the defaults (issue 15): saving them unchanged is no change.
+  const withReminders = (s: Settings): Settings => ({ ...s, reminders: remindersOf(s) });
+  const [was, is] = [withReminders(before), withReminders(after)];
+  const keys = [...new Set([...Object.keys(was), ...Object.keys(is)])] as (keyof Settings)[];
   return keys
-    .filter((k) => JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null))
-    .map((k) => ({ field: k, before: before[k] ?? null, after: after[k] ?? null }));
+    .filter((k) => JSON.stringify(was[k] ?? null) !== JSON.stringify(is[k] ?? null))
+    .map((k) => ({ field: k, before: was[k] ?? null, after: is[k] ?? null }));
 }
 
 /**

@@ -6,6 +6,7 @@ import type * as roles from '../domain/roles';
 import type * as sla from '../domain/sla';
 import type * as triad from '../domain/triad';
 import type * as trigger from '../domain/reviewTrigger';
+import type * as reminders from '../domain/reminderPoints';
 import type * as vocabulary from '../domain/vocabulary';
 
 /**
@@ -37,6 +38,7 @@ export type DomainMatchesWire = [
   Holds<Same<capacity.CapacityCommitment, api.CapacityCommitment>>,
   Holds<Same<vocabulary.ReviewKind, api.ReviewKind>>,
   Holds<Same<trigger.TriggerMode, api.TriggerMode>>,
+  Holds<Same<reminders.ReminderSettings, api.ReminderSettings>>,
   Holds<Same<typeof triad.TRIAD_ROLES, typeof api.triadRoles>>,
   Holds<Same<typeof triad.STANCES, typeof api.triadStances>>,
   Holds<Same<typeof triad.TRIAD_ROLE_NAMES, typeof api.triadRoleLabels>>,

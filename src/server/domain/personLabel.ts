@@ -6,3 +6,9 @@
 export function personLabel(userId: string): string {
   return /^\d+$/.test(userId) ? `user ${userId}` : userId;
 }
+
+/** "user 1, user 2 and user 3". */
+export function peopleLabel(userIds: readonly string[]): string {
+  const labels = userIds.map(personLabel);
+  return labels.length <= 1 ? (labels[0] ?? '') : `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1]}`;
+}

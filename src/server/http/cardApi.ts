@@ -17,6 +17,7 @@ import { givePerspective } from '../application/triadPerspective';
 import { openBreakGlass } from '../application/breakGlassService';
 import { rawBody, verifyHubSpotRequest } from './signedRequest';
 import { validate } from '../shared/validation';
+import { absenceRoutes } from './absenceRoutes';
 
 /**
  * The card API, called by the Dealgate card and pages through `hubspot.fetch`. Every route sits
@@ -132,6 +133,8 @@ export function cardApi(deps: CardApiDeps): Router {
   router.get('/dashboard', async (req, res) => {
     res.json(await buildDashboard(ctx, callerOf(req)));
   });
+
+  absenceRoutes(router, ctx, callerOf);
 
   router.post('/flags/backfill/enforce', async (req, res) => {
     validate(z.object({}).strict().nullish(), req.body);

@@ -84,6 +84,8 @@ export interface NewEngagement {
   subject?: string;
   ownerId?: string;
   dueAt?: number;
+  /** Tasks only: when HubSpot reminds the owner (hs_task_reminders, epoch ms). */
+  reminderAt?: number;
 }
 
 /** A note or task as HubSpot has it: its id and body (the body may hold Dealgate's reference). */
@@ -290,6 +292,8 @@ function engagementInput(e: NewEngagement, kind: 'note' | 'task', now: number) {
           hs_task_priority: 'HIGH',
           hs_timestamp: new Date(e.dueAt ?? now).toISOString(),
           ...(e.ownerId ? { hubspot_owner_id: e.ownerId } : {}),
+          // https://developers.hubspot.com/docs/api/crm/tasks: "You must use Unix timestamp in milliseconds."
+          ...(e.reminderAt !== undefined ? { hs_task_reminders: String(e.reminderAt) } : {}),
         };
   return {
     properties,

@@ -24,6 +24,8 @@ export const outboxPayloads = {
     /** The HubSpot owner id itself (a deal's owner), when known: used before ownerUserId. */
     ownerId: z.string().nullable().optional(),
     dueAt: z.number(),
+    /** HubSpot's own reminder to the owner (`hs_task_reminders`, ms since the epoch), when set. */
+    reminderAt: z.number().int().positive().optional(),
   }),
   /** Sets every task the create_task rows of `cause` (e.g. `review:12`) made to COMPLETED. */
   complete_tasks: z.object({ cause: z.string().min(1) }),

@@ -637,6 +637,38 @@ CREATE TABLE triad_calls (
 `,
   },
   {
+    version: 24,
+    name: 'absences with a delegate, and the reminders and second-level escalations sent for reviews',
+    // Issue 15. An absence routes a reviewer's requests and reminders to the delegate from
+    // starts_at until ends_at (cancelled_at set: ended early, kept for the record). A row of
+    // review_reminders is written in the transaction that enqueues the reminder (or the
+    // escalation to the admins), and its key makes that happen once per review and point, across
+    // restarts and instances.
+    sql: `
+CREATE TABLE absences (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  portal_id         INTEGER NOT NULL,
+  user_id           TEXT    NOT NULL,
+  delegate_user_id  TEXT    NOT NULL,
+  starts_at         INTEGER NOT NULL,
+  ends_at           INTEGER NOT NULL,
+  created_by        TEXT    NOT NULL,
+  created_at        INTEGER NOT NULL,
+  cancelled_at      INTEGER,
+  cancelled_by      TEXT,
+  CHECK (ends_at > starts_at)
+);
+CREATE INDEX absences_by_end ON absences (portal_id, ends_at) WHERE cancelled_at IS NULL;
+CREATE TABLE review_reminders (
+  portal_id  INTEGER NOT NULL,
+  review_id  INTEGER NOT NULL,
+  point      TEXT    NOT NULL,
+  sent_at    INTEGER NOT NULL,
+  PRIMARY KEY (portal_id, review_id, point)
+);
+`,
+  },
+  {
     version: 25,
     name: 'break-glasses: one deal let past the gate without review, time-boxed',
     // Issue 15: who let the deal pass, why, until when, and how it ended (expired with no

@@ -21,6 +21,8 @@ import { revenueRepository, type RevenueRepository } from './revenueStore';
 import { metricsRepository, type MetricsRepository } from './metricsStore';
 import { triadRepository, type TriadRepository } from './triadStore';
 import { breakGlassRepository, type BreakGlassRepository } from './breakGlassStore';
+import { absenceRepository, type AbsenceRepository } from './absenceStore';
+import { reviewReminderRepository, type ReviewReminderRepository } from './reviewReminderStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
 import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
@@ -49,6 +51,8 @@ class SessionRepositories implements TxStore {
   #metrics?: MetricsRepository;
   #triad?: TriadRepository;
   #breakGlasses?: BreakGlassRepository;
+  #absences?: AbsenceRepository;
+  #reviewReminders?: ReviewReminderRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
@@ -122,6 +126,12 @@ class SessionRepositories implements TxStore {
   }
   get breakGlasses() {
     return (this.#breakGlasses ??= breakGlassRepository(this.sql));
+  }
+  get absences() {
+    return (this.#absences ??= absenceRepository(this.sql));
+  }
+  get reviewReminders() {
+    return (this.#reviewReminders ??= reviewReminderRepository(this.sql));
   }
 }
 
@@ -220,6 +230,12 @@ class SqlStore implements Store {
   }
   get breakGlasses() {
     return this.here().breakGlasses;
+  }
+  get absences() {
+    return this.here().absences;
+  }
+  get reviewReminders() {
+    return this.here().reviewReminders;
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {

@@ -27,6 +27,8 @@ import type { RevenueRepository } from './revenueStore';
 import type { MetricsRepository } from './metricsStore';
 import type { TriadRepository } from './triadStore';
 import type { BreakGlassRepository } from './breakGlassStore';
+import type { AbsenceRepository } from './absenceStore';
+import type { ReviewReminderRepository } from './reviewReminderStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -86,6 +88,10 @@ export interface TxStore {
   triad: TriadRepository;
   /** Deals let past the gate without review, time-boxed (issue 15). */
   breakGlasses: BreakGlassRepository;
+  /** Reviewers' absences and who covers for them (issue 15). */
+  absences: AbsenceRepository;
+  /** The reminders and second-level escalations sent for each review, once each (issue 15). */
+  reviewReminders: ReviewReminderRepository;
 }
 
 export interface Store extends TxStore {

@@ -683,7 +683,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
             kind: 'task',
             toEngagement: (t) => {
               const ownerId = t.payload.ownerId ?? (t.payload.ownerUserId ? owners.get(t.payload.ownerUserId) : undefined);
-              return { dealId: t.dealId, subject: t.payload.subject, body: withRef(t.payload.body, t.row), dueAt: t.payload.dueAt, ...(ownerId ? { ownerId } : {}) };
+              return { dealId: t.dealId, subject: t.payload.subject, body: withRef(t.payload.body, t.row), dueAt: t.payload.dueAt, ...(ownerId ? { ownerId } : {}), ...(t.payload.reminderAt === undefined ? {} : { reminderAt: t.payload.reminderAt }) };
             },
             create: (tasks) => gateway.createTaskRecords(portalId, tasks),
             record: async (created) =>

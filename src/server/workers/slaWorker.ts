@@ -12,6 +12,9 @@ import { enqueueEffect, reviewCause } from '../application/effects';
 import { noteOverdueDeliveries } from '../application/overdueDeliveries';
 import { escalationTargets, triadOf } from '../domain/triad';
 import { endBreakGlasses } from '../application/breakGlassExpiry';
+import { absencesInForce, escalationCover } from '../application/delegation';
+import { remindAndEscalateToAdmins } from '../application/reviewReminders';
+import { ESCALATION_ANSWER_MS } from '../domain/reminderPoints';
 import { workerLeaseKeeper, type LeaseKeeper, type WorkerLeaseOptions } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
@@ -86,9 +89,10 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
 
     const { settings } = await effectiveSettings(ctx, portalId);
     // With the Triad on, the SLA holds for the final call: the decision maker gets the escalation.
+    // Off, the escalation reviewer does, or whoever covers for them while they are away (issue 15).
     const triad = triadOf(settings);
-    const targets = escalationTargets(settings, triad, review.requestedBy);
-    const escalationReviewer = triad.enabled ? null : settings.escalationReviewer;
+    const escalationReviewer = triad.enabled ? null : escalationCover(settings, await absencesInForce(store, portalId, now, settings));
+    const targets = triad.enabled ? escalationTargets(settings, triad, review.requestedBy) : escalationReviewer === null ? [] : [escalationReviewer];
     const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? null;
     const key = `review:${review.id}:escalation`;
     for (const target of targets) {
@@ -105,7 +109,7 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
                 `<p>This technical review is past its SLA and was escalated to you. Answer it from the Dealgate card on the deal.</p>` +
                 `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by user ${escapeHtml(review.requestedBy)}.</p>`,
               ownerUserId: target,
-              dueAt: now + 24 * 60 * 60 * 1000,
+              dueAt: now + ESCALATION_ANSWER_MS,
             },
           },
           dedupeKey: triad.enabled ? `${key}:task:${target}` : `${key}:task`,
@@ -170,6 +174,8 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
       if (lease.holding && (await noteOverdueDeliveries({ store, clock, logger, defaults: deps.defaults })) > 0) deps.onEffects?.();
       // So are the break-glasses whose box closed (issue 15): their deals go back to enforcement.
       if (lease.holding && (await endBreakGlasses({ store, clock, logger, defaults: deps.defaults })) > 0) deps.onEffects?.();
+      // Reminders before the due time, and the second escalation level (issue 15): the lease's work too.
+      if (lease.holding && (await remindAndEscalateToAdmins({ store, clock, logger, defaults: deps.defaults }, () => lease.keep())) > 0) deps.onEffects?.();
       return 0;
     },
     // A holder wakes in time to renew; a standby asks for the lease again.

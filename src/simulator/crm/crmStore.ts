@@ -1,4 +1,5 @@
 import { objectNotFound, invalidPropertyValues, validationError } from '../hubspotErrors';
+import { checkTaskReminders } from './taskReminders';
 import { AssociationGraph, resolveAssociationInput, type AssociationInput, type AssociationLink } from './associations';
 import { calculatedSource, type ChangeSource } from './changeSource';
 import type { CurrencyBook } from './currencies';
@@ -276,6 +277,7 @@ export class CrmStore {
         { isValid: false, message: `${values.hubspot_owner_id} is not a valid owner id`, error: 'INVALID_OWNER_ID', name: 'hubspot_owner_id' },
       ]);
     }
+    if (type === 'tasks') checkTaskReminders(values);
     if (type === 'deals') {
       this.validateStage(values, existing);
       const code = values.deal_currency_code;

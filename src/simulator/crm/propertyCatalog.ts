@@ -127,6 +127,8 @@ const builtIns: Record<CrmObjectType, { groups: { name: string; label: string }[
       { name: 'hs_task_priority', label: 'Priority', type: 'enumeration', fieldType: 'select', group: 'task', options: ['NONE', 'LOW', 'MEDIUM', 'HIGH'] },
       { name: 'hs_task_type', label: 'Task Type', type: 'enumeration', fieldType: 'select', group: 'task', options: ['EMAIL', 'CALL', 'TODO', 'LINKED_IN'] },
       { name: 'hs_timestamp', label: 'Due date', type: 'datetime', fieldType: 'date', group: 'task' },
+      // Checked by checkTaskReminders (taskReminders.ts): Unix milliseconds only.
+      { name: 'hs_task_reminders', label: 'Reminder', type: 'string', fieldType: 'text', group: 'task' },
       ...common,
     ],
   },
