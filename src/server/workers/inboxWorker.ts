@@ -105,13 +105,7 @@ function inboxContext(deps: InboxWorkerDeps, wake: () => void): InboxContext {
   const claimLeaseMs = deps.dealClaimLeaseMs ?? DEAL_CLAIM_LEASE_MS;
   const windowMs = retry.windowMs ?? INBOX_RETRY_WINDOW_MS;
   const shared = {
-    deps,
-    store,
-    gateway,
-    clock,
-    logger,
-    governor,
-    handler,
+    deps, store, gateway, clock, logger, governor, handler,
     retry,
     batchSize: deps.batchSize ?? 500,
     random: deps.random ?? Math.random,

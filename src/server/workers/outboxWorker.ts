@@ -98,12 +98,7 @@ function outboxContext(deps: OutboxWorkerDeps): OutboxContext {
   const windowMs = retry.windowMs ?? OUTBOX_RETRY_WINDOW_MS;
   const policy: RetryPolicy = { ...retry, windowMs };
   return {
-    deps,
-    store,
-    gateway,
-    clock,
-    logger,
-    governor,
+    deps, store, gateway, clock, logger, governor,
     retry,
     callTimeoutMs,
     batchSize: deps.batchSize ?? 500,
