@@ -1,13 +1,9 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, redactDatabaseUrl } from './config/config';
-import { systemClock } from './shared/clock';
 import { createLogger } from './shared/logger';
-import { openStore } from './storage/openStore';
-import { createApp } from './http/app';
-import { hubSpotClientsFor } from './hubspot/clients';
-import { createBackground } from './workers/background';
+import { createService, type Service } from './service';
 
-/** Wires the service from validated configuration and runs it until SIGTERM/SIGINT. */
+/** Wires the service from validated configuration (createService) and runs it until SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   let config;
   try {
@@ -23,29 +19,21 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   // PostgreSQL when DATABASE_URL is set (migrated under an advisory lock), else SQLite at DATABASE_PATH.
   const database = config.databaseUrl !== undefined ? { engine: 'postgres', databaseUrl: redactDatabaseUrl(config.databaseUrl) } : { engine: 'sqlite', databasePath: config.databasePath };
-  let opened;
+  let service: Service;
   try {
-    opened = await openStore(config, {
-      onCheckpointError: (message) => logger.warn({ message }, 'WAL checkpoint thread failed; automatic checkpoints continue'),
-      onIdleError: (error) => logger.warn({ err: { message: error.message, code: (error as { code?: unknown }).code } }, 'an idle PostgreSQL connection failed; the pool opens a new one'),
-    });
+    // Opening the store is all that can fail in createService; the rest is wiring.
+    service = await createService(config, { logger });
   } catch (error) {
     // The message of a connection error never holds the URL; the URL is logged redacted.
     logger.fatal({ err: { message: (error as Error).message, code: (error as { code?: unknown }).code }, ...database }, 'cannot open the database');
     process.exit(1);
   }
-  const { store } = opened;
-  // OAuth per account when HUBSPOT_CLIENT_ID is set (the static token, if any, as fallback), else the static token.
-  const hubspot = hubSpotClientsFor({ config, store, clock: systemClock, logger });
-  const background = createBackground({ config, store, clock: systemClock, logger, hubspot });
-  const app = createApp({ config, store, clock: systemClock, hubspot, logger, hooks: background });
-
-  const server: Server = app.listen(config.port, config.host, () => {
+  const server: Server = service.app.listen(config.port, config.host, () => {
     logger.info(
       { instanceId: config.instanceId, host: config.host, port: config.port, opsRoutes: config.opsToken !== undefined ? 'token' : config.opsLoopback ? 'loopback' : 'closed', publicBaseUrl: config.publicBaseUrl, ...database, reconcileSeconds: config.reconcileSeconds },
       'dealgate listening',
     );
-    background.start();
+    service.start();
   });
   server.on('error', (error) => {
     logger.fatal({ err: error }, `cannot listen on ${config.host} port ${config.port}`);
@@ -65,10 +53,10 @@ async function main(): Promise<void> {
     // Order: no new requests, then the workers (sweeps included) finish their round in flight, then the database closes.
     server.close(() => {
       logger.info('HTTP server closed; stopping the workers');
-      background
+      service
         .stop()
         .catch((error: unknown) => logger.error({ err: error }, 'a worker did not stop cleanly'))
-        .then(() => opened.close())
+        .then(() => service.close())
         .catch((error: unknown) => logger.error({ err: error }, 'the database did not close cleanly'))
         .finally(() => {
           logger.info('stopped');

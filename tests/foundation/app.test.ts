@@ -4,6 +4,7 @@ import { createApp } from '../../src/server/http/app';
 import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import { staticHubSpotClients } from '../../src/server/hubspot/clients';
+import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
 import { ManualClock } from '../../src/server/shared/clock';
 import { silentLogger } from '../../src/server/shared/logger';
 import { errorHandler, errorStatus } from '../../src/server/http/errorHandler';
@@ -20,7 +21,7 @@ describe('the HTTP app', () => {
   function build() {
     const config = testConfig({ DATABASE_PATH: join(dir.path, 'db.sqlite') });
     const store = createSqliteStore(createDb(config.databasePath));
-    const app = createApp({ config, store, clock: new ManualClock(), hubspot: staticHubSpotClients(config), logger: silentLogger() });
+    const app = createApp({ config, store, clock: new ManualClock(), hubspot: staticHubSpotClients(config), gateway: createHubSpotGateway(staticHubSpotClients(config)), logger: silentLogger() });
     return { app, store };
   }
 

@@ -5,6 +5,7 @@ import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import type { Store } from '../../src/server/storage/store';
 import { staticHubSpotClients } from '../../src/server/hubspot/clients';
+import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
 import { ManualClock } from '../../src/server/shared/clock';
 import { silentLogger } from '../../src/server/shared/logger';
 import { ConfigError, loadConfig } from '../../src/server/config/config';
@@ -54,7 +55,7 @@ describe('the ops routes', () => {
       ],
       1,
     );
-    server = await listen(createApp({ config, store, clock: new ManualClock(), hubspot: staticHubSpotClients(config), logger: silentLogger() }));
+    server = await listen(createApp({ config, store, clock: new ManualClock(), hubspot: staticHubSpotClients(config), gateway: createHubSpotGateway(staticHubSpotClients(config)), logger: silentLogger() }));
   }
 
   async function get(path: string, headers: Record<string, string> = {}) {

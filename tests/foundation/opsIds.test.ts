@@ -4,6 +4,7 @@ import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import type { Store } from '../../src/server/storage/store';
 import { staticHubSpotClients } from '../../src/server/hubspot/clients';
+import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
 import { ManualClock } from '../../src/server/shared/clock';
 import { silentLogger } from '../../src/server/shared/logger';
 import { listen, tempDir, testConfig } from '../support/env';
@@ -43,7 +44,7 @@ describe('ids and numbers in the ops routes', () => {
     for (const event of await store.inbox.list({ limit: 100 })) await store.inbox.park(event.id, 8, 'parked for the test', 2);
     parkedId = Math.max(...(await store.inbox.list({ limit: 100 })).map((e) => e.id));
     expect(parkedId).toBe(16);
-    server = await listen(createApp({ config, store, clock: new ManualClock(), hubspot: staticHubSpotClients(config), logger: silentLogger() }));
+    server = await listen(createApp({ config, store, clock: new ManualClock(), hubspot: staticHubSpotClients(config), gateway: createHubSpotGateway(staticHubSpotClients(config)), logger: silentLogger() }));
   });
 
   afterEach(async () => {

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { createApp } from '../../src/server/http/app';
 import { ConfigError, redactDatabaseUrl } from '../../src/server/config/config';
 import { staticHubSpotClients } from '../../src/server/hubspot/clients';
+import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
 import { ManualClock } from '../../src/server/shared/clock';
 import { silentLogger } from '../../src/server/shared/logger';
 import { createPostgresStore } from '../../src/server/storage/postgresStore';
@@ -13,7 +14,7 @@ import { freshDatabase, type FreshDatabase } from '../support/postgres';
 /** DATABASE_URL selects PostgreSQL; /readyz answers on it as on SQLite (a real commit). */
 async function readyz(store: Store) {
   const config = testConfig();
-  const server = await listen(createApp({ config, store, clock: new ManualClock(), hubspot: staticHubSpotClients(config), logger: silentLogger() }));
+  const server = await listen(createApp({ config, store, clock: new ManualClock(), hubspot: staticHubSpotClients(config), gateway: createHubSpotGateway(staticHubSpotClients(config)), logger: silentLogger() }));
   try {
     const response = await fetch(`${server.url}/readyz`);
     return { status: response.status, json: (await response.json()) as { status?: string; error?: { code: string; message: string; details?: { cause: string } } } };

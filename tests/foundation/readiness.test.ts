@@ -5,6 +5,7 @@ import { createApp } from '../../src/server/http/app';
 import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import { staticHubSpotClients } from '../../src/server/hubspot/clients';
+import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
 import { ManualClock } from '../../src/server/shared/clock';
 import { silentLogger } from '../../src/server/shared/logger';
 import type { Store } from '../../src/server/storage/store';
@@ -17,7 +18,7 @@ import { fillVolume, smallVolume } from '../support/volume';
  */
 async function readyz(store: Store, databasePath: string) {
   const config = testConfig({ DATABASE_PATH: databasePath });
-  const server = await listen(createApp({ config, store, clock: new ManualClock(), hubspot: staticHubSpotClients(config), logger: silentLogger() }));
+  const server = await listen(createApp({ config, store, clock: new ManualClock(), hubspot: staticHubSpotClients(config), gateway: createHubSpotGateway(staticHubSpotClients(config)), logger: silentLogger() }));
   try {
     const response = await fetch(`${server.url}/readyz`);
     return { status: response.status, json: (await response.json()) as { status?: string; error?: { code: string; message: string; details?: { cause: string } } } };

@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import express from 'express';
 import type { GateResponse, Settings } from '../../extensions/contract/api';
 import { ManualClock } from '../../src/server/shared/clock';
-import { createApp } from '../../src/server/http/app';
+import { createService } from '../../src/server/service';
 import { staticHubSpotClients, type HubSpotClients } from '../../src/server/hubspot/clients';
-import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
 import { silentLogger } from '../../src/server/shared/logger';
 import { testDatabase } from '../support/testStore';
 import type { Store } from '../../src/server/storage/store';
@@ -66,8 +65,9 @@ export interface Harness {
 }
 
 /**
- * The whole service in-process, as main() wires it: createApp over real SQLite in a temp dir,
- * HubSpot being the local simulator, every card call signed like hubspot.fetch. One ManualClock
+ * The whole service in-process, as main() wires it (createService, its workers left stopped) over
+ * real SQLite in a temp dir, HubSpot being the local simulator, every card call signed like
+ * hubspot.fetch. One ManualClock
  * drives the service, the simulator and the signature timestamps.
  */
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
@@ -96,8 +96,9 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const installed = new Set<number>();
   const hubspot: HubSpotClients = { ...statically, serves: async (portalId) => installed.has(portalId) || statically.serves(portalId) };
   const logger = silentLogger();
-  outer.use(createApp({ config, store, clock, hubspot, logger }));
-  const ctx: GateContext = { store, clock, defaults: config.defaults, gateway: createHubSpotGateway(hubspot, () => clock.now()), logger };
+  const service = await createService(config, { store, clock, logger, hubspot });
+  outer.use(service.app);
+  const ctx: GateContext = { store, clock, defaults: config.defaults, gateway: service.gateway, logger };
   // The account as installed: the dealgate properties exist in HubSpot. The calls are not the card's.
   await ctx.gateway.ensureProperties(sim.portalId, DEALGATE_PROPERTY_GROUP, DEALGATE_PROPERTIES);
   sim.requests.reset();

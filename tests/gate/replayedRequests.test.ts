@@ -7,6 +7,7 @@ import { hubspotFetchPath } from '../support/cardClient';
 import { listen, TEST_CLIENT_SECRET } from '../support/env';
 import { createApp } from '../../src/server/http/app';
 import { staticHubSpotClients } from '../../src/server/hubspot/clients';
+import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
 import { silentLogger } from '../../src/server/shared/logger';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack } from '../support/stack';
@@ -90,7 +91,7 @@ describe('card API: signed requests are single-use', () => {
     // the first request waits on its deal read until then.
     const gate = await gatedHubSpot(h.sim.url);
     const config = { ...h.config, hubspot: { ...h.config.hubspot, apiBaseUrl: gate.url } };
-    const second = await listen(createApp({ config, store: h.store, clock: h.clock, hubspot: staticHubSpotClients(config), logger: silentLogger() }));
+    const second = await listen(createApp({ config, store: h.store, clock: h.clock, hubspot: staticHubSpotClients(config), gateway: createHubSpotGateway(staticHubSpotClients(config), () => h.clock.now()), logger: silentLogger() }));
     try {
       const request = captured('POST', `/deals/${dealId}/reviews`, REP, { summary: 'SSO', effortWeeks: 2 });
       const first = request<GateResponse>(second.url);

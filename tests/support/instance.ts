@@ -2,9 +2,8 @@ import { createPostgresStore } from '../../src/server/storage/postgresStore';
 import type { Store } from '../../src/server/storage/store';
 import type { Config } from '../../src/server/config/config';
 import { silentLogger } from '../../src/server/shared/logger';
-import { hubSpotClientsFor } from '../../src/server/hubspot/clients';
-import { createApp } from '../../src/server/http/app';
-import { createBackground, type Background, type BackgroundOptions } from '../../src/server/workers/background';
+import type { Background, BackgroundOptions } from '../../src/server/workers/background';
+import { createService } from '../../src/server/service';
 import { listen } from './env';
 import { FAST_BACKGROUND, type Stack } from './stack';
 
@@ -67,10 +66,10 @@ export async function startInstance(stack: Stack, options: InstanceOptions): Pro
   const logger = silentLogger();
   const database = await storeOnStackDatabase(stack, config, options.instanceId);
   const store = database.store;
-  const hubspot = hubSpotClientsFor({ config, store, clock: stack.clock, logger });
-  const background = createBackground({ config, store, clock: stack.clock, logger, hubspot, options: { ...FAST_BACKGROUND, ...options.background } });
-  const server = await listen(createApp({ config, store, clock: stack.clock, hubspot, logger, hooks: background }));
-  if (options.startWorkers !== false) background.start();
+  const service = await createService(config, { store, clock: stack.clock, logger, options: { ...FAST_BACKGROUND, ...options.background } });
+  const { background } = service;
+  const server = await listen(service.app);
+  if (options.startWorkers !== false) service.start();
   let down = false;
   async function shutdown(crash: boolean): Promise<void> {
     if (down) return;

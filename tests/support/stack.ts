@@ -1,6 +1,6 @@
 /**
  * The whole system in one process, for end-to-end tests, the demo and benchmarks: the local HubSpot
- * simulator plus the Dealgate service wired exactly as main() wires it (real createApp, real SQLite
+ * simulator plus the Dealgate service wired exactly as main() wires it (createService: real SQLite
  * in a temp directory, real inbox/outbox/SLA workers, the real @hubspot/api-client pointed at the
  * simulator with `basePath`). The simulator's webhooks go to the service's /webhooks/hubspot,
  * signed with the client secret the service verifies with. Worker intervals and retry delays are
@@ -43,12 +43,12 @@ import { systemClock, type Clock } from '../../src/server/shared/clock';
 import { loadConfig, type Config } from '../../src/server/config/config';
 import { createLogger, silentLogger, type Logger } from '../../src/server/shared/logger';
 import type { Store } from '../../src/server/storage/store';
-import { hubSpotClientsFor, type HubSpotClients } from '../../src/server/hubspot/clients';
+import type { HubSpotClients } from '../../src/server/hubspot/clients';
 import { signedHeaders } from '../../src/server/hubspot/signature';
-import { createApp } from '../../src/server/http/app';
 import { CALLBACK_PATH, INSTALL_PATH } from '../../src/server/http/oauthRoutes';
 import { WEBHOOK_PATH } from '../../src/server/http/webhookRoute';
-import { createBackground, type Background, type BackgroundOptions } from '../../src/server/workers/background';
+import type { Background, BackgroundOptions } from '../../src/server/workers/background';
+import { createService } from '../../src/server/service';
 import { tempDir } from './env';
 import { testDatabase } from './testStore';
 
@@ -190,12 +190,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   async function boot() {
     const store = await database.open();
-    const hubspot = hubSpotClientsFor({ config, store, clock, logger });
-    const background = createBackground({ config, store, clock, logger, hubspot, options: { ...FAST_BACKGROUND, ...options.background } });
-    const app = createApp({ config, store, clock, hubspot, logger, hooks: background });
-    handler = app;
-    if (options.startWorkers !== false) background.start();
-    return { store, hubspot, background };
+    const service = await createService(config, { store, clock, logger, options: { ...FAST_BACKGROUND, ...options.background } });
+    handler = service.app;
+    if (options.startWorkers !== false) service.start();
+    return service;
   }
 
   let service = await boot();

@@ -7,7 +7,7 @@ import type { HubSpotClients } from '../hubspot/clients';
 import { errorHandler, notFoundHandler } from './errorHandler';
 import { healthRoutes } from './healthRoutes';
 import { CARD_API_PATH, cardApi } from './cardApi';
-import { createHubSpotGateway } from '../hubspot/gateway';
+import type { HubSpotGateway } from '../hubspot/gateway';
 import { webhookRoute } from './webhookRoute';
 import { oauthRoutes } from './oauthRoutes';
 import { opsRoutes } from './opsRoutes';
@@ -18,6 +18,8 @@ export interface AppDeps {
   store: Store;
   clock: Clock;
   hubspot: HubSpotClients;
+  /** The service's one gateway (createService in service.ts builds it, the workers share it). */
+  gateway: HubSpotGateway;
   logger: Logger;
   /** What the routes tell the background work (see workers/background.ts); absent, the routes only store. */
   hooks?: AppHooks;
@@ -43,7 +45,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(webhookRoute({ ...deps, ...(deps.hooks?.onWebhookStored ? { onStored: deps.hooks.onWebhookStored } : {}) }));
   app.use(oauthRoutes({ ...deps, ...(deps.hooks?.onInstalled ? { onInstalled: deps.hooks.onInstalled } : {}) }));
   app.use(opsRoutes({ ...deps, ...(deps.hooks?.outages ? { outages: deps.hooks.outages } : {}) }));
-  app.use(CARD_API_PATH, cardApi({ ...deps, gateway: createHubSpotGateway(deps.hubspot, () => deps.clock.now()), servesAccount: (portalId) => deps.hubspot.serves(portalId) }));
+  app.use(CARD_API_PATH, cardApi({ ...deps, servesAccount: (portalId) => deps.hubspot.serves(portalId) }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

@@ -174,31 +174,23 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
   const { config, clock, logger } = deps;
   const timeoutMs = deps.tokenTimeoutMs ?? TOKEN_EXCHANGE_TIMEOUT_MS;
 
-  function oauthClients(): { clientId: string; clients: OAuthHubSpotClients } {
-    const clientId = config.hubspot.clientId;
-    if (!clientId || !isOAuthClients(deps.hubspot)) {
-      throw notFound('OAuth installs are off: set HUBSPOT_CLIENT_ID and DEALGATE_TOKEN_ENCRYPTION_KEY to turn them on');
-    }
-    return { clientId, clients: deps.hubspot };
-  }
-
   router.use([INSTALL_PATH, CALLBACK_PATH], (_req, res, next) => {
     pageHeaders(res);
     next();
   });
 
   router.get(INSTALL_PATH, (_req, res) => {
-    const { clientId } = oauthClients();
+    const { clientId } = oauthClients(deps);
     const { url, browserSecret } = startInstall(config, clientId, clock.now());
     res.setHeader('Set-Cookie', stateCookie(config, browserSecret, STATE_TTL_SECONDS));
     res.redirect(302, url);
   });
 
   router.get(CALLBACK_PATH, async (req, res) => {
-    const { clientId, clients } = oauthClients();
+    const { clientId, clients } = oauthClients(deps);
     let installed: { portalId: number; scopes: string[] };
     try {
-      installed = await install(req, res, clientId, clients);
+      installed = await install(deps, timeoutMs, req, res, clientId, clients);
     } catch (error) {
       if (!(error instanceof DealgateError)) throw error;
       if (httpStatusOf(error) >= 500) logger.warn({ err: error }, 'OAuth install failed');
@@ -206,7 +198,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
       return;
     }
     logger.info({ portalId: installed.portalId, scopes: installed.scopes }, 'account installed');
-    if (deps.onInstalled) await provisionBriefly(installed.portalId, deps.onInstalled);
+    if (deps.onInstalled) await provisionBriefly(logger, timeoutMs, installed.portalId, deps.onInstalled);
     res
       .status(200)
       .type('text/html; charset=utf-8')
@@ -216,71 +208,84 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
       );
   });
 
-  /** The callback's checks, then the token exchange: the account installed, or the DealgateError to answer. */
-  async function install(req: Request, res: Response, clientId: string, clients: OAuthHubSpotClients): Promise<{ portalId: number; scopes: string[] }> {
-    const query = validate(callbackQuery, req.query, 'query');
-    if ('error' in query) {
-      const code = typeof query.error === 'string' && ERROR_CODE.test(query.error) ? ` (${query.error})` : '';
-      throw invalidRequest(`HubSpot did not authorize the install${code}; start again at ${INSTALL_PATH}`);
-    }
-    if (typeof query.code !== 'string' || typeof query.state !== 'string') throw invalidRequest('code and state are required');
-    const now = clock.now();
-    const claims = verifyState(config, query.state, now);
-    if (!claims) {
-      throw invalidRequest(`the install link is invalid or older than ${STATE_TTL_SECONDS / 60} minutes; start again at ${INSTALL_PATH}`);
-    }
-    if (!stateBoundTo(claims, cookieOf(req, STATE_COOKIE))) {
-      throw invalidRequest(
-        `this install was not started in this browser (its cookie is missing or belongs to another install); start again at ${INSTALL_PATH} in the browser you finish it in`,
+  return router;
+}
+
+function oauthClients(deps: OAuthRouteDeps): { clientId: string; clients: OAuthHubSpotClients } {
+  const clientId = deps.config.hubspot.clientId;
+  if (!clientId || !isOAuthClients(deps.hubspot)) {
+    throw notFound('OAuth installs are off: set HUBSPOT_CLIENT_ID and DEALGATE_TOKEN_ENCRYPTION_KEY to turn them on');
+  }
+  return { clientId, clients: deps.hubspot };
+}
+
+/** The callback's checks, then the token exchange: the account installed, or the DealgateError to answer. */
+async function install(deps: OAuthRouteDeps, timeoutMs: number, req: Request, res: Response, clientId: string, clients: OAuthHubSpotClients): Promise<{ portalId: number; scopes: string[] }> {
+  const { config } = deps;
+  const query = validate(callbackQuery, req.query, 'query');
+  if ('error' in query) {
+    const code = typeof query.error === 'string' && ERROR_CODE.test(query.error) ? ` (${query.error})` : '';
+    throw invalidRequest(`HubSpot did not authorize the install${code}; start again at ${INSTALL_PATH}`);
+  }
+  if (typeof query.code !== 'string' || typeof query.state !== 'string') throw invalidRequest('code and state are required');
+  const now = deps.clock.now();
+  const claims = verifyState(config, query.state, now);
+  if (!claims) {
+    throw invalidRequest(`the install link is invalid or older than ${STATE_TTL_SECONDS / 60} minutes; start again at ${INSTALL_PATH}`);
+  }
+  if (!stateBoundTo(claims, cookieOf(req, STATE_COOKIE))) {
+    throw invalidRequest(
+      `this install was not started in this browser (its cookie is missing or belongs to another install); start again at ${INSTALL_PATH} in the browser you finish it in`,
+    );
+  }
+  // From here this browser's state is spent, whatever happens (a callback it did not start clears nothing).
+  res.setHeader('Set-Cookie', stateCookie(config, '', 0));
+  // Spent before HubSpot is called: two callbacks with one state cannot both exchange a code.
+  if (!await deps.store.oauthStates.consume(claims.nonce, claims.exp * 1000, now)) {
+    throw invalidRequest(`this install link was already used; start again at ${INSTALL_PATH}`);
+  }
+  const exchanged = await exchangeCode(config, clientId, query.code, now, timeoutMs);
+  // Stored before the callback answers or provisions (which reads them); a store that refuses the
+  // write fails the callback (500), outside the exchange's own failures: it is not HubSpot failing.
+  const { tokens, portalId, scopes } = exchanged;
+  await clients.saveTokens(portalId, tokens, scopes);
+  return { portalId, scopes };
+}
+
+/** The authorization code for the tokens and the account they are for; HubSpot failing or refusing becomes the DealgateError to answer. */
+async function exchangeCode(config: Config, clientId: string, code: string, now: number, timeoutMs: number): Promise<{ tokens: OAuthTokens; portalId: number; scopes: string[] }> {
+  const app = { clientId, clientSecret: config.hubspot.clientSecret, apiBaseUrl: config.hubspot.apiBaseUrl };
+  try {
+    return await withTimeout(timeoutMs, async () => {
+      const tokens = await exchangeAuthorizationCode(app, code, config.publicBaseUrl + CALLBACK_PATH, now);
+      return { tokens, ...(await describeAccessToken(config.hubspot.apiBaseUrl, tokens.accessToken)) };
+    });
+  } catch (error) {
+    if (error instanceof TimedOut) {
+      throw new DealgateError(
+        'hubspot_unavailable',
+        `HubSpot's token endpoint did not answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} seconds` : `${timeoutMs} ms`}, so nothing was installed; HubSpot may be having trouble: try the install again at ${INSTALL_PATH} in a few minutes`,
       );
     }
-    // From here this browser's state is spent, whatever happens (a callback it did not start clears nothing).
-    res.setHeader('Set-Cookie', stateCookie(config, '', 0));
-    // Spent before HubSpot is called: two callbacks with one state cannot both exchange a code.
-    if (!await deps.store.oauthStates.consume(claims.nonce, claims.exp * 1000, now)) {
-      throw invalidRequest(`this install link was already used; start again at ${INSTALL_PATH}`);
+    const info = classifyHubSpotError(error);
+    if (info.status !== undefined && info.status >= 400 && info.status < 500) {
+      throw invalidRequest(`HubSpot refused the authorization code (${info.message}); start again at ${INSTALL_PATH}`);
     }
-    const app = { clientId, clientSecret: config.hubspot.clientSecret, apiBaseUrl: config.hubspot.apiBaseUrl };
-    let exchanged: { tokens: OAuthTokens; portalId: number; scopes: string[] };
-    try {
-      exchanged = await withTimeout(timeoutMs, async () => {
-        const tokens = await exchangeAuthorizationCode(app, query.code, config.publicBaseUrl + CALLBACK_PATH, now);
-        return { tokens, ...(await describeAccessToken(config.hubspot.apiBaseUrl, tokens.accessToken)) };
-      });
-    } catch (error) {
-      if (error instanceof TimedOut) {
-        throw new DealgateError(
-          'hubspot_unavailable',
-          `HubSpot's token endpoint did not answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} seconds` : `${timeoutMs} ms`}, so nothing was installed; HubSpot may be having trouble: try the install again at ${INSTALL_PATH} in a few minutes`,
-        );
-      }
-      const info = classifyHubSpotError(error);
-      if (info.status !== undefined && info.status >= 400 && info.status < 500) {
-        throw invalidRequest(`HubSpot refused the authorization code (${info.message}); start again at ${INSTALL_PATH}`);
-      }
-      throw new DealgateError('hubspot_unavailable', `HubSpot's token endpoint did not answer (${info.message}); try the install again at ${INSTALL_PATH}`);
-    }
-    // Stored before the callback answers or provisions (which reads them); a store that refuses the
-    // write fails the callback (500), outside the try above: it is not HubSpot failing.
-    const { tokens, portalId, scopes } = exchanged;
-    await clients.saveTokens(portalId, tokens, scopes);
-    return { portalId, scopes };
+    throw new DealgateError('hubspot_unavailable', `HubSpot's token endpoint did not answer (${info.message}); try the install again at ${INSTALL_PATH}`);
   }
+}
 
-  /** Provisions the new account, but answers the admin after `timeoutMs` at most: it goes on (and is retried on first use). */
-  async function provisionBriefly(portalId: number, provision: (portalId: number) => Promise<void>): Promise<void> {
-    const running = provision(portalId).catch((error: unknown) => {
-      // Provisioning runs again on the account's next webhook or card request.
-      logger.warn({ portalId, err: error }, 'account installed, but provisioning failed; it is retried on first use');
-    });
-    try {
-      await withTimeout(timeoutMs, () => running);
-    } catch {
-      logger.warn({ portalId }, 'account installed; provisioning is still running and goes on in the background');
-    }
+/** Provisions the new account, but answers the admin after `timeoutMs` at most: it goes on (and is retried on first use). */
+async function provisionBriefly(logger: Logger, timeoutMs: number, portalId: number, provision: (portalId: number) => Promise<void>): Promise<void> {
+  const running = provision(portalId).catch((error: unknown) => {
+    // Provisioning runs again on the account's next webhook or card request.
+    logger.warn({ portalId, err: error }, 'account installed, but provisioning failed; it is retried on first use');
+  });
+  try {
+    await withTimeout(timeoutMs, () => running);
+  } catch {
+    logger.warn({ portalId }, 'account installed; provisioning is still running and goes on in the background');
   }
-
-  return router;
 }
 
 class TimedOut extends Error {}

@@ -320,76 +320,111 @@ function engagementInput(e: NewEngagement, kind: 'note' | 'task', now: number) {
 export const MISSING_DEAL_MEMO_MS = 60_000;
 const MISSING_DEAL_MEMO_SIZE = 10_000;
 
-export function createHubSpotGateway(clients: HubSpotClients, now: () => number = Date.now): HubSpotGateway {
-  const client = (portalId: number): Promise<Client> => {
-    // Every call to HubSpot gets its client here, so none can happen inside a store transaction.
-    assertOutsideTransaction(`a HubSpot call for account ${portalId}`);
-    return clients.forPortal(portalId);
-  };
-  const properties = [...DEAL_PROPERTIES];
+/** What every call of one gateway shares: the client (never inside a store transaction), the clock, the memo of missing deals. */
+interface GatewayScope {
+  client: (portalId: number) => Promise<Client>;
+  now: () => number;
+  /** The deal properties Dealgate reads (DEAL_PROPERTIES). */
+  properties: string[];
   /** `portalId:dealId` -> until when HubSpot's 404 stands. */
-  const missingDeals = new Map<string, number>();
+  missingDeals: Map<string, number>;
+}
 
+export function createHubSpotGateway(clients: HubSpotClients, now: () => number = Date.now): HubSpotGateway {
+  const scope: GatewayScope = {
+    client: (portalId) => {
+      // Every call to HubSpot gets its client here, so none can happen inside a store transaction.
+      assertOutsideTransaction(`a HubSpot call for account ${portalId}`);
+      return clients.forPortal(portalId);
+    },
+    now,
+    properties: [...DEAL_PROPERTIES],
+    missingDeals: new Map<string, number>(),
+  };
+  return { ...dealCalls(scope), ...taskCalls(scope), ...engagementCalls(scope), ...accountCalls(scope) };
+}
+
+/** Deals: reads (a 404 memoized for MISSING_DEAL_MEMO_MS), updates, search. */
+function dealCalls(scope: GatewayScope): Pick<HubSpotGateway, 'getDeal' | 'batchReadDeals' | 'updateDeal' | 'batchUpdateDeals' | 'searchDeals'> {
   return {
     async getDeal(portalId, dealId, options = {}) {
       const key = `${portalId}:${dealId}`;
-      const missingUntil = missingDeals.get(key);
+      const missingUntil = scope.missingDeals.get(key);
       if (missingUntil !== undefined) {
-        if (missingUntil > now()) return undefined;
-        missingDeals.delete(key);
+        if (missingUntil > scope.now()) return undefined;
+        scope.missingDeals.delete(key);
       }
-      const api = await client(portalId);
-      const readAt = now();
+      const api = await scope.client(portalId);
+      const readAt = scope.now();
       try {
-        const deal = await api.crm.deals.basicApi.getById(dealId, properties, options.withStageHistory ? ['dealstage'] : undefined);
+        const deal = await api.crm.deals.basicApi.getById(dealId, scope.properties, options.withStageHistory ? ['dealstage'] : undefined);
         return toHubSpotDeal(deal, readAt);
       } catch (error) {
         if (classifyHubSpotError(error).status !== 404) throw error;
-        if (missingDeals.size >= MISSING_DEAL_MEMO_SIZE) missingDeals.delete(missingDeals.keys().next().value as string);
-        missingDeals.set(key, now() + MISSING_DEAL_MEMO_MS);
+        if (scope.missingDeals.size >= MISSING_DEAL_MEMO_SIZE) scope.missingDeals.delete(scope.missingDeals.keys().next().value as string);
+        scope.missingDeals.set(key, scope.now() + MISSING_DEAL_MEMO_MS);
         return undefined;
       }
     },
 
     async batchReadDeals(portalId, dealIds, options = {}) {
       if (dealIds.length === 0) return [];
-      const api = await client(portalId);
-      const readAt = now();
+      const api = await scope.client(portalId);
+      const readAt = scope.now();
       const result = await api.crm.deals.batchApi.read({
         inputs: dealIds.map((id) => ({ id })),
-        properties,
+        properties: scope.properties,
         propertiesWithHistory: options.withStageHistory ? ['dealstage'] : [],
       });
       return result.results.map((deal) => toHubSpotDeal(deal, readAt));
     },
 
     async updateDeal(portalId, dealId, props) {
-      const api = await client(portalId);
+      const api = await scope.client(portalId);
       await api.crm.deals.basicApi.update(dealId, { properties: props });
     },
 
     async batchUpdateDeals(portalId, updates) {
       if (updates.length === 0) return;
-      const api = await client(portalId);
+      const api = await scope.client(portalId);
       await api.crm.deals.batchApi.update({ inputs: updates.map((u) => ({ id: u.id, properties: u.properties })) });
     },
 
-    async createNotes(portalId, notes) {
-      if (notes.length === 0) return [];
-      const api = await client(portalId);
-      const at = now();
-      const result = await api.crm.objects.notes.batchApi.create({ inputs: notes.map((n) => engagementInput(n, 'note', at)) });
-      return result.results.map((r) => r.id);
+    async searchDeals(portalId, request) {
+      const api = await scope.client(portalId);
+      const asked = [...new Set([LAST_MODIFIED, ...(request.properties ?? [])])];
+      const result = await api.crm.deals.searchApi.doSearch({
+        filterGroups: request.filterGroups.map((g) => ({ filters: g.filters.map((f) => ({ ...f, operator: f.operator as FilterOperatorEnum })) })),
+        // The SDK types sorts as strings; HubSpot documents them as {propertyName, direction} objects.
+        ...(request.sorts ? { sorts: request.sorts as unknown as string[] } : {}),
+        properties: asked,
+        ...(request.limit !== undefined ? { limit: request.limit } : {}),
+        ...(request.after !== undefined ? { after: request.after } : {}),
+      });
+      return {
+        deals: result.results.map((d) => ({
+          id: d.id,
+          lastModifiedAt: millisecondsOf(d.properties[LAST_MODIFIED]) ?? d.updatedAt.getTime(),
+          properties: Object.fromEntries(asked.map((name) => [name, d.properties[name] ?? null])),
+        })),
+        total: result.total,
+        after: result.paging?.next?.after,
+      };
     },
+  };
+}
 
+/** Tasks: batch creates and batch updates. */
+function taskCalls(scope: GatewayScope): Pick<HubSpotGateway, 'createTasks' | 'createTaskRecords' | 'batchUpdateTasks'> {
+  return {
     async createTasks(portalId, tasks) {
       return (await this.createTaskRecords(portalId, tasks)).map((r) => r.id);
     },
 
     async createTaskRecords(portalId, tasks) {
       if (tasks.length === 0) return [];
-      const api = await client(portalId);
-      const at = now();
+      const api = await scope.client(portalId);
+      const at = scope.now();
       const result = await api.crm.objects.tasks.batchApi.create({ inputs: tasks.map((t) => engagementInput(t, 'task', at)) });
       return result.results.map((r) => ({ id: r.id, body: r.properties.hs_task_body ?? null }));
     },
@@ -397,7 +432,7 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
     async batchUpdateTasks(portalId, updates) {
       const outcome: TaskUpdateOutcome = { updated: [], missing: [] };
       if (updates.length === 0) return outcome;
-      const api = await client(portalId);
+      const api = await scope.client(portalId);
       let inputs = updates.map((u) => ({ id: u.id, properties: u.properties }));
       // A 404 for the whole call naming ids: those are gone, the rest is sent again (HubSpot's
       // documented answer is a 207 that lists them; a 404 for a batch is handled all the same).
@@ -437,36 +472,18 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
       }
       return outcome;
     },
+  };
+}
 
-    async getPipelines(portalId) {
-      const api = await client(portalId);
-      const result = await api.crm.pipelines.pipelinesApi.getAll('deals');
-      return result.results.map((p) => ({
-        id: p.id,
-        label: p.label,
-        displayOrder: p.displayOrder,
-        stages: p.stages
-          .filter((s) => !s.archived)
-          .map((s) => {
-            const isClosed = s.metadata?.isClosed === 'true';
-            const probability = Number(s.metadata?.probability ?? 'NaN');
-            return { id: s.id, label: s.label, displayOrder: s.displayOrder, isClosed, isLost: isClosed && probability === 0 };
-          })
-          .sort((a, b) => a.displayOrder - b.displayOrder),
-      }));
-    },
-
-    async getOwners(portalId, paceNext) {
-      const api = await client(portalId);
-      const owners: HubSpotOwner[] = [];
-      let after: string | undefined;
-      do {
-        if (after !== undefined) await paceNext?.();
-        const page = await api.crm.owners.ownersApi.getPage(undefined, after, 500, false);
-        for (const o of page.results) owners.push({ id: o.id, userId: o.userId === undefined ? null : String(o.userId), email: o.email ?? null });
-        after = page.paging?.next?.after;
-      } while (after);
-      return owners;
+/** Notes, and the notes or tasks associated with a deal. */
+function engagementCalls(scope: GatewayScope): Pick<HubSpotGateway, 'createNotes' | 'listDealEngagementBodies' | 'listDealEngagements'> {
+  return {
+    async createNotes(portalId, notes) {
+      if (notes.length === 0) return [];
+      const api = await scope.client(portalId);
+      const at = scope.now();
+      const result = await api.crm.objects.notes.batchApi.create({ inputs: notes.map((n) => engagementInput(n, 'note', at)) });
+      return result.results.map((r) => r.id);
     },
 
     async listDealEngagementBodies(portalId, dealId, kind) {
@@ -474,7 +491,7 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
     },
 
     async listDealEngagements(portalId, dealId, kind, paceNext) {
-      const api = await client(portalId);
+      const api = await scope.client(portalId);
       const toType = kind === 'note' ? 'notes' : 'tasks';
       const ids: string[] = [];
       let after: string | undefined;
@@ -498,9 +515,45 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
       }
       return found;
     },
+  };
+}
+
+/** The account: its pipelines, owners and Dealgate's properties. */
+function accountCalls(scope: GatewayScope): Pick<HubSpotGateway, 'getPipelines' | 'getOwners' | 'ensureProperties'> {
+  return {
+    async getPipelines(portalId) {
+      const api = await scope.client(portalId);
+      const result = await api.crm.pipelines.pipelinesApi.getAll('deals');
+      return result.results.map((p) => ({
+        id: p.id,
+        label: p.label,
+        displayOrder: p.displayOrder,
+        stages: p.stages
+          .filter((s) => !s.archived)
+          .map((s) => {
+            const isClosed = s.metadata?.isClosed === 'true';
+            const probability = Number(s.metadata?.probability ?? 'NaN');
+            return { id: s.id, label: s.label, displayOrder: s.displayOrder, isClosed, isLost: isClosed && probability === 0 };
+          })
+          .sort((a, b) => a.displayOrder - b.displayOrder),
+      }));
+    },
+
+    async getOwners(portalId, paceNext) {
+      const api = await scope.client(portalId);
+      const owners: HubSpotOwner[] = [];
+      let after: string | undefined;
+      do {
+        if (after !== undefined) await paceNext?.();
+        const page = await api.crm.owners.ownersApi.getPage(undefined, after, 500, false);
+        for (const o of page.results) owners.push({ id: o.id, userId: o.userId === undefined ? null : String(o.userId), email: o.email ?? null });
+        after = page.paging?.next?.after;
+      } while (after);
+      return owners;
+    },
 
     async ensureProperties(portalId, group, definitions) {
-      const api = await client(portalId);
+      const api = await scope.client(portalId);
       try {
         await api.crm.properties.groupsApi.create('deals', { name: group.name, label: group.label, displayOrder: -1 });
       } catch (error) {
@@ -521,28 +574,6 @@ export function createHubSpotGateway(clients: HubSpotClients, now: () => number 
           if (!isConflict(error)) throw error;
         }
       }
-    },
-
-    async searchDeals(portalId, request) {
-      const api = await client(portalId);
-      const asked = [...new Set([LAST_MODIFIED, ...(request.properties ?? [])])];
-      const result = await api.crm.deals.searchApi.doSearch({
-        filterGroups: request.filterGroups.map((g) => ({ filters: g.filters.map((f) => ({ ...f, operator: f.operator as FilterOperatorEnum })) })),
-        // The SDK types sorts as strings; HubSpot documents them as {propertyName, direction} objects.
-        ...(request.sorts ? { sorts: request.sorts as unknown as string[] } : {}),
-        properties: asked,
-        ...(request.limit !== undefined ? { limit: request.limit } : {}),
-        ...(request.after !== undefined ? { after: request.after } : {}),
-      });
-      return {
-        deals: result.results.map((d) => ({
-          id: d.id,
-          lastModifiedAt: millisecondsOf(d.properties[LAST_MODIFIED]) ?? d.updatedAt.getTime(),
-          properties: Object.fromEntries(asked.map((name) => [name, d.properties[name] ?? null])),
-        })),
-        total: result.total,
-        after: result.paging?.next?.after,
-      };
     },
   };
 }

@@ -108,6 +108,11 @@ function changeParams(portalId: number, reviewId: number, c: DeliveryChange) {
 }
 
 export function deliveryRepository(sql: SqlSession): DeliveryRepository {
+  return { ...deliveryRecords(sql), ...deliveryFigures(sql), ...overdueNotes(sql) };
+}
+
+/** A delivery and its history of changes. */
+function deliveryRecords(sql: SqlSession): Pick<DeliveryRepository, 'insert' | 'get' | 'save'> {
   return {
     async insert(portalId, d, at) {
       await sql.run(insertDelivery, [
@@ -149,6 +154,12 @@ export function deliveryRepository(sql: SqlSession): DeliveryRepository {
       ]);
       await sql.run(insertChange, changeParams(portalId, d.reviewId, change));
     },
+  };
+}
+
+/** The open deliveries and the on-time figures of the dashboard. */
+function deliveryFigures(sql: SqlSession): Pick<DeliveryRepository, 'listOpen' | 'countOpen' | 'onTimeByQuarter'> {
+  return {
     async listOpen(portalId, limit) {
       const rows = await sql.all<DeliveryRow & { deal_name: string | null }>(
         `SELECT d.*, s.deal_name FROM deliveries d
@@ -188,6 +199,12 @@ export function deliveryRepository(sql: SqlSession): DeliveryRepository {
         return { quarter: r.quarter, onTime: r.on_time, late: r.late, overdue: r.overdue, rate: counted === 0 ? null : r.on_time / counted };
       });
     },
+  };
+}
+
+/** Overdue deliveries, each noted once. */
+function overdueNotes(sql: SqlSession): Pick<DeliveryRepository, 'dueForOverdueNote' | 'markOverdueNoted'> {
+  return {
     async dueForOverdueNote(today, limit) {
       const rows = await sql.all<{ portal_id: number; review_id: number }>(
         `SELECT portal_id, review_id FROM deliveries WHERE overdue_noted_at IS NULL AND ${UNSETTLED} AND promised_date < ? ORDER BY promised_date LIMIT ?`,

@@ -259,104 +259,117 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
   // applies an account's events one share at a time, so every deal is its own. Its claims are
   // granted without a write (about 15% of a 500-event round's store work in bench/claimsRoundCost.ts).
   const claimsKept = sql.dialect === 'postgres';
-  const insertRows = async (tx: SqlSession, events: readonly NewInboxEvent[], receivedAt: number) => {
-    let stored = 0;
-    for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
-      const end = Math.min(events.length, start + ROWS_PER_INSERT);
-      const params: SqlValue[] = [];
-      for (let i = start; i < end; i++) {
-        const e = events[i]!;
-        params.push(e.portalId, e.eventKey, e.objectId, e.subscriptionType, e.propertyName, e.propertyValue, e.changeSource, e.sourceId, e.occurredAt, e.payload, receivedAt);
-      }
-      stored += (await tx.run(insertOf(end - start), params)).changes;
-    }
-    return stored;
-  };
-  const parkUnreadable = async (tx: SqlSession, batch: { id: number; received_at: number; body: Buffer }, error: unknown) => {
-    const reason = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
-    const payload: UnreadableBatchPayload = {
-      unreadableBatch: { batchId: batch.id, bytes: batch.body.length, text: batch.body.toString('utf8'), base64: batch.body.toString('base64') },
-    };
-    const key = `unreadable-batch:${createHash('sha256').update(batch.body).digest('hex')}`;
-    await tx.run(parkBatch, [
-      key,
-      batch.received_at,
-      JSON.stringify(payload),
-      batch.received_at,
-      `parked, the stored webhook batch cannot be read (none of its events was applied): ${reason}`,
-      batch.received_at,
-    ]);
-  };
-  const expand = async (tx: SqlSession, limit: number, toEvents: (body: Buffer) => NewInboxEvent[]) => {
-    // A hint is kept only once its batch was committed, so one taken before this read whose batch
-    // the read does not find (below the oldest it found, or not there at all when it found them
-    // all) was expanded, or is being expanded, elsewhere (another instance) and is dropped: stale
-    // hints would fill the room kept for them (should that expansion roll back, the batch is
-    // parsed from the journal).
-    const hinted = [...parsedBatches.keys()];
-    const batches = await tx.all<{ id: number; received_at: number; body: Buffer }>(tx.dialect === 'postgres' ? oldestBatchesLocked : oldestBatches, [limit]);
-    const found = new Set(batches.map((b) => b.id));
-    const oldest = batches.length < limit ? Number.POSITIVE_INFINITY : (batches[0]?.id ?? Number.POSITIVE_INFINITY);
-    for (const id of hinted) if (!found.has(id) && id < oldest) parsedBatches.delete(id);
-    let stored = 0;
-    for (const batch of batches) {
-      const kept = parsedBatches.get(batch.id);
-      parsedBatches.delete(batch.id);
-      let events: NewInboxEvent[] | undefined;
-      try {
-        events = kept && kept.body.equals(batch.body) ? kept.events() : toEvents(batch.body);
-      } catch (error) {
-        await parkUnreadable(tx, batch, error);
-      }
-      if (events) stored += await insertRows(tx, events, batch.received_at);
-      await tx.run(deleteBatch, [batch.id]);
-    }
-    return { batches: batches.length, stored };
-  };
-  /** An unreadable batch goes back to the journal whole (read again by the next expansion; parked again if it still cannot be). */
-  const requeueBatch = async (tx: SqlSession, id: number) => {
-    const row = await tx.get<{ received_at: number; payload: string }>(parkedBatch, [id]);
-    if (!row) return false;
-    const { unreadableBatch } = JSON.parse(row.payload) as UnreadableBatchPayload;
-    await tx.get<{ id: number }>(appendBatch, [row.received_at, Buffer.from(unreadableBatch.base64, 'base64')]);
-    await tx.run(deleteParked, [id]);
-    return true;
-  };
-  /** Accounts with pending events, in portal order, leaving out `skip` (one index step per account, however many events each holds). */
-  const pendingAccounts = async (skip: ReadonlySet<number>) => {
-    const portals: number[] = [];
-    let after = -1;
-    for (;;) {
-      const row = await sql.get<{ portal_id: number }>(nextPendingAccount, [after]);
-      if (!row) return portals;
-      after = Number(row.portal_id);
-      if (!skip.has(after)) portals.push(after);
-    }
-  };
-  /** Deals a live instance other than `holder` holds: their events are left to it. */
-  const heldElsewhere = async (holder: string | undefined, now: number) =>
-    holder === undefined || !claimsKept ? new Set<string>() : new Set((await sql.all<{ portal_id: number; object_id: string }>(claimedElsewhere, [holder, now])).map(claimKeyOfRow));
-  const claimSorted = async (holder: string, deals: readonly DealRef[], now: number, leaseMs: number) => {
-    if (!claimsKept) return new Set(deals.map(dealClaimKey));
-    const sorted = [...new Map(deals.map((d) => [dealClaimKey(d), d])).values()].sort((a, b) => a.portalId - b.portalId || (a.objectId < b.objectId ? -1 : a.objectId > b.objectId ? 1 : 0));
-    const claimed = new Set<string>();
-    for (let start = 0; start < sorted.length; start += DEALS_PER_CLAIM) {
-      const part = sorted.slice(start, start + DEALS_PER_CLAIM);
-      const params: SqlValue[] = part.flatMap((d) => [d.portalId, d.objectId, holder, now + leaseMs]);
-      params.push(now);
-      for (const row of await sql.all<{ portal_id: number; object_id: string }>(claimOf(part.length), params)) claimed.add(claimKeyOfRow(row));
-    }
-    return claimed;
-  };
-  const byOccurrence = (a: InboxDbRow, b: InboxDbRow) => Number(a.occurred_at) - Number(b.occurred_at) || Number(a.id) - Number(b.id);
+  return { ...journalCalls(sql, parsedBatches), ...dueCalls(sql, claimsKept), ...claimCalls(sql, claimsKept), ...statusCalls(sql) };
+}
 
+async function insertRows(tx: SqlSession, events: readonly NewInboxEvent[], receivedAt: number): Promise<number> {
+  let stored = 0;
+  for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
+    const end = Math.min(events.length, start + ROWS_PER_INSERT);
+    const params: SqlValue[] = [];
+    for (let i = start; i < end; i++) {
+      const e = events[i]!;
+      params.push(e.portalId, e.eventKey, e.objectId, e.subscriptionType, e.propertyName, e.propertyValue, e.changeSource, e.sourceId, e.occurredAt, e.payload, receivedAt);
+    }
+    stored += (await tx.run(insertOf(end - start), params)).changes;
+  }
+  return stored;
+}
+
+async function parkUnreadable(tx: SqlSession, batch: { id: number; received_at: number; body: Buffer }, error: unknown): Promise<void> {
+  const reason = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+  const payload: UnreadableBatchPayload = {
+    unreadableBatch: { batchId: batch.id, bytes: batch.body.length, text: batch.body.toString('utf8'), base64: batch.body.toString('base64') },
+  };
+  const key = `unreadable-batch:${createHash('sha256').update(batch.body).digest('hex')}`;
+  await tx.run(parkBatch, [
+    key,
+    batch.received_at,
+    JSON.stringify(payload),
+    batch.received_at,
+    `parked, the stored webhook batch cannot be read (none of its events was applied): ${reason}`,
+    batch.received_at,
+  ]);
+}
+
+async function expand(tx: SqlSession, parsedBatches: ParsedBatches, limit: number, toEvents: (body: Buffer) => NewInboxEvent[]): Promise<{ batches: number; stored: number }> {
+  // A hint is kept only once its batch was committed, so one taken before this read whose batch
+  // the read does not find (below the oldest it found, or not there at all when it found them
+  // all) was expanded, or is being expanded, elsewhere (another instance) and is dropped: stale
+  // hints would fill the room kept for them (should that expansion roll back, the batch is
+  // parsed from the journal).
+  const hinted = [...parsedBatches.keys()];
+  const batches = await tx.all<{ id: number; received_at: number; body: Buffer }>(tx.dialect === 'postgres' ? oldestBatchesLocked : oldestBatches, [limit]);
+  const found = new Set(batches.map((b) => b.id));
+  const oldest = batches.length < limit ? Number.POSITIVE_INFINITY : (batches[0]?.id ?? Number.POSITIVE_INFINITY);
+  for (const id of hinted) if (!found.has(id) && id < oldest) parsedBatches.delete(id);
+  let stored = 0;
+  for (const batch of batches) {
+    const kept = parsedBatches.get(batch.id);
+    parsedBatches.delete(batch.id);
+    let events: NewInboxEvent[] | undefined;
+    try {
+      events = kept && kept.body.equals(batch.body) ? kept.events() : toEvents(batch.body);
+    } catch (error) {
+      await parkUnreadable(tx, batch, error);
+    }
+    if (events) stored += await insertRows(tx, events, batch.received_at);
+    await tx.run(deleteBatch, [batch.id]);
+  }
+  return { batches: batches.length, stored };
+}
+
+/** An unreadable batch goes back to the journal whole (read again by the next expansion; parked again if it still cannot be). */
+async function requeueBatch(tx: SqlSession, id: number): Promise<boolean> {
+  const row = await tx.get<{ received_at: number; payload: string }>(parkedBatch, [id]);
+  if (!row) return false;
+  const { unreadableBatch } = JSON.parse(row.payload) as UnreadableBatchPayload;
+  await tx.get<{ id: number }>(appendBatch, [row.received_at, Buffer.from(unreadableBatch.base64, 'base64')]);
+  await tx.run(deleteParked, [id]);
+  return true;
+}
+
+/** Accounts with pending events, in portal order, leaving out `skip` (one index step per account, however many events each holds). */
+async function pendingAccounts(sql: SqlSession, skip: ReadonlySet<number>): Promise<number[]> {
+  const portals: number[] = [];
+  let after = -1;
+  for (;;) {
+    const row = await sql.get<{ portal_id: number }>(nextPendingAccount, [after]);
+    if (!row) return portals;
+    after = Number(row.portal_id);
+    if (!skip.has(after)) portals.push(after);
+  }
+}
+
+/** Deals a live instance other than `holder` holds: their events are left to it. */
+async function heldElsewhere(sql: SqlSession, claimsKept: boolean, holder: string | undefined, now: number): Promise<Set<string>> {
+  return holder === undefined || !claimsKept ? new Set<string>() : new Set((await sql.all<{ portal_id: number; object_id: string }>(claimedElsewhere, [holder, now])).map(claimKeyOfRow));
+}
+
+async function claimSorted(sql: SqlSession, claimsKept: boolean, holder: string, deals: readonly DealRef[], now: number, leaseMs: number): Promise<Set<string>> {
+  if (!claimsKept) return new Set(deals.map(dealClaimKey));
+  const sorted = [...new Map(deals.map((d) => [dealClaimKey(d), d])).values()].sort((a, b) => a.portalId - b.portalId || (a.objectId < b.objectId ? -1 : a.objectId > b.objectId ? 1 : 0));
+  const claimed = new Set<string>();
+  for (let start = 0; start < sorted.length; start += DEALS_PER_CLAIM) {
+    const part = sorted.slice(start, start + DEALS_PER_CLAIM);
+    const params: SqlValue[] = part.flatMap((d) => [d.portalId, d.objectId, holder, now + leaseMs]);
+    params.push(now);
+    for (const row of await sql.all<{ portal_id: number; object_id: string }>(claimOf(part.length), params)) claimed.add(claimKeyOfRow(row));
+  }
+  return claimed;
+}
+
+const byOccurrence = (a: InboxDbRow, b: InboxDbRow) => Number(a.occurred_at) - Number(b.occurred_at) || Number(a.id) - Number(b.id);
+
+/** The journal of webhook batches: appended on receipt, expanded into events, a parked batch requeued. */
+function journalCalls(sql: SqlSession, parsedBatches: ParsedBatches): Pick<InboxRepository, 'journal' | 'expandJournal' | 'journalBacklog' | 'insertBatch' | 'requeue'> {
   return {
     async journal(body, receivedAt, parsed) {
       const id = (await sql.get<{ id: number }>(appendBatch, [receivedAt, body]))!.id;
       if (parsed && parsedBatches.size < PARSED_BATCHES_KEPT) parsedBatches.set(id, { body, events: parsed });
     },
     expandJournal(limit, toEvents) {
-      return withinTransaction(sql, (tx) => expand(tx, limit, toEvents));
+      return withinTransaction(sql, (tx) => expand(tx, parsedBatches, limit, toEvents));
     },
     async journalBacklog() {
       return (await sql.get<{ n: number }>(backlog))?.n ?? 0;
@@ -367,14 +380,25 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
       if (events.length <= ROWS_PER_INSERT) return insertRows(sql, events, receivedAt);
       return withinTransaction(sql, (tx) => insertRows(tx, events, receivedAt));
     },
+    async requeue(id, now) {
+      if ((await sql.run(requeue, [now, id])).changes === 1) return true;
+      // Read the parked batch and move it back in one transaction: it lands in the journal once.
+      return withinTransaction(sql, (tx) => requeueBatch(tx, id));
+    },
+  };
+}
+
+/** What is due, and its outcome: done, retried later, parked. */
+function dueCalls(sql: SqlSession, claimsKept: boolean): Pick<InboxRepository, 'due' | 'markDone' | 'markRetry' | 'park' | 'nextDueAt'> {
+  return {
     async due(now, limit, skipPortals, holder) {
       const blocked = new Set((await sql.all<{ portal_id: number; object_id: string }>(waiting, [now])).map((r) => `${r.portal_id}/${r.object_id}`));
-      for (const deal of await heldElsewhere(holder, now)) blocked.add(deal);
+      for (const deal of await heldElsewhere(sql, claimsKept, holder, now)) blocked.add(deal);
       // Account by account, at most `limit` of each read in index order, then the oldest `limit` of
       // those: neither leaving out a busy account nor taking the oldest means reading (and sorting)
       // a whole backlog, which held the event loop 100-400 ms per round at 100,000 pending (issue 12).
       const rows: InboxDbRow[] = [];
-      for (const portalId of await pendingAccounts(skipPortals ?? new Set())) {
+      for (const portalId of await pendingAccounts(sql, skipPortals ?? new Set())) {
         rows.push(...(await sql.all<InboxDbRow>(freshOfAccount, [portalId, limit])), ...(await sql.all<InboxDbRow>(retriedOfAccount, [portalId, now, limit])));
       }
       const open = blocked.size === 0 ? rows : rows.filter((r) => !blocked.has(`${r.portal_id}/${r.object_id}`));
@@ -383,8 +407,31 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
     async markDone(id, at) {
       return (await sql.run(done, [at, id])).changes === 1;
     },
+    async markRetry(id, attempts, error, nextAttemptAt) {
+      await sql.run(retry, [attempts, error, nextAttemptAt, id]);
+    },
+    async park(id, attempts, error, at) {
+      await sql.run(park, [attempts, error, at, id]);
+    },
+    async nextDueAt(skipPortals) {
+      if (skipPortals && skipPortals.size > 0) {
+        let next: number | undefined;
+        for (const portalId of await pendingAccounts(sql, skipPortals)) {
+          const at = (await sql.get<{ at: number | null }>(nextDueOfAccount, [portalId]))?.at;
+          if (at !== null && at !== undefined && (next === undefined || Number(at) < next)) next = Number(at);
+        }
+        return next;
+      }
+      return (await sql.get<{ at: number | null }>(nextDueBase))?.at ?? undefined;
+    },
+  };
+}
+
+/** Claims on deals (kept on PostgreSQL only, see inboxRepository). */
+function claimCalls(sql: SqlSession, claimsKept: boolean): Pick<InboxRepository, 'claimDeals' | 'renewDealClaims' | 'releaseDealClaims' | 'accountsBeingApplied'> {
+  return {
     claimDeals(holder, deals, now, leaseMs) {
-      return claimSorted(holder, deals, now, leaseMs);
+      return claimSorted(sql, claimsKept, holder, deals, now, leaseMs);
     },
     async renewDealClaims(holder, now, leaseMs, portalIds) {
       if (!claimsKept || portalIds.length === 0) return 0;
@@ -397,17 +444,12 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
       if (!claimsKept) return new Set<number>();
       return new Set((await sql.all<{ portal_id: number }>(accountsClaimed, [now])).map((r) => Number(r.portal_id)));
     },
-    async markRetry(id, attempts, error, nextAttemptAt) {
-      await sql.run(retry, [attempts, error, nextAttemptAt, id]);
-    },
-    async park(id, attempts, error, at) {
-      await sql.run(park, [attempts, error, at, id]);
-    },
-    async requeue(id, now) {
-      if ((await sql.run(requeue, [now, id])).changes === 1) return true;
-      // Read the parked batch and move it back in one transaction: it lands in the journal once.
-      return withinTransaction(sql, (tx) => requeueBatch(tx, id));
-    },
+  };
+}
+
+/** Reads for the ops routes and the sweeps. */
+function statusCalls(sql: SqlSession): Pick<InboxRepository, 'get' | 'list' | 'countByStatus' | 'pendingOf'> {
+  return {
     async get(id) {
       const row = await sql.get<InboxDbRow>(getOne, [id]);
       return row ? toEvent(row) : undefined;
@@ -419,17 +461,6 @@ export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = 
       const result: Record<InboxStatus, number> = { pending: 0, done: 0, parked: 0 };
       for (const row of await sql.all<{ status: InboxStatus; n: number }>(counts)) result[row.status] = row.n;
       return result;
-    },
-    async nextDueAt(skipPortals) {
-      if (skipPortals && skipPortals.size > 0) {
-        let next: number | undefined;
-        for (const portalId of await pendingAccounts(skipPortals)) {
-          const at = (await sql.get<{ at: number | null }>(nextDueOfAccount, [portalId]))?.at;
-          if (at !== null && at !== undefined && (next === undefined || Number(at) < next)) next = Number(at);
-        }
-        return next;
-      }
-      return (await sql.get<{ at: number | null }>(nextDueBase))?.at ?? undefined;
     },
     async pendingOf(portalIds) {
       const result = new Map<number, number>();

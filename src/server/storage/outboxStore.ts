@@ -272,34 +272,40 @@ type TaskDbRow = { task_id: string; outbox_id: number; cause: string | null; dea
 export const UNNAMED_HOLDER = 'unnamed';
 
 export function outboxRepository(sql: SqlSession): OutboxRepository {
-  const claimDue = async (tx: SqlSession, now: number, limit: number, leaseMs: number, skipPortals: ReadonlySet<number> | undefined, holder: string) => {
-    // Over-read a little so skipped (paused) accounts do not starve the others.
-    const readLimit = skipPortals && skipPortals.size > 0 ? limit * 4 : limit;
-    if (tx.dialect === 'postgres') await tx.get(claimLock);
-    const candidates = await (tx.dialect === 'postgres' ? tx.all<OutboxDbRow>(dueLocked, [now, now, readLimit]) : tx.all<OutboxDbRow>(due, [now, readLimit]));
-    const chosen = (skipPortals ? candidates.filter((r) => !skipPortals.has(r.portal_id)) : candidates).slice(0, limit);
-    // The holder is read only on PostgreSQL (the deals under live claims, recoverClaims): SQLite's
-    // one process leaves it unwritten, a row's bytes fewer at every claim.
-    const claimedBy = tx.dialect === 'postgres' ? holder : null;
-    for (const row of chosen) await tx.run(claim, [now + leaseMs, claimedBy, row.id]);
-    return chosen.map((row) => ({
-      ...toRow({ ...row, attempts: row.attempts + 1, last_error: null, next_attempt_at: now + leaseMs }),
-      claimToken: Number(row.claim_token ?? 0) + 1,
-      inDoubt: row.attempts > 0 && (row.last_error === null || row.last_error.startsWith(IN_DOUBT)),
-    }));
-  };
-  /** Runs a fenced mark for each claim; the rows it changed. */
-  const markEach = async (claims: readonly OutboxClaim[], text: string, before: readonly SqlValue[], after: readonly SqlValue[] = []) => {
-    let changed = 0;
-    const params: SqlValue[] = [...before, 0, 0, ...after];
-    for (const c of claims) {
-      params[before.length] = c.id;
-      params[before.length + 1] = c.claimToken;
-      changed += (await sql.run(text, params)).changes;
-    }
-    return changed;
-  };
+  return { ...claimCalls(sql), ...statusCalls(sql), ...dealWriteCalls(sql), ...taskCalls(sql) };
+}
 
+async function claimRows(tx: SqlSession, now: number, limit: number, leaseMs: number, skipPortals: ReadonlySet<number> | undefined, holder: string): Promise<ClaimedOutboxRow[]> {
+  // Over-read a little so skipped (paused) accounts do not starve the others.
+  const readLimit = skipPortals && skipPortals.size > 0 ? limit * 4 : limit;
+  if (tx.dialect === 'postgres') await tx.get(claimLock);
+  const candidates = await (tx.dialect === 'postgres' ? tx.all<OutboxDbRow>(dueLocked, [now, now, readLimit]) : tx.all<OutboxDbRow>(due, [now, readLimit]));
+  const chosen = (skipPortals ? candidates.filter((r) => !skipPortals.has(r.portal_id)) : candidates).slice(0, limit);
+  // The holder is read only on PostgreSQL (the deals under live claims, recoverClaims): SQLite's
+  // one process leaves it unwritten, a row's bytes fewer at every claim.
+  const claimedBy = tx.dialect === 'postgres' ? holder : null;
+  for (const row of chosen) await tx.run(claim, [now + leaseMs, claimedBy, row.id]);
+  return chosen.map((row) => ({
+    ...toRow({ ...row, attempts: row.attempts + 1, last_error: null, next_attempt_at: now + leaseMs }),
+    claimToken: Number(row.claim_token ?? 0) + 1,
+    inDoubt: row.attempts > 0 && (row.last_error === null || row.last_error.startsWith(IN_DOUBT)),
+  }));
+}
+
+/** Runs a fenced mark for each claim; the rows it changed. */
+async function markEach(sql: SqlSession, claims: readonly OutboxClaim[], text: string, before: readonly SqlValue[], after: readonly SqlValue[] = []): Promise<number> {
+  let changed = 0;
+  const params: SqlValue[] = [...before, 0, 0, ...after];
+  for (const c of claims) {
+    params[before.length] = c.id;
+    params[before.length + 1] = c.claimToken;
+    changed += (await sql.run(text, params)).changes;
+  }
+  return changed;
+}
+
+/** Enqueueing and claiming, and the fenced marks of a claim (each changes the row only while the claim is still its holder's). */
+function claimCalls(sql: SqlSession): Pick<OutboxRepository, 'enqueue' | 'claimDue' | 'markDone' | 'release' | 'markRetry' | 'markFailed' | 'requeue' | 'markSending' | 'markAnswered' | 'renewClaims' | 'recoverClaims' | 'skip' | 'skipIfUnsent'> {
   return {
     async enqueue(entry, at) {
       const row = await sql.get<{ id: number }>(insert, [
@@ -314,40 +320,50 @@ export function outboxRepository(sql: SqlSession): OutboxRepository {
       ]);
       return row?.id;
     },
-
     claimDue(now, limit, leaseMs, skipPortals, holder = UNNAMED_HOLDER) {
       // Read and claim in one transaction, so no other claimer takes the same rows in between.
-      return withinTransaction(sql, (tx) => claimDue(tx, now, limit, leaseMs, skipPortals, holder));
+      return withinTransaction(sql, (tx) => claimRows(tx, now, limit, leaseMs, skipPortals, holder));
     },
-
     markDone(claims, at) {
-      return markEach(claims, done, [at]);
+      return markEach(sql, claims, done, [at]);
     },
     release(claims, nextAttemptAt, reason) {
-      return markEach(claims, release, [reason, nextAttemptAt]);
+      return markEach(sql, claims, release, [reason, nextAttemptAt]);
     },
     markRetry(claim, error, nextAttemptAt) {
-      return markEach([claim], retry, [error, nextAttemptAt]);
+      return markEach(sql, [claim], retry, [error, nextAttemptAt]);
     },
     markFailed(claim, error, at) {
-      return markEach([claim], failed, [error, at]);
+      return markEach(sql, [claim], failed, [error, at]);
     },
     async requeue(id, now) {
       return (await sql.run(requeueFailed, [now, id])).changes === 1;
     },
     markSending(claims, at) {
-      return markEach(claims, sending, [at]);
+      return markEach(sql, claims, sending, [at]);
     },
     markAnswered(claims, sentAt) {
-      return markEach(claims, answered, [], [sentAt]);
+      return markEach(sql, claims, answered, [], [sentAt]);
     },
     renewClaims(claims, until) {
-      return markEach(claims, renewLease, [until]);
+      return markEach(sql, claims, renewLease, [until]);
     },
     async recoverClaims(now, holder) {
       if (sql.dialect === 'sqlite') return (await sql.run(recoverBase, [now, now])).changes;
       return (await sql.run(recoverOwn, [now, now, holder])).changes;
     },
+    skip(claims, reason, at) {
+      return markEach(sql, claims, skipClaimed, [at, NOT_SENT + reason]);
+    },
+    async skipIfUnsent(id, reason, at) {
+      return (await sql.run(skipUnsent, [at, NOT_SENT + reason, id])).changes === 1;
+    },
+  };
+}
+
+/** Reads for the ops routes and the workers' schedules. */
+function statusCalls(sql: SqlSession): Pick<OutboxRepository, 'get' | 'list' | 'countByStatus' | 'nextDueAt' | 'pendingOf'> {
+  return {
     async get(id) {
       const row = await sql.get<OutboxDbRow>(getOne, [id]);
       return row ? toRow(row) : undefined;
@@ -371,6 +387,12 @@ export function outboxRepository(sql: SqlSession): OutboxRepository {
       for (const portalId of portalIds) result.set(portalId, (await sql.get<{ n: number }>(pendingOf, [portalId]))?.n ?? 0);
       return result;
     },
+  };
+}
+
+/** A deal's pending writes: what later rows write, what yields to a change made in HubSpot. */
+function dealWriteCalls(sql: SqlSession): Pick<OutboxRepository, 'dealWritesNotDeliveredBefore' | 'yieldToLaterChange' | 'dealWritesAfter' | 'recentRevert'> {
+  return {
     async dealWritesNotDeliveredBefore(portalId, dealId, since) {
       return (await sql.all<OutboxDbRow>(writesNotDeliveredBefore, [portalId, dealId, portalId, dealId, since])).map(toRow);
     },
@@ -397,6 +419,12 @@ export function outboxRepository(sql: SqlSession): OutboxRepository {
       const row = await sql.get<OutboxDbRow>(recentRevert, [portalId, dealId, since]);
       return row ? toRow(row) : undefined;
     },
+  };
+}
+
+/** Causes, and the HubSpot tasks recorded for them. */
+function taskCalls(sql: SqlSession): Pick<OutboxRepository, 'byCause' | 'causesWith' | 'recordTasks' | 'tasksOf' | 'settleTasks'> {
+  return {
     async byCause(portalId, cause, kind) {
       return (await sql.all<OutboxDbRow>(byCause, [portalId, cause, kind])).map(toRow);
     },
@@ -406,12 +434,6 @@ export function outboxRepository(sql: SqlSession): OutboxRepository {
         if ((await sql.get(hasCause, [portalId, cause, kind])) !== undefined) found.add(cause);
       }
       return found;
-    },
-    skip(claims, reason, at) {
-      return markEach(claims, skipClaimed, [at, NOT_SENT + reason]);
-    },
-    async skipIfUnsent(id, reason, at) {
-      return (await sql.run(skipUnsent, [at, NOT_SENT + reason, id])).changes === 1;
     },
     async recordTasks(portalId, tasks, at) {
       for (const t of tasks) await sql.run(recordTask, [portalId, t.taskId, t.outboxId, t.cause, t.dealId, at]);

@@ -133,8 +133,41 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
     ...(options.applicationName !== undefined ? { application_name: options.applicationName } : {}),
   });
   pool.on('error', options.onIdleError ?? (() => undefined));
+  const query = statementRunner(options.preparedStatements ?? true);
 
-  const prepared = options.preparedStatements ?? true;
+  // Which transaction (if any) the running code is inside, so that opening a second one from
+  // within `work` is refused instead of waiting on a second connection (with the pool exhausted
+  // by such waits, every transaction would hang). One scope per transaction, closed when it ends:
+  // code its work left running past the end keeps the context, and is then inside none.
+  const insideTransaction = new AsyncLocalStorage<{ open: boolean }>();
+  let closed = false;
+  // A statement on the database from the work of an open transaction would run on another
+  // connection: outside the transaction (kept when it rolls back) and waiting on its row locks
+  // (forever, if the work awaits it). Refused, as SQLite refuses it.
+  const database = sessionOver(query, () => {
+    if (insideTransaction.getStore()?.open === true) {
+      throw new Error('a statement on the database inside its own transaction would run outside it: use the session the transaction gave its work');
+    }
+    return pool;
+  }, false);
+
+  return {
+    ...database,
+    transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T> {
+      return runTransaction(pool, query, insideTransaction, work);
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+type Query = <T>(on: Queryable, sql: string, params: SqlParams | undefined, inTransaction: boolean) => Promise<pg.QueryResult<T & pg.QueryResultRow>>;
+
+/** Runs a statement: its placeholders translated once per text, prepared under a name of its own unless `prepared` is off. */
+function statementRunner(prepared: boolean): Query {
   // Names are never reused for another text (pg refuses a name it parsed for a different one), so they only grow.
   let statementCount = 0;
   const nextName = () => `dealgate_${++statementCount}`;
@@ -150,7 +183,7 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
     return translated;
   }
 
-  async function query<T>(on: Queryable, sql: string, params: SqlParams | undefined, inTransaction: boolean): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
+  return async function query<T>(on: Queryable, sql: string, params: SqlParams | undefined, inTransaction: boolean): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
     const translated = translate(sql);
     const values = bindValues(translated, params, sql);
     // Without values pg uses the simple protocol, which also runs a script of several statements (the migrations).
@@ -168,83 +201,61 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
       if (inTransaction) throw error;
       return on.query<T & pg.QueryResultRow>({ name: translated.name, text: translated.text, values });
     }
-  }
+  };
+}
 
-  function sessionOver(on: () => Queryable, inTransaction: boolean): SqlSession {
-    return {
-      dialect: 'postgres',
-      async all<T>(sql: string, params?: SqlParams): Promise<T[]> {
-        return (await query<T>(on(), sql, params, inTransaction)).rows;
-      },
-      async get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
-        return (await query<T>(on(), sql, params, inTransaction)).rows[0];
-      },
-      async run(sql: string, params?: SqlParams): Promise<SqlRunResult> {
-        return { changes: (await query(on(), sql, params, inTransaction)).rowCount ?? 0 };
-      },
-    };
-  }
-
-  // Which transaction (if any) the running code is inside, so that opening a second one from
-  // within `work` is refused instead of waiting on a second connection (with the pool exhausted
-  // by such waits, every transaction would hang). One scope per transaction, closed when it ends:
-  // code its work left running past the end keeps the context, and is then inside none.
-  const insideTransaction = new AsyncLocalStorage<{ open: boolean }>();
-  let closed = false;
-  // A statement on the database from the work of an open transaction would run on another
-  // connection: outside the transaction (kept when it rolls back) and waiting on its row locks
-  // (forever, if the work awaits it). Refused, as SQLite refuses it.
-  const database = sessionOver(() => {
-    if (insideTransaction.getStore()?.open === true) {
-      throw new Error('a statement on the database inside its own transaction would run outside it: use the session the transaction gave its work');
-    }
-    return pool;
-  }, false);
-
+/** A session whose statements run on `on()` (the pool, or one transaction's client). */
+function sessionOver(query: Query, on: () => Queryable, inTransaction: boolean): SqlSession {
   return {
-    ...database,
-    async transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T> {
-      if (insideTransaction.getStore()?.open === true) {
-        throw new Error('Nested transaction refused: the work of a transaction runs on the session it is given, and may not open another');
-      }
-      const client = await pool.connect();
-      let finished = false;
-      const tx: SqlSession & { transaction(): never; [TRANSACTION_SESSION]: true } = {
-        ...sessionOver(() => {
-          if (finished) throw new Error('This transaction has ended; its session cannot run statements any more');
-          return client;
-        }, true),
-        // Repository methods that must land together (withinTransaction) run on it, not in a new one.
-        [TRANSACTION_SESSION]: true,
-        transaction(): never {
-          throw new Error('Nested transaction refused: a transaction session cannot open another transaction');
-        },
-      };
-      let broken: Error | undefined;
-      const scope = { open: true };
-      try {
-        await client.query('BEGIN');
-        const result = await insideTransaction.run(scope, () => work(tx));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        try {
-          await client.query('ROLLBACK');
-        } catch (rollbackError) {
-          // A connection that cannot roll back is not given back to the pool for the next caller.
-          broken = rollbackError as Error;
-        }
-        throw error;
-      } finally {
-        finished = true;
-        scope.open = false;
-        client.release(broken);
-      }
+    dialect: 'postgres',
+    async all<T>(sql: string, params?: SqlParams): Promise<T[]> {
+      return (await query<T>(on(), sql, params, inTransaction)).rows;
     },
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      await pool.end();
+    async get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
+      return (await query<T>(on(), sql, params, inTransaction)).rows[0];
+    },
+    async run(sql: string, params?: SqlParams): Promise<SqlRunResult> {
+      return { changes: (await query(on(), sql, params, inTransaction)).rowCount ?? 0 };
     },
   };
+}
+
+/** `work` in one transaction on a connection of its own, given a session bound to it; a transaction from within `work` is refused. */
+async function runTransaction<T>(pool: pg.Pool, query: Query, insideTransaction: AsyncLocalStorage<{ open: boolean }>, work: (tx: SqlSession) => Promise<T>): Promise<T> {
+  if (insideTransaction.getStore()?.open === true) {
+    throw new Error('Nested transaction refused: the work of a transaction runs on the session it is given, and may not open another');
+  }
+  const client = await pool.connect();
+  let finished = false;
+  const tx: SqlSession & { transaction(): never; [TRANSACTION_SESSION]: true } = {
+    ...sessionOver(query, () => {
+      if (finished) throw new Error('This transaction has ended; its session cannot run statements any more');
+      return client;
+    }, true),
+    // Repository methods that must land together (withinTransaction) run on it, not in a new one.
+    [TRANSACTION_SESSION]: true,
+    transaction(): never {
+      throw new Error('Nested transaction refused: a transaction session cannot open another transaction');
+    },
+  };
+  let broken: Error | undefined;
+  const scope = { open: true };
+  try {
+    await client.query('BEGIN');
+    const result = await insideTransaction.run(scope, () => work(tx));
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      // A connection that cannot roll back is not given back to the pool for the next caller.
+      broken = rollbackError as Error;
+    }
+    throw error;
+  } finally {
+    finished = true;
+    scope.open = false;
+    client.release(broken);
+  }
 }

@@ -187,7 +187,11 @@ const medians = {
 } as const;
 
 export function reviewRepository(sql: SqlSession): ReviewRepository {
-  const activeCommitment = (portalId: number, reviewId: number) => heldBooking(sql, portalId, reviewId);
+  return { ...reviewWrites(sql), ...reviewReads(sql), ...capacityReads(sql), ...escalationCalls(sql), ...dashboardReads(sql) };
+}
+
+/** A review opened, changed, decided: each change that decides the booking syncs it in the same transaction. */
+function reviewWrites(sql: SqlSession): Pick<ReviewRepository, 'insert' | 'update' | 'insertDecision'> {
   return {
     async insert(portalId, r) {
       const row = await sql.get<{ id: number }>(insert, [
@@ -210,16 +214,28 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
       ]);
       return { ...r, id: row!.id };
     },
-    async get(portalId, reviewId) {
-      const row = await sql.get<ReviewRow>(get, [portalId, reviewId]);
-      return row ? toReview(row) : undefined;
-    },
     async update(portalId, r) {
       // The status, deprioritization and keeps_booking decide whether the review books capacity.
       await withinTransaction(sql, async (tx) => {
         await tx.run(update, [r.status, r.escalatedAt, r.closedAt, r.deprioritizedAt, r.deprioritizedFor, r.approvedAmount, r.keepsBooking ? 1 : 0, r.updatedAt, portalId, r.id]);
         await syncBooking(tx, portalId, r.id);
       });
+    },
+    async insertDecision(portalId, d) {
+      await withinTransaction(sql, async (tx) => {
+        await tx.run(insertDecision, [portalId, d.reviewId, d.outcome, d.note, d.extraWeeks, d.tradeoff, d.deprioritizedReviewId, d.quarter, d.decidedBy, d.decidedAt]);
+        await syncBooking(tx, portalId, d.reviewId);
+      });
+    },
+  };
+}
+
+/** A review, a deal's reviews, the open ones, a decision. */
+function reviewReads(sql: SqlSession): Pick<ReviewRepository, 'get' | 'latestForDeal' | 'listForDeal' | 'listOpen' | 'decisionFor' | 'latestPerDeal' | 'postSalesForDeal'> {
+  return {
+    async get(portalId, reviewId) {
+      const row = await sql.get<ReviewRow>(get, [portalId, reviewId]);
+      return row ? toReview(row) : undefined;
     },
     async latestForDeal(portalId, dealId) {
       const row = await sql.get<ReviewRow>(latest, [portalId, dealId]);
@@ -234,22 +250,25 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
     async listOpen(portalId) {
       return (await sql.all<ReviewRow>(open, [portalId])).map(toReview);
     },
-    async insertDecision(portalId, d) {
-      await withinTransaction(sql, async (tx) => {
-        await tx.run(insertDecision, [portalId, d.reviewId, d.outcome, d.note, d.extraWeeks, d.tradeoff, d.deprioritizedReviewId, d.quarter, d.decidedBy, d.decidedAt]);
-        await syncBooking(tx, portalId, d.reviewId);
-      });
-    },
     async decisionFor(portalId, reviewId) {
       const row = await sql.get<DecisionRow>(decision, [portalId, reviewId]);
       return row ? toDecision(row) : undefined;
     },
+    async latestPerDeal(portalId) {
+      return (await sql.all<ReviewRow>(latestPerDeal, [portalId, portalId])).map(toReview);
+    },
+  };
+}
+
+/** What the reviews book of a quarter's capacity. */
+function capacityReads(sql: SqlSession): Pick<ReviewRepository, 'quarterBooking' | 'activeCommitment'> {
+  return {
     async quarterBooking(portalId, quarter, { limit, exclude = [] }) {
       let { microWeeks, count } = await quarterTotalOf(sql, portalId, quarter);
       // The few excluded (an approval's own deal's earlier reviews) are taken off one by one.
       const excluded = new Set(exclude);
       for (const reviewId of excluded) {
-        const c = await activeCommitment(portalId, reviewId);
+        const c = await heldBooking(sql, portalId, reviewId);
         if (c && c.quarter === quarter) {
           microWeeks -= toMicroWeeks(c.weeks);
           count -= 1;
@@ -264,16 +283,25 @@ export function reviewRepository(sql: SqlSession): ReviewRepository {
       }
       return { quarter, usedWeeks, count, largest };
     },
-    activeCommitment,
-    async latestPerDeal(portalId) {
-      return (await sql.all<ReviewRow>(latestPerDeal, [portalId, portalId])).map(toReview);
-    },
+    activeCommitment: (portalId, reviewId) => heldBooking(sql, portalId, reviewId),
+  };
+}
+
+/** The SLA worker's reviews past due, each escalated once. */
+function escalationCalls(sql: SqlSession): Pick<ReviewRepository, 'dueForEscalation' | 'claimEscalation'> {
+  return {
     async dueForEscalation(now, limit = 500) {
       return (await sql.all<{ portal_id: number; id: number }>(dueForEscalation, [now, limit])).map((row) => ({ portalId: row.portal_id, reviewId: row.id }));
     },
     async claimEscalation(portalId, reviewId, at) {
       return (await sql.run(claimEscalation, [at, at, portalId, reviewId, at])).changes === 1;
     },
+  };
+}
+
+/** The review queue and the decision figures of the dashboard. */
+function dashboardReads(sql: SqlSession): Pick<ReviewRepository, 'queue' | 'decisionFigures'> {
+  return {
     async queue(portalId, limit = 200) {
       return (await sql.all<ReviewRow & { deal_name: string | null; deal_amount: number | null }>(queue, [portalId, limit])).map((row) => ({
         review: toReview(row),

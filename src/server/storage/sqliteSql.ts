@@ -27,6 +27,38 @@ const current = new AsyncLocalStorage<object>();
  * own statements go through the session it was given.
  */
 export function createSqliteSql(db: Db): SqliteSql {
+  const { prepare, all, get, run } = sqliteStatements(db);
+  const state: TransactionState = { open: null, active: null };
+
+  // One session object for every transaction (they run one at a time), so the store can keep the
+  // repositories it binds to it instead of making them again for each transaction. It answers only
+  // inside the open transaction's work: a reference kept past the end (or handed to code outside
+  // it) is refused, never run in whatever transaction is open then.
+  const txSession: SqlSession = {
+    dialect: 'sqlite',
+    all: (sql, params) => inside(state, () => all(sql, params)),
+    get: (sql, params) => inside(state, () => get(sql, params)),
+    run: (sql, params) => inside(state, () => run(sql, params)),
+  };
+
+  const self: SqliteSql = {
+    dialect: 'sqlite',
+    db,
+    all: (sql, params) => outside(state, () => all(sql, params)),
+    get: (sql, params) => outside(state, () => get(sql, params)),
+    run: (sql, params) => outside(state, () => run(sql, params)),
+    exclusive: (work) => outside(state, () => work(db)),
+    transaction: (work) => runTransaction(state, db, prepare, txSession, work),
+    close() {
+      db.close();
+      return Promise.resolve();
+    },
+  };
+  return self;
+}
+
+/** Statements prepared once per SQL text, and run with their parameters. */
+function sqliteStatements(db: Db) {
   const statements = new Map<string, Statement<unknown[], unknown>>();
   const prepare = (sql: string): Statement<unknown[], unknown> => {
     let statement = statements.get(sql);
@@ -54,87 +86,68 @@ export function createSqliteSql(db: Db): SqliteSql {
     const statement = prepare(sql);
     return { changes: (call(statement, statement.run as Bound, params) as { changes: number }).changes };
   };
+  return { prepare, all, get, run };
+}
 
+interface TransactionState {
   /** Resolved when the open transaction ends; null when none is open. */
-  let open: Promise<void> | null = null;
+  open: Promise<void> | null;
   /** The open transaction's identity (its async context's store); null when none is open. */
-  let active: object | null = null;
-  const insideOpen = () => active !== null && current.getStore() === active;
+  active: object | null;
+}
 
-  const waitForOpen = async (): Promise<void> => {
-    if (insideOpen()) {
-      throw new Error('a statement on the database inside its own transaction would wait for itself: use the session the transaction gave its work');
-    }
-    while (open !== null) await open;
-  };
+const insideOpen = (state: TransactionState) => state.active !== null && current.getStore() === state.active;
 
-  const outside = <T>(statement: () => T): Promise<T> => {
-    if (open === null) {
-      try {
-        return Promise.resolve(statement());
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    }
-    return waitForOpen().then(statement);
-  };
+async function waitForOpen(state: TransactionState): Promise<void> {
+  if (insideOpen(state)) {
+    throw new Error('a statement on the database inside its own transaction would wait for itself: use the session the transaction gave its work');
+  }
+  while (state.open !== null) await state.open;
+}
 
-  // One session object for every transaction (they run one at a time), so the store can keep the
-  // repositories it binds to it instead of making them again for each transaction. It answers only
-  // inside the open transaction's work: a reference kept past the end (or handed to code outside
-  // it) is refused, never run in whatever transaction is open then.
-  const inside = <T>(statement: () => T): Promise<T> => {
+function outside<T>(state: TransactionState, statement: () => T): Promise<T> {
+  if (state.open === null) {
     try {
-      if (!insideOpen()) throw new Error('this transaction has ended: its session can no longer be used');
       return Promise.resolve(statement());
     } catch (error) {
       return Promise.reject(error as Error);
     }
-  };
-  const txSession: SqlSession = {
-    dialect: 'sqlite',
-    all: (sql, params) => inside(() => all(sql, params)),
-    get: (sql, params) => inside(() => get(sql, params)),
-    run: (sql, params) => inside(() => run(sql, params)),
-  };
+  }
+  return waitForOpen(state).then(statement);
+}
 
-  const self: SqliteSql = {
-    dialect: 'sqlite',
-    db,
-    all: (sql, params) => outside(() => all(sql, params)),
-    get: (sql, params) => outside(() => get(sql, params)),
-    run: (sql, params) => outside(() => run(sql, params)),
-    exclusive: (work) => outside(() => work(db)),
-    async transaction(work) {
-      if (insideOpen()) throw new Error('nested transaction: the work of a transaction cannot open another one');
-      while (open !== null) await open;
-      let release!: () => void;
-      open = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const transaction = {};
-      active = transaction;
-      try {
-        prepare('BEGIN IMMEDIATE').run();
-        let result;
-        try {
-          result = await current.run(transaction, () => work(txSession));
-          prepare('COMMIT').run();
-        } catch (error) {
-          if (db.inTransaction) prepare('ROLLBACK').run();
-          throw error;
-        }
-        return result;
-      } finally {
-        open = null;
-        active = null;
-        release();
-      }
-    },
-    close() {
-      db.close();
-      return Promise.resolve();
-    },
-  };
-  return self;
+function inside<T>(state: TransactionState, statement: () => T): Promise<T> {
+  try {
+    if (!insideOpen(state)) throw new Error('this transaction has ended: its session can no longer be used');
+    return Promise.resolve(statement());
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+}
+
+async function runTransaction<T>(state: TransactionState, db: Db, prepare: (sql: string) => Statement<unknown[], unknown>, txSession: SqlSession, work: (tx: SqlSession) => Promise<T>): Promise<T> {
+  if (insideOpen(state)) throw new Error('nested transaction: the work of a transaction cannot open another one');
+  while (state.open !== null) await state.open;
+  let release!: () => void;
+  state.open = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const transaction = {};
+  state.active = transaction;
+  try {
+    prepare('BEGIN IMMEDIATE').run();
+    let result;
+    try {
+      result = await current.run(transaction, () => work(txSession));
+      prepare('COMMIT').run();
+    } catch (error) {
+      if (db.inTransaction) prepare('ROLLBACK').run();
+      throw error;
+    }
+    return result;
+  } finally {
+    state.open = null;
+    state.active = null;
+    release();
+  }
 }

@@ -3,26 +3,25 @@ import type { Config } from '../config/config';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
 import type { HubSpotClients } from '../hubspot/clients';
-import { createHubSpotGateway, type HubSpotGateway } from '../hubspot/gateway';
-import { createAccountProvisioner, type AccountProvisioner } from '../application/provisioning';
-import { savePipelines } from '../application/dealFacts';
-import { createDealEventHandler } from '../application/dealEvents';
-import { gatePort } from '../application/gatePort';
+import type { HubSpotGateway } from '../hubspot/gateway';
+import type { AccountProvisioner } from '../application/provisioning';
+import type { DealEventHandler } from '../application/dealEventHandler';
 import type { RetryPolicy } from '../hubspot/backoff';
 import type { WorkerOutages } from '../hubspot/accountOutages';
 import { createInboxWorker, type InboxWorker } from './inboxWorker';
 import { createOutboxWorker, type OutboxWorker } from './outboxWorker';
-import { createRateGovernor, DEFAULT_RATE, sharedBudgetLedger, type RateGovernor, type RateGovernorOptions } from '../hubspot/rateGovernor';
+import type { RateGovernor, RateGovernorOptions } from '../hubspot/rateGovernor';
 import { createSlaWorker, type SlaWorker } from './slaWorker';
-import { createDealSweeps, SEARCH_RATE } from '../application/dealSweeps';
+import { createDealSweeps } from '../application/dealSweeps';
 import { createSweepWorker, type SweepWorker } from './sweepWorker';
+import type { WorkerLeaseOptions } from './workerLease';
 
 /**
- * Everything that runs behind the HTTP routes, wired once: the HubSpot gateway, the account
- * provisioner, one rate governor shared by the workers, and the four workers (inbox: webhook
- * events through the deal event handler and the gate; outbox: effects to HubSpot; SLA:
- * escalation of overdue reviews; sweeps: the install backfill and the periodic reconciliation,
- * whose deals become inbox events). main() and the test stack build it the same way.
+ * The loops that run behind the HTTP routes: the four workers (inbox: webhook events through the
+ * deal event handler and the gate; outbox: effects to HubSpot; SLA: escalation of overdue
+ * reviews; sweeps: the install backfill and the periodic reconciliation, whose deals become inbox
+ * events). What they share (the gateway, the rate governors, the account provisioner, the deal
+ * event handler) is wired by createService (service.ts), which builds these loops over it.
  */
 export interface BackgroundOptions {
   inboxIdleMs?: number;
@@ -64,7 +63,15 @@ export interface BackgroundDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
-  hubspot: HubSpotClients;
+  /** The service's one HubSpot gateway (the card routes use the same). */
+  gateway: HubSpotGateway;
+  /** One budget per account, shared by the workers (and the instances on this database). */
+  governor: RateGovernor;
+  /** The search API's own limit per account, for the sweeps. */
+  searchPacer: RateGovernor;
+  /** Properties and pipelines of an account; the loops add the handover to the sweeps. */
+  accounts: AccountProvisioner;
+  handler: DealEventHandler;
   options?: BackgroundOptions;
 }
 
@@ -88,116 +95,36 @@ export interface Background {
 }
 
 export function createBackground(deps: BackgroundDeps): Background {
-  const { config, store, clock, logger } = deps;
+  const { config, gateway, governor } = deps;
   const options = deps.options ?? {};
-  const gateway = createHubSpotGateway(deps.hubspot, () => clock.now());
-  // One budget per account across the instances on this database (HubSpot counts per account).
-  const governor = createRateGovernor(options.governorClock ?? clock, { logger, ...(options.rate ?? DEFAULT_RATE) }, sharedBudgetLedger(store.hubspotBudget, 'TEN_SECONDLY_ROLLING'));
-  const searchPacer = createRateGovernor(
-    options.governorClock ?? clock,
-    {
-      logger,
-      ...SEARCH_RATE,
-      ...(options.rate?.minPauseMs !== undefined ? { minPauseMs: options.rate.minPauseMs } : {}),
-      ...(options.rate?.maxPauseMs !== undefined ? { maxPauseMs: options.rate.maxPauseMs } : {}),
-      ...options.searchRate,
-    },
-    sharedBudgetLedger(store.hubspotBudget, 'SECONDLY'),
-  );
-  const accounts = createAccountProvisioner({
-    store,
-    gateway,
-    clock,
-    logger,
-    serves: (portalId) => deps.hubspot.serves(portalId),
-    savePipelines: async (portalId, pipelines, at) => await savePipelines({ store }, portalId, pipelines, at),
-    ...(options.pipelineRefreshIntervalMs !== undefined ? { pipelineRefreshIntervalMs: options.pipelineRefreshIntervalMs } : {}),
-  });
+  const sweepsOn = options.sweeps !== false;
   // First contact (an install, the first webhook) hands the account to the sweeps: its install backfill.
   const provisioner: AccountProvisioner = {
     async ensureReady(portalId) {
-      await accounts.ensureReady(portalId);
+      await deps.accounts.ensureReady(portalId);
       if (sweepsOn) sweeps.accountReady(portalId);
     },
-    refreshPipelines: (portalId, refreshOptions) => accounts.refreshPipelines(portalId, refreshOptions),
+    refreshPipelines: (portalId, refreshOptions) => deps.accounts.refreshPipelines(portalId, refreshOptions),
   };
-  const gate = gatePort({ store, clock, defaults: config.defaults });
-  const handler = createDealEventHandler({ store, clock, logger, gate });
-
-  const outbox = createOutboxWorker({
-    store,
-    gateway,
-    clock,
-    logger,
-    governor,
-    instanceId: config.instanceId,
-    prepareAccount: (portalId) => provisioner.ensureReady(portalId),
-    // The inbox is created below; this runs only once both exist.
-    beingWritten: () => inbox.applying(),
-    ...(options.outboxRetry ? { retry: options.outboxRetry } : {}),
-    ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
-    ...(options.outboxIdleMs !== undefined ? { idleMs: options.outboxIdleMs } : {}),
-    ...(options.random ? { random: options.random } : {}),
-  });
-  const inbox = createInboxWorker({
-    store,
-    gateway,
-    clock,
-    logger,
-    governor,
-    provisioner,
-    handler,
-    instanceId: config.instanceId,
-    onEffects: () => outbox.wake(),
-    deliveringNow: () => outbox.delivering().keys(),
-    ...(options.inboxRetry ? { retry: options.inboxRetry } : {}),
-    ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
-    ...(options.inboxIdleMs !== undefined ? { idleMs: options.inboxIdleMs } : {}),
-    ...(options.random ? { random: options.random } : {}),
-  });
+  // The inbox is created below; beingWritten runs only once both exist.
+  const outbox = outboxLoop(deps, options, provisioner, () => inbox.applying());
+  const inbox = inboxLoop(deps, options, provisioner, outbox);
   // SLA escalation and the sweeps run on one instance at a time: the holder of their lease.
-  const leases = {
+  const leases: WorkerLeaseOptions = {
     instanceId: config.instanceId,
     ...(options.leases?.ttlMs !== undefined ? { leaseTtlMs: options.leases.ttlMs } : {}),
     ...(options.leases?.standbyPollMs !== undefined ? { leaseStandbyPollMs: options.leases.standbyPollMs } : {}),
   };
   const sla = createSlaWorker({
     ...leases,
-    store,
-    clock,
-    logger,
+    store: deps.store,
+    clock: deps.clock,
+    logger: deps.logger,
     defaults: config.defaults,
     onEffects: () => outbox.wake(),
     ...(options.slaIntervalMs !== undefined ? { intervalMs: options.slaIntervalMs } : {}),
   });
-
-  const sweepsOn = options.sweeps !== false;
-  const reconcileIntervalMs = options.reconcileIntervalMs ?? config.reconcileSeconds * 1000;
-  const dealSweeps = createDealSweeps({
-    store,
-    gateway,
-    clock,
-    logger,
-    governor,
-    searchPacer,
-    defaults: config.defaults,
-    reconcileIntervalMs,
-    onEvents: () => inbox.wake(),
-    ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
-    ...(options.sweepRetry ? { retry: options.sweepRetry } : {}),
-    ...(options.searchPageLimit !== undefined ? { pageLimit: options.searchPageLimit } : {}),
-    ...(options.sweepInboxBacklogLimit !== undefined ? { inboxBacklogLimit: options.sweepInboxBacklogLimit } : {}),
-    ...(options.random ? { random: options.random } : {}),
-  });
-  const sweeps = createSweepWorker({
-    ...leases,
-    store,
-    clock,
-    logger,
-    sweeps: dealSweeps,
-    reconcileIntervalMs,
-    ...(options.sweepIdleMs !== undefined ? { idleMs: options.sweepIdleMs } : {}),
-  });
+  const sweeps = sweepLoop(deps, options, leases, inbox);
 
   return {
     gateway,
@@ -221,4 +148,72 @@ export function createBackground(deps: BackgroundDeps): Background {
       await outbox.stop();
     },
   };
+}
+
+function outboxLoop(deps: BackgroundDeps, options: BackgroundOptions, provisioner: AccountProvisioner, beingWritten: () => Iterable<number>): OutboxWorker {
+  const { store, gateway, clock, logger, governor, config } = deps;
+  return createOutboxWorker({
+    store,
+    gateway,
+    clock,
+    logger,
+    governor,
+    instanceId: config.instanceId,
+    prepareAccount: (portalId) => provisioner.ensureReady(portalId),
+    beingWritten,
+    ...(options.outboxRetry ? { retry: options.outboxRetry } : {}),
+    ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
+    ...(options.outboxIdleMs !== undefined ? { idleMs: options.outboxIdleMs } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
+}
+
+function inboxLoop(deps: BackgroundDeps, options: BackgroundOptions, provisioner: AccountProvisioner, outbox: OutboxWorker): InboxWorker {
+  const { store, gateway, clock, logger, governor, config, handler } = deps;
+  return createInboxWorker({
+    store,
+    gateway,
+    clock,
+    logger,
+    governor,
+    provisioner,
+    handler,
+    instanceId: config.instanceId,
+    onEffects: () => outbox.wake(),
+    deliveringNow: () => outbox.delivering().keys(),
+    ...(options.inboxRetry ? { retry: options.inboxRetry } : {}),
+    ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
+    ...(options.inboxIdleMs !== undefined ? { idleMs: options.inboxIdleMs } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
+}
+
+function sweepLoop(deps: BackgroundDeps, options: BackgroundOptions, leases: WorkerLeaseOptions, inbox: InboxWorker): SweepWorker {
+  const { store, gateway, clock, logger, governor, config } = deps;
+  const reconcileIntervalMs = options.reconcileIntervalMs ?? config.reconcileSeconds * 1000;
+  const dealSweeps = createDealSweeps({
+    store,
+    gateway,
+    clock,
+    logger,
+    governor,
+    searchPacer: deps.searchPacer,
+    defaults: config.defaults,
+    reconcileIntervalMs,
+    onEvents: () => inbox.wake(),
+    ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
+    ...(options.sweepRetry ? { retry: options.sweepRetry } : {}),
+    ...(options.searchPageLimit !== undefined ? { pageLimit: options.searchPageLimit } : {}),
+    ...(options.sweepInboxBacklogLimit !== undefined ? { inboxBacklogLimit: options.sweepInboxBacklogLimit } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
+  return createSweepWorker({
+    ...leases,
+    store,
+    clock,
+    logger,
+    sweeps: dealSweeps,
+    reconcileIntervalMs,
+    ...(options.sweepIdleMs !== undefined ? { idleMs: options.sweepIdleMs } : {}),
+  });
 }

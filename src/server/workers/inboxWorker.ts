@@ -1,18 +1,18 @@
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
-import { classifyHubSpotError, type HubSpotDeal, type HubSpotGateway } from '../hubspot/gateway';
+import type { HubSpotGateway } from '../hubspot/gateway';
 import { randomUUID } from 'node:crypto';
-import { dealClaimKey, JOURNAL_BATCHES_PER_SLICE, type InboxEvent, type NewInboxEvent } from '../storage/inboxStore';
-import { inboxEventsOf } from '../hubspot/webhookEvent';
+import { dealClaimKey, type InboxEvent } from '../storage/inboxStore';
 import type { AccountProvisioner } from '../application/provisioning';
 import type { DealEventHandler } from '../application/dealEventHandler';
-import { chunk } from '../storage/deliveryPlan';
-import { backoffDelay, describeDuration, describeError, retriesExhausted, type RetryPolicy } from '../hubspot/backoff';
-import { withTimeout } from '../hubspot/callTimeout';
+import type { RetryPolicy } from '../hubspot/backoff';
 import type { RateGovernor } from '../hubspot/rateGovernor';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
-import { DealgateError } from '../shared/errors';
+import { claimRenewal, leftOut, releaseClaims, waitingAccounts, type InboxContext } from './inboxContext';
+import { expandJournal, processAccount } from './inboxShares';
+
+export { EXPANSION_SLICES_PER_ROUND, SHARE_DEFER_MAX_MS, SHARE_SLICE_MS } from './inboxShares';
 
 /**
  * Drains the webhook inbox. Each round takes the due events (oldest occurrence first; a deal with
@@ -65,13 +65,6 @@ export interface InboxWorkerDeps {
  */
 export const DEAL_CLAIM_LEASE_MS = 30_000;
 
-/** Applying an event found it no longer pending (another instance applied it): its transaction rolls back. */
-class EventNoLongerPending extends Error {
-  constructor(readonly eventId: number) {
-    super(`inbox event ${eventId} is no longer pending (applied by another instance): its effects are rolled back`);
-  }
-}
-
 /**
  * How long an acknowledged event is retried before it is parked: HubSpot itself retries a webhook
  * for 24 hours; Dealgate keeps an event it acknowledged for three days, the span of HubSpot's
@@ -96,47 +89,6 @@ export interface AccountOutage {
   lastError: string;
 }
 
-type HubSpotFailure = { kind: 'unavailable' | 'rate_limited' | 'refused'; message: string };
-
-/**
- * What waiting can cure. `refused`: an account Dealgate holds no credentials for, or a 4xx other
- * than 429 (HubSpot will answer the same again). Anything else (5xx, no status at all: a timeout,
- * a reset, a refused connection) is HubSpot being unavailable.
- */
-function classifyFailure(error: unknown): HubSpotFailure {
-  const message = describeError(error);
-  if (error instanceof DealgateError) {
-    if (error.code === 'forbidden') return { kind: 'refused', message: `the account has not installed Dealgate: ${message}` };
-    if (error.code === 'unauthorized' || error.code === 'invalid_request' || error.code === 'not_found') return { kind: 'refused', message };
-    return { kind: 'unavailable', message };
-  }
-  const info = classifyHubSpotError(error);
-  if (info.rateLimited) return { kind: 'rate_limited', message };
-  if (info.status !== undefined && !info.retryable) return { kind: 'refused', message: `HubSpot answered ${info.status}: ${message}` };
-  return { kind: 'unavailable', message };
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** Journal slices (JOURNAL_BATCHES_PER_SLICE batches each) a round expands before it takes what is due. */
-export const EXPANSION_SLICES_PER_ROUND = 4;
-
-/**
- * Milliseconds an account's share runs before it lets the event loop go (a macrotask turn). Applying
- * an event is store work only, and the store's promises resolve as microtasks: without this, a share
- * of 500 events held the loop for hundreds of milliseconds, and another account's webhook (its
- * answer, its events, its outbox calls to HubSpot) waited for all of it (issue 12, noisy neighbour).
- */
-export const SHARE_SLICE_MS = 4;
-
-/**
- * At most this long, at each slice's end, a share waits while a smaller share of another account,
- * or another account's outbox delivery, is in flight: on one core, yielding alone still left each
- * of B's steps (its round, its deal read, its revert) waiting behind a slice of A's share. Bounded,
- * so a bulk account keeps going (at worst one slice in six) whatever the others do.
- */
-export const SHARE_DEFER_MAX_MS = 20;
-
 export interface InboxWorker extends WorkerLoop {
   /** One round; returns the number of events it settled (done, retried or parked). */
   processDue(): Promise<number>;
@@ -146,345 +98,51 @@ export interface InboxWorker extends WorkerLoop {
   applying(): ReadonlySet<number>;
 }
 
-export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
+/** What the rounds share (see InboxContext): the settings, from the deps and their defaults, and the state they keep. */
+function inboxContext(deps: InboxWorkerDeps, wake: () => void): InboxContext {
   const { store, gateway, clock, logger, governor, handler } = deps;
   const retry = deps.retry ?? DEFAULT_INBOX_RETRY;
-  const batchSize = deps.batchSize ?? 500;
-  const random = deps.random ?? Math.random;
-  const callTimeoutMs = deps.callTimeoutMs ?? 20_000;
-  const holder = deps.instanceId ?? randomUUID();
   const claimLeaseMs = deps.dealClaimLeaseMs ?? DEAL_CLAIM_LEASE_MS;
-  const claimRenewMs = deps.dealClaimRenewMs ?? Math.max(1, Math.floor(claimLeaseMs / 3));
-
   const windowMs = retry.windowMs ?? INBOX_RETRY_WINDOW_MS;
-  const policy: RetryPolicy = { ...retry, windowMs };
-  const probePolicy: RetryPolicy = { baseMs: retry.baseMs, maxMs: Math.min(retry.maxMs, PROBE_MAX_MS), maxAttempts: Number.POSITIVE_INFINITY };
-  const circuits = new Map<number, AccountOutage>();
-
-  /** Accounts whose events are left out of the round: HubSpot failed for them and their next probe is not due. */
-  function waitingAccounts(now: number): Set<number> {
-    const waiting = new Set<number>();
-    for (const [portalId, circuit] of circuits) if (circuit.nextProbeAt > now) waiting.add(portalId);
-    return waiting;
-  }
-
-  /**
-   * Accounts whose events are being applied right now. Each account's share of a round runs on its
-   * own: the loop takes the next due events of the other accounts without waiting for it, so one
-   * account's import (its HubSpot budget, its backlog) delays nobody else's events (issue 12,
-   * noisy neighbour). An account's events are still applied one share at a time, in order.
-   */
-  const busy = new Set<number>();
-  /** Events in each busy account's share: a larger share gives way to a smaller one (never the reverse, so no two wait for each other). */
-  const shareSizes = new Map<number, number>();
-  const othersAhead = (portalId: number, size: number) => {
-    for (const [other, n] of shareSizes) if (other !== portalId && n < size) return true;
-    for (const other of deps.deliveringNow?.() ?? []) if (other !== portalId) return true;
-    return false;
+  const shared = {
+    deps, store, gateway, clock, logger, governor, handler,
+    retry,
+    batchSize: deps.batchSize ?? 500,
+    random: deps.random ?? Math.random,
+    callTimeoutMs: deps.callTimeoutMs ?? 20_000,
+    holder: deps.instanceId ?? randomUUID(),
+    claimLeaseMs,
+    claimRenewMs: deps.dealClaimRenewMs ?? Math.max(1, Math.floor(claimLeaseMs / 3)),
+    windowMs,
+    policy: { ...retry, windowMs },
+    probePolicy: { baseMs: retry.baseMs, maxMs: Math.min(retry.maxMs, PROBE_MAX_MS), maxAttempts: Number.POSITIVE_INFINITY },
+    circuits: new Map<number, AccountOutage>(),
+    busy: new Set<number>(),
+    shareSizes: new Map<number, number>(),
+    inFlight: new Set<Promise<unknown>>(),
+    wake,
   };
-  /** Between two steps of a share: after SHARE_SLICE_MS of work, let the event loop turn, and give way to smaller work of other accounts (at most SHARE_DEFER_MAX_MS). */
-  const timeSlicer = (portalId: number, size: number) => {
-    let since = performance.now();
-    return async () => {
-      if (performance.now() - since < SHARE_SLICE_MS) return;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const until = performance.now() + SHARE_DEFER_MAX_MS;
-      while (othersAhead(portalId, size) && performance.now() < until) await new Promise<void>((resolve) => setTimeout(resolve, 1));
-      since = performance.now();
-    };
-  };
-  const inFlight = new Set<Promise<unknown>>();
-  const leftOut = (now: number) => {
-    const skip = waitingAccounts(now);
-    for (const portalId of busy) skip.add(portalId);
-    return skip;
-  };
+  return { ...shared, claimRenewal: claimRenewal(shared) };
+}
 
-  function hubSpotAnswered(portalId: number): void {
-    const circuit = circuits.get(portalId);
-    if (!circuit) return;
-    circuits.delete(portalId);
-    logger.info({ portalId, outageMs: clock.now() - circuit.since, failures: circuit.failures }, 'HubSpot answers the account again: its waiting inbox events resume');
-  }
-
-  const tooOld = (event: InboxEvent, now: number) => now - event.receivedAt >= windowMs;
-  const windowNote = (event: InboxEvent, now: number) =>
-    `parked after retrying for ${describeDuration(now - event.receivedAt)} since it was acknowledged (the retry window is ${describeDuration(windowMs)})`;
-
-  /** Dealgate itself failed to apply the event: retried with backoff, parked once attempts and the window are both spent. */
-  async function retryLater(event: InboxEvent, error: unknown): Promise<void> {
-    const now = clock.now();
-    const message = describeError(error);
-    const attempts = event.attempts + 1;
-    if (retriesExhausted(policy, attempts, event.receivedAt, now)) {
-      await store.inbox.park(event.id, attempts, `${windowNote(event, now)} and ${attempts} attempts: ${message}`, now);
-      logger.error({ eventId: event.id, error: message }, 'inbox event parked (GET /ops/inbox?status=parked)');
-    } else {
-      await store.inbox.markRetry(event.id, attempts, message, now + backoffDelay(attempts, retry, random));
-    }
-  }
-
-  /** A HubSpot call for these events failed: park what waiting cannot cure, let the rest wait (no attempt spent). */
-  async function hubSpotFailed(portalId: number, events: readonly InboxEvent[], error: unknown): Promise<void> {
-    if (events.length === 0) return;
-    const now = clock.now();
-    const failure = classifyFailure(error);
-    let nextAt = now;
-    let note = '';
-    if (failure.kind === 'rate_limited') {
-      // The governor may keep its own (real) time: take the pause as a duration, never as a time.
-      nextAt = now + Math.max(governor.pauseRemainingMs(portalId), retry.baseMs);
-      note = `waiting out HubSpot's rate limit: ${failure.message}`;
-    } else if (failure.kind === 'unavailable') {
-      let circuit = circuits.get(portalId);
-      if (!circuit) {
-        circuit = { portalId, since: now, failures: 0, nextProbeAt: now, lastError: failure.message };
-        circuits.set(portalId, circuit);
-        logger.warn({ portalId, error: failure.message }, 'HubSpot fails for the account: its inbox events wait (no attempts spent) and HubSpot is probed with backoff');
-      }
-      circuit.failures += 1;
-      circuit.lastError = failure.message;
-      circuit.nextProbeAt = now + backoffDelay(circuit.failures, probePolicy, random);
-      nextAt = circuit.nextProbeAt;
-      note = `waiting for HubSpot, failing for this account since ${iso(circuit.since)} (next probe ${iso(nextAt)}): ${failure.message}`;
-    }
-    let parked = 0;
-    await store.transaction(async () => {
-      for (const event of events) {
-        if (failure.kind === 'refused') {
-          await store.inbox.park(event.id, event.attempts + 1, `parked, retrying cannot cure it: ${failure.message}`, now);
-          parked += 1;
-        } else if (tooOld(event, now)) {
-          await store.inbox.park(event.id, event.attempts, `${windowNote(event, now)}: ${failure.message}`, now);
-          parked += 1;
-        } else {
-          await store.inbox.markRetry(event.id, event.attempts, note, nextAt);
-        }
-      }
-    });
-    if (parked > 0) logger.error({ portalId, events: parked, error: failure.message }, 'inbox events parked (GET /ops/inbox?status=parked)');
-    else if (failure.kind === 'rate_limited') logger.warn({ portalId, events: events.length, error: failure.message }, 'inbox events wait for the rate limit');
-  }
-
-  /** Reads the deals in batches of 100; a refused batch parks only its deals' events, HubSpot failing stops the reads and the account waits. */
-  async function readDeals(portalId: number, dealIds: string[], eventsOf: (dealId: string) => InboxEvent[]) {
-    const fresh = new Map<string, HubSpotDeal>();
-    const unread = new Set<string>();
-    const chunks = chunk(dealIds);
-    for (let c = 0; c < chunks.length; c += 1) {
-      const ids = chunks[c] as string[];
-      try {
-        await governor.acquire(portalId);
-        for (const deal of await withTimeout(gateway.batchReadDeals(portalId, ids, { withStageHistory: true }), callTimeoutMs)) fresh.set(deal.id, deal);
-        hubSpotAnswered(portalId);
-      } catch (error) {
-        if (classifyHubSpotError(error).rateLimited) await governor.rateLimited(portalId);
-        // A refusal concerns this batch; HubSpot down (or limiting) concerns the account: the rest
-        // of its round waits with this batch, without asking.
-        const onlyThese = classifyFailure(error).kind === 'refused';
-        const failed = onlyThese ? ids : chunks.slice(c).flat();
-        await hubSpotFailed(portalId, failed.flatMap(eventsOf), error);
-        for (const id of failed) unread.add(id);
-        if (!onlyThese) break;
-      }
-    }
-    return { fresh, unread };
-  }
-
-  async function processAccount(portalId: number, events: InboxEvent[]): Promise<{ settled: number; effects: boolean }> {
-    try {
-      await deps.provisioner.ensureReady(portalId);
-    } catch (error) {
-      await hubSpotFailed(portalId, events, error);
-      return { settled: events.length, effects: false };
-    }
-    const byDeal = new Map<string, InboxEvent[]>();
-    for (const event of events) {
-      const list = byDeal.get(event.objectId);
-      if (list) list.push(event);
-      else byDeal.set(event.objectId, [event]);
-    }
-    const yieldNow = timeSlicer(portalId, events.length);
-    const toRead: string[] = [];
-    for (const [dealId, dealEvents] of byDeal) {
-      await yieldNow();
-      if (await handler.needsFreshDeal(portalId, dealId, dealEvents)) toRead.push(dealId);
-    }
-    const { fresh, unread } = await readDeals(portalId, toRead, (dealId) => byDeal.get(dealId) ?? []);
-    const wasRead = new Set(toRead);
-
-    let refreshedPipelines = false;
-    let settled = 0;
-    let effects = false;
-    for (const [dealId, dealEvents] of byDeal) {
-      if (unread.has(dealId)) {
-        settled += dealEvents.length;
-        continue;
-      }
-      const deal = fresh.get(dealId);
-      if (deal && !refreshedPipelines && await handler.unknownStage?.(portalId, deal)) {
-        try {
-          refreshedPipelines = await deps.provisioner.refreshPipelines(portalId);
-        } catch (error) {
-          logger.warn({ portalId, err: error }, 'could not read the pipelines again');
-        }
-      }
-      for (let i = 0; i < dealEvents.length; i += 1) {
-        const event = dealEvents[i] as InboxEvent;
-        // Between two events' transactions, never inside one.
-        await yieldNow();
-        try {
-          const enqueued = await store.transaction(async () => {
-            const result = await handler.apply({ event, fresh: deal, goneFromHubSpot: wasRead.has(dealId) && !deal });
-            // The done mark fences the transaction: an event another instance applied meanwhile (on
-            // PostgreSQL, one whose apply is still open waits for its commit here) changes no row.
-            if (!await store.inbox.markDone(event.id, clock.now())) throw new EventNoLongerPending(event.id);
-            return result;
-          });
-          effects ||= enqueued;
-          settled += 1;
-        } catch (error) {
-          if (error instanceof EventNoLongerPending) {
-            // Our claim on the deal ran out and another instance took it over: the deal's later events are its to apply.
-            logger.warn({ portalId, dealId, eventId: event.id }, 'inbox event already applied by another instance (this claim on the deal ran out); nothing applied twice');
-            settled += dealEvents.length - i;
-            break;
-          }
-          // The database is gone (shutting down or crashed): nothing can be recorded; the event stays pending.
-          if (!await store.ping()) throw error;
-          logger.warn({ portalId, dealId, eventId: event.id, err: error }, 'applying an inbox event failed');
-          // The deal's later events wait for this one (due() leaves out a deal with a waiting event).
-          await store.transaction(async () => await retryLater(event, error));
-          settled += dealEvents.length - i;
-          break;
-        }
-      }
-    }
-    return { settled, effects };
-  }
-
-  function eventsOfBatch(body: Buffer): NewInboxEvent[] {
-    try {
-      return inboxEventsOf(body);
-    } catch (error) {
-      // Validated when it arrived, so only a corrupted row gets here. It was acknowledged: the store
-      // parks the batch whole with this reason (never dropped), and a requeue reads it again.
-      logger.error({ err: error, body: body.toString('utf8').slice(0, 4000) }, 'a journaled webhook batch cannot be read; parked (GET /ops/inbox?status=parked)');
-      throw error;
-    }
-  }
-
-  /**
-   * Journaled batches become inbox events (deduplicated) before each round picks what is due, a
-   * slice at a time with the event loop free in between: webhook answers wait for one slice, not
-   * for the whole backlog (50 batches × 100 rounds used to hold the loop for seconds). At most
-   * EXPANSION_SLICES_PER_ROUND slices a round, then the round takes what is due: while one account
-   * delivers an import at full speed the journal never empties, and a round that expanded until it
-   * did kept every other account's expanded events waiting behind it (issue 12, noisy neighbour:
-   * seconds). The loop runs the next round at once while the journal has a backlog.
-   * Returns the batches expanded.
-   */
-  async function expandJournal(): Promise<number> {
-    let expanded = 0;
-    for (let slice = 0; slice < EXPANSION_SLICES_PER_ROUND; slice += 1) {
-      if (slice > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      const { batches } = await store.inbox.expandJournal(JOURNAL_BATCHES_PER_SLICE, eventsOfBatch);
-      expanded += batches;
-      if (batches < JOURNAL_BATCHES_PER_SLICE) break;
-    }
-    return expanded;
-  }
-
-  /** Renews this instance's claims on the deals of the shares running (busy accounts) every claimRenewMs (a timer, so a share waiting on HubSpot keeps its deals). */
-  const claimRenewal = (() => {
-    let timer: NodeJS.Timeout | undefined;
-    const renew = () => {
-      store.inbox.renewDealClaims(holder, clock.now(), claimLeaseMs, [...busy]).catch((error: unknown) => logger.warn({ err: error }, 'inbox: renewing the claims on deals failed; they run out unless the next renewal succeeds'));
-    };
-    return {
-      start() {
-        if (timer !== undefined) return;
-        timer = setInterval(renew, claimRenewMs);
-        timer.unref();
-      },
-      stop() {
-        clearInterval(timer);
-        timer = undefined;
-      },
-    };
-  })();
-
-  /** The share is over: its deals are free for any instance (a failure here leaves them to run out). */
-  async function releaseClaims(portalId: number): Promise<void> {
-    try {
-      await store.inbox.releaseDealClaims(holder, portalId);
-    } catch (error) {
-      logger.warn({ portalId, err: error }, 'inbox: releasing the claims on deals failed; they run out with their lease');
-    }
-  }
-
-  /** Takes the due events of every account not busy, claims their deals, and starts applying each account's share; one promise per account. */
-  async function startDue(): Promise<{ expanded: number; works: Promise<{ settled: number; effects: boolean }>[] }> {
-    const expanded = await expandJournal();
-    const now = clock.now();
-    const due = await store.inbox.due(now, batchSize, leftOut(now), holder);
-    const claimed = due.length === 0 ? new Set<string>() : await store.inbox.claimDeals(holder, due, now, claimLeaseMs);
-    const events = due.filter((event) => claimed.has(dealClaimKey(event)));
-    const byAccount = new Map<number, InboxEvent[]>();
-    for (const event of events) {
-      const list = byAccount.get(event.portalId);
-      if (list) list.push(event);
-      else byAccount.set(event.portalId, [event]);
-    }
-    const works = [...byAccount].map(([portalId, accountEvents]) => {
-      busy.add(portalId);
-      shareSizes.set(portalId, accountEvents.length);
-      claimRenewal.start();
-      const work = processAccount(portalId, accountEvents)
-        .finally(() => releaseClaims(portalId))
-        .then((result) => {
-          // The account's effects go out now, not when the slowest account of the round is done.
-          if (result.effects) deps.onEffects?.();
-          return result;
-        })
-        .finally(() => {
-          busy.delete(portalId);
-          shareSizes.delete(portalId);
-          inFlight.delete(work);
-          if (busy.size === 0) claimRenewal.stop();
-          loop.wake();
-        });
-      inFlight.add(work);
-      return work;
-    });
-    return { expanded, works };
-  }
-
-  async function processDue(): Promise<number> {
-    const results = await Promise.all((await startDue()).works);
+export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
+  const ctx = inboxContext(deps, () => loop.wake());
+  const { store, clock, logger, circuits } = ctx;
+  const processDue = async (): Promise<number> => {
+    const results = await Promise.all((await startDue(ctx)).works);
     return results.reduce((n, r) => n + r.settled, 0);
-  }
-
-  /** The loop's round: starts what is due and returns at once; an account's share that ends wakes the loop. */
-  async function startRound(): Promise<number> {
-    const { expanded, works } = await startDue();
-    for (const work of works) {
-      void work.catch((error: unknown) => logger.error({ err: error, worker: 'inbox' }, 'inbox: applying an account\'s events failed; they stay pending'));
-    }
-    // Expanding counts as work: the next round (more of the journal) follows at once.
-    return works.length + (expanded > 0 ? 1 : 0);
-  }
+  };
 
   const loop = createWorkerLoop({
     name: 'inbox',
     logger,
     idleMs: deps.idleMs ?? 1_000,
-    round: startRound,
+    round: () => startRound(ctx),
     msUntilNextDue: async () => {
       if ((await store.inbox.journalBacklog()) > 0) return 0;
       const now = clock.now();
-      const waiting = waitingAccounts(now);
-      let next = await store.inbox.nextDueAt(leftOut(now));
+      const waiting = waitingAccounts(ctx, now);
+      let next = await store.inbox.nextDueAt(leftOut(ctx, now));
       // A waiting account's probe wakes the loop when it is due.
       for (const portalId of waiting) next = Math.min(next ?? Number.POSITIVE_INFINITY, circuits.get(portalId)?.nextProbeAt ?? Number.POSITIVE_INFINITY);
       return next === undefined ? undefined : next - now;
@@ -494,7 +152,7 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
   return {
     processDue,
     outages: () => [...circuits.values()].map((c) => ({ ...c })),
-    applying: () => busy,
+    applying: () => ctx.busy,
     get running() {
       return loop.running;
     },
@@ -502,8 +160,56 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     wake: loop.wake,
     async stop() {
       await loop.stop();
-      await Promise.allSettled([...inFlight]);
-      claimRenewal.stop();
+      await Promise.allSettled([...ctx.inFlight]);
+      ctx.claimRenewal.stop();
     },
   };
+}
+
+/** Takes the due events of every account not busy, claims their deals, and starts applying each account's share; one promise per account. */
+async function startDue(ctx: InboxContext): Promise<{ expanded: number; works: Promise<{ settled: number; effects: boolean }>[] }> {
+  const { store, holder, busy, shareSizes, inFlight } = ctx;
+  const expanded = await expandJournal(ctx);
+  const now = ctx.clock.now();
+  const due = await store.inbox.due(now, ctx.batchSize, leftOut(ctx, now), holder);
+  const claimed = due.length === 0 ? new Set<string>() : await store.inbox.claimDeals(holder, due, now, ctx.claimLeaseMs);
+  const events = due.filter((event) => claimed.has(dealClaimKey(event)));
+  const byAccount = new Map<number, InboxEvent[]>();
+  for (const event of events) {
+    const list = byAccount.get(event.portalId);
+    if (list) list.push(event);
+    else byAccount.set(event.portalId, [event]);
+  }
+  const works = [...byAccount].map(([portalId, accountEvents]) => {
+    busy.add(portalId);
+    shareSizes.set(portalId, accountEvents.length);
+    ctx.claimRenewal.start();
+    const work = processAccount(ctx, portalId, accountEvents)
+      .finally(() => releaseClaims(ctx, portalId))
+      .then((result) => {
+        // The account's effects go out now, not when the slowest account of the round is done.
+        if (result.effects) ctx.deps.onEffects?.();
+        return result;
+      })
+      .finally(() => {
+        busy.delete(portalId);
+        shareSizes.delete(portalId);
+        inFlight.delete(work);
+        if (busy.size === 0) ctx.claimRenewal.stop();
+        ctx.wake();
+      });
+    inFlight.add(work);
+    return work;
+  });
+  return { expanded, works };
+}
+
+/** The loop's round: starts what is due and returns at once; an account's share that ends wakes the loop. */
+async function startRound(ctx: InboxContext): Promise<number> {
+  const { expanded, works } = await startDue(ctx);
+  for (const work of works) {
+    void work.catch((error: unknown) => ctx.logger.error({ err: error, worker: 'inbox' }, 'inbox: applying an account\'s events failed; they stay pending'));
+  }
+  // Expanding counts as work: the next round (more of the journal) follows at once.
+  return works.length + (expanded > 0 ? 1 : 0);
 }
