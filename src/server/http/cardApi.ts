@@ -73,6 +73,33 @@ export function cardApi(deps: CardApiDeps): Router {
     next();
   });
 
+  dealRoutes(router, ctx);
+  reviewRoutes(router, ctx);
+
+  router.get('/settings', async (req, res) => {
+    res.json(await getSettings(ctx, callerOf(req)));
+  });
+
+  router.put('/settings', async (req, res) => {
+    res.json(await putSettings(ctx, callerOf(req), req.body));
+  });
+
+  router.get('/dashboard', async (req, res) => {
+    res.json(await buildDashboard(ctx, callerOf(req)));
+  });
+
+  absenceRoutes(router, ctx, callerOf);
+
+  router.post('/flags/backfill/enforce', async (req, res) => {
+    validate(z.object({}).strict().nullish(), req.body);
+    res.status(202).json(await enforceBackfill(ctx, callerOf(req)));
+  });
+
+  return router;
+}
+
+/** A deal's card: its gate, a review request, a break-glass. */
+function dealRoutes(router: Router, ctx: GateContext): void {
   router.get('/deals/:dealId/gate', async (req, res) => {
     const caller = callerOf(req);
     const { dealId } = validate(dealParams, req.params, 'path');
@@ -92,7 +119,10 @@ export function cardApi(deps: CardApiDeps): Router {
     const body = validate(breakGlassBody, req.body);
     res.status(201).json(await openBreakGlass(ctx, caller, dealId, body));
   });
+}
 
+/** What happens to a review: the decision, a withdrawal, the delivery of a yes, a Triad member's view. */
+function reviewRoutes(router: Router, ctx: GateContext): void {
   router.post('/reviews/:reviewId/decision', async (req, res) => {
     const caller = callerOf(req);
     const { reviewId } = validate(reviewParams, req.params, 'path');
@@ -121,25 +151,4 @@ export function cardApi(deps: CardApiDeps): Router {
     const body = validate(perspectiveBody, req.body);
     res.json(await givePerspective(ctx, caller, reviewId, body));
   });
-
-  router.get('/settings', async (req, res) => {
-    res.json(await getSettings(ctx, callerOf(req)));
-  });
-
-  router.put('/settings', async (req, res) => {
-    res.json(await putSettings(ctx, callerOf(req), req.body));
-  });
-
-  router.get('/dashboard', async (req, res) => {
-    res.json(await buildDashboard(ctx, callerOf(req)));
-  });
-
-  absenceRoutes(router, ctx, callerOf);
-
-  router.post('/flags/backfill/enforce', async (req, res) => {
-    validate(z.object({}).strict().nullish(), req.body);
-    res.status(202).json(await enforceBackfill(ctx, callerOf(req)));
-  });
-
-  return router;
 }

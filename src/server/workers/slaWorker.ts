@@ -3,18 +3,10 @@ import type { Clock } from '../shared/clock';
 import type { AccountDefaults } from '../config/config';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
-import { SYSTEM_ACTOR } from '../domain/auditEntry';
-import { transition, type Review } from '../domain/reviewLifecycle';
-import { isPastDue } from '../domain/sla';
-import { effectiveSettings } from '../application/context';
-import { escapeHtml, projectStatus } from '../application/dealEffects';
-import { enqueueEffect, reviewCause } from '../application/effects';
 import { noteOverdueDeliveries } from '../application/overdueDeliveries';
-import { escalationTargets, triadOf } from '../domain/triad';
+import { escalateReview } from '../application/slaEscalation';
 import { endBreakGlasses } from '../application/breakGlassExpiry';
-import { absencesInForce, escalationCover } from '../application/delegation';
 import { remindAndEscalateToAdmins } from '../application/reviewReminders';
-import { ESCALATION_ANSWER_MS } from '../domain/reminderPoints';
 import { workerLeaseKeeper, type LeaseKeeper, type WorkerLeaseOptions } from './workerLease';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 
@@ -44,102 +36,6 @@ export interface SlaWorker extends WorkerLoop {
   /** One pass over every account, when this instance holds the `sla` lease (else nothing); returns how many reviews it escalated. */
   escalateOverdue(): Promise<number>;
   readonly lease: LeaseKeeper;
-}
-
-function overdueNote(review: Review, targets: readonly string[], triadOn: boolean): string {
-  const who =
-    targets.length > 0
-      ? `It was escalated to ${targets.map((t) => `user ${escapeHtml(t)}`).join(', ')}${triadOn ? ', who makes the Triad\'s call' : ''}.`
-      : triadOn
-        ? 'The Triad names no decision maker who could take it, so nobody was assigned.'
-        : 'No escalation reviewer is set in Dealgate\'s settings, so nobody was assigned.';
-  return (
-    `<p><strong>Dealgate ${review.kind === 'post_sales' ? 'post-sales review' : 'technical review'} #${review.id} is overdue</strong>: it was due ${new Date(review.dueAt).toISOString()} and has no answer yet.</p>` +
-    `<p>${who} ${review.kind === 'post_sales' ? 'The post-sales work waits' : 'The deal stays before the gate'} until a reviewer answers on the Dealgate card.</p>`
-  );
-}
-
-/** Escalates one review if it is still due for it; true when it did. */
-async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'logger' | 'defaults'>, portalId: number, reviewId: number): Promise<boolean> {
-  const { store, clock, logger } = deps;
-  const ctx = { store, clock, defaults: deps.defaults };
-  return await store.transaction(async () => {
-    const now = clock.now();
-    // The deal first, as the card's decision and enforcement lock it (deals.lockForChange): on
-    // PostgreSQL a decision committing meanwhile would otherwise write its earlier copy of the
-    // review over the escalation (its escalated_at lost), or the escalation over the decision.
-    const waiting = await store.reviews.get(portalId, reviewId);
-    if (!waiting) return false;
-    await store.deals.lockForChange(portalId, waiting.dealId);
-    // The claim is the transaction's first write, a conditional update: when two instances
-    // escalate at once (leases overlap at their edges), one of them records the escalation and
-    // the other finds it done, on PostgreSQL after waiting for the first one's row lock.
-    if (!(await store.reviews.claimEscalation(portalId, reviewId, now))) return false;
-    const review = await store.reviews.get(portalId, reviewId);
-    if (!review || !isPastDue(review, now)) throw new Error(`review ${reviewId} of account ${portalId} was claimed for escalation but is not waiting past its due time`);
-    let updated = review;
-    const reason = `no answer within the SLA (due ${new Date(review.dueAt).toISOString()})`;
-    if (review.status === 'pending') {
-      const moved = transition(review, 'mark_overdue', 'overdue', { actor: SYSTEM_ACTOR, at: now, reason });
-      await store.audit.append(portalId, moved.audit);
-      updated = moved.review;
-    }
-    updated = { ...updated, escalatedAt: now, updatedAt: now };
-    await store.reviews.update(portalId, updated);
-
-    const { settings } = await effectiveSettings(ctx, portalId);
-    // With the Triad on, the SLA holds for the final call: the decision maker gets the escalation.
-    // Off, the escalation reviewer does, or whoever covers for them while they are away (issue 15).
-    const triad = triadOf(settings);
-    const escalationReviewer = triad.enabled ? null : escalationCover(settings, await absencesInForce(store, portalId, now, settings));
-    const targets = triad.enabled ? escalationTargets(settings, triad, review.requestedBy) : escalationReviewer === null ? [] : [escalationReviewer];
-    const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? null;
-    const key = `review:${review.id}:escalation`;
-    for (const target of targets) {
-      await enqueueEffect(
-        store.outbox,
-        {
-          portalId,
-          dealId: review.dealId,
-          effect: {
-            kind: 'create_task',
-            payload: {
-              subject: `Overdue technical review #${review.id}: ${dealName ?? `deal ${review.dealId}`}`,
-              body:
-                `<p>This technical review is past its SLA and was escalated to you. Answer it from the Dealgate card on the deal.</p>` +
-                `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by user ${escapeHtml(review.requestedBy)}.</p>`,
-              ownerUserId: target,
-              dueAt: now + ESCALATION_ANSWER_MS,
-            },
-          },
-          dedupeKey: triad.enabled ? `${key}:task:${target}` : `${key}:task`,
-          // Completed with the review's other tasks when it is answered or withdrawn.
-          cause: reviewCause(review.id),
-        },
-        now,
-      );
-    }
-    await enqueueEffect(
-      store.outbox,
-      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, targets, triad.enabled) } }, dedupeKey: `${key}:note` },
-      now,
-    );
-    // A post-sales review is not the deal's gate: dealgate_status stays the commitment's.
-    if (review.kind === 'pre_sales') await projectStatus(store, portalId, review.dealId, 'overdue', undefined, now);
-    await store.audit.append(portalId, {
-      dealId: review.dealId,
-      reviewId: review.id,
-      action: 'review_escalated',
-      actor: SYSTEM_ACTOR,
-      fromStatus: review.status,
-      toStatus: 'overdue',
-      reason,
-      details: { escalationReviewer, ...(triad.enabled ? { decisionMakers: targets } : {}) },
-      at: now,
-    });
-    logger.info({ portalId, reviewId: review.id, dealId: review.dealId, escalationReviewer, escalatedTo: targets }, 'overdue review escalated');
-    return true;
-  });
 }
 
 export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
