@@ -5,6 +5,7 @@ import type {
   DeliveryUpdateBody,
   EnforceBackfillResponse,
   GateResponse,
+  PeopleResponse,
   RequestReviewBody,
   Settings,
   SettingsResponse,
@@ -93,6 +94,8 @@ export interface ServiceClient {
   putSettings(settings: Settings): Promise<ServiceResult<SettingsResponse>>;
   getDashboard(): Promise<ServiceResult<DashboardResponse>>;
   enforceBackfill(): Promise<ServiceResult<EnforceBackfillResponse>>;
+  /** The account's users by name, for the settings pickers (issue 15). */
+  getPeople(): Promise<ServiceResult<PeopleResponse>>;
 }
 
 export function createServiceClient(fetcher: ServiceFetcher, baseUrl: string = DEFAULT_SERVICE_URL): ServiceClient {
@@ -108,5 +111,6 @@ export function createServiceClient(fetcher: ServiceFetcher, baseUrl: string = D
     putSettings: (settings) => call(fetcher, `${api}/settings`, 'PUT', settings),
     getDashboard: () => call(fetcher, `${api}/dashboard`, 'GET'),
     enforceBackfill: () => call(fetcher, `${api}/flags/backfill/enforce`, 'POST', {}),
+    getPeople: () => call(fetcher, `${api}/people`, 'GET'),
   };
 }

@@ -40,7 +40,8 @@ export function draftOf(settings: Settings): SettingsDraft {
   };
 }
 
-function idList(text: string): string[] {
+/** The ids of a list field's text (comma, space or semicolon separated). */
+export function idList(text: string): string[] {
   return text
     .split(/[\s,;]+/)
     .map((s) => s.trim())

@@ -45,7 +45,8 @@ const outcomeWords: Record<Decision['outcome'], string> = {
   no: 'No: not feasible with the current architecture or roadmap',
 };
 
-export function decisionNote(review: Review, decision: Decision): string {
+/** `deciderName`: who decided, as people read them (PeopleBook.label). */
+export function decisionNote(review: Review, decision: Decision, deciderName: string): string {
   const lines = [
     `<p><strong>Dealgate technical review #${review.id}: ${escapeHtml(outcomeWords[decision.outcome])}</strong></p>`,
     `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks)</p>`,
@@ -54,7 +55,7 @@ export function decisionNote(review: Review, decision: Decision): string {
   if (conditions) lines.push(`<p>Conditions: ${escapeHtml(conditions)}</p>`);
   if (decision.note) lines.push(`<p>${decision.outcome === 'no' ? 'Reason' : 'Note'}: ${escapeHtml(decision.note)}</p>`);
   if (decision.deprioritizedReviewId !== null) lines.push(`<p>Deprioritized review #${decision.deprioritizedReviewId} to make room.</p>`);
-  lines.push(`<p>Decided by user ${escapeHtml(decision.decidedBy)} at ${new Date(decision.decidedAt).toISOString()}.</p>`);
+  lines.push(`<p>Decided by ${escapeHtml(deciderName)} at ${new Date(decision.decidedAt).toISOString()}.</p>`);
   if (decision.outcome === 'no') lines.push('<p>The deal stays before the gate until the commitment is renegotiated (changed or removed).</p>');
   return lines.join('');
 }

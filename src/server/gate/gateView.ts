@@ -16,25 +16,27 @@ import { slaClock, statusAt } from '../domain/sla';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
 import { deliveryViewOf } from './deliveryView';
+import { cachedPeople, waitingOn, type PeopleBook } from '../application/people';
 
 /** Everything the card shows about a deal, built from the store (synchronous). */
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function decisionView(decision: Decision): DecisionView {
+function decisionView(decision: Decision, people: PeopleBook): DecisionView {
   return {
     outcome: decision.outcome,
     note: decision.note,
     extraWeeks: decision.extraWeeks,
     tradeoff: decision.tradeoff,
     decidedBy: decision.decidedBy,
+    decider: people.person(decision.decidedBy),
     decidedAt: iso(decision.decidedAt),
     deprioritizedReviewId: decision.deprioritizedReviewId,
     quarter: decision.quarter,
   };
 }
 
-export function reviewView(review: Review, decision: Decision | undefined, facts: DealFacts, now: number, tolerance: number): ReviewView {
+export function reviewView(review: Review, decision: Decision | undefined, facts: DealFacts, now: number, settings: Settings, people: PeopleBook): ReviewView {
   return {
     id: review.id,
     dealId: review.dealId,
@@ -43,11 +45,13 @@ export function reviewView(review: Review, decision: Decision | undefined, facts
     effortWeeks: review.effortWeeks,
     neededBy: review.neededBy,
     requestedBy: review.requestedBy,
+    requester: people.person(review.requestedBy),
+    waitingOn: waitingOn(review, settings, people),
     requestedAt: iso(review.requestedAt),
     dueAt: iso(review.dueAt),
     escalatedAt: review.escalatedAt === null ? null : iso(review.escalatedAt),
-    decision: decision ? decisionView(decision) : null,
-    coversDeal: approvalCovers(review, facts, tolerance),
+    decision: decision ? decisionView(decision, people) : null,
+    coversDeal: approvalCovers(review, facts, settings.amountTolerance),
     approvedAmount: isApproval(review.status) || review.keepsBooking ? review.approvedAmount : null,
     deprioritized: review.deprioritizedAt === null ? null : { at: iso(review.deprioritizedAt), forReviewId: review.deprioritizedFor },
     // Read apart (deliveryViewOf): the card's gate answer adds it.
@@ -96,6 +100,18 @@ export async function buildGateResponse(
   const reviews = await store.reviews.listForDeal(portalId, snapshot.dealId);
   const latest = reviews[reviews.length - 1];
   const decision = latest ? await store.reviews.decisionFor(portalId, latest.id) : undefined;
+  const audit = await store.audit.listForDeal(portalId, snapshot.dealId);
+  const violations = await store.gateViolations.listForDeal(portalId, snapshot.dealId);
+  // Everyone the card names, read by key.
+  const people = await cachedPeople(store, portalId, [
+    ...(latest ? [latest.requestedBy] : []),
+    ...(decision ? [decision.decidedBy] : []),
+    userId,
+    ...settings.reviewers,
+    ...(settings.escalationReviewer === null ? [] : [settings.escalationReviewer]),
+    ...audit.map((e) => e.actor),
+    ...violations.flatMap((v) => (v.movedByUserId === null ? [] : [v.movedByUserId])),
+  ]);
 
   // Stage ids are what HubSpot stores (numbers, in a custom pipeline): the card shows their labels.
   const stageLabels = new Map<string, string>();
@@ -103,12 +119,13 @@ export async function buildGateResponse(
   const labelOf = (stageId: string | null) => (stageId === null ? null : stageLabels.get(stageId) ?? null);
 
   const history: HistoryEntry[] = [
-    ...(await store.audit.listForDeal(portalId, snapshot.dealId)).map(
+    ...audit.map(
       (e): HistoryEntry & { order: number } => ({
         at: iso(e.at),
         kind: 'transition',
         action: e.action,
         actor: e.actor,
+        actorPerson: people.person(e.actor),
         fromStatus: e.fromStatus,
         toStatus: e.toStatus,
         reason: e.reason,
@@ -120,12 +137,13 @@ export async function buildGateResponse(
         order: e.at,
       }),
     ),
-    ...(await store.gateViolations.listForDeal(portalId, snapshot.dealId)).map(
+    ...violations.map(
       (v): HistoryEntry & { order: number } => ({
         at: iso(v.occurredAt),
         kind: 'violation',
         action: 'gate_skip_reverted',
         actor: v.movedByUserId ?? v.sourceId ?? v.sourceType ?? 'unknown',
+        actorPerson: people.person(v.movedByUserId ?? v.sourceId ?? v.sourceType ?? 'unknown'),
         fromStatus: null,
         toStatus: null,
         reason: `moved past the gate without sign-off${v.sourceType ? ` (${v.sourceType})` : ''}`,
@@ -166,11 +184,11 @@ export async function buildGateResponse(
       asOf: iso(snapshot.refreshedAt),
     },
     gate: evaluateGate({ facts: snapshot, pipeline, settings, latest, now }),
-    review: latest ? { ...reviewView(latest, decision, snapshot, now, settings.amountTolerance), delivery: await deliveryViewOf(store, portalId, latest.id, userId, settings, now) } : null,
+    review: latest ? { ...reviewView(latest, decision, snapshot, now, settings, people), delivery: await deliveryViewOf(store, portalId, latest.id, userId, settings, now) } : null,
     history,
     sla: latest && isOpenReview(latest) ? slaClock(latest, now) : null,
     capacity,
-    caller: { userId, roles: rolesOf(userId, settings) },
+    caller: { userId, person: people.person(userId), roles: rolesOf(userId, settings) },
     permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
     standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
   };

@@ -14,6 +14,7 @@ import { decide, getGate, requestReview, withdraw } from '../gate/gateService';
 import { getSettings, putSettings } from '../gate/settingsService';
 import { updateDeliveryFromCard } from '../gate/deliveryService';
 import { rawBody, verifyHubSpotRequest } from './signedRequest';
+import { currentPeople, listPeople } from '../application/people';
 import { validate } from './validate';
 
 /**
@@ -68,6 +69,16 @@ export function cardApi(deps: CardApiDeps): Router {
     const { portalId } = callerOf(req);
     if (!(await deps.servesAccount(portalId))) throw notInstalled(portalId);
     next();
+  });
+  // Then the account's people, read again from HubSpot when the cached list is older than its
+  // interval, before any use case opens a transaction: every answer and note names people.
+  router.use(async (req, _res, next) => {
+    await currentPeople(ctx, callerOf(req).portalId);
+    next();
+  });
+
+  router.get('/people', async (req, res) => {
+    res.json(await listPeople(ctx, callerOf(req).portalId));
   });
 
   router.get('/deals/:dealId/gate', async (req, res) => {

@@ -17,6 +17,7 @@ import { seenSignatureRepository, type SeenSignatureRepository } from './seenSig
 import { oauthStateRepository, type OAuthStateRepository } from '../oauth/oauthStateStore';
 import { workerLeaseRepository, type WorkerLeaseRepository } from './workerLeaseStore';
 import { deliveryRepository, type DeliveryRepository } from './deliveryStore';
+import { peopleRepository, type PeopleRepository } from './peopleStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
 import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
@@ -41,6 +42,7 @@ class SessionRepositories implements TxStore {
   #oauthStates?: OAuthStateRepository;
   #workerLeases?: WorkerLeaseRepository;
   #deliveries?: DeliveryRepository;
+  #people?: PeopleRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
@@ -102,6 +104,9 @@ class SessionRepositories implements TxStore {
   }
   get deliveries() {
     return (this.#deliveries ??= deliveryRepository(this.sql));
+  }
+  get people() {
+    return (this.#people ??= peopleRepository(this.sql));
   }
 }
 
@@ -188,6 +193,9 @@ class SqlStore implements Store {
   }
   get deliveries() {
     return this.here().deliveries;
+  }
+  get people() {
+    return this.here().people;
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {

@@ -23,6 +23,7 @@ import type { OAuthStateRepository } from '../oauth/oauthStateStore';
 import type { HubSpotBudgetRepository } from './hubspotBudgetStore';
 import type { WorkerLeaseRepository } from './workerLeaseStore';
 import type { DeliveryRepository } from './deliveryStore';
+import type { PeopleRepository } from './peopleStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -74,6 +75,8 @@ export interface TxStore {
   workerLeases: WorkerLeaseRepository;
   /** What engineering said yes to: owned, dated commitments and their history (issue 14). */
   deliveries: DeliveryRepository;
+  /** The account's HubSpot people (owners: user id, names, email) as last read, for names (issue 15). */
+  people: PeopleRepository;
 }
 
 export interface Store extends TxStore {

@@ -10,6 +10,7 @@ import type { DealEventHandler, DealEventInput } from '../workers/inboxWorker';
 import type { InboxEvent } from './inboxStore';
 import type { ViolationCause } from './violationStore';
 import { flaggedNote, stageMoveNote } from './violationNote';
+import { labelOf } from '../application/people';
 import { flagCause } from '../gate/dealEffects';
 
 /**
@@ -323,6 +324,11 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     return pipeline?.stages.some((s) => s.id === stageId) ? pipeline : (await store.pipelines.list(portalId)).find((p) => p.stages.some((s) => s.id === stageId));
   }
 
+  /** Who acted, as people read them: a user by name (the cached people), `hubspot` as an automation. */
+  async function actorName(portalId: number, actor: string): Promise<string> {
+    return /^\d+$/.test(actor) ? await labelOf(store, portalId, actor) : describeActor(actor);
+  }
+
   async function stageLabel(portalId: number, pipelineId: string | null, stageId: string): Promise<string> {
     return (await pipelineOfStage(portalId, pipelineId, stageId))?.stages.find((s) => s.id === stageId)?.label ?? stageId;
   }
@@ -333,7 +339,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     if (!relaxed) return;
     const now = clock.now();
     const stage = await stageLabel(event.portalId, observed.pipeline, entry.value);
-    const reason = `passed to ${stage} under a rule relaxed by user ${relaxed.changedBy} (settings change #${relaxed.settingsChangeId}, ${new Date(relaxed.changedAt).toISOString()}); the rule before it required a review`;
+    const reason = `passed to ${stage} under a rule relaxed by ${await actorName(event.portalId, relaxed.changedBy)} (settings change #${relaxed.settingsChangeId}, ${new Date(relaxed.changedAt).toISOString()}); the rule before it required a review`;
     const id = await store.dealFlags.record(
       { portalId: event.portalId, dealId: observed.dealId, kind: 'relaxed_passage', reason, settingsChangeId: relaxed.settingsChangeId, dedupeKey: `relaxed:${observed.dealId}:${entry.value}:${entry.timestamp}` },
       now,
@@ -415,7 +421,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     // Enforced: acted on now, or already (its passage reverted or flagged won before): the install flag is done either way.
     if (mode === 'enforce') {
       const by = enforcedBy(event);
-      await store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], `enforced by ${by === null ? 'an admin' : `user ${by}`}`, clock.now());
+      await store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], `enforced by ${by === null ? 'an admin' : await actorName(portalId, by)}`, clock.now());
     } else if (ownMoveWebhook) {
       await store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], 'the move was made after Dealgate was installed (its webhook arrived after the install sweep): enforced as a move', clock.now());
     }
@@ -527,17 +533,18 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     const from = await stageLabel(portalId, fresh.pipeline, backTo);
     const to = await stageLabel(portalId, fresh.pipeline, movedTo);
     const change = who.cause === 'fact_change' ? { property: who.changedProperty } : who.cause === 'reconciliation' ? { found: 'reconciliation' as const } : undefined;
+    const movedBy = await actorName(portalId, who.actor);
     await enqueueEffect(
       store.outbox,
       {
         portalId,
         dealId: fresh.id,
-        effect: { kind: 'create_note', payload: { body: stageMoveNote({ movedBy: who.actor, from, to, verdict, gateLabel: verdict.gateStage?.label ?? null, change }) } },
+        effect: { kind: 'create_note', payload: { body: stageMoveNote({ movedBy, from, to, verdict, gateLabel: verdict.gateStage?.label ?? null, change }) } },
         dedupeKey: `${key}:note`,
       },
       now,
     );
-    const what = who.cause === 'fact_change' ? `${who.changedProperty ?? 'a fact'} changed by ${describeActor(who.actor)} while it sat in ${to}` : `moved there by ${describeActor(who.actor)}`;
+    const what = who.cause === 'fact_change' ? `${who.changedProperty ?? 'a fact'} changed by ${movedBy} while it sat in ${to}` : `moved there by ${movedBy}`;
     await store.audit.append(portalId, {
       dealId: fresh.id,
       reviewId: (await store.reviews.latestForDeal(portalId, fresh.id))?.id ?? null,
@@ -584,7 +591,7 @@ export function createDealEventHandler(deps: DealEventHandlerDeps): DealEventHan
     const previous = fresh.stageHistory.slice(Math.max(index, 0) + 1).find((h) => h.value !== stage)?.value ?? verdict.gateStage?.id ?? stage;
     const violationId = await recordViolation(event, fresh.id, who, previous, stage, 'flagged');
     await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
-    const body = flaggedNote({ by: who.actor, stage: to, verdict, gateLabel: verdict.gateStage?.label ?? null, cause: who.cause, property: who.changedProperty });
+    const body = flaggedNote({ by: await actorName(portalId, who.actor), stage: to, verdict, gateLabel: verdict.gateStage?.label ?? null, cause: who.cause, property: who.changedProperty });
     await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'create_note', payload: { body } } , dedupeKey: `${key}:note` }, now);
     const subject = `Won without technical sign-off: ${observed.name ?? `deal ${fresh.id}`}`;
     const due = now + 24 * 60 * 60 * 1000;

@@ -167,6 +167,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     clock,
     logger,
     defaults: config.defaults,
+    people: { gateway, governor },
     onEffects: () => outbox.wake(),
     ...(options.slaIntervalMs !== undefined ? { intervalMs: options.slaIntervalMs } : {}),
   });

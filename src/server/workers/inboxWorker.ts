@@ -1,3 +1,4 @@
+import { refreshPeopleIfStale } from '../application/people';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Store } from '../storage/store';
@@ -331,6 +332,8 @@ export function createInboxWorker(deps: InboxWorkerDeps): InboxWorker {
     }
     const { fresh, unread } = await readDeals(portalId, toRead, (dealId) => byDeal.get(dealId) ?? []);
     const wasRead = new Set(toRead);
+    // The notes enforcement may write name people: their names are read when stale, before any transaction.
+    if (fresh.size > 0) await refreshPeopleIfStale(deps, portalId, async () => void (await governor.acquire(portalId)));
 
     let refreshedPipelines = false;
     let settled = 0;

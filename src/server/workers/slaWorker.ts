@@ -1,3 +1,6 @@
+import { cachedPeople, refreshPeopleIfStale } from '../application/people';
+import type { HubSpotGateway } from '../hubspot/gateway';
+import type { RateGovernor } from './rateGovernor';
 import type { Clock } from '../clock';
 import type { AccountDefaults } from '../config/config';
 import type { Logger } from '../logger';
@@ -32,6 +35,8 @@ export interface SlaWorkerDeps extends WorkerLeaseOptions {
   intervalMs?: number;
   /** Escalations wrote outbox rows: the outbox worker can start now. */
   onEffects?: () => void;
+  /** To read the account's people (names in the escalation notes) when stale, before an escalation's transaction, drawing a permit; without it the cached names serve. */
+  people?: { gateway: HubSpotGateway; governor: Pick<RateGovernor, 'acquire'> };
 }
 
 export interface SlaWorker extends WorkerLoop {
@@ -42,8 +47,9 @@ export interface SlaWorker extends WorkerLoop {
 
 export const SLA_LEASE = 'sla';
 
-function overdueNote(review: Review, escalationReviewer: string | null): string {
-  const who = escalationReviewer ? `It was escalated to user ${escapeHtml(escalationReviewer)}.` : 'No escalation reviewer is set in Dealgate\'s settings, so nobody was assigned.';
+/** `escalationName`: the escalation reviewer as people read them (null: none set). */
+function overdueNote(review: Review, escalationName: string | null): string {
+  const who = escalationName !== null ? `It was escalated to ${escapeHtml(escalationName)}.` : 'No escalation reviewer is set in Dealgate\'s settings, so nobody was assigned.';
   return (
     `<p><strong>Dealgate technical review #${review.id} is overdue</strong>: it was due ${new Date(review.dueAt).toISOString()} and has no answer yet.</p>` +
     `<p>${who} The deal stays before the gate until a reviewer answers on the Dealgate card.</p>`
@@ -82,6 +88,7 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
     const escalationReviewer = settings.escalationReviewer;
     const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? null;
     const key = `review:${review.id}:escalation`;
+    const people = await cachedPeople(store, portalId, [review.requestedBy, ...(escalationReviewer ? [escalationReviewer] : [])]);
     if (escalationReviewer) {
       await enqueueEffect(
         store.outbox,
@@ -94,7 +101,7 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
               subject: `Overdue technical review #${review.id}: ${dealName ?? `deal ${review.dealId}`}`,
               body:
                 `<p>This technical review is past its SLA and was escalated to you. Answer it from the Dealgate card on the deal.</p>` +
-                `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by user ${escapeHtml(review.requestedBy)}.</p>`,
+                `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by ${escapeHtml(people.label(review.requestedBy))}.</p>`,
               ownerUserId: escalationReviewer,
               dueAt: now + 24 * 60 * 60 * 1000,
             },
@@ -108,7 +115,7 @@ async function escalateReview(deps: Pick<SlaWorkerDeps, 'store' | 'clock' | 'log
     }
     await enqueueEffect(
       store.outbox,
-      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, escalationReviewer) } }, dedupeKey: `${key}:note` },
+      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, escalationReviewer ? people.label(escalationReviewer) : null) } }, dedupeKey: `${key}:note` },
       now,
     );
     await projectStatus(store, portalId, review.dealId, 'overdue', undefined, now);
@@ -140,6 +147,8 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
     for (const due of await store.reviews.dueForEscalation(now)) {
       if (!(await lease.keep())) break;
       try {
+        const people = deps.people;
+        if (people) await refreshPeopleIfStale({ ...deps, gateway: people.gateway }, due.portalId, async () => void (await people.governor.acquire(due.portalId)));
         if (await escalateReview(deps, due.portalId, due.reviewId)) escalated += 1;
       } catch (error) {
         logger.error({ err: error, portalId: due.portalId, reviewId: due.reviewId }, 'escalating an overdue review failed; trying again next pass');
