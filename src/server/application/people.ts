@@ -22,6 +22,15 @@ import { withTimeout } from '../workers/callTimeout';
  * (`cachedPeople`). Work that runs in the background (webhooks, SLA rounds) reads the cache only.
  */
 export const PEOPLE_REFRESH_MS = 10 * 60_000;
+/** After a failed read, this instance leaves HubSpot's owners alone this long, so that every card request does not wait for HubSpot failing again. */
+export const PEOPLE_RETRY_AFTER_FAILURE_MS = 60_000;
+// When each account's read last failed, per store (this process's instance).
+const failedReadsByStore = new WeakMap<object, Map<number, number>>();
+function failedReads(store: object): Map<number, number> {
+  let failures = failedReadsByStore.get(store);
+  if (!failures) failedReadsByStore.set(store, (failures = new Map()));
+  return failures;
+}
 /** A refresh HubSpot does not answer in this long is given up on; the card goes on with the cached list. */
 export const PEOPLE_READ_TIMEOUT_MS = 5_000;
 
@@ -100,13 +109,18 @@ export async function currentPeople(ctx: Pick<GateContext, 'store' | 'gateway' |
  */
 export async function refreshPeopleIfStale(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number, beforeRead?: () => Promise<void>): Promise<void> {
   const refreshedAt = await ctx.store.people.refreshedAt(portalId);
-  if (refreshedAt !== null && ctx.clock.now() - refreshedAt < PEOPLE_REFRESH_MS) return;
+  const now = ctx.clock.now();
+  if (refreshedAt !== null && now - refreshedAt < PEOPLE_REFRESH_MS) return;
+  const failures = failedReads(ctx.store);
+  if (now - (failures.get(portalId) ?? -Infinity) < PEOPLE_RETRY_AFTER_FAILURE_MS) return;
   try {
     await beforeRead?.();
     await refreshPeople(ctx, portalId);
+    failures.delete(portalId);
   } catch (error) {
     // Called inside a transaction is a bug to fix, not HubSpot being away.
     if (error instanceof HubSpotCallInTransactionError) throw error;
+    failures.set(portalId, now);
     const info = classifyHubSpotError(error);
     ctx.logger.warn({ portalId, status: info.status, error: info.message }, 'could not read the account\'s owners for names; using the cached list');
   }
