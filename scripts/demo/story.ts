@@ -7,6 +7,7 @@ import type { Stack } from '../../tests/support/stack';
 import { waitUntil } from '../../tests/support/process';
 import { people, SLA_HOURS, THRESHOLD, startDemoWorld, whoIsWho, type DemoWorld } from './demoWorld';
 import { Narrator, noteText, StepFailure, type Write } from './narrator';
+import { stepPeopleByName } from './peopleStep';
 
 /**
  * The story `npm run demo` tells, step by step, checking at each step what HubSpot (the
@@ -70,6 +71,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     await stepFiveOverdue(story);
     const hooli = await stepSixCapacity(story, acme);
     await stepSevenDelivery(story, { dealId: acme, reviewId: acmeReview }, hooli);
+    await stepPeopleByName(world, say, acme);
     await finaleDashboard(story);
     write(`\nEvery step behaved as told (${say.checksPassed} checks passed).\n`);
     return { ok: true, failure: null, world, checksPassed: say.checksPassed };
@@ -275,7 +277,7 @@ async function stepFiveOverdue(story: Story): Promise<void> {
     JSON.stringify(escalation.map((t) => t.properties.hs_task_subject)),
   );
   const overdue = world.notesOf(initech, 'is overdue');
-  say.check('HubSpot: a note says the review is overdue and escalated', overdue.length === 1 && (overdue[0]?.properties.hs_note_body ?? '').includes(`escalated to user ${people.escalation.userId}`));
+  say.check('HubSpot: a note says the review is overdue and escalated', overdue.length === 1 && (overdue[0]?.properties.hs_note_body ?? '').includes(`escalated to ${people.escalation.fullName}`));
   say.show('The note in HubSpot:', noteText(overdue[0]?.properties.hs_note_body));
   say.expectEqual('HubSpot: dealgate_status is "overdue"', world.propertyOf(initech, 'dealgate_status'), 'overdue');
   world.showCard('rep', gate);
@@ -393,7 +395,7 @@ async function finaleDashboard(story: Story): Promise<void> {
   );
   say.expectEqual('the queue: the overdue Initech review, nothing else', [dashboard.overdueCount, dashboard.queue.map((q) => q.status)], [1, ['overdue']]);
   const blocked = ledger.violations.filter(inQuarter).length;
-  say.expectEqual(`blocked moves this quarter: ${blocked} by user ${people.rep.userId}`, dashboard.violationsByUser.map(({ userId, count }) => ({ userId, count })), blocked === 0 ? [] : [{ userId: people.rep.userId, count: blocked }]);
+  say.expectEqual(`blocked moves this quarter: ${blocked} by ${people.rep.fullName}`, dashboard.violationsByUser.map(({ person, count }) => ({ userId: person.userId, name: person.name, count })), blocked === 0 ? [] : [{ userId: people.rep.userId, name: people.rep.fullName, count: blocked }]);
   say.expectEqual('open commitments: Acme (slipped), nothing overdue', [dashboard.deliveries.open.map((d) => d.status), dashboard.deliveries.overdueCount], [['slipped'], 0]);
   say.check('the capacity used fits the allocation', dashboard.capacity !== null && dashboard.capacity.usedWeeks <= dashboard.capacity.allocationWeeks, JSON.stringify(dashboard.capacity));
   say.show(`The deal-desk home page, as ${people.admin.name} sees it:`, renderDashboardAsText(dashboard, people.admin.userId));

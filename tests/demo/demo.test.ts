@@ -19,7 +19,8 @@ const STEP_HEADINGS = [
   'Step 5 — An unanswered review goes overdue and escalates',
   'Step 6 — The capacity ledger fills; a new approval must deprioritize an older one',
   'Step 7 — Engineering owns what it said yes to: one delivery slips and the rep is told, one is delivered on time',
-  'Step 8 — The deal desk dashboard',
+  "Step 8 — People by name: notes and cards name people, and settings pick them from the account's users",
+  'Step 9 — The deal desk dashboard',
 ];
 
 function databasePathIn(output: string): string {
