@@ -18,21 +18,24 @@ import { withTimeout } from '../workers/callTimeout';
  * a rename in HubSpot shows in Dealgate within that interval.
  *
  * HubSpot is only ever called outside a store transaction (the gateway refuses otherwise): the
- * card's use cases refresh first, then open their transaction and read the cached list in it
- * (`cachedPeople`). Work that runs in the background (webhooks, SLA rounds) reads the cache only.
+ * card API, the inbox worker (per account's batch) and the SLA worker (per escalation) refresh a
+ * stale list first, then open their transactions and read the cached list in them by key
+ * (`cachedPeople`, `labelOf`). The overdue-delivery round reads the cache only.
  */
 export const PEOPLE_REFRESH_MS = 10 * 60_000;
 /** After a failed read, this instance leaves HubSpot's owners alone this long, so that every card request does not wait for HubSpot failing again. */
 export const PEOPLE_RETRY_AFTER_FAILURE_MS = 60_000;
-// When each account's read last failed, per store (this process's instance).
+/** A refresh HubSpot does not answer in this long is given up on; the card goes on with the cached list. */
+export const PEOPLE_READ_TIMEOUT_MS = 5_000;
+
+// When each account's read last failed, per store (one per running instance): in memory, as it
+// only spares this instance's requests.
 const failedReadsByStore = new WeakMap<object, Map<number, number>>();
 function failedReads(store: object): Map<number, number> {
   let failures = failedReadsByStore.get(store);
   if (!failures) failedReadsByStore.set(store, (failures = new Map()));
   return failures;
 }
-/** A refresh HubSpot does not answer in this long is given up on; the card goes on with the cached list. */
-export const PEOPLE_READ_TIMEOUT_MS = 5_000;
 
 /** The account's people by user id; an id HubSpot knows nothing about is a Person with no name. */
 export class PeopleBook {
@@ -63,9 +66,6 @@ export class PeopleBook {
     return [...this.byUserId.values()].sort((a, b) => personLabel(a).localeCompare(personLabel(b)) || a.userId.localeCompare(b.userId));
   }
 }
-
-/** How a note or a message names a user id: what the people book says (see PeopleBook.label). */
-export type NameOf = (userId: string) => string;
 
 function toPerson(p: StoredPerson): Person {
   const name = [p.firstName, p.lastName].filter((part): part is string => part !== null && part.trim() !== '').join(' ');
@@ -133,23 +133,23 @@ export async function refreshPeopleIfStale(ctx: Pick<GateContext, 'store' | 'gat
  * Other settings (Triad roles, delegates) call it for their own fields.
  */
 export async function assertUsersOfAccount(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number, ids: readonly string[], fieldName: string): Promise<void> {
-  let book = await currentPeople(ctx, portalId);
+  if (ids.length === 0) return;
+  await refreshPeopleIfStale(ctx, portalId);
+  let book = await cachedPeople(ctx.store, portalId, ids);
   if (ids.every((id) => book.has(id))) return;
   await refreshOrUnavailable(ctx, portalId);
-  book = await cachedPeople(ctx.store, portalId);
+  book = await cachedPeople(ctx.store, portalId, ids);
   const strangers = [...new Set(ids.filter((id) => !book.has(id)))];
   if (strangers.length === 0) return;
-  const list = strangers.map((id) => `user ${id}`).join(', ');
-  throw invalidRequest(`${fieldName}: ${list} ${strangers.length === 1 ? 'is not a user' : 'are not users'} of this HubSpot account; pick people from the account's users`, {
-    issues: [{ path: fieldName, message: `${list} ${strangers.length === 1 ? 'is not a user' : 'are not users'} of this HubSpot account` }],
-    unknownUserIds: strangers,
-  });
+  const what = `${strangers.map((id) => `user ${id}`).join(', ')} ${strangers.length === 1 ? 'is not a user' : 'are not users'} of this HubSpot account`;
+  throw invalidRequest(`${fieldName}: ${what}; pick people from the account's users`, { issues: [{ path: fieldName, message: what }], unknownUserIds: strangers });
 }
 
 async function refreshOrUnavailable(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock'>, portalId: number): Promise<void> {
   try {
     await refreshPeople(ctx, portalId);
   } catch (error) {
+    if (error instanceof HubSpotCallInTransactionError) throw error;
     const info = classifyHubSpotError(error);
     throw new DealgateError('hubspot_unavailable', `could not check the people named against the account's HubSpot users: HubSpot did not answer the owners read${info.status ? ` (HTTP ${info.status})` : ''}: ${info.message}`);
   }
