@@ -14,6 +14,7 @@ import { coversCommitment, isApproval, isOpenReview, type Review } from '../doma
 import { isAdmin, isDesignatedReviewer, rolesOf } from '../domain/roles';
 import { slaClock, statusAt } from '../domain/sla';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
+import type { Store } from '../storage/store';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
 import { deliveryViewOf } from './deliveryView';
 import { cachedPeople, waitingOn, type PeopleBook } from '../application/people';
@@ -102,8 +103,49 @@ export async function buildGateResponse(
   const decision = latest ? await store.reviews.decisionFor(portalId, latest.id) : undefined;
   const audit = await store.audit.listForDeal(portalId, snapshot.dealId);
   const violations = await store.gateViolations.listForDeal(portalId, snapshot.dealId);
-  // Everyone the card names, read by key.
-  const people = await cachedPeople(store, portalId, [
+  const people = await cachedPeople(store, portalId, namedOnCard(userId, settings, latest, decision, audit, violations));
+  const history = await dealHistory(ctx, portalId, pipeline, audit, violations, people);
+
+  let capacity: CapacityView | null = null;
+  if (settings.capacity !== null) {
+    const quarter = relevantQuarter(latest, decision, now);
+    capacity = capacityView(settings.capacity, await store.reviews.quarterBooking(portalId, quarter, { limit: CAPACITY_LIST_LIMIT }));
+  }
+
+  const stage = pipeline?.stages.find((s) => s.id === snapshot.stage);
+  return {
+    dealId: snapshot.dealId,
+    portalId,
+    deal: {
+      name: snapshot.name,
+      amount: snapshot.amount,
+      stage: snapshot.stage,
+      stageLabel: stage?.label ?? null,
+      pipeline: snapshot.pipeline,
+      pipelineLabel: pipeline?.label ?? null,
+      commitment: snapshot.commitment,
+      commitmentSummary: snapshot.commitmentSummary,
+      effortWeeks: snapshot.effortWeeks,
+      source,
+      asOf: iso(snapshot.refreshedAt),
+    },
+    gate: evaluateGate({ facts: snapshot, pipeline, settings, latest, now }),
+    review: latest ? { ...reviewView(latest, decision, snapshot, now, settings, people), delivery: await deliveryViewOf(store, portalId, latest.id, userId, settings, now) } : null,
+    history,
+    sla: latest && isOpenReview(latest) ? slaClock(latest, now) : null,
+    capacity,
+    caller: { userId, person: people.person(userId), roles: rolesOf(userId, settings) },
+    permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
+    standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
+  };
+}
+
+type AuditEntries = Awaited<ReturnType<Store['audit']['listForDeal']>>;
+type Violations = Awaited<ReturnType<Store['gateViolations']['listForDeal']>>;
+
+/** Everyone the card names (issue 15), so their names are read by key. */
+function namedOnCard(userId: string, settings: Settings, latest: Review | undefined, decision: Decision | undefined, audit: AuditEntries, violations: Violations): string[] {
+  return [
     ...(latest ? [latest.requestedBy] : []),
     ...(decision ? [decision.decidedBy] : []),
     userId,
@@ -111,14 +153,18 @@ export async function buildGateResponse(
     ...(settings.escalationReviewer === null ? [] : [settings.escalationReviewer]),
     ...audit.map((e) => e.actor),
     ...violations.flatMap((v) => (v.movedByUserId === null ? [] : [v.movedByUserId])),
-  ]);
+  ];
+}
 
+/** The deal's history on the card: its transitions and the moves past the gate, oldest first, people by name. */
+async function dealHistory(ctx: GateStoreContext, portalId: number, pipeline: Pipeline | undefined, audit: AuditEntries, violations: Violations, people: PeopleBook): Promise<HistoryEntry[]> {
+  const { store } = ctx;
   // Stage ids are what HubSpot stores (numbers, in a custom pipeline): the card shows their labels.
   const stageLabels = new Map<string, string>();
   for (const p of [...(await store.pipelines.list(portalId)), ...(pipeline ? [pipeline] : [])]) for (const s of p.stages) stageLabels.set(s.id, s.label);
   const labelOf = (stageId: string | null) => (stageId === null ? null : stageLabels.get(stageId) ?? null);
 
-  const history: HistoryEntry[] = [
+  return [
     ...audit.map(
       (e): HistoryEntry & { order: number } => ({
         at: iso(e.at),
@@ -159,39 +205,6 @@ export async function buildGateResponse(
     // Oldest first; in the same millisecond a move past the gate comes before what Dealgate did about it.
     .sort((a, b) => a.order - b.order || (a.kind === 'violation' ? 0 : 1) - (b.kind === 'violation' ? 0 : 1))
     .map(({ order: _order, ...entry }) => entry);
-
-  let capacity: CapacityView | null = null;
-  if (settings.capacity !== null) {
-    const quarter = relevantQuarter(latest, decision, now);
-    capacity = capacityView(settings.capacity, await store.reviews.quarterBooking(portalId, quarter, { limit: CAPACITY_LIST_LIMIT }));
-  }
-
-  const stage = pipeline?.stages.find((s) => s.id === snapshot.stage);
-  return {
-    dealId: snapshot.dealId,
-    portalId,
-    deal: {
-      name: snapshot.name,
-      amount: snapshot.amount,
-      stage: snapshot.stage,
-      stageLabel: stage?.label ?? null,
-      pipeline: snapshot.pipeline,
-      pipelineLabel: pipeline?.label ?? null,
-      commitment: snapshot.commitment,
-      commitmentSummary: snapshot.commitmentSummary,
-      effortWeeks: snapshot.effortWeeks,
-      source,
-      asOf: iso(snapshot.refreshedAt),
-    },
-    gate: evaluateGate({ facts: snapshot, pipeline, settings, latest, now }),
-    review: latest ? { ...reviewView(latest, decision, snapshot, now, settings, people), delivery: await deliveryViewOf(store, portalId, latest.id, userId, settings, now) } : null,
-    history,
-    sla: latest && isOpenReview(latest) ? slaClock(latest, now) : null,
-    capacity,
-    caller: { userId, person: people.person(userId), roles: rolesOf(userId, settings) },
-    permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
-    standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
-  };
 }
 
 /** The newest open flag of a legal passage (found at install, caught by tightened rules): enforcement leaves such a deal where it is. */
