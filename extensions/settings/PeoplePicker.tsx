@@ -17,9 +17,11 @@ export interface PeopleLoad {
   error: string | null;
 }
 
-export function usePeople(client: Pick<ServiceClient, 'getPeople'>): PeopleLoad {
+/** `enabled`: load only once the page itself has loaded (an account that never installed gets nothing either way). */
+export function usePeople(client: Pick<ServiceClient, 'getPeople'>, enabled = true): PeopleLoad {
   const [load, setLoad] = useState<PeopleLoad>({ people: null, error: null });
   useEffect(() => {
+    if (!enabled) return undefined;
     let current = true;
     void client.getPeople().then((result) => {
       if (!current) return;
@@ -28,7 +30,7 @@ export function usePeople(client: Pick<ServiceClient, 'getPeople'>): PeopleLoad 
     return () => {
       current = false;
     };
-  }, [client]);
+  }, [client, enabled]);
   return load;
 }
 

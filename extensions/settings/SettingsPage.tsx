@@ -33,7 +33,7 @@ export function SettingsPage({ actions, fetcher, baseUrl = DEFAULT_SERVICE_URL }
   const client = useMemo(() => createServiceClient(fetcher, baseUrl), [fetcher, baseUrl]);
   const read = useCallback(() => client.getSettings(), [client]);
   const { state, load, begin } = useServiceLoad(read);
-  const people = usePeople(client);
+  const people = usePeople(client, state.kind === 'loaded');
 
   if (state.kind !== 'loaded') {
     return (

@@ -14,7 +14,7 @@ import { decide, getGate, requestReview, withdraw } from '../gate/gateService';
 import { getSettings, putSettings } from '../gate/settingsService';
 import { updateDeliveryFromCard } from '../gate/deliveryService';
 import { rawBody, verifyHubSpotRequest } from './signedRequest';
-import { currentPeople, listPeople } from '../application/people';
+import { listPeople, refreshPeopleIfStale } from '../application/people';
 import { validate } from './validate';
 
 /**
@@ -73,7 +73,7 @@ export function cardApi(deps: CardApiDeps): Router {
   // Then the account's people, read again from HubSpot when the cached list is older than its
   // interval, before any use case opens a transaction: every answer and note names people.
   router.use(async (req, _res, next) => {
-    await currentPeople(ctx, callerOf(req).portalId);
+    await refreshPeopleIfStale(ctx, callerOf(req).portalId);
     next();
   });
 
