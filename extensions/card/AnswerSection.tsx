@@ -12,14 +12,14 @@ export function AnswerSection({ gate }: { gate: GateResponse }) {
   if (!review) return null;
   const me = gate.caller.userId;
   const decision = review.decision;
-  const byline = decision ? `${userLabel(decision.decidedBy, me)}, ${formatWhen(decision.decidedAt)}` : '';
+  const byline = decision ? `${userLabel(decision.decider, me)}, ${formatWhen(decision.decidedAt)}` : '';
 
   return (
     <Flex direction="column" gap="xs">
       <Text variant="microcopy" testId="review-summary">
         {`Review #${review.id}, ${reviewStatusLabel[review.status]}: "${review.summary}" (${formatWeeks(review.effortWeeks)}${
           review.neededBy ? `, needed by ${review.neededBy}` : ''
-        }), requested by ${userLabel(review.requestedBy, me)} on ${formatWhen(review.requestedAt)}`}
+        }), requested by ${userLabel(review.requester, me)} on ${formatWhen(review.requestedAt)}`}
       </Text>
       {decision?.outcome === 'yes' && (
         <Alert title="Engineering said yes" variant="success" testId="answer">
@@ -55,6 +55,9 @@ export function AnswerSection({ gate }: { gate: GateResponse }) {
             review.deprioritized.forReviewId !== null ? ` to make room for review #${review.deprioritized.forReviewId}` : ''
           }: tell the customer, and agree a new date.`}
         </Alert>
+      )}
+      {review.waitingOn.length > 0 && (
+        <Text testId="waiting-on">{`Waiting for an answer from ${review.waitingOn.map((p) => userLabel(p, me)).join(', ')}.`}</Text>
       )}
       {review.escalatedAt && review.decision === null && (
         <Text testId="escalated">{`No answer in time: escalated on ${formatWhen(review.escalatedAt)}.`}</Text>

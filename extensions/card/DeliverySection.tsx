@@ -32,7 +32,7 @@ export function DeliverySection({ reviewId, delivery, me, busy, submitting, serv
         <StatusTag variant={tag.variant} testId="delivery-status">{tag.label}</StatusTag>
         {delivery.overdue && <StatusTag variant="danger" testId="delivery-overdue">{`Overdue: promised for ${delivery.promisedDate}`}</StatusTag>}
       </Flex>
-      <Text testId="delivery-promise">{deliveryPromiseLine(delivery, userLabel(delivery.ownerUserId, me))}</Text>
+      <Text testId="delivery-promise">{deliveryPromiseLine(delivery, userLabel(delivery.owner, me))}</Text>
       {delivery.deliveredAt && <Text testId="delivery-delivered">{`Delivered on ${formatWhen(delivery.deliveredAt)}.`}</Text>}
       {delivery.status === 'slipped' && lastReason && <Text testId="delivery-slip-reason">{`Why it slipped: ${lastReason}`}</Text>}
       {delivery.workItemUrl && (
@@ -60,7 +60,7 @@ function DeliveryHistory({ delivery, me }: { delivery: DeliveryView; me: string 
       {[...delivery.history].reverse().map((change, i) => (
         <TableRow key={`${change.at}-${i}`} testId={`delivery-history-${i}`}>
           <TableCell>{formatWhen(change.at)}</TableCell>
-          <TableCell>{userLabel(change.by, me)}</TableCell>
+          <TableCell>{userLabel(change.byPerson, me)}</TableCell>
           <TableCell>{deliveryStatusTag[change.status].label}</TableCell>
           <TableCell>{change.promisedDate}</TableCell>
           <TableCell>{change.reason ?? ''}</TableCell>

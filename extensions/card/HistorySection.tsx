@@ -12,7 +12,7 @@ export function HistorySection({ history, me }: { history: HistoryEntry[]; me: s
         <TableRow key={`${entry.at}-${i}`} testId={`history-row-${i}`}>
           <TableCell>{formatWhen(entry.at)}</TableCell>
           <TableCell>{actionLabel(entry.action)}</TableCell>
-          <TableCell>{userLabel(entry.actor, me)}</TableCell>
+          <TableCell>{userLabel(entry.actorPerson, me)}</TableCell>
           <TableCell>{historyDetail(entry)}</TableCell>
         </TableRow>
       ))}

@@ -1,5 +1,6 @@
-import type { DecisionOutcome, DealFlagKind, GateEvaluation, GateResponse, GateStatus, HistoryEntry, PipelineView, ReviewStatus, SettingsChangeView } from '../contract/api';
+import type { DecisionOutcome, DealFlagKind, GateEvaluation, GateResponse, GateStatus, HistoryEntry, PipelineView, ReviewStatus, SettingsChangeView, Person } from '../contract/api';
 import { triadSettingsWords } from './triadWording';
+import { personLabel } from '../contract/api';
 
 /** The words the card (and the demo's text rendering) uses for what the API returns. */
 
@@ -132,10 +133,16 @@ export function formatWhen(iso: string): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-export function userLabel(userId: string, me: string): string {
-  if (userId === me) return `you (user ${userId})`;
-  if (userId === 'system') return 'Dealgate';
-  return /^\d+$/.test(userId) ? `user ${userId}` : userId;
+/**
+ * Someone as the card reads them: by name (issue 15), else email, else `user <id>` (HubSpot knows
+ * no name for them); the caller is "you (<name>)"; Dealgate's own actions read as Dealgate. A bare
+ * id (an older answer without the person) reads as `user <id>`.
+ */
+export function userLabel(who: Person | string, me: string): string {
+  const person: Person = typeof who === 'string' ? { userId: who, name: null, email: null } : who;
+  if (person.userId === 'system') return 'Dealgate';
+  const label = personLabel(person);
+  return person.userId === me ? `you (${label})` : label;
 }
 
 /**
@@ -252,7 +259,7 @@ export function settingsChangeLine(change: SettingsChangeView, pipelines: readon
   const fields = change.fields
     .map((f) => `${settingsFieldLabels[f.field] ?? f.field} ${settingsValue(f.field, f.before, pipelines)} -> ${settingsValue(f.field, f.after, pipelines)}`)
     .join('; ');
-  return `#${change.id} ${formatWhen(change.changedAt)}, user ${change.changedBy} (${effectWords[change.effect]}): ${fields}`;
+  return `#${change.id} ${formatWhen(change.changedAt)}, ${personLabel(change.changedByPerson)} (${effectWords[change.effect]}): ${fields}`;
 }
 
 export const flagKindLabel: Record<DealFlagKind, string> = {

@@ -7,6 +7,7 @@ import type {
   EnforceBackfillResponse,
   GateResponse,
   PerspectiveBody,
+  PeopleResponse,
   RequestReviewBody,
   Settings,
   SettingsResponse,
@@ -97,6 +98,8 @@ export interface ServiceClient {
   putSettings(settings: Settings): Promise<ServiceResult<SettingsResponse>>;
   getDashboard(): Promise<ServiceResult<DashboardResponse>>;
   enforceBackfill(): Promise<ServiceResult<EnforceBackfillResponse>>;
+  /** The account's users by name, for the settings pickers (issue 15). */
+  getPeople(): Promise<ServiceResult<PeopleResponse>>;
 }
 
 export function createServiceClient(fetcher: ServiceFetcher, baseUrl: string = DEFAULT_SERVICE_URL): ServiceClient {
@@ -114,5 +117,6 @@ export function createServiceClient(fetcher: ServiceFetcher, baseUrl: string = D
     putSettings: (settings) => call(fetcher, `${api}/settings`, 'PUT', settings),
     getDashboard: () => call(fetcher, `${api}/dashboard`, 'GET'),
     enforceBackfill: () => call(fetcher, `${api}/flags/backfill/enforce`, 'POST', {}),
+    getPeople: () => call(fetcher, `${api}/people`, 'GET'),
   };
 }

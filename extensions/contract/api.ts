@@ -343,6 +343,8 @@ export interface DecisionView {
   extraWeeks: number | null;
   tradeoff: string | null;
   decidedBy: string;
+  /** Who decided, by name (issue 15). */
+  decider: Person;
   decidedAt: string;
   deprioritizedReviewId: number | null;
   /** The quarter whose capacity it consumes, e.g. "2026-Q4". */
@@ -359,6 +361,10 @@ export interface ReviewView {
   effortWeeks: number;
   neededBy: string | null;
   requestedBy: string;
+  /** Who requested it, by name (issue 15). */
+  requester: Person;
+  /** Who the review waits for while it is open: the designated reviewers who may answer (not the requester), and the escalation reviewer once escalated; empty once it is closed. */
+  waitingOn: Person[];
   requestedAt: string;
   dueAt: string;
   escalatedAt: string | null;
@@ -376,15 +382,20 @@ export interface DeliveryChangeView {
   at: string;
   /** A HubSpot user id, or `system` (the capacity ledger). */
   by: string;
+  /** Who made the change, by name (`system` reads as itself). */
+  byPerson: Person;
   status: DeliveryStatus;
   promisedDate: string;
   ownerUserId: string;
+  owner: Person;
   workItemUrl: string | null;
   reason: string | null;
 }
 
 export interface DeliveryView {
   ownerUserId: string;
+  /** The delivery's owner, by name (issue 15). */
+  owner: Person;
   status: DeliveryStatus;
   /** YYYY-MM-DD */
   promisedDate: string;
@@ -488,6 +499,8 @@ export interface HistoryEntry {
   kind: 'transition' | 'violation';
   action: string;
   actor: string;
+  /** The actor by name; an actor that is not a user (`system`, `hubspot`, `unknown`) has none. */
+  actorPerson: Person;
   fromStatus: string | null;
   toStatus: string | null;
   reason: string | null;
@@ -501,6 +514,8 @@ export interface HistoryEntry {
 
 export interface CallerView {
   userId: string;
+  /** The caller by name (issue 15). */
+  person: Person;
   roles: Role[];
 }
 
@@ -638,6 +653,7 @@ export interface SettingsFieldChange {
 export interface SettingsChangeView {
   id: number;
   changedBy: string;
+  changedByPerson: Person;
   changedAt: string;
   fields: SettingsFieldChange[];
   /** The gate's rule got looser (threshold up, tolerance up, gate stage later, ...), tighter, both, or neither. */
@@ -656,6 +672,7 @@ export interface DealFlagView {
   /** The settings change behind it (rules_tightened, relaxed_passage), with its author. */
   settingsChangeId: number | null;
   settingsChangedBy: string | null;
+  settingsChangedByPerson: Person | null;
   createdAt: string;
 }
 
@@ -678,6 +695,9 @@ export interface SettingsResponse {
   pipelines: PipelineView[];
   updatedAt: string | null;
   updatedBy: string | null;
+  updatedByPerson: Person | null;
+  /** Everyone the settings name (reviewers, admins, escalation reviewer), by name: what the pickers show as chosen. */
+  people: Person[];
   /** The caller is an admin: GET is open to every user of the account, PUT to admins only. */
   canEdit: boolean;
   /** What an admin should know, e.g. a pipeline with no gate stage. */
@@ -698,6 +718,7 @@ export interface QueueItem {
   summary: string;
   effortWeeks: number;
   requestedBy: string;
+  requester: Person;
   requestedAt: string;
   dueAt: string;
   remainingMs: number;
@@ -709,6 +730,7 @@ export interface OpenDeliveryItem {
   dealId: string;
   dealName: string | null;
   ownerUserId: string;
+  owner: Person;
   status: DeliveryStatus;
   promisedDate: string;
   workItemUrl: string | null;
@@ -754,7 +776,7 @@ export interface DashboardResponse {
   slaCompliance: number | null;
   capacity: CapacityView | null;
   /** Moves past the gate without sign-off that Dealgate reverted this quarter, by who moved the deal (`unknown` when HubSpot did not say). */
-  violationsByUser: { userId: string; count: number }[];
+  violationsByUser: { userId: string; count: number; person: Person }[];
   /** Decisions this quarter, all outcomes (with overdueCount, the denominator of slaCompliance). */
   decisionsTotal: number;
   /** Reviews waiting for an answer past their due time (all of them, also beyond the queue's first 200). */
@@ -893,4 +915,34 @@ export interface CoveringView {
   absentUserId: string;
   delegateUserId: string;
   until: string;
+}
+
+// ---- people (issue 15: names, not ids) ------------------------------------------------------
+
+/**
+ * One of the account's people as HubSpot knows them (its owners list): the HubSpot user id, and
+ * the name and email HubSpot holds for them. `name` and `email` are null when HubSpot knows none
+ * (a user id that is not one of the account's owners, e.g. a removed user).
+ */
+export interface Person {
+  userId: string;
+  name: string | null;
+  email: string | null;
+}
+
+/**
+ * What a person reads for someone: the name, else the email, else `user <id>` (only when HubSpot
+ * knows neither). Actors that are not users (`system`, `hubspot`) read as what they are.
+ */
+export function personLabel(person: Person): string {
+  if (person.name) return person.name;
+  if (person.email) return person.email;
+  return /^\d+$/.test(person.userId) ? `user ${person.userId}` : person.userId === 'hubspot' ? 'an automation or integration' : person.userId;
+}
+
+/** GET /api/v1/people: the account's users for the settings pickers, by name. */
+export interface PeopleResponse {
+  people: Person[];
+  /** When Dealgate last read them from HubSpot (null: never, HubSpot did not answer). */
+  refreshedAt: string | null;
 }

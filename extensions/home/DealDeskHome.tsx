@@ -122,7 +122,7 @@ export function DashboardView({
         <HeadedTable testId="violations" headers={['Who moved the deal', 'Times']}>
           {dashboard.violationsByUser.map((v) => (
             <TableRow key={v.userId} testId={`violation-${v.userId}`}>
-              <TableCell>{v.userId === 'unknown' ? 'unknown (HubSpot did not say)' : userLabel(v.userId, me)}</TableCell>
+              <TableCell>{v.userId === 'unknown' ? 'unknown (HubSpot did not say)' : userLabel(v.person, me)}</TableCell>
               <TableCell>{String(v.count)}</TableCell>
             </TableRow>
           ))}
@@ -158,7 +158,7 @@ function QueueTable({ queue, me }: { queue: QueueItem[]; me: string }) {
             <TableCell>{item.dealName ?? `Deal ${item.dealId}`}</TableCell>
             <TableCell>{formatAmount(item.amount)}</TableCell>
             <TableCell>{`${item.kind === 'post_sales' ? 'Post-sales: ' : ''}${item.summary} (${formatWeeks(item.effortWeeks)})`}</TableCell>
-            <TableCell>{userLabel(item.requestedBy, me)}</TableCell>
+            <TableCell>{userLabel(item.requester, me)}</TableCell>
             <TableCell>
               <StatusTag variant={overdue ? 'danger' : 'info'}>{slaText({ remainingMs: item.remainingMs, overdue })}</StatusTag>
             </TableCell>

@@ -1,23 +1,15 @@
 import { useCallback, useMemo, useState } from 'react';
-import {
-  Alert,
-  Flex,
-  Heading,
-  Input,
-  LoadingButton,
-  NumberInput,
-  Select,
-  Text,
-  Toggle,
-} from '@hubspot/ui-extensions';
+import { Alert, Flex, Heading, Input, LoadingButton, NumberInput, Select, Text, Toggle } from '@hubspot/ui-extensions';
 import type { ExtensionPointApi } from '@hubspot/ui-extensions';
-import type { SettingsResponse, TriggerMode } from '../contract/api';
+import type { TriggerMode } from '../contract/api';
+import { personLabel, type SettingsResponse } from '../contract/api';
 import { createServiceClient, DEFAULT_SERVICE_URL, type ServiceFetcher } from '../client/serviceClient';
 import { NotLoaded, useServiceLoad } from '../client/useServiceLoad';
 import { errorProps } from '../client/fieldErrors';
 import { formatWhen, settingsChangeLine } from '../card/gateWording';
-import { draftOf, errorsByFormField, settingsFromDraft, type SettingsDraft } from './settingsForm';
+import { draftOf, errorsByFormField, settingsFromDraft, type SettingsDraft, idList } from './settingsForm';
 import { CapacitySharesFields } from './CapacitySharesFields';
+import { PeopleLoadAlert, PeoplePicker, usePeople, type PeopleLoad } from './PeoplePicker';
 import { backfillLine } from './backfillWording';
 import { TriadSettingsSection } from './TriadSettingsSection';
 
@@ -41,6 +33,7 @@ export function SettingsPage({ actions, fetcher, baseUrl = DEFAULT_SERVICE_URL }
   const client = useMemo(() => createServiceClient(fetcher, baseUrl), [fetcher, baseUrl]);
   const read = useCallback(() => client.getSettings(), [client]);
   const { state, load, begin } = useServiceLoad(read);
+  const people = usePeople(client, state.kind === 'loaded');
 
   if (state.kind !== 'loaded') {
     return (
@@ -59,6 +52,7 @@ export function SettingsPage({ actions, fetcher, baseUrl = DEFAULT_SERVICE_URL }
     <SettingsForm
       key={state.body.updatedAt ?? 'defaults'}
       response={state.body}
+      people={people}
       onSave={async (settings) => {
         const land = begin();
         const result = await client.putSettings(settings);
@@ -81,7 +75,7 @@ interface SaveFailure {
   fieldErrors: Record<string, string>;
 }
 
-function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave: (s: SettingsResponse['settings']) => Promise<SaveFailure | null> }) {
+function SettingsForm({ response, people, onSave }: { response: SettingsResponse; people: PeopleLoad; onSave: (s: SettingsResponse['settings']) => Promise<SaveFailure | null> }) {
   const [draft, setDraft] = useState<SettingsDraft>(() => draftOf(response.settings));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string | null>(null);
@@ -111,6 +105,15 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
   const field = (name: string) => ({ ...errorProps(errors, name), readOnly });
   // A field's name, value, change handler and error all come from its draft key, so they cannot drift apart.
   const textField = (name: DraftKey<string>) => ({ name, value: draft[name], onChange: (v: string) => set(name, v), ...field(name) });
+  // A people field keeps its draft as the ids' text (settingsForm validates it as before); the picker chooses the ids.
+  const peopleField = (name: 'reviewers' | 'admins' | 'escalationReviewer') => ({
+    name,
+    people: people.people,
+    named: response.people,
+    chosen: idList(draft[name]),
+    onChange: (ids: string[]) => set(name, ids.join(', ')),
+    ...field(name),
+  });
   const numberField = (name: DraftKey<number | undefined>) => ({
     name,
     value: draft[name],
@@ -123,7 +126,7 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
       <Heading>Dealgate settings</Heading>
       <Text variant="microcopy" testId="settings-updated">
         {response.updatedAt
-          ? `Last saved ${formatWhen(response.updatedAt)} by user ${response.updatedBy ?? 'unknown'}.`
+          ? `Last saved ${formatWhen(response.updatedAt)} by ${response.updatedByPerson ? personLabel(response.updatedByPerson) : response.updatedBy === null ? 'unknown' : `user ${response.updatedBy}`}.`
           : "Not saved yet: these are the service's defaults."}
       </Text>
       {response.backfill && (
@@ -213,21 +216,10 @@ function SettingsForm({ response, onSave }: { response: SettingsResponse; onSave
         onChange={(v) => set('afterClose', v === 'flag' ? 'flag' : 'revert')}
         {...field('afterClose')}
       />
-      <Input
-        label="Reviewers (HubSpot user ids, comma-separated)"
-        testId="settings-reviewers"
-        {...textField('reviewers')}
-      />
-      <Input
-        label="Escalation reviewer (HubSpot user id, optional)"
-        testId="settings-escalation"
-        {...textField('escalationReviewer')}
-      />
-      <Input
-        label="Admins (HubSpot user ids, comma-separated)"
-        testId="settings-admins"
-        {...textField('admins')}
-      />
+      <PeopleLoadAlert load={people} testId="settings-people-error" />
+      <PeoplePicker label="Reviewers (the account's users who answer reviews)" testId="settings-reviewers" multiple {...peopleField('reviewers')} />
+      <PeoplePicker label="Escalation reviewer (optional)" testId="settings-escalation" multiple={false} {...peopleField('escalationReviewer')} />
+      <PeoplePicker label="Admins (who change these settings)" testId="settings-admins" multiple {...peopleField('admins')} />
       <Input
         label="May break the glass besides the admins (HubSpot user ids, comma-separated)"
         testId="settings-break-glass-users"

@@ -94,7 +94,8 @@ function numberList(text: string): number[] {
   return idList(text).map(Number);
 }
 
-function idList(text: string): string[] {
+/** The ids of a list field's text (comma, space or semicolon separated). */
+export function idList(text: string): string[] {
   return text
     .split(/[\s,;]+/)
     .map((s) => s.trim())

@@ -1,5 +1,5 @@
 import { createRenderer } from '@hubspot/ui-extensions/testing';
-import type { DashboardResponse, GateResponse } from '../contract/api';
+import { personLabel, type DashboardResponse, type GateResponse } from '../contract/api';
 import { GateView } from '../card/GateView';
 import { DashboardView } from '../home/DealDeskHome';
 import { treeToText } from './treeText';
@@ -17,7 +17,7 @@ export function renderCardAsText(gate: GateResponse, userId: string): string {
   const renderer = createRenderer('crm.record.tab');
   const noAction = () => undefined;
   renderer.render(<GateView gate={gate} inFlight={null} failure={null} onRequest={noAction} onWithdraw={noAction} onDecide={noAction} onUpdateDelivery={noAction} onGiveView={noAction} onBreakGlass={noAction} />);
-  const header = `Deal ${gate.dealId}${gate.deal.name ? ` "${gate.deal.name}"` : ''}, seen by user ${userId} (${gate.caller.roles.join(', ')})`;
+  const header = `Deal ${gate.dealId}${gate.deal.name ? ` "${gate.deal.name}"` : ''}, seen by ${personLabel(gate.caller.person)} (${gate.caller.roles.join(', ')})`;
   return `${header}\n${treeToText(renderer.getRootNode())}`;
 }
 

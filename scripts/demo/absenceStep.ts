@@ -44,7 +44,7 @@ export async function stepAbsenceDelegated(story: Story): Promise<void> {
   story.ledger.decisions.push({ outcome: 'no', at: world.clock.now() });
   await world.stack.settle();
   const note = world.notesOf(umbrella, 'covering for');
-  say.check(`HubSpot: the decision's note says "covering for user ${reviewer.userId}"`, note.length === 1 && (note[0]?.properties.hs_note_body ?? '').includes(`Decided by user ${escalation.userId}, covering for user ${reviewer.userId}`));
+  say.check(`HubSpot: the decision's note says "Decided by ${escalation.fullName}, covering for ${reviewer.fullName}"`, note.length === 1 && (note[0]?.properties.hs_note_body ?? '').includes(`Decided by ${escalation.fullName}, covering for ${reviewer.fullName}`));
   say.show('The note in HubSpot:', noteText(note[0]?.properties.hs_note_body));
 
   const back = await world.call<AbsencesResponse>('reviewer', 'DELETE', `/absences/${recorded.json.id}`);

@@ -14,19 +14,23 @@ import type { Narrator } from './narrator';
  * the query string), so every card shown is a real answer of the service.
  */
 
-/** The people of the story (HubSpot user ids) and their HubSpot owners, so tasks land on someone. */
+/**
+ * The people of the story (HubSpot user ids) and their HubSpot owners, so tasks land on someone.
+ * `fullName` is the name HubSpot's owners list gives them, which Dealgate shows (issue 15); `name`
+ * is how the narration introduces them.
+ */
 export const people = {
-  rep: { userId: '100', name: 'Riley (sales rep)', ownerId: '7100', email: 'riley.rep@example.com' },
-  reviewer: { userId: '200', name: 'Casey (engineering reviewer)', ownerId: '7200', email: 'casey.eng@example.com' },
-  escalation: { userId: '300', name: 'Morgan (VP engineering, escalations)', ownerId: '7300', email: 'morgan.vp@example.com' },
-  admin: { userId: '900', name: 'Jordan (deal desk admin)', ownerId: '7900', email: 'jordan.deskops@example.com' },
-  techLead: { userId: '400', name: 'Sam (tech lead)', ownerId: '7400', email: 'sam.lead@example.com' },
-  productManager: { userId: '500', name: 'Avery (product manager)', ownerId: '7500', email: 'avery.pm@example.com' },
-  marketing: { userId: '600', name: 'Quinn (product marketing)', ownerId: '7600', email: 'quinn.pmm@example.com' },
+  rep: { userId: '100', fullName: 'Riley Rivera', name: 'Riley Rivera (sales rep)', ownerId: '7100', email: 'riley.rivera@example.com' },
+  reviewer: { userId: '200', fullName: 'Casey Chen', name: 'Casey Chen (engineering reviewer)', ownerId: '7200', email: 'casey.chen@example.com' },
+  escalation: { userId: '300', fullName: 'Morgan Moss', name: 'Morgan Moss (VP engineering, escalations)', ownerId: '7300', email: 'morgan.moss@example.com' },
+  admin: { userId: '900', fullName: 'Jordan Diaz', name: 'Jordan Diaz (deal desk admin)', ownerId: '7900', email: 'jordan.diaz@example.com' },
+  techLead: { userId: '400', fullName: 'Sam Singh', name: 'Sam Singh (tech lead)', ownerId: '7400', email: 'sam.singh@example.com' },
+  productManager: { userId: '500', fullName: 'Avery Adams', name: 'Avery Adams (product manager)', ownerId: '7500', email: 'avery.adams@example.com' },
+  marketing: { userId: '600', fullName: 'Quinn Quigley', name: 'Quinn Quigley (product marketing)', ownerId: '7600', email: 'quinn.quigley@example.com' },
 } as const;
 export type Person = keyof typeof people;
 
-/** "Riley (sales rep) = user 100; ...": who is who, as the intro and the --keep help print it. */
+/** "Riley Rivera (sales rep) = user 100; ...": who is who, as the intro and the --keep help print it. */
 export function whoIsWho(): string {
   return Object.values(people)
     .map((p) => `${p.name} = user ${p.userId}`)
@@ -87,7 +91,10 @@ export async function startDemoWorld(narrator: Narrator): Promise<DemoWorld> {
       escalationReviewer: people.escalation.userId,
     },
     simulator: {
-      owners: Object.values(people).map((p) => ({ id: p.ownerId, userId: Number(p.userId), email: p.email, firstName: p.name.split(' ')[0] })),
+      owners: Object.values(people).map((p) => {
+        const [firstName, lastName] = p.fullName.split(' ');
+        return { id: p.ownerId, userId: Number(p.userId), email: p.email, firstName, lastName };
+      }),
     },
   });
   // What the first webhook of a new account would do: Dealgate's deal properties and the pipelines.

@@ -12,6 +12,7 @@ import { stepRevenueGoal } from './revenueGoalStep';
 import { stepTriad } from './triadStep';
 import { stepBreakGlassExpired, stepBreakGlassOpened } from './breakGlassStep';
 import { stepAbsenceDelegated } from './absenceStep';
+import { stepPeopleByName } from './peopleStep';
 
 /**
  * The story `npm run demo` tells, step by step, checking at each step what HubSpot (the
@@ -81,6 +82,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     await stepRevenueGoal(story, hooli.dealId);
     await stepTriad(story, GATE_STAGE);
     await stepAbsenceDelegated(story);
+    await stepPeopleByName(world, say, acme);
     await finaleDashboard(story);
     write(`\nEvery step behaved as told (${say.checksPassed} checks passed).\n`);
     return { ok: true, failure: null, world, checksPassed: say.checksPassed };
@@ -286,7 +288,7 @@ async function stepFiveOverdue(story: Story): Promise<void> {
     JSON.stringify(escalation.map((t) => t.properties.hs_task_subject)),
   );
   const overdue = world.notesOf(initech, 'is overdue');
-  say.check('HubSpot: a note says the review is overdue and escalated', overdue.length === 1 && (overdue[0]?.properties.hs_note_body ?? '').includes(`escalated to user ${people.escalation.userId}`));
+  say.check('HubSpot: a note says the review is overdue and escalated', overdue.length === 1 && (overdue[0]?.properties.hs_note_body ?? '').includes(`escalated to ${people.escalation.fullName}`));
   say.show('The note in HubSpot:', noteText(overdue[0]?.properties.hs_note_body));
   say.expectEqual('HubSpot: dealgate_status is "overdue"', world.propertyOf(initech, 'dealgate_status'), 'overdue');
   world.showCard('rep', gate);
@@ -404,7 +406,7 @@ async function finaleDashboard(story: Story): Promise<void> {
   );
   say.expectEqual('the queue: the overdue Initech review, nothing else', [dashboard.overdueCount, dashboard.queue.map((q) => q.status)], [1, ['overdue']]);
   const blocked = ledger.violations.filter(inQuarter).length;
-  say.expectEqual(`blocked moves this quarter: ${blocked} by user ${people.rep.userId}`, dashboard.violationsByUser, blocked === 0 ? [] : [{ userId: people.rep.userId, count: blocked }]);
+  say.expectEqual(`blocked moves this quarter: ${blocked} by ${people.rep.fullName}`, dashboard.violationsByUser.map(({ person, count }) => ({ userId: person.userId, name: person.name, count })), blocked === 0 ? [] : [{ userId: people.rep.userId, name: people.rep.fullName, count: blocked }]);
   say.expectEqual(
     "open commitments: Acme's post-sales import (planned), Acme (slipped), nothing overdue",
     [dashboard.deliveries.open.map((d) => d.status), dashboard.deliveries.overdueCount],

@@ -12,9 +12,9 @@ import { startSimulator, type Simulator } from './simulator';
  * HUBSPOT_CLIENT_ID, SIM_PORTAL_ID, SIM_APP_ID, HUBSPOT_ACCESS_TOKEN.
  */
 const DEMO_OWNERS = [
-  { email: 'riley.rep@example.com', firstName: 'Riley', lastName: 'Rep', userId: 1001 },
+  { email: 'riley.rivera@example.com', firstName: 'Riley', lastName: 'Rivera', userId: 1001 },
   { email: 'casey.cto@example.com', firstName: 'Casey', lastName: 'Chen', userId: 1002 },
-  { email: 'morgan.revops@example.com', firstName: 'Morgan', lastName: 'Ops', userId: 1003 },
+  { email: 'morgan.moss@example.com', firstName: 'Morgan', lastName: 'Moss', userId: 1003 },
 ];
 
 function seedDemoDeals(sim: Simulator): void {

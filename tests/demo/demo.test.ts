@@ -24,8 +24,9 @@ const STEP_HEADINGS = [
   'Step 10 — Capacity sales can see: customer work next to maintenance, what a request would leave, post-sales work on a won deal',
   "Step 11 — Engineering's revenue goal is reached when a deal it approved is won",
   'Step 12 — The Triad: every view heard, the product manager makes the call against a dissent (disagree and commit)',
-  'Step 13 — The reviewer is away: Morgan (VP engineering, escalations) covers, is asked, and decides for them',
-  'Step 14 — The deal desk dashboard',
+  'Step 13 — The reviewer is away: Morgan Moss (VP engineering, escalations) covers, is asked, and decides for them',
+  "Step 14 — People by name: notes and cards name people, and settings pick them from the account's users",
+  'Step 15 — The deal desk dashboard',
 ];
 
 function databasePathIn(output: string): string {

@@ -82,9 +82,11 @@ describe('the outbox and the inbox under HubSpot faults', () => {
       expect(stageOf(s, deal.id)).toBe('contractsent');
       expect(revertNotes(s, deal.id)).toHaveLength(1);
     }
-    // Dealgate's own moves back are recognised without reading the deals again.
+    // Dealgate's own moves back are recognised without reading the deals again. The owners list
+    // is read once, for the names in the notes (cached for every later batch).
     expect(s.sim.requests.countsByEndpoint()).toEqual({
       'POST /crm/v3/objects/deals/batch/read': 1,
+      'GET /crm/v3/owners': 1,
       [updates]: 1,
       [noteCreates]: 1,
     });

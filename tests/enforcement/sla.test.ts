@@ -13,7 +13,7 @@ const SECOND_REVIEWER = '201';
 const OWNERS = [
   { email: 'rev.one@example.com', userId: Number(REVIEWER), id: '7001' },
   { email: 'rev.two@example.com', userId: Number(SECOND_REVIEWER), id: '7002' },
-  { email: 'esc.alation@example.com', userId: Number(ESCALATION), id: '7003' },
+  { email: 'margaret.hamilton@example.com', firstName: 'Margaret', lastName: 'Hamilton', userId: Number(ESCALATION), id: '7003' },
 ];
 
 describe('SLA and escalation', () => {
@@ -67,7 +67,7 @@ describe('SLA and escalation', () => {
     const escalation = tasksOf(deal.id).filter((t) => t.hubspot_owner_id === '7003');
     expect(escalation).toEqual([expect.objectContaining({ hs_task_subject: expect.stringContaining(`Overdue technical review #${reviewId}`) })]);
     expect(overdueNotes(deal.id)).toHaveLength(1);
-    expect(overdueNotes(deal.id)[0]?.properties.hs_note_body).toContain(`escalated to user ${ESCALATION}`);
+    expect(overdueNotes(deal.id)[0]?.properties.hs_note_body).toContain('escalated to Margaret Hamilton.');
 
     // Many more passes, a day later, and a restart: nothing is sent twice.
     clock.advance(24 * HOUR_MS);

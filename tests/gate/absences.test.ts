@@ -1,3 +1,4 @@
+import { nameOf } from '../support/people';
 import type { AbsencesResponse, AbsenceView, ApiErrorBody, GateResponse } from '../../extensions/contract/api';
 import { startHarness, baseSettings, ADMIN, ESCALATION, REP, REVIEWER, SECOND_REVIEWER, START, type Harness } from './harness';
 
@@ -16,7 +17,7 @@ describe('card API: absences and delegates', () => {
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness();
-    for (const [userId, id] of Object.entries(OWNER_IDS)) h.sim.seedOwner({ email: `user${userId}@example.com`, userId: Number(userId), id });
+    // Reviewers 200 and 201 and the escalation reviewer 300 are owners of the test account already (tests/support/people.ts), with these owner ids.
   });
   afterEach(() => h.close());
 
@@ -110,7 +111,7 @@ describe('card API: absences and delegates', () => {
     expect(decided.json.covering).toEqual([]);
     await h.deliverOutbox();
     const notes = h.sim.notesForDeal(dealId).map((n) => n.properties.hs_note_body ?? '');
-    expect(notes.filter((b) => b.includes(`Decided by user ${ESCALATION}, covering for user ${REVIEWER}`))).toHaveLength(1);
+    expect(notes.filter((b) => b.includes(`Decided by ${nameOf(ESCALATION)}, covering for ${nameOf(REVIEWER)}`))).toHaveLength(1);
     const entry = (await h.store.audit.listForDeal(h.sim.portalId, dealId)).find((e) => e.action === 'review_decided');
     expect(entry).toMatchObject({ actor: ESCALATION, details: expect.objectContaining({ coveringFor: [REVIEWER] }) });
     expect(entry?.reason).toContain(`decided by user ${ESCALATION}, covering for user ${REVIEWER}`);

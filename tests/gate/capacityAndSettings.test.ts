@@ -70,6 +70,7 @@ describe('card API: settings', () => {
   });
 
   it('applies the saved SLA to the next request, and an admin can hand admin rights on and lose them', async () => {
+    h.sim.seedOwner({ userId: 901, email: 'frances.allen@example.com', firstName: 'Frances', lastName: 'Allen' });
     await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, slaHours: 24, admins: ['901'] });
     const dealId = h.seedDeal();
     const requested = await h.call(REP, 'POST', `/deals/${dealId}/reviews`, { summary: 'SSO', effortWeeks: 1 });

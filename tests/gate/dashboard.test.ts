@@ -113,9 +113,9 @@ describe('card API: GET /dashboard', () => {
     expect(d.capacity).toMatchObject({ quarter: '2026-Q4', allocationWeeks: 20, usedWeeks: 9, remainingWeeks: 11 });
     expect(d.capacity?.commitments.map((c) => c.reviewId)).toEqual([ids.yes24, ids.but10]);
     expect(d.violationsByUser).toEqual([
-      { userId: '100', count: 2 },
-      { userId: '101', count: 1 },
-      { userId: 'unknown', count: 1 },
+      { userId: '100', count: 2, person: { userId: '100', name: 'Grace Hopper', email: 'grace.hopper@example.com' } },
+      { userId: '101', count: 1, person: { userId: '101', name: 'Alan Turing', email: 'alan.turing@example.com' } },
+      { userId: 'unknown', count: 1, person: { userId: 'unknown', name: null, email: null } },
     ]);
 
     // The same figures for everyone; only an admin may enforce the deals found at install.

@@ -2,8 +2,10 @@ import type { ApiErrorBody, DashboardResponse, GateResponse } from '../../extens
 import { noteOverdueDeliveries } from '../../src/server/application/overdueDeliveries';
 import { ADMIN, baseSettings, ESCALATION, OTHER_REP, REP, REVIEWER, SECOND_REVIEWER, START, startHarness, type Harness } from './harness';
 
+import { nameOf } from '../support/people';
+
 const DAY = 24 * 60 * 60 * 1000;
-/** The deal's owner in HubSpot (owner id) and the user behind it: the rep. */
+/** The deal's owner in HubSpot (owner id) and the user behind it: the rep (tests/support/people.ts). */
 const DEAL_OWNER_ID = '7100';
 
 /**
@@ -17,9 +19,6 @@ describe('card API: deliveries', () => {
   let dealId: string;
   beforeEach(async () => {
     h = await startHarness();
-    for (const [id, userId] of [[DEAL_OWNER_ID, REP], ['7200', REVIEWER], ['7300', ESCALATION]] as const) {
-      h.sim.seedOwner({ id, userId: Number(userId), email: `user.${userId}@example.com` });
-    }
     dealId = h.seedDeal({ hubspot_owner_id: DEAL_OWNER_ID });
   });
   afterEach(() => h.close());
@@ -189,7 +188,7 @@ describe('card API: deliveries', () => {
     await h.deliverOutbox();
     const overdueNotes = notes().filter((n) => n.includes('is overdue'));
     expect(overdueNotes).toEqual([expect.stringContaining(`promised for 2026-11-30 and is not delivered`)]);
-    expect(overdueNotes[0]).toContain(`escalated to user ${ESCALATION}`);
+    expect(overdueNotes[0]).toContain(`Owner: ${nameOf(REVIEWER)}. It was escalated to ${nameOf(ESCALATION)}.`);
     expect(tasks().filter((t) => t.hubspot_owner_id === '7300')).toEqual([expect.objectContaining({ hs_task_subject: `Overdue delivery of technical review #${reviewId}: Acme renewal` })]);
     expect((await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json.review?.delivery).toMatchObject({ overdue: true, status: 'planned' });
 

@@ -14,6 +14,7 @@ import type { GateContext } from '../../src/server/application/context';
 import type { Config } from '../../src/server/config/config';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from '../../src/server/application/dealgateProperties';
+import { TEST_PEOPLE } from '../support/people';
 import { cardRequest, type CardRequest, type CardResponse } from '../support/cardClient';
 import { listen, tempDir, testConfig, TEST_CLIENT_SECRET } from '../support/env';
 
@@ -73,7 +74,8 @@ export interface Harness {
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const dir = tempDir('dealgate-gate-');
   const clock = new ManualClock(START);
-  const sim = await startSimulator({ now: () => clock.now() });
+  // The account's users have real names (tests/support/people.ts): notes and cards name them.
+  const sim = await startSimulator({ now: () => clock.now(), owners: [...TEST_PEOPLE] });
   const outer = express();
   const server = await listen(outer);
   // SQLite in the temp dir, or (DEALGATE_TEST_STORE=postgres) a PostgreSQL database of this harness's own.

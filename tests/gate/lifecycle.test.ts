@@ -90,7 +90,7 @@ describe('card API: the review lifecycle', () => {
     // Seen by a reviewer, the same deal offers the decision.
     const asReviewer = (await h.call(REVIEWER, 'GET', `/deals/${dealId}/gate`)).json;
     expect(asReviewer.permissions).toMatchObject({ canDecide: true, canWithdraw: false });
-    expect(asReviewer.caller).toEqual({ userId: REVIEWER, roles: ['rep', 'reviewer'] });
+    expect(asReviewer.caller).toEqual({ userId: REVIEWER, person: { userId: REVIEWER, name: 'Ada Lovelace', email: 'ada.lovelace@example.com' }, roles: ['rep', 'reviewer'] });
   });
 
   it('does not assign a task to a reviewer who requested the review themselves', async () => {

@@ -11,6 +11,7 @@ import { createHubSpotGateway } from '../../src/server/hubspot/gateway';
 import { silentLogger } from '../../src/server/shared/logger';
 import { waitUntil } from '../support/process';
 import { startStack, type Stack } from '../support/stack';
+import { TEST_PEOPLE } from '../support/people';
 import { ADMIN, REP, baseSettings, startHarness, type Harness } from './harness';
 
 /**
@@ -174,7 +175,7 @@ describe('card API: a replay is refused across a restart', () => {
 
   it('remembers the signatures it accepted when the service starts again on the same database', async () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 2, 9, 0, 0));
-    stack = await startStack({ clock, defaults: { admins: [ADMIN] } });
+    stack = await startStack({ clock, defaults: { admins: [ADMIN] }, simulator: { owners: [...TEST_PEOPLE] } });
     await stack.provision();
     const path = hubspotFetchPath({ path: '/api/v1/settings', userId: ADMIN, portalId: stack.sim.portalId });
     const raw = JSON.stringify({ ...baseSettings, valueThreshold: 100_000 });

@@ -89,7 +89,7 @@ describe('card API: signed requests and identity', () => {
       headers: { ...signed('GET', path, undefined), 'x-hubspot-user-id': REVIEWER, 'x-user-id': REVIEWER, 'x-portal-id': '1' },
     });
     const gate = (await result.json()) as GateResponse;
-    expect(gate.caller).toEqual({ userId: REP, roles: ['rep'] });
+    expect(gate.caller).toEqual({ userId: REP, person: { userId: REP, name: 'Grace Hopper', email: 'grace.hopper@example.com' }, roles: ['rep'] });
     expect(gate.portalId).toBe(h.sim.portalId);
 
     const claim = await h.call<ApiErrorBody>(REP, 'POST', `/deals/${dealId}/reviews`, { summary: 'SSO', effortWeeks: 2, userId: REVIEWER });

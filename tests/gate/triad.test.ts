@@ -28,8 +28,9 @@ describe('card API: the Triad', () => {
   let dealId: string;
   beforeEach(async () => {
     h = await startHarness();
-    for (const [id, userId] of [['7400', TECH_LEAD], ['7500', PM], ['7600', MARKETING], ['7300', ESCALATION]] as const) {
-      h.sim.seedOwner({ id, userId: Number(userId), email: `user.${userId}@example.com` });
+    // The Triad's people, by name (the escalation reviewer, 300, is one of the test people already).
+    for (const [id, userId, firstName, lastName] of [['7400', TECH_LEAD, 'Katherine', 'Johnson'], ['7500', PM, 'Frances', 'Allen'], ['7600', MARKETING, 'Radia', 'Perlman']] as const) {
+      h.sim.seedOwner({ id, userId: Number(userId), firstName, lastName, email: `${firstName.toLowerCase()}.${lastName.toLowerCase()}@example.com` });
     }
     dealId = h.seedDeal();
   });
@@ -174,7 +175,7 @@ describe('card API: the Triad', () => {
     await h.deliverOutbox();
     const escalation = h.sim.tasksForDeal(dealId).filter((t) => (t.properties.hs_task_subject ?? '').startsWith('Overdue'));
     expect(escalation.map((t) => t.properties.hubspot_owner_id)).toEqual(['7500']);
-    expect(notes().find((n) => n.includes('is overdue'))).toContain(`It was escalated to user ${PM}, who makes the Triad's call.`);
+    expect(notes().find((n) => n.includes('is overdue'))).toContain("It was escalated to Frances Allen, who makes the Triad's call.");
     // The SLA holds for the final call: the PM still decides, late.
     expect((await decide(PM, reviewId, { outcome: 'yes' })).status).toBe(200);
     await worker.stop();

@@ -411,6 +411,24 @@ describe('owners', () => {
     const filtered = await client.crm.owners.ownersApi.getPage(CTO.email);
     expect(filtered.results.map((o) => o.userId)).toEqual([CTO.userId]);
   });
+
+  it('reads one owner by owner id or by user id, and answers an unknown one 404 with HubSpot\'s error body', async () => {
+    const cto = sim.owners().find((o) => o.userId === CTO.userId);
+    expect(await client.crm.owners.ownersApi.getById(Number(cto?.id))).toMatchObject({ email: CTO.email, firstName: 'Casey', lastName: 'Chen' });
+    expect(await client.crm.owners.ownersApi.getById(CTO.userId, 'userId')).toMatchObject({ id: cto?.id });
+    const unknown = await failure(client.crm.owners.ownersApi.getById(99_999_999));
+    expect(unknown.code).toBe(404);
+    expect(unknown.body).toMatchObject({ status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Owner 99999999 not found' });
+    expect(unknown.body.correlationId).toEqual(expect.any(String));
+  });
+
+  it('gives a seeded user id its one owner: seeding it again renames that owner, as a rename in HubSpot does', async () => {
+    const before = sim.owners().find((o) => o.userId === REP.userId);
+    sim.seedOwner({ ...REP, firstName: 'Riley', lastName: 'Reyes' });
+    const { results } = await client.crm.owners.ownersApi.getPage();
+    expect(results.filter((o) => o.userId === REP.userId)).toEqual([expect.objectContaining({ id: before?.id, firstName: 'Riley', lastName: 'Reyes' })]);
+    sim.seedOwner(REP);
+  });
 });
 
 describe('OAuth', () => {

@@ -92,7 +92,7 @@ describe('the deal card, for a rep', () => {
     expect(says(renderer, DescriptionListItem, 'glance-required')).toContain('Yes');
     expect(renderer.findByTestId(Text, 'review-summary').text).toContain('needed by 2026-12-15');
     expect(says(renderer, TableRow, 'history-row-0')).toContain('Review requested');
-    expect(says(renderer, TableRow, 'history-row-0')).toContain('you (user 100)');
+    expect(says(renderer, TableRow, 'history-row-0')).toContain('you (Grace Hopper)');
     // The card cannot request twice, and says why.
     expect(renderer.maybeFindByTestId(LoadingButton, 'request-review')).toBeNull();
     expect(renderer.findByTestId(Text, 'request-denied').text).toContain('review #1 is already waiting for an answer');
@@ -152,14 +152,14 @@ describe('the deal card, for a rep', () => {
     expect(answer.props.title).toBe('Engineering said yes, with conditions the deal now carries');
     expect(renderer.findByTestId(Text, 'condition-extra-weeks').text).toBe('Delivery takes 2 weeks more than asked: promise the customer the later date.');
     expect(renderer.findByTestId(Text, 'condition-tradeoff').text).toBe('Tradeoff: no custom claims mapping');
-    expect(says(renderer, Alert, 'answer')).toContain('Only with the standard SAML flow (user 200, 2026-11-02 09:00 UTC)');
+    expect(says(renderer, Alert, 'answer')).toContain('Only with the standard SAML flow (Ada Lovelace, 2026-11-02 09:00 UTC)');
     // The approval covers the commitment as it stands; changing it means asking again.
     expect(renderer.findByTestId(Text, 'commitment-approved-note')).toBeDefined();
     expect(renderer.findByTestId(LoadingButton, 'request-review').text).toBe('Request review of the change');
     // Newest first: the delivery the yes-but promised (issue 14), then the answer.
     expect(says(renderer, TableRow, 'history-row-0')).toContain('Delivery promised');
     expect(says(renderer, TableRow, 'history-row-1')).toContain('Answered');
-    expect(says(renderer, TableRow, 'history-row-1')).toContain('user 200');
+    expect(says(renderer, TableRow, 'history-row-1')).toContain('Ada Lovelace');
   });
 
   it('shows a no with its reason and what to do next, and lets the rep renegotiate and ask again', async () => {
@@ -211,8 +211,8 @@ describe('the deal card, for a rep', () => {
     expect(statusOf(renderer)).toBe('Review required');
     const rows = [0, 1].map((i) => says(renderer, TableRow, `history-row-${i}`));
     expect(rows).toEqual([
-      expect.stringMatching(/Stage move reverted.*Dealgate.*moved back from Closed Won to Contract Sent \(moved there by user 100 without sign-off\)/),
-      expect.stringMatching(/Moved past the gate without sign-off.*you \(user 100\).*Contract Sent -> Closed Won/),
+      expect.stringMatching(/Stage move reverted.*Dealgate.*moved back from Closed Won to Contract Sent \(moved there by Grace Hopper without sign-off\)/),
+      expect.stringMatching(/Moved past the gate without sign-off.*you \(Grace Hopper\).*Contract Sent -> Closed Won/),
     ]);
     expect(renderer.maybeFindByTestId(TableRow, 'history-row-2')).toBeNull();
   });

@@ -40,7 +40,7 @@ describe('the deal card, for a reviewer', () => {
     const renderer = openCard(live, dealId, gate.fetcher);
     await renderer.waitFor(() => expect(statusOf(renderer)).toBe('Waiting for engineering'), WAIT);
     // A reviewer sees the commitment and the clock, and no request form (the review is waiting).
-    expect(says(renderer, Text, 'review-summary')).toContain('requested by user 100');
+    expect(says(renderer, Text, 'review-summary')).toContain('requested by Grace Hopper');
     expect(renderer.maybeFindByTestId(LoadingButton, 'withdraw')).toBeNull();
     answer(renderer, 'yes');
     fire(renderer.findByTestId(TextArea, 'decision-note'), 'onChange', 'Standard SAML, fits the roadmap');
@@ -51,7 +51,7 @@ describe('the deal card, for a reviewer', () => {
     gate.release();
     await renderer.waitFor(() => expect(statusOf(renderer)).toBe('Approved'), WAIT);
     expect(renderer.findByTestId(Alert, 'answer').props.title).toBe('Engineering said yes');
-    expect(says(renderer, Alert, 'answer')).toContain('Standard SAML, fits the roadmap (you (user 200)');
+    expect(says(renderer, Alert, 'answer')).toContain('Standard SAML, fits the roadmap (you (Ada Lovelace)');
     expect(renderer.maybeFindByTestId(LoadingButton, 'decide')).toBeNull();
     expect(renderer.mocks.actions.refreshObjectProperties.calls).toHaveLength(1);
     await live.stack.settle();
@@ -192,7 +192,7 @@ describe('the deal card, for an admin', () => {
     expect(renderer.maybeFindByTestId(LoadingButton, 'decide')).toBeNull();
     fire(renderer.findByTestId(LoadingButton, 'withdraw'), 'onClick');
     await renderer.waitFor(() => expect(statusOf(renderer)).toBe('Review required'), WAIT);
-    expect(says(renderer, TableRow, 'history-row-0')).toContain('you (user 900)');
+    expect(says(renderer, TableRow, 'history-row-0')).toContain('you (Barbara Liskov)');
     expect(renderer.mocks.actions.refreshObjectProperties.calls).toHaveLength(1);
   });
 });

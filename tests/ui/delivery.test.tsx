@@ -32,16 +32,16 @@ describe('the deal card: the delivery engineering owns', () => {
     const { dealId } = await approvedDeal();
     const renderer = await openLoadedCard(live, dealId, users.rep);
     expect(deliveryStatus(renderer)).toBe('Planned');
-    expect(says(renderer, Text, 'delivery-promise')).toBe('Owned by user 200; promised for 2026-11-30.');
+    expect(says(renderer, Text, 'delivery-promise')).toBe('Owned by Ada Lovelace; promised for 2026-11-30.');
     expect(renderer.maybeFindByTestId(LoadingButton, 'delivery-form-send')).toBeNull();
     expect(says(renderer, Text, 'delivery-update-denied')).toContain('a later date comes with a task for the deal owner to tell the customer');
-    expect(reads(renderer, TableRow, 'delivery-history-0')).toBe('2026-11-02 09:00 UTC | user 200 | Planned | 2026-11-30 |');
+    expect(reads(renderer, TableRow, 'delivery-history-0')).toBe('2026-11-02 09:00 UTC | Ada Lovelace | Planned | 2026-11-30 |');
   });
 
   it('lets the owner slip it (the reason required, as the service says), link the work item, then deliver it; HubSpot follows', async () => {
     const { dealId } = await approvedDeal();
     const renderer = await openLoadedCard(live, dealId, users.reviewer);
-    expect(says(renderer, Text, 'delivery-promise')).toBe('Owned by you (user 200); promised for 2026-11-30.');
+    expect(says(renderer, Text, 'delivery-promise')).toBe('Owned by you (Ada Lovelace); promised for 2026-11-30.');
     fire(renderer.findByTestId(DateInput, 'delivery-form-date'), 'onChange', { year: 2026, month: 11, date: 14 });
     send(renderer);
     await renderer.waitFor(() => expect(renderer.findByTestId(TextArea, 'delivery-form-reason').props.error).toBe(true), WAIT);
@@ -54,7 +54,7 @@ describe('the deal card: the delivery engineering owns', () => {
     fire(renderer.findByTestId(Input, 'delivery-form-link'), 'onChange', 'https://tracker.example.com/ENG-42');
     send(renderer);
     await renderer.waitFor(() => expect(deliveryStatus(renderer)).toBe('Slipped'), WAIT);
-    expect(says(renderer, Text, 'delivery-promise')).toBe('Owned by you (user 200); promised for 2026-12-14 (first promised for 2026-11-30).');
+    expect(says(renderer, Text, 'delivery-promise')).toBe('Owned by you (Ada Lovelace); promised for 2026-12-14 (first promised for 2026-11-30).');
     expect(says(renderer, Text, 'delivery-slip-reason')).toBe('Why it slipped: the IdP vendor changed its API');
     expect(renderer.findByTestId(Link, 'delivery-work-item').props.href).toEqual({ url: 'https://tracker.example.com/ENG-42', external: true });
     await live.stack.settle();
@@ -87,8 +87,8 @@ describe('the home page: commitments and on-time delivery', () => {
     expect(says(renderer, Text, 'deliveries-counts')).toBe('2 open, 1 overdue.');
     const rows = renderer.findAll(TableRow).filter((r) => /^delivery-\d+$/.test(String(r.props.testId ?? '')));
     expect(rows.map((r) => r.props.testId)).toEqual([`delivery-${early.reviewId}`, `delivery-${later.reviewId}`]);
-    expect(reads(renderer, TableRow, `delivery-${early.reviewId}`)).toBe('Globex | user 200 | [Overdue (Planned)] | 2026-11-09');
-    expect(reads(renderer, TableRow, `delivery-${later.reviewId}`)).toBe('Initech | user 200 | [Planned] | 2026-11-23');
+    expect(reads(renderer, TableRow, `delivery-${early.reviewId}`)).toBe('Globex | Ada Lovelace | [Overdue (Planned)] | 2026-11-09');
+    expect(reads(renderer, TableRow, `delivery-${later.reviewId}`)).toBe('Initech | Ada Lovelace | [Planned] | 2026-11-23');
     expect(reads(renderer, TableRow, 'on-time-2026-Q4')).toBe('2026-Q4 | 1 | 0 | 1 | 50% (1 of 2)');
   });
 });

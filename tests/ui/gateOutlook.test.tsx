@@ -108,7 +108,7 @@ describe('the home page lists what the gate did not move', () => {
     renderer.render(<DealDeskHome fetcher={live.fetcherFor(users.admin)} baseUrl={live.url} userId={users.admin} />);
     await renderer.waitFor(() => expect(renderer.findByTestId(Text, 'flag-counts').text).toContain('Won without sign-off: 0.'), WAIT);
     const changes = renderer.findAll(Text).filter((t) => String(t.props.testId ?? '').startsWith('home-change-'));
-    expect(changes.map((t) => t.text)).toEqual([expect.stringContaining('user 900 (left the gate as it was): a won deal without sign-off moved back -> flagged, stays won')]);
+    expect(changes.map((t) => t.text)).toEqual([expect.stringContaining('Barbara Liskov (left the gate as it was): a won deal without sign-off moved back -> flagged, stays won')]);
     // Nothing was found at install, so there is nothing to enforce.
     expect(renderer.findAll(LoadingButton).filter((b) => b.props.testId === 'enforce-backfill')).toEqual([]);
     expect(renderer.findAll(TableRow).filter((r) => String(r.props.testId ?? '').startsWith('flag-'))).toEqual([]);

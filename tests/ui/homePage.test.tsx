@@ -76,12 +76,12 @@ describe('the deal-desk home page', () => {
     // Overdue first, then by time left.
     const rows = renderer.findAll(TableRow).filter((r) => String(r.props.testId ?? '').startsWith('queue-'));
     expect(rows.map((r) => r.props.testId)).toEqual([`queue-${waitingLong.reviewId}`, `queue-${waitingShort.reviewId}`]);
-    expect(reads(renderer, TableRow, `queue-${waitingLong.reviewId}`)).toBe('Umbrella | 80,000 | HIPAA report (3 weeks) | user 100 | [Overdue by 2 h]');
+    expect(reads(renderer, TableRow, `queue-${waitingLong.reviewId}`)).toBe('Umbrella | 80,000 | HIPAA report (3 weeks) | Grace Hopper | [Overdue by 2 h]');
     expect(reads(renderer, TableRow, `queue-${waitingShort.reviewId}`)).toContain('Due in 1 d 23 h');
 
     // The yes consumed 3 of the quarter's 10 weeks.
     expect(renderer.findByTestId(ProgressBar, 'capacity-bar').props).toMatchObject({ value: 3, maxValue: 10 });
-    expect(reads(renderer, TableRow, `violation-${users.otherRep}`)).toBe('user 101 | 1');
+    expect(reads(renderer, TableRow, `violation-${users.otherRep}`)).toBe('Alan Turing | 1');
     expect(renderer.findByTestId(Text, 'home-as-of').text).toContain('2026-11-04 11:00 UTC');
   });
 

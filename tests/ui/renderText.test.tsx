@@ -24,7 +24,7 @@ describe('the card as plain text (for the demo)', () => {
 
     const rep = renderCardAsText(await gateFor(users.rep, dealId), users.rep);
     const repLines = rep.split('\n');
-    expect(repLines[0]).toBe(`Deal ${dealId} "Acme rollout", seen by user 100 (rep)`);
+    expect(repLines[0]).toBe(`Deal ${dealId} "Acme rollout", seen by Grace Hopper (rep)`);
     expect(repLines).toEqual(
       expect.arrayContaining([
         '== Engineering review ==',
@@ -39,11 +39,11 @@ describe('the card as plain text (for the demo)', () => {
         '== History ==',
       ]),
     );
-    expect(rep).toMatch(/2026-11-02 09:00 UTC \| Review requested \| you \(user 100\) \| no review needed -> waiting for an answer; review requested/);
+    expect(rep).toMatch(/2026-11-02 09:00 UTC \| Review requested \| you \(Grace Hopper\) \| no review needed -> waiting for an answer; review requested/);
     expect(rep).not.toContain('Answer *');
 
     const reviewer = renderCardAsText(await gateFor(users.reviewer, dealId), users.reviewer);
-    expect(reviewer.split('\n')[0]).toContain('seen by user 200 (rep, reviewer)');
+    expect(reviewer.split('\n')[0]).toContain('seen by Ada Lovelace (rep, reviewer)');
     expect(reviewer).toContain('Answer *: (choose)   [options: Yes / Yes, but / No]');
     expect(reviewer).toContain('< Send answer >');
     expect(reviewer).not.toContain('< Withdraw the request >');
@@ -57,7 +57,7 @@ describe('the card as plain text (for the demo)', () => {
     const text = renderCardAsText(await gateFor(users.rep, dealId), users.rep);
     expect(text).toContain('[Rejected]');
     expect(text).toContain('! danger: Engineering said no');
-    expect(text).toContain('  Reason: a quarter of work (user 200, 2026-11-02 09:00 UTC)');
+    expect(text).toContain('  Reason: a quarter of work (Ada Lovelace, 2026-11-02 09:00 UTC)');
     expect(text).toMatch(/What to do next: renegotiate with the customer/);
     expect(text).toContain('What did the customer ask engineering to build? *: SSO');
     expect(text).toContain('Effort (engineer-weeks) *: 3');
@@ -77,6 +77,6 @@ describe('the card as plain text (for the demo)', () => {
     const text = renderDashboardAsText(dashboard.json, users.reviewer);
     expect(text).toContain('== Deal desk, 2026-Q4 ==');
     expect(text).toContain('Waiting for an answer: 1');
-    expect(text).toContain('Acme | 80,000 | SSO (3 weeks) | user 100 | [Due in 2 d]');
+    expect(text).toContain('Acme | 80,000 | SSO (3 weeks) | Grace Hopper | [Due in 2 d]');
   });
 });

@@ -1,4 +1,4 @@
-import { Alert, Button, ErrorState, Input, LoadingButton, LoadingSpinner, NumberInput, Select, Text, Toggle } from '@hubspot/ui-extensions';
+import { Alert, Button, ErrorState, LoadingButton, LoadingSpinner, MultiSelect, NumberInput, Select, Text, Toggle } from '@hubspot/ui-extensions';
 import { createRenderer, type Renderer } from '@hubspot/ui-extensions/testing';
 import { SettingsPage } from '../../extensions/settings/SettingsPage';
 import type { GateResponse, SettingsResponse } from '../../extensions/contract/api';
@@ -24,8 +24,12 @@ function openSettings(userId: string, fetcher: ServiceFetcher = live.fetcherFor(
 async function openLoadedSettings(userId: string, fetcher?: ServiceFetcher): Promise<Renderer<'settings'>> {
   const renderer = openSettings(userId, fetcher);
   await renderer.waitFor(() => expect(renderer.findByTestId(NumberInput, 'settings-threshold')).toBeDefined(), WAIT);
+  // And the account's users, which the pickers offer by name (the rep is offered only once they are: no reviewer now).
+  await renderer.waitFor(() => expect(reviewerOptions(renderer)).toContain('Grace Hopper (grace.hopper@example.com)'), WAIT);
   return renderer;
 }
+
+const reviewerOptions = (renderer: Renderer<'settings'>) => renderer.findByTestId(MultiSelect, 'settings-reviewers').props.options.map((o) => o.label);
 
 const puts = () => live.calls.filter((c) => c.method === 'PUT');
 
@@ -34,8 +38,8 @@ describe('the settings page', () => {
     const renderer = openSettings(users.admin);
     expect(renderer.findByTestId(LoadingSpinner, 'settings-loading')).toBeDefined();
     await renderer.waitFor(() => expect(renderer.findByTestId(NumberInput, 'settings-threshold').props.value).toBe(50000), WAIT);
-    expect(renderer.findByTestId(Input, 'settings-reviewers').props.value).toBe('200, 201');
-    expect(renderer.findByTestId(Input, 'settings-admins').props.value).toBe('900');
+    expect(renderer.findByTestId(MultiSelect, 'settings-reviewers').props.value).toEqual(['200', '201']);
+    expect(renderer.findByTestId(MultiSelect, 'settings-admins').props.value).toEqual(['900']);
     expect(renderer.findByTestId(NumberInput, 'settings-sla-hours').props.value).toBe(48);
     expect(renderer.findByTestId(Toggle, 'settings-capacity-enabled').props.checked).toBe(false);
     const stage = renderer.findByTestId(Select, 'settings-gate-stage-default');
@@ -72,20 +76,16 @@ describe('the settings page', () => {
   it('refuses invalid values by field, with the API’s rules, and saves nothing', async () => {
     const renderer = await openLoadedSettings(users.admin);
     fire(renderer.findByTestId(NumberInput, 'settings-threshold'), 'onChange', -1);
-    fire(renderer.findByTestId(Input, 'settings-reviewers'), 'onChange', '200, bob');
-    fire(renderer.findByTestId(Input, 'settings-admins'), 'onChange', ' ');
-    fire(renderer.findByTestId(Input, 'settings-escalation'), 'onChange', 'ops-team');
+    fire(renderer.findByTestId(MultiSelect, 'settings-admins'), 'onChange', []);
     fire(renderer.findByTestId(NumberInput, 'settings-sla-hours'), 'onChange', 1.5);
     fire(renderer.findByTestId(Toggle, 'settings-capacity-enabled'), 'onChange', true);
     fire(renderer.findByTestId(NumberInput, 'settings-capacity-share'), 'onChange', 150);
     fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
 
-    const errorOf = (component: 'text' | 'number', testId: string) =>
-      component === 'text' ? renderer.findByTestId(Input, testId).props.validationMessage : renderer.findByTestId(NumberInput, testId).props.validationMessage;
+    const errorOf = (component: 'people' | 'number', testId: string) =>
+      component === 'people' ? renderer.findByTestId(MultiSelect, testId).props.validationMessage : renderer.findByTestId(NumberInput, testId).props.validationMessage;
     expect(errorOf('number', 'settings-threshold')).toBe('must be 0 or more');
-    expect(errorOf('text', 'settings-reviewers')).toBe('"bob" must be a HubSpot user id (digits only)');
-    expect(errorOf('text', 'settings-admins')).toBe('needs at least one admin, or nobody could change settings again');
-    expect(errorOf('text', 'settings-escalation')).toBe('must be a HubSpot user id (digits only)');
+    expect(errorOf('people', 'settings-admins')).toBe('needs at least one admin, or nobody could change settings again');
     expect(errorOf('number', 'settings-sla-hours')).toBe('must be whole hours');
     expect(errorOf('number', 'settings-capacity-weeks')).toBe('is required');
     expect(errorOf('number', 'settings-capacity-share')).toBe('must be at most 1 (100%)');
@@ -95,8 +95,8 @@ describe('the settings page', () => {
   it('saves valid settings, which the service then applies to deals', async () => {
     const renderer = await openLoadedSettings(users.admin);
     fire(renderer.findByTestId(NumberInput, 'settings-threshold'), 'onChange', 100000);
-    fire(renderer.findByTestId(Input, 'settings-reviewers'), 'onChange', '200 201 202');
-    fire(renderer.findByTestId(Input, 'settings-escalation'), 'onChange', '300');
+    fire(renderer.findByTestId(MultiSelect, 'settings-reviewers'), 'onChange', ['200', '201', '101']);
+    fire(renderer.findByTestId(Select, 'settings-escalation'), 'onChange', '300');
     fire(renderer.findByTestId(NumberInput, 'settings-sla-hours'), 'onChange', 24);
     fire(renderer.findByTestId(Select, 'settings-gate-stage-default'), 'onChange', 'decisionmakerboughtin');
     fire(renderer.findByTestId(Toggle, 'settings-capacity-enabled'), 'onChange', true);
@@ -105,7 +105,7 @@ describe('the settings page', () => {
     fire(renderer.findByTestId(NumberInput, 'settings-amount-tolerance'), 'onChange', 15);
     fire(renderer.findByTestId(Select, 'settings-after-close'), 'onChange', 'flag');
     fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
-    await renderer.waitFor(() => expect(renderer.findByTestId(Text, 'settings-updated').text).toBe('Last saved 2026-11-02 09:00 UTC by user 900.'), WAIT);
+    await renderer.waitFor(() => expect(renderer.findByTestId(Text, 'settings-updated').text).toBe('Last saved 2026-11-02 09:00 UTC by Barbara Liskov.'), WAIT);
     expect(puts()).toEqual([{ method: 'PUT', path: '/api/v1/settings', userId: users.admin, status: 200 }]);
     expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'success' });
 
@@ -113,7 +113,7 @@ describe('the settings page', () => {
     expect(saved.json.settings).toEqual({
       valueThreshold: 100000,
       slaHours: 24,
-      reviewers: ['200', '201', '202'],
+      reviewers: ['200', '201', '101'],
       admins: ['900'],
       escalationReviewer: '300',
       gateStageLabel: 'contract',
@@ -126,7 +126,7 @@ describe('the settings page', () => {
     });
     // The page lists the change it just saved, field by field.
     const changes = () => renderer.findAll(Text).filter((t) => String(t.props.testId ?? '').startsWith('settings-change-')).map((t) => t.text);
-    await renderer.waitFor(() => expect(changes()[0]).toContain('user 900 (relaxed and tightened the gate)'), WAIT);
+    await renderer.waitFor(() => expect(changes()[0]).toContain('Barbara Liskov (relaxed and tightened the gate)'), WAIT);
     // In the page's words, not the API's field names and stage ids.
     expect(changes()[0]).toContain('threshold 50,000 -> 100,000');
     expect(changes()[0]).toContain('gate stages by stage name -> Sales Pipeline: Decision Maker Bought-In');
@@ -178,7 +178,7 @@ describe('the settings page', () => {
     fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
     gate.release();
     await renderer.waitFor(() => expect(renderer.findByTestId(NumberInput, 'settings-sla-hours').props.value).toBe(12), WAIT);
-    await renderer.waitFor(() => expect(renderer.findByTestId(Text, 'settings-updated').text).toContain('by user 900'), WAIT);
+    await renderer.waitFor(() => expect(renderer.findByTestId(Text, 'settings-updated').text).toContain('by Barbara Liskov'), WAIT);
     expect(puts()).toHaveLength(1);
   });
 });

@@ -1,3 +1,4 @@
+import { labelOf } from '../application/people';
 import type { EnforceBackfillResponse } from '../../../extensions/contract/api';
 import { forbidden } from '../shared/errors';
 import { isAdmin } from '../domain/roles';
@@ -36,6 +37,7 @@ export async function enforceBackfill(ctx: GateStoreContext, caller: Caller): Pr
     })),
     now,
   );
+  const enforcer = await labelOf(store, portalId, userId);
   await store.transaction(async () =>
     await store.audit.append(portalId, {
       dealId: '',
@@ -44,7 +46,7 @@ export async function enforceBackfill(ctx: GateStoreContext, caller: Caller): Pr
       actor: userId,
       fromStatus: null,
       toStatus: null,
-      reason: `user ${userId} had the ${flags.length} deal${flags.length === 1 ? '' : 's'} found at install enforced (${settings.afterClose === 'flag' ? 'open stages moved back, won deals flagged' : 'moved back to before the gate'})`,
+      reason: `${enforcer} had the ${flags.length} deal${flags.length === 1 ? '' : 's'} found at install enforced (${settings.afterClose === 'flag' ? 'open stages moved back, won deals flagged' : 'moved back to before the gate'})`,
       details: { flags: flags.length, queued },
       at: now,
     }),

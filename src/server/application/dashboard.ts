@@ -10,6 +10,7 @@ import { listAbsences } from './absenceService';
 import { deliveriesSummary } from './deliveryView';
 import { buildSharedMetrics } from './sharedMetrics';
 import { breakGlassesForHome } from './breakGlassView';
+import { cachedPeople } from './people';
 
 /**
  * The deal-desk home page: both sides of the process in one view. Reps going through review
@@ -27,6 +28,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
   }
   const now = ctx.clock.now();
   const { quarter, start, end } = quarterBounds(now);
+  const people = await cachedPeople(store, portalId);
 
   const queue: QueueItem[] = (await store.reviews.queue(portalId)).map(({ review, dealName, amount }) => ({
     reviewId: review.id,
@@ -38,6 +40,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
     summary: review.summary,
     effortWeeks: review.effortWeeks,
     requestedBy: review.requestedBy,
+    requester: people.person(review.requestedBy),
     requestedAt: new Date(review.requestedAt).toISOString(),
     dueAt: new Date(review.dueAt).toISOString(),
     remainingMs: review.dueAt - now,
@@ -56,7 +59,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
     medianHoursToDecision: figures.medianMsToDecision === null ? null : Math.round((figures.medianMsToDecision / HOUR_MS) * 10) / 10,
     slaCompliance: slaTotal === 0 ? null : Math.round((figures.withinSla / slaTotal) * 1000) / 1000,
     capacity,
-    violationsByUser: await store.gateViolations.countByUser(portalId, start),
+    violationsByUser: (await store.gateViolations.countByUser(portalId, start)).map((v) => ({ ...v, person: people.person(v.userId) })),
     decisionsTotal: figures.total,
     overdueCount: figures.waitingPastDue,
     ...(await flagsAndRules(ctx, portalId, settings)),
@@ -73,6 +76,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
 async function flagsAndRules(ctx: GateStoreContext, portalId: number, settings: Settings) {
   const { store } = ctx;
   const changes = await store.settingsChanges.list(portalId, 20);
+  const people = await cachedPeople(store, portalId);
   const authors = new Map<number, string>();
   for (const change of changes) authors.set(change.id, change.changedBy);
   const flags: DealFlagView[] = [];
@@ -84,6 +88,7 @@ async function flagsAndRules(ctx: GateStoreContext, portalId: number, settings: 
     reason: flag.reason,
     settingsChangeId: flag.settingsChangeId,
     settingsChangedBy: flag.settingsChangeId === null ? null : authors.get(flag.settingsChangeId) ?? null,
+    settingsChangedByPerson: flag.settingsChangeId === null || !authors.has(flag.settingsChangeId) ? null : people.person(authors.get(flag.settingsChangeId) ?? ''),
     createdAt: new Date(flag.createdAt).toISOString(),
   });
   return {
@@ -92,6 +97,6 @@ async function flagsAndRules(ctx: GateStoreContext, portalId: number, settings: 
     ungatedPipelines: (await store.pipelines.list(portalId))
       .filter((p) => gateStageOf(p, settings) === null)
       .map((p) => ({ id: p.id, label: p.label })),
-    settingsChanges: changes.map(settingsChangeView),
+    settingsChanges: changes.map((change) => settingsChangeView(change, people)),
   };
 }

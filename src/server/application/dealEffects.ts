@@ -46,8 +46,13 @@ const outcomeWords: Record<Decision['outcome'], string> = {
   no: 'No: not feasible with the current architecture or roadmap',
 };
 
-/** `coveringFor`: the absent reviewers a delegate decided for (issue 15), said on the "Decided by" line. */
-export function decisionNote(review: Review, decision: Decision, coveringFor: readonly string[] = []): string {
+/** "A, B and C". */
+function namesList(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** `deciderName`: who decided, as people read them (PeopleBook.label); `coveringNames`: the absent reviewers a delegate decided for (issue 15). */
+export function decisionNote(review: Review, decision: Decision, deciderName: string, coveringNames: readonly string[] = []): string {
   const lines = [
     `<p><strong>Dealgate ${review.kind === 'post_sales' ? 'post-sales review' : 'technical review'} #${review.id}: ${escapeHtml(outcomeWords[decision.outcome])}</strong></p>`,
     `<p>${review.kind === 'post_sales' ? 'Post-sales work' : 'Commitment'}: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks)</p>`,
@@ -56,8 +61,8 @@ export function decisionNote(review: Review, decision: Decision, coveringFor: re
   if (conditions) lines.push(`<p>Conditions: ${escapeHtml(conditions)}</p>`);
   if (decision.note) lines.push(`<p>${decision.outcome === 'no' ? 'Reason' : 'Note'}: ${escapeHtml(decision.note)}</p>`);
   if (decision.deprioritizedReviewId !== null) lines.push(`<p>Deprioritized review #${decision.deprioritizedReviewId} to make room.</p>`);
-  const covering = coveringFor.length > 0 ? `, covering for ${escapeHtml(peopleLabel(coveringFor))},` : '';
-  lines.push(`<p>Decided by user ${escapeHtml(decision.decidedBy)}${covering} at ${new Date(decision.decidedAt).toISOString()}.</p>`);
+  const covering = coveringNames.length > 0 ? `, covering for ${escapeHtml(namesList(coveringNames))},` : '';
+  lines.push(`<p>Decided by ${escapeHtml(deciderName)}${covering} at ${new Date(decision.decidedAt).toISOString()}.</p>`);
   if (decision.outcome === 'no' && review.kind === 'pre_sales') lines.push('<p>The deal stays before the gate until the commitment is renegotiated (changed or removed).</p>');
   return lines.join('');
 }

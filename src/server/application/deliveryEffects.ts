@@ -55,11 +55,12 @@ function commitmentLine(review: Pick<Review, 'summary'>): string {
   return `<p>Commitment: ${escapeHtml(review.summary)}</p>`;
 }
 
-export function slipNote(review: Pick<Review, 'id' | 'summary'>, slip: { from: string; to: string; reason: string }, by: string): string {
+/** `byName`: who changed it, as people read them (PeopleBook.label). */
+export function slipNote(review: Pick<Review, 'id' | 'summary'>, slip: { from: string; to: string; reason: string }, byName: string): string {
   return (
     `<p><strong>Dealgate: the delivery of technical review #${review.id} slipped</strong> from ${slip.from} to ${slip.to}.</p>` +
     commitmentLine(review) +
-    `<p>Why: ${escapeHtml(slip.reason)}</p><p>Changed by user ${escapeHtml(by)}. The deal owner has a task to tell the customer.</p>`
+    `<p>Why: ${escapeHtml(slip.reason)}</p><p>Changed by ${escapeHtml(byName)}. The deal owner has a task to tell the customer.</p>`
   );
 }
 
@@ -73,32 +74,33 @@ export function slipTask(review: Pick<Review, 'id' | 'summary'>, dealName: strin
   };
 }
 
-export function deliveredNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'firstPromisedDate' | 'promisedDate'>, day: string, by: string): string {
+export function deliveredNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'firstPromisedDate' | 'promisedDate'>, day: string, byName: string): string {
   const onTime = day <= delivery.firstPromisedDate;
   return (
     `<p><strong>Dealgate: the commitment of technical review #${review.id} was delivered</strong> on ${day}, ` +
     `${onTime ? 'on time' : 'late'} (first promised for ${delivery.firstPromisedDate}${delivery.promisedDate !== delivery.firstPromisedDate ? `, last promised for ${delivery.promisedDate}` : ''}).</p>` +
     commitmentLine(review) +
-    `<p>Marked delivered by user ${escapeHtml(by)}.</p>`
+    `<p>Marked delivered by ${escapeHtml(byName)}.</p>`
   );
 }
 
-export function overdueDeliveryNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'promisedDate' | 'ownerUserId'>, escalationReviewer: string | null): string {
-  const who = escalationReviewer
-    ? `It was escalated to user ${escapeHtml(escalationReviewer)}.`
+/** `names.owner`, `names.escalation`: the delivery's owner and the escalation reviewer (null: none set), as people read them. */
+export function overdueDeliveryNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'promisedDate'>, names: { owner: string; escalation: string | null }): string {
+  const who = names.escalation !== null
+    ? `It was escalated to ${escapeHtml(names.escalation)}.`
     : "No escalation reviewer is set in Dealgate's settings, so nobody was assigned.";
   return (
     `<p><strong>Dealgate: the delivery of technical review #${review.id} is overdue</strong>: it was promised for ${delivery.promisedDate} and is not delivered.</p>` +
     commitmentLine(review) +
-    `<p>Owner: user ${escapeHtml(delivery.ownerUserId)}. ${who}</p>`
+    `<p>Owner: ${escapeHtml(names.owner)}. ${who}</p>`
   );
 }
 
-export function overdueDeliveryTask(review: Pick<Review, 'id' | 'summary'>, dealName: string | null, delivery: Pick<Delivery, 'promisedDate' | 'ownerUserId'>): { subject: string; body: string } {
+export function overdueDeliveryTask(review: Pick<Review, 'id' | 'summary'>, dealName: string | null, delivery: Pick<Delivery, 'promisedDate'>, ownerName: string): { subject: string; body: string } {
   return {
     subject: `Overdue delivery of technical review #${review.id}: ${dealName ?? 'a deal'}`,
     body:
-      `<p>This commitment was promised for ${delivery.promisedDate} and is not delivered. Its owner is user ${escapeHtml(delivery.ownerUserId)}: ` +
+      `<p>This commitment was promised for ${delivery.promisedDate} and is not delivered. Its owner is ${escapeHtml(ownerName)}: ` +
       `agree a new date (a slip, with its reason, on the Dealgate card) or get it delivered.</p>` +
       commitmentLine(review),
   };

@@ -1,3 +1,4 @@
+import { labelOf } from '../application/people';
 import type { DeliveryUpdateBody, GateResponse } from '../../../extensions/contract/api';
 import { consumedWeeks } from '../domain/capacityLedger';
 import { assertMayUpdateDelivery, dayOf, openDelivery, updateDelivery, type DeliveryConsequences } from '../domain/delivery';
@@ -49,7 +50,7 @@ export async function openDeliveryForApproval(store: Store, portalId: number, re
     actor: decision.decidedBy,
     fromStatus: null,
     toStatus: delivery.status,
-    reason: `promised for ${delivery.promisedDate}, owned by user ${delivery.ownerUserId}`,
+    reason: `promised for ${delivery.promisedDate}, owned by ${await labelOf(store, portalId, delivery.ownerUserId)}`,
     details: { promisedDate: delivery.promisedDate, ownerUserId: delivery.ownerUserId },
     at: decision.decidedAt,
   });
@@ -67,7 +68,8 @@ async function enqueueConsequences(
   portalId: number,
   context: { review: Review; after: DeliveryRecord; consequences: DeliveryConsequences; by: string; at: number; dealOwnerId: string | null; dealName: string | null },
 ): Promise<void> {
-  const { review, after, consequences, by, at } = context;
+  const { review, after, consequences, at } = context;
+  const by = await labelOf(store, portalId, context.by);
   const key = `delivery:${review.id}`;
   if (consequences.slipped) {
     const slip = consequences.slipped;

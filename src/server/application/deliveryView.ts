@@ -4,6 +4,7 @@ import { assertMayUpdateDelivery, dayOf, isOverdue } from '../domain/delivery';
 import { DealgateError } from '../shared/errors';
 import type { DeliveryRecord } from '../storage/deliveryStore';
 import type { Store } from '../storage/store';
+import { cachedPeople, type PeopleBook } from '../application/people';
 
 /** What the card and the home page show of deliveries, from Dealgate's own records. */
 
@@ -21,17 +22,18 @@ function updateDeniedFor(delivery: DeliveryRecord, userId: string, settings: Set
   }
 }
 
-export function deliveryView(delivery: DeliveryRecord, userId: string, settings: Settings, now: number): DeliveryView {
+export function deliveryView(delivery: DeliveryRecord, userId: string, settings: Settings, now: number, people: PeopleBook): DeliveryView {
   const updateDenied = updateDeniedFor(delivery, userId, settings);
   return {
     ownerUserId: delivery.ownerUserId,
+    owner: people.person(delivery.ownerUserId),
     status: delivery.status,
     promisedDate: delivery.promisedDate,
     firstPromisedDate: delivery.firstPromisedDate,
     workItemUrl: delivery.workItemUrl,
     deliveredAt: delivery.deliveredAt === null ? null : iso(delivery.deliveredAt),
     overdue: isOverdue(delivery, now),
-    history: delivery.history.map((c) => ({ ...c, at: iso(c.at) })),
+    history: delivery.history.map((c) => ({ ...c, at: iso(c.at), byPerson: people.person(c.by), owner: people.person(c.ownerUserId) })),
     canUpdate: updateDenied === null,
     updateDenied,
   };
@@ -40,7 +42,9 @@ export function deliveryView(delivery: DeliveryRecord, userId: string, settings:
 /** The delivery of a review, as `userId` sees it (null when its answer opened none). */
 export async function deliveryViewOf(store: Store, portalId: number, reviewId: number, userId: string, settings: Settings, now: number): Promise<DeliveryView | null> {
   const delivery = await store.deliveries.get(portalId, reviewId);
-  return delivery ? deliveryView(delivery, userId, settings, now) : null;
+  if (!delivery) return null;
+  const people = await cachedPeople(store, portalId, [delivery.ownerUserId, ...delivery.history.flatMap((c) => [c.by, c.ownerUserId])]);
+  return deliveryView(delivery, userId, settings, now, people);
 }
 
 export const OPEN_DELIVERIES_LISTED = 100;
@@ -57,12 +61,15 @@ function quarterBefore(now: number, quarters: number): string {
 export async function deliveriesSummary(store: Store, portalId: number, now: number): Promise<DeliveriesSummary> {
   const today = dayOf(now);
   const counts = await store.deliveries.countOpen(portalId, today);
+  const open = await store.deliveries.listOpen(portalId, OPEN_DELIVERIES_LISTED);
+  const people = await cachedPeople(store, portalId, open.map((d) => d.ownerUserId));
   return {
-    open: (await store.deliveries.listOpen(portalId, OPEN_DELIVERIES_LISTED)).map((d) => ({
+    open: open.map((d) => ({
       reviewId: d.reviewId,
       dealId: d.dealId,
       dealName: d.dealName,
       ownerUserId: d.ownerUserId,
+      owner: people.person(d.ownerUserId),
       status: d.status,
       promisedDate: d.promisedDate,
       workItemUrl: d.workItemUrl,

@@ -4,7 +4,7 @@ import type { InboxEvent } from '../storage/inboxStore';
 import { flagCause } from './dealEffects';
 import { enqueueEffect } from './effects';
 import type { EnforcementContext, ObservedDeal, StageMoveVerdict } from './enforcementGate';
-import { stageLabel } from './pipelineStages';
+import { actorName, stageLabel } from './pipelineStages';
 import { recordViolation, type Attribution } from './violationAttribution';
 import { flaggedNote } from './violationNote';
 
@@ -41,7 +41,7 @@ export async function flagWon(
   const previous = fresh.stageHistory.slice(Math.max(index, 0) + 1).find((h) => h.value !== stage)?.value ?? verdict.gateStage?.id ?? stage;
   const violationId = await recordViolation(ctx, event, fresh.id, who, previous, stage, 'flagged');
   await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'update_deal', payload: { properties: { dealgate_status: verdict.status } } } }, now);
-  const body = flaggedNote({ by: who.actor, stage: to, verdict, gateLabel: verdict.gateStage?.label ?? null, cause: who.cause, property: who.changedProperty });
+  const body = flaggedNote({ by: await actorName(ctx, portalId, who.actor), stage: to, verdict, gateLabel: verdict.gateStage?.label ?? null, cause: who.cause, property: who.changedProperty });
   await enqueueEffect(store.outbox, { portalId, dealId: fresh.id, effect: { kind: 'create_note', payload: { body } } , dedupeKey: `${key}:note` }, now);
   const subject = `Won without technical sign-off: ${observed.name ?? `deal ${fresh.id}`}`;
   const due = now + 24 * 60 * 60 * 1000;

@@ -22,6 +22,7 @@ import { ensurePipelines, loadDeal, refreshDeal } from './dealFacts';
 import { ownerUserIdOf } from './owners';
 import { buildGateResponse } from './gateView';
 import { openPostSalesReview } from './postSalesReview';
+import { cachedPeople, labelOf } from './people';
 import { openDeliveryForApproval } from './deliveryService';
 import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettlement';
 import { openReviewWithTasks, supersede } from './reviewOpening';
@@ -196,13 +197,15 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     const status = statusAfterDecision(snapshotNow, { ...decided.review, approvedAmount }, settings, now);
     // A post-sales decision leaves the gate's status and flags as the deal's commitment has them.
     if (review.kind === 'pre_sales') await projectStatus(store, portalId, review.dealId, status, decided.decision, now);
+    const named = await cachedPeople(store, portalId, [userId, ...covering]);
+    const decider = named.label(userId);
     if (review.kind === 'pre_sales' && (status === 'approved' || status === 'approved_with_conditions')) {
-      await resolveFlags(store, portalId, review.dealId, ['after_close', 'backfill', 'rules_tightened'], `review #${reviewId} approved by user ${userId}`, now);
+      await resolveFlags(store, portalId, review.dealId, ['after_close', 'backfill', 'rules_tightened'], `review #${reviewId} approved by ${decider}`, now);
     }
     const triadLines = await recordTriadCall(store, portalId, review, decided.decision, settings);
     await enqueueEffect(
       store.outbox,
-      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision, covering) + triadLines } }, dedupeKey: `review:${reviewId}:decision` },
+      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: decisionNote(review, decided.decision, decider, covering.map((id) => named.label(id))) + triadLines } }, dedupeKey: `review:${reviewId}:decision` },
       now,
     );
     await completeReviewTasks(store, portalId, review, now);

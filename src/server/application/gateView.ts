@@ -14,6 +14,7 @@ import { coversCommitment, isApproval, isOpenReview, type Review } from '../doma
 import { isAdmin, isDesignatedReviewer, rolesOf } from '../domain/roles';
 import { slaClock, statusAt } from '../domain/sla';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
+import type { Store } from '../storage/store';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
 import { deliveryViewOf } from './deliveryView';
 import { capacityPreviewOf } from './capacityPreview';
@@ -22,25 +23,27 @@ import { triadViewOf } from './triadView';
 import { decidingRoles, triadOf, TRIAD_ROLE_NAMES } from '../domain/triad';
 import { breakGlassCardOf } from './breakGlassView';
 import { absencesInForce, coveringView } from './delegation';
+import { cachedPeople, waitingOn, type PeopleBook } from './people';
 
 /** Everything the card shows about a deal, built from the store (synchronous). */
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function decisionView(decision: Decision): DecisionView {
+function decisionView(decision: Decision, people: PeopleBook): DecisionView {
   return {
     outcome: decision.outcome,
     note: decision.note,
     extraWeeks: decision.extraWeeks,
     tradeoff: decision.tradeoff,
     decidedBy: decision.decidedBy,
+    decider: people.person(decision.decidedBy),
     decidedAt: iso(decision.decidedAt),
     deprioritizedReviewId: decision.deprioritizedReviewId,
     quarter: decision.quarter,
   };
 }
 
-export function reviewView(review: Review, decision: Decision | undefined, facts: DealFacts, now: number, tolerance: number): ReviewView {
+export function reviewView(review: Review, decision: Decision | undefined, facts: DealFacts, now: number, settings: Settings, people: PeopleBook): ReviewView {
   return {
     id: review.id,
     dealId: review.dealId,
@@ -50,11 +53,13 @@ export function reviewView(review: Review, decision: Decision | undefined, facts
     effortWeeks: review.effortWeeks,
     neededBy: review.neededBy,
     requestedBy: review.requestedBy,
+    requester: people.person(review.requestedBy),
+    waitingOn: waitingOn(review, settings, people),
     requestedAt: iso(review.requestedAt),
     dueAt: iso(review.dueAt),
     escalatedAt: review.escalatedAt === null ? null : iso(review.escalatedAt),
-    decision: decision ? decisionView(decision) : null,
-    coversDeal: approvalCovers(review, facts, tolerance),
+    decision: decision ? decisionView(decision, people) : null,
+    coversDeal: approvalCovers(review, facts, settings.amountTolerance),
     approvedAmount: isApproval(review.status) || review.keepsBooking ? review.approvedAmount : null,
     deprioritized: review.deprioritizedAt === null ? null : { at: iso(review.deprioritizedAt), forReviewId: review.deprioritizedFor },
     // Read apart (deliveryViewOf): the card's gate answer adds it.
@@ -108,13 +113,10 @@ export async function buildGateResponse(
   const reviews = await store.reviews.listForDeal(portalId, snapshot.dealId);
   const latest = reviews[reviews.length - 1];
   const decision = latest ? await store.reviews.decisionFor(portalId, latest.id) : undefined;
-
-  // Stage ids are what HubSpot stores (numbers, in a custom pipeline): the card shows their labels.
-  const stageLabels = new Map<string, string>();
-  for (const p of [...(await store.pipelines.list(portalId)), ...(pipeline ? [pipeline] : [])]) for (const s of p.stages) stageLabels.set(s.id, s.label);
-  const labelOf = (stageId: string | null) => (stageId === null ? null : stageLabels.get(stageId) ?? null);
-
-  const history = await historyOf(ctx, portalId, snapshot.dealId, labelOf);
+  const audit = await store.audit.listForDeal(portalId, snapshot.dealId);
+  const violations = await store.gateViolations.listForDeal(portalId, snapshot.dealId);
+  const people = await cachedPeople(store, portalId, namedOnCard(userId, settings, latest, decision, audit, violations));
+  const history = await dealHistory(ctx, portalId, pipeline, audit, violations, people);
 
   let capacity: CapacityView | null = null;
   if (settings.capacity !== null) {
@@ -141,13 +143,13 @@ export async function buildGateResponse(
       asOf: iso(snapshot.refreshedAt),
     },
     gate,
-    review: latest ? { ...reviewView(latest, decision, snapshot, now, settings.amountTolerance), delivery: await deliveryViewOf(store, portalId, latest.id, userId, settings, now) } : null,
+    review: latest ? { ...reviewView(latest, decision, snapshot, now, settings, people), delivery: await deliveryViewOf(store, portalId, latest.id, userId, settings, now) } : null,
     history,
     sla: latest && isOpenReview(latest) ? slaClock(latest, now) : null,
     capacity,
     capacityPreview: capacityPreviewOf(capacity, snapshot, latest, settings.amountTolerance),
-    postSales: await postSalesViewOf(ctx, caller, snapshot, dealOwnerUserId, (r, d) => reviewView(r, d, snapshot, now, settings.amountTolerance)),
-    caller: { userId, roles: rolesOf(userId, settings) },
+    postSales: await postSalesViewOf(ctx, caller, snapshot, dealOwnerUserId, (r, d) => reviewView(r, d, snapshot, now, settings, people)),
+    caller: { userId, person: people.person(userId), roles: rolesOf(userId, settings) },
     permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),
     standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
     triad: await triadViewOf(store, portalId, latest, userId, settings),
@@ -156,16 +158,38 @@ export async function buildGateResponse(
   };
 }
 
-/** The deal's history on the card: Dealgate's audit entries and the moves past the gate it caught, oldest first. */
-async function historyOf(ctx: GateStoreContext, portalId: number, dealId: string, labelOf: (stageId: string | null) => string | null): Promise<HistoryEntry[]> {
-  const { store } = ctx;
+type AuditEntries = Awaited<ReturnType<Store['audit']['listForDeal']>>;
+type Violations = Awaited<ReturnType<Store['gateViolations']['listForDeal']>>;
+
+/** Everyone the card names (issue 15), so their names are read by key. */
+function namedOnCard(userId: string, settings: Settings, latest: Review | undefined, decision: Decision | undefined, audit: AuditEntries, violations: Violations): string[] {
   return [
-    ...(await store.audit.listForDeal(portalId, dealId)).map(
+    ...(latest ? [latest.requestedBy] : []),
+    ...(decision ? [decision.decidedBy] : []),
+    userId,
+    ...settings.reviewers,
+    ...(settings.escalationReviewer === null ? [] : [settings.escalationReviewer]),
+    ...audit.map((e) => e.actor),
+    ...violations.flatMap((v) => (v.movedByUserId === null ? [] : [v.movedByUserId])),
+  ];
+}
+
+/** The deal's history on the card: its transitions and the moves past the gate, oldest first, people by name. */
+async function dealHistory(ctx: GateStoreContext, portalId: number, pipeline: Pipeline | undefined, audit: AuditEntries, violations: Violations, people: PeopleBook): Promise<HistoryEntry[]> {
+  const { store } = ctx;
+  // Stage ids are what HubSpot stores (numbers, in a custom pipeline): the card shows their labels.
+  const stageLabels = new Map<string, string>();
+  for (const p of [...(await store.pipelines.list(portalId)), ...(pipeline ? [pipeline] : [])]) for (const s of p.stages) stageLabels.set(s.id, s.label);
+  const labelOf = (stageId: string | null) => (stageId === null ? null : stageLabels.get(stageId) ?? null);
+
+  return [
+    ...audit.map(
       (e): HistoryEntry & { order: number } => ({
         at: iso(e.at),
         kind: 'transition',
         action: e.action,
         actor: e.actor,
+        actorPerson: people.person(e.actor),
         fromStatus: e.fromStatus,
         toStatus: e.toStatus,
         reason: e.reason,
@@ -177,12 +201,13 @@ async function historyOf(ctx: GateStoreContext, portalId: number, dealId: string
         order: e.at,
       }),
     ),
-    ...(await store.gateViolations.listForDeal(portalId, dealId)).map(
+    ...violations.map(
       (v): HistoryEntry & { order: number } => ({
         at: iso(v.occurredAt),
         kind: 'violation',
         action: 'gate_skip_reverted',
         actor: v.movedByUserId ?? v.sourceId ?? v.sourceType ?? 'unknown',
+        actorPerson: people.person(v.movedByUserId ?? v.sourceId ?? v.sourceType ?? 'unknown'),
         fromStatus: null,
         toStatus: null,
         reason: `moved past the gate without sign-off${v.sourceType ? ` (${v.sourceType})` : ''}`,

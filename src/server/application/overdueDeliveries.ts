@@ -1,4 +1,5 @@
 import type { Clock } from '../shared/clock';
+import { cachedPeople } from './people';
 import type { AccountDefaults } from '../config/config';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import { dayOf, isOverdue } from '../domain/delivery';
@@ -40,9 +41,11 @@ async function noteOne(deps: OverdueDeliveriesDeps, portalId: number, reviewId: 
     const dealName = (await store.deals.get(portalId, delivery.dealId))?.name ?? null;
     // Once per promised date: a slip to a new date that is missed too is noted again.
     const key = `delivery:${reviewId}:overdue:${delivery.promisedDate}`;
-    await noteOnDeal(store, portalId, delivery.dealId, overdueDeliveryNote(review, delivery, escalationReviewer), `${key}:note`, now);
+    const people = await cachedPeople(store, portalId, [delivery.ownerUserId, ...(escalationReviewer === null ? [] : [escalationReviewer])]);
+    const names = { owner: people.label(delivery.ownerUserId), escalation: escalationReviewer === null ? null : people.label(escalationReviewer) };
+    await noteOnDeal(store, portalId, delivery.dealId, overdueDeliveryNote(review, delivery, names), `${key}:note`, now);
     if (escalationReviewer !== null) {
-      const task = overdueDeliveryTask(review, dealName, delivery);
+      const task = overdueDeliveryTask(review, dealName, delivery, names.owner);
       await taskOnDeal(store, portalId, delivery.dealId, { ...task, ownerUserId: escalationReviewer, ownerId: null, dueAt: now + TASK_DUE_MS }, `${key}:task`, now);
     }
     await store.audit.append(portalId, {

@@ -1,3 +1,5 @@
+import { labelOf } from './people';
+import { describeActor } from './dealEventSource';
 import type { Pipeline } from '../domain/gatePolicy';
 import type { EnforcementContext } from './enforcementGate';
 
@@ -16,4 +18,9 @@ export async function pipelineOfStage(ctx: Pick<EnforcementContext, 'store'>, po
 
 export async function stageLabel(ctx: Pick<EnforcementContext, 'store'>, portalId: number, pipelineId: string | null, stageId: string): Promise<string> {
   return (await pipelineOfStage(ctx, portalId, pipelineId, stageId))?.stages.find((s) => s.id === stageId)?.label ?? stageId;
+}
+
+/** Who acted, as people read them: a user by name (the cached people), `hubspot` as an automation. */
+export async function actorName(ctx: Pick<EnforcementContext, 'store'>, portalId: number, actor: string): Promise<string> {
+  return /^\d+$/.test(actor) ? await labelOf(ctx.store, portalId, actor) : describeActor(actor);
 }

@@ -12,6 +12,8 @@ import { effectiveSettings, type Caller, type GateContext, type GateStoreContext
 import { ensurePipelines } from './dealFacts';
 import { backfillProgressOf } from './sweepProgress';
 import { escapeHtml, flagCause, projectStatus, resolveFlags } from './dealEffects';
+import { cachedPeople, labelOf, type PeopleBook } from '../application/people';
+import { assertSettingsPeople, namedInSettings } from '../application/settingsPeople';
 
 /**
  * The account's settings as the settings page shows and saves them. Everyone on the account may
@@ -42,20 +44,24 @@ export function ungatedWarnings(pipelines: readonly Pipeline[], settings: Settin
     );
 }
 
-export function settingsChangeView(change: SettingsChange): SettingsChangeView {
-  return { id: change.id, changedBy: change.changedBy, changedAt: new Date(change.changedAt).toISOString(), fields: change.fields, effect: change.effect };
+export function settingsChangeView(change: SettingsChange, people: PeopleBook): SettingsChangeView {
+  return { id: change.id, changedBy: change.changedBy, changedByPerson: people.person(change.changedBy), changedAt: new Date(change.changedAt).toISOString(), fields: change.fields, effect: change.effect };
 }
 
 async function respond(ctx: GateStoreContext, caller: Caller): Promise<SettingsResponse> {
   const { settings, updatedAt, updatedBy } = await effectiveSettings(ctx, caller.portalId);
   const pipelines = await ctx.store.pipelines.list(caller.portalId);
+  const changes = await ctx.store.settingsChanges.list(caller.portalId, 20);
+  const people = await cachedPeople(ctx.store, caller.portalId, [...namedInSettings(settings), ...changes.map((c) => c.changedBy), ...(updatedBy === null ? [] : [updatedBy])]);
   return {
     settings,
     warnings: ungatedWarnings(pipelines, settings),
-    changes: (await ctx.store.settingsChanges.list(caller.portalId, 20)).map(settingsChangeView),
+    changes: changes.map((change) => settingsChangeView(change, people)),
     pipelines: pipelineViews(pipelines, settings),
     updatedAt: updatedAt === null ? null : new Date(updatedAt).toISOString(),
     updatedBy,
+    updatedByPerson: updatedBy === null ? null : people.person(updatedBy),
+    people: namedInSettings(settings).map((id) => people.person(id)),
     canEdit: isAdmin(caller.userId, settings),
     backfill: await backfillProgressOf(ctx.store, caller.portalId),
   };
@@ -89,11 +95,13 @@ const unique = (ids: readonly string[]) => [...new Set(ids)];
 export async function putSettings(ctx: GateContext, caller: Caller, body: unknown): Promise<SettingsResponse> {
   const { portalId, userId } = caller;
   const notAdmin = () => forbidden(`only admins change Dealgate's settings; user ${userId} is not one of this account's admins`);
-  if (!isAdmin(userId, (await effectiveSettings(ctx, portalId)).settings)) throw notAdmin();
+  const current = (await effectiveSettings(ctx, portalId)).settings;
+  if (!isAdmin(userId, current)) throw notAdmin();
   const parsed = validate(settingsBody, body);
   const triggerIssue = triggerSettingsIssue(parsed);
   if (triggerIssue) throw fieldError(triggerIssue.path, triggerIssue.message);
   const next: Settings = { ...parsed, reviewers: unique(parsed.reviewers), admins: unique(parsed.admins) };
+  await assertSettingsPeople(ctx, portalId, current, next);
   for (const [pipelineId, stageId] of Object.entries(next.gateStages)) {
     await ensurePipelines(ctx, portalId, pipelineId, stageId);
   }
@@ -184,6 +192,7 @@ async function reevaluateDeals(
 ): Promise<void> {
   const { store } = ctx;
   const { portalId, userId, before, next, changeId, now } = input;
+  const author = await labelOf(store, portalId, userId);
   for (const deal of await store.deals.list(portalId)) {
     const latest = await store.reviews.latestForDeal(portalId, deal.dealId);
     const was = gateStatusOf(deal, reviewRequirement(deal, before), latest, now, before.amountTolerance);
@@ -197,7 +206,7 @@ async function reevaluateDeals(
         actor: userId,
         fromStatus: was,
         toStatus: is,
-        reason: `settings change #${changeId} by user ${userId}${before.valueThreshold !== next.valueThreshold ? ` (the threshold changed from ${before.valueThreshold} to ${next.valueThreshold})` : ''}: ${requirement.reason}`,
+        reason: `settings change #${changeId} by ${author}${before.valueThreshold !== next.valueThreshold ? ` (the threshold changed from ${before.valueThreshold} to ${next.valueThreshold})` : ''}: ${requirement.reason}`,
         details: { amount: gateAmount(deal).amount, threshold: next.valueThreshold, previousThreshold: before.valueThreshold, settingsChangeId: changeId },
         at: now,
       });
@@ -222,13 +231,14 @@ export async function flagTightened(
 ): Promise<boolean> {
   const { store } = ctx;
   const { portalId, deal, changeId, userId, now } = input;
-  const reason = `past the gate${input.stage ? ` (${input.stage})` : ''} without sign-off since settings change #${changeId} by user ${userId} tightened the rule: ${input.reason}`;
+  const author = await labelOf(store, portalId, userId);
+  const reason = `past the gate${input.stage ? ` (${input.stage})` : ''} without sign-off since settings change #${changeId} by ${author} tightened the rule: ${input.reason}`;
   const key = `tightened:${changeId}:${deal.dealId}`;
   const flagId = await store.dealFlags.record({ portalId, dealId: deal.dealId, kind: 'rules_tightened', reason, settingsChangeId: changeId, dedupeKey: key }, now);
   if (flagId === undefined) return false;
   const body =
     `<p><strong>Dealgate: this deal now needs a technical review.</strong></p>` +
-    `<p>It passed the gate when the rules allowed it; settings change #${changeId} by user ${escapeHtml(userId)} tightened them: ${escapeHtml(input.reason)}.</p>` +
+    `<p>It passed the gate when the rules allowed it; settings change #${changeId} by ${escapeHtml(author)} tightened them: ${escapeHtml(input.reason)}.</p>` +
     `<p>It stays where it is. Request a technical review from the Dealgate card.</p>`;
   await enqueueEffect(store.outbox, { portalId, dealId: deal.dealId, effect: { kind: 'create_note', payload: { body } }, dedupeKey: `${key}:note` }, now);
   if (deal.ownerId !== null) {

@@ -12,6 +12,7 @@ import { effectiveSettings } from './context';
 import { escapeHtml, projectStatus } from './dealEffects';
 import { enqueueEffect, reviewCause } from './effects';
 import { absencesInForce, escalationCover } from './delegation';
+import { cachedPeople } from './people';
 
 /**
  * SLA escalation, the use case the SLA worker's loop runs (workers/slaWorker.ts): a review still
@@ -28,10 +29,11 @@ export interface SlaEscalationDeps {
   defaults: AccountDefaults;
 }
 
-function overdueNote(review: Review, targets: readonly string[], triadOn: boolean): string {
+/** `targetNames`: whom it was escalated to, as people read them. */
+function overdueNote(review: Review, targetNames: readonly string[], triadOn: boolean): string {
   const who =
-    targets.length > 0
-      ? `It was escalated to ${targets.map((t) => `user ${escapeHtml(t)}`).join(', ')}${triadOn ? ', who makes the Triad\'s call' : ''}.`
+    targetNames.length > 0
+      ? `It was escalated to ${targetNames.map((t) => escapeHtml(t)).join(', ')}${triadOn ? ', who makes the Triad\'s call' : ''}.`
       : triadOn
         ? 'The Triad names no decision maker who could take it, so nobody was assigned.'
         : 'No escalation reviewer is set in Dealgate\'s settings, so nobody was assigned.';
@@ -79,6 +81,7 @@ async function escalationTargetsOf(store: Store, portalId: number, review: Revie
 
 async function enqueueEscalationTasks(store: Store, portalId: number, review: Review, targets: readonly string[], triadOn: boolean, now: number): Promise<void> {
   const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? null;
+  const requester = (await cachedPeople(store, portalId, [review.requestedBy])).label(review.requestedBy);
   const key = `review:${review.id}:escalation`;
   for (const target of targets) {
     await enqueueEffect(
@@ -92,7 +95,7 @@ async function enqueueEscalationTasks(store: Store, portalId: number, review: Re
             subject: `Overdue technical review #${review.id}: ${dealName ?? `deal ${review.dealId}`}`,
             body:
               `<p>This technical review is past its SLA and was escalated to you. Answer it from the Dealgate card on the deal.</p>` +
-              `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by user ${escapeHtml(review.requestedBy)}.</p>`,
+              `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by ${escapeHtml(requester)}.</p>`,
             ownerUserId: target,
             dueAt: now + ESCALATION_ANSWER_MS,
           },
@@ -104,6 +107,11 @@ async function enqueueEscalationTasks(store: Store, portalId: number, review: Re
       now,
     );
   }
+}
+
+async function namesOf(store: Store, portalId: number, userIds: readonly string[]): Promise<string[]> {
+  const people = await cachedPeople(store, portalId, userIds);
+  return userIds.map((id) => people.label(id));
 }
 
 /** Escalates one review if it is still due for it; true when it did. */
@@ -119,7 +127,7 @@ export async function escalateReview(deps: SlaEscalationDeps, portalId: number, 
     await enqueueEscalationTasks(store, portalId, review, targets, triadOn, now);
     await enqueueEffect(
       store.outbox,
-      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, targets, triadOn) } }, dedupeKey: `review:${review.id}:escalation:note` },
+      { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: overdueNote(review, await namesOf(store, portalId, targets), triadOn) } }, dedupeKey: `review:${review.id}:escalation:note` },
       now,
     );
     // A post-sales review is not the deal's gate: dealgate_status stays the commitment's.

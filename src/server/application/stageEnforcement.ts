@@ -4,7 +4,7 @@ import { actorOf, appIdOf, enforcedBy, isOwnChange, isOwnEvent, isStageEvent, sw
 import { flagFound, flagWon } from './enforcementFlags';
 import { observedFrom, type ObservedDeal } from './dealFacts';
 import type { EnforcementContext } from './enforcementGate';
-import { stageLabel } from './pipelineStages';
+import { actorName, stageLabel } from './pipelineStages';
 import { revert } from './stageRevert';
 import { attribute } from './violationAttribution';
 
@@ -18,7 +18,7 @@ async function notePassage(ctx: EnforcementContext, event: InboxEvent, observed:
   if (!relaxed) return;
   const now = clock.now();
   const stage = await stageLabel(ctx, event.portalId, observed.pipeline, entry.value);
-  const reason = `passed to ${stage} under a rule relaxed by user ${relaxed.changedBy} (settings change #${relaxed.settingsChangeId}, ${new Date(relaxed.changedAt).toISOString()}); the rule before it required a review`;
+  const reason = `passed to ${stage} under a rule relaxed by ${await actorName(ctx, event.portalId, relaxed.changedBy)} (settings change #${relaxed.settingsChangeId}, ${new Date(relaxed.changedAt).toISOString()}); the rule before it required a review`;
   const id = await store.dealFlags.record(
     { portalId: event.portalId, dealId: observed.dealId, kind: 'relaxed_passage', reason, settingsChangeId: relaxed.settingsChangeId, dedupeKey: `relaxed:${observed.dealId}:${entry.value}:${entry.timestamp}` },
     now,
@@ -101,7 +101,7 @@ export async function enforce(ctx: EnforcementContext, event: InboxEvent, fresh:
   // Enforced: acted on now, or already (its passage reverted or flagged won before): the install flag is done either way.
   if (mode === 'enforce') {
     const by = enforcedBy(event);
-    await store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], `enforced by ${by === null ? 'an admin' : `user ${by}`}`, clock.now());
+    await store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], `enforced by ${by === null ? 'an admin' : await actorName(ctx, portalId, by)}`, clock.now());
   } else if (ownMoveWebhook) {
     await store.dealFlags.resolveForDeal(portalId, fresh.id, ['backfill'], 'the move was made after Dealgate was installed (its webhook arrived after the install sweep): enforced as a move', clock.now());
   }

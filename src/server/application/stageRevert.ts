@@ -1,10 +1,9 @@
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import type { HubSpotDeal, StageChange } from '../hubspot/gateway';
 import type { InboxEvent } from '../storage/inboxStore';
-import { describeActor } from './dealEventSource';
 import { enqueueEffect } from './effects';
 import type { EnforcementContext, ObservedDeal, StageMoveVerdict } from './enforcementGate';
-import { pipelineOfStage, stageLabel } from './pipelineStages';
+import { actorName, pipelineOfStage, stageLabel } from './pipelineStages';
 import { recordViolation, type Attribution } from './violationAttribution';
 import { stageMoveNote } from './violationNote';
 
@@ -72,17 +71,18 @@ export async function revert(
   const from = await stageLabel(ctx, portalId, fresh.pipeline, backTo);
   const to = await stageLabel(ctx, portalId, fresh.pipeline, movedTo);
   const change = who.cause === 'fact_change' ? { property: who.changedProperty } : who.cause === 'reconciliation' ? { found: 'reconciliation' as const } : undefined;
+  const movedBy = await actorName(ctx, portalId, who.actor);
   await enqueueEffect(
     store.outbox,
     {
       portalId,
       dealId: fresh.id,
-      effect: { kind: 'create_note', payload: { body: stageMoveNote({ movedBy: who.actor, from, to, verdict, gateLabel: verdict.gateStage?.label ?? null, change }) } },
+      effect: { kind: 'create_note', payload: { body: stageMoveNote({ movedBy, from, to, verdict, gateLabel: verdict.gateStage?.label ?? null, change }) } },
       dedupeKey: `${key}:note`,
     },
     now,
   );
-  const what = who.cause === 'fact_change' ? `${who.changedProperty ?? 'a fact'} changed by ${describeActor(who.actor)} while it sat in ${to}` : `moved there by ${describeActor(who.actor)}`;
+  const what = who.cause === 'fact_change' ? `${who.changedProperty ?? 'a fact'} changed by ${movedBy} while it sat in ${to}` : `moved there by ${movedBy}`;
   await store.audit.append(portalId, {
     dealId: fresh.id,
     reviewId: (await store.reviews.latestForDeal(portalId, fresh.id))?.id ?? null,

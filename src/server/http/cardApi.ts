@@ -18,6 +18,7 @@ import { openBreakGlass } from '../application/breakGlassService';
 import { rawBody, verifyHubSpotRequest } from './signedRequest';
 import { validate } from '../shared/validation';
 import { absenceRoutes } from './absenceRoutes';
+import { listPeople, refreshPeopleIfStale } from '../application/people';
 
 /**
  * The card API, called by the Dealgate card and pages through `hubspot.fetch`. Every route sits
@@ -71,6 +72,16 @@ export function cardApi(deps: CardApiDeps): Router {
     const { portalId } = callerOf(req);
     if (!(await deps.servesAccount(portalId))) throw notInstalled(portalId);
     next();
+  });
+  // Then the account's people, read again from HubSpot when the cached list is older than its
+  // interval, before any use case opens a transaction: every answer and note names people.
+  router.use(async (req, _res, next) => {
+    await refreshPeopleIfStale(ctx, callerOf(req).portalId);
+    next();
+  });
+
+  router.get('/people', async (req, res) => {
+    res.json(await listPeople(ctx, callerOf(req).portalId));
   });
 
   dealRoutes(router, ctx);

@@ -107,6 +107,9 @@ export interface HubSpotOwner {
   id: string;
   userId: string | null;
   email: string | null;
+  /** HubSpot leaves either name empty when the user never gave it. */
+  firstName: string | null;
+  lastName: string | null;
 }
 
 /** A filter of HubSpot's CRM search (https://developers.hubspot.com/docs/api/crm/search#filter-search-results). */
@@ -546,7 +549,9 @@ function accountCalls(scope: GatewayScope): Pick<HubSpotGateway, 'getPipelines' 
       do {
         if (after !== undefined) await paceNext?.();
         const page = await api.crm.owners.ownersApi.getPage(undefined, after, 500, false);
-        for (const o of page.results) owners.push({ id: o.id, userId: o.userId === undefined ? null : String(o.userId), email: o.email ?? null });
+        for (const o of page.results) {
+          owners.push({ id: o.id, userId: o.userId === undefined ? null : String(o.userId), email: o.email ?? null, firstName: o.firstName || null, lastName: o.lastName || null });
+        }
         after = page.paging?.next?.after;
       } while (after);
       return owners;

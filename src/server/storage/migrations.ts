@@ -637,6 +637,29 @@ CREATE TABLE triad_calls (
 `,
   },
   {
+    version: 23,
+    name: 'people: the account\'s HubSpot users and owners, cached for names',
+    // Issue 15: the account's people (HubSpot owners: user id, owner id, names, email) as last read
+    // from GET /crm/v3/owners, so notes, the card and the pickers show names. Shared by the
+    // instances on this database; `people_refreshes` says when an account's list was last read, so
+    // one refresh per interval serves them all (application/people.ts).
+    sql: `
+CREATE TABLE people (
+  portal_id   INTEGER NOT NULL,
+  user_id     TEXT    NOT NULL,
+  owner_id    TEXT,
+  first_name  TEXT,
+  last_name   TEXT,
+  email       TEXT,
+  PRIMARY KEY (portal_id, user_id)
+);
+CREATE TABLE people_refreshes (
+  portal_id     INTEGER PRIMARY KEY,
+  refreshed_at  INTEGER NOT NULL
+);
+`,
+  },
+  {
     version: 24,
     name: 'absences with a delegate, and the reminders and second-level escalations sent for reviews',
     // Issue 15. An absence routes a reviewer's requests and reminders to the delegate from

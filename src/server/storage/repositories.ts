@@ -23,6 +23,7 @@ import { triadRepository, type TriadRepository } from './triadStore';
 import { breakGlassRepository, type BreakGlassRepository } from './breakGlassStore';
 import { absenceRepository, type AbsenceRepository } from './absenceStore';
 import { reviewReminderRepository, type ReviewReminderRepository } from './reviewReminderStore';
+import { peopleRepository, type PeopleRepository } from './peopleStore';
 import { currentTransaction, runInTransactionScope } from './transactionScope';
 import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
@@ -53,6 +54,7 @@ class SessionRepositories implements TxStore {
   #breakGlasses?: BreakGlassRepository;
   #absences?: AbsenceRepository;
   #reviewReminders?: ReviewReminderRepository;
+  #people?: PeopleRepository;
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
@@ -132,6 +134,9 @@ class SessionRepositories implements TxStore {
   }
   get reviewReminders() {
     return (this.#reviewReminders ??= reviewReminderRepository(this.sql));
+  }
+  get people() {
+    return (this.#people ??= peopleRepository(this.sql));
   }
 }
 
@@ -236,6 +241,9 @@ class SqlStore implements Store {
   }
   get reviewReminders() {
     return this.here().reviewReminders;
+  }
+  get people() {
+    return this.here().people;
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {

@@ -29,6 +29,7 @@ import type { TriadRepository } from './triadStore';
 import type { BreakGlassRepository } from './breakGlassStore';
 import type { AbsenceRepository } from './absenceStore';
 import type { ReviewReminderRepository } from './reviewReminderStore';
+import type { PeopleRepository } from './peopleStore';
 
 export interface AccountRecord {
   portalId: number;
@@ -92,6 +93,8 @@ export interface TxStore {
   absences: AbsenceRepository;
   /** The reminders and second-level escalations sent for each review, once each (issue 15). */
   reviewReminders: ReviewReminderRepository;
+  /** The account's HubSpot people (owners: user id, names, email) as last read, for names (issue 15). */
+  people: PeopleRepository;
 }
 
 export interface Store extends TxStore {

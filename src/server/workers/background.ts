@@ -121,6 +121,7 @@ export function createBackground(deps: BackgroundDeps): Background {
     clock: deps.clock,
     logger: deps.logger,
     defaults: config.defaults,
+    people: { gateway, governor },
     onEffects: () => outbox.wake(),
     ...(options.slaIntervalMs !== undefined ? { intervalMs: options.slaIntervalMs } : {}),
   });

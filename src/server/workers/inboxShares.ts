@@ -1,3 +1,4 @@
+import { refreshPeopleIfStale } from '../application/people';
 import { classifyHubSpotError, type HubSpotDeal } from '../hubspot/gateway';
 import { JOURNAL_BATCHES_PER_SLICE, type InboxEvent, type NewInboxEvent } from '../storage/inboxStore';
 import { inboxEventsOf } from '../hubspot/webhookEvent';
@@ -99,6 +100,8 @@ export async function processAccount(ctx: InboxContext, portalId: number, events
   }
   const { fresh, unread } = await readDeals(ctx, portalId, toRead, (dealId) => byDeal.get(dealId) ?? []);
   const wasRead = new Set(toRead);
+  // The notes enforcement may write name people: their names are read when stale, before any transaction.
+  if (fresh.size > 0) await refreshPeopleIfStale(ctx, portalId, async () => void (await ctx.governor.acquire(portalId)));
 
   let refreshedPipelines = false;
   let settled = 0;

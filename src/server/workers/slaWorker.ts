@@ -1,3 +1,6 @@
+import { refreshPeopleIfStale } from '../application/people';
+import type { HubSpotGateway } from '../hubspot/gateway';
+import type { RateGovernor } from '../hubspot/rateGovernor';
 import { SLA_LEASE } from '../storage/workerLeaseStore';
 import type { Clock } from '../shared/clock';
 import type { AccountDefaults } from '../config/config';
@@ -30,6 +33,8 @@ export interface SlaWorkerDeps extends WorkerLeaseOptions {
   intervalMs?: number;
   /** Escalations wrote outbox rows: the outbox worker can start now. */
   onEffects?: () => void;
+  /** To read the account's people (names in the escalation notes) when stale, before an escalation's transaction, drawing a permit; without it the cached names serve. */
+  people?: { gateway: HubSpotGateway; governor: Pick<RateGovernor, 'acquire'> };
 }
 
 export interface SlaWorker extends WorkerLoop {
@@ -50,6 +55,8 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
     for (const due of await store.reviews.dueForEscalation(now)) {
       if (!(await lease.keep())) break;
       try {
+        const people = deps.people;
+        if (people) await refreshPeopleIfStale({ ...deps, gateway: people.gateway }, due.portalId, async () => void (await people.governor.acquire(due.portalId)));
         if (await escalateReview(deps, due.portalId, due.reviewId)) escalated += 1;
       } catch (error) {
         logger.error({ err: error, portalId: due.portalId, reviewId: due.reviewId }, 'escalating an overdue review failed; trying again next pass');

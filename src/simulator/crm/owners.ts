@@ -33,9 +33,26 @@ export class OwnerDirectory {
 
   constructor(private readonly now: () => number) {}
 
+  /**
+   * Adds an owner; seeding a user id that has one already replaces it (HubSpot has one owner per
+   * user), which is also how a test renames someone: same user id, new names.
+   */
   seed(input: OwnerSeed): Owner {
     const at = new Date(this.now()).toISOString();
     const userId = input.userId ?? this.nextUserId++;
+    const existing = this.owners.findIndex((o) => o.userId === userId);
+    if (existing >= 0) {
+      const before = this.owners[existing]!;
+      const renamed: Owner = { ...this.fresh(input, userId, at), id: input.id ?? before.id, createdAt: before.createdAt };
+      this.owners[existing] = renamed;
+      return renamed;
+    }
+    const owner = this.fresh(input, userId, at);
+    this.owners.push(owner);
+    return owner;
+  }
+
+  private fresh(input: OwnerSeed, userId: number, at: string): Owner {
     const [first, last] = input.email.split('@')[0]?.split('.') ?? [];
     const owner: Owner = {
       id: input.id ?? String(this.nextOwnerId++),
@@ -50,7 +67,6 @@ export class OwnerDirectory {
       createdAt: at,
       updatedAt: at,
     };
-    this.owners.push(owner);
     return owner;
   }
 

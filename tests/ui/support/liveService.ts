@@ -2,6 +2,7 @@ import { ManualClock } from '../../../src/server/shared/clock';
 import type { ServiceFetcher } from '../../../extensions/client/serviceClient';
 import { startStack, type Stack } from '../../support/stack';
 import { cardRequest } from '../../support/cardClient';
+import { TEST_PEOPLE } from '../../support/people';
 
 /** Who is who in these tests (HubSpot user ids, as the settings hold them). */
 export const users = {
@@ -62,6 +63,8 @@ export async function startLiveService(defaults: { reviewers?: string[]; admins?
       reviewers: defaults.reviewers ?? [users.reviewer, users.secondReviewer],
       admins: defaults.admins ?? [users.admin],
     },
+    // The account's users have real names (tests/support/people.ts): the views name them.
+    simulator: { owners: [...TEST_PEOPLE] },
   });
   await stack.provision();
   const calls: FetchCall[] = [];

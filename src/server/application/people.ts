@@ -1,0 +1,175 @@
+import { personLabel, type PeopleResponse, type Person, type Settings } from '../../../extensions/contract/api';
+import { isOpenReview, type Review } from '../domain/reviewLifecycle';
+import { DealgateError, invalidRequest } from '../shared/errors';
+import { classifyHubSpotError } from '../hubspot/gateway';
+import type { GateContext } from './context';
+import type { StoredPerson } from '../storage/peopleStore';
+import { HubSpotCallInTransactionError } from '../storage/transactionScope';
+import type { TxStore } from '../storage/store';
+import { withTimeout } from '../hubspot/callTimeout';
+
+/**
+ * The account's people, so that everything a person reads names people instead of HubSpot user
+ * ids (issue 15). They come from HubSpot's owners list (GET /crm/v3/owners, scope
+ * crm.objects.owners.read, which Dealgate holds already): every user who can own records, with
+ * user id, name and email. (The settings users API would need another scope, settings.users.read,
+ * and tells no more that Dealgate shows.) The list is kept in the database (`people`, migration
+ * 23), shared by every instance, and read again from HubSpot when older than PEOPLE_REFRESH_MS:
+ * a rename in HubSpot shows in Dealgate within that interval.
+ *
+ * HubSpot is only ever called outside a store transaction (the gateway refuses otherwise): the
+ * card API, the inbox worker (per account's batch) and the SLA worker (per escalation) refresh a
+ * stale list first, then open their transactions and read the cached list in them by key
+ * (`cachedPeople`, `labelOf`). The overdue-delivery round reads the cache only.
+ */
+export const PEOPLE_REFRESH_MS = 10 * 60_000;
+/** After a failed read, this instance leaves HubSpot's owners alone this long, so that every card request does not wait for HubSpot failing again. */
+export const PEOPLE_RETRY_AFTER_FAILURE_MS = 60_000;
+/** A refresh HubSpot does not answer in this long is given up on; the card goes on with the cached list. */
+export const PEOPLE_READ_TIMEOUT_MS = 5_000;
+
+// When each account's read last failed, per store (one per running instance): in memory, as it
+// only spares this instance's requests.
+const failedReadsByStore = new WeakMap<object, Map<number, number>>();
+function failedReads(store: object): Map<number, number> {
+  let failures = failedReadsByStore.get(store);
+  if (!failures) failedReadsByStore.set(store, (failures = new Map()));
+  return failures;
+}
+
+/** The account's people by user id; an id HubSpot knows nothing about is a Person with no name. */
+export class PeopleBook {
+  private readonly byUserId: Map<string, Person>;
+
+  constructor(
+    people: readonly StoredPerson[],
+    readonly refreshedAt: number | null,
+  ) {
+    this.byUserId = new Map(people.map((p) => [p.userId, toPerson(p)]));
+  }
+
+  has(userId: string): boolean {
+    return this.byUserId.has(userId);
+  }
+
+  person(userId: string): Person {
+    return this.byUserId.get(userId) ?? { userId, name: null, email: null };
+  }
+
+  /** The name, else the email, else `user <id>`. */
+  label(userId: string): string {
+    return personLabel(this.person(userId));
+  }
+
+  /** Everyone, by name (then user id). */
+  all(): Person[] {
+    return [...this.byUserId.values()].sort((a, b) => personLabel(a).localeCompare(personLabel(b)) || a.userId.localeCompare(b.userId));
+  }
+}
+
+function toPerson(p: StoredPerson): Person {
+  const name = [p.firstName, p.lastName].filter((part): part is string => part !== null && part.trim() !== '').join(' ');
+  return { userId: p.userId, name: name === '' ? null : name, email: p.email };
+}
+
+/**
+ * The cached list, from the database only (no HubSpot): usable inside a transaction. `only`: just
+ * these user ids, read by key (what a card or a note names), not the whole account.
+ */
+export async function cachedPeople(store: TxStore, portalId: number, only?: readonly string[]): Promise<PeopleBook> {
+  if (only !== undefined) return new PeopleBook(await store.people.find(portalId, only), null);
+  const [people, refreshedAt] = await Promise.all([store.people.list(portalId), store.people.refreshedAt(portalId)]);
+  return new PeopleBook(people, refreshedAt);
+}
+
+/** Reads the account's owners from HubSpot and replaces the cached list. Throws what HubSpot answered. */
+export async function refreshPeople(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock'>, portalId: number): Promise<void> {
+  const owners = await withTimeout(ctx.gateway.getOwners(portalId), PEOPLE_READ_TIMEOUT_MS);
+  const people: StoredPerson[] = owners.flatMap((o) =>
+    o.userId === null ? [] : [{ userId: o.userId, ownerId: o.id, firstName: o.firstName, lastName: o.lastName, email: o.email }],
+  );
+  const at = ctx.clock.now();
+  await ctx.store.transaction((tx) => tx.people.replace(portalId, people, at));
+}
+
+/**
+ * The account's people for a card request: refreshed from HubSpot first when the cached list is
+ * older than PEOPLE_REFRESH_MS (or there is none). When HubSpot does not answer, the cached list
+ * serves (names a little old, or ids where there is none yet): names never stop a card.
+ */
+export async function currentPeople(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number): Promise<PeopleBook> {
+  await refreshPeopleIfStale(ctx, portalId);
+  return cachedPeople(ctx.store, portalId);
+}
+
+/**
+ * Reads the account's people again when the cached list is older than PEOPLE_REFRESH_MS (or there
+ * is none); a failure is logged and the cached list stays. `beforeRead`: awaited before the read
+ * (the inbox worker draws a permit of the account's rate budget). Outside a transaction only.
+ */
+export async function refreshPeopleIfStale(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number, beforeRead?: () => Promise<void>): Promise<void> {
+  const refreshedAt = await ctx.store.people.refreshedAt(portalId);
+  const now = ctx.clock.now();
+  if (refreshedAt !== null && now - refreshedAt < PEOPLE_REFRESH_MS) return;
+  const failures = failedReads(ctx.store);
+  if (now - (failures.get(portalId) ?? -Infinity) < PEOPLE_RETRY_AFTER_FAILURE_MS) return;
+  try {
+    await beforeRead?.();
+    await refreshPeople(ctx, portalId);
+    failures.delete(portalId);
+  } catch (error) {
+    // Called inside a transaction is a bug to fix, not HubSpot being away.
+    if (error instanceof HubSpotCallInTransactionError) throw error;
+    failures.set(portalId, now);
+    const info = classifyHubSpotError(error);
+    ctx.logger.warn({ portalId, status: info.status, error: info.message }, 'could not read the account\'s owners for names; using the cached list');
+  }
+}
+
+/**
+ * Refuses (400, naming the field and the id) any id in `ids` that is not one of the account's
+ * users. A miss on a list read within the interval reads HubSpot once more (a user added a minute
+ * ago counts). HubSpot not answering is a 502, not a refusal: an id is never refused unchecked.
+ * Other settings (Triad roles, delegates) call it for their own fields.
+ */
+export async function assertUsersOfAccount(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number, ids: readonly string[], fieldName: string): Promise<void> {
+  if (ids.length === 0) return;
+  await refreshPeopleIfStale(ctx, portalId);
+  let book = await cachedPeople(ctx.store, portalId, ids);
+  if (ids.every((id) => book.has(id))) return;
+  await refreshOrUnavailable(ctx, portalId);
+  book = await cachedPeople(ctx.store, portalId, ids);
+  const strangers = [...new Set(ids.filter((id) => !book.has(id)))];
+  if (strangers.length === 0) return;
+  const what = `${strangers.map((id) => `user ${id}`).join(', ')} ${strangers.length === 1 ? 'is not a user' : 'are not users'} of this HubSpot account`;
+  throw invalidRequest(`${fieldName}: ${what}; pick people from the account's users`, { issues: [{ path: fieldName, message: what }], unknownUserIds: strangers });
+}
+
+async function refreshOrUnavailable(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock'>, portalId: number): Promise<void> {
+  try {
+    await refreshPeople(ctx, portalId);
+  } catch (error) {
+    if (error instanceof HubSpotCallInTransactionError) throw error;
+    const info = classifyHubSpotError(error);
+    throw new DealgateError('hubspot_unavailable', `could not check the people named against the account's HubSpot users: HubSpot did not answer the owners read${info.status ? ` (HTTP ${info.status})` : ''}: ${info.message}`);
+  }
+}
+
+/** Who an open review waits for: its possible deciders (the designated reviewers but its requester) and, once escalated, the escalation reviewer. */
+export function waitingOn(review: Review, settings: Settings, people: PeopleBook): Person[] {
+  if (!isOpenReview(review)) return [];
+  const ids = settings.reviewers.filter((id) => id !== review.requestedBy);
+  if (review.escalatedAt !== null && settings.escalationReviewer !== null && !ids.includes(settings.escalationReviewer)) ids.push(settings.escalationReviewer);
+  return ids.map((id) => people.person(id));
+}
+
+/** GET /people: the account's users, by name, for the pickers. Every user of the account may read it, as the settings. */
+export async function listPeople(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number): Promise<PeopleResponse> {
+  const book = await currentPeople(ctx, portalId);
+  return { people: book.all(), refreshedAt: book.refreshedAt === null ? null : new Date(book.refreshedAt).toISOString() };
+}
+
+/** How a note or a reason names one user id, from the cached list read by key (usable inside a transaction). */
+export async function labelOf(store: TxStore, portalId: number, userId: string): Promise<string> {
+  return (await cachedPeople(store, portalId, [userId])).label(userId);
+}
