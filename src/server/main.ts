@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
-import { ConfigError, loadConfig, redactDatabaseUrl } from './config/config';
-import { createLogger } from './shared/logger';
+import { ConfigError, loadConfig, redactDatabaseUrl, type Config } from './config/config';
+import { createLogger, type Logger } from './shared/logger';
 import { createService, type Service } from './service';
+import { systemClock } from './shared/clock';
+import { SqliteOwnedElsewhereError, takeSqliteOwnership, type SqliteOwnership } from './workers/sqliteOwnership';
 
 /** Wires the service from validated configuration (createService) and runs it until SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -28,6 +30,10 @@ async function main(): Promise<void> {
     logger.fatal({ err: { message: (error as Error).message, code: (error as { code?: unknown }).code }, ...database }, 'cannot open the database');
     process.exit(1);
   }
+  // SQLite serves one process: this one waits for another on the same file to stop (60 s at most), else it exits saying who owns it.
+  // Losing the database to another process (this one stalled past its lease) ends this one at once, as a crash would: its calls in
+  // flight are recorded as sent, and the new owner looks for them before it tries them again.
+  const ownership = config.databaseUrl === undefined ? await ownSqlite(service, config, logger, () => process.exit(1)) : undefined;
   const server: Server = service.app.listen(config.port, config.host, () => {
     logger.info(
       { instanceId: config.instanceId, host: config.host, port: config.port, opsRoutes: config.opsToken !== undefined ? 'token' : config.opsLoopback ? 'loopback' : 'closed', publicBaseUrl: config.publicBaseUrl, ...database, reconcileSeconds: config.reconcileSeconds },
@@ -56,6 +62,8 @@ async function main(): Promise<void> {
       service
         .stop()
         .catch((error: unknown) => logger.error({ err: error }, 'a worker did not stop cleanly'))
+        .then(() => ownership?.release())
+        .catch((error: unknown) => logger.error({ err: error }, 'giving the SQLite database up failed; the next process takes it over once this one has exited'))
         .then(() => service.close())
         .catch((error: unknown) => logger.error({ err: error }, 'the database did not close cleanly'))
         .finally(() => {
@@ -67,6 +75,19 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+}
+
+/** Takes the SQLite database for this process, or exits 1 naming the process that has it. */
+async function ownSqlite(service: Service, config: Config, logger: Logger, onLost: () => void): Promise<SqliteOwnership> {
+  const { instanceId, databasePath } = config;
+  try {
+    return await takeSqliteOwnership({ store: service.store, clock: systemClock, logger, instanceId, databasePath, waitMs: config.sqliteWaitSeconds * 1000, onLost });
+  } catch (error) {
+    if (!(error instanceof SqliteOwnedElsewhereError)) throw error;
+    logger.fatal({ owner: error.owner.holder, databasePath }, error.message);
+    await service.close();
+    process.exit(1);
+  }
 }
 
 void main();

@@ -47,6 +47,72 @@ describe('the service process', () => {
   }, SPAWNED_TEST_MS);
 });
 
+describe('two service processes on one SQLite database', () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.cleanup());
+
+  const start = async (databasePath: string, env: Record<string, string> = {}) => {
+    const port = await freePort();
+    const proc = startTs('src/server/main.ts', { HUBSPOT_CLIENT_SECRET: 'only-this', PORT: String(port), DATABASE_PATH: databasePath, ...env });
+    return { proc, healthy: async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok };
+  };
+
+  it('the second waits, then exits 1 naming the first and DATABASE_PATH; after a clean stop, or a SIGKILL, the next one starts', async () => {
+    const databasePath = join(dir.path, 'dealgate.db');
+    const first = await start(databasePath, { DEALGATE_INSTANCE_ID: 'web-1' });
+    await waitUntil(first.healthy, 20000, "the first process's /healthz");
+    const second = await start(databasePath, { DEALGATE_SQLITE_WAIT_SECONDS: '1' });
+    try {
+      expect(await second.proc.exited).toEqual({ code: 1, signal: null });
+      expect(second.proc.output()).toContain(`/${first.proc.child.pid}/web-1) uses the SQLite database at ${databasePath} (DATABASE_PATH) and did not stop`);
+      expect(await first.healthy()).toBe(true);
+
+      // A clean stop gives the database up: the next process takes it without waiting.
+      first.proc.child.kill('SIGTERM');
+      expect(await first.proc.exited).toEqual({ code: 0, signal: null });
+      const third = await start(databasePath, { DEALGATE_SQLITE_WAIT_SECONDS: '0' });
+      try {
+        await waitUntil(third.healthy, 20000, "the third process's /healthz");
+        // A process that dies holding it (SIGKILL) is taken over at once too: its pid no longer runs.
+        third.proc.child.kill('SIGKILL');
+        await third.proc.exited;
+        const fourth = await start(databasePath, { DEALGATE_SQLITE_WAIT_SECONDS: '0' });
+        try {
+          await waitUntil(fourth.healthy, 20000, "the fourth process's /healthz");
+          expect(fourth.proc.output()).toContain('no longer runs: taken over');
+        } finally {
+          fourth.proc.child.kill('SIGKILL');
+        }
+      } finally {
+        third.proc.child.kill('SIGKILL');
+      }
+    } finally {
+      first.proc.child.kill('SIGKILL');
+      second.proc.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('two started together on a new file: both migrate it safely, one serves, the other exits 1 naming it', async () => {
+    const databasePath = join(dir.path, 'fresh.db');
+    const [a, b] = [await start(databasePath, { DEALGATE_SQLITE_WAIT_SECONDS: '2' }), await start(databasePath, { DEALGATE_SQLITE_WAIT_SECONDS: '2' })];
+    try {
+      const exits = await Promise.race([a.proc.exited.then((exit) => ({ loser: a, winner: b, exit })), b.proc.exited.then((exit) => ({ loser: b, winner: a, exit }))]);
+      expect(exits.exit).toEqual({ code: 1, signal: null });
+      // It lost the database to the other process, not a race of the two migrations ("table ... already exists").
+      expect(exits.loser.proc.output()).toContain(`/${exits.winner.proc.child.pid}/`);
+      expect(exits.loser.proc.output()).toContain('(DATABASE_PATH) and did not stop');
+      expect(exits.loser.proc.output()).not.toContain('cannot open the database');
+      await waitUntil(exits.winner.healthy, 20000, "the winner's /healthz");
+    } finally {
+      a.proc.child.kill('SIGKILL');
+      b.proc.child.kill('SIGKILL');
+    }
+  }, 120_000);
+});
+
 describe('the service process against the simulator', () => {
   let dir: ReturnType<typeof tempDir>;
   let sim: Simulator;

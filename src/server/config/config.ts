@@ -153,6 +153,12 @@ const envSchema = z
     DEALGATE_INSTANCE_ID: optionalString.refine((value) => value === undefined || /^[A-Za-z0-9._:-]{1,64}$/.test(value), {
       message: 'must be 1 to 64 letters, digits, dots, dashes, underscores or colons (it names this instance in leases and logs); leave it unset for host-pid-random',
     }),
+    DEALGATE_SQLITE_WAIT_SECONDS: z.coerce
+      .number()
+      .int({ message: 'must be whole seconds' })
+      .min(0, { message: 'must be 0 or more' })
+      .max(3600, { message: 'must be at most 3600 (an hour)' })
+      .default(60),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -213,6 +219,11 @@ export interface Config {
    * host-pid-random, new at every start): the holder of its leases (deal claims, worker leases).
    */
   instanceId: string;
+  /**
+   * SQLite serves one process: how long a starting process waits for another one on the same
+   * DATABASE_PATH to stop before it exits (DEALGATE_SQLITE_WAIT_SECONDS, default 60).
+   */
+  sqliteWaitSeconds: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -269,6 +280,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     reconcileSeconds: e.DEALGATE_RECONCILE_SECONDS,
     instanceId: e.DEALGATE_INSTANCE_ID ?? defaultInstanceId(),
+    sqliteWaitSeconds: e.DEALGATE_SQLITE_WAIT_SECONDS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -56,25 +56,41 @@ export function checkWritable(db: Db, minFreeBytes = MIN_FREE_BYTES): WriteCheck
   return { ok: true };
 }
 
+/**
+ * Applies the migrations not applied yet, each in its own IMMEDIATE transaction that first takes
+ * the write lock and then checks again whether it is applied: two processes starting together on
+ * one file (the second then waits for the SQLite owner lease, workers/sqliteOwnership.ts) apply
+ * each migration once, the later one finding it done, instead of failing on "table already
+ * exists". While migrating, a lock held by the other process's migration is waited for up to a
+ * minute (a migration over a large database takes seconds), then the usual 5 s again.
+ */
 export function migrate(db: Db, migrations: Migration[]): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
   const applied = new Set(
     db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[],
   );
+  const isApplied = db.prepare<[number], number>('SELECT version FROM schema_migrations WHERE version = ?').pluck();
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   const newlyApplied: number[] = [];
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
-  for (const migration of sorted) {
-    if (applied.has(migration.version)) continue;
-    db.transaction(() => {
-      db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        migration.version,
-        migration.name,
-        Date.now(),
-      );
-    })();
-    newlyApplied.push(migration.version);
+  const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 60000');
+  try {
+    for (const migration of sorted) {
+      if (applied.has(migration.version)) continue;
+      const ran = db
+        .transaction(() => {
+          if (isApplied.get(migration.version) !== undefined) return false;
+          db.exec(migration.sql);
+          record.run(migration.version, migration.name, Date.now());
+          return true;
+        })
+        .immediate();
+      if (ran) newlyApplied.push(migration.version);
+    }
+  } finally {
+    db.pragma(`busy_timeout = ${busyTimeout}`);
   }
   return newlyApplied;
 }
