@@ -239,8 +239,8 @@ describe('card API: GET /dashboard', () => {
       customerCapacityPromised: { promisedWeeks: 9, customerWeeks: 20, share: 0.45 },
       violationsByRep: [
         { rep: null, count: 2 },
-        { rep: { ownerId: '7100' }, count: 1 },
-        { rep: { ownerId: '7200' }, count: 1 },
+        { rep: { ownerId: '7100', name: 'Grace Hopper' }, count: 1 },
+        { rep: { ownerId: '7200', name: 'Ada Lovelace' }, count: 1 },
       ],
     });
     // Weeks from the quarter's first day (Oct 1) up to now (Nov 2): five of them.

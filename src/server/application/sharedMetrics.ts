@@ -1,4 +1,4 @@
-import type { CapacityView, OnTimeQuarter, RevenueGoalView, SalesSide, Settings, SharedMetrics } from '../../../extensions/contract/api';
+import type { CapacityView, OnTimeQuarter, RepRef, RevenueGoalView, SalesSide, Settings, SharedMetrics } from '../../../extensions/contract/api';
 import { DEFAULT_MAINTENANCE_SHARE, splitCapacity } from '../domain/capacityShares';
 import { defaultMaintenanceShare } from '../../../extensions/contract/capacityShares';
 import { capacityByShare, decisionsPerWeek, medianHoursPerWeek, onTimePerQuarter, revenueAgainstGoal } from '../domain/dashboardSeries';
@@ -63,8 +63,26 @@ async function revenueView(ctx: GateStoreContext, portalId: number, quarter: str
   };
 }
 
+/** Owner id -> the name (or email) the account's cached people give it. */
+async function ownerNames(ctx: GateStoreContext, portalId: number): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  for (const p of await ctx.store.people.list(portalId)) {
+    if (p.ownerId === null) continue;
+    const name = [p.firstName, p.lastName].filter((part): part is string => part !== null && part.trim() !== '').join(' ');
+    const label = name !== '' ? name : p.email;
+    if (label) names.set(p.ownerId, label);
+  }
+  return names;
+}
+
+function repOf(ownerId: string, owners: ReadonlyMap<string, string>): RepRef {
+  const name = owners.get(ownerId);
+  return name === undefined ? { ownerId } : { ownerId, name };
+}
+
 async function salesSide(ctx: GateStoreContext, portalId: number, since: number, capacity: CapacityView | null): Promise<SalesSide> {
   const violations = await ctx.store.metrics.violationsByOwner(portalId, since);
+  const owners = violations.length === 0 ? new Map<string, string>() : await ownerNames(ctx, portalId);
   return {
     customerCapacityPromised:
       capacity === null
@@ -74,7 +92,7 @@ async function salesSide(ctx: GateStoreContext, portalId: number, since: number,
             customerWeeks: capacity.allocationWeeks,
             share: capacity.allocationWeeks > 0 ? Math.round((capacity.usedWeeks / capacity.allocationWeeks) * 1000) / 1000 : null,
           },
-    // Owner ids only: Dealgate's records do not hold owners' names (`name` is filled where they do).
-    violationsByRep: violations.map((v) => ({ rep: v.ownerId === null ? null : { ownerId: v.ownerId }, count: v.count })),
+    // The rep by name where the account's people (HubSpot's owners, cached) know the owner.
+    violationsByRep: violations.map((v) => ({ rep: v.ownerId === null ? null : repOf(v.ownerId, owners), count: v.count })),
   };
 }

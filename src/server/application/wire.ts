@@ -17,8 +17,12 @@ import type * as vocabulary from '../domain/vocabulary';
  * alone. Types only; nothing here runs.
  */
 
-/** true when A and B are assignable to each other. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/**
+ * true when A and B are the same type: assignable both ways is not enough (an optional field
+ * added on one side alone passes that), so this compares them as TypeScript's own identity check
+ * does, through two generic functions that are assignable only when A and B are identical.
+ */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 /** true when a value of A can be given where B is expected. */
 type Fits<A, B> = [A] extends [B] ? true : false;
 type Holds<T extends true> = T;
