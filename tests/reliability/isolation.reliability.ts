@@ -82,7 +82,7 @@ describe('isolation: two accounts in one Dealgate', () => {
         expect(dashboard.json.queue.map((q) => q.dealName)).not.toContain(other.sim.getDeal(SHARED_DEAL_ID)?.properties.dealname);
         expect(dashboard.json.queue.every((q) => !otherData.pendingReviews.includes(q.reviewId))).toBe(true);
         expect(dashboard.json.decisionsTotal).toBe(1);
-        expect(dashboard.json.violationsByUser).toEqual([{ userId: own.people.rep, count: ownData.violated.length }]);
+        expect(dashboard.json.violationsByUser).toEqual([{ userId: own.people.rep, count: ownData.violated.length, person: expect.objectContaining({ userId: own.people.rep }) }]);
       }
       for (const userId of everyone(other)) {
         const refused = await as(own, userId, 'GET', '/dashboard');
