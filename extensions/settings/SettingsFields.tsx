@@ -98,18 +98,19 @@ export function GateRuleFields({ form: { response, draft, set, field, textField,
 }
 
 /** Who reviews, who is escalated to, who administers, and who else may break the glass: chosen from the account's users. */
-export function PeopleFields({ form: { people, peopleField, textField } }: GroupProps) {
+export function PeopleFields({ form: { people, peopleField } }: GroupProps) {
   return (
     <>
       <PeopleLoadAlert load={people} testId="settings-people-error" />
       <PeoplePicker label="Reviewers (the account's users who answer reviews)" testId="settings-reviewers" multiple {...peopleField('reviewers')} />
       <PeoplePicker label="Escalation reviewer (optional)" testId="settings-escalation" multiple={false} {...peopleField('escalationReviewer')} />
       <PeoplePicker label="Admins (who change these settings)" testId="settings-admins" multiple {...peopleField('admins')} />
-      <Input
-        label="May break the glass besides the admins (HubSpot user ids, comma-separated)"
+      <PeoplePicker
+        label="May break the glass besides the admins"
         testId="settings-break-glass-users"
         description="They, and the admins, may let one deal pass the gate without review for at most 7 days, with a reason."
-        {...textField('breakGlassUsers')}
+        multiple
+        {...peopleField('breakGlassUsers')}
       />
     </>
   );

@@ -8,7 +8,7 @@ import { draftOf, errorsByFormField, idList, settingsFromDraft, type SettingsDra
 type DraftKey<T> = { [K in keyof SettingsDraft]: SettingsDraft[K] extends T ? K : never }[keyof SettingsDraft];
 
 /** The draft's fields that name people: the picker chooses their ids. */
-export type PeopleKey = 'reviewers' | 'admins' | 'escalationReviewer';
+export type PeopleKey = 'reviewers' | 'admins' | 'escalationReviewer' | 'breakGlassUsers';
 
 export interface SaveFailure {
   message: string;
