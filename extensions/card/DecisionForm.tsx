@@ -1,8 +1,9 @@
-import { useState } from 'react';
-import { Alert, Flex, LoadingButton, NumberInput, Select, Text, TextArea } from '@hubspot/ui-extensions';
-import { decisionBody, decisionOutcomes, type CapacityCommitment, type DecisionBody, type DecisionOutcome, type GateResponse } from '../contract/api';
-import { errorProps, validateWith } from '../client/fieldErrors';
-import { formatWeeks, outcomeLabel } from './gateWording';
+import { Flex, LoadingButton, NumberInput, Select, Text, TextArea } from '@hubspot/ui-extensions';
+import { decisionOutcomes, type CapacityCommitment, type DecisionBody, type GateResponse } from '../contract/api';
+import { errorProps } from '../client/fieldErrors';
+import { DeprioritizeFields } from './DeprioritizeFields';
+import { outcomeLabel } from './gateWording';
+import { useDecisionDraft } from './useDecisionDraft';
 
 /** What the service said when an approval did not fit the quarter (409, `details` of the conflict). */
 export interface CapacityConflict {
@@ -35,39 +36,10 @@ const outcomeOptions = decisionOutcomes.map((value) => ({ value, label: outcomeL
  * and asks which approved commitment to deprioritize.
  */
 export function DecisionForm({ gate, busy, submitting, serverErrors, capacityConflict, onSubmit }: DecisionFormProps) {
+  const draft = useDecisionDraft(gate, serverErrors, capacityConflict, onSubmit);
+  const { outcome, setOutcome, note, setNote, extraWeeks, setExtraWeeks, tradeoff, setTradeoff, shown } = draft;
   const review = gate.review;
-  const [outcome, setOutcome] = useState<DecisionOutcome | undefined>(undefined);
-  const [note, setNote] = useState('');
-  const [extraWeeks, setExtraWeeks] = useState<number | undefined>(undefined);
-  const [tradeoff, setTradeoff] = useState('');
-  const [deprioritize, setDeprioritize] = useState<number | undefined>(undefined);
-  const [errors, setErrors] = useState<Record<string, string>>({});
   if (!review) return null;
-  const shown = { ...serverErrors, ...errors };
-
-  const requested = review.effortWeeks + (outcome === 'yes_but' ? (extraWeeks ?? 0) : 0);
-  const capacity = gate.capacity;
-  const wouldExceed = outcome !== 'no' && capacity !== null && requested > capacity.remainingWeeks + 1e-9;
-  const candidates = (capacityConflict?.candidates ?? capacity?.commitments ?? []).filter((c) => c.reviewId !== review.id);
-  // The service lists the quarter's largest commitments (those that can make room) and counts the rest.
-  const moreCandidates = capacityConflict ? capacityConflict.moreCommitments : (capacity?.moreCommitments ?? 0);
-  const askDeprioritize = outcome !== undefined && outcome !== 'no' && (wouldExceed || capacityConflict !== null);
-
-  const submit = () => {
-    const input: Record<string, unknown> = { outcome, note };
-    if (outcome === 'yes_but') {
-      if (extraWeeks !== undefined) input.extraWeeks = extraWeeks;
-      if (tradeoff.trim() !== '') input.tradeoff = tradeoff;
-    }
-    if (askDeprioritize && deprioritize !== undefined) input.deprioritizeReviewId = deprioritize;
-    const result = validateWith(decisionBody, input);
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setErrors({});
-    onSubmit(review.id, result.value);
-  };
 
   return (
     <Flex direction="column" gap="sm" testId="decision-form">
@@ -113,34 +85,8 @@ export function DecisionForm({ gate, busy, submitting, serverErrors, capacityCon
         {...errorProps(shown, 'note')}
         onChange={(value) => setNote(value)}
       />
-      {askDeprioritize && capacity && (
-        <Alert title={`This would exceed the ${capacity.quarter} allocation`} variant="warning" testId="capacity-warning">
-          {capacityConflict
-            ? capacityConflict.message
-            : `Approving ${formatWeeks(requested)} needs more than the ${formatWeeks(capacity.remainingWeeks)} left of ${formatWeeks(
-                capacity.allocationWeeks,
-              )} (${formatWeeks(capacity.usedWeeks)} already committed). Choose an approved commitment to deprioritize, or answer no.`}
-        </Alert>
-      )}
-      {askDeprioritize && (
-        <Select
-          label="Which approved commitment should make room?"
-          name="deprioritizeReviewId"
-          testId="decision-deprioritize"
-          value={deprioritize}
-          options={candidates.map((c) => ({ value: c.reviewId, label: `#${c.reviewId} ${c.dealName ?? `deal ${c.dealId}`}: ${c.summary} (${formatWeeks(c.weeks)})` }))}
-          {...errorProps(shown, 'deprioritizeReviewId')}
-          onChange={(value) => setDeprioritize(typeof value === 'number' ? value : Number(value))}
-        />
-      )}
-      {askDeprioritize && moreCandidates > 0 && (
-        <Text variant="microcopy" testId="decision-deprioritize-more">
-          {`The ${candidates.length} largest approved ${candidates.length === 1 ? 'commitment' : 'commitments'} of ${
-            capacityConflict?.quarter ?? capacity?.quarter ?? 'the quarter'
-          }, and ${moreCandidates.toLocaleString('en-US')} more, none larger.`}
-        </Text>
-      )}
-      <LoadingButton variant="primary" testId="decide" loading={submitting} disabled={busy} onClick={submit}>
+      <DeprioritizeFields draft={draft} />
+      <LoadingButton variant="primary" testId="decide" loading={submitting} disabled={busy} onClick={draft.submit}>
         Send answer
       </LoadingButton>
     </Flex>

@@ -1,15 +1,14 @@
-import { Alert, Divider, EmptyState, Flex, Heading, LoadingButton, Text } from '@hubspot/ui-extensions';
+import { Divider, Flex, Heading, Text } from '@hubspot/ui-extensions';
 import type { DecisionBody, DeliveryUpdateBody, GateResponse, PerspectiveBody, RequestReviewBody, BreakGlassBody } from '../contract/api';
 import { AnswerSection } from './AnswerSection';
 import { BreakGlassSection } from './BreakGlassSection';
 import { CapacitySection } from './CapacitySection';
-import { CommitmentForm } from './CommitmentForm';
 import { CoveringSection } from './CoveringSection';
-import { DecisionForm, type CapacityConflict } from './DecisionForm';
+import type { CapacityConflict } from './DecisionForm';
 import { DeliverySection } from './DeliverySection';
 import { GlanceSection } from './GlanceSection';
 import { HistorySection } from './HistorySection';
-import { CapacityPreviewSection } from './CapacityPreviewSection';
+import { failureOf, GateIntro, RequestActions, ReviewActions } from './GateActions';
 import { PostSalesSection } from './PostSalesSection';
 import { TriadSection } from './TriadSection';
 
@@ -43,29 +42,16 @@ export interface GateViewProps {
 }
 
 /** Everything the card shows for a loaded deal, for whoever is looking (rep, reviewer, admin). */
-export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDecide, onUpdateDelivery, onGiveView, onBreakGlass }: GateViewProps) {
+export function GateView(props: GateViewProps) {
+  const { gate, inFlight, failure, onRequest, onWithdraw, onDecide, onUpdateDelivery, onGiveView, onBreakGlass } = props;
   const { permissions, review, caller } = gate;
   const busy = inFlight !== null;
-  const isReviewer = caller.roles.includes('reviewer') || caller.roles.includes('escalation_reviewer');
-  const nothingYet = !gate.deal.commitment && review === null && gate.history.length === 0;
-  const failed = (action: CardAction) => (failure?.action === action ? failure : null);
+  const failed = (action: CardAction) => failureOf(failure, action);
 
   return (
     <Flex direction="column" gap="md">
       <GlanceSection gate={gate} />
-      {nothingYet && (
-        <EmptyState title="No feature commitment on this deal" layout="horizontal" imageName="deals" testId="card-empty">
-          <Text>
-            If the customer asked for something engineering must build, declare it below: deals with a commitment at or above the threshold
-            need engineering's sign-off before they pass the gate.
-          </Text>
-        </EmptyState>
-      )}
-      {failure && (
-        <Alert title={failure.status === 403 ? 'You are not allowed to do that' : 'Dealgate did not accept that'} variant="error" testId="action-error">
-          {failure.message}
-        </Alert>
-      )}
+      <GateIntro gate={gate} failure={failure} />
       <AnswerSection gate={gate} />
       <BreakGlassSection
         breakGlass={gate.breakGlass}
@@ -98,51 +84,8 @@ export function GateView({ gate, inFlight, failure, onRequest, onWithdraw, onDec
           onUpdate={onUpdateDelivery}
         />
       )}
-
-      {permissions.canWithdraw && review && (
-        <LoadingButton
-          variant="secondary"
-          testId="withdraw"
-          loading={inFlight === 'withdraw'}
-          disabled={busy}
-          onClick={() => onWithdraw(review.id)}
-        >
-          Withdraw the request
-        </LoadingButton>
-      )}
-
-      {permissions.canDecide && (
-        <DecisionForm
-          // A fresh form for each review: answers never leak from one review to the next.
-          key={`decide-${review?.id ?? 0}`}
-          gate={gate}
-          busy={busy}
-          submitting={inFlight === 'decide'}
-          serverErrors={failed('decide')?.fieldErrors ?? {}}
-          capacityConflict={failed('decide')?.capacityConflict ?? null}
-          onSubmit={onDecide}
-        />
-      )}
-      {!permissions.canDecide && isReviewer && permissions.denied.decide && (
-        <Text variant="microcopy" testId="decide-denied">{`You cannot answer here: ${permissions.denied.decide}.`}</Text>
-      )}
-
-      {permissions.canRequest && <CapacityPreviewSection preview={gate.capacityPreview} />}
-      {permissions.canRequest ? (
-        <CommitmentForm
-          key={`request-${review?.id ?? 0}-${review?.status ?? 'none'}`}
-          gate={gate}
-          busy={busy}
-          submitting={inFlight === 'request'}
-          serverErrors={failed('request')?.fieldErrors ?? {}}
-          onSubmit={onRequest}
-        />
-      ) : (
-        // Only someone who can withdraw can act on this; for everyone else it is noise.
-        permissions.denied.request &&
-        permissions.canWithdraw && <Text variant="microcopy" testId="request-denied">{`To change the commitment: ${permissions.denied.request}; withdraw it first.`}</Text>
-      )}
-
+      <ReviewActions gate={gate} inFlight={inFlight} failure={failure} onWithdraw={onWithdraw} onDecide={onDecide} />
+      <RequestActions gate={gate} inFlight={inFlight} failure={failure} onRequest={onRequest} />
       <PostSalesSection gate={gate} inFlight={inFlight} failure={failure} onRequest={onRequest} onWithdraw={onWithdraw} onDecide={onDecide} />
       <CapacitySection capacity={gate.capacity} />
       {permissions.canEditSettings && (

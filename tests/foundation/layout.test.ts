@@ -1,9 +1,15 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   domainImpurities,
+  EXTENSIONS_ROOT,
   folderCycles,
+  foldersOf,
   importsOf,
   layerViolations,
   longFunctions,
+  readExtensionSources,
   readServerSources,
   SERVER_ROOT,
   type SourceFile,
@@ -12,7 +18,7 @@ import {
 /**
  * The layout of src/server holds (README, "Layout", Rules): no two folders import each other,
  * imports only go down the layer order, the domain imports nothing but itself and shared/, and no
- * function is longer than 80 lines. Each rule is also run on a deliberately broken tree, so a rule
+ * function is longer than 80 lines, in src/server and in the UI's extensions/ alike. Each rule is also run on a deliberately broken tree, so a rule
  * that stopped seeing anything would fail here rather than pass quietly.
  */
 
@@ -20,6 +26,8 @@ import {
 const SHORT_FUNCTION_FOLDERS = ['.', 'http', 'workers', 'application', 'hubspot', 'storage', 'domain', 'shared', 'config'];
 
 const sources = readServerSources(SERVER_ROOT);
+/** extensions/ without its tests: the card, settings and home pages, their client and the wire contract. */
+const extensionSources = readExtensionSources(EXTENSIONS_ROOT);
 
 function withFile(files: readonly SourceFile[], path: string, text: string): SourceFile[] {
   return [...files.filter((f) => f.path !== path), { path, text }];
@@ -46,6 +54,18 @@ describe('the layout of src/server', () => {
 
   it(`(d) no function in ${SHORT_FUNCTION_FOLDERS.join('/, ')}/ is longer than 80 lines`, () => {
     expect(longFunctions(sources, SHORT_FUNCTION_FOLDERS)).toEqual([]);
+  });
+});
+
+describe('the layout of extensions/', () => {
+  it('reads every source of every folder, and no test', () => {
+    expect(foldersOf(extensionSources)).toEqual(expect.arrayContaining(['.', 'card', 'client', 'contract', 'home', 'settings', 'text']));
+    expect(extensionSources.map((f) => f.path)).toEqual(expect.arrayContaining(['index.ts', 'card/GateView.tsx', 'card/DecisionForm.tsx', 'settings/SettingsPage.tsx']));
+    expect(extensionSources.filter((f) => /\.(test|spec)\.tsx?$/.test(f.path))).toEqual([]);
+  });
+
+  it('(d) no function in extensions/ (components, hooks, wording) is longer than 80 lines', () => {
+    expect(longFunctions(extensionSources, foldersOf(extensionSources))).toEqual([]);
   });
 });
 
@@ -99,5 +119,24 @@ describe('the layout rules, on a deliberately broken tree', () => {
       'application/long.ts:163 method is 81 lines (at most 80)',
     ]);
     expect(longFunctions(broken, ['domain'])).toEqual([]);
+  });
+
+  it('(d) names a component of 81 lines in a .tsx under extensions/, leaves one of 80 alone, and reads no test there', () => {
+    const component = (name: string, n: number) =>
+      `export function ${name}() {\n  return (\n    <>\n${Array.from({ length: n - 6 }, (_, i) => `      <Text>${i}</Text>`).join('\n')}\n    </>\n  );\n}\n`;
+    const root = mkdtempSync(join(tmpdir(), 'dealgate-layout-'));
+    try {
+      mkdirSync(join(root, 'card'));
+      mkdirSync(join(root, 'tests'));
+      writeFileSync(join(root, 'card/Long.tsx'), `${component('Fits', 80)}${component('TooLong', 81)}`);
+      writeFileSync(join(root, 'card/Long.test.tsx'), component('LongTest', 81));
+      writeFileSync(join(root, 'tests/helper.tsx'), component('LongHelper', 81));
+      writeFileSync(join(root, 'index.ts'), "export * from './card/Long';\n");
+      const read = readExtensionSources(root);
+      expect(read.map((f) => f.path)).toEqual(['card/Long.tsx', 'index.ts']);
+      expect(longFunctions(read, foldersOf(read))).toEqual(['card/Long.tsx:81 TooLong is 81 lines (at most 80)']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -49,13 +49,29 @@ export interface SourceFile {
   text: string;
 }
 
-/** Every `.ts` file under src/server, as SourceFiles. */
+/** Every `.ts`/`.tsx` file under a root (src/server, or extensions/ for readExtensionSources), as SourceFiles relative to it. */
 export function readServerSources(serverRoot: string): SourceFile[] {
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [join(dir, e.name)] : []));
   return walk(serverRoot)
     .sort()
     .map((file) => ({ path: relative(serverRoot, file).split('\\').join('/'), text: readFileSync(file, 'utf8') }));
+}
+
+/** A test's file name (`x.test.tsx`, `x.spec.ts`) or a tests folder: the sources hold their functions short, tests need not. */
+const testPath = /(^|\/)(__tests__|tests?)\/|\.(test|spec)\.tsx?$/;
+
+/**
+ * Every `.ts`/`.tsx` file under extensions/ except tests, as SourceFiles relative to extensions/
+ * (`card/GateView.tsx`; `index.ts` is in folder `.`): what rule (d) holds to 80 lines there too.
+ */
+export function readExtensionSources(extensionsRoot: string): SourceFile[] {
+  return readServerSources(extensionsRoot).filter((file) => !testPath.test(file.path));
+}
+
+/** The folders of some sources (`.` for files at their root), e.g. every folder of extensions/. */
+export function foldersOf(files: readonly SourceFile[]): string[] {
+  return [...new Set(files.map((file) => folderOf(file.path)))].sort();
 }
 
 const parsed = new WeakMap<SourceFile, ts.SourceFile>();
@@ -199,3 +215,6 @@ function nameOf(node: ts.SignatureDeclaration): string {
 
 /** src/server of this repository. */
 export const SERVER_ROOT = resolve(dirname(__filename), '../../src/server');
+
+/** extensions/ of this repository: the UI's sources, held to rule (d) too. */
+export const EXTENSIONS_ROOT = resolve(dirname(__filename), '../../extensions');

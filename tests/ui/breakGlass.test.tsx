@@ -1,4 +1,4 @@
-import { Alert, Input, LoadingButton, NumberInput, Select, StatisticsItem, TableRow, Text, TextArea } from '@hubspot/ui-extensions';
+import { Alert, LoadingButton, MultiSelect, NumberInput, Select, StatisticsItem, TableRow, Text, TextArea } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
 import { DealDeskHome } from '../../extensions/home/DealDeskHome';
 import { SettingsPage } from '../../extensions/settings/SettingsPage';
@@ -74,11 +74,16 @@ describe('the effort trigger on the settings page and the card', () => {
     await renderer.waitFor(() => expect(renderer.findByTestId(NumberInput, 'settings-effort-threshold').props.validationMessage).toContain('is required when triggerMode is "either"'), WAIT);
 
     fire(renderer.findByTestId(NumberInput, 'settings-effort-threshold'), 'onChange', 2);
-    fire(renderer.findByTestId(Input, 'settings-break-glass-users'), 'onChange', '500');
+    // Who else may break the glass is picked from the account's users by name, like reviewers and admins.
+    const breakGlassUsers = () => renderer.findByTestId(MultiSelect, 'settings-break-glass-users');
+    await renderer.waitFor(() => expect(breakGlassUsers().props.options).toContainEqual({ label: 'Alan Turing (alan.turing@example.com)', value: users.otherRep }), WAIT);
+    expect(breakGlassUsers().props.value).toEqual([]);
+    fire(breakGlassUsers(), 'onChange', [users.otherRep]);
     fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
     await renderer.waitFor(() => expect(renderer.findByTestId(Text, 'settings-updated').text).toContain('Last saved'), WAIT);
     const saved = await live.call<SettingsResponse>(users.rep, 'GET', '/api/v1/settings');
-    expect(saved.json.settings).toMatchObject({ triggerMode: 'either', effortThreshold: 2, breakGlassUsers: ['500'] });
+    expect(saved.json.settings).toMatchObject({ triggerMode: 'either', effortThreshold: 2, breakGlassUsers: [users.otherRep] });
+    expect(breakGlassUsers().props.value).toEqual([users.otherRep]);
 
     const small = live.seedDeal({ dealname: 'Small', dealstage: 'contractsent', amount: '1000', dealgate_commitment: 'true', dealgate_commitment_summary: 'SCIM', dealgate_effort_weeks: '6' });
     const card = await openLoadedCard(live, small, users.rep);
