@@ -4,6 +4,7 @@ import { HOUR_MS } from '../../src/server/domain/sla';
 import { cardRequest, type CardResponse } from '../support/cardClient';
 import { waitUntil } from '../support/process';
 import type { Stack } from '../support/stack';
+import { TEST_PEOPLE, nameOf } from '../support/people';
 import { ADMIN, REP, REVIEWER, revertNotes, seedGatedDeal, stackPerTest, stageOf } from './world';
 
 /**
@@ -12,7 +13,8 @@ import { ADMIN, REP, REVIEWER, revertNotes, seedGatedDeal, stackPerTest, stageOf
  * closes the box, and the SLA worker's round (the lease holder's) hands the deal back to enforcement.
  */
 describe('break-glass, enforced', () => {
-  const start = stackPerTest({ defaults: { valueThreshold: 50_000, reviewers: [REVIEWER], admins: [String(ADMIN)] } });
+  // The test account's people (admin 900 is Barbara Liskov): notes and the audit name them.
+  const start = stackPerTest({ defaults: { valueThreshold: 50_000, reviewers: [REVIEWER], admins: [String(ADMIN)] }, simulator: { owners: [...TEST_PEOPLE] } });
   let stack: Stack;
   let clock: ManualClock;
   beforeEach(async () => {
@@ -53,7 +55,7 @@ describe('break-glass, enforced', () => {
     expect(stageOf(stack, deal.id)).toBe('closedwon');
     expect(await violationsOf(deal.id)).toEqual([]);
     const note = notesWith(deal.id, 'break-glass')[0]?.properties.hs_note_body ?? '';
-    expect(note).toContain(`user ${ADMIN} let this deal pass the Contract Sent gate without a technical review, until ${until}`);
+    expect(note).toContain(`${nameOf(String(ADMIN))} let this deal pass the Contract Sent gate without a technical review, until ${until}`);
     expect(note).toContain('Why: Customer signs on Friday; CTO on a plane');
 
     // Just before the end, the round changes nothing.
@@ -69,7 +71,10 @@ describe('break-glass, enforced', () => {
     expect(await violationsOf(deal.id)).toEqual([expect.objectContaining({ movedByUserId: String(REP), fromStage: 'contractsent', toStage: 'closedwon', cause: 'reconciliation' })]);
     expect(revertNotes(stack, deal.id)).toHaveLength(1);
     expect(notesWith(deal.id, 'ended at')).toHaveLength(1);
+    expect(notesWith(deal.id, 'ended at')[0]?.properties.hs_note_body).toContain(`the break-glass by ${nameOf(String(ADMIN))} ended at ${until} with no decision`);
     expect(await actions(deal.id)).toEqual(['break_glass_opened', 'break_glass_expired']);
+    const expired = (await stack.store.audit.listForDeal(stack.sim.portalId, deal.id)).find((e) => e.action === 'break_glass_expired');
+    expect(expired?.reason).toContain(`the break-glass by ${nameOf(String(ADMIN))} ended at ${until}`);
     expect((await stack.store.breakGlasses.listForDeal(stack.sim.portalId, deal.id))[0]).toMatchObject({ closedAs: 'expired' });
 
     // More rounds, a day later: nothing twice.

@@ -49,6 +49,28 @@ describe('the delivery of a replaced approval', () => {
     expect(await openOnHome(stack)).toEqual([]);
   });
 
+  it('on a won deal deleted in HubSpot: its weeks are released and its delivery settled, so no overdue note follows', async () => {
+    const stack = await start();
+    await settings(stack, { capacity: { engineerWeeksPerQuarter: 100, commitmentShare: 0.2 } });
+    const deal = seedGatedDeal(stack, { dealgate_effort_weeks: '5' });
+    const first = await approve(stack, deal.id, 5);
+    stack.sim.moveDealToStage(deal.id, 'closedwon', { userId: REP });
+    await stack.settle();
+    const usedBefore = (await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json.capacity?.usedWeeks;
+    expect(usedBefore).toBe(5);
+    expect(await openOnHome(stack)).toEqual([first]);
+
+    stack.sim.deleteDealAsUser(deal.id, { userId: REP });
+    await stack.settle();
+    expect((await stack.store.reviews.get(stack.sim.portalId, first))?.keepsBooking).toBe(false);
+    expect((await card<DashboardResponse>(stack, ADMIN, 'GET', '/dashboard')).json.capacity?.usedWeeks).toBe(0);
+    const settled = await stack.store.deliveries.get(stack.sim.portalId, first);
+    expect(settled?.status).toBe('deprioritized');
+    expect(await openOnHome(stack)).toEqual([]);
+    // Not due for an overdue note, however late it gets.
+    expect(await stack.store.deliveries.dueForOverdueNote('2099-12-31', 100)).toEqual([]);
+  });
+
   it('on a won deal: kept until the changed commitment is decided, then replaced by the new one', async () => {
     const stack = await start();
     await settings(stack, { afterClose: 'flag', capacity: { engineerWeeksPerQuarter: 100, commitmentShare: 0.2 } });

@@ -1,5 +1,6 @@
 import { nameOf } from '../support/people';
 import type { AbsencesResponse, AbsenceView, ApiErrorBody, GateResponse } from '../../extensions/contract/api';
+import { noteOverdueDeliveries } from '../../src/server/application/overdueDeliveries';
 import { startHarness, baseSettings, ADMIN, ESCALATION, REP, REVIEWER, SECOND_REVIEWER, START, type Harness } from './harness';
 
 /**
@@ -145,5 +146,24 @@ describe('card API: absences and delegates', () => {
     expect(h.sim.notesForDeal(dealId).some((n) => (n.properties.hs_note_body ?? '').includes('covering for'))).toBe(false);
     const entry = (await h.store.audit.listForDeal(h.sim.portalId, dealId)).find((e) => e.action === 'review_decided');
     expect(entry?.details ?? {}).not.toHaveProperty('coveringFor');
+  });
+  it('while the escalation reviewer is away, the task of an overdue delivery goes to their delegate', async () => {
+    const settings = { ...baseSettings, reviewers: [REVIEWER, SECOND_REVIEWER], escalationReviewer: ESCALATION };
+    expect((await h.call(ADMIN, 'PUT', '/settings', settings)).status).toBe(200);
+    const dealId = h.seedDeal();
+    const reviewId = await requestOn(dealId);
+    expect((await h.call(REVIEWER, 'POST', `/reviews/${reviewId}/decision`, { outcome: 'yes' })).status).toBe(200);
+    const promised = (await h.store.deliveries.get(h.sim.portalId, reviewId))?.promisedDate ?? '';
+    expect(promised).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect((await away(ADMIN, { userId: ESCALATION, delegateUserId: SECOND_REVIEWER, from: iso(START), until: iso(START + 90 * 24 * HOUR) })).status).toBe(201);
+
+    // Two days past the promised date, the escalation reviewer still away.
+    h.clock.set(Date.parse(`${promised}T00:00:00Z`) + 48 * HOUR);
+    expect(await noteOverdueDeliveries({ store: h.store, clock: h.clock, logger: h.ctx.logger, defaults: h.ctx.defaults })).toBe(1);
+    await h.deliverOutbox();
+    const overdueTasks = h.sim.tasksForDeal(dealId).filter((t) => (t.properties.hs_task_subject ?? '').startsWith('Overdue delivery'));
+    expect(overdueTasks.map((t) => t.properties.hubspot_owner_id)).toEqual([OWNER_IDS[SECOND_REVIEWER]]);
+    const entry = (await h.store.audit.listForDeal(h.sim.portalId, dealId)).find((e) => e.action === 'delivery_overdue');
+    expect(entry?.details).toMatchObject({ escalationReviewer: SECOND_REVIEWER });
   });
 });

@@ -1,5 +1,6 @@
 import type { ApiErrorBody, DashboardResponse, GateResponse, SettingsResponse } from '../../extensions/contract/api';
 import { startHarness, baseSettings, ADMIN, REP, REVIEWER, START, type Harness } from './harness';
+import { nameOf } from '../support/people';
 
 const HOUR = 60 * 60 * 1000;
 const DELEGATE = '500';
@@ -30,10 +31,11 @@ describe('card API: break-glass', () => {
     });
     expect(opened.json.gate).toMatchObject({ status: 'pending', mayAdvance: true, breakGlassHolds: true });
     const audit = (await h.store.audit.listForDeal(h.sim.portalId, dealId)).filter((e) => e.action === 'break_glass_opened');
-    expect(audit).toEqual([expect.objectContaining({ actor: ADMIN, reason: `user ${ADMIN} let the deal pass the gate without review until ${until}: ${REASON}` })]);
+    expect(audit).toEqual([expect.objectContaining({ actor: ADMIN, reason: `${nameOf(ADMIN)} let the deal pass the gate without review until ${until}: ${REASON}` })]);
     const notes = (await h.outbox(dealId)).filter((r) => r.kind === 'create_note' && JSON.stringify(r.payload).includes('break-glass'));
     expect(notes).toHaveLength(1);
     expect(JSON.stringify(notes[0]?.payload)).toContain(`until ${until}`);
+    expect(JSON.stringify(notes[0]?.payload)).toContain(`${nameOf(ADMIN)} let this deal pass`);
     // The rep sees it too, and may not open one.
     const asRep = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json.breakGlass;
     expect(asRep.latest?.open).toBe(true);

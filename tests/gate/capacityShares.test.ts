@@ -1,4 +1,5 @@
 import type { ApiErrorBody, DashboardResponse, SettingsResponse } from '../../extensions/contract/api';
+import { observedFrom, reconcileDealFacts } from '../../src/server/application/dealFacts';
 import { startHarness, baseSettings, ADMIN, REP, REVIEWER, type Harness } from './harness';
 
 /**
@@ -87,6 +88,27 @@ describe('card API: what a request would leave of the customer share', () => {
 
     const over = (await h.call(REP, 'GET', `/deals/${commitmentDeal(7)}/gate`)).json;
     expect(over.capacityPreview).toMatchObject({ usedWeeks: 6, remainingWeeks: 4, requestedWeeks: 7, remainingAfterWeeks: -3, fits: false });
+  });
+
+  it('after the approval stops covering the deal, previews the current quarter, not the superseded approval’s', async () => {
+    const dealId = commitmentDeal(4);
+    // Needed in the next quarter: the approval books 2027-Q1.
+    const requested = await h.call(REP, 'POST', `/deals/${dealId}/reviews`, { summary: 'work of 4 weeks', effortWeeks: 4, neededBy: '2027-02-15' });
+    expect(requested.status).toBe(201);
+    const approved = await h.call(REVIEWER, 'POST', `/reviews/${requested.json.review?.id}/decision`, { outcome: 'yes' });
+    expect(approved.json.review?.decision?.quarter).toBe('2027-Q1');
+    await h.deliverOutbox();
+
+    // The rep changes the effort in HubSpot; the webhook worker hands Dealgate what HubSpot now says.
+    h.clock.advance(60 * 60 * 1000);
+    h.sim.updateDealAsUser(dealId, { dealgate_effort_weeks: '6' }, { userId: Number(REP) });
+    const changed = await h.ctx.gateway.getDeal(h.sim.portalId, dealId);
+    if (!changed) throw new Error('deal vanished');
+    await reconcileDealFacts(h.ctx, h.sim.portalId, dealId, observedFrom(changed), REP);
+
+    const card = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json;
+    expect(card.review).toMatchObject({ status: 'superseded' });
+    expect(card.capacityPreview).toEqual({ quarter: '2026-Q4', customerWeeks: 10, usedWeeks: 0, remainingWeeks: 10, requestedWeeks: 6, remainingAfterWeeks: 4, fits: true });
   });
 
   it('has nothing to preview without an effort or with capacity off; the 409 of an over-full quarter stays as it was', async () => {

@@ -107,6 +107,38 @@ describe('card API and webhooks: the revenue goal', () => {
     expect((await live.stack.store.audit.listForDeal(live.portalId, second.dealId)).filter((e) => e.action === 'revenue_goal_reached')).toHaveLength(1);
   });
 
+  it('a goal raised after it was reached is not reached until a win reaches the new goal, which gets its own note', async () => {
+    expect((await setGoal(users.admin, 200_000)).status).toBe(200);
+    const first = await approvedDeal('Globex', 120_000);
+    await win(first.dealId);
+    const second = await approvedDeal('Initech', 90_000);
+    await win(second.dealId);
+    expect(await revenue()).toMatchObject({ approvedAmount: 210_000, reachedBy: { dealId: second.dealId } });
+    expect(goalNotes(second.dealId)).toHaveLength(1);
+
+    expect((await setGoal(users.admin, 300_000)).status).toBe(200);
+    expect(await revenue()).toMatchObject({ goal: 300_000, approvedAmount: 210_000, progress: 0.7, reachedBy: null });
+
+    const third = await approvedDeal('Umbrella', 100_000);
+    await win(third.dealId);
+    expect(await revenue()).toMatchObject({ goal: 300_000, approvedAmount: 310_000, reachedBy: { dealId: third.dealId, dealName: 'Umbrella' } });
+    expect(goalNotes(third.dealId)).toHaveLength(1);
+    expect(goalNotes(third.dealId)[0]?.properties.hs_note_body).toContain('now add up to 310,000, against a goal of 300,000');
+    expect(goalNotes(second.dealId)).toHaveLength(1);
+  });
+
+  it('a reached goal is no longer reached when the crossing deal leaves the won stage', async () => {
+    expect((await setGoal(users.admin, 200_000)).status).toBe(200);
+    const first = await approvedDeal('Globex', 120_000);
+    await win(first.dealId);
+    const second = await approvedDeal('Initech', 90_000);
+    await win(second.dealId);
+    expect(await revenue()).toMatchObject({ reachedBy: { dealId: second.dealId } });
+    live.stack.sim.moveDealToStage(second.dealId, 'decisionmakerboughtin', { userId: Number(users.rep) });
+    await live.stack.settle();
+    expect(await revenue()).toMatchObject({ approvedAmount: 120_000, reachedBy: null });
+  });
+
   it('counts a delivered commitment’s deal in the delivered amount, and takes a deal off when it leaves the won stage or is deleted', async () => {
     expect((await setGoal(users.admin, 1_000_000)).status).toBe(200);
     const delivered = await approvedDeal('Globex', 120_000);

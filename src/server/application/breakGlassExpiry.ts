@@ -2,12 +2,12 @@ import type { Clock } from '../shared/clock';
 import type { AccountDefaults } from '../config/config';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import { breakGlassEndAt, type BreakGlass } from '../domain/breakGlass';
-import { personLabel } from '../domain/personLabel';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
 import { SWEEP_SUBSCRIPTION } from './dealEvents';
 import { breakGlassExpiredNote } from './breakGlassNotes';
 import { noteOnDeal } from './deliveryEffects';
+import { cachedPeople } from './people';
 
 /**
  * The end of a break-glass (issue 15), a round on the holder of the `sla` lease: an open one whose
@@ -39,7 +39,8 @@ async function endOne(deps: BreakGlassExpiryDeps, glass: BreakGlass): Promise<bo
     const latest = await store.reviews.latestForDeal(glass.portalId, glass.dealId);
     const end = breakGlassEndAt(current, latest, now);
     if (end === null || !(await store.breakGlasses.close(glass.portalId, glass.id, end, now))) return false;
-    const by = personLabel(glass.openedBy);
+    // Named from the cached people (the database only, inside the transaction), else "user N".
+    const by = (await cachedPeople(store, glass.portalId, [glass.openedBy])).label(glass.openedBy);
     await store.audit.append(glass.portalId, {
       dealId: glass.dealId,
       reviewId: latest?.id ?? null,
@@ -54,7 +55,7 @@ async function endOne(deps: BreakGlassExpiryDeps, glass: BreakGlass): Promise<bo
       details: { breakGlassId: glass.id, until: glass.until, openedBy: glass.openedBy },
       at: now,
     });
-    if (end === 'expired') await noteOnDeal(store, glass.portalId, glass.dealId, breakGlassExpiredNote(glass), `break_glass:${glass.id}:expired:note`, now);
+    if (end === 'expired') await noteOnDeal(store, glass.portalId, glass.dealId, breakGlassExpiredNote(glass, by), `break_glass:${glass.id}:expired:note`, now);
     await store.inbox.insertBatch(
       [
         {

@@ -1,8 +1,8 @@
 import type { GateResponse } from '../../../extensions/contract/api';
 import { conflict, forbidden, notFound } from '../shared/errors';
 import { breakGlassUntil, mayBreakGlass } from '../domain/breakGlass';
-import { personLabel } from '../domain/personLabel';
 import { noteOnDeal } from './deliveryEffects';
+import { cachedPeople } from './people';
 import { effectiveSettings, type Caller, type GateContext } from './context';
 import { ensurePipelines, evaluateGateForDeal, loadDeal } from './dealFacts';
 import { breakGlassOpenedNote } from './breakGlassNotes';
@@ -39,6 +39,8 @@ export async function openBreakGlass(ctx: GateContext, caller: Caller, dealId: s
     const until = breakGlassUntil(now, body.hours);
     const id = await store.breakGlasses.open({ portalId, dealId, openedBy: userId, reason: body.reason, openedAt: now, until });
     if (id === undefined) throw conflict('the deal already has an open break-glass', { dealId });
+    // Named from the cached people (the database only, inside the transaction), else "user N".
+    const by = (await cachedPeople(store, portalId, [userId])).label(userId);
     await store.audit.append(portalId, {
       dealId,
       reviewId: latest?.id ?? null,
@@ -46,11 +48,11 @@ export async function openBreakGlass(ctx: GateContext, caller: Caller, dealId: s
       actor: userId,
       fromStatus: gate.status,
       toStatus: gate.status,
-      reason: `${personLabel(userId)} let the deal pass the gate without review until ${new Date(until).toISOString()}: ${body.reason}`,
+      reason: `${by} let the deal pass the gate without review until ${new Date(until).toISOString()}: ${body.reason}`,
       details: { breakGlassId: id, until, hours: body.hours },
       at: now,
     });
-    await noteOnDeal(store, portalId, dealId, breakGlassOpenedNote({ openedBy: userId, reason: body.reason, until }, gate.gateStage?.label ?? null), `break_glass:${id}:note`, now);
+    await noteOnDeal(store, portalId, dealId, breakGlassOpenedNote({ reason: body.reason, until }, gate.gateStage?.label ?? null, by), `break_glass:${id}:note`, now);
   });
   return await getGate(ctx, caller, dealId);
 }

@@ -185,7 +185,7 @@ async function endUncoveredReview(ctx: GateStoreContext, change: FactsChange & {
     moved = withdrawn.review;
   } else {
     // Judged where the deal sits now (a won deal's approval keeps its weeks booked).
-    moved = await supersede(ctx, portalId, latest, { actor, at: now, reason: why }, facts);
+    moved = await supersede(ctx, portalId, latest, { actor, at: now, reason: why }, { pipeline: facts.pipeline, stage: facts.stage, deleted: newFacts.deleted === true });
   }
   if (wasApproval && newFacts.deleted !== true) {
     await enqueueEffect(

@@ -1,4 +1,5 @@
 import type {
+  CapacityPreview,
   CapacityView,
   DecisionView,
   GateResponse,
@@ -98,6 +99,26 @@ function relevantQuarter(latest: Review | undefined, decision: Decision | undefi
   return quarterOf(now);
 }
 
+/**
+ * The quarter a request would book in, for the card's capacity preview: an approval that still
+ * covers the deal books its decision's quarter (the preview is then empty anyway); an open review
+ * its needed-by date's; anything else (a superseded approval, whose weeks were released, a no, a
+ * withdrawal) the current quarter, not the old decision's.
+ */
+function previewQuarter(latest: Review | undefined, decision: Decision | undefined, now: number): string {
+  if (latest && isApproval(latest.status)) return decision?.quarter ?? commitmentQuarter(latest.neededBy, now);
+  if (latest && isOpenReview(latest)) return commitmentQuarter(latest.neededBy, now);
+  return quarterOf(now);
+}
+
+/** The card's capacity preview, from the quarter a request would book in (read again when it is not the card's). */
+async function previewOf(ctx: GateStoreContext, portalId: number, settings: Settings, capacity: CapacityView | null, snapshot: DealSnapshot, latest: Review | undefined, decision: Decision | undefined): Promise<CapacityPreview | null> {
+  if (capacity === null || settings.capacity === null) return null;
+  const quarter = previewQuarter(latest, decision, ctx.clock.now());
+  const view = quarter === capacity.quarter ? capacity : capacityView(settings.capacity, await ctx.store.reviews.quarterBooking(portalId, quarter, { limit: CAPACITY_LIST_LIMIT }));
+  return capacityPreviewOf(view, snapshot, latest, settings.amountTolerance);
+}
+
 export async function buildGateResponse(
   ctx: GateStoreContext,
   caller: Caller,
@@ -147,7 +168,7 @@ export async function buildGateResponse(
     history,
     sla: latest && isOpenReview(latest) ? slaClock(latest, now) : null,
     capacity,
-    capacityPreview: capacityPreviewOf(capacity, snapshot, latest, settings.amountTolerance),
+    capacityPreview: await previewOf(ctx, portalId, settings, capacity, snapshot, latest, decision),
     postSales: await postSalesViewOf(ctx, caller, snapshot, dealOwnerUserId, (r, d) => reviewView(r, d, snapshot, now, settings, people)),
     caller: { userId, person: people.person(userId), roles: rolesOf(userId, settings) },
     permissions: permissionsOf(userId, settings, latest, dealOwnerUserId),

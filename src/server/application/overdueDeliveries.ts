@@ -6,11 +6,12 @@ import { dayOf, isOverdue } from '../domain/delivery';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
 import { effectiveSettings } from './context';
+import { absencesInForce, escalationCover } from './delegation';
 import { TASK_DUE_MS, noteOnDeal, overdueDeliveryNote, overdueDeliveryTask, taskOnDeal } from './deliveryEffects';
 
 /**
  * A promised date passing undelivered (issue 14): the delivery is marked overdue-noted, a note on
- * the deal says so and the account's escalation reviewer gets a task, once each. The mark is set in
+ * the deal says so and the account's escalation reviewer (or their cover while away) gets a task, once each. The mark is set in
  * the transaction of the effects (and only if no other round set it first), so however often the
  * SLA worker's round runs, on however many instances, each delivery is noted once.
  */
@@ -37,7 +38,8 @@ async function noteOne(deps: OverdueDeliveriesDeps, portalId: number, reviewId: 
     if (!delivery || !review || delivery.overdueNotedAt !== null || !isOverdue(delivery, now)) return false;
     if (!(await store.deliveries.markOverdueNoted(portalId, reviewId, now))) return false;
     const { settings } = await effectiveSettings(deps, portalId);
-    const escalationReviewer = settings.escalationReviewer;
+    // The escalation reviewer, or whoever covers for them while they are away.
+    const escalationReviewer = escalationCover(settings, await absencesInForce(store, portalId, now, settings));
     const dealName = (await store.deals.get(portalId, delivery.dealId))?.name ?? null;
     // Once per promised date: a slip to a new date that is missed too is noted again.
     const key = `delivery:${reviewId}:overdue:${delivery.promisedDate}`;

@@ -14,7 +14,8 @@ import { escapeHtml } from './dealEffects';
  * done), a deal in a won stage is recorded as won in the quarter it was won, with its amount and
  * whether an approval covered it; a deal no longer won is taken off. The approved win that takes
  * the quarter's approved amount from short of the goal to it is the moment: the crossing is
- * recorded once per account and quarter (its key), and only the transaction that recorded it
+ * recorded once per account, quarter and goal (a goal the admin raised and a later win reached
+ * replaces the crossing of the old one, and gets its own note), and only the transaction that recorded it
  * queues the note on that deal, so a redelivered event, a retry after a crash, a sweep finding the
  * same deal, or another instance, writes no second note.
  */
@@ -50,7 +51,7 @@ export async function observeRevenueWin(deps: RevenueWinDeps, portalId: number, 
   const crossing = { quarter: win.quarter, dealId, goal, approvedAmount: before + win.amount, crossedAt: now };
   if (!(await store.revenue.recordCrossing(portalId, crossing))) return;
   const body = goalReachedNote(crossing, snapshot.name);
-  await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'create_note', payload: { body } }, dedupeKey: `revenue_goal:${win.quarter}:note` }, now);
+  await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'create_note', payload: { body } }, dedupeKey: `revenue_goal:${win.quarter}:${goal}:note` }, now);
   await store.audit.append(portalId, {
     dealId,
     reviewId: win.reviewId,

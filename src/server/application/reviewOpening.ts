@@ -75,21 +75,23 @@ export async function openReviewWithTasks(
 }
 
 /**
- * Supersedes a live review. An approval superseded while its deal sits in a won stage keeps its
- * weeks booked: the contract is signed, and only a decision on the changed commitment changes them.
+ * Supersedes a live review. An approval superseded while its deal sits in a won stage (and is not
+ * deleted) keeps its weeks booked: the contract is signed, and only a decision on the changed commitment changes them.
  */
 export async function supersede(
   ctx: { store: Store },
   portalId: number,
   review: Review,
   context: { actor: string; at: number; reason: string },
-  where?: { pipeline: string | null; stage: string | null },
+  where?: { pipeline: string | null; stage: string | null; deleted?: boolean },
 ): Promise<Review> {
   const { store } = ctx;
   const moved = transition(review, 'supersede', 'superseded', context);
   const deal = where ?? await store.deals.get(portalId, review.dealId);
   const pipeline = deal?.pipeline ? await store.pipelines.get(portalId, deal.pipeline) : undefined;
-  const keepsBooking = isApproval(review.status) && review.deprioritizedAt === null && isWonStage(pipeline, deal?.stage ?? null);
+  // A deleted deal keeps its last stage, but no contract is carried out on it: its weeks are released.
+  const deleted = deal?.deleted === true;
+  const keepsBooking = isApproval(review.status) && review.deprioritizedAt === null && isWonStage(pipeline, deal?.stage ?? null) && !deleted;
   const updated = { ...moved.review, keepsBooking };
   await store.reviews.update(portalId, updated);
   // Its weeks are released (unless booked on a won deal until the changed commitment is decided): its delivery is off.

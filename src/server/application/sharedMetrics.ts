@@ -46,10 +46,12 @@ export function maintenanceShareOf(settings: Settings): number {
 
 async function revenueView(ctx: GateStoreContext, portalId: number, quarter: string, goal: number | null, wins: Parameters<typeof revenueProgress>[2]): Promise<RevenueGoalView> {
   const progress = revenueProgress(quarter, goal, wins);
-  // The recorded crossing is the moment (the deal that got the note); without one, a goal lowered
-  // below what was already won is reached by the earliest win that got there.
+  // The recorded crossing is the moment (the deal that got the note) while it is of the current goal
+  // and the quarter's approved wins still reach it; otherwise (no crossing, a goal changed since, a
+  // win taken off) the goal is reached by the earliest win that got there, if any.
   const crossing = await ctx.store.revenue.crossing(portalId, quarter);
-  const reached = crossing ? { dealId: crossing.dealId, at: crossing.crossedAt } : progress.reachedBy ? { dealId: progress.reachedBy.dealId, at: progress.reachedBy.wonAt } : null;
+  const current = crossing !== undefined && goal !== null && crossing.goal === goal && progress.approvedAmount >= goal;
+  const reached = current ? { dealId: crossing.dealId, at: crossing.crossedAt } : progress.reachedBy ? { dealId: progress.reachedBy.dealId, at: progress.reachedBy.wonAt } : null;
   const reachedBy = reached === null || goal === null ? null : { dealId: reached.dealId, dealName: (await ctx.store.deals.get(portalId, reached.dealId))?.name ?? null, at: new Date(reached.at).toISOString() };
   return {
     quarter,

@@ -38,7 +38,10 @@ export interface RevenueRepository {
   approvedAmount(portalId: number, quarter: string, exceptDealId: string): Promise<number>;
   /** The quarter's approved wins with their deal's name and whether their commitment was delivered. */
   approvedWins(portalId: number, quarter: string): Promise<WonCommitmentDeal[]>;
-  /** Records the crossing unless the quarter has one: true for the one caller that recorded it. */
+  /**
+   * Records the crossing unless the quarter has one for the same goal (a crossing of another goal,
+   * before the admin changed it, is replaced): true for the one caller that recorded it.
+   */
   recordCrossing(portalId: number, crossing: GoalCrossing): Promise<boolean>;
   crossing(portalId: number, quarter: string): Promise<GoalCrossing | undefined>;
   /**
@@ -81,7 +84,10 @@ const approvedWins = `SELECT w.deal_id, w.won_at, w.amount, s.deal_name, CASE WH
     WHERE w.portal_id = ? AND w.quarter = ? AND w.approved = 1
     ORDER BY w.won_at, w.deal_id`;
 const recordCrossing = `INSERT INTO revenue_goal_crossings (portal_id, quarter, deal_id, goal, approved_amount, crossed_at)
-    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (portal_id, quarter) DO NOTHING`;
+    VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (portal_id, quarter) DO UPDATE SET deal_id = excluded.deal_id, goal = excluded.goal,
+      approved_amount = excluded.approved_amount, crossed_at = excluded.crossed_at
+    WHERE revenue_goal_crossings.goal <> excluded.goal`;
 const crossing = 'SELECT quarter, deal_id, goal, approved_amount, crossed_at FROM revenue_goal_crossings WHERE portal_id = ? AND quarter = ?';
 const lockQuarter = 'SELECT pg_advisory_xact_lock(hashtextextended(?, 0)) AS locked';
 

@@ -45,7 +45,8 @@ export async function deliverAccount(ctx: OutboxContext, portalId: number, rows:
   await guard(
     'tasks',
     async () => {
-      const owners = plan.tasks.some((t) => t.payload.ownerUserId) ? await ownersByUserId(ctx, portalId) : new Map<string, string>();
+      const needed = [...new Set(plan.tasks.flatMap((t) => (t.payload.ownerId || !t.payload.ownerUserId ? [] : [t.payload.ownerUserId])))];
+      const owners = needed.length > 0 ? await ownersByUserId(ctx, portalId, needed) : new Map<string, string>();
       await deliverEngagements(ctx, portalId, taskKind(ctx, portalId, owners), plan.tasks);
     },
     plan.tasks.map((t) => t.row),
@@ -113,10 +114,15 @@ async function stillClaimed(ctx: OutboxContext, updates: readonly DealUpdatePlan
   return kept;
 }
 
-/** HubSpot assigns tasks to owners, not users: map the reviewers' user ids (cached ten minutes). */
-async function ownersByUserId(ctx: OutboxContext, portalId: number): Promise<Map<string, string>> {
+/**
+ * HubSpot assigns tasks to owners, not users: map the reviewers' user ids (cached ten minutes). A
+ * user id the cached list lacks (a reviewer added since) reads the owners again, once per round of
+ * the account (deliverAccount's one call), drawing a read permit like the other reads.
+ */
+async function ownersByUserId(ctx: OutboxContext, portalId: number, needed: readonly string[]): Promise<Map<string, string>> {
   const cached = ctx.ownerIds.get(portalId);
-  if (cached && ctx.clock.now() - cached.at < 10 * 60_000) return cached.byUserId;
+  const fresh = cached !== undefined && ctx.clock.now() - cached.at < 10 * 60_000;
+  if (fresh && needed.every((userId) => cached.byUserId.has(userId))) return cached.byUserId;
   const owners = await call(ctx, portalId, (pace) => ctx.gateway.getOwners(portalId, pace), 'read');
   const byUserId = new Map<string, string>();
   for (const owner of owners) if (owner.userId !== null) byUserId.set(owner.userId, owner.id);

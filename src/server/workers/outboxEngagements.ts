@@ -151,6 +151,8 @@ export function taskKind(ctx: OutboxContext, portalId: number, owners: Map<strin
     kind: 'task',
     toEngagement: (t) => {
       const ownerId = t.payload.ownerId ?? (t.payload.ownerUserId ? owners.get(t.payload.ownerUserId) : undefined);
+      // Not an owner of the account even in the owners just read: the task goes out unassigned, and the log says so.
+      if (!ownerId && t.payload.ownerUserId) ctx.logger.warn({ portalId, outboxId: t.row.id, userId: t.payload.ownerUserId }, 'outbox: task for a user who is no HubSpot owner of the account goes out unassigned');
       return { dealId: t.dealId, subject: t.payload.subject, body: withRef(t.payload.body, t.row), dueAt: t.payload.dueAt, ...(ownerId ? { ownerId } : {}), ...(t.payload.reminderAt === undefined ? {} : { reminderAt: t.payload.reminderAt }) };
     },
     create: (tasks) => ctx.gateway.createTaskRecords(portalId, tasks),
