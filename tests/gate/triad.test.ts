@@ -2,6 +2,7 @@ import type { ApiErrorBody, GateResponse, Settings, SettingsResponse } from '../
 import { HOUR_MS } from '../../src/server/domain/sla';
 import { silentLogger } from '../../src/server/shared/logger';
 import { createSlaWorker } from '../../src/server/workers/slaWorker';
+import { remindWaitingReviews } from '../../src/server/application/reviewReminders';
 import { ADMIN, baseSettings, ESCALATION, REP, REVIEWER, startHarness, type Harness } from './harness';
 
 /** The Triad's people (HubSpot user ids): none of them is a designated reviewer. */
@@ -179,6 +180,21 @@ describe('card API: the Triad', () => {
     // The SLA holds for the final call: the PM still decides, late.
     expect((await decide(PM, reviewId, { outcome: 'yes' })).status).toBe(200);
     await worker.stop();
+  });
+
+  it('reminds the Triad members the review asks (not the designated reviewers), as its tasks', async () => {
+    await configure(triadOn);
+    const reviewId = await requested();
+    // Half the 48-hour SLA: the first reminder point.
+    h.clock.advance(24 * HOUR_MS);
+    expect(await remindWaitingReviews({ store: h.store, clock: h.clock, logger: silentLogger(), defaults: h.config.defaults })).toBe(1);
+    await h.deliverOutbox();
+    const reminders = h.sim.tasksForDeal(dealId).filter((t) => (t.properties.hs_task_subject ?? '').startsWith('Reminder:'));
+    const taskOwners = h.sim.tasksForDeal(dealId).filter((t) => !(t.properties.hs_task_subject ?? '').startsWith('Reminder:')).map((t) => t.properties.hubspot_owner_id);
+    expect(reminders.map((t) => t.properties.hubspot_owner_id).sort()).toEqual(taskOwners.sort());
+    expect(reminders.map((t) => t.properties.hubspot_owner_id)).not.toContain('7200');
+    const audit = (await h.store.audit.listForDeal(h.sim.portalId, dealId)).find((e) => e.action === 'review_reminded' && e.reviewId === reviewId);
+    expect(audit?.details).toMatchObject({ recipients: [TECH_LEAD, PM, MARKETING, SECOND_MARKETING] });
   });
 
   it('with the Triad off nothing changes: no views, the designated reviewer decides, escalation goes to the escalation reviewer', async () => {

@@ -1,6 +1,7 @@
 import type { CoveringView, Settings } from '../../../extensions/contract/api';
 import { absencesAt, coverOf, coveredBy, routeToCover, type Absence } from '../domain/absence';
 import { isDesignatedReviewer, type RoleSettings } from '../domain/roles';
+import { triadMembers, triadOf } from '../domain/triad';
 import type { Review } from '../domain/reviewLifecycle';
 import type { Store } from '../storage/store';
 
@@ -34,6 +35,16 @@ export function routedAssignees(settings: Pick<Settings, 'reviewers' | 'escalati
   const routed = routeToCover(reviewAssignees(settings, requestedBy), inForce, [requestedBy]);
   if (routed.length > 0 || settings.escalationReviewer === null) return routed;
   return routeToCover([settings.escalationReviewer], inForce, [requestedBy]);
+}
+
+/**
+ * Who a waiting review asks now, for its tasks and its reminders alike: with the Triad on, its
+ * members but the requester (they give their views and the decision maker makes the call;
+ * absences do not route the Triad's work); off, the reviewers or whoever covers for them.
+ */
+export function askedNow(settings: Settings, requestedBy: string, inForce: ReadonlyMap<string, Absence>): string[] {
+  const triad = triadOf(settings);
+  return triad.enabled ? triadMembers(triad).filter((id) => id !== requestedBy) : routedAssignees(settings, requestedBy, inForce);
 }
 
 /** Who receives the escalation at `now`: the escalation reviewer or whoever covers for them (null: none is set). */
