@@ -3,6 +3,8 @@ import { HOUR_MS } from '../../src/server/domain/sla';
 import { silentLogger } from '../../src/server/shared/logger';
 import { createSlaWorker } from '../../src/server/workers/slaWorker';
 import { remindWaitingReviews } from '../../src/server/application/reviewReminders';
+import { escalateToAdminsWhereDue } from '../../src/server/application/adminEscalation';
+import { ESCALATION_ANSWER_MS } from '../../src/server/domain/reminderPoints';
 import { ADMIN, baseSettings, ESCALATION, REP, REVIEWER, startHarness, type Harness } from './harness';
 
 /** The Triad's people (HubSpot user ids): none of them is a designated reviewer. */
@@ -195,6 +197,22 @@ describe('card API: the Triad', () => {
     expect(reminders.map((t) => t.properties.hubspot_owner_id)).not.toContain('7200');
     const audit = (await h.store.audit.listForDeal(h.sim.portalId, dealId)).find((e) => e.action === 'review_reminded' && e.reviewId === reviewId);
     expect(audit?.details).toMatchObject({ recipients: [TECH_LEAD, PM, MARKETING, SECOND_MARKETING] });
+  });
+
+  it('takes an escalation the decision maker lets pass to the admins, the note naming the decision maker it went to', async () => {
+    await configure(triadOn);
+    await requested();
+    const worker = createSlaWorker({ store: h.store, clock: h.clock, logger: silentLogger(), defaults: h.config.defaults, instanceId: 'triad-admins' });
+    h.clock.advance(49 * HOUR_MS);
+    expect(await worker.escalateOverdue()).toBe(1);
+    await worker.stop();
+    h.clock.advance(ESCALATION_ANSWER_MS);
+    expect(await escalateToAdminsWhereDue({ store: h.store, clock: h.clock, logger: silentLogger(), defaults: h.config.defaults })).toBe(1);
+    await h.deliverOutbox();
+    const note = notes().find((n) => n.includes('still unanswered')) ?? '';
+    expect(note).toContain("It was escalated to Frances Allen (the Triad's decision maker), who has not answered either.");
+    expect(note).toContain("It now goes to the account's admins: Barbara Liskov.");
+    expect(note).not.toContain('Margaret Hamilton');
   });
 
   it('with the Triad off nothing changes: no views, the designated reviewer decides, escalation goes to the escalation reviewer', async () => {
