@@ -31,8 +31,9 @@ describe('card API: the Triad', () => {
   let dealId: string;
   beforeEach(async () => {
     h = await startHarness();
-    // The Triad's people, by name (the escalation reviewer, 300, is one of the test people already).
-    for (const [id, userId, firstName, lastName] of [['7400', TECH_LEAD, 'Katherine', 'Johnson'], ['7500', PM, 'Frances', 'Allen'], ['7600', MARKETING, 'Radia', 'Perlman']] as const) {
+    // The Triad's people, by name (the escalation reviewer, 300, is one of the test people already):
+    // users of the account, as the settings require of everyone they name.
+    for (const [id, userId, firstName, lastName] of [['7400', TECH_LEAD, 'Katherine', 'Johnson'], ['7500', PM, 'Frances', 'Allen'], ['7600', MARKETING, 'Radia', 'Perlman'], ['7601', SECOND_MARKETING, 'Mary', 'Jackson']] as const) {
       h.sim.seedOwner({ id, userId: Number(userId), firstName, lastName, email: `${firstName.toLowerCase()}.${lastName.toLowerCase()}@example.com` });
     }
     dealId = h.seedDeal();
@@ -171,7 +172,7 @@ describe('card API: the Triad', () => {
     const reviewId = await requested();
     await h.deliverOutbox();
     const assigned = () => h.sim.tasksForDeal(dealId).map((t) => t.properties.hubspot_owner_id);
-    expect(assigned().sort()).toEqual(['7400', '7500', '7600']);
+    expect(assigned().sort()).toEqual(['7400', '7500', '7600', '7601']);
     const worker = createSlaWorker({ store: h.store, clock: h.clock, logger: silentLogger(), defaults: h.config.defaults, instanceId: 'triad-test' });
     h.clock.advance(49 * HOUR_MS);
     expect(await worker.escalateOverdue()).toBe(1);
