@@ -5,7 +5,7 @@ import { createSlaWorker } from '../../src/server/workers/slaWorker';
 import { remindWaitingReviews } from '../../src/server/application/reviewReminders';
 import { escalateToAdminsWhereDue } from '../../src/server/application/adminEscalation';
 import { ESCALATION_ANSWER_MS } from '../../src/server/domain/reminderPoints';
-import { ADMIN, baseSettings, ESCALATION, REP, REVIEWER, startHarness, type Harness } from './harness';
+import { ADMIN, baseSettings, ESCALATION, REP, REVIEWER, START, startHarness, type Harness } from './harness';
 
 /** The Triad's people (HubSpot user ids): none of them is a designated reviewer. */
 const TECH_LEAD = '400';
@@ -215,6 +215,23 @@ describe('card API: the Triad', () => {
     expect(note).toContain("It was escalated to Frances Allen (the Triad's decision maker), who has not answered either.");
     expect(note).toContain("It now goes to the account's admins: Barbara Liskov.");
     expect(note).not.toContain('Margaret Hamilton');
+  });
+
+  it('waits on the decision maker, and an absence hands nothing over: no covering line, no "covering for" on the call', async () => {
+    // The PM is a designated reviewer too, so the reviewer's absence could hand them the review.
+    await configure({ ...triadOn, reviewers: [REVIEWER, PM] });
+    const week = { from: new Date(START).toISOString(), until: new Date(START + 7 * 24 * HOUR_MS).toISOString() };
+    expect((await h.call(REVIEWER, 'POST', '/absences', { delegateUserId: PM, ...week })).status).toBe(201);
+    const reviewId = await requested();
+    const card = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json;
+    expect(card.review?.waitingOn.map((p) => p.userId)).toEqual([PM]);
+    expect(card.covering).toEqual([]);
+    const decided = await decide(PM, reviewId, { outcome: 'yes' });
+    expect(decided.status).toBe(200);
+    const entry = (await h.store.audit.listForDeal(h.sim.portalId, dealId)).find((e) => e.action === 'review_decided');
+    expect(entry?.reason).not.toContain('covering for');
+    await h.deliverOutbox();
+    expect(notes().find((n) => n.includes('Triad decision'))).not.toContain('covering for');
   });
 
   it('with the Triad off nothing changes: no views, the designated reviewer decides, escalation goes to the escalation reviewer', async () => {

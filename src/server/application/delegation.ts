@@ -54,14 +54,19 @@ export function escalationCover(settings: Pick<Settings, 'escalationReviewer'>, 
 
 /**
  * The absent reviewers `deciderId` covers for on this review at `now`: designated reviewers who
- * did not request it and whose absence hands their reviews to the decider. Empty: not a delegated decision.
+ * did not request it and whose absence hands their reviews to the decider. Empty: not a delegated
+ * decision, as always with the Triad on (delegation does not apply to the Triad).
  */
 export function coveringFor(review: Pick<Review, 'requestedBy'>, deciderId: string, settings: Settings, inForce: ReadonlyMap<string, Absence>): string[] {
+  // With the Triad on, the decision maker decides in their own role: nobody's absence hands them the call.
+  if (triadOf(settings).enabled) return [];
   return coveredBy(deciderId, inForce).filter((absent) => absent !== review.requestedBy && isDesignatedReviewer(absent, settings));
 }
 
-/** The card's line for a waiting review: each reviewer it asks who is away, and who covers until when. */
+/** The card's line for a waiting review: each reviewer it asks who is away, and who covers until when (none with the Triad on). */
 export function coveringView(review: Pick<Review, 'requestedBy'>, settings: Settings, inForce: ReadonlyMap<string, Absence>): CoveringView[] {
+  // With the Triad on, delegation does not apply: its members are asked, absent or not.
+  if (triadOf(settings).enabled) return [];
   const asked = [...reviewAssignees(settings, review.requestedBy), ...(settings.escalationReviewer === null ? [] : [settings.escalationReviewer])];
   return [...new Set(asked)]
     .filter((userId) => inForce.has(userId))
