@@ -54,8 +54,8 @@ export async function stepTriad(story: TriadStepStory, gateStage: string): Promi
   say.expectEqual('the API: disagree and commit, against the tech lead and product marketing', [call?.disagreeAndCommit, call?.dissent.map((v) => v.role)], [true, ['tech_lead', 'product_marketing']]);
   const note = world.notesOf(wayne, 'Disagree and commit')[0]?.properties.hs_note_body ?? '';
   say.check(
-    'HubSpot: the note on the deal names who decided and who disagreed',
-    [people.productManager.userId, people.techLead.userId, people.marketing.userId].every((id) => note.includes(`user ${id}`)),
+    'HubSpot: the note on the deal names who decided and who disagreed, by name',
+    [people.productManager.fullName, people.techLead.fullName, people.marketing.fullName].every((name) => note.includes(name)),
     noteText(note),
   );
   say.show('The note in HubSpot:', noteText(note));

@@ -141,6 +141,26 @@ describe('post-sales work on a won deal', () => {
     expect(stack.sim.getDeal(dealId)?.properties).toMatchObject({ dealstage: 'closedwon', dealgate_status: 'approved' });
   });
 
+  it('with the Triad on, the decision maker decides it and a designated reviewer may not, as on the pre-sales review', async () => {
+    const stack = await start();
+    const { dealId } = await wonDeal(stack);
+    // The Triad's people are users of the account.
+    for (const [userId, email] of [[400, 'tech.lead@example.com'], [500, 'product.manager@example.com']] as const) stack.sim.seedOwner({ userId, email });
+    await settings(stack, { triad: { enabled: true, members: { tech_lead: ['400'], product_manager: ['500'], product_marketing: [] }, decisionMaker: 'product_manager' } });
+    const reviewId = (await card(stack, REP, 'POST', `/deals/${dealId}/reviews`, postSales)).json.postSales.reviews[0]?.review.id ?? 0;
+    const forReviewer = await card(stack, REVIEWER, 'GET', `/deals/${dealId}/gate`);
+    expect(forReviewer.json.postSales.reviews[0]).toMatchObject({
+      canDecide: false,
+      decideDenied: 'the Triad is on: the product manager makes the call (an admin names them in the settings)',
+    });
+    expect((await card(stack, REVIEWER, 'POST', `/reviews/${reviewId}/decision`, { outcome: 'yes' })).status).toBe(403);
+    const forPm = await card(stack, '500', 'GET', `/deals/${dealId}/gate`);
+    expect(forPm.json.postSales.reviews[0]).toMatchObject({ canDecide: true, decideDenied: null });
+    const decided = await card(stack, '500', 'POST', `/reviews/${reviewId}/decision`, { outcome: 'yes' });
+    expect(decided.status).toBe(200);
+    expect(decided.json.postSales.reviews[0]?.review.status).toBe('approved');
+  });
+
   it('an approval that does not fit the customer share is refused with the same 409 as any', async () => {
     const stack = await start();
     await settings(stack, { capacity: { engineerWeeksPerQuarter: 100, commitmentShare: 0.1 } });

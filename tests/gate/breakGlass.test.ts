@@ -12,6 +12,8 @@ describe('card API: break-glass', () => {
   let dealId: string;
   beforeEach(async () => {
     h = await startHarness();
+    // The person named for break-glass is a user of the account, as the settings require.
+    h.sim.seedOwner({ id: '7500', userId: Number(DELEGATE), firstName: 'Frances', lastName: 'Allen', email: 'frances.allen@example.com' });
     dealId = h.seedDeal({ dealgate_commitment: 'true', dealgate_commitment_summary: 'EU data residency', dealgate_effort_weeks: '6' });
     expect((await h.call(REP, 'POST', `/deals/${dealId}/reviews`, { summary: 'EU data residency', effortWeeks: 6 })).status).toBe(201);
   });

@@ -140,6 +140,21 @@ describe('card API: settings choose people of the account', () => {
     expect(refusal(escalation).message).toContain('escalationReviewer: user 4245 is not a user of this HubSpot account');
   });
 
+  it('refuses a Triad member or a break-glass user who is not a user, naming the role\'s field; the settings name them by name once saved', async () => {
+    const triad = { enabled: true, members: { tech_lead: ['4246'], product_manager: [REVIEWER], product_marketing: [] }, decisionMaker: 'product_manager' };
+    const member = await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, triad });
+    expect(member.status).toBe(400);
+    expect(refusal(member).message).toContain('triad.members.tech_lead: user 4246 is not a user of this HubSpot account');
+    expect(refusal(member).details).toMatchObject({ issues: [{ path: 'triad.members.tech_lead' }], unknownUserIds: ['4246'] });
+    const breakGlass = await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, breakGlassUsers: ['4247'] });
+    expect(breakGlass.status).toBe(400);
+    expect(refusal(breakGlass).message).toContain('breakGlassUsers: user 4247 is not a user of this HubSpot account');
+    expect(await h.store.settings.get(h.sim.portalId)).toBeUndefined();
+    const saved = await h.call<SettingsResponse>(ADMIN, 'PUT', '/settings', { ...baseSettings, triad: { ...triad, members: { ...triad.members, tech_lead: [SECOND_REVIEWER] } }, breakGlassUsers: [ESCALATION] });
+    expect(saved.status).toBe(200);
+    expect(saved.json.people).toEqual(expect.arrayContaining([person(SECOND_REVIEWER), person(ESCALATION)]));
+  });
+
   it('accepts a user added in HubSpot a moment ago, though the cached list is younger than the interval', async () => {
     await h.call<PeopleResponse>(ADMIN, 'GET', '/people');
     h.sim.seedOwner({ userId: 777, email: 'katherine.johnson@example.com', firstName: 'Katherine', lastName: 'Johnson' });

@@ -2,7 +2,10 @@ import type { ApiErrorBody, GateResponse, Settings, SettingsResponse } from '../
 import { HOUR_MS } from '../../src/server/domain/sla';
 import { silentLogger } from '../../src/server/shared/logger';
 import { createSlaWorker } from '../../src/server/workers/slaWorker';
-import { ADMIN, baseSettings, ESCALATION, REP, REVIEWER, startHarness, type Harness } from './harness';
+import { remindWaitingReviews } from '../../src/server/application/reviewReminders';
+import { escalateToAdminsWhereDue } from '../../src/server/application/adminEscalation';
+import { ESCALATION_ANSWER_MS } from '../../src/server/domain/reminderPoints';
+import { ADMIN, baseSettings, ESCALATION, REP, REVIEWER, START, startHarness, type Harness } from './harness';
 
 /** The Triad's people (HubSpot user ids): none of them is a designated reviewer. */
 const TECH_LEAD = '400';
@@ -28,8 +31,9 @@ describe('card API: the Triad', () => {
   let dealId: string;
   beforeEach(async () => {
     h = await startHarness();
-    // The Triad's people, by name (the escalation reviewer, 300, is one of the test people already).
-    for (const [id, userId, firstName, lastName] of [['7400', TECH_LEAD, 'Katherine', 'Johnson'], ['7500', PM, 'Frances', 'Allen'], ['7600', MARKETING, 'Radia', 'Perlman']] as const) {
+    // The Triad's people, by name (the escalation reviewer, 300, is one of the test people already):
+    // users of the account, as the settings require of everyone they name.
+    for (const [id, userId, firstName, lastName] of [['7400', TECH_LEAD, 'Katherine', 'Johnson'], ['7500', PM, 'Frances', 'Allen'], ['7600', MARKETING, 'Radia', 'Perlman'], ['7601', SECOND_MARKETING, 'Mary', 'Jackson']] as const) {
       h.sim.seedOwner({ id, userId: Number(userId), firstName, lastName, email: `${firstName.toLowerCase()}.${lastName.toLowerCase()}@example.com` });
     }
     dealId = h.seedDeal();
@@ -137,10 +141,11 @@ describe('card API: the Triad', () => {
     );
     await h.deliverOutbox();
     const note = notes().find((n) => n.includes(`technical review #${reviewId}: Yes`)) ?? '';
-    expect(note).toContain(`Triad decision: the product manager, user ${PM}, made the call.`);
+    expect(note).toContain('Triad decision: the product manager, Frances Allen, made the call.');
     expect(note).toContain('<strong>Disagree and commit</strong>: the call went against this view; everyone executes it.');
-    expect(note).toContain(`<p>user ${TECH_LEAD} (tech lead) disagreed: no, we cannot build it: needs a new auth service</p>`);
-    expect(note).toContain(`Not weighed in when the call was made: user ${SECOND_MARKETING} (product marketing).`);
+    expect(note).toContain('<p>Katherine Johnson (tech lead) disagreed: no, we cannot build it: needs a new auth service</p>');
+    expect(note).toContain('Not weighed in when the call was made: Mary Jackson (product marketing).');
+    expect(note).not.toMatch(/user \d+/);
     // The rep sees the dissent on the card after the call.
     expect((await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json.triad?.call?.dissent.map((v) => v.userId)).toEqual([TECH_LEAD]);
   });
@@ -168,7 +173,7 @@ describe('card API: the Triad', () => {
     const reviewId = await requested();
     await h.deliverOutbox();
     const assigned = () => h.sim.tasksForDeal(dealId).map((t) => t.properties.hubspot_owner_id);
-    expect(assigned().sort()).toEqual(['7400', '7500', '7600']);
+    expect(assigned().sort()).toEqual(['7400', '7500', '7600', '7601']);
     const worker = createSlaWorker({ store: h.store, clock: h.clock, logger: silentLogger(), defaults: h.config.defaults, instanceId: 'triad-test' });
     h.clock.advance(49 * HOUR_MS);
     expect(await worker.escalateOverdue()).toBe(1);
@@ -179,6 +184,54 @@ describe('card API: the Triad', () => {
     // The SLA holds for the final call: the PM still decides, late.
     expect((await decide(PM, reviewId, { outcome: 'yes' })).status).toBe(200);
     await worker.stop();
+  });
+
+  it('reminds the Triad members the review asks (not the designated reviewers), as its tasks', async () => {
+    await configure(triadOn);
+    const reviewId = await requested();
+    // Half the 48-hour SLA: the first reminder point.
+    h.clock.advance(24 * HOUR_MS);
+    expect(await remindWaitingReviews({ store: h.store, clock: h.clock, logger: silentLogger(), defaults: h.config.defaults })).toBe(1);
+    await h.deliverOutbox();
+    const reminders = h.sim.tasksForDeal(dealId).filter((t) => (t.properties.hs_task_subject ?? '').startsWith('Reminder:'));
+    const taskOwners = h.sim.tasksForDeal(dealId).filter((t) => !(t.properties.hs_task_subject ?? '').startsWith('Reminder:')).map((t) => t.properties.hubspot_owner_id);
+    expect(reminders.map((t) => t.properties.hubspot_owner_id).sort()).toEqual(taskOwners.sort());
+    expect(reminders.map((t) => t.properties.hubspot_owner_id)).not.toContain('7200');
+    const audit = (await h.store.audit.listForDeal(h.sim.portalId, dealId)).find((e) => e.action === 'review_reminded' && e.reviewId === reviewId);
+    expect(audit?.details).toMatchObject({ recipients: [TECH_LEAD, PM, MARKETING, SECOND_MARKETING] });
+  });
+
+  it('takes an escalation the decision maker lets pass to the admins, the note naming the decision maker it went to', async () => {
+    await configure(triadOn);
+    await requested();
+    const worker = createSlaWorker({ store: h.store, clock: h.clock, logger: silentLogger(), defaults: h.config.defaults, instanceId: 'triad-admins' });
+    h.clock.advance(49 * HOUR_MS);
+    expect(await worker.escalateOverdue()).toBe(1);
+    await worker.stop();
+    h.clock.advance(ESCALATION_ANSWER_MS);
+    expect(await escalateToAdminsWhereDue({ store: h.store, clock: h.clock, logger: silentLogger(), defaults: h.config.defaults })).toBe(1);
+    await h.deliverOutbox();
+    const note = notes().find((n) => n.includes('still unanswered')) ?? '';
+    expect(note).toContain("It was escalated to Frances Allen (the Triad's decision maker), who has not answered either.");
+    expect(note).toContain("It now goes to the account's admins: Barbara Liskov.");
+    expect(note).not.toContain('Margaret Hamilton');
+  });
+
+  it('waits on the decision maker, and an absence hands nothing over: no covering line, no "covering for" on the call', async () => {
+    // The PM is a designated reviewer too, so the reviewer's absence could hand them the review.
+    await configure({ ...triadOn, reviewers: [REVIEWER, PM] });
+    const week = { from: new Date(START).toISOString(), until: new Date(START + 7 * 24 * HOUR_MS).toISOString() };
+    expect((await h.call(REVIEWER, 'POST', '/absences', { delegateUserId: PM, ...week })).status).toBe(201);
+    const reviewId = await requested();
+    const card = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json;
+    expect(card.review?.waitingOn.map((p) => p.userId)).toEqual([PM]);
+    expect(card.covering).toEqual([]);
+    const decided = await decide(PM, reviewId, { outcome: 'yes' });
+    expect(decided.status).toBe(200);
+    const entry = (await h.store.audit.listForDeal(h.sim.portalId, dealId)).find((e) => e.action === 'review_decided');
+    expect(entry?.reason).not.toContain('covering for');
+    await h.deliverOutbox();
+    expect(notes().find((n) => n.includes('Triad decision'))).not.toContain('covering for');
   });
 
   it('with the Triad off nothing changes: no views, the designated reviewer decides, escalation goes to the escalation reviewer', async () => {

@@ -14,6 +14,8 @@ import { fire, openLoadedCard, says, WAIT } from './cardHarness';
 let live: LiveService;
 beforeEach(async () => {
   live = await startLiveService();
+  // The person the settings page names for break-glass (500) is a user of the account, as the settings require.
+  live.stack.sim.seedOwner({ userId: 500, firstName: 'Frances', lastName: 'Allen', email: 'frances.allen@example.com' });
 });
 afterEach(async () => {
   await live.close();

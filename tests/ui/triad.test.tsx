@@ -12,6 +12,10 @@ const MARKETING = '600';
 let live: LiveService;
 beforeEach(async () => {
   live = await startLiveService();
+  // The Triad's people are users of the account, as the settings require of everyone they name.
+  for (const [userId, firstName, lastName] of [[TECH_LEAD, 'Katherine', 'Johnson'], [PM, 'Frances', 'Allen'], [MARKETING, 'Radia', 'Perlman']] as const) {
+    live.stack.sim.seedOwner({ userId: Number(userId), firstName, lastName, email: `${firstName.toLowerCase()}.${lastName.toLowerCase()}@example.com` });
+  }
 });
 afterEach(async () => {
   await live.close();

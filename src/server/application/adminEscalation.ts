@@ -1,26 +1,40 @@
 import type { Review } from '../domain/reviewLifecycle';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
-import { peopleLabel, personLabel } from '../domain/personLabel';
+import { peopleLabel } from '../domain/personLabel';
 import { ESCALATION_ANSWER_MS } from '../domain/reminderPoints';
 import { enqueueEffect } from './effects';
 import { actOnEach, enqueueReviewTask, withLockedReview } from './lockedReview';
 import { ADMIN_ESCALATION_POINT } from '../storage/reviewReminderStore';
 import { effectiveSettings } from './context';
 import { escapeHtml } from './dealEffects';
-import { absencesInForce, escalationCover } from './delegation';
+import { absencesInForce } from './delegation';
+import { escalationTargetsOf } from './slaEscalation';
+import { cachedPeople } from './people';
 import { routeToCover } from '../domain/absence';
 import type { ReminderDeps } from './reviewReminders';
 
 /**
  * The second level of escalation (issue 15): a review the escalation reviewer also let pass (no
  * answer ESCALATION_ANSWER_MS after the escalation, their task's due time) goes to the account's
- * admins, once: a task for each admin (their cover when away) and a note on the deal. Recorded as
+ * admins, once: a task for each admin (their cover when away) and a note on the deal naming, by
+ * name, whom the first escalation went to (slaEscalation.ts's targets) and the admins. Recorded as
  * the review's `escalation:admins` point in the transaction that enqueues them, after the deal's
  * lock, as the reminders are (reviewReminders.ts). Runs on the holder of the `sla` lease.
  */
-function adminNote(review: Review, escalatedTo: string | null, admins: readonly string[]): string {
-  const first = escalatedTo ? `It was escalated to ${escapeHtml(personLabel(escalatedTo))}, who has not answered either` : 'Nobody received the first escalation (no escalation reviewer is set)';
-  const to = admins.length > 0 ? `It now goes to the account's admins: ${escapeHtml(peopleLabel(admins))}.` : 'The account has no admins to take it further.';
+/** "A", "A and B", "A, B and C". */
+function listed(labels: readonly string[]): string {
+  return labels.length <= 1 ? (labels[0] ?? '') : `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1]}`;
+}
+
+/** `escalatedTo` and `admins`: as people read them (names). `triadOn`: the first escalation went to the Triad's decision maker. */
+function adminNote(review: Review, escalatedTo: readonly string[], admins: readonly string[], triadOn: boolean): string {
+  const first =
+    escalatedTo.length > 0
+      ? `It was escalated to ${escapeHtml(listed(escalatedTo))}${triadOn ? " (the Triad's decision maker)" : ''}, who has not answered either`
+      : triadOn
+        ? 'Nobody received the first escalation (the Triad names no decision maker who could take it)'
+        : 'Nobody received the first escalation (no escalation reviewer is set)';
+  const to = admins.length > 0 ? `It now goes to the account's admins: ${escapeHtml(listed(admins))}.` : 'The account has no admins to take it further.';
   return (
     `<p><strong>Dealgate technical review #${review.id} is still unanswered</strong>, due ${new Date(review.dueAt).toISOString()}. ${first}.</p>` +
     `<p>${to} The deal stays before the gate until a reviewer answers on the Dealgate card.</p>`
@@ -43,7 +57,10 @@ async function escalateToAdmins(deps: ReminderDeps, portalId: number, reviewId: 
       dueAt: now + ESCALATION_ANSWER_MS,
     };
     for (const admin of admins) await enqueueReviewTask(store, portalId, review, { ...task, ownerUserId: admin }, `review:${review.id}:admin_escalation:${admin}`, now);
-    const note = adminNote(review, escalationCover(settings, inForce), admins);
+    // Whom the first escalation went to, as slaEscalation.ts chose them (with the Triad on, its decision maker).
+    const { targets, triadOn } = await escalationTargetsOf(store, portalId, review, settings, now);
+    const people = await cachedPeople(store, portalId, [...targets, ...admins]);
+    const note = adminNote(review, targets.map((id) => people.label(id)), admins.map((id) => people.label(id)), triadOn);
     await enqueueEffect(store.outbox, { portalId, dealId: review.dealId, effect: { kind: 'create_note', payload: { body: note } }, dedupeKey: `review:${review.id}:admin_escalation:note` }, now);
     await store.audit.append(portalId, {
       dealId: review.dealId,

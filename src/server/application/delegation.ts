@@ -1,6 +1,7 @@
 import type { CoveringView, Settings } from '../../../extensions/contract/api';
 import { absencesAt, coverOf, coveredBy, routeToCover, type Absence } from '../domain/absence';
 import { isDesignatedReviewer, type RoleSettings } from '../domain/roles';
+import { triadMembers, triadOf } from '../domain/triad';
 import type { Review } from '../domain/reviewLifecycle';
 import type { Store } from '../storage/store';
 
@@ -36,6 +37,16 @@ export function routedAssignees(settings: Pick<Settings, 'reviewers' | 'escalati
   return routeToCover([settings.escalationReviewer], inForce, [requestedBy]);
 }
 
+/**
+ * Who a waiting review asks now, for its tasks and its reminders alike: with the Triad on, its
+ * members but the requester (they give their views and the decision maker makes the call;
+ * absences do not route the Triad's work); off, the reviewers or whoever covers for them.
+ */
+export function askedNow(settings: Settings, requestedBy: string, inForce: ReadonlyMap<string, Absence>): string[] {
+  const triad = triadOf(settings);
+  return triad.enabled ? triadMembers(triad).filter((id) => id !== requestedBy) : routedAssignees(settings, requestedBy, inForce);
+}
+
 /** Who receives the escalation at `now`: the escalation reviewer or whoever covers for them (null: none is set). */
 export function escalationCover(settings: Pick<Settings, 'escalationReviewer'>, inForce: ReadonlyMap<string, Absence>): string | null {
   return settings.escalationReviewer === null ? null : coverOf(settings.escalationReviewer, inForce);
@@ -43,14 +54,19 @@ export function escalationCover(settings: Pick<Settings, 'escalationReviewer'>, 
 
 /**
  * The absent reviewers `deciderId` covers for on this review at `now`: designated reviewers who
- * did not request it and whose absence hands their reviews to the decider. Empty: not a delegated decision.
+ * did not request it and whose absence hands their reviews to the decider. Empty: not a delegated
+ * decision, as always with the Triad on (delegation does not apply to the Triad).
  */
 export function coveringFor(review: Pick<Review, 'requestedBy'>, deciderId: string, settings: Settings, inForce: ReadonlyMap<string, Absence>): string[] {
+  // With the Triad on, the decision maker decides in their own role: nobody's absence hands them the call.
+  if (triadOf(settings).enabled) return [];
   return coveredBy(deciderId, inForce).filter((absent) => absent !== review.requestedBy && isDesignatedReviewer(absent, settings));
 }
 
-/** The card's line for a waiting review: each reviewer it asks who is away, and who covers until when. */
+/** The card's line for a waiting review: each reviewer it asks who is away, and who covers until when (none with the Triad on). */
 export function coveringView(review: Pick<Review, 'requestedBy'>, settings: Settings, inForce: ReadonlyMap<string, Absence>): CoveringView[] {
+  // With the Triad on, delegation does not apply: its members are asked, absent or not.
+  if (triadOf(settings).enabled) return [];
   const asked = [...reviewAssignees(settings, review.requestedBy), ...(settings.escalationReviewer === null ? [] : [settings.escalationReviewer])];
   return [...new Set(asked)]
     .filter((userId) => inForce.has(userId))

@@ -1,5 +1,6 @@
 import { personLabel, type PeopleResponse, type Person, type Settings } from '../../../extensions/contract/api';
 import { isOpenReview, type Review } from '../domain/reviewLifecycle';
+import { triadOf } from '../domain/triad';
 import { DealgateError, invalidRequest } from '../shared/errors';
 import { classifyHubSpotError } from '../hubspot/gateway';
 import type { GateContext } from './context';
@@ -155,12 +156,23 @@ async function refreshOrUnavailable(ctx: Pick<GateContext, 'store' | 'gateway' |
   }
 }
 
-/** Who an open review waits for: its possible deciders (the designated reviewers but its requester) and, once escalated, the escalation reviewer. */
-export function waitingOn(review: Review, settings: Settings, people: PeopleBook): Person[] {
+/**
+ * The user ids an open review waits for. With the Triad on, the decision maker's members but its
+ * requester (they make the call; an escalation goes to them too). Off, its possible deciders (the
+ * designated reviewers but its requester) and, once escalated, the escalation reviewer.
+ */
+export function waitingOnIds(review: Review, settings: Settings): string[] {
   if (!isOpenReview(review)) return [];
+  const triad = triadOf(settings);
+  if (triad.enabled) return triad.members[triad.decisionMaker].filter((id) => id !== review.requestedBy);
   const ids = settings.reviewers.filter((id) => id !== review.requestedBy);
   if (review.escalatedAt !== null && settings.escalationReviewer !== null && !ids.includes(settings.escalationReviewer)) ids.push(settings.escalationReviewer);
-  return ids.map((id) => people.person(id));
+  return ids;
+}
+
+/** Who an open review waits for (waitingOnIds), as people. */
+export function waitingOn(review: Review, settings: Settings, people: PeopleBook): Person[] {
+  return waitingOnIds(review, settings).map((id) => people.person(id));
 }
 
 /** GET /people: the account's users, by name, for the pickers. Every user of the account may read it, as the settings. */

@@ -4,6 +4,7 @@ import { gateAmount, gateStatusOf, isWonStage, reviewRequirement, type Pipeline 
 import type { Decision } from '../domain/reviewDecision';
 import { isOpenReview, type Review } from '../domain/reviewLifecycle';
 import { isAdmin, isDesignatedReviewer } from '../domain/roles';
+import { decidingRoles, triadOf, TRIAD_ROLE_NAMES } from '../domain/triad';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import type { Store } from '../storage/store';
 import { effectiveSettings, type Caller, type GateContext, type GateStoreContext } from './context';
@@ -75,7 +76,13 @@ export async function openPostSalesReview(ctx: GateContext, caller: Caller, deal
 /** Why the caller may not decide a waiting post-sales review (null when they may); the service checks again when they do. */
 function decideDenial(review: Review, userId: string, settings: Settings, dealOwnerUserId: string | null): string | null {
   if (!isOpenReview(review)) return 'it is not waiting for an answer';
-  if (!isDesignatedReviewer(userId, settings)) return 'only designated reviewers decide; an admin adds reviewers in the settings';
+  // Who decides as on the pre-sales review (gateView.ts permissionsOf): with the Triad on, the decision maker's members.
+  const triad = triadOf(settings);
+  if (!isDesignatedReviewer(userId, decidingRoles(settings, triad))) {
+    return triad.enabled
+      ? `the Triad is on: the ${TRIAD_ROLE_NAMES[triad.decisionMaker]} makes the call (an admin names them in the settings)`
+      : 'only designated reviewers decide; an admin adds reviewers in the settings';
+  }
   if (review.requestedBy === userId) return 'you requested this review, so another reviewer must decide it';
   if (dealOwnerUserId === userId) return 'you own this deal, so another reviewer must decide its review';
   return null;

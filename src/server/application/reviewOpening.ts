@@ -3,11 +3,10 @@ import { isApproval, openReview, requestAudit, transition, type Review } from '.
 import { isWonStage } from '../domain/gatePolicy';
 import { dueAt } from '../domain/sla';
 import { enqueueEffect } from './effects';
-import { triadMembers, triadOf } from '../domain/triad';
 import type { Store } from '../storage/store';
 import { completeReviewTasks, reviewTask } from './dealEffects';
 import { settleReplacedDelivery } from './deliverySettlement';
-import { absencesInForce, routedAssignees } from './delegation';
+import { absencesInForce, askedNow } from './delegation';
 import { remindersOf, taskReminderAt } from '../domain/reminderPoints';
 
 /**
@@ -52,10 +51,7 @@ export async function openReviewWithTasks(
   await store.audit.append(portalId, requestAudit(review, input.fromStatus, input.requestedBy));
   // With the Triad on, its members give their views and its decision maker makes the call: the task
   // is theirs. Otherwise an absent reviewer's task goes to whoever covers for them (issue 15).
-  const triad = triadOf(settings);
-  const assignees = triad.enabled
-    ? triadMembers(triad).filter((id) => id !== input.requestedBy)
-    : routedAssignees(settings, input.requestedBy, await absencesInForce(store, portalId, at, settings));
+  const assignees = askedNow(settings, input.requestedBy, await absencesInForce(store, portalId, at, settings));
   const task = reviewTask(review, input.dealName);
   // HubSpot's own reminder (hs_task_reminders) at the first reminder point; Dealgate reminds again at each.
   const reminderAt = taskReminderAt(review, remindersOf(settings));

@@ -10,7 +10,7 @@ import { peopleLabel, personLabel } from '../domain/personLabel';
 import { pointsDue, reminderPoints, remindersOf, timeLeftText, type ReminderPoint } from '../domain/reminderPoints';
 import { effectiveSettings } from './context';
 import { escapeHtml } from './dealEffects';
-import { absencesInForce, routedAssignees } from './delegation';
+import { absencesInForce, askedNow } from './delegation';
 import { escalateToAdminsWhereDue } from './adminEscalation';
 import { actOnEach, enqueueReviewTask, withLockedReview } from './lockedReview';
 
@@ -18,7 +18,7 @@ import { actOnEach, enqueueReviewTask, withLockedReview } from './lockedReview';
  * Dealgate's reminders before a review's SLA runs out (issue 15), on top of HubSpot's own reminder
  * on the reviewer's task: at each point the admin set (default: half the SLA elapsed, and 2 hours
  * before the due time), a task for each reviewer the review asks now (the delegate of one who is
- * away). A task rather than a note: a note on the deal is addressed to nobody and HubSpot tells
+ * away; with the Triad on, its members but the requester, as its tasks: delegation.ts askedNow). A task rather than a note: a note on the deal is addressed to nobody and HubSpot tells
  * nobody of it, while a task is assigned to its owner, who HubSpot notifies and whose task list it
  * joins; and it belongs to the review (cause `review:<id>`), so it is completed with the review's
  * other tasks once the review is decided or withdrawn.
@@ -66,7 +66,7 @@ async function remindReview(deps: ReminderDeps, portalId: number, reviewId: numb
     const claimed = await claimPoints(store, portalId, review, settings, now);
     const latest = claimed[claimed.length - 1];
     if (!latest) return false;
-    const recipients = routedAssignees(settings, review.requestedBy, await absencesInForce(store, portalId, now, settings));
+    const recipients = askedNow(settings, review.requestedBy, await absencesInForce(store, portalId, now, settings));
     const task = reminderTask(review, (await store.deals.get(portalId, review.dealId))?.name ?? null, now);
     for (const recipient of recipients) {
       await enqueueReviewTask(store, portalId, review, { ...task, ownerUserId: recipient, dueAt: review.dueAt }, `review:${review.id}:reminder:${latest.key}:${recipient}`, now);

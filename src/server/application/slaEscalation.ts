@@ -72,7 +72,7 @@ async function claimOverdue(store: Store, portalId: number, reviewId: number, no
 }
 
 /** Who the escalation goes to: the Triad's decision maker when it is on, else the escalation reviewer or whoever covers for them. */
-async function escalationTargetsOf(store: Store, portalId: number, review: Review, settings: Settings, now: number): Promise<{ targets: string[]; escalationReviewer: string | null; triadOn: boolean }> {
+export async function escalationTargetsOf(store: Store, portalId: number, review: Review, settings: Settings, now: number): Promise<{ targets: string[]; escalationReviewer: string | null; triadOn: boolean }> {
   const triad = triadOf(settings);
   const escalationReviewer = triad.enabled ? null : escalationCover(settings, await absencesInForce(store, portalId, now, settings));
   const targets = triad.enabled ? escalationTargets(settings, triad, review.requestedBy) : escalationReviewer === null ? [] : [escalationReviewer];

@@ -6,13 +6,14 @@ import { assertMayMakeTheCall, decidingRoles, judgeCall, triadOf, TRIAD_ROLE_NAM
 import { escapeHtml } from './dealEffects';
 import type { Store } from '../storage/store';
 import { stanceOf } from './triadView';
+import { cachedPeople } from './people';
 
 /**
  * The Triad's part of a decision (issue 14, disagree and commit). With the Triad on, only the
  * decision maker's role makes the call (403 for anyone else, before anything else is checked), and
  * may make it before every view is in; a call against any view is recorded as
  * disagree-and-commit with the dissent as it stood, and the deal's note says who decided and who
- * disagreed, and why. Off, nothing here changes the decision: one designated reviewer decides.
+ * disagreed, and why, by name. Off, nothing here changes the decision: one designated reviewer decides.
  */
 
 /** The people who decide under the account's settings; with the Triad on, 403 for a caller who does not make the call. */
@@ -29,19 +30,24 @@ function stanceWords(view: Perspective): string {
   return `${label}${weeks}${value}`;
 }
 
+/** How the audit reason names a Triad member: by id, as audit reasons do. */
 const who = (p: { userId: string; role: Perspective['role'] }) => `user ${p.userId} (${TRIAD_ROLE_NAMES[p.role]})`;
 
-/** The paragraphs the decision's note gains: who made the call, who disagreed and why, who had not weighed in. */
-export function triadNote(call: TriadCall, decision: Pick<Decision, 'decidedBy'>, settings: Settings): string {
+/**
+ * The paragraphs the decision's note gains: who made the call, who disagreed and why, who had not
+ * weighed in; people by name (`label`: the cached people's label, name else email else `user <id>`).
+ */
+export function triadNote(call: TriadCall, decision: Pick<Decision, 'decidedBy'>, settings: Settings, label: (userId: string) => string): string {
   const maker = TRIAD_ROLE_NAMES[triadOf(settings).decisionMaker];
-  const lines = [`<p>Triad decision: the ${escapeHtml(maker)}, user ${escapeHtml(decision.decidedBy)}, made the call.</p>`];
+  const named = (p: { userId: string; role: Perspective['role'] }) => `${label(p.userId)} (${TRIAD_ROLE_NAMES[p.role]})`;
+  const lines = [`<p>Triad decision: the ${escapeHtml(maker)}, ${escapeHtml(label(decision.decidedBy))}, made the call.</p>`];
   if (call.disagreeAndCommit) {
-    const dissent = call.dissent.map((v) => `<p>${escapeHtml(who(v))} disagreed: ${escapeHtml(stanceWords(v))}${v.note ? `: ${escapeHtml(v.note)}` : ''}</p>`);
+    const dissent = call.dissent.map((v) => `<p>${escapeHtml(named(v))} disagreed: ${escapeHtml(stanceWords(v))}${v.note ? `: ${escapeHtml(v.note)}` : ''}</p>`);
     lines.push(`<p><strong>Disagree and commit</strong>: the call went against ${call.dissent.length === 1 ? 'this view' : 'these views'}; everyone executes it.</p>${dissent.join('')}`);
   } else {
     lines.push('<p>Every view given agreed with the call.</p>');
   }
-  if (call.notWeighedIn.length > 0) lines.push(`<p>Not weighed in when the call was made: ${escapeHtml(call.notWeighedIn.map(who).join(', '))}.</p>`);
+  if (call.notWeighedIn.length > 0) lines.push(`<p>Not weighed in when the call was made: ${escapeHtml(call.notWeighedIn.map(named).join(', '))}.</p>`);
   return lines.join('');
 }
 
@@ -67,5 +73,7 @@ export async function recordTriadCall(store: Store, portalId: number, review: Re
     details: { disagreeAndCommit: call.disagreeAndCommit, dissenters: call.dissent.map((v) => v.userId), notWeighedIn: call.notWeighedIn.map((p) => p.userId) },
     at: decision.decidedAt,
   });
-  return triadNote(call, decision, settings);
+  // Names from the cached people, read by key: the decision's transaction reads only the database.
+  const people = await cachedPeople(store, portalId, [decision.decidedBy, ...call.dissent.map((v) => v.userId), ...call.notWeighedIn.map((p) => p.userId)]);
+  return triadNote(call, decision, settings, (id) => people.label(id));
 }
