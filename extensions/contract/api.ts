@@ -895,12 +895,17 @@ export type AbsenceBody = z.infer<typeof absenceBody>;
 export interface AbsenceView {
   id: number;
   userId: string;
+  /** Who is away, by name (issue 15). */
+  absent: Person;
   delegateUserId: string;
+  /** Who covers, by name. */
+  delegate: Person;
   from: string;
   until: string;
   /** In force now (from has passed, until has not). */
   current: boolean;
   createdBy: string;
+  createdByPerson: Person;
   createdAt: string;
 }
 
@@ -913,7 +918,9 @@ export interface AbsencesResponse {
 /** On the card, for a waiting review: an assigned reviewer who is away, and who covers until when. */
 export interface CoveringView {
   absentUserId: string;
+  absent: Person;
   delegateUserId: string;
+  delegate: Person;
   until: string;
 }
 

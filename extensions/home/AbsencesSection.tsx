@@ -10,7 +10,7 @@ export function AbsencesSection({ absences, me }: { absences: readonly AbsenceVi
       <Heading>Reviewers away</Heading>
       {absences.map((a) => (
         <Text key={a.id} variant="microcopy" testId={`absence-${a.id}`}>
-          {`${userLabel(a.userId, me)}: ${a.current ? 'away' : `away from ${formatWhen(a.from)}`} until ${formatWhen(a.until)}; covered by ${userLabel(a.delegateUserId, me)}.`}
+          {`${userLabel(a.absent, me)}: ${a.current ? 'away' : `away from ${formatWhen(a.from)}`} until ${formatWhen(a.until)}; covered by ${userLabel(a.delegate, me)}.`}
         </Text>
       ))}
     </>

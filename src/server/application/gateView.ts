@@ -22,7 +22,7 @@ import { postSalesViewOf } from './postSalesReview';
 import { triadViewOf } from './triadView';
 import { decidingRoles, triadOf, TRIAD_ROLE_NAMES } from '../domain/triad';
 import { breakGlassCardOf } from './breakGlassView';
-import { absencesInForce, coveringView } from './delegation';
+import { coveringOnCard } from './delegation';
 import { cachedPeople, waitingOn, type PeopleBook } from './people';
 
 /** Everything the card shows about a deal, built from the store (synchronous). */
@@ -154,7 +154,7 @@ export async function buildGateResponse(
     standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
     triad: await triadViewOf(store, portalId, latest, userId, settings),
     breakGlass: await breakGlassCardOf(store, { portalId, userId, dealId: snapshot.dealId, dealName: snapshot.name, settings, gate, latest }),
-    covering: latest && isOpenReview(latest) ? coveringView(latest, settings, await absencesInForce(store, portalId, now, settings)) : [],
+    covering: latest && isOpenReview(latest) ? await coveringOnCard(store, portalId, latest, settings, now) : [],
   };
 }
 
