@@ -121,7 +121,7 @@ describe('card API: absences and delegates', () => {
     expect(notes.filter((b) => b.includes(`Decided by ${nameOf(ESCALATION)}, covering for ${nameOf(REVIEWER)}`))).toHaveLength(1);
     const entry = (await h.store.audit.listForDeal(h.sim.portalId, dealId)).find((e) => e.action === 'review_decided');
     expect(entry).toMatchObject({ actor: ESCALATION, details: expect.objectContaining({ coveringFor: [REVIEWER] }) });
-    expect(entry?.reason).toContain(`decided by user ${ESCALATION}, covering for user ${REVIEWER}`);
+    expect(entry?.reason).toContain(`decided by ${nameOf(ESCALATION)}, covering for ${nameOf(REVIEWER)}`);
 
     // The absence is over: the next request asks the reviewer again, and nobody is covering.
     h.clock.advance(24 * HOUR);
