@@ -912,6 +912,10 @@ export interface AbsenceView {
 /** GET /api/v1/absences: the account's current and upcoming absences, soonest first. */
 export interface AbsencesResponse {
   absences: AbsenceView[];
+  /** The account's reviewers (and escalation reviewer), by name: who may be away and who may cover (the home page's form). */
+  reviewers: Person[];
+  /** The caller is an admin, so may record and end any reviewer's absence. */
+  callerIsAdmin: boolean;
   asOf: string;
 }
 

@@ -83,8 +83,15 @@ export async function recordAbsence(ctx: GateStoreContext, caller: Caller, body:
 export async function listAbsences(ctx: GateStoreContext, caller: Caller): Promise<AbsencesResponse> {
   const now = ctx.clock.now();
   const absences = await ctx.store.absences.listCurrentAndUpcoming(caller.portalId, now);
-  const people = await cachedPeople(ctx.store, caller.portalId, [...new Set(absences.flatMap((a) => [a.userId, a.delegateUserId, a.createdBy]))]);
-  return { absences: absences.map((a) => viewOf(a, now, people)), asOf: new Date(now).toISOString() };
+  const { settings } = await effectiveSettings(ctx, caller.portalId);
+  const reviewers = [...new Set([...settings.reviewers, ...(settings.escalationReviewer === null ? [] : [settings.escalationReviewer])])];
+  const people = await cachedPeople(ctx.store, caller.portalId, [...new Set([...reviewers, ...absences.flatMap((a) => [a.userId, a.delegateUserId, a.createdBy])])]);
+  return {
+    absences: absences.map((a) => viewOf(a, now, people)),
+    reviewers: reviewers.map((id) => people.person(id)).sort((a, b) => people.label(a.userId).localeCompare(people.label(b.userId))),
+    callerIsAdmin: isAdmin(caller.userId, settings),
+    asOf: new Date(now).toISOString(),
+  };
 }
 
 /** DELETE /absences/:absenceId: the absent reviewer, whoever recorded it, or an admin ends it now. */
