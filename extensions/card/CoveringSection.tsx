@@ -9,7 +9,7 @@ export function CoveringSection({ covering, me }: { covering: readonly CoveringV
     <>
       {covering.map((c) => (
         <Text key={c.absentUserId} variant="microcopy" testId={`covering-${c.absentUserId}`}>
-          {`${userLabel(c.absentUserId, me)} is away until ${formatWhen(c.until)}; covering and deciding: ${userLabel(c.delegateUserId, me)}.`}
+          {`${userLabel(c.absent, me)} is away until ${formatWhen(c.until)}; covering and deciding: ${userLabel(c.delegate, me)}.`}
         </Text>
       ))}
     </>

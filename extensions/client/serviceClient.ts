@@ -1,4 +1,7 @@
 import type {
+  AbsenceBody,
+  AbsencesResponse,
+  AbsenceView,
   ApiErrorBody,
   BreakGlassBody,
   DashboardResponse,
@@ -59,7 +62,7 @@ function fieldErrorsOf(body: ApiErrorBody): Record<string, string> {
   return out;
 }
 
-async function call<T>(fetcher: ServiceFetcher, url: string, method: 'GET' | 'POST' | 'PUT', body?: Record<string, unknown>): Promise<ServiceResult<T>> {
+async function call<T>(fetcher: ServiceFetcher, url: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', body?: Record<string, unknown>): Promise<ServiceResult<T>> {
   let response: Response;
   try {
     response = await fetcher(url, body === undefined ? { method } : { method, body });
@@ -100,6 +103,10 @@ export interface ServiceClient {
   enforceBackfill(): Promise<ServiceResult<EnforceBackfillResponse>>;
   /** The account's users by name, for the settings pickers (issue 15). */
   getPeople(): Promise<ServiceResult<PeopleResponse>>;
+  /** Out of office (issue 15): the current and upcoming absences, the reviewers by name; record one; end one now. */
+  getAbsences(): Promise<ServiceResult<AbsencesResponse>>;
+  createAbsence(body: AbsenceBody): Promise<ServiceResult<AbsenceView>>;
+  endAbsence(absenceId: number): Promise<ServiceResult<AbsencesResponse>>;
 }
 
 export function createServiceClient(fetcher: ServiceFetcher, baseUrl: string = DEFAULT_SERVICE_URL): ServiceClient {
@@ -118,5 +125,8 @@ export function createServiceClient(fetcher: ServiceFetcher, baseUrl: string = D
     getDashboard: () => call(fetcher, `${api}/dashboard`, 'GET'),
     enforceBackfill: () => call(fetcher, `${api}/flags/backfill/enforce`, 'POST', {}),
     getPeople: () => call(fetcher, `${api}/people`, 'GET'),
+    getAbsences: () => call(fetcher, `${api}/absences`, 'GET'),
+    createAbsence: (body) => call(fetcher, `${api}/absences`, 'POST', body),
+    endAbsence: (absenceId) => call(fetcher, `${api}/absences/${absenceId}`, 'DELETE'),
   };
 }

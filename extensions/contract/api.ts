@@ -895,25 +895,36 @@ export type AbsenceBody = z.infer<typeof absenceBody>;
 export interface AbsenceView {
   id: number;
   userId: string;
+  /** Who is away, by name (issue 15). */
+  absent: Person;
   delegateUserId: string;
+  /** Who covers, by name. */
+  delegate: Person;
   from: string;
   until: string;
   /** In force now (from has passed, until has not). */
   current: boolean;
   createdBy: string;
+  createdByPerson: Person;
   createdAt: string;
 }
 
 /** GET /api/v1/absences: the account's current and upcoming absences, soonest first. */
 export interface AbsencesResponse {
   absences: AbsenceView[];
+  /** The account's reviewers (and escalation reviewer), by name: who may be away and who may cover (the home page's form). */
+  reviewers: Person[];
+  /** The caller is an admin, so may record and end any reviewer's absence. */
+  callerIsAdmin: boolean;
   asOf: string;
 }
 
 /** On the card, for a waiting review: an assigned reviewer who is away, and who covers until when. */
 export interface CoveringView {
   absentUserId: string;
+  absent: Person;
   delegateUserId: string;
+  delegate: Person;
   until: string;
 }
 

@@ -23,6 +23,7 @@ import { DeliveriesSection } from './DeliveriesSection';
 import { SharedMetricsSection } from './SharedMetricsSection';
 import { BreakGlassSection } from './BreakGlassSection';
 import { AbsencesSection } from './AbsencesSection';
+import type { AbsenceClient } from './AbsenceForm';
 
 export interface DealDeskHomeProps {
   fetcher: ServiceFetcher;
@@ -38,7 +39,7 @@ export interface DealDeskHomeProps {
 export function DealDeskHome({ fetcher, baseUrl = DEFAULT_SERVICE_URL, userId = '' }: DealDeskHomeProps) {
   const client = useMemo(() => createServiceClient(fetcher, baseUrl), [fetcher, baseUrl]);
   const read = useCallback(() => client.getDashboard(), [client]);
-  const { state, load } = useServiceLoad(read);
+  const { state, load, refresh } = useServiceLoad(read);
   // Kept here: the page reloads after the action, and the outcome must outlive that.
   const [enforced, setEnforced] = useState<string | null>(null);
 
@@ -59,6 +60,8 @@ export function DealDeskHome({ fetcher, baseUrl = DEFAULT_SERVICE_URL, userId = 
       dashboard={state.body}
       me={userId}
       enforced={enforced}
+      absenceClient={client}
+      onAbsencesChanged={refresh}
       onEnforceBackfill={async () => {
         const result = await client.enforceBackfill();
         if (!result.ok) {
@@ -79,8 +82,13 @@ export function DashboardView({
   me,
   onEnforceBackfill,
   enforced = null,
+  absenceClient,
+  onAbsencesChanged,
 }: {
   dashboard: DashboardResponse;
+  /** Recording and ending absences from the page (issue 15); without it the absences are only listed. */
+  absenceClient?: AbsenceClient;
+  onAbsencesChanged?: () => void;
   me: string;
   /** Admins' one action on the deals the install sweep flagged. */
   onEnforceBackfill?: () => Promise<void>;
@@ -113,7 +121,7 @@ export function DashboardView({
       <DeliveriesSection deliveries={dashboard.deliveries} me={me} />
       <SharedMetricsSection metrics={dashboard.sharedMetrics} />
       <BreakGlassSection breakGlasses={dashboard.breakGlasses} me={me} />
-      <AbsencesSection absences={dashboard.absences} me={me} />
+      <AbsencesSection absences={dashboard.absences} me={me} client={absenceClient} onChanged={onAbsencesChanged} />
 
       <Heading>Moves past the gate without sign-off, this quarter</Heading>
       {dashboard.violationsByUser.length === 0 ? (

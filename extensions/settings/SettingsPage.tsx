@@ -71,7 +71,7 @@ function SettingsForm({ response, people, onSave }: { response: SettingsResponse
       <ReminderFields form={form} />
       <CapacityFields form={form} />
       <RevenueGoalField form={form} />
-      <TriadSettingsSection draft={draft.triad} errors={errors} readOnly={readOnly} onChange={(triad) => set('triad', triad)} />
+      <TriadSettingsSection draft={draft.triad} errors={errors} readOnly={readOnly} onChange={(triad) => set('triad', triad)} people={people.people} named={response.people} />
       {!readOnly && (
         <LoadingButton variant="primary" testId="settings-save" loading={saving} disabled={saving} onClick={save}>
           Save settings

@@ -1,6 +1,7 @@
 import { Flex, Heading, Input, Select, Text, Toggle } from '@hubspot/ui-extensions';
-import { triadRoleLabels, triadRoles, type TriadRole } from '../contract/api';
+import { triadRoleLabels, triadRoles, type Person, type TriadRole } from '../contract/api';
 import { errorProps } from '../client/fieldErrors';
+import { PeoplePicker } from './PeoplePicker';
 import type { TriadDraft } from './triadForm';
 
 export interface TriadSettingsSectionProps {
@@ -8,7 +9,17 @@ export interface TriadSettingsSectionProps {
   errors: Record<string, string>;
   readOnly: boolean;
   onChange: (draft: TriadDraft) => void;
+  /**
+   * The account's users (usePeople; null while loading): given, each role is chosen by name with a
+   * PeoplePicker (issue 15); not given (a page that does not pass them yet), the roles are typed ids.
+   */
+  people?: readonly Person[] | null;
+  /** People the settings response names, so chosen ids read as names before the list loads. */
+  named?: readonly Person[];
 }
+
+const idsOf = (text: string) => [...new Set(text.split(',').map((id) => id.trim()).filter((id) => id !== ''))];
+const roleTitle = (role: TriadRole) => `${triadRoleLabels[role].charAt(0).toUpperCase()}${triadRoleLabels[role].slice(1)}`;
 
 const roleOptions = triadRoles.map((role) => ({ value: role, label: triadRoleLabels[role] }));
 
@@ -17,7 +28,7 @@ const roleOptions = triadRoles.map((role) => ({ value: role, label: triadRoleLab
  * the named tech lead, product manager and product marketing give their views and the chosen role
  * makes the call (the service refuses an enabled Triad whose decision maker names nobody).
  */
-export function TriadSettingsSection({ draft, errors, readOnly, onChange }: TriadSettingsSectionProps) {
+export function TriadSettingsSection({ draft, errors, readOnly, onChange, people, named }: TriadSettingsSectionProps) {
   const setMembers = (role: TriadRole, text: string) => onChange({ ...draft, members: { ...draft.members, [role]: text } });
   return (
     <Flex direction="column" gap="sm" testId="settings-triad">
@@ -27,18 +38,34 @@ export function TriadSettingsSection({ draft, errors, readOnly, onChange }: Tria
         decision maker makes the call, before every view is in if need be; a call against a view is noted as disagree-and-commit.
       </Text>
       <Toggle label="Review as a Triad" name="triad.enabled" testId="settings-triad-enabled" checked={draft.enabled} readonly={readOnly} onChange={(checked) => onChange({ ...draft, enabled: checked })} />
-      {triadRoles.map((role) => (
-        <Input
-          key={role}
-          label={`${triadRoleLabels[role].charAt(0).toUpperCase()}${triadRoleLabels[role].slice(1)} (HubSpot user ids, comma-separated)`}
-          name={`triad.members.${role}`}
-          testId={`settings-triad-${role}`}
-          value={draft.members[role]}
-          readOnly={readOnly}
-          {...errorProps(errors, `triad.members.${role}`)}
-          onChange={(text) => setMembers(role, text)}
-        />
-      ))}
+      {triadRoles.map((role) =>
+        people !== undefined ? (
+          <PeoplePicker
+            key={role}
+            label={roleTitle(role)}
+            name={`triad.members.${role}`}
+            testId={`settings-triad-${role}`}
+            people={people}
+            named={named}
+            chosen={idsOf(draft.members[role])}
+            multiple
+            readOnly={readOnly}
+            {...errorProps(errors, `triad.members.${role}`)}
+            onChange={(ids) => setMembers(role, ids.join(', '))}
+          />
+        ) : (
+          <Input
+            key={role}
+            label={`${roleTitle(role)} (HubSpot user ids, comma-separated)`}
+            name={`triad.members.${role}`}
+            testId={`settings-triad-${role}`}
+            value={draft.members[role]}
+            readOnly={readOnly}
+            {...errorProps(errors, `triad.members.${role}`)}
+            onChange={(text) => setMembers(role, text)}
+          />
+        ),
+      )}
       <Select
         label="Who makes the call"
         name="triad.decisionMaker"

@@ -33,7 +33,11 @@ export async function stepAbsenceDelegated(story: Story): Promise<void> {
   const halfSla = requested.json.sla ? Date.parse(requested.json.sla.dueAt) - (SLA_HOURS / 2) * HOUR_MS : Number.NaN;
   say.expectEqual('HubSpot: the task carries its own reminder at half the SLA (hs_task_reminders, epoch ms)', tasks[0]?.hs_task_reminders, String(halfSla));
   const card = await world.gate('escalation', umbrella);
-  say.expectEqual('the API: the card says who covers', card.covering, [{ absentUserId: reviewer.userId, delegateUserId: escalation.userId, until }]);
+  say.expectEqual(
+    'the API: the card says who covers, by name',
+    card.covering?.map((c) => ({ absentUserId: c.absentUserId, absent: c.absent.name, delegateUserId: c.delegateUserId, delegate: c.delegate.name, until: c.until })),
+    [{ absentUserId: reviewer.userId, absent: reviewer.fullName, delegateUserId: escalation.userId, delegate: escalation.fullName, until }],
+  );
   world.showCard('escalation', card);
 
   const answered = await world.call<GateResponse>('escalation', 'POST', `/reviews/${card.review?.id ?? 0}/decision`, {

@@ -1,9 +1,10 @@
 import { ManualClock } from '../../src/server/shared/clock';
 import { HOUR_MS } from '../../src/server/domain/sla';
 import { recordAbsence } from '../../src/server/application/absenceService';
+import { refreshPeopleIfStale } from '../../src/server/application/people';
 import { waitUntil } from '../support/process';
 import type { Stack } from '../support/stack';
-import { ADMIN, decideAsReviewer, ESCALATION, gateContext, REVIEWER, requestReviewAsRep, seedGatedDeal, stackPerTest } from './world';
+import { ADMIN, decideAsReviewer, ESCALATION, gateContext, REP, REVIEWER, requestReviewAsRep, seedGatedDeal, stackPerTest } from './world';
 
 /**
  * Issue 15, reminders before the SLA runs out, on a ManualClock shared by the service and the
@@ -14,8 +15,9 @@ import { ADMIN, decideAsReviewer, ESCALATION, gateContext, REVIEWER, requestRevi
  */
 const SECOND_REVIEWER = '201';
 const OWNERS = [
-  { email: 'rev.one@example.com', userId: Number(REVIEWER), id: '7001' },
-  { email: 'rev.two@example.com', userId: Number(SECOND_REVIEWER), id: '7002' },
+  { email: 'rev.one@example.com', firstName: 'Ada', lastName: 'Lovelace', userId: Number(REVIEWER), id: '7001' },
+  { email: 'rev.two@example.com', firstName: 'Edsger', lastName: 'Dijkstra', userId: Number(SECOND_REVIEWER), id: '7002' },
+  { email: 'grace.hopper@example.com', firstName: 'Grace', lastName: 'Hopper', userId: REP, id: '7042' },
   { email: 'esc.alation@example.com', userId: Number(ESCALATION), id: '7003' },
   { email: 'ad.min@example.com', userId: ADMIN, id: '7009' },
 ];
@@ -39,6 +41,8 @@ describe('reminders before the SLA runs out', () => {
     const clock = new ManualClock(START);
     const s = await start({ clock });
     const deal = seedGatedDeal(s);
+    // As the card API does before the rep's request: the account's people are read into the cache the reminder round names them from.
+    await refreshPeopleIfStale(gateContext(s), s.sim.portalId);
     const reviewId = await requestReviewAsRep(s, deal.id);
     await s.settle();
     // HubSpot's own reminder on each reviewer's task, at the first point (half the SLA), in Unix ms.
@@ -57,6 +61,10 @@ describe('reminders before the SLA runs out', () => {
     await s.settle();
     expect(ownersOf(reminderTasks(s, deal.id))).toEqual(['7001', '7002']);
     expect(reminderTasks(s, deal.id)[0]?.hs_task_subject).toContain(`technical review #${reviewId} is due in 12 hours`);
+    // Named, not numbered (issue 15): who requested it, and in the audit log who was reminded.
+    expect(reminderTasks(s, deal.id)[0]?.hs_task_body).toContain('Requested by Grace Hopper.');
+    const reminded = (await s.store.audit.listForDeal(s.sim.portalId, deal.id)).find((e) => e.action === 'review_reminded');
+    expect(reminded?.reason).toMatch(/^reminded (Ada Lovelace and Edsger Dijkstra|Edsger Dijkstra and Ada Lovelace): due in 12 hours/);
 
     await s.restart();
     clock.advance(HOUR_MS);

@@ -48,22 +48,27 @@ describe('card API: absences and delegates', () => {
       [REVIEWER, SECOND_REVIEWER, true],
       [SECOND_REVIEWER, ESCALATION, false],
     ]);
+    // Named for whoever reads them (issue 15): the absent, the delegate, who recorded it.
+    expect(listed.json.absences.map((a) => [a.absent.name, a.delegate.name, a.createdByPerson.name])).toEqual([
+      [nameOf(REVIEWER), nameOf(SECOND_REVIEWER), nameOf(REVIEWER)],
+      [nameOf(SECOND_REVIEWER), nameOf(ESCALATION), nameOf(ADMIN)],
+    ]);
   });
 
   it('refuses an absence recorded for someone else by a non-admin (403), and one for a user who reviews nothing (400)', async () => {
     const byRep = await away(REP, { userId: REVIEWER, delegateUserId: SECOND_REVIEWER, ...week });
     expect(byRep.status).toBe(403);
-    expect(byRep.json.error.message).toContain(`user ${REP} may record only their own absence`);
+    expect(byRep.json.error.message).toContain(`${nameOf(REP)} may record only their own absence`);
     const byOtherReviewer = await away(SECOND_REVIEWER, { userId: REVIEWER, delegateUserId: SECOND_REVIEWER, ...week });
     expect(byOtherReviewer.status).toBe(403);
     const repSelf = await away(REP, { delegateUserId: SECOND_REVIEWER, ...week });
     expect(repSelf.status).toBe(400);
-    expect(repSelf.json.error.message).toBe(`userId: user ${REP} is not a reviewer of this account, so has no reviews to hand over`);
+    expect(repSelf.json.error.message).toBe(`userId: ${nameOf(REP)} is not a reviewer of this account, so has no reviews to hand over`);
     expect((await h.call<AbsencesResponse>(ADMIN, 'GET', '/absences')).json.absences).toEqual([]);
   });
 
   it.each([
-    ['a delegate who is no reviewer', { delegateUserId: REP, ...week }, 'delegateUserId', `user ${REP} is not a reviewer`],
+    ['a delegate who is no reviewer', { delegateUserId: REP, ...week }, 'delegateUserId', `${nameOf(REP)} is not a reviewer`],
     ['themselves as delegate', { delegateUserId: REVIEWER, ...week }, 'delegateUserId', 'someone else'],
     ['until before from', { delegateUserId: SECOND_REVIEWER, from: week.until, until: week.from }, 'until', 'must be after from'],
     ['until equal to from', { delegateUserId: SECOND_REVIEWER, from: week.from, until: week.from }, 'until', 'must be after from'],
@@ -105,7 +110,9 @@ describe('card API: absences and delegates', () => {
     expect(taskOwners(dealId)).toEqual([OWNER_IDS[SECOND_REVIEWER], OWNER_IDS[ESCALATION]].sort());
 
     const card = await h.call(SECOND_REVIEWER, 'GET', `/deals/${dealId}/gate`);
-    expect(card.json.covering).toEqual([{ absentUserId: REVIEWER, delegateUserId: ESCALATION, until: iso(START + 24 * HOUR) }]);
+    expect(card.json.covering).toEqual([
+      { absentUserId: REVIEWER, absent: expect.objectContaining({ userId: REVIEWER, name: nameOf(REVIEWER) }), delegateUserId: ESCALATION, delegate: expect.objectContaining({ name: nameOf(ESCALATION) }), until: iso(START + 24 * HOUR) },
+    ]);
 
     const decided = await h.call(ESCALATION, 'POST', `/reviews/${reviewId}/decision`, { outcome: 'yes', note: 'fits the roadmap' });
     expect(decided.status).toBe(200);
@@ -115,7 +122,7 @@ describe('card API: absences and delegates', () => {
     expect(notes.filter((b) => b.includes(`Decided by ${nameOf(ESCALATION)}, covering for ${nameOf(REVIEWER)}`))).toHaveLength(1);
     const entry = (await h.store.audit.listForDeal(h.sim.portalId, dealId)).find((e) => e.action === 'review_decided');
     expect(entry).toMatchObject({ actor: ESCALATION, details: expect.objectContaining({ coveringFor: [REVIEWER] }) });
-    expect(entry?.reason).toContain(`decided by user ${ESCALATION}, covering for user ${REVIEWER}`);
+    expect(entry?.reason).toContain(`decided by ${nameOf(ESCALATION)}, covering for ${nameOf(REVIEWER)}`);
 
     // The absence is over: the next request asks the reviewer again, and nobody is covering.
     h.clock.advance(24 * HOUR);

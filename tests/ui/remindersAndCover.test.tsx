@@ -3,6 +3,7 @@ import { createRenderer, type Renderer } from '@hubspot/ui-extensions/testing';
 import { SettingsPage } from '../../extensions/settings/SettingsPage';
 import { DealDeskHome } from '../../extensions/home/DealDeskHome';
 import type { GateResponse, SettingsResponse } from '../../extensions/contract/api';
+import { nameOf } from '../support/people';
 import { startLiveService, users, type LiveService } from './support/liveService';
 import { openLoadedCard, says, WAIT } from './cardHarness';
 
@@ -36,9 +37,9 @@ describe('covering and reminders in the views', () => {
     expect((await live.call<GateResponse>(users.rep, 'POST', `/api/v1/deals/${dealId}/reviews`, { summary: 'SSO with Okta', effortWeeks: 3 })).status).toBe(201);
 
     const delegate = await openLoadedCard(live, dealId, users.secondReviewer);
-    expect(says(delegate, Text, `covering-${users.reviewer}`)).toBe(`user ${users.reviewer} is away until 2026-11-09 09:00 UTC; covering and deciding: you (user ${users.secondReviewer}).`);
+    expect(says(delegate, Text, `covering-${users.reviewer}`)).toBe(`${nameOf(users.reviewer)} is away until 2026-11-09 09:00 UTC; covering and deciding: you (${nameOf(users.secondReviewer)}).`);
     const rep = await openLoadedCard(live, dealId, users.rep);
-    expect(says(rep, Text, `covering-${users.reviewer}`)).toContain(`covering and deciding: user ${users.secondReviewer}`);
+    expect(says(rep, Text, `covering-${users.reviewer}`)).toContain(`covering and deciding: ${nameOf(users.secondReviewer)}.`);
   });
 
   it('the home page lists who is away, until when, and who covers', async () => {
@@ -47,7 +48,7 @@ describe('covering and reminders in the views', () => {
     home.render(<DealDeskHome fetcher={live.fetcherFor(users.secondReviewer)} baseUrl={live.url} userId={users.secondReviewer} />);
     await home.waitFor(() => expect(home.findByTestId(StatisticsItem, 'stat-waiting')).toBeDefined(), WAIT);
     const line = home.findAll(Text).find((t) => String(t.props.testId ?? '').startsWith('absence-'));
-    expect(line?.text).toBe(`user ${users.reviewer}: away until 2026-11-09 00:00 UTC; covered by you (user ${users.secondReviewer}).`);
+    expect(line?.text).toBe(`${nameOf(users.reviewer)}: away until 2026-11-09 00:00 UTC; covered by you (${nameOf(users.secondReviewer)}).`);
   });
 
   it('the settings page shows the default reminder points and saves new ones', async () => {

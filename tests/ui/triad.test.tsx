@@ -1,6 +1,10 @@
-import { Alert, Input, LoadingButton, NumberInput, Select, TableRow, Text, TextArea, Toggle } from '@hubspot/ui-extensions';
+import { useState } from 'react';
+import { Alert, Input, LoadingButton, MultiSelect, NumberInput, Select, TableRow, Text, TextArea, Toggle } from '@hubspot/ui-extensions';
 import { createRenderer, type Renderer } from '@hubspot/ui-extensions/testing';
-import type { GateResponse, SettingsResponse } from '../../extensions/contract/api';
+import type { GateResponse, PeopleResponse, SettingsResponse } from '../../extensions/contract/api';
+import { TriadSettingsSection } from '../../extensions/settings/TriadSettingsSection';
+import { triadCandidateOf, triadDraftOf, type TriadDraft } from '../../extensions/settings/triadForm';
+import { nameOf } from '../support/people';
 import { SettingsPage } from '../../extensions/settings/SettingsPage';
 import { startLiveService, users, type LiveService } from './support/liveService';
 import { fire, openLoadedCard, reads, says, WAIT } from './cardHarness';
@@ -107,16 +111,40 @@ describe('the settings page: the Triad', () => {
     expect(renderer.findByTestId(Toggle, 'settings-triad-enabled').props.checked).toBe(false);
     expect(renderer.findByTestId(Select, 'settings-triad-decision-maker').props.value).toBe('product_manager');
     fire(renderer.findByTestId(Toggle, 'settings-triad-enabled'), 'onChange', true);
-    fire(renderer.findByTestId(Input, 'settings-triad-tech_lead'), 'onChange', TECH_LEAD);
+    // The roles are picked by name from the account's users (the Triad's people are seeded as owners).
+    fire(renderer.findByTestId(MultiSelect, 'settings-triad-tech_lead'), 'onChange', [TECH_LEAD]);
     fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
-    expect(renderer.findByTestId(Input, 'settings-triad-product_manager').props.validationMessage).toBe(
+    expect(renderer.findByTestId(MultiSelect, 'settings-triad-product_manager').props.validationMessage).toBe(
       'the Triad is on and the product manager makes the call: name at least one (or turn the Triad off)',
     );
-    fire(renderer.findByTestId(Input, 'settings-triad-product_manager'), 'onChange', `${PM}, ${PM}`);
+    fire(renderer.findByTestId(MultiSelect, 'settings-triad-product_manager'), 'onChange', [PM]);
     fire(renderer.findByTestId(LoadingButton, 'settings-save'), 'onClick');
-    await renderer.waitFor(() => expect(renderer.findByTestId(Input, 'settings-triad-product_manager').props.value).toBe(PM), WAIT);
+    await renderer.waitFor(() => expect(renderer.findByTestId(MultiSelect, 'settings-triad-product_manager').props.value).toEqual([PM]), WAIT);
     const saved = (await live.call<SettingsResponse>(users.admin, 'GET', '/api/v1/settings')).json.settings.triad;
     expect(saved).toEqual({ enabled: true, members: { tech_lead: [TECH_LEAD], product_manager: [PM], product_marketing: [] }, decisionMaker: 'product_manager' });
     await renderer.waitFor(() => expect(renderer.findAll(Text).some((t) => (t.text ?? '').includes('Triad off -> on, the product manager makes the call (tech lead 400; product manager 500; product marketing none)'))).toBe(true), WAIT);
+  });
+
+  it("with the account's users, each role is chosen by name (PeoplePicker), not typed", async () => {
+    const people = (await live.call<PeopleResponse>(users.admin, 'GET', '/api/v1/people')).json.people;
+    let latest: TriadDraft = triadDraftOf(undefined);
+    function Section() {
+      const [draft, setDraft] = useState(latest);
+      latest = draft;
+      return <TriadSettingsSection draft={draft} errors={{}} readOnly={false} people={people} onChange={setDraft} />;
+    }
+    const renderer = createRenderer('settings');
+    renderer.render(<Section />);
+    const picker = renderer.findByTestId(MultiSelect, 'settings-triad-tech_lead');
+    expect(picker.props.options.map((o) => o.label)).toContain(`${nameOf(users.reviewer)} (ada.lovelace@example.com)`);
+    expect(renderer.findAll(Input).filter((i) => String(i.props.testId ?? '').startsWith('settings-triad-'))).toEqual([]);
+    fire(picker, 'onChange', [users.reviewer, users.secondReviewer]);
+    fire(renderer.findByTestId(MultiSelect, 'settings-triad-product_manager'), 'onChange', [users.admin]);
+    await renderer.waitFor(() => expect(renderer.findByTestId(MultiSelect, 'settings-triad-tech_lead').props.value).toEqual([users.reviewer, users.secondReviewer]), WAIT);
+    expect(triadCandidateOf(latest, (text) => text.split(',').map((id) => id.trim()).filter((id) => id !== ''))).toEqual({
+      enabled: false,
+      members: { tech_lead: [users.reviewer, users.secondReviewer], product_manager: [users.admin], product_marketing: [] },
+      decisionMaker: 'product_manager',
+    });
   });
 });

@@ -1,9 +1,9 @@
 import type { AbsenceBody, AbsencesResponse, AbsenceView } from '../../../extensions/contract/api';
 import { conflict, forbidden, invalidRequest, notFound } from '../shared/errors';
 import { isAbsentAt, MAX_ABSENCE_DAYS, type Absence } from '../domain/absence';
-import { personLabel } from '../domain/personLabel';
 import { isAdmin, isDesignatedReviewer } from '../domain/roles';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
+import { cachedPeople, type PeopleBook } from './people';
 
 /**
  * Out of office (issue 15): POST, GET and DELETE /api/v1/absences. A reviewer records their own
@@ -22,15 +22,18 @@ function timeOf(value: string): number {
   return Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
 }
 
-function viewOf(absence: Absence, now: number): AbsenceView {
+function viewOf(absence: Absence, now: number, people: PeopleBook): AbsenceView {
   return {
     id: absence.id,
     userId: absence.userId,
+    absent: people.person(absence.userId),
     delegateUserId: absence.delegateUserId,
+    delegate: people.person(absence.delegateUserId),
     from: new Date(absence.startsAt).toISOString(),
     until: new Date(absence.endsAt).toISOString(),
     current: isAbsentAt(absence, now),
     createdBy: absence.createdBy,
+    createdByPerson: people.person(absence.createdBy),
     createdAt: new Date(absence.createdAt).toISOString(),
   };
 }
@@ -55,6 +58,9 @@ export async function recordAbsence(ctx: GateStoreContext, caller: Caller, body:
     await store.settings.lockForChange(portalId);
     const now = ctx.clock.now();
     const { settings } = await effectiveSettings(ctx, portalId);
+    // Named as the account's people know them (the cached list: no HubSpot call in the transaction).
+    const people = await cachedPeople(store, portalId, [userId, absentUserId, body.delegateUserId]);
+    const personLabel = (id: string) => people.label(id);
     if (absentUserId !== userId && !isAdmin(userId, settings)) {
       throw forbidden(`${personLabel(userId)} may record only their own absence; an admin records one for ${personLabel(absentUserId)}`);
     }
@@ -69,7 +75,7 @@ export async function recordAbsence(ctx: GateStoreContext, caller: Caller, body:
       throw conflict(`${personLabel(absentUserId)} is already away from ${new Date(clash.startsAt).toISOString()} until ${new Date(clash.endsAt).toISOString()} (absence ${clash.id}); end that one first`, { absenceId: clash.id });
     }
     const absence = await store.absences.insert(portalId, { userId: absentUserId, delegateUserId: body.delegateUserId, startsAt, endsAt, createdBy: userId, createdAt: now, cancelledAt: null, cancelledBy: null });
-    return viewOf(absence, now);
+    return viewOf(absence, now, people);
   });
 }
 
@@ -77,7 +83,15 @@ export async function recordAbsence(ctx: GateStoreContext, caller: Caller, body:
 export async function listAbsences(ctx: GateStoreContext, caller: Caller): Promise<AbsencesResponse> {
   const now = ctx.clock.now();
   const absences = await ctx.store.absences.listCurrentAndUpcoming(caller.portalId, now);
-  return { absences: absences.map((a) => viewOf(a, now)), asOf: new Date(now).toISOString() };
+  const { settings } = await effectiveSettings(ctx, caller.portalId);
+  const reviewers = [...new Set([...settings.reviewers, ...(settings.escalationReviewer === null ? [] : [settings.escalationReviewer])])];
+  const people = await cachedPeople(ctx.store, caller.portalId, [...new Set([...reviewers, ...absences.flatMap((a) => [a.userId, a.delegateUserId, a.createdBy])])]);
+  return {
+    absences: absences.map((a) => viewOf(a, now, people)),
+    reviewers: reviewers.map((id) => people.person(id)).sort((a, b) => people.label(a.userId).localeCompare(people.label(b.userId))),
+    callerIsAdmin: isAdmin(caller.userId, settings),
+    asOf: new Date(now).toISOString(),
+  };
 }
 
 /** DELETE /absences/:absenceId: the absent reviewer, whoever recorded it, or an admin ends it now. */
@@ -90,7 +104,8 @@ export async function endAbsence(ctx: GateStoreContext, caller: Caller, absenceI
     if (!absence) throw notFound(`absence ${absenceId} does not exist in this account`);
     const { settings } = await effectiveSettings(ctx, portalId);
     if (absence.userId !== userId && absence.createdBy !== userId && !isAdmin(userId, settings)) {
-      throw forbidden(`only ${personLabel(absence.userId)}, who recorded it, or an admin can end absence ${absenceId}`);
+      const people = await cachedPeople(store, portalId, [absence.userId]);
+      throw forbidden(`only ${people.label(absence.userId)}, who recorded it, or an admin can end absence ${absenceId}`);
     }
     if (absence.cancelledAt !== null || absence.endsAt <= now) throw conflict(`absence ${absenceId} has already ended`);
     await store.absences.cancel(portalId, absenceId, userId, now);

@@ -4,6 +4,7 @@ import { isDesignatedReviewer, type RoleSettings } from '../domain/roles';
 import { triadMembers, triadOf } from '../domain/triad';
 import type { Review } from '../domain/reviewLifecycle';
 import type { Store } from '../storage/store';
+import { cachedPeople, type PeopleBook } from './people';
 
 /**
  * Who is asked and who is reminded while reviewers are away (issue 15): every assignment of a
@@ -64,12 +65,23 @@ export function coveringFor(review: Pick<Review, 'requestedBy'>, deciderId: stri
 }
 
 /** The card's line for a waiting review: each reviewer it asks who is away, and who covers until when (none with the Triad on). */
-export function coveringView(review: Pick<Review, 'requestedBy'>, settings: Settings, inForce: ReadonlyMap<string, Absence>): CoveringView[] {
+export function coveringView(review: Pick<Review, 'requestedBy'>, settings: Settings, inForce: ReadonlyMap<string, Absence>, people: Pick<PeopleBook, 'person'>): CoveringView[] {
   // With the Triad on, delegation does not apply: its members are asked, absent or not.
   if (triadOf(settings).enabled) return [];
   const asked = [...reviewAssignees(settings, review.requestedBy), ...(settings.escalationReviewer === null ? [] : [settings.escalationReviewer])];
   return [...new Set(asked)]
     .filter((userId) => inForce.has(userId))
-    .map((userId) => ({ absentUserId: userId, delegateUserId: coverOf(userId, inForce), until: new Date(inForce.get(userId)?.endsAt ?? 0).toISOString() }))
+    .map((userId) => coveringEntry(userId, coverOf(userId, inForce), inForce.get(userId)?.endsAt ?? 0, people))
     .filter((view) => view.delegateUserId !== view.absentUserId);
+}
+
+function coveringEntry(absentUserId: string, delegateUserId: string, endsAt: number, people: Pick<PeopleBook, 'person'>): CoveringView {
+  return { absentUserId, absent: people.person(absentUserId), delegateUserId, delegate: people.person(delegateUserId), until: new Date(endsAt).toISOString() };
+}
+
+/** The card's covering line for an open review at `now`, naming the absent and their delegates (read from the cached people). */
+export async function coveringOnCard(store: Store, portalId: number, review: Pick<Review, 'requestedBy'>, settings: Settings, now: number): Promise<CoveringView[]> {
+  const inForce = await absencesInForce(store, portalId, now, settings);
+  const named = [...inForce.values()].flatMap((a) => [a.userId, a.delegateUserId]);
+  return coveringView(review, settings, inForce, await cachedPeople(store, portalId, [...new Set(named)]));
 }

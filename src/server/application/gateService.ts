@@ -171,7 +171,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
     // With the Triad on, the decision maker makes the call (others get a 403 naming who does). A
     // delegate deciding for an absent reviewer says so in the audit and the note (issue 15).
     const covering = coveringFor(review, userId, settings, await absencesInForce(store, portalId, now, settings));
-    const decided = withCovering(decideReview(review, input, { userId, settings: decidersFor(userId, settings), at: now, quarter }), covering);
+    const decided = await withCovering(store, portalId, decideReview(review, input, { userId, settings: decidersFor(userId, settings), at: now, quarter }), covering);
     // An approval superseded on the won deal keeps its weeks booked until this decision, which releases them.
     // A post-sales review replaces nothing: it books beside the deal's commitment.
     const released = new Set(review.kind === 'post_sales' ? [] : (await store.reviews.listForDeal(portalId, review.dealId)).filter((r) => r.keepsBooking && r.id !== reviewId).map((r) => r.id));

@@ -23,8 +23,8 @@ import { postSalesViewOf } from './postSalesReview';
 import { triadViewOf } from './triadView';
 import { decidingRoles, triadOf, TRIAD_ROLE_NAMES } from '../domain/triad';
 import { breakGlassCardOf } from './breakGlassView';
-import { absencesInForce, coveringView } from './delegation';
-import { cachedPeople, waitingOn, type PeopleBook } from './people';
+import { coveringOnCard } from './delegation';
+import { cachedPeople, waitingOn, type PeopleBook, waitingOnIds } from './people';
 
 /** Everything the card shows about a deal, built from the store (synchronous). */
 
@@ -175,7 +175,7 @@ export async function buildGateResponse(
     standingFlag: await standingFlagOf(ctx, portalId, snapshot.dealId),
     triad: await triadViewOf(store, portalId, latest, userId, settings),
     breakGlass: await breakGlassCardOf(store, { portalId, userId, dealId: snapshot.dealId, dealName: snapshot.name, settings, gate, latest }),
-    covering: latest && isOpenReview(latest) ? coveringView(latest, settings, await absencesInForce(store, portalId, now, settings)) : [],
+    covering: latest && isOpenReview(latest) ? await coveringOnCard(store, portalId, latest, settings, now) : [],
   };
 }
 
@@ -190,6 +190,8 @@ function namedOnCard(userId: string, settings: Settings, latest: Review | undefi
     userId,
     ...settings.reviewers,
     ...(settings.escalationReviewer === null ? [] : [settings.escalationReviewer]),
+    // Who the card says it waits on (with the Triad on, the decision maker's members).
+    ...(latest ? waitingOnIds(latest, settings) : []),
     ...audit.map((e) => e.actor),
     ...violations.flatMap((v) => (v.movedByUserId === null ? [] : [v.movedByUserId])),
   ];

@@ -6,7 +6,8 @@ import type { Store } from '../storage/store';
 import type { WaitingReview } from '../storage/reviewReminderStore';
 import type { Review } from '../domain/reviewLifecycle';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
-import { peopleLabel, personLabel } from '../domain/personLabel';
+import { peopleLabel } from '../domain/personLabel';
+import { cachedPeople, type PeopleBook } from './people';
 import { pointsDue, reminderPoints, remindersOf, timeLeftText, type ReminderPoint } from '../domain/reminderPoints';
 import { effectiveSettings } from './context';
 import { escapeHtml } from './dealEffects';
@@ -36,14 +37,14 @@ export interface ReminderDeps {
   defaults: AccountDefaults;
 }
 
-function reminderTask(review: Review, dealName: string | null, now: number): { subject: string; body: string } {
+function reminderTask(review: Review, dealName: string | null, now: number, people: Pick<PeopleBook, 'label'>): { subject: string; body: string } {
   const left = timeLeftText(review.dueAt - now);
   return {
     subject: `Reminder: technical review #${review.id} is due in ${left}: ${dealName ?? `deal ${review.dealId}`}`,
     body:
       `<p>A technical review you are asked for has no answer yet; it is due ${new Date(review.dueAt).toISOString()} (in ${left}). ` +
       `Answer it from the Dealgate card on the deal; past the due time it is escalated.</p>` +
-      `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by ${escapeHtml(personLabel(review.requestedBy))}.</p>`,
+      `<p>Commitment: ${escapeHtml(review.summary)} (${review.effortWeeks} engineer-weeks). Requested by ${escapeHtml(people.label(review.requestedBy))}.</p>`,
   };
 }
 
@@ -67,7 +68,8 @@ async function remindReview(deps: ReminderDeps, portalId: number, reviewId: numb
     const latest = claimed[claimed.length - 1];
     if (!latest) return false;
     const recipients = askedNow(settings, review.requestedBy, await absencesInForce(store, portalId, now, settings));
-    const task = reminderTask(review, (await store.deals.get(portalId, review.dealId))?.name ?? null, now);
+    const people = await cachedPeople(store, portalId, [review.requestedBy, ...recipients]);
+    const task = reminderTask(review, (await store.deals.get(portalId, review.dealId))?.name ?? null, now, people);
     for (const recipient of recipients) {
       await enqueueReviewTask(store, portalId, review, { ...task, ownerUserId: recipient, dueAt: review.dueAt }, `review:${review.id}:reminder:${latest.key}:${recipient}`, now);
     }
@@ -78,7 +80,7 @@ async function remindReview(deps: ReminderDeps, portalId: number, reviewId: numb
       actor: SYSTEM_ACTOR,
       fromStatus: review.status,
       toStatus: review.status,
-      reason: recipients.length > 0 ? `reminded ${peopleLabel(recipients)}: due in ${timeLeftText(review.dueAt - now)}` : 'a reminder was due, but no reviewer is set to receive it',
+      reason: recipients.length > 0 ? `reminded ${peopleLabel(recipients, (id) => people.label(id))}: due in ${timeLeftText(review.dueAt - now)}` : 'a reminder was due, but no reviewer is set to receive it',
       details: { points: claimed.map((p) => p.key), recipients },
       at: now,
     });

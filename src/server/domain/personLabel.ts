@@ -7,8 +7,8 @@ export function personLabel(userId: string): string {
   return /^\d+$/.test(userId) ? `user ${userId}` : userId;
 }
 
-/** "user 1, user 2 and user 3". */
-export function peopleLabel(userIds: readonly string[]): string {
-  const labels = userIds.map(personLabel);
+/** "user 1, user 2 and user 3"; with `label` (e.g. the cached people's), "Ada Lovelace and Edsger Dijkstra". */
+export function peopleLabel(userIds: readonly string[], label: (userId: string) => string = personLabel): string {
+  const labels = userIds.map((id) => label(id));
   return labels.length <= 1 ? (labels[0] ?? '') : `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1]}`;
 }
