@@ -4,7 +4,6 @@ import { conditionsText, type Decision } from '../domain/reviewDecision';
 import { isApproval, type Review } from '../domain/reviewLifecycle';
 import { enqueueEffect, reviewCause } from './effects';
 import type { Store } from '../storage/store';
-import { peopleLabel } from '../domain/personLabel';
 
 /**
  * The HubSpot side of gate changes, as outbox rows: the status projection on the deal, the

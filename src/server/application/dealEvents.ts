@@ -1,9 +1,6 @@
 import type { HubSpotDeal } from '../hubspot/gateway';
 import type { DealEventHandler, DealEventInput } from './dealEventHandler';
 import type { InboxEvent } from '../storage/inboxStore';
-import type { ViolationCause } from '../storage/violationStore';
-import { flaggedNote, stageMoveNote } from './violationNote';
-import { flagCause } from './dealEffects';
 import { observeRevenueWin } from './revenueGoalWins';
 import { actorOf, isDeletion, isOwnEvent, isStageEvent, SWEEP_SUBSCRIPTION } from './dealEventSource';
 import { observedFrom, type ObservedDeal } from './dealFacts';

@@ -1,7 +1,7 @@
 import type { DecisionBody, GateResponse, GateStatus, RequestReviewBody, Settings } from '../../../extensions/contract/api';
 import { forbidden, invalidRequest, notFound } from '../shared/errors';
 import { CAPACITY_LIST_LIMIT, commitmentQuarter, consumedWeeks, planApproval, type ApprovalPlan } from '../domain/capacityLedger';
-import { amountWithinApproval, gateAmount, gateStatusOf, isWonStage, reviewRequirement } from '../domain/gatePolicy';
+import { amountWithinApproval, gateAmount, gateStatusOf, reviewRequirement } from '../domain/gatePolicy';
 import { decideReview, type DecisionInput } from '../domain/reviewDecision';
 import { assertMayRequest, isActiveReview, isApproval, isOpenReview, transition, type Review } from '../domain/reviewLifecycle';
 import { isAdmin, isDesignatedReviewer } from '../domain/roles';
@@ -22,7 +22,7 @@ import { ensurePipelines, loadDeal, refreshDeal } from './dealFacts';
 import { ownerUserIdOf } from './owners';
 import { buildGateResponse } from './gateView';
 import { openPostSalesReview } from './postSalesReview';
-import { cachedPeople, labelOf } from './people';
+import { cachedPeople } from './people';
 import { openDeliveryForApproval } from './deliveryService';
 import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettlement';
 import { openReviewWithTasks, supersede } from './reviewOpening';

@@ -11,7 +11,7 @@ import type {
 import { CAPACITY_LIST_LIMIT, capacityView, commitmentQuarter, quarterOf } from '../domain/capacityLedger';
 import { approvalCovers, evaluateGate, type DealFacts, type Pipeline } from '../domain/gatePolicy';
 import type { Decision } from '../domain/reviewDecision';
-import { coversCommitment, isApproval, isOpenReview, type Review } from '../domain/reviewLifecycle';
+import { isApproval, isOpenReview, type Review } from '../domain/reviewLifecycle';
 import { isAdmin, isDesignatedReviewer, rolesOf } from '../domain/roles';
 import { slaClock, statusAt } from '../domain/sla';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';

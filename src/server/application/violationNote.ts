@@ -1,4 +1,5 @@
 import { escapeHtml } from './dealEffects';
+import { describeActor } from './dealEventSource';
 import type { StageMoveVerdict } from './enforcementGate';
 
 function nextStep(verdict: StageMoveVerdict, gateLabel: string): string {
@@ -14,9 +15,6 @@ function nextStep(verdict: StageMoveVerdict, gateLabel: string): string {
   }
 }
 
-function describeWho(by: string): string {
-  return /^\d+$/.test(by) ? `user ${by}` : by === 'hubspot' ? 'an automation or integration' : by;
-}
 
 /** Dealgate's names for the facts, as a rep knows them from the card and the deal record. */
 const factNames: Record<string, string> = {
@@ -30,7 +28,7 @@ const factNames: Record<string, string> = {
 
 /** How the deal came to be past the gate without cover, in words. */
 function how(input: { by: string; to: string; change?: { property?: string | null; found?: 'reconciliation' } | undefined }): string {
-  const who = describeWho(input.by);
+  const who = describeActor(input.by);
   if (input.change?.found === 'reconciliation') {
     return `Dealgate found it in ${input.to} (moved there by ${who}; HubSpot had not told Dealgate) without a technical review sign-off.`;
   }

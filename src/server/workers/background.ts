@@ -2,7 +2,6 @@ import type { Clock } from '../shared/clock';
 import type { Config } from '../config/config';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../storage/store';
-import type { HubSpotClients } from '../hubspot/clients';
 import type { HubSpotGateway } from '../hubspot/gateway';
 import type { AccountProvisioner } from '../application/provisioning';
 import type { DealEventHandler } from '../application/dealEventHandler';
