@@ -3,7 +3,7 @@ import { Client } from '@hubspot/api-client';
 import { ManualClock } from '../../src/server/shared/clock';
 import { HOUR_MS } from '../../src/server/domain/sla';
 import { withdraw } from '../../src/server/application/gateService';
-import { reviewCause } from '../../src/server/application/effects';
+import { reviewCause } from '../../src/server/storage/outboxStore';
 import { IN_DOUBT, NOT_SENT, outboxRepository, type OutboxRow } from '../../src/server/storage/outboxStore';
 import { createDb, migrate } from '../../src/server/storage/db';
 import { migrations } from '../../src/server/storage/migrations';

@@ -25,6 +25,14 @@ export const LAYER_RANK: Readonly<Record<string, number>> = {
   config: 6,
 };
 
+/** The rank of a file of src/server (a path such as `workers/inboxWorker.ts`) in the layer order. */
+export function layerOf(path: string): number {
+  const folder = path.includes('/') ? path.slice(0, path.indexOf('/')) : '.';
+  const rank = LAYER_RANK[folder];
+  if (rank === undefined) throw new Error(`${path}: ${folder}/ is not in the layer order (LAYER_RANK)`);
+  return rank;
+}
+
 /** What domain/ may import: its own files and shared/ (errors, clock); outside src/server nothing but zod. */
 const DOMAIN_MAY_IMPORT = new Set(['domain', 'shared']);
 const DOMAIN_PACKAGES = new Set(['zod']);

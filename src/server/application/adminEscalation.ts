@@ -2,7 +2,7 @@ import type { Review } from '../domain/reviewLifecycle';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import { peopleLabel } from '../domain/personLabel';
 import { ESCALATION_ANSWER_MS } from '../domain/reminderPoints';
-import { enqueueEffect } from './effects';
+import { enqueueEffect } from '../storage/outboxStore';
 import { actOnEach, enqueueReviewTask, withLockedReview } from './lockedReview';
 import { ADMIN_ESCALATION_POINT } from '../storage/reviewReminderStore';
 import { effectiveSettings } from './context';

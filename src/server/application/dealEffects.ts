@@ -2,7 +2,7 @@ import type { DealFlagKind, GateStatus } from '../../../extensions/contract/api'
 import type { DealFacts } from '../domain/gatePolicy';
 import { conditionsText, type Decision } from '../domain/reviewDecision';
 import { isApproval, type Review } from '../domain/reviewLifecycle';
-import { enqueueEffect, reviewCause } from './effects';
+import { enqueueEffect, reviewCause } from '../storage/outboxStore';
 import type { Store } from '../storage/store';
 
 /**

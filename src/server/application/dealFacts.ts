@@ -11,7 +11,8 @@ import {
   type Review,
 } from '../domain/reviewLifecycle';
 import { classifyHubSpotError, type HubSpotDeal } from '../hubspot/gateway';
-import { COMMITMENT_PROPERTIES, enqueueEffect } from './effects';
+import { enqueueEffect } from '../storage/outboxStore';
+import { COMMITMENT_PROPERTIES } from './dealgateProperties';
 import type { OutboxRow } from '../storage/outboxStore';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import type { Store } from '../storage/store';

@@ -1,7 +1,6 @@
 import { gateStatuses } from '../../../extensions/contract/api';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../domain/delivery';
 import { PropertyCreateFieldTypeEnum, PropertyCreateTypeEnum, type PropertyDefinition } from '../hubspot/gateway';
-
 /**
  * The deal properties Dealgate creates in every account it is installed in (DESIGN.md, "HubSpot
  * side"), in the `dealgate` property group. Reps write the commitment properties; Dealgate writes
@@ -115,3 +114,9 @@ export const DEALGATE_PROPERTIES: PropertyDefinition[] = [
   },
   ...DELIVERY_PROPERTIES,
 ];
+
+/** The deal properties Dealgate writes as the projection of its gate status and decision. */
+export const STATUS_PROPERTIES = ['dealgate_status', 'dealgate_decided_by', 'dealgate_decided_at', 'dealgate_conditions'] as const;
+
+/** The commitment properties reps write (from the card through a review request, or in HubSpot). */
+export const COMMITMENT_PROPERTIES = ['dealgate_commitment', 'dealgate_commitment_summary', 'dealgate_effort_weeks'] as const;

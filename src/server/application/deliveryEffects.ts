@@ -1,6 +1,6 @@
 import type { Delivery } from '../domain/delivery';
 import type { Review } from '../domain/reviewLifecycle';
-import { enqueueEffect } from './effects';
+import { enqueueEffect } from '../storage/outboxStore';
 import type { Store } from '../storage/store';
 import { escapeHtml } from './dealEffects';
 

@@ -2,7 +2,7 @@ import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import type { HubSpotDeal } from '../hubspot/gateway';
 import type { InboxEvent } from '../storage/inboxStore';
 import { flagCause } from './dealEffects';
-import { enqueueEffect } from './effects';
+import { enqueueEffect } from '../storage/outboxStore';
 import type { EnforcementContext, ObservedDeal, StageMoveVerdict } from './enforcementGate';
 import { actorName, stageLabel } from './pipelineStages';
 import { recordViolation, type Attribution } from './violationAttribution';

@@ -7,7 +7,7 @@ import { assertMayRequest, isActiveReview, isApproval, isOpenReview, transition,
 import { isAdmin, isDesignatedReviewer } from '../domain/roles';
 import { decidingRoles, triadOf } from '../domain/triad';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
-import { enqueueEffect } from './effects';
+import { enqueueEffect } from '../storage/outboxStore';
 import { effectiveSettings, type Caller, type GateContext, type GateStoreContext } from './context';
 import {
   commitmentProperties,

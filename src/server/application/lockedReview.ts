@@ -2,7 +2,7 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Review } from '../domain/reviewLifecycle';
 import type { CreateTaskPayload } from '../storage/deliveryPlan';
-import { enqueueEffect, reviewCause } from './effects';
+import { enqueueEffect, reviewCause } from '../storage/outboxStore';
 import type { Store } from '../storage/store';
 
 /**

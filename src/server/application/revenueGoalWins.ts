@@ -3,7 +3,7 @@ import { quarterOf } from '../domain/capacityLedger';
 import { approvalCovers, DEFAULT_AMOUNT_TOLERANCE, gateAmount, isWonStage } from '../domain/gatePolicy';
 import { crossesGoal } from '../domain/revenueGoal';
 import type { Logger } from '../shared/logger';
-import { enqueueEffect } from './effects';
+import { enqueueEffect } from '../storage/outboxStore';
 import type { RevenueWin } from '../storage/revenueStore';
 import type { TxStore } from '../storage/store';
 import { escapeHtml } from './dealEffects';

@@ -2,7 +2,7 @@ import type { Settings, GateStatus } from '../../../extensions/contract/api';
 import { isApproval, openReview, requestAudit, transition, type Review } from '../domain/reviewLifecycle';
 import { isWonStage } from '../domain/gatePolicy';
 import { dueAt } from '../domain/sla';
-import { enqueueEffect } from './effects';
+import { enqueueEffect } from '../storage/outboxStore';
 import type { Store } from '../storage/store';
 import { completeReviewTasks, reviewTask } from './dealEffects';
 import { settleReplacedDelivery } from './deliverySettlement';

@@ -1,7 +1,7 @@
 import { settingsBody, type PipelineView, type Settings, type SettingsChangeView, type SettingsFieldChange, type SettingsResponse } from '../../../extensions/contract/api';
 import { forbidden, invalidRequest } from '../shared/errors';
 import { evaluateGate, gateAmount, gateStageOf, gateStatusOf, reviewRequirement, type Pipeline } from '../domain/gatePolicy';
-import { enqueueEffect } from './effects';
+import { enqueueEffect } from '../storage/outboxStore';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import type { SettingsChange, SettingsEffect } from '../storage/settingsChangeStore';
 import { isAdmin } from '../domain/roles';

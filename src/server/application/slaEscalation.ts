@@ -10,7 +10,7 @@ import { escalationTargets, triadOf } from '../domain/triad';
 import { ESCALATION_ANSWER_MS } from '../domain/reminderPoints';
 import { effectiveSettings } from './context';
 import { escapeHtml, projectStatus } from './dealEffects';
-import { enqueueEffect, reviewCause } from './effects';
+import { enqueueEffect, reviewCause } from '../storage/outboxStore';
 import { absencesInForce, escalationCover } from './delegation';
 import { cachedPeople } from './people';
 

@@ -1,9 +1,7 @@
 import { TASK_COMPLETED } from '../hubspot/gateway';
 import { IN_DOUBT, NOT_SENT, type OutboxRow } from '../storage/outboxStore';
 import { chunk, type CompleteTasksPayload, type EngagementPlan } from '../storage/deliveryPlan';
-import { call, mustWait, type OutboxContext } from './outboxCalls';
-import { markDone, recordFailure } from './outboxMarks';
-import { alreadyCreated } from './outboxEngagements';
+import { call, mustWait, type OutboxContext, markDone, recordFailure, alreadyCreated } from './outboxCalls';
 
 interface Completion {
   item: EngagementPlan<CompleteTasksPayload>;
