@@ -24,7 +24,7 @@ import { silentLogger } from '../src/server/shared/logger';
 import type { Statement } from 'better-sqlite3';
 import { recordQueryPlans, type QueryPlan } from '../tests/support/queryPlans';
 import { signedHeaders } from '../src/server/hubspot/signature';
-import { createDb } from '../src/server/storage/db';
+import { createDb, type Db } from '../src/server/storage/db';
 import { migrations } from '../src/server/storage/migrations';
 import { createSqliteStore } from '../src/server/storage/sqliteStore';
 import { getGate } from '../src/server/application/gateService';
@@ -118,29 +118,21 @@ function insertMany(db: ReturnType<typeof createDb>, table: string, columns: str
  */
 const SEEDED_BEFORE_VERSION = 17;
 
-/** Seeds the account into the service's database (created and migrated here), one transaction. */
-async function seedAccount(dbPath: string, portalId: number, scale: Scale, measured: string[], now: number): Promise<number> {
-  const started = performance.now();
-  const db = createDb(dbPath, migrations.filter((m) => m.version < SEEDED_BEFORE_VERSION));
-  const store = createSqliteStore(db);
-  await store.settings.put(
-    portalId,
-    {
-      valueThreshold: THRESHOLD,
-      slaHours: 48,
-      reviewers: [String(REVIEWER.userId)],
-      admins: [String(ADMIN.userId)],
-      escalationReviewer: String(ESCALATION.userId),
-      gateStageLabel: 'Contract sent',
-      gateStages: {},
-      capacity: { engineerWeeksPerQuarter: 100_000, commitmentShare: 1 },
-      amountTolerance: 0.1,
-      afterClose: 'revert',
-    },
-    now - 400 * DAY,
-    String(ADMIN.userId),
-  );
-  const stages = ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'];
+const SEEDED_STAGES = ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'];
+
+/** Where the seeded rows of one account fall: each deal's id, the deal of each review, when each review was asked for. */
+interface SeedPlan {
+  portalId: number;
+  scale: Scale;
+  now: number;
+  dealId(i: number): string;
+  reviewedDeal(r: number): string;
+  requestedAtOf(r: number): number;
+  /** The first of the reviews that wait; every review before it is closed. */
+  waitingFrom: number;
+}
+
+function seedPlan(portalId: number, scale: Scale, measured: string[], now: number): SeedPlan {
   // Deal i's id; the measured deals (in the simulator) take the first ids of the reviewed deals.
   const dealId = (i: number) => String(5_000_000_000 + i);
   const reviewedDeal = (r: number) => {
@@ -158,60 +150,108 @@ async function seedAccount(dbPath: string, portalId: number, scale: Scale, measu
     r >= quarterFrom
       ? quarterStart + Math.floor(((r - quarterFrom) / Math.max(1, waitingFrom - quarterFrom)) * Math.max(0, now - quarterStart - 5 * DAY))
       : quarterStart - span + Math.floor((r / Math.max(1, quarterFrom)) * (span - 5 * DAY));
+  return { portalId, scale, now, dealId, reviewedDeal, requestedAtOf, waitingFrom };
+}
+
+async function seedSettings(store: ReturnType<typeof createSqliteStore>, portalId: number, now: number): Promise<void> {
+  await store.settings.put(
+    portalId,
+    {
+      valueThreshold: THRESHOLD,
+      slaHours: 48,
+      reviewers: [String(REVIEWER.userId)],
+      admins: [String(ADMIN.userId)],
+      escalationReviewer: String(ESCALATION.userId),
+      gateStageLabel: 'Contract sent',
+      gateStages: {},
+      capacity: { engineerWeeksPerQuarter: 100_000, commitmentShare: 1 },
+      amountTolerance: 0.1,
+      afterClose: 'revert',
+    },
+    now - 400 * DAY,
+    String(ADMIN.userId),
+  );
+}
+
+function insertDeals(db: Db, { portalId, scale, now, dealId }: SeedPlan): void {
+  insertMany(
+    db,
+    'deal_snapshots',
+    ['portal_id', 'deal_id', 'deal_name', 'amount', 'stage', 'pipeline', 'commitment', 'commitment_summary', 'effort_weeks', 'owner_id', 'deleted', 'source_updated_at', 'refreshed_at', 'amount_home'],
+    scale.deals,
+    (i) => {
+      const amount = 10_000 + ((i * 7919) % 150_000);
+      return [portalId, dealId(i), `Seeded deal ${i}`, amount, SEEDED_STAGES[i % SEEDED_STAGES.length], 'default', i % 5 === 0 ? 1 : 0, i % 5 === 0 ? `Integration ${i}` : null, i % 5 === 0 ? 2 : null, String(REP.userId), 0, now - (i % 1000) * DAY, now - DAY, amount];
+    },
+  );
+}
+
+/** Reviews, oldest first; the last WAITING_REVIEWS wait (pending, some overdue), the others are closed. */
+function insertReviews(db: Db, { portalId, scale, now, reviewedDeal, requestedAtOf, waitingFrom }: SeedPlan): void {
+  insertMany(
+    db,
+    'reviews',
+    ['id', 'portal_id', 'deal_id', 'status', 'summary', 'effort_weeks', 'needed_by', 'amount_at_request', 'requested_by', 'requested_at', 'due_at', 'escalated_at', 'closed_at', 'updated_at', 'keeps_booking'],
+    scale.reviews,
+    (r) => {
+      const waiting = r >= waitingFrom;
+      // A steady state: the waiting reviews were asked for in the last four days; those past their
+      // due time are overdue and already escalated (the SLA worker has nothing to catch up on).
+      const requestedAt = waiting ? now - ((r - waitingFrom) % 96) * 3_600_000 - 60_000 : requestedAtOf(r);
+      const dueAt = requestedAt + 2 * DAY;
+      const overdue = waiting && dueAt < now;
+      const status = waiting ? (overdue ? 'overdue' : 'pending') : CLOSED[r % CLOSED.length];
+      const closedAt = waiting ? null : requestedAt + DAY + (r % 48) * 3_600_000;
+      return [r + 1, portalId, reviewedDeal(r), status, `Commitment ${r}`, 1 + (r % 4), null, 80_000, String(REP.userId), requestedAt, dueAt, overdue ? dueAt : null, closedAt, closedAt ?? requestedAt, 0];
+    },
+  );
+}
+
+/** A decision for every closed review but the withdrawn ones. */
+function insertDecisions(db: Db, { portalId, requestedAtOf, waitingFrom }: SeedPlan): void {
+  const decided: number[] = [];
+  for (let r = 0; r < waitingFrom; r++) if (CLOSED[r % CLOSED.length] !== 'withdrawn') decided.push(r);
+  insertMany(
+    db,
+    'decisions',
+    ['portal_id', 'review_id', 'outcome', 'note', 'extra_weeks', 'quarter', 'decided_by', 'decided_at'],
+    decided.length,
+    (k) => {
+      const r = decided[k] as number;
+      const status = CLOSED[r % CLOSED.length];
+      const decidedAt = requestedAtOf(r) + DAY + (r % 48) * 3_600_000;
+      const outcome = status === 'approved' ? 'yes' : status === 'approved_with_conditions' ? 'yes_but' : 'no';
+      return [portalId, r + 1, outcome, 'Seeded decision', outcome === 'yes_but' ? 1 : null, quarterOf(decidedAt), String(REVIEWER.userId), decidedAt];
+    },
+  );
+}
+
+/** Audit rows: about ten per review, on the review's deal, in time order. */
+function insertAudit(db: Db, { portalId, scale, reviewedDeal, requestedAtOf }: SeedPlan): void {
+  const perReview = Math.max(1, Math.floor(scale.audit / Math.max(1, scale.reviews)));
+  const actions = ['review_requested', 'review_escalated', 'review_decided', 'stage_reverted', 'note_added'];
+  insertMany(db, 'audit_log', ['portal_id', 'deal_id', 'review_id', 'action', 'actor', 'from_status', 'to_status', 'reason', 'details', 'at'], scale.audit, (a) => {
+    const r = Math.min(scale.reviews - 1, Math.floor(a / perReview));
+    const at = requestedAtOf(r) + (a % perReview) * 60_000;
+    return [portalId, reviewedDeal(r), r + 1, actions[a % actions.length], String(REP.userId), 'pending', 'approved', 'seeded', null, at];
+  });
+}
+
+/** Seeds the account into the service's database (created and migrated here), one transaction. */
+async function seedAccount(dbPath: string, portalId: number, scale: Scale, measured: string[], now: number): Promise<number> {
+  const started = performance.now();
+  const db = createDb(dbPath, migrations.filter((m) => m.version < SEEDED_BEFORE_VERSION));
+  const store = createSqliteStore(db);
+  await seedSettings(store, portalId, now);
+  const plan = seedPlan(portalId, scale, measured, now);
   db.transaction(() => {
-    insertMany(
-      db,
-      'deal_snapshots',
-      ['portal_id', 'deal_id', 'deal_name', 'amount', 'stage', 'pipeline', 'commitment', 'commitment_summary', 'effort_weeks', 'owner_id', 'deleted', 'source_updated_at', 'refreshed_at', 'amount_home'],
-      scale.deals,
-      (i) => {
-        const amount = 10_000 + ((i * 7919) % 150_000);
-        return [portalId, dealId(i), `Seeded deal ${i}`, amount, stages[i % stages.length], 'default', i % 5 === 0 ? 1 : 0, i % 5 === 0 ? `Integration ${i}` : null, i % 5 === 0 ? 2 : null, String(REP.userId), 0, now - (i % 1000) * DAY, now - DAY, amount];
-      },
-    );
-    // Reviews, oldest first; the last WAITING_REVIEWS wait (pending, some overdue), the others are closed.
-    insertMany(
-      db,
-      'reviews',
-      ['id', 'portal_id', 'deal_id', 'status', 'summary', 'effort_weeks', 'needed_by', 'amount_at_request', 'requested_by', 'requested_at', 'due_at', 'escalated_at', 'closed_at', 'updated_at', 'keeps_booking'],
-      scale.reviews,
-      (r) => {
-        const waiting = r >= waitingFrom;
-        // A steady state: the waiting reviews were asked for in the last four days; those past their
-        // due time are overdue and already escalated (the SLA worker has nothing to catch up on).
-        const requestedAt = waiting ? now - ((r - waitingFrom) % 96) * 3_600_000 - 60_000 : requestedAtOf(r);
-        const dueAt = requestedAt + 2 * DAY;
-        const overdue = waiting && dueAt < now;
-        const status = waiting ? (overdue ? 'overdue' : 'pending') : CLOSED[r % CLOSED.length];
-        const closedAt = waiting ? null : requestedAt + DAY + (r % 48) * 3_600_000;
-        return [r + 1, portalId, reviewedDeal(r), status, `Commitment ${r}`, 1 + (r % 4), null, 80_000, String(REP.userId), requestedAt, dueAt, overdue ? dueAt : null, closedAt, closedAt ?? requestedAt, 0];
-      },
-    );
-    const decided: number[] = [];
-    for (let r = 0; r < waitingFrom; r++) if (CLOSED[r % CLOSED.length] !== 'withdrawn') decided.push(r);
-    insertMany(
-      db,
-      'decisions',
-      ['portal_id', 'review_id', 'outcome', 'note', 'extra_weeks', 'quarter', 'decided_by', 'decided_at'],
-      decided.length,
-      (k) => {
-        const r = decided[k] as number;
-        const status = CLOSED[r % CLOSED.length];
-        const decidedAt = requestedAtOf(r) + DAY + (r % 48) * 3_600_000;
-        const outcome = status === 'approved' ? 'yes' : status === 'approved_with_conditions' ? 'yes_but' : 'no';
-        return [portalId, r + 1, outcome, 'Seeded decision', outcome === 'yes_but' ? 1 : null, quarterOf(decidedAt), String(REVIEWER.userId), decidedAt];
-      },
-    );
-    // Audit rows: about ten per review, on the review's deal, in time order.
-    const perReview = Math.max(1, Math.floor(scale.audit / Math.max(1, scale.reviews)));
-    const actions = ['review_requested', 'review_escalated', 'review_decided', 'stage_reverted', 'note_added'];
-    insertMany(db, 'audit_log', ['portal_id', 'deal_id', 'review_id', 'action', 'actor', 'from_status', 'to_status', 'reason', 'details', 'at'], scale.audit, (a) => {
-      const r = Math.min(scale.reviews - 1, Math.floor(a / perReview));
-      const at = requestedAtOf(r) + (a % perReview) * 60_000;
-      return [portalId, reviewedDeal(r), r + 1, actions[a % actions.length], String(REP.userId), 'pending', 'approved', 'seeded', null, at];
-    });
+    insertDeals(db, plan);
+    insertReviews(db, plan);
+    insertDecisions(db, plan);
+    insertAudit(db, plan);
   })();
   await store.close();
+  // The remaining migrations (17 and on) run on open, over the seeded rows; then checkpoint and fresh planner statistics.
   const upgraded = createDb(dbPath);
   upgraded.pragma('wal_checkpoint(TRUNCATE)');
   upgraded.exec('ANALYZE');

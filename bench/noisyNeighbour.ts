@@ -19,7 +19,7 @@ import { DEALGATE_PROPERTIES, DEALGATE_PROPERTY_GROUP } from '../src/server/appl
 import { CALLBACK_PATH, INSTALL_PATH } from '../src/server/http/oauthRoutes';
 import { signedHeaders } from '../src/server/hubspot/signature';
 import { startRouter, type Router } from '../tests/reliability/twoAccounts';
-import { closedLoop, non2xx, percentile, type BenchRequest } from './lib/load';
+import { closedLoop, non2xx, percentile, type BenchRequest, type LoadResult } from './lib/load';
 import { freePort, repoRoot, startEntry, type BenchProcess } from './lib/processes';
 import { sleep } from './lib/stats';
 import { GATE_STAGE, PAST_GATE, THRESHOLD, waitReady } from './lib/world';
@@ -168,10 +168,8 @@ function importBatch(url: string, secret: string, appId: number, sequence: numbe
   return { method: 'POST', path: '/webhooks/hubspot', headers: { ...headers, 'content-type': 'application/json' }, body };
 }
 
-export async function benchNoisyNeighbour(options: NeighbourOptions): Promise<NeighbourResult> {
-  const router = await startRouter();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+/** The two accounts, each its own simulator, both behind the router; their webhooks go to the service at `url`. */
+async function startAccounts(router: Router, url: string): Promise<{ simA: Simulator; simB: Simulator }> {
   const owners = [
     { email: 'rep@example.com', firstName: 'Riley', lastName: 'Rep', userId: REP },
     { email: 'admin@example.com', firstName: 'Morgan', lastName: 'Ops', userId: ADMIN },
@@ -180,102 +178,156 @@ export async function benchNoisyNeighbour(options: NeighbourOptions): Promise<Ne
   const simB = await startSimulator({ portalId: PORTAL_B, appId: simA.appId, clientId: simA.clientId, clientSecret: simA.clientSecret, owners, webhookTargetUrl: `${url}/webhooks/hubspot` });
   router.route(simA);
   router.route(simB);
+  return { simA, simB };
+}
+
+/** B's gated deals (enough for every move of the run) and A's deals for the import; returns once real time has caught up with the simulators. */
+async function seedDeals(simA: Simulator, simB: Simulator, options: NeighbourOptions): Promise<{ aDeals: string[]; bDeals: string[] }> {
+  for (const sim of [simA, simB]) seedProperties(sim);
+  const gated = { amount: '80000', dealstage: GATE_STAGE, pipeline: 'default', dealgate_commitment: 'true', dealgate_commitment_summary: 'Custom SSO', dealgate_effort_weeks: '3' };
+  const moves = Math.ceil(60_000 / options.moveEveryMs) + options.baselineMoves + 20;
+  const bDeals = Array.from({ length: moves }, (_, i) => simB.seedDeal({ properties: { ...gated, dealname: `B gated deal ${i}` }, userId: REP }).id);
+  const aDeals = Array.from({ length: options.importDeals }, (_, i) =>
+    simA.seedDeal({ properties: { dealname: `A imported deal ${i}`, amount: '5000', dealstage: 'appointmentscheduled', pipeline: 'default' }, userId: REP }).id,
+  );
+  // The simulator gives each change its own millisecond: wait until real time has caught up.
+  const ahead = Math.max(...bDeals.map((id) => simB.getDeal(id)?.updatedAt ?? 0));
+  while (Date.now() <= ahead + 20) await sleep(10);
+  simB.webhooks.configure({ batchWindowMs: 1 });
+  return { aDeals, bDeals };
+}
+
+/** Where the run happens: the service's address and database, the router, the two accounts. */
+interface Neighbourhood {
+  url: string;
+  port: number;
+  dbPath: string;
+  router: Router;
+  simA: Simulator;
+  simB: Simulator;
+}
+
+/** The service as deployed (src/server/main.ts, its own process), with the production HubSpot budget. */
+function startService({ url, port, dbPath, router, simA }: Neighbourhood, options: NeighbourOptions): Promise<BenchProcess> {
+  return startEntry({
+    entry: 'src/server/main.ts',
+    core: options.serviceCore,
+    ready: null,
+    env: {
+      PORT: String(port),
+      PUBLIC_BASE_URL: url,
+      DATABASE_PATH: dbPath,
+      HUBSPOT_CLIENT_ID: simA.clientId,
+      HUBSPOT_CLIENT_SECRET: simA.clientSecret,
+      HUBSPOT_API_BASE_URL: router.url,
+      DEALGATE_TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      DEALGATE_VALUE_THRESHOLD: String(THRESHOLD),
+      DEALGATE_ADMINS: String(ADMIN),
+      DEALGATE_REVIEWERS: '1002',
+      LOG_LEVEL: 'warn',
+    },
+  });
+}
+
+async function installBoth({ url, router, simA, simB }: Neighbourhood): Promise<void> {
+  await waitReady(url);
+  await install(url, router, simA, ADMIN);
+  await install(url, router, simB, ADMIN);
+}
+
+/** Warm-up (B's first moves provision the account: properties, pipelines; JIT), then the baseline: B's moves with A idle. */
+async function movesOfBAlone(simB: Simulator, bDeals: string[], options: NeighbourOptions): Promise<MoveSummary> {
+  const warm = await movesOfB(simB, bDeals.splice(0, 10), 50, () => true, 10_000);
+  options.log(`  warm-up: ${warm.ms.length} B moves, ${warm.notReverted} not reverted`);
+  const idle = await movesOfB(simB, bDeals.splice(0, options.baselineMoves), options.moveEveryMs, () => true, 10_000);
+  const idleSummary = summary(idle.ms, idle.notReverted);
+  options.log(`  B alone: p50 ${idleSummary.p50} / p99 ${idleSummary.p99} / max ${idleSummary.max} ms (n = ${idleSummary.n})`);
+  return idleSummary;
+}
+
+/** A's import under way: delivered by a closed loop, and watched in the service's database until every A event is handled. */
+interface ImportRun {
+  started: number;
+  delivery: Promise<LoadResult>;
+  /** Resolves once every A event was handled (none pending, the journal empty) or after 300 s. */
+  watcher: Promise<void>;
+  deliveredAt(): number;
+  handledAt(): number | undefined;
+}
+
+function startImport({ url, simA }: Neighbourhood, options: NeighbourOptions, aDeals: string[], inbox: Database.Database): ImportRun {
+  const aUnhandled = inbox.prepare<[number], { n: number }>(`SELECT COUNT(*) AS n FROM webhook_inbox WHERE portal_id = ? AND status = 'pending'`);
+  const journal = inbox.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM webhook_batches');
+  const batches = Math.ceil(options.importEvents / EVENTS_PER_BATCH);
+  let sequence = 0;
+  const importStarted = performance.now();
+  let delivered = false;
+  let handledAt: number | undefined;
+  let deliveredAt = importStarted;
+  const delivery = (async () => {
+    const result = await closedLoop({
+      baseUrl: url,
+      connections: options.connections,
+      durationMs: 600_000,
+      next: () => importBatch(url, simA.clientSecret, simA.appId, sequence++, aDeals),
+      stopAfter: batches,
+    });
+    delivered = true;
+    deliveredAt = performance.now();
+    return result;
+  })();
+  const watcher = (async () => {
+    for (;;) {
+      await sleep(20);
+      if (delivered && journal.get()?.n === 0 && aUnhandled.get(PORTAL_A)?.n === 0) {
+        handledAt = performance.now();
+        return;
+      }
+      if (performance.now() - importStarted > 300_000) return;
+    }
+  })();
+  return { started: importStarted, delivery, watcher, deliveredAt: () => deliveredAt, handledAt: () => handledAt };
+}
+
+/** A's import, and B's moves while it is delivered and handled. */
+async function movesOfBDuringImport(place: Neighbourhood, options: NeighbourOptions, aDeals: string[], bDeals: string[]): Promise<Omit<NeighbourResult, 'idle'>> {
+  const inbox = new Database(place.dbPath, { readonly: true, fileMustExist: true });
+  const run = startImport(place, options, aDeals, inbox);
+  const during = await movesOfB(place.simB, bDeals, options.moveEveryMs, () => run.handledAt() === undefined && performance.now() - run.started < 300_000, 60_000);
+  const load = await run.delivery;
+  await run.watcher;
+  inbox.close();
+  const duringSummary = summary(during.ms, during.notReverted);
+  const deliverySeconds = (run.deliveredAt() - run.started) / 1000;
+  const handledSeconds = ((run.handledAt() ?? performance.now()) - run.started) / 1000;
+  options.log(
+    `  A's import: ${load.ok * EVENTS_PER_BATCH} events acknowledged in ${deliverySeconds.toFixed(1)} s (${Math.round(load.perSecond)} batches/s, non-2xx ${non2xx(load)}), all handled after ${handledSeconds.toFixed(1)} s`,
+  );
+  options.log(`  B during A's import: p50 ${duringSummary.p50} / p99 ${duringSummary.p99} / max ${duringSummary.max} ms (n = ${duringSummary.n}, ${duringSummary.notReverted} not reverted within 60 s)`);
+  return {
+    importEvents: load.ok * EVENTS_PER_BATCH,
+    importBatchesPerSecond: Math.round(load.perSecond),
+    importDeliverySeconds: Math.round(deliverySeconds * 10) / 10,
+    importHandledSeconds: Math.round(handledSeconds * 10) / 10,
+    importNon2xx: non2xx(load),
+    during: duringSummary,
+  };
+}
+
+export async function benchNoisyNeighbour(options: NeighbourOptions): Promise<NeighbourResult> {
+  const router = await startRouter();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const { simA, simB } = await startAccounts(router, url);
   const dbPath = join(repoRoot, 'bench/tmp', `neighbour-${process.pid}-${port}.db`);
+  const place: Neighbourhood = { url, port, dbPath, router, simA, simB };
   let service: BenchProcess | undefined;
   try {
-    for (const sim of [simA, simB]) seedProperties(sim);
-    const gated = { amount: '80000', dealstage: GATE_STAGE, pipeline: 'default', dealgate_commitment: 'true', dealgate_commitment_summary: 'Custom SSO', dealgate_effort_weeks: '3' };
-    const moves = Math.ceil(60_000 / options.moveEveryMs) + options.baselineMoves + 20;
-    const bDeals = Array.from({ length: moves }, (_, i) => simB.seedDeal({ properties: { ...gated, dealname: `B gated deal ${i}` }, userId: REP }).id);
-    const aDeals = Array.from({ length: options.importDeals }, (_, i) =>
-      simA.seedDeal({ properties: { dealname: `A imported deal ${i}`, amount: '5000', dealstage: 'appointmentscheduled', pipeline: 'default' }, userId: REP }).id,
-    );
-    // The simulator gives each change its own millisecond: wait until real time has caught up.
-    const ahead = Math.max(...bDeals.map((id) => simB.getDeal(id)?.updatedAt ?? 0));
-    while (Date.now() <= ahead + 20) await sleep(10);
-    simB.webhooks.configure({ batchWindowMs: 1 });
-
-    service = await startEntry({
-      entry: 'src/server/main.ts',
-      core: options.serviceCore,
-      ready: null,
-      env: {
-        PORT: String(port),
-        PUBLIC_BASE_URL: url,
-        DATABASE_PATH: dbPath,
-        HUBSPOT_CLIENT_ID: simA.clientId,
-        HUBSPOT_CLIENT_SECRET: simA.clientSecret,
-        HUBSPOT_API_BASE_URL: router.url,
-        DEALGATE_TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        DEALGATE_VALUE_THRESHOLD: String(THRESHOLD),
-        DEALGATE_ADMINS: String(ADMIN),
-        DEALGATE_REVIEWERS: '1002',
-        LOG_LEVEL: 'warn',
-      },
-    });
-    await waitReady(url);
-    await install(url, router, simA, ADMIN);
-    await install(url, router, simB, ADMIN);
-
-    // Warm-up: B's first moves provision the account (properties, pipelines); JIT.
-    const warm = await movesOfB(simB, bDeals.splice(0, 10), 50, () => true, 10_000);
-    options.log(`  warm-up: ${warm.ms.length} B moves, ${warm.notReverted} not reverted`);
-    const idle = await movesOfB(simB, bDeals.splice(0, options.baselineMoves), options.moveEveryMs, () => true, 10_000);
-    const idleSummary = summary(idle.ms, idle.notReverted);
-    options.log(`  B alone: p50 ${idleSummary.p50} / p99 ${idleSummary.p99} / max ${idleSummary.max} ms (n = ${idleSummary.n})`);
-
-    // A's import, and B's moves while it is delivered and handled.
-    const inbox = new Database(dbPath, { readonly: true, fileMustExist: true });
-    const aUnhandled = inbox.prepare<[number], { n: number }>(`SELECT COUNT(*) AS n FROM webhook_inbox WHERE portal_id = ? AND status = 'pending'`);
-    const journal = inbox.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM webhook_batches');
-    const batches = Math.ceil(options.importEvents / EVENTS_PER_BATCH);
-    let sequence = 0;
-    const importStarted = performance.now();
-    let delivered = false;
-    let handledAt: number | undefined;
-    let deliveredAt = importStarted;
-    const delivery = (async () => {
-      const result = await closedLoop({
-        baseUrl: url,
-        connections: options.connections,
-        durationMs: 600_000,
-        next: () => importBatch(url, simA.clientSecret, simA.appId, sequence++, aDeals),
-        stopAfter: batches,
-      });
-      delivered = true;
-      deliveredAt = performance.now();
-      return result;
-    })();
-    const watcher = (async () => {
-      for (;;) {
-        await sleep(20);
-        if (delivered && journal.get()?.n === 0 && aUnhandled.get(PORTAL_A)?.n === 0) {
-          handledAt = performance.now();
-          return;
-        }
-        if (performance.now() - importStarted > 300_000) return;
-      }
-    })();
-    const during = await movesOfB(simB, bDeals, options.moveEveryMs, () => handledAt === undefined && performance.now() - importStarted < 300_000, 60_000);
-    const load = await delivery;
-    await watcher;
-    inbox.close();
-    const duringSummary = summary(during.ms, during.notReverted);
-    const deliverySeconds = (deliveredAt - importStarted) / 1000;
-    const handledSeconds = ((handledAt ?? performance.now()) - importStarted) / 1000;
-    options.log(
-      `  A's import: ${load.ok * EVENTS_PER_BATCH} events acknowledged in ${deliverySeconds.toFixed(1)} s (${Math.round(load.perSecond)} batches/s, non-2xx ${non2xx(load)}), all handled after ${handledSeconds.toFixed(1)} s`,
-    );
-    options.log(`  B during A's import: p50 ${duringSummary.p50} / p99 ${duringSummary.p99} / max ${duringSummary.max} ms (n = ${duringSummary.n}, ${duringSummary.notReverted} not reverted within 60 s)`);
-    return {
-      importEvents: load.ok * EVENTS_PER_BATCH,
-      importBatchesPerSecond: Math.round(load.perSecond),
-      importDeliverySeconds: Math.round(deliverySeconds * 10) / 10,
-      importHandledSeconds: Math.round(handledSeconds * 10) / 10,
-      importNon2xx: non2xx(load),
-      during: duringSummary,
-      idle: idleSummary,
-    };
+    const { aDeals, bDeals } = await seedDeals(simA, simB, options);
+    service = await startService(place, options);
+    await installBoth(place);
+    const idle = await movesOfBAlone(simB, bDeals, options);
+    return { ...(await movesOfBDuringImport(place, options, aDeals, bDeals)), idle };
   } finally {
     await service?.stop();
     await simA.stop();

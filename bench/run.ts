@@ -26,24 +26,19 @@ import { bulkSection, cardSection, dataScaleSection, gateSection, ingestSection,
 const SECTIONS = ['ingest', 'gate', 'bulk', 'card', 'scale', 'neighbour', 'instances'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
-async function main(): Promise<void> {
+/** What `npm run bench -- ...` asked for: the sections to run (all by default) and whether runs are short. */
+function parseOptions(): { only: string[]; quick: boolean } {
   const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
   for (const name of only) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`unknown section "${name}" (one of ${SECTIONS.join(', ')})`);
-  const quick = values.quick ?? false;
+  return { only, quick: values.quick ?? false };
+}
 
-  const pinned = canPin() && pinSelf(0);
-  const serviceCore = pinned ? 1 : undefined;
-  const machine: MachineInfo = machineInfo(pinned);
-  const command = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
-  const log = (line: string) => process.stdout.write(line + '\n');
-  log(`$ ${command}`);
-  log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}, commit ${machine.commit}`);
-  log(pinned ? 'pinned: generator on core 0, each service on core 1 (taskset)' : 'not pinned (no taskset): expect more noise');
-  mkdirSync(join(repoRoot, 'bench/tmp'), { recursive: true });
+/** Runs one section if it was asked for: its title, its figures, how long it took, reported as it ends. */
+type SectionRunner = <T>(name: SectionName, title: string, body: () => Promise<T>, toSection: (r: T) => Section) => Promise<void>;
 
-  const sections: Partial<Record<SectionName, Section>> = {};
-  const run = async <T>(name: SectionName, title: string, body: () => Promise<T>, toSection: (r: T) => Section) => {
+function sectionRunner(only: string[], sections: Partial<Record<SectionName, Section>>, log: (line: string) => void): SectionRunner {
+  return async (name, title, body, toSection) => {
     if (!only.includes(name)) return;
     log(`\n## ${title}`);
     const started = Date.now();
@@ -53,7 +48,16 @@ async function main(): Promise<void> {
     sections[name] = section;
     for (const line of report(section)) log(line);
   };
+}
 
+interface RunSettings {
+  quick: boolean;
+  serviceCore: number | undefined;
+  log: (line: string) => void;
+}
+
+/** One account's paths: webhook ingest, the gate's reaction, a bulk move, the card. */
+async function runPathSections(run: SectionRunner, { quick, serviceCore, log }: RunSettings): Promise<void> {
   await run(
     'ingest',
     'Webhook ingest',
@@ -84,7 +88,10 @@ async function main(): Promise<void> {
     () => benchCardLoad({ rate: 200, durationMs: quick ? 3_000 : 8_000, warmupMs: 2_000, deals: 50, reps: 3, serviceCore, log }),
     cardSection,
   );
+}
 
+/** Scale and isolation: a large account, a noisy neighbour, PostgreSQL and two instances. */
+async function runScaleSections(run: SectionRunner, { quick, serviceCore, log }: RunSettings): Promise<void> {
   await run(
     'scale',
     'Data scale',
@@ -140,12 +147,35 @@ async function main(): Promise<void> {
       }),
     instancesSection,
   );
+}
 
+/** Merges the sections run into bench/results.json (the others keep their last figures), each with the command and the machine. */
+function writeResults(sections: Partial<Record<SectionName, Section>>, command: string, machine: MachineInfo, quick: boolean): void {
   const resultsPath = join(repoRoot, 'bench/results.json');
   const previous = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as { sections?: Record<string, unknown> }) : {};
   const merged = { ...(previous.sections ?? {}) } as Record<string, unknown>;
   for (const [name, section] of Object.entries(sections)) merged[name] = { ...section, command, machine, measuredAt: new Date().toISOString(), quick };
   writeFileSync(resultsPath, JSON.stringify({ sections: merged }, null, 2) + '\n');
+}
+
+async function main(): Promise<void> {
+  const { only, quick } = parseOptions();
+
+  const pinned = canPin() && pinSelf(0);
+  const serviceCore = pinned ? 1 : undefined;
+  const machine: MachineInfo = machineInfo(pinned);
+  const command = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
+  const log = (line: string) => process.stdout.write(line + '\n');
+  log(`$ ${command}`);
+  log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}, commit ${machine.commit}`);
+  log(pinned ? 'pinned: generator on core 0, each service on core 1 (taskset)' : 'not pinned (no taskset): expect more noise');
+  mkdirSync(join(repoRoot, 'bench/tmp'), { recursive: true });
+
+  const sections: Partial<Record<SectionName, Section>> = {};
+  const run = sectionRunner(only, sections, log);
+  await runPathSections(run, { quick, serviceCore, log });
+  await runScaleSections(run, { quick, serviceCore, log });
+  writeResults(sections, command, machine, quick);
   log(`\nwritten to bench/results.json`);
 }
 

@@ -21,7 +21,7 @@ import { RollingWindowLimiter } from './traffic/rateLimiter';
 import { RequestLog } from './traffic/requestLog';
 import { loadSubscriptions, projectWebhooksConfig, type Subscription, type WebhooksConfig } from './webhooks/subscriptions';
 import { WebhookDispatcher, type DeliveryAttempt, type DeliverySettings, type WebhookEvent } from './webhooks/webhookDispatcher';
-import { invalidPropertyValues } from './hubspotErrors';
+import { invalidPropertyValues, type HubSpotError } from './hubspotErrors';
 
 export interface SimulatorOptions {
   /** The HubSpot account (hub) id. Default 24681357. */
@@ -213,45 +213,82 @@ function snapshot(record: CrmRecord): SimRecord {
   return { id: record.id, properties: Object.fromEntries(record.values), createdAt: record.createdAt, updatedAt: record.updatedAt };
 }
 
-/** Starts the simulator on 127.0.0.1 and resolves once it listens. */
-export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const now = options.now ?? Date.now;
-  const portalId = options.portalId ?? DEFAULTS.portalId;
-  const appId = options.appId ?? DEFAULTS.appId;
-  const clientId = options.clientId ?? DEFAULTS.clientId;
-  const clientSecret = options.clientSecret ?? DEFAULTS.clientSecret;
+/** Everything one simulator is made of, built once by startSimulator. */
+interface SimulatorParts {
+  now: () => number;
+  portalId: number;
+  appId: number;
+  clientId: string;
+  clientSecret: string;
+  catalog: PropertyCatalog;
+  pipelineRegistry: PipelineRegistry;
+  ownerDirectory: OwnerDirectory;
+  currencies: CurrencyBook;
+  crm: CrmStore;
+  auth: TokenAuthority;
+  defaultScopes: string[];
+  /** The static access token every simulator has (`sim.accessToken`). */
+  accessToken: string;
+  controls: TrafficControls;
+  dispatcher: WebhookDispatcher;
+  subscriptions: Subscription[];
+}
 
+type Identity = Pick<SimulatorParts, 'now' | 'portalId' | 'appId' | 'clientId' | 'clientSecret'>;
+
+function identityOf(options: SimulatorOptions): Identity {
+  return {
+    now: options.now ?? Date.now,
+    portalId: options.portalId ?? DEFAULTS.portalId,
+    appId: options.appId ?? DEFAULTS.appId,
+    clientId: options.clientId ?? DEFAULTS.clientId,
+    clientSecret: options.clientSecret ?? DEFAULTS.clientSecret,
+  };
+}
+
+/** The account's CRM: properties, pipelines, owners (seeded from the options), currencies and the records. */
+function crmParts(options: SimulatorOptions, { now, portalId }: Identity): Pick<SimulatorParts, 'catalog' | 'pipelineRegistry' | 'ownerDirectory' | 'currencies' | 'crm'> {
   const catalog = new PropertyCatalog(now);
   const pipelineRegistry = new PipelineRegistry(now);
   const ownerDirectory = new OwnerDirectory(now);
   for (const owner of options.owners ?? []) ownerDirectory.seed(owner);
   const currencies = new CurrencyBook(options.currencies, portalId);
   const crm = new CrmStore(catalog, pipelineRegistry, ownerDirectory, currencies, now);
+  return { catalog, pipelineRegistry, ownerDirectory, currencies, crm };
+}
+
+/** The token authority, with `sim.accessToken` and the options' static tokens issued. */
+function tokenParts(options: SimulatorOptions, identity: Identity, ownerDirectory: OwnerDirectory): Pick<SimulatorParts, 'auth' | 'defaultScopes' | 'accessToken'> {
   const defaultScopes = [...(options.scopes ?? DEFAULTS.scopes)];
   const auth = new TokenAuthority({
-    portalId,
-    appId,
-    clientId,
-    clientSecret,
+    portalId: identity.portalId,
+    appId: identity.appId,
+    clientId: identity.clientId,
+    clientSecret: identity.clientSecret,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? DEFAULTS.accessTokenTtlSeconds,
     defaultScopes,
-    now,
+    now: identity.now,
     emailOf: (userId) => ownerDirectory.byUserId(userId)?.email,
   });
   const accessToken = auth.issueAccessToken();
   for (const token of options.accessTokens ?? []) auth.issueAccessToken({ token });
+  return { auth, defaultScopes, accessToken };
+}
 
-  const held = new Set<Response>();
-  const controls: TrafficControls = {
+function trafficControls(options: SimulatorOptions, auth: TokenAuthority, now: () => number): TrafficControls {
+  return {
     auth,
     limiter: new RollingWindowLimiter(options.rateLimitPerTenSeconds ?? DEFAULTS.rateLimitPerTenSeconds, 10_000, now),
     searchLimiter: new RollingWindowLimiter(options.searchRateLimitPerSecond ?? DEFAULTS.searchRateLimitPerSecond, 1_000, now),
     faults: new FaultInjector(),
     log: new RequestLog(),
-    held,
+    held: new Set<Response>(),
     now,
   };
+}
 
+/** The webhook dispatcher over the project's subscriptions (or the options'), fed by every CRM change. */
+function webhookParts(options: SimulatorOptions, identity: Identity, crm: CrmStore): Pick<SimulatorParts, 'dispatcher' | 'subscriptions'> {
   const webhooksConfig = options.webhooks?.config ?? projectWebhooksConfig();
   const subscriptions = loadSubscriptions(webhooksConfig);
   const dispatcher = new WebhookDispatcher({
@@ -259,15 +296,39 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     maxConcurrentRequests: webhooksConfig.settings?.maxConcurrentRequests ?? 10,
     ...(options.webhookTargetUrl !== undefined ? { targetUrl: options.webhookTargetUrl } : {}),
     ...deliveryOverrides(options.webhooks ?? {}),
-    clientSecret,
-    portalId,
-    appId,
+    clientSecret: identity.clientSecret,
+    portalId: identity.portalId,
+    appId: identity.appId,
     subscriptions,
     seed: options.webhooks?.seed ?? 20_261_102,
-    now,
+    now: identity.now,
   });
   crm.onChange((change) => dispatcher.handle(change));
+  return { dispatcher, subscriptions };
+}
 
+function simulatorParts(options: SimulatorOptions): SimulatorParts {
+  const identity = identityOf(options);
+  const crm = crmParts(options, identity);
+  const tokens = tokenParts(options, identity, crm.ownerDirectory);
+  const controls = trafficControls(options, tokens.auth, identity.now);
+  return { ...identity, ...crm, ...tokens, controls, ...webhookParts(options, identity, crm.crm) };
+}
+
+/** What a test does to deals as a HubSpot user would, and reads back. */
+interface DealDesk {
+  defaultUserId(): number;
+  requireDeal(dealId: string): CrmRecord;
+  engagementsOf(dealId: string, type: 'notes' | 'tasks'): SimEngagement[];
+  moveDeal(dealId: string, stageId: string, action: UserAction): CrmRecord;
+  createDeals(input: BulkDeals): string[];
+}
+
+function notAStage(stageId: string): HubSpotError {
+  return invalidPropertyValues([{ isValid: false, message: `${stageId} is not a stage of any deal pipeline`, error: 'INVALID_OPTION', name: 'dealstage' }]);
+}
+
+function dealDesk({ crm, pipelineRegistry, ownerDirectory, now }: SimulatorParts): DealDesk {
   const defaultUserId = (): number => ownerDirectory.list()[0]?.userId ?? 1;
   const requireDeal = (dealId: string): CrmRecord => crm.get('deals', dealId);
   const engagementsOf = (dealId: string, type: 'notes' | 'tasks'): SimEngagement[] =>
@@ -280,9 +341,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const deal = requireDeal(dealId);
     const current = deal.values.get('pipeline');
     const stagePipeline = pipelineRegistry.pipelineOfStage(stageId);
-    if (!stagePipeline) {
-      throw invalidPropertyValues([{ isValid: false, message: `${stageId} is not a stage of any deal pipeline`, error: 'INVALID_OPTION', name: 'dealstage' }]);
-    }
+    if (!stagePipeline) throw notAStage(stageId);
     // In HubSpot's UI, moving a deal to a stage of another pipeline moves it to that pipeline.
     const properties = stagePipeline.id === current ? { dealstage: stageId } : { pipeline: stagePipeline.id, dealstage: stageId };
     return crm.update('deals', dealId, properties, userSource(action.userId, action.changeSource), { silent: action.silent === true });
@@ -294,7 +353,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const stages = input.stages ?? [];
     const stageProperties = stages.map((stageId) => {
       const pipeline = pipelineRegistry.pipelineOfStage(stageId);
-      if (!pipeline) throw invalidPropertyValues([{ isValid: false, message: `${stageId} is not a stage of any deal pipeline`, error: 'INVALID_OPTION', name: 'dealstage' }]);
+      if (!pipeline) throw notAStage(stageId);
       return { pipeline: pipeline.id, dealstage: stageId };
     });
     const inputs: Record<string, string>[] = [];
@@ -308,56 +367,73 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return inputs.map((properties) => crm.create('deals', properties, source, { silent: true, at }).id);
   };
 
-  let url = '';
-  const simulator: Simulator = {
-    get url() {
-      return url;
-    },
-    portalId,
-    appId,
-    clientId,
-    clientSecret,
-    accessToken,
+  return { defaultUserId, requireDeal, engagementsOf, moveDeal, createDeals };
+}
 
+type SeedingApi = Pick<
+  Simulator,
+  'seedDeal' | 'createDeals' | 'seedPipeline' | 'seedOwner' | 'seedPropertyGroup' | 'seedProperty' | 'issueAccessToken' | 'issueAuthorizationCode' | 'expireAccessToken'
+>;
+
+function seedingApi({ crm, pipelineRegistry, ownerDirectory, catalog, auth }: SimulatorParts, desk: DealDesk): SeedingApi {
+  return {
     seedDeal: (input) =>
       snapshot(
-        crm.create('deals', input.properties, userSource(input.userId ?? defaultUserId()), {
+        crm.create('deals', input.properties, userSource(input.userId ?? desk.defaultUserId()), {
           silent: true,
           ...(input.id !== undefined ? { id: input.id } : {}),
           ...(input.at !== undefined ? { at: input.at } : {}),
         }),
       ),
-    createDeals,
+    createDeals: desk.createDeals,
     seedPipeline: (input) => pipelineRegistry.seed(input),
     seedOwner: (input) => ownerDirectory.seed(input),
     seedPropertyGroup: (objectType, group) => catalog.createGroup(objectType, group),
     seedProperty: (objectType, property) => catalog.create(objectType, property),
 
     issueAccessToken: (issue) => auth.issueAccessToken(issue),
-    issueAuthorizationCode: (grant) => auth.issueAuthorizationCode({ ...grant, userId: grant.userId ?? defaultUserId() }),
+    issueAuthorizationCode: (grant) => auth.issueAuthorizationCode({ ...grant, userId: grant.userId ?? desk.defaultUserId() }),
     expireAccessToken: (token) => auth.expire(token),
+  };
+}
 
+type UserActionsApi = Pick<Simulator, 'createDealAsUser' | 'moveDealToStage' | 'moveDealsToStage' | 'updateDealAsUser' | 'deleteDealAsUser'>;
+
+function userActionsApi({ crm }: SimulatorParts, desk: DealDesk): UserActionsApi {
+  return {
     createDealAsUser: (properties, action) => snapshot(crm.create('deals', properties, userSource(action.userId, action.changeSource), { silent: action.silent === true })),
-    moveDealToStage: (dealId, stageId, action) => snapshot(moveDeal(dealId, stageId, action)),
+    moveDealToStage: (dealId, stageId, action) => snapshot(desk.moveDeal(dealId, stageId, action)),
     moveDealsToStage: (dealIds, stageId, action) => {
-      dealIds.forEach(requireDeal);
-      return dealIds.map((id) => snapshot(moveDeal(id, stageId, action)));
+      dealIds.forEach(desk.requireDeal);
+      return dealIds.map((id) => snapshot(desk.moveDeal(id, stageId, action)));
     },
     updateDealAsUser: (dealId, properties, action) =>
       snapshot(crm.update('deals', dealId, properties, userSource(action.userId, action.changeSource), { silent: action.silent === true })),
     deleteDealAsUser: (dealId, action) => crm.archive('deals', dealId, userSource(action.userId, action.changeSource), { silent: action.silent === true }),
+  };
+}
 
+type ReadBackApi = Pick<Simulator, 'getDeal' | 'deals' | 'dealHistory' | 'notesForDeal' | 'tasksForDeal' | 'pipelines' | 'owners'>;
+
+function readBackApi({ crm, pipelineRegistry, ownerDirectory }: SimulatorParts, desk: DealDesk): ReadBackApi {
+  return {
     getDeal: (dealId) => {
       const deal = crm.find('deals', dealId);
       return deal ? snapshot(deal) : undefined;
     },
     deals: () => crm.list('deals').map(snapshot),
-    dealHistory: (dealId, property) => crm.historyOf(requireDeal(dealId), property),
-    notesForDeal: (dealId) => engagementsOf(dealId, 'notes'),
-    tasksForDeal: (dealId) => engagementsOf(dealId, 'tasks'),
+    dealHistory: (dealId, property) => crm.historyOf(desk.requireDeal(dealId), property),
+    notesForDeal: (dealId) => desk.engagementsOf(dealId, 'notes'),
+    tasksForDeal: (dealId) => desk.engagementsOf(dealId, 'tasks'),
     pipelines: () => pipelineRegistry.list(),
     owners: () => ownerDirectory.list(),
+  };
+}
 
+type TrafficApi = Pick<Simulator, 'requests' | 'faults' | 'setRateLimit' | 'setSearchRateLimit' | 'setExchangeRate' | 'companyCurrency' | 'defaultScopes' | 'webhooks'>;
+
+function trafficApi({ controls, currencies, defaultScopes, dispatcher, subscriptions }: SimulatorParts): TrafficApi {
+  return {
     requests: controls.log,
     faults: controls.faults,
     setRateLimit: (perTenSeconds) => controls.limiter.setLimit(perTenSeconds),
@@ -376,16 +452,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       configure: (settings) => dispatcher.configure(settings),
       subscriptions: () => subscriptions.map((s) => ({ ...s })),
     },
-
-    stop: async () => {
-      await dispatcher.stop();
-      for (const res of held) res.destroy();
-      held.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
   };
+}
 
+/** Held requests destroyed and open connections closed, so stop() does not wait on a hung call. */
+async function stopServing(parts: SimulatorParts, server: Server): Promise<void> {
+  await parts.dispatcher.stop();
+  for (const res of parts.controls.held) res.destroy();
+  parts.controls.held.clear();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+function simulatorApp(simulator: Simulator, { crm, catalog, pipelineRegistry, ownerDirectory, auth, currencies, controls }: SimulatorParts): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -395,8 +474,31 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   app.use(crmObjectRoutes(crm, controls));
   app.use(accountRoutes({ catalog, pipelines: pipelineRegistry, owners: ownerDirectory, auth, currencies }, controls));
   app.use(unroutedHandler(controls));
+  return app;
+}
 
-  const server: Server = createServer(app);
+/** Starts the simulator on 127.0.0.1 and resolves once it listens. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const parts = simulatorParts(options);
+  const desk = dealDesk(parts);
+  let url = '';
+  const simulator: Simulator = {
+    get url() {
+      return url;
+    },
+    portalId: parts.portalId,
+    appId: parts.appId,
+    clientId: parts.clientId,
+    clientSecret: parts.clientSecret,
+    accessToken: parts.accessToken,
+    ...seedingApi(parts, desk),
+    ...userActionsApi(parts, desk),
+    ...readBackApi(parts, desk),
+    ...trafficApi(parts),
+    stop: () => stopServing(parts, server),
+  };
+
+  const server: Server = createServer(simulatorApp(simulator, parts));
   server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -11,15 +11,20 @@ import {
   longFunctions,
   readExtensionSources,
   readServerSources,
+  readToolSources,
+  BENCH_ROOT,
+  SCRIPTS_ROOT,
   SERVER_ROOT,
+  SIMULATOR_ROOT,
   type SourceFile,
 } from '../support/layoutRules';
 
 /**
  * The layout of src/server holds (README, "Layout", Rules): no two folders import each other,
  * imports only go down the layer order, the domain imports nothing but itself and shared/, and no
- * function is longer than 80 lines, in src/server and in the UI's extensions/ alike. Each rule is also run on a deliberately broken tree, so a rule
- * that stopped seeing anything would fail here rather than pass quietly.
+ * function is longer than 80 lines, in src/server, the UI's extensions/, the simulator, the bench and
+ * the scripts alike. Each rule is also run on a deliberately broken tree, and each tree is checked to
+ * be read whole, so a rule that stopped seeing anything would fail here rather than pass quietly.
  */
 
 /** Every folder of src/server (and its top level: main.ts, service.ts) holds its functions to 80 lines. */
@@ -66,6 +71,31 @@ describe('the layout of extensions/', () => {
 
   it('(d) no function in extensions/ (components, hooks, wording) is longer than 80 lines', () => {
     expect(longFunctions(extensionSources, foldersOf(extensionSources))).toEqual([]);
+  });
+});
+
+/**
+ * The simulator, the bench and the scripts: every folder of each, read whole (at least `atLeast`
+ * files, these folders and these files among them), bench/tmp (the bench's scratch) left out.
+ */
+const TOOL_TREES = [
+  { name: 'src/simulator', root: SIMULATOR_ROOT, atLeast: 20, folders: ['.', 'auth', 'crm', 'http', 'traffic', 'webhooks'], holds: ['simulator.ts', 'http/apiRoute.ts', 'http/crmObjectRoutes.ts'] },
+  { name: 'bench', root: BENCH_ROOT, atLeast: 20, folders: ['.', 'baselines', 'lib', 'servers'], holds: ['run.ts', 'dataScale.ts', 'noisyNeighbour.ts', 'lib/load.ts', 'servers/service.ts'] },
+  { name: 'scripts', root: SCRIPTS_ROOT, atLeast: 10, folders: ['.', 'demo'], holds: ['demo.ts', 'hubspot-configure.ts', 'demo/story.ts'] },
+];
+
+describe.each(TOOL_TREES)('the layout of $name', ({ name, root, atLeast, folders, holds }) => {
+  const toolSources = readToolSources(root);
+
+  it('reads every source of every folder, and no scratch file', () => {
+    expect(toolSources.length).toBeGreaterThanOrEqual(atLeast);
+    expect(foldersOf(toolSources)).toEqual(expect.arrayContaining(folders));
+    expect(toolSources.map((f) => f.path)).toEqual(expect.arrayContaining(holds));
+    expect(toolSources.filter((f) => f.path.startsWith('tmp/'))).toEqual([]);
+  });
+
+  it(`(d) no function in ${name}/ is longer than 80 lines`, () => {
+    expect(longFunctions(toolSources, foldersOf(toolSources))).toEqual([]);
   });
 });
 
@@ -135,6 +165,24 @@ describe('the layout rules, on a deliberately broken tree', () => {
       const read = readExtensionSources(root);
       expect(read.map((f) => f.path)).toEqual(['card/Long.tsx', 'index.ts']);
       expect(longFunctions(read, foldersOf(read))).toEqual(['card/Long.tsx:81 TooLong is 81 lines (at most 80)']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('(d) names a function of 81 lines in any folder of the bench, and reads neither its tmp/ nor a test', () => {
+    const body = Array.from({ length: 79 }, (_, i) => `  const v${i} = ${i};`).join('\n');
+    const long = (name: string) => `export function ${name}() {\n${body}\n}\n`;
+    const root = mkdtempSync(join(tmpdir(), 'dealgate-layout-'));
+    try {
+      for (const folder of ['lib', 'tmp', 'lib/deep']) mkdirSync(join(root, folder));
+      writeFileSync(join(root, 'run.ts'), long('main'));
+      writeFileSync(join(root, 'lib/deep/load.ts'), long('openLoop'));
+      writeFileSync(join(root, 'tmp/scratch.ts'), long('scratch'));
+      writeFileSync(join(root, 'lib/load.test.ts'), long('loadTest'));
+      const read = readToolSources(root);
+      expect(read.map((f) => f.path)).toEqual(['lib/deep/load.ts', 'run.ts']);
+      expect(longFunctions(read, foldersOf(read))).toEqual(['lib/deep/load.ts:1 openLoop is 81 lines (at most 80)', 'run.ts:1 main is 81 lines (at most 80)']);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -77,6 +77,17 @@ export function readExtensionSources(extensionsRoot: string): SourceFile[] {
   return readServerSources(extensionsRoot).filter((file) => !testPath.test(file.path));
 }
 
+/** A folder of scratch files at a root (bench/tmp: databases and whatever a run leaves; git-ignored), not sources. */
+const scratchPath = /^tmp\//;
+
+/**
+ * Every `.ts`/`.tsx` file under src/simulator, bench/ or scripts/ (all their folders), as SourceFiles
+ * relative to that root, except its scratch folder (tmp/) and any test: what rule (d) holds to 80 lines there too.
+ */
+export function readToolSources(root: string): SourceFile[] {
+  return readServerSources(root).filter((file) => !scratchPath.test(file.path) && !testPath.test(file.path));
+}
+
 /** The folders of some sources (`.` for files at their root), e.g. every folder of extensions/. */
 export function foldersOf(files: readonly SourceFile[]): string[] {
   return [...new Set(files.map((file) => folderOf(file.path)))].sort();
@@ -226,3 +237,8 @@ export const SERVER_ROOT = resolve(dirname(__filename), '../../src/server');
 
 /** extensions/ of this repository: the UI's sources, held to rule (d) too. */
 export const EXTENSIONS_ROOT = resolve(dirname(__filename), '../../extensions');
+
+/** src/simulator, bench/ and scripts/ of this repository: held to rule (d) too. */
+export const SIMULATOR_ROOT = resolve(dirname(__filename), '../../src/simulator');
+export const BENCH_ROOT = resolve(dirname(__filename), '../../bench');
+export const SCRIPTS_ROOT = resolve(dirname(__filename), '../../scripts');

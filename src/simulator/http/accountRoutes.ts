@@ -31,8 +31,15 @@ function jsonObject(call: ApiCall): Record<string, unknown> {
 
 export function accountRoutes(parts: AccountParts, controls: TrafficControls): Router {
   const router = Router();
-  const { catalog, pipelines, owners, auth, currencies } = parts;
+  pipelineRoutes(router, parts.pipelines, controls);
+  propertyRoutes(router, parts.catalog, controls);
+  ownerRoutes(router, parts.owners, controls);
+  accountInfoRoute(router, parts.currencies, controls);
+  oauthRoutes(router, parts.auth, controls);
+  return router;
+}
 
+function pipelineRoutes(router: Router, pipelines: PipelineRegistry, controls: TrafficControls): void {
   // Only deals have pipelines in the simulator; other object types answer an empty list.
   const pipelinesOf = (raw: string | undefined) => (objectTypeParam(raw) === 'deals' ? pipelines : undefined);
 
@@ -64,7 +71,9 @@ export function accountRoutes(parts: AccountParts, controls: TrafficControls): R
       return { status: 200, body: registry.getStage(call.params.pipelineId ?? '', call.params.stageId ?? '') };
     }),
   );
+}
 
+function propertyRoutes(router: Router, catalog: PropertyCatalog, controls: TrafficControls): void {
   // Groups first: `/groups` would otherwise read as a property named "groups".
   router.get(
     '/crm/v3/properties/:objectType/groups',
@@ -90,7 +99,9 @@ export function accountRoutes(parts: AccountParts, controls: TrafficControls): R
     '/crm/v3/properties/:objectType/:propertyName',
     apiRoute(controls, (call) => ({ status: 200, body: catalog.get(objectTypeParam(call.params.objectType), call.params.propertyName ?? '') })),
   );
+}
 
+function ownerRoutes(router: Router, owners: OwnerDirectory, controls: TrafficControls): void {
   router.get(
     '/crm/v3/owners',
     apiRoute(controls, (call) => {
@@ -113,7 +124,9 @@ export function accountRoutes(parts: AccountParts, controls: TrafficControls): R
       return { status: 200, body: owner };
     }),
   );
+}
 
+function accountInfoRoute(router: Router, currencies: CurrencyBook, controls: TrafficControls): void {
   // https://developers.hubspot.com/docs/api-reference/legacy/account/account-information/get-account-details
   // Answers for any valid token (OAuth or static) with the `oauth` scope, so a client learns which account its token is for.
   router.get(
@@ -133,7 +146,9 @@ export function accountRoutes(parts: AccountParts, controls: TrafficControls): R
       },
     })),
   );
+}
 
+function oauthRoutes(router: Router, auth: TokenAuthority, controls: TrafficControls): void {
   router.post(
     '/oauth/v1/token',
     apiRoute(
@@ -149,6 +164,4 @@ export function accountRoutes(parts: AccountParts, controls: TrafficControls): R
     '/oauth/v1/access-tokens/:token',
     apiRoute(controls, (call) => ({ status: 200, body: auth.describe(call.params.token ?? '') }), { public: true }),
   );
-
-  return router;
 }

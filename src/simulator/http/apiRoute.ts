@@ -3,7 +3,7 @@ import { scopeRequirementOf, unmetScopes, type ScopeRequirement } from '../auth/
 import type { AccessGrant, TokenAuthority } from '../auth/tokenAuthority';
 import { resolveObjectType } from '../crm/objectTypes';
 import { HubSpotError, missingScopes, rateLimited, serverError, validationError } from '../hubspotErrors';
-import type { FaultInjector } from '../traffic/faults';
+import type { FaultInjector, FaultPlan } from '../traffic/faults';
 import type { RollingWindowLimiter } from '../traffic/rateLimiter';
 import type { RequestLog } from '../traffic/requestLog';
 
@@ -87,94 +87,130 @@ function wait(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** What the request log records of a call besides its request line, learnt as the call goes through. */
+interface CallFacts {
+  appId?: number;
+  batchSize?: number;
+  requiredScopes?: ScopeRequirement;
+}
+
+/** Logs the call under its endpoint once its answer is sent, with the facts gathered by then. */
+function logWhenFinished(controls: TrafficControls, req: Request, res: Response, endpoint: string): CallFacts {
+  const startedAt = controls.now();
+  const began = Date.now();
+  const facts: CallFacts = {};
+  res.on('finish', () => {
+    controls.log.record({
+      at: startedAt,
+      method: req.method,
+      url: req.originalUrl,
+      endpoint,
+      status: res.statusCode,
+      durationMs: Date.now() - began,
+      ...(facts.appId !== undefined ? { appId: facts.appId } : {}),
+      ...(facts.batchSize !== undefined ? { batchSize: facts.batchSize } : {}),
+      ...(facts.requiredScopes !== undefined ? { requiredScopes: facts.requiredScopes } : {}),
+    });
+  });
+  return facts;
+}
+
+function simulatedFailure(fail: NonNullable<FaultPlan['fail']>): HubSpotError {
+  return fail.status === 429 ? rateLimited(fail.policy, `publicapi:simulated`) : serverError(fail.status);
+}
+
+/** Injected latency and hangs, before the call is handled; false when the call hangs for good (answered never; destroyed on stop()). */
+async function awaitFaults(plan: FaultPlan, controls: TrafficControls, res: Response): Promise<boolean> {
+  if (plan.latencyMs > 0) await wait(plan.latencyMs);
+  if (plan.hang) {
+    controls.held.add(res);
+    if (plan.hang.ms === undefined) return false;
+    await wait(plan.hang.ms);
+    controls.held.delete(res);
+  }
+  return true;
+}
+
+/** The rolling limit per app and account (and the search endpoints' per-second one): the rate headers of an admitted call. */
+function takeRateLimit(controls: TrafficControls, grant: AccessGrant, search: boolean): Record<string, string> {
+  const group = `publicapi:oauth:${grant.appId}:${grant.portalId}`;
+  const searchGroup = `publicapi:search-secondly:${grant.portalId}`;
+  const searchRefused = search && controls.limiter.peek(group).allowed && !controls.searchLimiter.peek(searchGroup).allowed;
+  const decision = searchRefused ? controls.limiter.peek(group) : controls.limiter.take(group);
+  const rateHeaders = {
+    'X-HubSpot-RateLimit-Interval-Milliseconds': String(decision.windowMs),
+    'X-HubSpot-RateLimit-Max': String(decision.limit),
+    'X-HubSpot-RateLimit-Remaining': String(decision.remaining),
+  };
+  if (searchRefused) throw rateLimited('SECONDLY', searchGroup, rateHeaders);
+  if (!decision.allowed) throw rateLimited('TEN_SECONDLY_ROLLING', group, rateHeaders);
+  if (search) controls.searchLimiter.take(searchGroup);
+  return rateHeaders;
+}
+
+/** Authentication (401), the object types, the token's scopes (403), then the rate limit (429); public routes skip all of it. */
+function admit(controls: TrafficControls, req: Request, endpoint: string, options: RouteOptions, facts: CallFacts): { grant?: AccessGrant; rateHeaders: Record<string, string> } {
+  if (options.public) return { rateHeaders: {} };
+  const grant = controls.auth.authenticate(req.headers.authorization);
+  facts.appId = grant.appId;
+  for (const name of ['objectType', 'toObjectType']) {
+    const raw = (req.params as Record<string, string | undefined>)[name];
+    // An object type the simulator does not keep has no scopes to check: HubSpot's 400, as the routes answer it.
+    if (raw !== undefined && !resolveObjectType(raw)) throw validationError(`Unable to infer object type from: ${raw}`);
+  }
+  facts.requiredScopes = scopeRequirementOf(endpoint);
+  if (!facts.requiredScopes) throw new Error(`${endpoint} has no entry in src/simulator/auth/scopes.ts: add the scopes HubSpot documents for it`);
+  const unmet = unmetScopes(facts.requiredScopes, grant.scopes);
+  if (unmet) throw missingScopes(unmet);
+  return { grant, rateHeaders: takeRateLimit(controls, grant, options.search === true) };
+}
+
+async function answerCall(controls: TrafficControls, handler: ApiHandler, options: RouteOptions, call: { req: Request; res: Response; endpoint: string; facts: CallFacts }): Promise<void> {
+  const { req, res, endpoint, facts } = call;
+  const plan = controls.faults.plan({ method: req.method, path: req.path, endpoint });
+  if (!(await awaitFaults(plan, controls, res))) return;
+  if (plan.fail && !plan.fail.applied) throw simulatedFailure(plan.fail);
+
+  const body = parseBody(req);
+  const { grant, rateHeaders } = admit(controls, req, endpoint, options, facts);
+  const inputs = (body as { inputs?: unknown } | undefined)?.inputs;
+  if (Array.isArray(inputs)) facts.batchSize = inputs.length;
+  let result: ApiResult;
+  try {
+    result = handler({ params: req.params as Record<string, string>, query: req.query, body, ...(grant ? { grant } : {}) });
+  } finally {
+    if (plan.hang) controls.faults.hangHandled();
+  }
+  // Done, yet answered as a failure (a gateway timing out in front of a HubSpot that finished).
+  if (plan.fail?.applied) throw simulatedFailure(plan.fail);
+  if (plan.holdAnswer) {
+    controls.held.add(res);
+    plan.holdAnswer.handled();
+    await plan.holdAnswer.released;
+    controls.held.delete(res);
+  }
+  sendJson(res, result.status, result.body, rateHeaders);
+}
+
+/** A HubSpotError as HubSpot answers it; anything else is the simulator's own fault, a 500 that says so. */
+function sendFailure(res: Response, error: unknown): void {
+  if (error instanceof HubSpotError) {
+    sendJson(res, error.httpStatus, error.body, error.headers);
+    return;
+  }
+  const failure = serverError(500);
+  failure.body.message = `simulator error: ${error instanceof Error ? error.message : String(error)}`;
+  sendJson(res, 500, failure.body);
+}
+
 export function apiRoute(controls: TrafficControls, handler: ApiHandler, options: RouteOptions = {}): RequestHandler {
   return async (req, res) => {
     const endpoint = endpointOf(req);
-    const startedAt = controls.now();
-    const began = Date.now();
-    let appId: number | undefined;
-    let batchSize: number | undefined;
-    let requiredScopes: ScopeRequirement | undefined;
-    res.on('finish', () => {
-      controls.log.record({
-        at: startedAt,
-        method: req.method,
-        url: req.originalUrl,
-        endpoint,
-        status: res.statusCode,
-        durationMs: Date.now() - began,
-        ...(appId !== undefined ? { appId } : {}),
-        ...(batchSize !== undefined ? { batchSize } : {}),
-        ...(requiredScopes !== undefined ? { requiredScopes } : {}),
-      });
-    });
-
+    const facts = logWhenFinished(controls, req, res, endpoint);
     try {
-      const plan = controls.faults.plan({ method: req.method, path: req.path, endpoint });
-      if (plan.latencyMs > 0) await wait(plan.latencyMs);
-      if (plan.hang) {
-        controls.held.add(res);
-        if (plan.hang.ms === undefined) return; // answered never; destroyed on stop()
-        await wait(plan.hang.ms);
-        controls.held.delete(res);
-      }
-      if (plan.fail && !plan.fail.applied) {
-        throw plan.fail.status === 429 ? rateLimited(plan.fail.policy, `publicapi:simulated`) : serverError(plan.fail.status);
-      }
-
-      const body = parseBody(req);
-      let grant: AccessGrant | undefined;
-      let rateHeaders: Record<string, string> = {};
-      if (!options.public) {
-        grant = controls.auth.authenticate(req.headers.authorization);
-        appId = grant.appId;
-        for (const name of ['objectType', 'toObjectType']) {
-          const raw = (req.params as Record<string, string | undefined>)[name];
-          // An object type the simulator does not keep has no scopes to check: HubSpot's 400, as the routes answer it.
-          if (raw !== undefined && !resolveObjectType(raw)) throw validationError(`Unable to infer object type from: ${raw}`);
-        }
-        requiredScopes = scopeRequirementOf(endpoint);
-        if (!requiredScopes) throw new Error(`${endpoint} has no entry in src/simulator/auth/scopes.ts: add the scopes HubSpot documents for it`);
-        const unmet = unmetScopes(requiredScopes, grant.scopes);
-        if (unmet) throw missingScopes(unmet);
-        const group = `publicapi:oauth:${grant.appId}:${grant.portalId}`;
-        const searchGroup = `publicapi:search-secondly:${grant.portalId}`;
-        const searchRefused = options.search === true && controls.limiter.peek(group).allowed && !controls.searchLimiter.peek(searchGroup).allowed;
-        const decision = searchRefused ? controls.limiter.peek(group) : controls.limiter.take(group);
-        rateHeaders = {
-          'X-HubSpot-RateLimit-Interval-Milliseconds': String(decision.windowMs),
-          'X-HubSpot-RateLimit-Max': String(decision.limit),
-          'X-HubSpot-RateLimit-Remaining': String(decision.remaining),
-        };
-        if (searchRefused) throw rateLimited('SECONDLY', searchGroup, rateHeaders);
-        if (!decision.allowed) throw rateLimited('TEN_SECONDLY_ROLLING', group, rateHeaders);
-        if (options.search === true) controls.searchLimiter.take(searchGroup);
-      }
-      const inputs = (body as { inputs?: unknown } | undefined)?.inputs;
-      if (Array.isArray(inputs)) batchSize = inputs.length;
-      let result: ApiResult;
-      try {
-        result = handler({ params: req.params as Record<string, string>, query: req.query, body, ...(grant ? { grant } : {}) });
-      } finally {
-        if (plan.hang) controls.faults.hangHandled();
-      }
-      // Done, yet answered as a failure (a gateway timing out in front of a HubSpot that finished).
-      if (plan.fail?.applied) throw plan.fail.status === 429 ? rateLimited(plan.fail.policy, `publicapi:simulated`) : serverError(plan.fail.status);
-      if (plan.holdAnswer) {
-        controls.held.add(res);
-        plan.holdAnswer.handled();
-        await plan.holdAnswer.released;
-        controls.held.delete(res);
-      }
-      sendJson(res, result.status, result.body, rateHeaders);
+      await answerCall(controls, handler, options, { req, res, endpoint, facts });
     } catch (error) {
-      if (error instanceof HubSpotError) {
-        sendJson(res, error.httpStatus, error.body, error.headers);
-        return;
-      }
-      const failure = serverError(500);
-      failure.body.message = `simulator error: ${error instanceof Error ? error.message : String(error)}`;
-      sendJson(res, 500, failure.body);
+      sendFailure(res, error);
     }
   };
 }

@@ -91,12 +91,19 @@ function associationsParam(call: ApiCall): CrmObjectType[] | undefined {
     .filter((t): t is CrmObjectType => t !== undefined);
 }
 
+const OBJECT_PATH = '/crm/v3/objects/:objectType';
+
 export function crmObjectRoutes(store: CrmStore, controls: TrafficControls): Router {
   const router = Router();
-  const base = '/crm/v3/objects/:objectType';
+  batchRoutes(router, store, controls);
+  recordRoutes(router, store, controls);
+  associationRoutes(router, store, controls);
+  return router;
+}
 
+function batchRoutes(router: Router, store: CrmStore, controls: TrafficControls): void {
   router.post(
-    `${base}/batch/read`,
+    `${OBJECT_PATH}/batch/read`,
     apiRoute(controls, (call) => {
       const type = objectTypeParam(call.params.objectType);
       const startedAt = new Date().toISOString();
@@ -113,7 +120,7 @@ export function crmObjectRoutes(store: CrmStore, controls: TrafficControls): Rou
   );
 
   router.post(
-    `${base}/batch/create`,
+    `${OBJECT_PATH}/batch/create`,
     apiRoute(controls, (call) => {
       const type = objectTypeParam(call.params.objectType);
       const startedAt = new Date().toISOString();
@@ -130,7 +137,7 @@ export function crmObjectRoutes(store: CrmStore, controls: TrafficControls): Rou
   );
 
   router.post(
-    `${base}/batch/update`,
+    `${OBJECT_PATH}/batch/update`,
     apiRoute(controls, (call) => {
       const type = objectTypeParam(call.params.objectType);
       const startedAt = new Date().toISOString();
@@ -154,16 +161,18 @@ export function crmObjectRoutes(store: CrmStore, controls: TrafficControls): Rou
   );
 
   router.post(
-    `${base}/batch/archive`,
+    `${OBJECT_PATH}/batch/archive`,
     apiRoute(controls, (call) => {
       const type = objectTypeParam(call.params.objectType);
       for (const id of batchInputs(call).map(idOf)) if (store.find(type, id)) store.archive(type, id, sourceOf(call));
       return { status: 204 };
     }),
   );
+}
 
+function recordRoutes(router: Router, store: CrmStore, controls: TrafficControls): void {
   router.post(
-    base,
+    OBJECT_PATH,
     apiRoute(controls, (call) => {
       const type = objectTypeParam(call.params.objectType);
       const input = objectBody(call);
@@ -174,7 +183,7 @@ export function crmObjectRoutes(store: CrmStore, controls: TrafficControls): Rou
   );
 
   router.get(
-    base,
+    OBJECT_PATH,
     apiRoute(controls, (call) => {
       const type = objectTypeParam(call.params.objectType);
       const limit = Math.min(100, Math.max(1, Number(call.query.limit ?? 10) || 10));
@@ -193,7 +202,7 @@ export function crmObjectRoutes(store: CrmStore, controls: TrafficControls): Rou
   );
 
   router.get(
-    `${base}/:objectId`,
+    `${OBJECT_PATH}/:objectId`,
     apiRoute(controls, (call) => {
       const type = objectTypeParam(call.params.objectType);
       if (call.query.idProperty !== undefined && call.query.idProperty !== 'hs_object_id') throw validationError('The simulator reads by record id only (idProperty is not supported)');
@@ -209,7 +218,7 @@ export function crmObjectRoutes(store: CrmStore, controls: TrafficControls): Rou
   );
 
   router.patch(
-    `${base}/:objectId`,
+    `${OBJECT_PATH}/:objectId`,
     apiRoute(controls, (call) => {
       const type = objectTypeParam(call.params.objectType);
       const properties = propertiesOf(objectBody(call));
@@ -219,13 +228,15 @@ export function crmObjectRoutes(store: CrmStore, controls: TrafficControls): Rou
   );
 
   router.delete(
-    `${base}/:objectId`,
+    `${OBJECT_PATH}/:objectId`,
     apiRoute(controls, (call) => {
       store.archive(objectTypeParam(call.params.objectType), call.params.objectId ?? '', sourceOf(call));
       return { status: 204 };
     }),
   );
+}
 
+function associationRoutes(router: Router, store: CrmStore, controls: TrafficControls): void {
   // https://developers.hubspot.com/docs/api/crm/associations (v4): toObjectId is a number there.
   router.get(
     '/crm/v4/objects/:objectType/:objectId/associations/:toObjectType',
@@ -240,6 +251,4 @@ export function crmObjectRoutes(store: CrmStore, controls: TrafficControls): Rou
       return { status: 200, body: { results } };
     }),
   );
-
-  return router;
 }
