@@ -9,6 +9,7 @@ import { pipelineOf, actorName, stageLabel, pipelineOfStage } from './pipelineSt
 import { flagFound, flagWon } from './enforcementFlags';
 import { attribute, recordViolation, type Attribution } from './violationAttribution';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
+import { revertCandidates } from '../domain/revertTarget';
 import { enqueueEffect } from '../storage/outboxStore';
 import { stageMoveNote } from './violationNote';
 
@@ -313,11 +314,9 @@ async function backfillCutoff(ctx: EnforcementContext, event: InboxEvent): Promi
 /** Where a deal past the gate goes back to: the newest stage it sat in before that is not past the gate, else the gate stage. */
 export async function revertTarget(ctx: EnforcementContext, portalId: number, observed: ObservedDeal, fresh: HubSpotDeal, index: number, verdict: StageMoveVerdict, isMove: boolean) {
   const { gate } = ctx;
-  // A won deal found without sign-off (not moved there just now) goes back to the gate stage.
-  if (!isMove && verdict.inWonStage) return verdict.gateStage?.id;
-  for (let i = Math.max(index, 0) + 1; i < fresh.stageHistory.length; i += 1) {
-    const stageId = (fresh.stageHistory[i] as StageChange).value;
-    if (stageId === fresh.stage) continue;
+  // The domain names the stages to try, best first; the gate judges each with its pipeline's rules.
+  const candidates = revertCandidates({ history: fresh.stageHistory, currentStage: fresh.stage ?? '', moveIndex: index, isMove, inWonStage: verdict.inWonStage });
+  for (const stageId of candidates) {
     const pipeline = await pipelineOfStage(ctx, portalId, fresh.pipeline, stageId);
     if (!pipeline) continue;
     if (!(await gate.judgeStageMove(portalId, { ...observed, pipeline: pipeline.id, stage: stageId }, stageId)).pastGate) return stageId;
