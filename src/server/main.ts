@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, redactDatabaseUrl, type Config } from './confi
 import { createLogger, type Logger } from './shared/logger';
 import { createService, type Service } from './service';
 import { systemClock } from './shared/clock';
-import { SqliteOwnedElsewhereError, takeSqliteOwnership, type SqliteOwnership } from './workers/sqliteOwnership';
+import { ownSqliteDatabase, SqliteOwnedElsewhereError, type SqliteOwnership } from './workers/sqliteOwnership';
 
 /** Wires the service from validated configuration (createService) and runs it until SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -21,19 +21,21 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   // PostgreSQL when DATABASE_URL is set (migrated under an advisory lock), else SQLite at DATABASE_PATH.
   const database = config.databaseUrl !== undefined ? { engine: 'postgres', databaseUrl: redactDatabaseUrl(config.databaseUrl) } : { engine: 'sqlite', databasePath: config.databasePath };
+  // SQLite serves one process: this one owns the file before it migrates it or listens. It waits for another on the same file to stop
+  // (60 s at most), else it exits saying who owns it, the file untouched. Losing the database to another process (this one stalled
+  // past its lease) ends this one at once, as a crash would: its calls in flight are recorded as sent, and the new owner looks for
+  // them before it tries them again.
+  const ownership = config.databaseUrl === undefined ? await ownSqlite(config, logger, () => process.exit(1)) : undefined;
   let service: Service;
   try {
-    // Opening the store is all that can fail in createService; the rest is wiring.
+    // Opening (and migrating) the store is all that can fail in createService; the rest is wiring.
     service = await createService(config, { logger });
   } catch (error) {
     // The message of a connection error never holds the URL; the URL is logged redacted.
     logger.fatal({ err: { message: (error as Error).message, code: (error as { code?: unknown }).code }, ...database }, 'cannot open the database');
+    await ownership?.release().catch(() => undefined);
     process.exit(1);
   }
-  // SQLite serves one process: this one waits for another on the same file to stop (60 s at most), else it exits saying who owns it.
-  // Losing the database to another process (this one stalled past its lease) ends this one at once, as a crash would: its calls in
-  // flight are recorded as sent, and the new owner looks for them before it tries them again.
-  const ownership = config.databaseUrl === undefined ? await ownSqlite(service, config, logger, () => process.exit(1)) : undefined;
   const server: Server = service.app.listen(config.port, config.host, () => {
     logger.info(
       { instanceId: config.instanceId, host: config.host, port: config.port, opsRoutes: config.opsToken !== undefined ? 'token' : config.opsLoopback ? 'loopback' : 'closed', publicBaseUrl: config.publicBaseUrl, ...database, reconcileSeconds: config.reconcileSeconds },
@@ -77,15 +79,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', shutdown);
 }
 
-/** Takes the SQLite database for this process, or exits 1 naming the process that has it. */
-async function ownSqlite(service: Service, config: Config, logger: Logger, onLost: () => void): Promise<SqliteOwnership> {
+/** Takes the SQLite database for this process, or exits 1 naming the process that has it (or saying why the file cannot be opened). */
+async function ownSqlite(config: Config, logger: Logger, onLost: () => void): Promise<SqliteOwnership> {
   const { instanceId, databasePath } = config;
   try {
-    return await takeSqliteOwnership({ store: service.store, clock: systemClock, logger, instanceId, databasePath, waitMs: config.sqliteWaitSeconds * 1000, onLost });
+    return await ownSqliteDatabase(databasePath, { clock: systemClock, logger, instanceId, waitMs: config.sqliteWaitSeconds * 1000, onLost });
   } catch (error) {
-    if (!(error instanceof SqliteOwnedElsewhereError)) throw error;
-    logger.fatal({ owner: error.owner.holder, databasePath }, error.message);
-    await service.close();
+    if (error instanceof SqliteOwnedElsewhereError) logger.fatal({ owner: error.owner.holder, databasePath }, error.message);
+    else logger.fatal({ err: { message: (error as Error).message, code: (error as { code?: unknown }).code }, engine: 'sqlite', databasePath }, 'cannot open the database');
     process.exit(1);
   }
 }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/server/shared/clock';
 import type { Store } from '../../src/server/storage/store';
-import { createRateGovernor, sharedBudgetLedger, type RateGovernor } from '../../src/server/hubspot/rateGovernor';
+import { createRateGovernor, sharedBudgetLedger, type BudgetLedger, type RateGovernor } from '../../src/server/hubspot/rateGovernor';
+import { EMPTY_BUDGET } from '../../src/server/storage/hubspotBudgetStore';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { testDatabase, type TestDatabase } from '../support/testStore';
 
@@ -168,5 +169,54 @@ describe('one HubSpot budget per account across instances', () => {
       const start = Math.min(...grants.map((g) => g.at));
       expect(grants.filter((g) => g.at < start + WINDOW_MS).length).toBeGreaterThan(BUDGET / 2);
     }
+  });
+
+  describe('writes lost to other instances', () => {
+    /** The budget of `store`, where another instance (`other`) writes the row between this one's read and write, `times` times in a row. */
+    function overtaken(store: Store, other: Store, times: number): BudgetLedger {
+      const ledger = sharedBudgetLedger(store.hubspotBudget, 'TEN_SECONDLY_ROLLING');
+      const theirs = sharedBudgetLedger(other.hubspotBudget, 'TEN_SECONDLY_ROLLING');
+      let left = times;
+      return {
+        ...ledger,
+        async write(portalId, version, next, at) {
+          if (left > 0) {
+            left -= 1;
+            const seen = await theirs.read(portalId);
+            expect(await theirs.write(portalId, seen?.version, seen?.state ?? EMPTY_BUDGET, at)).toBeDefined();
+          }
+          return ledger.write(portalId, version, next, at);
+        },
+      };
+    }
+    const sleeping = (sleeps: number[]) => async (ms: number) => {
+      sleeps.push(ms);
+      clock.advance(ms);
+    };
+
+    it('an instance that loses 80 writes in a row still gets its permit, waiting a random time, growing with each loss, between tries', async () => {
+      const sleeps: number[] = [];
+      const [mine, other] = stores as [Store, Store];
+      const governor = createRateGovernor(clock, { requestsPerWindow: BUDGET, windowMs: WINDOW_MS, sleep: sleeping(sleeps) }, overtaken(mine, other, 80));
+      expect(await governor.acquire(5151)).toBe(true);
+      // One wait after each lost write, each under its step: 2 ms doubling up to 100 ms.
+      expect(sleeps).toHaveLength(80);
+      sleeps.forEach((ms, index) => {
+        expect(ms).toBeGreaterThanOrEqual(1);
+        expect(ms).toBeLessThanOrEqual(Math.min(100, 2 * 2 ** index));
+      });
+      // Not in step: the waits at the cap differ.
+      expect(new Set(sleeps.slice(10)).size).toBeGreaterThan(1);
+    });
+
+    it('a row that changes under every write: the permit is refused after about 5 s of waits, not spun for', async () => {
+      const sleeps: number[] = [];
+      const [mine, other] = stores as [Store, Store];
+      const governor = createRateGovernor(clock, { requestsPerWindow: BUDGET, windowMs: WINDOW_MS, sleep: sleeping(sleeps) }, overtaken(mine, other, Number.POSITIVE_INFINITY));
+      await expect(governor.acquire(5252)).rejects.toThrow(/could not take a HubSpot permit for account 5252 from the shared budget: the HubSpot budget of account 5252 changed under \d+ writes in a row/);
+      const waited = sleeps.reduce((sum, ms) => sum + ms, 0);
+      expect(waited).toBeGreaterThanOrEqual(5_000);
+      expect(waited).toBeLessThan(5_100);
+    });
   });
 });

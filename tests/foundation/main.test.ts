@@ -4,6 +4,10 @@ import { freePort, startTs, waitUntil } from '../support/process';
 import { tempDir } from '../support/env';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { createDb } from '../../src/server/storage/db';
+import { migrations } from '../../src/server/storage/migrations';
+import { createSqliteStore } from '../../src/server/storage/sqliteStore';
+import { SQLITE_OWNER_LEASE } from '../../src/server/storage/workerLeaseStore';
+import { ownerHolder } from '../../src/server/workers/sqliteOwnership';
 
 // Each test starts the service in a child process (tsx compiles it first: seconds on a loaded
 // machine), then waits up to 20 s for /healthz and 10 s more for what it checks.
@@ -92,6 +96,42 @@ describe('two service processes on one SQLite database', () => {
     } finally {
       first.proc.child.kill('SIGKILL');
       second.proc.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('a new version does not migrate the file while the running older one owns it: it waits, then migrates once it is given up', async () => {
+    const databasePath = join(dir.path, 'older.db');
+    // What a running older version leaves: the schema one migration behind, and its owner lease,
+    // live (it names this test's process, which runs) and not expiring while the test runs.
+    const olderDb = createDb(databasePath, migrations.slice(0, -1));
+    const older = createSqliteStore(olderDb);
+    const olderHolder = ownerHolder('web-old');
+    await older.workerLeases.acquire(SQLITE_OWNER_LEASE, olderHolder, Date.now(), Date.now() + 600_000);
+    const schema = () => olderDb.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY type, name').all();
+    const applied = () => olderDb.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get();
+    const schemaBefore = schema();
+    expect(applied()).toBe(migrations.at(-2)?.version);
+    try {
+      const refused = await start(databasePath, { DEALGATE_SQLITE_WAIT_SECONDS: '1' });
+      expect(await refused.proc.exited).toEqual({ code: 1, signal: null });
+      expect(refused.proc.output()).toContain(`another Dealgate process (${olderHolder}) uses the SQLite database at ${databasePath} (DATABASE_PATH) and did not stop`);
+      expect(applied()).toBe(migrations.at(-2)?.version);
+      expect(schema()).toEqual(schemaBefore);
+
+      // One that waits leaves the file alone while it waits; the older one's clean stop lets it migrate and serve.
+      const next = await start(databasePath, { DEALGATE_SQLITE_WAIT_SECONDS: '60' });
+      try {
+        await waitUntil(() => next.proc.output().includes('waiting for it to stop'), 20000, 'the new process to wait');
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(schema()).toEqual(schemaBefore);
+        expect(await older.workerLeases.release(SQLITE_OWNER_LEASE, olderHolder)).toBe(true);
+        await waitUntil(next.healthy, 20000, "the new process's /healthz");
+        expect(applied()).toBe(migrations.at(-1)?.version);
+      } finally {
+        next.proc.child.kill('SIGKILL');
+      }
+    } finally {
+      await older.close();
     }
   }, 120_000);
 

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import type { Store } from '../../src/server/storage/store';
 import { ManualClock } from '../../src/server/shared/clock';
 import { silentLogger } from '../../src/server/shared/logger';
 import { SQLITE_OWNER_LEASE } from '../../src/server/storage/workerLeaseStore';
-import { holderIsDeadHere, ownerHolder, takeSqliteOwnership, type SqliteOwnershipDeps } from '../../src/server/workers/sqliteOwnership';
+import { holderIsDeadHere, ownerHolder, ownSqliteDatabase, SqliteOwnedElsewhereError, takeSqliteOwnership, type SqliteOwnershipDeps } from '../../src/server/workers/sqliteOwnership';
 import { tempDir } from '../support/env';
 
 /**
@@ -37,7 +38,7 @@ describe('one process per SQLite database', () => {
   }
   const lost: string[] = [];
   const deps = (store: Store, instanceId: string, more: Partial<SqliteOwnershipDeps> = {}): SqliteOwnershipDeps => ({
-    store,
+    leases: store.workerLeases,
     clock,
     logger: silentLogger(),
     instanceId,
@@ -68,6 +69,31 @@ describe('one process per SQLite database', () => {
     expect(polls).toBe(5);
     expect(await ownerOf(second)).toBe(first.holder);
     await first.release();
+  });
+
+  it('the file is owned before it is migrated: a new file gets only the lease table, and a refused process leaves it so', async () => {
+    const path = join(dir.path, 'new.db');
+    const tables = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+      } finally {
+        db.close();
+      }
+    };
+    const ownerDeps = { clock, logger: silentLogger(), onLost: (holder: string) => lost.push(holder) };
+    const first = await ownSqliteDatabase(path, { ...ownerDeps, instanceId: 'web-1' });
+    expect(tables()).toEqual(['worker_leases']);
+    const refused = ownSqliteDatabase(path, { ...ownerDeps, instanceId: 'web-2', waitMs: 0 });
+    await expect(refused).rejects.toBeInstanceOf(SqliteOwnedElsewhereError);
+    expect(tables()).toEqual(['worker_leases']);
+    await first.release();
+    // Given up: the next one takes it at once, and migrating afterwards finds the lease table made.
+    const next = await ownSqliteDatabase(path, { ...ownerDeps, instanceId: 'web-3', waitMs: 0 });
+    const migrated = createSqliteStore(createDb(path));
+    stores.push(migrated);
+    expect(await ownerOf(migrated)).toBe(next.holder);
+    await next.release();
   });
 
   it('a clean stop hands the database to the next process at once', async () => {

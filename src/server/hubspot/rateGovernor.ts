@@ -49,8 +49,20 @@ const MAX_PAUSE_MS = 10_000;
 const SLOW_DOWN_FOR_MS = 60_000;
 /** How often a wait with `shouldStop` looks at it. */
 const STOP_CHECK_MS = 100;
-/** Writes lost to other instances in a row before giving up: each loss is another instance's progress. */
-const MAX_WRITE_ATTEMPTS = 50;
+/**
+ * A write lost to another instance (its progress) is tried again after a random wait under a
+ * step that doubles with each loss in a row, from 2 ms up to 100 ms ("full jitter"): instances
+ * that collided, retrying at once, would collide again in step, and under load (a slow database,
+ * busy CPUs) one of them could lose dozens of times in a row while the others go on.
+ */
+const CONFLICT_FIRST_STEP_MS = 2;
+const CONFLICT_MAX_STEP_MS = 100;
+/**
+ * How long the waits after lost writes may add up to before the decision gives up (its acquire
+ * rejects and the worker's call is tried again later): half of HubSpot's 10 s window, some
+ * hundred losses in a row, which only a row written by something else explains.
+ */
+const CONFLICT_GIVE_UP_MS = 5_000;
 /** The longest default lease of reserved permits (see reservationMs). */
 const MAX_LEASE_MS = 500;
 
@@ -151,9 +163,16 @@ function governing(clock: Clock, options: RateGovernorOptions, ledger: BudgetLed
   };
 }
 
-/** Decides on the latest state and writes the outcome, again while another instance wrote first. */
+/** The wait before reading again after `lost` writes lost in a row (see CONFLICT_FIRST_STEP_MS). */
+function conflictBackoffMs(lost: number): number {
+  const step = Math.min(CONFLICT_MAX_STEP_MS, CONFLICT_FIRST_STEP_MS * 2 ** (lost - 1));
+  return Math.max(1, Math.ceil(Math.random() * step));
+}
+
+/** Decides on the latest state and writes the outcome, again (after a jittered wait) while another instance wrote first. */
 async function updateBudget<T>(g: Governing, portalId: number, p: AccountPace, decide: (state: HubSpotBudgetState, now: number) => { next?: HubSpotBudgetState; result: T }): Promise<T> {
-  for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
+  let waitedMs = 0;
+  for (let lost = 0; ; ) {
     const known = p.known ?? (await g.ledger.read(portalId)) ?? { version: undefined, state: EMPTY_BUDGET };
     const now = g.clock.now();
     const { next, result } = decide(known.state, now);
@@ -163,6 +182,13 @@ async function updateBudget<T>(g: Governing, portalId: number, p: AccountPace, d
       const version = await g.ledger.write(portalId, known.version, next, now);
       if (version === undefined) {
         p.known = undefined;
+        lost += 1;
+        if (waitedMs >= CONFLICT_GIVE_UP_MS) {
+          throw new Error(`the HubSpot budget of account ${portalId} changed under ${lost} writes in a row (${waitedMs} ms of waits between them); is its hubspot_budgets row written by something else?`);
+        }
+        const backoffMs = conflictBackoffMs(lost);
+        waitedMs += backoffMs;
+        await g.sleep(backoffMs);
         continue;
       }
       p.known = { version, state: next };
@@ -170,7 +196,6 @@ async function updateBudget<T>(g: Governing, portalId: number, p: AccountPace, d
     p.pausedUntil = Math.max(p.pausedUntil, Math.min(p.known.state.pausedUntil, now + g.limits.maxPauseMs));
     return result;
   }
-  throw new Error(`the HubSpot budget of account ${portalId} changed under ${MAX_WRITE_ATTEMPTS} writes in a row; is its hubspot_budgets row written by something else?`);
 }
 
 /** One trip to the ledger: reserves permits for the waiting acquires, or learns until when to wait. */

@@ -11,17 +11,43 @@ export type Db = Database.Database;
  * process crash at any point (only an OS crash may lose the last commits).
  */
 export function createDb(path: string, migrations: Migration[] = allMigrations): Db {
+  const db = openDb(path);
+  migrate(db, migrations);
+  // One row the readiness probe rewrites (see checkWritable); not part of the schema's data.
+  db.exec('CREATE TABLE IF NOT EXISTS readiness_probe (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL)');
+  return db;
+}
+
+/**
+ * Opens (creating if needed) the SQLite database without migrating it: only the owner lease's
+ * table is made sure of, so that a process can own the file (workers/sqliteOwnership.ts) before it
+ * changes anything in it.
+ */
+export function openDb(path: string): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db, migrations);
-  // One row the readiness probe rewrites (see checkWritable); not part of the schema's data.
-  db.exec('CREATE TABLE IF NOT EXISTS readiness_probe (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL)');
+  db.exec(OWNER_LEASE_TABLE);
   return db;
 }
+
+/**
+ * The `sqlite-owner` lease lives in worker_leases, which migration 14 made: created here too,
+ * before any migration, so that the owner is settled before a process migrates the file (a new
+ * version started while the old one runs must not change the schema under it). Migration 14 says
+ * IF NOT EXISTS for that reason. This table's shape is what every version of Dealgate since
+ * migration 14 reads the owner from: it never changes (a migration may add tables, not alter it).
+ */
+const OWNER_LEASE_TABLE = `CREATE TABLE IF NOT EXISTS worker_leases (
+  name         TEXT    NOT NULL PRIMARY KEY,
+  holder       TEXT    NOT NULL,
+  acquired_at  INTEGER NOT NULL,
+  renewed_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL
+) WITHOUT ROWID`;
 
 /** Free bytes under which the database counts as unable to write: a few webhook batches and their WAL frames. */
 export const MIN_FREE_BYTES = 1024 * 1024;
@@ -58,10 +84,10 @@ export function checkWritable(db: Db, minFreeBytes = MIN_FREE_BYTES): WriteCheck
 
 /**
  * Applies the migrations not applied yet, each in its own IMMEDIATE transaction that first takes
- * the write lock and then checks again whether it is applied: two processes starting together on
- * one file (the second then waits for the SQLite owner lease, workers/sqliteOwnership.ts) apply
- * each migration once, the later one finding it done, instead of failing on "table already
- * exists". While migrating, a lock held by the other process's migration is waited for up to a
+ * the write lock and then checks again whether it is applied: two connections migrating one file
+ * together apply each migration once, the later one finding it done, instead of failing on "table
+ * already exists". (The service migrates only once it owns the file, workers/sqliteOwnership.ts;
+ * tests and tools that open a file twice still rely on this.) While migrating, a lock held by the other process's migration is waited for up to a
  * minute (a migration over a large database takes seconds), then the usual 5 s again.
  */
 export function migrate(db: Db, migrations: Migration[]): number[] {

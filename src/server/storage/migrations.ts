@@ -408,8 +408,10 @@ CREATE INDEX inbox_pending_by_account ON webhook_inbox (status, portal_id, next_
     // The SLA escalation and the sweeps run on one instance at a time among those sharing the
     // database (issue 13): each holds a lease (storage/workerLeaseStore.ts) that it renews while it
     // works, gives up at a clean stop, and that another instance takes once it has expired.
+    // IF NOT EXISTS: on SQLite the table is made before any migration (storage/db.ts openDb), since
+    // the `sqlite-owner` lease in it must be held before a process migrates the file.
     sql: `
-CREATE TABLE worker_leases (
+CREATE TABLE IF NOT EXISTS worker_leases (
   name         TEXT    NOT NULL PRIMARY KEY,
   holder       TEXT    NOT NULL,
   acquired_at  INTEGER NOT NULL,

@@ -1,16 +1,19 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
-import type { Store } from '../storage/store';
-import { SQLITE_OWNER_LEASE, type WorkerLease } from '../storage/workerLeaseStore';
+import { openDb } from '../storage/db';
+import { createSqliteSql } from '../storage/sqliteSql';
+import { SQLITE_OWNER_LEASE, workerLeaseRepository, type WorkerLease, type WorkerLeaseRepository } from '../storage/workerLeaseStore';
 
 /**
  * SQLite serves one Dealgate process: its inbox takes no per-deal claims and its outbox takes back
  * every claim at start (storage/outboxStore.ts recoverClaims), both safe only while no other
  * process works on the same file. A second process on the file (`npm start` twice, a deploy that
  * starts the new version before the old one stops) would take back the first one's in-flight
- * claims and send their notes and reverts again. So before its workers start, a process on SQLite
- * takes the `sqlite-owner` lease, and keeps renewing it until it stops:
+ * claims and send their notes and reverts again, and a new version would migrate the file under
+ * the old one. So before it migrates the file (ownSqliteDatabase: on a connection of its own, the
+ * lease's table made without migrating, storage/db.ts openDb), a process on SQLite takes the
+ * `sqlite-owner` lease, and keeps renewing it until it stops:
  * - free, expired or released: taken at once;
  * - held by a process of this host that no longer runs (SIGKILL, a crash): taken over at once (the
  *   holder names its host and pid);
@@ -24,7 +27,7 @@ export interface SqliteOwnership {
 }
 
 export interface SqliteOwnershipDeps {
-  store: Store;
+  leases: WorkerLeaseRepository;
   clock: Clock;
   logger: Logger;
   instanceId: string;
@@ -81,12 +84,12 @@ export function holderIsDeadHere(holder: string, isRunning: (pid: number) => boo
 
 async function tryTake(deps: SqliteOwnershipDeps, holder: string, ttlMs: number, isRunning: (pid: number) => boolean): Promise<WorkerLease> {
   const now = deps.clock.now();
-  const taken = await deps.store.workerLeases.acquire(SQLITE_OWNER_LEASE, holder, now, now + ttlMs);
+  const taken = await deps.leases.acquire(SQLITE_OWNER_LEASE, holder, now, now + ttlMs);
   if (taken) return taken;
-  const owner = (await deps.store.workerLeases.list()).find((lease) => lease.name === SQLITE_OWNER_LEASE);
+  const owner = (await deps.leases.list()).find((lease) => lease.name === SQLITE_OWNER_LEASE);
   if (owner === undefined) return tryTake(deps, holder, ttlMs, isRunning);
   if (holderIsDeadHere(owner.holder, isRunning)) {
-    const takenOver = await deps.store.workerLeases.takeOver(SQLITE_OWNER_LEASE, owner.holder, holder, now, now + ttlMs);
+    const takenOver = await deps.leases.takeOver(SQLITE_OWNER_LEASE, owner.holder, holder, now, now + ttlMs);
     if (takenOver) {
       deps.logger.warn({ previousOwner: owner.holder }, 'the SQLite database was owned by a process of this host that no longer runs: taken over');
       return takenOver;
@@ -123,9 +126,9 @@ function keepOwnership(deps: SqliteOwnershipDeps, holder: string, ttlMs: number)
   let released = false;
   const renew = async () => {
     const now = deps.clock.now();
-    const lease = await deps.store.workerLeases.acquire(SQLITE_OWNER_LEASE, holder, now, now + ttlMs);
+    const lease = await deps.leases.acquire(SQLITE_OWNER_LEASE, holder, now, now + ttlMs);
     if (lease || released) return;
-    const owner = (await deps.store.workerLeases.list()).find((l) => l.name === SQLITE_OWNER_LEASE);
+    const owner = (await deps.leases.list()).find((l) => l.name === SQLITE_OWNER_LEASE);
     deps.logger.error({ owner: owner?.holder }, 'another process took the SQLite database while this one stalled: this one stops');
     deps.onLost(owner?.holder ?? 'unknown');
   };
@@ -138,7 +141,33 @@ function keepOwnership(deps: SqliteOwnershipDeps, holder: string, ttlMs: number)
     async release() {
       released = true;
       clearInterval(timer);
-      await deps.store.workerLeases.release(SQLITE_OWNER_LEASE, holder);
+      await deps.leases.release(SQLITE_OWNER_LEASE, holder);
     },
   };
+}
+
+/**
+ * Opens the SQLite database at `databasePath` on a connection of its own, without migrating it,
+ * and takes it for this process (takeSqliteOwnership); the connection renews the lease until
+ * release() gives it up and closes it. Nothing in the file has changed when this throws
+ * SqliteOwnedElsewhereError (but the owner lease's table on a file that had none).
+ */
+export async function ownSqliteDatabase(databasePath: string, deps: Omit<SqliteOwnershipDeps, 'leases' | 'databasePath'>): Promise<SqliteOwnership> {
+  const sql = createSqliteSql(openDb(databasePath));
+  try {
+    const ownership = await takeSqliteOwnership({ ...deps, databasePath, leases: workerLeaseRepository(sql) });
+    return {
+      holder: ownership.holder,
+      async release() {
+        try {
+          await ownership.release();
+        } finally {
+          await sql.close();
+        }
+      },
+    };
+  } catch (error) {
+    await sql.close();
+    throw error;
+  }
 }
