@@ -21,7 +21,9 @@ function delivery(overrides: Partial<Parameters<typeof openDelivery>[0]> = {}): 
   return openDelivery({ reviewId: 7, decidedBy: '200', decidedAt: T0, neededBy: null, weeks: 4, ...overrides });
 }
 
-const as = (by: string, at = T0 + DAY) => ({ by, at, settings: roles });
+/** The application passes the account's names; here a stand-in that shows the refusal used it. */
+const label = (userId: string) => `Person ${userId}`;
+const as = (by: string, at = T0 + DAY) => ({ by, at, settings: roles, label });
 
 describe('the promise a decision makes', () => {
   it('is the needed-by date when the customer gave one that is still ahead', () => {
@@ -46,13 +48,13 @@ describe('the promise a decision makes', () => {
 describe('who may update a delivery', () => {
   it('is its owner, a reviewer of the account, the escalation reviewer or an admin', () => {
     const d = { ...delivery(), ownerUserId: '555' };
-    for (const userId of ['555', '200', '201', '300', '900']) expect(() => assertMayUpdateDelivery(d, userId, roles)).not.toThrow();
+    for (const userId of ['555', '200', '201', '300', '900']) expect(() => assertMayUpdateDelivery(d, userId, roles, label)).not.toThrow();
   });
 
   it('is never a rep (403 naming the owner)', () => {
-    const e = failure(() => assertMayUpdateDelivery(delivery(), '100', roles));
+    const e = failure(() => assertMayUpdateDelivery(delivery(), '100', roles, label));
     expect(e.code).toBe('forbidden');
-    expect(e.message).toBe("user 100 may not update the delivery of review 7: only its owner (user 200), the account's reviewers and its admins may");
+    expect(e.message).toBe("only its owner (Person 200), the account's reviewers and its admins may update this delivery");
   });
 });
 
@@ -101,7 +103,7 @@ describe('updating a delivery', () => {
   it('refuses what is not a delivery update: deprioritized by hand, an owner who is no engineer, a link that is not http(s), a day that does not exist', () => {
     expect(failure(() => updateDelivery(delivery(), { status: 'deprioritized' }, as('900'))).message).toMatch(/^status: deprioritized is set by the capacity ledger/);
     expect(failure(() => updateDelivery(delivery(), { status: 'planned', ownerUserId: '100' }, as('900'))).message).toBe(
-      'ownerUserId: user 100 is not an engineer of this account (one of its reviewers); an admin adds reviewers in the settings',
+      'ownerUserId: Person 100 is not an engineer of this account (one of its reviewers); an admin adds reviewers in the settings',
     );
     expect(failure(() => updateDelivery(delivery(), { status: 'planned', workItemUrl: 'javascript:alert(1)' }, as('200'))).message).toBe('workItemUrl: must be an http(s) URL of the engineering work item');
     expect(failure(() => updateDelivery(delivery(), { status: 'planned', promisedDate: '2026-11-31' }, as('200'))).message).toBe('promisedDate: must be a calendar day written YYYY-MM-DD');

@@ -55,13 +55,13 @@ describe('the Triad', () => {
 
   it('takes a view only from someone named for its role, and only when the Triad is on', () => {
     expect(() => assertMayGiveView('200', 'tech_lead', triad)).not.toThrow();
-    expect(failure(() => assertMayGiveView('200', 'product_marketing', triad)).message).toBe('user 200 is not named as product marketing of this account; an admin names the Triad in the settings');
+    expect(failure(() => assertMayGiveView('200', 'product_marketing', triad)).message).toBe('you are not named as product marketing of this account; an admin names the Triad in the settings');
     expect(failure(() => assertMayGiveView('200', 'tech_lead', TRIAD_OFF)).code).toBe('forbidden');
   });
 
   it('lets only the decision maker make the call', () => {
     expect(() => assertMayMakeTheCall('400', triad)).not.toThrow();
-    expect(failure(() => assertMayMakeTheCall('200', triad)).message).toBe('user 200 does not make the call: the product manager does (an admin names them in the settings)');
+    expect(failure(() => assertMayMakeTheCall('200', triad)).message).toBe('you do not make the call: the product manager does (an admin names them in the settings)');
     expect(() => assertMayMakeTheCall('200', { ...triad, decisionMaker: 'tech_lead' })).not.toThrow();
   });
 

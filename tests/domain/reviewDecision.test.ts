@@ -36,7 +36,7 @@ describe('who decides', () => {
     for (const userId of ['100', '900', '555']) {
       const e = failure(() => assertMayDecide(review(), userId, roles));
       expect(e.code).toBe('forbidden');
-      expect(e.message).toContain('is not a designated reviewer');
+      expect(e.message).toBe('you are not a designated reviewer of this account; an admin adds reviewers in the settings');
     }
   });
 
@@ -44,7 +44,7 @@ describe('who decides', () => {
     const own = review({ requestedBy: '200' });
     const e = failure(() => decideAs('200', { outcome: 'yes', note: '' }, own));
     expect(e.code).toBe('forbidden');
-    expect(e.message).toBe(`user 200 requested review ${own.id} and so cannot decide it; another reviewer must`);
+    expect(e.message).toBe('you requested this review, so another reviewer must decide it');
     expect(() => decideAs('201', { outcome: 'yes', note: '' }, own)).not.toThrow();
   });
 });

@@ -25,6 +25,7 @@ describe('card API: settings', () => {
     const refused = await h.call<ApiErrorBody>(REVIEWER, 'PUT', '/settings', { ...baseSettings, reviewers: [REVIEWER, REP] });
     expect(refused.status).toBe(403);
     expect(refused.json.error.code).toBe('forbidden');
+    expect(refused.json.error.message).toBe("only admins change Dealgate's settings, and you are not one of this account's admins");
     expect(await h.store.settings.get(h.sim.portalId)).toBeUndefined();
   });
 

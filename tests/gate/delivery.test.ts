@@ -77,13 +77,14 @@ describe('card API: deliveries', () => {
     const { reviewId } = await approved();
     const asRep = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json;
     expect(asRep.review?.delivery).toMatchObject({ status: 'planned', ownerUserId: REVIEWER, canUpdate: false });
-    expect(asRep.review?.delivery?.updateDenied).toContain('only its owner (user 200), the account\'s reviewers and its admins may');
+    // The owner is named by name (tests/support/people.ts), not by user id.
+    expect(asRep.review?.delivery?.updateDenied).toBe(`only its owner (${nameOf(REVIEWER)}), the account's reviewers and its admins may update this delivery`);
     // A rep's slip is refused before HubSpot is asked for the deal's owner.
     const calls = h.sim.requests.count();
     const byRep = await update(REP, reviewId, { status: 'in_progress', promisedDate: '2026-12-20', reason: 'the rep would like more time' });
     expect(byRep.status).toBe(403);
     expect(h.sim.requests.count()).toBe(calls);
-    expect(refused(byRep).message).toBe(`user ${REP} may not update the delivery of review ${reviewId}: only its owner (user ${REVIEWER}), the account's reviewers and its admins may`);
+    expect(refused(byRep).message).toBe(`only its owner (${nameOf(REVIEWER)}), the account's reviewers and its admins may update this delivery`);
 
     h.installOtherAccount(999);
     const foreign = await h.call(ADMIN, 'POST', `/reviews/${reviewId}/delivery`, { status: 'in_progress' }, 999);
@@ -108,6 +109,9 @@ describe('card API: deliveries', () => {
       expect(result.status).toBe(400);
       expect(refused(result).details?.issues?.map((i) => i.path)).toContain(path);
     }
+    expect(refused(await update(REVIEWER, reviewId, { status: 'in_progress', ownerUserId: OTHER_REP })).message).toBe(
+      `ownerUserId: ${nameOf(OTHER_REP)} is not an engineer of this account (one of its reviewers); an admin adds reviewers in the settings`,
+    );
     expect(refused(await update(REVIEWER, reviewId, { status: 'in_progress', promisedDate: '2026-12-15' })).message).toBe(
       'reason: moving the promised date from 2026-11-30 to 2026-12-15 is a slip: say why (the rep tells the customer)',
     );

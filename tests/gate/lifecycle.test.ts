@@ -1,5 +1,6 @@
 import type { ApiErrorBody, GateResponse } from '../../extensions/contract/api';
 import { observedFrom, reconcileDealFacts } from '../../src/server/application/dealFacts';
+import { nameOf } from '../support/people';
 import { startHarness, projectedProperties, ADMIN, ESCALATION, OTHER_REP, REP, REVIEWER, SECOND_REVIEWER, START, type Harness } from './harness';
 
 const HOUR = 60 * 60 * 1000;
@@ -176,8 +177,11 @@ describe('card API: the review lifecycle', () => {
       expect(refused.status).toBe(403);
       expect((refused.json as unknown as ApiErrorBody).error.code).toBe('forbidden');
     }
+    // The refusal speaks to the caller: "you", not their user id.
+    const asRep = await decide(reviewId, { outcome: 'yes' }, REP);
+    expect((asRep.json as unknown as ApiErrorBody).error.message).toBe('you are not a designated reviewer of this account; an admin adds reviewers in the settings');
     const own = await decide(reviewId, { outcome: 'yes' }, REVIEWER);
-    expect((own.json as unknown as ApiErrorBody).error.message).toContain('cannot decide it');
+    expect((own.json as unknown as ApiErrorBody).error.message).toBe('you requested this review, so another reviewer must decide it');
     expect((await h.store.reviews.get(h.sim.portalId, reviewId))?.status).toBe('pending');
     const asRequester = (await h.call(REVIEWER, 'GET', `/deals/${dealId}/gate`)).json;
     expect(asRequester.permissions.denied.decide).toBe('you requested this review, so another reviewer must decide it');
@@ -189,6 +193,8 @@ describe('card API: the review lifecycle', () => {
     const { reviewId } = await request();
     const stranger = await h.call<ApiErrorBody>(OTHER_REP, 'POST', `/reviews/${reviewId}/withdraw`);
     expect(stranger.status).toBe(403);
+    // Someone else is named as the product names people (the account's owners), not by user id.
+    expect(stranger.json.error.message).toBe(`only the rep who requested this review (${nameOf(REP)}) or an admin can withdraw it`);
 
     const withdrawn = await h.call(REP, 'POST', `/reviews/${reviewId}/withdraw`);
     expect(withdrawn.status).toBe(200);

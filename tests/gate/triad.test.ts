@@ -75,7 +75,7 @@ describe('card API: the Triad', () => {
     expect(wrongRole.status).toBe(400);
     expect(refused(wrongRole).message).toBe('stance: the tech lead answers one of yes, yes_but, no');
     const asRep = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json.triad;
-    expect(asRep).toMatchObject({ callerRole: null, canGiveView: false, giveViewDenied: `user ${REP} holds no Triad role in this account, so gives no view; an admin names the Triad in the settings` });
+    expect(asRep).toMatchObject({ callerRole: null, canGiveView: false, giveViewDenied: 'you hold no Triad role in this account, so you give no view; an admin names the Triad in the settings' });
     expect((await h.store.audit.listForDeal(h.sim.portalId, dealId)).filter((e) => e.action === 'triad_view_given')).toHaveLength(3);
   });
 
@@ -85,7 +85,7 @@ describe('card API: the Triad', () => {
     for (const userId of [OUTSIDER, REVIEWER, ADMIN]) {
       const result = await view(userId, reviewId, { stance: 'yes' });
       expect(result.status).toBe(403);
-      expect(refused(result).message).toBe(`user ${userId} holds no Triad role in this account, so gives no view; an admin names the Triad in the settings`);
+      expect(refused(result).message).toBe('you hold no Triad role in this account, so you give no view; an admin names the Triad in the settings');
     }
     const cases: Array<[string, Record<string, unknown>, string]> = [
       [TECH_LEAD, { stance: 'maybe' }, 'stance'],
@@ -119,7 +119,7 @@ describe('card API: the Triad', () => {
     for (const userId of [REVIEWER, TECH_LEAD, ADMIN]) {
       const result = await decide(userId, reviewId, { outcome: 'yes' });
       expect(result.status).toBe(403);
-      expect(refused(result).message).toBe(`user ${userId} does not make the call: the product manager does (an admin names them in the settings)`);
+      expect(refused(result).message).toBe('you do not make the call: the product manager does (an admin names them in the settings)');
     }
     const asPm = (await h.call(PM, 'GET', `/deals/${dealId}/gate`)).json;
     expect(asPm.permissions.canDecide).toBe(true);
@@ -137,7 +137,8 @@ describe('card API: the Triad', () => {
       notWeighedIn: [{ role: 'product_marketing', userId: SECOND_MARKETING }],
     });
     expect((await h.store.audit.listForDeal(h.sim.portalId, dealId)).find((e) => e.action === 'triad_disagree_and_commit')?.reason).toBe(
-      `disagree and commit: the product manager decided yes against user ${TECH_LEAD} (tech lead): no, we cannot build it`,
+      // Named as the note names them, not by user id.
+      'disagree and commit: the product manager, Frances Allen, decided yes against Katherine Johnson (tech lead): no, we cannot build it',
     );
     await h.deliverOutbox();
     const note = notes().find((n) => n.includes(`technical review #${reviewId}: Yes`)) ?? '';

@@ -166,7 +166,7 @@ describe('the deal card, for a reviewer', () => {
     answer(renderer, 'yes');
     send(renderer);
     await renderer.waitFor(() => expect(renderer.findByTestId(Alert, 'action-error').props.title).toBe('You are not allowed to do that'), WAIT);
-    expect(says(renderer, Alert, 'action-error')).toContain(`user ${users.secondReviewer} is not a designated reviewer`);
+    expect(says(renderer, Alert, 'action-error')).toContain('you are not a designated reviewer of this account');
     await renderer.waitFor(() => expect(renderer.maybeFindByTestId(LoadingButton, 'decide')).toBeNull(), WAIT);
     expect(statusOf(renderer)).toBe('Waiting for engineering');
   });

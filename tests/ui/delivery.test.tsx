@@ -1,6 +1,6 @@
-import { DateInput, Input, Link, LoadingButton, Select, StatusTag, TableRow, Text, TextArea } from '@hubspot/ui-extensions';
+import { Alert, DateInput, Input, Link, LoadingButton, Select, StatusTag, TableRow, Text, TextArea } from '@hubspot/ui-extensions';
 import { createRenderer, type Renderer } from '@hubspot/ui-extensions/testing';
-import type { GateResponse } from '../../extensions/contract/api';
+import type { GateResponse, SettingsResponse } from '../../extensions/contract/api';
 import { DealDeskHome } from '../../extensions/home/DealDeskHome';
 import { startLiveService, users, type LiveService } from './support/liveService';
 import { fire, openLoadedCard, reads, says, WAIT } from './cardHarness';
@@ -69,6 +69,18 @@ describe('the deal card: the delivery engineering owns', () => {
     expect(says(renderer, Text, 'delivery-update-denied')).toBe('This commitment is delivered; nothing more is expected of it.');
     await live.stack.settle();
     expect(live.stack.sim.getDeal(dealId)?.properties.dealgate_delivery_status).toBe('delivered');
+  });
+
+  it('names the owner by name when the service refuses a reviewer who lost the role while the card was open', async () => {
+    const { dealId } = await approvedDeal();
+    const renderer = await openLoadedCard(live, dealId, users.secondReviewer);
+    const current = await live.call<SettingsResponse>(users.admin, 'GET', '/api/v1/settings');
+    expect((await live.call(users.admin, 'PUT', '/api/v1/settings', { ...current.json.settings, reviewers: [users.reviewer] })).status).toBe(200);
+    fire(renderer.findByTestId(Select, 'delivery-form-status'), 'onChange', 'in_progress');
+    send(renderer);
+    await renderer.waitFor(() => expect(renderer.findByTestId(Alert, 'action-error').props.title).toBe('You are not allowed to do that'), WAIT);
+    expect(says(renderer, Alert, 'action-error')).toContain("only its owner (Ada Lovelace), the account's reviewers and its admins may update this delivery");
+    expect(deliveryStatus(renderer)).toBe('Planned');
   });
 });
 

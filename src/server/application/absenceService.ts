@@ -62,7 +62,7 @@ export async function recordAbsence(ctx: GateStoreContext, caller: Caller, body:
     const people = await cachedPeople(store, portalId, [userId, absentUserId, body.delegateUserId]);
     const personLabel = (id: string) => people.label(id);
     if (absentUserId !== userId && !isAdmin(userId, settings)) {
-      throw forbidden(`${personLabel(userId)} may record only their own absence; an admin records one for ${personLabel(absentUserId)}`);
+      throw forbidden(`you may record only your own absence; an admin records one for ${personLabel(absentUserId)}`);
     }
     if (!isDesignatedReviewer(absentUserId, settings)) throw badField('userId', `${personLabel(absentUserId)} is not a reviewer of this account, so has no reviews to hand over`);
     if (body.delegateUserId === absentUserId) throw badField('delegateUserId', 'must be someone else than the absent reviewer');

@@ -17,7 +17,7 @@ export async function enforceBackfill(ctx: GateStoreContext, caller: Caller): Pr
   const { portalId, userId } = caller;
   const { settings } = await effectiveSettings(ctx, portalId);
   if (!isAdmin(userId, settings)) {
-    throw forbidden(`only admins enforce the deals found at install; user ${userId} is not one of this account's admins`);
+    throw forbidden("only admins enforce the deals found at install, and you are not one of this account's admins");
   }
   const now = ctx.clock.now();
   // All of them: "one admin action enforces them" (an install sweep of a large account flags tens of thousands).

@@ -2,11 +2,11 @@ import type { GateResponse } from '../../../extensions/contract/api';
 import { conflict, forbidden, notFound } from '../shared/errors';
 import { breakGlassUntil, mayBreakGlass } from '../domain/breakGlass';
 import { noteOnDeal } from './deliveryEffects';
-import { cachedPeople } from './people';
+import { cachedPeople, labelsOf } from './people';
 import { effectiveSettings, type Caller, type GateContext } from './context';
 import { ensurePipelines, evaluateGateForDeal, loadDeal } from './dealFacts';
 import { breakGlassOpenedNote } from './breakGlassNotes';
-import { breakGlassDenial, breakGlassForbidden } from './breakGlassView';
+import { BREAK_GLASS_FORBIDDEN, breakGlassDenial } from './breakGlassView';
 import { getGate } from './gateService';
 
 /**
@@ -20,7 +20,7 @@ import { getGate } from './gateService';
 export async function openBreakGlass(ctx: GateContext, caller: Caller, dealId: string, body: { reason: string; hours: number }): Promise<GateResponse> {
   const { store } = ctx;
   const { portalId, userId } = caller;
-  const notAllowed = () => forbidden(breakGlassForbidden(userId));
+  const notAllowed = () => forbidden(BREAK_GLASS_FORBIDDEN);
   if (!mayBreakGlass(userId, (await effectiveSettings(ctx, portalId)).settings)) throw notAllowed();
   const loaded = await loadDeal(ctx, portalId, dealId);
   await ensurePipelines(ctx, portalId, loaded.snapshot.pipeline, loaded.snapshot.stage);
@@ -34,7 +34,8 @@ export async function openBreakGlass(ctx: GateContext, caller: Caller, dealId: s
     if (!mayBreakGlass(userId, settings)) throw notAllowed();
     const gate = await evaluateGateForDeal(ctx, portalId, dealId, { ...snapshot, observedAt: snapshot.sourceUpdatedAt });
     const latest = await store.reviews.latestForDeal(portalId, dealId);
-    const refusal = breakGlassDenial(userId, settings, gate, latest, await store.breakGlasses.openForDeal(portalId, dealId));
+    const open = await store.breakGlasses.openForDeal(portalId, dealId);
+    const refusal = breakGlassDenial(userId, settings, gate, latest, open, await labelsOf(store, portalId, open === undefined ? [] : [open.openedBy]));
     if (refusal !== null) throw conflict(refusal, { dealId });
     const until = breakGlassUntil(now, body.hours);
     const id = await store.breakGlasses.open({ portalId, dealId, openedBy: userId, reason: body.reason, openedAt: now, until });

@@ -1,8 +1,9 @@
 import type { BreakGlassCard, BreakGlassView, DashboardResponse, GateEvaluation, Settings } from '../../../extensions/contract/api';
 import { breakGlassRefusal, mayBreakGlass, type BreakGlass } from '../domain/breakGlass';
-import { personLabel } from '../domain/personLabel';
+import type { LabelOf } from '../domain/personLabel';
 import type { Review } from '../domain/reviewLifecycle';
 import type { Store } from '../storage/store';
+import { labelsOf } from './people';
 
 /** Break-glasses as the card and the home page show them (issue 15). */
 
@@ -23,14 +24,24 @@ export function breakGlassView(glass: BreakGlass, dealName: string | null): Brea
   };
 }
 
-export function breakGlassForbidden(userId: string): string {
-  return `only admins and the people the settings name for it (breakGlassUsers) may let a deal pass without review; ${personLabel(userId)} is neither`;
-}
+/** The refusal of a caller who may not break the glass at all (the caller is always its subject). */
+export const BREAK_GLASS_FORBIDDEN = 'only admins and the people the settings name for it (breakGlassUsers) may let a deal pass without review, and you are neither';
 
-/** Why the caller may not break the glass for the deal now, or null when they may. */
-export function breakGlassDenial(userId: string, settings: Settings, gate: Pick<GateEvaluation, 'reviewRequired' | 'reason' | 'status'>, latest: Pick<Review, 'id'> | undefined, open: BreakGlass | undefined): string | null {
-  if (!mayBreakGlass(userId, settings)) return breakGlassForbidden(userId);
-  return breakGlassRefusal({ reviewRequired: gate.reviewRequired, reason: gate.reason, status: gate.status, latestReviewId: latest?.id ?? null, open }, personLabel);
+/**
+ * Why the caller may not break the glass for the deal now, or null when they may. `label` names
+ * who opened the deal's open break-glass (the caller is "you").
+ */
+export function breakGlassDenial(
+  userId: string,
+  settings: Settings,
+  gate: Pick<GateEvaluation, 'reviewRequired' | 'reason' | 'status'>,
+  latest: Pick<Review, 'id'> | undefined,
+  open: BreakGlass | undefined,
+  label: LabelOf,
+): string | null {
+  if (!mayBreakGlass(userId, settings)) return BREAK_GLASS_FORBIDDEN;
+  const named = (id: string) => (id === userId ? 'you' : label(id));
+  return breakGlassRefusal({ reviewRequired: gate.reviewRequired, reason: gate.reason, status: gate.status, latestReviewId: latest?.id ?? null, open }, named);
 }
 
 /** The card's part: the open break-glass (else the latest), and whether the caller may open one. */
@@ -41,7 +52,7 @@ export async function breakGlassCardOf(
   const all = await store.breakGlasses.listForDeal(input.portalId, input.dealId);
   const open = all.find((g) => g.closedAt === null);
   const shown = open ?? all.at(-1);
-  const denied = breakGlassDenial(input.userId, input.settings, input.gate, input.latest, open);
+  const denied = breakGlassDenial(input.userId, input.settings, input.gate, input.latest, open, await labelsOf(store, input.portalId, open === undefined ? [] : [open.openedBy]));
   return { latest: shown ? breakGlassView(shown, input.dealName) : null, canOpen: denied === null, denied };
 }
 

@@ -24,7 +24,7 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
   const { portalId, userId } = caller;
   const { settings } = await effectiveSettings(ctx, portalId);
   if (!isAdmin(userId, settings) && !isDesignatedReviewer(userId, settings)) {
-    throw forbidden(`the deal-desk dashboard is for admins and reviewers; user ${userId} is neither (an admin adds them in the settings)`);
+    throw forbidden('the deal-desk dashboard is for admins and reviewers, and you are neither (an admin adds them in the settings)');
   }
   const now = ctx.clock.now();
   const { quarter, start, end } = quarterBounds(now);

@@ -1,4 +1,4 @@
-import { labelOf } from '../application/people';
+import { labelOf, labelsOf } from '../application/people';
 import type { DeliveryUpdateBody, GateResponse } from '../../../extensions/contract/api';
 import { consumedWeeks } from '../domain/capacityLedger';
 import { assertMayUpdateDelivery, dayOf, openDelivery, updateDelivery, type DeliveryConsequences } from '../domain/delivery';
@@ -106,9 +106,12 @@ export async function updateDeliveryFromCard(ctx: GateContext, caller: Caller, r
   const found = await store.reviews.get(portalId, reviewId);
   if (!found) throw notFound(`review ${reviewId} does not exist in this account`);
   const held = deliveryOrNotFound(await store.deliveries.get(portalId, reviewId), reviewId);
+  // Refusals name the owner and a new owner as the account's cached people do.
+  const namesFor = (delivery: DeliveryRecord) => labelsOf(store, portalId, [delivery.ownerUserId, ...(body.ownerUserId === undefined ? [] : [body.ownerUserId])]);
+  const label = await namesFor(held);
   // Refused before HubSpot is asked anything (checked again, on the delivery as it then is, in the transaction).
-  const rules = { by: userId, at: ctx.clock.now(), settings: (await effectiveSettings(ctx, portalId)).settings };
-  assertMayUpdateDelivery(held, userId, rules.settings);
+  const rules = { by: userId, at: ctx.clock.now(), settings: (await effectiveSettings(ctx, portalId)).settings, label };
+  assertMayUpdateDelivery(held, userId, rules.settings, label);
   const slipping = updateDelivery(held, body, rules).consequences.slipped !== null;
   const { snapshot, source } = slipping ? await dealWithCurrentOwner(ctx, portalId, found.dealId) : await loadDeal(ctx, portalId, found.dealId);
   await store.transaction(async () => {
@@ -119,8 +122,9 @@ export async function updateDeliveryFromCard(ctx: GateContext, caller: Caller, r
     const review = (await store.reviews.get(portalId, reviewId)) ?? found;
     const before = deliveryOrNotFound(await store.deliveries.get(portalId, reviewId), reviewId);
     const { settings } = await effectiveSettings(ctx, portalId);
-    assertMayUpdateDelivery(before, userId, settings);
-    const { delivery, consequences } = updateDelivery(before, body, { by: userId, at, settings });
+    const labelNow = await namesFor(before);
+    assertMayUpdateDelivery(before, userId, settings, labelNow);
+    const { delivery, consequences } = updateDelivery(before, body, { by: userId, at, settings, label: labelNow });
     const change = delivery.history.at(-1);
     if (!change) throw new Error(`the update of review ${reviewId}'s delivery left no history entry`);
     // A new promised date may be missed in its turn: its overdue note is owed again.

@@ -11,10 +11,10 @@ import { cachedPeople, type PeopleBook } from '../application/people';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Why `userId` may not update it (null: they may). */
-function updateDeniedFor(delivery: DeliveryRecord, userId: string, settings: Settings): string | null {
+function updateDeniedFor(delivery: DeliveryRecord, userId: string, settings: Settings, people: PeopleBook): string | null {
   if (delivery.status === 'delivered' || delivery.status === 'deprioritized') return `the delivery is ${delivery.status}; it cannot change any more`;
   try {
-    assertMayUpdateDelivery(delivery, userId, settings);
+    assertMayUpdateDelivery(delivery, userId, settings, (id) => people.label(id));
     return null;
   } catch (error) {
     if (error instanceof DealgateError && error.code === 'forbidden') return error.message;
@@ -23,7 +23,7 @@ function updateDeniedFor(delivery: DeliveryRecord, userId: string, settings: Set
 }
 
 export function deliveryView(delivery: DeliveryRecord, userId: string, settings: Settings, now: number, people: PeopleBook): DeliveryView {
-  const updateDenied = updateDeniedFor(delivery, userId, settings);
+  const updateDenied = updateDeniedFor(delivery, userId, settings, people);
   return {
     ownerUserId: delivery.ownerUserId,
     owner: people.person(delivery.ownerUserId),

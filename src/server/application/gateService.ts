@@ -22,7 +22,7 @@ import { ensurePipelines, loadDeal, refreshDeal } from './dealFacts';
 import { ownerUserIdOf } from './owners';
 import { buildGateResponse } from './gateView';
 import { openPostSalesReview } from './postSalesReview';
-import { cachedPeople } from './people';
+import { cachedPeople, labelOf } from './people';
 import { openDeliveryForApproval } from './deliveryService';
 import { deprioritizeDeliveryOf, settleReplacedDelivery } from './deliverySettlement';
 import { openReviewWithTasks, supersede } from './reviewOpening';
@@ -148,7 +148,7 @@ export async function decide(ctx: GateContext, caller: Caller, reviewId: number,
   const current = source === 'hubspot' ? loaded : await refreshDeal(ctx, portalId, dealId);
   const dealOwnerUserId = current.ownerId === null ? null : await ownerUserIdOf(ctx, portalId, current.ownerId);
   if (dealOwnerUserId === userId) {
-    throw forbidden(`user ${userId} owns deal ${dealId} and so cannot decide its review; another reviewer must`);
+    throw forbidden('you own this deal, so another reviewer must decide its review');
   }
   const { store } = ctx;
   const input: DecisionInput = {
@@ -320,7 +320,7 @@ export async function withdraw(ctx: GateContext, caller: Caller, reviewId: numbe
     const review = await reviewOf(ctx, portalId, reviewId);
     const { settings } = await effectiveSettings(ctx, portalId);
     if (review.requestedBy !== userId && !isAdmin(userId, settings)) {
-      throw forbidden(`only the rep who requested review ${reviewId} (user ${review.requestedBy}) or an admin can withdraw it`);
+      throw forbidden(`only the rep who requested this review (${await labelOf(store, portalId, review.requestedBy)}) or an admin can withdraw it`);
     }
     const moved = transition(review, 'withdraw', 'withdrawn', { actor: userId, at: now, reason: 'the request was withdrawn' });
     await store.reviews.update(portalId, moved.review);

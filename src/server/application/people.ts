@@ -1,5 +1,6 @@
 import { personLabel, type PeopleResponse, type Person, type Settings } from '../../../extensions/contract/api';
 import { isOpenReview, type Review } from '../domain/reviewLifecycle';
+import type { LabelOf } from '../domain/personLabel';
 import { triadOf } from '../domain/triad';
 import { DealgateError, invalidRequest } from '../shared/errors';
 import { classifyHubSpotError } from '../hubspot/gateway';
@@ -184,4 +185,10 @@ export async function listPeople(ctx: Pick<GateContext, 'store' | 'gateway' | 'c
 /** How a note or a reason names one user id, from the cached list read by key (usable inside a transaction). */
 export async function labelOf(store: TxStore, portalId: number, userId: string): Promise<string> {
   return (await cachedPeople(store, portalId, [userId])).label(userId);
+}
+
+/** How a rule's refusal names `userIds` (domain/personLabel.ts LabelOf), from the cached list read by key (usable inside a transaction). */
+export async function labelsOf(store: TxStore, portalId: number, userIds: readonly string[]): Promise<LabelOf> {
+  const people = await cachedPeople(store, portalId, userIds);
+  return (userId) => people.label(userId);
 }

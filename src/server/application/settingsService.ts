@@ -94,7 +94,7 @@ const unique = (ids: readonly string[]) => [...new Set(ids)];
 /** PUT /settings: admins only; validated, saved, and every known deal re-evaluated under the new rule. */
 export async function putSettings(ctx: GateContext, caller: Caller, body: unknown): Promise<SettingsResponse> {
   const { portalId, userId } = caller;
-  const notAdmin = () => forbidden(`only admins change Dealgate's settings; user ${userId} is not one of this account's admins`);
+  const notAdmin = () => forbidden("only admins change Dealgate's settings, and you are not one of this account's admins");
   const current = (await effectiveSettings(ctx, portalId)).settings;
   if (!isAdmin(userId, current)) throw notAdmin();
   const parsed = validate(settingsBody, body);

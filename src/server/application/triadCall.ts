@@ -1,12 +1,13 @@
 import { triadStanceLabels, type Settings } from '../../../extensions/contract/api';
 import type { Decision } from '../domain/reviewDecision';
 import type { Review } from '../domain/reviewLifecycle';
+import type { LabelOf } from '../domain/personLabel';
 import type { RoleSettings } from '../domain/roles';
 import { assertMayMakeTheCall, decidingRoles, judgeCall, triadOf, TRIAD_ROLE_NAMES, type Perspective, type TriadCall } from '../domain/triad';
 import { escapeHtml } from './dealEffects';
 import type { Store } from '../storage/store';
 import { stanceOf } from './triadView';
-import { cachedPeople } from './people';
+import { labelsOf } from './people';
 
 /**
  * The Triad's part of a decision (issue 14, disagree and commit). With the Triad on, only the
@@ -30,8 +31,8 @@ function stanceWords(view: Perspective): string {
   return `${label}${weeks}${value}`;
 }
 
-/** How the audit reason names a Triad member: by id, as audit reasons do. */
-const who = (p: { userId: string; role: Perspective['role'] }) => `user ${p.userId} (${TRIAD_ROLE_NAMES[p.role]})`;
+/** How the note and the audit reason name a Triad member: "Ada Lovelace (tech lead)". */
+const namedWith = (label: LabelOf) => (p: { userId: string; role: Perspective['role'] }) => `${label(p.userId)} (${TRIAD_ROLE_NAMES[p.role]})`;
 
 /**
  * The paragraphs the decision's note gains: who made the call, who disagreed and why, who had not
@@ -39,7 +40,7 @@ const who = (p: { userId: string; role: Perspective['role'] }) => `user ${p.user
  */
 export function triadNote(call: TriadCall, decision: Pick<Decision, 'decidedBy'>, settings: Settings, label: (userId: string) => string): string {
   const maker = TRIAD_ROLE_NAMES[triadOf(settings).decisionMaker];
-  const named = (p: { userId: string; role: Perspective['role'] }) => `${label(p.userId)} (${TRIAD_ROLE_NAMES[p.role]})`;
+  const named = namedWith(label);
   const lines = [`<p>Triad decision: the ${escapeHtml(maker)}, ${escapeHtml(label(decision.decidedBy))}, made the call.</p>`];
   if (call.disagreeAndCommit) {
     const dissent = call.dissent.map((v) => `<p>${escapeHtml(named(v))} disagreed: ${escapeHtml(stanceWords(v))}${v.note ? `: ${escapeHtml(v.note)}` : ''}</p>`);
@@ -60,6 +61,10 @@ export async function recordTriadCall(store: Store, portalId: number, review: Re
   if (!triad.enabled) return '';
   const call = judgeCall(decision.outcome, await store.triad.perspectives(portalId, review.id), triad);
   await store.triad.recordCall(portalId, { ...call, reviewId: review.id, decidedBy: decision.decidedBy, decidedAt: decision.decidedAt });
+  // Names from the cached people, read by key: the decision's transaction reads only the database.
+  const label = await labelsOf(store, portalId, [decision.decidedBy, ...call.dissent.map((v) => v.userId), ...call.notWeighedIn.map((p) => p.userId)]);
+  const named = namedWith(label);
+  const maker = `the ${TRIAD_ROLE_NAMES[triad.decisionMaker]}, ${label(decision.decidedBy)},`;
   await store.audit.append(portalId, {
     dealId: review.dealId,
     reviewId: review.id,
@@ -68,12 +73,10 @@ export async function recordTriadCall(store: Store, portalId: number, review: Re
     fromStatus: null,
     toStatus: null,
     reason: call.disagreeAndCommit
-      ? `disagree and commit: the ${TRIAD_ROLE_NAMES[triad.decisionMaker]} decided ${decision.outcome} against ${call.dissent.map((v) => `${who(v)}: ${stanceWords(v)}`).join('; ')}`
-      : `the ${TRIAD_ROLE_NAMES[triad.decisionMaker]} decided ${decision.outcome}; no view given disagreed`,
+      ? `disagree and commit: ${maker} decided ${decision.outcome} against ${call.dissent.map((v) => `${named(v)}: ${stanceWords(v)}`).join('; ')}`
+      : `${maker} decided ${decision.outcome}; no view given disagreed`,
     details: { disagreeAndCommit: call.disagreeAndCommit, dissenters: call.dissent.map((v) => v.userId), notWeighedIn: call.notWeighedIn.map((p) => p.userId) },
     at: decision.decidedAt,
   });
-  // Names from the cached people, read by key: the decision's transaction reads only the database.
-  const people = await cachedPeople(store, portalId, [decision.decidedBy, ...call.dissent.map((v) => v.userId), ...call.notWeighedIn.map((p) => p.userId)]);
-  return triadNote(call, decision, settings, (id) => people.label(id));
+  return triadNote(call, decision, settings, label);
 }

@@ -34,7 +34,7 @@ export function roleForView(userId: string, review: Review, triad: TriadSettings
   // Off, nobody gives a view, whatever the saved members say (the domain's refusal names why).
   if (!triad.enabled) assertMayGiveView(userId, triad.decisionMaker, triad);
   const role = triadRoleOf(userId, triad);
-  if (role === null) throw forbidden(`user ${userId} holds no Triad role in this account, so gives no view; an admin names the Triad in the settings`);
+  if (role === null) throw forbidden('you hold no Triad role in this account, so you give no view; an admin names the Triad in the settings');
   assertMayGiveView(userId, role, triad);
   if (!isOpenReview(review)) throw conflict(`review #${review.id} is ${review.status}: views are given while it waits for the call`, { status: review.status });
   return role;

@@ -1,5 +1,6 @@
 import { forbidden, invalidRequest } from '../shared/errors';
 import { quarterOf } from './capacityLedger';
+import type { LabelOf } from './personLabel';
 import { isAdmin, isDesignatedReviewer, type RoleSettings } from './roles';
 
 /**
@@ -102,18 +103,21 @@ export function openDelivery(input: { reviewId: number; decidedBy: string; decid
   };
 }
 
-/** The owner, the account's reviewers (the escalation reviewer included) and its admins may update a delivery. */
-export function assertMayUpdateDelivery(delivery: Pick<Delivery, 'reviewId' | 'ownerUserId'>, userId: string, settings: RoleSettings): void {
+/**
+ * The owner, the account's reviewers (the escalation reviewer included) and its admins may update a
+ * delivery. The refusal names the owner with `label`.
+ */
+export function assertMayUpdateDelivery(delivery: Pick<Delivery, 'reviewId' | 'ownerUserId'>, userId: string, settings: RoleSettings, label: LabelOf): void {
   if (userId === delivery.ownerUserId || isDesignatedReviewer(userId, settings) || isAdmin(userId, settings)) return;
-  throw forbidden(`user ${userId} may not update the delivery of review ${delivery.reviewId}: only its owner (user ${delivery.ownerUserId}), the account's reviewers and its admins may`);
+  throw forbidden(`only its owner (${label(delivery.ownerUserId)}), the account's reviewers and its admins may update this delivery`);
 }
 
 const issue = (path: string, message: string) => invalidRequest(`${path}: ${message}`, { issues: [{ path, message }] });
 
 /** A new owner must be an engineer of the account: one of its reviewers (the escalation reviewer included). */
-function checkOwner(ownerUserId: string | undefined, settings: RoleSettings): void {
+function checkOwner(ownerUserId: string | undefined, settings: RoleSettings, label: LabelOf): void {
   if (ownerUserId !== undefined && !isDesignatedReviewer(ownerUserId, settings)) {
-    throw issue('ownerUserId', `user ${ownerUserId} is not an engineer of this account (one of its reviewers); an admin adds reviewers in the settings`);
+    throw issue('ownerUserId', `${label(ownerUserId)} is not an engineer of this account (one of its reviewers); an admin adds reviewers in the settings`);
   }
 }
 
@@ -151,15 +155,16 @@ function checkStatus(current: Delivery, update: DeliveryUpdate): void {
 
 /**
  * Applies an update by `by` at `at` (its rights checked by assertMayUpdateDelivery) and says what it
- * means: a slip, a delivery, a new owner. The history gains one entry.
+ * means: a slip, a delivery, a new owner. The history gains one entry. `label` names a new owner
+ * the rules refuse.
  */
 export function updateDelivery(
   current: Delivery,
   update: DeliveryUpdate,
-  context: { by: string; at: number; settings: RoleSettings },
+  context: { by: string; at: number; settings: RoleSettings; label: LabelOf },
 ): { delivery: Delivery; consequences: DeliveryConsequences } {
   checkStatus(current, update);
-  checkOwner(update.ownerUserId, context.settings);
+  checkOwner(update.ownerUserId, context.settings, context.label);
   checkWorkItemUrl(update.workItemUrl);
   const { date, slipped } = nextPromisedDate(current, update);
   const reason = update.reason?.trim() || null;

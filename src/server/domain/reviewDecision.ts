@@ -36,13 +36,13 @@ export const outcomeStatus: Record<DecisionOutcome, ReviewStatus> = {
   no: 'rejected',
 };
 
-/** 403 unless the caller is a designated reviewer who did not request this review. */
+/** 403 unless the caller (`userId`) is a designated reviewer who did not request this review; the refusal speaks to the caller. */
 export function assertMayDecide(review: Pick<Review, 'id' | 'requestedBy'>, userId: string, settings: RoleSettings): void {
   if (!isDesignatedReviewer(userId, settings)) {
-    throw forbidden(`user ${userId} is not a designated reviewer of this account; an admin adds reviewers in the settings`);
+    throw forbidden('you are not a designated reviewer of this account; an admin adds reviewers in the settings');
   }
   if (review.requestedBy === userId) {
-    throw forbidden(`user ${userId} requested review ${review.id} and so cannot decide it; another reviewer must`);
+    throw forbidden('you requested this review, so another reviewer must decide it');
   }
 }
 

@@ -49,18 +49,18 @@ export type FinalOutcome = 'yes' | 'yes_but' | 'no';
 
 const issue = (path: string, message: string) => invalidRequest(`${path}: ${message}`, { issues: [{ path, message }] });
 
-/** 403 unless the Triad is on and `userId` is named for `role`. */
+/** 403 unless the Triad is on and the caller (`userId`) is named for `role`; the refusal speaks to the caller. */
 export function assertMayGiveView(userId: string, role: TriadRole, settings: TriadSettings): void {
   if (!settings.enabled) throw forbidden('this account reviews with one designated reviewer: the Triad is off, so there are no views to record');
   if (!settings.members[role].includes(userId)) {
-    throw forbidden(`user ${userId} is not named as ${TRIAD_ROLE_NAMES[role]} of this account; an admin names the Triad in the settings`);
+    throw forbidden(`you are not named as ${TRIAD_ROLE_NAMES[role]} of this account; an admin names the Triad in the settings`);
   }
 }
 
-/** 403 unless `userId` holds the role that makes the call. */
+/** 403 unless the caller (`userId`) holds the role that makes the call; the refusal speaks to the caller. */
 export function assertMayMakeTheCall(userId: string, settings: TriadSettings): void {
   if (!settings.members[settings.decisionMaker].includes(userId)) {
-    throw forbidden(`user ${userId} does not make the call: the ${TRIAD_ROLE_NAMES[settings.decisionMaker]} does (an admin names them in the settings)`);
+    throw forbidden(`you do not make the call: the ${TRIAD_ROLE_NAMES[settings.decisionMaker]} does (an admin names them in the settings)`);
   }
 }
 
