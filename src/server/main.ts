@@ -36,6 +36,9 @@ async function main(): Promise<void> {
     await ownership?.release().catch(() => undefined);
     process.exit(1);
   }
+  // Migrating blocks the event loop, so the lease was not renewed meanwhile: renewed now, before
+  // anything is served or claimed (onLost exits when another process took the file meanwhile).
+  await ownership?.confirm().catch((error: unknown) => logger.warn({ err: error }, "renewing the SQLite ownership after migrating failed; retried at the next renewal"));
   const server: Server = service.app.listen(config.port, config.host, () => {
     logger.info(
       { instanceId: config.instanceId, host: config.host, port: config.port, opsRoutes: config.opsToken !== undefined ? 'token' : config.opsLoopback ? 'loopback' : 'closed', publicBaseUrl: config.publicBaseUrl, ...database, reconcileSeconds: config.reconcileSeconds },
@@ -45,7 +48,7 @@ async function main(): Promise<void> {
   });
   server.on('error', (error) => {
     logger.fatal({ err: error }, `cannot listen on ${config.host} port ${config.port}`);
-    process.exit(1);
+    void (ownership?.release() ?? Promise.resolve()).catch(() => undefined).finally(() => process.exit(1));
   });
 
   let stopping = false;

@@ -209,6 +209,32 @@ describe('one HubSpot budget per account across instances', () => {
       expect(new Set(sleeps.slice(10)).size).toBeGreaterThan(1);
     });
 
+    it('a write from its cached state that another instance overtook is tried again at once from a fresh read, without a wait', async () => {
+      const sleeps: number[] = [];
+      const [mine, other] = stores as [Store, Store];
+      const ledger = sharedBudgetLedger(mine.hubspotBudget, 'TEN_SECONDLY_ROLLING');
+      const theirs = sharedBudgetLedger(other.hubspotBudget, 'TEN_SECONDLY_ROLLING');
+      const written: (number | undefined)[] = [];
+      const counting: BudgetLedger = {
+        ...ledger,
+        async write(portalId, version, next, at) {
+          const won = await ledger.write(portalId, version, next, at);
+          written.push(won);
+          return won;
+        },
+      };
+      const governor = createRateGovernor(clock, { requestsPerWindow: BUDGET, windowMs: WINDOW_MS, sleep: sleeping(sleeps) }, counting);
+      expect(await governor.acquire(5353)).toBe(true);
+      // Another instance writes the row: this governor's cached state is now stale.
+      const seen = await theirs.read(5353);
+      expect(await theirs.write(5353, seen?.version, seen?.state ?? EMPTY_BUDGET, clock.now())).toBeDefined();
+      written.length = 0;
+      expect(await governor.acquire(5353)).toBe(true);
+      // The write from the cache lost, the one from a fresh read won, and nothing waited in between.
+      expect(written.map((v) => v !== undefined)).toEqual([false, true]);
+      expect(sleeps).toEqual([]);
+    });
+
     it('a row that changes under every write: the permit is refused after about 5 s of waits, not spun for', async () => {
       const sleeps: number[] = [];
       const [mine, other] = stores as [Store, Store];

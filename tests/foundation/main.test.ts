@@ -135,7 +135,7 @@ describe('two service processes on one SQLite database', () => {
     }
   }, 120_000);
 
-  it('two started together on a new file: both migrate it safely, one serves, the other exits 1 naming it', async () => {
+  it('two started together on a new file: one migrates it and serves, the other waits without migrating and exits 1 naming it', async () => {
     const databasePath = join(dir.path, 'fresh.db');
     const [a, b] = [await start(databasePath, { DEALGATE_SQLITE_WAIT_SECONDS: '2' }), await start(databasePath, { DEALGATE_SQLITE_WAIT_SECONDS: '2' })];
     try {

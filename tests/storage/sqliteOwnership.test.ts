@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createDb } from '../../src/server/storage/db';
 import { createSqliteStore } from '../../src/server/storage/sqliteStore';
 import type { Store } from '../../src/server/storage/store';
-import { ManualClock } from '../../src/server/shared/clock';
+import { ManualClock, systemClock } from '../../src/server/shared/clock';
 import { silentLogger } from '../../src/server/shared/logger';
 import { SQLITE_OWNER_LEASE } from '../../src/server/storage/workerLeaseStore';
 import { holderIsDeadHere, ownerHolder, ownSqliteDatabase, SqliteOwnedElsewhereError, takeSqliteOwnership, type SqliteOwnershipDeps } from '../../src/server/workers/sqliteOwnership';
@@ -96,6 +97,26 @@ describe('one process per SQLite database', () => {
     await next.release();
   });
 
+  it('a write lock held past the busy timeout (an owner migrating a large file) is waited out, not taken for a file that cannot be opened', async () => {
+    const path = join(dir.path, 'dealgate.db');
+    openProcess();
+    // Another process holds the write lock for 7 s, longer than the 5 s busy timeout of one try.
+    const holder = spawn(process.execPath, [
+      '-e',
+      `const db = new (require(${JSON.stringify(require.resolve('better-sqlite3'))}))(${JSON.stringify(path)}); db.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 7000);`,
+    ]);
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
+      holder.on('exit', (code) => reject(new Error(`the lock holder exited first (${String(code)})`)));
+    });
+    const started = Date.now();
+    const ownership = await ownSqliteDatabase(path, { clock: systemClock, logger: silentLogger(), instanceId: 'after-the-lock', waitMs: 20_000, pollMs: 200, onLost: (h) => lost.push(h) });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
+    expect(ownership.holder).toContain('after-the-lock');
+    await ownership.release();
+    await new Promise((resolve) => (holder.exitCode === null ? holder.on('exit', resolve) : resolve(undefined)));
+  }, 30_000);
+
   it('a clean stop hands the database to the next process at once', async () => {
     const first = await takeSqliteOwnership(deps(openProcess(), 'web-1'));
     await first.release();
@@ -141,6 +162,24 @@ describe('one process per SQLite database', () => {
     expect(holderIsDeadHere('web-1', () => false)).toBe(false);
     expect(holderIsDeadHere(ownerHolder('web-1', 999_999), () => false)).toBe(true);
     expect(holderIsDeadHere(ownerHolder('web-1', 999_999), () => true)).toBe(false);
+  });
+
+  it('confirm() after a long migration: renews a lease that ran out while nobody took it, and tells a process whose lease was taken to stop', async () => {
+    lost.length = 0;
+    const store = openProcess();
+    const first = await takeSqliteOwnership(deps(store, 'web-1', { ttlMs: 3_000 }));
+    // The event loop was blocked (migrating) past the lease: nobody took it, so it is this one's again.
+    clock.advance(3_001);
+    await first.confirm();
+    expect(lost).toEqual([]);
+    expect(await ownerOf(store)).toBe(first.holder);
+    // Blocked past it again, and another process took the file meanwhile: this one is told to stop.
+    clock.advance(3_001);
+    const next = await takeSqliteOwnership(deps(openProcess(), 'web-2', { ttlMs: 3_000, waitMs: 0 }));
+    await first.confirm();
+    expect(lost).toEqual([next.holder]);
+    await next.release();
+    await first.release();
   });
 
   it('an expired lease (the owner stalled past its time) is taken, and the stalled owner is told to stop at its next renewal', async () => {

@@ -173,6 +173,10 @@ function conflictBackoffMs(lost: number): number {
 async function updateBudget<T>(g: Governing, portalId: number, p: AccountPace, decide: (state: HubSpotBudgetState, now: number) => { next?: HubSpotBudgetState; result: T }): Promise<T> {
   let waitedMs = 0;
   for (let lost = 0; ; ) {
+    // A write from the cached state loses whenever another instance wrote since: that is a stale
+    // cache, not a collision, so it is tried again at once from a fresh read. Only a write from a
+    // fresh read that loses counts, and waits before the next.
+    const cached = p.known !== undefined;
     const known = p.known ?? (await g.ledger.read(portalId)) ?? { version: undefined, state: EMPTY_BUDGET };
     const now = g.clock.now();
     const { next, result } = decide(known.state, now);
@@ -182,6 +186,7 @@ async function updateBudget<T>(g: Governing, portalId: number, p: AccountPace, d
       const version = await g.ledger.write(portalId, known.version, next, now);
       if (version === undefined) {
         p.known = undefined;
+        if (cached) continue;
         lost += 1;
         if (waitedMs >= CONFLICT_GIVE_UP_MS) {
           throw new Error(`the HubSpot budget of account ${portalId} changed under ${lost} writes in a row (${waitedMs} ms of waits between them); is its hubspot_budgets row written by something else?`);

@@ -1,6 +1,8 @@
 /**
  * Numbered migrations, applied in order at start and recorded in schema_migrations.
- * Never edit a migration that has shipped: add the next number.
+ * Never edit a migration that has shipped: add the next number. (One exception, with no effect on
+ * files that applied it: migration 14 says CREATE TABLE IF NOT EXISTS, since storage/db.ts openDb
+ * makes worker_leases before any migration runs, for the owner lease.)
  * Every table that holds account data carries portal_id, and every query filters on it.
  */
 export interface Migration {

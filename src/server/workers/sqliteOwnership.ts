@@ -22,6 +22,12 @@ import { SQLITE_OWNER_LEASE, workerLeaseRepository, type WorkerLease, type Worke
  */
 export interface SqliteOwnership {
   readonly holder: string;
+  /**
+   * Renews the lease now; when another process has taken it, tells onLost (which stops this one).
+   * The start calls it after migrating: a long migration blocks the renewal timer, and the lease
+   * may have run out meanwhile.
+   */
+  confirm(): Promise<void>;
   /** Gives the database up at a clean stop (the next process takes it without waiting). */
   release(): Promise<void>;
 }
@@ -113,13 +119,24 @@ export async function takeSqliteOwnership(deps: SqliteOwnershipDeps): Promise<Sq
       await tryTake(deps, holder, ttlMs, isRunning);
       break;
     } catch (error) {
-      if (!(error instanceof SqliteOwnedElsewhereError) || deps.clock.now() >= giveUpAt) throw error;
-      if (!told) deps.logger.warn({ owner: error.owner.holder, waitMs }, 'another Dealgate process uses this SQLite database: waiting for it to stop');
+      // The owner may hold the write lock past the busy timeout (5 s) while it migrates a large
+      // file: that is waited out like the owner itself, not taken for a file that cannot be opened.
+      const busy = isBusy(error);
+      if (!(error instanceof SqliteOwnedElsewhereError || busy) || deps.clock.now() >= giveUpAt) throw error;
+      if (!told) {
+        if (busy) deps.logger.warn({ waitMs }, 'the SQLite database is locked by another process (migrating it?): waiting for it');
+        else deps.logger.warn({ owner: (error as SqliteOwnedElsewhereError).owner.holder, waitMs }, 'another Dealgate process uses this SQLite database: waiting for it to stop');
+      }
       told = true;
       await sleep(pollMs);
     }
   }
   return keepOwnership(deps, holder, ttlMs);
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
 function keepOwnership(deps: SqliteOwnershipDeps, holder: string, ttlMs: number): SqliteOwnership {
@@ -138,6 +155,7 @@ function keepOwnership(deps: SqliteOwnershipDeps, holder: string, ttlMs: number)
   timer.unref();
   return {
     holder,
+    confirm: renew,
     async release() {
       released = true;
       clearInterval(timer);
@@ -158,6 +176,7 @@ export async function ownSqliteDatabase(databasePath: string, deps: Omit<SqliteO
     const ownership = await takeSqliteOwnership({ ...deps, databasePath, leases: workerLeaseRepository(sql) });
     return {
       holder: ownership.holder,
+      confirm: () => ownership.confirm(),
       async release() {
         try {
           await ownership.release();
