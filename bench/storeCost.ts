@@ -35,6 +35,8 @@ const SLICES_PER_SAMPLE = 4;
 const STATEMENTS_PER_SAMPLE = 2_000;
 
 interface Measured {
+  /** better-sqlite3 statement calls (run, get, all, iterate) per batch on the ingest path, BEGIN and COMMIT included. */
+  statementsPerBatch: number;
   ingestUsPerBatch: number;
   /** The journal's share of ingestUsPerBatch (the rest is the expansion). */
   journalUsPerBatch: number;
@@ -145,6 +147,27 @@ async function takeInboxIndexes(db: AnyDb, tree: string, dir: string): Promise<v
   for (const [name, sql] of wanted) if (!have.has(name)) db.exec(sql);
 }
 
+/** Statement calls `work` makes on `db`, counted on better-sqlite3's Statement prototype (after the timed samples: counting slows them). */
+async function countStatements(db: AnyDb, work: () => Promise<void>): Promise<number> {
+  const prototype = Object.getPrototypeOf(db.prepare('SELECT 1')) as Record<string, (...args: unknown[]) => unknown>;
+  const originals = new Map<string, (...args: unknown[]) => unknown>();
+  let calls = 0;
+  for (const name of ['run', 'get', 'all', 'iterate']) {
+    const original = prototype[name]!;
+    originals.set(name, original);
+    prototype[name] = function (this: unknown, ...args: unknown[]) {
+      calls += 1;
+      return original.apply(this, args);
+    };
+  }
+  try {
+    await work();
+  } finally {
+    for (const [name, original] of originals) prototype[name] = original;
+  }
+  return calls;
+}
+
 /** One tree, in this process: the store of `tree` on a fresh database (with the inbox indexes of `indexesOf`, when given). */
 async function measure(tree: string, indexesOf: string | undefined): Promise<Measured> {
   const { createDb } = (await import(join(tree, 'src/server/storage/db.ts'))) as { createDb: (path: string) => AnyDb };
@@ -192,8 +215,12 @@ async function measure(tree: string, indexesOf: string | undefined): Promise<Mea
       for (let i = 0; i < STATEMENTS_PER_SAMPLE; i++) await settle(inbox.journalBacklog());
       statement.push((cpuUs() - started) / STATEMENTS_PER_SAMPLE);
     }
+    const statementsPerBatch = await countStatements(db, async () => {
+      batches = Array.from({ length: SLICE }, webhookBatch);
+      await slice();
+    });
     db.close();
-    return { ingestUsPerBatch: spread(ingest).median, journalUsPerBatch: spread(journal).median, statementUs: spread(statement).median };
+    return { statementsPerBatch: statementsPerBatch / SLICE, ingestUsPerBatch: spread(ingest).median, journalUsPerBatch: spread(journal).median, statementUs: spread(statement).median };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -262,6 +289,7 @@ async function main(): Promise<void> {
     ['  of which the journal insert', (m: Measured) => m.journalUsPerBatch, 0],
     ['  of which the expansion', (m: Measured) => m.ingestUsPerBatch - m.journalUsPerBatch, 0],
     ['one trivial statement (journalBacklog), CPU µs', (m: Measured) => m.statementUs, 2],
+    ['statement calls per batch', (m: Measured) => m.statementsPerBatch, 3],
   ] as const;
   for (const [name, pick, digits] of figures) {
     process.stdout.write(`${name}\n`);
