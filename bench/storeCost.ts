@@ -35,6 +35,10 @@ const SLICES_PER_SAMPLE = 4;
 const STATEMENTS_PER_SAMPLE = 2_000;
 
 interface Measured {
+  /** CPU µs per event of an inbox round (processDue over 500 pending events of 250 deals, a handler writing one outbox row each). */
+  roundUsPerEvent: number;
+  /** Statement calls per event of such a round (its insertBatch, outside the clock, included). */
+  roundStatementsPerEvent: number;
   /** better-sqlite3 statement calls (run, get, all, iterate) per batch on the ingest path, BEGIN and COMMIT included. */
   statementsPerBatch: number;
   ingestUsPerBatch: number;
@@ -168,6 +172,65 @@ async function countStatements(db: AnyDb, work: () => Promise<void>): Promise<nu
   return calls;
 }
 
+interface AnyWorker {
+  processDue(): Promise<number>;
+}
+
+const ROUND_EVENTS = 500;
+const WARMUP_ROUNDS = 5;
+const ROUNDS = 20;
+
+/**
+ * The gate reaction's store work, roughly: inbox rounds through the tree's own inbox worker, whose
+ * handler writes one outbox row per event in the transaction that marks the event done (as a
+ * revert does), no HubSpot read (needsFreshDeal false). The workers differ between trees beyond the
+ * store (issue 12's per-account due read, issue 13's claims), so this is the path's cost, not the store's alone.
+ */
+async function measureRounds(tree: string, indexesOf: string | undefined, dir: string): Promise<{ usPerEvent: number; statementsPerEvent: number }> {
+  const { createDb } = (await import(join(tree, 'src/server/storage/db.ts'))) as { createDb: (path: string) => AnyDb };
+  const { createSqliteStore } = (await import(join(tree, 'src/server/storage/sqliteStore.ts'))) as {
+    createSqliteStore: (db: unknown) => { inbox: AnyInbox & { insertBatch(events: BenchEvent[], at: number): unknown }; outbox: { enqueue(entry: object, at: number): unknown } };
+  };
+  const { createInboxWorker } = (await import(join(tree, 'src/server/workers/inboxWorker.ts'))) as { createInboxWorker: (deps: object) => AnyWorker };
+  const loggerPath = ['src/server/shared/logger.ts', 'src/server/logger.ts'].map((p) => join(tree, p)).find((p) => existsSync(p))!;
+  const { silentLogger } = (await import(loggerPath)) as { silentLogger: () => object };
+  const db = createDb(join(dir, 'rounds.sqlite'));
+  if (indexesOf !== undefined) await takeInboxIndexes(db, indexesOf, dir);
+  db.exec('PRAGMA wal_autocheckpoint = 0');
+  const store = createSqliteStore(db);
+  const worker = createInboxWorker({
+    store,
+    gateway: {},
+    clock: { now: () => Date.now() },
+    logger: silentLogger(),
+    governor: { acquire: async () => true, rateLimited: () => undefined, pauseRemainingMs: () => 0 },
+    provisioner: { ensureReady: async () => undefined, refreshPipelines: async () => false },
+    handler: {
+      needsFreshDeal: () => false,
+      // A synchronous store's handler answers at once; an async one's after its write.
+      apply: ({ event }: { event: { portalId: number; objectId: string; eventKey: string } }) => {
+        const written = store.outbox.enqueue({ portalId: event.portalId, dealId: event.objectId, kind: 'create_note', payload: { body: event.eventKey } }, Date.now());
+        return written instanceof Promise ? written.then(() => true) : true;
+      },
+    },
+  });
+  const round = async () => {
+    const events = Array.from({ length: ROUND_EVENTS / BATCH }, webhookBatch).flatMap((b) => b.events);
+    await settle(store.inbox.insertBatch(events, Date.now()));
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    const started = cpuUs();
+    const applied = await worker.processDue();
+    if (applied !== ROUND_EVENTS) throw new Error(`${tree}: a round applied ${applied} events, not ${ROUND_EVENTS}`);
+    return (cpuUs() - started) / applied;
+  };
+  for (let i = 0; i < WARMUP_ROUNDS; i++) await round();
+  const perEvent: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) perEvent.push(await round());
+  const statements = await countStatements(db, async () => void (await round()));
+  db.close();
+  return { usPerEvent: spread(perEvent).median, statementsPerEvent: statements / ROUND_EVENTS };
+}
+
 /** One tree, in this process: the store of `tree` on a fresh database (with the inbox indexes of `indexesOf`, when given). */
 async function measure(tree: string, indexesOf: string | undefined): Promise<Measured> {
   const { createDb } = (await import(join(tree, 'src/server/storage/db.ts'))) as { createDb: (path: string) => AnyDb };
@@ -220,7 +283,8 @@ async function measure(tree: string, indexesOf: string | undefined): Promise<Mea
       await slice();
     });
     db.close();
-    return { statementsPerBatch: statementsPerBatch / SLICE, ingestUsPerBatch: spread(ingest).median, journalUsPerBatch: spread(journal).median, statementUs: spread(statement).median };
+    const rounds = await measureRounds(tree, indexesOf, dir);
+    return { roundUsPerEvent: rounds.usPerEvent, roundStatementsPerEvent: rounds.statementsPerEvent, statementsPerBatch: statementsPerBatch / SLICE, ingestUsPerBatch: spread(ingest).median, journalUsPerBatch: spread(journal).median, statementUs: spread(statement).median };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -289,6 +353,8 @@ async function main(): Promise<void> {
     ['  of which the journal insert', (m: Measured) => m.journalUsPerBatch, 0],
     ['  of which the expansion', (m: Measured) => m.ingestUsPerBatch - m.journalUsPerBatch, 0],
     ['one trivial statement (journalBacklog), CPU µs', (m: Measured) => m.statementUs, 2],
+    ['inbox round, CPU µs per event (processDue of 500, one outbox row written per event; each tree\'s own worker)', (m: Measured) => m.roundUsPerEvent, 1],
+    ['  statement calls per event of a round (its insert of the events included)', (m: Measured) => m.roundStatementsPerEvent, 3],
     ['statement calls per batch', (m: Measured) => m.statementsPerBatch, 3],
   ] as const;
   for (const [name, pick, digits] of figures) {
