@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SqlSession, SqlValue } from './sql';
+import type { SqlDialect, SqlSession, SqlValue } from './sql';
 import { withinTransaction } from './withinTransaction';
 import { selectNewestWhere } from './newestWhere';
 
@@ -188,17 +188,23 @@ export type ParsedBatches = Map<number, { body: Buffer; events: () => NewInboxEv
 
 // One multi-row statement per ROWS_PER_INSERT events (its text built once per row count) instead of
 // one statement per event, which costs about 40% less per row (the per-call overhead of a
-// statement, not the B-tree work). DO NOTHING applies row by row, to duplicates within the statement
-// too, and `changes` counts the rows stored.
-const insertTexts: string[] = [];
-function insertOf(rows: number): string {
-  let text = insertTexts[rows];
+// statement, not the B-tree work). Duplicates are skipped row by row, within the statement too,
+// and `changes` counts the rows stored.
+// SQLite gets `INSERT OR IGNORE`, not `ON CONFLICT DO NOTHING`: a statement that writes several
+// rows and may abort on a constraint (an upsert clause, or plain INSERT) runs inside a statement
+// journal, so it can be undone alone, and that journal cost about 10% of a webhook batch's ingest
+// (bench/storeCost.ts, issue 13). OR IGNORE never aborts, so SQLite opens none. It would also skip a
+// row breaking NOT NULL, where DO NOTHING throws, but every column without a default is a required
+// field of a validated event (NewInboxEvent), as in the synchronous store that used it. PostgreSQL
+// has only ON CONFLICT.
+const insertTexts: Record<SqlDialect, string[]> = { sqlite: [], postgres: [] };
+function insertOf(dialect: SqlDialect, rows: number): string {
+  let text = insertTexts[dialect][rows];
   if (text === undefined) {
-    text = `INSERT INTO webhook_inbox
-        (portal_id, event_key, object_id, subscription_type, property_name, property_value, change_source, source_id, occurred_at, payload, received_at)
-        VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
-        ON CONFLICT DO NOTHING`;
-    insertTexts[rows] = text;
+    const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    const columns = '(portal_id, event_key, object_id, subscription_type, property_name, property_value, change_source, source_id, occurred_at, payload, received_at)';
+    text = dialect === 'sqlite' ? `INSERT OR IGNORE INTO webhook_inbox ${columns} VALUES ${values}` : `INSERT INTO webhook_inbox ${columns} VALUES ${values} ON CONFLICT DO NOTHING`;
+    insertTexts[dialect][rows] = text;
   }
   return text;
 }
@@ -271,7 +277,7 @@ async function insertRows(tx: SqlSession, events: readonly NewInboxEvent[], rece
       const e = events[i]!;
       params.push(e.portalId, e.eventKey, e.objectId, e.subscriptionType, e.propertyName, e.propertyValue, e.changeSource, e.sourceId, e.occurredAt, e.payload, receivedAt);
     }
-    stored += (await tx.run(insertOf(end - start), params)).changes;
+    stored += (await tx.run(insertOf(tx.dialect, end - start), params)).changes;
   }
   return stored;
 }
