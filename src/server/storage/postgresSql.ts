@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { SqlDatabase, SqlParams, SqlRunResult, SqlSession, SqlValue } from './sql';
 import { TRANSACTION_SESSION } from './withinTransaction';
+import { insideTransaction, runInTransaction } from './transactionScope';
 
 /**
  * The PostgreSQL side of the SQL door (sql.ts), over a `pg.Pool`: the statements the repositories
@@ -135,26 +135,24 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
   pool.on('error', options.onIdleError ?? (() => undefined));
   const query = statementRunner(options.preparedStatements ?? true);
 
-  // Which transaction (if any) the running code is inside, so that opening a second one from
-  // within `work` is refused instead of waiting on a second connection (with the pool exhausted
-  // by such waits, every transaction would hang). One scope per transaction, closed when it ends:
-  // code its work left running past the end keeps the context, and is then inside none.
-  const insideTransaction = new AsyncLocalStorage<{ open: boolean }>();
+  // Which transaction (if any) the running code is inside (transactionScope.ts), so that opening a
+  // second one from within `work` is refused instead of waiting on a second connection (with the
+  // pool exhausted by such waits, every transaction would hang).
   let closed = false;
   // A statement on the database from the work of an open transaction would run on another
   // connection: outside the transaction (kept when it rolls back) and waiting on its row locks
   // (forever, if the work awaits it). Refused, as SQLite refuses it.
   const database = sessionOver(query, () => {
-    if (insideTransaction.getStore()?.open === true) {
+    if (insideTransaction(self)) {
       throw new Error('a statement on the database inside its own transaction would run outside it: use the session the transaction gave its work');
     }
     return pool;
   }, false);
 
-  return {
+  const self: SqlDatabase = {
     ...database,
     transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T> {
-      return runTransaction(pool, query, insideTransaction, work);
+      return runTransaction(self, pool, query, work);
     },
     async close(): Promise<void> {
       if (closed) return;
@@ -162,6 +160,7 @@ export function createPostgresDatabase(url: string, options: PostgresDatabaseOpt
       await pool.end();
     },
   };
+  return self;
 }
 
 type Query = <T>(on: Queryable, sql: string, params: SqlParams | undefined, inTransaction: boolean) => Promise<pg.QueryResult<T & pg.QueryResultRow>>;
@@ -221,8 +220,8 @@ function sessionOver(query: Query, on: () => Queryable, inTransaction: boolean):
 }
 
 /** `work` in one transaction on a connection of its own, given a session bound to it; a transaction from within `work` is refused. */
-async function runTransaction<T>(pool: pg.Pool, query: Query, insideTransaction: AsyncLocalStorage<{ open: boolean }>, work: (tx: SqlSession) => Promise<T>): Promise<T> {
-  if (insideTransaction.getStore()?.open === true) {
+async function runTransaction<T>(owner: SqlDatabase, pool: pg.Pool, query: Query, work: (tx: SqlSession) => Promise<T>): Promise<T> {
+  if (insideTransaction(owner)) {
     throw new Error('Nested transaction refused: the work of a transaction runs on the session it is given, and may not open another');
   }
   const client = await pool.connect();
@@ -239,10 +238,9 @@ async function runTransaction<T>(pool: pg.Pool, query: Query, insideTransaction:
     },
   };
   let broken: Error | undefined;
-  const scope = { open: true };
   try {
     await client.query('BEGIN');
-    const result = await insideTransaction.run(scope, () => work(tx));
+    const result = await runInTransaction(owner, () => work(tx));
     await client.query('COMMIT');
     return result;
   } catch (error) {
@@ -255,7 +253,6 @@ async function runTransaction<T>(pool: pg.Pool, query: Query, insideTransaction:
     throw error;
   } finally {
     finished = true;
-    scope.open = false;
     client.release(broken);
   }
 }

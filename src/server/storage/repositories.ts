@@ -24,7 +24,7 @@ import { breakGlassRepository, type BreakGlassRepository } from './breakGlassSto
 import { absenceRepository, type AbsenceRepository } from './absenceStore';
 import { reviewReminderRepository, type ReviewReminderRepository } from './reviewReminderStore';
 import { peopleRepository, type PeopleRepository } from './peopleStore';
-import { currentTransaction, runInTransactionScope } from './transactionScope';
+import { bindRepositories, currentTransaction } from './transactionScope';
 import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
 /**
@@ -174,7 +174,7 @@ class SqlStore implements Store {
   }
 
   private here(): TxStore {
-    return currentTransaction<SessionRepositories>() ?? this.root;
+    return currentTransaction<SessionRepositories>(this) ?? this.root;
   }
   get accounts() {
     return this.here().accounts;
@@ -247,12 +247,13 @@ class SqlStore implements Store {
   }
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {
-    const outer = currentTransaction<SessionRepositories>();
+    const outer = currentTransaction<SessionRepositories>(this);
     if (outer) return nested(outer, work);
     return this.database.transaction(async (session) => {
       const repositories = this.repositoriesFor(session);
       repositories.unundone = undefined;
-      const result = await runInTransactionScope<SessionRepositories, T>(repositories, work);
+      bindRepositories(this, repositories);
+      const result = await work(repositories);
       if (repositories.unundone) throw repositories.unundone;
       return result;
     });

@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db';
 import type { SqlDatabase, SqlParams, SqlRunResult, SqlSession } from './sql';
+import { currentScope, runInTransaction, type TransactionScope } from './transactionScope';
 
 /** The SQLite side of the SQL door: one connection, statements prepared once per SQL text. */
 export interface SqliteSql extends SqlDatabase {
@@ -10,14 +10,6 @@ export interface SqliteSql extends SqlDatabase {
   /** Runs synchronous work on the connection when no transaction is open on it (it waits for one to end). */
   exclusive<T>(work: (db: Db) => T): Promise<T>;
 }
-
-/**
- * The transaction an async context runs in, so a statement on the database from inside it is caught
- * instead of waiting for itself. One object per transaction, not the database: code its work left
- * running past its end (a branch nobody awaited) keeps this context, and must be told from the
- * work of a later transaction on the same connection.
- */
-const current = new AsyncLocalStorage<object>();
 
 /**
  * `transaction` holds the connection from BEGIN IMMEDIATE to COMMIT while its work awaits, and a
@@ -48,7 +40,7 @@ export function createSqliteSql(db: Db): SqliteSql {
     get: (sql, params) => outside(state, () => get(sql, params)),
     run: (sql, params) => outside(state, () => run(sql, params)),
     exclusive: (work) => outside(state, () => work(db)),
-    transaction: (work) => runTransaction(state, db, prepare, txSession, work),
+    transaction: (work) => runTransaction(self, state, db, prepare, txSession, work),
     close() {
       db.close();
       return Promise.resolve();
@@ -92,11 +84,11 @@ function sqliteStatements(db: Db) {
 interface TransactionState {
   /** Resolved when the open transaction ends; null when none is open. */
   open: Promise<void> | null;
-  /** The open transaction's identity (its async context's store); null when none is open. */
-  active: object | null;
+  /** The open transaction's scope (transactionScope.ts: the async context of its work); null when none is open. */
+  active: TransactionScope | null;
 }
 
-const insideOpen = (state: TransactionState) => state.active !== null && current.getStore() === state.active;
+const insideOpen = (state: TransactionState) => state.active !== null && currentScope() === state.active;
 
 async function waitForOpen(state: TransactionState): Promise<void> {
   if (insideOpen(state)) {
@@ -125,20 +117,21 @@ function inside<T>(state: TransactionState, statement: () => T): Promise<T> {
   }
 }
 
-async function runTransaction<T>(state: TransactionState, db: Db, prepare: (sql: string) => Statement<unknown[], unknown>, txSession: SqlSession, work: (tx: SqlSession) => Promise<T>): Promise<T> {
+async function runTransaction<T>(owner: SqliteSql, state: TransactionState, db: Db, prepare: (sql: string) => Statement<unknown[], unknown>, txSession: SqlSession, work: (tx: SqlSession) => Promise<T>): Promise<T> {
   if (insideOpen(state)) throw new Error('nested transaction: the work of a transaction cannot open another one');
   while (state.open !== null) await state.open;
   let release!: () => void;
   state.open = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const transaction = {};
-  state.active = transaction;
   try {
     prepare('BEGIN IMMEDIATE').run();
     let result;
     try {
-      result = await current.run(transaction, () => work(txSession));
+      result = await runInTransaction(owner, (scope) => {
+        state.active = scope;
+        return work(txSession);
+      });
       prepare('COMMIT').run();
     } catch (error) {
       if (db.inTransaction) prepare('ROLLBACK').run();

@@ -1,39 +1,66 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
- * The store transaction the running code is inside (Store.transaction sets it for the work and
- * everything it awaits), for two things:
+ * The store transaction the running code is inside (the engine's transaction sets it for the work
+ * and everything it awaits), for two things:
  * - the store's repositories, used inside the work, act on the transaction (as they did when the
  *   work was synchronous), so code called from a transaction needs no handle passed down to it;
  * - a HubSpot call there fails at once: a transaction held open across a network call would hold
  *   SQLite's one write lock (or a PostgreSQL connection and its row locks) for as long as HubSpot
  *   takes, and a rollback after the call could not take its effect back.
  */
-export interface TransactionScope<Repositories> {
-  readonly repositories: Repositories;
+export interface TransactionScope {
+  /** The engine (the SqlDatabase) the transaction is on: a process may hold several (tests do). */
+  readonly owner: object;
+  /** The store whose work runs in the transaction (repositories.ts), and its repositories bound to the transaction's session. */
+  bound: { store: object; repositories: unknown } | undefined;
   /** False once the transaction has committed or rolled back. */
   open: boolean;
 }
 
-const scope = new AsyncLocalStorage<TransactionScope<unknown>>();
+/**
+ * One scope per engine transaction, in one AsyncLocalStorage for the engine (which transaction a
+ * statement comes from: sqliteSql.ts and postgresSql.ts refuse a statement on the database, or a
+ * second transaction, from inside one) and for the store (its repositories, the HubSpot check).
+ * One instance and one `run` per transaction: every promise made anywhere pays a hook call per
+ * AsyncLocalStorage instance, which an inbox round (a transaction per event) measured (issue 13).
+ * Code a transaction's work left running past its end (a branch nobody awaited) keeps the scope,
+ * closed: it is then inside none.
+ */
+const scope = new AsyncLocalStorage<TransactionScope>();
 
-export async function runInTransactionScope<R, T>(repositories: R, work: (repositories: R) => Promise<T>): Promise<T> {
-  const current: TransactionScope<R> = { repositories, open: true };
+/** Runs an engine transaction's work in a scope of its own, closed when the work ends (the engine's `transaction` calls it). */
+export async function runInTransaction<T>(owner: object, work: (current: TransactionScope) => Promise<T>): Promise<T> {
+  const current: TransactionScope = { owner, bound: undefined, open: true };
   try {
-    return await scope.run(current, () => work(repositories));
+    return await scope.run(current, () => work(current));
   } finally {
     current.open = false;
   }
 }
 
-/** The open transaction's repositories, when the running code is inside one. */
-export function currentTransaction<R>(): R | undefined {
-  const current = scope.getStore();
-  return current !== undefined && current.open ? (current.repositories as R) : undefined;
+/** The scope of the transaction the running code is the work of (open, or ended if the code outlived it). */
+export function currentScope(): TransactionScope | undefined {
+  return scope.getStore();
 }
 
-export function insideTransaction(): boolean {
-  return scope.getStore()?.open === true;
+/** Binds `store`'s repositories to the open transaction the running code is the work of. */
+export function bindRepositories<R>(store: object, repositories: R): void {
+  const current = scope.getStore();
+  if (current === undefined || !current.open) throw new Error('the store\'s repositories can only be bound inside an open transaction');
+  current.bound = { store, repositories };
+}
+
+/** The open transaction's repositories, when the running code is inside one `store` opened. */
+export function currentTransaction<R>(store: object): R | undefined {
+  const current = scope.getStore();
+  return current !== undefined && current.open && current.bound?.store === store ? (current.bound.repositories as R) : undefined;
+}
+
+/** Whether the running code is inside an open transaction: on `owner` when given, else on any engine (the HubSpot check). */
+export function insideTransaction(owner?: object): boolean {
+  const current = scope.getStore();
+  return current !== undefined && current.open && (owner === undefined || current.owner === owner);
 }
 
 export class HubSpotCallInTransactionError extends Error {
