@@ -38,8 +38,10 @@ async function main(): Promise<void> {
   }
   // Migrating blocks the event loop, so the lease was not renewed meanwhile: renewed now, before
   // anything is served or claimed (onLost exits when another process took the file meanwhile).
-  await ownership?.confirm().catch((error: unknown) => logger.warn({ err: error }, "renewing the SQLite ownership after migrating failed; retried at the next renewal"));
-  const server: Server = service.app.listen(config.port, config.host, () => {
+  if (ownership) await confirmOwnership(ownership, logger);
+  // Express 5 calls this back with the error when listening fails: then nothing starts (the 'error' handler below exits).
+  const server: Server = service.app.listen(config.port, config.host, (error?: Error) => {
+    if (error) return;
     logger.info(
       { instanceId: config.instanceId, host: config.host, port: config.port, opsRoutes: config.opsToken !== undefined ? 'token' : config.opsLoopback ? 'loopback' : 'closed', publicBaseUrl: config.publicBaseUrl, ...database, reconcileSeconds: config.reconcileSeconds },
       'dealgate listening',
@@ -80,6 +82,27 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+}
+
+/**
+ * Renews the SQLite lease after migrating (which blocked its timer), before anything is served or
+ * claimed. Another process having taken it ends this one (onLost); a renewal that keeps failing
+ * (the file locked past three tries) does too, since this process cannot tell it still owns the file.
+ */
+async function confirmOwnership(ownership: SqliteOwnership, logger: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await ownership.confirm();
+      return;
+    } catch (error) {
+      if (attempt >= 3) {
+        logger.fatal({ err: { message: (error as Error).message, code: (error as { code?: unknown }).code } }, 'cannot renew the SQLite ownership after migrating; stopping rather than serving a file this process may no longer own');
+        await ownership.release().catch(() => undefined);
+        process.exit(1);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
 }
 
 /** Takes the SQLite database for this process, or exits 1 naming the process that has it (or saying why the file cannot be opened). */

@@ -105,6 +105,10 @@ describe('updating a delivery', () => {
     expect(failure(() => updateDelivery(delivery(), { status: 'planned', ownerUserId: '100' }, as('900'))).message).toBe(
       'ownerUserId: Person 100 is not an engineer of this account (one of its reviewers); an admin adds reviewers in the settings',
     );
+    // An admin who is no engineer, naming themself: spoken to.
+    expect(failure(() => updateDelivery(delivery(), { status: 'planned', ownerUserId: '900' }, as('900'))).message).toBe(
+      'ownerUserId: you are not an engineer of this account (one of its reviewers); an admin adds reviewers in the settings',
+    );
     expect(failure(() => updateDelivery(delivery(), { status: 'planned', workItemUrl: 'javascript:alert(1)' }, as('200'))).message).toBe('workItemUrl: must be an http(s) URL of the engineering work item');
     expect(failure(() => updateDelivery(delivery(), { status: 'planned', promisedDate: '2026-11-31' }, as('200'))).message).toBe('promisedDate: must be a calendar day written YYYY-MM-DD');
     expect(failure(() => updateDelivery(delivery(), { status: 'done' as 'planned' }, as('200'))).message).toBe('status: must be one of planned, in_progress, at_risk, delivered, slipped, deprioritized');

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { freePort, startTs, waitUntil } from '../support/process';
 import { tempDir } from '../support/env';
@@ -40,6 +41,28 @@ describe('the service process', () => {
       proc.child.kill('SIGKILL');
     }
   });
+
+  it('exits 1 when its port is taken, having started nothing and given the SQLite database up', async () => {
+    const port = await freePort();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
+    const databasePath = join(dir.path, 'dealgate.db');
+    try {
+      const proc = startTs('src/server/main.ts', { HUBSPOT_CLIENT_SECRET: 'only-this', PORT: String(port), HOST: '127.0.0.1', DATABASE_PATH: databasePath, LOG_LEVEL: 'info' });
+      expect(await proc.exited).toEqual({ code: 1, signal: null });
+      expect(proc.output()).toContain(`cannot listen on 127.0.0.1 port ${port}`);
+      expect(proc.output()).not.toContain('dealgate listening');
+      const store = createSqliteStore(createDb(databasePath));
+      try {
+        // No worker ran (none took its lease), and the owner lease was given back.
+        expect(await store.workerLeases.list()).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  }, SPAWNED_TEST_MS);
 
   it('refuses to start without HUBSPOT_CLIENT_SECRET and says which variable', async () => {
     const proc = startTs('src/server/main.ts', { DATABASE_PATH: join(dir.path, 'db.sqlite'), PORT: 'abc' });

@@ -63,7 +63,8 @@ describe('card API: absences and delegates', () => {
     expect(byOtherReviewer.status).toBe(403);
     const repSelf = await away(REP, { delegateUserId: SECOND_REVIEWER, ...week });
     expect(repSelf.status).toBe(400);
-    expect(repSelf.json.error.message).toBe(`userId: ${nameOf(REP)} is not a reviewer of this account, so has no reviews to hand over`);
+    // Spoken to: the caller is "you", not named.
+    expect(repSelf.json.error.message).toBe('userId: you are not a reviewer of this account, so you have no reviews to hand over');
     expect((await h.call<AbsencesResponse>(ADMIN, 'GET', '/absences')).json.absences).toEqual([]);
   });
 
@@ -91,8 +92,11 @@ describe('card API: absences and delegates', () => {
     const overlap = await away(REVIEWER, { delegateUserId: ESCALATION, from: iso(START + 24 * HOUR), until: iso(START + 10 * 24 * HOUR) });
     expect(overlap.status).toBe(409);
     expect(overlap.json.error.message).toContain(`absence ${first.json.id}`);
+    expect(overlap.json.error.message).toMatch(/^you are already away from /);
 
-    expect((await h.call<ApiErrorBody>(SECOND_REVIEWER, 'DELETE', `/absences/${first.json.id}`)).status).toBe(403);
+    const byOther = await h.call<ApiErrorBody>(SECOND_REVIEWER, 'DELETE', `/absences/${first.json.id}`);
+    expect(byOther.status).toBe(403);
+    expect(byOther.json.error.message).toBe(`only ${nameOf(REVIEWER)} (who is away) or an admin can end absence ${first.json.id}`);
     expect((await h.call<ApiErrorBody>(ADMIN, 'DELETE', '/absences/9999')).status).toBe(404);
     expect((await h.call<ApiErrorBody>(ADMIN, 'DELETE', '/absences/first')).status).toBe(400);
     const ended = await h.call<AbsencesResponse>(ADMIN, 'DELETE', `/absences/${first.json.id}`);
@@ -101,6 +105,14 @@ describe('card API: absences and delegates', () => {
     expect((await h.call<ApiErrorBody>(REVIEWER, 'DELETE', `/absences/${first.json.id}`)).status).toBe(409);
     // Ended, it no longer blocks a new one.
     expect((await away(REVIEWER, { delegateUserId: ESCALATION, ...week })).status).toBe(201);
+  });
+
+  it('names who may end an absence an admin recorded: the one away and the admin who recorded it', async () => {
+    const recorded = await away(ADMIN, { userId: REVIEWER, delegateUserId: SECOND_REVIEWER, ...week });
+    expect(recorded.status).toBe(201);
+    const byOther = await h.call<ApiErrorBody>(SECOND_REVIEWER, 'DELETE', `/absences/${recorded.json.id}`);
+    expect(byOther.status).toBe(403);
+    expect(byOther.json.error.message).toBe(`only ${nameOf(REVIEWER)} (who is away), ${nameOf(ADMIN)} (who recorded it) or an admin can end absence ${recorded.json.id}`);
   });
 
   it('during the absence the request goes to the delegate, the card says who covers, the delegate decides and says so; then back to normal', async () => {

@@ -64,15 +64,20 @@ export async function recordAbsence(ctx: GateStoreContext, caller: Caller, body:
     if (absentUserId !== userId && !isAdmin(userId, settings)) {
       throw forbidden(`you may record only your own absence; an admin records one for ${personLabel(absentUserId)}`);
     }
-    if (!isDesignatedReviewer(absentUserId, settings)) throw badField('userId', `${personLabel(absentUserId)} is not a reviewer of this account, so has no reviews to hand over`);
+    // The caller is spoken to ("you"), anyone else named.
+    const isYou = (id: string) => id === userId;
+    if (!isDesignatedReviewer(absentUserId, settings)) {
+      throw badField('userId', isYou(absentUserId) ? 'you are not a reviewer of this account, so you have no reviews to hand over' : `${personLabel(absentUserId)} is not a reviewer of this account, so has no reviews to hand over`);
+    }
     if (body.delegateUserId === absentUserId) throw badField('delegateUserId', 'must be someone else than the absent reviewer');
     if (!isDesignatedReviewer(body.delegateUserId, settings)) {
-      throw badField('delegateUserId', `${personLabel(body.delegateUserId)} is not a reviewer of this account; an admin adds reviewers in the settings`);
+      const who = isYou(body.delegateUserId) ? 'you are' : `${personLabel(body.delegateUserId)} is`;
+      throw badField('delegateUserId', `${who} not a reviewer of this account; an admin adds reviewers in the settings`);
     }
     const { startsAt, endsAt } = periodOf(body, now);
     const clash = (await store.absences.overlapping(portalId, absentUserId, startsAt, endsAt))[0];
     if (clash) {
-      throw conflict(`${personLabel(absentUserId)} is already away from ${new Date(clash.startsAt).toISOString()} until ${new Date(clash.endsAt).toISOString()} (absence ${clash.id}); end that one first`, { absenceId: clash.id });
+      throw conflict(`${isYou(absentUserId) ? 'you are' : `${personLabel(absentUserId)} is`} already away from ${new Date(clash.startsAt).toISOString()} until ${new Date(clash.endsAt).toISOString()} (absence ${clash.id}); end that one first`, { absenceId: clash.id });
     }
     const absence = await store.absences.insert(portalId, { userId: absentUserId, delegateUserId: body.delegateUserId, startsAt, endsAt, createdBy: userId, createdAt: now, cancelledAt: null, cancelledBy: null });
     return viewOf(absence, now, people);
@@ -104,8 +109,9 @@ export async function endAbsence(ctx: GateStoreContext, caller: Caller, absenceI
     if (!absence) throw notFound(`absence ${absenceId} does not exist in this account`);
     const { settings } = await effectiveSettings(ctx, portalId);
     if (absence.userId !== userId && absence.createdBy !== userId && !isAdmin(userId, settings)) {
-      const people = await cachedPeople(store, portalId, [absence.userId]);
-      throw forbidden(`only ${people.label(absence.userId)}, who recorded it, or an admin can end absence ${absenceId}`);
+      const people = await cachedPeople(store, portalId, [absence.userId, absence.createdBy]);
+      const recorder = absence.createdBy === absence.userId ? '' : `, ${people.label(absence.createdBy)} (who recorded it)`;
+      throw forbidden(`only ${people.label(absence.userId)} (who is away)${recorder} or an admin can end absence ${absenceId}`);
     }
     if (absence.cancelledAt !== null || absence.endsAt <= now) throw conflict(`absence ${absenceId} has already ended`);
     await store.absences.cancel(portalId, absenceId, userId, now);

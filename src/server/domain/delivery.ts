@@ -115,9 +115,10 @@ export function assertMayUpdateDelivery(delivery: Pick<Delivery, 'reviewId' | 'o
 const issue = (path: string, message: string) => invalidRequest(`${path}: ${message}`, { issues: [{ path, message }] });
 
 /** A new owner must be an engineer of the account: one of its reviewers (the escalation reviewer included). */
-function checkOwner(ownerUserId: string | undefined, settings: RoleSettings, label: LabelOf): void {
+function checkOwner(ownerUserId: string | undefined, settings: RoleSettings, label: LabelOf, by: string): void {
   if (ownerUserId !== undefined && !isDesignatedReviewer(ownerUserId, settings)) {
-    throw issue('ownerUserId', `${label(ownerUserId)} is not an engineer of this account (one of its reviewers); an admin adds reviewers in the settings`);
+    const who = ownerUserId === by ? 'you are' : `${label(ownerUserId)} is`;
+    throw issue('ownerUserId', `${who} not an engineer of this account (one of its reviewers); an admin adds reviewers in the settings`);
   }
 }
 
@@ -164,7 +165,7 @@ export function updateDelivery(
   context: { by: string; at: number; settings: RoleSettings; label: LabelOf },
 ): { delivery: Delivery; consequences: DeliveryConsequences } {
   checkStatus(current, update);
-  checkOwner(update.ownerUserId, context.settings, context.label);
+  checkOwner(update.ownerUserId, context.settings, context.label, context.by);
   checkWorkItemUrl(update.workItemUrl);
   const { date, slipped } = nextPromisedDate(current, update);
   const reason = update.reason?.trim() || null;

@@ -113,7 +113,7 @@ export async function takeSqliteOwnership(deps: SqliteOwnershipDeps): Promise<Sq
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const holder = ownerHolder(deps.instanceId);
   const giveUpAt = deps.clock.now() + waitMs;
-  let told = false;
+  const told = { busy: false, owner: false };
   for (;;) {
     try {
       await tryTake(deps, holder, ttlMs, isRunning);
@@ -123,11 +123,10 @@ export async function takeSqliteOwnership(deps: SqliteOwnershipDeps): Promise<Sq
       // file: that is waited out like the owner itself, not taken for a file that cannot be opened.
       const busy = isBusy(error);
       if (!(error instanceof SqliteOwnedElsewhereError || busy) || deps.clock.now() >= giveUpAt) throw error;
-      if (!told) {
-        if (busy) deps.logger.warn({ waitMs }, 'the SQLite database is locked by another process (migrating it?): waiting for it');
-        else deps.logger.warn({ owner: (error as SqliteOwnedElsewhereError).owner.holder, waitMs }, 'another Dealgate process uses this SQLite database: waiting for it to stop');
-      }
-      told = true;
+      if (busy && !told.busy) deps.logger.warn({ waitMs }, 'the SQLite database is locked by another process (migrating it?): waiting for it');
+      if (!busy && !told.owner) deps.logger.warn({ owner: (error as SqliteOwnedElsewhereError).owner.holder, waitMs }, 'another Dealgate process uses this SQLite database: waiting for it to stop');
+      if (busy) told.busy = true;
+      else told.owner = true;
       await sleep(pollMs);
     }
   }
