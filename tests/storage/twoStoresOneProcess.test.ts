@@ -35,4 +35,18 @@ describe('two stores in one process', () => {
     expect(await actions(a)).toEqual([]);
     expect(await actions(b)).toEqual(['in b, outside a', 'in b, its own transaction']);
   });
+
+  it("writes through the first store from inside the second's transaction, opened from the first's, go to the first's transaction (no wait for itself)", async () => {
+    await a.transaction(async () => {
+      await b.transaction(async (btx) => {
+        await btx.audit.append(1, entry('in b'));
+        // Store a's transaction is still open around this: its write lands there, as a savepoint does.
+        await a.audit.append(1, entry('in a, from b'));
+        await a.transaction(async (atx) => atx.audit.append(1, entry('in a, nested, from b')));
+      });
+      await a.audit.append(1, entry('in a'));
+    });
+    expect(await actions(a)).toEqual(['in a, from b', 'in a, nested, from b', 'in a']);
+    expect(await actions(b)).toEqual(['in b']);
+  }, 5_000);
 });

@@ -240,7 +240,14 @@ async function runTransaction<T>(owner: SqlDatabase, pool: pg.Pool, query: Query
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
-    const result = await runInTransaction(owner, () => work(tx));
+    let result: T;
+    try {
+      result = await runInTransaction(owner, () => work(tx));
+    } finally {
+      // Ended with its work: a statement left running past it would queue after COMMIT or ROLLBACK
+      // on this connection and run in autocommit, kept even when the transaction rolled back.
+      finished = true;
+    }
     await client.query('COMMIT');
     return result;
   } catch (error) {

@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db';
 import type { SqlDatabase, SqlParams, SqlRunResult, SqlSession } from './sql';
-import { currentScope, runInTransaction, type TransactionScope } from './transactionScope';
+import { isWorkOf, runInTransaction, type TransactionScope } from './transactionScope';
 
 /** The SQLite side of the SQL door: one connection, statements prepared once per SQL text. */
 export interface SqliteSql extends SqlDatabase {
@@ -88,7 +88,7 @@ interface TransactionState {
   active: TransactionScope | null;
 }
 
-const insideOpen = (state: TransactionState) => state.active !== null && currentScope() === state.active;
+const insideOpen = (state: TransactionState) => state.active !== null && isWorkOf(state.active);
 
 async function waitForOpen(state: TransactionState): Promise<void> {
   if (insideOpen(state)) {

@@ -14,8 +14,15 @@ export interface TransactionScope {
   readonly owner: object;
   /** The store whose work runs in the transaction (repositories.ts), and its repositories bound to the transaction's session. */
   bound: { store: object; repositories: unknown } | undefined;
-  /** False once the transaction has committed or rolled back. */
+  /** False once the transaction's work has ended. */
   open: boolean;
+  /** The transaction whose work opened this one on another engine (two stores in one process), if any. */
+  readonly parent: TransactionScope | undefined;
+}
+
+/** The running code's transaction scopes, innermost first: a transaction on one engine may be opened from the work of one on another. */
+function* scopes(): Generator<TransactionScope> {
+  for (let current = scope.getStore(); current !== undefined; current = current.parent) yield current;
 }
 
 /**
@@ -31,7 +38,7 @@ const scope = new AsyncLocalStorage<TransactionScope>();
 
 /** Runs an engine transaction's work in a scope of its own, closed when the work ends (the engine's `transaction` calls it). */
 export async function runInTransaction<T>(owner: object, work: (current: TransactionScope) => Promise<T>): Promise<T> {
-  const current: TransactionScope = { owner, bound: undefined, open: true };
+  const current: TransactionScope = { owner, bound: undefined, open: true, parent: scope.getStore() };
   try {
     return await scope.run(current, () => work(current));
   } finally {
@@ -39,9 +46,11 @@ export async function runInTransaction<T>(owner: object, work: (current: Transac
   }
 }
 
-/** The scope of the transaction the running code is the work of (open, or ended if the code outlived it). */
-export function currentScope(): TransactionScope | undefined {
-  return scope.getStore();
+/** Whether the running code is the work of `transaction` (directly, or through one it opened on another engine), while it is open. */
+export function isWorkOf(transaction: TransactionScope): boolean {
+  if (!transaction.open) return false;
+  for (const current of scopes()) if (current === transaction) return true;
+  return false;
 }
 
 /** Binds `store`'s repositories to the open transaction the running code is the work of. */
@@ -53,14 +62,14 @@ export function bindRepositories<R>(store: object, repositories: R): void {
 
 /** The open transaction's repositories, when the running code is inside one `store` opened. */
 export function currentTransaction<R>(store: object): R | undefined {
-  const current = scope.getStore();
-  return current !== undefined && current.open && current.bound?.store === store ? (current.bound.repositories as R) : undefined;
+  for (const current of scopes()) if (current.open && current.bound?.store === store) return current.bound.repositories as R;
+  return undefined;
 }
 
 /** Whether the running code is inside an open transaction: on `owner` when given, else on any engine (the HubSpot check). */
 export function insideTransaction(owner?: object): boolean {
-  const current = scope.getStore();
-  return current !== undefined && current.open && (owner === undefined || current.owner === owner);
+  for (const current of scopes()) if (current.open && (owner === undefined || current.owner === owner)) return true;
+  return false;
 }
 
 export class HubSpotCallInTransactionError extends Error {

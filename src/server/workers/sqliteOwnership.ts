@@ -134,8 +134,10 @@ export async function takeSqliteOwnership(deps: SqliteOwnershipDeps): Promise<Sq
 }
 
 function isBusy(error: unknown): boolean {
+  // better-sqlite3 reports the extended codes: SQLITE_BUSY_RECOVERY (the next opener recovering a
+  // crashed owner's WAL), SQLITE_BUSY_SNAPSHOT, SQLITE_LOCKED_SHAREDCACHE...
   const code = (error as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
 }
 
 function keepOwnership(deps: SqliteOwnershipDeps, holder: string, ttlMs: number): SqliteOwnership {
