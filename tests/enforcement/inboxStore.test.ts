@@ -52,13 +52,26 @@ describe('inbox repository', () => {
   });
 
   it.each([
-    ['due', `SELECT * FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= 1 ORDER BY occurred_at, id LIMIT 10`],
-    ['waiting for a retry', `SELECT DISTINCT portal_id, object_id FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > 1`],
-    ['next due', `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending'`],
-    ['counts', `SELECT status, COUNT(*) AS n FROM webhook_inbox GROUP BY status`],
-  ])('answers "%s" from the pending index', (_what, sql) => {
+    // The statements of storage/inboxStore.ts, and the index each reads (by its whole name).
+    ['an account\'s fresh events', `SELECT * FROM webhook_inbox WHERE status = 'pending' AND portal_id = 1 AND next_attempt_at = 0 ORDER BY occurred_at, id LIMIT 10`, 'inbox_pending_by_account'],
+    ['an account\'s retried events due', `SELECT * FROM webhook_inbox WHERE status = 'pending' AND portal_id = 1 AND next_attempt_at > 0 AND next_attempt_at <= 5 ORDER BY occurred_at, id LIMIT 10`, 'inbox_pending_by_account'],
+    ['waiting for a retry', `SELECT DISTINCT portal_id, object_id FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > 0 AND next_attempt_at > 1`, 'inbox_retrying'],
+    ['the next due time of an account', `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND portal_id = 1`, 'inbox_pending_by_account'],
+    ['the next account with pending events', `SELECT portal_id FROM webhook_inbox WHERE status = 'pending' AND portal_id > 1 ORDER BY portal_id LIMIT 1`, 'inbox_pending_by_account'],
+  ])('answers "%s" from an index, not a scan', (_what, sql, index) => {
     const plan = db.prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all().map((r) => r.detail).join(' | ');
-    expect(plan).toContain('INDEX inbox_pending');
+    expect(plan).toMatch(new RegExp(`(COVERING )?INDEX ${index}\\b`));
+    expect(plan).not.toMatch(/SCAN webhook_inbox(?! USING)/);
+  });
+
+  it('keeps fresh events out of the index of retried ones, and retried ones in it (migration 26)', async () => {
+    await inbox.insertBatch([event('f1', '1', 1), event('f2', '2', 2)], 100);
+    const retried = (await inbox.due(5_000, 10))[0];
+    await inbox.markRetry(retried?.id ?? 0, 1, 'HubSpot 503', 9_000);
+    const indexed = db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM webhook_inbox INDEXED BY inbox_retrying WHERE status = 'pending' AND next_attempt_at > 0`).get();
+    expect(indexed?.n).toBe(1);
+    expect(await inbox.nextDueAt()).toBe(0);
+    expect(await inbox.nextDueAt(new Set())).toBe(0);
   });
 
   it('stores a batch of 200 events in multi-row statements, counting duplicates within and across them once', async () => {

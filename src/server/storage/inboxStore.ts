@@ -217,7 +217,9 @@ const oldestBatches = 'SELECT id, received_at, body FROM webhook_batches ORDER B
 const oldestBatchesLocked = `${oldestBatches} FOR UPDATE SKIP LOCKED`;
 const deleteBatch = 'DELETE FROM webhook_batches WHERE id = ?';
 const backlog = 'SELECT COUNT(*) AS n FROM webhook_batches';
-const waiting = `SELECT DISTINCT portal_id, object_id FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > ?`;
+// Through inbox_retrying (migration 26: only retried events, next_attempt_at > 0, which the
+// literal term lets both engines prove), so fresh events never cost this read.
+const waiting = `SELECT DISTINCT portal_id, object_id FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > 0 AND next_attempt_at > ?`;
 const done = `UPDATE webhook_inbox SET status = 'done', processed_at = ?, last_error = NULL WHERE id = ? AND status = 'pending'`;
 const retry = `UPDATE webhook_inbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'`;
 const park = `UPDATE webhook_inbox SET status = 'parked', attempts = ?, last_error = ?, processed_at = ? WHERE id = ? AND status = 'pending'`;
@@ -230,7 +232,6 @@ const deleteParked = `DELETE FROM webhook_inbox WHERE id = ? AND status = 'parke
 const pendingOf = `SELECT COUNT(*) AS n FROM webhook_inbox WHERE status = 'pending' AND portal_id = ?`;
 const getOne = 'SELECT * FROM webhook_inbox WHERE id = ?';
 const counts = 'SELECT status, COUNT(*) AS n FROM webhook_inbox GROUP BY status';
-const nextDueBase = `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending'`;
 // Per account, through inbox_pending_by_account (status, portal_id, next_attempt_at, occurred_at):
 // the accounts with pending events one index step each, an account's fresh events (next_attempt_at
 // 0) in occurred order without a sort, its retried ones due by now (few), its next due time.
@@ -420,15 +421,16 @@ function dueCalls(sql: SqlSession, claimsKept: boolean): Pick<InboxRepository, '
       await sql.run(park, [attempts, error, at, id]);
     },
     async nextDueAt(skipPortals) {
-      if (skipPortals && skipPortals.size > 0) {
-        let next: number | undefined;
-        for (const portalId of await pendingAccounts(sql, skipPortals)) {
-          const at = (await sql.get<{ at: number | null }>(nextDueOfAccount, [portalId]))?.at;
-          if (at !== null && at !== undefined && (next === undefined || Number(at) < next)) next = Number(at);
-        }
-        return next;
+      // Account by account through inbox_pending_by_account (one index step each), as due() reads:
+      // the earliest of their next due times, and 0 (due now) as soon as one has a fresh event.
+      let next: number | undefined;
+      for (const portalId of await pendingAccounts(sql, skipPortals ?? new Set())) {
+        const at = (await sql.get<{ at: number | string | null }>(nextDueOfAccount, [portalId]))?.at;
+        if (at === null || at === undefined) continue;
+        if (next === undefined || Number(at) < next) next = Number(at);
+        if (next === 0) break;
       }
-      return (await sql.get<{ at: number | null }>(nextDueBase))?.at ?? undefined;
+      return next;
     },
   };
 }
