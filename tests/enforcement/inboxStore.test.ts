@@ -58,6 +58,9 @@ describe('inbox repository', () => {
     ['waiting for a retry', `SELECT DISTINCT portal_id, object_id FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > 0 AND next_attempt_at > 1`, 'inbox_retrying'],
     ['the next due time of an account', `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND portal_id = 1`, 'inbox_pending_by_account'],
     ['the next account with pending events', `SELECT portal_id FROM webhook_inbox WHERE status = 'pending' AND portal_id > 1 ORDER BY portal_id LIMIT 1`, 'inbox_pending_by_account'],
+    ['whether a fresh event waits', `SELECT 1 AS fresh FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at = 0 LIMIT 1`, 'inbox_pending_by_account'],
+    ['the earliest retry', `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > 0`, 'inbox_retrying'],
+    ['counts', `SELECT status, COUNT(*) AS n FROM webhook_inbox GROUP BY status`, 'inbox_pending_by_account'],
   ])('answers "%s" from an index, not a scan', (_what, sql, index) => {
     const plan = db.prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all().map((r) => r.detail).join(' | ');
     expect(plan).toMatch(new RegExp(`(COVERING )?INDEX ${index}\\b`));

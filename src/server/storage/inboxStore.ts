@@ -260,6 +260,11 @@ const releaseClaims = 'DELETE FROM deal_claims WHERE holder = ? AND portal_id = 
 const claimedElsewhere = 'SELECT portal_id, object_id FROM deal_claims WHERE holder <> ? AND expires_at > ?';
 const accountsClaimed = 'SELECT DISTINCT portal_id FROM deal_claims WHERE expires_at > ?';
 const nextDueOfAccount = `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND portal_id = ?`;
+// With no account left out: due now if any fresh event waits (the first pending entry of the
+// by-account index is one, unless only retried events are pending, which are few), else the
+// earliest retry, one step of inbox_retrying.
+const anyFresh = `SELECT 1 AS fresh FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at = 0 LIMIT 1`;
+const nextRetry = `SELECT MIN(next_attempt_at) AS at FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at > 0`;
 
 export function inboxRepository(sql: SqlSession, parsedBatches: ParsedBatches = new Map()): InboxRepository {
   // Deal claims are kept on PostgreSQL only: SQLite has one owning process, whose inbox worker
@@ -421,10 +426,14 @@ function dueCalls(sql: SqlSession, claimsKept: boolean): Pick<InboxRepository, '
       await sql.run(park, [attempts, error, at, id]);
     },
     async nextDueAt(skipPortals) {
-      // Account by account through inbox_pending_by_account (one index step each), as due() reads:
-      // the earliest of their next due times, and 0 (due now) as soon as one has a fresh event.
+      if (skipPortals === undefined || skipPortals.size === 0) {
+        if (await sql.get(anyFresh)) return 0;
+        const at = (await sql.get<{ at: number | string | null }>(nextRetry))?.at;
+        return at === null || at === undefined ? undefined : Number(at);
+      }
+      // Accounts left out: the others one by one through inbox_pending_by_account (one index step each).
       let next: number | undefined;
-      for (const portalId of await pendingAccounts(sql, skipPortals ?? new Set())) {
+      for (const portalId of await pendingAccounts(sql, skipPortals)) {
         const at = (await sql.get<{ at: number | string | null }>(nextDueOfAccount, [portalId]))?.at;
         if (at === null || at === undefined) continue;
         if (next === undefined || Number(at) < next) next = Number(at);

@@ -724,9 +724,9 @@ CREATE INDEX break_glasses_by_opening ON break_glasses (portal_id, opened_at);
     name: 'inbox: the index of pending events by due time holds only the retried ones',
     // Issue 13 (SQLite keeps its speed): every stored event wrote two pending indexes, of which
     // inbox_pending (status, next_attempt_at, occurred_at) now serves two reads only, both about
-    // retried events (the deals waiting for a retry; the next due time, which is now read per account
-    // through inbox_pending_by_account). Fresh events (next_attempt_at 0) no longer enter it: a
-    // webhook batch's expansion writes one B-tree fewer per event.
+    // retried events (the deals waiting for a retry; the next due time, once no fresh event waits).
+    // Fresh events (next_attempt_at 0) no longer enter it: a webhook batch's expansion writes one
+    // B-tree fewer per event.
     sql: `
 DROP INDEX inbox_pending;
 CREATE INDEX inbox_retrying ON webhook_inbox (status, next_attempt_at) WHERE status = 'pending' AND next_attempt_at > 0;

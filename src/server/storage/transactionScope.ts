@@ -16,7 +16,7 @@ export interface TransactionScope {
   bound: { store: object; repositories: unknown } | undefined;
   /** False once the transaction's work has ended. */
   open: boolean;
-  /** The transaction whose work opened this one on another engine (two stores in one process), if any. */
+  /** The open transaction whose work opened this one on another engine (two stores in one process), if any. */
   readonly parent: TransactionScope | undefined;
 }
 
@@ -38,7 +38,11 @@ const scope = new AsyncLocalStorage<TransactionScope>();
 
 /** Runs an engine transaction's work in a scope of its own, closed when the work ends (the engine's `transaction` calls it). */
 export async function runInTransaction<T>(owner: object, work: (current: TransactionScope) => Promise<T>): Promise<T> {
-  const current: TransactionScope = { owner, bound: undefined, open: true, parent: scope.getStore() };
+  // The parent is the nearest open scope: code left running past a transaction's end that opens
+  // another would otherwise chain every ended scope (and its repositories) behind the new one.
+  let parent = scope.getStore();
+  while (parent !== undefined && !parent.open) parent = parent.parent;
+  const current: TransactionScope = { owner, bound: undefined, open: true, parent };
   try {
     return await scope.run(current, () => work(current));
   } finally {
