@@ -20,7 +20,7 @@ export interface SqliteSql extends SqlDatabase {
  */
 export function createSqliteSql(db: Db): SqliteSql {
   const { prepare, all, get, run } = sqliteStatements(db);
-  const state: TransactionState = { open: null, active: null };
+  const state: TransactionState = { busy: false, ended: null, active: null };
 
   // One session object for every transaction (they run one at a time), so the store can keep the
   // repositories it binds to it instead of making them again for each transaction. It answers only
@@ -82,23 +82,36 @@ function sqliteStatements(db: Db) {
 }
 
 interface TransactionState {
-  /** Resolved when the open transaction ends; null when none is open. */
-  open: Promise<void> | null;
+  /** True while a transaction is open. */
+  busy: boolean;
+  /** Resolved when the open transaction ends: made by the first statement or transaction that waits for it (most never wait). */
+  ended: { promise: Promise<void>; resolve: () => void } | null;
   /** The open transaction's scope (transactionScope.ts: the async context of its work); null when none is open. */
   active: TransactionScope | null;
 }
 
 const insideOpen = (state: TransactionState) => state.active !== null && isWorkOf(state.active);
 
+function whenEnded(state: TransactionState): Promise<void> {
+  if (state.ended === null) {
+    let resolve!: () => void;
+    const promise = new Promise<void>((done) => {
+      resolve = done;
+    });
+    state.ended = { promise, resolve };
+  }
+  return state.ended.promise;
+}
+
 async function waitForOpen(state: TransactionState): Promise<void> {
   if (insideOpen(state)) {
     throw new Error('a statement on the database inside its own transaction would wait for itself: use the session the transaction gave its work');
   }
-  while (state.open !== null) await state.open;
+  while (state.busy) await whenEnded(state);
 }
 
 function outside<T>(state: TransactionState, statement: () => T): Promise<T> {
-  if (state.open === null) {
+  if (!state.busy) {
     try {
       return Promise.resolve(statement());
     } catch (error) {
@@ -119,11 +132,8 @@ function inside<T>(state: TransactionState, statement: () => T): Promise<T> {
 
 async function runTransaction<T>(owner: SqliteSql, state: TransactionState, db: Db, prepare: (sql: string) => Statement<unknown[], unknown>, txSession: SqlSession, work: (tx: SqlSession) => Promise<T>): Promise<T> {
   if (insideOpen(state)) throw new Error('nested transaction: the work of a transaction cannot open another one');
-  while (state.open !== null) await state.open;
-  let release!: () => void;
-  state.open = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  while (state.busy) await whenEnded(state);
+  state.busy = true;
   try {
     prepare('BEGIN IMMEDIATE').run();
     let result;
@@ -139,8 +149,10 @@ async function runTransaction<T>(owner: SqliteSql, state: TransactionState, db: 
     }
     return result;
   } finally {
-    state.open = null;
+    state.busy = false;
     state.active = null;
-    release();
+    const ended = state.ended;
+    state.ended = null;
+    ended?.resolve();
   }
 }

@@ -20,11 +20,6 @@ export interface TransactionScope {
   readonly parent: TransactionScope | undefined;
 }
 
-/** The running code's transaction scopes, innermost first: a transaction on one engine may be opened from the work of one on another. */
-function* scopes(): Generator<TransactionScope> {
-  for (let current = scope.getStore(); current !== undefined; current = current.parent) yield current;
-}
-
 /**
  * One scope per engine transaction, in one AsyncLocalStorage for the engine (which transaction a
  * statement comes from: sqliteSql.ts and postgresSql.ts refuse a statement on the database, or a
@@ -53,7 +48,8 @@ export async function runInTransaction<T>(owner: object, work: (current: Transac
 /** Whether the running code is the work of `transaction` (directly, or through one it opened on another engine), while it is open. */
 export function isWorkOf(transaction: TransactionScope): boolean {
   if (!transaction.open) return false;
-  for (const current of scopes()) if (current === transaction) return true;
+  // The running code's scopes, innermost first (plain loops, not a generator: these run per statement).
+  for (let current = scope.getStore(); current !== undefined; current = current.parent) if (current === transaction) return true;
   return false;
 }
 
@@ -66,13 +62,17 @@ export function bindRepositories<R>(store: object, repositories: R): void {
 
 /** The open transaction's repositories, when the running code is inside one `store` opened. */
 export function currentTransaction<R>(store: object): R | undefined {
-  for (const current of scopes()) if (current.open && current.bound?.store === store) return current.bound.repositories as R;
+  for (let current = scope.getStore(); current !== undefined; current = current.parent) {
+    if (current.open && current.bound?.store === store) return current.bound.repositories as R;
+  }
   return undefined;
 }
 
 /** Whether the running code is inside an open transaction: on `owner` when given, else on any engine (the HubSpot check). */
 export function insideTransaction(owner?: object): boolean {
-  for (const current of scopes()) if (current.open && (owner === undefined || current.owner === owner)) return true;
+  for (let current = scope.getStore(); current !== undefined; current = current.parent) {
+    if (current.open && (owner === undefined || current.owner === owner)) return true;
+  }
   return false;
 }
 
