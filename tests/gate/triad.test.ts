@@ -1,4 +1,4 @@
-import type { ApiErrorBody, GateResponse, Settings, SettingsResponse } from '../../extensions/contract/api';
+import type { ApiErrorBody, Settings, SettingsResponse } from '../../extensions/contract/api';
 import { HOUR_MS } from '../../src/server/domain/sla';
 import { silentLogger } from '../../src/server/shared/logger';
 import { createSlaWorker } from '../../src/server/workers/slaWorker';

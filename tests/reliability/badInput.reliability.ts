@@ -191,7 +191,6 @@ describe('bad input: generated malformed requests against every route', () => {
 
   // ---- building requests -------------------------------------------------------------------
 
-  const A = () => world.a;
   const base = () => world.stack.url;
 
   /** HubSpot's hubspot.fetch query for a caller, in HubSpot's order. */

@@ -100,7 +100,7 @@ describe('simulator webhooks', () => {
   });
 
   it('retries a request the receiver does not answer within the timeout', async () => {
-    const { sim, receiver } = await setUp((_request, index) => (index === 0 ? 'hang' : 200), { timeoutMs: 200 });
+    const { sim } = await setUp((_request, index) => (index === 0 ? 'hang' : 200), { timeoutMs: 200 });
     const deal = sim.seedDeal({ properties: { dealname: 'Slow', dealstage: 'qualifiedtobuy' } });
     sim.moveDealToStage(deal.id, 'closedwon', { userId: 1 });
     await sim.webhooks.idle();

@@ -115,8 +115,5 @@ export const DEALGATE_PROPERTIES: PropertyDefinition[] = [
   ...DELIVERY_PROPERTIES,
 ];
 
-/** The deal properties Dealgate writes as the projection of its gate status and decision. */
-export const STATUS_PROPERTIES = ['dealgate_status', 'dealgate_decided_by', 'dealgate_decided_at', 'dealgate_conditions'] as const;
-
 /** The commitment properties reps write (from the card through a review request, or in HubSpot). */
 export const COMMITMENT_PROPERTIES = ['dealgate_commitment', 'dealgate_commitment_summary', 'dealgate_effort_weeks'] as const;

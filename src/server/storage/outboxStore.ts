@@ -512,7 +512,7 @@ export function reviewCause(reviewId: number): string {
 }
 
 /** `review:<id>` from a dedupe key `review:<id>:...`. */
-export function causeOfDedupeKey(dedupeKey: string | null | undefined): string | null {
+function causeOfDedupeKey(dedupeKey: string | null | undefined): string | null {
   const match = dedupeKey ? /^review:(\d+):/.exec(dedupeKey) : null;
   return match ? reviewCause(Number(match[1])) : null;
 }

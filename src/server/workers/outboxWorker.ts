@@ -221,7 +221,7 @@ async function deliverOutboxDue(ctx: OutboxContext): Promise<number> {
 }
 
 /** The deal still sits in the stage it was moved into without sign-off, and by that move (the newest in its history). */
-export function stillAsMoved(deal: HubSpotDeal | undefined, revert: RevertStagePayload): boolean {
+function stillAsMoved(deal: HubSpotDeal | undefined, revert: RevertStagePayload): boolean {
   if (!deal || deal.stage !== revert.fromStage) return false;
   if (revert.movedAt === undefined) return true;
   const newest = deal.stageHistory[0];
