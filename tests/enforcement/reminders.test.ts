@@ -129,6 +129,9 @@ describe('reminders before the SLA runs out', () => {
     // By name, as HubSpot's owners list gives them (the simulator names an owner seeded by email from it).
     expect(adminNotes()[0]?.properties.hs_note_body).toContain('escalated to Esc Alation, who has not answered either');
     expect(adminNotes()[0]?.properties.hs_note_body).toContain("the account's admins: Ad Min.");
+    // The audit entry names them too, as the note does.
+    const escalation = (await s.store.audit.listForDeal(s.sim.portalId, deal.id)).find((e) => e.action === 'review_escalated_to_admins');
+    expect(escalation?.reason).toBe('no answer 24 hours after the escalation; escalated to Ad Min');
 
     await s.restart();
     clock.advance(48 * HOUR_MS);

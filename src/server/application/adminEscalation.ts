@@ -69,7 +69,7 @@ async function escalateToAdmins(deps: ReminderDeps, portalId: number, reviewId: 
       actor: SYSTEM_ACTOR,
       fromStatus: review.status,
       toStatus: review.status,
-      reason: `no answer ${Math.round(ESCALATION_ANSWER_MS / 3_600_000)} hours after the escalation; escalated to ${admins.length > 0 ? peopleLabel(admins) : 'nobody (no admins)'}`,
+      reason: `no answer ${Math.round(ESCALATION_ANSWER_MS / 3_600_000)} hours after the escalation; escalated to ${admins.length > 0 ? peopleLabel(admins, (id) => people.label(id)) : 'nobody (no admins)'}`,
       details: { admins },
       at: now,
     });
