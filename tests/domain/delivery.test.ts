@@ -51,6 +51,25 @@ describe('who may update a delivery', () => {
     for (const userId of ['555', '200', '201', '300', '900']) expect(() => assertMayUpdateDelivery(d, userId, roles, label)).not.toThrow();
   });
 
+  it("is also the Triad's tech lead while the Triad is on, and not once it is off", () => {
+    const d = { ...delivery(), ownerUserId: '555' };
+    const triad = { enabled: true, members: { tech_lead: ['410'], product_manager: ['420'], product_marketing: ['430'] }, decisionMaker: 'product_manager' as const };
+    expect(() => assertMayUpdateDelivery(d, '410', { ...roles, triad }, label)).not.toThrow();
+    // The Triad's other members are no engineers: told who may.
+    expect(failure(() => assertMayUpdateDelivery(d, '430', { ...roles, triad }, label)).message).toBe(
+      "only its owner (Person 555), the account's reviewers, the Triad's tech leads and its admins may update this delivery",
+    );
+    expect(failure(() => assertMayUpdateDelivery(d, '410', { ...roles, triad: { ...triad, enabled: false } }, label)).code).toBe('forbidden');
+    // And a tech lead may be made its owner (a product manager decided; engineering delivers).
+    const byPm = delivery({ decidedBy: '420' });
+    const handedOver = updateDelivery(byPm, { status: 'planned', ownerUserId: '410' }, { ...as('900'), settings: { ...roles, triad } });
+    expect(handedOver.delivery.ownerUserId).toBe('410');
+    expect(handedOver.consequences.reassignedTo).toBe('410');
+    expect(failure(() => updateDelivery(byPm, { status: 'planned', ownerUserId: '430' }, { ...as('900'), settings: { ...roles, triad } })).message).toBe(
+      "ownerUserId: Person 430 is not an engineer of this account (one of its reviewers or the Triad's tech leads); an admin adds reviewers in the settings",
+    );
+  });
+
   it('is never a rep (403 naming the owner)', () => {
     const e = failure(() => assertMayUpdateDelivery(delivery(), '100', roles, label));
     expect(e.code).toBe('forbidden');

@@ -169,6 +169,34 @@ describe('card API: the Triad', () => {
     expect(notes().find((n) => n.includes(`#${early}: No`))).toContain('Every view given agreed with the call.');
   });
 
+  it("hands the PM's yes to the tech lead to deliver: the PM made the owner, the tech lead then moves it on; marketing may not own it", async () => {
+    await configure(triadOn);
+    const reviewId = await requested();
+    const decided = await decide(PM, reviewId, { outcome: 'yes' });
+    expect(decided.status).toBe(200);
+    expect(decided.json.review?.delivery).toMatchObject({ ownerUserId: PM, status: 'planned' });
+    const delivery = (userId: string, body: Record<string, unknown>) => h.call(userId, 'POST', `/reviews/${reviewId}/delivery`, body);
+    const toMarketing = await delivery(PM, { status: 'planned', ownerUserId: MARKETING });
+    expect(toMarketing.status).toBe(400);
+    expect(refused(toMarketing).message).toBe(
+      "ownerUserId: Radia Perlman is not an engineer of this account (one of its reviewers or the Triad's tech leads); an admin adds reviewers in the settings",
+    );
+    const handed = await delivery(PM, { status: 'planned', ownerUserId: TECH_LEAD });
+    expect(handed.status).toBe(200);
+    expect(handed.json.review?.delivery).toMatchObject({ ownerUserId: TECH_LEAD, owner: expect.objectContaining({ name: 'Katherine Johnson' }) });
+    // The tech lead sees it may move it on, and does; marketing sees why it may not.
+    expect((await h.call(TECH_LEAD, 'GET', `/deals/${dealId}/gate`)).json.review?.delivery).toMatchObject({ canUpdate: true, updateDenied: null });
+    expect((await delivery(TECH_LEAD, { status: 'in_progress', workItemUrl: 'https://tracker.example.com/ENG-7' })).status).toBe(200);
+    expect((await h.call(MARKETING, 'GET', `/deals/${dealId}/gate`)).json.review?.delivery?.updateDenied).toBe(
+      "only its owner (Katherine Johnson), the account's reviewers, the Triad's tech leads and its admins may update this delivery",
+    );
+    expect((await h.store.deliveries.get(h.sim.portalId, reviewId))?.history.map((c) => `${c.by}:${c.status}:${c.ownerUserId}`)).toEqual([
+      `${PM}:planned:${PM}`,
+      `${PM}:planned:${TECH_LEAD}`,
+      `${TECH_LEAD}:in_progress:${TECH_LEAD}`,
+    ]);
+  });
+
   it('gives the Triad the review tasks and escalates an overdue review to the decision maker', async () => {
     await configure(triadOn);
     const reviewId = await requested();

@@ -2,6 +2,7 @@ import { forbidden, invalidRequest } from '../shared/errors';
 import { quarterOf } from './capacityLedger';
 import type { LabelOf } from './personLabel';
 import { isAdmin, isDesignatedReviewer, type RoleSettings } from './roles';
+import { triadOf, type TriadSettings } from './triad';
 
 /**
  * Engineering's side of the bargain (issue 14): a yes or yes-but becomes a delivery, an owned and
@@ -103,22 +104,36 @@ export function openDelivery(input: { reviewId: number; decidedBy: string; decid
   };
 }
 
+/** The roles a delivery's rules read: the account's, and its Triad (whose tech leads are engineers too). */
+export type DeliverySettings = RoleSettings & { triad?: TriadSettings | undefined };
+
 /**
- * The owner, the account's reviewers (the escalation reviewer included) and its admins may update a
- * delivery. The refusal names the owner with `label`.
+ * The account's engineers, who may own a delivery: its reviewers (the escalation reviewer included)
+ * and, with the Triad on, its tech leads, who deliver what the Triad said yes to.
  */
-export function assertMayUpdateDelivery(delivery: Pick<Delivery, 'reviewId' | 'ownerUserId'>, userId: string, settings: RoleSettings, label: LabelOf): void {
-  if (userId === delivery.ownerUserId || isDesignatedReviewer(userId, settings) || isAdmin(userId, settings)) return;
-  throw forbidden(`only its owner (${label(delivery.ownerUserId)}), the account's reviewers and its admins may update this delivery`);
+export function isEngineer(userId: string, settings: DeliverySettings): boolean {
+  const triad = triadOf(settings);
+  return isDesignatedReviewer(userId, settings) || (triad.enabled && triad.members.tech_lead.includes(userId));
+}
+
+/**
+ * The owner, the account's engineers and its admins may update a delivery. The refusal names the
+ * owner with `label`.
+ */
+export function assertMayUpdateDelivery(delivery: Pick<Delivery, 'reviewId' | 'ownerUserId'>, userId: string, settings: DeliverySettings, label: LabelOf): void {
+  if (userId === delivery.ownerUserId || isEngineer(userId, settings) || isAdmin(userId, settings)) return;
+  const engineers = triadOf(settings).enabled ? "the account's reviewers, the Triad's tech leads" : "the account's reviewers";
+  throw forbidden(`only its owner (${label(delivery.ownerUserId)}), ${engineers} and its admins may update this delivery`);
 }
 
 const issue = (path: string, message: string) => invalidRequest(`${path}: ${message}`, { issues: [{ path, message }] });
 
-/** A new owner must be an engineer of the account: one of its reviewers (the escalation reviewer included). */
-function checkOwner(ownerUserId: string | undefined, settings: RoleSettings, label: LabelOf, by: string): void {
-  if (ownerUserId !== undefined && !isDesignatedReviewer(ownerUserId, settings)) {
+/** A new owner must be an engineer of the account (isEngineer). */
+function checkOwner(ownerUserId: string | undefined, settings: DeliverySettings, label: LabelOf, by: string): void {
+  if (ownerUserId !== undefined && !isEngineer(ownerUserId, settings)) {
     const who = ownerUserId === by ? 'you are' : `${label(ownerUserId)} is`;
-    throw issue('ownerUserId', `${who} not an engineer of this account (one of its reviewers); an admin adds reviewers in the settings`);
+    const engineers = triadOf(settings).enabled ? "one of its reviewers or the Triad's tech leads" : 'one of its reviewers';
+    throw issue('ownerUserId', `${who} not an engineer of this account (${engineers}); an admin adds reviewers in the settings`);
   }
 }
 
@@ -162,7 +177,7 @@ function checkStatus(current: Delivery, update: DeliveryUpdate): void {
 export function updateDelivery(
   current: Delivery,
   update: DeliveryUpdate,
-  context: { by: string; at: number; settings: RoleSettings; label: LabelOf },
+  context: { by: string; at: number; settings: DeliverySettings; label: LabelOf },
 ): { delivery: Delivery; consequences: DeliveryConsequences } {
   checkStatus(current, update);
   checkOwner(update.ownerUserId, context.settings, context.label, context.by);
