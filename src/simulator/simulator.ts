@@ -143,6 +143,8 @@ export interface Simulator {
   createDeals(input: BulkDeals): string[];
   seedPipeline(input: PipelineSeed): Pipeline;
   seedOwner(input: OwnerSeed): Owner;
+  /** The user leaves: their owner is archived (listed only with `archived=true`, its user id in userIdIncludingInactive). */
+  deactivateOwner(userId: number): Owner;
   seedPropertyGroup(objectType: CrmObjectType, group: { name: string; label: string; displayOrder?: number }): PropertyGroup;
   seedProperty(objectType: CrmObjectType, property: PropertyInput): PropertyDefinition;
 
@@ -372,7 +374,7 @@ function dealDesk({ crm, pipelineRegistry, ownerDirectory, now }: SimulatorParts
 
 type SeedingApi = Pick<
   Simulator,
-  'seedDeal' | 'createDeals' | 'seedPipeline' | 'seedOwner' | 'seedPropertyGroup' | 'seedProperty' | 'issueAccessToken' | 'issueAuthorizationCode' | 'expireAccessToken'
+  'seedDeal' | 'createDeals' | 'seedPipeline' | 'seedOwner' | 'deactivateOwner' | 'seedPropertyGroup' | 'seedProperty' | 'issueAccessToken' | 'issueAuthorizationCode' | 'expireAccessToken'
 >;
 
 function seedingApi({ crm, pipelineRegistry, ownerDirectory, catalog, auth }: SimulatorParts, desk: DealDesk): SeedingApi {
@@ -388,6 +390,7 @@ function seedingApi({ crm, pipelineRegistry, ownerDirectory, catalog, auth }: Si
     createDeals: desk.createDeals,
     seedPipeline: (input) => pipelineRegistry.seed(input),
     seedOwner: (input) => ownerDirectory.seed(input),
+    deactivateOwner: (userId) => ownerDirectory.deactivate(userId),
     seedPropertyGroup: (objectType, group) => catalog.createGroup(objectType, group),
     seedProperty: (objectType, property) => catalog.create(objectType, property),
 

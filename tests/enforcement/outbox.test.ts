@@ -83,10 +83,11 @@ describe('the outbox and the inbox under HubSpot faults', () => {
       expect(revertNotes(s, deal.id)).toHaveLength(1);
     }
     // Dealgate's own moves back are recognised without reading the deals again. The owners list
-    // is read once, for the names in the notes (cached for every later batch).
+    // is read once, for the names in the notes (cached for every later batch): the active owners
+    // and the archived ones (deactivated users, named too).
     expect(s.sim.requests.countsByEndpoint()).toEqual({
       'POST /crm/v3/objects/deals/batch/read': 1,
-      'GET /crm/v3/owners': 1,
+      'GET /crm/v3/owners': 2,
       [updates]: 1,
       [noteCreates]: 1,
     });

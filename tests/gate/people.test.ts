@@ -93,9 +93,35 @@ describe('card API: people by name', () => {
     h.clock.advance(1);
     const renamed = await h.call<PeopleResponse>(REP, 'GET', '/people');
     expect(renamed.json.people.find((p) => p.userId === REVIEWER)).toEqual({ userId: REVIEWER, name: 'Augusta King', email: 'augusta.king@example.com' });
-    expect(h.sim.requests.count(OWNERS_READ)).toBe(reads + 1);
+    // One refresh: the active owners, then the archived ones (deactivated users, for their names).
+    expect(h.sim.requests.count(OWNERS_READ)).toBe(reads + 2);
     await requestReview();
     expect((await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json.review?.waitingOn[0]?.name).toBe('Augusta King');
+  });
+
+  it('still names someone HubSpot has deactivated since, and leaves them out of the pickers and the settings', async () => {
+    const reviewId = await requestReview();
+    expect((await h.call(REVIEWER, 'POST', `/reviews/${reviewId}/decision`, { outcome: 'yes' })).status).toBe(200);
+    // The reviewer leaves the company: HubSpot archives their owner (no userId any more).
+    h.sim.deactivateOwner(Number(REVIEWER));
+    h.clock.advance(PEOPLE_REFRESH_MS);
+    const people = await h.call<PeopleResponse>(REP, 'GET', '/people');
+    expect(people.json.people.map((p) => p.userId)).not.toContain(REVIEWER);
+    expect(people.json.people.map((p) => p.userId)).toContain(SECOND_REVIEWER);
+    // What they did still names them: the decision, the delivery they own, the history.
+    const gate = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json;
+    expect(gate.review?.decision?.decider).toEqual(person(REVIEWER));
+    expect(gate.review?.delivery?.owner).toEqual(person(REVIEWER));
+    expect(gate.history.find((e) => e.actor === REVIEWER)?.actorPerson.name).toBe(nameOf(REVIEWER));
+    // Their place in the settings does not block a save; naming a deactivated user anew is refused, saying why.
+    expect((await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, slaHours: 24 })).status).toBe(200);
+    const saved = await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, escalationReviewer: ESCALATION });
+    expect(saved.status).toBe(200);
+    h.sim.deactivateOwner(Number(ESCALATION));
+    h.clock.advance(PEOPLE_REFRESH_MS);
+    const again = await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, escalationReviewer: null, admins: [ADMIN, ESCALATION] });
+    expect(again.status).toBe(400);
+    expect((again.json as unknown as ApiErrorBody).error.message).toBe(`admins: ${nameOf(ESCALATION)} (user ${ESCALATION}) has been deactivated in HubSpot; pick people from the account's users`);
   });
 
   it('still loads the card when HubSpot does not answer the owners read: ids until it does, without asking on every load', async () => {

@@ -429,6 +429,18 @@ describe('owners', () => {
     expect(results.filter((o) => o.userId === REP.userId)).toEqual([expect.objectContaining({ id: before?.id, firstName: 'Riley', lastName: 'Reyes' })]);
     sim.seedOwner(REP);
   });
+
+  it('archives a deactivated user\'s owner: listed only with archived=true, its user id in userIdIncludingInactive alone', async () => {
+    const leaver = sim.seedOwner({ email: 'lee.leaver@example.com', userId: 4_400_001 });
+    sim.deactivateOwner(4_400_001);
+    const active = await client.crm.owners.ownersApi.getPage(undefined, undefined, 500, false);
+    expect(active.results.map((o) => o.id)).not.toContain(leaver.id);
+    const archived = await client.crm.owners.ownersApi.getPage(undefined, undefined, 500, true);
+    expect(archived.results).toEqual([expect.objectContaining({ id: leaver.id, archived: true, userIdIncludingInactive: 4_400_001, firstName: 'Lee', lastName: 'Leaver' })]);
+    expect(archived.results[0]?.userId).toBeUndefined();
+    // Nor is it found as a user any more.
+    expect((await failure(client.crm.owners.ownersApi.getById(4_400_001, 'userId'))).code).toBe(404);
+  });
 });
 
 describe('OAuth', () => {

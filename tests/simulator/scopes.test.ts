@@ -37,6 +37,7 @@ const GATEWAY_CALLS: Record<string, (gateway: Gateway, w: World) => Promise<unkn
     ]),
   getPipelines: (g, w) => g.getPipelines!(w.portalId),
   getOwners: (g, w) => g.getOwners!(w.portalId),
+  getDeactivatedOwners: (g, w) => g.getDeactivatedOwners!(w.portalId),
   getDeal: (g, w) => g.getDeal!(w.portalId, w.dealId, { withStageHistory: true }),
   batchReadDeals: (g, w) => g.batchReadDeals!(w.portalId, [w.dealId], { withStageHistory: true }),
   updateDeal: (g, w) => g.updateDeal!(w.portalId, w.dealId, { dealname: 'Renamed' }),

@@ -42,16 +42,24 @@ function failedReads(store: object): Map<number, number> {
 /** The account's people by user id; an id HubSpot knows nothing about is a Person with no name. */
 export class PeopleBook {
   private readonly byUserId: Map<string, Person>;
+  private readonly deactivated: Set<string>;
 
   constructor(
     people: readonly StoredPerson[],
     readonly refreshedAt: number | null,
   ) {
     this.byUserId = new Map(people.map((p) => [p.userId, toPerson(p)]));
+    this.deactivated = new Set(people.filter((p) => p.deactivated).map((p) => p.userId));
   }
 
+  /** Whether `userId` is one of the account's users now (a deactivated one is not: named, never picked). */
   has(userId: string): boolean {
-    return this.byUserId.has(userId);
+    return this.byUserId.has(userId) && !this.deactivated.has(userId);
+  }
+
+  /** Whether `userId` was a user of the account whom HubSpot has deactivated since. */
+  isDeactivated(userId: string): boolean {
+    return this.deactivated.has(userId);
   }
 
   person(userId: string): Person {
@@ -63,9 +71,9 @@ export class PeopleBook {
     return personLabel(this.person(userId));
   }
 
-  /** Everyone, by name (then user id). */
+  /** Everyone who is a user now (the deactivated left out), by name (then user id). */
   all(): Person[] {
-    return [...this.byUserId.values()].sort((a, b) => personLabel(a).localeCompare(personLabel(b)) || a.userId.localeCompare(b.userId));
+    return [...this.byUserId.values()].filter((p) => !this.deactivated.has(p.userId)).sort((a, b) => personLabel(a).localeCompare(personLabel(b)) || a.userId.localeCompare(b.userId));
   }
 }
 
@@ -84,12 +92,22 @@ export async function cachedPeople(store: TxStore, portalId: number, only?: read
   return new PeopleBook(people, refreshedAt);
 }
 
-/** Reads the account's owners from HubSpot and replaces the cached list. Throws what HubSpot answered. */
-export async function refreshPeople(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock'>, portalId: number): Promise<void> {
-  const owners = await withTimeout(ctx.gateway.getOwners(portalId), PEOPLE_READ_TIMEOUT_MS);
-  const people: StoredPerson[] = owners.flatMap((o) =>
-    o.userId === null ? [] : [{ userId: o.userId, ownerId: o.id, firstName: o.firstName, lastName: o.lastName, email: o.email }],
-  );
+/**
+ * Reads the account's owners from HubSpot, then those of its deactivated users (archived owners,
+ * kept for their names: what they did still names them), and replaces the cached list. `paceNext`:
+ * awaited before each request after the first (a caller that counts HubSpot's budget per request
+ * draws a permit for each). Throws what HubSpot answered.
+ */
+export async function refreshPeople(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock'>, portalId: number, paceNext?: () => Promise<void>): Promise<void> {
+  const owners = await withTimeout(ctx.gateway.getOwners(portalId, paceNext), PEOPLE_READ_TIMEOUT_MS);
+  await paceNext?.();
+  const gone = await withTimeout(ctx.gateway.getDeactivatedOwners(portalId, paceNext), PEOPLE_READ_TIMEOUT_MS);
+  const active = new Set(owners.map((o) => o.userId));
+  const people: StoredPerson[] = [
+    ...owners.flatMap((o) => (o.userId === null ? [] : [{ userId: o.userId, ownerId: o.id, firstName: o.firstName, lastName: o.lastName, email: o.email, deactivated: false }])),
+    // Deactivated owners have no owner id to assign anything to.
+    ...gone.flatMap((o) => (o.userId === null || active.has(o.userId) ? [] : [{ userId: o.userId, ownerId: null, firstName: o.firstName, lastName: o.lastName, email: o.email, deactivated: true }])),
+  ];
   const at = ctx.clock.now();
   await ctx.store.transaction((tx) => tx.people.replace(portalId, people, at));
 }
@@ -117,7 +135,7 @@ export async function refreshPeopleIfStale(ctx: Pick<GateContext, 'store' | 'gat
   if (now - (failures.get(portalId) ?? -Infinity) < PEOPLE_RETRY_AFTER_FAILURE_MS) return;
   try {
     await beforeRead?.();
-    await refreshPeople(ctx, portalId);
+    await refreshPeople(ctx, portalId, beforeRead);
     failures.delete(portalId);
   } catch (error) {
     // Called inside a transaction is a bug to fix, not HubSpot being away.
@@ -143,7 +161,12 @@ export async function assertUsersOfAccount(ctx: Pick<GateContext, 'store' | 'gat
   book = await cachedPeople(ctx.store, portalId, ids);
   const strangers = [...new Set(ids.filter((id) => !book.has(id)))];
   if (strangers.length === 0) return;
-  const what = `${strangers.map((id) => `user ${id}`).join(', ')} ${strangers.length === 1 ? 'is not a user' : 'are not users'} of this HubSpot account`;
+  const gone = strangers.filter((id) => book.isDeactivated(id));
+  const unknown = strangers.filter((id) => !book.isDeactivated(id));
+  const what = [
+    ...(unknown.length > 0 ? [`${unknown.map((id) => `user ${id}`).join(', ')} ${unknown.length === 1 ? 'is not a user' : 'are not users'} of this HubSpot account`] : []),
+    ...(gone.length > 0 ? [`${gone.map((id) => `${book.label(id)} (user ${id})`).join(', ')} ${gone.length === 1 ? 'has been deactivated' : 'have been deactivated'} in HubSpot`] : []),
+  ].join('; ');
   throw invalidRequest(`${fieldName}: ${what}; pick people from the account's users`, { issues: [{ path: fieldName, message: what }], unknownUserIds: strangers });
 }
 

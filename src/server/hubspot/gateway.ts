@@ -188,6 +188,12 @@ export interface HubSpotGateway {
    * HubSpot's budget per request (the outbox's rate governor) draws a permit for each.
    */
   getOwners(portalId: number, paceNext?: PaceNext): Promise<HubSpotOwner[]>;
+  /**
+   * The owners of users deactivated in HubSpot (GET /crm/v3/owners?archived=true), their user id
+   * read from `userIdIncludingInactive` (HubSpot drops `userId` then): for the names of people who
+   * left, never to assign anything to. `paceNext` as for getOwners.
+   */
+  getDeactivatedOwners(portalId: number, paceNext?: PaceNext): Promise<HubSpotOwner[]>;
   /** Bodies of the notes or tasks associated with a deal (the outbox looks for its reference before repeating a create). */
   listDealEngagementBodies(portalId: number, dealId: string, kind: 'note' | 'task'): Promise<string[]>;
   /** The notes or tasks associated with a deal, with their ids (the outbox records the id of a task it finds by reference). */
@@ -521,8 +527,25 @@ function engagementCalls(scope: GatewayScope): Pick<HubSpotGateway, 'createNotes
   };
 }
 
+/** Every page of the account's active owners, or of its archived ones (deactivated users). */
+async function ownerPages(scope: GatewayScope, portalId: number, archived: boolean, paceNext: PaceNext | undefined): Promise<HubSpotOwner[]> {
+  const api = await scope.client(portalId);
+  const owners: HubSpotOwner[] = [];
+  let after: string | undefined;
+  do {
+    if (after !== undefined) await paceNext?.();
+    const page = await api.crm.owners.ownersApi.getPage(undefined, after, 500, archived);
+    for (const o of page.results) {
+      const userId = o.userId ?? (archived ? o.userIdIncludingInactive : undefined);
+      owners.push({ id: o.id, userId: userId === undefined ? null : String(userId), email: o.email ?? null, firstName: o.firstName || null, lastName: o.lastName || null });
+    }
+    after = page.paging?.next?.after;
+  } while (after);
+  return owners;
+}
+
 /** The account: its pipelines, owners and Dealgate's properties. */
-function accountCalls(scope: GatewayScope): Pick<HubSpotGateway, 'getPipelines' | 'getOwners' | 'ensureProperties'> {
+function accountCalls(scope: GatewayScope): Pick<HubSpotGateway, 'getPipelines' | 'getOwners' | 'getDeactivatedOwners' | 'ensureProperties'> {
   return {
     async getPipelines(portalId) {
       const api = await scope.client(portalId);
@@ -542,20 +565,8 @@ function accountCalls(scope: GatewayScope): Pick<HubSpotGateway, 'getPipelines' 
       }));
     },
 
-    async getOwners(portalId, paceNext) {
-      const api = await scope.client(portalId);
-      const owners: HubSpotOwner[] = [];
-      let after: string | undefined;
-      do {
-        if (after !== undefined) await paceNext?.();
-        const page = await api.crm.owners.ownersApi.getPage(undefined, after, 500, false);
-        for (const o of page.results) {
-          owners.push({ id: o.id, userId: o.userId === undefined ? null : String(o.userId), email: o.email ?? null, firstName: o.firstName || null, lastName: o.lastName || null });
-        }
-        after = page.paging?.next?.after;
-      } while (after);
-      return owners;
-    },
+    getOwners: (portalId, paceNext) => ownerPages(scope, portalId, false, paceNext),
+    getDeactivatedOwners: (portalId, paceNext) => ownerPages(scope, portalId, true, paceNext),
 
     async ensureProperties(portalId, group, definitions) {
       const api = await scope.client(portalId);

@@ -7,6 +7,8 @@ export interface StoredPerson {
   firstName: string | null;
   lastName: string | null;
   email: string | null;
+  /** A user deactivated in HubSpot (their owner archived): kept for their name, never someone to pick. */
+  deactivated: boolean;
 }
 
 export interface PeopleRepository {
@@ -20,11 +22,11 @@ export interface PeopleRepository {
   replace(portalId: number, people: readonly StoredPerson[], at: number): Promise<void>;
 }
 
-const selectColumns = 'SELECT user_id, owner_id, first_name, last_name, email FROM people';
+const selectColumns = 'SELECT user_id, owner_id, first_name, last_name, email, deactivated FROM people';
 const list = `${selectColumns} WHERE portal_id = ? ORDER BY user_id`;
 const refreshedAt = 'SELECT refreshed_at FROM people_refreshes WHERE portal_id = ?';
 const deleteAll = 'DELETE FROM people WHERE portal_id = ?';
-const insert = 'INSERT INTO people (portal_id, user_id, owner_id, first_name, last_name, email) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (portal_id, user_id) DO NOTHING';
+const insert = 'INSERT INTO people (portal_id, user_id, owner_id, first_name, last_name, email, deactivated) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (portal_id, user_id) DO NOTHING';
 // Two instances refreshing the same account at once take turns (PostgreSQL; SQLite has one writer).
 const lockAccount = 'SELECT pg_advisory_xact_lock(hashtextextended(?, 0)) AS locked';
 const markRefreshed = `INSERT INTO people_refreshes (portal_id, refreshed_at) VALUES (?, ?)
@@ -36,10 +38,11 @@ interface PersonRow {
   first_name: string | null;
   last_name: string | null;
   email: string | null;
+  deactivated: number | string;
 }
 
 function toStored(r: PersonRow): StoredPerson {
-  return { userId: r.user_id, ownerId: r.owner_id, firstName: r.first_name, lastName: r.last_name, email: r.email };
+  return { userId: r.user_id, ownerId: r.owner_id, firstName: r.first_name, lastName: r.last_name, email: r.email, deactivated: Number(r.deactivated) === 1 };
 }
 
 export function peopleRepository(sql: SqlSession): PeopleRepository {
@@ -60,8 +63,9 @@ export function peopleRepository(sql: SqlSession): PeopleRepository {
     async replace(portalId, people, at) {
       if (sql.dialect === 'postgres') await sql.get(lockAccount, [`dealgate.people:${portalId}`]);
       await sql.run(deleteAll, [portalId]);
-      // HubSpot has one owner per user; should a list ever repeat a user id, the first one stays.
-      for (const p of people) await sql.run(insert, [portalId, p.userId, p.ownerId, p.firstName, p.lastName, p.email]);
+      // HubSpot has one owner per user; should a list ever repeat a user id, the first one stays
+      // (the caller lists the active owners first).
+      for (const p of people) await sql.run(insert, [portalId, p.userId, p.ownerId, p.firstName, p.lastName, p.email, p.deactivated ? 1 : 0]);
       await sql.run(markRefreshed, [portalId, at]);
     },
   };

@@ -591,6 +591,17 @@ DROP INDEX inbox_pending;
 CREATE INDEX inbox_retrying ON webhook_inbox (status, next_attempt_at) WHERE status = 'pending' AND next_attempt_at > 0;
 `,
   },
+  {
+    version: 27,
+    name: 'people: who has been deactivated in HubSpot',
+    // Issue 15's leftover: a user deactivated in HubSpot leaves the owners list (their owner is
+    // archived), and every note, history entry and audit reason that names them showed their id.
+    // The refresh also reads the archived owners; they are kept for names only, flagged, and never
+    // offered in a picker or accepted in the settings (application/people.ts).
+    sql: `
+ALTER TABLE people ADD COLUMN deactivated BIGINT NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 

@@ -9,7 +9,8 @@ export interface Owner {
   email: string;
   firstName: string;
   lastName: string;
-  userId: number;
+  /** Absent once the user is deactivated (the owner is then archived); userIdIncludingInactive keeps it. */
+  userId?: number;
   userIdIncludingInactive: number;
   type: 'PERSON';
   archived: boolean;
@@ -40,7 +41,7 @@ export class OwnerDirectory {
   seed(input: OwnerSeed): Owner {
     const at = new Date(this.now()).toISOString();
     const userId = input.userId ?? this.nextUserId++;
-    const existing = this.owners.findIndex((o) => o.userId === userId);
+    const existing = this.owners.findIndex((o) => o.userIdIncludingInactive === userId);
     if (existing >= 0) {
       const before = this.owners[existing]!;
       const renamed: Owner = { ...this.fresh(input, userId, at), id: input.id ?? before.id, createdAt: before.createdAt };
@@ -70,8 +71,23 @@ export class OwnerDirectory {
     return owner;
   }
 
-  list(): Owner[] {
-    return [...this.owners];
+  /**
+   * A user deactivated in HubSpot: their owner is archived, lists only with `archived=true`, and
+   * carries the user id in `userIdIncludingInactive` only.
+   */
+  deactivate(userId: number): Owner {
+    const index = this.owners.findIndex((o) => o.userIdIncludingInactive === userId);
+    const before = this.owners[index];
+    if (!before) throw new Error(`no owner of user ${userId} to deactivate`);
+    const { userId: _gone, ...rest } = before;
+    const archived: Owner = { ...rest, archived: true, updatedAt: new Date(this.now()).toISOString() };
+    this.owners[index] = archived;
+    return archived;
+  }
+
+  /** The active owners, or with `archived` the archived ones only (as GET /crm/v3/owners?archived=true answers). */
+  list(archived = false): Owner[] {
+    return this.owners.filter((o) => o.archived === archived);
   }
 
   find(ownerId: string): Owner | undefined {

@@ -108,7 +108,8 @@ function ownerRoutes(router: Router, owners: OwnerDirectory, controls: TrafficCo
       const email = typeof call.query.email === 'string' ? call.query.email.toLowerCase() : undefined;
       const limit = Math.min(500, Math.max(1, Number(call.query.limit ?? 100) || 100));
       const after = typeof call.query.after === 'string' ? Number(call.query.after) : 0;
-      const matching = owners.list().filter((o) => (email === undefined || o.email.toLowerCase() === email) && Number(o.id) > after);
+      const archived = call.query.archived === 'true';
+      const matching = owners.list(archived).filter((o) => (email === undefined || o.email.toLowerCase() === email) && Number(o.id) > after);
       const results = matching.slice(0, limit);
       const last = results[results.length - 1];
       const paging = matching.length > limit && last ? { next: { after: last.id, link: `?after=${last.id}` } } : undefined;
