@@ -113,6 +113,13 @@ describe('card API: people by name', () => {
     expect(gate.review?.decision?.decider).toEqual(person(REVIEWER));
     expect(gate.review?.delivery?.owner).toEqual(person(REVIEWER));
     expect(gate.history.find((e) => e.actor === REVIEWER)?.actorPerson.name).toBe(nameOf(REVIEWER));
+    // Nor can the delivery be handed back to them.
+    expect((await h.call(ADMIN, 'POST', `/reviews/${reviewId}/delivery`, { status: 'planned', ownerUserId: SECOND_REVIEWER })).status).toBe(200);
+    const back = await h.call(ADMIN, 'POST', `/reviews/${reviewId}/delivery`, { status: 'planned', ownerUserId: REVIEWER });
+    expect(back.status).toBe(400);
+    expect((back.json as unknown as ApiErrorBody).error.message).toBe(
+      `ownerUserId: ${nameOf(REVIEWER)} has been deactivated in HubSpot; hand the delivery to an engineer who is still a user of the account`,
+    );
     // Their place in the settings does not block a save; naming a deactivated user anew is refused, saying why.
     expect((await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, slaHours: 24 })).status).toBe(200);
     const saved = await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, escalationReviewer: ESCALATION });
@@ -122,6 +129,25 @@ describe('card API: people by name', () => {
     const again = await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, escalationReviewer: null, admins: [ADMIN, ESCALATION] });
     expect(again.status).toBe(400);
     expect((again.json as unknown as ApiErrorBody).error.message).toBe(`admins: ${nameOf(ESCALATION)} (user ${ESCALATION}) has been deactivated in HubSpot; pick people from the account's users`);
+  });
+
+  it('keeps the deactivated people it knew when HubSpot fails only the read of the archived owners, and still takes the active ones', async () => {
+    const reviewId = await requestReview();
+    expect((await h.call(REVIEWER, 'POST', `/reviews/${reviewId}/decision`, { outcome: 'yes' })).status).toBe(200);
+    h.sim.deactivateOwner(Number(REVIEWER));
+    h.clock.advance(PEOPLE_REFRESH_MS);
+    await h.call<PeopleResponse>(REP, 'GET', '/people');
+    // Every second owners read (each refresh's archived one) fails from now on.
+    let reads = 0;
+    h.sim.faults.failNext(1000, { status: 500, match: (r) => r.endpoint === OWNERS_READ && ++reads % 2 === 0 });
+    h.sim.seedOwner({ userId: Number(SECOND_REVIEWER), email: 'augusta.king@example.com', firstName: 'Augusta', lastName: 'King' });
+    h.clock.advance(PEOPLE_REFRESH_MS);
+    const people = await h.call<PeopleResponse>(REP, 'GET', '/people');
+    expect(people.json.people.find((p) => p.userId === SECOND_REVIEWER)?.name).toBe('Augusta King');
+    expect(people.json.people.map((p) => p.userId)).not.toContain(REVIEWER);
+    expect(people.json.refreshedAt).toBe(new Date(h.clock.now()).toISOString());
+    expect((await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json.review?.decision?.decider).toEqual(person(REVIEWER));
+    expect(reads).toBe(2);
   });
 
   it('still loads the card when HubSpot does not answer the owners read: ids until it does, without asking on every load', async () => {

@@ -438,8 +438,10 @@ describe('owners', () => {
     const archived = await client.crm.owners.ownersApi.getPage(undefined, undefined, 500, true);
     expect(archived.results).toEqual([expect.objectContaining({ id: leaver.id, archived: true, userIdIncludingInactive: 4_400_001, firstName: 'Lee', lastName: 'Leaver' })]);
     expect(archived.results[0]?.userId).toBeUndefined();
-    // Nor is it found as a user any more.
+    // Nor is it found as a user any more, and by owner id only with archived=true.
     expect((await failure(client.crm.owners.ownersApi.getById(4_400_001, 'userId'))).code).toBe(404);
+    expect((await failure(client.crm.owners.ownersApi.getById(Number(leaver.id)))).code).toBe(404);
+    expect(await client.crm.owners.ownersApi.getById(Number(leaver.id), 'id', true)).toMatchObject({ id: leaver.id, archived: true });
   });
 });
 

@@ -1,10 +1,10 @@
-import { labelOf, labelsOf } from '../application/people';
+import { cachedPeople, labelOf, labelsOf } from '../application/people';
 import type { DeliveryUpdateBody, GateResponse } from '../../../extensions/contract/api';
 import { consumedWeeks } from '../domain/capacityLedger';
 import { assertMayUpdateDelivery, dayOf, openDelivery, updateDelivery, type DeliveryConsequences } from '../domain/delivery';
 import type { Decision } from '../domain/reviewDecision';
 import type { Review } from '../domain/reviewLifecycle';
-import { notFound } from '../shared/errors';
+import { invalidRequest, notFound } from '../shared/errors';
 import type { DealSnapshot } from '../storage/dealSnapshotStore';
 import type { DeliveryRecord } from '../storage/deliveryStore';
 import type { Store } from '../storage/store';
@@ -109,6 +109,10 @@ export async function updateDeliveryFromCard(ctx: GateContext, caller: Caller, r
   // Refusals name the owner and a new owner as the account's cached people do.
   const namesFor = (delivery: DeliveryRecord) => labelsOf(store, portalId, [delivery.ownerUserId, ...(body.ownerUserId === undefined ? [] : [body.ownerUserId])]);
   const label = await namesFor(held);
+  if (body.ownerUserId !== undefined && (await cachedPeople(store, portalId, [body.ownerUserId])).isDeactivated(body.ownerUserId)) {
+    const message = `${label(body.ownerUserId)} has been deactivated in HubSpot; hand the delivery to an engineer who is still a user of the account`;
+    throw invalidRequest(`ownerUserId: ${message}`, { issues: [{ path: 'ownerUserId', message }] });
+  }
   // Refused before HubSpot is asked anything (checked again, on the delivery as it then is, in the transaction).
   const rules = { by: userId, at: ctx.clock.now(), settings: (await effectiveSettings(ctx, portalId)).settings, label };
   assertMayUpdateDelivery(held, userId, rules.settings, label);

@@ -96,18 +96,27 @@ export async function cachedPeople(store: TxStore, portalId: number, only?: read
  * Reads the account's owners from HubSpot, then those of its deactivated users (archived owners,
  * kept for their names: what they did still names them), and replaces the cached list. `paceNext`:
  * awaited before each request after the first (a caller that counts HubSpot's budget per request
- * draws a permit for each). Throws what HubSpot answered.
+ * draws a permit for each). Throws what HubSpot answered to the active owners' read; the archived
+ * read is best-effort: when it fails, the deactivated people cached before stay, and it is logged.
  */
-export async function refreshPeople(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock'>, portalId: number, paceNext?: () => Promise<void>): Promise<void> {
+export async function refreshPeople(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number, paceNext?: () => Promise<void>): Promise<void> {
   const owners = await withTimeout(ctx.gateway.getOwners(portalId, paceNext), PEOPLE_READ_TIMEOUT_MS);
-  await paceNext?.();
-  const gone = await withTimeout(ctx.gateway.getDeactivatedOwners(portalId, paceNext), PEOPLE_READ_TIMEOUT_MS);
-  const active = new Set(owners.map((o) => o.userId));
-  const people: StoredPerson[] = [
-    ...owners.flatMap((o) => (o.userId === null ? [] : [{ userId: o.userId, ownerId: o.id, firstName: o.firstName, lastName: o.lastName, email: o.email, deactivated: false }])),
-    // Deactivated owners have no owner id to assign anything to.
-    ...gone.flatMap((o) => (o.userId === null || active.has(o.userId) ? [] : [{ userId: o.userId, ownerId: null, firstName: o.firstName, lastName: o.lastName, email: o.email, deactivated: true }])),
-  ];
+  const active = new Set(owners.flatMap((o) => (o.userId === null ? [] : [o.userId])));
+  const people: StoredPerson[] = owners.flatMap((o) => (o.userId === null ? [] : [{ userId: o.userId, ownerId: o.id, firstName: o.firstName, lastName: o.lastName, email: o.email, deactivated: false }]));
+  let gone: StoredPerson[];
+  try {
+    await paceNext?.();
+    const archived = await withTimeout(ctx.gateway.getDeactivatedOwners(portalId, paceNext), PEOPLE_READ_TIMEOUT_MS);
+    // Their owner id stays (deals still name it in hubspot_owner_id); nothing is assigned from this list.
+    gone = archived.flatMap((o) => (o.userId === null ? [] : [{ userId: o.userId, ownerId: o.id, firstName: o.firstName, lastName: o.lastName, email: o.email, deactivated: true }]));
+  } catch (error) {
+    if (error instanceof HubSpotCallInTransactionError) throw error;
+    const info = classifyHubSpotError(error);
+    ctx.logger.warn({ portalId, status: info.status, error: info.message }, "could not read the account's deactivated owners; keeping those cached before");
+    gone = (await ctx.store.people.list(portalId)).filter((p) => p.deactivated);
+  }
+  // A user listed active wins over an archived owner of the same user id.
+  people.push(...gone.filter((p) => !active.has(p.userId)));
   const at = ctx.clock.now();
   await ctx.store.transaction((tx) => tx.people.replace(portalId, people, at));
 }
@@ -170,7 +179,7 @@ export async function assertUsersOfAccount(ctx: Pick<GateContext, 'store' | 'gat
   throw invalidRequest(`${fieldName}: ${what}; pick people from the account's users`, { issues: [{ path: fieldName, message: what }], unknownUserIds: strangers });
 }
 
-async function refreshOrUnavailable(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock'>, portalId: number): Promise<void> {
+async function refreshOrUnavailable(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number): Promise<void> {
   try {
     await refreshPeople(ctx, portalId);
   } catch (error) {

@@ -537,7 +537,7 @@ async function ownerPages(scope: GatewayScope, portalId: number, archived: boole
     const page = await api.crm.owners.ownersApi.getPage(undefined, after, 500, archived);
     for (const o of page.results) {
       const userId = o.userId ?? (archived ? o.userIdIncludingInactive : undefined);
-      owners.push({ id: o.id, userId: userId === undefined ? null : String(userId), email: o.email ?? null, firstName: o.firstName || null, lastName: o.lastName || null });
+      owners.push({ id: o.id, userId: userId === undefined || userId === null ? null : String(userId), email: o.email ?? null, firstName: o.firstName || null, lastName: o.lastName || null });
     }
     after = page.paging?.next?.after;
   } while (after);

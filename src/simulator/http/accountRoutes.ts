@@ -121,7 +121,8 @@ function ownerRoutes(router: Router, owners: OwnerDirectory, controls: TrafficCo
     apiRoute(controls, (call) => {
       const id = call.params.ownerId ?? '';
       const owner = call.query.idProperty === 'userId' ? owners.byUserId(Number(id)) : owners.find(id);
-      if (!owner) throw resourceNotFound(`Owner ${id} not found`);
+      // As the list: an archived owner answers only with archived=true (HubSpot's default is false).
+      if (!owner || owner.archived !== (call.query.archived === 'true')) throw resourceNotFound(`Owner ${id} not found`);
       return { status: 200, body: owner };
     }),
   );
