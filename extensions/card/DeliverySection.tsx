@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { DateInput, Flex, Heading, Input, Link, LoadingButton, Select, StatusTag, TableCell, TableRow, Text, TextArea } from '@hubspot/ui-extensions';
-import { deliveryUpdateBody, type DeliveryStatus, type DeliveryUpdateBody, type DeliveryView } from '../contract/api';
+import { deliveryUpdateBody, type DeliveryStatus, type DeliveryUpdateBody, type DeliveryView, type Person } from '../contract/api';
 import { errorProps, validateWith } from '../client/fieldErrors';
 import { fromIsoDate, toIsoDate, type CalendarDate } from './dateValue';
 import { choosableDeliveryStatuses, deliveryPromiseLine, deliveryStatusTag } from './deliveryWording';
@@ -42,7 +42,7 @@ export function DeliverySection({ reviewId, delivery, me, busy, submitting, serv
       )}
       <DeliveryHistory delivery={delivery} me={me} />
       {delivery.canUpdate ? (
-        <DeliveryForm key={`delivery-${reviewId}-${delivery.history.length}`} reviewId={reviewId} delivery={delivery} busy={busy} submitting={submitting} serverErrors={serverErrors} onUpdate={onUpdate} />
+        <DeliveryForm key={`delivery-${reviewId}-${delivery.history.length}`} reviewId={reviewId} delivery={delivery} me={me} busy={busy} submitting={submitting} serverErrors={serverErrors} onUpdate={onUpdate} />
       ) : (
         <Text variant="microcopy" testId="delivery-update-denied">
           {delivery.status === 'delivered' || delivery.status === 'deprioritized'
@@ -72,8 +72,9 @@ function DeliveryHistory({ delivery, me }: { delivery: DeliveryView; me: string 
 
 const statusOptions = choosableDeliveryStatuses.map((value) => ({ value, label: deliveryStatusTag[value].label }));
 
-function DeliveryForm({ reviewId, delivery, busy, submitting, serverErrors, onUpdate }: Omit<DeliverySectionProps, 'delivery' | 'me'> & { delivery: DeliveryView }) {
+function DeliveryForm({ reviewId, delivery, me, busy, submitting, serverErrors, onUpdate }: Omit<DeliverySectionProps, 'delivery'> & { delivery: DeliveryView }) {
   const [status, setStatus] = useState<DeliveryStatus>(delivery.status);
+  const [owner, setOwner] = useState(delivery.ownerUserId);
   const [promisedDate, setPromisedDate] = useState<CalendarDate | undefined>(fromIsoDate(delivery.promisedDate));
   const [reason, setReason] = useState('');
   const [workItemUrl, setWorkItemUrl] = useState(delivery.workItemUrl ?? '');
@@ -86,6 +87,7 @@ function DeliveryForm({ reviewId, delivery, busy, submitting, serverErrors, onUp
     if (date !== undefined && date !== delivery.promisedDate) input.promisedDate = date;
     if (reason.trim() !== '') input.reason = reason;
     if (workItemUrl.trim() !== '' && workItemUrl.trim() !== delivery.workItemUrl) input.workItemUrl = workItemUrl.trim();
+    if (owner !== delivery.ownerUserId) input.ownerUserId = owner;
     const result = validateWith(deliveryUpdateBody, input);
     if (!result.ok) {
       setErrors(result.errors);
@@ -108,6 +110,7 @@ function DeliveryForm({ reviewId, delivery, busy, submitting, serverErrors, onUp
         {...errorProps(shown, 'status')}
         onChange={(value) => setStatus(choosableDeliveryStatuses.find((s) => s === value) ?? status)}
       />
+      <OwnerPicker choices={delivery.ownerChoices} owner={owner} me={me} errors={shown} onChange={setOwner} />
       <DateInput
         label="Promised for"
         name="promisedDate"
@@ -137,5 +140,22 @@ function DeliveryForm({ reviewId, delivery, busy, submitting, serverErrors, onUp
         Save the delivery
       </LoadingButton>
     </Flex>
+  );
+}
+
+/** Whom the delivery goes to: the engineers the service offers, by name (nothing to pick when it offers only its owner). */
+function OwnerPicker({ choices, owner, me, errors, onChange }: { choices: Person[]; owner: string; me: string; errors: Record<string, string>; onChange: (userId: string) => void }) {
+  if (choices.length <= 1) return null;
+  return (
+    <Select
+      label="Owner (an engineer of the account)"
+      name="deliveryOwner"
+      testId="delivery-form-owner"
+      required
+      value={owner}
+      options={choices.map((person) => ({ value: person.userId, label: userLabel(person, me) }))}
+      {...errorProps(errors, 'ownerUserId')}
+      onChange={(value) => onChange(choices.find((person) => person.userId === value)?.userId ?? owner)}
+    />
   );
 }

@@ -411,6 +411,11 @@ export interface DeliveryView {
   canUpdate: boolean;
   /** Why not, when canUpdate is false. */
   updateDenied: string | null;
+  /**
+   * Whom the caller may hand it to (the card's owner picker), by name: the account's engineers who
+   * are users now, the current owner first. Empty when canUpdate is false.
+   */
+  ownerChoices: Person[];
 }
 
 export interface SlaClock {

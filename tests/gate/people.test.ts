@@ -113,8 +113,10 @@ describe('card API: people by name', () => {
     expect(gate.review?.decision?.decider).toEqual(person(REVIEWER));
     expect(gate.review?.delivery?.owner).toEqual(person(REVIEWER));
     expect(gate.history.find((e) => e.actor === REVIEWER)?.actorPerson.name).toBe(nameOf(REVIEWER));
-    // Nor can the delivery be handed back to them.
-    expect((await h.call(ADMIN, 'POST', `/reviews/${reviewId}/delivery`, { status: 'planned', ownerUserId: SECOND_REVIEWER })).status).toBe(200);
+    // Nor can the delivery be handed back to them, and the owner picker does not offer them.
+    const handed = await h.call(ADMIN, 'POST', `/reviews/${reviewId}/delivery`, { status: 'planned', ownerUserId: SECOND_REVIEWER });
+    expect(handed.status).toBe(200);
+    expect(handed.json.review?.delivery?.ownerChoices.map((p) => p.userId)).toEqual([SECOND_REVIEWER, ESCALATION]);
     const back = await h.call(ADMIN, 'POST', `/reviews/${reviewId}/delivery`, { status: 'planned', ownerUserId: REVIEWER });
     expect(back.status).toBe(400);
     expect((back.json as unknown as ApiErrorBody).error.message).toBe(

@@ -175,6 +175,8 @@ describe('card API: the Triad', () => {
     const decided = await decide(PM, reviewId, { outcome: 'yes' });
     expect(decided.status).toBe(200);
     expect(decided.json.review?.delivery).toMatchObject({ ownerUserId: PM, status: 'planned' });
+    // The card's owner picker offers the PM (its owner) and the engineers, the tech lead among them.
+    expect(decided.json.review?.delivery?.ownerChoices.map((p) => p.name)).toEqual(['Frances Allen', 'Ada Lovelace', 'Katherine Johnson', 'Margaret Hamilton']);
     const delivery = (userId: string, body: Record<string, unknown>) => h.call(userId, 'POST', `/reviews/${reviewId}/delivery`, body);
     const toMarketing = await delivery(PM, { status: 'planned', ownerUserId: MARKETING });
     expect(toMarketing.status).toBe(400);

@@ -71,6 +71,24 @@ describe('the deal card: the delivery engineering owns', () => {
     expect(live.stack.sim.getDeal(dealId)?.properties.dealgate_delivery_status).toBe('delivered');
   });
 
+  it('lets the owner hand it to another engineer, picked by name; the new owner then sees it as theirs', async () => {
+    const { dealId, reviewId } = await approvedDeal();
+    const renderer = await openLoadedCard(live, dealId, users.reviewer);
+    const owner = renderer.findByTestId(Select, 'delivery-form-owner');
+    // The engineers of the account who may own it, the current owner first, named.
+    expect(owner.props.options).toEqual([
+      { value: users.reviewer, label: 'you (Ada Lovelace)' },
+      { value: users.secondReviewer, label: 'Edsger Dijkstra' },
+    ]);
+    expect(owner.props.value).toBe(users.reviewer);
+    fire(owner, 'onChange', users.secondReviewer);
+    send(renderer);
+    await renderer.waitFor(() => expect(says(renderer, Text, 'delivery-promise')).toBe('Owned by Edsger Dijkstra; promised for 2026-11-30.'), WAIT);
+    expect((await live.stack.store.deliveries.get(live.stack.sim.portalId, reviewId))?.ownerUserId).toBe(users.secondReviewer);
+    const theirs = await openLoadedCard(live, dealId, users.secondReviewer);
+    expect(says(theirs, Text, 'delivery-promise')).toBe('Owned by you (Edsger Dijkstra); promised for 2026-11-30.');
+  });
+
   it('names the owner by name when the service refuses a reviewer who lost the role while the card was open', async () => {
     const { dealId } = await approvedDeal();
     const renderer = await openLoadedCard(live, dealId, users.secondReviewer);

@@ -1,6 +1,6 @@
-import type { DeliveriesSummary, DeliveryView, Settings } from '../../../extensions/contract/api';
+import { personLabel, type DeliveriesSummary, type DeliveryView, type Person, type Settings } from '../../../extensions/contract/api';
 import { quarterOf } from '../domain/capacityLedger';
-import { assertMayUpdateDelivery, dayOf, isOverdue } from '../domain/delivery';
+import { assertMayUpdateDelivery, dayOf, engineersOf, isOverdue } from '../domain/delivery';
 import { DealgateError } from '../shared/errors';
 import type { DeliveryRecord } from '../storage/deliveryStore';
 import type { Store } from '../storage/store';
@@ -36,14 +36,24 @@ export function deliveryView(delivery: DeliveryRecord, userId: string, settings:
     history: delivery.history.map((c) => ({ ...c, at: iso(c.at), byPerson: people.person(c.by), owner: people.person(c.ownerUserId) })),
     canUpdate: updateDenied === null,
     updateDenied,
+    ownerChoices: updateDenied === null ? ownerChoices(delivery, settings, people) : [],
   };
+}
+
+/** The current owner, then the account's engineers who are users now, by name. */
+function ownerChoices(delivery: DeliveryRecord, settings: Settings, people: PeopleBook): Person[] {
+  const others = engineersOf(settings)
+    .filter((id) => id !== delivery.ownerUserId && !people.isDeactivated(id))
+    .map((id) => people.person(id))
+    .sort((a, b) => personLabel(a).localeCompare(personLabel(b)) || a.userId.localeCompare(b.userId));
+  return [people.person(delivery.ownerUserId), ...others];
 }
 
 /** The delivery of a review, as `userId` sees it (null when its answer opened none). */
 export async function deliveryViewOf(store: Store, portalId: number, reviewId: number, userId: string, settings: Settings, now: number): Promise<DeliveryView | null> {
   const delivery = await store.deliveries.get(portalId, reviewId);
   if (!delivery) return null;
-  const people = await cachedPeople(store, portalId, [delivery.ownerUserId, ...delivery.history.flatMap((c) => [c.by, c.ownerUserId])]);
+  const people = await cachedPeople(store, portalId, [delivery.ownerUserId, ...delivery.history.flatMap((c) => [c.by, c.ownerUserId]), ...engineersOf(settings)]);
   return deliveryView(delivery, userId, settings, now, people);
 }
 

@@ -116,6 +116,13 @@ export function isEngineer(userId: string, settings: DeliverySettings): boolean 
   return isDesignatedReviewer(userId, settings) || (triad.enabled && triad.members.tech_lead.includes(userId));
 }
 
+/** The account's engineers (isEngineer), each once: its reviewers, the escalation reviewer, then with the Triad on its tech leads. */
+export function engineersOf(settings: DeliverySettings): string[] {
+  const triad = triadOf(settings);
+  const ids = [...settings.reviewers, ...(settings.escalationReviewer === null ? [] : [settings.escalationReviewer]), ...(triad.enabled ? triad.members.tech_lead : [])];
+  return [...new Set(ids)];
+}
+
 /**
  * The owner, the account's engineers and its admins may update a delivery. The refusal names the
  * owner with `label`.
