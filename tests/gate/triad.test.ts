@@ -1,4 +1,4 @@
-import type { ApiErrorBody, Settings, SettingsResponse } from '../../extensions/contract/api';
+import type { ApiErrorBody, DashboardResponse, Settings, SettingsResponse } from '../../extensions/contract/api';
 import { HOUR_MS } from '../../src/server/domain/sla';
 import { silentLogger } from '../../src/server/shared/logger';
 import { createSlaWorker } from '../../src/server/workers/slaWorker';
@@ -192,6 +192,13 @@ describe('card API: the Triad', () => {
     expect((await h.call(MARKETING, 'GET', `/deals/${dealId}/gate`)).json.review?.delivery?.updateDenied).toBe(
       "only its owner (Katherine Johnson), the account's reviewers, the Triad's tech leads and its admins may update this delivery",
     );
+    // The tech lead, no reviewer, reads the deal-desk home page with the commitment it owns; a rep still may not.
+    const home = await h.call<DashboardResponse>(TECH_LEAD, 'GET', '/dashboard');
+    expect(home.status).toBe(200);
+    expect(home.json.deliveries.open.map((d) => [d.reviewId, d.owner.name])).toEqual([[reviewId, 'Katherine Johnson']]);
+    const asRep = await h.call(REP, 'GET', '/dashboard');
+    expect(asRep.status).toBe(403);
+    expect(refused(asRep).message).toBe("the deal-desk dashboard is for admins, reviewers and the Triad's members, and you are none of them (an admin adds them in the settings)");
     expect((await h.store.deliveries.get(h.sim.portalId, reviewId))?.history.map((c) => `${c.by}:${c.status}:${c.ownerUserId}`)).toEqual([
       `${PM}:planned:${PM}`,
       `${PM}:planned:${TECH_LEAD}`,

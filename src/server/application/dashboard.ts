@@ -4,6 +4,7 @@ import { settingsChangeView } from './settingsService';
 import { forbidden } from '../shared/errors';
 import { CAPACITY_LIST_LIMIT, capacityView, quarterBounds } from '../domain/capacityLedger';
 import { isAdmin, isDesignatedReviewer } from '../domain/roles';
+import { triadMembers, triadOf } from '../domain/triad';
 import { HOUR_MS, statusAt } from '../domain/sla';
 import { effectiveSettings, type Caller, type GateStoreContext } from './context';
 import { listAbsences } from './absenceService';
@@ -23,8 +24,12 @@ export async function buildDashboard(ctx: GateStoreContext, caller: Caller): Pro
   const { store } = ctx;
   const { portalId, userId } = caller;
   const { settings } = await effectiveSettings(ctx, portalId);
-  if (!isAdmin(userId, settings) && !isDesignatedReviewer(userId, settings)) {
-    throw forbidden('the deal-desk dashboard is for admins and reviewers, and you are neither (an admin adds them in the settings)');
+  // With the Triad on, its members review too (views, the call, the delivery a tech lead owns).
+  const triad = triadOf(settings);
+  const inTriad = triad.enabled && triadMembers(triad).includes(userId);
+  if (!isAdmin(userId, settings) && !isDesignatedReviewer(userId, settings) && !inTriad) {
+    const who = triad.enabled ? "admins, reviewers and the Triad's members, and you are none of them" : 'admins and reviewers, and you are neither';
+    throw forbidden(`the deal-desk dashboard is for ${who} (an admin adds them in the settings)`);
   }
   const now = ctx.clock.now();
   const { quarter, start, end } = quarterBounds(now);
