@@ -133,6 +133,18 @@ describe('card API: people by name', () => {
     expect((again.json as unknown as ApiErrorBody).error.message).toBe(`admins: ${nameOf(ESCALATION)} (user ${ESCALATION}) has been deactivated in HubSpot; pick people from the account's users`);
   });
 
+  it('asks no one HubSpot has deactivated: a new review waits on, and tasks, the reviewers who are still users', async () => {
+    h.sim.deactivateOwner(Number(REVIEWER));
+    h.clock.advance(PEOPLE_REFRESH_MS);
+    await h.call<PeopleResponse>(REP, 'GET', '/people');
+    await requestReview();
+    const gate = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json;
+    expect(gate.review?.waitingOn).toEqual([person(SECOND_REVIEWER)]);
+    await h.deliverOutbox();
+    const secondOwner = h.sim.owners().find((o) => String(o.userId) === SECOND_REVIEWER)?.id;
+    expect(h.sim.tasksForDeal(dealId).map((t) => t.properties.hubspot_owner_id)).toEqual([secondOwner]);
+  });
+
   it('keeps the deactivated people it knew when HubSpot fails only the read of the archived owners, and still takes the active ones', async () => {
     const reviewId = await requestReview();
     expect((await h.call(REVIEWER, 'POST', `/reviews/${reviewId}/decision`, { outcome: 'yes' })).status).toBe(200);

@@ -203,9 +203,17 @@ export function waitingOnIds(review: Review, settings: Settings): string[] {
   return ids;
 }
 
-/** Who an open review waits for (waitingOnIds), as people. */
+/** Who an open review waits for (waitingOnIds), as people: not someone HubSpot has deactivated since (they will not answer). */
 export function waitingOn(review: Review, settings: Settings, people: PeopleBook): Person[] {
-  return waitingOnIds(review, settings).map((id) => people.person(id));
+  return waitingOnIds(review, settings)
+    .filter((id) => !people.isDeactivated(id))
+    .map((id) => people.person(id));
+}
+
+/** `userIds` without those HubSpot has deactivated (from the cached list, by key: usable inside a transaction). */
+export async function stillUsers(store: TxStore, portalId: number, userIds: readonly string[]): Promise<string[]> {
+  const people = await cachedPeople(store, portalId, userIds);
+  return userIds.filter((id) => !people.isDeactivated(id));
 }
 
 /** GET /people: the account's users, by name, for the pickers. Every user of the account may read it, as the settings. */
