@@ -56,12 +56,13 @@ export function DeliverySection({ reviewId, delivery, me, busy, submitting, serv
 
 function DeliveryHistory({ delivery, me }: { delivery: DeliveryView; me: string }) {
   return (
-    <HeadedTable testId="delivery-history" headers={['When', 'Who', 'Status', 'Promised for', 'Why']}>
+    <HeadedTable testId="delivery-history" headers={['When', 'Who', 'Status', 'Owner', 'Promised for', 'Why']}>
       {[...delivery.history].reverse().map((change, i) => (
         <TableRow key={`${change.at}-${i}`} testId={`delivery-history-${i}`}>
           <TableCell>{formatWhen(change.at)}</TableCell>
           <TableCell>{userLabel(change.byPerson, me)}</TableCell>
           <TableCell>{deliveryStatusTag[change.status].label}</TableCell>
+          <TableCell>{userLabel(change.owner, me)}</TableCell>
           <TableCell>{change.promisedDate}</TableCell>
           <TableCell>{change.reason ?? ''}</TableCell>
         </TableRow>
@@ -148,7 +149,7 @@ function OwnerPicker({ choices, owner, me, errors, onChange }: { choices: Person
   if (choices.length <= 1) return null;
   return (
     <Select
-      label="Owner (an engineer of the account)"
+      label="Owner"
       name="deliveryOwner"
       testId="delivery-form-owner"
       required

@@ -34,7 +34,8 @@ export interface DealDeskHomeProps {
 
 /**
  * The deal desk's home page: the review queue, this quarter's decisions, time to decision and SLA
- * compliance, capacity, and gate violations by person. For reviewers and admins.
+ * compliance, capacity, and gate violations by person. For reviewers and admins (and, with the
+ * Triad on, its members).
  */
 export function DealDeskHome({ fetcher, baseUrl = DEFAULT_SERVICE_URL, userId = '' }: DealDeskHomeProps) {
   const client = useMemo(() => createServiceClient(fetcher, baseUrl), [fetcher, baseUrl]);
@@ -50,7 +51,7 @@ export function DealDeskHome({ fetcher, baseUrl = DEFAULT_SERVICE_URL, userId = 
         retry={load}
         testIdPrefix="home"
         loadingLabel="Loading the deal desk"
-        forbiddenTitle="The deal desk is for reviewers and admins"
+        forbiddenTitle="The deal desk is for reviewers, admins and the Triad"
         errorTitle="Dealgate could not load the deal desk"
       />
     );

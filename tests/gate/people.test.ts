@@ -145,6 +145,18 @@ describe('card API: people by name', () => {
     expect(h.sim.tasksForDeal(dealId).map((t) => t.properties.hubspot_owner_id)).toEqual([secondOwner]);
   });
 
+  it('asks the escalation reviewer when every reviewer has been deactivated, as when none is left', async () => {
+    h.sim.deactivateOwner(Number(REVIEWER));
+    h.sim.deactivateOwner(Number(SECOND_REVIEWER));
+    h.clock.advance(PEOPLE_REFRESH_MS);
+    await h.call<PeopleResponse>(REP, 'GET', '/people');
+    await requestReview();
+    await h.deliverOutbox();
+    const escalationOwner = h.sim.owners().find((o) => String(o.userId) === ESCALATION)?.id;
+    expect(escalationOwner).toBeDefined();
+    expect(h.sim.tasksForDeal(dealId).map((t) => t.properties.hubspot_owner_id)).toEqual([escalationOwner]);
+  });
+
   it('keeps the deactivated people it knew when HubSpot fails only the read of the archived owners, and still takes the active ones', async () => {
     const reviewId = await requestReview();
     expect((await h.call(REVIEWER, 'POST', `/reviews/${reviewId}/decision`, { outcome: 'yes' })).status).toBe(200);

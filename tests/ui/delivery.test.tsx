@@ -35,7 +35,7 @@ describe('the deal card: the delivery engineering owns', () => {
     expect(says(renderer, Text, 'delivery-promise')).toBe('Owned by Ada Lovelace; promised for 2026-11-30.');
     expect(renderer.maybeFindByTestId(LoadingButton, 'delivery-form-send')).toBeNull();
     expect(says(renderer, Text, 'delivery-update-denied')).toContain('a later date comes with a task for the deal owner to tell the customer');
-    expect(reads(renderer, TableRow, 'delivery-history-0')).toBe('2026-11-02 09:00 UTC | Ada Lovelace | Planned | 2026-11-30 |');
+    expect(reads(renderer, TableRow, 'delivery-history-0')).toBe('2026-11-02 09:00 UTC | Ada Lovelace | Planned | Ada Lovelace | 2026-11-30 |');
   });
 
   it('lets the owner slip it (the reason required, as the service says), link the work item, then deliver it; HubSpot follows', async () => {
@@ -85,6 +85,8 @@ describe('the deal card: the delivery engineering owns', () => {
     send(renderer);
     await renderer.waitFor(() => expect(says(renderer, Text, 'delivery-promise')).toBe('Owned by Edsger Dijkstra; promised for 2026-11-30.'), WAIT);
     expect((await live.stack.store.deliveries.get(live.stack.sim.portalId, reviewId))?.ownerUserId).toBe(users.secondReviewer);
+    // The history says who handed it to whom.
+    expect(reads(renderer, TableRow, 'delivery-history-0')).toBe('2026-11-02 09:00 UTC | you (Ada Lovelace) | Planned | Edsger Dijkstra | 2026-11-30 |');
     const theirs = await openLoadedCard(live, dealId, users.secondReviewer);
     expect(says(theirs, Text, 'delivery-promise')).toBe('Owned by you (Edsger Dijkstra); promised for 2026-11-30.');
   });

@@ -9,7 +9,7 @@ import { effectiveSettings } from './context';
 import { escapeHtml } from './dealEffects';
 import { absencesInForce } from './delegation';
 import { escalationTargetsOf } from './slaEscalation';
-import { cachedPeople } from './people';
+import { askableSettings, cachedPeople } from './people';
 import { routeToCover } from '../domain/absence';
 import type { ReminderDeps } from './reviewReminders';
 
@@ -47,7 +47,8 @@ async function escalateToAdmins(deps: ReminderDeps, portalId: number, reviewId: 
     const escalatedAt = review.escalatedAt;
     if (escalatedAt === null || (review.status !== 'pending' && review.status !== 'overdue') || now < escalatedAt + ESCALATION_ANSWER_MS) return false;
     if (!(await store.reviewReminders.record(portalId, review.id, ADMIN_ESCALATION_POINT, now))) return false;
-    const { settings } = await effectiveSettings(deps, portalId);
+    // Whom to ask: nobody HubSpot has deactivated since the settings named them.
+    const settings = await askableSettings(store, portalId, (await effectiveSettings(deps, portalId)).settings);
     const inForce = await absencesInForce(store, portalId, now, settings);
     const admins = routeToCover(settings.admins, inForce);
     const dealName = (await store.deals.get(portalId, review.dealId))?.name ?? `deal ${review.dealId}`;

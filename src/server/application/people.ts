@@ -1,7 +1,7 @@
 import { personLabel, type PeopleResponse, type Person, type Settings } from '../../../extensions/contract/api';
 import { isOpenReview, type Review } from '../domain/reviewLifecycle';
 import type { LabelOf } from '../domain/personLabel';
-import { triadOf } from '../domain/triad';
+import { triadMembers, triadOf } from '../domain/triad';
 import { DealgateError, invalidRequest } from '../shared/errors';
 import { classifyHubSpotError } from '../hubspot/gateway';
 import type { GateContext } from './context';
@@ -210,10 +210,26 @@ export function waitingOn(review: Review, settings: Settings, people: PeopleBook
     .map((id) => people.person(id));
 }
 
-/** `userIds` without those HubSpot has deactivated (from the cached list, by key: usable inside a transaction). */
-export async function stillUsers(store: TxStore, portalId: number, userIds: readonly string[]): Promise<string[]> {
-  const people = await cachedPeople(store, portalId, userIds);
-  return userIds.filter((id) => !people.isDeactivated(id));
+/**
+ * The settings as whom to ask: every person they name whom HubSpot has deactivated since is left
+ * out (the reviewers, the escalation reviewer, the admins, the Triad's members), so routing works
+ * on those who can answer, its fallbacks included (nobody left to ask: the escalation reviewer).
+ * From the cached list, by key: usable inside a transaction. For routing only; the settings as
+ * stored are unchanged.
+ */
+export async function askableSettings(store: TxStore, portalId: number, settings: Settings): Promise<Settings> {
+  const triad = settings.triad;
+  const named = [...settings.reviewers, ...settings.admins, ...(settings.escalationReviewer === null ? [] : [settings.escalationReviewer]), ...(triad ? triadMembers(triad) : [])];
+  const people = await cachedPeople(store, portalId, named);
+  if (!named.some((id) => people.isDeactivated(id))) return settings;
+  const keep = (ids: readonly string[]) => ids.filter((id) => !people.isDeactivated(id));
+  return {
+    ...settings,
+    reviewers: keep(settings.reviewers),
+    admins: keep(settings.admins),
+    escalationReviewer: settings.escalationReviewer !== null && people.isDeactivated(settings.escalationReviewer) ? null : settings.escalationReviewer,
+    ...(triad ? { triad: { ...triad, members: { tech_lead: keep(triad.members.tech_lead), product_manager: keep(triad.members.product_manager), product_marketing: keep(triad.members.product_marketing) } } } : {}),
+  };
 }
 
 /** GET /people: the account's users, by name, for the pickers. Every user of the account may read it, as the settings. */

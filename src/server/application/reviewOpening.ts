@@ -7,7 +7,7 @@ import type { Store } from '../storage/store';
 import { completeReviewTasks, reviewTask } from './dealEffects';
 import { settleReplacedDelivery } from './deliverySettlement';
 import { absencesInForce, askedNow } from './delegation';
-import { stillUsers } from './people';
+import { askableSettings } from './people';
 import { remindersOf, taskReminderAt } from '../domain/reminderPoints';
 
 /**
@@ -53,7 +53,8 @@ export async function openReviewWithTasks(
   // With the Triad on, its members give their views and its decision maker makes the call: the task
   // is theirs. Otherwise an absent reviewer's task goes to whoever covers for them (issue 15).
   // Nobody HubSpot has deactivated since the settings named them: their task would go out unassigned.
-  const assignees = await stillUsers(store, portalId, askedNow(settings, input.requestedBy, await absencesInForce(store, portalId, at, settings)));
+  const askable = await askableSettings(store, portalId, settings);
+  const assignees = askedNow(askable, input.requestedBy, await absencesInForce(store, portalId, at, askable));
   const task = reviewTask(review, input.dealName);
   // HubSpot's own reminder (hs_task_reminders) at the first reminder point; Dealgate reminds again at each.
   const reminderAt = taskReminderAt(review, remindersOf(settings));

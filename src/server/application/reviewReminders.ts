@@ -7,7 +7,7 @@ import type { WaitingReview } from '../storage/reviewReminderStore';
 import type { Review } from '../domain/reviewLifecycle';
 import { SYSTEM_ACTOR } from '../domain/auditEntry';
 import { peopleLabel } from '../domain/personLabel';
-import { cachedPeople, stillUsers, type PeopleBook } from './people';
+import { askableSettings, cachedPeople, type PeopleBook } from './people';
 import { pointsDue, reminderPoints, remindersOf, timeLeftText, type ReminderPoint } from '../domain/reminderPoints';
 import { effectiveSettings } from './context';
 import { escapeHtml } from './dealEffects';
@@ -67,7 +67,8 @@ async function remindReview(deps: ReminderDeps, portalId: number, reviewId: numb
     const claimed = await claimPoints(store, portalId, review, settings, now);
     const latest = claimed[claimed.length - 1];
     if (!latest) return false;
-    const recipients = await stillUsers(store, portalId, askedNow(settings, review.requestedBy, await absencesInForce(store, portalId, now, settings)));
+    const askable = await askableSettings(store, portalId, settings);
+    const recipients = askedNow(askable, review.requestedBy, await absencesInForce(store, portalId, now, askable));
     const people = await cachedPeople(store, portalId, [review.requestedBy, ...recipients]);
     const task = reminderTask(review, (await store.deals.get(portalId, review.dealId))?.name ?? null, now, people);
     for (const recipient of recipients) {

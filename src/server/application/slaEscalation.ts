@@ -12,7 +12,7 @@ import { effectiveSettings } from './context';
 import { escapeHtml, projectStatus } from './dealEffects';
 import { enqueueEffect, reviewCause } from '../storage/outboxStore';
 import { absencesInForce, escalationCover } from './delegation';
-import { cachedPeople } from './people';
+import { askableSettings, cachedPeople } from './people';
 
 /**
  * SLA escalation, the use case the SLA worker's loop runs (workers/slaWorker.ts): a review still
@@ -123,7 +123,7 @@ export async function escalateReview(deps: SlaEscalationDeps, portalId: number, 
     if (!claimed) return false;
     const { review, reason } = claimed;
     const { settings } = await effectiveSettings({ store, clock, defaults: deps.defaults }, portalId);
-    const { targets, escalationReviewer, triadOn } = await escalationTargetsOf(store, portalId, review, settings, now);
+    const { targets, escalationReviewer, triadOn } = await escalationTargetsOf(store, portalId, review, await askableSettings(store, portalId, settings), now);
     await enqueueEscalationTasks(store, portalId, review, targets, triadOn, now);
     await enqueueEffect(
       store.outbox,
