@@ -69,6 +69,7 @@ async function remindReview(deps: ReminderDeps, portalId: number, reviewId: numb
     if (!latest) return false;
     const askable = await askableSettings(store, portalId, settings);
     const recipients = askedNow(askable, review.requestedBy, await absencesInForce(store, portalId, now, askable));
+    if (recipients.length === 0) deps.logger.warn({ portalId, reviewId: review.id, point: latest.key }, 'a review reminder is due but nobody can be asked (every reviewer named is the requester or deactivated in HubSpot); an admin should change the settings');
     const people = await cachedPeople(store, portalId, [review.requestedBy, ...recipients]);
     const task = reminderTask(review, (await store.deals.get(portalId, review.dealId))?.name ?? null, now, people);
     for (const recipient of recipients) {
