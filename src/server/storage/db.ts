@@ -23,15 +23,50 @@ export function createDb(path: string, migrations: Migration[] = allMigrations):
  * table is made sure of, so that a process can own the file (workers/sqliteOwnership.ts) before it
  * changes anything in it.
  */
-export function openDb(path: string): Db {
+export function openDb(path: string, busyWaitMs = OPEN_BUSY_WAIT_MS): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  db.exec(OWNER_LEASE_TABLE);
+  try {
+    // Two processes starting together on a new file: switching it to WAL, or making the lease's
+    // table, can find the other one's lock for longer than one busy timeout (and switching the
+    // journal mode may answer SQLITE_BUSY at once, without waiting). Retried, never taken for a
+    // file that cannot be opened (CI once saw "database is locked" exit the second process).
+    untilNotBusy(() => {
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.exec(OWNER_LEASE_TABLE);
+    }, busyWaitMs);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return db;
+}
+
+/** How long opening a file waits out other processes' locks before it gives up (startup only). */
+export const OPEN_BUSY_WAIT_MS = 60_000;
+
+/** SQLite's busy and locked codes, extended ones included (SQLITE_BUSY_RECOVERY, SQLITE_BUSY_SNAPSHOT...). */
+function isBusyError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
+}
+
+/** Runs `work` again while it fails busy, pausing (synchronously: opening is startup work) 10 ms doubling to 250 ms, for at most `waitMs`. */
+function untilNotBusy(work: () => void, waitMs: number): void {
+  const deadline = Date.now() + waitMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let ms = 10; ; ms = Math.min(ms * 2, 250)) {
+    try {
+      work();
+      return;
+    } catch (error) {
+      if (!isBusyError(error) || Date.now() + ms > deadline) throw error;
+      Atomics.wait(pause, 0, 0, ms);
+    }
+  }
 }
 
 /**
