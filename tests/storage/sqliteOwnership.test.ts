@@ -97,43 +97,38 @@ describe('one process per SQLite database', () => {
     await next.release();
   });
 
-  it('a write lock held past the busy timeout (an owner migrating a large file) is waited out, not taken for a file that cannot be opened', async () => {
-    const path = join(dir.path, 'dealgate.db');
-    openProcess();
-    // Another process holds the write lock for 7 s, longer than the 5 s busy timeout of one try.
+  /**
+   * Another process runs `lockSql` on `path` and holds what it locked for 7 s, longer than the 5 s
+   * busy timeout of one try; owning the file then waits it out (at least 5 s) and succeeds.
+   */
+  async function expectLockWaitedOut(path: string, lockSql: string, instanceId: string): Promise<void> {
     const holder = spawn(process.execPath, [
       '-e',
-      `const db = new (require(${JSON.stringify(require.resolve('better-sqlite3'))}))(${JSON.stringify(path)}); db.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 7000);`,
+      `const db = new (require(${JSON.stringify(require.resolve('better-sqlite3'))}))(${JSON.stringify(path)}); ${lockSql} process.stdout.write('locked\\n'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 7000);`,
     ]);
     await new Promise<void>((resolve, reject) => {
       holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
       holder.on('exit', (code) => reject(new Error(`the lock holder exited first (${String(code)})`)));
     });
     const started = Date.now();
-    const ownership = await ownSqliteDatabase(path, { clock: systemClock, logger: silentLogger(), instanceId: 'after-the-lock', waitMs: 20_000, pollMs: 200, onLost: (h) => lost.push(h) });
+    const ownership = await ownSqliteDatabase(path, { clock: systemClock, logger: silentLogger(), instanceId, waitMs: 20_000, pollMs: 200, onLost: (h) => lost.push(h) });
     expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
-    expect(ownership.holder).toContain('after-the-lock');
+    expect(ownership.holder).toContain(instanceId);
     await ownership.release();
     await new Promise((resolve) => (holder.exitCode === null ? holder.on('exit', resolve) : resolve(undefined)));
+  }
+
+  it('a write lock held past the busy timeout (an owner migrating a large file) is waited out, not taken for a file that cannot be opened', async () => {
+    const path = join(dir.path, 'dealgate.db');
+    openProcess();
+    // Another process holds the write lock for 7 s, longer than the 5 s busy timeout of one try.
+    await expectLockWaitedOut(path, "db.exec('BEGIN IMMEDIATE');", 'after-the-lock');
   }, 30_000);
 
   it('a new file another process holds an exclusive lock on past the busy timeout (two starting together) is waited out when it is opened', async () => {
     const path = join(dir.path, 'fresh.db');
     // Another process makes the file and holds it exclusively for 7 s: switching to WAL cannot even read it.
-    const holder = spawn(process.execPath, [
-      '-e',
-      `const db = new (require(${JSON.stringify(require.resolve('better-sqlite3'))}))(${JSON.stringify(path)}); db.exec('BEGIN EXCLUSIVE'); db.exec('CREATE TABLE first_one (id INTEGER)'); process.stdout.write('locked\\n'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 7000);`,
-    ]);
-    await new Promise<void>((resolve, reject) => {
-      holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
-      holder.on('exit', (code) => reject(new Error(`the lock holder exited first (${String(code)})`)));
-    });
-    const started = Date.now();
-    const ownership = await ownSqliteDatabase(path, { clock: systemClock, logger: silentLogger(), instanceId: 'second-starter', waitMs: 20_000, pollMs: 200, onLost: (h) => lost.push(h) });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
-    expect(ownership.holder).toContain('second-starter');
-    await ownership.release();
-    await new Promise((resolve) => (holder.exitCode === null ? holder.on('exit', resolve) : resolve(undefined)));
+    await expectLockWaitedOut(path, "db.exec('BEGIN EXCLUSIVE'); db.exec('CREATE TABLE first_one (id INTEGER)');", 'second-starter');
   }, 30_000);
 
   it('a clean stop hands the database to the next process at once', async () => {

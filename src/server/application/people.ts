@@ -3,7 +3,7 @@ import { isOpenReview, type Review } from '../domain/reviewLifecycle';
 import type { LabelOf } from '../domain/personLabel';
 import { triadMembers, triadOf } from '../domain/triad';
 import { DealgateError, invalidRequest } from '../shared/errors';
-import { classifyHubSpotError } from '../hubspot/gateway';
+import { classifyHubSpotError, type HubSpotOwner } from '../hubspot/gateway';
 import type { GateContext } from './context';
 import type { StoredPerson } from '../storage/peopleStore';
 import { HubSpotCallInTransactionError } from '../storage/transactionScope';
@@ -92,6 +92,11 @@ export async function cachedPeople(store: TxStore, portalId: number, only?: read
   return new PeopleBook(people, refreshedAt);
 }
 
+/** HubSpot's owners as the cache keeps them (an owner with no user id names nobody). */
+function storedOwners(owners: readonly HubSpotOwner[], deactivated: boolean): StoredPerson[] {
+  return owners.flatMap((o) => (o.userId === null ? [] : [{ userId: o.userId, ownerId: o.id, firstName: o.firstName, lastName: o.lastName, email: o.email, deactivated }]));
+}
+
 /**
  * Reads the account's owners from HubSpot, then those of its deactivated users (archived owners,
  * kept for their names: what they did still names them), and replaces the cached list. `paceNext`:
@@ -102,13 +107,13 @@ export async function cachedPeople(store: TxStore, portalId: number, only?: read
 export async function refreshPeople(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number, paceNext?: () => Promise<void>): Promise<void> {
   const owners = await withTimeout(ctx.gateway.getOwners(portalId, paceNext), PEOPLE_READ_TIMEOUT_MS);
   const active = new Set(owners.flatMap((o) => (o.userId === null ? [] : [o.userId])));
-  const people: StoredPerson[] = owners.flatMap((o) => (o.userId === null ? [] : [{ userId: o.userId, ownerId: o.id, firstName: o.firstName, lastName: o.lastName, email: o.email, deactivated: false }]));
+  const people = storedOwners(owners, false);
   let gone: StoredPerson[];
   try {
     await paceNext?.();
     const archived = await withTimeout(ctx.gateway.getDeactivatedOwners(portalId, paceNext), PEOPLE_READ_TIMEOUT_MS);
     // Their owner id stays (deals still name it in hubspot_owner_id); nothing is assigned from this list.
-    gone = archived.flatMap((o) => (o.userId === null ? [] : [{ userId: o.userId, ownerId: o.id, firstName: o.firstName, lastName: o.lastName, email: o.email, deactivated: true }]));
+    gone = storedOwners(archived, true);
   } catch (error) {
     if (error instanceof HubSpotCallInTransactionError) throw error;
     const info = classifyHubSpotError(error);

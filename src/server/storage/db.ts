@@ -48,8 +48,11 @@ export function openDb(path: string, busyWaitMs = OPEN_BUSY_WAIT_MS): Db {
 /** How long opening a file waits out other processes' locks before it gives up (startup only). */
 export const OPEN_BUSY_WAIT_MS = 60_000;
 
-/** SQLite's busy and locked codes, extended ones included (SQLITE_BUSY_RECOVERY, SQLITE_BUSY_SNAPSHOT...). */
-function isBusyError(error: unknown): boolean {
+/**
+ * SQLite's busy and locked codes; better-sqlite3 reports the extended ones (SQLITE_BUSY_RECOVERY:
+ * the next opener recovering a crashed owner's WAL, SQLITE_BUSY_SNAPSHOT, SQLITE_LOCKED_SHAREDCACHE...).
+ */
+export function isBusyError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
 }

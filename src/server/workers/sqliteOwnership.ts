@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
-import { openDb } from '../storage/db';
+import { isBusyError, openDb } from '../storage/db';
 import { createSqliteSql } from '../storage/sqliteSql';
 import { SQLITE_OWNER_LEASE, workerLeaseRepository, type WorkerLease, type WorkerLeaseRepository } from '../storage/workerLeaseStore';
 
@@ -121,7 +121,7 @@ export async function takeSqliteOwnership(deps: SqliteOwnershipDeps): Promise<Sq
     } catch (error) {
       // The owner may hold the write lock past the busy timeout (5 s) while it migrates a large
       // file: that is waited out like the owner itself, not taken for a file that cannot be opened.
-      const busy = isBusy(error);
+      const busy = isBusyError(error);
       if (!(error instanceof SqliteOwnedElsewhereError || busy) || deps.clock.now() >= giveUpAt) throw error;
       if (busy && !told.busy) deps.logger.warn({ waitMs }, 'the SQLite database is locked by another process (migrating it?): waiting for it');
       if (!busy && !told.owner) deps.logger.warn({ owner: (error as SqliteOwnedElsewhereError).owner.holder, waitMs }, 'another Dealgate process uses this SQLite database: waiting for it to stop');
@@ -131,13 +131,6 @@ export async function takeSqliteOwnership(deps: SqliteOwnershipDeps): Promise<Sq
     }
   }
   return keepOwnership(deps, holder, ttlMs);
-}
-
-function isBusy(error: unknown): boolean {
-  // better-sqlite3 reports the extended codes: SQLITE_BUSY_RECOVERY (the next opener recovering a
-  // crashed owner's WAL), SQLITE_BUSY_SNAPSHOT, SQLITE_LOCKED_SHAREDCACHE...
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
 }
 
 function keepOwnership(deps: SqliteOwnershipDeps, holder: string, ttlMs: number): SqliteOwnership {
