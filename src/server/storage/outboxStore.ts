@@ -308,8 +308,9 @@ async function markEach(sql: SqlSession, claims: readonly OutboxClaim[], text: s
 /** Enqueueing and claiming, and the fenced marks of a claim (each changes the row only while the claim is still its holder's). */
 function claimCalls(sql: SqlSession): Pick<OutboxRepository, 'enqueue' | 'claimDue' | 'markDone' | 'release' | 'markRetry' | 'markFailed' | 'requeue' | 'markSending' | 'markAnswered' | 'renewClaims' | 'recoverClaims' | 'skip' | 'skipIfUnsent'> {
   return {
-    async enqueue(entry, at) {
-      const row = await sql.get<{ id: number }>(insert, [
+    enqueue(entry, at) {
+      // A `then`, not an async method: one promise fewer on every effect an event writes.
+      return sql.get<{ id: number }>(insert, [
         entry.portalId,
         entry.dealId,
         entry.kind,
@@ -318,8 +319,7 @@ function claimCalls(sql: SqlSession): Pick<OutboxRepository, 'enqueue' | 'claimD
         entry.cause ?? null,
         at,
         at,
-      ]);
-      return row?.id;
+      ]).then((row) => row?.id);
     },
     claimDue(now, limit, leaseMs, skipPortals, holder = UNNAMED_HOLDER) {
       // Read and claim in one transaction, so no other claimer takes the same rows in between.

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { SqlDatabase, SqlParams, SqlRunResult, SqlSession, SqlValue } from './sql';
 import { TRANSACTION_SESSION } from './withinTransaction';
-import { insideTransaction, runInTransaction } from './transactionScope';
+import { insideTransaction, openScope, runInScope } from './transactionScope';
 
 /**
  * The PostgreSQL side of the SQL door (sql.ts), over a `pg.Pool`: the statements the repositories
@@ -241,11 +241,13 @@ async function runTransaction<T>(owner: SqlDatabase, pool: pg.Pool, query: Query
   try {
     await client.query('BEGIN');
     let result: T;
+    const scope = openScope(owner);
     try {
-      result = await runInTransaction(owner, () => work(tx));
+      result = await runInScope(scope, () => work(tx));
     } finally {
       // Ended with its work: a statement left running past it would queue after COMMIT or ROLLBACK
       // on this connection and run in autocommit, kept even when the transaction rolled back.
+      scope.open = false;
       finished = true;
     }
     await client.query('COMMIT');

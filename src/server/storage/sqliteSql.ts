@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db';
 import type { SqlDatabase, SqlParams, SqlRunResult, SqlSession } from './sql';
-import { isWorkOf, runInTransaction, type TransactionScope } from './transactionScope';
+import { isWorkOf, openScope, runInScope, type TransactionScope } from './transactionScope';
 
 /** The SQLite side of the SQL door: one connection, statements prepared once per SQL text. */
 export interface SqliteSql extends SqlDatabase {
@@ -130,18 +130,25 @@ function inside<T>(state: TransactionState, statement: () => T): Promise<T> {
   }
 }
 
-async function runTransaction<T>(owner: SqliteSql, state: TransactionState, db: Db, prepare: (sql: string) => Statement<unknown[], unknown>, txSession: SqlSession, work: (tx: SqlSession) => Promise<T>): Promise<T> {
+async function runTransaction<T>(
+  owner: SqliteSql,
+  state: TransactionState,
+  db: Db,
+  prepare: (sql: string) => Statement<unknown[], unknown>,
+  txSession: SqlSession,
+  work: (tx: SqlSession) => Promise<T>,
+): Promise<T> {
   if (insideOpen(state)) throw new Error('nested transaction: the work of a transaction cannot open another one');
   while (state.busy) await whenEnded(state);
   state.busy = true;
+  const scope = openScope(owner);
+  state.active = scope;
   try {
     prepare('BEGIN IMMEDIATE').run();
     let result;
     try {
-      result = await runInTransaction(owner, (scope) => {
-        state.active = scope;
-        return work(txSession);
-      });
+      // The scope closes in the `finally` below: nothing runs between the work's end and COMMIT.
+      result = await runInScope(scope, () => work(txSession));
       prepare('COMMIT').run();
     } catch (error) {
       if (db.inTransaction) prepare('ROLLBACK').run();
@@ -149,6 +156,7 @@ async function runTransaction<T>(owner: SqliteSql, state: TransactionState, db: 
     }
     return result;
   } finally {
+    scope.open = false;
     state.busy = false;
     state.active = null;
     const ended = state.ended;

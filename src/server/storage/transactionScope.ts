@@ -31,18 +31,23 @@ export interface TransactionScope {
  */
 const scope = new AsyncLocalStorage<TransactionScope>();
 
-/** Runs an engine transaction's work in a scope of its own, closed when the work ends (the engine's `transaction` calls it). */
-export async function runInTransaction<T>(owner: object, work: (current: TransactionScope) => Promise<T>): Promise<T> {
+/**
+ * Opens the scope of an engine transaction's work (the engine's `transaction` calls it, runs the
+ * work with `runInScope` and closes the scope in its own `finally` when the work has ended). Not
+ * an async wrapper of its own: every promise made while a scope is in use runs the async
+ * context's hook, and an inbox round opens a transaction per event.
+ */
+export function openScope(owner: object): TransactionScope {
   // The parent is the nearest open scope: code left running past a transaction's end that opens
   // another would otherwise chain every ended scope (and its repositories) behind the new one.
   let parent = scope.getStore();
   while (parent !== undefined && !parent.open) parent = parent.parent;
-  const current: TransactionScope = { owner, bound: undefined, open: true, parent };
-  try {
-    return await scope.run(current, () => work(current));
-  } finally {
-    current.open = false;
-  }
+  return { owner, bound: undefined, open: true, parent };
+}
+
+/** Runs `work` in the scope `current` (what it awaits stays inside); the caller closes the scope when the work has settled. */
+export function runInScope<T>(current: TransactionScope, work: (current: TransactionScope) => Promise<T>): Promise<T> {
+  return scope.run(current, work, current);
 }
 
 /** Whether the running code is the work of `transaction` (directly, or through one it opened on another engine), while it is open. */

@@ -248,16 +248,21 @@ function othersAhead(ctx: InboxContext, portalId: number, size: number): boolean
   return false;
 }
 
-/** Between two steps of a share: after SHARE_SLICE_MS of work, let the event loop turn, and give way to smaller work of other accounts (at most SHARE_DEFER_MAX_MS). */
-function timeSlicer(ctx: InboxContext, portalId: number, size: number): () => Promise<void> {
+/**
+ * Between two steps of a share: after SHARE_SLICE_MS of work, let the event loop turn, and give
+ * way to smaller work of other accounts (at most SHARE_DEFER_MAX_MS). Answers undefined while the
+ * slice lasts (most steps): the step then goes on without a promise of its own (`await` on one
+ * that is already settled still makes two, each running the async context's hook).
+ */
+function timeSlicer(ctx: InboxContext, portalId: number, size: number): () => Promise<void> | undefined {
   let since = performance.now();
-  return async () => {
-    if (performance.now() - since < SHARE_SLICE_MS) return;
+  const pause = async () => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     const until = performance.now() + SHARE_DEFER_MAX_MS;
     while (othersAhead(ctx, portalId, size) && performance.now() < until) await new Promise<void>((resolve) => setTimeout(resolve, 1));
     since = performance.now();
   };
+  return () => (performance.now() - since < SHARE_SLICE_MS ? undefined : pause());
 }
 
 /** Reads the deals in batches of 100; a refused batch parks only its deals' events, HubSpot failing stops the reads and the account waits. */
@@ -304,7 +309,8 @@ export async function processAccount(ctx: InboxContext, portalId: number, events
   const yieldNow = timeSlicer(ctx, portalId, events.length);
   const toRead: string[] = [];
   for (const [dealId, dealEvents] of byDeal) {
-    await yieldNow();
+    const pause = yieldNow();
+    if (pause) await pause;
     if (await handler.needsFreshDeal(portalId, dealId, dealEvents)) toRead.push(dealId);
   }
   const { fresh, unread } = await readDeals(ctx, portalId, toRead, (dealId) => byDeal.get(dealId) ?? []);
@@ -343,7 +349,7 @@ async function applyDealEvents(
   dealEvents: InboxEvent[],
   deal: HubSpotDeal | undefined,
   goneFromHubSpot: boolean,
-  yieldNow: () => Promise<void>,
+  yieldNow: () => Promise<void> | undefined,
 ): Promise<{ settled: number; effects: boolean }> {
   const { store, logger, handler } = ctx;
   let settled = 0;
@@ -351,7 +357,8 @@ async function applyDealEvents(
   for (let i = 0; i < dealEvents.length; i += 1) {
     const event = dealEvents[i] as InboxEvent;
     // Between two events' transactions, never inside one.
-    await yieldNow();
+    const pause = yieldNow();
+    if (pause) await pause;
     try {
       const enqueued = await store.transaction(async () => {
         const result = await handler.apply({ event, fresh: deal, goneFromHubSpot });
