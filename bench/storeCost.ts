@@ -15,10 +15,13 @@
  *   worker's expansion: `store.inbox.journal` (with the parsed events handed over, as the route
  *   does) of 16 batches (JOURNAL_BATCHES_PER_SLICE), then one `store.inbox.expandJournal` of them;
  *   the median of 40 samples of 64 batches;
- * - statement: the CPU µs of one trivial statement (`store.inbox.journalBacklog`).
+ * - statement: the CPU µs of one trivial statement (`store.inbox.journalBacklog`);
+ * - round: the CPU µs per event of inbox rounds (measureRounds), and the statements and promises
+ *   made per event of one more round each (counted after the timed ones).
  * Both trees get the same events, parsed before the clock runs. A synchronous store's answers are
  * used as they are (not awaited), so it pays nothing for the async one's promises.
  */
+import { createHook } from 'node:async_hooks';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -39,6 +42,8 @@ interface Measured {
   roundUsPerEvent: number;
   /** Statement calls per event of such a round (its insertBatch, outside the clock, included). */
   roundStatementsPerEvent: number;
+  /** Promises made per event of such a round (its insertBatch included), counted in a round of its own after the timed ones. */
+  roundPromisesPerEvent: number;
   /** better-sqlite3 statement calls (run, get, all, iterate) per batch on the ingest path, BEGIN and COMMIT included. */
   statementsPerBatch: number;
   ingestUsPerBatch: number;
@@ -172,6 +177,27 @@ async function countStatements(db: AnyDb, work: () => Promise<void>): Promise<nu
   return calls;
 }
 
+/**
+ * Promises made while `work` runs (an init hook, enabled only for this count, after every timed
+ * sample: an enabled hook makes every promise cost more). Each one runs the async context's hook in
+ * a tree whose store keeps a transaction scope (transactionScope.ts).
+ */
+async function countPromises(work: () => Promise<void>): Promise<number> {
+  let made = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === 'PROMISE') made += 1;
+    },
+  });
+  hook.enable();
+  try {
+    await work();
+  } finally {
+    hook.disable();
+  }
+  return made;
+}
+
 interface AnyWorker {
   processDue(): Promise<number>;
 }
@@ -186,7 +212,7 @@ const ROUNDS = 20;
  * revert does), no HubSpot read (needsFreshDeal false). The workers differ between trees beyond the
  * store (issue 12's per-account due read, issue 13's claims), so this is the path's cost, not the store's alone.
  */
-async function measureRounds(tree: string, indexesOf: string | undefined, dir: string): Promise<{ usPerEvent: number; statementsPerEvent: number }> {
+async function measureRounds(tree: string, indexesOf: string | undefined, dir: string): Promise<{ usPerEvent: number; statementsPerEvent: number; promisesPerEvent: number }> {
   const { createDb } = (await import(join(tree, 'src/server/storage/db.ts'))) as { createDb: (path: string) => AnyDb };
   const { createSqliteStore } = (await import(join(tree, 'src/server/storage/sqliteStore.ts'))) as {
     createSqliteStore: (db: unknown) => { inbox: AnyInbox & { insertBatch(events: BenchEvent[], at: number): unknown }; outbox: { enqueue(entry: object, at: number): unknown } };
@@ -227,8 +253,9 @@ async function measureRounds(tree: string, indexesOf: string | undefined, dir: s
   const perEvent: number[] = [];
   for (let i = 0; i < ROUNDS; i++) perEvent.push(await round());
   const statements = await countStatements(db, async () => void (await round()));
+  const promises = await countPromises(async () => void (await round()));
   db.close();
-  return { usPerEvent: spread(perEvent).median, statementsPerEvent: statements / ROUND_EVENTS };
+  return { usPerEvent: spread(perEvent).median, statementsPerEvent: statements / ROUND_EVENTS, promisesPerEvent: promises / ROUND_EVENTS };
 }
 
 /** One tree, in this process: the store of `tree` on a fresh database (with the inbox indexes of `indexesOf`, when given). */
@@ -284,7 +311,7 @@ async function measure(tree: string, indexesOf: string | undefined): Promise<Mea
     });
     db.close();
     const rounds = await measureRounds(tree, indexesOf, dir);
-    return { roundUsPerEvent: rounds.usPerEvent, roundStatementsPerEvent: rounds.statementsPerEvent, statementsPerBatch: statementsPerBatch / SLICE, ingestUsPerBatch: spread(ingest).median, journalUsPerBatch: spread(journal).median, statementUs: spread(statement).median };
+    return { roundUsPerEvent: rounds.usPerEvent, roundStatementsPerEvent: rounds.statementsPerEvent, roundPromisesPerEvent: rounds.promisesPerEvent, statementsPerBatch: statementsPerBatch / SLICE, ingestUsPerBatch: spread(ingest).median, journalUsPerBatch: spread(journal).median, statementUs: spread(statement).median };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -355,12 +382,15 @@ async function main(): Promise<void> {
     ['one trivial statement (journalBacklog), CPU µs', (m: Measured) => m.statementUs, 2],
     ['inbox round, CPU µs per event (processDue of 500, one outbox row written per event; each tree\'s own worker)', (m: Measured) => m.roundUsPerEvent, 1],
     ['  statement calls per event of a round (its insert of the events included)', (m: Measured) => m.roundStatementsPerEvent, 3],
+    ['  promises made per event of a round (its insert of the events included)', (m: Measured) => m.roundPromisesPerEvent, 1],
     ['statement calls per batch', (m: Measured) => m.statementsPerBatch, 3],
   ] as const;
   for (const [name, pick, digits] of figures) {
     process.stdout.write(`${name}\n`);
     for (const variant of VARIANTS) process.stdout.write(`  ${line(variant, spread(runs[variant].map(pick)), digits)}\n`);
     for (const base of ['before', "before, this tree's inbox indexes"] as const) {
+      // A synchronous store makes no promises in a round: no ratio to give.
+      if (runs[base].some((m) => pick(m) === 0)) continue;
       const ratios = spread(runs.after.map((m, i) => pick(m) / pick(runs[base][i]!)));
       process.stdout.write(`  ${line(`after ÷ ${base}, per pair`, ratios, 3)}\n`);
     }

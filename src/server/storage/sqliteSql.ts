@@ -147,7 +147,9 @@ async function runTransaction<T>(
     prepare('BEGIN IMMEDIATE').run();
     let result;
     try {
-      // The scope closes in the `finally` below: nothing runs between the work's end and COMMIT.
+      // The scope closes in the `finally` below, in the same synchronous step as COMMIT or ROLLBACK:
+      // code the work left queued may still run before COMMIT (inside the transaction), nothing
+      // runs with the scope open after it.
       result = await runInScope(scope, () => work(txSession));
       prepare('COMMIT').run();
     } catch (error) {

@@ -14,7 +14,7 @@ export interface TransactionScope {
   readonly owner: object;
   /** The store whose work runs in the transaction (repositories.ts), and its repositories bound to the transaction's session. */
   bound: { store: object; repositories: unknown } | undefined;
-  /** False once the transaction's work has ended. */
+  /** False once the transaction has ended (its work settled; on SQLite, with its COMMIT or ROLLBACK). */
   open: boolean;
   /** The open transaction whose work opened this one on another engine (two stores in one process), if any. */
   readonly parent: TransactionScope | undefined;
@@ -34,8 +34,8 @@ const scope = new AsyncLocalStorage<TransactionScope>();
 /**
  * Opens the scope of an engine transaction's work (the engine's `transaction` calls it, runs the
  * work with `runInScope` and closes the scope in its own `finally` when the work has ended). Not
- * an async wrapper of its own: every promise made while a scope is in use runs the async
- * context's hook, and an inbox round opens a transaction per event.
+ * an async wrapper of its own: with the scope's AsyncLocalStorage enabled, every promise made
+ * anywhere in the process runs its hook, and an inbox round opens a transaction per event.
  */
 export function openScope(owner: object): TransactionScope {
   // The parent is the nearest open scope: code left running past a transaction's end that opens
