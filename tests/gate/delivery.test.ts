@@ -181,6 +181,39 @@ describe('card API: deliveries', () => {
     ]);
   });
 
+  it('a handover tells the rep on the deal who owns it now and gives the new owner a task, once; taking it over oneself, or delivering with it, gives none', async () => {
+    const { reviewId } = await approved();
+    await h.deliverOutbox();
+    const before = { notes: notes().length, tasks: tasks().length };
+    const handed = await update(REVIEWER, reviewId, { status: 'in_progress', ownerUserId: SECOND_REVIEWER });
+    expect(handed.status).toBe(200);
+    await h.deliverOutbox();
+    await h.deliverOutbox();
+    expect(notes().slice(before.notes)).toEqual([
+      expect.stringContaining(`has a new owner</strong>: ${nameOf(SECOND_REVIEWER)} (before: ${nameOf(REVIEWER)})`),
+    ]);
+    expect(notes().at(-1)).toContain(`Promised for 2026-11-30. Handed over by ${nameOf(REVIEWER)}.`);
+    // The task goes to the new owner's HubSpot owner record (user 201 is owner 7201, tests/support/people.ts), due a day later.
+    expect(tasks().slice(before.tasks)).toEqual([
+      expect.objectContaining({ hubspot_owner_id: '7201', hs_task_subject: `You own the delivery of technical review #${reviewId}: Acme renewal`, hs_timestamp: new Date(START + DAY).toISOString() }),
+    ]);
+    expect(tasks().at(-1)?.hs_task_body).toContain(`${nameOf(REVIEWER)} handed you the delivery of this commitment, promised for 2026-11-30.`);
+
+    // The reviewer takes it back themselves: the deal is told, nobody gets a task.
+    const taken = await update(REVIEWER, reviewId, { status: 'in_progress', ownerUserId: REVIEWER });
+    expect(taken.json.review?.delivery?.ownerUserId).toBe(REVIEWER);
+    await h.deliverOutbox();
+    expect(notes().slice(before.notes)).toHaveLength(2);
+    expect(notes().at(-1)).toContain(`has a new owner</strong>: ${nameOf(REVIEWER)} (before: ${nameOf(SECOND_REVIEWER)})`);
+    expect(tasks().slice(before.tasks)).toHaveLength(1);
+
+    // Handed over in the update that delivers it: only the delivery is told.
+    await update(ADMIN, reviewId, { status: 'delivered', ownerUserId: SECOND_REVIEWER });
+    await h.deliverOutbox();
+    expect(notes().slice(before.notes + 2)).toEqual([expect.stringContaining('was delivered')]);
+    expect(tasks().slice(before.tasks)).toHaveLength(1);
+  });
+
   it('a promised date passing undelivered: overdue, a note and a task for the escalation reviewer, once however many rounds', async () => {
     const { reviewId } = await approved();
     h.clock.set(Date.UTC(2026, 10, 30, 23, 0));

@@ -84,6 +84,26 @@ export function deliveredNote(review: Pick<Review, 'id' | 'summary'>, delivery: 
   );
 }
 
+/** `names`: the previous owner, the new one and who handed it over, as people read them. */
+export function handoverNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'promisedDate'>, names: { from: string; to: string; by: string }): string {
+  return (
+    `<p><strong>Dealgate: the delivery of technical review #${review.id} has a new owner</strong>: ${escapeHtml(names.to)} (before: ${escapeHtml(names.from)}).</p>` +
+    commitmentLine(review) +
+    `<p>Promised for ${delivery.promisedDate}. Handed over by ${escapeHtml(names.by)}.</p>`
+  );
+}
+
+/** The new owner's task: what they now own and where to move it on. `byName`: who handed it over. */
+export function handoverTask(review: Pick<Review, 'id' | 'summary'>, dealName: string | null, delivery: Pick<Delivery, 'promisedDate'>, byName: string): { subject: string; body: string } {
+  return {
+    subject: `You own the delivery of technical review #${review.id}: ${dealName ?? 'a deal'}`,
+    body:
+      `<p>${escapeHtml(byName)} handed you the delivery of this commitment, promised for ${delivery.promisedDate}. ` +
+      'Move it on from the Dealgate card on the deal: in progress, at risk, a slip with its reason, or delivered.</p>' +
+      commitmentLine(review),
+  };
+}
+
 /** `names.owner`, `names.escalation`: the delivery's owner and the escalation reviewer (null: none set), as people read them. */
 export function overdueDeliveryNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'promisedDate'>, names: { owner: string; escalation: string | null }): string {
   const who = names.escalation !== null

@@ -13,6 +13,8 @@ import { loadDeal, refreshDeal } from './dealFacts';
 import {
   TASK_DUE_MS,
   deliveredNote,
+  handoverNote,
+  handoverTask,
   noteOnDeal,
   projectDelivery,
   slipNote,
@@ -66,7 +68,7 @@ function deliveryOrNotFound(delivery: DeliveryRecord | undefined, reviewId: numb
 async function enqueueConsequences(
   store: Store,
   portalId: number,
-  context: { review: Review; after: DeliveryRecord; consequences: DeliveryConsequences; by: string; at: number; dealOwnerId: string | null; dealName: string | null },
+  context: { review: Review; before: DeliveryRecord; after: DeliveryRecord; consequences: DeliveryConsequences; by: string; at: number; dealOwnerId: string | null; dealName: string | null },
 ): Promise<void> {
   const { review, after, consequences, at } = context;
   const by = await labelOf(store, portalId, context.by);
@@ -81,8 +83,28 @@ async function enqueueConsequences(
   }
   if (consequences.delivered) {
     await noteOnDeal(store, portalId, review.dealId, deliveredNote(review, after, dayOf(at), by), `${key}:delivered:note`, at);
+  } else if (consequences.reassignedTo !== null) {
+    await tellHandover(store, portalId, { ...context, to: consequences.reassignedTo, byName: by });
   }
   await projectDelivery(store, portalId, review.dealId, after, at);
+}
+
+/**
+ * A new owner (not in an update that delivers it): the rep reads on the deal who owns the
+ * commitment now, and the new owner gets a task, unless they took it over themselves.
+ */
+async function tellHandover(
+  store: Store,
+  portalId: number,
+  context: { review: Review; before: DeliveryRecord; after: DeliveryRecord; by: string; byName: string; to: string; at: number; dealName: string | null },
+): Promise<void> {
+  const { review, after, at } = context;
+  const change = `delivery:${review.id}:change:${after.history.length}:handover`;
+  const label = await labelsOf(store, portalId, [context.before.ownerUserId, context.to]);
+  await noteOnDeal(store, portalId, review.dealId, handoverNote(review, after, { from: label(context.before.ownerUserId), to: label(context.to), by: context.byName }), `${change}:note`, at);
+  if (context.to === context.by) return;
+  const task = handoverTask(review, context.dealName, after, context.byName);
+  await taskOnDeal(store, portalId, review.dealId, { ...task, ownerUserId: context.to, ownerId: null, dueAt: at + TASK_DUE_MS }, `${change}:task`, at);
 }
 
 /**
@@ -145,7 +167,7 @@ export async function updateDeliveryFromCard(ctx: GateContext, caller: Caller, r
       details: { promisedDate: after.promisedDate, previousPromisedDate: before.promisedDate, ownerUserId: after.ownerUserId, workItemUrl: after.workItemUrl },
       at,
     });
-    await enqueueConsequences(store, portalId, { review, after, consequences, by: userId, at, dealOwnerId: snapshot.ownerId, dealName: snapshot.name });
+    await enqueueConsequences(store, portalId, { review, before, after, consequences, by: userId, at, dealOwnerId: snapshot.ownerId, dealName: snapshot.name });
   });
   const now = await store.deals.get(portalId, found.dealId);
   return await buildGateResponse(ctx, caller, now ?? snapshot, source);
