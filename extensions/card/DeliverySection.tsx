@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { DateInput, Flex, Heading, Input, Link, LoadingButton, Select, StatusTag, TableCell, TableRow, Text, TextArea } from '@hubspot/ui-extensions';
+import { Alert, DateInput, Flex, Heading, Input, Link, LoadingButton, Select, StatusTag, TableCell, TableRow, Text, TextArea } from '@hubspot/ui-extensions';
 import { deliveryUpdateBody, type DeliveryStatus, type DeliveryUpdateBody, type DeliveryView, type Person } from '../contract/api';
 import { errorProps, validateWith } from '../client/fieldErrors';
 import { fromIsoDate, toIsoDate, type CalendarDate } from './dateValue';
@@ -33,6 +33,11 @@ export function DeliverySection({ reviewId, delivery, me, busy, submitting, serv
         {delivery.overdue && <StatusTag variant="danger" testId="delivery-overdue">{`Overdue: promised for ${delivery.promisedDate}`}</StatusTag>}
       </Flex>
       <Text testId="delivery-promise">{deliveryPromiseLine(delivery, userLabel(delivery.owner, me))}</Text>
+      {ownerGone(delivery) && (
+        <Alert title="This commitment has no owner who can deliver it" variant="warning" testId="delivery-owner-deactivated">
+          {`${userLabel(delivery.owner, me)} has been deactivated in HubSpot: ${delivery.canUpdate ? 'hand this delivery to an engineer below' : 'a reviewer or an admin hands it to an engineer'}.`}
+        </Alert>
+      )}
       {delivery.deliveredAt && <Text testId="delivery-delivered">{`Delivered on ${formatWhen(delivery.deliveredAt)}.`}</Text>}
       {delivery.status === 'slipped' && lastReason && <Text testId="delivery-slip-reason">{`Why it slipped: ${lastReason}`}</Text>}
       {delivery.workItemUrl && (
@@ -111,7 +116,7 @@ function DeliveryForm({ reviewId, delivery, me, busy, submitting, serverErrors, 
         {...errorProps(shown, 'status')}
         onChange={(value) => setStatus(choosableDeliveryStatuses.find((s) => s === value) ?? status)}
       />
-      <OwnerPicker choices={delivery.ownerChoices} owner={owner} me={me} errors={shown} onChange={setOwner} />
+      <OwnerPicker choices={delivery.ownerChoices} owner={owner} gone={ownerGone(delivery) ? delivery.ownerUserId : null} me={me} errors={shown} onChange={setOwner} />
       <DateInput
         label="Promised for"
         name="promisedDate"
@@ -144,8 +149,17 @@ function DeliveryForm({ reviewId, delivery, me, busy, submitting, serverErrors, 
   );
 }
 
-/** Whom the delivery goes to: the engineers the service offers, by name (nothing to pick when it offers only its owner). */
-function OwnerPicker({ choices, owner, me, errors, onChange }: { choices: Person[]; owner: string; me: string; errors: Record<string, string>; onChange: (userId: string) => void }) {
+/** An open delivery whose owner has left the account (deactivated in HubSpot): nobody owns it until it is handed over. */
+function ownerGone(delivery: DeliveryView): boolean {
+  return delivery.ownerDeactivated && delivery.status !== 'delivered' && delivery.status !== 'deprioritized';
+}
+
+/**
+ * Whom the delivery goes to: the engineers the service offers, by name (nothing to pick when it
+ * offers only its owner). `gone`: the current owner, when deactivated in HubSpot (marked so).
+ */
+function OwnerPicker(props: { choices: Person[]; owner: string; gone: string | null; me: string; errors: Record<string, string>; onChange: (userId: string) => void }) {
+  const { choices, owner, gone, me, errors, onChange } = props;
   if (choices.length <= 1) return null;
   return (
     <Select
@@ -154,7 +168,7 @@ function OwnerPicker({ choices, owner, me, errors, onChange }: { choices: Person
       testId="delivery-form-owner"
       required
       value={owner}
-      options={choices.map((person) => ({ value: person.userId, label: userLabel(person, me) }))}
+      options={choices.map((person) => ({ value: person.userId, label: person.userId === gone ? `${userLabel(person, me)} (deactivated in HubSpot)` : userLabel(person, me) }))}
       {...errorProps(errors, 'ownerUserId')}
       onChange={(value) => onChange(choices.find((person) => person.userId === value)?.userId ?? owner)}
     />

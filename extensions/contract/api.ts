@@ -396,6 +396,8 @@ export interface DeliveryView {
   ownerUserId: string;
   /** The delivery's owner, by name (issue 15). */
   owner: Person;
+  /** The owner has been deactivated in HubSpot (left the account): nobody owns it until someone hands it to an engineer. */
+  ownerDeactivated: boolean;
   status: DeliveryStatus;
   /** YYYY-MM-DD */
   promisedDate: string;
@@ -736,6 +738,8 @@ export interface OpenDeliveryItem {
   dealName: string | null;
   ownerUserId: string;
   owner: Person;
+  /** The owner has been deactivated in HubSpot: the commitment needs a new owner. */
+  ownerDeactivated: boolean;
   status: DeliveryStatus;
   promisedDate: string;
   workItemUrl: string | null;

@@ -32,7 +32,7 @@ export function DeliveriesSection({ deliveries, me }: { deliveries: DeliveriesSu
               <TableCell>
                 {d.workItemUrl ? <Link href={{ url: d.workItemUrl, external: true }}>{d.dealName ?? `Deal ${d.dealId}`}</Link> : (d.dealName ?? `Deal ${d.dealId}`)}
               </TableCell>
-              <TableCell>{userLabel(d.owner, me)}</TableCell>
+              <TableCell>{d.ownerDeactivated ? `${userLabel(d.owner, me)} (deactivated in HubSpot: needs a new owner)` : userLabel(d.owner, me)}</TableCell>
               <TableCell>
                 <StatusTag variant={d.overdue ? 'danger' : deliveryStatusTag[d.status].variant}>{d.overdue ? `Overdue (${deliveryStatusTag[d.status].label})` : deliveryStatusTag[d.status].label}</StatusTag>
               </TableCell>

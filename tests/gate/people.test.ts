@@ -1,4 +1,4 @@
-import type { ApiErrorBody, PeopleResponse, Person, SettingsResponse } from '../../extensions/contract/api';
+import type { ApiErrorBody, DashboardResponse, PeopleResponse, Person, SettingsResponse } from '../../extensions/contract/api';
 import { PEOPLE_REFRESH_MS, PEOPLE_RETRY_AFTER_FAILURE_MS } from '../../src/server/application/people';
 import { nameOf } from '../support/people';
 import { ADMIN, baseSettings, ESCALATION, REP, REVIEWER, SECOND_REVIEWER, startHarness, type Harness } from './harness';
@@ -112,10 +112,15 @@ describe('card API: people by name', () => {
     const gate = (await h.call(REP, 'GET', `/deals/${dealId}/gate`)).json;
     expect(gate.review?.decision?.decider).toEqual(person(REVIEWER));
     expect(gate.review?.delivery?.owner).toEqual(person(REVIEWER));
+    // ... and say the commitment has no owner who can deliver it, on the card and the home page.
+    expect(gate.review?.delivery?.ownerDeactivated).toBe(true);
+    const home = await h.call<DashboardResponse>(ADMIN, 'GET', '/dashboard');
+    expect(home.json.deliveries.open.map((d) => [d.reviewId, d.ownerUserId, d.ownerDeactivated])).toEqual([[reviewId, REVIEWER, true]]);
     expect(gate.history.find((e) => e.actor === REVIEWER)?.actorPerson.name).toBe(nameOf(REVIEWER));
     // Nor can the delivery be handed back to them, and the owner picker does not offer them.
     const handed = await h.call(ADMIN, 'POST', `/reviews/${reviewId}/delivery`, { status: 'planned', ownerUserId: SECOND_REVIEWER });
     expect(handed.status).toBe(200);
+    expect(handed.json.review?.delivery?.ownerDeactivated).toBe(false);
     expect(handed.json.review?.delivery?.ownerChoices.map((p) => p.userId)).toEqual([SECOND_REVIEWER, ESCALATION]);
     const back = await h.call(ADMIN, 'POST', `/reviews/${reviewId}/delivery`, { status: 'planned', ownerUserId: REVIEWER });
     expect(back.status).toBe(400);

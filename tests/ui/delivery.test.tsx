@@ -4,6 +4,7 @@ import type { GateResponse, SettingsResponse } from '../../extensions/contract/a
 import { DealDeskHome } from '../../extensions/home/DealDeskHome';
 import { startLiveService, users, type LiveService } from './support/liveService';
 import { fire, openLoadedCard, reads, says, WAIT } from './cardHarness';
+import { PEOPLE_REFRESH_MS } from '../../src/server/application/people';
 
 let live: LiveService;
 beforeEach(async () => {
@@ -89,6 +90,32 @@ describe('the deal card: the delivery engineering owns', () => {
     expect(reads(renderer, TableRow, 'delivery-history-0')).toBe('2026-11-02 09:00 UTC | you (Ada Lovelace) | Planned | Edsger Dijkstra | 2026-11-30 |');
     const theirs = await openLoadedCard(live, dealId, users.secondReviewer);
     expect(says(theirs, Text, 'delivery-promise')).toBe('Owned by you (Edsger Dijkstra); promised for 2026-11-30.');
+  });
+
+  it('says so when the owner has left (deactivated in HubSpot): the card asks for a new owner, the picker marks them, the home page flags the row', async () => {
+    const { dealId, reviewId } = await approvedDeal();
+    live.stack.sim.deactivateOwner(Number(users.reviewer));
+    live.clock.advance(PEOPLE_REFRESH_MS);
+    const asReviewer = await openLoadedCard(live, dealId, users.secondReviewer);
+    expect(asReviewer.findByTestId(Alert, 'delivery-owner-deactivated').props.title).toBe('This commitment has no owner who can deliver it');
+    expect(says(asReviewer, Alert, 'delivery-owner-deactivated')).toBe('Ada Lovelace has been deactivated in HubSpot: hand this delivery to an engineer below.');
+    expect(asReviewer.findByTestId(Select, 'delivery-form-owner').props.options).toEqual([
+      { value: users.reviewer, label: 'Ada Lovelace (deactivated in HubSpot)' },
+      { value: users.secondReviewer, label: 'you (Edsger Dijkstra)' },
+    ]);
+    const asRep = await openLoadedCard(live, dealId, users.rep);
+    expect(says(asRep, Alert, 'delivery-owner-deactivated')).toBe('Ada Lovelace has been deactivated in HubSpot: a reviewer or an admin hands it to an engineer.');
+
+    const home = createRenderer('home');
+    home.render(<DealDeskHome fetcher={live.fetcherFor(users.admin)} baseUrl={live.url} userId={users.admin} />);
+    await home.waitFor(() => expect(home.findByTestId(Text, 'deliveries-counts')).toBeDefined(), WAIT);
+    expect(reads(home, TableRow, `delivery-${reviewId}`)).toBe('Acme rollout | Ada Lovelace (deactivated in HubSpot: needs a new owner) | [Planned] | 2026-11-30');
+
+    // Handed over, the warning is gone.
+    fire(asReviewer.findByTestId(Select, 'delivery-form-owner'), 'onChange', users.secondReviewer);
+    send(asReviewer);
+    await asReviewer.waitFor(() => expect(says(asReviewer, Text, 'delivery-promise')).toBe('Owned by you (Edsger Dijkstra); promised for 2026-11-30.'), WAIT);
+    expect(asReviewer.maybeFindByTestId(Alert, 'delivery-owner-deactivated')).toBeNull();
   });
 
   it('names the owner by name when the service refuses a reviewer who lost the role while the card was open', async () => {

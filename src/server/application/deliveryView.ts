@@ -27,6 +27,7 @@ export function deliveryView(delivery: DeliveryRecord, userId: string, settings:
   return {
     ownerUserId: delivery.ownerUserId,
     owner: people.person(delivery.ownerUserId),
+    ownerDeactivated: people.isDeactivated(delivery.ownerUserId),
     status: delivery.status,
     promisedDate: delivery.promisedDate,
     firstPromisedDate: delivery.firstPromisedDate,
@@ -80,6 +81,7 @@ export async function deliveriesSummary(store: Store, portalId: number, now: num
       dealName: d.dealName,
       ownerUserId: d.ownerUserId,
       owner: people.person(d.ownerUserId),
+      ownerDeactivated: people.isDeactivated(d.ownerUserId),
       status: d.status,
       promisedDate: d.promisedDate,
       workItemUrl: d.workItemUrl,
