@@ -239,6 +239,18 @@ describe('card API: deliveries', () => {
     expect(tasks().filter((t) => t.hubspot_owner_id === '7300')).toHaveLength(2);
   });
 
+  it('names the owner and the escalation reviewer as HubSpot has them now in an overdue note of the SLA round, not as cached weeks before', async () => {
+    const { reviewId } = await approved();
+    // The card load cached the people; then the owner is renamed in HubSpot.
+    h.sim.seedOwner({ userId: Number(REVIEWER), email: 'augusta.king@example.com', firstName: 'Augusta', lastName: 'King' });
+    h.clock.advance(30 * DAY); // past the promised 2026-11-30, and long past the people's refresh interval
+    await h.slaRound();
+    await h.deliverOutbox();
+    const overdue = notes().filter((n) => n.includes('is overdue'));
+    expect(overdue).toEqual([expect.stringContaining(`Owner: Augusta King. It was escalated to ${nameOf(ESCALATION)}.`)]);
+    expect(tasks().find((t) => t.hs_task_subject === `Overdue delivery of technical review #${reviewId}: Acme renewal`)?.hs_task_body).toContain('Its owner is Augusta King');
+  });
+
   it('a deprioritization by the capacity ledger settles the target’s delivery and says so on its deal', async () => {
     await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, reviewers: [REVIEWER, SECOND_REVIEWER], capacity: { engineerWeeksPerQuarter: 100, commitmentShare: 0.1 } });
     const first = await approved({ outcome: 'yes' }, { summary: 'SSO', effortWeeks: 7 });

@@ -55,6 +55,8 @@ export interface Harness {
   outbox(dealId: string): Promise<OutboxRow[]>;
   /** One round of the real outbox worker: what is due goes to the simulator. */
   deliverOutbox(): Promise<number>;
+  /** One round of the SLA worker as the service wires it (its loop stopped): escalations, overdue deliveries, reminders. */
+  slaRound(): Promise<void>;
   /** A deal in HubSpot (the simulator) that Dealgate has not seen yet. */
   seedDeal(properties?: Record<string, string>): string;
   /**
@@ -121,6 +123,9 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     deliverOutbox() {
       return outboxWorker.deliverDue();
+    },
+    slaRound() {
+      return service.background.sla.runRound();
     },
     installOtherAccount(portalId) {
       installed.add(portalId);

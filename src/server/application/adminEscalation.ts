@@ -82,5 +82,8 @@ async function escalateToAdmins(deps: ReminderDeps, portalId: number, reviewId: 
 /** One round over every account's escalated reviews still unanswered; returns how many went to the admins. */
 export async function escalateToAdminsWhereDue(deps: ReminderDeps, keepGoing: () => Promise<boolean> = () => Promise.resolve(true)): Promise<number> {
   const due = await deps.store.reviewReminders.dueForAdminEscalation(deps.clock.now() - ESCALATION_ANSWER_MS);
-  return await actOnEach(due, { logger: deps.logger, keepGoing, failure: 'escalating a review to the admins failed; trying again next pass' }, (d) => escalateToAdmins(deps, d.portalId, d.reviewId));
+  return await actOnEach(due, { logger: deps.logger, keepGoing, failure: 'escalating a review to the admins failed; trying again next pass' }, async (d) => {
+    await deps.freshNames?.(d.portalId);
+    return await escalateToAdmins(deps, d.portalId, d.reviewId);
+  });
 }

@@ -20,6 +20,8 @@ export interface OverdueDeliveriesDeps {
   clock: Clock;
   logger: Logger;
   defaults: AccountDefaults;
+  /** Reads the account's people when stale, before the transaction whose note and task name them (the SLA worker's); without it the cached names serve. */
+  freshNames?: (portalId: number) => Promise<void>;
 }
 
 /** At most this many per round; the next round takes the rest. */
@@ -71,6 +73,7 @@ export async function noteOverdueDeliveries(deps: OverdueDeliveriesDeps): Promis
   let noted = 0;
   for (const due of await deps.store.deliveries.dueForOverdueNote(today, PER_ROUND)) {
     try {
+      await deps.freshNames?.(due.portalId);
       if (await noteOne(deps, due.portalId, due.reviewId)) noted += 1;
     } catch (error) {
       deps.logger.error({ err: error, portalId: due.portalId, reviewId: due.reviewId }, 'noting an overdue delivery failed; trying again next round');

@@ -35,6 +35,8 @@ export interface ReminderDeps {
   clock: Clock;
   logger: Logger;
   defaults: AccountDefaults;
+  /** Reads the account's people when stale, before the transaction whose tasks name them (the SLA worker's); without it the cached names serve. */
+  freshNames?: (portalId: number) => Promise<void>;
 }
 
 function reminderTask(review: Review, dealName: string | null, now: number, people: Pick<PeopleBook, 'label'>): { subject: string; body: string } {
@@ -110,7 +112,10 @@ async function reviewsWithPointsDue(deps: ReminderDeps, now: number): Promise<Wa
 /** One round over every account's waiting reviews; returns how many were reminded. */
 export async function remindWaitingReviews(deps: ReminderDeps, keepGoing: () => Promise<boolean> = () => Promise.resolve(true)): Promise<number> {
   const due = await reviewsWithPointsDue(deps, deps.clock.now());
-  return await actOnEach(due, { logger: deps.logger, keepGoing, failure: 'reminding the reviewers of a review failed; trying again next pass' }, (w) => remindReview(deps, w.portalId, w.reviewId));
+  return await actOnEach(due, { logger: deps.logger, keepGoing, failure: 'reminding the reviewers of a review failed; trying again next pass' }, async (w) => {
+    await deps.freshNames?.(w.portalId);
+    return await remindReview(deps, w.portalId, w.reviewId);
+  });
 }
 
 /** The SLA lease's issue-15 work in one round: reminders, then the escalations to the admins; returns how many reviews got either. */

@@ -40,13 +40,27 @@ export interface SlaWorkerDeps extends WorkerLeaseOptions {
 export interface SlaWorker extends WorkerLoop {
   /** One pass over every account, when this instance holds the `sla` lease (else nothing); returns how many reviews it escalated. */
   escalateOverdue(): Promise<number>;
+  /** The loop's whole round: the escalations, then (while holding the lease) the overdue deliveries, the ended break-glasses, the reminders and the escalations to the admins. */
+  runRound(): Promise<void>;
   readonly lease: LeaseKeeper;
+}
+
+/**
+ * Reads an account's people when stale (outside any transaction, drawing a permit) before a
+ * transaction whose notes and tasks name them; without `people` the cached names serve.
+ */
+function namesReader(deps: SlaWorkerDeps): ((portalId: number) => Promise<void>) | undefined {
+  const people = deps.people;
+  if (!people) return undefined;
+  return (portalId) => refreshPeopleIfStale({ ...deps, gateway: people.gateway }, portalId, async () => void (await people.governor.acquire(portalId)));
 }
 
 export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
   const { store, clock, logger } = deps;
   const intervalMs = deps.intervalMs ?? 60_000;
   const lease = workerLeaseKeeper(SLA_LEASE, deps, intervalMs);
+  const freshNames = namesReader(deps);
+  const passDeps = { store, clock, logger, defaults: deps.defaults, ...(freshNames ? { freshNames } : {}) };
 
   async function escalateOverdue(): Promise<number> {
     if (!(await lease.hold())) return 0;
@@ -55,8 +69,7 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
     for (const due of await store.reviews.dueForEscalation(now)) {
       if (!(await lease.keep())) break;
       try {
-        const people = deps.people;
-        if (people) await refreshPeopleIfStale({ ...deps, gateway: people.gateway }, due.portalId, async () => void (await people.governor.acquire(due.portalId)));
+        await freshNames?.(due.portalId);
         if (await escalateReview(deps, due.portalId, due.reviewId)) escalated += 1;
       } catch (error) {
         logger.error({ err: error, portalId: due.portalId, reviewId: due.reviewId }, 'escalating an overdue review failed; trying again next pass');
@@ -66,19 +79,23 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
     return escalated;
   }
 
+  async function runRound(): Promise<void> {
+    await escalateOverdue();
+    // The overdue deliveries are the sla lease's work too: only its holder notes them.
+    if (lease.holding && (await noteOverdueDeliveries(passDeps)) > 0) deps.onEffects?.();
+    // So are the break-glasses whose box closed (issue 15): their deals go back to enforcement.
+    if (lease.holding && (await endBreakGlasses({ store, clock, logger, defaults: deps.defaults })) > 0) deps.onEffects?.();
+    // Reminders before the due time, and the second escalation level (issue 15): the lease's work too.
+    if (lease.holding && (await remindAndEscalateToAdmins(passDeps, () => lease.keep())) > 0) deps.onEffects?.();
+  }
+
   const loop = createWorkerLoop({
     name: 'sla',
     logger,
     idleMs: intervalMs,
     // One pass per interval: escalations are few, and a pass that found some is not repeated at once.
     round: async () => {
-      await escalateOverdue();
-      // The overdue deliveries are the sla lease's work too: only its holder notes them.
-      if (lease.holding && (await noteOverdueDeliveries({ store, clock, logger, defaults: deps.defaults })) > 0) deps.onEffects?.();
-      // So are the break-glasses whose box closed (issue 15): their deals go back to enforcement.
-      if (lease.holding && (await endBreakGlasses({ store, clock, logger, defaults: deps.defaults })) > 0) deps.onEffects?.();
-      // Reminders before the due time, and the second escalation level (issue 15): the lease's work too.
-      if (lease.holding && (await remindAndEscalateToAdmins({ store, clock, logger, defaults: deps.defaults }, () => lease.keep())) > 0) deps.onEffects?.();
+      await runRound();
       return 0;
     },
     // A holder wakes in time to renew; a standby asks for the lease again.
@@ -87,6 +104,7 @@ export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
 
   return {
     escalateOverdue,
+    runRound,
     lease,
     get running() {
       return loop.running;
