@@ -35,7 +35,7 @@ export function DeliverySection({ reviewId, delivery, me, busy, submitting, serv
       <Text testId="delivery-promise">{deliveryPromiseLine(delivery, userLabel(delivery.owner, me))}</Text>
       {ownerGone(delivery) && (
         <Alert title="This commitment has no owner who can deliver it" variant="warning" testId="delivery-owner-deactivated">
-          {`${userLabel(delivery.owner, me)} has been deactivated in HubSpot: ${delivery.canUpdate ? 'hand this delivery to an engineer below' : 'a reviewer or an admin hands it to an engineer'}.`}
+          {`${userLabel(delivery.owner, me)} has been deactivated in HubSpot: ${ownerGoneAdvice(delivery)}.`}
         </Alert>
       )}
       {delivery.deliveredAt && <Text testId="delivery-delivered">{`Delivered on ${formatWhen(delivery.deliveredAt)}.`}</Text>}
@@ -152,6 +152,13 @@ function DeliveryForm({ reviewId, delivery, me, busy, submitting, serverErrors, 
 /** An open delivery whose owner has left the account (deactivated in HubSpot): nobody owns it until it is handed over. */
 function ownerGone(delivery: DeliveryView): boolean {
   return delivery.ownerDeactivated && delivery.status !== 'delivered' && delivery.status !== 'deprioritized';
+}
+
+/** What to do about an owner who has left, for the caller: the picker when it offers someone, else the settings. */
+function ownerGoneAdvice(delivery: DeliveryView): string {
+  if (!delivery.canUpdate) return 'it needs a new owner';
+  if (delivery.ownerChoices.length > 1) return 'hand this delivery to an engineer below';
+  return 'no other engineer of the account is a user now; an admin adds one to the reviewers in the settings, then it can be handed over here';
 }
 
 /**

@@ -156,7 +156,7 @@ describe('card API: deliveries', () => {
     expect(tasks().slice(before.tasks)).toHaveLength(2);
   });
 
-  it('a reviewer reassigns it and links the work item, an admin marks it at risk, the owner delivers it on time: one note, then settled', async () => {
+  it('a reviewer reassigns it and links the work item, an admin marks it at risk, the owner delivers it on time: one delivered note, then settled', async () => {
     const { reviewId } = await approved();
     const reassigned = await update(SECOND_REVIEWER, reviewId, { status: 'in_progress', ownerUserId: SECOND_REVIEWER, workItemUrl: 'https://tracker.example.com/ENG-42' });
     expect(reassigned.json.review?.delivery).toMatchObject({ status: 'in_progress', ownerUserId: SECOND_REVIEWER, workItemUrl: 'https://tracker.example.com/ENG-42' });
@@ -181,37 +181,59 @@ describe('card API: deliveries', () => {
     ]);
   });
 
-  it('a handover tells the rep on the deal who owns it now and gives the new owner a task, once; taking it over oneself, or delivering with it, gives none', async () => {
+  it('a handover tells the rep on the deal who owns it now and gives the new owner a task, once; the next handover or the delivery completes that task', async () => {
     const { reviewId } = await approved();
     await h.deliverOutbox();
     const before = { notes: notes().length, tasks: tasks().length };
-    const handed = await update(REVIEWER, reviewId, { status: 'in_progress', ownerUserId: SECOND_REVIEWER });
-    expect(handed.status).toBe(200);
+    const handOver = { status: 'in_progress', ownerUserId: SECOND_REVIEWER };
+    expect((await update(REVIEWER, reviewId, handOver)).status).toBe(200);
     await h.deliverOutbox();
-    await h.deliverOutbox();
-    expect(notes().slice(before.notes)).toEqual([
-      expect.stringContaining(`has a new owner</strong>: ${nameOf(SECOND_REVIEWER)} (before: ${nameOf(REVIEWER)})`),
-    ]);
+    expect(notes().slice(before.notes)).toEqual([expect.stringContaining(`has a new owner</strong>: ${nameOf(SECOND_REVIEWER)} (before: ${nameOf(REVIEWER)})`)]);
     expect(notes().at(-1)).toContain(`Promised for 2026-11-30. Handed over by ${nameOf(REVIEWER)}.`);
     // The task goes to the new owner's HubSpot owner record (user 201 is owner 7201, tests/support/people.ts), due a day later.
-    expect(tasks().slice(before.tasks)).toEqual([
-      expect.objectContaining({ hubspot_owner_id: '7201', hs_task_subject: `You own the delivery of technical review #${reviewId}: Acme renewal`, hs_timestamp: new Date(START + DAY).toISOString() }),
-    ]);
+    const ownerTask = { hubspot_owner_id: '7201', hs_task_subject: `You own the delivery of technical review #${reviewId}: Acme renewal`, hs_timestamp: new Date(START + DAY).toISOString() };
+    expect(tasks().slice(before.tasks)).toEqual([expect.objectContaining({ ...ownerTask, hs_task_status: 'NOT_STARTED' })]);
     expect(tasks().at(-1)?.hs_task_body).toContain(`${nameOf(REVIEWER)} handed you the delivery of this commitment, promised for 2026-11-30.`);
-
-    // The reviewer takes it back themselves: the deal is told, nobody gets a task.
-    const taken = await update(REVIEWER, reviewId, { status: 'in_progress', ownerUserId: REVIEWER });
-    expect(taken.json.review?.delivery?.ownerUserId).toBe(REVIEWER);
+    // The same update again: the owner is the same, so nothing is told twice.
+    expect((await update(REVIEWER, reviewId, handOver)).status).toBe(200);
     await h.deliverOutbox();
-    expect(notes().slice(before.notes)).toHaveLength(2);
+    expect([notes().length, tasks().length]).toEqual([before.notes + 1, before.tasks + 1]);
+
+    // The reviewer takes it back themselves: the deal is told, nobody gets a task, and the new owner's task is done.
+    expect((await update(REVIEWER, reviewId, { status: 'in_progress', ownerUserId: REVIEWER })).json.review?.delivery?.ownerUserId).toBe(REVIEWER);
+    await h.deliverOutbox();
     expect(notes().at(-1)).toContain(`has a new owner</strong>: ${nameOf(REVIEWER)} (before: ${nameOf(SECOND_REVIEWER)})`);
-    expect(tasks().slice(before.tasks)).toHaveLength(1);
+    expect(notes().at(-1)).toContain(`Taken over by ${nameOf(REVIEWER)}.`);
+    expect(tasks().slice(before.tasks)).toEqual([expect.objectContaining({ ...ownerTask, hs_task_status: 'COMPLETED' })]);
 
-    // Handed over in the update that delivers it: only the delivery is told.
-    await update(ADMIN, reviewId, { status: 'delivered', ownerUserId: SECOND_REVIEWER });
+    // Handed over and slipped in one update: both are told (the slip to the deal owner, the handover to the new owner).
+    h.clock.advance(DAY);
+    expect((await update(ADMIN, reviewId, { status: 'in_progress', ownerUserId: SECOND_REVIEWER, promisedDate: '2026-12-14', reason: 'the IdP vendor changed its API' })).status).toBe(200);
     await h.deliverOutbox();
-    expect(notes().slice(before.notes + 2)).toEqual([expect.stringContaining('was delivered')]);
-    expect(tasks().slice(before.tasks)).toHaveLength(1);
+    expect(notes().slice(before.notes + 2).map((n) => (n.includes('slipped') ? 'slip' : n.includes('has a new owner') ? 'handover' : n))).toEqual(['slip', 'handover']);
+    expect(notes().at(-1)).toContain(`Promised for 2026-12-14. Handed over by ${nameOf(ADMIN)}.`);
+    const second = tasks().slice(before.tasks + 1);
+    expect(second.map((t) => [t.hubspot_owner_id, t.hs_task_status])).toEqual([[DEAL_OWNER_ID, 'NOT_STARTED'], ['7201', 'NOT_STARTED']]);
+
+    // Delivered: only the delivery is told, and the owner's task is done.
+    expect((await update(SECOND_REVIEWER, reviewId, { status: 'delivered' })).status).toBe(200);
+    await h.deliverOutbox();
+    expect(notes().slice(before.notes + 4)).toEqual([expect.stringContaining('was delivered')]);
+    expect(tasks().slice(before.tasks).map((t) => [t.hubspot_owner_id, t.hs_task_status])).toEqual([
+      ['7201', 'COMPLETED'],
+      [DEAL_OWNER_ID, 'NOT_STARTED'],
+      ['7201', 'COMPLETED'],
+    ]);
+  });
+
+  it('a handover in the update that delivers it tells only the delivery', async () => {
+    const { reviewId } = await approved();
+    await h.deliverOutbox();
+    const before = { notes: notes().length, tasks: tasks().length };
+    expect((await update(ADMIN, reviewId, { status: 'delivered', ownerUserId: SECOND_REVIEWER })).status).toBe(200);
+    await h.deliverOutbox();
+    expect(notes().slice(before.notes)).toEqual([expect.stringContaining('was delivered')]);
+    expect(tasks()).toHaveLength(before.tasks);
   });
 
   it('a promised date passing undelivered: overdue, a note and a task for the escalation reviewer, once however many rounds', async () => {
@@ -254,6 +276,11 @@ describe('card API: deliveries', () => {
   it('a deprioritization by the capacity ledger settles the target’s delivery and says so on its deal', async () => {
     await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, reviewers: [REVIEWER, SECOND_REVIEWER], capacity: { engineerWeeksPerQuarter: 100, commitmentShare: 0.1 } });
     const first = await approved({ outcome: 'yes' }, { summary: 'SSO', effortWeeks: 7 });
+    // Handed over first: its new owner's task is done once the delivery is settled.
+    expect((await update(REVIEWER, first.reviewId, { status: 'in_progress', ownerUserId: SECOND_REVIEWER })).status).toBe(200);
+    await h.deliverOutbox();
+    const ownerTask = () => tasks().find((t) => t.hs_task_subject?.startsWith(`You own the delivery of technical review #${first.reviewId}`))?.hs_task_status;
+    expect(ownerTask()).toBe('NOT_STARTED');
     const other = h.seedDeal();
     await approved({ outcome: 'yes', deprioritizeReviewId: first.reviewId }, { summary: 'Audit export', effortWeeks: 5 }, other);
     const target = (await h.call(REVIEWER, 'GET', `/deals/${dealId}/gate`)).json.review?.delivery;
@@ -261,6 +288,7 @@ describe('card API: deliveries', () => {
     expect(target?.history.at(-1)).toMatchObject({ by: 'system', status: 'deprioritized' });
     expect(await delivered()).toMatchObject({ dealgate_delivery_status: 'deprioritized' });
     expect(notes().filter((n) => n.includes('was deprioritized'))).toHaveLength(1);
+    expect(ownerTask()).toBe('COMPLETED');
     expect((await update(REVIEWER, first.reviewId, { status: 'in_progress' })).status).toBe(400);
   });
 

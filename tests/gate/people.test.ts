@@ -117,6 +117,8 @@ describe('card API: people by name', () => {
     const home = await h.call<DashboardResponse>(ADMIN, 'GET', '/dashboard');
     expect(home.json.deliveries.open.map((d) => [d.reviewId, d.ownerUserId, d.ownerDeactivated])).toEqual([[reviewId, REVIEWER, true]]);
     expect(gate.history.find((e) => e.actor === REVIEWER)?.actorPerson.name).toBe(nameOf(REVIEWER));
+    // A client that sends the whole delivery, the current owner included, is not refused for them.
+    expect((await h.call(ADMIN, 'POST', `/reviews/${reviewId}/delivery`, { status: 'in_progress', ownerUserId: REVIEWER })).status).toBe(200);
     // Nor can the delivery be handed back to them, and the owner picker does not offer them.
     const handed = await h.call(ADMIN, 'POST', `/reviews/${reviewId}/delivery`, { status: 'planned', ownerUserId: SECOND_REVIEWER });
     expect(handed.status).toBe(200);

@@ -104,7 +104,7 @@ describe('the deal card: the delivery engineering owns', () => {
       { value: users.secondReviewer, label: 'you (Edsger Dijkstra)' },
     ]);
     const asRep = await openLoadedCard(live, dealId, users.rep);
-    expect(says(asRep, Alert, 'delivery-owner-deactivated')).toBe('Ada Lovelace has been deactivated in HubSpot: a reviewer or an admin hands it to an engineer.');
+    expect(says(asRep, Alert, 'delivery-owner-deactivated')).toBe('Ada Lovelace has been deactivated in HubSpot: it needs a new owner.');
 
     const home = createRenderer('home');
     home.render(<DealDeskHome fetcher={live.fetcherFor(users.admin)} baseUrl={live.url} userId={users.admin} />);
@@ -116,6 +116,18 @@ describe('the deal card: the delivery engineering owns', () => {
     send(asReviewer);
     await asReviewer.waitFor(() => expect(says(asReviewer, Text, 'delivery-promise')).toBe('Owned by you (Edsger Dijkstra); promised for 2026-11-30.'), WAIT);
     expect(asReviewer.maybeFindByTestId(Alert, 'delivery-owner-deactivated')).toBeNull();
+  });
+
+  it('sends an admin to the settings when the owner has left and no other engineer is a user to hand it to', async () => {
+    const { dealId } = await approvedDeal();
+    live.stack.sim.deactivateOwner(Number(users.reviewer));
+    live.stack.sim.deactivateOwner(Number(users.secondReviewer));
+    live.clock.advance(PEOPLE_REFRESH_MS);
+    const asAdmin = await openLoadedCard(live, dealId, users.admin);
+    expect(says(asAdmin, Alert, 'delivery-owner-deactivated')).toBe(
+      'Ada Lovelace has been deactivated in HubSpot: no other engineer of the account is a user now; an admin adds one to the reviewers in the settings, then it can be handed over here.',
+    );
+    expect(asAdmin.maybeFindByTestId(Select, 'delivery-form-owner')).toBeNull();
   });
 
   it('names the owner by name when the service refuses a reviewer who lost the role while the card was open', async () => {

@@ -1,4 +1,4 @@
-import type { Delivery } from '../domain/delivery';
+import type { Delivery, DeliveryChange } from '../domain/delivery';
 import type { Review } from '../domain/reviewLifecycle';
 import { enqueueEffect } from '../storage/outboxStore';
 import type { Store } from '../storage/store';
@@ -35,7 +35,10 @@ export async function noteOnDeal(store: Store, portalId: number, dealId: string,
   await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'create_note', payload: { body } }, dedupeKey }, at);
 }
 
-/** A task on the deal for a HubSpot user (`ownerUserId`) or for a HubSpot owner (`ownerId`, the deal's own owner). */
+/**
+ * A task on the deal for a HubSpot user (`ownerUserId`) or for a HubSpot owner (`ownerId`, the
+ * deal's own owner). `cause`: what a later `complete_tasks` names to complete it (none: it stays).
+ */
 export async function taskOnDeal(
   store: Store,
   portalId: number,
@@ -43,8 +46,39 @@ export async function taskOnDeal(
   task: { subject: string; body: string; ownerUserId: string | null; ownerId: string | null; dueAt: number },
   dedupeKey: string,
   at: number,
+  cause?: string,
 ): Promise<void> {
-  await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'create_task', payload: task }, dedupeKey }, at);
+  await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'create_task', payload: task }, dedupeKey, ...(cause === undefined ? {} : { cause }) }, at);
+}
+
+/** The cause of the task a handover gave the new owner, `place` being the handover's place (1-based) in the history. */
+export function ownerTaskCause(reviewId: number, place: number): string {
+  return `delivery:${reviewId}:owner:${place}`;
+}
+
+type OwnerChange = Pick<DeliveryChange, 'ownerUserId' | 'by'>;
+
+/**
+ * The place (1-based) in `history` of its last change of owner, when that handover gave its new
+ * owner a task (someone else made it); null when the owner never changed or took it over themselves.
+ */
+export function lastHandoverTaskPlace(history: readonly OwnerChange[]): number | null {
+  for (let i = history.length - 1; i > 0; i -= 1) {
+    const change = history[i] as OwnerChange;
+    if (change.ownerUserId !== history[i - 1]?.ownerUserId) return change.by === change.ownerUserId ? null : i + 1;
+  }
+  return null;
+}
+
+/**
+ * Completes the task the last handover in `history` gave its owner (a later handover, or the
+ * delivery settled, makes it moot): done in HubSpot, or never sent if still waiting. Once each.
+ */
+export async function completeOwnerTask(store: Store, portalId: number, dealId: string, reviewId: number, history: readonly OwnerChange[], at: number): Promise<void> {
+  const place = lastHandoverTaskPlace(history);
+  if (place === null) return;
+  const cause = ownerTaskCause(reviewId, place);
+  await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'complete_tasks', payload: { cause } }, dedupeKey: `${cause}:complete_tasks`, cause }, at);
 }
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -84,12 +118,12 @@ export function deliveredNote(review: Pick<Review, 'id' | 'summary'>, delivery: 
   );
 }
 
-/** `names`: the previous owner, the new one and who handed it over, as people read them. */
-export function handoverNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'promisedDate'>, names: { from: string; to: string; by: string }): string {
+/** `names`: the previous owner, the new one and who handed it over, as people read them; `takenOver`: the new owner made the change. */
+export function handoverNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'promisedDate'>, names: { from: string; to: string; by: string }, takenOver: boolean): string {
   return (
     `<p><strong>Dealgate: the delivery of technical review #${review.id} has a new owner</strong>: ${escapeHtml(names.to)} (before: ${escapeHtml(names.from)}).</p>` +
     commitmentLine(review) +
-    `<p>Promised for ${delivery.promisedDate}. Handed over by ${escapeHtml(names.by)}.</p>`
+    `<p>Promised for ${delivery.promisedDate}. ${takenOver ? 'Taken over' : 'Handed over'} by ${escapeHtml(names.by)}.</p>`
   );
 }
 

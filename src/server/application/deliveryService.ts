@@ -12,10 +12,12 @@ import { effectiveSettings, type Caller, type GateContext } from './context';
 import { loadDeal, refreshDeal } from './dealFacts';
 import {
   TASK_DUE_MS,
+  completeOwnerTask,
   deliveredNote,
   handoverNote,
   handoverTask,
   noteOnDeal,
+  ownerTaskCause,
   projectDelivery,
   slipNote,
   slipTask,
@@ -71,7 +73,8 @@ async function enqueueConsequences(
   context: { review: Review; before: DeliveryRecord; after: DeliveryRecord; consequences: DeliveryConsequences; by: string; at: number; dealOwnerId: string | null; dealName: string | null },
 ): Promise<void> {
   const { review, after, consequences, at } = context;
-  const by = await labelOf(store, portalId, context.by);
+  const label = await labelsOf(store, portalId, [context.by, context.before.ownerUserId, ...(consequences.reassignedTo === null ? [] : [consequences.reassignedTo])]);
+  const by = label(context.by);
   const key = `delivery:${review.id}`;
   if (consequences.slipped) {
     const slip = consequences.slipped;
@@ -81,10 +84,12 @@ async function enqueueConsequences(
     const task = slipTask(review, context.dealName, slip);
     await taskOnDeal(store, portalId, review.dealId, { ...task, ownerId: context.dealOwnerId, ownerUserId: null, dueAt: at + TASK_DUE_MS }, `${change}:task`, at);
   }
+  // The task of the last handover is moot once the delivery moves to someone else or is delivered.
+  if (consequences.delivered || consequences.reassignedTo !== null) await completeOwnerTask(store, portalId, review.dealId, review.id, context.before.history, at);
   if (consequences.delivered) {
     await noteOnDeal(store, portalId, review.dealId, deliveredNote(review, after, dayOf(at), by), `${key}:delivered:note`, at);
   } else if (consequences.reassignedTo !== null) {
-    await tellHandover(store, portalId, { ...context, to: consequences.reassignedTo, byName: by });
+    await tellHandover(store, portalId, { ...context, to: consequences.reassignedTo, label });
   }
   await projectDelivery(store, portalId, review.dealId, after, at);
 }
@@ -96,15 +101,16 @@ async function enqueueConsequences(
 async function tellHandover(
   store: Store,
   portalId: number,
-  context: { review: Review; before: DeliveryRecord; after: DeliveryRecord; by: string; byName: string; to: string; at: number; dealName: string | null },
+  context: { review: Review; before: DeliveryRecord; after: DeliveryRecord; by: string; to: string; at: number; dealName: string | null; label: (userId: string) => string },
 ): Promise<void> {
-  const { review, after, at } = context;
+  const { review, after, at, label } = context;
   const change = `delivery:${review.id}:change:${after.history.length}:handover`;
-  const label = await labelsOf(store, portalId, [context.before.ownerUserId, context.to]);
-  await noteOnDeal(store, portalId, review.dealId, handoverNote(review, after, { from: label(context.before.ownerUserId), to: label(context.to), by: context.byName }), `${change}:note`, at);
+  const names = { from: label(context.before.ownerUserId), to: label(context.to), by: label(context.by) };
+  await noteOnDeal(store, portalId, review.dealId, handoverNote(review, after, names, context.to === context.by), `${change}:note`, at);
   if (context.to === context.by) return;
-  const task = handoverTask(review, context.dealName, after, context.byName);
-  await taskOnDeal(store, portalId, review.dealId, { ...task, ownerUserId: context.to, ownerId: null, dueAt: at + TASK_DUE_MS }, `${change}:task`, at);
+  const task = handoverTask(review, context.dealName, after, names.by);
+  // Its own cause, so that the next handover or the delivery's end completes it (completeOwnerTask).
+  await taskOnDeal(store, portalId, review.dealId, { ...task, ownerUserId: context.to, ownerId: null, dueAt: at + TASK_DUE_MS }, `${change}:task`, at, ownerTaskCause(review.id, after.history.length));
 }
 
 /**
@@ -131,7 +137,8 @@ export async function updateDeliveryFromCard(ctx: GateContext, caller: Caller, r
   // Refusals name the owner and a new owner as the account's cached people do.
   const namesFor = (delivery: DeliveryRecord) => labelsOf(store, portalId, [delivery.ownerUserId, ...(body.ownerUserId === undefined ? [] : [body.ownerUserId])]);
   const label = await namesFor(held);
-  if (body.ownerUserId !== undefined && (await cachedPeople(store, portalId, [body.ownerUserId])).isDeactivated(body.ownerUserId)) {
+  // Handing it to someone deactivated is refused; naming the current owner again changes nothing, and is not.
+  if (body.ownerUserId !== undefined && body.ownerUserId !== held.ownerUserId && (await cachedPeople(store, portalId, [body.ownerUserId])).isDeactivated(body.ownerUserId)) {
     const message = `${label(body.ownerUserId)} has been deactivated in HubSpot; hand the delivery to an engineer who is still a user of the account`;
     throw invalidRequest(`ownerUserId: ${message}`, { issues: [{ path: 'ownerUserId', message }] });
   }

@@ -2,7 +2,7 @@ import { deprioritizeDelivery } from '../domain/delivery';
 import type { Review } from '../domain/reviewLifecycle';
 import { enqueueEffect } from '../storage/outboxStore';
 import type { Store } from '../storage/store';
-import { clearedDeliveryProperties, deprioritizedDeliveryReason, projectDelivery } from './deliveryEffects';
+import { clearedDeliveryProperties, completeOwnerTask, deprioritizedDeliveryReason, projectDelivery } from './deliveryEffects';
 
 /**
  * A delivery the capacity ledger no longer books is settled as `deprioritized` (counted neither as
@@ -17,6 +17,8 @@ async function settle(store: Store, portalId: number, review: Pick<Review, 'id' 
   const change = settled.history.at(-1);
   if (settled === current || !change) return false;
   await store.deliveries.save(portalId, { ...current, ...settled }, change);
+  // Settled: the task a handover gave its owner is moot.
+  await completeOwnerTask(store, portalId, review.dealId, review.id, current.history, at);
   return true;
 }
 
