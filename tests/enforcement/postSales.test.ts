@@ -82,6 +82,13 @@ describe('post-sales work on a won deal', () => {
     const after = await card(stack, REP, 'GET', `/deals/${dealId}/gate`);
     expect(after.json.gate).toMatchObject({ status: 'approved', mayAdvance: true, inWonStage: true });
     expect(after.json.postSales.canRequest).toBe(true);
+
+    // Delivered: the note on the won deal names the post-sales review and its work, not a pre-sales commitment.
+    expect((await card(stack, REVIEWER, 'POST', `/reviews/${postReviewId}/delivery`, { status: 'delivered' })).status).toBe(200);
+    await stack.settle();
+    const deliveredNote = stack.sim.notesForDeal(dealId).map((n) => n.properties.hs_note_body ?? '').find((b) => b.includes('was delivered'));
+    expect(deliveredNote).toContain(`the commitment of post-sales review #${postReviewId} was delivered`);
+    expect(deliveredNote).toContain(`<p>Post-sales work: ${postSales.summary}</p>`);
   });
 
   it('is refused on a deal that is not won, naming its stage, and nothing is opened', async () => {

@@ -273,6 +273,16 @@ describe('card API: deliveries', () => {
     expect(tasks().find((t) => t.hs_task_subject === `Overdue delivery of technical review #${reviewId}: Acme renewal`)?.hs_task_body).toContain('Its owner is Augusta King');
   });
 
+  it('an overdue note names an owner who has left as such, for the escalation reviewer to find a new one', async () => {
+    const { reviewId } = await approved();
+    h.sim.deactivateOwner(Number(REVIEWER));
+    h.clock.advance(30 * DAY);
+    await h.slaRound();
+    await h.deliverOutbox();
+    expect(notes().filter((n) => n.includes('is overdue'))).toEqual([expect.stringContaining(`Owner: ${nameOf(REVIEWER)} (deactivated in HubSpot: it needs a new owner).`)]);
+    expect(tasks().find((t) => t.hs_task_subject?.startsWith(`Overdue delivery of technical review #${reviewId}`))?.hs_task_body).toContain(`Its owner is ${nameOf(REVIEWER)} (deactivated in HubSpot: it needs a new owner)`);
+  });
+
   it('a deprioritization by the capacity ledger settles the target’s delivery and says so on its deal', async () => {
     await h.call(ADMIN, 'PUT', '/settings', { ...baseSettings, reviewers: [REVIEWER, SECOND_REVIEWER], capacity: { engineerWeeksPerQuarter: 100, commitmentShare: 0.1 } });
     const first = await approved({ outcome: 'yes' }, { summary: 'SSO', effortWeeks: 7 });

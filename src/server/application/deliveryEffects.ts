@@ -85,33 +85,38 @@ const DAY_MS = 24 * 60 * 60_000;
 /** Tasks these notes come with are due a day later: telling a customer or chasing a miss does not wait. */
 export const TASK_DUE_MS = DAY_MS;
 
-function commitmentLine(review: Pick<Review, 'summary'>): string {
-  return `<p>Commitment: ${escapeHtml(review.summary)}</p>`;
+function commitmentLine(review: Pick<Review, 'summary' | 'kind'>): string {
+  return `<p>${review.kind === 'post_sales' ? 'Post-sales work' : 'Commitment'}: ${escapeHtml(review.summary)}</p>`;
+}
+
+/** "technical review #12", or "post-sales review #12" for work on a won deal (as the decision's note names it). */
+function reviewName(review: Pick<Review, 'id' | 'kind'>): string {
+  return `${review.kind === 'post_sales' ? 'post-sales review' : 'technical review'} #${review.id}`;
 }
 
 /** `byName`: who changed it, as people read them (PeopleBook.label). */
-export function slipNote(review: Pick<Review, 'id' | 'summary'>, slip: { from: string; to: string; reason: string }, byName: string): string {
+export function slipNote(review: Pick<Review, 'id' | 'summary' | 'kind'>, slip: { from: string; to: string; reason: string }, byName: string): string {
   return (
-    `<p><strong>Dealgate: the delivery of technical review #${review.id} slipped</strong> from ${slip.from} to ${slip.to}.</p>` +
+    `<p><strong>Dealgate: the delivery of ${reviewName(review)} slipped</strong> from ${slip.from} to ${slip.to}.</p>` +
     commitmentLine(review) +
     `<p>Why: ${escapeHtml(slip.reason)}</p><p>Changed by ${escapeHtml(byName)}. The deal owner has a task to tell the customer.</p>`
   );
 }
 
-export function slipTask(review: Pick<Review, 'id' | 'summary'>, dealName: string | null, slip: { to: string; reason: string }): { subject: string; body: string } {
+export function slipTask(review: Pick<Review, 'id' | 'summary' | 'kind'>, dealName: string | null, slip: { to: string; reason: string }): { subject: string; body: string } {
   return {
     subject: `Tell the customer: ${dealName ?? 'the commitment'} now delivers ${slip.to}`,
     body:
-      `<p>Engineering moved the delivery of technical review #${review.id} to ${slip.to}. Tell the customer the new date and why.</p>` +
+      `<p>Engineering moved the delivery of ${reviewName(review)} to ${slip.to}. Tell the customer the new date and why.</p>` +
       commitmentLine(review) +
       `<p>Why: ${escapeHtml(slip.reason)}</p>`,
   };
 }
 
-export function deliveredNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'firstPromisedDate' | 'promisedDate'>, day: string, byName: string): string {
+export function deliveredNote(review: Pick<Review, 'id' | 'summary' | 'kind'>, delivery: Pick<Delivery, 'firstPromisedDate' | 'promisedDate'>, day: string, byName: string): string {
   const onTime = day <= delivery.firstPromisedDate;
   return (
-    `<p><strong>Dealgate: the commitment of technical review #${review.id} was delivered</strong> on ${day}, ` +
+    `<p><strong>Dealgate: the commitment of ${reviewName(review)} was delivered</strong> on ${day}, ` +
     `${onTime ? 'on time' : 'late'} (first promised for ${delivery.firstPromisedDate}${delivery.promisedDate !== delivery.firstPromisedDate ? `, last promised for ${delivery.promisedDate}` : ''}).</p>` +
     commitmentLine(review) +
     `<p>Marked delivered by ${escapeHtml(byName)}.</p>`
@@ -119,18 +124,18 @@ export function deliveredNote(review: Pick<Review, 'id' | 'summary'>, delivery: 
 }
 
 /** `names`: the previous owner, the new one and who handed it over, as people read them; `takenOver`: the new owner made the change. */
-export function handoverNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'promisedDate'>, names: { from: string; to: string; by: string }, takenOver: boolean): string {
+export function handoverNote(review: Pick<Review, 'id' | 'summary' | 'kind'>, delivery: Pick<Delivery, 'promisedDate'>, names: { from: string; to: string; by: string }, takenOver: boolean): string {
   return (
-    `<p><strong>Dealgate: the delivery of technical review #${review.id} has a new owner</strong>: ${escapeHtml(names.to)} (before: ${escapeHtml(names.from)}).</p>` +
+    `<p><strong>Dealgate: the delivery of ${reviewName(review)} has a new owner</strong>: ${escapeHtml(names.to)} (before: ${escapeHtml(names.from)}).</p>` +
     commitmentLine(review) +
     `<p>Promised for ${delivery.promisedDate}. ${takenOver ? 'Taken over' : 'Handed over'} by ${escapeHtml(names.by)}.</p>`
   );
 }
 
 /** The new owner's task: what they now own and where to move it on. `byName`: who handed it over. */
-export function handoverTask(review: Pick<Review, 'id' | 'summary'>, dealName: string | null, delivery: Pick<Delivery, 'promisedDate'>, byName: string): { subject: string; body: string } {
+export function handoverTask(review: Pick<Review, 'id' | 'summary' | 'kind'>, dealName: string | null, delivery: Pick<Delivery, 'promisedDate'>, byName: string): { subject: string; body: string } {
   return {
-    subject: `You own the delivery of technical review #${review.id}: ${dealName ?? 'a deal'}`,
+    subject: `You own the delivery of ${reviewName(review)}: ${dealName ?? 'a deal'}`,
     body:
       `<p>${escapeHtml(byName)} handed you the delivery of this commitment, promised for ${delivery.promisedDate}. ` +
       'Move it on from the Dealgate card on the deal: in progress, at risk, a slip with its reason, or delivered.</p>' +
@@ -139,20 +144,20 @@ export function handoverTask(review: Pick<Review, 'id' | 'summary'>, dealName: s
 }
 
 /** `names.owner`, `names.escalation`: the delivery's owner and the escalation reviewer (null: none set), as people read them. */
-export function overdueDeliveryNote(review: Pick<Review, 'id' | 'summary'>, delivery: Pick<Delivery, 'promisedDate'>, names: { owner: string; escalation: string | null }): string {
+export function overdueDeliveryNote(review: Pick<Review, 'id' | 'summary' | 'kind'>, delivery: Pick<Delivery, 'promisedDate'>, names: { owner: string; escalation: string | null }): string {
   const who = names.escalation !== null
     ? `It was escalated to ${escapeHtml(names.escalation)}.`
     : "No escalation reviewer is set in Dealgate's settings, so nobody was assigned.";
   return (
-    `<p><strong>Dealgate: the delivery of technical review #${review.id} is overdue</strong>: it was promised for ${delivery.promisedDate} and is not delivered.</p>` +
+    `<p><strong>Dealgate: the delivery of ${reviewName(review)} is overdue</strong>: it was promised for ${delivery.promisedDate} and is not delivered.</p>` +
     commitmentLine(review) +
     `<p>Owner: ${escapeHtml(names.owner)}. ${who}</p>`
   );
 }
 
-export function overdueDeliveryTask(review: Pick<Review, 'id' | 'summary'>, dealName: string | null, delivery: Pick<Delivery, 'promisedDate'>, ownerName: string): { subject: string; body: string } {
+export function overdueDeliveryTask(review: Pick<Review, 'id' | 'summary' | 'kind'>, dealName: string | null, delivery: Pick<Delivery, 'promisedDate'>, ownerName: string): { subject: string; body: string } {
   return {
-    subject: `Overdue delivery of technical review #${review.id}: ${dealName ?? 'a deal'}`,
+    subject: `Overdue delivery of ${reviewName(review)}: ${dealName ?? 'a deal'}`,
     body:
       `<p>This commitment was promised for ${delivery.promisedDate} and is not delivered. Its owner is ${escapeHtml(ownerName)}: ` +
       `agree a new date (a slip, with its reason, on the Dealgate card) or get it delivered.</p>` +

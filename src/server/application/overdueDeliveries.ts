@@ -46,7 +46,9 @@ async function noteOne(deps: OverdueDeliveriesDeps, portalId: number, reviewId: 
     // Once per promised date: a slip to a new date that is missed too is noted again.
     const key = `delivery:${reviewId}:overdue:${delivery.promisedDate}`;
     const people = await cachedPeople(store, portalId, [delivery.ownerUserId, ...(escalationReviewer === null ? [] : [escalationReviewer])]);
-    const names = { owner: people.label(delivery.ownerUserId), escalation: escalationReviewer === null ? null : people.label(escalationReviewer) };
+    // An owner who has left the account is named as such: the escalation reviewer has a new owner to find.
+    const owner = people.isDeactivated(delivery.ownerUserId) ? `${people.label(delivery.ownerUserId)} (deactivated in HubSpot: it needs a new owner)` : people.label(delivery.ownerUserId);
+    const names = { owner, escalation: escalationReviewer === null ? null : people.label(escalationReviewer) };
     await noteOnDeal(store, portalId, delivery.dealId, overdueDeliveryNote(review, delivery, names), `${key}:note`, now);
     if (escalationReviewer !== null) {
       const task = overdueDeliveryTask(review, dealName, delivery, names.owner);
