@@ -62,6 +62,29 @@ describe('sqliteSql', () => {
     expect(sql.db.inTransaction).toBe(false);
   });
 
+  it('rolls back a transaction whose work throws before it awaits anything, and leaves the database to the next one', async () => {
+    const work = (tx: Parameters<Parameters<SqliteSql['transaction']>[0]>[0]): Promise<void> => {
+      void tx.run('INSERT INTO notes (body) VALUES (?)', ['thrown']);
+      throw new Error('at once');
+    };
+    await expect(sql.transaction(work)).rejects.toThrow('at once');
+    expect(sql.db.inTransaction).toBe(false);
+    await sql.transaction(async (tx) => void (await tx.run('INSERT INTO notes (body) VALUES (?)', ['next'])));
+    expect(await bodies()).toEqual(['next']);
+  });
+
+  it('a BEGIN that fails rolls back nothing, and the next transaction runs', async () => {
+    // A transaction begun on the connection behind the door's back: BEGIN IMMEDIATE fails inside it.
+    sql.db.exec('BEGIN');
+    sql.db.prepare('INSERT INTO notes (body) VALUES (?)').run('outside');
+    // better-sqlite3's error class comes from the first test file that loaded the addon: matched by its message.
+    await expect(sql.transaction(async () => undefined)).rejects.toMatchObject({ message: expect.stringMatching(/within a transaction/) });
+    expect(sql.db.inTransaction).toBe(true);
+    sql.db.exec('COMMIT');
+    await sql.transaction(async (tx) => void (await tx.run('INSERT INTO notes (body) VALUES (?)', ['after'])));
+    expect(await bodies()).toEqual(['outside', 'after']);
+  });
+
   it('commits a transaction whose work returns, and answers with what it returned', async () => {
     const result = await sql.transaction(async (tx) => {
       await tx.run('INSERT INTO notes (body) VALUES (?)', ['kept']);

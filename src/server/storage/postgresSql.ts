@@ -250,6 +250,8 @@ async function runTransaction<T>(owner: SqlDatabase, pool: pg.Pool, query: Query
       scope.open = false;
       finished = true;
     }
+    // A savepoint the work could not undo (repositories.ts, nested): the whole transaction rolls back.
+    if (scope.refusal) throw scope.refusal;
     await client.query('COMMIT');
     return result;
   } catch (error) {

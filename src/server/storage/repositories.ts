@@ -24,7 +24,7 @@ import { breakGlassRepository, type BreakGlassRepository } from './breakGlassSto
 import { absenceRepository, type AbsenceRepository } from './absenceStore';
 import { reviewReminderRepository, type ReviewReminderRepository } from './reviewReminderStore';
 import { peopleRepository, type PeopleRepository } from './peopleStore';
-import { bindRepositories, currentTransaction } from './transactionScope';
+import { bindRepositories, currentTransaction, refuseCommitOf } from './transactionScope';
 import { hubspotBudgetRepository, type HubSpotBudgetRepository } from './hubspotBudgetStore';
 
 /**
@@ -58,11 +58,6 @@ class SessionRepositories implements TxStore {
 
   /** Savepoints open in this session's transaction (a nested Store.transaction). */
   savepoints = 0;
-  /**
-   * Set when a savepoint's work failed and undoing it failed too: the inner work may still be in
-   * the transaction, so the transaction must not commit, whatever its caller made of the error.
-   */
-  unundone: Error | undefined;
 
   constructor(
     readonly sql: SqlSession,
@@ -248,18 +243,14 @@ class SqlStore implements Store {
 
   transaction<T>(work: (tx: TxStore) => Promise<T>): Promise<T> {
     const outer = currentTransaction<SessionRepositories>(this);
-    if (outer) return nested(outer, work);
-    // A `then` rather than an async wrapper around the work: one promise fewer per transaction,
-    // each running the async context's hook (transactionScope.ts). The check runs inside the
-    // work, before the engine commits, whatever wraps the engine.
+    if (outer) return nested(this, outer, work);
+    // The work itself, not an async wrapper around it (each promise a transaction makes runs the
+    // async context's hook, transactionScope.ts): a savepoint that could not be undone refuses the
+    // commit through the transaction's scope (nested below), which the engine checks.
     return this.database.transaction((session) => {
       const repositories = this.repositoriesFor(session);
-      repositories.unundone = undefined;
       bindRepositories(this, repositories);
-      return work(repositories).then((result) => {
-        if (repositories.unundone) throw repositories.unundone;
-        return result;
-      });
+      return work(repositories);
     });
   }
   private repositoriesFor(session: SqlSession): SessionRepositories {
@@ -287,7 +278,7 @@ class SqlStore implements Store {
  * the caller catches undoes only the inner work, as better-sqlite3's nested transactions did. Both
  * engines speak SAVEPOINT / RELEASE / ROLLBACK TO. The inner work runs on the outer's session.
  */
-async function nested<T>(outer: SessionRepositories, work: (tx: TxStore) => Promise<T>): Promise<T> {
+async function nested<T>(store: SqlStore, outer: SessionRepositories, work: (tx: TxStore) => Promise<T>): Promise<T> {
   const name = `dealgate_${++outer.savepoints}`;
   await outer.sql.run(`SAVEPOINT ${name}`);
   try {
@@ -302,7 +293,7 @@ async function nested<T>(outer: SessionRepositories, work: (tx: TxStore) => Prom
       await outer.sql.run(`ROLLBACK TO SAVEPOINT ${name}`);
       await outer.sql.run(`RELEASE SAVEPOINT ${name}`);
     } catch (undoError) {
-      outer.unundone = new Error(`a nested transaction failed and could not be undone, so the whole transaction is rolled back: ${(undoError as Error).message}`, { cause: error });
+      refuseCommitOf(store, new Error(`a nested transaction failed and could not be undone, so the whole transaction is rolled back: ${(undoError as Error).message}`, { cause: error }));
       if (error instanceof Error && error.cause === undefined) error.cause = undoError;
     }
     throw error;

@@ -130,7 +130,13 @@ function inside<T>(state: TransactionState, statement: () => T): Promise<T> {
   }
 }
 
-async function runTransaction<T>(
+/**
+ * BEGIN IMMEDIATE, the work on the transaction's session in a scope of its own, then COMMIT (or
+ * ROLLBACK when the work fails or its scope refuses the commit). Not an async function: with no
+ * transaction open (the common case) it makes one promise of its own, as each one runs the async
+ * context's hook (transactionScope.ts); one open makes it wait for its end and try again.
+ */
+function runTransaction<T>(
   owner: SqliteSql,
   state: TransactionState,
   db: Db,
@@ -138,31 +144,64 @@ async function runTransaction<T>(
   txSession: SqlSession,
   work: (tx: SqlSession) => Promise<T>,
 ): Promise<T> {
-  if (insideOpen(state)) throw new Error('nested transaction: the work of a transaction cannot open another one');
-  while (state.busy) await whenEnded(state);
+  if (insideOpen(state)) return Promise.reject(new Error('nested transaction: the work of a transaction cannot open another one'));
+  if (state.busy) return whenEnded(state).then(() => runTransaction(owner, state, db, prepare, txSession, work));
   state.busy = true;
   const scope = openScope(owner);
   state.active = scope;
-  try {
-    prepare('BEGIN IMMEDIATE').run();
-    let result;
-    try {
-      // The scope closes in the `finally` below, in the same synchronous step as COMMIT or ROLLBACK:
-      // code the work left queued may still run before COMMIT (inside the transaction), nothing
-      // runs with the scope open after it.
-      result = await runInScope(scope, () => work(txSession));
-      prepare('COMMIT').run();
-    } catch (error) {
-      if (db.inTransaction) prepare('ROLLBACK').run();
-      throw error;
-    }
-    return result;
-  } finally {
+  // The scope closes with the transaction's end, in the same synchronous step as COMMIT or
+  // ROLLBACK: code the work left queued may still run before COMMIT (inside the transaction),
+  // nothing runs with the scope open after it.
+  const end = () => {
     scope.open = false;
     state.busy = false;
     state.active = null;
     const ended = state.ended;
     state.ended = null;
     ended?.resolve();
+  };
+  const rollBack = () => {
+    try {
+      if (db.inTransaction) prepare('ROLLBACK').run();
+    } finally {
+      end();
+    }
+  };
+  try {
+    prepare('BEGIN IMMEDIATE').run();
+  } catch (error) {
+    // Nothing began (another process holds the file past the busy timeout): nothing to roll back.
+    end();
+    return Promise.reject(error as Error);
   }
+  let running: Promise<T>;
+  try {
+    running = runInScope(scope, () => work(txSession));
+  } catch (error) {
+    // A failing ROLLBACK's error replaces the work's, as a rejection (never a throw from here).
+    try {
+      rollBack();
+    } catch (rollbackError) {
+      return Promise.reject(rollbackError as Error);
+    }
+    return Promise.reject(error as Error);
+  }
+  return running.then(
+    (result) => {
+      try {
+        // A savepoint the work could not undo (repositories.ts, nested): the whole transaction rolls back.
+        if (scope.refusal) throw scope.refusal;
+        prepare('COMMIT').run();
+      } catch (error) {
+        rollBack();
+        throw error;
+      }
+      end();
+      return result;
+    },
+    (error: unknown) => {
+      rollBack();
+      throw error;
+    },
+  );
 }

@@ -18,6 +18,8 @@ export interface TransactionScope {
   open: boolean;
   /** The open transaction whose work opened this one on another engine (two stores in one process), if any. */
   readonly parent: TransactionScope | undefined;
+  /** Set when the transaction must not commit (a savepoint that could not be undone): its engine rolls back instead, with this error. */
+  refusal: Error | undefined;
 }
 
 /**
@@ -42,7 +44,7 @@ export function openScope(owner: object): TransactionScope {
   // another would otherwise chain every ended scope (and its repositories) behind the new one.
   let parent = scope.getStore();
   while (parent !== undefined && !parent.open) parent = parent.parent;
-  return { owner, bound: undefined, open: true, parent };
+  return { owner, bound: undefined, open: true, parent, refusal: undefined };
 }
 
 /** Runs `work` in the scope `current` (what it awaits stays inside); the caller closes the scope when the work has settled. */
@@ -71,6 +73,21 @@ export function currentTransaction<R>(store: object): R | undefined {
     if (current.open && current.bound?.store === store) return current.bound.repositories as R;
   }
   return undefined;
+}
+
+/**
+ * Refuses the commit of the open transaction whose repositories `store` bound (the running code is
+ * its work): its engine rolls it back with `error` once the work ends, whatever the work does with
+ * the error it saw. Returns false when the running code is inside no such transaction.
+ */
+export function refuseCommitOf(store: object, error: Error): boolean {
+  for (let current = scope.getStore(); current !== undefined; current = current.parent) {
+    if (current.open && current.bound?.store === store) {
+      current.refusal ??= error;
+      return true;
+    }
+  }
+  return false;
 }
 
 /** Whether the running code is inside an open transaction: on `owner` when given, else on any engine (the HubSpot check). */
