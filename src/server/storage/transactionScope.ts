@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { createPromiseContext } from './promiseContext';
 
 /**
  * The store transaction the running code is inside (the engine's transaction sets it for the work
@@ -23,21 +23,26 @@ export interface TransactionScope {
 }
 
 /**
- * One scope per engine transaction, in one AsyncLocalStorage for the engine (which transaction a
+ * One scope per engine transaction, in one promise context for the engine (which transaction a
  * statement comes from: sqliteSql.ts and postgresSql.ts refuse a statement on the database, or a
  * second transaction, from inside one) and for the store (its repositories, the HubSpot check).
- * One instance and one `run` per transaction: every promise made anywhere pays a hook call per
- * AsyncLocalStorage instance, which an inbox round (a transaction per event) measured (issue 13).
+ * One context and one `run` per transaction: every promise made anywhere pays its hooks, which an
+ * inbox round (a transaction per event) measured (issue 13); that is also why it is a
+ * PromiseContext and not an AsyncLocalStorage (promiseContext.ts says what each costs and carries).
+ * What the context does not carry, a timer's or an emitter's callback set inside the work, runs
+ * inside no transaction: a store call from there would be one from outside (on SQLite it waits
+ * for the transaction to end), and a HubSpot call from there would not be refused. Nothing here
+ * does either: the service's timers and emitters only settle promises, which the work awaits.
  * Code a transaction's work left running past its end (a branch nobody awaited) keeps the scope,
  * closed: it is then inside none.
  */
-const scope = new AsyncLocalStorage<TransactionScope>();
+const scope = createPromiseContext<TransactionScope>();
 
 /**
  * Opens the scope of an engine transaction's work (the engine's `transaction` calls it, runs the
  * work with `runInScope` and closes the scope in its own `finally` when the work has ended). Not
- * an async wrapper of its own: with the scope's AsyncLocalStorage enabled, every promise made
- * anywhere in the process runs its hook, and an inbox round opens a transaction per event.
+ * an async wrapper of its own: with the scope's hooks set, every promise made anywhere in the
+ * process runs them, and an inbox round opens a transaction per event.
  */
 export function openScope(owner: object): TransactionScope {
   // The parent is the nearest open scope: code left running past a transaction's end that opens
