@@ -17,7 +17,8 @@ import { promiseHooks } from 'node:v8';
  *
  * The hooks are set when the first `run` starts (nothing is paid before) and stay until `stop`.
  * Node keeps every hook set until it is stopped, so jest (every suite one module registry, all in
- * one process) stops them after each suite (tests/support/stopPromiseContexts.ts).
+ * one process) stops them when a suite is over: its test environment (tests/support/nodeEnvironment.js)
+ * calls `stopPromiseContexts`, which the suite's setup (tests/support/stopPromiseContexts.ts) hands it.
  */
 export class PromiseContext<T> {
   private current: T | undefined = undefined;
@@ -53,8 +54,7 @@ export class PromiseContext<T> {
   }
 
   private startHooks(): void {
-    const key = this.key;
-    const saved = this.saved;
+    const { key, saved } = this;
     type Carrier = Promise<unknown> & Record<symbol, T | undefined>;
     const stop = promiseHooks.createHook({
       init: (promise) => {
@@ -68,9 +68,8 @@ export class PromiseContext<T> {
         this.current = saved.pop();
       },
     });
-    this.stopHooks = () => {
-      stop();
-    };
+    // createHook's declared type is `Function`; the wrapper gives it a callable one.
+    this.stopHooks = () => void stop();
   }
 }
 
