@@ -293,3 +293,15 @@ export function createRateGovernor(clock: Clock, options: RateGovernorOptions = 
     },
   };
 }
+
+/**
+ * A permit, taken again when a 429 paused the account between the governor handing it over and
+ * the caller going on (another call's answer read in between): the governor checks the pause when
+ * it grants, the caller's code runs later, and nothing may go out during a pause. The permit not
+ * used stays counted (the budget errs on the safe side). The outbox's `send` looks again after
+ * recording the send time (its own I/O).
+ */
+export async function permitOutsidePause(governor: Pick<RateGovernor, 'acquire' | 'pauseRemainingMs'>, portalId: number): Promise<void> {
+  await governor.acquire(portalId);
+  while (governor.pauseRemainingMs(portalId) > 0) await governor.acquire(portalId);
+}

@@ -7,7 +7,7 @@ import { dealClaimKey, type InboxEvent, JOURNAL_BATCHES_PER_SLICE, type NewInbox
 import type { AccountProvisioner } from '../application/provisioning';
 import type { DealEventHandler } from '../application/dealEventHandler';
 import type { RetryPolicy } from '../hubspot/backoff';
-import type { RateGovernor } from '../hubspot/rateGovernor';
+import { permitOutsidePause, type RateGovernor } from '../hubspot/rateGovernor';
 import { createWorkerLoop, type WorkerLoop } from './workerLoop';
 import { claimRenewal, leftOut, releaseClaims, waitingAccounts, type InboxContext } from './inboxContext';
 import { refreshPeopleIfStale } from '../application/people';
@@ -274,7 +274,7 @@ async function readDeals(ctx: InboxContext, portalId: number, dealIds: string[],
   for (let c = 0; c < chunks.length; c += 1) {
     const ids = chunks[c] as string[];
     try {
-      await governor.acquire(portalId);
+      await permitOutsidePause(governor, portalId);
       for (const deal of await withTimeout(ctx.gateway.batchReadDeals(portalId, ids, { withStageHistory: true }), ctx.callTimeoutMs)) fresh.set(deal.id, deal);
       hubSpotAnswered(ctx, portalId);
     } catch (error) {
@@ -316,7 +316,7 @@ export async function processAccount(ctx: InboxContext, portalId: number, events
   const { fresh, unread } = await readDeals(ctx, portalId, toRead, (dealId) => byDeal.get(dealId) ?? []);
   const wasRead = new Set(toRead);
   // The notes enforcement may write name people: their names are read when stale, before any transaction.
-  if (fresh.size > 0) await refreshPeopleIfStale(ctx, portalId, async () => void (await ctx.governor.acquire(portalId)));
+  if (fresh.size > 0) await refreshPeopleIfStale(ctx, portalId, () => permitOutsidePause(ctx.governor, portalId));
 
   let refreshedPipelines = false;
   let settled = 0;

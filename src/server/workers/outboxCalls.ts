@@ -6,7 +6,7 @@ import { type OutboxClaim, IN_DOUBT, type ClaimedOutboxRow } from '../storage/ou
 import { type RetryPolicy, backoffDelay, describeDuration, retriesExhausted } from '../hubspot/backoff';
 import { type AccountOutage, type AccountOutages, classifyHubSpotFailure, type HubSpotFailure } from '../hubspot/accountOutages';
 import { CallTimeout, pausableTimeout, withTimeout } from '../hubspot/callTimeout';
-import type { RateGovernor } from '../hubspot/rateGovernor';
+import { permitOutsidePause, type RateGovernor } from '../hubspot/rateGovernor';
 import type { OutboxWorkerDeps } from './outboxWorker';
 import { carriesRef, chunk, withRef, type CreateTaskPayload, type EngagementPlan } from '../storage/deliveryPlan';
 
@@ -97,7 +97,7 @@ function unlessWaiting(ctx: OutboxContext, portalId: number): void {
  */
 export async function call<T>(ctx: OutboxContext, portalId: number, work: (paceNext: PaceNext) => Promise<T>, kind: 'read' | 'write'): Promise<T> {
   unlessWaiting(ctx, portalId);
-  await ctx.governor.acquire(portalId);
+  await permitOutsidePause(ctx.governor, portalId);
   // The time spent waiting for the permits of the call's later requests is not HubSpot's: it does not count toward the timeout.
   const bound = pausableTimeout(ctx.callTimeoutMs);
   const result = await bound.race(work(() => bound.paused(() => paceNext(ctx, portalId))));
@@ -112,7 +112,7 @@ export async function call<T>(ctx: OutboxContext, portalId: number, work: (paceN
  */
 async function paceNext(ctx: OutboxContext, portalId: number): Promise<void> {
   unlessWaiting(ctx, portalId);
-  await ctx.governor.acquire(portalId);
+  await permitOutsidePause(ctx.governor, portalId);
 }
 
 /** An error after which the call may still be applied: no answer (timeout, reset) or a gateway timeout. */
@@ -131,7 +131,7 @@ function mayStillLand(error: unknown): boolean {
 export async function send<T>(ctx: OutboxContext, portalId: number, rows: readonly OutboxClaim[], work: () => Promise<T>): Promise<T> {
   const { store, governor } = ctx;
   unlessWaiting(ctx, portalId);
-  await governor.acquire(portalId);
+  await permitOutsidePause(governor, portalId);
   let sentAt = Date.now();
   const answered = async () => await store.transaction(async () => await store.outbox.markAnswered(rows, sentAt));
   const recordSending = async () => {
@@ -141,10 +141,10 @@ export async function send<T>(ctx: OutboxContext, portalId: number, rows: readon
     throw new ClaimLost(rows.length - marked);
   };
   await recordSending();
-  if (governor.pauseRemainingMs(portalId) > 0) {
+  while (governor.pauseRemainingMs(portalId) > 0) {
     // A 429 arrived while the send time was being recorded (real I/O on PostgreSQL): nothing goes
     // out before the pause is over, and the send time recorded is the real one.
-    await governor.acquire(portalId);
+    await permitOutsidePause(governor, portalId);
     sentAt = Date.now();
     await recordSending();
   }

@@ -1,6 +1,6 @@
 import { refreshPeopleIfStale } from '../application/people';
 import type { HubSpotGateway } from '../hubspot/gateway';
-import type { RateGovernor } from '../hubspot/rateGovernor';
+import { permitOutsidePause, type RateGovernor } from '../hubspot/rateGovernor';
 import { SLA_LEASE } from '../storage/workerLeaseStore';
 import type { Clock } from '../shared/clock';
 import type { AccountDefaults } from '../config/config';
@@ -34,7 +34,7 @@ export interface SlaWorkerDeps extends WorkerLeaseOptions {
   /** Escalations wrote outbox rows: the outbox worker can start now. */
   onEffects?: () => void;
   /** To read the account's people (names in the escalation notes) when stale, before an escalation's transaction, drawing a permit; without it the cached names serve. */
-  people?: { gateway: HubSpotGateway; governor: Pick<RateGovernor, 'acquire'> };
+  people?: { gateway: HubSpotGateway; governor: Pick<RateGovernor, 'acquire' | 'pauseRemainingMs'> };
 }
 
 export interface SlaWorker extends WorkerLoop {
@@ -52,7 +52,7 @@ export interface SlaWorker extends WorkerLoop {
 function namesReader(deps: SlaWorkerDeps): ((portalId: number) => Promise<void>) | undefined {
   const people = deps.people;
   if (!people) return undefined;
-  return (portalId) => refreshPeopleIfStale({ ...deps, gateway: people.gateway }, portalId, async () => void (await people.governor.acquire(portalId)));
+  return (portalId) => refreshPeopleIfStale({ ...deps, gateway: people.gateway }, portalId, () => permitOutsidePause(people.governor, portalId));
 }
 
 export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
