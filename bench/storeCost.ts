@@ -4,10 +4,12 @@
  * the figure holds on a shared machine where end-to-end runs cannot tell 10% apart (README, "Async
  * store against the synchronous one").
  *
- *   npm run bench:store -- --baseline /work/wt-sync-baseline [--pairs 8]
+ *   npm run bench:store -- --baseline /work/wt-sync-baseline [--pairs 8] [--source]
  *
  * `--baseline`: a checkout of another commit (its node_modules linked to this one's), e.g. the last
- * synchronous store: `git worktree add --detach ../wt-sync-baseline 1298776`. Each pair runs three
+ * synchronous store: `git worktree add --detach ../wt-sync-baseline 1298776`. Both trees are built
+ * with tsc first and the JavaScript is measured, as `npm start` runs it (buildTrees); `--source`
+ * measures them through tsx instead, as the figures before 2026-12-02 were. Each pair runs three
  * processes (VARIANTS: the baseline, the baseline on a database with this tree's webhook_inbox
  * indexes, this tree), in rotating order, pinned to core 1 when taskset exists, the database in
  * /dev/shm when that exists. Each process measures, after a warm-up:
@@ -23,7 +25,7 @@
  */
 import { createHook } from 'node:async_hooks';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -102,6 +104,15 @@ function eventsOf(raw: WebhookEvent[]): BenchEvent[] {
   }));
 }
 
+/**
+ * A module of a tree to measure: `tree` is a source tree (loaded through tsx, as `--source` runs)
+ * or the JavaScript tsc built from one (the default: what `npm start` runs).
+ */
+const moduleOf = (tree: string, name: string): string => {
+  const compiled = join(tree, `${name}.js`);
+  return existsSync(compiled) ? compiled : join(tree, `${name}.ts`);
+};
+
 const toEvents = (body: Buffer): BenchEvent[] => eventsOf(JSON.parse(body.toString('utf8')) as WebhookEvent[]);
 
 let nextEventId = 1;
@@ -147,7 +158,7 @@ const inboxIndexes = (db: AnyDb) =>
 
 /** Gives `db` the indexes on webhook_inbox of `tree`'s schema (and only those): each is written on every row the ingest stores. */
 async function takeInboxIndexes(db: AnyDb, tree: string, dir: string): Promise<void> {
-  const { createDb } = (await import(join(tree, 'src/server/storage/db.ts'))) as { createDb: (path: string) => AnyDb };
+  const { createDb } = (await import(moduleOf(tree, 'src/server/storage/db'))) as { createDb: (path: string) => AnyDb };
   const model = createDb(join(dir, 'schema-model.sqlite'));
   const wanted = inboxIndexes(model);
   model.close();
@@ -213,12 +224,12 @@ const ROUNDS = 20;
  * store (issue 12's per-account due read, issue 13's claims), so this is the path's cost, not the store's alone.
  */
 async function measureRounds(tree: string, indexesOf: string | undefined, dir: string): Promise<{ usPerEvent: number; statementsPerEvent: number; promisesPerEvent: number }> {
-  const { createDb } = (await import(join(tree, 'src/server/storage/db.ts'))) as { createDb: (path: string) => AnyDb };
-  const { createSqliteStore } = (await import(join(tree, 'src/server/storage/sqliteStore.ts'))) as {
+  const { createDb } = (await import(moduleOf(tree, 'src/server/storage/db'))) as { createDb: (path: string) => AnyDb };
+  const { createSqliteStore } = (await import(moduleOf(tree, 'src/server/storage/sqliteStore'))) as {
     createSqliteStore: (db: unknown) => { inbox: AnyInbox & { insertBatch(events: BenchEvent[], at: number): unknown }; outbox: { enqueue(entry: object, at: number): unknown } };
   };
-  const { createInboxWorker } = (await import(join(tree, 'src/server/workers/inboxWorker.ts'))) as { createInboxWorker: (deps: object) => AnyWorker };
-  const loggerPath = ['src/server/shared/logger.ts', 'src/server/logger.ts'].map((p) => join(tree, p)).find((p) => existsSync(p))!;
+  const { createInboxWorker } = (await import(moduleOf(tree, 'src/server/workers/inboxWorker'))) as { createInboxWorker: (deps: object) => AnyWorker };
+  const loggerPath = ['src/server/shared/logger', 'src/server/logger'].map((p) => moduleOf(tree, p)).find((p) => existsSync(p))!;
   const { silentLogger } = (await import(loggerPath)) as { silentLogger: () => object };
   const db = createDb(join(dir, 'rounds.sqlite'));
   if (indexesOf !== undefined) await takeInboxIndexes(db, indexesOf, dir);
@@ -260,8 +271,8 @@ async function measureRounds(tree: string, indexesOf: string | undefined, dir: s
 
 /** One tree, in this process: the store of `tree` on a fresh database (with the inbox indexes of `indexesOf`, when given). */
 async function measure(tree: string, indexesOf: string | undefined): Promise<Measured> {
-  const { createDb } = (await import(join(tree, 'src/server/storage/db.ts'))) as { createDb: (path: string) => AnyDb };
-  const { createSqliteStore } = (await import(join(tree, 'src/server/storage/sqliteStore.ts'))) as { createSqliteStore: (db: unknown) => { inbox: AnyInbox } };
+  const { createDb } = (await import(moduleOf(tree, 'src/server/storage/db'))) as { createDb: (path: string) => AnyDb };
+  const { createSqliteStore } = (await import(moduleOf(tree, 'src/server/storage/sqliteStore'))) as { createSqliteStore: (db: unknown) => { inbox: AnyInbox } };
   const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'dealgate-store-cost-'));
   try {
     const db = createDb(join(dir, 'db.sqlite'));
@@ -348,7 +359,7 @@ const VARIANTS = ['before', 'before, this tree\'s inbox indexes', 'after'] as co
 type Variant = (typeof VARIANTS)[number];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { measure: { type: 'string' }, 'indexes-of': { type: 'string' }, baseline: { type: 'string' }, pairs: { type: 'string', default: '8' } } });
+  const { values } = parseArgs({ options: { measure: { type: 'string' }, 'indexes-of': { type: 'string' }, baseline: { type: 'string' }, pairs: { type: 'string', default: '8' }, source: { type: 'boolean', default: false } } });
   if (values.measure !== undefined) {
     process.stdout.write(`${JSON.stringify(await measure(resolve(values.measure), values['indexes-of']))}\n`);
     return;
@@ -357,13 +368,42 @@ async function main(): Promise<void> {
   if (baseline === undefined || !existsSync(join(baseline, 'src/server/storage/sqliteStore.ts'))) {
     throw new Error('--baseline <tree> (or STORE_BASELINE): a checkout of the commit to compare with, e.g. `git worktree add --detach ../wt-sync-baseline 1298776` with node_modules linked');
   }
-  const before = resolve(baseline);
-  const after = resolve(__dirname, '..');
+  const sources = { before: resolve(baseline), after: resolve(__dirname, '..') };
   const pinned = canPin();
   const commitOf = (tree: string) => execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD']).toString().trim();
-  process.stdout.write(`before ${before} (${commitOf(before)}), after ${after} (${commitOf(after)}); ${pinned ? 'pinned to core 1' : 'not pinned'}; database in ${existsSync('/dev/shm') ? '/dev/shm' : tmpdir()}; load average ${loadavg()[0]!.toFixed(2)}\n`);
+  const built = values.source ? undefined : buildTrees(sources);
+  try {
+    const { before, after } = built ?? sources;
+    process.stdout.write(
+      `before ${sources.before} (${commitOf(sources.before)}), after ${sources.after} (${commitOf(sources.after)}); ${built ? 'each built with tsc, as npm start runs it' : 'each loaded from source through tsx (--source)'}; ${pinned ? 'pinned to core 1' : 'not pinned'}; database in ${existsSync('/dev/shm') ? '/dev/shm' : tmpdir()}; load average ${loadavg()[0]!.toFixed(2)}\n`,
+    );
+    await comparePairs(before, after, Number(values.pairs), pinned);
+  } finally {
+    if (built) rmSync(built.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Both trees compiled by this tree's tsc with their own tsconfig.build.json, into a directory under
+ * this tree's node_modules (so their imports of packages resolve to it, as the baseline's linked
+ * node_modules do). tsx, which the source runs through, adds a `__name` call to every function
+ * it defines (its keepNames): a cost per closure that the service in production does not pay.
+ */
+function buildTrees(sources: { before: string; after: string }): { dir: string; before: string; after: string } {
+  const cache = join(sources.after, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'dealgate-store-cost-'));
+  const tsc = join(sources.after, 'node_modules', 'typescript', 'bin', 'tsc');
+  const build = (tree: string, out: string) => {
+    execFileSync(process.execPath, [tsc, '-p', join(tree, 'tsconfig.build.json'), '--outDir', out, '--sourceMap', 'false'], { stdio: 'inherit' });
+    return out;
+  };
+  return { dir, before: build(sources.before, join(dir, 'before')), after: build(sources.after, join(dir, 'after')) };
+}
+
+/** `pairs` rounds of the three variants, then the figures. */
+async function comparePairs(before: string, after: string, pairs: number, pinned: boolean): Promise<void> {
   const runs: Record<Variant, Measured[]> = { before: [], "before, this tree's inbox indexes": [], after: [] };
-  const pairs = Number(values.pairs);
   for (let pair = 0; pair < pairs; pair++) {
     // Rotating which goes first, so a drift in the machine's load lands on all three.
     const order = VARIANTS.map((_, i) => VARIANTS[(i + pair) % VARIANTS.length]!);
