@@ -111,7 +111,7 @@ describe('moves past the gate', () => {
     await stack.settle();
     expect(stack.sim.getDeal(yes.id)?.properties.dealgate_status).toBe('approved');
     expect(stack.sim.getDeal(yesBut.id)?.properties).toEqual(
-      expect.objectContaining({ dealgate_status: 'approved_with_conditions', dealgate_decided_by: REVIEWER, dealgate_conditions: expect.stringContaining('Q3') }),
+      expect.objectContaining({ dealgate_status: 'approved_with_conditions', dealgate_decided_by: `user ${REVIEWER}`, dealgate_conditions: expect.stringContaining('Q3') }),
     );
 
     stack.sim.moveDealToStage(yes.id, 'closedwon', { userId: REP });

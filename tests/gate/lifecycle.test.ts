@@ -122,7 +122,7 @@ describe('card API: the review lifecycle', () => {
     // Requesting stays open for a renegotiated commitment (the same one is refused, below).
     expect(result.json.permissions).toMatchObject({ canRequest: true, canDecide: false, canWithdraw: false });
     const props = projectedProperties(await h.outbox(dealId));
-    expect(props).toMatchObject({ dealgate_status: 'approved', dealgate_decided_by: REVIEWER, dealgate_decided_at: new Date(START + 5 * HOUR).toISOString(), dealgate_conditions: '' });
+    expect(props).toMatchObject({ dealgate_status: 'approved', dealgate_decided_by: nameOf(REVIEWER), dealgate_decided_at: new Date(START + 5 * HOUR).toISOString(), dealgate_conditions: '' });
     const notes = (await h.outbox(dealId)).filter((r) => r.kind === 'create_note').map((r) => (r.payload as { body: string }).body);
     expect(notes).toHaveLength(1);
     expect(notes[0]).toContain(`technical review #${reviewId}: Yes`);

@@ -4,16 +4,22 @@ import { conditionsText, type Decision } from '../domain/reviewDecision';
 import { isApproval, type Review } from '../domain/reviewLifecycle';
 import { enqueueEffect, reviewCause } from '../storage/outboxStore';
 import type { Store } from '../storage/store';
+import { labelOf } from './people';
 
 /**
  * The HubSpot side of gate changes, as outbox rows: the status projection on the deal, the
  * commitment properties a request writes, notes that explain decisions, reviewer tasks.
  */
-export function statusProperties(status: GateStatus, decision: Decision | undefined): Record<string, string> {
+/**
+ * `deciderName`: how people read the one who decided (PeopleBook.label: the name, else the email,
+ * else `user <id>`), which a HubSpot view shows under "Reviewed by"; the user id stays in Dealgate's
+ * database and audit.
+ */
+export function statusProperties(status: GateStatus, decision: Decision | undefined, deciderName: string | undefined): Record<string, string> {
   const decided = decision !== undefined && (status === 'approved' || status === 'approved_with_conditions' || status === 'rejected');
   return {
     dealgate_status: status,
-    dealgate_decided_by: decided ? decision.decidedBy : '',
+    dealgate_decided_by: decided ? (deciderName ?? `user ${decision.decidedBy}`) : '',
     dealgate_decided_at: decided ? new Date(decision.decidedAt).toISOString() : '',
     dealgate_conditions: decided ? conditionsText(decision) : '',
   };
@@ -28,7 +34,9 @@ export async function projectStatus(
   at: number,
   extra: Record<string, string> = {},
 ): Promise<void> {
-  await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'update_deal', payload: { properties: { ...extra, ...statusProperties(status, decision) } } } }, at);
+  // The name from the cached list (read by key, no HubSpot call: this runs inside transactions).
+  const deciderName = decision ? await labelOf(store, portalId, decision.decidedBy) : undefined;
+  await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'update_deal', payload: { properties: { ...extra, ...statusProperties(status, decision, deciderName) } } } }, at);
 }
 
 export function commitmentProperties(summary: string, effortWeeks: number): Record<string, string> {

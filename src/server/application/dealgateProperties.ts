@@ -96,7 +96,7 @@ export const DEALGATE_PROPERTIES: PropertyDefinition[] = [
     label: 'Reviewed by',
     type: PropertyCreateTypeEnum.String,
     fieldType: PropertyCreateFieldTypeEnum.Text,
-    description: 'HubSpot user who answered the technical review, written by Dealgate.',
+    description: 'Who answered the technical review (their name in HubSpot when Dealgate wrote it), written by Dealgate.',
   },
   {
     name: 'dealgate_decided_at',
