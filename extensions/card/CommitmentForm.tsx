@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { DateInput, Flex, LoadingButton, NumberInput, Text, TextArea } from '@hubspot/ui-extensions';
-import { requestReviewBody, type GateResponse, type RequestReviewBody } from '../contract/api';
+import { requestReviewBody, type CapacityPreview, type GateResponse, type RequestReviewBody } from '../contract/api';
+import { CapacityPreviewSection } from './CapacityPreviewSection';
 import { errorProps, validateWith } from '../client/fieldErrors';
 import { fromIsoDate, toIsoDate, type CalendarDate } from './dateValue';
 
@@ -13,13 +14,15 @@ export interface CommitmentFormProps {
   onSubmit: (body: RequestReviewBody) => void;
   /** `post_sales`: work asked for on the won deal, beside its commitment (starts empty, sends `kind`). */
   kind?: 'post_sales';
+  /** What a request would leave of the quarter (the deal's commitment only), shown above the form for the effort typed. */
+  preview?: CapacityPreview | null;
 }
 
 /**
  * The rep declares (or renegotiates) the feature commitment and asks engineering to review it.
  * Validated with the API's own schema before anything is sent.
  */
-export function CommitmentForm({ gate, busy, submitting, serverErrors, onSubmit, kind }: CommitmentFormProps) {
+export function CommitmentForm({ gate, busy, submitting, serverErrors, onSubmit, kind, preview }: CommitmentFormProps) {
   const postSales = kind === 'post_sales';
   const review = postSales ? null : gate.review;
   const [summary, setSummary] = useState(postSales ? '' : gate.deal.commitmentSummary ?? review?.summary ?? '');
@@ -45,53 +48,56 @@ export function CommitmentForm({ gate, busy, submitting, serverErrors, onSubmit,
   };
 
   return (
-    <Flex direction="column" gap="sm" testId={testId('form')}>
-      <Text format={{ fontWeight: 'demibold' }}>
-        {postSales ? 'Request post-sales work' : approved ? 'Change the commitment' : renegotiating ? 'Renegotiate the commitment' : 'Declare a feature commitment'}
-      </Text>
-      {postSales && (
-        <Text variant="microcopy" testId="post-sales-note">
-          Customization or implementation work the won deal needs: once approved it is booked against the quarter's customer share, beside the
-          deal's commitment.
+    <>
+      {preview !== undefined && <CapacityPreviewSection preview={preview} typedWeeks={effortWeeks} />}
+      <Flex direction="column" gap="sm" testId={testId('form')}>
+        <Text format={{ fontWeight: 'demibold' }}>
+          {postSales ? 'Request post-sales work' : approved ? 'Change the commitment' : renegotiating ? 'Renegotiate the commitment' : 'Declare a feature commitment'}
         </Text>
-      )}
-      {approved && (
-        <Text variant="microcopy" testId="commitment-approved-note">
-          The approval covers the commitment as it is; a changed commitment needs a new review.
-        </Text>
-      )}
-      <TextArea
-        label={postSales ? 'What post-sales work does the customer need?' : 'What did the customer ask engineering to build?'}
-        name="summary"
-        testId={testId('summary')}
-        value={summary}
-        required
-        {...errorProps(shown, 'summary')}
-        onChange={(value) => setSummary(value)}
-      />
-      <NumberInput
-        label="Effort (engineer-weeks)"
-        name="effortWeeks"
-        testId={testId('effort')}
-        value={effortWeeks}
-        required
-        min={0}
-        precision={1}
-        {...errorProps(shown, 'effortWeeks')}
-        onChange={(value) => setEffortWeeks(Number.isFinite(value) ? value : undefined)}
-      />
-      <DateInput
-        label="Needed by"
-        name="neededBy"
-        testId={testId('needed-by')}
-        format="YYYY-MM-DD"
-        value={neededBy}
-        {...errorProps(shown, 'neededBy')}
-        onChange={(value) => setNeededBy(value ? { year: value.year, month: value.month, date: value.date } : undefined)}
-      />
-      <LoadingButton variant="primary" testId={postSales ? 'request-post-sales' : 'request-review'} loading={submitting} disabled={busy} onClick={submit}>
-        {postSales ? 'Request review of the post-sales work' : approved ? 'Request review of the change' : renegotiating ? 'Request a new review' : 'Request review'}
-      </LoadingButton>
-    </Flex>
+        {postSales && (
+          <Text variant="microcopy" testId="post-sales-note">
+            Customization or implementation work the won deal needs: once approved it is booked against the quarter's customer share, beside the
+            deal's commitment.
+          </Text>
+        )}
+        {approved && (
+          <Text variant="microcopy" testId="commitment-approved-note">
+            The approval covers the commitment as it is; a changed commitment needs a new review.
+          </Text>
+        )}
+        <TextArea
+          label={postSales ? 'What post-sales work does the customer need?' : 'What did the customer ask engineering to build?'}
+          name="summary"
+          testId={testId('summary')}
+          value={summary}
+          required
+          {...errorProps(shown, 'summary')}
+          onChange={(value) => setSummary(value)}
+        />
+        <NumberInput
+          label="Effort (engineer-weeks)"
+          name="effortWeeks"
+          testId={testId('effort')}
+          value={effortWeeks}
+          required
+          min={0}
+          precision={1}
+          {...errorProps(shown, 'effortWeeks')}
+          onChange={(value) => setEffortWeeks(Number.isFinite(value) ? value : undefined)}
+        />
+        <DateInput
+          label="Needed by"
+          name="neededBy"
+          testId={testId('needed-by')}
+          format="YYYY-MM-DD"
+          value={neededBy}
+          {...errorProps(shown, 'neededBy')}
+          onChange={(value) => setNeededBy(value ? { year: value.year, month: value.month, date: value.date } : undefined)}
+        />
+        <LoadingButton variant="primary" testId={postSales ? 'request-post-sales' : 'request-review'} loading={submitting} disabled={busy} onClick={submit}>
+          {postSales ? 'Request review of the post-sales work' : approved ? 'Request review of the change' : renegotiating ? 'Request a new review' : 'Request review'}
+        </LoadingButton>
+      </Flex>
+    </>
   );
 }

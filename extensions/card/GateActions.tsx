@@ -1,5 +1,4 @@
 import { Alert, EmptyState, LoadingButton, Text } from '@hubspot/ui-extensions';
-import { CapacityPreviewSection } from './CapacityPreviewSection';
 import { CommitmentForm } from './CommitmentForm';
 import { DecisionForm } from './DecisionForm';
 import type { ActionFailure, CardAction, GateViewProps } from './GateView';
@@ -72,16 +71,14 @@ export function RequestActions({ gate, inFlight, failure, onRequest }: Pick<Gate
     return <Text variant="microcopy" testId="request-denied">{`To change the commitment: ${permissions.denied.request}; withdraw it first.`}</Text>;
   }
   return (
-    <>
-      <CapacityPreviewSection preview={gate.capacityPreview} />
-      <CommitmentForm
-        key={`request-${review?.id ?? 0}-${review?.status ?? 'none'}`}
-        gate={gate}
-        busy={inFlight !== null}
-        submitting={inFlight === 'request'}
-        serverErrors={failureOf(failure, 'request')?.fieldErrors ?? {}}
-        onSubmit={onRequest}
-      />
-    </>
+    <CommitmentForm
+      key={`request-${review?.id ?? 0}-${review?.status ?? 'none'}`}
+      gate={gate}
+      busy={inFlight !== null}
+      submitting={inFlight === 'request'}
+      serverErrors={failureOf(failure, 'request')?.fieldErrors ?? {}}
+      onSubmit={onRequest}
+      preview={gate.capacityPreview}
+    />
   );
 }

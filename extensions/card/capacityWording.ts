@@ -14,6 +14,8 @@ export function sharesLine(shares: CapacitySharesView): string {
 /** What the quarter has left of the customer share, and what this request would leave (or how far over it would be). */
 export function previewLine(preview: CapacityPreview): string {
   const left = `${preview.quarter} has ${formatWeeks(Math.max(0, preview.remainingWeeks))} left of ${formatWeeks(preview.customerWeeks)} for customer commitments`;
+  // No effort named yet (none on the deal, none typed): only what is left.
+  if (preview.requestedWeeks <= 0) return `${left}.`;
   const request = `this request (${formatWeeks(preview.requestedWeeks)})`;
   if (preview.fits) return `${left}; ${request} would leave ${formatWeeks(preview.remainingAfterWeeks)}.`;
   return `${left}; ${request} would be over by ${formatWeeks(-preview.remainingAfterWeeks)}: the reviewer would have to deprioritize an approved commitment, or answer yes-but or no.`;

@@ -473,6 +473,7 @@ export interface CapacitySharesView {
  * What the deal's commitment (its effort) would leave of the quarter's customer share if it were
  * approved, shown to the rep before requesting. Negative `remainingAfterWeeks`: over by that many
  * weeks (the reviewer would have to deprioritize a commitment, or answer yes-but or no).
+ * `requestedWeeks` 0: the deal names no effort yet (the card previews what the rep types).
  */
 export interface CapacityPreview {
   quarter: string;

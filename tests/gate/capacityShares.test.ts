@@ -111,8 +111,17 @@ describe('card API: what a request would leave of the customer share', () => {
     expect(card.capacityPreview).toEqual({ quarter: '2026-Q4', customerWeeks: 10, usedWeeks: 0, remainingWeeks: 10, requestedWeeks: 6, remainingAfterWeeks: 4, fits: true });
   });
 
-  it('has nothing to preview without an effort or with capacity off; the 409 of an over-full quarter stays as it was', async () => {
-    expect((await h.call(REP, 'GET', `/deals/${h.seedDeal()}/gate`)).json.capacityPreview).toBeNull();
+  it('without an effort says what is left (requested 0), nothing with capacity off; the 409 of an over-full quarter stays as it was', async () => {
+    // The card previews what the rep types against what is left.
+    expect((await h.call(REP, 'GET', `/deals/${h.seedDeal()}/gate`)).json.capacityPreview).toEqual({
+      quarter: '2026-Q4',
+      customerWeeks: 10,
+      usedWeeks: 0,
+      remainingWeeks: 10,
+      requestedWeeks: 0,
+      remainingAfterWeeks: 10,
+      fits: true,
+    });
     const dealId = commitmentDeal(12);
     const requested = await h.call(REP, 'POST', `/deals/${dealId}/reviews`, { summary: 'work of 12 weeks', effortWeeks: 12 });
     expect(requested.json.capacityPreview).toMatchObject({ remainingAfterWeeks: -2, fits: false });

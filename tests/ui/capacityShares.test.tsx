@@ -76,6 +76,23 @@ describe('capacity on the card, for a rep', () => {
       '2026-Q4 has 10 weeks left of 10 weeks for customer commitments; this request (13 weeks) would be over by 3 weeks: the reviewer would have to deprioritize an approved commitment, or answer yes-but or no.',
     );
   });
+
+  it('follows the effort the rep types, before anything is saved, and says what is left when no effort is named', async () => {
+    await capacity({ engineerWeeksPerQuarter: 40, commitmentShare: 0.25 });
+    const card = await openLoadedCard(live, commitmentDeal(4), users.rep);
+    fire(card.findByTestId(NumberInput, 'commitment-effort'), 'onChange', 8);
+    expect(card.findByTestId(Text, 'capacity-preview').text).toBe('2026-Q4 has 10 weeks left of 10 weeks for customer commitments; this request (8 weeks) would leave 2 weeks.');
+    fire(card.findByTestId(NumberInput, 'commitment-effort'), 'onChange', 12.5);
+    expect(says(card, Alert, 'capacity-preview')).toBe(
+      '2026-Q4 has 10 weeks left of 10 weeks for customer commitments; this request (12.5 weeks) would be over by 2.5 weeks: the reviewer would have to deprioritize an approved commitment, or answer yes-but or no.',
+    );
+
+    // A deal that names no effort yet: what is left, then what the typed effort would leave.
+    const fresh = await openLoadedCard(live, live.seedDeal({ dealname: 'Globex pilot', dealstage: 'qualifiedtobuy', amount: '80000' }), users.rep);
+    expect(fresh.findByTestId(Text, 'capacity-preview').text).toBe('2026-Q4 has 10 weeks left of 10 weeks for customer commitments.');
+    fire(fresh.findByTestId(NumberInput, 'commitment-effort'), 'onChange', 3);
+    expect(fresh.findByTestId(Text, 'capacity-preview').text).toBe('2026-Q4 has 10 weeks left of 10 weeks for customer commitments; this request (3 weeks) would leave 7 weeks.');
+  });
 });
 
 describe('post-sales work on a won deal', () => {
