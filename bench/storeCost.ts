@@ -371,16 +371,24 @@ async function main(): Promise<void> {
   const sources = { before: resolve(baseline), after: resolve(__dirname, '..') };
   const pinned = canPin();
   const commitOf = (tree: string) => execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD']).toString().trim();
-  const built = values.source ? undefined : buildTrees(sources);
+  const buildDir = values.source ? undefined : newBuildDir(sources.after);
   try {
+    const built = buildDir === undefined ? undefined : buildTrees(sources, buildDir);
     const { before, after } = built ?? sources;
     process.stdout.write(
       `before ${sources.before} (${commitOf(sources.before)}), after ${sources.after} (${commitOf(sources.after)}); ${built ? 'each built with tsc, as npm start runs it' : 'each loaded from source through tsx (--source)'}; ${pinned ? 'pinned to core 1' : 'not pinned'}; database in ${existsSync('/dev/shm') ? '/dev/shm' : tmpdir()}; load average ${loadavg()[0]!.toFixed(2)}\n`,
     );
     await comparePairs(before, after, Number(values.pairs), pinned);
   } finally {
-    if (built) rmSync(built.dir, { recursive: true, force: true });
+    if (buildDir !== undefined) rmSync(buildDir, { recursive: true, force: true });
   }
+}
+
+/** Where both trees are built: a new directory under this tree's node_modules/.cache (removed when the bench ends, built or not). */
+function newBuildDir(tree: string): string {
+  const cache = join(tree, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  return mkdtempSync(join(cache, 'dealgate-store-cost-'));
 }
 
 /**
@@ -389,16 +397,13 @@ async function main(): Promise<void> {
  * node_modules do). tsx, which the source runs through, adds a `__name` call to every function
  * it defines (its keepNames): a cost per closure that the service in production does not pay.
  */
-function buildTrees(sources: { before: string; after: string }): { dir: string; before: string; after: string } {
-  const cache = join(sources.after, 'node_modules', '.cache');
-  mkdirSync(cache, { recursive: true });
-  const dir = mkdtempSync(join(cache, 'dealgate-store-cost-'));
+function buildTrees(sources: { before: string; after: string }, dir: string): { before: string; after: string } {
   const tsc = join(sources.after, 'node_modules', 'typescript', 'bin', 'tsc');
   const build = (tree: string, out: string) => {
     execFileSync(process.execPath, [tsc, '-p', join(tree, 'tsconfig.build.json'), '--outDir', out, '--sourceMap', 'false'], { stdio: 'inherit' });
     return out;
   };
-  return { dir, before: build(sources.before, join(dir, 'before')), after: build(sources.after, join(dir, 'after')) };
+  return { before: build(sources.before, join(dir, 'before')), after: build(sources.after, join(dir, 'after')) };
 }
 
 /** `pairs` rounds of the three variants, then the figures. */

@@ -26,6 +26,8 @@ export interface World {
   /** The service's base URL (also its PUBLIC_BASE_URL). */
   url: string;
   dbPath: string;
+  /** Where the service's database is, as it reads it: DATABASE_PATH, and DATABASE_URL when `env` gave one (PostgreSQL). */
+  databaseEnv: Record<string, string>;
   service: () => BenchProcess | undefined;
   /** Starts the service (again) on the same database and port. */
   startService: () => Promise<BenchProcess>;
@@ -90,6 +92,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     sim,
     url,
     dbPath,
+    databaseEnv: { DATABASE_PATH: dbPath, ...(env.DATABASE_URL ? { DATABASE_URL: env.DATABASE_URL } : {}) },
     service: () => service,
     startService,
     killService: async () => {
@@ -165,9 +168,9 @@ export async function waitReady(url: string, timeoutMs = 30_000): Promise<void> 
 }
 
 /** Resolves when `check` holds, polling every `everyMs`. */
-export async function until(check: () => boolean, timeoutMs: number, what: string, everyMs = 5): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 5): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }

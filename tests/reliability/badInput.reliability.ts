@@ -21,8 +21,8 @@ const NOT_STATE = ['seen_signatures', 'readiness_probe', 'worker_leases'];
  * (PIPELINE_REREAD_MS), which a loaded machine reaches part way through this suite. What was read
  * (every pipeline and stage) is still compared.
  */
-function stateRows(path: string): Record<string, unknown[]> {
-  const rows = databaseRows(path, undefined, NOT_STATE);
+async function stateRows(env: Readonly<Record<string, string>>): Promise<Record<string, unknown[]>> {
+  const rows = await databaseRows(env, undefined, NOT_STATE);
   return { ...rows, pipelines: (rows.pipelines ?? []).map((row) => ({ ...(row as Record<string, unknown>), fetched_at: 'not compared' })) };
 }
 
@@ -167,7 +167,7 @@ describe('bad input: generated malformed requests against every route', () => {
     dataA = await populate(world, world.a, 50_000);
     dataB = await populate(world, world.b, 70_000);
     await world.settle();
-    dbBefore = stateRows(world.stack.databasePath);
+    dbBefore = await stateRows(world.stack.databaseEnv);
     crmBefore = [crmRecord(world.a.sim), crmRecord(world.b.sim)];
     hubspotLogStart = [world.a.sim.requests.all().length, world.b.sim.requests.all().length];
   });
@@ -606,7 +606,7 @@ describe('bad input: generated malformed requests against every route', () => {
     expect((await fetch(base() + '/healthz')).status).toBe(200);
     expect((await fetch(base() + '/readyz')).status).toBe(200);
     await world.settle();
-    expect(stateRows(world.stack.databasePath)).toEqual(dbBefore);
+    expect(await stateRows(world.stack.databaseEnv)).toEqual(dbBefore);
     expect([crmRecord(world.a.sim), crmRecord(world.b.sim)]).toEqual(crmBefore);
     expect(hubspotWrites()).toEqual([]);
     // Every way of breaking the route was tried.

@@ -1,13 +1,15 @@
-import Database from 'better-sqlite3';
 import { GATE_STAGE, PAST_GATE, REP, startWorld, type World } from '../../bench/lib/world';
+import { openDatabaseReader } from '../support/databaseReader';
+import { worldDatabase } from '../support/worldDatabase';
 import { reportCounts, SEED, seededRandom } from './counts';
 
 /**
  * Crash: the service (src/server/main.ts, its own process) is killed with SIGKILL at random
  * moments, 20 times, while users keep moving deals past the gate, and started again on the same
- * database. HubSpot (the simulator) redelivers whatever was not acknowledged. Afterwards every
- * acknowledged move past the gate has had its effects exactly once: one revert, one note on the
- * deal, one recorded violation; deals that may move were never touched.
+ * database (SQLite's file, or on the postgres project a PostgreSQL database). HubSpot (the
+ * simulator) redelivers whatever was not acknowledged. Afterwards every acknowledged move past the
+ * gate has had its effects exactly once: one revert, one note on the deal, one recorded violation;
+ * deals that may move were never touched.
  */
 const KILLS = Number(process.env.RELIABILITY_KILLS ?? 20);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -16,35 +18,35 @@ const HUBSPOT_LIKE_RETRIES_MS = [100, 250, 500, 1_000, 2_000, 4_000, 8_000, 15_0
 /** Only a safety net: the test waits for the service and HubSpot to settle, not for a time. */
 const SETTLE_LIMIT_MS = 10 * 60_000;
 
-/** What the service still has to do, read from its database while it runs (WAL: a reader does not block it). */
-function unfinished(dbPath: string): { journal: number; inbox: number; outbox: number; rows: string[] } {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+/** What the service still has to do, read from its database while it runs (SQLite's WAL, or a PostgreSQL client: a reader does not block it). */
+async function unfinished(world: World): Promise<{ journal: number; inbox: number; outbox: number; rows: string[] }> {
+  const db = await openDatabaseReader(world.databaseEnv);
   try {
-    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
     const rows = (
-      db
-        .prepare(
-          `SELECT 'outbox #' || id || ' ' || kind || ' deal ' || deal_id || ' attempts ' || attempts || ' due in ' || (next_attempt_at - ?) || ' ms: ' || COALESCE(last_error, '(claimed)') AS line
-           FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 20`,
-        )
-        .all(Date.now()) as { line: string }[]
+      await db.rows<{ line: string }>(
+        `SELECT 'outbox #' || id || ' ' || kind || ' deal ' || deal_id || ' attempts ' || attempts || ' due in ' || (next_attempt_at - ?) || ' ms: ' || COALESCE(last_error, '(claimed)') AS line
+         FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 20`,
+        [Date.now()],
+      )
     ).map((r) => r.line);
     return {
-      journal: count('SELECT COUNT(*) AS n FROM webhook_batches'),
-      inbox: count(`SELECT COUNT(*) AS n FROM webhook_inbox WHERE status = 'pending'`),
-      outbox: count(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'`),
+      journal: await db.count('SELECT COUNT(*) AS n FROM webhook_batches'),
+      inbox: await db.count(`SELECT COUNT(*) AS n FROM webhook_inbox WHERE status = 'pending'`),
+      outbox: await db.count(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'`),
       rows,
     };
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
 describe('crash: SIGKILL under webhook load', () => {
   let world: World;
 
+  let database: Awaited<ReturnType<typeof worldDatabase>> | undefined;
   afterAll(async () => {
     await world?.stop();
+    await database?.drop();
   });
 
   it(`after ${KILLS} kills every acknowledged move past the gate was reverted, noted and recorded exactly once`, async () => {
@@ -55,7 +57,8 @@ describe('crash: SIGKILL under webhook load', () => {
     // compressed to about 14 s, shorter than the kill phase here (20 restarts of 0.7-4.8 s each on a
     // loaded machine), so it gave up on moves HubSpot would still deliver. Compressed so that its
     // span (about 2 min) still outlasts the whole kill phase, as HubSpot's outlasts a restart.
-    world = await startWorld({ name: 'crash', sim: { webhooks: { retryDelaysMs: HUBSPOT_LIKE_RETRIES_MS } } });
+    database = await worldDatabase();
+    world = await startWorld({ name: 'crash', env: database.env, sim: { webhooks: { retryDelaysMs: HUBSPOT_LIKE_RETRIES_MS } } });
     const { sim } = world;
     await world.startService();
 
@@ -107,11 +110,11 @@ describe('crash: SIGKILL under webhook load', () => {
     // moves. On a loaded machine this takes minutes, on an idle one seconds.
     const settleFrom = Date.now();
     const settleBy = settleFrom + SETTLE_LIMIT_MS;
-    let left = unfinished(world.dbPath);
+    let left = await unfinished(world);
     for (;;) {
       await sim.webhooks.idle(Math.max(1, settleBy - Date.now()));
       const generated = sim.webhooks.events().length;
-      left = unfinished(world.dbPath);
+      left = await unfinished(world);
       if (left.journal + left.inbox + left.outbox === 0 && sim.webhooks.events().length === generated) {
         await sim.webhooks.idle(Math.max(1, settleBy - Date.now()));
         if (sim.webhooks.events().length === generated) break;
@@ -134,11 +137,9 @@ describe('crash: SIGKILL under webhook load', () => {
     const gatedMoveEvents = stageEvents.filter((e) => gatedSet.has(String(e.objectId)));
     const unacknowledged = gatedMoveEvents.filter((e) => !acked.has(e.eventId));
 
-    const db = new Database(world.dbPath, { readonly: true });
-    const violations = new Map(
-      (db.prepare('SELECT deal_id AS id, COUNT(*) AS n FROM gate_violations GROUP BY deal_id').all() as { id: string; n: number }[]).map((r) => [r.id, r.n]),
-    );
-    db.close();
+    const db = await openDatabaseReader(world.databaseEnv);
+    const violations = new Map((await db.rows<{ id: string; n: number | string }>('SELECT deal_id AS id, COUNT(*) AS n FROM gate_violations GROUP BY deal_id')).map((r) => [r.id, Number(r.n)]));
+    await db.close();
 
     const problems: string[] = [];
     let notes = 0;
@@ -162,6 +163,7 @@ describe('crash: SIGKILL under webhook load', () => {
     }
     const failedAttempts = deliveries.filter((d) => d.status === undefined || d.status < 200 || d.status >= 300).length;
     reportCounts('crash', {
+      store: world.databaseEnv.DATABASE_URL ? 'postgres' : 'sqlite',
       seed: SEED,
       kills: KILLS,
       settleMs: Date.now() - settleFrom,

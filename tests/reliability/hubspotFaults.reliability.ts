@@ -94,8 +94,11 @@ function busiestWindow(log: LoggedRequest[], windowMs: number, accepted: boolean
  * during the pause. The service learns of the 429 only once it has read the answer, and a request
  * past its last check by then (its permit taken and the pause looked at again, permitOutsidePause,
  * then on its way through the HubSpot client) still arrives: on a loaded machine that took more
- * than 5 ms once (a CI run of 2026-12-01). A service ignoring the pause keeps sending through the
- * rest of the second, which this still catches.
+ * than 5 ms once (a CI run of 2026-12-01: a deal update whose claim check, a transaction, ran
+ * between its permit and its request; it now looks at the pause again after that check). A service
+ * ignoring the pause keeps sending through the rest of it (250 ms of the storm case's 300, 950 of
+ * the rolling limit's 1,000), which this still catches; a request that slips in within the first
+ * 50 ms is not caught here (permitOutsidePause.test.ts pins the look after the grant).
  */
 const ON_ITS_WAY_MS = 50;
 

@@ -39,12 +39,12 @@ describe('isolation: two accounts in one Dealgate', () => {
   };
 
   /** Everything of `account`: its database rows and its HubSpot records. */
-  const holdings = (account: Account) => ({ rows: databaseRows(world.stack.databasePath, account.portalId), crm: crmRecord(account.sim) });
+  const holdings = async (account: Account) => ({ rows: await databaseRows(world.stack.databaseEnv, account.portalId), crm: crmRecord(account.sim) });
   const everyone = (account: Account) => [account.people.rep, account.people.reviewer, account.people.admin];
 
-  it('both accounts hold data of every kind, each under its own portal', () => {
+  it('both accounts hold data of every kind, each under its own portal', async () => {
     for (const [own, data] of pairs) {
-      const rows = databaseRows(world.stack.databasePath, own.portalId);
+      const rows = await databaseRows(world.stack.databaseEnv, own.portalId);
       for (const table of ['deal_snapshots', 'gate_violations', 'reviews', 'decisions', 'audit_log', 'outbox', 'webhook_inbox', 'settings', 'accounts', 'pipelines']) {
         expect({ table, rows: (rows[table] ?? []).length > 0 }).toEqual({ table, rows: true });
       }
@@ -99,22 +99,22 @@ describe('isolation: two accounts in one Dealgate', () => {
         expect(settings.json.settings).toEqual(expect.objectContaining({ valueThreshold: ownData.threshold, admins: [own.people.admin], reviewers: [own.people.reviewer] }));
         expect(settings.json.canEdit).toBe(userId === own.people.admin);
       }
-      const before = holdings(other);
+      const before = await holdings(other);
       const mine = (await as<SettingsResponse>(own, own.people.admin, 'GET', '/settings')).json.settings;
       const refused = await as(own, other.people.admin, 'PUT', '/settings', { ...mine, admins: [other.people.admin], valueThreshold: 1 });
       expect(refused.status).toBe(403);
       // A real save by the account's own admin (same threshold, so nothing is re-evaluated) stays in the account.
       const saved = await as<SettingsResponse>(own, own.people.admin, 'PUT', '/settings', { ...mine, slaHours: mine.slaHours === 48 ? 47 : 48 });
       expect(saved.status).toBe(200);
-      expect(holdings(other)).toEqual(before);
+      expect(await holdings(other)).toEqual(before);
       expect((await as<SettingsResponse>(other, other.people.admin, 'GET', '/settings')).json.settings.valueThreshold).toBe(otherData.threshold);
     }
   });
 
   it("reviews: deciding, withdrawing or requesting on the other account's review and deal ids is not found and changes nothing there", async () => {
     for (const [own, , other, otherData] of pairs) {
-      const before = holdings(other);
-      const ownBefore = holdings(own);
+      const before = await holdings(other);
+      const ownBefore = await holdings(own);
       for (const reviewId of [...otherData.pendingReviews, otherData.approvedReview]) {
         counts.crossAccountIdsTried += 1;
         for (const body of [{ outcome: 'yes', note: 'from the wrong account' }, { outcome: 'no', note: 'from the wrong account' }]) {
@@ -128,8 +128,8 @@ describe('isolation: two accounts in one Dealgate', () => {
         expect((await as(own, own.people.rep, 'POST', `/deals/${dealId}/reviews`, { summary: 'wrong account', effortWeeks: 1 })).status).toBe(404);
       }
       await world.settle();
-      expect(holdings(other)).toEqual(before);
-      expect(holdings(own)).toEqual(ownBefore);
+      expect(await holdings(other)).toEqual(before);
+      expect(await holdings(own)).toEqual(ownBefore);
     }
   });
 
@@ -152,19 +152,19 @@ describe('isolation: two accounts in one Dealgate', () => {
 
   it('webhook path: a move in one account acts on that account only, also on the deal id both accounts have', async () => {
     for (const [own, , other] of pairs) {
-      const before = holdings(other);
+      const before = await holdings(other);
       const notesBefore = own.sim.notesForDeal(SHARED_DEAL_ID).length;
       own.sim.moveDealToStage(SHARED_DEAL_ID, 'closedwon', { userId: Number(own.people.rep) });
       await world.settle();
       expect(own.sim.getDeal(SHARED_DEAL_ID)?.properties.dealstage).toBe('contractsent');
       expect(own.sim.notesForDeal(SHARED_DEAL_ID)).toHaveLength(notesBefore + 1);
-      expect(holdings(other)).toEqual(before);
+      expect(await holdings(other)).toEqual(before);
     }
   });
 
   it("webhook path: a signed event of one account naming a deal only the other account has acts on neither", async () => {
     for (const [own, , other] of pairs) {
-      const before = holdings(other);
+      const before = await holdings(other);
       const ownCrm = crmRecord(own.sim);
       const events = other.ownDeals.map((dealId, i) => ({
         eventId: 9_000_000 + own.portalId % 1000 + i,
@@ -186,7 +186,7 @@ describe('isolation: two accounts in one Dealgate', () => {
       // HubSpot signed it, so it is taken; what it names is looked up in the account it came from.
       expect(answer.status).toBe(200);
       await world.settle();
-      expect(holdings(other)).toEqual(before);
+      expect(await holdings(other)).toEqual(before);
       expect(crmRecord(own.sim)).toEqual(ownCrm);
       for (const dealId of other.ownDeals) {
         expect(await world.stack.store.deals.get(own.portalId, dealId)).toBeUndefined();

@@ -2,8 +2,9 @@
  * The reliability suite (`npm run test:reliability`): crash, HubSpot faults, bad input, isolation.
  * Kept out of `npm test` (its files are *.reliability.ts) because it runs for minutes, not seconds.
  * Two projects, as in the main config: "sqlite" runs every suite on the embedded default store,
- * "postgres" runs again those that only see the store through its API, each stack on a
- * PostgreSQL database of its own (DEALGATE_TEST_STORE=postgres, tests/support/testStore.ts).
+ * "postgres" runs them again, each stack or service process on a PostgreSQL database of its own
+ * (DEALGATE_TEST_STORE=postgres, tests/support/testStore.ts and worldDatabase.ts); what a suite
+ * reads of the database itself it reads on either engine (tests/support/databaseReader.ts).
  * @type {import('jest').Config}
  */
 const base = {
@@ -12,17 +13,6 @@ const base = {
   roots: ['<rootDir>/tests/reliability'],
   testMatch: ['**/*.reliability.ts'],
 };
-
-/** Suites that read SQLite's file themselves: selected out of the postgres project (they run in "sqlite"). */
-const sqliteOnly = [
-  // Spawns the service on a database file, SIGKILLs it, and counts rows with better-sqlite3.
-  '<rootDir>/tests/reliability/crash.reliability.ts',
-  // Counts pending outbox rows in the SQLite file with better-sqlite3.
-  '<rootDir>/tests/reliability/outcomeUnknown.reliability.ts',
-  // Both compare every row of every table (twoAccounts.ts databaseRows: sqlite_master, pragma_table_info).
-  '<rootDir>/tests/reliability/isolation.reliability.ts',
-  '<rootDir>/tests/reliability/badInput.reliability.ts',
-];
 
 /**
  * Suites that choose PostgreSQL themselves (several instances need one shared database): run once,
@@ -46,7 +36,7 @@ module.exports = {
     {
       ...base,
       displayName: 'postgres',
-      testPathIgnorePatterns: ['/node_modules/', ...sqliteOnly],
+      testPathIgnorePatterns: ['/node_modules/'],
       setupFiles: ['<rootDir>/tests/support/usePostgresStore.ts'],
     },
   ],

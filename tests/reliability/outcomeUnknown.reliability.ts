@@ -1,5 +1,6 @@
-import Database from 'better-sqlite3';
 import { GATE_STAGE, PAST_GATE, REP, startWorld, until, type World } from '../../bench/lib/world';
+import { openDatabaseReader } from '../support/databaseReader';
+import { worldDatabase } from '../support/worldDatabase';
 import { reportCounts } from './counts';
 
 /**
@@ -10,24 +11,29 @@ import { reportCounts } from './counts';
  */
 const NOTE_CREATE = 'POST /crm/v3/objects/notes/batch/create';
 
-function pendingOutbox(world: World): number {
-  const db = new Database(world.dbPath, { readonly: true, fileMustExist: true });
+async function pendingOutbox(world: World): Promise<number> {
+  const db = await openDatabaseReader(world.databaseEnv);
   try {
-    return (db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'`).get() as { n: number }).n;
+    return await db.count(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'`);
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
 describe('outcome unknown, in the deployed service', () => {
   let world: World | undefined;
+  let database: Awaited<ReturnType<typeof worldDatabase>> | undefined;
+  beforeEach(async () => {
+    database = await worldDatabase();
+  });
   afterEach(async () => {
     await world?.stop();
     world = undefined;
+    await database?.drop();
   });
 
   it('a note create that hangs at HubSpot across SIGTERM and a restart: one note', async () => {
-    world = await startWorld({ name: 'outcome-unknown-restart' });
+    world = await startWorld({ name: 'outcome-unknown-restart', env: database!.env });
     const w = world;
     await w.startService();
     const deal = w.seedGatedDeal(GATE_STAGE);
@@ -38,7 +44,7 @@ describe('outcome unknown, in the deployed service', () => {
     await w.service()?.stop(20_000); // SIGTERM; the service gives up on the round after 10 s
     await w.startService();
     await until(() => w.sim.faults.hangsFinished() === 1, 60_000, 'the held create to be done', 100);
-    await until(() => w.sim.notesForDeal(deal).length >= 1 && pendingOutbox(w) === 0, 120_000, 'the outbox to settle', 200);
+    await until(async () => w.sim.notesForDeal(deal).length >= 1 && (await pendingOutbox(w)) === 0, 120_000, 'the outbox to settle', 200);
 
     expect(w.sim.getDeal(deal)?.properties.dealstage).toBe(GATE_STAGE);
     expect(w.sim.notesForDeal(deal)).toHaveLength(1);
@@ -49,13 +55,13 @@ describe('outcome unknown, in the deployed service', () => {
   });
 
   it('a batch of notes HubSpot creates but answers 504: one note per deal', async () => {
-    world = await startWorld({ name: 'outcome-unknown-504' });
+    world = await startWorld({ name: 'outcome-unknown-504', env: database!.env });
     const w = world;
     await w.startService();
     const deals = Array.from({ length: 40 }, () => w.seedGatedDeal(GATE_STAGE));
     w.sim.faults.failNext(3, { status: 504, applied: true, match: NOTE_CREATE });
     w.sim.moveDealsToStage(deals, PAST_GATE, { userId: REP.userId });
-    await until(() => deals.every((d) => w.sim.notesForDeal(d).length >= 1) && pendingOutbox(w) === 0, 120_000, 'every deal noted and the outbox settled', 200);
+    await until(async () => deals.every((d) => w.sim.notesForDeal(d).length >= 1) && (await pendingOutbox(w)) === 0, 120_000, 'every deal noted and the outbox settled', 200);
 
     const wrong = deals.filter((d) => w.sim.notesForDeal(d).length !== 1 || w.sim.getDeal(d)?.properties.dealstage !== GATE_STAGE);
     expect(wrong).toEqual([]);

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSimulator, type Simulator } from '../../src/simulator';
@@ -6,6 +5,7 @@ import { CALLBACK_PATH, INSTALL_PATH } from '../../src/server/http/oauthRoutes';
 import { WEBHOOK_PATH } from '../../src/server/http/webhookRoute';
 import { startStack, type Stack, type StackOptions } from '../support/stack';
 import { cardRequest, type CardRequest, type CardResponse } from '../support/cardClient';
+import { openDatabaseReader } from '../support/databaseReader';
 
 /**
  * Two HubSpot accounts installed in one Dealgate through OAuth. The simulator holds one account, so
@@ -197,29 +197,29 @@ export async function startTwoAccounts(options: Pick<StackOptions, 'background'>
 }
 
 /**
- * Every row of every table of the service's database, in a stable order (for before/after
- * comparisons), leaving out the tables named in `except`. Rows are ordered by all their columns,
- * which also works for WITHOUT ROWID tables.
+ * Every row of every table of the service's database (SQLite's file or PostgreSQL's database,
+ * `env` as the stack's databaseEnv), in a stable order (for before/after comparisons on the same
+ * engine), leaving out the tables named in `except`. Rows are ordered by all their columns, which
+ * also works for WITHOUT ROWID tables.
  */
-export function databaseRows(path: string, portalId?: number, except: readonly string[] = []): Record<string, unknown[]> {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+export async function databaseRows(env: Readonly<Record<string, string>>, portalId?: number, except: readonly string[] = []): Promise<Record<string, unknown[]>> {
+  const db = await openDatabaseReader(env);
   try {
-    const tables = db.prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all();
     const rows: Record<string, unknown[]> = {};
-    for (const { name } of tables) {
+    for (const name of await db.tables()) {
       if (except.includes(name)) continue;
-      const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${name}')`).all().map((c) => c.name);
+      const columns = await db.columns(name);
       const order = columns.map((c) => `"${c}"`).join(', ');
       if (portalId !== undefined) {
         if (!columns.includes('portal_id')) continue;
-        rows[name] = db.prepare(`SELECT * FROM "${name}" WHERE portal_id = ? ORDER BY ${order}`).all(portalId);
+        rows[name] = await db.rows(`SELECT * FROM "${name}" WHERE portal_id = ? ORDER BY ${order}`, [portalId]);
       } else {
-        rows[name] = db.prepare(`SELECT * FROM "${name}" ORDER BY ${order}`).all();
+        rows[name] = await db.rows(`SELECT * FROM "${name}" ORDER BY ${order}`);
       }
     }
     return rows;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 

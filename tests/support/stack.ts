@@ -111,6 +111,8 @@ export interface Stack {
   /** DEALGATE_OPS_TOKEN of the service. */
   readonly opsToken: string;
   readonly databasePath: string;
+  /** Where the service's database is, as the service reads it (DATABASE_PATH, and DATABASE_URL on PostgreSQL): for tests/support/databaseReader.ts. */
+  readonly databaseEnv: Readonly<Record<string, string>>;
   /** GET (or POST) an /ops route with the ops token. */
   ops<T = unknown>(path: string, method?: 'GET' | 'POST'): Promise<OpsResponse<T>>;
   /** POSTs a webhook batch to the service as HubSpot does: JSON, v3-signed with `secret` (default: the app's client secret). */
@@ -290,6 +292,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     clientSecret: sim.clientSecret,
     opsToken,
     databasePath,
+    databaseEnv: database.env,
     ops,
     postWebhook,
     provision: () => service.background.provisioner.ensureReady(sim.portalId),

@@ -8,7 +8,7 @@ import type { Store } from '../storage/store';
 import type { SweepCursor, SweepKind, SweepState } from '../storage/sweepStore';
 import { backoffDelay, type RetryPolicy } from '../hubspot/backoff';
 import { withTimeout } from '../hubspot/callTimeout';
-import type { RateGovernor, RateGovernorOptions } from '../hubspot/rateGovernor';
+import { permitOutsidePause, type RateGovernor, type RateGovernorOptions } from '../hubspot/rateGovernor';
 import { advance, CURSOR_AT_START, pageRequest, type PagedQuery } from '../hubspot/searchPaging';
 import { SWEEP_SUBSCRIPTION_TYPE, sweepEvent } from './sweepEvents';
 
@@ -136,7 +136,7 @@ async function search(ctx: SweepContext, portalId: number, request: DealSearchRe
   const { deps, callTimeoutMs } = ctx;
   const { gateway, logger, governor, searchPacer } = deps;
   for (let attempt = 1; ; attempt += 1) {
-    if (!(await searchPacer.acquire(portalId, shouldStop)) || !(await governor.acquire(portalId, shouldStop))) throw new SweepStopped();
+    if (!(await searchPacer.acquire(portalId, shouldStop)) || !(await permitOutsidePause(governor, portalId, shouldStop))) throw new SweepStopped();
     try {
       return await withTimeout(gateway.searchDeals(portalId, request), callTimeoutMs);
     } catch (error) {

@@ -8,7 +8,7 @@ import type { GateContext } from './context';
 import type { StoredPerson } from '../storage/peopleStore';
 import { HubSpotCallInTransactionError } from '../storage/transactionScope';
 import type { TxStore } from '../storage/store';
-import { withTimeout } from '../hubspot/callTimeout';
+import { pausableTimeout } from '../hubspot/callTimeout';
 
 /**
  * The account's people, so that everything a person reads names people instead of HubSpot user
@@ -97,6 +97,12 @@ function storedOwners(owners: readonly HubSpotOwner[], deactivated: boolean): St
   return owners.flatMap((o) => (o.userId === null ? [] : [{ userId: o.userId, ownerId: o.id, firstName: o.firstName, lastName: o.lastName, email: o.email, deactivated }]));
 }
 
+/** A read of several pages within PEOPLE_READ_TIMEOUT_MS, the waits for the permits between its pages (a rate pause can last 10 s) not counted. */
+function readPaced<T>(read: (pace: (() => Promise<void>) | undefined) => Promise<T>, paceNext: (() => Promise<void>) | undefined): Promise<T> {
+  const bound = pausableTimeout(PEOPLE_READ_TIMEOUT_MS);
+  return bound.race(read(paceNext ? () => bound.paused(paceNext) : undefined));
+}
+
 /**
  * Reads the account's owners from HubSpot, then those of its deactivated users (archived owners,
  * kept for their names: what they did still names them), and replaces the cached list. `paceNext`:
@@ -105,13 +111,13 @@ function storedOwners(owners: readonly HubSpotOwner[], deactivated: boolean): St
  * read is best-effort: when it fails, the deactivated people cached before stay, and it is logged.
  */
 export async function refreshPeople(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number, paceNext?: () => Promise<void>): Promise<void> {
-  const owners = await withTimeout(ctx.gateway.getOwners(portalId, paceNext), PEOPLE_READ_TIMEOUT_MS);
+  const owners = await readPaced((pace) => ctx.gateway.getOwners(portalId, pace), paceNext);
   const active = new Set(owners.flatMap((o) => (o.userId === null ? [] : [o.userId])));
   const people = storedOwners(owners, false);
   let gone: StoredPerson[];
   try {
     await paceNext?.();
-    const archived = await withTimeout(ctx.gateway.getDeactivatedOwners(portalId, paceNext), PEOPLE_READ_TIMEOUT_MS);
+    const archived = await readPaced((pace) => ctx.gateway.getDeactivatedOwners(portalId, pace), paceNext);
     // Their owner id stays (deals still name it in hubspot_owner_id); nothing is assigned from this list.
     gone = storedOwners(archived, true);
   } catch (error) {

@@ -301,7 +301,10 @@ export function createRateGovernor(clock: Clock, options: RateGovernorOptions = 
  * used stays counted (the budget errs on the safe side). The outbox's `send` looks again after
  * recording the send time (its own I/O).
  */
-export async function permitOutsidePause(governor: Pick<RateGovernor, 'acquire' | 'pauseRemainingMs'>, portalId: number): Promise<void> {
-  await governor.acquire(portalId);
-  while (governor.pauseRemainingMs(portalId) > 0) await governor.acquire(portalId);
+export async function permitOutsidePause(governor: Pick<RateGovernor, 'acquire' | 'pauseRemainingMs'>, portalId: number, shouldStop?: () => boolean): Promise<boolean> {
+  do {
+    // With `shouldStop`, as acquire: false once it says stop (nothing is sent then).
+    if (!(await governor.acquire(portalId, shouldStop))) return false;
+  } while (governor.pauseRemainingMs(portalId) > 0);
+  return true;
 }

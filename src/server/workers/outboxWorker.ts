@@ -295,9 +295,16 @@ async function deliverDealUpdates(ctx: OutboxContext, portalId: number, updates:
       await call(
         ctx,
         portalId,
-        async () => {
-          // After the permit, right before the call: only the updates whose rows are still this delivery's go out.
+        async (pace) => {
+          // After the permit, right before the call: only the updates whose rows are still this
+          // delivery's go out. The check is I/O: a 429 read meanwhile paused the account, and
+          // nothing goes out during a pause (pace waits it out, off the call's timeout; then the
+          // rows are checked again).
           sent = await stillClaimed(ctx, batch);
+          while (ctx.governor.pauseRemainingMs(portalId) > 0) {
+            await pace();
+            sent = await stillClaimed(ctx, batch);
+          }
           if (sent.length > 0) await ctx.gateway.batchUpdateDeals(portalId, sent.map((u) => ({ id: u.dealId, properties: u.properties })));
         },
         'write',
