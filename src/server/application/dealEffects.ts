@@ -10,16 +10,21 @@ import { labelOf } from './people';
  * The HubSpot side of gate changes, as outbox rows: the status projection on the deal, the
  * commitment properties a request writes, notes that explain decisions, reviewer tasks.
  */
+
+/** A status that carries its decision (who, when, the conditions) onto the deal. */
+const isDecided = (status: GateStatus, decision: Decision | undefined): decision is Decision =>
+  decision !== undefined && (status === 'approved' || status === 'approved_with_conditions' || status === 'rejected');
+
 /**
- * `deciderName`: how people read the one who decided (PeopleBook.label: the name, else the email,
- * else `user <id>`), which a HubSpot view shows under "Reviewed by"; the user id stays in Dealgate's
- * database and audit.
+ * `deciderName`, given with a decided status: how people read the one who decided
+ * (PeopleBook.label: the name, else the email, else `user <id>`), which a HubSpot view shows under
+ * "Reviewed by"; the user id stays in Dealgate's database and audit.
  */
-export function statusProperties(status: GateStatus, decision: Decision | undefined, deciderName: string | undefined): Record<string, string> {
-  const decided = decision !== undefined && (status === 'approved' || status === 'approved_with_conditions' || status === 'rejected');
+export function statusProperties(status: GateStatus, decision: Decision | undefined, deciderName: string): Record<string, string> {
+  const decided = isDecided(status, decision);
   return {
     dealgate_status: status,
-    dealgate_decided_by: decided ? (deciderName ?? `user ${decision.decidedBy}`) : '',
+    dealgate_decided_by: decided ? deciderName : '',
     dealgate_decided_at: decided ? new Date(decision.decidedAt).toISOString() : '',
     dealgate_conditions: decided ? conditionsText(decision) : '',
   };
@@ -34,8 +39,8 @@ export async function projectStatus(
   at: number,
   extra: Record<string, string> = {},
 ): Promise<void> {
-  // The name from the cached list (read by key, no HubSpot call: this runs inside transactions).
-  const deciderName = decision ? await labelOf(store, portalId, decision.decidedBy) : undefined;
+  // The name from the cached list (read by key, no HubSpot call: this runs inside transactions), only when the deal shows it.
+  const deciderName = isDecided(status, decision) ? await labelOf(store, portalId, decision.decidedBy) : '';
   await enqueueEffect(store.outbox, { portalId, dealId, effect: { kind: 'update_deal', payload: { properties: { ...extra, ...statusProperties(status, decision, deciderName) } } } }, at);
 }
 

@@ -98,7 +98,7 @@ function storedOwners(owners: readonly HubSpotOwner[], deactivated: boolean): St
 }
 
 /** A read of several pages within PEOPLE_READ_TIMEOUT_MS, the waits for the permits between its pages (a rate pause can last 10 s) not counted. */
-function readPaced<T>(read: (pace: (() => Promise<void>) | undefined) => Promise<T>, paceNext: (() => Promise<void>) | undefined): Promise<T> {
+function readPaced<T>(read: (pace: (() => Promise<unknown>) | undefined) => Promise<T>, paceNext: (() => Promise<unknown>) | undefined): Promise<T> {
   const bound = pausableTimeout(PEOPLE_READ_TIMEOUT_MS);
   return bound.race(read(paceNext ? () => bound.paused(paceNext) : undefined));
 }
@@ -110,7 +110,7 @@ function readPaced<T>(read: (pace: (() => Promise<void>) | undefined) => Promise
  * draws a permit for each). Throws what HubSpot answered to the active owners' read; the archived
  * read is best-effort: when it fails, the deactivated people cached before stay, and it is logged.
  */
-export async function refreshPeople(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number, paceNext?: () => Promise<void>): Promise<void> {
+export async function refreshPeople(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number, paceNext?: () => Promise<unknown>): Promise<void> {
   const owners = await readPaced((pace) => ctx.gateway.getOwners(portalId, pace), paceNext);
   const active = new Set(owners.flatMap((o) => (o.userId === null ? [] : [o.userId])));
   const people = storedOwners(owners, false);
@@ -147,7 +147,7 @@ export async function currentPeople(ctx: Pick<GateContext, 'store' | 'gateway' |
  * is none); a failure is logged and the cached list stays. `beforeRead`: awaited before the read
  * (the inbox worker draws a permit of the account's rate budget). Outside a transaction only.
  */
-export async function refreshPeopleIfStale(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number, beforeRead?: () => Promise<void>): Promise<void> {
+export async function refreshPeopleIfStale(ctx: Pick<GateContext, 'store' | 'gateway' | 'clock' | 'logger'>, portalId: number, beforeRead?: () => Promise<unknown>): Promise<void> {
   const refreshedAt = await ctx.store.people.refreshedAt(portalId);
   const now = ctx.clock.now();
   if (refreshedAt !== null && now - refreshedAt < PEOPLE_REFRESH_MS) return;

@@ -316,7 +316,7 @@ export async function processAccount(ctx: InboxContext, portalId: number, events
   const { fresh, unread } = await readDeals(ctx, portalId, toRead, (dealId) => byDeal.get(dealId) ?? []);
   const wasRead = new Set(toRead);
   // The notes enforcement may write name people: their names are read when stale, before any transaction.
-  if (fresh.size > 0) await refreshPeopleIfStale(ctx, portalId, async () => void (await permitOutsidePause(ctx.governor, portalId)));
+  if (fresh.size > 0) await refreshPeopleIfStale(ctx, portalId, () => permitOutsidePause(ctx.governor, portalId));
 
   let refreshedPipelines = false;
   let settled = 0;

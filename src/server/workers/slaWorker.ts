@@ -52,7 +52,7 @@ export interface SlaWorker extends WorkerLoop {
 function namesReader(deps: SlaWorkerDeps): ((portalId: number) => Promise<void>) | undefined {
   const people = deps.people;
   if (!people) return undefined;
-  return (portalId) => refreshPeopleIfStale({ ...deps, gateway: people.gateway }, portalId, async () => void (await permitOutsidePause(people.governor, portalId)));
+  return (portalId) => refreshPeopleIfStale({ ...deps, gateway: people.gateway }, portalId, () => permitOutsidePause(people.governor, portalId));
 }
 
 export function createSlaWorker(deps: SlaWorkerDeps): SlaWorker {
